@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_dp.h: control's side of the control/dataplane contract.
+ *
+ * Owns the mapping of the dataplane's shared memory (include/rtpb_shm.h),
+ * attaching when the dataplane appears, noticing when it restarts (the
+ * generation changes or its pid is gone) and re-attaching, the producer
+ * side of the c2d rings, the consumer side of the d2c ring, and the
+ * allocation of stream ids (partitioned by owner worker).
+ *
+ * Everything here is called from control's single thread; nothing blocks.
+ */
+#ifndef CTL_DP_H
+#define CTL_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rtpb_addr.h"
+#include "rtpb_msg.h"
+#include "rtpb_shm.h"
+
+struct ctl_dp;
+
+/**
+ * Called after every (re-)attach to a dataplane, once HELLO was sent:
+ * the session layer must re-allocate stream ids and push every live
+ * session again (control is the authority on sessions).
+ */
+typedef void(ctl_dp_replay_fn)(struct ctl_dp *dp, void *arg);
+
+/**
+ * Called for each RTPB_MSG_EV_LATCH event drained from the d2c ring.
+ */
+typedef void(ctl_dp_latch_fn)(const struct rtpb_msg_ev_latch *ev, void *arg);
+
+/**
+ * Create the handle for the dataplane of DPDK --file-prefix file_prefix.
+ * Does not attach yet (ctl_dp_poll() does).
+ * @return the handle, or NULL with errno set (ENOMEM).
+ */
+struct ctl_dp *ctl_dp_create(const char *file_prefix);
+
+/** Detach and free. */
+void ctl_dp_destroy(struct ctl_dp *dp);
+
+/** Set the callbacks; arg is passed back. */
+void ctl_dp_set_callbacks(struct ctl_dp *dp, ctl_dp_replay_fn *replay,
+			  ctl_dp_latch_fn *latch, void *arg);
+
+/**
+ * Housekeeping, call every few ms: attach if not attached (logging once
+ * per state change, "dataplane 'X' not running, retrying"), detect a dead
+ * or restarted dataplane (then detach, re-attach and call replay), and
+ * drain the d2c ring into the latch callback.
+ * @param now_ns CLOCK_MONOTONIC ns.
+ */
+void ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns);
+
+/** True while attached to a running dataplane that accepted HELLO. */
+bool ctl_dp_ready(const struct ctl_dp *dp);
+
+/** Number of worker lcores of the attached dataplane (0 if none). */
+uint32_t ctl_dp_n_workers(const struct ctl_dp *dp);
+
+/**
+ * Index of relay address a (port ignored) in the dataplane's address list.
+ * @return the index, or -ENOENT if the dataplane does not own a, or
+ *         -ENOTCONN if not attached.
+ */
+int ctl_dp_addr_index(const struct ctl_dp *dp, const struct rtpb_addr *a);
+
+/**
+ * Allocate a stream id owned by worker owner (< n_workers).
+ * @return 0 and *id, -ENOSPC if that worker's ids are exhausted,
+ *         -ENOTCONN if not attached.
+ */
+int ctl_dp_stream_id_alloc(struct ctl_dp *dp, uint32_t owner, uint32_t *id);
+
+/** Give a stream id back (after its RTPB_MSG_STREAM_DEL was sent). */
+void ctl_dp_stream_id_free(struct ctl_dp *dp, uint32_t id);
+
+/**
+ * Push RTPB_MSG_STREAM_ADD or RTPB_MSG_STREAM_UPDATE: m->hdr.type must be
+ * set; the header's len and seq are filled here. Before an ADD, marks the
+ * owner of m->local's port in the port owner table.
+ * @return 0, -ENOTCONN if not attached, -ENOBUFS if the owner's ring is
+ *         full (counted; the caller answers with an error code),
+ *         -ENOENT if m->local is not a relay address.
+ */
+int ctl_dp_stream_push(struct ctl_dp *dp, struct rtpb_msg_stream *m);
+
+/**
+ * Push RTPB_MSG_STREAM_DEL for stream id on relay socket local.
+ * @return 0, -ENOTCONN, -ENOBUFS as ctl_dp_stream_push().
+ */
+int ctl_dp_stream_del(struct ctl_dp *dp, uint32_t id,
+		      const struct rtpb_addr *local);
+
+/**
+ * Counters of stream id, read from shared memory (may be a moment old).
+ * @return the counters, or NULL if not attached or id out of range.
+ */
+const struct rtpb_stream_stats *ctl_dp_stream_stats(const struct ctl_dp *dp,
+						    uint32_t id);
+
+/**
+ * Sums over all lcores of the attached dataplane (zeros when detached):
+ * rx and tx in packets, relayed packets, drops[] per enum rtpb_drop.
+ */
+void ctl_dp_totals(const struct ctl_dp *dp, struct rtpb_lcore_stats *sum);
+
+#endif /* CTL_DP_H */

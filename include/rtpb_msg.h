@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rtpb_msg.h: the ring messages between control and dataplane.
+ *
+ * This header is the contract. Control is the only producer of c2d
+ * (control-to-dataplane) messages, one single-producer/single-consumer
+ * rte_ring per worker lcore ("rtpb_c2d_<worker>"); every message about a
+ * stream goes to the ring of the worker that owns the stream
+ * (rtpb_stream_owner()), so the messages about one stream are applied in
+ * order by the one lcore that writes its state. The dataplane produces
+ * d2c messages (events) on one multi-producer/single-consumer ring
+ * ("rtpb_d2c") that control drains.
+ *
+ * Every message is RTPB_MSG_SIZE bytes (one struct rtpb_msg); rings are
+ * created with that element size. Any change to a struct below bumps
+ * RTPB_MSG_VERSION: the dataplane publishes its version in the shared
+ * memory header and control refuses to attach on a mismatch, then says
+ * so with RTPB_MSG_HELLO (which the dataplane also checks).
+ */
+#ifndef RTPB_MSG_H
+#define RTPB_MSG_H
+
+#include <assert.h>
+#include <stdint.h>
+
+#include "rtpb_addr.h"
+
+#define RTPB_MSG_VERSION 1
+#define RTPB_MSG_SIZE 128
+#define RTPB_MAX_WORKERS 16
+
+/** Message types; c2d first, then d2c. */
+enum rtpb_msg_type {
+	RTPB_MSG_HELLO = 0,     /**< c2d: control attached (version check) */
+	RTPB_MSG_STREAM_ADD,    /**< c2d: create a stream (or reset one) */
+	RTPB_MSG_STREAM_UPDATE, /**< c2d: re-offer: new signalled peer, flags */
+	RTPB_MSG_STREAM_DEL,    /**< c2d: delete a stream */
+	RTPB_MSG_EV_HELLO,      /**< d2c: a worker accepted/refused HELLO */
+	RTPB_MSG_EV_LATCH,      /**< d2c: a stream latched or switched peer */
+	RTPB_MSG__COUNT
+};
+
+/** Common header of every message. */
+struct rtpb_msg_hdr {
+	uint16_t type; /**< enum rtpb_msg_type */
+	uint16_t len;  /**< size of the type's struct, bytes */
+	uint32_t seq;  /**< producer's sequence number, for logs */
+};
+
+/** Stream flags (rtpb_msg_stream.flags). */
+#define RTPB_STREAM_F_ASYMMETRIC (1u << 0) /**< rtpproxy 'A': never latch */
+#define RTPB_STREAM_F_RTCP (1u << 1)       /**< RTCP stream (port + 1) */
+
+/**
+ * RTPB_MSG_HELLO: control's first message on each c2d ring after attach.
+ * The worker checks version and msg_size and answers RTPB_MSG_EV_HELLO.
+ */
+struct rtpb_msg_hello {
+	struct rtpb_msg_hdr hdr;
+	uint32_t version;  /**< RTPB_MSG_VERSION of the sender */
+	uint32_t msg_size; /**< RTPB_MSG_SIZE of the sender */
+	uint16_t type_len[RTPB_MSG__COUNT]; /**< sizeof each message struct */
+	int32_t pid;       /**< control's pid, for logs */
+};
+
+/**
+ * RTPB_MSG_STREAM_ADD and RTPB_MSG_STREAM_UPDATE.
+ *
+ * A stream is one relay socket (local address and port) and the peer it
+ * exchanges packets with. A packet received on stream S is sent out from
+ * the socket of S.out_stream_id to that stream's peer (the other leg).
+ * ADD creates the stream (replacing any stream with the same id) and
+ * opens a learning window of learn_ms; UPDATE (a re-offer, rtpproxy 'U'/'L'
+ * on an existing session) sets a new signalled peer and flags and opens a
+ * new learning window, keeping counters.
+ */
+struct rtpb_msg_stream {
+	struct rtpb_msg_hdr hdr;
+	uint32_t stream_id;     /**< index < max_streams, chosen by control */
+	uint32_t out_stream_id; /**< the other leg's stream of the same kind */
+	uint32_t flags;         /**< RTPB_STREAM_F_* */
+	uint32_t learn_ms;      /**< learning window after this message, ms */
+	struct rtpb_addr local;     /**< relay socket; must be a relay address */
+	struct rtpb_addr signalled; /**< peer from SDP; family NONE if unknown */
+	uint64_t cookie;        /**< control's handle, echoed in events */
+};
+
+/** RTPB_MSG_STREAM_DEL: remove the stream; its id may then be reused. */
+struct rtpb_msg_stream_del {
+	struct rtpb_msg_hdr hdr;
+	uint32_t stream_id;
+	uint32_t reserved;
+	struct rtpb_addr local; /**< the relay socket, as added */
+};
+
+/** RTPB_MSG_EV_HELLO: a worker's answer to RTPB_MSG_HELLO. */
+struct rtpb_msg_ev_hello {
+	struct rtpb_msg_hdr hdr;
+	uint32_t worker;  /**< worker index */
+	int32_t status;   /**< 0 accepted, -EPROTO version/size mismatch */
+	uint32_t version; /**< the dataplane's RTPB_MSG_VERSION */
+};
+
+/**
+ * RTPB_MSG_EV_LATCH: stream stream_id now sends to and accepts from peer.
+ * old is the previous peer (family NONE on the first latch). dropped is
+ * the number of packets dropped from the new source before it won
+ * (probation), packets.
+ */
+struct rtpb_msg_ev_latch {
+	struct rtpb_msg_hdr hdr;
+	uint32_t stream_id;
+	uint32_t worker;
+	uint64_t cookie; /**< as given in the stream's ADD/UPDATE */
+	uint64_t dropped; /**< packets */
+	struct rtpb_addr old;
+	struct rtpb_addr peer;
+};
+
+/** One ring element: any message, RTPB_MSG_SIZE bytes. */
+struct rtpb_msg {
+	union {
+		struct rtpb_msg_hdr hdr;
+		struct rtpb_msg_hello hello;
+		struct rtpb_msg_stream stream;
+		struct rtpb_msg_stream_del del;
+		struct rtpb_msg_ev_hello ev_hello;
+		struct rtpb_msg_ev_latch ev_latch;
+		uint8_t raw[RTPB_MSG_SIZE];
+	};
+};
+
+static_assert(sizeof(struct rtpb_addr) == 20, "rtpb_addr ABI");
+static_assert(sizeof(struct rtpb_msg) == RTPB_MSG_SIZE, "ring ABI");
+static_assert(sizeof(struct rtpb_msg_stream) <= RTPB_MSG_SIZE, "ring ABI");
+static_assert(sizeof(struct rtpb_msg_ev_latch) <= RTPB_MSG_SIZE, "ring ABI");
+static_assert(sizeof(struct rtpb_msg_hello) <= RTPB_MSG_SIZE, "ring ABI");
+
+/** Byte size of the struct of each message type, for HELLO's table. */
+static inline uint16_t
+rtpb_msg_type_len(enum rtpb_msg_type t)
+{
+	switch (t) {
+	case RTPB_MSG_HELLO: return sizeof(struct rtpb_msg_hello);
+	case RTPB_MSG_STREAM_ADD:
+	case RTPB_MSG_STREAM_UPDATE: return sizeof(struct rtpb_msg_stream);
+	case RTPB_MSG_STREAM_DEL: return sizeof(struct rtpb_msg_stream_del);
+	case RTPB_MSG_EV_HELLO: return sizeof(struct rtpb_msg_ev_hello);
+	case RTPB_MSG_EV_LATCH: return sizeof(struct rtpb_msg_ev_latch);
+	default: return 0;
+	}
+}
+
+#endif /* RTPB_MSG_H */

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rtpb_shm.h: the shared memory between the dataplane and control.
+ *
+ * The dataplane (DPDK primary) creates one file per instance on hugetlbfs
+ * (falling back to /dev/shm), maps it, lays it out as below and links it as
+ * RTPB_SHM_LINK_FMT in DPDK's runtime directory of its --file-prefix.
+ * Control opens that link and maps the same file; it needs no EAL, so it can
+ * start before the dataplane, survive its restarts (generation changes:
+ * control replays every live session) and be restarted itself while calls
+ * go on.
+ *
+ * Who writes what:
+ * - header: the dataplane, once before setting state to RTPB_SHM_READY;
+ *   then only heartbeat_ns (its main lcore, every RTPB_SHM_HEARTBEAT_MS).
+ * - c2d rings: control enqueues, worker <w> dequeues (rte_ring, SP/SC).
+ * - d2c ring: workers and the main lcore enqueue, control dequeues (MP/SC).
+ * - lcore stats: each lcore its own slot; control reads.
+ * - stream stats: the owner worker of each stream; control reads.
+ * - port owner table: control writes before adding a stream; workers read
+ *   it to hand a packet that arrived on another queue to the owner.
+ */
+#ifndef RTPB_SHM_H
+#define RTPB_SHM_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "rtpb_addr.h"
+#include "rtpb_msg.h"
+
+#define RTPB_SHM_MAGIC 0x42505452u /* "RTPB" little-endian */
+#define RTPB_MAX_ADDRS 16
+#define RTPB_SHM_HEARTBEAT_MS 100
+/** Path of the link to the shared file, from DPDK's runtime dir. */
+#define RTPB_SHM_LINK_FMT "/var/run/dpdk/%s/rtpb_shm"
+#define RTPB_RING_SIZE 4096 /**< elements per ring */
+
+/** Shared memory states (rtpb_shm_hdr.state). */
+enum rtpb_shm_state {
+	RTPB_SHM_INIT = 0,     /**< being laid out, do not use */
+	RTPB_SHM_READY = 1,    /**< workers running */
+	RTPB_SHM_STOPPING = 2, /**< dataplane exiting */
+};
+
+/**
+ * Drop reasons, one X-macro for the enum, the per-lcore counters and
+ * the names in telemetry and control.
+ */
+#define RTPB_FOREACH_DROP(_)                                                   \
+	_(TRUNCATED, "truncated", "truncated or malformed header")             \
+	_(ETHERTYPE, "ethertype", "neither IPv4 nor ARP")                      \
+	_(NOT_LOCAL, "not_local", "not addressed to a relay address")          \
+	_(NOT_UDP, "not_udp", "IP protocol other than UDP")                    \
+	_(FRAGMENT, "fragment", "IP fragment")                                 \
+	_(BAD_CSUM, "bad_csum", "bad IPv4 header checksum")                    \
+	_(NO_STREAM, "no_stream", "no stream on port")                         \
+	_(BAD_CLASS, "bad_class", "first byte not STUN/DTLS/RTP (RFC 7983)")   \
+	_(NOT_PEER, "not_peer", "source is not the latched peer")              \
+	_(NO_PEER, "no_peer", "other leg has no peer yet")                     \
+	_(NEIGH_PENDING, "neigh_pending", "next hop not resolved yet")        \
+	_(TX_FULL, "tx_full", "TX queue full")                                 \
+	_(RING_FULL, "ring_full", "slow-path or handoff ring full")            \
+	_(ARP_OTHER, "arp_other", "ARP not for a relay address")
+
+/** enum rtpb_drop: RTPB_DROP_<NAME>. */
+enum rtpb_drop {
+#define RTPB_DROP_ENUM(e, n, d) RTPB_DROP_##e,
+	RTPB_FOREACH_DROP(RTPB_DROP_ENUM)
+#undef RTPB_DROP_ENUM
+	RTPB_DROP__COUNT
+};
+
+/**
+ * Counters of one lcore (workers 0..n_workers-1, then the main lcore at
+ * index n_workers). Written only by that lcore; packets and bytes (frame
+ * bytes), cycles are TSC cycles.
+ */
+struct rtpb_lcore_stats {
+	uint64_t rx_pkts;
+	uint64_t rx_bytes;
+	uint64_t tx_pkts;
+	uint64_t tx_bytes;
+	uint64_t relayed;      /**< packets forwarded to the other leg */
+	uint64_t handoff_out;  /**< packets passed to their owner worker */
+	uint64_t slowpath_out; /**< ARP frames passed to the main lcore */
+	uint64_t arp_replies;  /**< ARP replies sent for relay addresses */
+	uint64_t arp_requests; /**< ARP requests sent to resolve next hops */
+	uint64_t ctl_msgs;     /**< c2d messages applied */
+	uint64_t latches;      /**< streams latched or switched peer */
+	uint64_t busy_cycles;  /**< cycles of loops that handled packets */
+	uint64_t total_cycles; /**< all loop cycles */
+	uint64_t drops[RTPB_DROP__COUNT];
+} __attribute__((aligned(64)));
+
+/**
+ * Counters of one stream, written only by its owner worker, reset by
+ * RTPB_MSG_STREAM_ADD. Packets; bytes are UDP payload bytes.
+ */
+struct rtpb_stream_stats {
+	uint64_t pkts_in;      /**< received on the relay socket, any source */
+	uint64_t bytes_in;
+	uint64_t pkts_relayed; /**< sent on to the other leg */
+	uint64_t bytes_relayed;
+	uint64_t pkts_dropped; /**< all reasons */
+	uint64_t drop_not_peer; /**< from a source other than the peer */
+	uint64_t last_rx_ns;   /**< CLOCK_MONOTONIC ns of the last accepted packet, 0 if none */
+	uint32_t latches;      /**< times the peer was latched or switched */
+	uint32_t reserved;
+} __attribute__((aligned(64)));
+
+/**
+ * Header at offset 0. Offsets are bytes from the start of the mapping.
+ */
+struct rtpb_shm_hdr {
+	uint32_t magic;       /**< RTPB_SHM_MAGIC */
+	uint32_t version;     /**< RTPB_MSG_VERSION */
+	uint32_t msg_size;    /**< RTPB_MSG_SIZE */
+	uint32_t hdr_size;    /**< sizeof(struct rtpb_shm_hdr) */
+	uint64_t generation;  /**< CLOCK_REALTIME ns at dataplane start */
+	int32_t pid;          /**< dataplane pid */
+	uint32_t n_workers;   /**< worker lcores, 1..RTPB_MAX_WORKERS */
+	uint32_t max_streams; /**< stream ids are < max_streams */
+	uint32_t n_addrs;     /**< relay addresses in addrs[] */
+	struct rtpb_addr addrs[RTPB_MAX_ADDRS]; /**< relay addresses, port 0 */
+	uint8_t prefixlen[RTPB_MAX_ADDRS];      /**< their on-link prefix */
+	uint64_t off_c2d[RTPB_MAX_WORKERS];     /**< struct rte_ring */
+	uint64_t off_d2c;                       /**< struct rte_ring */
+	uint64_t off_lcore_stats;  /**< struct rtpb_lcore_stats[n_workers + 1] */
+	uint64_t off_stream_stats; /**< struct rtpb_stream_stats[max_streams] */
+	uint64_t off_port_owner;   /**< uint8_t [RTPB_MAX_ADDRS][65536] */
+	uint64_t size;             /**< bytes mapped */
+	_Atomic uint64_t heartbeat_ns; /**< CLOCK_MONOTONIC ns, main lcore */
+	_Atomic uint32_t state;        /**< enum rtpb_shm_state */
+	uint32_t reserved;
+};
+
+/** The worker that owns stream id (ids are partitioned by worker). */
+static inline uint32_t
+rtpb_stream_owner(uint32_t stream_id, uint32_t n_workers)
+{
+	return stream_id % n_workers;
+}
+
+/** Pointer at an offset of the mapping. */
+static inline void *
+rtpb_shm_at(const struct rtpb_shm_hdr *h, uint64_t off)
+{
+	return (char *)(uintptr_t)h + off;
+}
+
+/** Per-lcore counters, index 0..n_workers (n_workers is the main lcore). */
+static inline struct rtpb_lcore_stats *
+rtpb_shm_lcore_stats(const struct rtpb_shm_hdr *h, uint32_t idx)
+{
+	return (struct rtpb_lcore_stats *)rtpb_shm_at(h, h->off_lcore_stats) + idx;
+}
+
+/** Counters of a stream id (< max_streams). */
+static inline struct rtpb_stream_stats *
+rtpb_shm_stream_stats(const struct rtpb_shm_hdr *h, uint32_t stream_id)
+{
+	return (struct rtpb_stream_stats *)rtpb_shm_at(h, h->off_stream_stats) +
+	       stream_id;
+}
+
+/** Owner worker slot of a relay port: addr_idx < n_addrs, port host order. */
+static inline uint8_t *
+rtpb_shm_port_owner(const struct rtpb_shm_hdr *h, uint32_t addr_idx,
+		    uint16_t port)
+{
+	return (uint8_t *)rtpb_shm_at(h, h->off_port_owner) +
+	       (uint64_t)addr_idx * 65536u + port;
+}
+
+#endif /* RTPB_SHM_H */
