@@ -28,6 +28,8 @@
 #define RTPB_MSG_VERSION 1
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
+/** out_stream_id of a stream whose other leg has no socket yet. */
+#define RTPB_STREAM_NONE UINT32_MAX
 
 /** Message types; c2d first, then d2c. */
 enum rtpb_msg_type {
