@@ -59,6 +59,7 @@ enum rtpb_shm_state {
 	_(NOT_PEER, "not_peer", "source is not the latched peer")              \
 	_(NO_PEER, "no_peer", "other leg has no peer yet")                     \
 	_(NEIGH_PENDING, "neigh_pending", "next hop not resolved yet")        \
+	_(NO_ROUTE, "no_route", "peer off-link and no gateway")               \
 	_(TX_FULL, "tx_full", "TX queue full")                                 \
 	_(RING_FULL, "ring_full", "slow-path or handoff ring full")            \
 	_(ARP_OTHER, "arp_other", "ARP not for a relay address")
@@ -88,6 +89,8 @@ struct rtpb_lcore_stats {
 	uint64_t arp_requests; /**< ARP requests sent to resolve next hops */
 	uint64_t ctl_msgs;     /**< c2d messages applied */
 	uint64_t latches;      /**< streams latched or switched peer */
+	uint64_t ctl_errors;   /**< c2d messages refused (bad id, address) */
+	uint64_t events_lost;  /**< d2c events dropped: ring full */
 	uint64_t busy_cycles;  /**< cycles of loops that handled packets */
 	uint64_t total_cycles; /**< all loop cycles */
 	uint64_t drops[RTPB_DROP__COUNT];

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_arp.c: ARP for the relay addresses (RFC 826), run by the main lcore
+ * on frames the workers pass up through dp_ctx.sp_rx. Not on the fast
+ * path: at most a few frames per millisecond.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp_arp.h"
+#include "dp_ctx.h"
+
+static struct rtpb_lcore_stats *
+arp_stats(void)
+{
+	return rtpb_shm_lcore_stats(dp_ctx.shm, dp_ctx.n_workers);
+}
+
+int
+dp_arp_tx(struct rte_mbuf *m)
+{
+	if (rte_ring_enqueue(dp_ctx.sp_tx, m) != 0) {
+		arp_stats()->drops[RTPB_DROP_RING_FULL]++;
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+/* The relay address to speak from toward ip: the one whose prefix holds
+ * it, else the first. */
+static uint32_t
+arp_source_for(uint32_t ip)
+{
+	uint32_t i;
+
+	for (i = 0; i < dp_ctx.n_addrs; i++)
+		if (((ip ^ dp_ctx.addr_ip[i]) & dp_ctx.addr_mask[i]) == 0)
+			return dp_ctx.addr_ip[i];
+	return dp_ctx.addr_ip[0];
+}
+
+void
+dp_arp_request(uint32_t ip, const struct rte_ether_addr *mac, void *arg)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp_ctx.pool);
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+
+	(void)arg;
+	if (m == NULL)
+		return;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
+		sizeof(*eth) + sizeof(*arp));
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	if (mac != NULL)
+		rte_ether_addr_copy(mac, &eth->dst_addr);
+	else
+		memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+	rte_ether_addr_copy(&dp_ctx.mac, &eth->src_addr);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
+	arp->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp->arp_plen = 4;
+	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
+	rte_ether_addr_copy(&dp_ctx.mac, &arp->arp_data.arp_sha);
+	arp->arp_data.arp_sip = arp_source_for(ip);
+	memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
+	arp->arp_data.arp_tip = ip;
+	if (dp_arp_tx(m) == 0)
+		arp_stats()->arp_requests++;
+}
+
+void
+dp_arp_input(struct rte_mbuf *m, uint16_t l3_off, uint64_t now_ns)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_arp_hdr *arp = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, l3_off);
+	uint32_t sip = arp->arp_data.arp_sip, tip = arp->arp_data.arp_tip;
+	bool for_us = dp_addr_index(tip) >= 0;
+	int slot;
+
+	if (arp->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
+	    arp->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+	    arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4 ||
+	    sip == 0 || rte_is_multicast_ether_addr(&arp->arp_data.arp_sha))
+		goto drop;
+
+	/* RFC 826 "merge": refresh a neighbour we know; learn the sender
+	 * when we are the target (it is about to talk to us). */
+	slot = dp_neigh_find(dp_ctx.neigh, sip);
+	if (slot < 0 && for_us)
+		slot = dp_neigh_insert(dp_ctx.neigh, sip);
+	if (slot >= 0)
+		dp_neigh_confirm(dp_ctx.neigh, slot, &arp->arp_data.arp_sha, now_ns);
+
+	if (!for_us || arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
+		goto done;
+
+	/* Turn the request into the reply, in place. */
+	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
+	rte_ether_addr_copy(&arp->arp_data.arp_sha, &arp->arp_data.arp_tha);
+	arp->arp_data.arp_tip = sip;
+	rte_ether_addr_copy(&dp_ctx.mac, &arp->arp_data.arp_sha);
+	arp->arp_data.arp_sip = tip;
+	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
+	rte_ether_addr_copy(&dp_ctx.mac, &eth->src_addr);
+	if (dp_arp_tx(m) == 0)
+		arp_stats()->arp_replies++;
+	return;
+drop:
+	arp_stats()->drops[RTPB_DROP_ARP_OTHER]++;
+	rte_pktmbuf_free(m);
+	return;
+done:
+	if (!for_us)
+		arp_stats()->drops[RTPB_DROP_ARP_OTHER]++;
+	rte_pktmbuf_free(m);
+}

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_ctl.c: the c2d ring consumer, run by each worker every DP_CTL_EVERY
+ * loops. The worker is the only writer of the streams it owns and of its
+ * flow table, so applying a message here needs no lock and never races
+ * with the fast path (it runs between bursts).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "rtpb_msg.h"
+#include "dp_ctl.h"
+#include "dp_flow.h"
+#include "dp_latch.h"
+
+void
+dp_ctl_event(struct rtpb_lcore_stats *st, struct rtpb_msg *ev)
+{
+	if (rte_ring_mp_enqueue_elem(dp_ctx.d2c, ev, sizeof(*ev)) != 0)
+		st->events_lost++;
+}
+
+static void
+ctl_hello(struct dp_worker *w, const struct rtpb_msg_hello *h)
+{
+	struct rtpb_msg ev;
+	int ok = h->version == RTPB_MSG_VERSION && h->msg_size == RTPB_MSG_SIZE;
+	int t;
+
+	for (t = 0; ok && t < RTPB_MSG__COUNT; t++)
+		ok = h->type_len[t] == rtpb_msg_type_len((enum rtpb_msg_type)t);
+	memset(&ev, 0, sizeof(ev));
+	ev.ev_hello.hdr.type = RTPB_MSG_EV_HELLO;
+	ev.ev_hello.hdr.len = sizeof(ev.ev_hello);
+	ev.ev_hello.hdr.seq = w->ev_seq++;
+	ev.ev_hello.worker = w->idx;
+	ev.ev_hello.status = ok ? 0 : -EPROTO;
+	ev.ev_hello.version = RTPB_MSG_VERSION;
+	if (!ok)
+		w->stats->ctl_errors++;
+	dp_ctl_event(w->stats, &ev);
+}
+
+/* A stream id this worker may write, holding a relay IPv4 address. */
+static struct dp_stream *
+ctl_stream(struct dp_worker *w, uint32_t id, const struct rtpb_addr *local,
+	   int *addr_idx)
+{
+	if (id >= dp_ctx.max_streams ||
+	    rtpb_stream_owner(id, dp_ctx.n_workers) != w->idx)
+		return NULL;
+	if (local->family != RTPB_AF_INET ||
+	    (*addr_idx = dp_addr_index(rtpb_addr_v4(local))) < 0)
+		return NULL;
+	return &dp_ctx.streams[id];
+}
+
+static int
+ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
+	       uint64_t now_ns)
+{
+	struct dp_flow_key key;
+	struct dp_stream *s;
+	int a;
+
+	s = ctl_stream(w, m->stream_id, &m->local, &a);
+	if (s == NULL)
+		return -EINVAL;
+	if (s->state != DP_LATCH_FREE && !rtpb_addr_eq(&s->local, &m->local)) {
+		dp_flow_key_set(&key, &s->local);
+		dp_flow_del(w->flow, &key);
+	}
+	dp_flow_key_set(&key, &m->local);
+	if (dp_flow_add(w->flow, &key, m->stream_id) < 0) {
+		s->state = DP_LATCH_FREE;
+		return -ENOSPC;
+	}
+	memset(s, 0, sizeof(*s));
+	s->local = m->local;
+	s->addr_idx = (uint8_t)a;
+	s->out_stream_id = m->out_stream_id;
+	s->flags = m->flags;
+	s->cookie = m->cookie;
+	s->nh_idx = 0;
+	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
+	memset(rtpb_shm_stream_stats(dp_ctx.shm, m->stream_id), 0,
+	       sizeof(struct rtpb_stream_stats));
+	return 0;
+}
+
+static int
+ctl_stream_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
+		  uint64_t now_ns)
+{
+	struct dp_stream *s;
+	int a;
+
+	s = ctl_stream(w, m->stream_id, &m->local, &a);
+	if (s == NULL || s->state == DP_LATCH_FREE ||
+	    !rtpb_addr_eq(&s->local, &m->local))
+		return -EINVAL;
+	s->out_stream_id = m->out_stream_id;
+	s->flags = m->flags;
+	s->cookie = m->cookie;
+	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
+	return 0;
+}
+
+static int
+ctl_stream_del(struct dp_worker *w, const struct rtpb_msg_stream_del *m)
+{
+	struct dp_flow_key key;
+	struct dp_stream *s;
+	int a;
+
+	s = ctl_stream(w, m->stream_id, &m->local, &a);
+	if (s == NULL || s->state == DP_LATCH_FREE ||
+	    !rtpb_addr_eq(&s->local, &m->local))
+		return -ENOENT;
+	dp_flow_key_set(&key, &s->local);
+	dp_flow_del(w->flow, &key);
+	s->state = DP_LATCH_FREE;
+	return 0;
+}
+
+unsigned int
+dp_ctl_drain(struct dp_worker *w, uint64_t now_ns)
+{
+	struct rtpb_msg msgs[DP_BURST];
+	unsigned int n, i;
+	int r;
+
+	n = rte_ring_sc_dequeue_burst_elem(w->c2d, msgs, sizeof(msgs[0]),
+					   DP_BURST, NULL);
+	for (i = 0; i < n; i++) {
+		const struct rtpb_msg *m = &msgs[i];
+
+		switch (m->hdr.type) {
+		case RTPB_MSG_HELLO:
+			ctl_hello(w, &m->hello);
+			r = 0;
+			break;
+		case RTPB_MSG_STREAM_ADD:
+			r = ctl_stream_add(w, &m->stream, now_ns);
+			break;
+		case RTPB_MSG_STREAM_UPDATE:
+			r = ctl_stream_update(w, &m->stream, now_ns);
+			break;
+		case RTPB_MSG_STREAM_DEL:
+			r = ctl_stream_del(w, &m->del);
+			break;
+		default:
+			r = -EPROTO;
+		}
+		if (r < 0)
+			w->stats->ctl_errors++;
+		else
+			w->stats->ctl_msgs++;
+	}
+	return n;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_ctl.h: applying control's messages, on the worker that owns them.
+ */
+#ifndef DP_CTL_H
+#define DP_CTL_H
+
+#include "dp_ctx.h"
+
+/**
+ * Dequeue at most one burst of c2d messages from w's ring and apply them
+ * (HELLO, STREAM_ADD/UPDATE/DEL). Never blocks. Refused messages (bad id,
+ * an id owned by another worker, a local address that is not a relay
+ * address, a full flow table) are counted in ctl_errors.
+ * @return messages handled.
+ */
+unsigned int dp_ctl_drain(struct dp_worker *w, uint64_t now_ns);
+
+/**
+ * Queue an event for control on the d2c ring; counted in events_lost
+ * when the ring is full. Any lcore.
+ */
+void dp_ctl_event(struct rtpb_lcore_stats *st, struct rtpb_msg *ev);
+
+#endif /* DP_CTL_H */

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_flow.c: flow table setup and updates (see dp_flow.h). Called by the
+ * main lcore at start (create) and by the owner worker between bursts
+ * (add, delete).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+
+#include "dp_flow.h"
+
+struct rte_hash *
+dp_flow_create(const char *name, uint32_t entries, int socket)
+{
+	struct rte_hash_parameters p = {
+		.name = name,
+		.entries = entries < 64 ? 64 : entries,
+		.key_len = sizeof(struct dp_flow_key),
+		.hash_func = rte_hash_crc,
+		.hash_func_init_val = 0,
+		.socket_id = socket,
+		/* Extendable buckets: an insert never fails on a full bucket. */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	return rte_hash_create(&p);
+}
+
+int
+dp_flow_add(struct rte_hash *h, const struct dp_flow_key *k,
+	    uint32_t stream_id)
+{
+	return rte_hash_add_key_data(h, k, (void *)(uintptr_t)stream_id);
+}
+
+int
+dp_flow_del(struct rte_hash *h, const struct dp_flow_key *k)
+{
+	int32_t r = rte_hash_del_key(h, k);
+
+	return r < 0 ? r : 0;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_flow.h: the flow table, (relay address, relay port) -> stream id.
+ *
+ * One rte_hash per worker lcore, holding the streams that worker owns;
+ * the worker is its only writer (dp_ctl.c) and reader (fast path), so the
+ * table needs no concurrency flags. Lookups are bulk
+ * (rte_hash_lookup_bulk_data(), which prefetches keys and buckets in
+ * stages).
+ */
+#ifndef DP_FLOW_H
+#define DP_FLOW_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_hash.h>
+
+#include "rtpb_addr.h"
+
+/** Flow key: the relay socket. 20 bytes, network byte order. */
+struct dp_flow_key {
+	uint8_t ip[16];  /**< IPv4 in ip[0..3], rest zero */
+	uint16_t port;   /**< UDP port */
+	uint8_t family;  /**< enum rtpb_af */
+	uint8_t zero;    /**< always 0 */
+};
+
+/** Build the key of a relay socket. */
+static inline void
+dp_flow_key_set(struct dp_flow_key *k, const struct rtpb_addr *a)
+{
+	memcpy(k->ip, a->ip, sizeof(k->ip));
+	k->port = a->port;
+	k->family = a->family;
+	k->zero = 0;
+}
+
+/**
+ * Create a flow table for up to entries streams on NUMA socket.
+ * @return the table, or NULL with rte_errno set.
+ */
+struct rte_hash *dp_flow_create(const char *name, uint32_t entries,
+				int socket);
+
+/**
+ * Map key to stream id (replacing an existing mapping).
+ * @return 0, or -ENOSPC if the table is full, -EINVAL.
+ */
+int dp_flow_add(struct rte_hash *h, const struct dp_flow_key *k,
+		uint32_t stream_id);
+
+/** Remove key. @return 0, or -ENOENT if absent. */
+int dp_flow_del(struct rte_hash *h, const struct dp_flow_key *k);
+
+/**
+ * Look up n keys (n <= RTE_HASH_LOOKUP_BULK_MAX).
+ * @param keys pointers to n keys.
+ * @param ids  out: stream id of each key found.
+ * @return bit i set if keys[i] was found.
+ */
+static inline uint64_t
+dp_flow_lookup_burst(const struct rte_hash *h, const void **keys,
+		     uint32_t n, uint32_t *ids)
+{
+	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+	uint64_t hits = 0;
+	uint32_t i;
+
+	if (n == 0)
+		return 0;
+	rte_hash_lookup_bulk_data(h, keys, n, &hits, data);
+	for (i = 0; i < n; i++)
+		ids[i] = (uint32_t)(uintptr_t)data[i];
+	return hits;
+}
+
+#endif /* DP_FLOW_H */

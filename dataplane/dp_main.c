@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_main.c: rtpbypass-dataplane setup and the main lcore.
+ *
+ * Setup: EAL, options, the port (one RX/TX queue pair per worker, RSS
+ * when there are several), the mbuf pool, shared memory and rings, flow
+ * tables, telemetry; then it launches the workers and runs the
+ * housekeeping loop on the main lcore: ARP input and next-hop resolution,
+ * neighbour expiry, heartbeat, until SIGINT/SIGTERM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <libgen.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "rtpb_msg.h"
+#include "rtpb_shm.h"
+#include "dp_arp.h"
+#include "dp_ctx.h"
+#include "dp_flow.h"
+#include "dp_log.h"
+#include "dp_parse.h"
+#include "dp_shm.h"
+#include "dp_stats.h"
+#include "dp_worker.h"
+
+RTE_LOG_REGISTER(dp_logtype, rtpb.dp, INFO);
+
+struct dp_ctx dp_ctx;
+atomic_bool dp_quit;
+
+#define DP_RXD 1024
+#define DP_TXD 1024
+#define DP_DEFAULT_MAX_STREAMS 65536
+
+static struct {
+	uint16_t port_id;
+	uint32_t max_streams;
+	const char *ring_prefix;
+} opt = {
+	.port_id = 0,
+	.max_streams = DP_DEFAULT_MAX_STREAMS,
+	.ring_prefix = "rtpb",
+};
+
+static void
+usage(const char *prog)
+{
+	printf("Usage: %s EAL-ARGS -- --addr ADDR/PREFIX [--addr ...] [options]\n"
+	       "\n"
+	       "  --addr ADDR/PREFIX  relay IPv4 address and on-link prefix length\n"
+	       "                      (repeatable, up to %d; required)\n"
+	       "  --gateway ADDR      IPv4 default gateway for off-link peers (default: none)\n"
+	       "  --port N            ethdev port to use (default: 0)\n"
+	       "  --max-streams N     streams the flow tables hold (default: %d)\n"
+	       "  --ring-prefix NAME  name prefix of the shared rings and memory (default: rtpb)\n"
+	       "  --help              this text\n"
+	       "\n"
+	       "Control attaches through DPDK's --file-prefix (default 'rtpbypass').\n",
+	       prog, RTPB_MAX_ADDRS, DP_DEFAULT_MAX_STREAMS);
+}
+
+static int
+parse_addr(const char *arg)
+{
+	char buf[64], *slash;
+	struct in_addr a;
+	struct in6_addr a6;
+	unsigned long plen = 32;
+	uint32_t i = dp_ctx.n_addrs;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	slash = strchr(buf, '/');
+	if (slash != NULL) {
+		char *end;
+
+		*slash = '\0';
+		plen = strtoul(slash + 1, &end, 10);
+		if (*end != '\0' || slash[1] == '\0' || plen > 32) {
+			fprintf(stderr, "--addr %s: bad prefix length\n", arg);
+			return -1;
+		}
+	}
+	if (inet_pton(AF_INET6, buf, &a6) == 1) {
+		fprintf(stderr, "--addr %s: IPv6 relay addresses are not supported yet\n", arg);
+		return -1;
+	}
+	if (inet_pton(AF_INET, buf, &a) != 1) {
+		fprintf(stderr, "--addr %s: not an IPv4 address\n", arg);
+		return -1;
+	}
+	if (i >= RTPB_MAX_ADDRS) {
+		fprintf(stderr, "--addr %s: more than %d relay addresses\n", arg, RTPB_MAX_ADDRS);
+		return -1;
+	}
+	if (dp_addr_index(a.s_addr) >= 0) {
+		fprintf(stderr, "--addr %s: given twice\n", arg);
+		return -1;
+	}
+	dp_ctx.addr_ip[i] = a.s_addr;
+	dp_ctx.addr_mask[i] = plen == 0 ? 0 : rte_cpu_to_be_32(~0u << (32 - plen));
+	dp_ctx.n_addrs++;
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"addr", required_argument, NULL, 'a'},
+		{"gateway", required_argument, NULL, 'g'},
+		{"port", required_argument, NULL, 'p'},
+		{"max-streams", required_argument, NULL, 'n'},
+		{"ring-prefix", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct in_addr gw;
+	unsigned long v;
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (parse_addr(optarg) < 0)
+				return -1;
+			break;
+		case 'g':
+			if (inet_pton(AF_INET, optarg, &gw) != 1) {
+				fprintf(stderr, "--gateway %s: not an IPv4 address\n", optarg);
+				return -1;
+			}
+			dp_ctx.gateway = gw.s_addr;
+			break;
+		case 'p':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v >= RTE_MAX_ETHPORTS) {
+				fprintf(stderr, "--port %s: bad port number\n", optarg);
+				return -1;
+			}
+			opt.port_id = (uint16_t)v;
+			break;
+		case 'n':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v < 64 || v > (1ul << 26)) {
+				fprintf(stderr, "--max-streams %s: want 64..%lu\n", optarg, 1ul << 26);
+				return -1;
+			}
+			opt.max_streams = (uint32_t)v;
+			break;
+		case 'r':
+			if (strlen(optarg) == 0 || strlen(optarg) > 16 || strchr(optarg, '/')) {
+				fprintf(stderr, "--ring-prefix %s: want 1-16 characters, no '/'\n", optarg);
+				return -1;
+			}
+			opt.ring_prefix = optarg;
+			break;
+		case 'h':
+			usage(argv[0]);
+			exit(EXIT_SUCCESS);
+		default:
+			usage(argv[0]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (dp_ctx.n_addrs == 0) {
+		fprintf(stderr, "at least one --addr is required\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+signal_handler(int sig)
+{
+	(void)sig;
+	atomic_store(&dp_quit, true);
+}
+
+static void
+port_init(uint16_t port, uint16_t nq)
+{
+	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
+	uint16_t q, rxd = DP_RXD, txd = DP_TXD;
+	int r;
+
+	if (!rte_eth_dev_is_valid_port(port))
+		rte_exit(EXIT_FAILURE, "port %u: no such ethdev port (%u ports; check --vdev/--allow)\n",
+			 port, rte_eth_dev_count_avail());
+	r = rte_eth_dev_info_get(port, &info);
+	if (r != 0)
+		rte_exit(EXIT_FAILURE, "rte_eth_dev_info_get(port %u): %s\n", port, rte_strerror(-r));
+	if (nq > info.max_rx_queues || nq > info.max_tx_queues)
+		rte_exit(EXIT_FAILURE, "port %u (%s) has %u RX/%u TX queues, %u workers need as many\n",
+			 port, info.driver_name, info.max_rx_queues, info.max_tx_queues, nq);
+	if (nq > 1) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+	}
+	r = rte_eth_dev_configure(port, nq, nq, &conf);
+	if (r != 0)
+		rte_exit(EXIT_FAILURE, "rte_eth_dev_configure(port %u): %s\n", port, rte_strerror(-r));
+	r = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
+	if (r != 0)
+		rte_exit(EXIT_FAILURE, "rte_eth_dev_adjust_nb_rx_tx_desc(port %u): %s\n", port, rte_strerror(-r));
+	for (q = 0; q < nq; q++) {
+		r = rte_eth_rx_queue_setup(port, q, rxd, rte_eth_dev_socket_id(port), NULL, dp_ctx.pool);
+		if (r != 0)
+			rte_exit(EXIT_FAILURE, "rte_eth_rx_queue_setup(port %u, queue %u): %s\n",
+				 port, q, rte_strerror(-r));
+		r = rte_eth_tx_queue_setup(port, q, txd, rte_eth_dev_socket_id(port), NULL);
+		if (r != 0)
+			rte_exit(EXIT_FAILURE, "rte_eth_tx_queue_setup(port %u, queue %u): %s\n",
+				 port, q, rte_strerror(-r));
+	}
+	r = rte_eth_macaddr_get(port, &dp_ctx.mac);
+	if (r != 0)
+		rte_exit(EXIT_FAILURE, "rte_eth_macaddr_get(port %u): %s\n", port, rte_strerror(-r));
+	r = rte_eth_dev_start(port);
+	if (r != 0)
+		rte_exit(EXIT_FAILURE, "rte_eth_dev_start(port %u): %s\n", port, rte_strerror(-r));
+	DP_LOG(INFO, "port %u (%s): %u queue(s), MAC " RTE_ETHER_ADDR_PRT_FMT, port,
+	       info.driver_name, nq, RTE_ETHER_ADDR_BYTES(&dp_ctx.mac));
+}
+
+static struct rte_ring *
+ring_create(const char *what, unsigned int flags)
+{
+	char name[RTE_RING_NAMESIZE];
+	struct rte_ring *r;
+
+	snprintf(name, sizeof(name), "%s_%s", opt.ring_prefix, what);
+	r = rte_ring_create(name, 4096, (int)rte_socket_id(), flags);
+	if (r == NULL)
+		rte_exit(EXIT_FAILURE, "rte_ring_create(%s): %s\n", name, rte_strerror(rte_errno));
+	return r;
+}
+
+static void
+clock_init(void)
+{
+	struct timespec ts;
+	uint64_t hz = rte_get_tsc_hz();
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	dp_ctx.tsc_base = rte_rdtsc();
+	dp_ctx.ns_base = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	dp_ctx.ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / hz);
+}
+
+static void
+workers_init(const char *prefix)
+{
+	unsigned int lcore, w = 0;
+	const char *err = NULL;
+	uint32_t i, per_worker;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (w >= RTPB_MAX_WORKERS)
+			rte_exit(EXIT_FAILURE, "more than %d worker lcores\n", RTPB_MAX_WORKERS);
+		dp_ctx.workers[w].lcore = lcore;
+		dp_ctx.workers[w].idx = w;
+		dp_ctx.workers[w].queue = (uint16_t)w;
+		w++;
+	}
+	if (w == 0)
+		rte_exit(EXIT_FAILURE, "no worker lcore: give EAL at least two lcores (e.g. -l 0-1)\n");
+	dp_ctx.n_workers = w;
+	dp_ctx.max_streams = opt.max_streams;
+
+	dp_ctx.shm = dp_shm_create(prefix, opt.ring_prefix, w, opt.max_streams, &err);
+	if (dp_ctx.shm == NULL)
+		rte_exit(EXIT_FAILURE, "shared memory: %s: %s\n", err, strerror(errno));
+	dp_ctx.shm->n_addrs = dp_ctx.n_addrs;
+	for (i = 0; i < dp_ctx.n_addrs; i++) {
+		uint32_t m = rte_be_to_cpu_32(dp_ctx.addr_mask[i]);
+
+		rtpb_addr_set_v4(&dp_ctx.shm->addrs[i], dp_ctx.addr_ip[i], 0);
+		dp_ctx.shm->prefixlen[i] = (uint8_t)__builtin_popcount(m);
+	}
+	dp_ctx.d2c = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_d2c);
+
+	dp_ctx.streams = rte_zmalloc_socket("rtpb_streams",
+		sizeof(struct dp_stream) * (size_t)opt.max_streams,
+		RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
+	if (dp_ctx.streams == NULL)
+		rte_exit(EXIT_FAILURE, "rte_zmalloc(%u streams): out of hugepage memory\n",
+			 opt.max_streams);
+	dp_ctx.neigh = rte_zmalloc("rtpb_neigh", sizeof(struct dp_neigh), RTE_CACHE_LINE_SIZE);
+	if (dp_ctx.neigh == NULL)
+		rte_exit(EXIT_FAILURE, "rte_zmalloc(neighbour table): out of hugepage memory\n");
+
+	/* Ids are partitioned by owner (id % n_workers), so each table
+	 * holds at most max_streams / n_workers entries. */
+	per_worker = (opt.max_streams + w - 1) / w;
+	for (i = 0; i < w; i++) {
+		struct dp_worker *wk = &dp_ctx.workers[i];
+		char name[RTE_HASH_NAMESIZE];
+
+		snprintf(name, sizeof(name), "%s_flow_%u", opt.ring_prefix, i);
+		wk->flow = dp_flow_create(name, per_worker, (int)rte_lcore_to_socket_id(wk->lcore));
+		if (wk->flow == NULL)
+			rte_exit(EXIT_FAILURE, "flow table %s: %s\n", name, rte_strerror(rte_errno));
+		wk->c2d = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_c2d[i]);
+		wk->stats = rtpb_shm_lcore_stats(dp_ctx.shm, i);
+		if (w > 1) {
+			snprintf(name, sizeof(name), "handoff_%u", i);
+			wk->handoff = ring_create(name, RING_F_SC_DEQ);
+		}
+	}
+	dp_ctx.sp_rx = ring_create("sp_rx", RING_F_SC_DEQ);
+	dp_ctx.sp_tx = ring_create("sp_tx", RING_F_SP_ENQ | RING_F_SC_DEQ);
+	dp_ctx.nh_req = rte_ring_create_elem("rtpb_nh_req", sizeof(uint32_t), 4096,
+		(int)rte_socket_id(), RING_F_SC_DEQ);
+	if (dp_ctx.nh_req == NULL)
+		rte_exit(EXIT_FAILURE, "rte_ring_create_elem(nh_req): %s\n", rte_strerror(rte_errno));
+}
+
+/* The main lcore's loop: slow path and housekeeping, ~1 ms period. */
+static void
+main_loop(void)
+{
+	struct rtpb_lcore_stats *st = rtpb_shm_lcore_stats(dp_ctx.shm, dp_ctx.n_workers);
+	struct dp_pkt_meta meta;
+	struct rte_mbuf *m[DP_BURST];
+	uint32_t ips[DP_BURST];
+	uint64_t now, last_age = 0, last_hb = 0;
+	unsigned int n, i;
+
+	while (!atomic_load(&dp_quit)) {
+		now = dp_now_ns();
+		n = rte_ring_sc_dequeue_burst(dp_ctx.sp_rx, (void **)m, DP_BURST, NULL);
+		for (i = 0; i < n; i++) {
+			st->rx_pkts++;
+			if (dp_parse_pkt(m[i], &meta) == DP_PKT_ARP)
+				dp_arp_input(m[i], meta.l3_off, now);
+			else
+				rte_pktmbuf_free(m[i]);
+		}
+		n = rte_ring_sc_dequeue_burst_elem(dp_ctx.nh_req, ips, sizeof(ips[0]), DP_BURST, NULL);
+		for (i = 0; i < n; i++)
+			dp_neigh_resolve(dp_ctx.neigh, ips[i], now, dp_arp_request, NULL);
+		if (now - last_age >= 100000000ull) {
+			dp_neigh_age(dp_ctx.neigh, now, dp_arp_request, NULL);
+			last_age = now;
+		}
+		if (now - last_hb >= RTPB_SHM_HEARTBEAT_MS * 1000000ull) {
+			atomic_store(&dp_ctx.shm->heartbeat_ns, now);
+			last_hb = now;
+		}
+		if (n == 0)
+			usleep(500);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	char prefix[PATH_MAX];
+	unsigned int lcore;
+	struct rte_eth_stats es;
+	int ret, in_use;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0)
+		rte_exit(EXIT_FAILURE, "rte_eal_init: %s (see the EAL messages above)\n",
+			 rte_strerror(rte_errno));
+	argc -= ret;
+	argv += ret;
+	argv[0] = (char *)"rtpbypass-dataplane";
+	if (parse_args(argc, argv) < 0)
+		rte_exit(EXIT_FAILURE, "invalid options, see --help\n");
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		rte_exit(EXIT_FAILURE, "the dataplane must be the DPDK primary process\n");
+
+	snprintf(prefix, sizeof(prefix), "%s", rte_eal_get_runtime_dir());
+	snprintf(prefix, sizeof(prefix), "%s", basename(prefix));
+
+	signal(SIGINT, signal_handler);
+	signal(SIGTERM, signal_handler);
+	clock_init();
+	workers_init(prefix);
+
+	dp_ctx.port_id = opt.port_id;
+	dp_ctx.pool = rte_pktmbuf_pool_create("rtpb_mbufs",
+		RTE_MAX(8192u, dp_ctx.n_workers * (DP_RXD + DP_TXD + 4 * DP_BURST) + 4096u) - 1,
+		256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (dp_ctx.pool == NULL)
+		rte_exit(EXIT_FAILURE, "rte_pktmbuf_pool_create: %s\n", rte_strerror(rte_errno));
+	port_init(dp_ctx.port_id, (uint16_t)dp_ctx.n_workers);
+	if (dp_stats_telemetry_init() != 0)
+		DP_LOG(WARNING, "telemetry commands not registered");
+
+	for (uint32_t i = 0; i < dp_ctx.n_addrs; i++) {
+		char a[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &dp_ctx.addr_ip[i], a, sizeof(a));
+		DP_LOG(INFO, "relay address %s/%u", a, dp_ctx.shm->prefixlen[i]);
+	}
+	for (uint32_t i = 0; i < dp_ctx.n_workers; i++)
+		rte_eal_remote_launch(dp_worker_main, &dp_ctx.workers[i], dp_ctx.workers[i].lcore);
+	atomic_store(&dp_ctx.shm->heartbeat_ns, dp_now_ns());
+	atomic_store(&dp_ctx.shm->state, RTPB_SHM_READY);
+	DP_LOG(INFO, "ready: %u worker(s), max %u streams, file prefix '%s'",
+	       dp_ctx.n_workers, dp_ctx.max_streams, prefix);
+
+	main_loop();
+
+	DP_LOG(INFO, "stopping");
+	atomic_store(&dp_ctx.shm->state, RTPB_SHM_STOPPING);
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		rte_eal_wait_lcore(lcore);
+	if (rte_eth_stats_get(dp_ctx.port_id, &es) == 0)
+		DP_LOG(INFO, "port %u: ipackets %" PRIu64 " opackets %" PRIu64
+		       " imissed %" PRIu64 " oerrors %" PRIu64, dp_ctx.port_id,
+		       es.ipackets, es.opackets, es.imissed, es.oerrors);
+	/* Frames still in the slow-path rings go back to the pool. */
+	{
+		struct rte_mbuf *m = NULL;
+
+		while (rte_ring_dequeue(dp_ctx.sp_rx, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		while (rte_ring_dequeue(dp_ctx.sp_tx, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		for (uint32_t i = 0; i < dp_ctx.n_workers; i++)
+			while (dp_ctx.workers[i].handoff != NULL &&
+			       rte_ring_dequeue(dp_ctx.workers[i].handoff, (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+	}
+	rte_eth_dev_stop(dp_ctx.port_id);
+	rte_eth_dev_close(dp_ctx.port_id);
+	in_use = (int)rte_mempool_in_use_count(dp_ctx.pool);
+	DP_LOG(INFO, "mbufs in use after close: %d of %u", in_use, dp_ctx.pool->size);
+	dp_shm_destroy(dp_ctx.shm, prefix);
+	rte_eal_cleanup();
+	return 0;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_parse.c: frame classification (see dp_parse.h). Pure: no state, no
+ * allocation; runs on worker lcores.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_arp.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_udp.h>
+
+#include "dp_parse.h"
+
+static inline enum dp_pkt_kind
+parse_drop(struct dp_pkt_meta *out, enum rtpb_drop why)
+{
+	out->kind = DP_PKT_DROP;
+	out->drop = why;
+	return DP_PKT_DROP;
+}
+
+enum dp_pkt_kind
+dp_parse_pkt(const struct rte_mbuf *m, struct dp_pkt_meta *out)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	uint32_t off = sizeof(struct rte_ether_hdr);
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_udp_hdr *udp;
+	uint16_t type, tot_len, udp_len;
+	uint32_t ihl;
+	int tags;
+
+	if (unlikely(len < off))
+		return parse_drop(out, RTPB_DROP_TRUNCATED);
+	type = ((const struct rte_ether_hdr *)p)->ether_type;
+	/* IEEE 802.1Q / 802.1ad: at most two tags. */
+	for (tags = 0; tags < 2 &&
+	     (type == RTE_BE16(RTE_ETHER_TYPE_VLAN) ||
+	      type == RTE_BE16(RTE_ETHER_TYPE_QINQ));
+	     tags++) {
+		if (unlikely(len < off + sizeof(struct rte_vlan_hdr)))
+			return parse_drop(out, RTPB_DROP_TRUNCATED);
+		type = ((const struct rte_vlan_hdr *)(p + off))->eth_proto;
+		off += sizeof(struct rte_vlan_hdr);
+	}
+	out->l3_off = off;
+	if (type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+		if (unlikely(len < off + sizeof(struct rte_arp_hdr)))
+			return parse_drop(out, RTPB_DROP_TRUNCATED);
+		out->kind = DP_PKT_ARP;
+		return DP_PKT_ARP;
+	}
+	if (unlikely(type != RTE_BE16(RTE_ETHER_TYPE_IPV4)))
+		return parse_drop(out, RTPB_DROP_ETHERTYPE);
+
+	/* RFC 791 header checks. */
+	if (unlikely(len < off + sizeof(struct rte_ipv4_hdr)))
+		return parse_drop(out, RTPB_DROP_TRUNCATED);
+	ip = (const struct rte_ipv4_hdr *)(p + off);
+	ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4;
+	tot_len = rte_be_to_cpu_16(ip->total_length);
+	if (unlikely((ip->version_ihl >> 4) != 4 || ihl < 20 ||
+		     tot_len < ihl || len < off + tot_len))
+		return parse_drop(out, RTPB_DROP_TRUNCATED);
+	if (unlikely((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) !=
+		     RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+		     rte_raw_cksum(ip, ihl) != 0xffff))
+		return parse_drop(out, RTPB_DROP_BAD_CSUM);
+	/* More-fragments flag or a fragment offset: not ours to reassemble. */
+	if (unlikely(ip->fragment_offset &
+		     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
+		return parse_drop(out, RTPB_DROP_FRAGMENT);
+	if (unlikely(ip->next_proto_id != IPPROTO_UDP))
+		return parse_drop(out, RTPB_DROP_NOT_UDP);
+
+	/* RFC 768: the UDP length covers header and payload. */
+	off += ihl;
+	if (unlikely(tot_len < ihl + sizeof(struct rte_udp_hdr)))
+		return parse_drop(out, RTPB_DROP_TRUNCATED);
+	udp = (const struct rte_udp_hdr *)(p + off);
+	udp_len = rte_be_to_cpu_16(udp->dgram_len);
+	if (unlikely(udp_len < sizeof(struct rte_udp_hdr) ||
+		     udp_len > tot_len - ihl))
+		return parse_drop(out, RTPB_DROP_TRUNCATED);
+
+	out->l4_off = off;
+	out->payload_len = udp_len - sizeof(struct rte_udp_hdr);
+	memset(&out->src, 0, sizeof(out->src) * 2);
+	out->src.family = RTPB_AF_INET;
+	out->src.port = udp->src_port;
+	memcpy(out->src.ip, &ip->src_addr, 4);
+	out->dst.family = RTPB_AF_INET;
+	out->dst.port = udp->dst_port;
+	memcpy(out->dst.ip, &ip->dst_addr, 4);
+	out->kind = DP_PKT_UDP;
+	return DP_PKT_UDP;
+}
+
+void
+dp_parse_burst(struct rte_mbuf **pkts, uint16_t n, struct dp_pkt_meta *meta)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		dp_parse_pkt(pkts[i], &meta[i]);
+	}
+}

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_worker.c: the fast path. One loop per worker lcore: RX burst ->
+ * parse -> flow lookup (bulk) -> latch -> rewrite -> TX burst.
+ *
+ * Rules: no allocation, no syscall, no lock, no log here. Every mbuf
+ * received is sent, passed to another lcore through a ring, or freed
+ * with its drop reason counted. Counters are per lcore and per stream
+ * (in shared memory, single writer each).
+ */
+#include <stdatomic.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "rtpb_msg.h"
+#include "dp_ctl.h"
+#include "dp_flow.h"
+#include "dp_latch.h"
+#include "dp_parse.h"
+#include "dp_rewrite.h"
+#include "dp_worker.h"
+
+static inline void
+worker_drop(struct dp_worker *w, struct rte_mbuf *m, enum rtpb_drop why)
+{
+	w->stats->drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Where packets leaving from stream o go: its latched peer, else the
+ * address signalled for it; asymmetric legs always send to the signalled
+ * address (DESIGN.md §4.7). NULL if unknown. */
+static inline const struct rtpb_addr *
+worker_dest(const struct dp_stream *o)
+{
+	if (o->flags & RTPB_STREAM_F_ASYMMETRIC)
+		return o->signalled.family != RTPB_AF_NONE ? &o->signalled : NULL;
+	if (o->state == DP_LATCH_LATCHED)
+		return &o->peer;
+	return o->signalled.family != RTPB_AF_NONE ? &o->signalled : NULL;
+}
+
+/* Next-hop MAC toward dst from stream o's relay address; caches the
+ * neighbour slot in o. Returns 0, or the drop reason. */
+static inline int
+worker_nexthop(struct dp_stream *o, const struct rtpb_addr *dst,
+	       struct rte_ether_addr *mac)
+{
+	uint32_t ip = rtpb_addr_v4(dst), nh;
+	int slot;
+
+	nh = ((ip ^ dp_ctx.addr_ip[o->addr_idx]) & dp_ctx.addr_mask[o->addr_idx]) == 0 ?
+		     ip : dp_ctx.gateway;
+	if (unlikely(nh == 0))
+		return RTPB_DROP_NO_ROUTE;
+	if (likely(dp_neigh_mac(dp_ctx.neigh, o->nh_idx, nh, mac)))
+		return 0;
+	slot = dp_neigh_find(dp_ctx.neigh, nh);
+	if (slot >= 0 && dp_neigh_mac(dp_ctx.neigh, slot, nh, mac)) {
+		o->nh_idx = (uint16_t)slot;
+		return 0;
+	}
+	/* Ask the main lcore to resolve it; the packet is not queued. */
+	rte_ring_mp_enqueue_elem(dp_ctx.nh_req, &nh, sizeof(nh));
+	return RTPB_DROP_NEIGH_PENDING;
+}
+
+static void
+worker_latch_event(struct dp_worker *w, uint32_t id, const struct dp_stream *s,
+		   const struct rtpb_addr *old)
+{
+	struct rtpb_msg ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ev_latch.hdr.type = RTPB_MSG_EV_LATCH;
+	ev.ev_latch.hdr.len = sizeof(ev.ev_latch);
+	ev.ev_latch.hdr.seq = w->ev_seq++;
+	ev.ev_latch.stream_id = id;
+	ev.ev_latch.worker = w->idx;
+	ev.ev_latch.cookie = s->cookie;
+	ev.ev_latch.dropped = s->dropped_since_latch;
+	ev.ev_latch.old = *old;
+	ev.ev_latch.peer = s->peer;
+	w->stats->latches++;
+	dp_ctl_event(w->stats, &ev);
+}
+
+/* Relay one UDP packet of stream id. Returns 0 and fills tx, or a drop
+ * reason. */
+static inline int
+worker_relay(struct dp_worker *w, struct rte_mbuf *m,
+	     const struct dp_pkt_meta *pm, uint32_t id, uint64_t now_ns)
+{
+	struct dp_stream *s = &dp_ctx.streams[id], *o;
+	struct rtpb_stream_stats *st = rtpb_shm_stream_stats(dp_ctx.shm, id);
+	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *,
+		pm->l4_off + sizeof(struct rte_udp_hdr));
+	const struct rtpb_addr *dst;
+	struct rtpb_addr old;
+	struct rte_ether_addr mac;
+	int r;
+
+	st->pkts_in++;
+	st->bytes_in += pm->payload_len;
+	if (unlikely(pm->payload_len == 0 || !dp_parse_media_class_ok(payload[0])))
+		return RTPB_DROP_BAD_CLASS;
+
+	old = s->peer;
+	switch (dp_latch_rx(s, &pm->src, payload, pm->payload_len, now_ns)) {
+	case DP_LATCH_ACCEPT:
+		break;
+	case DP_LATCH_NEW_PEER:
+		worker_latch_event(w, id, s, &old);
+		s->dropped_since_latch = 0;
+		st->latches++;
+		break;
+	default:
+		st->drop_not_peer++;
+		return RTPB_DROP_NOT_PEER;
+	}
+	st->last_rx_ns = now_ns;
+
+	if (unlikely(s->out_stream_id >= dp_ctx.max_streams))
+		return RTPB_DROP_NO_PEER;
+	o = &dp_ctx.streams[s->out_stream_id];
+	if (unlikely(o->state == DP_LATCH_FREE || (dst = worker_dest(o)) == NULL))
+		return RTPB_DROP_NO_PEER;
+	r = worker_nexthop(o, dst, &mac);
+	if (unlikely(r != 0))
+		return r;
+	dp_rewrite_udp4(m, pm->l3_off, pm->l4_off, &o->local, dst, &dp_ctx.mac, &mac);
+	st->pkts_relayed++;
+	st->bytes_relayed += pm->payload_len;
+	return 0;
+}
+
+void
+dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+		int handed_off, uint64_t now_ns)
+{
+	struct dp_pkt_meta meta[DP_BURST];
+	struct dp_flow_key keys[DP_BURST];
+	const void *keyp[DP_BURST];
+	uint32_t ids[DP_BURST], tx_ids[DP_BURST];
+	uint16_t kidx[DP_BURST], tx_len[DP_BURST];
+	struct rte_mbuf *tx[DP_BURST];
+	uint16_t i, j, nk = 0, ntx = 0, sent;
+	uint64_t hits;
+	int a, r;
+
+	dp_parse_burst(pkts, n, meta);
+	for (i = 0; i < n; i++) {
+		struct dp_pkt_meta *pm = &meta[i];
+
+		if (unlikely(pm->kind == DP_PKT_ARP)) {
+			if (rte_ring_mp_enqueue(dp_ctx.sp_rx, pkts[i]) != 0)
+				worker_drop(w, pkts[i], RTPB_DROP_RING_FULL);
+			else
+				w->stats->slowpath_out++;
+			continue;
+		}
+		if (unlikely(pm->kind != DP_PKT_UDP)) {
+			worker_drop(w, pkts[i], pm->drop);
+			continue;
+		}
+		a = dp_addr_index(rtpb_addr_v4(&pm->dst));
+		if (unlikely(a < 0)) {
+			worker_drop(w, pkts[i], RTPB_DROP_NOT_LOCAL);
+			continue;
+		}
+		if (dp_ctx.n_workers > 1 && !handed_off) {
+			uint8_t owner = *rtpb_shm_port_owner(dp_ctx.shm, (uint32_t)a,
+				rte_be_to_cpu_16(pm->dst.port));
+
+			if (owner != w->idx && owner < dp_ctx.n_workers) {
+				if (rte_ring_mp_enqueue(dp_ctx.workers[owner].handoff,
+							pkts[i]) != 0)
+					worker_drop(w, pkts[i], RTPB_DROP_RING_FULL);
+				else
+					w->stats->handoff_out++;
+				continue;
+			}
+		}
+		dp_flow_key_set(&keys[nk], &pm->dst);
+		keyp[nk] = &keys[nk];
+		kidx[nk++] = i;
+	}
+
+	hits = dp_flow_lookup_burst(w->flow, keyp, nk, ids);
+	for (j = 0; j < nk; j++) {
+		i = kidx[j];
+		if (j + 1 < nk && (hits & (1ull << (j + 1))))
+			rte_prefetch0(&dp_ctx.streams[ids[j + 1]]);
+		if (unlikely(!(hits & (1ull << j)))) {
+			worker_drop(w, pkts[i], RTPB_DROP_NO_STREAM);
+			continue;
+		}
+		r = worker_relay(w, pkts[i], &meta[i], ids[j], now_ns);
+		if (unlikely(r != 0)) {
+			rtpb_shm_stream_stats(dp_ctx.shm, ids[j])->pkts_dropped++;
+			worker_drop(w, pkts[i], (enum rtpb_drop)r);
+			continue;
+		}
+		tx_ids[ntx] = ids[j];
+		tx_len[ntx] = meta[i].payload_len;
+		tx[ntx++] = pkts[i];
+	}
+	if (ntx == 0)
+		return;
+	sent = rte_eth_tx_burst(dp_ctx.port_id, w->queue, tx, ntx);
+	w->stats->relayed += sent;
+	w->stats->tx_pkts += sent;
+	for (i = 0; i < sent; i++)
+		w->stats->tx_bytes += rte_pktmbuf_pkt_len(tx[i]);
+	for (i = sent; i < ntx; i++) {
+		struct rtpb_stream_stats *st = rtpb_shm_stream_stats(dp_ctx.shm, tx_ids[i]);
+
+		st->pkts_relayed--;
+		st->bytes_relayed -= tx_len[i];
+		st->pkts_dropped++;
+		worker_drop(w, tx[i], RTPB_DROP_TX_FULL);
+	}
+}
+
+/* Worker 0 also sends the frames the main lcore built (ARP). */
+static void
+worker_slowpath_tx(struct dp_worker *w)
+{
+	struct rte_mbuf *m[DP_BURST];
+	unsigned int n, sent, i;
+
+	n = rte_ring_sc_dequeue_burst(dp_ctx.sp_tx, (void **)m, DP_BURST, NULL);
+	if (n == 0)
+		return;
+	sent = rte_eth_tx_burst(dp_ctx.port_id, w->queue, m, (uint16_t)n);
+	w->stats->tx_pkts += sent;
+	for (i = sent; i < n; i++)
+		worker_drop(w, m[i], RTPB_DROP_TX_FULL);
+}
+
+int
+dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct rte_mbuf *pkts[DP_BURST];
+	uint64_t loops = 0, t0, t1, now_ns;
+	uint16_t n, i;
+	unsigned int nh;
+
+	while (!atomic_load_explicit(&dp_quit, memory_order_relaxed)) {
+		t0 = rte_rdtsc();
+		now_ns = dp_now_ns();
+		if ((loops++ & (DP_CTL_EVERY - 1)) == 0) {
+			dp_ctl_drain(w, now_ns);
+			if (w->idx == 0)
+				worker_slowpath_tx(w);
+		}
+		n = rte_eth_rx_burst(dp_ctx.port_id, w->queue, pkts, DP_BURST);
+		if (n > 0) {
+			w->stats->rx_pkts += n;
+			for (i = 0; i < n; i++)
+				w->stats->rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+			dp_worker_burst(w, pkts, n, 0, now_ns);
+		}
+		nh = 0;
+		if (w->handoff != NULL) {
+			nh = rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts,
+						       DP_BURST, NULL);
+			if (nh > 0)
+				dp_worker_burst(w, pkts, (uint16_t)nh, 1, now_ns);
+		}
+		t1 = rte_rdtsc();
+		w->stats->total_cycles += t1 - t0;
+		if (n > 0 || nh > 0)
+			w->stats->busy_cycles += t1 - t0;
+	}
+	return 0;
+}
