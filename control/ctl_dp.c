@@ -131,7 +131,7 @@ static int
 dp_attach_fail(struct ctl_dp *dp, int err, const char *fmt, const char *detail)
 {
 	if (dp->last_logged != err) {
-		char what[256];
+		char what[PATH_MAX + 256];
 
 		snprintf(what, sizeof(what), fmt, detail);
 		ctl_log(CTL_LOG_WARN, "dataplane '%s' not attached: %s; retrying",
