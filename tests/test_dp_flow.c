@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_dp_flow.c: the flow table: add, lookup (single and bulk), delete,
+ * replace, and 100 000 streams. Runs EAL without hugepages or devices.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rte_byteorder.h>
+#include <rte_eal.h>
+#include <rte_hash.h>
+
+#include "dp_flow.h"
+
+#define N_STREAMS 100000
+
+static void
+key_of(struct dp_flow_key *k, uint32_t i)
+{
+	struct rtpb_addr a;
+
+	/* 16 relay addresses (192.0.2.1-16), even and odd ports from 1024. */
+	rtpb_addr_set_v4(&a, rte_cpu_to_be_32(0xc0000201 + (i % 16)),
+			 rte_cpu_to_be_16((uint16_t)(1024 + i / 16)));
+	dp_flow_key_set(k, &a);
+}
+
+static void
+test_add_lookup_del(void **state)
+{
+	struct rte_hash *h = dp_flow_create("t_small", 64, SOCKET_ID_ANY);
+	struct dp_flow_key k, other;
+	const void *kp[2] = {&k, &other};
+	uint32_t ids[2];
+	uint64_t hits;
+
+	(void)state;
+	assert_non_null(h);
+	key_of(&k, 1);
+	key_of(&other, 2);
+	assert_int_equal(dp_flow_add(h, &k, 7), 0);
+	hits = dp_flow_lookup_burst(h, kp, 2, ids);
+	assert_int_equal(hits, 1);
+	assert_int_equal(ids[0], 7);
+	/* Replace the mapping. */
+	assert_int_equal(dp_flow_add(h, &k, 9), 0);
+	hits = dp_flow_lookup_burst(h, kp, 1, ids);
+	assert_int_equal(ids[0], 9);
+	assert_int_equal(dp_flow_del(h, &k), 0);
+	assert_int_equal(dp_flow_del(h, &k), -ENOENT);
+	assert_int_equal(dp_flow_lookup_burst(h, kp, 2, ids), 0);
+	assert_int_equal(dp_flow_lookup_burst(h, kp, 0, ids), 0);
+	rte_hash_free(h);
+}
+
+static void
+test_family_and_port_distinguish(void **state)
+{
+	struct rte_hash *h = dp_flow_create("t_fam", 64, SOCKET_ID_ANY);
+	struct rtpb_addr a;
+	struct dp_flow_key k1, k2;
+	const void *kp[1] = {&k2};
+	uint32_t id;
+
+	(void)state;
+	rtpb_addr_set_v4(&a, RTE_BE32(0xc0000201), RTE_BE16(35000));
+	dp_flow_key_set(&k1, &a);
+	assert_int_equal(dp_flow_add(h, &k1, 1), 0);
+	a.port = RTE_BE16(35001);
+	dp_flow_key_set(&k2, &a);
+	assert_int_equal(dp_flow_lookup_burst(h, kp, 1, &id), 0);
+	a.port = RTE_BE16(35000);
+	a.family = RTPB_AF_INET6;
+	dp_flow_key_set(&k2, &a);
+	assert_int_equal(dp_flow_lookup_burst(h, kp, 1, &id), 0);
+	rte_hash_free(h);
+}
+
+static void
+test_100k_streams(void **state)
+{
+	static struct dp_flow_key keys[N_STREAMS];
+	struct rte_hash *h = dp_flow_create("t_100k", N_STREAMS, SOCKET_ID_ANY);
+	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
+	uint32_t ids[RTE_HASH_LOOKUP_BULK_MAX], i, j, n, found = 0;
+	uint64_t hits;
+
+	(void)state;
+	assert_non_null(h);
+	for (i = 0; i < N_STREAMS; i++) {
+		key_of(&keys[i], i);
+		assert_int_equal(dp_flow_add(h, &keys[i], i), 0);
+	}
+	assert_int_equal(rte_hash_count(h), N_STREAMS);
+	for (i = 0; i < N_STREAMS; i += n) {
+		n = N_STREAMS - i < 32 ? N_STREAMS - i : 32;
+		for (j = 0; j < n; j++)
+			kp[j] = &keys[i + j];
+		hits = dp_flow_lookup_burst(h, kp, n, ids);
+		for (j = 0; j < n; j++) {
+			assert_true(hits & (1ull << j));
+			assert_int_equal(ids[j], i + j);
+			found++;
+		}
+	}
+	assert_int_equal(found, N_STREAMS);
+	/* Delete the odd ones; the even ones stay, the odd ones miss. */
+	for (i = 1; i < N_STREAMS; i += 2)
+		assert_int_equal(dp_flow_del(h, &keys[i]), 0);
+	assert_int_equal(rte_hash_count(h), N_STREAMS / 2);
+	for (i = 0; i < N_STREAMS; i += 32) {
+		for (j = 0; j < 32; j++)
+			kp[j] = &keys[i + j < N_STREAMS ? i + j : i];
+		hits = dp_flow_lookup_burst(h, kp, 32, ids);
+		for (j = 0; j < 32 && i + j < N_STREAMS; j++)
+			assert_int_equal(!!(hits & (1ull << j)), (i + j) % 2 == 0);
+	}
+	/* Re-add them: the table is reusable after deletes. */
+	for (i = 1; i < N_STREAMS; i += 2)
+		assert_int_equal(dp_flow_add(h, &keys[i], i), 0);
+	assert_int_equal(rte_hash_count(h), N_STREAMS);
+	rte_hash_free(h);
+}
+
+int
+main(int argc, char **argv)
+{
+	char prefix[64];
+	char *eal[] = {argv[0], "--no-huge", "-m", "512", "--no-pci",
+		       "--no-shconf", "--log-level=error", "-l", "0",
+		       "--file-prefix", prefix};
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_add_lookup_del),
+		cmocka_unit_test(test_family_and_port_distinguish),
+		cmocka_unit_test(test_100k_streams),
+	};
+	int r;
+
+	(void)argc;
+	snprintf(prefix, sizeof(prefix), "t_flow_%d", (int)getpid());
+	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
+		fprintf(stderr, "rte_eal_init failed\n");
+		return 1;
+	}
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	rte_eal_cleanup();
+	return r;
+}
