@@ -132,24 +132,25 @@ test_100k_streams(void **state)
 int
 main(int argc, char **argv)
 {
-	char prefix[64];
-	char *eal[] = {argv[0], "--no-huge", "-m", "512", "--no-pci",
-		       "--no-shconf", "--log-level=error", "-l", "0",
-		       "--file-prefix", prefix};
+	/* In-memory: no runtime directory or hugepage files left behind. */
+	char *eal[] = {argv[0], "--in-memory", "-m", "256", "--no-pci",
+		       "--log-level=error", "-l", "0"};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_lookup_del),
 		cmocka_unit_test(test_family_and_port_distinguish),
 		cmocka_unit_test(test_100k_streams),
 	};
+	char rundir[4096];
 	int r;
 
 	(void)argc;
-	snprintf(prefix, sizeof(prefix), "t_flow_%d", (int)getpid());
 	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
 		fprintf(stderr, "rte_eal_init failed\n");
 		return 1;
 	}
 	r = cmocka_run_group_tests(tests, NULL, NULL);
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	rmdir(rundir); /* empty in in-memory mode; fails harmlessly if shared */
 	return r;
 }
