@@ -413,6 +413,9 @@ main(int argc, char **argv)
 	if (dp_ctx.pool == NULL)
 		rte_exit(EXIT_FAILURE, "rte_pktmbuf_pool_create: %s\n", rte_strerror(rte_errno));
 	port_init(dp_ctx.port_id, (uint16_t)dp_ctx.n_workers);
+	/* The PMD holds some mbufs (RX rings, AF_XDP fill queue): the
+	 * baseline a clean stop must come back to. */
+	DP_LOG(INFO, "mbufs in use after start: %u", rte_mempool_in_use_count(dp_ctx.pool));
 	if (dp_stats_telemetry_init() != 0)
 		DP_LOG(WARNING, "telemetry commands not registered");
 
@@ -452,6 +455,7 @@ main(int argc, char **argv)
 			       rte_ring_dequeue(dp_ctx.workers[i].handoff, (void **)&m) == 0)
 				rte_pktmbuf_free(m);
 	}
+	DP_LOG(INFO, "mbufs in use at stop: %u", rte_mempool_in_use_count(dp_ctx.pool));
 	rte_eth_dev_stop(dp_ctx.port_id);
 	rte_eth_dev_close(dp_ctx.port_id);
 	in_use = (int)rte_mempool_in_use_count(dp_ctx.pool);

@@ -1034,7 +1034,10 @@ def unique_prefix():
 
 def _prefix_files(prefix):
     pats = [os.path.join(HUGEPAGE_DIR, glob.escape(prefix) + '*'),
-            os.path.join(HUGEPAGE_DIR, 'rtpbypass_' + glob.escape(prefix) + '*')]
+            os.path.join(HUGEPAGE_DIR, 'rtpbypass_' + glob.escape(prefix) + '*'),
+            # the dataplane's shared memory: <ring-prefix>_<prefix>_shm
+            os.path.join(HUGEPAGE_DIR, 'rtpb_' + glob.escape(prefix) + '_shm'),
+            os.path.join('/dev/shm', 'rtpb_' + glob.escape(prefix) + '_shm')]
     files = []
     for p in pats:
         files.extend(glob.glob(p))

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""test_relay: a call's RTP through the DPDK dataplane, set up over rtpproxy.
+
+Issue 2's end-to-end test, in namespaces this test creates (rtpb_e2e):
+phone A (192.0.2.10, on-link) and phone B (198.51.100.20, behind the
+router 192.0.2.254) exchange 500 RTP packets each way through
+rtpbypass-dataplane (net_af_xdp on the relay's veth, relay address
+192.0.2.1/24, gateway 192.0.2.254) driven by rtpbypass-control.
+
+Asserts: both directions arrive complete with payloads intact; each phone
+sees the relay address and the port control returned as the only source;
+'I' counts the session; packets to a port with no session are dropped and
+counted (exactly); after 'D' nothing is forwarded; no mbuf leaks; every
+process, namespace and DPDK file is gone afterwards.
+
+Usage (root): test_relay.py --build BUILD_DIR
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rtpb_e2e as e2e  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PHONE = os.path.join(HERE, 'rtpb_phone.py')
+N_PKTS = 500
+INTERVAL_MS = 10
+A_PORT = 4000
+B_PORT = 6000
+NO_SESSION_PORT = 40000   # outside control's -m/-M range
+N_STRAY = 20
+
+
+class Failed(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failed(what)
+    e2e.log('ok: ' + what)
+
+
+def start_phones(topo, a_to, b_to, count, tag, start_delay_ms=1500):
+    """Start phone A and B; returns (proc_a, proc_b, json_a, json_b)."""
+    outs = []
+    procs = []
+    for role, bind, to, ssrc in (('pa', '%s:%d' % (e2e.PHONE_A_IP, A_PORT), a_to, 'a0a0a0a0'),
+                                 ('pb', '%s:%d' % (e2e.PHONE_B_IP, B_PORT), b_to, 'b0b0b0b0')):
+        out = os.path.join(e2e.logdir(), '%s_%s.json' % (tag, role))
+        outs.append(out)
+        procs.append(topo.proc(role, [sys.executable, PHONE, '--bind', bind, '--to', to,
+                                      '--count', str(count), '--interval-ms', str(INTERVAL_MS),
+                                      '--ssrc', ssrc, '--linger-ms', '1500',
+                                      '--start-delay-ms', str(start_delay_ms),
+                                      '--timeout-s', '60', '--json', out],
+                               name='%s_%s' % (tag, role)))
+    return procs[0], procs[1], outs[0], outs[1]
+
+
+def finish_phones(pa, pb, ja, jb):
+    for p in (pa, pb):
+        rc = p.wait(timeout=90)
+        if rc != 0:
+            raise Failed('%s exited %s: %s' % (p.name, rc, p.tail()))
+    with open(ja) as f:
+        a = json.load(f)
+    with open(jb) as f:
+        b = json.load(f)
+    return a, b
+
+
+def stats(prefix):
+    return e2e.telemetry(prefix, '/rtpbypass/stats', unwrap=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--build', required=True, help='meson build directory')
+    args = ap.parse_args()
+    dp_bin = os.path.join(args.build, 'dataplane', 'rtpbypass-dataplane')
+    ctl_bin = os.path.join(args.build, 'control', 'rtpbypass-control')
+    for b in (dp_bin, ctl_bin):
+        if not os.access(b, os.X_OK):
+            print('missing binary %s (build first)' % b, file=sys.stderr)
+            return 1
+
+    e2e.install_signal_handlers()
+    prefix = e2e.unique_prefix()
+    ok = False
+    try:
+        with e2e.Topology() as topo:
+            dp = topo.proc('rl', [dp_bin, '--no-pci', '--file-prefix', prefix, '--huge-unlink',
+                                  '-l', '0-1', '--log-level', 'rtpb.dp:info',
+                                  '--vdev', 'net_af_xdp0,iface=%s,start_queue=0,queue_count=1'
+                                  % topo.relay_iface,
+                                  '--', '--addr', '%s/24' % e2e.RELAY_IP,
+                                  '--gateway', e2e.ROUTER_IP_A, '--max-streams', '4096'],
+                           name='dataplane')
+            dp.wait_for_log(r'ready: 1 worker', timeout=30)
+            ctl = topo.proc('rl', [ctl_bin, '-f', '-F', '-s', 'udp:127.0.0.1:22222',
+                                   '-l', e2e.RELAY_IP, '-m', '35000', '-M', '35999',
+                                   '-T', '60', '--file-prefix', prefix],
+                            name='control')
+            ctl.wait_for_log(r'dataplane .* attached', timeout=15)
+            cmd = lambda c: e2e.rtpproxy_cmd(topo.relay, c)
+
+            check(cmd('V') == '20040107', "V answers 20040107")
+            check(cmd('VF 20050322') == '1', "VF 20050322 is supported")
+
+            # Offer from A, answer from B (Kamailio's U then L).
+            r_u = cmd('U call-e2e-1 %s %d from1;1' % (e2e.PHONE_A_IP, A_PORT))
+            m = re.fullmatch(r'(\d+) (\S+)', r_u)
+            check(m is not None and m.group(2) == e2e.RELAY_IP, "U replies 'port %s': %r"
+                  % (e2e.RELAY_IP, r_u))
+            p0 = int(m.group(1))
+            r_l = cmd('L call-e2e-1 %s %d from1;1 to1;1' % (e2e.PHONE_B_IP, B_PORT))
+            m = re.fullmatch(r'(\d+) (\S+)', r_l)
+            check(m is not None and m.group(2) == e2e.RELAY_IP, "L replies 'port %s': %r"
+                  % (e2e.RELAY_IP, r_l))
+            p1 = int(m.group(1))
+            check(p0 % 2 == 0 and p1 % 2 == 0 and p0 != p1 and 35000 <= min(p0, p1)
+                  and max(p0, p1) <= 35998, "ports %d, %d even, distinct, in range" % (p0, p1))
+            info = cmd('I')
+            check('active sessions: 1' in info, "I counts the session: %r" % info)
+
+            # A sends to the port from L (P1), B to the port from U (P0).
+            s0 = stats(prefix)
+            pa, pb, ja, jb = start_phones(topo, '%s:%d' % (e2e.RELAY_IP, p1),
+                                          '%s:%d' % (e2e.RELAY_IP, p0), N_PKTS, 'call')
+            # Meanwhile, stray packets to a port with no session.
+            time.sleep(0.5)
+            stray = topo.socket('pa')
+            for i in range(N_STRAY):
+                stray.sendto(b'\x80\x00' + bytes(170), (e2e.RELAY_IP, NO_SESSION_PORT))
+            stray.close()
+            a, b = finish_phones(pa, pb, ja, jb)
+            s1 = stats(prefix)
+            e2e.log('phone A: %s' % json.dumps({k: a[k] for k in ('sent', 'received', 'received_valid', 'lost', 'sources')}))
+            e2e.log('phone B: %s' % json.dumps({k: b[k] for k in ('sent', 'received', 'received_valid', 'lost', 'sources')}))
+            e2e.log('relay: %s' % json.dumps({k: s1[k] - s0[k] for k in s1 if isinstance(s1[k], int) and s1[k] != s0[k]}))
+
+            check(a['sent'] == N_PKTS and b['sent'] == N_PKTS, "both phones sent %d" % N_PKTS)
+            check(b['received_valid'] == N_PKTS and b['received'] == N_PKTS,
+                  "B received all %d of A's packets intact (got %d valid)" % (N_PKTS, b['received_valid']))
+            check(a['received_valid'] == N_PKTS and a['received'] == N_PKTS,
+                  "A received all %d of B's packets intact (got %d valid)" % (N_PKTS, a['received_valid']))
+            check(a['sources'] == {'%s:%d' % (e2e.RELAY_IP, p1): N_PKTS},
+                  "A saw only the relay %s:%d as source: %r" % (e2e.RELAY_IP, p1, a['sources']))
+            check(b['sources'] == {'%s:%d' % (e2e.RELAY_IP, p0): N_PKTS},
+                  "B saw only the relay %s:%d as source: %r" % (e2e.RELAY_IP, p0, b['sources']))
+            check(s1['drop_no_stream'] - s0['drop_no_stream'] == N_STRAY,
+                  "the %d packets to a port with no session were dropped and counted" % N_STRAY)
+            check(s1['relayed'] - s0['relayed'] == 2 * N_PKTS,
+                  "the relay counted %d relayed packets" % (2 * N_PKTS))
+            info = cmd('I')
+            check(re.search(r'packets received: %d\b' % (2 * N_PKTS), info) is not None
+                  and re.search(r'packets transmitted: %d\b' % (2 * N_PKTS), info) is not None,
+                  "I reports the packets: %r" % info)
+
+            # Delete the call: nothing is forwarded any more.
+            check(cmd('D call-e2e-1 from1') == '0', "D deletes the call")
+            check('active sessions: 0' in cmd('I'), "I shows no active session")
+            time.sleep(0.2)
+            s2 = stats(prefix)
+            pa, pb, ja, jb = start_phones(topo, '%s:%d' % (e2e.RELAY_IP, p1),
+                                          '%s:%d' % (e2e.RELAY_IP, p0), 50, 'after_d', 500)
+            a, b = finish_phones(pa, pb, ja, jb)
+            s3 = stats(prefix)
+            check(a['received'] == 0 and b['received'] == 0,
+                  "after D, nothing reaches the phones (A %d, B %d)" % (a['received'], b['received']))
+            check(s3['drop_no_stream'] - s2['drop_no_stream'] == 100,
+                  "after D, their 100 packets are dropped as no-stream")
+            check(cmd('D call-e2e-1 from1') == 'E50', "D again answers E50")
+
+            # Stop; the dataplane reports its mbufs.
+            ctl.stop(timeout=10)
+            dp.stop(timeout=15)
+            out = '\n'.join(dp.output())
+            m1 = re.search(r'mbufs in use after start: (\d+)', out)
+            m2 = re.search(r'mbufs in use at stop: (\d+)', out)
+            check(m1 is not None and m2 is not None and m1.group(1) == m2.group(1),
+                  "no mbuf leaked (in use after start %s, at stop %s)"
+                  % (m1 and m1.group(1), m2 and m2.group(1)))
+            names = list(topo.ns.values())
+        left = [n for n in names if e2e.netns_exists(n)]
+        check(not left, "every namespace is gone")
+        e2e.cleanup_dpdk_prefix(prefix)
+        check(not os.path.exists('/var/run/dpdk/%s' % prefix), "no DPDK runtime files left")
+        ok = True
+    except (Failed, e2e.E2EError) as e:
+        print('FAIL: %s' % e, file=sys.stderr)
+        e2e.keep_logs()
+        print('logs kept in %s' % e2e.logdir(), file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
