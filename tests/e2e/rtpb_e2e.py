@@ -1191,3 +1191,34 @@ def main(argv=None):
 
 if __name__ == '__main__':
     sys.exit(main())
+
+
+# ---------------------------------------------------------------------------
+# The relay under test.
+
+def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=()):
+    """Start rtpbypass-dataplane (net_af_xdp on the relay's veth, relay
+    address RELAY_IP/24, gateway ROUTER_IP_A, lcores 0-1) and
+    rtpbypass-control (udp:127.0.0.1:ctl_port, ports 35000-35999) in the
+    relay namespace, and wait until control has attached.
+    @return (dataplane Proc, control Proc).
+    """
+    dp_bin = os.path.join(build, 'dataplane', 'rtpbypass-dataplane')
+    ctl_bin = os.path.join(build, 'control', 'rtpbypass-control')
+    for b in (dp_bin, ctl_bin):
+        if not os.access(b, os.X_OK):
+            raise E2EError('missing binary %s (build first)' % b)
+    dp = topo.proc('rl', [dp_bin, '--no-pci', '--file-prefix', prefix, '--huge-unlink',
+                          '-l', '0-1', '--log-level', 'rtpb.dp:info',
+                          '--vdev', 'net_af_xdp0,iface=%s,start_queue=0,queue_count=1'
+                          % topo.relay_iface,
+                          '--', '--addr', '%s/%d' % (RELAY_IP, PREFIX_LEN),
+                          '--gateway', ROUTER_IP_A, '--max-streams', '4096'],
+                   name='dataplane')
+    dp.wait_for_log(r'ready: 1 worker', timeout=30)
+    ctl = topo.proc('rl', [ctl_bin, '-f', '-F', '-s', 'udp:127.0.0.1:%d' % ctl_port,
+                           '-l', RELAY_IP, '-m', '35000', '-M', '35999',
+                           '--file-prefix', prefix] + list(extra_ctl),
+                    name='control')
+    ctl.wait_for_log(r'dataplane .* attached', timeout=15)
+    return dp, ctl

@@ -84,31 +84,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--build', required=True, help='meson build directory')
     args = ap.parse_args()
-    dp_bin = os.path.join(args.build, 'dataplane', 'rtpbypass-dataplane')
-    ctl_bin = os.path.join(args.build, 'control', 'rtpbypass-control')
-    for b in (dp_bin, ctl_bin):
-        if not os.access(b, os.X_OK):
-            print('missing binary %s (build first)' % b, file=sys.stderr)
-            return 1
-
     e2e.install_signal_handlers()
     prefix = e2e.unique_prefix()
     ok = False
     try:
         with e2e.Topology() as topo:
-            dp = topo.proc('rl', [dp_bin, '--no-pci', '--file-prefix', prefix, '--huge-unlink',
-                                  '-l', '0-1', '--log-level', 'rtpb.dp:info',
-                                  '--vdev', 'net_af_xdp0,iface=%s,start_queue=0,queue_count=1'
-                                  % topo.relay_iface,
-                                  '--', '--addr', '%s/24' % e2e.RELAY_IP,
-                                  '--gateway', e2e.ROUTER_IP_A, '--max-streams', '4096'],
-                           name='dataplane')
-            dp.wait_for_log(r'ready: 1 worker', timeout=30)
-            ctl = topo.proc('rl', [ctl_bin, '-f', '-F', '-s', 'udp:127.0.0.1:22222',
-                                   '-l', e2e.RELAY_IP, '-m', '35000', '-M', '35999',
-                                   '-T', '60', '--file-prefix', prefix],
-                            name='control')
-            ctl.wait_for_log(r'dataplane .* attached', timeout=15)
+            dp, ctl = e2e.start_relay(topo, args.build, prefix)
             cmd = lambda c: e2e.rtpproxy_cmd(topo.relay, c)
 
             check(cmd('V') == '20040107', "V answers 20040107")

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""demo: one call through rtpbypass, on this machine, in throw-away namespaces.
+
+Builds the topology of tests/e2e/rtpb_e2e.py (phone A 192.0.2.10 on the
+relay's LAN, phone B 198.51.100.20 behind a router), starts the dataplane
+on net_af_xdp over the relay's veth and control on udp:127.0.0.1:22222
+(inside the relay namespace), sets up a call the way Kamailio does (U for
+the offer, L for the answer), streams 20 ms RTP both ways, prints what each
+phone sent and received and the relay's counters, deletes the call (D) and
+tears everything down.
+
+Usage (root): demo.py --build BUILD_DIR [--seconds N]
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'e2e'))
+import rtpb_e2e as e2e  # noqa: E402
+
+PHONE = os.path.join(HERE, '..', 'tests', 'e2e', 'rtpb_phone.py')
+
+
+def say(msg):
+    print(msg, flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--build', default=os.path.join(HERE, '..', 'build'))
+    ap.add_argument('--seconds', type=int, default=5)
+    args = ap.parse_args()
+    count = args.seconds * 50
+    e2e.install_signal_handlers()
+    prefix = e2e.unique_prefix()
+    with e2e.Topology() as topo:
+        say('topology: phone A %s, phone B %s via router %s, relay %s (DPDK, net_af_xdp on %s)'
+            % (e2e.PHONE_A_IP, e2e.PHONE_B_IP, e2e.ROUTER_IP_A, e2e.RELAY_IP, topo.relay_iface))
+        dp, ctl = e2e.start_relay(topo, args.build, prefix)
+        say('dataplane pid %d and control pid %d running' % (dp.pid, ctl.pid))
+
+        def cmd(c):
+            r = e2e.rtpproxy_cmd(topo.relay, c)
+            say('  rtpproxy> %-52s < %s' % (c, r.replace('\n', ' | ')))
+            return r
+
+        cmd('V')
+        u = cmd('U demo-call-1 %s 4000 alice-tag;1' % e2e.PHONE_A_IP)
+        lk = cmd('L demo-call-1 %s 6000 alice-tag;1 bob-tag;1' % e2e.PHONE_B_IP)
+        p0 = int(re.match(r'\d+', u).group(0))
+        p1 = int(re.match(r'\d+', lk).group(0))
+        say('phone A sends to %s:%d (from L), phone B to %s:%d (from U); %d packets of 20 ms each way'
+            % (e2e.RELAY_IP, p1, e2e.RELAY_IP, p0, count))
+        procs = []
+        for role, bind, to, ssrc in (('pa', '%s:4000' % e2e.PHONE_A_IP, '%s:%d' % (e2e.RELAY_IP, p1), 'a11ce000'),
+                                     ('pb', '%s:6000' % e2e.PHONE_B_IP, '%s:%d' % (e2e.RELAY_IP, p0), '0b0b0000')):
+            out = os.path.join(e2e.logdir(), 'demo_%s.json' % role)
+            procs.append((role, out, topo.proc(role, [sys.executable, PHONE, '--bind', bind, '--to', to,
+                                                      '--count', str(count), '--interval-ms', '20',
+                                                      '--ssrc', ssrc, '--linger-ms', '1000',
+                                                      '--start-delay-ms', '1000', '--timeout-s',
+                                                      str(args.seconds + 30), '--json', out],
+                                                     name='phone_' + role)))
+        for role, out, p in procs:
+            p.wait(timeout=args.seconds + 60)
+            with open(out) as f:
+                r = json.load(f)
+            say('phone %s: sent %d, received %d (%d intact), lost %d, source(s) seen: %s'
+                % ('A' if role == 'pa' else 'B', r['sent'], r['received'], r['received_valid'],
+                   r['lost'], ', '.join('%s (%d)' % kv for kv in r['sources'].items()) or 'none'))
+        st = e2e.telemetry(prefix, '/rtpbypass/stats', unwrap=True)
+        say('relay counters: rx %d, tx %d, relayed %d, ARP replies %d, ARP requests %d, latches %d'
+            % (st['rx_pkts'], st['tx_pkts'], st['relayed'], st['arp_replies'],
+               st['arp_requests'], st['latches']))
+        drops = {k[5:]: v for k, v in st.items() if k.startswith('drop_') and v}
+        say('relay drops: %s' % (', '.join('%s %d' % kv for kv in drops.items()) or 'none'))
+        cmd('I')
+        cmd('D demo-call-1 alice-tag')
+        cmd('I')
+        ctl.stop(timeout=10)
+        dp.stop(timeout=15)
+        say('stopped; tearing the namespaces down')
+    e2e.cleanup_dpdk_prefix(prefix)
+    say('done: nothing left behind')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
