@@ -455,6 +455,13 @@ main(int argc, char **argv)
 			       rte_ring_dequeue(dp_ctx.workers[i].handoff, (void **)&m) == 0)
 				rte_pktmbuf_free(m);
 	}
+	/* Let the PMD reap TX completions (AF_XDP holds sent mbufs until
+	 * then); the workers are stopped, so the main lcore may use their
+	 * queues. */
+	for (uint32_t i = 0; i < dp_ctx.n_workers; i++) {
+		rte_eth_tx_done_cleanup(dp_ctx.port_id, dp_ctx.workers[i].queue, 0);
+		rte_eth_tx_burst(dp_ctx.port_id, dp_ctx.workers[i].queue, NULL, 0);
+	}
 	DP_LOG(INFO, "mbufs in use at stop: %u", rte_mempool_in_use_count(dp_ctx.pool));
 	rte_eth_dev_stop(dp_ctx.port_id);
 	rte_eth_dev_close(dp_ctx.port_id);
