@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_cmd.h: one rtpproxy protocol command, parsed (struct ctl_cmd), and
+ * the rtpproxy error codes.
+ *
+ * ctl_cmd_parse() turns the text of one command (one datagram, one unix:
+ * read, one cunix: line) into a struct ctl_cmd: tokens, the op, its
+ * arguments and modifiers, checked as rtpproxy checks them and in the
+ * same order, so the first error found is the one rtpproxy would report.
+ * It does no I/O and keeps no state; the result only points into the
+ * command's own copy of the text (cmd->buf).
+ *
+ * Source: sippy/rtpproxy src/rtpp_command.c (splitting),
+ * src/rtpp_command_parse.c (command table), src/commands/rpcpv1_ul.c
+ * (U/L options), src/rtpp_command_ecodes.h (codes).
+ */
+#ifndef CTL_CMD_H
+#define CTL_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rtpb_addr.h"
+
+#define CTL_CMD_BUFLEN 8192  /**< RTPP_CMD_BUFLEN: max command bytes */
+#define CTL_CMD_MAX_ARGC 24  /**< RTPC_MAX_ARGC: tokens per (sub)command */
+#define CTL_CMD_MAX_SUBC 16  /**< MAX_SUBC_NUM: sub-command slots */
+#define CTL_CMD_MAX_QNAMES CTL_CMD_MAX_ARGC /**< Q/G counter names kept */
+
+/**
+ * Error codes, the numbers of rtpproxy's ECODE_* (rtpp_command_ecodes.h);
+ * the reply is "E<n>\n".
+ */
+enum ctl_ecode {
+	CTL_E_CMDUNKN = 0,     /**< unknown command */
+	CTL_E_PARSE_NARGS = 1, /**< wrong number of arguments */
+	CTL_E_PARSE_MODS = 2,  /**< modifiers on a command that takes none */
+	CTL_E_PARSE_SUBC = 3,  /**< sub-command not supported / bad */
+	CTL_E_PARSE_1 = 5,     /**< syntax: empty, too long, NUL, > 24 args */
+	CTL_E_PARSE_2 = 6,     /**< R/N modifier junk */
+	CTL_E_PARSE_3 = 7,     /**< unknown R/C/N modifier */
+	CTL_E_PARSE_4 = 8,     /**< unknown D modifier */
+	CTL_E_PARSE_5 = 9,     /**< unknown G modifier */
+	CTL_E_PARSE_10 = 10,   /**< notify_tag: bad %-encoding */
+	CTL_E_PARSE_11 = 11,   /**< 'E' modifier without bridge mode */
+	CTL_E_PARSE_12 = 12,   /**< 'I' modifier without bridge mode */
+	CTL_E_PARSE_13 = 13,   /**< 'Z' ptime not in 1..999 */
+	CTL_E_PARSE_14 = 14,   /**< 'c' codec list empty or repeated */
+	CTL_E_PARSE_6 = 17,    /**< P count not an integer */
+	CTL_E_PARSE_7 = 18,    /**< unknown I modifier */
+	CTL_E_PARSE_8 = 19,    /**< unknown Q modifier */
+	CTL_E_RTOOBIG_1 = 25,  /**< G reply too big */
+	CTL_E_RTOOBIG_2 = 26,  /**< Q reply too big */
+	CTL_E_INVLARG_5 = 35,  /**< unknown U/L modifier; P "session" w/o c */
+	CTL_E_INVLARG_6 = 36,  /**< no local address of the family */
+	CTL_E_INVLARG_7 = 37,  /**< remote address/port not numeric */
+	CTL_E_SESUNKN = 50,    /**< session not found */
+	CTL_E_PLRFAIL = 60,    /**< play failed */
+	CTL_E_QRYFAIL = 62,    /**< Q: unknown counter */
+	CTL_E_CPYFAIL = 65,    /**< C: copy failed */
+	CTL_E_STSFAIL = 68,    /**< G: unknown counter */
+	CTL_E_LSTFAIL_1 = 71,  /**< can't open a leg of an existing session */
+	CTL_E_LSTFAIL_2 = 72,  /**< can't create a session */
+	CTL_E_NSOFF = 75,      /**< notify args without -n */
+	CTL_E_NOMEM_1 = 81,    /**< out of memory */
+	CTL_E_SLOWSHTDN = 99,  /**< new session refused while draining */
+};
+
+/** Operations (rtpproxy's enum rtpp_cmd_op). */
+enum ctl_op {
+	CTL_OP_NONE = 0,
+	CTL_OP_VER,         /**< V */
+	CTL_OP_VER_FEATURE, /**< VF */
+	CTL_OP_INFO,        /**< I */
+	CTL_OP_GET_STATS,   /**< G */
+	CTL_OP_DELETE_ALL,  /**< X */
+	CTL_OP_UPDATE,      /**< U */
+	CTL_OP_LOOKUP,      /**< L */
+	CTL_OP_DELETE,      /**< D */
+	CTL_OP_QUERY,       /**< Q */
+	CTL_OP_PLAY,        /**< P */
+	CTL_OP_NOPLAY,      /**< S */
+	CTL_OP_RECORD,      /**< R */
+	CTL_OP_COPY,        /**< C */
+	CTL_OP_NORECORD,    /**< N */
+};
+
+/**
+ * U/L options (rtpproxy struct ul_opts). The remote is the media address
+ * of the party that sent the SDP; it becomes leg pidx's signalled peer.
+ */
+struct ctl_ul_opts {
+	bool asymmetric;    /**< 'A' (an 'S' later in the modifiers clears) */
+	bool weak;          /**< 'W' */
+	bool ipv6;          /**< '6': IPv6 session */
+	bool new_port;      /**< 'n': parsed, not acted upon yet */
+	int ptime;          /**< 'Z<n>' 1..999 ms, -1 if absent (stored) */
+	const char *codecs; /**< 'c<list>': digits and commas, not NUL-ended */
+	size_t codecs_len;  /**< bytes of codecs, 0 if absent */
+	bool has_remote;    /**< remote holds a usable address */
+	bool onhold;        /**< remote was the null address (0.0.0.0) */
+	struct rtpb_addr remote;   /**< RTP remote, network byte order */
+	const char *notify_socket; /**< U notify_socket, NULL if absent */
+	const char *notify_tag;    /**< URL-decoded in place, NUL-ended */
+};
+
+/**
+ * One parsed command. Every pointer points into buf. Large (8 KiB): keep
+ * one per listener or on the heap, not in deep call chains.
+ */
+struct ctl_cmd {
+	char buf[CTL_CMD_BUFLEN + 1]; /**< the text, split in place */
+	char *argv[CTL_CMD_MAX_ARGC]; /**< tokens of the main command */
+	int argc;
+	int nsubc;            /**< "&&" sub-commands that followed */
+	const char *cookie;   /**< datagram cookie, NULL in stream mode */
+	enum ctl_op op;
+	const char *name;     /**< rtpproxy's name of the op, for logs */
+	const char *mods;     /**< modifier chars after the letter(s) */
+	const char *call_id;  /**< NULL for V, VF, I, G, X */
+	const char *from_tag; /**< NULL if the op has none */
+	const char *to_tag;   /**< NULL if absent */
+	int ecode;            /**< enum ctl_ecode when parse failed */
+	const char *reason;   /**< why parse failed, for the log */
+	char reason_buf[96];  /**< storage for a formatted reason */
+
+	struct ctl_ul_opts ul;   /**< U, L */
+	bool weak;               /**< D 'w' */
+	bool verbose;            /**< G 'v', Q 'v' */
+	bool info_load;          /**< I 'l' */
+	const char *feature;     /**< VF argument */
+	int play_count;          /**< P<n>, 1 by default */
+	const char *play_name;   /**< P pname */
+	const char *play_codecs; /**< P codecs or "session" */
+	const char *copy_target; /**< C target */
+	const char *qnames[CTL_CMD_MAX_QNAMES]; /**< Q/G counter names */
+	int nqnames;
+};
+
+/** Configuration the parser needs (what rtpproxy reads from cfsp). */
+struct ctl_parse_cfg {
+	bool has_inet6; /**< an IPv6 relay address exists ('6' allowed) */
+	bool bridge;    /**< bridge mode ('E'/'I' allowed); never yet */
+};
+
+/**
+ * Parse one command.
+ * @param cmd      out; fully reset first.
+ * @param cfg      configuration.
+ * @param text     the bytes as received (need not be NUL-terminated).
+ * @param len      bytes of text.
+ * @param datagram true on udp/udp6: the first token is the cookie.
+ * @return 0, or -1 with cmd->ecode and cmd->reason set (cmd->cookie is
+ *         set whenever a cookie token was found, so the error reply can
+ *         carry it).
+ */
+int ctl_cmd_parse(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg,
+		  const char *text, size_t len, bool datagram);
+
+/**
+ * rtpproxy's compare_session_tags(): does tag (a session's from_tag)
+ * start with prefix?
+ * @return 1 if equal, 2 if tag is prefix + ";..." (medianum suffix;
+ *         *medianum set when not NULL), else 0.
+ */
+int ctl_cmd_tag_cmp(const char *tag, const char *prefix, unsigned *medianum);
+
+#endif /* CTL_CMD_H */

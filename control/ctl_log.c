@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_log.c: the log sink of control (stderr or syslog), see ctl_log.h.
+ * Single-threaded like the rest of control: no locking.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "ctl_log.h"
+
+static enum ctl_log_level log_level = CTL_LOG_INFO;
+static bool log_syslog;
+
+static const char *const level_names[] = {
+	[CTL_LOG_DBUG] = "DBUG", [CTL_LOG_INFO] = "INFO",
+	[CTL_LOG_WARN] = "WARN", [CTL_LOG_ERR] = "ERR",
+	[CTL_LOG_CRIT] = "CRIT",
+};
+
+static const int level_prio[] = {
+	[CTL_LOG_DBUG] = LOG_DEBUG, [CTL_LOG_INFO] = LOG_INFO,
+	[CTL_LOG_WARN] = LOG_WARNING, [CTL_LOG_ERR] = LOG_ERR,
+	[CTL_LOG_CRIT] = LOG_CRIT,
+};
+
+static const struct {
+	const char *name;
+	int fac;
+} facilities[] = {
+	{"LOG_DAEMON", LOG_DAEMON}, {"LOG_USER", LOG_USER},
+	{"LOG_LOCAL0", LOG_LOCAL0}, {"LOG_LOCAL1", LOG_LOCAL1},
+	{"LOG_LOCAL2", LOG_LOCAL2}, {"LOG_LOCAL3", LOG_LOCAL3},
+	{"LOG_LOCAL4", LOG_LOCAL4}, {"LOG_LOCAL5", LOG_LOCAL5},
+	{"LOG_LOCAL6", LOG_LOCAL6}, {"LOG_LOCAL7", LOG_LOCAL7},
+};
+
+int
+ctl_log_parse(const char *s, enum ctl_log_level *level, int *facility)
+{
+	const char *colon = strchr(s, ':');
+	size_t llen = colon != NULL ? (size_t)(colon - s) : strlen(s);
+	size_t i;
+	bool found = false;
+
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strlen(level_names[i]) == llen &&
+		    strncasecmp(s, level_names[i], llen) == 0) {
+			*level = (enum ctl_log_level)i;
+			found = true;
+			break;
+		}
+	}
+	if (!found)
+		return -EINVAL;
+	*facility = LOG_DAEMON;
+	if (colon == NULL)
+		return 0;
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
+		if (strcasecmp(colon + 1, facilities[i].name) == 0) {
+			*facility = facilities[i].fac;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void
+ctl_log_set_level(enum ctl_log_level level)
+{
+	log_level = level;
+}
+
+bool
+ctl_log_enabled(enum ctl_log_level level)
+{
+	return level >= log_level;
+}
+
+void
+ctl_log_use_syslog(int facility)
+{
+	openlog("rtpbypass-control", LOG_PID | LOG_NDELAY, facility);
+	log_syslog = true;
+}
+
+/* Write one formatted line to the sink. */
+static void
+log_write(enum ctl_log_level level, const char *prefix, const char *fmt,
+	  va_list ap)
+{
+	char line[2048];
+	struct timespec ts;
+	struct tm tm;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (log_syslog) {
+		syslog(level_prio[level], "%s%s", prefix, line);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	fprintf(stderr, "%02d:%02d:%02d.%03ld %s: %s%s\n", tm.tm_hour,
+		tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[level],
+		prefix, line);
+}
+
+void
+ctl_log(enum ctl_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!ctl_log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	log_write(level, "", fmt, ap);
+	va_end(ap);
+}
+
+char *
+ctl_log_escape(const char *in, size_t max, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+
+	if (outsz == 0)
+		return out;
+	for (i = 0; in[i] != '\0' && i < max; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c > 0x20 && c < 0x7f) {
+			if (o + 1 >= outsz)
+				break;
+			out[o++] = (char)c;
+		} else {
+			if (o + 4 >= outsz)
+				break;
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+		}
+	}
+	if (in[i] != '\0' && o + 3 < outsz) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void
+ctl_log_call(enum ctl_log_level level, const char *call_id, const char *fmt,
+	     ...)
+{
+	char esc[600], prefix[640];
+	va_list ap;
+
+	if (!ctl_log_enabled(level))
+		return;
+	snprintf(prefix, sizeof(prefix), "[%s] ",
+		 call_id != NULL ? ctl_log_escape(call_id, 128, esc, sizeof(esc))
+				 : "-");
+	va_start(ap, fmt);
+	log_write(level, prefix, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_main.c: rtpbypass-control, the rtpproxy-protocol control process.
+ *
+ * Parses rtpproxy's flags, opens the control sockets, daemonizes unless
+ * -f, then runs one thread: a poll() loop (10 ms) serving the sockets,
+ * ctl_dp_poll() every iteration (attach, replay, latch events), retries
+ * of refused ring pushes, and a 1 s tick for session TTLs, the reply
+ * cache and idle connections. SIGTERM/SIGINT/SIGUSR1/SIGUSR2 stop it
+ * (every session's streams are deleted first); SIGHUP drains it like
+ * rtpproxy's "deorbiting burn": new sessions get E99 and the process
+ * exits when the last session is gone.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl_cmd_exec.h"
+#include "ctl_dp.h"
+#include "ctl_log.h"
+#include "ctl_ports.h"
+#include "ctl_session.h"
+#include "ctl_sock.h"
+
+#ifndef RTPB_VERSION
+#define RTPB_VERSION "unknown"
+#endif
+
+#define NS_PER_S 1000000000ULL
+#define LOOP_MS 10
+#define DEFAULT_SOCK "unix:/var/run/rtpproxy.sock" /* rtpproxy CMD_SOCK */
+
+/** Everything the command line sets. */
+struct opts {
+	struct ctl_sock_spec socks[CTL_SOCK_MAX_LISTEN];
+	int nsocks;
+	uint32_t relay_ip; /* network order */
+	bool have_relay;
+	long port_min, port_max;
+	long ttl_s;
+	bool foreground;
+	bool force_root;
+	enum ctl_log_level level;
+	int facility;
+	const char *pidfile;
+	const char *file_prefix;
+};
+
+static volatile sig_atomic_t quit_flag;
+static volatile sig_atomic_t drain_flag;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: rtpbypass-control -l ADDR [options]\n"
+"rtpproxy-protocol control process of the rtpbypass relay.\n"
+"  -s SOCK          control socket, repeatable (default " DEFAULT_SOCK "):\n"
+"                   udp:ADDR[:PORT], udp6:ADDR[:PORT], udp6:[ADDR]:PORT\n"
+"                   (port default %d, ADDR '*' = any), unix:/path (one\n"
+"                   command per connection), cunix:/path (one per line)\n"
+"  -l ADDR          IPv4 relay address served by the dataplane (required)\n"
+"  -m MIN           lowest media port (default 35000, rounded up to even)\n"
+"  -M MAX           highest media port (default 65000; the last RTP port\n"
+"                   is the highest even port whose RTCP port fits)\n"
+"  -T TTL           session inactivity timeout, seconds (default 60)\n"
+"  -f               stay in the foreground, log to stderr\n"
+"  -F               allow running as root with a udp/udp6 control socket\n"
+"  -d LEVEL[:FAC]   log level DBUG|INFO|WARN|ERR|CRIT (default INFO),\n"
+"                   syslog facility LOG_DAEMON (default), LOG_LOCAL0..7\n"
+"  -p PIDFILE       write the pid there (default: none)\n"
+"  --file-prefix N  DPDK --file-prefix of the dataplane (default rtpbypass)\n"
+"  -V               print the version and exit\n"
+"  --help           this text\n", CTL_SOCK_DEFAULT_PORT);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("rtpbypass-control: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'rtpbypass-control --help'.\n", stderr);
+	exit(2);
+}
+
+/* A whole decimal number in [lo, hi], else exit 2 naming the option. */
+static long
+num_arg(const char *opt, const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
+		die_usage("%s: '%s' is not a number in %ld..%ld", opt, s, lo, hi);
+	return v;
+}
+
+/* -l: one plain IPv4 address for now. */
+static void
+relay_arg(struct opts *o, const char *s)
+{
+	struct in_addr a;
+
+	if (o->have_relay)
+		die_usage("-l: only one relay address is supported yet");
+	if (strchr(s, '/') != NULL)
+		die_usage("-l %s: bridge mode (ADDR/ADDR) is not supported yet", s);
+	if (strchr(s, '@') != NULL || strchr(s, '=') != NULL)
+		die_usage("-l %s: labels and advertised addresses are not "
+			  "supported yet", s);
+	if (inet_pton(AF_INET, s, &a) != 1)
+		die_usage("-l %s: not an IPv4 address", s);
+	if (a.s_addr == INADDR_ANY)
+		die_usage("-l %s: a wildcard relay address is not supported: "
+			  "give the dataplane's IPv4 address", s);
+	o->relay_ip = a.s_addr;
+	o->have_relay = true;
+}
+
+static void
+sock_arg(struct opts *o, const char *s)
+{
+	char err[256];
+
+	if (o->nsocks == CTL_SOCK_MAX_LISTEN)
+		die_usage("-s: at most %d control sockets", CTL_SOCK_MAX_LISTEN);
+	if (ctl_sock_parse(s, &o->socks[o->nsocks], err, sizeof(err)) != 0)
+		die_usage("-s: %s", err);
+	o->nsocks++;
+}
+
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option lopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"file-prefix", required_argument, NULL, 'P'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*o = (struct opts){.port_min = 35000, .port_max = 65000, .ttl_s = 60,
+			   .level = CTL_LOG_INFO, .file_prefix = "rtpbypass"};
+	while ((c = getopt_long(argc, argv, "s:l:m:M:T:fFd:p:V", lopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 's': sock_arg(o, optarg); break;
+		case 'l': relay_arg(o, optarg); break;
+		case 'm': o->port_min = num_arg("-m", optarg, 1, 65535); break;
+		case 'M': o->port_max = num_arg("-M", optarg, 1, 65535); break;
+		case 'T': o->ttl_s = num_arg("-T", optarg, 1, 31536000); break;
+		case 'f': o->foreground = true; break;
+		case 'F': o->force_root = true; break;
+		case 'd':
+			if (ctl_log_parse(optarg, &o->level, &o->facility) != 0)
+				die_usage("-d %s: unknown level (DBUG INFO WARN "
+					  "ERR CRIT[:LOG_facility])", optarg);
+			break;
+		case 'p': o->pidfile = optarg; break;
+		case 'P':
+			if (*optarg == '\0' || strchr(optarg, '/') != NULL)
+				die_usage("--file-prefix '%s': not a name", optarg);
+			o->file_prefix = optarg;
+			break;
+		case 'V': printf("rtpbypass-control %s\n", RTPB_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: die_usage("invalid option");
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+	if (!o->have_relay)
+		die_usage("-l ADDR is required (the dataplane's IPv4 address)");
+	if (o->nsocks == 0)
+		sock_arg(o, DEFAULT_SOCK);
+}
+
+/* rtpproxy's superuser check: datagram control as root needs -F. */
+static void
+root_check(const struct opts *o)
+{
+	bool dgram = false;
+
+	if (o->force_root || getuid() != 0)
+		return;
+	for (int i = 0; i < o->nsocks; i++)
+		dgram |= ctl_sock_is_datagram(o->socks[i].kind);
+	if (dgram) {
+		fprintf(stderr, "rtpbypass-control: running as superuser with a "
+			"udp/udp6 control socket is strongly not recommended; "
+			"use -F if you want to run as a superuser anyway\n");
+		exit(1);
+	}
+	fprintf(stderr, "rtpbypass-control: WARNING: running as superuser; "
+		"use -F to suppress this warning\n");
+}
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		drain_flag = 1;
+	else
+		quit_flag = 1;
+}
+
+static void
+setup_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	const int sigs[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP};
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int
+write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -errno;
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+/* ctl_dp callbacks: straight into the session table. */
+static void
+on_replay(struct ctl_dp *dp, void *arg)
+{
+	(void)dp;
+	ctl_sessions_replay(arg);
+}
+
+static void
+on_latch(const struct rtpb_msg_ev_latch *ev, void *arg)
+{
+	ctl_sessions_latch(arg, ev);
+}
+
+/** The objects the loop runs. */
+struct ctl_app {
+	struct ctl_socks *socks;
+	struct ctl_dp *dp;
+	struct ctl_ports *ports;
+	struct ctl_sessions *sess;
+	struct ctl_exec *ex;
+};
+
+static int
+app_open(struct ctl_app *a, const struct opts *o)
+{
+	uint16_t lo, hi;
+
+	if (ctl_ports_range(o->port_min, o->port_max, &lo, &hi) != 0) {
+		fprintf(stderr, "rtpbypass-control: -m %ld -M %ld: port_min "
+			"should be less than port_max\n", o->port_min, o->port_max);
+		exit(2);
+	}
+	a->socks = ctl_socks_create();
+	a->dp = ctl_dp_create(o->file_prefix);
+	a->ports = ctl_ports_create(lo, hi, 0);
+	if (a->socks == NULL || a->dp == NULL || a->ports == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < o->nsocks; i++) {
+		int rc = ctl_socks_listen(a->socks, &o->socks[i]);
+
+		if (rc != 0) {
+			fprintf(stderr, "rtpbypass-control: control socket %d: "
+				"%s\n", i + 1, strerror(-rc));
+			return rc;
+		}
+	}
+	struct ctl_sessions_cfg scfg = {
+		.dp = a->dp, .ports = a->ports, .relay_ip = o->relay_ip,
+		.ttl_ns = (uint64_t)o->ttl_s * NS_PER_S, .learn_ms = CTL_LEARN_MS,
+	};
+	struct ctl_exec_cfg ecfg = {.relay_ip = o->relay_ip};
+
+	a->sess = ctl_sessions_create(&scfg);
+	a->ex = a->sess != NULL ? ctl_exec_create(&ecfg, a->sess) : NULL;
+	if (a->ex == NULL)
+		return -ENOMEM;
+	ctl_dp_set_callbacks(a->dp, on_replay, on_latch, a->sess);
+	ctl_log(CTL_LOG_INFO, "rtpbypass-control %s: relay %s, ports %u-%u "
+		"(%u pairs), ttl %lds, dataplane '%s'", RTPB_VERSION,
+		inet_ntoa((struct in_addr){o->relay_ip}), lo, hi,
+		ctl_ports_total(a->ports), o->ttl_s, o->file_prefix);
+	return 0;
+}
+
+static void
+app_close(struct ctl_app *a)
+{
+	ctl_exec_destroy(a->ex);
+	ctl_sessions_destroy(a->sess); /* pushes the DELs */
+	ctl_dp_destroy(a->dp);
+	ctl_ports_destroy(a->ports);
+	ctl_socks_destroy(a->socks);
+}
+
+/* The loop: sockets, dataplane, retries, 1 s tick. */
+static void
+app_run(struct ctl_app *a)
+{
+	uint64_t last_tick = ctl_now_ns(), idle_sum = 0;
+	bool draining = false;
+
+	while (!quit_flag) {
+		uint64_t idle, now;
+		int rc = ctl_socks_run(a->socks, a->ex, LOOP_MS, &idle);
+
+		if (rc < 0)
+			ctl_log(CTL_LOG_ERR, "poll: %s", strerror(-rc));
+		idle_sum += idle;
+		now = ctl_now_ns();
+		ctl_dp_poll(a->dp, now);
+		ctl_sessions_flush(a->sess);
+		if (drain_flag && !draining) {
+			draining = true;
+			ctl_exec_set_draining(a->ex, true);
+			ctl_log(CTL_LOG_INFO, "SIGHUP: draining, %u sessions left",
+				ctl_sessions_count(a->sess));
+		}
+		if (now - last_tick < NS_PER_S)
+			continue;
+		ctl_exec_set_load(a->ex, 1.0 - (double)idle_sum /
+						   (double)(now - last_tick));
+		idle_sum = 0;
+		last_tick = now;
+		ctl_sessions_tick(a->sess, now);
+		ctl_exec_tick(a->ex, now);
+		ctl_socks_tick(a->socks, now);
+		if (draining && ctl_sessions_count(a->sess) == 0) {
+			ctl_log(CTL_LOG_INFO, "drained, exiting");
+			break;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct ctl_app app = {0};
+	int rc;
+
+	parse_args(argc, argv, &o);
+	ctl_log_set_level(o.level);
+	root_check(&o);
+	setup_signals();
+	/* sockets first: a bind error still reaches the terminal */
+	rc = app_open(&app, &o);
+	if (rc != 0) {
+		app_close(&app);
+		return 1;
+	}
+	if (!o.foreground) {
+		if (daemon(0, 0) != 0) {
+			fprintf(stderr, "rtpbypass-control: daemon: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		ctl_log_use_syslog(o.facility);
+	}
+	if (o.pidfile != NULL && (rc = write_pidfile(o.pidfile)) != 0)
+		ctl_log(CTL_LOG_ERR, "pidfile %s: %s", o.pidfile, strerror(-rc));
+	app_run(&app);
+	ctl_log(CTL_LOG_INFO, "exiting: %u sessions deleted",
+		ctl_sessions_count(app.sess));
+	app_close(&app);
+	if (o.pidfile != NULL)
+		unlink(o.pidfile);
+	return 0;
+}

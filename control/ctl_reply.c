@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_reply.c: reply bodies and the cookie reply cache, see ctl_reply.h.
+ * Control's thread only.
+ */
+#include <errno.h>
+#include <glib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_reply.h"
+
+void
+ctl_reply_reset(struct ctl_reply *r)
+{
+	r->len = 0;
+	r->error = false;
+	r->ecode = 0;
+	r->buf[0] = '\0';
+}
+
+int
+ctl_reply_appendf(struct ctl_reply *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(r->buf + r->len, sizeof(r->buf) - r->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(r->buf) - r->len) {
+		r->buf[r->len] = '\0';
+		return -ENOSPC;
+	}
+	r->len += (size_t)n;
+	return 0;
+}
+
+void
+ctl_reply_number(struct ctl_reply *r, long n)
+{
+	ctl_reply_reset(r);
+	ctl_reply_appendf(r, "%ld\n", n);
+}
+
+void
+ctl_reply_error(struct ctl_reply *r, int ecode)
+{
+	ctl_reply_reset(r);
+	r->error = true;
+	r->ecode = ecode;
+	ctl_reply_appendf(r, "E%d\n", ecode);
+}
+
+void
+ctl_reply_port(struct ctl_reply *r, uint16_t port, const char *addr,
+	       bool ipv6)
+{
+	ctl_reply_reset(r);
+	if (addr == NULL)
+		ctl_reply_appendf(r, "%u\n", port);
+	else
+		ctl_reply_appendf(r, "%u %s%s\n", port, addr, ipv6 ? " 6" : "");
+}
+
+size_t
+ctl_reply_wire(const struct ctl_reply *r, const char *cookie, char *out,
+	       size_t outsz)
+{
+	size_t n = 0, clen;
+
+	if (outsz == 0)
+		return 0;
+	if (cookie != NULL) {
+		clen = strlen(cookie);
+		if (clen + 1 >= outsz)
+			return 0;
+		memcpy(out, cookie, clen);
+		out[clen] = ' ';
+		n = clen + 1;
+	}
+	if (r->len > outsz - n)
+		return 0;
+	memcpy(out + n, r->buf, r->len);
+	return n + r->len;
+}
+
+/* One cached reply. */
+struct rcache_entry {
+	uint64_t t_ns; /* when cached */
+	size_t len;
+	char wire[];   /* the reply as sent */
+};
+
+struct ctl_rcache {
+	GHashTable *by_cookie; /* char *cookie -> struct rcache_entry * */
+};
+
+struct ctl_rcache *
+ctl_rcache_create(void)
+{
+	struct ctl_rcache *rc = calloc(1, sizeof(*rc));
+
+	if (rc == NULL)
+		return NULL;
+	rc->by_cookie = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      g_free);
+	return rc;
+}
+
+void
+ctl_rcache_destroy(struct ctl_rcache *rc)
+{
+	if (rc == NULL)
+		return;
+	g_hash_table_destroy(rc->by_cookie);
+	free(rc);
+}
+
+const char *
+ctl_rcache_lookup(struct ctl_rcache *rc, const char *cookie, size_t *len)
+{
+	struct rcache_entry *e = g_hash_table_lookup(rc->by_cookie, cookie);
+
+	if (e == NULL)
+		return NULL;
+	*len = e->len;
+	return e->wire;
+}
+
+int
+ctl_rcache_insert(struct ctl_rcache *rc, const char *cookie, const char *wire,
+		  size_t len, uint64_t now_ns)
+{
+	struct rcache_entry *e;
+
+	if (g_hash_table_contains(rc->by_cookie, cookie))
+		return -EEXIST;
+	if (g_hash_table_size(rc->by_cookie) >= CTL_RCACHE_MAX)
+		return -ENOSPC;
+	e = g_malloc(sizeof(*e) + len);
+	e->t_ns = now_ns;
+	e->len = len;
+	memcpy(e->wire, wire, len);
+	g_hash_table_insert(rc->by_cookie, g_strdup(cookie), e);
+	return 0;
+}
+
+static gboolean
+rcache_old(gpointer key, gpointer value, gpointer arg)
+{
+	const struct rcache_entry *e = value;
+	uint64_t now_ns = *(const uint64_t *)arg;
+
+	(void)key;
+	return now_ns - e->t_ns >= CTL_RCACHE_TTL_NS;
+}
+
+unsigned
+ctl_rcache_expire(struct ctl_rcache *rc, uint64_t now_ns)
+{
+	return g_hash_table_foreach_remove(rc->by_cookie, rcache_old, &now_ns);
+}
+
+unsigned
+ctl_rcache_size(const struct ctl_rcache *rc)
+{
+	return g_hash_table_size(rc->by_cookie);
+}

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_session.h: control's session table, the authority on every call.
+ *
+ * A session (rtpproxy struct rtpp_session) is keyed by call-id plus the
+ * from_tag of the U that created it (the offerer's tag, medianum suffix
+ * ";N" included). It has two legs, leg[0] and leg[1] (rtpproxy
+ * stream[0]/stream[1]): leg i has relay port P_i (even, lazily allocated:
+ * U opens the leg it answers with, L the other), receives on P_i from its
+ * remote and sends to it. A packet received on leg i is relayed out of
+ * leg !i's socket to leg !i's remote. Each leg with a port has two
+ * dataplane streams: RTP on (relay, P_i) and RTCP on (relay, P_i + 1).
+ *
+ * The dataplane mirror: every stream gets its id from the session's owner
+ * worker (chosen round robin at creation) and is pushed as
+ * RTPB_MSG_STREAM_ADD, then RTPB_MSG_STREAM_UPDATE whenever the wanted
+ * message (signalled peer, flags, out_stream_id) differs from the last
+ * one the ring took. A push refused by a full ring is retried from
+ * ctl_sessions_flush(); a stream whose DEL was refused keeps its id and
+ * port until a retry succeeds, so neither is reused while the dataplane
+ * may still hold the stream. After the dataplane (re)attaches,
+ * ctl_sessions_replay() pushes every live session again.
+ *
+ * Control's thread only. Time is always a parameter (CLOCK_MONOTONIC ns).
+ */
+#ifndef CTL_SESSION_H
+#define CTL_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ctl_dp.h"
+#include "ctl_ports.h"
+#include "rtpb_msg.h"
+
+/** rtpproxy UPDATE_WINDOW: learning window after a signalling event. */
+#define CTL_LEARN_MS 10000
+
+/** One dataplane stream of a leg. */
+struct ctl_stream {
+	uint32_t id;      /**< stream id, valid if has_id */
+	bool has_id;      /**< id allocated from the current dataplane */
+	bool in_dp;       /**< an ADD was accepted by the ring */
+	struct rtpb_msg_stream sent; /**< the last ADD/UPDATE accepted */
+};
+
+/** One leg (rtpproxy stream[i] of both the RTP and the RTCP pipe). */
+struct ctl_leg {
+	uint16_t port;      /**< RTP relay port, host order; 0 = none yet */
+	bool has_remote;    /**< remote is the signalled peer */
+	bool onhold;        /**< signalled 0.0.0.0 */
+	bool asymmetric;    /**< 'A': never latch */
+	bool weak;          /**< rtpproxy weak[i] flag ('W') */
+	int ptime;          /**< 'Z' ms, -1 none (stored, not applied) */
+	char *codecs;       /**< 'c' list, owned, NULL none (stored) */
+	struct rtpb_addr remote; /**< RTP peer, network byte order */
+	struct ctl_stream rtp;
+	struct ctl_stream rtcp;
+};
+
+/** One session. Read-only outside ctl_session.c. */
+struct ctl_session {
+	char *call_id;   /**< owned */
+	char *from_tag;  /**< creating U's from_tag, owned */
+	uint64_t serial; /**< unique, never reused; stream cookies hold it */
+	uint32_t owner;  /**< worker owning all its streams */
+	bool strong;     /**< rtpproxy strong flag */
+	bool complete;   /**< both legs have ports */
+	bool pending;    /**< on the retry queue */
+	uint64_t created_ns;
+	uint64_t last_ns; /**< last U/L on it */
+	uint32_t latches; /**< latch events seen for its streams */
+	struct ctl_leg leg[2];
+};
+
+/** Configuration of the table; dp and ports stay owned by the caller. */
+struct ctl_sessions_cfg {
+	struct ctl_dp *dp;
+	struct ctl_ports *ports; /**< the pool of relay_ip */
+	uint32_t relay_ip;       /**< IPv4 relay address, network order */
+	uint64_t ttl_ns;         /**< rtpproxy -T, ns */
+	uint32_t learn_ms;       /**< learning window, CTL_LEARN_MS */
+};
+
+/** Counters for I, G and Q; packets from the dataplane's stream stats. */
+struct ctl_sessions_counters {
+	uint64_t created;    /**< nsess_created */
+	uint64_t destroyed;  /**< nsess_destroyed */
+	uint64_t timeouts;   /**< nsess_timeout */
+	uint64_t completed;  /**< nsess_complete */
+	uint64_t active;     /**< live sessions */
+	uint64_t streams;    /**< legs with a port (RTP streams) */
+	uint64_t pkts_in;    /**< received, live + deleted RTP/RTCP streams */
+	uint64_t pkts_relayed; /**< relayed, live + deleted streams */
+	uint64_t latches;    /**< latch events */
+	uint64_t push_fail;  /**< ADD/UPDATE/DEL refused (ring full etc.) */
+};
+
+/** rtpproxy Q values of one session seen from leg idx. */
+struct ctl_session_query {
+	int64_t ttl_s;          /**< seconds left before timeout */
+	uint64_t npkts_ina;     /**< received on leg idx (RTP) */
+	uint64_t npkts_ino;     /**< received on the other leg (RTP) */
+	uint64_t nrelayed;      /**< relayed, both RTP streams */
+	uint64_t ndropped;      /**< dropped, both RTP streams */
+};
+
+struct ctl_sessions;
+
+/** @return the table, or NULL on ENOMEM. */
+struct ctl_sessions *ctl_sessions_create(const struct ctl_sessions_cfg *cfg);
+
+/**
+ * Delete every session (DEL pushed, best effort), free all.
+ * NULL is fine.
+ */
+void ctl_sessions_destroy(struct ctl_sessions *t);
+
+/**
+ * rtpproxy find_stream()/rtpp_session_ematch(): the first session of
+ * call_id whose from_tag equals from_tag (rval 0), or equals to_tag
+ * (rval 1), or is to_tag + ";N" while from_tag ends with the same ";N"
+ * (rval 1).
+ * @param to_tag may be NULL.
+ * @return 0 or 1 with *sp set, or -1 if none matches.
+ */
+int ctl_sessions_find(struct ctl_sessions *t, const char *call_id,
+		      const char *from_tag, const char *to_tag,
+		      struct ctl_session **sp);
+
+/**
+ * Create a session (rtpproxy U on a missing session): pick the owner
+ * worker, open leg 0 (port pair, two stream ids, two ADDs).
+ * @param weak create with weak[0] instead of strong ('W').
+ * @return 0 and *sp, or -ENOTCONN (dataplane not attached), -ENOSPC (no
+ *         port pair or stream id), -ENOBUFS (ring full), -ENOENT (relay
+ *         address unknown to the dataplane); nothing is left behind.
+ */
+int ctl_session_create(struct ctl_sessions *t, const char *call_id,
+		       const char *from_tag, bool weak, uint64_t now_ns,
+		       struct ctl_session **sp);
+
+/**
+ * Give leg idx a port and its streams if it has none (rtpproxy: L, or U
+ * from the other side): ADDs for the leg, then UPDATEs for the other
+ * leg's streams (their out_stream_id); a refused UPDATE is retried later.
+ * @return 0 (also when the leg had a port), or the errors of
+ *         ctl_session_create(); the leg is then left without a port.
+ */
+int ctl_session_leg_open(struct ctl_sessions *t, struct ctl_session *s,
+			 int idx);
+
+/** What a U/L signals for the leg facing its sender (pidx). */
+struct ctl_leg_signal {
+	bool has_remote;          /**< remote is valid */
+	bool onhold;              /**< the sender signalled 0.0.0.0 */
+	struct rtpb_addr remote;  /**< RTP remote, network byte order */
+	bool asymmetric;          /**< 'A' */
+	int ptime;                /**< 'Z', -1 none */
+	const char *codecs;       /**< 'c', not NUL-terminated, or NULL */
+	size_t codecs_len;
+};
+
+/**
+ * Apply a U/L to leg pidx (rtpproxy rtpp_command_ul_handle() tail): a
+ * remote replaces the signalled peer (none keeps the old one, on hold
+ * clears it), the asymmetric flag is set as given, codecs and ptime are
+ * stored; the leg's streams get an UPDATE if their message changed.
+ * Restarts the session timer.
+ * @return 0, or -ENOMEM (codecs copy); ring trouble is retried, not
+ *         reported.
+ */
+int ctl_session_signal(struct ctl_sessions *t, struct ctl_session *s,
+		       int pidx, const struct ctl_leg_signal *sig,
+		       uint64_t now_ns);
+
+/**
+ * rtpproxy's strong/weak flags on U: weak sets leg[sidx].weak, else a
+ * U sets strong. (Creation already set them.)
+ */
+void ctl_session_mark(struct ctl_session *s, int sidx, bool weak,
+		      bool is_update);
+
+/**
+ * U/L on an existing session (rtpproxy rtpp_command_ul_handle() with
+ * sidx != -1): open leg sidx if it has no port, set the strong/weak flag
+ * (ctl_session_mark()), apply sig to leg !sidx (ctl_session_signal()).
+ * Each changed stream gets exactly one ADD or UPDATE.
+ * @return 0, the errors of ctl_session_leg_open() (nothing changed), or
+ *         -ENOMEM.
+ */
+int ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
+		       int sidx, const struct ctl_leg_signal *sig, bool weak,
+		       bool is_update, uint64_t now_ns);
+
+/**
+ * rtpproxy D (rpcpv1_delete.c): every session of call_id whose from_tag
+ * equals or prefix-matches (";N") from_tag (idx 1) or to_tag (idx 0)
+ * loses its strong flag (weak: weak[idx]); it is destroyed when no flag
+ * remains. An exact match stops the search.
+ * @return how many sessions matched (0: the caller replies E50).
+ */
+int ctl_sessions_delete(struct ctl_sessions *t, const char *call_id,
+			const char *from_tag, const char *to_tag, bool weak);
+
+/** rtpproxy X: destroy every session. */
+void ctl_sessions_delete_all(struct ctl_sessions *t);
+
+/**
+ * The 1 s housekeeping: destroy sessions idle for more than the TTL
+ * (last U/L, or the newest last_rx_ns of their streams), logging
+ * "[call-id] session timeout", then ctl_sessions_flush().
+ * @return sessions timed out.
+ */
+unsigned ctl_sessions_tick(struct ctl_sessions *t, uint64_t now_ns);
+
+/**
+ * Retry refused pushes: DELs first (then their ids and ports are freed),
+ * then sessions whose ADD/UPDATE is pending. Cheap when nothing waits;
+ * stops at the first refusal. Call every loop.
+ */
+void ctl_sessions_flush(struct ctl_sessions *t);
+
+/**
+ * The ctl_dp replay callback body: the dataplane is new, so every id
+ * and every stream it had is gone. Re-pick owners, re-allocate ids and
+ * push every live session's streams again (failures are retried).
+ */
+void ctl_sessions_replay(struct ctl_sessions *t);
+
+/**
+ * The ctl_dp latch callback body: log "[call-id] leg N stream latched to
+ * ADDR:PORT" and count it. Events of streams that no longer exist (or
+ * were re-created since) are ignored.
+ */
+void ctl_sessions_latch(struct ctl_sessions *t,
+			const struct rtpb_msg_ev_latch *ev);
+
+/** Fill c (packet sums read from the dataplane's stream stats). */
+void ctl_sessions_counters(const struct ctl_sessions *t,
+			   struct ctl_sessions_counters *c);
+
+/** rtpproxy Q values of s from leg idx (handle_query()). */
+void ctl_session_query(const struct ctl_sessions *t,
+		       const struct ctl_session *s, int idx, uint64_t now_ns,
+		       struct ctl_session_query *q);
+
+/** Number of live sessions. */
+unsigned ctl_sessions_count(const struct ctl_sessions *t);
+
+#endif /* CTL_SESSION_H */

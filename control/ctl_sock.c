@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_sock.c: control listeners and connections, see ctl_sock.h.
+ *
+ * One table of entries (listeners first, then accepted connections) and
+ * a pollfd array rebuilt from it before each poll(). Replies to stream
+ * connections are written once, non-blocking: they are at most ~1 KiB
+ * and a client that does not read them loses them (then the connection
+ * is closed). Control's thread only.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl_log.h"
+#include "ctl_sock.h"
+
+#define DGRAM_BURST 64 /* datagrams read per socket per poll round */
+#define OUT_MAX (CTL_CMD_BUFLEN + CTL_REPLY_MAX + 2) /* cookie + reply */
+
+enum ent_kind {
+	ENT_FREE = 0,
+	ENT_LISTEN_DGRAM,
+	ENT_LISTEN_UNIX,  /* one-shot connections */
+	ENT_LISTEN_CUNIX, /* continuous connections */
+	ENT_CONN_ONESHOT,
+	ENT_CONN_CONT,
+};
+
+struct ent {
+	enum ent_kind kind;
+	int fd;
+	uint64_t t_ns;   /* connections: when accepted */
+	char *buf;       /* cunix: partial line, CTL_CMD_BUFLEN + 1 */
+	size_t blen;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* unlink */
+};
+
+struct ctl_socks {
+	struct ent ent[CTL_SOCK_MAX_LISTEN + CTL_SOCK_MAX_CONN];
+	struct pollfd pfd[CTL_SOCK_MAX_LISTEN + CTL_SOCK_MAX_CONN];
+	int map[CTL_SOCK_MAX_LISTEN + CTL_SOCK_MAX_CONN]; /* pfd -> ent */
+	char in[CTL_CMD_BUFLEN + 2];
+	char out[OUT_MAX];
+};
+
+#define NENT (CTL_SOCK_MAX_LISTEN + CTL_SOCK_MAX_CONN)
+
+bool
+ctl_sock_is_datagram(enum ctl_sock_kind kind)
+{
+	return kind == CTL_SOCK_UDP || kind == CTL_SOCK_UDP6;
+}
+
+/* "1".."65535" */
+static int
+parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v < 1 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* Resolve host (or "*") for binding; port in host order. */
+static int
+resolve_bind(const char *host, uint16_t port, int af,
+	     struct ctl_sock_spec *spec)
+{
+	struct addrinfo hints = {.ai_family = af, .ai_socktype = SOCK_DGRAM,
+				 .ai_flags = AI_PASSIVE};
+	struct addrinfo *res;
+	char pstr[8];
+
+	snprintf(pstr, sizeof(pstr), "%u", port);
+	if (getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, pstr, &hints,
+			&res) != 0)
+		return -1;
+	memcpy(&spec->addr, res->ai_addr, res->ai_addrlen);
+	spec->addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* udp:HOST[:PORT] and udp6:HOST[:PORT] | udp6:[HOST][:PORT] */
+static int
+parse_inet(const char *rest, int af, struct ctl_sock_spec *spec, char *err,
+	   size_t errsz)
+{
+	char host[256];
+	const char *ps = NULL;
+	uint16_t port = CTL_SOCK_DEFAULT_PORT;
+	struct in6_addr tmp6;
+
+	if (strlen(rest) >= sizeof(host) || *rest == '\0')
+		goto bad;
+	if (*rest == '[') {
+		const char *rb = strchr(rest, ']');
+
+		if (rb == NULL || (rb[1] != '\0' && rb[1] != ':'))
+			goto bad;
+		memcpy(host, rest + 1, (size_t)(rb - rest - 1));
+		host[rb - rest - 1] = '\0';
+		ps = rb[1] == ':' ? rb + 2 : NULL;
+	} else if (af == AF_INET6 && inet_pton(AF_INET6, rest, &tmp6) == 1) {
+		strcpy(host, rest);
+	} else {
+		const char *colon = strrchr(rest, ':');
+
+		strcpy(host, rest);
+		if (colon != NULL) {
+			host[colon - rest] = '\0';
+			ps = colon + 1;
+		}
+	}
+	if (ps != NULL && parse_port(ps, &port) != 0) {
+		snprintf(err, errsz, "invalid port in '%s'", rest);
+		return -EINVAL;
+	}
+	if (resolve_bind(host, port, af, spec) != 0) {
+		snprintf(err, errsz, "cannot resolve '%s' as an IPv%c address",
+			 host, af == AF_INET ? '4' : '6');
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	snprintf(err, errsz, "invalid address '%s'", rest);
+	return -EINVAL;
+}
+
+static int
+parse_path(const char *path, struct ctl_sock_spec *spec, char *err,
+	   size_t errsz)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (*path == '\0') {
+		snprintf(err, errsz, "empty unix socket path");
+		return -EINVAL;
+	}
+	/* absolute, so it can be unlinked after chdir("/") */
+	if (*path != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+		n = snprintf(spec->path, sizeof(spec->path), "%s/%s", cwd, path);
+	else
+		n = snprintf(spec->path, sizeof(spec->path), "%s", path);
+	if (n < 0 || (size_t)n >= sizeof(spec->path)) {
+		snprintf(err, errsz, "unix socket path too long: '%s'", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+ctl_sock_parse(const char *s, struct ctl_sock_spec *spec, char *err,
+	       size_t errsz)
+{
+	memset(spec, 0, sizeof(*spec));
+	if (strncmp(s, "udp:", 4) == 0) {
+		spec->kind = CTL_SOCK_UDP;
+		return parse_inet(s + 4, AF_INET, spec, err, errsz);
+	}
+	if (strncmp(s, "udp6:", 5) == 0) {
+		spec->kind = CTL_SOCK_UDP6;
+		return parse_inet(s + 5, AF_INET6, spec, err, errsz);
+	}
+	if (strncmp(s, "unix:", 5) == 0 || s[0] == '/') {
+		spec->kind = CTL_SOCK_UNIX;
+		return parse_path(s[0] == '/' ? s : s + 5, spec, err, errsz);
+	}
+	if (strncmp(s, "cunix:", 6) == 0) {
+		spec->kind = CTL_SOCK_CUNIX;
+		return parse_path(s + 6, spec, err, errsz);
+	}
+	if (strncmp(s, "tcp:", 4) == 0 || strncmp(s, "tcp6:", 5) == 0 ||
+	    strncmp(s, "stdio", 5) == 0 || strncmp(s, "systemd:", 8) == 0) {
+		snprintf(err, errsz, "control socket '%s': kind not supported yet"
+			 " (udp:, udp6:, unix:, cunix: are)", s);
+		return -ENOTSUP;
+	}
+	snprintf(err, errsz, "invalid control socket '%s'", s);
+	return -EINVAL;
+}
+
+struct ctl_socks *
+ctl_socks_create(void)
+{
+	struct ctl_socks *ss = calloc(1, sizeof(*ss));
+
+	if (ss == NULL)
+		return NULL;
+	for (int i = 0; i < NENT; i++)
+		ss->ent[i].fd = -1;
+	return ss;
+}
+
+static struct ent *
+ent_new(struct ctl_socks *ss, int first, int last)
+{
+	for (int i = first; i < last; i++)
+		if (ss->ent[i].kind == ENT_FREE)
+			return &ss->ent[i];
+	return NULL;
+}
+
+static void
+ent_close(struct ent *e)
+{
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e->buf);
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+}
+
+static int
+listen_dgram(const struct ctl_sock_spec *spec)
+{
+	int fd = socket(spec->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+					      SOCK_CLOEXEC, 0);
+	int rcvbuf = 16 * 1024; /* rtpproxy's control socket buffer */
+	int on = 1;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (spec->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, (const struct sockaddr *)&spec->addr, spec->addrlen) != 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static int
+listen_unix(const struct ctl_sock_spec *spec)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	memcpy(sun.sun_path, spec->path, sizeof(sun.sun_path));
+	unlink(spec->path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    listen(fd, 64) != 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int
+ctl_socks_listen(struct ctl_socks *ss, const struct ctl_sock_spec *spec)
+{
+	struct ent *e = ent_new(ss, 0, CTL_SOCK_MAX_LISTEN);
+	int fd;
+
+	if (e == NULL)
+		return -ENOSPC;
+	fd = ctl_sock_is_datagram(spec->kind) ? listen_dgram(spec)
+					      : listen_unix(spec);
+	if (fd < 0)
+		return fd;
+	e->fd = fd;
+	if (ctl_sock_is_datagram(spec->kind)) {
+		e->kind = ENT_LISTEN_DGRAM;
+	} else {
+		e->kind = spec->kind == CTL_SOCK_UNIX ? ENT_LISTEN_UNIX
+						      : ENT_LISTEN_CUNIX;
+		memcpy(e->path, spec->path, sizeof(e->path));
+	}
+	return 0;
+}
+
+/* Read and answer up to DGRAM_BURST datagrams. */
+static int
+serve_dgram(struct ctl_socks *ss, struct ent *e, struct ctl_exec *ex)
+{
+	int n = 0;
+
+	for (; n < DGRAM_BURST; n++) {
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		/* MSG_TRUNC: the real size, so an oversized command is E5 */
+		ssize_t len = recvfrom(e->fd, ss->in, CTL_CMD_BUFLEN + 1,
+				       MSG_TRUNC, (struct sockaddr *)&from, &flen);
+		size_t olen;
+
+		if (len < 0)
+			break;
+		if ((size_t)len > CTL_CMD_BUFLEN + 1)
+			len = CTL_CMD_BUFLEN + 1;
+		olen = ctl_exec_text(ex, ss->in, (size_t)len, true, ctl_now_ns(),
+				     ss->out, sizeof(ss->out));
+		if (olen > 0 &&
+		    sendto(e->fd, ss->out, olen, 0, (struct sockaddr *)&from,
+			   flen) < 0)
+			ctl_log(CTL_LOG_WARN, "control reply not sent: %s",
+				strerror(errno));
+	}
+	return n;
+}
+
+static void
+serve_accept(struct ctl_socks *ss, struct ent *l)
+{
+	for (;;) {
+		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ent *c;
+
+		if (fd < 0)
+			return;
+		c = ent_new(ss, CTL_SOCK_MAX_LISTEN, NENT);
+		if (c == NULL) {
+			ctl_log(CTL_LOG_WARN, "too many control connections");
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->t_ns = ctl_now_ns();
+		c->kind = l->kind == ENT_LISTEN_UNIX ? ENT_CONN_ONESHOT
+						     : ENT_CONN_CONT;
+		if (c->kind == ENT_CONN_CONT) {
+			c->buf = malloc(CTL_CMD_BUFLEN + 1);
+			if (c->buf == NULL)
+				ent_close(c);
+		}
+	}
+}
+
+/* Answer one stream command; false if the connection broke. */
+static bool
+answer_stream(struct ctl_socks *ss, struct ent *c, const char *cmd,
+	      size_t len, struct ctl_exec *ex)
+{
+	size_t olen = ctl_exec_text(ex, cmd, len, false, ctl_now_ns(), ss->out,
+				    sizeof(ss->out));
+
+	return olen == 0 || write(c->fd, ss->out, olen) == (ssize_t)olen;
+}
+
+/* unix: one read, one command, one reply, close (rtpproxy umode 0). */
+static int
+serve_oneshot(struct ctl_socks *ss, struct ent *c, struct ctl_exec *ex)
+{
+	ssize_t len = read(c->fd, ss->in, CTL_CMD_BUFLEN + 1);
+
+	if (len < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (len > 0)
+		answer_stream(ss, c, ss->in, (size_t)len, ex);
+	ent_close(c);
+	return len > 0 ? 1 : 0;
+}
+
+/* cunix: '\n'-terminated commands; a line over 8 KiB is E5 and closes. */
+static int
+serve_cont(struct ctl_socks *ss, struct ent *c, struct ctl_exec *ex)
+{
+	ssize_t len = read(c->fd, c->buf + c->blen, CTL_CMD_BUFLEN + 1 - c->blen);
+	int n = 0;
+	char *nl;
+
+	if (len < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (len <= 0) {
+		/* EOF: an unterminated last command is still answered */
+		n = c->blen > 0;
+		if (n)
+			answer_stream(ss, c, c->buf, c->blen, ex);
+		ent_close(c);
+		return n;
+	}
+	c->blen += (size_t)len;
+	while ((nl = memchr(c->buf, '\n', c->blen)) != NULL) {
+		size_t l = (size_t)(nl - c->buf);
+
+		n++;
+		if (!answer_stream(ss, c, c->buf, l, ex)) {
+			ent_close(c);
+			return n;
+		}
+		memmove(c->buf, nl + 1, c->blen - l - 1);
+		c->blen -= l + 1;
+	}
+	if (c->blen > CTL_CMD_BUFLEN) {
+		answer_stream(ss, c, c->buf, c->blen, ex); /* E5: too long */
+		ent_close(c);
+		n++;
+	}
+	return n;
+}
+
+int
+ctl_socks_run(struct ctl_socks *ss, struct ctl_exec *ex, int timeout_ms,
+	      uint64_t *idle_ns)
+{
+	int np = 0, rc, n = 0;
+	uint64_t t0;
+
+	for (int i = 0; i < NENT; i++) {
+		if (ss->ent[i].kind == ENT_FREE)
+			continue;
+		ss->pfd[np] = (struct pollfd){.fd = ss->ent[i].fd,
+					      .events = POLLIN};
+		ss->map[np++] = i;
+	}
+	t0 = ctl_now_ns();
+	rc = poll(ss->pfd, (nfds_t)np, timeout_ms);
+	*idle_ns = ctl_now_ns() - t0;
+	if (rc < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int k = 0; k < np && rc > 0; k++) {
+		struct ent *e = &ss->ent[ss->map[k]];
+
+		if (ss->pfd[k].revents == 0)
+			continue;
+		rc--;
+		switch (e->kind) {
+		case ENT_LISTEN_DGRAM: n += serve_dgram(ss, e, ex); break;
+		case ENT_LISTEN_UNIX:
+		case ENT_LISTEN_CUNIX: serve_accept(ss, e); break;
+		case ENT_CONN_ONESHOT: n += serve_oneshot(ss, e, ex); break;
+		case ENT_CONN_CONT: n += serve_cont(ss, e, ex); break;
+		default: break;
+		}
+	}
+	return n;
+}
+
+void
+ctl_socks_tick(struct ctl_socks *ss, uint64_t now_ns)
+{
+	for (int i = CTL_SOCK_MAX_LISTEN; i < NENT; i++) {
+		struct ent *e = &ss->ent[i];
+
+		if (e->kind == ENT_CONN_ONESHOT &&
+		    now_ns - e->t_ns > CTL_SOCK_IDLE_NS)
+			ent_close(e);
+	}
+}
+
+void
+ctl_socks_destroy(struct ctl_socks *ss)
+{
+	if (ss == NULL)
+		return;
+	for (int i = 0; i < NENT; i++) {
+		struct ent *e = &ss->ent[i];
+
+		if (e->kind == ENT_FREE)
+			continue;
+		if (e->path[0] != '\0')
+			unlink(e->path);
+		ent_close(e);
+	}
+	free(ss);
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_sock.h: control sockets (rtpproxy -s), and serving them.
+ *
+ * Kinds (rtpproxy src/rtpp_controlfd.c):
+ *  - udp:HOST[:PORT], udp6:HOST[:PORT] / udp6:[HOST]:PORT: one command
+ *    per datagram, cookie first, reply to the sender from the same
+ *    socket; default port 22222, HOST "*" = all addresses.
+ *  - unix:/path (or a bare /path): stream, one read, one command, one
+ *    reply, then close (Kamailio's unix: mode).
+ *  - cunix:/path: stream, many '\n'-terminated commands per connection.
+ * All sockets are non-blocking and served from control's single poll()
+ * loop; a one-shot connection silent for CTL_SOCK_IDLE_NS is closed.
+ */
+#ifndef CTL_SOCK_H
+#define CTL_SOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "ctl_cmd_exec.h"
+
+#define CTL_SOCK_DEFAULT_PORT 22222 /**< rtpproxy CPORT */
+#define CTL_SOCK_MAX_LISTEN 16      /**< -s given at most this often */
+#define CTL_SOCK_MAX_CONN 256       /**< open stream connections */
+#define CTL_SOCK_IDLE_NS (10ULL * 1000000000ULL) /**< one-shot timeout */
+
+/** Control socket kinds. */
+enum ctl_sock_kind {
+	CTL_SOCK_UDP,   /**< udp: (IPv4 datagram, cookie) */
+	CTL_SOCK_UDP6,  /**< udp6: (IPv6 datagram, cookie) */
+	CTL_SOCK_UNIX,  /**< unix: one command per connection */
+	CTL_SOCK_CUNIX, /**< cunix: continuous, line per command */
+};
+
+/** A parsed -s argument. */
+struct ctl_sock_spec {
+	enum ctl_sock_kind kind;
+	struct sockaddr_storage addr; /**< udp/udp6: bind address */
+	socklen_t addrlen;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /**< unix */
+};
+
+/** CLOCK_MONOTONIC in ns. */
+static inline uint64_t
+ctl_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/**
+ * Parse an rtpproxy -s argument.
+ * @param err out: a message for the user on failure.
+ * @return 0, or -EINVAL (bad form), -ENOTSUP (a kind not supported yet:
+ *         tcp, tcp6, stdio, systemd).
+ */
+int ctl_sock_parse(const char *s, struct ctl_sock_spec *spec, char *err,
+		   size_t errsz);
+
+/** True for the datagram kinds (rtpproxy RTPP_CTRL_ISDG()). */
+bool ctl_sock_is_datagram(enum ctl_sock_kind kind);
+
+struct ctl_socks;
+
+/** An empty set of listeners. @return NULL on ENOMEM. */
+struct ctl_socks *ctl_socks_create(void);
+
+/**
+ * Open a listener (a unix path is unlinked first, as rtpproxy does).
+ * @return 0, or -errno of the failing socket/bind/listen (or -ENOSPC
+ *         after CTL_SOCK_MAX_LISTEN listeners).
+ */
+int ctl_socks_listen(struct ctl_socks *ss, const struct ctl_sock_spec *spec);
+
+/**
+ * Wait up to timeout_ms for commands and answer every one that came,
+ * through ex.
+ * @param idle_ns out: ns spent waiting in poll() (for the load figure).
+ * @return commands handled, or -errno if poll() failed (not EINTR).
+ */
+int ctl_socks_run(struct ctl_socks *ss, struct ctl_exec *ex, int timeout_ms,
+		  uint64_t *idle_ns);
+
+/** Close one-shot connections idle for CTL_SOCK_IDLE_NS. */
+void ctl_socks_tick(struct ctl_socks *ss, uint64_t now_ns);
+
+/** Close everything, unlink unix paths, free (NULL is fine). */
+void ctl_socks_destroy(struct ctl_socks *ss);
+
+#endif /* CTL_SOCK_H */

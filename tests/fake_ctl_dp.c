@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fake_ctl_dp.c: an in-memory ctl_dp.h for control's unit tests.
+ *
+ * Records every pushed message, allocates stream ids partitioned by owner
+ * (id % n_workers == owner, as rtpb_stream_owner()), keeps writable stream
+ * counters, and can be set detached or ring full. Misuse by the code
+ * under test (pushing with an id it does not hold, double free, ADD of a
+ * live stream, DEL of a dead one) is counted in fake_dp_errors().
+ */
+#include <errno.h>
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_ctl_dp.h"
+
+struct ctl_dp {
+	bool attached;
+	bool ring_full;
+	int budget;
+	uint32_t n_workers;
+	uint32_t max_streams;
+	uint32_t relay;
+	uint32_t seq;
+	uint32_t errors;
+	bool *in_use;
+	bool *live;
+	struct rtpb_stream_stats *stats;
+	GArray *msgs;
+	ctl_dp_replay_fn *replay;
+	ctl_dp_latch_fn *latch;
+	void *arg;
+};
+
+static struct ctl_dp *fake;
+
+struct ctl_dp *
+fake_dp_handle(void)
+{
+	if (fake == NULL) {
+		fake = calloc(1, sizeof(*fake));
+		fake->msgs = g_array_new(FALSE, TRUE, sizeof(struct rtpb_msg));
+		fake->budget = -1;
+	}
+	return fake;
+}
+
+void
+fake_dp_reset(uint32_t n_workers, uint32_t max_streams, uint32_t relay)
+{
+	struct ctl_dp *d = fake_dp_handle();
+
+	free(d->in_use);
+	free(d->live);
+	free(d->stats);
+	d->n_workers = n_workers;
+	d->max_streams = max_streams;
+	d->relay = relay;
+	d->attached = true;
+	d->ring_full = false;
+	d->budget = -1;
+	d->errors = 0;
+	d->in_use = calloc(max_streams, sizeof(bool));
+	d->live = calloc(max_streams, sizeof(bool));
+	d->stats = calloc(max_streams, sizeof(*d->stats));
+	g_array_set_size(d->msgs, 0);
+}
+
+void fake_dp_set_attached(bool on) { fake_dp_handle()->attached = on; }
+void fake_dp_set_ring_full(bool on) { fake_dp_handle()->ring_full = on; }
+void fake_dp_set_push_budget(int n) { fake_dp_handle()->budget = n; }
+size_t fake_dp_nmsgs(void) { return fake_dp_handle()->msgs->len; }
+void fake_dp_clear_msgs(void) { g_array_set_size(fake_dp_handle()->msgs, 0); }
+uint32_t fake_dp_errors(void) { return fake_dp_handle()->errors; }
+
+const struct rtpb_msg *
+fake_dp_msg(size_t i)
+{
+	return &g_array_index(fake_dp_handle()->msgs, struct rtpb_msg, i);
+}
+
+struct rtpb_stream_stats *
+fake_dp_stats(uint32_t id)
+{
+	return &fake_dp_handle()->stats[id];
+}
+
+uint32_t
+fake_dp_ids_in_use(void)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < fake->max_streams; i++)
+		n += fake->in_use[i];
+	return n;
+}
+
+uint32_t
+fake_dp_live_streams(void)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < fake->max_streams; i++)
+		n += fake->live[i];
+	return n;
+}
+
+void
+fake_dp_restart(uint32_t n_workers)
+{
+	struct ctl_dp *d = fake_dp_handle();
+
+	memset(d->in_use, 0, d->max_streams * sizeof(bool));
+	memset(d->live, 0, d->max_streams * sizeof(bool));
+	memset(d->stats, 0, d->max_streams * sizeof(*d->stats));
+	d->n_workers = n_workers;
+	d->attached = true;
+	if (d->replay != NULL)
+		d->replay(d, d->arg);
+}
+
+void
+fake_dp_latch(uint32_t id, uint64_t cookie, const struct rtpb_addr *peer)
+{
+	struct rtpb_msg_ev_latch ev = {.stream_id = id, .cookie = cookie,
+				       .peer = *peer};
+
+	ev.hdr.type = RTPB_MSG_EV_LATCH;
+	if (fake->latch != NULL)
+		fake->latch(&ev, fake->arg);
+}
+
+const struct rtpb_msg_stream *
+fake_dp_last_stream_msg(uint32_t id, int type)
+{
+	for (size_t i = fake->msgs->len; i-- > 0;) {
+		const struct rtpb_msg *m = fake_dp_msg(i);
+
+		if ((m->hdr.type == RTPB_MSG_STREAM_ADD ||
+		     m->hdr.type == RTPB_MSG_STREAM_UPDATE) &&
+		    m->stream.stream_id == id &&
+		    (type < 0 || m->hdr.type == type))
+			return &m->stream;
+	}
+	return NULL;
+}
+
+/* --- the ctl_dp.h API --- */
+
+struct ctl_dp *
+ctl_dp_create(const char *file_prefix)
+{
+	(void)file_prefix;
+	return fake_dp_handle();
+}
+
+void
+ctl_dp_destroy(struct ctl_dp *dp)
+{
+	(void)dp; /* the fake lives for the whole test process */
+}
+
+void
+ctl_dp_set_callbacks(struct ctl_dp *dp, ctl_dp_replay_fn *replay,
+		     ctl_dp_latch_fn *latch, void *arg)
+{
+	dp->replay = replay;
+	dp->latch = latch;
+	dp->arg = arg;
+}
+
+void
+ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
+{
+	(void)dp;
+	(void)now_ns;
+}
+
+bool
+ctl_dp_ready(const struct ctl_dp *dp)
+{
+	return dp->attached;
+}
+
+uint32_t
+ctl_dp_n_workers(const struct ctl_dp *dp)
+{
+	return dp->attached ? dp->n_workers : 0;
+}
+
+int
+ctl_dp_addr_index(const struct ctl_dp *dp, const struct rtpb_addr *a)
+{
+	if (!dp->attached)
+		return -ENOTCONN;
+	return rtpb_addr_v4(a) == dp->relay ? 0 : -ENOENT;
+}
+
+int
+ctl_dp_stream_id_alloc(struct ctl_dp *dp, uint32_t owner, uint32_t *id)
+{
+	if (!dp->attached)
+		return -ENOTCONN;
+	if (owner >= dp->n_workers) {
+		dp->errors++;
+		return -EINVAL;
+	}
+	for (uint32_t i = owner; i < dp->max_streams; i += dp->n_workers) {
+		if (!dp->in_use[i]) {
+			dp->in_use[i] = true;
+			*id = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void
+ctl_dp_stream_id_free(struct ctl_dp *dp, uint32_t id)
+{
+	if (id >= dp->max_streams || !dp->in_use[id] ||
+	    (dp->live[id] && dp->attached)) {
+		dp->errors++;
+		return;
+	}
+	dp->live[id] = false; /* detached: the stream went with the dataplane */
+	dp->in_use[id] = false;
+}
+
+/* Common refusals of a push. */
+static int
+push_check(struct ctl_dp *dp)
+{
+	if (!dp->attached)
+		return -ENOTCONN;
+	if (dp->ring_full || dp->budget == 0)
+		return -ENOBUFS;
+	if (dp->budget > 0)
+		dp->budget--;
+	return 0;
+}
+
+int
+ctl_dp_stream_push(struct ctl_dp *dp, struct rtpb_msg_stream *m)
+{
+	struct rtpb_msg msg;
+	int rc = push_check(dp);
+
+	if (rc != 0)
+		return rc;
+	if (rtpb_addr_v4(&m->local) != dp->relay)
+		return -ENOENT;
+	if (m->stream_id >= dp->max_streams || !dp->in_use[m->stream_id] ||
+	    (m->hdr.type == RTPB_MSG_STREAM_ADD) == dp->live[m->stream_id])
+		dp->errors++;
+	else
+		dp->live[m->stream_id] = true;
+	if (m->hdr.type == RTPB_MSG_STREAM_ADD)
+		memset(&dp->stats[m->stream_id], 0, sizeof(dp->stats[0]));
+	m->hdr.len = sizeof(*m);
+	m->hdr.seq = ++dp->seq;
+	memset(&msg, 0, sizeof(msg));
+	msg.stream = *m;
+	g_array_append_val(dp->msgs, msg);
+	return 0;
+}
+
+int
+ctl_dp_stream_del(struct ctl_dp *dp, uint32_t id, const struct rtpb_addr *local)
+{
+	struct rtpb_msg msg;
+	int rc = push_check(dp);
+
+	if (rc != 0)
+		return rc;
+	if (id >= dp->max_streams || !dp->live[id])
+		dp->errors++;
+	else
+		dp->live[id] = false;
+	memset(&msg, 0, sizeof(msg));
+	msg.del.hdr.type = RTPB_MSG_STREAM_DEL;
+	msg.del.hdr.len = sizeof(msg.del);
+	msg.del.hdr.seq = ++dp->seq;
+	msg.del.stream_id = id;
+	msg.del.local = *local;
+	g_array_append_val(dp->msgs, msg);
+	return 0;
+}
+
+const struct rtpb_stream_stats *
+ctl_dp_stream_stats(const struct ctl_dp *dp, uint32_t id)
+{
+	if (!dp->attached || id >= dp->max_streams)
+		return NULL;
+	return &dp->stats[id];
+}
+
+void
+ctl_dp_totals(const struct ctl_dp *dp, struct rtpb_lcore_stats *sum)
+{
+	(void)dp;
+	memset(sum, 0, sizeof(*sum));
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fake_ctl_dp.h: controls of the in-memory ctl_dp.h implementation used
+ * by control's unit tests (fake_ctl_dp.c). One fake dataplane per test
+ * process; ctl_dp_create() returns it.
+ */
+#ifndef FAKE_CTL_DP_H
+#define FAKE_CTL_DP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctl_dp.h"
+
+/** Start over: attached, n_workers workers, max_streams ids, relay ip
+ *  (network order) the only relay address, no messages, no ids taken. */
+void fake_dp_reset(uint32_t n_workers, uint32_t max_streams, uint32_t relay);
+
+/** The handle (what ctl_dp_create() returned, created if needed). */
+struct ctl_dp *fake_dp_handle(void);
+
+/** Attached or not: detached, pushes give -ENOTCONN, ready() false. */
+void fake_dp_set_attached(bool on);
+
+/** Ring full: pushes give -ENOBUFS. */
+void fake_dp_set_ring_full(bool on);
+
+/** Accept n more pushes, then behave as ring full (-1: no limit). */
+void fake_dp_set_push_budget(int n);
+
+/** Messages pushed so far (ADD, UPDATE, DEL), in order. */
+size_t fake_dp_nmsgs(void);
+const struct rtpb_msg *fake_dp_msg(size_t i);
+void fake_dp_clear_msgs(void);
+
+/** Counters of stream id, writable by tests. */
+struct rtpb_stream_stats *fake_dp_stats(uint32_t id);
+
+/** Stream ids currently allocated; misuse (double free, push with a
+ *  free id, wrong owner) counted in fake_dp_errors(). */
+uint32_t fake_dp_ids_in_use(void);
+uint32_t fake_dp_errors(void);
+
+/** The streams the fake dataplane holds (ADDed and not DELeted). */
+uint32_t fake_dp_live_streams(void);
+
+/** A new dataplane generation: ids, streams and stats reset, attached,
+ *  then the replay callback runs (as ctl_dp_poll() would). */
+void fake_dp_restart(uint32_t n_workers);
+
+/** Deliver a latch event to the latch callback. */
+void fake_dp_latch(uint32_t id, uint64_t cookie, const struct rtpb_addr *peer);
+
+/** The last message for stream id of type (-1 any), or NULL. */
+const struct rtpb_msg_stream *fake_dp_last_stream_msg(uint32_t id, int type);
+
+#endif /* FAKE_CTL_DP_H */

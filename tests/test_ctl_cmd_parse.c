@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_ctl_cmd_parse: the protocol golden test, as rtpproxy's
+ * tests/command_parser: every line of tests/data/cmd_parse.input is one
+ * command run through ctl_exec_text() (parse + exec) against the fake
+ * dataplane; the concatenated replies must equal cmd_parse.output byte
+ * for byte. The actual output is also written to
+ * test_ctl_cmd_parse.actual in the current directory for diffing.
+ *
+ * Input line forms:
+ *   CMD           a stream-mode command (no cookie); an empty line is one
+ *   @DATAGRAM     a datagram: cookie first, reply carries it, cached
+ *   ~CMD          stream command with each "\0" replaced by a NUL byte
+ *   # text        comment, no output
+ *   !time S       set the clock to S seconds
+ *   !tick         run the 1 s housekeeping (TTL, reply cache)
+ *   !dp attach|detach|ringfull|ringok|restart
+ *   !rx ID N      stream ID: pkts_in += N, pkts_relayed += N,
+ *                 last_rx_ns = now
+ * Ports are random from a pool seeded with 1, so they are reproducible.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <glib.h>
+
+#include "ctl_cmd_exec.h"
+#include "ctl_log.h"
+#include "fake_ctl_dp.h"
+
+#define NS 1000000000ULL
+
+static const char *input_path, *output_path;
+
+struct golden {
+	struct ctl_ports *ports;
+	struct ctl_sessions *sess;
+	struct ctl_exec *ex;
+	uint64_t now;
+	GString *out;
+};
+
+static void
+on_replay(struct ctl_dp *dp, void *arg)
+{
+	(void)dp;
+	ctl_sessions_replay(arg);
+}
+
+static void
+directive(struct golden *g, const char *line)
+{
+	unsigned id, n;
+	double s;
+
+	if (sscanf(line, "!time %lf", &s) == 1) {
+		g->now = (uint64_t)(s * NS);
+	} else if (strcmp(line, "!tick") == 0) {
+		ctl_sessions_tick(g->sess, g->now);
+		ctl_exec_tick(g->ex, g->now);
+	} else if (strcmp(line, "!dp attach") == 0) {
+		fake_dp_set_attached(true);
+	} else if (strcmp(line, "!dp detach") == 0) {
+		fake_dp_set_attached(false);
+	} else if (strcmp(line, "!dp ringfull") == 0) {
+		fake_dp_set_ring_full(true);
+	} else if (strcmp(line, "!dp ringok") == 0) {
+		fake_dp_set_ring_full(false);
+		ctl_sessions_flush(g->sess);
+	} else if (strcmp(line, "!dp restart") == 0) {
+		fake_dp_restart(2);
+	} else if (sscanf(line, "!rx %u %u", &id, &n) == 2) {
+		struct rtpb_stream_stats *st = fake_dp_stats(id);
+
+		st->pkts_in += n;
+		st->pkts_relayed += n;
+		st->last_rx_ns = g->now;
+	} else {
+		fail_msg("unknown directive: %s", line);
+	}
+}
+
+/* "\0" -> NUL; returns the new length. */
+static size_t
+unescape_nul(char *s)
+{
+	size_t w = 0;
+
+	for (size_t r = 0; s[r] != '\0'; r++) {
+		if (s[r] == '\\' && s[r + 1] == '0') {
+			s[w++] = '\0';
+			r++;
+		} else {
+			s[w++] = s[r];
+		}
+	}
+	return w;
+}
+
+static void
+run_line(struct golden *g, char *line)
+{
+	static char out[CTL_CMD_BUFLEN + CTL_REPLY_MAX + 2];
+	bool dgram = false;
+	size_t len, n;
+
+	if (line[0] == '#')
+		return;
+	if (line[0] == '!') {
+		directive(g, line);
+		return;
+	}
+	if (line[0] == '@') {
+		dgram = true;
+		line++;
+		len = strlen(line);
+	} else if (line[0] == '~') {
+		line++;
+		len = unescape_nul(line);
+	} else {
+		len = strlen(line);
+	}
+	n = ctl_exec_text(g->ex, line, len, dgram, g->now, out, sizeof(out));
+	g_string_append_len(g->out, out, (gssize)n);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	gchar *buf = NULL;
+	gsize n = 0;
+
+	assert_true(g_file_get_contents(path, &buf, &n, NULL));
+	*len = n;
+	return buf;
+}
+
+static void
+test_golden(void **state)
+{
+	struct golden g = {0};
+	size_t inlen, explen;
+	char *in = slurp(input_path, &inlen), *exp = slurp(output_path, &explen);
+	char **lines;
+	uint32_t relay = htonl(0xc0000201); /* 192.0.2.1 */
+	struct ctl_sessions_cfg scfg = {.relay_ip = relay, .ttl_ns = 60 * NS,
+					.learn_ms = CTL_LEARN_MS};
+	struct ctl_exec_cfg ecfg = {.relay_ip = relay};
+
+	(void)state;
+	fake_dp_reset(2, 4096, relay);
+	g.ports = ctl_ports_create(23820, 23840, 1);
+	scfg.dp = ctl_dp_create("test");
+	scfg.ports = g.ports;
+	g.sess = ctl_sessions_create(&scfg);
+	g.ex = ctl_exec_create(&ecfg, g.sess);
+	ctl_dp_set_callbacks(scfg.dp, on_replay, NULL, g.sess);
+	g.out = g_string_new(NULL);
+	g.now = 1000 * NS;
+
+	/* the input's final newline ends the last line, it is not a line */
+	if (inlen > 0 && in[inlen - 1] == '\n')
+		in[inlen - 1] = '\0';
+	lines = g_strsplit(in, "\n", -1);
+	for (char **l = lines; *l != NULL; l++)
+		run_line(&g, *l);
+	g_file_set_contents("test_ctl_cmd_parse.actual", g.out->str,
+			    (gssize)g.out->len, NULL);
+	if (g.out->len != explen || memcmp(g.out->str, exp, explen) != 0) {
+		char **a = g_strsplit(g.out->str, "\n", -1);
+		char **e = g_strsplit(exp, "\n", -1);
+		int i = 0;
+
+		while (a[i] != NULL && e[i] != NULL && strcmp(a[i], e[i]) == 0)
+			i++;
+		fail_msg("output differs at output line %d: got '%s', want '%s' "
+			 "(see test_ctl_cmd_parse.actual)", i + 1,
+			 a[i] ? a[i] : "<end>", e[i] ? e[i] : "<end>");
+	}
+	assert_int_equal(fake_dp_errors(), 0);
+	g_strfreev(lines);
+	ctl_exec_destroy(g.ex);
+	ctl_sessions_destroy(g.sess);
+	assert_int_equal(fake_dp_ids_in_use(), 0);
+	assert_int_equal(ctl_ports_avail(g.ports), ctl_ports_total(g.ports));
+	ctl_ports_destroy(g.ports);
+	g_string_free(g.out, TRUE);
+	g_free(in);
+	g_free(exp);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden),
+	};
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s INPUT OUTPUT\n", argv[0]);
+		return 2;
+	}
+	input_path = argv[1];
+	output_path = argv[2];
+	ctl_log_set_level(getenv("CTL_TEST_LOG") ? CTL_LOG_DBUG : CTL_LOG_CRIT);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

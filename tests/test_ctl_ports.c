@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_ctl_ports: the relay port pair allocator (control/ctl_ports.c):
+ * rtpproxy's -m/-M rounding, parity, exhaustion, reuse, randomness.
+ */
+#include <setjmp.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ctl_ports.h"
+
+static void
+test_range_rounding(void **state)
+{
+	uint16_t lo, hi;
+
+	(void)state;
+	/* defaults: 35000..65000 -> last RTP 64998 (RTCP 64999 <= 65000) */
+	assert_int_equal(ctl_ports_range(35000, 65000, &lo, &hi), 0);
+	assert_int_equal(lo, 35000);
+	assert_int_equal(hi, 64998);
+	/* odd min up to even; odd max: RTP max - 1, RTCP = max */
+	assert_int_equal(ctl_ports_range(23821, 23823, &lo, &hi), 0);
+	assert_int_equal(lo, 23822);
+	assert_int_equal(hi, 23822);
+	/* rtpproxy's golden test range: -m 23820 -M 23823 -> 2 pairs */
+	assert_int_equal(ctl_ports_range(23820, 23823, &lo, &hi), 0);
+	assert_int_equal(lo, 23820);
+	assert_int_equal(hi, 23822);
+	assert_int_equal(ctl_ports_range(1, 65535, &lo, &hi), 0);
+	assert_int_equal(lo, 2);
+	assert_int_equal(hi, 65534);
+	/* exactly one pair */
+	assert_int_equal(ctl_ports_range(5000, 5001, &lo, &hi), 0);
+	assert_int_equal(lo, 5000);
+	assert_int_equal(hi, 5000);
+	/* no pair fits, out of range */
+	assert_int_equal(ctl_ports_range(5001, 5002, &lo, &hi), -EINVAL);
+	assert_int_equal(ctl_ports_range(5000, 5000, &lo, &hi), -EINVAL);
+	assert_int_equal(ctl_ports_range(6000, 5000, &lo, &hi), -EINVAL);
+	assert_int_equal(ctl_ports_range(0, 5000, &lo, &hi), -EINVAL);
+	assert_int_equal(ctl_ports_range(5000, 65536, &lo, &hi), -EINVAL);
+	assert_null(ctl_ports_create(5001, 5010, 1));
+	assert_null(ctl_ports_create(5010, 5000, 1));
+}
+
+static void
+test_exhaustion_and_reuse(void **state)
+{
+	struct ctl_ports *p = ctl_ports_create(40000, 40018, 7);
+	bool seen[10] = {false};
+	uint16_t port;
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(ctl_ports_total(p), 10);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(ctl_ports_alloc(p, &port), 0);
+		assert_true(port >= 40000 && port <= 40018);
+		assert_int_equal(port % 2, 0);
+		assert_false(seen[(port - 40000) / 2]);
+		seen[(port - 40000) / 2] = true;
+	}
+	assert_int_equal(ctl_ports_avail(p), 0);
+	assert_int_equal(ctl_ports_alloc(p, &port), -ENOSPC);
+	/* freed pairs come back, and only those */
+	assert_int_equal(ctl_ports_free(p, 40006), 0);
+	assert_int_equal(ctl_ports_free(p, 40006), -EINVAL); /* double */
+	assert_int_equal(ctl_ports_free(p, 40007), -EINVAL); /* odd */
+	assert_int_equal(ctl_ports_free(p, 40020), -EINVAL); /* outside */
+	assert_int_equal(ctl_ports_alloc(p, &port), 0);
+	assert_int_equal(port, 40006);
+	assert_int_equal(ctl_ports_alloc(p, &port), -ENOSPC);
+	for (uint16_t q = 40000; q <= 40018; q += 2)
+		assert_int_equal(ctl_ports_free(p, q), 0);
+	assert_int_equal(ctl_ports_avail(p), 10);
+	ctl_ports_destroy(p);
+}
+
+static void
+test_randomness(void **state)
+{
+	struct ctl_ports *p = ctl_ports_create(35000, 64998, 0);
+	struct ctl_ports *q = ctl_ports_create(35000, 64998, 0);
+	uint16_t a[64], b[64];
+	int ascending = 0, same = 0, diff2 = 0;
+
+	(void)state;
+	for (int i = 0; i < 64; i++) {
+		assert_int_equal(ctl_ports_alloc(p, &a[i]), 0);
+		assert_int_equal(ctl_ports_alloc(q, &b[i]), 0);
+		same += a[i] == b[i];
+		if (i > 0) {
+			ascending += a[i] > a[i - 1];
+			diff2 += a[i] == a[i - 1] + 2;
+		}
+	}
+	/* not sequential, not the same order for two seeds */
+	assert_true(diff2 < 4);
+	assert_true(ascending > 10 && ascending < 53);
+	assert_true(same < 4);
+	ctl_ports_destroy(p);
+	ctl_ports_destroy(q);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_range_rounding),
+		cmocka_unit_test(test_exhaustion_and_reuse),
+		cmocka_unit_test(test_randomness),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
