@@ -58,6 +58,22 @@ ctl_stream(struct dp_worker *w, uint32_t id, const struct rtpb_addr *local,
 	return &dp_ctx.streams[id];
 }
 
+/* Resolve the next hop toward a signalled peer ahead of its first packet,
+ * so the call's first packets are not dropped waiting for ARP. */
+static void
+ctl_prefetch_nexthop(const struct dp_stream *s)
+{
+	uint32_t ip, nh;
+
+	if (s->signalled.family != RTPB_AF_INET)
+		return;
+	ip = rtpb_addr_v4(&s->signalled);
+	nh = ((ip ^ dp_ctx.addr_ip[s->addr_idx]) & dp_ctx.addr_mask[s->addr_idx]) == 0 ?
+		     ip : dp_ctx.gateway;
+	if (nh != 0 && dp_neigh_find(dp_ctx.neigh, nh) < 0)
+		rte_ring_mp_enqueue_elem(dp_ctx.nh_req, &nh, sizeof(nh));
+}
+
 static int
 ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	       uint64_t now_ns)
@@ -88,6 +104,7 @@ ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
 	memset(rtpb_shm_stream_stats(dp_ctx.shm, m->stream_id), 0,
 	       sizeof(struct rtpb_stream_stats));
+	ctl_prefetch_nexthop(s);
 	return 0;
 }
 
@@ -106,6 +123,7 @@ ctl_stream_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	s->flags = m->flags;
 	s->cookie = m->cookie;
 	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
+	ctl_prefetch_nexthop(s);
 	return 0;
 }
 

@@ -352,6 +352,11 @@ main_loop(void)
 	uint64_t now, last_age = 0, last_hb = 0;
 	unsigned int n, i;
 
+	/* The gateway is every off-link peer's next hop: resolve it now and
+	 * keep it fresh (dp_neigh_age), not on the first call's packets. */
+	if (dp_ctx.gateway != 0)
+		dp_neigh_resolve(dp_ctx.neigh, dp_ctx.gateway, dp_now_ns(), dp_arp_request, NULL);
+
 	while (!atomic_load(&dp_quit)) {
 		now = dp_now_ns();
 		n = rte_ring_sc_dequeue_burst(dp_ctx.sp_rx, (void **)m, DP_BURST, NULL);
