@@ -435,16 +435,10 @@ void
 ctl_dp_totals(const struct ctl_dp *dp, struct rtpb_lcore_stats *sum)
 {
 	uint32_t i;
-	size_t k;
 
 	memset(sum, 0, sizeof(*sum));
 	if (!ctl_dp_ready(dp))
 		return;
-	for (i = 0; i <= dp->h->n_workers; i++) {
-		const uint64_t *a = (const uint64_t *)rtpb_shm_lcore_stats(dp->h, i);
-		uint64_t *b = (uint64_t *)sum;
-
-		for (k = 0; k < sizeof(*sum) / sizeof(uint64_t); k++)
-			b[k] += a[k];
-	}
+	for (i = 0; i <= dp->h->n_workers; i++)
+		rtpb_lcore_stats_add(sum, rtpb_shm_lcore_stats(dp->h, i));
 }

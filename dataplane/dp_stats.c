@@ -20,17 +20,6 @@ static const char *const drop_names[] = {
 #undef DROP_NAME
 };
 
-static void
-stats_add(struct rtpb_lcore_stats *sum, const struct rtpb_lcore_stats *s)
-{
-	const uint64_t *a = (const uint64_t *)s;
-	uint64_t *b = (uint64_t *)sum;
-	size_t i;
-
-	for (i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
-		b[i] += a[i];
-}
-
 void
 dp_stats_sum(struct rtpb_lcore_stats *sum)
 {
@@ -38,7 +27,7 @@ dp_stats_sum(struct rtpb_lcore_stats *sum)
 
 	memset(sum, 0, sizeof(*sum));
 	for (i = 0; i <= dp_ctx.n_workers; i++)
-		stats_add(sum, rtpb_shm_lcore_stats(dp_ctx.shm, i));
+		rtpb_lcore_stats_add(sum, rtpb_shm_lcore_stats(dp_ctx.shm, i));
 }
 
 static void

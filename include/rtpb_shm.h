@@ -159,6 +159,19 @@ rtpb_shm_lcore_stats(const struct rtpb_shm_hdr *h, uint32_t idx)
 	return (struct rtpb_lcore_stats *)rtpb_shm_at(h, h->off_lcore_stats) + idx;
 }
 
+/** Add every counter of s to sum (for totals over lcores). */
+static inline void
+rtpb_lcore_stats_add(struct rtpb_lcore_stats *sum,
+		     const struct rtpb_lcore_stats *s)
+{
+	const uint64_t *a = (const uint64_t *)s;
+	uint64_t *b = (uint64_t *)sum;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
+		b[i] += a[i];
+}
+
 /** Counters of a stream id (< max_streams). */
 static inline struct rtpb_stream_stats *
 rtpb_shm_stream_stats(const struct rtpb_shm_hdr *h, uint32_t stream_id)
