@@ -133,7 +133,7 @@ int
 main(int argc, char **argv)
 {
 	/* In-memory: no runtime directory or hugepage files left behind. */
-	char *eal[] = {argv[0], "--in-memory", "-m", "256", "--no-pci",
+	char *eal[] = {argv[0], "--in-memory", "-m", "256", "--no-pci", "--no-telemetry",
 		       "--log-level=error", "-l", "0"};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_lookup_del),
