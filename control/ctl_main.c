@@ -239,19 +239,7 @@ write_pidfile(const char *path)
 	return fclose(f) == 0 ? 0 : -errno;
 }
 
-/* ctl_dp callbacks: straight into the session table. */
-static void
-on_replay(struct ctl_dp *dp, void *arg)
-{
-	(void)dp;
-	ctl_sessions_replay(arg);
-}
 
-static void
-on_latch(const struct rtpb_msg_ev_latch *ev, void *arg)
-{
-	ctl_sessions_latch(arg, ev);
-}
 
 /** The objects the loop runs. */
 struct ctl_app {
@@ -296,7 +284,7 @@ app_open(struct ctl_app *a, const struct opts *o)
 	a->ex = a->sess != NULL ? ctl_exec_create(&ecfg, a->sess) : NULL;
 	if (a->ex == NULL)
 		return -ENOMEM;
-	ctl_dp_set_callbacks(a->dp, on_replay, on_latch, a->sess);
+	ctl_sessions_bind_dp(a->sess);
 	ctl_log(CTL_LOG_INFO, "rtpbypass-control %s: relay %s, ports %u-%u "
 		"(%u pairs), ttl %lds, dataplane '%s'", RTPB_VERSION,
 		inet_ntoa((struct in_addr){o->relay_ip}), lo, hi,

@@ -684,6 +684,25 @@ ctl_sessions_flush(struct ctl_sessions *t)
 	}
 }
 
+static void
+sessions_on_replay(struct ctl_dp *dp, void *arg)
+{
+	(void)dp;
+	ctl_sessions_replay(arg);
+}
+
+static void
+sessions_on_latch(const struct rtpb_msg_ev_latch *ev, void *arg)
+{
+	ctl_sessions_latch(arg, ev);
+}
+
+void
+ctl_sessions_bind_dp(struct ctl_sessions *t)
+{
+	ctl_dp_set_callbacks(t->cfg.dp, sessions_on_replay, sessions_on_latch, t);
+}
+
 void
 ctl_sessions_replay(struct ctl_sessions *t)
 {

@@ -236,6 +236,12 @@ void ctl_sessions_replay(struct ctl_sessions *t);
 void ctl_sessions_latch(struct ctl_sessions *t,
 			const struct rtpb_msg_ev_latch *ev);
 
+/**
+ * Install ctl_sessions_replay() and ctl_sessions_latch() as the ctl_dp
+ * callbacks of t's dataplane handle (t->cfg.dp).
+ */
+void ctl_sessions_bind_dp(struct ctl_sessions *t);
+
 /** Fill c (packet sums read from the dataplane's stream stats). */
 void ctl_sessions_counters(const struct ctl_sessions *t,
 			   struct ctl_sessions_counters *c);

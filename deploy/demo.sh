@@ -5,10 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-deploy/install-deps.sh
-deploy/hugepages.sh 512
-if [ ! -f build/build.ninja ]; then
-	meson setup build
-fi
-meson compile -C build
+deploy/prepare.sh
 exec python3 tools/demo.py --build build "$@"

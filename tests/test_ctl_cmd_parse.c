@@ -47,12 +47,6 @@ struct golden {
 	GString *out;
 };
 
-static void
-on_replay(struct ctl_dp *dp, void *arg)
-{
-	(void)dp;
-	ctl_sessions_replay(arg);
-}
 
 static void
 directive(struct golden *g, const char *line)
@@ -161,7 +155,7 @@ test_golden(void **state)
 	scfg.ports = g.ports;
 	g.sess = ctl_sessions_create(&scfg);
 	g.ex = ctl_exec_create(&ecfg, g.sess);
-	ctl_dp_set_callbacks(scfg.dp, on_replay, NULL, g.sess);
+	ctl_sessions_bind_dp(g.sess);
 	g.out = g_string_new(NULL);
 	g.now = 1000 * NS;
 

@@ -33,18 +33,7 @@ struct fx {
 	uint32_t latches;
 };
 
-static void
-on_replay(struct ctl_dp *dp, void *arg)
-{
-	(void)dp;
-	ctl_sessions_replay(arg);
-}
 
-static void
-on_latch(const struct rtpb_msg_ev_latch *ev, void *arg)
-{
-	ctl_sessions_latch(arg, ev);
-}
 
 static int
 setup(void **state)
@@ -63,7 +52,7 @@ setup(void **state)
 	f->sess = ctl_sessions_create(&scfg);
 	ecfg = (struct ctl_exec_cfg){.relay_ip = f->relay};
 	f->ex = ctl_exec_create(&ecfg, f->sess);
-	ctl_dp_set_callbacks(scfg.dp, on_replay, on_latch, f->sess);
+	ctl_sessions_bind_dp(f->sess);
 	*state = f;
 	return 0;
 }
