@@ -100,7 +100,6 @@ ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	s->out_stream_id = m->out_stream_id;
 	s->flags = m->flags;
 	s->cookie = m->cookie;
-	s->nh_idx = 0;
 	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
 	memset(rtpb_shm_stream_stats(dp_ctx.shm, m->stream_id), 0,
 	       sizeof(struct rtpb_stream_stats));

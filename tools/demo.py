@@ -14,7 +14,6 @@ Usage (root): demo.py --build BUILD_DIR [--seconds N]
 """
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -22,8 +21,6 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tests', 'e2e'))
 import rtpb_e2e as e2e  # noqa: E402
-
-PHONE = os.path.join(HERE, '..', 'tests', 'e2e', 'rtpb_phone.py')
 
 
 def say(msg):
@@ -56,23 +53,12 @@ def main():
         p1 = int(re.match(r'\d+', lk).group(0))
         say('phone A sends to %s:%d (from L), phone B to %s:%d (from U); %d packets of 20 ms each way'
             % (e2e.RELAY_IP, p1, e2e.RELAY_IP, p0, count))
-        procs = []
-        for role, bind, to, ssrc in (('pa', '%s:4000' % e2e.PHONE_A_IP, '%s:%d' % (e2e.RELAY_IP, p1), 'a11ce000'),
-                                     ('pb', '%s:6000' % e2e.PHONE_B_IP, '%s:%d' % (e2e.RELAY_IP, p0), '0b0b0000')):
-            out = os.path.join(e2e.logdir(), 'demo_%s.json' % role)
-            procs.append((role, out, topo.proc(role, [sys.executable, PHONE, '--bind', bind, '--to', to,
-                                                      '--count', str(count), '--interval-ms', '20',
-                                                      '--ssrc', ssrc, '--linger-ms', '1000',
-                                                      '--start-delay-ms', '1000', '--timeout-s',
-                                                      str(args.seconds + 30), '--json', out],
-                                                     name='phone_' + role)))
-        for role, out, p in procs:
-            p.wait(timeout=args.seconds + 60)
-            with open(out) as f:
-                r = json.load(f)
+        call = e2e.Call(topo, '%s:%d' % (e2e.RELAY_IP, p1), '%s:%d' % (e2e.RELAY_IP, p0), count,
+                        20, 'demo', 1000, ssrcs=('a11ce000', '0b0b0000'), linger_ms=1000)
+        for name, r in zip('AB', call.results()):
             say('phone %s: sent %d, received %d (%d intact), lost %d, source(s) seen: %s'
-                % ('A' if role == 'pa' else 'B', r['sent'], r['received'], r['received_valid'],
-                   r['lost'], ', '.join('%s (%d)' % kv for kv in r['sources'].items()) or 'none'))
+                % (name, r['sent'], r['received'], r['received_valid'], r['lost'],
+                   ', '.join('%s (%d)' % kv for kv in r['sources'].items()) or 'none'))
         st = e2e.telemetry(prefix, '/rtpbypass/stats', unwrap=True)
         say('relay counters: rx %d, tx %d, relayed %d, ARP replies %d, ARP requests %d, latches %d'
             % (st['rx_pkts'], st['tx_pkts'], st['relayed'], st['arp_replies'],

@@ -1222,3 +1222,40 @@ def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=()):
                     name='control')
     ctl.wait_for_log(r'dataplane .* attached', timeout=15)
     return dp, ctl
+
+
+PHONE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'rtpb_phone.py')
+
+
+class Call:
+    """Phone A (PHONE_A_IP:a_port) and phone B (PHONE_B_IP:b_port) each
+    streaming count RTP packets every interval_ms to the relay socket they
+    were given (a_to, b_to: 'ip:port'), started together after
+    start_delay_ms.  results() waits and returns (a, b), the phones' JSON.
+    """
+
+    def __init__(self, topo, a_to, b_to, count, interval_ms=20, tag='call',
+                 start_delay_ms=1500, a_port=4000, b_port=6000,
+                 ssrcs=('a0a0a0a0', 'b0b0b0b0'), linger_ms=1500):
+        self.procs = []
+        timeout_s = int(count * interval_ms / 1000) + 30
+        for role, bind, to, ssrc in (('pa', '%s:%d' % (PHONE_A_IP, a_port), a_to, ssrcs[0]),
+                                     ('pb', '%s:%d' % (PHONE_B_IP, b_port), b_to, ssrcs[1])):
+            out = os.path.join(logdir(), '%s_%s.json' % (tag, role))
+            p = topo.proc(role, [sys.executable, PHONE_SCRIPT, '--bind', bind, '--to', to,
+                                 '--count', str(count), '--interval-ms', str(interval_ms),
+                                 '--ssrc', ssrc, '--linger-ms', str(linger_ms),
+                                 '--start-delay-ms', str(start_delay_ms),
+                                 '--timeout-s', str(timeout_s), '--json', out],
+                          name='%s_%s' % (tag, role))
+            self.procs.append((p, out, timeout_s))
+
+    def results(self):
+        res = []
+        for p, out, timeout_s in self.procs:
+            rc = p.wait(timeout=timeout_s + 30)
+            if rc != 0:
+                raise E2EError('%s exited %s: %s' % (p.name, rc, p.tail()))
+            with open(out) as f:
+                res.append(json.load(f))
+        return res[0], res[1]

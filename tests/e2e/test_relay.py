@@ -27,8 +27,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rtpb_e2e as e2e  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PHONE = os.path.join(HERE, 'rtpb_phone.py')
 N_PKTS = 500
 INTERVAL_MS = 10
 A_PORT = 4000
@@ -45,35 +43,6 @@ def check(cond, what):
     if not cond:
         raise Failed(what)
     e2e.log('ok: ' + what)
-
-
-def start_phones(topo, a_to, b_to, count, tag, start_delay_ms=1500):
-    """Start phone A and B; returns (proc_a, proc_b, json_a, json_b)."""
-    outs = []
-    procs = []
-    for role, bind, to, ssrc in (('pa', '%s:%d' % (e2e.PHONE_A_IP, A_PORT), a_to, 'a0a0a0a0'),
-                                 ('pb', '%s:%d' % (e2e.PHONE_B_IP, B_PORT), b_to, 'b0b0b0b0')):
-        out = os.path.join(e2e.logdir(), '%s_%s.json' % (tag, role))
-        outs.append(out)
-        procs.append(topo.proc(role, [sys.executable, PHONE, '--bind', bind, '--to', to,
-                                      '--count', str(count), '--interval-ms', str(INTERVAL_MS),
-                                      '--ssrc', ssrc, '--linger-ms', '1500',
-                                      '--start-delay-ms', str(start_delay_ms),
-                                      '--timeout-s', '60', '--json', out],
-                               name='%s_%s' % (tag, role)))
-    return procs[0], procs[1], outs[0], outs[1]
-
-
-def finish_phones(pa, pb, ja, jb):
-    for p in (pa, pb):
-        rc = p.wait(timeout=90)
-        if rc != 0:
-            raise Failed('%s exited %s: %s' % (p.name, rc, p.tail()))
-    with open(ja) as f:
-        a = json.load(f)
-    with open(jb) as f:
-        b = json.load(f)
-    return a, b
 
 
 def stats(prefix):
@@ -113,15 +82,15 @@ def main():
 
             # A sends to the port from L (P1), B to the port from U (P0).
             s0 = stats(prefix)
-            pa, pb, ja, jb = start_phones(topo, '%s:%d' % (e2e.RELAY_IP, p1),
-                                          '%s:%d' % (e2e.RELAY_IP, p0), N_PKTS, 'call')
+            call = e2e.Call(topo, '%s:%d' % (e2e.RELAY_IP, p1), '%s:%d' % (e2e.RELAY_IP, p0),
+                            N_PKTS, INTERVAL_MS, 'call', a_port=A_PORT, b_port=B_PORT)
             # Meanwhile, stray packets to a port with no session.
             time.sleep(0.5)
             stray = topo.socket('pa')
             for i in range(N_STRAY):
                 stray.sendto(b'\x80\x00' + bytes(170), (e2e.RELAY_IP, NO_SESSION_PORT))
             stray.close()
-            a, b = finish_phones(pa, pb, ja, jb)
+            a, b = call.results()
             s1 = stats(prefix)
             e2e.log('phone A: %s' % json.dumps({k: a[k] for k in ('sent', 'received', 'received_valid', 'lost', 'sources')}))
             e2e.log('phone B: %s' % json.dumps({k: b[k] for k in ('sent', 'received', 'received_valid', 'lost', 'sources')}))
@@ -150,9 +119,9 @@ def main():
             check('active sessions: 0' in cmd('I'), "I shows no active session")
             time.sleep(0.2)
             s2 = stats(prefix)
-            pa, pb, ja, jb = start_phones(topo, '%s:%d' % (e2e.RELAY_IP, p1),
-                                          '%s:%d' % (e2e.RELAY_IP, p0), 50, 'after_d', 500)
-            a, b = finish_phones(pa, pb, ja, jb)
+            a, b = e2e.Call(topo, '%s:%d' % (e2e.RELAY_IP, p1), '%s:%d' % (e2e.RELAY_IP, p0),
+                            50, INTERVAL_MS, 'after_d', 500, a_port=A_PORT,
+                            b_port=B_PORT).results()
             s3 = stats(prefix)
             check(a['received'] == 0 and b['received'] == 0,
                   "after D, nothing reaches the phones (A %d, B %d)" % (a['received'], b['received']))
