@@ -75,6 +75,8 @@ stream_want(const struct ctl_sessions *t, const struct ctl_session *s, int li,
 		(o->port != 0 && ost->has_id) ? ost->id : RTPB_STREAM_NONE;
 	m->flags = (l->asymmetric ? RTPB_STREAM_F_ASYMMETRIC : 0) |
 		   (rtcp ? RTPB_STREAM_F_RTCP : 0);
+	/* the RTCP stream follows an RTP handover (DESIGN.md §4.6) */
+	m->rtcp_stream_id = (!rtcp && l->rtcp.has_id) ? l->rtcp.id : RTPB_STREAM_NONE;
 	m->learn_ms = t->cfg.learn_ms;
 	rtpb_addr_set_v4(&m->local, t->cfg.relay_ip,
 			 htons((uint16_t)(l->port + (rtcp ? 1 : 0))));

@@ -23,6 +23,36 @@ dp_ctl_event(struct rtpb_lcore_stats *st, struct rtpb_msg *ev)
 		st->events_lost++;
 }
 
+void
+dp_ctl_latch_event(struct dp_worker *w, uint32_t id, const struct dp_stream *s,
+		   const struct dp_latch_ev *lev)
+{
+	struct rtpb_stream_stats *st = rtpb_shm_stream_stats(dp_ctx.shm, id);
+	struct rtpb_msg ev;
+	int handover = lev->reason == RTPB_LATCH_SSRC ||
+		       lev->reason == RTPB_LATCH_PROBATION;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.ev_latch.hdr.type = RTPB_MSG_EV_LATCH;
+	ev.ev_latch.hdr.len = sizeof(ev.ev_latch);
+	ev.ev_latch.hdr.seq = w->ev_seq++;
+	ev.ev_latch.stream_id = id;
+	ev.ev_latch.worker = w->idx;
+	ev.ev_latch.cookie = s->cookie;
+	ev.ev_latch.dropped = lev->dropped;
+	ev.ev_latch.reason = lev->reason;
+	ev.ev_latch.ssrc = s->ssrc;
+	ev.ev_latch.old = lev->old;
+	ev.ev_latch.peer = s->peer;
+	w->stats->latches++;
+	st->latches++;
+	if (handover) {
+		w->stats->handovers++;
+		st->handovers++;
+	}
+	dp_ctl_event(w->stats, &ev);
+}
+
 static void
 ctl_hello(struct dp_worker *w, const struct rtpb_msg_hello *h)
 {
@@ -98,7 +128,8 @@ ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	s->local = m->local;
 	s->addr_idx = (uint8_t)a;
 	s->out_stream_id = m->out_stream_id;
-	s->flags = m->flags;
+	s->rtcp_stream_id = m->rtcp_stream_id;
+	s->flags = m->flags & DP_STREAM_F_CTL_MASK;
 	s->cookie = m->cookie;
 	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
 	memset(rtpb_shm_stream_stats(dp_ctx.shm, m->stream_id), 0,
@@ -111,6 +142,7 @@ static int
 ctl_stream_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 		  uint64_t now_ns)
 {
+	struct dp_latch_ev lev = {.reason = RTPB_LATCH_REOFFER};
 	struct dp_stream *s;
 	int a;
 
@@ -119,9 +151,13 @@ ctl_stream_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	    !rtpb_addr_eq(&s->local, &m->local))
 		return -EINVAL;
 	s->out_stream_id = m->out_stream_id;
-	s->flags = m->flags;
+	s->rtcp_stream_id = m->rtcp_stream_id;
+	s->flags = (m->flags & DP_STREAM_F_CTL_MASK) | (s->flags & ~DP_STREAM_F_CTL_MASK);
 	s->cookie = m->cookie;
-	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
+	lev.old = s->peer;
+	/* §4.8: a re-offer's new address is the peer at once */
+	if (dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns))
+		dp_ctl_latch_event(w, m->stream_id, s, &lev);
 	ctl_prefetch_nexthop(s);
 	return 0;
 }

@@ -22,4 +22,12 @@ unsigned int dp_ctl_drain(struct dp_worker *w, uint64_t now_ns);
  */
 void dp_ctl_event(struct rtpb_lcore_stats *st, struct rtpb_msg *ev);
 
+/**
+ * Tell control that stream id (owned by w) latched or switched peer:
+ * an RTPB_MSG_EV_LATCH with what ev says. Counts latches and handovers
+ * (reason SSRC or PROBATION) in w's and the stream's counters.
+ */
+void dp_ctl_latch_event(struct dp_worker *w, uint32_t id,
+			const struct dp_stream *s, const struct dp_latch_ev *ev);
+
 #endif /* DP_CTL_H */

@@ -22,6 +22,7 @@
 
 #include "rtpb_addr.h"
 #include "rtpb_shm.h"
+#include "dp_latch.h"
 #include "dp_neigh.h"
 #include "dp_stream.h"
 
@@ -50,6 +51,7 @@ struct dp_ctx {
 	uint32_t addr_ip[RTPB_MAX_ADDRS];   /**< relay IPv4s, network order */
 	uint32_t addr_mask[RTPB_MAX_ADDRS]; /**< their netmasks, network order */
 	uint32_t gateway;             /**< IPv4 default gateway, 0 if none */
+	struct dp_latch_cfg latch;    /**< probation thresholds */
 	struct dp_stream *streams;    /**< [max_streams], see dp_stream.h */
 	struct rtpb_shm_hdr *shm;     /**< the shared memory */
 	struct rte_mempool *pool;

@@ -44,7 +44,7 @@
 
 RTE_LOG_REGISTER(dp_logtype, rtpb.dp, INFO);
 
-struct dp_ctx dp_ctx;
+struct dp_ctx dp_ctx = { .latch = DP_LATCH_CFG_DEFAULT };
 atomic_bool dp_quit;
 
 #define DP_RXD 1024
@@ -72,6 +72,12 @@ usage(const char *prog)
 	       "  --port N            ethdev port to use (default: 0)\n"
 	       "  --max-streams N     streams the flow tables hold (default: %d)\n"
 	       "  --ring-prefix NAME  name prefix of the shared rings and memory (default: rtpb)\n"
+	       "  --probation-rtp N   consecutive RTP packets with a new SSRC for a new\n"
+	       "                      source to take over a latched stream (default: 10)\n"
+	       "  --probation-rtcp N  the same for RTCP (default: 2)\n"
+	       "  --probation-ssrc N  the same for RTP continuing the latched SSRC and\n"
+	       "                      sequence, RFC 3550 A.1 (default: 1)\n"
+	       "  --strict-source     a new SSRC never takes over without signalling\n"
 	       "  --help              this text\n"
 	       "\n"
 	       "Control attaches through DPDK's --file-prefix (default 'rtpbypass').\n",
@@ -130,6 +136,10 @@ parse_args(int argc, char **argv)
 		{"port", required_argument, NULL, 'p'},
 		{"max-streams", required_argument, NULL, 'n'},
 		{"ring-prefix", required_argument, NULL, 'r'},
+		{"probation-rtp", required_argument, NULL, 'P'},
+		{"probation-rtcp", required_argument, NULL, 'C'},
+		{"probation-ssrc", required_argument, NULL, 'S'},
+		{"strict-source", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -173,6 +183,25 @@ parse_args(int argc, char **argv)
 				return -1;
 			}
 			opt.ring_prefix = optarg;
+			break;
+		case 'P':
+		case 'C':
+		case 'S':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] == '\0' || v < 1 || v > 1000) {
+				fprintf(stderr, "--probation-%s %s: want 1..1000 packets\n",
+					c == 'P' ? "rtp" : c == 'C' ? "rtcp" : "ssrc", optarg);
+				return -1;
+			}
+			if (c == 'P')
+				dp_ctx.latch.probation_rtp = (uint16_t)v;
+			else if (c == 'C')
+				dp_ctx.latch.probation_rtcp = (uint16_t)v;
+			else
+				dp_ctx.latch.probation_ssrc = (uint16_t)v;
+			break;
+		case 's':
+			dp_ctx.latch.strict_source = 1;
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -434,6 +463,10 @@ main(int argc, char **argv)
 		rte_eal_remote_launch(dp_worker_main, &dp_ctx.workers[i], dp_ctx.workers[i].lcore);
 	atomic_store(&dp_ctx.shm->heartbeat_ns, dp_now_ns());
 	atomic_store(&dp_ctx.shm->state, RTPB_SHM_READY);
+	DP_LOG(INFO, "probation: %u RTP, %u RTCP, %u same-SSRC packets%s",
+	       dp_ctx.latch.probation_rtp, dp_ctx.latch.probation_rtcp,
+	       dp_ctx.latch.probation_ssrc,
+	       dp_ctx.latch.strict_source ? ", strict source" : "");
 	DP_LOG(INFO, "ready: %u worker(s), max %u streams, file prefix '%s'",
 	       dp_ctx.n_workers, dp_ctx.max_streams, prefix);
 

@@ -32,19 +32,6 @@ worker_drop(struct dp_worker *w, struct rte_mbuf *m, enum rtpb_drop why)
 	rte_pktmbuf_free(m);
 }
 
-/* Where packets leaving from stream o go: its latched peer, else the
- * address signalled for it; asymmetric legs always send to the signalled
- * address (DESIGN.md §4.7). NULL if unknown. */
-static inline const struct rtpb_addr *
-worker_dest(const struct dp_stream *o)
-{
-	if (o->flags & RTPB_STREAM_F_ASYMMETRIC)
-		return o->signalled.family != RTPB_AF_NONE ? &o->signalled : NULL;
-	if (o->state == DP_LATCH_LATCHED)
-		return &o->peer;
-	return o->signalled.family != RTPB_AF_NONE ? &o->signalled : NULL;
-}
-
 /* Next-hop MAC toward dst from stream o's relay address; caches the
  * neighbour slot in o. Returns 0, or the drop reason. */
 static inline int
@@ -70,24 +57,24 @@ worker_nexthop(struct dp_stream *o, const struct rtpb_addr *dst,
 	return RTPB_DROP_NEIGH_PENDING;
 }
 
+/* Stream id latched (s->peer is new): tell control; on an RTP handover
+ * move the leg's RTCP stream along (DESIGN.md §4.6). The RTCP stream has
+ * the same owner (one session, one worker), so this lcore may write it. */
 static void
-worker_latch_event(struct dp_worker *w, uint32_t id, const struct dp_stream *s,
-		   const struct rtpb_addr *old)
+worker_latched(struct dp_worker *w, uint32_t id, struct dp_stream *s,
+	       const struct dp_latch_ev *lev)
 {
-	struct rtpb_msg ev;
+	struct dp_latch_ev rev = {.reason = RTPB_LATCH_RTCP_FOLLOW};
+	struct dp_stream *r;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.ev_latch.hdr.type = RTPB_MSG_EV_LATCH;
-	ev.ev_latch.hdr.len = sizeof(ev.ev_latch);
-	ev.ev_latch.hdr.seq = w->ev_seq++;
-	ev.ev_latch.stream_id = id;
-	ev.ev_latch.worker = w->idx;
-	ev.ev_latch.cookie = s->cookie;
-	ev.ev_latch.dropped = s->dropped_since_latch;
-	ev.ev_latch.old = *old;
-	ev.ev_latch.peer = s->peer;
-	w->stats->latches++;
-	dp_ctl_event(w->stats, &ev);
+	dp_ctl_latch_event(w, id, s, lev);
+	if ((lev->reason != RTPB_LATCH_SSRC && lev->reason != RTPB_LATCH_PROBATION) ||
+	    s->rtcp_stream_id >= dp_ctx.max_streams)
+		return;
+	r = &dp_ctx.streams[s->rtcp_stream_id];
+	rev.old = r->peer;
+	if (dp_latch_rtcp_follow(r, s))
+		dp_ctl_latch_event(w, s->rtcp_stream_id, r, &rev);
 }
 
 /* Relay one UDP packet of stream id. Returns 0 and fills tx, or a drop
@@ -101,7 +88,8 @@ worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *,
 		pm->l4_off + sizeof(struct rte_udp_hdr));
 	const struct rtpb_addr *dst;
-	struct rtpb_addr old;
+	struct dp_latch_pkt lp;
+	struct dp_latch_ev lev;
 	struct rte_ether_addr mac;
 	int r;
 
@@ -110,14 +98,12 @@ worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 	if (unlikely(pm->payload_len == 0 || !dp_parse_media_class_ok(payload[0])))
 		return RTPB_DROP_BAD_CLASS;
 
-	old = s->peer;
-	switch (dp_latch_rx(s, &pm->src, payload, pm->payload_len, now_ns)) {
+	dp_latch_parse(payload, pm->payload_len, &lp);
+	switch (dp_latch_rx(s, &dp_ctx.latch, &pm->src, &lp, now_ns, &lev)) {
 	case DP_LATCH_ACCEPT:
 		break;
 	case DP_LATCH_NEW_PEER:
-		worker_latch_event(w, id, s, &old);
-		s->dropped_since_latch = 0;
-		st->latches++;
+		worker_latched(w, id, s, &lev);
 		break;
 	default:
 		st->drop_not_peer++;
@@ -128,7 +114,7 @@ worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 	if (unlikely(s->out_stream_id >= dp_ctx.max_streams))
 		return RTPB_DROP_NO_PEER;
 	o = &dp_ctx.streams[s->out_stream_id];
-	if (unlikely(o->state == DP_LATCH_FREE || (dst = worker_dest(o)) == NULL))
+	if (unlikely(o->state == DP_LATCH_FREE || (dst = dp_latch_dest(o)) == NULL))
 		return RTPB_DROP_NO_PEER;
 	r = worker_nexthop(o, dst, &mac);
 	if (unlikely(r != 0))

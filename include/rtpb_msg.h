@@ -25,7 +25,7 @@
 
 #include "rtpb_addr.h"
 
-#define RTPB_MSG_VERSION 1
+#define RTPB_MSG_VERSION 2
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */
@@ -82,6 +82,9 @@ struct rtpb_msg_stream {
 	uint32_t out_stream_id; /**< the other leg's stream of the same kind */
 	uint32_t flags;         /**< RTPB_STREAM_F_* */
 	uint32_t learn_ms;      /**< learning window after this message, ms */
+	/** RTP stream: the same leg's RTCP stream (port + 1), which follows
+	 * a handover (DESIGN.md §4.6); RTPB_STREAM_NONE for RTCP streams. */
+	uint32_t rtcp_stream_id;
 	struct rtpb_addr local;     /**< relay socket; must be a relay address */
 	struct rtpb_addr signalled; /**< peer from SDP; family NONE if unknown */
 	uint64_t cookie;        /**< control's handle, echoed in events */
@@ -103,11 +106,21 @@ struct rtpb_msg_ev_hello {
 	uint32_t version; /**< the dataplane's RTPB_MSG_VERSION */
 };
 
+/** Why a stream latched (rtpb_msg_ev_latch.reason). DESIGN.md §4. */
+enum rtpb_latch_reason {
+	RTPB_LATCH_LEARN = 0,   /**< first packet in the learning window (§4.3) */
+	RTPB_LATCH_SIGNALLED,   /**< packet from the signalled address (§4.2) */
+	RTPB_LATCH_SSRC,        /**< handover: candidate continued the SSRC (§4.4) */
+	RTPB_LATCH_PROBATION,   /**< handover: candidate passed probation (§4.4) */
+	RTPB_LATCH_RTCP_FOLLOW, /**< RTCP moved with its RTP stream (§4.6) */
+	RTPB_LATCH_REOFFER,     /**< re-offer: new signalled address taken (§4.8) */
+};
+
 /**
  * RTPB_MSG_EV_LATCH: stream stream_id now sends to and accepts from peer.
  * old is the previous peer (family NONE on the first latch). dropped is
- * the number of packets dropped from the new source before it won
- * (probation), packets.
+ * the number of packets the new source sent that were dropped before it
+ * won (its probation), packets. A handover is reason SSRC or PROBATION.
  */
 struct rtpb_msg_ev_latch {
 	struct rtpb_msg_hdr hdr;
@@ -115,6 +128,8 @@ struct rtpb_msg_ev_latch {
 	uint32_t worker;
 	uint64_t cookie; /**< as given in the stream's ADD/UPDATE */
 	uint64_t dropped; /**< packets */
+	uint32_t reason;  /**< enum rtpb_latch_reason */
+	uint32_t ssrc;    /**< SSRC of the new peer's packets, host order; 0 if unknown */
 	struct rtpb_addr old;
 	struct rtpb_addr peer;
 };

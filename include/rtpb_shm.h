@@ -56,7 +56,7 @@ enum rtpb_shm_state {
 	_(BAD_CSUM, "bad_csum", "bad IPv4 header checksum")                    \
 	_(NO_STREAM, "no_stream", "no stream on port")                         \
 	_(BAD_CLASS, "bad_class", "first byte not STUN/DTLS/RTP (RFC 7983)")   \
-	_(NOT_PEER, "not_peer", "source is not the latched peer")              \
+	_(NOT_PEER, "not_peer", "source is not the latched peer (probation)")  \
 	_(NO_PEER, "no_peer", "other leg has no peer yet")                     \
 	_(NEIGH_PENDING, "neigh_pending", "next hop not resolved yet")        \
 	_(NO_ROUTE, "no_route", "peer off-link and no gateway")               \
@@ -89,6 +89,7 @@ struct rtpb_lcore_stats {
 	uint64_t arp_requests; /**< ARP requests sent to resolve next hops */
 	uint64_t ctl_msgs;     /**< c2d messages applied */
 	uint64_t latches;      /**< streams latched or switched peer */
+	uint64_t handovers;    /**< of which mid-call switches (probation won) */
 	uint64_t ctl_errors;   /**< c2d messages refused (bad id, address) */
 	uint64_t events_lost;  /**< d2c events dropped: ring full */
 	uint64_t busy_cycles;  /**< cycles of loops that handled packets */
@@ -109,7 +110,7 @@ struct rtpb_stream_stats {
 	uint64_t drop_not_peer; /**< from a source other than the peer */
 	uint64_t last_rx_ns;   /**< CLOCK_MONOTONIC ns of the last accepted packet, 0 if none */
 	uint32_t latches;      /**< times the peer was latched or switched */
-	uint32_t reserved;
+	uint32_t handovers;    /**< of which mid-call switches (probation won) */
 } __attribute__((aligned(64)));
 
 /**
