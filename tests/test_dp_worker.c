@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_dp_worker.c: the fast path on two worker lcores, with RSS spreading
+ * one stream's packets over both RX queues (DESIGN.md §3: one writer per
+ * stream).
+ *
+ * The port is made of rte_rings (rte_eth_from_rings(), two RX and two TX
+ * queues), so the test decides which queue each frame lands on, the way
+ * a NIC's RSS would hash a new source elsewhere. Two real worker lcores
+ * run dp_worker_main(); the test thread plays control (c2d messages, the
+ * port-owner table, d2c events) and the phones (frames in, frames out).
+ * Every wait is bounded (WAIT_NS).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include <rte_byteorder.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "rtpb_msg.h"
+#include "rtpb_shm.h"
+#include "dp_ctx.h"
+#include "dp_flow.h"
+#include "dp_shm.h"
+#include "dp_worker.h"
+
+struct dp_ctx dp_ctx = { .latch = DP_LATCH_CFG_DEFAULT };
+atomic_bool dp_quit;
+
+#define NQ 2
+#define MAX_STREAMS 1024
+#define WAIT_NS (2000000000ull)
+#define RELAY 0xc0000201u  /* 192.0.2.1 */
+#define GW 0xc00002feu     /* 192.0.2.254 */
+#define A1 0xc000020au     /* phone A, 192.0.2.10 */
+#define A2 0xc000020bu     /* phone A after the move, 192.0.2.11 */
+#define EVIL 0xc0000242u   /* attacker, 192.0.2.66 */
+#define B 0xc6336414u      /* phone B, 198.51.100.20 (via GW) */
+
+static char prefix[64];
+static struct rte_ring *rxr[NQ], *txr[NQ];
+static struct rte_mempool *pool;
+static const struct rte_ether_addr peer_mac = {{0x02, 0, 0, 0, 0, 0x0a}};
+static uint32_t ctl_seq;
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- control's side ---------------------------------------------- */
+
+static uint64_t
+ctl_msgs(void)
+{
+	uint64_t n = 0;
+
+	for (uint32_t w = 0; w < NQ; w++)
+		n += dp_ctx.workers[w].stats->ctl_msgs + dp_ctx.workers[w].stats->ctl_errors;
+	return n;
+}
+
+/* STREAM_ADD on the owner's ring, as ctl_dp.c does; waits until applied. */
+static void
+stream_add(uint32_t id, uint32_t out, uint32_t rtcp_id, uint16_t port,
+	   uint32_t sig_ip, uint16_t sig_port, uint32_t flags)
+{
+	struct rtpb_msg m;
+	uint32_t owner = rtpb_stream_owner(id, NQ);
+	uint64_t before = ctl_msgs(), t0 = mono_ns();
+
+	memset(&m, 0, sizeof(m));
+	m.stream.hdr.type = RTPB_MSG_STREAM_ADD;
+	m.stream.hdr.len = sizeof(m.stream);
+	m.stream.hdr.seq = ctl_seq++;
+	m.stream.stream_id = id;
+	m.stream.out_stream_id = out;
+	m.stream.rtcp_stream_id = rtcp_id;
+	m.stream.flags = flags;
+	m.stream.learn_ms = 10000;
+	rtpb_addr_set_v4(&m.stream.local, rte_cpu_to_be_32(RELAY), rte_cpu_to_be_16(port));
+	if (sig_ip != 0)
+		rtpb_addr_set_v4(&m.stream.signalled, rte_cpu_to_be_32(sig_ip),
+				 rte_cpu_to_be_16(sig_port));
+	m.stream.cookie = 0xc0de0000u + id;
+	*rtpb_shm_port_owner(dp_ctx.shm, 0, port) = (uint8_t)owner;
+	assert_int_equal(rte_ring_sp_enqueue_elem(dp_ctx.workers[owner].c2d, &m, sizeof(m)), 0);
+	while (ctl_msgs() == before && mono_ns() - t0 < WAIT_NS)
+		usleep(100);
+	assert_int_equal(ctl_msgs(), before + 1);
+	assert_int_equal(dp_ctx.workers[owner].stats->ctl_errors, 0);
+}
+
+/* Next d2c event, or type RTPB_MSG__COUNT if none within a short wait. */
+static struct rtpb_msg
+event(void)
+{
+	struct rtpb_msg m;
+	uint64_t t0 = mono_ns();
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = RTPB_MSG__COUNT;
+	while (mono_ns() - t0 < WAIT_NS / 10)
+		if (rte_ring_sc_dequeue_elem(dp_ctx.d2c, &m, sizeof(m)) == 0)
+			break;
+	return m;
+}
+
+static uint64_t
+lcore_sum(size_t off)
+{
+	uint64_t n = 0;
+
+	for (uint32_t w = 0; w < NQ; w++)
+		n += *(const uint64_t *)((const char *)dp_ctx.workers[w].stats + off);
+	return n;
+}
+#define LSUM(f) lcore_sum(offsetof(struct rtpb_lcore_stats, f))
+#define NOT_PEER lcore_sum(offsetof(struct rtpb_lcore_stats, drops) + \
+			   RTPB_DROP_NOT_PEER * sizeof(uint64_t))
+
+/* ---- the phones' side ------------------------------------------- */
+
+/* One RTP packet from sip:sport to the relay's dport, on RX queue q. */
+static void
+inject(unsigned int q, uint32_t sip, uint16_t sport, uint16_t dport,
+       uint32_t ssrc, uint16_t seq, int is_rtcp)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+	uint8_t *p;
+	const uint16_t plen = 172;
+
+	assert_non_null(m);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*ip) +
+							  sizeof(*udp) + plen);
+	assert_non_null(eth);
+	memset(eth, 0, rte_pktmbuf_data_len(m));
+	rte_eth_macaddr_get(dp_ctx.port_id, &eth->dst_addr);
+	eth->src_addr = peer_mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + plen));
+	ip->time_to_live = 60;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(sip);
+	ip->dst_addr = rte_cpu_to_be_32(RELAY);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->src_port = rte_cpu_to_be_16(sport);
+	udp->dst_port = rte_cpu_to_be_16(dport);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + plen));
+	p = (uint8_t *)(udp + 1);
+	p[0] = 0x80;
+	if (is_rtcp) {
+		p[1] = 200; /* SR */
+		p[4] = (uint8_t)(ssrc >> 24); p[5] = (uint8_t)(ssrc >> 16);
+		p[6] = (uint8_t)(ssrc >> 8); p[7] = (uint8_t)ssrc;
+	} else {
+		p[2] = (uint8_t)(seq >> 8); p[3] = (uint8_t)seq;
+		p[8] = (uint8_t)(ssrc >> 24); p[9] = (uint8_t)(ssrc >> 16);
+		p[10] = (uint8_t)(ssrc >> 8); p[11] = (uint8_t)ssrc;
+	}
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	assert_int_equal(rte_ring_sp_enqueue(rxr[q], m), 0);
+}
+
+/* A frame the relay sent, decoded. */
+struct out {
+	unsigned int q;        /**< TX queue it left on */
+	uint32_t sip, dip;     /**< host order */
+	uint16_t sport, dport; /**< host order */
+	uint32_t ssrc;
+	uint16_t seq;
+	int csum_ok;
+};
+
+/* Collect exactly want frames (bounded wait), then check none follows. */
+static unsigned int
+collect(struct out *o, unsigned int want)
+{
+	unsigned int n = 0;
+	uint64_t t0 = mono_ns();
+	struct rte_mbuf *m;
+
+	while (mono_ns() - t0 < (want > 0 ? WAIT_NS : WAIT_NS / 200)) {
+		for (unsigned int q = 0; q < NQ; q++) {
+			while (rte_ring_sc_dequeue(txr[q], (void **)&m) == 0) {
+				struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+					struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+				struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+				uint8_t *p = (uint8_t *)(udp + 1);
+
+				if (n < want + 8) {
+					o[n].q = q;
+					o[n].sip = rte_be_to_cpu_32(ip->src_addr);
+					o[n].dip = rte_be_to_cpu_32(ip->dst_addr);
+					o[n].sport = rte_be_to_cpu_16(udp->src_port);
+					o[n].dport = rte_be_to_cpu_16(udp->dst_port);
+					o[n].seq = (uint16_t)(p[2] << 8 | p[3]);
+					o[n].ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
+						    (uint32_t)p[10] << 8 | p[11];
+					o[n].csum_ok = rte_ipv4_udptcp_cksum_verify(ip, udp) == 0 &&
+						       rte_ipv4_cksum(ip) == 0;
+				}
+				n++;
+				rte_pktmbuf_free(m);
+			}
+		}
+		if (want > 0 && n >= want)
+			break;
+		usleep(100);
+	}
+	return n;
+}
+
+/* Send one packet and expect exactly one out, to dip:dport from sport. */
+static void
+relay_one(unsigned int q, uint32_t sip, uint16_t sport, uint16_t dport,
+	  uint32_t ssrc, uint16_t seq, uint32_t dip, uint16_t to_port,
+	  uint16_t from_port, unsigned int out_q)
+{
+	struct out o[16];
+
+	inject(q, sip, sport, dport, ssrc, seq, 0);
+	assert_int_equal(collect(o, 1), 1);
+	assert_int_equal(o[0].dip, dip);
+	assert_int_equal(o[0].dport, to_port);
+	assert_int_equal(o[0].sip, RELAY);
+	assert_int_equal(o[0].sport, from_port);
+	assert_int_equal(o[0].ssrc, ssrc);
+	assert_int_equal(o[0].seq, seq);
+	assert_true(o[0].csum_ok);
+	assert_int_equal(o[0].q, out_q);
+}
+
+/* Send one packet and expect it dropped. */
+static void
+drop_one(unsigned int q, uint32_t sip, uint16_t sport, uint16_t dport,
+	 uint32_t ssrc, uint16_t seq)
+{
+	struct out o[16];
+	uint64_t before = NOT_PEER, t0 = mono_ns();
+
+	inject(q, sip, sport, dport, ssrc, seq, 0);
+	while (NOT_PEER == before && mono_ns() - t0 < WAIT_NS)
+		usleep(50);
+	assert_int_equal(NOT_PEER, before + 1);
+	assert_int_equal(collect(o, 0), 0);
+}
+
+/* ---- setup ------------------------------------------------------- */
+
+static void
+neigh_add(uint32_t ip)
+{
+	int slot = dp_neigh_insert(dp_ctx.neigh, rte_cpu_to_be_32(ip));
+
+	assert_true(slot >= 0);
+	dp_neigh_confirm(dp_ctx.neigh, slot, &peer_mac, mono_ns());
+}
+
+static int
+setup(void **state)
+{
+	char lcores[] = "--lcores=0@0,1@(0-1),2@(0-1)";
+	char *argv[] = {"test_dp_worker", "--in-memory", "--no-telemetry", "--no-pci",
+			"-m", "256", lcores, "--file-prefix", prefix,
+			"--log-level", "lib.eal:error", NULL};
+	struct rte_eth_conf conf;
+	char dir[128];
+	const char *err = NULL;
+	unsigned int lcore, w = 0;
+	int port, r;
+
+	(void)state;
+	snprintf(prefix, sizeof(prefix), "rtpb_tw_%d", (int)getpid());
+	r = rte_eal_init((int)RTE_DIM(argv) - 1, argv);
+	if (r < 0) {
+		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	if (rte_lcore_count() < 3) {
+		fprintf(stderr, "need 3 lcores\n");
+		return -1;
+	}
+	/* dp_shm links its file in DPDK's runtime dir, which --in-memory
+	 * does not create. */
+	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", prefix);
+	mkdir("/var/run/dpdk", 0700);
+	mkdir(dir, 0700);
+
+	pool = rte_pktmbuf_pool_create("tw_pool", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       (int)rte_socket_id());
+	assert_non_null(pool);
+	for (unsigned int q = 0; q < NQ; q++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "tw_rx%u", q);
+		rxr[q] = rte_ring_create(name, 1024, (int)rte_socket_id(),
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "tw_tx%u", q);
+		txr[q] = rte_ring_create(name, 1024, (int)rte_socket_id(),
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+		assert_non_null(rxr[q]);
+		assert_non_null(txr[q]);
+	}
+	port = rte_eth_from_rings("net_tw", rxr, NQ, txr, NQ, (unsigned int)rte_socket_id());
+	assert_true(port >= 0);
+	memset(&conf, 0, sizeof(conf));
+	assert_int_equal(rte_eth_dev_configure((uint16_t)port, NQ, NQ, &conf), 0);
+	for (uint16_t q = 0; q < NQ; q++) {
+		assert_int_equal(rte_eth_rx_queue_setup((uint16_t)port, q, 1024, 0, NULL, pool), 0);
+		assert_int_equal(rte_eth_tx_queue_setup((uint16_t)port, q, 1024, 0, NULL), 0);
+	}
+	assert_int_equal(rte_eth_dev_start((uint16_t)port), 0);
+
+	/* dp_ctx as dp_main.c lays it out. */
+	dp_ctx.port_id = (uint16_t)port;
+	rte_eth_macaddr_get(dp_ctx.port_id, &dp_ctx.mac);
+	dp_ctx.n_workers = NQ;
+	dp_ctx.max_streams = MAX_STREAMS;
+	dp_ctx.n_addrs = 1;
+	dp_ctx.addr_ip[0] = rte_cpu_to_be_32(RELAY);
+	dp_ctx.addr_mask[0] = rte_cpu_to_be_32(0xffffff00u);
+	dp_ctx.gateway = rte_cpu_to_be_32(GW);
+	dp_ctx.tsc_base = rte_rdtsc();
+	dp_ctx.ns_base = mono_ns();
+	dp_ctx.ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / rte_get_tsc_hz());
+	dp_ctx.shm = dp_shm_create(prefix, "rtpb_tw", NQ, MAX_STREAMS, &err);
+	if (dp_ctx.shm == NULL) {
+		fprintf(stderr, "dp_shm_create: %s: %s\n", err, strerror(errno));
+		return -1;
+	}
+	dp_ctx.shm->n_addrs = 1;
+	rtpb_addr_set_v4(&dp_ctx.shm->addrs[0], rte_cpu_to_be_32(RELAY), 0);
+	dp_ctx.d2c = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_d2c);
+	dp_ctx.streams = rte_zmalloc(NULL, sizeof(struct dp_stream) * MAX_STREAMS,
+				     RTE_CACHE_LINE_SIZE);
+	dp_ctx.neigh = rte_zmalloc(NULL, sizeof(struct dp_neigh), RTE_CACHE_LINE_SIZE);
+	dp_ctx.sp_rx = rte_ring_create("tw_sp_rx", 1024, 0, RING_F_SC_DEQ);
+	dp_ctx.sp_tx = rte_ring_create("tw_sp_tx", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	dp_ctx.nh_req = rte_ring_create_elem("tw_nh_req", sizeof(uint32_t), 1024, 0,
+					     RING_F_SC_DEQ);
+	assert_non_null(dp_ctx.streams);
+	assert_non_null(dp_ctx.neigh);
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct dp_worker *wk = &dp_ctx.workers[w];
+		char name[32];
+
+		if (w >= NQ)
+			break;
+		wk->idx = w;
+		wk->lcore = lcore;
+		wk->queue = (uint16_t)w;
+		snprintf(name, sizeof(name), "tw_flow_%u", w);
+		wk->flow = dp_flow_create(name, MAX_STREAMS, 0);
+		assert_non_null(wk->flow);
+		wk->c2d = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_c2d[w]);
+		wk->stats = rtpb_shm_lcore_stats(dp_ctx.shm, w);
+		snprintf(name, sizeof(name), "tw_handoff_%u", w);
+		wk->handoff = rte_ring_create(name, 1024, 0, RING_F_SC_DEQ);
+		assert_non_null(wk->handoff);
+		w++;
+	}
+	neigh_add(A1);
+	neigh_add(A2);
+	neigh_add(EVIL);
+	neigh_add(GW);
+	for (w = 0; w < NQ; w++)
+		assert_int_equal(rte_eal_remote_launch(dp_worker_main, &dp_ctx.workers[w],
+						       dp_ctx.workers[w].lcore), 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char dir[128];
+
+	(void)state;
+	atomic_store(&dp_quit, true);
+	rte_eal_mp_wait_lcore();
+	dp_shm_destroy(dp_ctx.shm, prefix);
+	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", prefix);
+	rmdir(dir);
+	rte_eth_dev_stop(dp_ctx.port_id);
+	rte_eth_dev_close(dp_ctx.port_id);
+	rte_eal_cleanup();
+	return 0;
+}
+
+/* ---- the test ---------------------------------------------------- */
+
+/*
+ * One call owned by worker 1 (ids 1, 3 RTP; 5 RTCP of leg A), one owned
+ * by worker 0 (ids 0, 2). Phone A's packets are spread over both RX
+ * queues; all relaying of a call happens on its owner, whose TX queue
+ * every packet of the call leaves on.
+ */
+static void
+test_two_workers_one_writer(void **state)
+{
+	const uint16_t pa = 30000, pb = 30002, pa0 = 31000, pb0 = 31002;
+	const uint32_t ssrc_a = 0xaaaa0001u, ssrc_b = 0xbbbb0001u, ssrc_a2 = 0xaaaa0002u;
+	struct rtpb_msg ev;
+	struct out o[64];
+	uint16_t seq = 1000, bseq = 500;
+	int i, k;
+
+	(void)state;
+	/* call 1: worker 1. A is behind a NAT: its SDP says port 3998, its
+	 * packets come from 4000 (latched in the learning window). */
+	stream_add(1, 3, 5, pa, A1, 3998, 0);
+	stream_add(3, 1, RTPB_STREAM_NONE, pb, B, 5000, 0);
+	stream_add(5, 7, RTPB_STREAM_NONE, pa + 1, A1, 3999, RTPB_STREAM_F_RTCP);
+	stream_add(7, 5, RTPB_STREAM_NONE, pb + 1, B, 5001, RTPB_STREAM_F_RTCP);
+	/* call 2: worker 0 */
+	stream_add(0, 2, RTPB_STREAM_NONE, pa0, A1, 6000, 0);
+	stream_add(2, 0, RTPB_STREAM_NONE, pb0, B, 7000, 0);
+
+	/* A's RTP alternates RX queues; B's arrives on queue 0. Every
+	 * packet leaves on worker 1's TX queue. */
+	for (i = 0; i < 20; i++, seq++)
+		relay_one((unsigned int)i & 1, A1, 4000, pa, ssrc_a, seq, B, 5000, pb, 1);
+	ev = event();
+	assert_int_equal(ev.hdr.type, RTPB_MSG_EV_LATCH);
+	assert_int_equal(ev.ev_latch.stream_id, 1);
+	assert_int_equal(ev.ev_latch.reason, RTPB_LATCH_LEARN);
+	assert_int_equal(ev.ev_latch.worker, 1);
+	for (i = 0; i < 10; i++, bseq++)
+		relay_one(0, B, 5000, pb, ssrc_b, bseq, A1, 4000, pa, 1);
+	assert_int_equal(event().ev_latch.stream_id, 3);
+	assert_int_equal(dp_ctx.workers[0].stats->handoff_out, 20);
+	assert_int_equal(dp_ctx.workers[0].stats->relayed, 0);
+	assert_int_equal(dp_ctx.workers[1].stats->relayed, 30);
+	/* call 2 is worker 0's, whatever queue its packets arrive on */
+	for (i = 0; i < 6; i++)
+		relay_one((unsigned int)i & 1, A1, 6000, pa0, 0x12345678u, (uint16_t)i, B, 7000,
+			  pb0, 0);
+	assert_int_equal(event().ev_latch.stream_id, 0);
+	assert_int_equal(dp_ctx.workers[1].stats->handoff_out, 3);
+
+	/* A blind attacker on both queues, 9 packets (one SSRC, sequence
+	 * numbers moving forward) between two of A's: never wins. */
+	for (k = 0; k < 5; k++) {
+		for (i = 0; i < 9; i++)
+			drop_one((unsigned int)i & 1, EVIL, 4000, pa, 0x666, (uint16_t)(k * 9 + i));
+		relay_one((unsigned int)k & 1, A1, 4000, pa, ssrc_a, seq++, B, 5000, pb, 1);
+	}
+	assert_int_equal(NOT_PEER, 45);
+	assert_int_equal(event().hdr.type, RTPB_MSG__COUNT);
+
+	/* Handover, same SSRC, the new source hashed to the other queue:
+	 * its first packet wins and is forwarded. */
+	relay_one(0, A2, 4100, pa, ssrc_a, seq++, B, 5000, pb, 1);
+	ev = event();
+	assert_int_equal(ev.hdr.type, RTPB_MSG_EV_LATCH);
+	assert_int_equal(ev.ev_latch.stream_id, 1);
+	assert_int_equal(ev.ev_latch.reason, RTPB_LATCH_SSRC);
+	assert_int_equal(ev.ev_latch.dropped, 0);
+	assert_int_equal(ev.ev_latch.old.ip[3], A1 & 0xff);
+	assert_int_equal(ev.ev_latch.peer.ip[3], A2 & 0xff);
+	/* the RTCP stream of leg A followed, to the new host at port + 1 */
+	ev = event();
+	assert_int_equal(ev.ev_latch.stream_id, 5);
+	assert_int_equal(ev.ev_latch.reason, RTPB_LATCH_RTCP_FOLLOW);
+	assert_int_equal(rte_be_to_cpu_16(ev.ev_latch.peer.port), 4101);
+	/* B's media now reaches A's new address, RTCP too */
+	for (i = 0; i < 4; i++, bseq++)
+		relay_one((unsigned int)i & 1, B, 5000, pb, ssrc_b, bseq, A2, 4100, pa, 1);
+	inject(1, B, 5001, pb + 1, ssrc_b, 0, 1);
+	assert_int_equal(collect(o, 1), 1);
+	assert_int_equal(o[0].dip, A2);
+	assert_int_equal(o[0].dport, 4101);
+	assert_int_equal(o[0].sport, pa + 1);
+	assert_int_equal(event().ev_latch.stream_id, 7); /* B's RTCP latched */
+	/* the old address is a candidate like any other now (a continuing
+	 * SSRC from it would be a move back, and win) */
+	drop_one(1, A1, 4000, pa, 0x4711u, 1);
+
+	/* Handover with a new SSRC over both queues: 9 dropped, the 10th
+	 * wins and is forwarded. */
+	for (i = 0; i < 9; i++)
+		drop_one((unsigned int)i & 1, A1, 4200, pa, ssrc_a2, (uint16_t)(7000 + i));
+	relay_one(1, A1, 4200, pa, ssrc_a2, (uint16_t)(7000 + i), B, 5000, pb, 1);
+	ev = event();
+	assert_int_equal(ev.ev_latch.reason, RTPB_LATCH_PROBATION);
+	assert_int_equal(ev.ev_latch.dropped, 9);
+	assert_int_equal(ev.ev_latch.ssrc, ssrc_a2);
+	assert_int_equal(event().ev_latch.reason, RTPB_LATCH_RTCP_FOLLOW);
+	assert_int_equal(LSUM(handovers), 2);
+	relay_one(0, B, 5000, pb, ssrc_b, bseq++, A1, 4200, pa, 1);
+
+	/* nothing ever left on the wrong queue, nothing leaked */
+	assert_int_equal(LSUM(drops[RTPB_DROP_RING_FULL]), 0);
+	assert_int_equal(LSUM(drops[RTPB_DROP_TX_FULL]), 0);
+	assert_int_equal(rtpb_shm_stream_stats(dp_ctx.shm, 1)->handovers, 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_two_workers_one_writer),
+	};
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_dp_worker needs root (hugepages); skipped\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
