@@ -93,7 +93,9 @@ enum ctl_op {
 struct ctl_ul_opts {
 	bool asymmetric;    /**< 'A' (an 'S' later in the modifiers clears) */
 	bool weak;          /**< 'W' */
-	bool ipv6;          /**< '6': IPv6 session */
+	bool ipv6;          /**< '6': the address is IPv6 (rtpproxy pf
+				 AF_INET6), and so is the relay address of
+				 the leg it creates (see ctl_session.h) */
 	bool new_port;      /**< 'n': parsed, not acted upon yet */
 	int ptime;          /**< 'Z<n>' 1..999 ms, -1 if absent (stored) */
 	const char *codecs; /**< 'c<list>': digits and commas, not NUL-ended */
@@ -138,9 +140,14 @@ struct ctl_cmd {
 	int nqnames;
 };
 
-/** Configuration the parser needs (what rtpproxy reads from cfsp). */
+/**
+ * Configuration the parser needs (what rtpproxy reads from cfsp). A U/L
+ * of a family with no relay address is refused with E36, as rtpproxy
+ * does (rpcpv1_ul.c: "cannot match local address for the ... session").
+ */
 struct ctl_parse_cfg {
-	bool has_inet6; /**< an IPv6 relay address exists ('6' allowed) */
+	bool has_inet4; /**< an IPv4 relay address exists (-l) */
+	bool has_inet6; /**< an IPv6 relay address exists (-6; '6' allowed) */
 	bool bridge;    /**< bridge mode ('E'/'I' allowed); never yet */
 };
 

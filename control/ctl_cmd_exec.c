@@ -15,6 +15,9 @@
  *  - C (copy/fork): E50 if no session, else E65 (copy failed).
  *  - "&&" sub-commands: E3 in the parser (rtpproxy's code for a
  *    sub-command that cannot be parsed).
+ *  - U/L '6': the address is IPv6. The reply names the relay address of
+ *    the returned leg's family, which is its own party's (bridging, see
+ *    ctl_session.h), so a '6' command may get an IPv4 reply and back.
  * Control's thread only.
  */
 #include <arpa/inet.h>
@@ -31,7 +34,8 @@ struct ctl_exec {
 	struct ctl_sessions *sess;
 	struct ctl_rcache *rcache;
 	struct ctl_cmd *cmd;       /* 8 KiB, reused */
-	char relay_str[INET_ADDRSTRLEN];
+	char relay_str[INET_ADDRSTRLEN];   /* "" if no IPv4 relay */
+	char relay6_str[INET6_ADDRSTRLEN]; /* "" if no IPv6 relay */
 	bool draining;
 	double load;
 	struct ctl_exec_counters c;
@@ -78,6 +82,11 @@ ctl_exec_create(const struct ctl_exec_cfg *cfg, struct ctl_sessions *sess)
 	if (cfg->relay_ip != 0)
 		inet_ntop(AF_INET, &cfg->relay_ip, ex->relay_str,
 			  sizeof(ex->relay_str));
+	if (cfg->has_relay6)
+		inet_ntop(AF_INET6, cfg->relay6, ex->relay6_str,
+			  sizeof(ex->relay6_str));
+	ex->cfg.parse.has_inet4 = cfg->relay_ip != 0;
+	ex->cfg.parse.has_inet6 = cfg->has_relay6;
 	return ex;
 }
 
@@ -91,15 +100,21 @@ ctl_exec_destroy(struct ctl_exec *ex)
 	free(ex);
 }
 
+/* The log reason of a session-layer failure rc. */
 static const char *
-dp_reason(int rc)
+dp_reason(struct ctl_exec *ex, int rc)
 {
+	const char *why = ctl_sessions_why(ex->sess);
+
+	if (why != NULL)
+		return why;
 	switch (rc) {
 	case -ENOTCONN: return "dataplane not attached";
 	case -ENOBUFS: return "dataplane ring full";
 	case -ENOSPC: return "no free port pair or stream id";
 	case -ENOENT: return "relay address not served by the dataplane";
 	case -ENOMEM: return "out of memory";
+	case -EAFNOSUPPORT: return "no relay address of the family";
 	default: return "dataplane refused the stream";
 	}
 }
@@ -117,7 +132,21 @@ exec_ver_feature(struct ctl_cmd *cmd, struct ctl_reply *r)
 	ctl_reply_number(r, 0);
 }
 
-/* New session for U (sidx 0), or E72/E99. */
+/*
+ * The E-code of a failed U/L on the session layer: E36 when the family
+ * has no relay address (rtpproxy ECODE_INVLARG_6), else E72 (create) /
+ * E71 (existing session), rtpproxy's codes for "can't create listener"
+ * (a relay address the dataplane does not serve included).
+ */
+static int
+ul_ecode(int rc, bool create)
+{
+	if (rc == -EAFNOSUPPORT)
+		return CTL_E_INVLARG_6;
+	return create ? CTL_E_LSTFAIL_2 : CTL_E_LSTFAIL_1;
+}
+
+/* New session for U (sidx 0), or E72/E99/E36. */
 static struct ctl_session *
 ul_create(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 	  struct ctl_reply *r)
@@ -131,12 +160,29 @@ ul_create(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		return NULL;
 	}
 	rc = ctl_session_create(ex->sess, cmd->call_id, cmd->from_tag,
-				cmd->ul.weak, now_ns, &s);
+				cmd->ul.weak,
+				cmd->ul.ipv6 ? RTPB_AF_INET6 : RTPB_AF_INET,
+				now_ns, &s);
 	if (rc != 0) {
-		reply_err(cmd, r, CTL_E_LSTFAIL_2, dp_reason(rc));
+		reply_err(cmd, r, ul_ecode(rc, true), dp_reason(ex, rc));
 		return NULL;
 	}
 	return s;
+}
+
+/*
+ * The U/L reply for leg l (rtpproxy ul_reply_port()): its port and the
+ * relay address of its socket's family, " 6" after an IPv6 one; the
+ * port alone if that family has no relay address (cannot happen: the
+ * parser refuses such commands).
+ */
+static void
+ul_reply(struct ctl_exec *ex, const struct ctl_leg *l, struct ctl_reply *r)
+{
+	bool v6 = l->family == RTPB_AF_INET6;
+	const char *addr = v6 ? ex->relay6_str : ex->relay_str;
+
+	ctl_reply_port(r, l->port, addr[0] != '\0' ? addr : NULL, v6);
 }
 
 /*
@@ -171,6 +217,7 @@ exec_ul(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		return;
 	}
 	struct ctl_leg_signal sig = {
+		.family = cmd->ul.ipv6 ? RTPB_AF_INET6 : RTPB_AF_INET,
 		.has_remote = cmd->ul.has_remote,
 		.onhold = cmd->ul.onhold,
 		.remote = cmd->ul.remote,
@@ -189,7 +236,8 @@ exec_ul(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		rc = ctl_session_update(ex->sess, s, sidx, &sig, cmd->ul.weak,
 					is_u, now_ns);
 		if (rc != 0 && rc != -ENOMEM) {
-			reply_err(cmd, r, CTL_E_LSTFAIL_1, dp_reason(rc));
+			reply_err(cmd, r, ul_ecode(rc, false),
+				  dp_reason(ex, rc));
 			return;
 		}
 	}
@@ -197,8 +245,7 @@ exec_ul(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		reply_err(cmd, r, CTL_E_NOMEM_1, "out of memory");
 		return;
 	}
-	ctl_reply_port(r, s->leg[sidx].port,
-		       ex->cfg.relay_ip != 0 ? ex->relay_str : NULL, false);
+	ul_reply(ex, &s->leg[sidx], r);
 }
 
 /* D (rpcpv1_delete.c): 0 if anything matched, else E50. */
@@ -289,7 +336,11 @@ exec_query(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		reply_err(cmd, r, CTL_E_RTOOBIG_2, "reply too big");
 }
 
-/* I[b|l] (handle_info()), exact rtpproxy format. */
+/*
+ * I[b|l] (handle_info()), rtpproxy's lines in its format, then one of
+ * this relay's: "handovers: N" (mid-call peer switches that won
+ * probation, DESIGN.md §4.4), before rtpproxy's optional load line.
+ */
 static void
 exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 {
@@ -300,10 +351,11 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 	ctl_reply_appendf(r,
 			  "sessions created: %llu\nactive sessions: %d\n"
 			  "active streams: %d\npackets received: %llu\n"
-			  "packets transmitted: %llu\n",
+			  "packets transmitted: %llu\nhandovers: %llu\n",
 			  (unsigned long long)c.created, (int)c.active,
 			  (int)c.streams, (unsigned long long)c.pkts_in,
-			  (unsigned long long)c.pkts_relayed);
+			  (unsigned long long)c.pkts_relayed,
+			  (unsigned long long)c.handovers);
 	if (cmd->info_load)
 		ctl_reply_appendf(r, "average load: %f\n", ex->load);
 }
@@ -323,6 +375,13 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		{"nsess_complete", c->completed},
 		{"npkts_rcvd", c->pkts_in},
 		{"npkts_relayed", c->pkts_relayed},
+		/* this relay's (DESIGN.md §4): latch events by reason */
+		{"nlatches", c->latches},
+		{"nhandovers", c->handovers},
+		{"nhandovers_dropped", c->handover_dropped},
+		{"nrtcp_follows", c->rtcp_follows},
+		{"nreoffers", c->reoffers},
+		{"nfamily_moves", c->family_moves},
 		{"ncmds_rcvd", ex->c.ncmds_rcvd},
 		{"ncmds_rcvd_ndups", ex->c.ncmds_rcvd_ndups},
 		{"ncmds_succd", ex->c.ncmds_succd},
@@ -342,6 +401,10 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 /*
  * G[v] [name ...] (rpcpv1_stats.c): the counters this relay keeps;
  * other names (nsess_nortp, rtpa_*, ...) are E68 like unknown ones.
+ * Beyond rtpproxy's names: nlatches (latch events), nhandovers (of which
+ * handovers), nhandovers_dropped (packets dropped in their probation),
+ * nrtcp_follows, nreoffers, nfamily_moves (legs moved to a socket of the
+ * other family, ctl_session.h).
  */
 static void
 exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)

@@ -23,11 +23,19 @@
 /** rtpproxy CPROTOVER: the V reply. */
 #define CTL_PROTO_VERSION 20040107
 
-/** Configuration of the executor. */
+/**
+ * Configuration of the executor. The U/L reply carries the relay address
+ * of the returned leg's family: "<port> <IPv4>\n" or "<port> <IPv6> 6\n"
+ * (rtpproxy ul_reply_port()).
+ */
 struct ctl_exec_cfg {
-	uint32_t relay_ip;     /**< IPv4 relay address, network order;
-				    0 = wildcard: U/L replies "<port>\n" */
+	uint32_t relay_ip;     /**< IPv4 relay address (-l), network order;
+				    0 = none */
+	bool has_relay6;       /**< an IPv6 relay address (-6) is set */
+	uint8_t relay6[16];    /**< IPv6 relay address, network order */
 	bool notify_enabled;   /**< -n given (not supported yet: false) */
+	/** has_inet4 and has_inet6 are set by ctl_exec_create() from the
+	 *  relay addresses above */
 	struct ctl_parse_cfg parse;
 };
 

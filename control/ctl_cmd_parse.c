@@ -318,7 +318,9 @@ parse_port(const char *s, uint16_t *port)
  * whose length cannot be an address of the family is ignored (no remote,
  * no error: IS_IPSTR_VALID); otherwise it must parse (E37); the null
  * address puts the leg on hold. Port 0 carries no usable peer either, so
- * it is treated as "no remote" (rtpproxy would pre-fill addr:0).
+ * it is treated as "no remote" (rtpproxy would pre-fill addr:0). With
+ * '6' the address is IPv6 (rtpproxy resolves it with pf AF_INET6, so an
+ * IPv4 address is E37); an IPv4-mapped one is taken as IPv4.
  */
 static int
 ul_remote(struct ctl_cmd *cmd)
@@ -329,6 +331,8 @@ ul_remote(struct ctl_cmd *cmd)
 	uint8_t ip[16];
 	uint16_t port;
 	static const uint8_t zero[16];
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					     0xff, 0xff};
 
 	if (af == AF_INET ? (alen < IPSTR_MIN_LENV4 || alen > IPSTR_MAX_LENV4)
 			  : (alen < IPSTR_MIN_LENV6 || alen > IPSTR_MAX_LENV6))
@@ -336,16 +340,26 @@ ul_remote(struct ctl_cmd *cmd)
 	if (inet_pton(af, a, ip) != 1 || parse_port(cmd->argv[3], &port) != 0)
 		return parse_fail(cmd, CTL_E_INVLARG_7,
 				  "remote address/port not numeric");
-	if (memcmp(ip, zero, af == AF_INET ? 4 : 16) == 0) {
+	if (memcmp(ip, zero, af == AF_INET ? 4 : 16) == 0 ||
+	    (af == AF_INET6 && memcmp(ip, v4mapped, sizeof(v4mapped)) == 0 &&
+	     memcmp(ip + 12, zero, 4) == 0)) {
 		cmd->ul.onhold = true;
 		return 0;
 	}
 	if (port == 0)
 		return 0;
 	memset(&cmd->ul.remote, 0, sizeof(cmd->ul.remote));
-	cmd->ul.remote.family = af == AF_INET ? RTPB_AF_INET : RTPB_AF_INET6;
 	cmd->ul.remote.port = htons(port);
-	memcpy(cmd->ul.remote.ip, ip, af == AF_INET ? 4 : 16);
+	if (af == AF_INET6 && memcmp(ip, v4mapped, sizeof(v4mapped)) == 0) {
+		/* ::ffff:a.b.c.d (RFC 4291 §2.5.5.2) is an IPv4 party: the
+		 * dataplane sends IPv4 to it, from an IPv4 socket */
+		cmd->ul.remote.family = RTPB_AF_INET;
+		memcpy(cmd->ul.remote.ip, ip + 12, 4);
+	} else {
+		cmd->ul.remote.family = af == AF_INET ? RTPB_AF_INET
+						      : RTPB_AF_INET6;
+		memcpy(cmd->ul.remote.ip, ip, af == AF_INET ? 4 : 16);
+	}
 	cmd->ul.has_remote = true;
 	return 0;
 }
@@ -376,7 +390,10 @@ parse_ul(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg)
 		return -1;
 	if (cmd->ul.ipv6 && !cfg->has_inet6)
 		return parse_fail(cmd, CTL_E_INVLARG_6,
-				  "no IPv6 relay address");
+				  "no IPv6 relay address (-6)");
+	if (!cmd->ul.ipv6 && !cfg->has_inet4)
+		return parse_fail(cmd, CTL_E_INVLARG_6,
+				  "no IPv4 relay address (-l)");
 	return ul_remote(cmd);
 }
 

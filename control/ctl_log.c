@@ -15,6 +15,8 @@
 
 static enum ctl_log_level log_level = CTL_LOG_INFO;
 static bool log_syslog;
+static ctl_log_hook_fn *log_hook;
+static void *log_hook_arg;
 
 static const char *const level_names[] = {
 	[CTL_LOG_DBUG] = "DBUG", [CTL_LOG_INFO] = "INFO",
@@ -88,7 +90,14 @@ ctl_log_use_syslog(int facility)
 	log_syslog = true;
 }
 
-/* Write one formatted line to the sink. */
+void
+ctl_log_set_hook(ctl_log_hook_fn *fn, void *arg)
+{
+	log_hook = fn;
+	log_hook_arg = arg;
+}
+
+/* Write one formatted line to the sink (or the hook). */
 static void
 log_write(enum ctl_log_level level, const char *prefix, const char *fmt,
 	  va_list ap)
@@ -98,6 +107,13 @@ log_write(enum ctl_log_level level, const char *prefix, const char *fmt,
 	struct tm tm;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
+	if (log_hook != NULL) {
+		char full[2048 + 640];
+
+		snprintf(full, sizeof(full), "%s%s", prefix, line);
+		log_hook(level, full, log_hook_arg);
+		return;
+	}
 	if (log_syslog) {
 		syslog(level_prio[level], "%s%s", prefix, line);
 		return;

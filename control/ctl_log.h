@@ -12,6 +12,7 @@
 #define CTL_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /** Log levels, rtpproxy -d names: DBUG INFO WARN ERR CRIT. */
 enum ctl_log_level {
@@ -42,6 +43,20 @@ bool ctl_log_enabled(enum ctl_log_level level);
  * stderr; used once daemonized.
  */
 void ctl_log_use_syslog(int facility);
+
+/**
+ * Where lines go instead of stderr/syslog when set (tests capture the
+ * log this way). line is the whole line without time, level or newline,
+ * "[call-id] " prefix included; valid during the call only.
+ */
+typedef void(ctl_log_hook_fn)(enum ctl_log_level level, const char *line,
+			      void *arg);
+
+/**
+ * Send every line at or above the level to fn instead of the sink; NULL
+ * restores the sink.
+ */
+void ctl_log_set_hook(ctl_log_hook_fn *fn, void *arg);
 
 /** Write one line (no trailing newline in fmt). */
 void ctl_log(enum ctl_log_level level, const char *fmt, ...)

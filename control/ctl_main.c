@@ -42,6 +42,8 @@ struct opts {
 	int nsocks;
 	uint32_t relay_ip; /* network order */
 	bool have_relay;
+	uint8_t relay6[16]; /* network order */
+	bool have_relay6;
 	long port_min, port_max;
 	long ttl_s;
 	bool foreground;
@@ -59,14 +61,19 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: rtpbypass-control -l ADDR [options]\n"
+"usage: rtpbypass-control -l ADDR|-6 ADDR6 [options]\n"
 "rtpproxy-protocol control process of the rtpbypass relay.\n"
 "  -s SOCK          control socket, repeatable (default " DEFAULT_SOCK "):\n"
 "                   udp:ADDR[:PORT], udp6:ADDR[:PORT], udp6:[ADDR]:PORT\n"
 "                   (port default %d, ADDR '*' = any), unix:/path (one\n"
 "                   command per connection), cunix:/path (one per line)\n"
-"  -l ADDR          IPv4 relay address served by the dataplane (required)\n"
-"  -m MIN           lowest media port (default 35000, rounded up to even)\n"
+"  -l ADDR          IPv4 relay address served by the dataplane\n"
+"  -6 ADDR6         IPv6 relay address served by the dataplane; give -l,\n"
+"                   -6 or both. A leg's relay socket is in the family of\n"
+"                   its party's address (IPv4/IPv6 bridging); U/L of a\n"
+"                   family without an address get E36\n"
+"  -m MIN           lowest media port (default 35000, rounded up to even);\n"
+"                   the range is the same for both families\n"
 "  -M MAX           highest media port (default 65000; the last RTP port\n"
 "                   is the highest even port whose RTCP port fits)\n"
 "  -T TTL           session inactivity timeout, seconds (default 60)\n"
@@ -107,19 +114,27 @@ num_arg(const char *opt, const char *s, long lo, long hi)
 	return v;
 }
 
-/* -l: one plain IPv4 address for now. */
+/* -l / -6: no bridge mode, labels or advertised addresses yet. */
+static void
+relay_syntax(const char *opt, const char *s)
+{
+	if (strchr(s, '/') != NULL)
+		die_usage("%s %s: bridge mode (ADDR/ADDR) is not supported yet",
+			  opt, s);
+	if (strchr(s, '@') != NULL || strchr(s, '=') != NULL)
+		die_usage("%s %s: labels and advertised addresses are not "
+			  "supported yet", opt, s);
+}
+
+/* -l: one plain IPv4 address. */
 static void
 relay_arg(struct opts *o, const char *s)
 {
 	struct in_addr a;
 
 	if (o->have_relay)
-		die_usage("-l: only one relay address is supported yet");
-	if (strchr(s, '/') != NULL)
-		die_usage("-l %s: bridge mode (ADDR/ADDR) is not supported yet", s);
-	if (strchr(s, '@') != NULL || strchr(s, '=') != NULL)
-		die_usage("-l %s: labels and advertised addresses are not "
-			  "supported yet", s);
+		die_usage("-l: only one IPv4 relay address is supported yet");
+	relay_syntax("-l", s);
 	if (inet_pton(AF_INET, s, &a) != 1)
 		die_usage("-l %s: not an IPv4 address", s);
 	if (a.s_addr == INADDR_ANY)
@@ -127,6 +142,33 @@ relay_arg(struct opts *o, const char *s)
 			  "give the dataplane's IPv4 address", s);
 	o->relay_ip = a.s_addr;
 	o->have_relay = true;
+}
+
+/* -6: one plain IPv6 address (brackets allowed). */
+static void
+relay6_arg(struct opts *o, const char *s)
+{
+	struct in6_addr a;
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(s);
+
+	if (o->have_relay6)
+		die_usage("-6: only one IPv6 relay address is supported yet");
+	relay_syntax("-6", s);
+	if (n >= 2 && n < sizeof(buf) && s[0] == '[' && s[n - 1] == ']') {
+		memcpy(buf, s + 1, n - 2);
+		buf[n - 2] = '\0';
+		s = buf;
+	}
+	if (inet_pton(AF_INET6, s, &a) != 1)
+		die_usage("-6 %s: not an IPv6 address", s);
+	if (IN6_IS_ADDR_UNSPECIFIED(&a))
+		die_usage("-6 %s: a wildcard relay address is not supported: "
+			  "give the dataplane's IPv6 address", s);
+	if (IN6_IS_ADDR_MULTICAST(&a) || IN6_IS_ADDR_V4MAPPED(&a))
+		die_usage("-6 %s: not a unicast IPv6 address", s);
+	memcpy(o->relay6, &a, sizeof(o->relay6));
+	o->have_relay6 = true;
 }
 
 static void
@@ -153,11 +195,12 @@ parse_args(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){.port_min = 35000, .port_max = 65000, .ttl_s = 60,
 			   .level = CTL_LOG_INFO, .file_prefix = "rtpbypass"};
-	while ((c = getopt_long(argc, argv, "s:l:m:M:T:fFd:p:V", lopts,
+	while ((c = getopt_long(argc, argv, "s:l:6:m:M:T:fFd:p:V", lopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 's': sock_arg(o, optarg); break;
 		case 'l': relay_arg(o, optarg); break;
+		case '6': relay6_arg(o, optarg); break;
 		case 'm': o->port_min = num_arg("-m", optarg, 1, 65535); break;
 		case 'M': o->port_max = num_arg("-M", optarg, 1, 65535); break;
 		case 'T': o->ttl_s = num_arg("-T", optarg, 1, 31536000); break;
@@ -181,8 +224,9 @@ parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
-	if (!o->have_relay)
-		die_usage("-l ADDR is required (the dataplane's IPv4 address)");
+	if (!o->have_relay && !o->have_relay6)
+		die_usage("-l ADDR or -6 ADDR6 is required (the dataplane's "
+			  "relay addresses)");
 	if (o->nsocks == 0)
 		sock_arg(o, DEFAULT_SOCK);
 }
@@ -245,7 +289,8 @@ write_pidfile(const char *path)
 struct ctl_app {
 	struct ctl_socks *socks;
 	struct ctl_dp *dp;
-	struct ctl_ports *ports;
+	struct ctl_ports *ports;  /* IPv4 pool, NULL without -l */
+	struct ctl_ports *ports6; /* IPv6 pool, NULL without -6 */
 	struct ctl_sessions *sess;
 	struct ctl_exec *ex;
 };
@@ -262,8 +307,15 @@ app_open(struct ctl_app *a, const struct opts *o)
 	}
 	a->socks = ctl_socks_create();
 	a->dp = ctl_dp_create(o->file_prefix);
-	a->ports = ctl_ports_create(lo, hi, 0);
-	if (a->socks == NULL || a->dp == NULL || a->ports == NULL)
+	/* one pool per family over the same range: a port number is used
+	 * at most once per relay address */
+	if (o->have_relay)
+		a->ports = ctl_ports_create(lo, hi, 0);
+	if (o->have_relay6)
+		a->ports6 = ctl_ports_create(lo, hi, 0);
+	if (a->socks == NULL || a->dp == NULL ||
+	    (o->have_relay && a->ports == NULL) ||
+	    (o->have_relay6 && a->ports6 == NULL))
 		return -ENOMEM;
 	for (int i = 0; i < o->nsocks; i++) {
 		int rc = ctl_socks_listen(a->socks, &o->socks[i]);
@@ -276,19 +328,29 @@ app_open(struct ctl_app *a, const struct opts *o)
 	}
 	struct ctl_sessions_cfg scfg = {
 		.dp = a->dp, .ports = a->ports, .relay_ip = o->relay_ip,
+		.ports6 = a->ports6,
 		.ttl_ns = (uint64_t)o->ttl_s * NS_PER_S, .learn_ms = CTL_LEARN_MS,
 	};
-	struct ctl_exec_cfg ecfg = {.relay_ip = o->relay_ip};
+	struct ctl_exec_cfg ecfg = {.relay_ip = o->relay_ip,
+				    .has_relay6 = o->have_relay6};
+	char r4[INET_ADDRSTRLEN] = "", r6[INET6_ADDRSTRLEN] = "";
+
+	memcpy(scfg.relay6, o->relay6, sizeof(scfg.relay6));
+	memcpy(ecfg.relay6, o->relay6, sizeof(ecfg.relay6));
+	if (o->have_relay)
+		inet_ntop(AF_INET, &o->relay_ip, r4, sizeof(r4));
+	if (o->have_relay6)
+		inet_ntop(AF_INET6, o->relay6, r6, sizeof(r6));
 
 	a->sess = ctl_sessions_create(&scfg);
 	a->ex = a->sess != NULL ? ctl_exec_create(&ecfg, a->sess) : NULL;
 	if (a->ex == NULL)
 		return -ENOMEM;
 	ctl_sessions_bind_dp(a->sess);
-	ctl_log(CTL_LOG_INFO, "rtpbypass-control %s: relay %s, ports %u-%u "
-		"(%u pairs), ttl %lds, dataplane '%s'", RTPB_VERSION,
-		inet_ntoa((struct in_addr){o->relay_ip}), lo, hi,
-		ctl_ports_total(a->ports), o->ttl_s, o->file_prefix);
+	ctl_log(CTL_LOG_INFO, "rtpbypass-control %s: relay %s%s%s, ports %u-%u "
+		"(%u pairs per address), ttl %lds, dataplane '%s'",
+		RTPB_VERSION, r4, r4[0] && r6[0] ? " and " : "", r6, lo, hi,
+		(uint32_t)(hi - lo) / 2 + 1, o->ttl_s, o->file_prefix);
 	return 0;
 }
 
@@ -299,6 +361,7 @@ app_close(struct ctl_app *a)
 	ctl_sessions_destroy(a->sess); /* pushes the DELs */
 	ctl_dp_destroy(a->dp);
 	ctl_ports_destroy(a->ports);
+	ctl_ports_destroy(a->ports6);
 	ctl_socks_destroy(a->socks);
 }
 

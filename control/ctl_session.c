@@ -8,12 +8,15 @@
  * in creation order (rtpproxy's hash bucket walk finds the oldest match
  * first); by_serial maps the serial in each stream's cookie back to its
  * session for dataplane events. Two queues hold deferred work: sessions
- * with a push refused by a full ring, and "graves", legs whose DEL was
- * refused: their ids and ports stay taken until the DEL goes through.
+ * with a push refused by a full ring, and "graves", relay sockets whose
+ * DEL was refused: their ids and ports stay taken until the DEL goes
+ * through. Address families and when a leg changes family: see
+ * ctl_session.h.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,13 +25,25 @@
 #include "ctl_session.h"
 
 #define NS_PER_S 1000000000ULL
+/* "[" INET6_ADDRSTRLEN "]:65535", or "none" */
+#define ADDR_STRLEN (INET6_ADDRSTRLEN + 8)
 
-/* A leg whose streams' DELs were refused: retried by ctl_sessions_flush. */
+/* A relay socket whose streams' DELs were refused: retried by
+ * ctl_sessions_flush. */
 struct grave {
 	uint32_t id[2];              /* RTP, RTCP stream ids */
 	bool waiting[2];             /* DEL still to be pushed */
 	struct rtpb_addr local[2];   /* as added */
 	uint16_t port;               /* pair freed once both DELs went */
+	uint8_t family;              /* its pool */
+};
+
+/* A leg's relay socket, kept aside while the leg gets another one. */
+struct sock {
+	uint16_t port; /* 0: the leg had none */
+	uint8_t family;
+	struct ctl_stream rtp;
+	struct ctl_stream rtcp;
 };
 
 struct ctl_sessions {
@@ -40,7 +55,118 @@ struct ctl_sessions {
 	uint64_t next_serial;
 	uint32_t rr;           /* round robin owner choice */
 	struct ctl_sessions_counters c; /* pkts_*: deleted streams only */
+	char why[160];         /* ctl_sessions_why(), "" if none */
 };
+
+static const char *
+family_name(uint8_t family)
+{
+	switch (family) {
+	case RTPB_AF_INET: return "IPv4";
+	case RTPB_AF_INET6: return "IPv6";
+	default: return "unknown family";
+	}
+}
+
+/* A relay address and a pool of that family? */
+static bool
+family_ok(const struct ctl_sessions *t, uint8_t family)
+{
+	if (family == RTPB_AF_INET)
+		return t->cfg.ports != NULL && t->cfg.relay_ip != 0;
+	if (family == RTPB_AF_INET6)
+		return t->cfg.ports6 != NULL;
+	return false;
+}
+
+static struct ctl_ports *
+family_pool(const struct ctl_sessions *t, uint8_t family)
+{
+	return family == RTPB_AF_INET6 ? t->cfg.ports6 : t->cfg.ports;
+}
+
+/* The relay address of family with port (host order). */
+static void
+relay_addr(const struct ctl_sessions *t, uint8_t family, uint16_t port,
+	   struct rtpb_addr *a)
+{
+	if (family == RTPB_AF_INET6) {
+		memset(a, 0, sizeof(*a));
+		a->family = RTPB_AF_INET6;
+		a->port = htons(port);
+		memcpy(a->ip, t->cfg.relay6, sizeof(a->ip));
+	} else {
+		rtpb_addr_set_v4(a, t->cfg.relay_ip, htons(port));
+	}
+}
+
+/* "ADDR:PORT", "[ADDR]:PORT" for IPv6, "none" without an address. */
+static const char *
+addr_str(const struct rtpb_addr *a, char *buf, size_t n)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (a->family == RTPB_AF_INET)
+		inet_ntop(AF_INET, a->ip, ip, sizeof(ip));
+	else if (a->family == RTPB_AF_INET6)
+		inet_ntop(AF_INET6, a->ip, ip, sizeof(ip));
+	else {
+		snprintf(buf, n, "none");
+		return buf;
+	}
+	snprintf(buf, n, a->family == RTPB_AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
+		 ntohs(a->port));
+	return buf;
+}
+
+/* The address alone, for messages about relay addresses. */
+static const char *
+host_str(const struct rtpb_addr *a, char *buf, size_t n)
+{
+	if (inet_ntop(a->family == RTPB_AF_INET6 ? AF_INET6 : AF_INET, a->ip,
+		      buf, (socklen_t)n) == NULL)
+		snprintf(buf, n, "?");
+	return buf;
+}
+
+/*
+ * The family leg l's socket should have: its remote's (the party that
+ * uses it), else want (the command's, as rtpproxy), if configured.
+ * @return the family, or RTPB_AF_NONE if want is not configured.
+ */
+static uint8_t
+leg_family(const struct ctl_sessions *t, const struct ctl_leg *l, uint8_t want)
+{
+	if (l->has_remote && family_ok(t, l->remote.family))
+		return l->remote.family;
+	return family_ok(t, want) ? want : RTPB_AF_NONE;
+}
+
+/*
+ * The relay address of family is usable: configured, and served by the
+ * attached dataplane (its addrs[]). Sets t->why on -ENOENT/-EAFNOSUPPORT.
+ * @return 0, -EAFNOSUPPORT, -ENOENT or -ENOTCONN.
+ */
+static int
+relay_check(struct ctl_sessions *t, uint8_t family)
+{
+	struct rtpb_addr a;
+	char buf[INET6_ADDRSTRLEN];
+	int rc;
+
+	if (!family_ok(t, family)) {
+		snprintf(t->why, sizeof(t->why), "no %s relay address",
+			 family_name(family));
+		return -EAFNOSUPPORT;
+	}
+	relay_addr(t, family, 0, &a);
+	rc = ctl_dp_addr_index(t->cfg.dp, &a);
+	if (rc == -ENOENT)
+		snprintf(t->why, sizeof(t->why),
+			 "relay address %s not served by the dataplane",
+			 host_str(&a, buf, sizeof(buf)));
+	return rc < 0 ? rc : 0;
+}
 
 static struct ctl_stream *
 leg_stream(struct ctl_leg *l, bool rtcp)
@@ -78,9 +204,11 @@ stream_want(const struct ctl_sessions *t, const struct ctl_session *s, int li,
 	/* the RTCP stream follows an RTP handover (DESIGN.md §4.6) */
 	m->rtcp_stream_id = (!rtcp && l->rtcp.has_id) ? l->rtcp.id : RTPB_STREAM_NONE;
 	m->learn_ms = t->cfg.learn_ms;
-	rtpb_addr_set_v4(&m->local, t->cfg.relay_ip,
-			 htons((uint16_t)(l->port + (rtcp ? 1 : 0))));
-	if (l->has_remote) {
+	relay_addr(t, l->family, (uint16_t)(l->port + (rtcp ? 1 : 0)),
+		   &m->local);
+	/* a socket cannot send to the other family: a remote of another
+	 * family (an answer that changed it) is learnt from packets */
+	if (l->has_remote && l->remote.family == l->family) {
 		m->signalled = l->remote;
 		if (rtcp) {
 			/* RTCP peer: signalled RTP port + 1 (RFC 3550 §11) */
@@ -144,6 +272,16 @@ stream_sync(struct ctl_sessions *t, struct ctl_session *s, int li, bool rtcp)
 	return 0;
 }
 
+/* Ids for both streams of leg li, before any ADD, so that each ADD
+ * carries the right out_stream_id and rtcp_stream_id. */
+static int
+leg_ids(struct ctl_sessions *t, struct ctl_session *s, int li)
+{
+	int rc = stream_id(t, s, &s->leg[li].rtp);
+
+	return rc != 0 ? rc : stream_id(t, s, &s->leg[li].rtcp);
+}
+
 /* Both streams of a leg that has a port. */
 static int
 leg_sync(struct ctl_sessions *t, struct ctl_session *s, int li)
@@ -165,9 +303,7 @@ session_sync(struct ctl_sessions *t, struct ctl_session *s)
 	for (int li = 0; li < 2 && rc == 0; li++) {
 		if (s->leg[li].port == 0)
 			continue;
-		rc = stream_id(t, s, &s->leg[li].rtp);
-		if (rc == 0)
-			rc = stream_id(t, s, &s->leg[li].rtcp);
+		rc = leg_ids(t, s, li);
 	}
 	for (int li = 0; li < 2 && rc == 0; li++)
 		rc = leg_sync(t, s, li);
@@ -217,59 +353,145 @@ stream_release(struct ctl_sessions *t, struct ctl_stream *st)
 	return wait;
 }
 
+/*
+ * Release a relay socket of leg li: DEL its streams, free their ids and
+ * its port, or bury them until the DELs go through. try_del false buries
+ * at once (the DELs must wait for an UPDATE that is itself waiting).
+ */
+static void
+sock_release(struct ctl_sessions *t, const struct ctl_session *s, int li,
+	     struct sock *k, bool try_del)
+{
+	bool w0, w1;
+
+	if (try_del) {
+		w0 = stream_release(t, &k->rtp);
+		w1 = stream_release(t, &k->rtcp);
+	} else {
+		w0 = k->rtp.has_id && k->rtp.in_dp;
+		w1 = k->rtcp.has_id && k->rtcp.in_dp;
+		if (k->rtp.has_id && !w0)
+			ctl_dp_stream_id_free(t->cfg.dp, k->rtp.id);
+		if (k->rtcp.has_id && !w1)
+			ctl_dp_stream_id_free(t->cfg.dp, k->rtcp.id);
+	}
+	if (w0 || w1) {
+		struct grave *g = g_new0(struct grave, 1);
+
+		g->id[0] = k->rtp.id;
+		g->id[1] = k->rtcp.id;
+		g->waiting[0] = w0;
+		g->waiting[1] = w1;
+		g->local[0] = k->rtp.sent.local;
+		g->local[1] = k->rtcp.sent.local;
+		g->port = k->port;
+		g->family = k->family;
+		g_queue_push_tail(&t->graves, g);
+		ctl_log_call(CTL_LOG_WARN, s->call_id,
+			     "leg %d: ring full, DEL of %s port %u deferred", li,
+			     family_name(k->family), k->port);
+	} else {
+		ctl_ports_free(family_pool(t, k->family), k->port);
+	}
+}
+
+static void
+sock_save(const struct ctl_leg *l, struct sock *k)
+{
+	k->port = l->port;
+	k->family = l->family;
+	k->rtp = l->rtp;
+	k->rtcp = l->rtcp;
+}
+
+static void
+sock_restore(struct ctl_leg *l, const struct sock *k)
+{
+	l->port = k->port;
+	l->family = k->family;
+	l->rtp = k->rtp;
+	l->rtcp = k->rtcp;
+}
+
 /* Close leg li: DEL its streams, free ids and port (or bury them). */
 static void
 leg_release(struct ctl_sessions *t, struct ctl_session *s, int li)
 {
 	struct ctl_leg *l = &s->leg[li];
-	bool w0, w1;
+	struct sock k;
 
 	if (l->port == 0)
 		return;
-	w0 = stream_release(t, &l->rtp);
-	w1 = stream_release(t, &l->rtcp);
-	if (w0 || w1) {
-		struct grave *g = g_new0(struct grave, 1);
-
-		g->id[0] = l->rtp.id;
-		g->id[1] = l->rtcp.id;
-		g->waiting[0] = w0;
-		g->waiting[1] = w1;
-		g->local[0] = l->rtp.sent.local;
-		g->local[1] = l->rtcp.sent.local;
-		g->port = l->port;
-		g_queue_push_tail(&t->graves, g);
-		ctl_log_call(CTL_LOG_WARN, s->call_id,
-			     "leg %d: ring full, DEL of port %u deferred", li,
-			     l->port);
-	} else {
-		ctl_ports_free(t->cfg.ports, l->port);
-	}
+	sock_save(l, &k);
+	sock_release(t, s, li, &k, true);
 	memset(&l->rtp, 0, sizeof(l->rtp));
 	memset(&l->rtcp, 0, sizeof(l->rtcp));
 	l->port = 0;
 }
 
 /*
- * Open leg li: a port pair and both streams; undone on failure. With
- * sync_other, the other leg's streams get their new out_stream_id now;
- * without, the caller syncs that leg (after changing it anyway).
+ * Give leg li a new port of family, with no streams yet; its socket so
+ * far (maybe none) is saved in old. Nothing is pushed.
+ * @return 0, or -ENOTCONN, -ENOENT, -EAFNOSUPPORT (relay_check()),
+ *         -ENOSPC (the family's pool is empty).
+ */
+static int
+leg_resocket(struct ctl_sessions *t, struct ctl_session *s, int li,
+	     uint8_t family, struct sock *old)
+{
+	struct ctl_leg *l = &s->leg[li];
+	uint16_t port;
+	int rc = relay_check(t, family);
+
+	if (rc != 0)
+		return rc;
+	rc = ctl_ports_alloc(family_pool(t, family), &port);
+	if (rc != 0) {
+		snprintf(t->why, sizeof(t->why), "no free %s port pair",
+			 family_name(family));
+		return rc;
+	}
+	sock_save(l, old);
+	l->port = port;
+	l->family = family;
+	memset(&l->rtp, 0, sizeof(l->rtp));
+	memset(&l->rtcp, 0, sizeof(l->rtcp));
+	return 0;
+}
+
+/* Both legs have ports now: the session is complete (nsess_complete). */
+static void
+session_check_complete(struct ctl_sessions *t, struct ctl_session *s)
+{
+	if (s->leg[0].port != 0 && s->leg[1].port != 0 && !s->complete) {
+		s->complete = true;
+		t->c.completed++;
+	}
+}
+
+/*
+ * Open leg li on family: a port pair and both streams; undone on
+ * failure. With sync_other, the other leg's streams get their new
+ * out_stream_id now; without, the caller syncs that leg.
  */
 static int
 leg_open(struct ctl_sessions *t, struct ctl_session *s, int li,
-	 bool sync_other)
+	 uint8_t family, bool sync_other)
 {
 	struct ctl_leg *l = &s->leg[li];
+	struct sock old;
 	int rc;
 
 	if (l->port != 0)
 		return 0;
 	if (!ctl_dp_ready(t->cfg.dp))
 		return -ENOTCONN;
-	rc = ctl_ports_alloc(t->cfg.ports, &l->port);
+	rc = leg_resocket(t, s, li, family, &old);
 	if (rc != 0)
 		return rc;
-	rc = stream_sync(t, s, li, false);
+	rc = leg_ids(t, s, li);
+	if (rc == 0)
+		rc = stream_sync(t, s, li, false);
 	if (rc == 0)
 		rc = stream_sync(t, s, li, true);
 	if (rc != 0) {
@@ -279,10 +501,7 @@ leg_open(struct ctl_sessions *t, struct ctl_session *s, int li,
 	/* the other leg now has somewhere to send: new out_stream_id */
 	if (sync_other && leg_sync(t, s, !li) != 0)
 		mark_pending(t, s);
-	if (s->leg[!li].port != 0 && !s->complete) {
-		s->complete = true;
-		t->c.completed++;
-	}
+	session_check_complete(t, s);
 	return 0;
 }
 
@@ -412,13 +631,14 @@ session_link(struct ctl_sessions *t, struct ctl_session *s)
 
 int
 ctl_session_create(struct ctl_sessions *t, const char *call_id,
-		   const char *from_tag, bool weak, uint64_t now_ns,
-		   struct ctl_session **sp)
+		   const char *from_tag, bool weak, uint8_t family,
+		   uint64_t now_ns, struct ctl_session **sp)
 {
 	uint32_t n = ctl_dp_ready(t->cfg.dp) ? ctl_dp_n_workers(t->cfg.dp) : 0;
 	struct ctl_session *s;
 	int rc;
 
+	t->why[0] = '\0';
 	if (n == 0)
 		return -ENOTCONN;
 	s = calloc(1, sizeof(*s));
@@ -439,7 +659,9 @@ ctl_session_create(struct ctl_sessions *t, const char *call_id,
 	else
 		s->strong = true;
 	s->created_ns = s->last_ns = now_ns;
-	rc = leg_open(t, s, 0, false); /* leg 1 has no port: nothing to sync */
+	/* leg 0 faces the answerer, not known yet: the command's family;
+	 * leg 1 has no port, so there is nothing to sync */
+	rc = leg_open(t, s, 0, family, false);
 	if (rc != 0) {
 		session_free(s);
 		return rc;
@@ -447,31 +669,50 @@ ctl_session_create(struct ctl_sessions *t, const char *call_id,
 	session_link(t, s);
 	t->c.created++;
 	ctl_log_call(CTL_LOG_INFO, s->call_id,
-		     "new session, tag %s, leg 0 on port %u, worker %u",
-		     s->from_tag, s->leg[0].port, s->owner);
+		     "new session, tag %s, leg 0 on %s port %u, worker %u",
+		     s->from_tag, family_name(s->leg[0].family),
+		     s->leg[0].port, s->owner);
 	*sp = s;
 	return 0;
 }
 
-/* leg_open() plus its log line. */
-static int
-leg_open_log(struct ctl_sessions *t, struct ctl_session *s, int idx,
-	     bool sync_other)
+int
+ctl_session_leg_open(struct ctl_sessions *t, struct ctl_session *s, int idx,
+		     uint8_t family)
 {
-	bool had = s->leg[idx].port != 0;
-	int rc = leg_open(t, s, idx, sync_other);
+	struct ctl_leg *l = &s->leg[idx];
+	uint8_t fam;
+	int rc;
 
-	if (rc == 0 && !had)
+	t->why[0] = '\0';
+	if (l->port != 0)
+		return 0;
+	fam = leg_family(t, l, family);
+	if (fam == RTPB_AF_NONE)
+		return relay_check(t, family);
+	rc = leg_open(t, s, idx, fam, true);
+	if (rc == 0)
 		ctl_log_call(CTL_LOG_INFO, s->call_id,
-			     "leg %d on port %u, tag %s", idx,
-			     s->leg[idx].port, s->from_tag);
+			     "leg %d on %s port %u, tag %s", idx,
+			     family_name(l->family), l->port, s->from_tag);
 	return rc;
 }
 
-int
-ctl_session_leg_open(struct ctl_sessions *t, struct ctl_session *s, int idx)
+/* The signal's remote, on hold and flags onto leg l (no push). */
+static void
+leg_apply(struct ctl_leg *l, const struct ctl_leg_signal *sig)
 {
-	return leg_open_log(t, s, idx, true);
+	if (sig->has_remote) {
+		l->remote = sig->remote;
+		l->has_remote = true;
+		l->onhold = false;
+	} else if (sig->onhold) {
+		/* brief/DESIGN: on hold = no signalled address */
+		l->has_remote = false;
+		l->onhold = true;
+	}
+	l->asymmetric = sig->asymmetric;
+	l->ptime = sig->ptime;
 }
 
 int
@@ -486,17 +727,7 @@ ctl_session_signal(struct ctl_sessions *t, struct ctl_session *s, int pidx,
 		if (codecs == NULL)
 			return -ENOMEM;
 	}
-	if (sig->has_remote) {
-		l->remote = sig->remote;
-		l->has_remote = true;
-		l->onhold = false;
-	} else if (sig->onhold) {
-		/* brief/DESIGN: on hold = no signalled address */
-		l->has_remote = false;
-		l->onhold = true;
-	}
-	l->asymmetric = sig->asymmetric;
-	l->ptime = sig->ptime;
+	leg_apply(l, sig);
 	free(l->codecs);
 	l->codecs = codecs;
 	s->last_ns = now_ns;
@@ -514,19 +745,148 @@ ctl_session_mark(struct ctl_session *s, int sidx, bool weak, bool is_update)
 		s->strong = true;
 }
 
+/*
+ * The family leg l must move to now, or RTPB_AF_NONE: a leg with a port
+ * whose party signals (remote) another, configured family.
+ */
+static uint8_t
+move_family(const struct ctl_sessions *t, const struct ctl_leg *l,
+	    const struct rtpb_addr *remote)
+{
+	if (l->port == 0 || remote->family == l->family ||
+	    !family_ok(t, remote->family))
+		return RTPB_AF_NONE;
+	return remote->family;
+}
+
+/* Log a leg's new socket: opened, or moved from old. */
+static void
+log_resocket(struct ctl_sessions *t, const struct ctl_session *s, int li,
+	     const struct sock *old)
+{
+	const struct ctl_leg *l = &s->leg[li];
+	char ra[ADDR_STRLEN];
+
+	if (old->port == 0) {
+		ctl_log_call(CTL_LOG_INFO, s->call_id,
+			     "leg %d on %s port %u, tag %s", li,
+			     family_name(l->family), l->port, s->from_tag);
+		return;
+	}
+	t->c.family_moves++;
+	ctl_log_call(CTL_LOG_INFO, s->call_id,
+		     "leg %d moved from %s port %u to %s port %u: its party "
+		     "signals %s", li, family_name(old->family), old->port,
+		     family_name(l->family), l->port,
+		     addr_str(&l->remote, ra, sizeof(ra)));
+}
+
 int
 ctl_session_update(struct ctl_sessions *t, struct ctl_session *s, int sidx,
 		   const struct ctl_leg_signal *sig, bool weak, bool is_update,
 		   uint64_t now_ns)
 {
-	/* the signal below syncs leg !sidx, new out ids included: one
-	 * UPDATE per stream instead of two */
-	int rc = leg_open_log(t, s, sidx, false);
+	int pidx = !sidx, rc = 0;
+	struct ctl_leg *sl = &s->leg[sidx], *pl = &s->leg[pidx];
+	struct ctl_leg saved = *pl; /* the signal's fields, for a rollback */
+	struct sock old[2] = {{0}, {0}};
+	bool re[2] = {false, false}, repointed = true;
+	char *codecs = NULL;
+	uint8_t fam;
 
+	t->why[0] = '\0';
+	if (sig->codecs != NULL) {
+		codecs = strndup(sig->codecs, sig->codecs_len);
+		if (codecs == NULL)
+			return -ENOMEM;
+	}
+	/* leg sidx: its port is in the reply, so it may get a new socket:
+	 * opened in its party's family (else the command's), or moved to
+	 * the family its party signalled since (an answer, see .h) */
+	if (sl->port == 0) {
+		fam = leg_family(t, sl, sig->family);
+		if (fam == RTPB_AF_NONE)
+			rc = relay_check(t, sig->family);
+		else if (!ctl_dp_ready(t->cfg.dp))
+			rc = -ENOTCONN;
+		else
+			rc = leg_resocket(t, s, sidx, fam, &old[sidx]);
+		re[sidx] = rc == 0;
+	} else if (sl->has_remote &&
+		   (fam = move_family(t, sl, &sl->remote)) != RTPB_AF_NONE) {
+		rc = leg_resocket(t, s, sidx, fam, &old[sidx]);
+		re[sidx] = rc == 0;
+	}
+	/* leg pidx: an offer (U) in another family moves it; the answer's
+	 * L returns its new port to its party */
+	if (rc == 0 && is_update && sig->has_remote &&
+	    (fam = move_family(t, pl, &sig->remote)) != RTPB_AF_NONE) {
+		rc = leg_resocket(t, s, pidx, fam, &old[pidx]);
+		re[pidx] = rc == 0;
+	}
 	if (rc != 0)
-		return rc;
+		goto undo;
+	leg_apply(pl, sig);
+	/* new sockets: ids of both first, then their ADDs */
+	for (int li = 0; li < 2 && rc == 0; li++)
+		if (re[li])
+			rc = leg_ids(t, s, li);
+	for (int li = 0; li < 2 && rc == 0; li++) {
+		if (!re[li])
+			continue;
+		rc = stream_sync(t, s, li, false);
+		if (rc == 0)
+			rc = stream_sync(t, s, li, true);
+	}
+	if (rc != 0)
+		goto undo;
+	/* the rest: one UPDATE per changed stream (out ids, signalled) */
+	for (int li = 0; li < 2; li++) {
+		if (!re[li] && leg_sync(t, s, li) != 0) {
+			mark_pending(t, s);
+			repointed = false;
+		}
+	}
+	free(pl->codecs);
+	pl->codecs = codecs;
+	s->last_ns = now_ns;
 	ctl_session_mark(s, sidx, weak, is_update);
-	return ctl_session_signal(t, s, !sidx, sig, now_ns);
+	session_check_complete(t, s);
+	for (int li = 0; li < 2; li++) {
+		if (!re[li])
+			continue;
+		log_resocket(t, s, li, &old[li]);
+		/* nothing may point at the old streams when they go: if the
+		 * re-pointing UPDATE waits, so do the DELs */
+		if (old[li].port != 0)
+			sock_release(t, s, li, &old[li], repointed);
+	}
+	if (!is_update && sig->has_remote && pl->port != 0 &&
+	    pl->remote.family != pl->family) {
+		char ra[ADDR_STRLEN];
+
+		ctl_log_call(CTL_LOG_INFO, s->call_id,
+			     "leg %d: answer signals %s on its %s port %u, "
+			     "given out already: peer learnt from packets "
+			     "until the next offer", pidx,
+			     addr_str(&pl->remote, ra, sizeof(ra)),
+			     family_name(pl->family), pl->port);
+	}
+	return 0;
+undo:
+	for (int li = 1; li >= 0; li--) {
+		if (!re[li])
+			continue;
+		leg_release(t, s, li);
+		sock_restore(&s->leg[li], &old[li]);
+	}
+	pl->remote = saved.remote;
+	pl->has_remote = saved.has_remote;
+	pl->onhold = saved.onhold;
+	pl->asymmetric = saved.asymmetric;
+	pl->ptime = saved.ptime;
+	free(codecs);
+	return rc;
 }
 
 int
@@ -660,7 +1020,7 @@ grave_retry(struct ctl_sessions *t, struct grave *g)
 			return false;
 		g->waiting[k] = false;
 	}
-	ctl_ports_free(t->cfg.ports, g->port);
+	ctl_ports_free(family_pool(t, g->family), g->port);
 	g_free(g);
 	return true;
 }
@@ -673,16 +1033,27 @@ ctl_sessions_flush(struct ctl_sessions *t)
 
 	if (!ctl_dp_ready(t->cfg.dp))
 		return; /* replay will push everything after re-attach */
+	/* UPDATEs first: a leg moved to another family may have its old
+	 * streams here, still the out_stream_id of the other leg until
+	 * that leg's UPDATE goes through (ids are not reused before their
+	 * DEL, so the order is free otherwise) */
+	for (guint n = t->pending.length; n > 0; n--) {
+		int rc;
+
+		s = g_queue_peek_head(&t->pending);
+		rc = session_sync(t, s);
+		if (rc == -ENOBUFS)
+			return; /* ring full: later ones would fail too */
+		g_queue_pop_head(&t->pending);
+		if (rc == 0)
+			s->pending = false;
+		else /* e.g. its relay address is not served (yet): next time */
+			g_queue_push_tail(&t->pending, s);
+	}
 	while ((g = g_queue_peek_head(&t->graves)) != NULL) {
 		if (!grave_retry(t, g))
 			return;
 		g_queue_pop_head(&t->graves);
-	}
-	while ((s = g_queue_peek_head(&t->pending)) != NULL) {
-		if (session_sync(t, s) != 0)
-			return;
-		g_queue_pop_head(&t->pending);
-		s->pending = false;
 	}
 }
 
@@ -705,6 +1076,22 @@ ctl_sessions_bind_dp(struct ctl_sessions *t)
 	ctl_dp_set_callbacks(t->cfg.dp, sessions_on_replay, sessions_on_latch, t);
 }
 
+/* After an attach: say so if a configured relay address is not one the
+ * dataplane serves (every U/L on it will be refused). */
+static void
+relay_warn(struct ctl_sessions *t)
+{
+	static const uint8_t fams[] = {RTPB_AF_INET, RTPB_AF_INET6};
+
+	for (size_t i = 0; i < sizeof(fams); i++) {
+		if (family_ok(t, fams[i]) && relay_check(t, fams[i]) == -ENOENT)
+			ctl_log(CTL_LOG_WARN, "%s: sessions on it are refused "
+				"(E72/E71) until the dataplane serves it",
+				t->why);
+	}
+	t->why[0] = '\0';
+}
+
 void
 ctl_sessions_replay(struct ctl_sessions *t)
 {
@@ -716,9 +1103,10 @@ ctl_sessions_replay(struct ctl_sessions *t)
 	/* the old dataplane and all its streams are gone: ids and the
 	 * deferred DELs belong to it, ports can be reused */
 	while ((g = g_queue_pop_head(&t->graves)) != NULL) {
-		ctl_ports_free(t->cfg.ports, g->port);
+		ctl_ports_free(family_pool(t, g->family), g->port);
 		g_free(g);
 	}
+	relay_warn(t);
 	while ((s = g_queue_pop_head(&t->pending)) != NULL)
 		s->pending = false;
 	for (guint i = 0; i < all->len; i++) {
@@ -746,24 +1134,66 @@ ctl_sessions_latch(struct ctl_sessions *t, const struct rtpb_msg_ev_latch *ev)
 	bool rtcp = ev->cookie & 1;
 	struct ctl_session *s = g_hash_table_lookup(t->by_serial, &serial);
 	const struct ctl_stream *st;
-	char addr[INET6_ADDRSTRLEN] = "?";
+	const char *kind;
+	char pa[ADDR_STRLEN], oa[ADDR_STRLEN];
 
 	if (s == NULL)
 		return;
 	st = rtcp ? &s->leg[li].rtcp : &s->leg[li].rtp;
 	if (!st->has_id || st->id != ev->stream_id)
-		return;
-	if (ev->peer.family == RTPB_AF_INET)
-		inet_ntop(AF_INET, ev->peer.ip, addr, sizeof(addr));
-	else if (ev->peer.family == RTPB_AF_INET6)
-		inet_ntop(AF_INET6, ev->peer.ip, addr, sizeof(addr));
-	ctl_log_call(CTL_LOG_INFO, s->call_id, "leg %d %sstream latched to %s%s%s:%u",
-		     li, rtcp ? "RTCP " : "",
-		     ev->peer.family == RTPB_AF_INET6 ? "[" : "", addr,
-		     ev->peer.family == RTPB_AF_INET6 ? "]" : "",
-		     ntohs(ev->peer.port));
+		return; /* deleted, re-created or moved since */
+	kind = rtcp ? "RTCP " : "";
+	addr_str(&ev->peer, pa, sizeof(pa));
+	addr_str(&ev->old, oa, sizeof(oa));
 	s->latches++;
 	t->c.latches++;
+	switch (ev->reason) {
+	case RTPB_LATCH_SSRC:
+	case RTPB_LATCH_PROBATION:
+		s->handovers++;
+		t->c.handovers++;
+		t->c.handover_dropped += ev->dropped;
+		if (ev->reason == RTPB_LATCH_SSRC)
+			ctl_log_call(CTL_LOG_INFO, s->call_id,
+				     "leg %d %shandover from %s to %s (same "
+				     "SSRC), %llu packets dropped in probation",
+				     li, kind, oa, pa,
+				     (unsigned long long)ev->dropped);
+		else
+			ctl_log_call(CTL_LOG_INFO, s->call_id,
+				     "leg %d %shandover from %s to %s (new SSRC "
+				     "0x%08x), %llu packets dropped in probation",
+				     li, kind, oa, pa, ev->ssrc,
+				     (unsigned long long)ev->dropped);
+		return;
+	case RTPB_LATCH_RTCP_FOLLOW:
+		s->rtcp_follows++;
+		t->c.rtcp_follows++;
+		ctl_log_call(CTL_LOG_INFO, s->call_id,
+			     "leg %d RTCP follows RTP to %s (was %s)", li, pa,
+			     oa);
+		return;
+	case RTPB_LATCH_REOFFER:
+		s->reoffers++;
+		t->c.reoffers++;
+		ctl_log_call(CTL_LOG_INFO, s->call_id,
+			     "leg %d %sstream re-offer: peer %s (was %s)", li,
+			     kind, pa, oa);
+		return;
+	default:
+		break;
+	}
+	if (ev->old.family == RTPB_AF_NONE)
+		ctl_log_call(CTL_LOG_INFO, s->call_id,
+			     "leg %d %sstream latched to %s", li, kind, pa);
+	else if (ev->reason == RTPB_LATCH_SIGNALLED)
+		ctl_log_call(CTL_LOG_INFO, s->call_id,
+			     "leg %d %sstream back to signalled %s (was %s)", li,
+			     kind, pa, oa);
+	else
+		ctl_log_call(CTL_LOG_INFO, s->call_id,
+			     "leg %d %sstream re-latched to %s (was %s)", li,
+			     kind, pa, oa);
 }
 
 void
@@ -839,4 +1269,10 @@ unsigned
 ctl_sessions_count(const struct ctl_sessions *t)
 {
 	return g_hash_table_size(t->by_serial);
+}
+
+const char *
+ctl_sessions_why(const struct ctl_sessions *t)
+{
+	return t->why[0] != '\0' ? t->why : NULL;
 }

@@ -11,6 +11,38 @@
  * leg !i's socket to leg !i's remote. Each leg with a port has two
  * dataplane streams: RTP on (relay, P_i) and RTCP on (relay, P_i + 1).
  *
+ * Address families (DESIGN.md §4.8, issue 3). There is one relay address
+ * per family (-l IPv4, -6 IPv6) and one port pool per family over the
+ * same range, so a port number is used at most once per address. A leg's
+ * relay socket is in the family of that leg's own signalled address (its
+ * remote: the party that sends to P_i and receives from it), so a call
+ * whose parties are in different families is bridged, the dataplane
+ * relaying between families. A leg opened before its party's address is
+ * known (leg 0 on the creating U: the answerer is not known yet) takes
+ * the family of the command, as rtpproxy does (its '6' modifier picks the
+ * relay address of the reply). With one family configured, a command of
+ * the other family is refused with E36 by the parser, as rtpproxy does
+ * (rpcpv1_ul.c: no local address of the requested family); should a
+ * leg's remote ever be of an unconfigured family, the command's family
+ * (configured, the parser saw to it) is used.
+ *
+ * A leg changes family (new port from the other pool, ADDs of new streams,
+ * the other leg re-pointed with UPDATEs, DELs of the old streams, old
+ * port freed, in that order so that no stream ever points at a deleted
+ * one) only when its new port can reach its party:
+ * - a U (an offer) signals a new family for leg pidx: its port goes to
+ *   that party in the reply of the answer's L (sidx there);
+ * - any U/L returns the port of a leg whose remote is of another family
+ *   than its socket (sidx): the reply carries the new port.
+ * An L (an answer) signalling a new family for a leg whose port was
+ * already given to that party (in the offer) does not move it: the party
+ * could not learn a new port before its next offer/answer. Until then
+ * the dataplane gets no signalled peer for that leg (its socket cannot
+ * send to the other family) and latches on the party's first packet.
+ * A move needs the dataplane attached and serving the new family's
+ * address; otherwise the command fails (E71) and the leg keeps its
+ * socket and its previous signalled address.
+ *
  * The dataplane mirror: every stream gets its id from the session's owner
  * worker (chosen round robin at creation) and is pushed as
  * RTPB_MSG_STREAM_ADD, then RTPB_MSG_STREAM_UPDATE whenever the wanted
@@ -47,6 +79,7 @@ struct ctl_stream {
 /** One leg (rtpproxy stream[i] of both the RTP and the RTCP pipe). */
 struct ctl_leg {
 	uint16_t port;      /**< RTP relay port, host order; 0 = none yet */
+	uint8_t family;     /**< enum rtpb_af of the relay socket (port != 0) */
 	bool has_remote;    /**< remote is the signalled peer */
 	bool onhold;        /**< signalled 0.0.0.0 */
 	bool asymmetric;    /**< 'A': never latch */
@@ -69,15 +102,24 @@ struct ctl_session {
 	bool pending;    /**< on the retry queue */
 	uint64_t created_ns;
 	uint64_t last_ns; /**< last U/L on it */
-	uint32_t latches; /**< latch events seen for its streams */
+	uint32_t latches; /**< latch events seen for its streams (all reasons) */
+	uint32_t handovers;    /**< of which RTPB_LATCH_SSRC / _PROBATION */
+	uint32_t rtcp_follows; /**< of which RTPB_LATCH_RTCP_FOLLOW */
+	uint32_t reoffers;     /**< of which RTPB_LATCH_REOFFER */
 	struct ctl_leg leg[2];
 };
 
-/** Configuration of the table; dp and ports stay owned by the caller. */
+/**
+ * Configuration of the table; dp and the pools stay owned by the caller.
+ * A family is configured when its address and pool are both given.
+ */
 struct ctl_sessions_cfg {
 	struct ctl_dp *dp;
-	struct ctl_ports *ports; /**< the pool of relay_ip */
-	uint32_t relay_ip;       /**< IPv4 relay address, network order */
+	struct ctl_ports *ports;  /**< the pool of relay_ip; NULL: no IPv4 */
+	uint32_t relay_ip;        /**< IPv4 relay address (-l), network order;
+				       0: no IPv4 */
+	struct ctl_ports *ports6; /**< the pool of relay6; NULL: no IPv6 */
+	uint8_t relay6[16];       /**< IPv6 relay address (-6), network order */
 	uint64_t ttl_ns;         /**< rtpproxy -T, ns */
 	uint32_t learn_ms;       /**< learning window, CTL_LEARN_MS */
 };
@@ -92,7 +134,12 @@ struct ctl_sessions_counters {
 	uint64_t streams;    /**< legs with a port (RTP streams) */
 	uint64_t pkts_in;    /**< received, live + deleted RTP/RTCP streams */
 	uint64_t pkts_relayed; /**< relayed, live + deleted streams */
-	uint64_t latches;    /**< latch events */
+	uint64_t latches;    /**< latch events (all reasons) */
+	uint64_t handovers;  /**< of which handovers (SSRC, PROBATION) */
+	uint64_t handover_dropped; /**< packets dropped in their probation */
+	uint64_t rtcp_follows; /**< of which RTCP following its RTP stream */
+	uint64_t reoffers;   /**< of which re-offers taken by the dataplane */
+	uint64_t family_moves; /**< legs moved to a socket of another family */
 	uint64_t push_fail;  /**< ADD/UPDATE/DEL refused (ring full etc.) */
 };
 
@@ -131,27 +178,36 @@ int ctl_sessions_find(struct ctl_sessions *t, const char *call_id,
 /**
  * Create a session (rtpproxy U on a missing session): pick the owner
  * worker, open leg 0 (port pair, two stream ids, two ADDs).
- * @param weak create with weak[0] instead of strong ('W').
+ * @param weak   create with weak[0] instead of strong ('W').
+ * @param family enum rtpb_af of the U (RTPB_AF_INET6 with '6'): leg 0
+ *               faces the answerer, whose address is not known yet, so
+ *               its socket takes the command's family (rtpproxy).
  * @return 0 and *sp, or -ENOTCONN (dataplane not attached), -ENOSPC (no
  *         port pair or stream id), -ENOBUFS (ring full), -ENOENT (relay
- *         address unknown to the dataplane); nothing is left behind.
+ *         address unknown to the dataplane, see ctl_sessions_why()),
+ *         -EAFNOSUPPORT (no relay address of that family; the parser
+ *         answers E36 first); nothing is left behind.
  */
 int ctl_session_create(struct ctl_sessions *t, const char *call_id,
-		       const char *from_tag, bool weak, uint64_t now_ns,
-		       struct ctl_session **sp);
+		       const char *from_tag, bool weak, uint8_t family,
+		       uint64_t now_ns, struct ctl_session **sp);
 
 /**
  * Give leg idx a port and its streams if it has none (rtpproxy: L, or U
  * from the other side): ADDs for the leg, then UPDATEs for the other
  * leg's streams (their out_stream_id); a refused UPDATE is retried later.
+ * The socket is in the family of the leg's remote, or family when the
+ * remote is not known (see the top of this file).
  * @return 0 (also when the leg had a port), or the errors of
  *         ctl_session_create(); the leg is then left without a port.
  */
 int ctl_session_leg_open(struct ctl_sessions *t, struct ctl_session *s,
-			 int idx);
+			 int idx, uint8_t family);
 
 /** What a U/L signals for the leg facing its sender (pidx). */
 struct ctl_leg_signal {
+	uint8_t family;           /**< the command's enum rtpb_af ('6':
+				       RTPB_AF_INET6, else RTPB_AF_INET) */
 	bool has_remote;          /**< remote is valid */
 	bool onhold;              /**< the sender signalled 0.0.0.0 */
 	struct rtpb_addr remote;  /**< RTP remote, network byte order */
@@ -165,7 +221,10 @@ struct ctl_leg_signal {
  * Apply a U/L to leg pidx (rtpproxy rtpp_command_ul_handle() tail): a
  * remote replaces the signalled peer (none keeps the old one, on hold
  * clears it), the asymmetric flag is set as given, codecs and ptime are
- * stored; the leg's streams get an UPDATE if their message changed.
+ * stored; the leg's streams get an UPDATE if their message changed (the
+ * dataplane takes a new signalled peer at once, RTPB_LATCH_REOFFER).
+ * The leg keeps its socket even if the remote is of another family (the
+ * dataplane then gets no signalled peer); ctl_session_update() moves it.
  * Restarts the session timer.
  * @return 0, or -ENOMEM (codecs copy); ring trouble is retried, not
  *         reported.
@@ -183,11 +242,17 @@ void ctl_session_mark(struct ctl_session *s, int sidx, bool weak,
 
 /**
  * U/L on an existing session (rtpproxy rtpp_command_ul_handle() with
- * sidx != -1): open leg sidx if it has no port, set the strong/weak flag
- * (ctl_session_mark()), apply sig to leg !sidx (ctl_session_signal()).
- * Each changed stream gets exactly one ADD or UPDATE.
- * @return 0, the errors of ctl_session_leg_open() (nothing changed), or
- *         -ENOMEM.
+ * sidx != -1): open leg sidx if it has no port, or move it to the family
+ * of its remote if that differs (its port is in the reply); set the
+ * strong/weak flag (ctl_session_mark()); apply sig to leg !sidx
+ * (ctl_session_signal()), and, for a U (is_update: an offer), move leg
+ * !sidx to the family of its new remote (see the top of this file).
+ * Each changed stream gets exactly one ADD or UPDATE; a moved leg's old
+ * streams one DEL each.
+ * @return 0; or the errors of ctl_session_leg_open(): a failed open or
+ *         move of leg sidx changes nothing, a failed move of leg !sidx
+ *         leaves sig unapplied (leg sidx may have been opened or moved);
+ *         or -ENOMEM.
  */
 int ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
 		       int sidx, const struct ctl_leg_signal *sig, bool weak,
@@ -215,23 +280,41 @@ void ctl_sessions_delete_all(struct ctl_sessions *t);
 unsigned ctl_sessions_tick(struct ctl_sessions *t, uint64_t now_ns);
 
 /**
- * Retry refused pushes: DELs first (then their ids and ports are freed),
- * then sessions whose ADD/UPDATE is pending. Cheap when nothing waits;
- * stops at the first refusal. Call every loop.
+ * Retry refused pushes: sessions whose ADD/UPDATE is pending first (a
+ * moved leg's old streams stay the other leg's out_stream_id until its
+ * UPDATE went), then DELs (then their ids and ports are freed). Cheap
+ * when nothing waits; stops when the ring is full (a session refused for
+ * another reason, e.g. a relay address not served, waits at the tail).
+ * Call every loop.
  */
 void ctl_sessions_flush(struct ctl_sessions *t);
 
 /**
  * The ctl_dp replay callback body: the dataplane is new, so every id
  * and every stream it had is gone. Re-pick owners, re-allocate ids and
- * push every live session's streams again (failures are retried).
+ * push every live session's streams again (failures are retried). Warns
+ * about a configured relay address the dataplane does not serve.
  */
 void ctl_sessions_replay(struct ctl_sessions *t);
 
 /**
- * The ctl_dp latch callback body: log "[call-id] leg N stream latched to
- * ADDR:PORT" and count it. Events of streams that no longer exist (or
- * were re-created since) are ignored.
+ * The ctl_dp latch callback body: one INFO line per event, counted per
+ * session and in the totals, by ev->reason (enum rtpb_latch_reason):
+ * - first latch (no old peer): "[call-id] leg N [RTCP ]stream latched to
+ *   ADDR:PORT";
+ * - handover (SSRC, PROBATION): "[call-id] leg N handover from OLD:PORT
+ *   to NEW:PORT (same SSRC|new SSRC 0x%08x), D packets dropped in
+ *   probation" ("leg N RTCP handover" for an RTCP stream);
+ * - RTCP_FOLLOW: "[call-id] leg N RTCP follows RTP to NEW:PORT (was
+ *   OLD:PORT)";
+ * - REOFFER: "[call-id] leg N [RTCP ]stream re-offer: peer NEW:PORT (was
+ *   OLD:PORT)";
+ * - LEARN/SIGNALLED with an old peer: "... stream re-latched to NEW:PORT
+ *   (was OLD:PORT)" / "... stream back to signalled NEW:PORT (was
+ *   OLD:PORT)".
+ * IPv6 addresses are written in brackets, "none" for no address.
+ * Events of streams that no longer exist (or were re-created or moved
+ * since) are ignored.
  */
 void ctl_sessions_latch(struct ctl_sessions *t,
 			const struct rtpb_msg_ev_latch *ev);
@@ -253,5 +336,12 @@ void ctl_session_query(const struct ctl_sessions *t,
 
 /** Number of live sessions. */
 unsigned ctl_sessions_count(const struct ctl_sessions *t);
+
+/**
+ * Why the last failed create/open/update of t failed, when it was for a
+ * reason worth more than its errno (e.g. "relay address 2001:db8::1 not
+ * served by the dataplane"), else NULL. Valid until the next call on t.
+ */
+const char *ctl_sessions_why(const struct ctl_sessions *t);
 
 #endif /* CTL_SESSION_H */

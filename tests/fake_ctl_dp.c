@@ -22,6 +22,8 @@ struct ctl_dp {
 	uint32_t n_workers;
 	uint32_t max_streams;
 	uint32_t relay;
+	struct rtpb_addr addrs[RTPB_MAX_ADDRS];
+	size_t n_addrs;
 	uint32_t seq;
 	uint32_t errors;
 	bool *in_use;
@@ -57,6 +59,9 @@ fake_dp_reset(uint32_t n_workers, uint32_t max_streams, uint32_t relay)
 	d->n_workers = n_workers;
 	d->max_streams = max_streams;
 	d->relay = relay;
+	d->n_addrs = 0;
+	if (relay != 0)
+		rtpb_addr_set_v4(&d->addrs[d->n_addrs++], relay, 0);
 	d->attached = true;
 	d->ring_full = false;
 	d->budget = -1;
@@ -65,6 +70,36 @@ fake_dp_reset(uint32_t n_workers, uint32_t max_streams, uint32_t relay)
 	d->live = calloc(max_streams, sizeof(bool));
 	d->stats = calloc(max_streams, sizeof(*d->stats));
 	g_array_set_size(d->msgs, 0);
+}
+
+void
+fake_dp_set_addrs(const struct rtpb_addr *addrs, size_t n)
+{
+	struct ctl_dp *d = fake_dp_handle();
+
+	d->n_addrs = 0;
+	for (size_t i = 0; i < n && i < RTPB_MAX_ADDRS; i++)
+		d->addrs[d->n_addrs++] = addrs[i];
+}
+
+void
+fake_dp_add_addr(const struct rtpb_addr *a)
+{
+	struct ctl_dp *d = fake_dp_handle();
+
+	if (d->n_addrs < RTPB_MAX_ADDRS)
+		d->addrs[d->n_addrs++] = *a;
+}
+
+void
+fake_dp_latch_ev(const struct rtpb_msg_ev_latch *ev)
+{
+	struct rtpb_msg_ev_latch e = *ev;
+
+	e.hdr.type = RTPB_MSG_EV_LATCH;
+	e.hdr.len = sizeof(e);
+	if (fake->latch != NULL)
+		fake->latch(&e, fake->arg);
 }
 
 void fake_dp_set_attached(bool on) { fake_dp_handle()->attached = on; }
@@ -194,7 +229,10 @@ ctl_dp_addr_index(const struct ctl_dp *dp, const struct rtpb_addr *a)
 {
 	if (!dp->attached)
 		return -ENOTCONN;
-	return rtpb_addr_v4(a) == dp->relay ? 0 : -ENOENT;
+	for (size_t i = 0; i < dp->n_addrs; i++)
+		if (rtpb_addr_host_eq(&dp->addrs[i], a))
+			return (int)i;
+	return -ENOENT;
 }
 
 int
@@ -249,7 +287,7 @@ ctl_dp_stream_push(struct ctl_dp *dp, struct rtpb_msg_stream *m)
 
 	if (rc != 0)
 		return rc;
-	if (rtpb_addr_v4(&m->local) != dp->relay)
+	if (ctl_dp_addr_index(dp, &m->local) < 0)
 		return -ENOENT;
 	if (m->stream_id >= dp->max_streams || !dp->in_use[m->stream_id] ||
 	    (m->hdr.type == RTPB_MSG_STREAM_ADD) == dp->live[m->stream_id])

@@ -17,6 +17,15 @@
  *  (network order) the only relay address, no messages, no ids taken. */
 void fake_dp_reset(uint32_t n_workers, uint32_t max_streams, uint32_t relay);
 
+/** Relay addresses the fake serves (its addrs[]): set the list (port
+ *  ignored; n <= RTPB_MAX_ADDRS), or add one. Reset keeps only relay. */
+void fake_dp_set_addrs(const struct rtpb_addr *addrs, size_t n);
+void fake_dp_add_addr(const struct rtpb_addr *a);
+
+/** Deliver a latch event as the dataplane sends it (reason, old peer,
+ *  SSRC, packets dropped in probation) to the latch callback. */
+void fake_dp_latch_ev(const struct rtpb_msg_ev_latch *ev);
+
 /** The handle (what ctl_dp_create() returned, created if needed). */
 struct ctl_dp *fake_dp_handle(void);
 

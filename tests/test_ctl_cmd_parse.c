@@ -15,9 +15,16 @@
  *   !time S       set the clock to S seconds
  *   !tick         run the 1 s housekeeping (TTL, reply cache)
  *   !dp attach|detach|ringfull|ringok|restart
+ *   !dp addrs A.. the relay addresses the fake dataplane serves (at the
+ *                 start: 192.0.2.1 and 2001:db8::1)
+ *   !config inet4|inet6|dual
+ *                 start over (every session deleted, counters zero) as
+ *                 started with -l 192.0.2.1, -6 2001:db8::1, or both;
+ *                 the file starts with inet4
  *   !rx ID N      stream ID: pkts_in += N, pkts_relayed += N,
  *                 last_rx_ns = now
- * Ports are random from a pool seeded with 1, so they are reproducible.
+ * Ports are random from pools seeded with 1 (IPv4) and 2 (IPv6) over the
+ * same range, so they are reproducible.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,17 +43,78 @@
 #include "fake_ctl_dp.h"
 
 #define NS 1000000000ULL
+#define RELAY4 "192.0.2.1"
+#define RELAY6 "2001:db8::1"
 
 static const char *input_path, *output_path;
 
 struct golden {
 	struct ctl_ports *ports;
+	struct ctl_ports *ports6;
 	struct ctl_sessions *sess;
 	struct ctl_exec *ex;
 	uint64_t now;
 	GString *out;
 };
 
+
+/* A session table and an executor with the relay families asked for. */
+static void
+golden_open(struct golden *g, bool v4, bool v6)
+{
+	struct ctl_sessions_cfg scfg = {.ttl_ns = 60 * NS,
+					.learn_ms = CTL_LEARN_MS};
+	struct ctl_exec_cfg ecfg = {0};
+
+	scfg.dp = ctl_dp_create("test");
+	if (v4) {
+		inet_pton(AF_INET, RELAY4, &scfg.relay_ip);
+		ecfg.relay_ip = scfg.relay_ip;
+		scfg.ports = g->ports;
+	}
+	if (v6) {
+		inet_pton(AF_INET6, RELAY6, scfg.relay6);
+		memcpy(ecfg.relay6, scfg.relay6, sizeof(ecfg.relay6));
+		ecfg.has_relay6 = true;
+		scfg.ports6 = g->ports6;
+	}
+	g->sess = ctl_sessions_create(&scfg);
+	g->ex = ctl_exec_create(&ecfg, g->sess);
+	ctl_sessions_bind_dp(g->sess);
+}
+
+static void
+golden_close(struct golden *g)
+{
+	ctl_exec_destroy(g->ex);
+	ctl_sessions_destroy(g->sess);
+	g->ex = NULL;
+	g->sess = NULL;
+}
+
+/* "!dp addrs A B ...": the addresses the fake dataplane serves. */
+static void
+dp_addrs(const char *list)
+{
+	struct rtpb_addr a[RTPB_MAX_ADDRS];
+	char **w = g_strsplit(list, " ", -1);
+	size_t n = 0;
+
+	for (char **p = w; *p != NULL && n < RTPB_MAX_ADDRS; p++) {
+		if (**p == '\0')
+			continue;
+		memset(&a[n], 0, sizeof(a[n]));
+		if (inet_pton(AF_INET, *p, a[n].ip) == 1)
+			a[n].family = RTPB_AF_INET;
+		else if (inet_pton(AF_INET6, *p, a[n].ip) == 1)
+			a[n].family = RTPB_AF_INET6;
+		else
+			fail_msg("!dp addrs: bad address %s", *p);
+		n++;
+	}
+	g_strfreev(w);
+	fake_dp_set_addrs(a, n);
+}
 
 static void
 directive(struct golden *g, const char *line)
@@ -70,6 +138,16 @@ directive(struct golden *g, const char *line)
 		ctl_sessions_flush(g->sess);
 	} else if (strcmp(line, "!dp restart") == 0) {
 		fake_dp_restart(2);
+	} else if (strncmp(line, "!dp addrs ", 10) == 0) {
+		dp_addrs(line + 10);
+	} else if (strncmp(line, "!config ", 8) == 0) {
+		const char *c = line + 8;
+
+		if (strcmp(c, "inet4") != 0 && strcmp(c, "inet6") != 0 &&
+		    strcmp(c, "dual") != 0)
+			fail_msg("unknown config: %s", line);
+		golden_close(g);
+		golden_open(g, strcmp(c, "inet6") != 0, strcmp(c, "inet4") != 0);
 	} else if (sscanf(line, "!rx %u %u", &id, &n) == 2) {
 		struct rtpb_stream_stats *st = fake_dp_stats(id);
 
@@ -143,19 +221,15 @@ test_golden(void **state)
 	size_t inlen, explen;
 	char *in = slurp(input_path, &inlen), *exp = slurp(output_path, &explen);
 	char **lines;
-	uint32_t relay = htonl(0xc0000201); /* 192.0.2.1 */
-	struct ctl_sessions_cfg scfg = {.relay_ip = relay, .ttl_ns = 60 * NS,
-					.learn_ms = CTL_LEARN_MS};
-	struct ctl_exec_cfg ecfg = {.relay_ip = relay};
+	uint32_t relay;
 
 	(void)state;
+	inet_pton(AF_INET, RELAY4, &relay);
 	fake_dp_reset(2, 4096, relay);
+	dp_addrs(RELAY4 " " RELAY6);
 	g.ports = ctl_ports_create(23820, 23840, 1);
-	scfg.dp = ctl_dp_create("test");
-	scfg.ports = g.ports;
-	g.sess = ctl_sessions_create(&scfg);
-	g.ex = ctl_exec_create(&ecfg, g.sess);
-	ctl_sessions_bind_dp(g.sess);
+	g.ports6 = ctl_ports_create(23820, 23840, 2);
+	golden_open(&g, true, false);
 	g.out = g_string_new(NULL);
 	g.now = 1000 * NS;
 
@@ -180,11 +254,13 @@ test_golden(void **state)
 	}
 	assert_int_equal(fake_dp_errors(), 0);
 	g_strfreev(lines);
-	ctl_exec_destroy(g.ex);
-	ctl_sessions_destroy(g.sess);
+	golden_close(&g);
 	assert_int_equal(fake_dp_ids_in_use(), 0);
+	assert_int_equal(fake_dp_errors(), 0);
 	assert_int_equal(ctl_ports_avail(g.ports), ctl_ports_total(g.ports));
+	assert_int_equal(ctl_ports_avail(g.ports6), ctl_ports_total(g.ports6));
 	ctl_ports_destroy(g.ports);
+	ctl_ports_destroy(g.ports6);
 	g_string_free(g.out, TRUE);
 	g_free(in);
 	g_free(exp);

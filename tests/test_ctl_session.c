@@ -3,6 +3,8 @@
  * test_ctl_session: the session table (control/ctl_session.c) and what
  * it pushes to the dataplane, through the protocol (ctl_exec_text) and
  * the fake dataplane (tests/fake_ctl_dp.c). Time is injected; no sleeps.
+ * The relay runs with both families (-l 192.0.2.1 -6 2001:db8::1), one
+ * pool each over the same 50 port pairs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <cmocka.h>
+#include <glib.h>
 
 #include "ctl_cmd_exec.h"
 #include "ctl_log.h"
@@ -22,16 +25,30 @@
 
 #define NS 1000000000ULL
 #define RELAY "192.0.2.1"
+#define RELAY6 "2001:db8::1"
 #define T0 (1000 * NS)
 
 struct fx {
 	uint32_t relay;
+	uint8_t relay6[16];
 	struct ctl_ports *ports;
+	struct ctl_ports *ports6;
 	struct ctl_sessions *sess;
 	struct ctl_exec *ex;
 	char out[CTL_CMD_BUFLEN + CTL_REPLY_MAX + 2];
 	uint32_t latches;
+	GString *log; /* captured log lines, "\n" after each */
 };
+
+/* The log hook: keep every line (tests read f->log). */
+static void
+log_capture(enum ctl_log_level level, const char *line, void *arg)
+{
+	struct fx *f = arg;
+
+	(void)level;
+	g_string_append_printf(f->log, "%s\n", line);
+}
 
 
 
@@ -43,15 +60,25 @@ setup(void **state)
 					.learn_ms = CTL_LEARN_MS};
 	struct ctl_exec_cfg ecfg;
 
+	struct rtpb_addr a6 = {.family = RTPB_AF_INET6};
+
 	inet_pton(AF_INET, RELAY, &f->relay);
+	inet_pton(AF_INET6, RELAY6, f->relay6);
 	fake_dp_reset(4, 4096, f->relay);
+	memcpy(a6.ip, f->relay6, 16);
+	fake_dp_add_addr(&a6);
 	f->ports = ctl_ports_create(30000, 30098, 42); /* 50 pairs */
+	f->ports6 = ctl_ports_create(30000, 30098, 43); /* the same 50 */
 	scfg.dp = ctl_dp_create("test");
 	scfg.ports = f->ports;
 	scfg.relay_ip = f->relay;
+	scfg.ports6 = f->ports6;
+	memcpy(scfg.relay6, f->relay6, 16);
 	f->sess = ctl_sessions_create(&scfg);
-	ecfg = (struct ctl_exec_cfg){.relay_ip = f->relay};
+	ecfg = (struct ctl_exec_cfg){.relay_ip = f->relay, .has_relay6 = true};
+	memcpy(ecfg.relay6, f->relay6, 16);
 	f->ex = ctl_exec_create(&ecfg, f->sess);
+	f->log = g_string_new(NULL);
 	ctl_sessions_bind_dp(f->sess);
 	*state = f;
 	return 0;
@@ -62,6 +89,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
+	ctl_log_set_hook(NULL, NULL);
 	ctl_exec_destroy(f->ex);
 	ctl_sessions_destroy(f->sess);
 	/* nothing leaks: every id back, every stream deleted, every port */
@@ -69,7 +97,10 @@ teardown(void **state)
 	assert_int_equal(fake_dp_live_streams(), 0);
 	assert_int_equal(fake_dp_errors(), 0);
 	assert_int_equal(ctl_ports_avail(f->ports), ctl_ports_total(f->ports));
+	assert_int_equal(ctl_ports_avail(f->ports6), ctl_ports_total(f->ports6));
 	ctl_ports_destroy(f->ports);
+	ctl_ports_destroy(f->ports6);
+	g_string_free(f->log, TRUE);
 	free(f);
 	return 0;
 }
@@ -103,6 +134,31 @@ reply_port(const char *r)
 	return (uint16_t)port;
 }
 
+/* The port of a "<port> <IPv6> 6\n" reply, checking the address. */
+static uint16_t
+reply_port6(const char *r)
+{
+	unsigned port;
+	char addr[64], six[4];
+
+	assert_int_equal(sscanf(r, "%u %63s %3s", &port, addr, six), 3);
+	assert_string_equal(addr, RELAY6);
+	assert_string_equal(six, "6");
+	assert_int_equal(r[strlen(r) - 1], '\n');
+	return (uint16_t)port;
+}
+
+static void
+assert_v6(const struct rtpb_addr *a, const char *ip, uint16_t port)
+{
+	uint8_t want[16];
+
+	assert_int_equal(inet_pton(AF_INET6, ip, want), 1);
+	assert_int_equal(a->family, RTPB_AF_INET6);
+	assert_memory_equal(a->ip, want, 16);
+	assert_int_equal(ntohs(a->port), port);
+}
+
 static void
 assert_v4(const struct rtpb_addr *a, const char *ip, uint16_t port)
 {
@@ -132,7 +188,7 @@ test_u_creates_and_reuses(void **state)
 	const struct rtpb_msg_stream *rtp, *rtcp;
 	uint16_t p0;
 
-	p0 = reply_port(cmd(f, "U c1 10.0.0.1 5000 ft1"));
+	p0 = reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1"));
 	assert_int_equal(p0 % 2, 0);
 	assert_int_equal(fake_dp_nmsgs(), 2);
 	rtp = msg_stream(0, RTPB_MSG_STREAM_ADD);
@@ -145,16 +201,19 @@ test_u_creates_and_reuses(void **state)
 	assert_int_equal(rtcp->out_stream_id, RTPB_STREAM_NONE);
 	assert_int_equal(rtp->flags, 0);
 	assert_int_equal(rtcp->flags, RTPB_STREAM_F_RTCP);
+	/* the RTP stream names its RTCP stream from its first ADD on */
+	assert_int_equal(rtp->rtcp_stream_id, rtcp->stream_id);
+	assert_int_equal(rtcp->rtcp_stream_id, RTPB_STREAM_NONE);
 	assert_int_equal(rtp->learn_ms, 10000);
 	assert_int_equal(rtpb_stream_owner(rtp->stream_id, 4),
 			 rtpb_stream_owner(rtcp->stream_id, 4));
 	assert_int_not_equal(rtp->cookie, rtcp->cookie);
 	/* U again: same port, nothing new for the dataplane */
-	assert_int_equal(reply_port(cmd(f, "U c1 10.0.0.1 5000 ft1")), p0);
+	assert_int_equal(reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1")), p0);
 	assert_int_equal(fake_dp_nmsgs(), 2);
 	/* L for an unknown session or tag: "0" */
-	assert_string_equal(cmd(f, "L c2 10.0.0.2 6000 ft1 tt1"), "0\n");
-	assert_string_equal(cmd(f, "L c1 10.0.0.2 6000 nope tt1"), "0\n");
+	assert_string_equal(cmd(f, "L c2 198.51.100.2 6000 ft1 tt1"), "0\n");
+	assert_string_equal(cmd(f, "L c1 198.51.100.2 6000 nope tt1"), "0\n");
 	assert_int_equal(ctl_sessions_count(f->sess), 1);
 }
 
@@ -166,22 +225,22 @@ test_l_opens_leg1(void **state)
 	uint16_t p0, p1;
 	uint32_t owner;
 
-	p0 = reply_port(cmd(f, "U c1 10.0.0.1 5000 ft1"));
+	p0 = reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1"));
 	a0 = msg_stream(0, RTPB_MSG_STREAM_ADD);
 	owner = rtpb_stream_owner(a0->stream_id, 4);
 	uint32_t rtp0 = a0->stream_id, rtcp0 = msg_stream(1, RTPB_MSG_STREAM_ADD)->stream_id;
 
 	fake_dp_clear_msgs();
-	p1 = reply_port(cmd(f, "LA c1 10.0.0.2 6000 ft1 tt1"));
+	p1 = reply_port(cmd(f, "LA c1 198.51.100.2 6000 ft1 tt1"));
 	assert_int_not_equal(p0, p1);
 	assert_int_equal(fake_dp_nmsgs(), 4);
 	/* leg 1 (faces the offerer): ADDs with the offerer's address */
 	a0 = msg_stream(0, RTPB_MSG_STREAM_ADD);
 	a1 = msg_stream(1, RTPB_MSG_STREAM_ADD);
 	assert_v4(&a0->local, RELAY, p1);
-	assert_v4(&a0->signalled, "10.0.0.1", 5000);
+	assert_v4(&a0->signalled, "198.51.100.1", 5000);
 	assert_v4(&a1->local, RELAY, p1 + 1);
-	assert_v4(&a1->signalled, "10.0.0.1", 5001);
+	assert_v4(&a1->signalled, "198.51.100.1", 5001);
 	assert_int_equal(a0->out_stream_id, rtp0);
 	assert_int_equal(a1->out_stream_id, rtcp0);
 	assert_int_equal(a0->flags, 0);
@@ -196,19 +255,19 @@ test_l_opens_leg1(void **state)
 	assert_int_equal(u1->stream_id, rtcp0);
 	assert_int_equal(u0->out_stream_id, a0->stream_id);
 	assert_int_equal(u1->out_stream_id, a1->stream_id);
-	assert_v4(&u0->signalled, "10.0.0.2", 6000);
-	assert_v4(&u1->signalled, "10.0.0.2", 6001);
+	assert_v4(&u0->signalled, "198.51.100.2", 6000);
+	assert_v4(&u1->signalled, "198.51.100.2", 6001);
 	assert_int_equal(u0->flags, RTPB_STREAM_F_ASYMMETRIC);
 	assert_int_equal(u1->flags, RTPB_STREAM_F_ASYMMETRIC | RTPB_STREAM_F_RTCP);
 	/* L again: same port, no change, no message */
 	fake_dp_clear_msgs();
-	assert_int_equal(reply_port(cmd(f, "LA c1 10.0.0.2 6000 ft1 tt1")), p1);
+	assert_int_equal(reply_port(cmd(f, "LA c1 198.51.100.2 6000 ft1 tt1")), p1);
 	assert_int_equal(fake_dp_nmsgs(), 0);
 	/* re-offer from the offerer with a new address: one UPDATE pair */
-	assert_int_equal(reply_port(cmd(f, "U c1 10.0.0.9 7000 ft1 tt1")), p0);
+	assert_int_equal(reply_port(cmd(f, "U c1 198.51.100.9 7000 ft1 tt1")), p0);
 	assert_int_equal(fake_dp_nmsgs(), 2);
 	assert_v4(&msg_stream(0, RTPB_MSG_STREAM_UPDATE)->signalled,
-		  "10.0.0.9", 7000);
+		  "198.51.100.9", 7000);
 	/* on hold: the signalled peer goes away */
 	fake_dp_clear_msgs();
 	cmd(f, "U c1 0.0.0.0 7000 ft1 tt1");
@@ -223,14 +282,14 @@ test_direction_and_medianum(void **state)
 	struct ctl_session *s;
 	uint16_t p0, p1;
 
-	p0 = reply_port(cmd(f, "U c1 10.0.0.1 5000 a;1"));
-	reply_port(cmd(f, "U c1 10.0.0.1 5002 a;2"));
+	p0 = reply_port(cmd(f, "U c1 198.51.100.1 5000 a;1"));
+	reply_port(cmd(f, "U c1 198.51.100.1 5002 a;2"));
 	assert_int_equal(ctl_sessions_count(f->sess), 2);
 	/* callee's re-INVITE: U with tags swapped returns P1 (opens it) */
-	p1 = reply_port(cmd(f, "U c1 10.0.0.2 6000 b;1 a;1"));
+	p1 = reply_port(cmd(f, "U c1 198.51.100.2 6000 b;1 a;1"));
 	assert_int_not_equal(p0, p1);
-	assert_int_equal(reply_port(cmd(f, "L c1 10.0.0.2 6000 a;1 b;1")), p1);
-	assert_int_equal(reply_port(cmd(f, "L c1 10.0.0.1 5000 b;1 a;1")), p0);
+	assert_int_equal(reply_port(cmd(f, "L c1 198.51.100.2 6000 a;1 b;1")), p1);
+	assert_int_equal(reply_port(cmd(f, "L c1 198.51.100.1 5000 b;1 a;1")), p0);
 	/* to_tag without medianum matches if from_tag has the same ;N */
 	assert_int_equal(ctl_sessions_find(f->sess, "c1", "b;1", "a", &s), 1);
 	assert_string_equal(s->from_tag, "a;1");
@@ -240,7 +299,7 @@ test_direction_and_medianum(void **state)
 	assert_int_equal(ctl_sessions_find(f->sess, "c1", "a;2", NULL, &s), 0);
 	assert_int_equal(ctl_sessions_find(f->sess, "c9", "a;2", NULL, &s), -1);
 	/* the swapped U on a session the callee did not create: new one */
-	reply_port(cmd(f, "U c1 10.0.0.2 6000 z;1 y;1"));
+	reply_port(cmd(f, "U c1 198.51.100.2 6000 z;1 y;1"));
 	assert_int_equal(ctl_sessions_count(f->sess), 3);
 }
 
@@ -251,10 +310,10 @@ test_delete(void **state)
 	uint32_t total = ctl_ports_total(f->ports);
 	size_t ndel = 0;
 
-	cmd(f, "U c1 10.0.0.1 5000 a;1");
-	cmd(f, "L c1 10.0.0.2 6000 a;1 b;1");
-	cmd(f, "U c1 10.0.0.1 5002 a;2");
-	cmd(f, "U c1 10.0.0.1 5004 other");
+	cmd(f, "U c1 198.51.100.1 5000 a;1");
+	cmd(f, "L c1 198.51.100.2 6000 a;1 b;1");
+	cmd(f, "U c1 198.51.100.1 5002 a;2");
+	cmd(f, "U c1 198.51.100.1 5004 other");
 	assert_int_equal(ctl_ports_avail(f->ports), total - 4);
 	assert_int_equal(fake_dp_ids_in_use(), 8);
 	fake_dp_clear_msgs();
@@ -281,8 +340,8 @@ test_ttl(void **state)
 	struct ctl_session *s;
 	uint32_t id;
 
-	cmd(f, "U c1 10.0.0.1 5000 ft1");
-	cmd(f, "U c2 10.0.0.1 5002 ft2");
+	cmd(f, "U c1 198.51.100.1 5000 ft1");
+	cmd(f, "U c2 198.51.100.1 5002 ft2");
 	assert_int_equal(ctl_sessions_find(f->sess, "c1", "ft1", NULL, &s), 0);
 	id = s->leg[0].rtcp.id;
 	/* packets on c1's RTCP stream at T0+50 s keep it alive */
@@ -291,7 +350,7 @@ test_ttl(void **state)
 	assert_int_equal(ctl_sessions_tick(f->sess, T0 + 61 * NS), 1);
 	assert_int_equal(ctl_sessions_find(f->sess, "c2", "ft2", NULL, &s), -1);
 	/* a U/L restarts the timer too */
-	cmd_at(f, T0 + 100 * NS, "U c1 10.0.0.1 5000 ft1");
+	cmd_at(f, T0 + 100 * NS, "U c1 198.51.100.1 5000 ft1");
 	assert_int_equal(ctl_sessions_tick(f->sess, T0 + 150 * NS), 0);
 	assert_string_equal(cmd_at(f, T0 + 150 * NS, "Q c1 ft1"),
 			    "10 0 0 0 0\n");
@@ -307,12 +366,12 @@ test_not_attached(void **state)
 	uint32_t total = ctl_ports_total(f->ports);
 
 	fake_dp_set_attached(false);
-	assert_string_equal(cmd(f, "U c1 10.0.0.1 5000 ft1"), "E72\n");
+	assert_string_equal(cmd(f, "U c1 198.51.100.1 5000 ft1"), "E72\n");
 	assert_int_equal(ctl_ports_avail(f->ports), total);
 	fake_dp_set_attached(true);
-	reply_port(cmd(f, "U c1 10.0.0.1 5000 ft1"));
+	reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1"));
 	fake_dp_set_attached(false);
-	assert_string_equal(cmd(f, "L c1 10.0.0.2 6000 ft1 tt1"), "E71\n");
+	assert_string_equal(cmd(f, "L c1 198.51.100.2 6000 ft1 tt1"), "E71\n");
 	assert_int_equal(ctl_ports_avail(f->ports), total - 1);
 	fake_dp_set_attached(true);
 }
@@ -324,14 +383,14 @@ test_ring_full(void **state)
 	uint32_t total = ctl_ports_total(f->ports);
 
 	fake_dp_set_ring_full(true);
-	assert_string_equal(cmd(f, "U c1 10.0.0.1 5000 ft1"), "E72\n");
+	assert_string_equal(cmd(f, "U c1 198.51.100.1 5000 ft1"), "E72\n");
 	assert_int_equal(ctl_ports_avail(f->ports), total);
 	assert_int_equal(fake_dp_ids_in_use(), 0);
 	fake_dp_set_ring_full(false);
 	/* RTP ADD taken, RTCP ADD refused, rollback DEL refused too: the id
 	 * and port stay taken until the DEL goes through */
 	fake_dp_set_push_budget(1);
-	assert_string_equal(cmd(f, "U c1 10.0.0.1 5000 ft1"), "E72\n");
+	assert_string_equal(cmd(f, "U c1 198.51.100.1 5000 ft1"), "E72\n");
 	assert_int_equal(ctl_sessions_count(f->sess), 0);
 	assert_int_equal(fake_dp_live_streams(), 1);
 	assert_int_equal(ctl_ports_avail(f->ports), total - 1);
@@ -341,23 +400,23 @@ test_ring_full(void **state)
 	assert_int_equal(fake_dp_ids_in_use(), 0);
 	assert_int_equal(ctl_ports_avail(f->ports), total);
 	/* L: leg 1's ADDs refused -> E71, leg 1 has no port, call goes on */
-	reply_port(cmd(f, "U c1 10.0.0.1 5000 ft1"));
+	reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1"));
 	fake_dp_set_ring_full(true);
-	assert_string_equal(cmd(f, "L c1 10.0.0.2 6000 ft1 tt1"), "E71\n");
+	assert_string_equal(cmd(f, "L c1 198.51.100.2 6000 ft1 tt1"), "E71\n");
 	assert_int_equal(ctl_ports_avail(f->ports), total - 1);
 	/* a re-offer UPDATE refused: answered, retried by flush */
 	assert_int_equal(fake_dp_nmsgs() > 0, 1);
 	fake_dp_set_ring_full(false);
-	reply_port(cmd(f, "L c1 10.0.0.2 6000 ft1 tt1"));
+	reply_port(cmd(f, "L c1 198.51.100.2 6000 ft1 tt1"));
 	fake_dp_set_ring_full(true);
 	fake_dp_clear_msgs();
-	reply_port(cmd(f, "U c1 10.0.0.7 5000 ft1 tt1"));
+	reply_port(cmd(f, "U c1 198.51.100.7 5000 ft1 tt1"));
 	assert_int_equal(fake_dp_nmsgs(), 0);
 	fake_dp_set_ring_full(false);
 	ctl_sessions_flush(f->sess);
 	assert_int_equal(fake_dp_nmsgs(), 2);
 	assert_v4(&msg_stream(0, RTPB_MSG_STREAM_UPDATE)->signalled,
-		  "10.0.0.7", 5000);
+		  "198.51.100.7", 5000);
 }
 
 static void
@@ -366,9 +425,9 @@ test_replay(void **state)
 	struct fx *f = *state;
 	size_t nadd = 0;
 
-	cmd(f, "U c1 10.0.0.1 5000 ft1");
-	cmd(f, "L c1 10.0.0.2 6000 ft1 tt1");
-	cmd(f, "U c2 10.0.0.3 5000 ft2");
+	cmd(f, "U c1 198.51.100.1 5000 ft1");
+	cmd(f, "L c1 198.51.100.2 6000 ft1 tt1");
+	cmd(f, "U c2 198.51.100.3 5000 ft2");
 	fake_dp_clear_msgs();
 	fake_dp_restart(3);
 	for (size_t i = 0; i < fake_dp_nmsgs(); i++) {
@@ -391,7 +450,7 @@ test_replay(void **state)
 	assert_int_equal(fake_dp_last_stream_msg(s->leg[1].rtcp.id, -1)->out_stream_id,
 			 s->leg[0].rtcp.id);
 	assert_v4(&fake_dp_last_stream_msg(s->leg[1].rtp.id, -1)->signalled,
-		  "10.0.0.1", 5000);
+		  "198.51.100.1", 5000);
 }
 
 static void
@@ -402,9 +461,10 @@ test_latch(void **state)
 	struct rtpb_addr peer;
 	struct ctl_sessions_counters c;
 
-	cmd(f, "U c1 10.0.0.1 5000 ft1");
+	cmd(f, "U c1 198.51.100.1 5000 ft1");
 	assert_int_equal(ctl_sessions_find(f->sess, "c1", "ft1", NULL, &s), 0);
-	rtpb_addr_set_v4(&peer, htonl(0x0a000063), htons(40000));
+	inet_pton(AF_INET, "198.51.100.99", peer.ip);
+	rtpb_addr_set_v4(&peer, rtpb_addr_v4(&peer), htons(40000));
 	fake_dp_latch(s->leg[0].rtp.id,
 		      fake_dp_last_stream_msg(s->leg[0].rtp.id, -1)->cookie,
 		      &peer);
@@ -415,6 +475,406 @@ test_latch(void **state)
 	ctl_sessions_counters(f->sess, &c);
 	assert_int_equal(c.latches, 1);
 	assert_int_equal(s->latches, 1);
+}
+
+/* The session of call_id/from_tag (which must exist). */
+static struct ctl_session *
+find(struct fx *f, const char *call_id, const char *from_tag)
+{
+	struct ctl_session *s = NULL;
+
+	assert_int_equal(ctl_sessions_find(f->sess, call_id, from_tag, NULL, &s),
+			 0);
+	return s;
+}
+
+/* Messages of a type among fake_dp_msg(from..). */
+static size_t
+count_type(size_t from, int type)
+{
+	size_t n = 0;
+
+	for (size_t i = from; i < fake_dp_nmsgs(); i++)
+		n += fake_dp_msg(i)->hdr.type == type;
+	return n;
+}
+
+static void
+test_ipv6_legs(void **state)
+{
+	struct fx *f = *state;
+	const struct rtpb_msg_stream *rtp, *rtcp, *u0, *u1;
+	uint16_t p0, p1;
+	uint32_t avail6 = ctl_ports_avail(f->ports6);
+
+	/* '6': an IPv6 offer; leg 0 (the answerer, unknown) takes the
+	 * command's family, the reply is rtpproxy's "<port> <addr> 6" */
+	p0 = reply_port6(cmd(f, "U6 c1 2001:db8::10 5000 ft1"));
+	assert_int_equal(ctl_ports_avail(f->ports6), avail6 - 1);
+	assert_int_equal(ctl_ports_avail(f->ports), ctl_ports_total(f->ports));
+	assert_int_equal(fake_dp_nmsgs(), 2);
+	rtp = msg_stream(0, RTPB_MSG_STREAM_ADD);
+	rtcp = msg_stream(1, RTPB_MSG_STREAM_ADD);
+	assert_v6(&rtp->local, RELAY6, p0);
+	assert_v6(&rtcp->local, RELAY6, p0 + 1);
+	assert_int_equal(rtp->rtcp_stream_id, rtcp->stream_id);
+	/* the answer, IPv6 too: leg 1 in the offerer's family, with its
+	 * address (RTCP: port + 1); leg 0 gets the answerer's */
+	fake_dp_clear_msgs();
+	p1 = reply_port6(cmd(f, "L6 c1 2001:db8::20 6000 ft1 tt1"));
+	assert_int_not_equal(p0, p1);
+	assert_int_equal(fake_dp_nmsgs(), 4);
+	rtp = msg_stream(0, RTPB_MSG_STREAM_ADD);
+	rtcp = msg_stream(1, RTPB_MSG_STREAM_ADD);
+	assert_v6(&rtp->local, RELAY6, p1);
+	assert_v6(&rtp->signalled, "2001:db8::10", 5000);
+	assert_v6(&rtcp->signalled, "2001:db8::10", 5001);
+	u0 = msg_stream(2, RTPB_MSG_STREAM_UPDATE);
+	u1 = msg_stream(3, RTPB_MSG_STREAM_UPDATE);
+	assert_v6(&u0->signalled, "2001:db8::20", 6000);
+	assert_v6(&u1->signalled, "2001:db8::20", 6001);
+	assert_int_equal(u0->out_stream_id, rtp->stream_id);
+	assert_int_equal(rtp->out_stream_id, u0->stream_id);
+	/* a U again: same port, same family, nothing pushed */
+	fake_dp_clear_msgs();
+	assert_int_equal(reply_port6(cmd(f, "U6 c1 2001:db8::10 5000 ft1 tt1")),
+			 p0);
+	assert_int_equal(fake_dp_nmsgs(), 0);
+	/* an IPv4 address with '6' is E37, a '6' re-offer on hold clears */
+	assert_string_equal(cmd(f, "U6 c1 198.51.100.1 5000 ft1 tt1"), "E37\n");
+	cmd(f, "U6 c1 :: 5000 ft1 tt1");
+	assert_int_equal(msg_stream(0, RTPB_MSG_STREAM_UPDATE)->signalled.family,
+			 RTPB_AF_NONE);
+	assert_int_equal(fake_dp_nmsgs(), 2);
+}
+
+static void
+test_bridge(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	const struct rtpb_msg_stream *a0, *a1;
+	uint16_t p0, p1, p0v6;
+	uint32_t old_rtp, old_rtcp;
+	size_t n;
+
+	/* an IPv4 offerer, an IPv6 answerer */
+	p0 = reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1"));
+	p1 = reply_port(cmd(f, "L6 c1 2001:db8::2 6000 ft1 tt1"));
+	s = find(f, "c1", "ft1");
+	/* leg 1 faces the offerer: IPv4 like it */
+	assert_int_equal(s->leg[1].family, RTPB_AF_INET);
+	/* leg 0's port went to the answerer in the offer: it stays IPv4,
+	 * and the dataplane gets no IPv6 peer for an IPv4 socket */
+	assert_int_equal(s->leg[0].family, RTPB_AF_INET);
+	assert_int_equal(s->leg[0].port, p0);
+	assert_int_equal(
+		fake_dp_last_stream_msg(s->leg[0].rtp.id, -1)->signalled.family,
+		RTPB_AF_NONE);
+	old_rtp = s->leg[0].rtp.id;
+	old_rtcp = s->leg[0].rtcp.id;
+	/* the next offer returns leg 0 to the answerer: IPv6 now */
+	fake_dp_clear_msgs();
+	p0v6 = reply_port6(cmd(f, "U c1 198.51.100.1 5000 ft1 tt1"));
+	assert_int_equal(s->leg[0].family, RTPB_AF_INET6);
+	assert_int_equal(s->leg[1].family, RTPB_AF_INET);
+	n = fake_dp_nmsgs();
+	assert_int_equal(n, 6);
+	a0 = msg_stream(0, RTPB_MSG_STREAM_ADD);
+	a1 = msg_stream(1, RTPB_MSG_STREAM_ADD);
+	assert_v6(&a0->local, RELAY6, p0v6);
+	assert_v6(&a1->local, RELAY6, p0v6 + 1);
+	assert_v6(&a0->signalled, "2001:db8::2", 6000);
+	assert_v6(&a1->signalled, "2001:db8::2", 6001);
+	/* the legs point at each other, across families */
+	assert_int_equal(a0->out_stream_id, s->leg[1].rtp.id);
+	assert_int_equal(a1->out_stream_id, s->leg[1].rtcp.id);
+	assert_int_equal(msg_stream(2, RTPB_MSG_STREAM_UPDATE)->out_stream_id,
+			 a0->stream_id);
+	assert_int_equal(msg_stream(3, RTPB_MSG_STREAM_UPDATE)->out_stream_id,
+			 a1->stream_id);
+	assert_v4(&msg_stream(2, RTPB_MSG_STREAM_UPDATE)->signalled,
+		  "198.51.100.1", 5000);
+	assert_int_equal(fake_dp_msg(4)->hdr.type, RTPB_MSG_STREAM_DEL);
+	assert_int_equal(fake_dp_msg(4)->del.stream_id, old_rtp);
+	assert_v4(&fake_dp_msg(4)->del.local, RELAY, p0);
+	assert_int_equal(fake_dp_msg(5)->del.stream_id, old_rtcp);
+	assert_v4(&fake_dp_msg(5)->del.local, RELAY, p0 + 1);
+	/* all streams on the session's owner worker */
+	for (int li = 0; li < 2; li++) {
+		assert_int_equal(rtpb_stream_owner(s->leg[li].rtp.id, 4), s->owner);
+		assert_int_equal(rtpb_stream_owner(s->leg[li].rtcp.id, 4),
+				 s->owner);
+	}
+	/* the answer's L: leg 1 as before */
+	assert_int_equal(reply_port(cmd(f, "L6 c1 2001:db8::2 6000 ft1 tt1")), p1);
+	/* a U from the callee (re-INVITE) whose leg moves to IPv4 returns
+	 * P1 (the offerer's leg); the answerer's leg moves at once */
+	fake_dp_clear_msgs();
+	assert_int_equal(reply_port(cmd(f, "U c1 198.51.100.2 6002 tt1 ft1")), p1);
+	assert_int_equal(s->leg[0].family, RTPB_AF_INET);
+	assert_int_equal(count_type(0, RTPB_MSG_STREAM_ADD), 2);
+	assert_int_equal(count_type(0, RTPB_MSG_STREAM_DEL), 2);
+	assert_int_equal(fake_dp_live_streams(), 4);
+	assert_int_equal(ctl_ports_avail(f->ports6), ctl_ports_total(f->ports6));
+	assert_int_equal(ctl_ports_avail(f->ports), ctl_ports_total(f->ports) - 2);
+	/* the offerer's answer returns the moved leg: IPv4 */
+	assert_int_equal(reply_port(cmd(f, "L c1 198.51.100.1 5000 tt1 ft1")),
+			 s->leg[0].port);
+	assert_string_equal(cmd(f, "G nfamily_moves"), "2\n");
+}
+
+static void
+test_reoffer_family_change(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	const struct rtpb_msg_stream *a0, *a1, *u0, *u1;
+	struct rtpb_msg_ev_latch ev = {.reason = RTPB_LATCH_LEARN};
+	uint16_t p0, p1, p1v6;
+	uint32_t old_rtp, old_rtcp, total = ctl_ports_total(f->ports);
+	uint64_t cookie;
+
+	p0 = reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1"));
+	p1 = reply_port(cmd(f, "L c1 198.51.100.2 6000 ft1 tt1"));
+	s = find(f, "c1", "ft1");
+	old_rtp = s->leg[1].rtp.id;
+	old_rtcp = s->leg[1].rtcp.id;
+	cookie = fake_dp_last_stream_msg(old_rtp, -1)->cookie;
+	/* the offerer moves to IPv6 (pjsua_handle_ip_change, re-INVITE):
+	 * its leg gets an IPv6 socket at once; the reply is still P0 */
+	fake_dp_clear_msgs();
+	assert_int_equal(reply_port(cmd(f, "U6 c1 2001:db8::1:5 5004 ft1 tt1")),
+			 p0);
+	assert_int_equal(fake_dp_nmsgs(), 6);
+	/* ADD the new streams, re-point the other leg, then DEL the old:
+	 * no stream ever points at a deleted one */
+	a0 = msg_stream(0, RTPB_MSG_STREAM_ADD);
+	a1 = msg_stream(1, RTPB_MSG_STREAM_ADD);
+	p1v6 = (uint16_t)ntohs(a0->local.port);
+	assert_v6(&a0->local, RELAY6, p1v6);
+	assert_v6(&a1->local, RELAY6, p1v6 + 1);
+	assert_v6(&a0->signalled, "2001:db8::1:5", 5004);
+	assert_v6(&a1->signalled, "2001:db8::1:5", 5005);
+	assert_int_not_equal(a0->stream_id, old_rtp);
+	assert_int_equal(a0->rtcp_stream_id, a1->stream_id);
+	assert_int_equal(a0->out_stream_id, s->leg[0].rtp.id);
+	assert_int_equal(a1->out_stream_id, s->leg[0].rtcp.id);
+	u0 = msg_stream(2, RTPB_MSG_STREAM_UPDATE);
+	u1 = msg_stream(3, RTPB_MSG_STREAM_UPDATE);
+	assert_int_equal(u0->stream_id, s->leg[0].rtp.id);
+	assert_int_equal(u0->out_stream_id, a0->stream_id);
+	assert_int_equal(u1->out_stream_id, a1->stream_id);
+	assert_v4(&u0->local, RELAY, p0);
+	assert_int_equal(fake_dp_msg(4)->hdr.type, RTPB_MSG_STREAM_DEL);
+	assert_int_equal(fake_dp_msg(4)->del.stream_id, old_rtp);
+	assert_v4(&fake_dp_msg(4)->del.local, RELAY, p1);
+	assert_int_equal(fake_dp_msg(5)->hdr.type, RTPB_MSG_STREAM_DEL);
+	assert_int_equal(fake_dp_msg(5)->del.stream_id, old_rtcp);
+	/* the old port is back in the IPv4 pool, the new one from IPv6 */
+	assert_int_equal(ctl_ports_avail(f->ports), total - 1);
+	assert_int_equal(ctl_ports_avail(f->ports6), total - 1);
+	assert_int_equal(fake_dp_live_streams(), 4);
+	assert_int_equal(rtpb_stream_owner(a0->stream_id, 4), s->owner);
+	assert_int_equal(rtpb_stream_owner(a1->stream_id, 4), s->owner);
+	/* the answer's L carries the new port and address to the offerer */
+	fake_dp_clear_msgs();
+	assert_int_equal(reply_port6(cmd(f, "L c1 198.51.100.2 6000 ft1 tt1")),
+			 p1v6);
+	assert_int_equal(fake_dp_nmsgs(), 0);
+	/* an event of the old stream is stale: ignored */
+	inet_pton(AF_INET, "198.51.100.1", ev.peer.ip);
+	ev.peer.family = RTPB_AF_INET;
+	ev.peer.port = htons(5000);
+	ev.stream_id = old_rtp;
+	ev.cookie = cookie;
+	fake_dp_latch_ev(&ev);
+	assert_int_equal(s->latches, 0);
+	/* and back to IPv4, with the ring full after the first ADD: E71,
+	 * the leg keeps its IPv6 socket, the half-made one is undone */
+	fake_dp_clear_msgs();
+	fake_dp_set_push_budget(1);
+	assert_string_equal(cmd(f, "U c1 198.51.100.9 5000 ft1 tt1"), "E71\n");
+	fake_dp_set_push_budget(-1);
+	ctl_sessions_flush(f->sess);
+	assert_int_equal(s->leg[1].family, RTPB_AF_INET6);
+	assert_int_equal(s->leg[1].port, p1v6);
+	assert_v6(&s->leg[1].remote, "2001:db8::1:5", 5004);
+	assert_int_equal(fake_dp_live_streams(), 4);
+	assert_int_equal(ctl_ports_avail(f->ports), total - 1);
+	assert_int_equal(ctl_ports_avail(f->ports6), total - 1);
+	/* the same with the re-pointing UPDATE refused: the old streams'
+	 * DELs wait behind it (flush: UPDATEs, then DELs) */
+	fake_dp_clear_msgs();
+	fake_dp_set_push_budget(2);
+	assert_int_equal(reply_port(cmd(f, "U c1 198.51.100.9 5000 ft1 tt1")), p0);
+	assert_int_equal(fake_dp_nmsgs(), 2);
+	assert_int_equal(s->leg[1].family, RTPB_AF_INET);
+	assert_int_equal(ctl_ports_avail(f->ports6), total - 1); /* buried */
+	fake_dp_set_push_budget(-1);
+	ctl_sessions_flush(f->sess);
+	assert_int_equal(fake_dp_nmsgs(), 6);
+	assert_int_equal(fake_dp_msg(2)->hdr.type, RTPB_MSG_STREAM_UPDATE);
+	assert_int_equal(fake_dp_msg(3)->hdr.type, RTPB_MSG_STREAM_UPDATE);
+	assert_int_equal(fake_dp_msg(4)->hdr.type, RTPB_MSG_STREAM_DEL);
+	assert_int_equal(fake_dp_msg(5)->hdr.type, RTPB_MSG_STREAM_DEL);
+	assert_int_equal(ctl_ports_avail(f->ports6), total);
+	assert_int_equal(fake_dp_live_streams(), 4);
+	assert_string_equal(cmd(f, "G nfamily_moves"), "2\n");
+}
+
+static void
+test_family_pools(void **state)
+{
+	struct fx *f = *state;
+	uint32_t total = ctl_ports_total(f->ports);
+	char buf[64];
+
+	/* every IPv4 pair taken: IPv4 refused (E72), IPv6 still fine, and
+	 * a port number may be used once per address */
+	for (uint32_t i = 0; i < total; i++) {
+		snprintf(buf, sizeof(buf), "U c%u 198.51.100.1 5000 f", i);
+		reply_port(cmd(f, buf));
+	}
+	assert_string_equal(cmd(f, "U cx 198.51.100.1 5000 f"), "E72\n");
+	assert_int_equal(ctl_ports_avail(f->ports), 0);
+	reply_port6(cmd(f, "U6 cy 2001:db8::1:1 5000 f"));
+	assert_int_equal(ctl_ports_avail(f->ports6), total - 1);
+	/* a re-offer moving a leg to the full family: E71, nothing moved */
+	reply_port6(cmd(f, "L6 cy 2001:db8::1:2 6000 f t"));
+	assert_string_equal(cmd(f, "U cy 198.51.100.3 5000 f t"), "E71\n");
+	assert_int_equal(find(f, "cy", "f")->leg[1].family, RTPB_AF_INET6);
+	assert_v6(&find(f, "cy", "f")->leg[1].remote, "2001:db8::1:1", 5000);
+	cmd(f, "X");
+}
+
+static void
+test_relay_not_served(void **state)
+{
+	struct fx *f = *state;
+	struct rtpb_addr a;
+
+	/* the dataplane serves only the IPv4 address */
+	rtpb_addr_set_v4(&a, f->relay, 0);
+	fake_dp_set_addrs(&a, 1);
+	ctl_log_set_level(CTL_LOG_INFO);
+	ctl_log_set_hook(log_capture, f);
+	assert_string_equal(cmd(f, "U6 c1 2001:db8::1:1 5000 ft1"), "E72\n");
+	assert_string_equal(f->log->str,
+			    "[c1] U6: relay address 2001:db8::1 not served by the "
+			    "dataplane (E72)\n");
+	assert_int_equal(ctl_ports_avail(f->ports6), ctl_ports_total(f->ports6));
+	assert_int_equal(fake_dp_ids_in_use(), 0);
+	assert_int_equal(ctl_sessions_count(f->sess), 0);
+	/* a replay (re-attach) says so once per missing address */
+	g_string_truncate(f->log, 0);
+	fake_dp_restart(4);
+	assert_non_null(strstr(f->log->str, "relay address 2001:db8::1 not "
+					    "served by the dataplane"));
+	ctl_log_set_hook(NULL, NULL);
+	ctl_log_set_level(getenv("CTL_TEST_LOG") ? CTL_LOG_DBUG : CTL_LOG_CRIT);
+}
+
+static void
+test_handover_events(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	struct ctl_sessions_counters c;
+	struct rtpb_msg_ev_latch ev = {0};
+	const char *want;
+
+	cmd(f, "U c1 198.51.100.1 5000 ft1");
+	cmd(f, "L6 c1 2001:db8::2 6000 ft1 tt1");
+	cmd(f, "U c1 198.51.100.1 5000 ft1 tt1"); /* leg 0 now IPv6 */
+	s = find(f, "c1", "ft1");
+	ctl_log_set_level(CTL_LOG_INFO);
+	ctl_log_set_hook(log_capture, f);
+	/* leg 1 (IPv4) first latch */
+	ev.stream_id = s->leg[1].rtp.id;
+	ev.cookie = fake_dp_last_stream_msg(ev.stream_id, -1)->cookie;
+	ev.reason = RTPB_LATCH_LEARN;
+	inet_pton(AF_INET, "198.51.100.1", ev.peer.ip);
+	ev.peer.family = RTPB_AF_INET;
+	ev.peer.port = htons(5000);
+	fake_dp_latch_ev(&ev);
+	/* the phone moves: same SSRC, no packet lost */
+	ev.old = ev.peer;
+	inet_pton(AF_INET, "203.0.113.7", ev.peer.ip);
+	ev.peer.port = htons(41000);
+	ev.reason = RTPB_LATCH_SSRC;
+	ev.ssrc = 0x1234abcd;
+	fake_dp_latch_ev(&ev);
+	/* leg 0 (IPv6): a new SSRC won its probation, 9 packets dropped */
+	ev.stream_id = s->leg[0].rtp.id;
+	ev.cookie = fake_dp_last_stream_msg(ev.stream_id, -1)->cookie;
+	memset(&ev.old, 0, sizeof(ev.old));
+	ev.old.family = RTPB_AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::2", ev.old.ip);
+	ev.old.port = htons(6000);
+	ev.peer = ev.old;
+	inet_pton(AF_INET6, "2001:db8:0:1::9", ev.peer.ip);
+	ev.peer.port = htons(6100);
+	ev.reason = RTPB_LATCH_PROBATION;
+	ev.ssrc = 0xdeadbeef;
+	ev.dropped = 9;
+	fake_dp_latch_ev(&ev);
+	/* its RTCP follows; then a re-offer of leg 0's RTCP */
+	ev.stream_id = s->leg[0].rtcp.id;
+	ev.cookie = fake_dp_last_stream_msg(ev.stream_id, -1)->cookie;
+	ev.old.port = htons(6001);
+	ev.peer.port = htons(6101);
+	ev.reason = RTPB_LATCH_RTCP_FOLLOW;
+	ev.dropped = 0;
+	fake_dp_latch_ev(&ev);
+	ev.reason = RTPB_LATCH_REOFFER;
+	ev.old = ev.peer;
+	inet_pton(AF_INET6, "2001:db8::3", ev.peer.ip);
+	fake_dp_latch_ev(&ev);
+	/* RTCP handover by probation (a new SSRC) */
+	ev.reason = RTPB_LATCH_PROBATION;
+	ev.old = ev.peer;
+	ev.peer.port = htons(7001);
+	ev.ssrc = 0x00000042;
+	ev.dropped = 2;
+	fake_dp_latch_ev(&ev);
+	want = "[c1] leg 1 stream latched to 198.51.100.1:5000\n"
+	       "[c1] leg 1 handover from 198.51.100.1:5000 to "
+	       "203.0.113.7:41000 (same SSRC), 0 packets dropped in "
+	       "probation\n"
+	       "[c1] leg 0 handover from [2001:db8::2]:6000 to "
+	       "[2001:db8:0:1::9]:6100 (new SSRC 0xdeadbeef), 9 packets "
+	       "dropped in probation\n"
+	       "[c1] leg 0 RTCP follows RTP to [2001:db8:0:1::9]:6101 (was "
+	       "[2001:db8::2]:6001)\n"
+	       "[c1] leg 0 RTCP stream re-offer: peer [2001:db8::3]:6101 (was "
+	       "[2001:db8:0:1::9]:6101)\n"
+	       "[c1] leg 0 RTCP handover from [2001:db8::3]:6101 to "
+	       "[2001:db8::3]:7001 (new SSRC 0x00000042), 2 packets dropped "
+	       "in probation\n";
+	assert_string_equal(f->log->str, want);
+	ctl_log_set_hook(NULL, NULL);
+	ctl_log_set_level(getenv("CTL_TEST_LOG") ? CTL_LOG_DBUG : CTL_LOG_CRIT);
+	/* per session and in the totals */
+	assert_int_equal(s->latches, 6);
+	assert_int_equal(s->handovers, 3);
+	assert_int_equal(s->rtcp_follows, 1);
+	assert_int_equal(s->reoffers, 1);
+	ctl_sessions_counters(f->sess, &c);
+	assert_int_equal(c.latches, 6);
+	assert_int_equal(c.handovers, 3);
+	assert_int_equal(c.handover_dropped, 11);
+	assert_int_equal(c.rtcp_follows, 1);
+	assert_int_equal(c.reoffers, 1);
+	/* in I (its own line) and G */
+	assert_non_null(strstr(cmd(f, "I"), "\nhandovers: 3\n"));
+	assert_string_equal(cmd(f, "Gv nlatches nhandovers nhandovers_dropped "
+				   "nrtcp_follows nreoffers"),
+			    "nlatches=6 nhandovers=3 nhandovers_dropped=11 "
+			    "nrtcp_follows=1 nreoffers=1\n");
+	/* the totals outlive the session */
+	cmd(f, "D c1 ft1");
+	assert_string_equal(cmd(f, "G nhandovers"), "3\n");
 }
 
 static void
@@ -440,7 +900,7 @@ test_limits(void **state)
 	for (int c = 0; c < 256; c++) {
 		char buf[40];
 
-		snprintf(buf, sizeof(buf), "U%c c 1.2.3.4 5 f", c ? c : 'x');
+		snprintf(buf, sizeof(buf), "U%c c 192.0.2.4 5 f", c ? c : 'x');
 		assert_true(ctl_exec_text(f->ex, buf, strlen(buf), false, T0,
 					  f->out, sizeof(f->out)) > 0);
 	}
@@ -460,6 +920,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ring_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_latch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_legs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bridge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reoffer_family_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_family_pools, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relay_not_served, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handover_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 	};
 
