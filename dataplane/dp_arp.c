@@ -40,20 +40,23 @@ arp_source_for(uint32_t ip)
 {
 	uint32_t i;
 
-	for (i = 0; i < dp_ctx.n_addrs; i++)
-		if (((ip ^ dp_ctx.addr_ip[i]) & dp_ctx.addr_mask[i]) == 0)
-			return dp_ctx.addr_ip[i];
-	return dp_ctx.addr_ip[0];
+	for (i = 0; i < dp_ctx.n_addr4; i++)
+		if (dp_addr_onlink4(dp_ctx.addr4_idx[i], ip))
+			return dp_ctx.addr4_ip[i];
+	return dp_ctx.n_addr4 > 0 ? dp_ctx.addr4_ip[0] : 0;
 }
 
 void
 dp_arp_request(uint32_t ip, const struct rte_ether_addr *mac, void *arg)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dp_ctx.pool);
+	struct rte_mbuf *m;
 	struct rte_ether_hdr *eth;
 	struct rte_arp_hdr *arp;
 
 	(void)arg;
+	if (dp_ctx.n_addr4 == 0)
+		return;
+	m = rte_pktmbuf_alloc(dp_ctx.pool);
 	if (m == NULL)
 		return;
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,

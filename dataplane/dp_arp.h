@@ -21,13 +21,13 @@ void dp_arp_input(struct rte_mbuf *m, uint16_t l3_off, uint64_t now_ns);
 /**
  * Send an ARP request for ip (network byte order): broadcast, or unicast
  * to mac when given (a refresh). Counted in the main lcore's stats.
- * Signature fits dp_neigh_age(); arg is unused.
+ * Nothing is sent if the relay has no IPv4 address. arg is unused.
  */
 void dp_arp_request(uint32_t ip, const struct rte_ether_addr *mac, void *arg);
 
 /**
- * Queue a frame built by the main lcore for transmission by worker 0.
- * Consumes m. @return 0, or -ENOBUFS (m freed, counted).
+ * Queue a frame built by the main lcore (ARP, NDP) for transmission by
+ * worker 0. Consumes m. @return 0, or -ENOBUFS (m freed, counted).
  */
 int dp_arp_tx(struct rte_mbuf *m);
 

@@ -74,7 +74,8 @@ ctl_hello(struct dp_worker *w, const struct rtpb_msg_hello *h)
 	dp_ctl_event(w->stats, &ev);
 }
 
-/* A stream id this worker may write, holding a relay IPv4 address. */
+/* A stream id this worker may write, holding a relay address (IPv4 or
+ * IPv6; *addr_idx is its index in dp_ctx.addrs). */
 static struct dp_stream *
 ctl_stream(struct dp_worker *w, uint32_t id, const struct rtpb_addr *local,
 	   int *addr_idx)
@@ -82,26 +83,44 @@ ctl_stream(struct dp_worker *w, uint32_t id, const struct rtpb_addr *local,
 	if (id >= dp_ctx.max_streams ||
 	    rtpb_stream_owner(id, dp_ctx.n_workers) != w->idx)
 		return NULL;
-	if (local->family != RTPB_AF_INET ||
-	    (*addr_idx = dp_addr_index(rtpb_addr_v4(local))) < 0)
+	if ((*addr_idx = dp_addr_find(local)) < 0)
 		return NULL;
 	return &dp_ctx.streams[id];
 }
 
 /* Resolve the next hop toward a signalled peer ahead of its first packet,
- * so the call's first packets are not dropped waiting for ARP. */
+ * so the call's first packets are not dropped waiting for ARP or NDP. The
+ * peer must be of the stream's family (else the fast path drops with
+ * RTPB_DROP_FAMILY anyway). */
 static void
 ctl_prefetch_nexthop(const struct dp_stream *s)
 {
-	uint32_t ip, nh;
+	const struct rtpb_addr *dst = &s->signalled;
+	struct rtpb_addr nh;
+	uint32_t ip;
 
-	if (s->signalled.family != RTPB_AF_INET)
+	if (dst->family != dp_ctx.addrs[s->addr_idx].family)
 		return;
-	ip = rtpb_addr_v4(&s->signalled);
-	nh = ((ip ^ dp_ctx.addr_ip[s->addr_idx]) & dp_ctx.addr_mask[s->addr_idx]) == 0 ?
-		     ip : dp_ctx.gateway;
-	if (nh != 0 && dp_neigh_find(dp_ctx.neigh, nh) < 0)
-		rte_ring_mp_enqueue_elem(dp_ctx.nh_req, &nh, sizeof(nh));
+	memset(&nh, 0, sizeof(nh));
+	nh.family = dst->family;
+	if (dst->family == RTPB_AF_INET) {
+		ip = rtpb_addr_v4(dst);
+		if (!dp_addr_onlink4(s->addr_idx, ip))
+			ip = dp_ctx.gateway;
+		if (ip == 0 || dp_neigh_find(dp_ctx.neigh, ip) >= 0)
+			return;
+		memcpy(nh.ip, &ip, 4);
+	} else {
+		if (dp_addr_onlink6(s->addr_idx, dst->ip))
+			memcpy(nh.ip, dst->ip, 16);
+		else if (dp_ctx.gateway6_set)
+			memcpy(nh.ip, dp_ctx.gateway6, 16);
+		else
+			return;
+		if (dp_neigh6_find(dp_ctx.neigh, nh.ip) >= 0)
+			return;
+	}
+	rte_ring_mp_enqueue_elem(dp_ctx.nh_req, &nh, sizeof(nh));
 }
 
 static int

@@ -9,9 +9,11 @@
 #ifndef DP_CTX_H
 #define DP_CTX_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -41,23 +43,51 @@ struct dp_worker {
 	uint32_t ev_seq;                 /**< d2c sequence numbers */
 } __rte_cache_aligned;
 
+/**
+ * One relay address, dp_ctx.addrs[addr_idx]. addr_idx is the same index
+ * everywhere: rtpb_shm_hdr.addrs[]/prefixlen[], the port-owner table,
+ * dp_stream.addr_idx. Network byte order.
+ */
+struct dp_addr {
+	uint8_t family;     /**< RTPB_AF_INET or RTPB_AF_INET6 */
+	uint8_t prefixlen;  /**< on-link prefix length, bits */
+	uint16_t reserved;
+	uint32_t ip4;       /**< IPv4 address (family INET), else 0 */
+	uint32_t mask4;     /**< IPv4 netmask (family INET), else 0 */
+	uint8_t ip6[16];    /**< IPv6 address (family INET6), else zero */
+	uint8_t mask6[16];  /**< IPv6 prefix mask (family INET6), else zero */
+};
+
 /** The process-wide context. */
 struct dp_ctx {
 	uint16_t port_id;
+	uint16_t mtu;                 /**< the port's MTU, IP bytes, set at port start;
+				       *   packets bridged to IPv6 must fit it */
 	struct rte_ether_addr mac;    /**< the port's MAC */
 	uint32_t n_workers;
 	uint32_t max_streams;
+	/* Relay addresses: one list of both families, indexed by addr_idx,
+	 * and per-family copies for the fast lookups by destination. */
 	uint32_t n_addrs;
-	uint32_t addr_ip[RTPB_MAX_ADDRS];   /**< relay IPv4s, network order */
-	uint32_t addr_mask[RTPB_MAX_ADDRS]; /**< their netmasks, network order */
+	struct dp_addr addrs[RTPB_MAX_ADDRS];
+	uint32_t n_addr4;
+	uint32_t addr4_ip[RTPB_MAX_ADDRS];     /**< the IPv4 ones, network order */
+	uint8_t addr4_idx[RTPB_MAX_ADDRS];     /**< their addr_idx */
+	uint32_t n_addr6;
+	uint8_t addr6_ip[RTPB_MAX_ADDRS][16];  /**< the IPv6 ones */
+	uint8_t addr6_idx[RTPB_MAX_ADDRS];     /**< their addr_idx */
 	uint32_t gateway;             /**< IPv4 default gateway, 0 if none */
+	uint8_t gateway6[16];         /**< IPv6 default gateway, :: if none */
+	bool gateway6_set;            /**< gateway6 was given */
 	struct dp_latch_cfg latch;    /**< probation thresholds */
 	struct dp_stream *streams;    /**< [max_streams], see dp_stream.h */
 	struct rtpb_shm_hdr *shm;     /**< the shared memory */
 	struct rte_mempool *pool;
 	struct dp_neigh *neigh;       /**< written by the main lcore */
-	struct rte_ring *sp_rx;       /**< ARP frames, workers -> main (MP/SC) */
-	struct rte_ring *nh_req;      /**< next hops to resolve (MP/SC, uint32) */
+	struct rte_ring *sp_rx;       /**< ARP/NDP frames, workers -> main (MP/SC) */
+	/** Next hops to resolve, workers and dp_ctl -> main (MP/SC); elements
+	 * are struct rtpb_addr (family and IP, port 0), either family. */
+	struct rte_ring *nh_req;
 	struct rte_ring *sp_tx;       /**< frames, main -> worker 0 (SP/SC) */
 	struct rte_ring *d2c;         /**< events to control (MP/SC) */
 	uint64_t tsc_base;            /**< TSC at ns_base */
@@ -79,7 +109,8 @@ dp_now_ns(void)
 }
 
 /**
- * Index of the relay address ip (network byte order).
+ * addr_idx of the relay IPv4 address ip (network byte order). Scans the
+ * IPv4 addresses only (one compare each).
  * @return 0..n_addrs-1, or -1 if ip is not a relay address.
  */
 static inline int
@@ -87,10 +118,112 @@ dp_addr_index(uint32_t ip)
 {
 	uint32_t i;
 
-	for (i = 0; i < dp_ctx.n_addrs; i++)
-		if (dp_ctx.addr_ip[i] == ip)
-			return (int)i;
+	for (i = 0; i < dp_ctx.n_addr4; i++)
+		if (dp_ctx.addr4_ip[i] == ip)
+			return dp_ctx.addr4_idx[i];
 	return -1;
+}
+
+/**
+ * addr_idx of the relay IPv6 address ip (16 bytes, network byte order).
+ * @return 0..n_addrs-1, or -1 if ip is not a relay address.
+ */
+static inline int
+dp_addr6_index(const uint8_t *ip)
+{
+	uint32_t i;
+
+	for (i = 0; i < dp_ctx.n_addr6; i++)
+		if (memcmp(dp_ctx.addr6_ip[i], ip, 16) == 0)
+			return dp_ctx.addr6_idx[i];
+	return -1;
+}
+
+/**
+ * addr_idx of the relay address a (family and IP; the port is ignored).
+ * @return 0..n_addrs-1, or -1 if a is not a relay address.
+ */
+static inline int
+dp_addr_find(const struct rtpb_addr *a)
+{
+	if (a->family == RTPB_AF_INET)
+		return dp_addr_index(rtpb_addr_v4(a));
+	if (a->family == RTPB_AF_INET6)
+		return dp_addr6_index(a->ip);
+	return -1;
+}
+
+/**
+ * Append a relay address to dp_ctx (setup only, before the workers run):
+ * a gets the next addr_idx (n_addrs), in dp_ctx.addrs and in its family's
+ * lookup table. Used by dp_main.c's --addr and by tests.
+ * @param a         family INET or INET6 and the IP; the port is ignored.
+ * @param prefixlen on-link prefix length, bits (<= 32 or <= 128).
+ * @return the new addr_idx, or -EINVAL (bad family or prefix length),
+ *         -EEXIST (already a relay address), -ENOSPC (RTPB_MAX_ADDRS).
+ */
+static inline int
+dp_addr_add(const struct rtpb_addr *a, unsigned int prefixlen)
+{
+	uint32_t i = dp_ctx.n_addrs, b;
+	struct dp_addr *d = &dp_ctx.addrs[i];
+	uint8_t *mask;
+
+	if ((a->family != RTPB_AF_INET && a->family != RTPB_AF_INET6) ||
+	    prefixlen > (a->family == RTPB_AF_INET ? 32u : 128u))
+		return -EINVAL;
+	if (dp_addr_find(a) >= 0)
+		return -EEXIST;
+	if (i >= RTPB_MAX_ADDRS)
+		return -ENOSPC;
+	memset(d, 0, sizeof(*d));
+	d->family = a->family;
+	d->prefixlen = (uint8_t)prefixlen;
+	mask = a->family == RTPB_AF_INET ? (uint8_t *)&d->mask4 : d->mask6;
+	for (b = 0; b < prefixlen; b++)
+		mask[b / 8] |= (uint8_t)(0x80u >> (b % 8));
+	if (a->family == RTPB_AF_INET) {
+		d->ip4 = rtpb_addr_v4(a);
+		dp_ctx.addr4_ip[dp_ctx.n_addr4] = d->ip4;
+		dp_ctx.addr4_idx[dp_ctx.n_addr4++] = (uint8_t)i;
+	} else {
+		memcpy(d->ip6, a->ip, 16);
+		memcpy(dp_ctx.addr6_ip[dp_ctx.n_addr6], a->ip, 16);
+		dp_ctx.addr6_idx[dp_ctx.n_addr6++] = (uint8_t)i;
+	}
+	dp_ctx.n_addrs++;
+	return (int)i;
+}
+
+/**
+ * Whether IPv4 ip (network byte order) is on-link for the IPv4 relay
+ * address addr_idx (inside its prefix).
+ */
+static inline bool
+dp_addr_onlink4(uint32_t addr_idx, uint32_t ip)
+{
+	const struct dp_addr *a = &dp_ctx.addrs[addr_idx];
+
+	return ((ip ^ a->ip4) & a->mask4) == 0;
+}
+
+/**
+ * Whether IPv6 ip (16 bytes) is on-link for the IPv6 relay address
+ * addr_idx: inside its prefix, or link-local (fe80::/10, RFC 4291 §2.5.6,
+ * always on-link).
+ */
+static inline bool
+dp_addr_onlink6(uint32_t addr_idx, const uint8_t *ip)
+{
+	const struct dp_addr *a = &dp_ctx.addrs[addr_idx];
+	uint64_t x[2], y[2], m[2];
+
+	if (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80)
+		return true;
+	memcpy(x, ip, 16);
+	memcpy(y, a->ip6, 16);
+	memcpy(m, a->mask6, 16);
+	return (((x[0] ^ y[0]) & m[0]) | ((x[1] ^ y[1]) & m[1])) == 0;
 }
 
 #endif /* DP_CTX_H */

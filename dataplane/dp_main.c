@@ -5,8 +5,9 @@
  * Setup: EAL, options, the port (one RX/TX queue pair per worker, RSS
  * when there are several), the mbuf pool, shared memory and rings, flow
  * tables, telemetry; then it launches the workers and runs the
- * housekeeping loop on the main lcore: ARP input and next-hop resolution,
- * neighbour expiry, heartbeat, until SIGINT/SIGTERM.
+ * housekeeping loop on the main lcore: ARP and NDP input, next-hop
+ * resolution (both families), neighbour expiry, heartbeat, until
+ * SIGINT/SIGTERM.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +38,7 @@
 #include "dp_ctx.h"
 #include "dp_flow.h"
 #include "dp_log.h"
+#include "dp_nd.h"
 #include "dp_parse.h"
 #include "dp_shm.h"
 #include "dp_stats.h"
@@ -66,9 +68,12 @@ usage(const char *prog)
 {
 	printf("Usage: %s EAL-ARGS -- --addr ADDR/PREFIX [--addr ...] [options]\n"
 	       "\n"
-	       "  --addr ADDR/PREFIX  relay IPv4 address and on-link prefix length\n"
+	       "  --addr ADDR/PREFIX  relay IPv4 or IPv6 address and on-link prefix length,\n"
+	       "                      e.g. 192.0.2.1/24 or 2001:db8:a::1/64\n"
 	       "                      (repeatable, up to %d; required)\n"
 	       "  --gateway ADDR      IPv4 default gateway for off-link peers (default: none)\n"
+	       "  --gateway6 ADDR     IPv6 default gateway for off-link peers, global or\n"
+	       "                      link-local (default: none)\n"
 	       "  --port N            ethdev port to use (default: 0)\n"
 	       "  --max-streams N     streams the flow tables hold (default: %d)\n"
 	       "  --ring-prefix NAME  name prefix of the shared rings and memory (default: rtpb)\n"
@@ -84,15 +89,22 @@ usage(const char *prog)
 	       prog, RTPB_MAX_ADDRS, DP_DEFAULT_MAX_STREAMS);
 }
 
+/* --addr ADDR[/PREFIX]: an IPv4 or IPv6 relay address. The order of the
+ * options is the addr_idx order (shared memory, port owners). */
 static int
 parse_addr(const char *arg)
 {
 	char buf[64], *slash;
 	struct in_addr a;
 	struct in6_addr a6;
-	unsigned long plen = 32;
-	uint32_t i = dp_ctx.n_addrs;
+	struct rtpb_addr ra;
+	unsigned long plen = 0;
+	int v6, has_plen = 0, r;
 
+	if (strlen(arg) >= sizeof(buf)) {
+		fprintf(stderr, "--addr %s: too long for an address\n", arg);
+		return -1;
+	}
 	snprintf(buf, sizeof(buf), "%s", arg);
 	slash = strchr(buf, '/');
 	if (slash != NULL) {
@@ -100,30 +112,67 @@ parse_addr(const char *arg)
 
 		*slash = '\0';
 		plen = strtoul(slash + 1, &end, 10);
-		if (*end != '\0' || slash[1] == '\0' || plen > 32) {
-			fprintf(stderr, "--addr %s: bad prefix length\n", arg);
+		if (*end != '\0' || slash[1] < '0' || slash[1] > '9' || plen > 255) {
+			fprintf(stderr, "--addr %s: bad prefix length '%s'\n", arg, slash + 1);
 			return -1;
 		}
+		has_plen = 1;
 	}
-	if (inet_pton(AF_INET6, buf, &a6) == 1) {
-		fprintf(stderr, "--addr %s: IPv6 relay addresses are not supported yet\n", arg);
+	memset(&ra, 0, sizeof(ra));
+	if (inet_pton(AF_INET, buf, &a) == 1) {
+		v6 = 0;
+		rtpb_addr_set_v4(&ra, a.s_addr, 0);
+	} else if (inet_pton(AF_INET6, buf, &a6) == 1) {
+		v6 = 1;
+		ra.family = RTPB_AF_INET6;
+		memcpy(ra.ip, a6.s6_addr, 16);
+	} else {
+		fprintf(stderr, "--addr %s: '%s' is neither an IPv4 nor an IPv6 address\n",
+			arg, buf);
 		return -1;
 	}
-	if (inet_pton(AF_INET, buf, &a) != 1) {
-		fprintf(stderr, "--addr %s: not an IPv4 address\n", arg);
+	if (!has_plen)
+		plen = v6 ? 128 : 32;
+	if (plen > (v6 ? 128u : 32u)) {
+		fprintf(stderr, "--addr %s: prefix length %lu is more than %u for %s\n",
+			arg, plen, v6 ? 128 : 32, v6 ? "IPv6" : "IPv4");
 		return -1;
 	}
-	if (i >= RTPB_MAX_ADDRS) {
-		fprintf(stderr, "--addr %s: more than %d relay addresses\n", arg, RTPB_MAX_ADDRS);
+	if (v6 ? (a6.s6_addr[0] == 0xff || IN6_IS_ADDR_UNSPECIFIED(&a6) ||
+		  IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_V4MAPPED(&a6)) :
+		 (a.s_addr == 0 || a.s_addr == INADDR_BROADCAST ||
+		  IN_MULTICAST(rte_be_to_cpu_32(a.s_addr)))) {
+		fprintf(stderr, "--addr %s: not a unicast address\n", arg);
 		return -1;
 	}
-	if (dp_addr_index(a.s_addr) >= 0) {
+	r = dp_addr_add(&ra, (unsigned int)plen);
+	if (r == -EEXIST)
 		fprintf(stderr, "--addr %s: given twice\n", arg);
+	else if (r == -ENOSPC)
+		fprintf(stderr, "--addr %s: more than %d relay addresses\n", arg, RTPB_MAX_ADDRS);
+	else if (r < 0)
+		fprintf(stderr, "--addr %s: %s\n", arg, strerror(-r));
+	return r < 0 ? -1 : 0;
+}
+
+/* --gateway6 ADDR: a unicast IPv6 address, link-local (the usual router
+ * address, RFC 4861 §4.2) or global. */
+static int
+parse_gateway6(const char *arg)
+{
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET6, arg, &a6) != 1) {
+		fprintf(stderr, "--gateway6 %s: not an IPv6 address\n", arg);
 		return -1;
 	}
-	dp_ctx.addr_ip[i] = a.s_addr;
-	dp_ctx.addr_mask[i] = plen == 0 ? 0 : rte_cpu_to_be_32(~0u << (32 - plen));
-	dp_ctx.n_addrs++;
+	if (a6.s6_addr[0] == 0xff || IN6_IS_ADDR_UNSPECIFIED(&a6) ||
+	    IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_V4MAPPED(&a6)) {
+		fprintf(stderr, "--gateway6 %s: not a unicast address\n", arg);
+		return -1;
+	}
+	memcpy(dp_ctx.gateway6, a6.s6_addr, 16);
+	dp_ctx.gateway6_set = true;
 	return 0;
 }
 
@@ -133,6 +182,7 @@ parse_args(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"addr", required_argument, NULL, 'a'},
 		{"gateway", required_argument, NULL, 'g'},
+		{"gateway6", required_argument, NULL, 'G'},
 		{"port", required_argument, NULL, 'p'},
 		{"max-streams", required_argument, NULL, 'n'},
 		{"ring-prefix", required_argument, NULL, 'r'},
@@ -156,10 +206,20 @@ parse_args(int argc, char **argv)
 			break;
 		case 'g':
 			if (inet_pton(AF_INET, optarg, &gw) != 1) {
-				fprintf(stderr, "--gateway %s: not an IPv4 address\n", optarg);
+				fprintf(stderr, "--gateway %s: not an IPv4 address%s\n", optarg,
+					strchr(optarg, ':') ? " (use --gateway6)" : "");
+				return -1;
+			}
+			if (gw.s_addr == 0 || gw.s_addr == INADDR_BROADCAST ||
+			    IN_MULTICAST(rte_be_to_cpu_32(gw.s_addr))) {
+				fprintf(stderr, "--gateway %s: not a unicast address\n", optarg);
 				return -1;
 			}
 			dp_ctx.gateway = gw.s_addr;
+			break;
+		case 'G':
+			if (parse_gateway6(optarg) < 0)
+				return -1;
 			break;
 		case 'p':
 			v = strtoul(optarg, &end, 10);
@@ -219,6 +279,14 @@ parse_args(int argc, char **argv)
 		fprintf(stderr, "at least one --addr is required\n");
 		return -1;
 	}
+	if (dp_ctx.gateway != 0 && dp_ctx.n_addr4 == 0) {
+		fprintf(stderr, "--gateway needs an IPv4 --addr to reach it from\n");
+		return -1;
+	}
+	if (dp_ctx.gateway6_set && dp_ctx.n_addr6 == 0) {
+		fprintf(stderr, "--gateway6 needs an IPv6 --addr to reach it from\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -273,8 +341,22 @@ port_init(uint16_t port, uint16_t nq)
 	r = rte_eth_dev_start(port);
 	if (r != 0)
 		rte_exit(EXIT_FAILURE, "rte_eth_dev_start(port %u): %s\n", port, rte_strerror(-r));
-	DP_LOG(INFO, "port %u (%s): %u queue(s), MAC " RTE_ETHER_ADDR_PRT_FMT, port,
-	       info.driver_name, nq, RTE_ETHER_ADDR_BYTES(&dp_ctx.mac));
+	/* NDP: Neighbor Solicitations for the relay go to solicited-node
+	 * multicast MACs (33:33:ff:XX:XX:XX, RFC 4861 §7.2.2). */
+	if (dp_ctx.n_addr6 > 0) {
+		r = rte_eth_allmulticast_enable(port);
+		if (r == -ENOTSUP)
+			DP_LOG(INFO, "port %u (%s): no all-multicast mode; Neighbor Solicitations "
+			       "reach the relay only if the PMD passes multicast (AF_XDP: "
+			       "'ip link set IFACE allmulticast on')", port, info.driver_name);
+		else if (r != 0)
+			DP_LOG(WARNING, "rte_eth_allmulticast_enable(port %u): %s; IPv6 neighbours "
+			       "may not resolve the relay", port, rte_strerror(-r));
+	}
+	if (rte_eth_dev_get_mtu(port, &dp_ctx.mtu) != 0 || dp_ctx.mtu < RTE_ETHER_MIN_MTU)
+		dp_ctx.mtu = RTE_ETHER_MTU;
+	DP_LOG(INFO, "port %u (%s): %u queue(s), MAC " RTE_ETHER_ADDR_PRT_FMT ", MTU %u",
+	       port, info.driver_name, nq, RTE_ETHER_ADDR_BYTES(&dp_ctx.mac), dp_ctx.mtu);
 }
 
 static struct rte_ring *
@@ -326,11 +408,19 @@ workers_init(const char *prefix)
 	if (dp_ctx.shm == NULL)
 		rte_exit(EXIT_FAILURE, "shared memory: %s: %s\n", err, strerror(errno));
 	dp_ctx.shm->n_addrs = dp_ctx.n_addrs;
+	/* Control finds a stream's addr_idx here: same order as dp_ctx.addrs. */
 	for (i = 0; i < dp_ctx.n_addrs; i++) {
-		uint32_t m = rte_be_to_cpu_32(dp_ctx.addr_mask[i]);
+		const struct dp_addr *d = &dp_ctx.addrs[i];
+		struct rtpb_addr *sa = &dp_ctx.shm->addrs[i];
 
-		rtpb_addr_set_v4(&dp_ctx.shm->addrs[i], dp_ctx.addr_ip[i], 0);
-		dp_ctx.shm->prefixlen[i] = (uint8_t)__builtin_popcount(m);
+		if (d->family == RTPB_AF_INET) {
+			rtpb_addr_set_v4(sa, d->ip4, 0);
+		} else {
+			memset(sa, 0, sizeof(*sa));
+			sa->family = RTPB_AF_INET6;
+			memcpy(sa->ip, d->ip6, 16);
+		}
+		dp_ctx.shm->prefixlen[i] = d->prefixlen;
 	}
 	dp_ctx.d2c = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_d2c);
 
@@ -364,10 +454,20 @@ workers_init(const char *prefix)
 	}
 	dp_ctx.sp_rx = ring_create("sp_rx", RING_F_SC_DEQ);
 	dp_ctx.sp_tx = ring_create("sp_tx", RING_F_SP_ENQ | RING_F_SC_DEQ);
-	dp_ctx.nh_req = rte_ring_create_elem("rtpb_nh_req", sizeof(uint32_t), 4096,
+	dp_ctx.nh_req = rte_ring_create_elem("rtpb_nh_req", sizeof(struct rtpb_addr), 4096,
 		(int)rte_socket_id(), RING_F_SC_DEQ);
 	if (dp_ctx.nh_req == NULL)
 		rte_exit(EXIT_FAILURE, "rte_ring_create_elem(nh_req): %s\n", rte_strerror(rte_errno));
+}
+
+/* dp_neigh_send_fn: ARP request or Neighbor Solicitation by family. */
+static void
+nh_send(const struct rtpb_addr *ip, const struct rte_ether_addr *mac, void *arg)
+{
+	if (ip->family == RTPB_AF_INET)
+		dp_arp_request(rtpb_addr_v4(ip), mac, arg);
+	else if (ip->family == RTPB_AF_INET6)
+		dp_nd_solicit(ip->ip, mac);
 }
 
 /* The main lcore's loop: slow path and housekeeping, ~1 ms period. */
@@ -377,30 +477,44 @@ main_loop(void)
 	struct rtpb_lcore_stats *st = rtpb_shm_lcore_stats(dp_ctx.shm, dp_ctx.n_workers);
 	struct dp_pkt_meta meta;
 	struct rte_mbuf *m[DP_BURST];
-	uint32_t ips[DP_BURST];
+	struct rtpb_addr nh[DP_BURST], gw;
 	uint64_t now, last_age = 0, last_hb = 0;
 	unsigned int n, i;
 
-	/* The gateway is every off-link peer's next hop: resolve it now and
-	 * keep it fresh (dp_neigh_age), not on the first call's packets. */
-	if (dp_ctx.gateway != 0)
-		dp_neigh_resolve(dp_ctx.neigh, dp_ctx.gateway, dp_now_ns(), dp_arp_request, NULL);
+	/* The gateways are every off-link peer's next hop: resolve them now
+	 * and keep them fresh (dp_neigh_age), not on the first call's packets. */
+	if (dp_ctx.gateway != 0) {
+		rtpb_addr_set_v4(&gw, dp_ctx.gateway, 0);
+		dp_neigh_resolve(dp_ctx.neigh, &gw, dp_now_ns(), nh_send, NULL);
+	}
+	if (dp_ctx.gateway6_set) {
+		memset(&gw, 0, sizeof(gw));
+		gw.family = RTPB_AF_INET6;
+		memcpy(gw.ip, dp_ctx.gateway6, 16);
+		dp_neigh_resolve(dp_ctx.neigh, &gw, dp_now_ns(), nh_send, NULL);
+	}
 
 	while (!atomic_load(&dp_quit)) {
 		now = dp_now_ns();
 		n = rte_ring_sc_dequeue_burst(dp_ctx.sp_rx, (void **)m, DP_BURST, NULL);
 		for (i = 0; i < n; i++) {
 			st->rx_pkts++;
-			if (dp_parse_pkt(m[i], &meta) == DP_PKT_ARP)
+			switch (dp_parse_pkt(m[i], &meta)) {
+			case DP_PKT_ARP:
 				dp_arp_input(m[i], meta.l3_off, now);
-			else
+				break;
+			case DP_PKT_ND:
+				dp_nd_input(m[i], &meta, now);
+				break;
+			default:
 				rte_pktmbuf_free(m[i]);
+			}
 		}
-		n = rte_ring_sc_dequeue_burst_elem(dp_ctx.nh_req, ips, sizeof(ips[0]), DP_BURST, NULL);
+		n = rte_ring_sc_dequeue_burst_elem(dp_ctx.nh_req, nh, sizeof(nh[0]), DP_BURST, NULL);
 		for (i = 0; i < n; i++)
-			dp_neigh_resolve(dp_ctx.neigh, ips[i], now, dp_arp_request, NULL);
+			dp_neigh_resolve(dp_ctx.neigh, &nh[i], now, nh_send, NULL);
 		if (now - last_age >= 100000000ull) {
-			dp_neigh_age(dp_ctx.neigh, now, dp_arp_request, NULL);
+			dp_neigh_age(dp_ctx.neigh, now, nh_send, NULL);
 			last_age = now;
 		}
 		if (now - last_hb >= RTPB_SHM_HEARTBEAT_MS * 1000000ull) {
@@ -454,10 +568,23 @@ main(int argc, char **argv)
 		DP_LOG(WARNING, "telemetry commands not registered");
 
 	for (uint32_t i = 0; i < dp_ctx.n_addrs; i++) {
-		char a[INET_ADDRSTRLEN];
+		const struct dp_addr *d = &dp_ctx.addrs[i];
+		char a[INET6_ADDRSTRLEN];
 
-		inet_ntop(AF_INET, &dp_ctx.addr_ip[i], a, sizeof(a));
-		DP_LOG(INFO, "relay address %s/%u", a, dp_ctx.shm->prefixlen[i]);
+		if (d->family == RTPB_AF_INET)
+			inet_ntop(AF_INET, &d->ip4, a, sizeof(a));
+		else
+			inet_ntop(AF_INET6, d->ip6, a, sizeof(a));
+		DP_LOG(INFO, "relay address %u: %s/%u", i, a, d->prefixlen);
+	}
+	if (dp_ctx.gateway != 0 || dp_ctx.gateway6_set) {
+		char g4[INET_ADDRSTRLEN] = "none", g6[INET6_ADDRSTRLEN] = "none";
+
+		if (dp_ctx.gateway != 0)
+			inet_ntop(AF_INET, &dp_ctx.gateway, g4, sizeof(g4));
+		if (dp_ctx.gateway6_set)
+			inet_ntop(AF_INET6, dp_ctx.gateway6, g6, sizeof(g6));
+		DP_LOG(INFO, "gateways: IPv4 %s, IPv6 %s", g4, g6);
 	}
 	for (uint32_t i = 0; i < dp_ctx.n_workers; i++)
 		rte_eal_remote_launch(dp_worker_main, &dp_ctx.workers[i], dp_ctx.workers[i].lcore);

@@ -8,107 +8,174 @@
 
 #include "dp_neigh.h"
 
+static void
+neigh_state_init(struct dp_neigh_state *st)
+{
+	st->probes = 0;
+	st->confirmed_ns = 0;
+	st->requested_ns = 0;
+	atomic_store_explicit(&st->mac, 0, memory_order_relaxed);
+}
+
 int
 dp_neigh_insert(struct dp_neigh *t, uint32_t ip)
 {
 	uint32_t h = dp_neigh_hash(ip), i;
 
-	for (i = 0; i < 64; i++) {
-		struct dp_neigh_entry *e = &t->e[(h + i) & (DP_NEIGH_SIZE - 1)];
+	if (ip == 0)
+		return -EINVAL;
+	for (i = 0; i < DP_NEIGH_PROBE_MAX; i++) {
+		uint32_t s = (h + i) & (DP_NEIGH_SIZE - 1);
+		struct dp_neigh_entry *e = &t->e[s];
 		uint32_t cur = atomic_load_explicit(&e->ip, memory_order_relaxed);
 
 		if (cur == ip)
-			return (int)((h + i) & (DP_NEIGH_SIZE - 1));
+			return (int)s;
 		if (cur == 0) {
-			e->probes = 0;
-			e->confirmed_ns = 0;
-			e->requested_ns = 0;
-			atomic_store_explicit(&e->mac, 0, memory_order_relaxed);
+			neigh_state_init(&e->st);
 			atomic_store_explicit(&e->ip, ip, memory_order_release);
-			return (int)((h + i) & (DP_NEIGH_SIZE - 1));
+			return (int)s;
 		}
 	}
 	return -ENOSPC;
+}
+
+int
+dp_neigh6_insert(struct dp_neigh *t, const uint8_t *ip)
+{
+	uint32_t h = dp_neigh6_hash(ip), i;
+
+	for (i = 0; i < DP_NEIGH_PROBE_MAX; i++) {
+		uint32_t s = (h + i) & (DP_NEIGH6_SIZE - 1);
+		struct dp_neigh6_entry *e = &t->e6[s];
+
+		if (atomic_load_explicit(&e->used, memory_order_relaxed) == 0) {
+			memcpy(e->ip, ip, 16);
+			neigh_state_init(&e->st);
+			atomic_store_explicit(&e->used, 1, memory_order_release);
+			return (int)s;
+		}
+		if (memcmp(e->ip, ip, 16) == 0)
+			return (int)s;
+	}
+	return -ENOSPC;
+}
+
+static void
+neigh_state_confirm(struct dp_neigh_state *st, const struct rte_ether_addr *mac,
+		    uint64_t now_ns)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	atomic_store_explicit(&st->mac, v | DP_NEIGH_VALID, memory_order_relaxed);
+	st->confirmed_ns = now_ns;
+	st->probes = 0;
 }
 
 void
 dp_neigh_confirm(struct dp_neigh *t, int slot, const struct rte_ether_addr *mac,
 		 uint64_t now_ns)
 {
-	struct dp_neigh_entry *e = &t->e[slot];
-	uint64_t v = 0;
-
-	memcpy(&v, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
-	atomic_store_explicit(&e->mac, v | DP_NEIGH_VALID, memory_order_relaxed);
-	e->confirmed_ns = now_ns;
-	e->probes = 0;
+	neigh_state_confirm(&t->e[slot].st, mac, now_ns);
 }
 
-static void
-neigh_ask(struct dp_neigh_entry *e, uint64_t now_ns,
-	  void (*send)(uint32_t, const struct rte_ether_addr *, void *),
-	  void *arg)
+void
+dp_neigh6_confirm(struct dp_neigh *t, int slot, const struct rte_ether_addr *mac,
+		  uint64_t now_ns)
 {
-	uint64_t v = atomic_load_explicit(&e->mac, memory_order_relaxed);
+	neigh_state_confirm(&t->e6[slot].st, mac, now_ns);
+}
+
+/* Send a request for ip: unicast to the MAC we know (a refresh, RFC 1122
+ * §2.3.2.1, RFC 4861 §7.3.3 PROBE), else broadcast/multicast. */
+static void
+neigh_ask(struct dp_neigh_state *st, const struct rtpb_addr *ip,
+	  uint64_t now_ns, dp_neigh_send_fn *send, void *arg)
+{
 	struct rte_ether_addr mac;
 
-	e->requested_ns = now_ns;
-	e->probes++;
-	if (v & DP_NEIGH_VALID) {
-		/* Refresh: unicast to the MAC we know (RFC 1122 §2.3.2.1). */
-		memcpy(mac.addr_bytes, &v, RTE_ETHER_ADDR_LEN);
-		send(atomic_load_explicit(&e->ip, memory_order_relaxed), &mac, arg);
-	} else {
-		send(atomic_load_explicit(&e->ip, memory_order_relaxed), NULL, arg);
-	}
+	st->requested_ns = now_ns;
+	st->probes++;
+	if (dp_neigh_state_mac(st, &mac))
+		send(ip, &mac, arg);
+	else
+		send(ip, NULL, arg);
 }
 
 void
-dp_neigh_resolve(struct dp_neigh *t, uint32_t ip, uint64_t now_ns,
-		 void (*send)(uint32_t, const struct rte_ether_addr *, void *),
-		 void *arg)
+dp_neigh_resolve(struct dp_neigh *t, const struct rtpb_addr *ip,
+		 uint64_t now_ns, dp_neigh_send_fn *send, void *arg)
 {
-	int slot = dp_neigh_insert(t, ip);
-	struct dp_neigh_entry *e;
+	struct dp_neigh_state *st;
+	int slot;
 
-	if (slot < 0)
+	if (ip->family == RTPB_AF_INET) {
+		slot = dp_neigh_insert(t, rtpb_addr_v4(ip));
+		if (slot < 0)
+			return;
+		st = &t->e[slot].st;
+	} else if (ip->family == RTPB_AF_INET6) {
+		slot = dp_neigh6_insert(t, ip->ip);
+		if (slot < 0)
+			return;
+		st = &t->e6[slot].st;
+	} else {
 		return;
-	e = &t->e[slot];
-	if (atomic_load_explicit(&e->mac, memory_order_relaxed) & DP_NEIGH_VALID)
+	}
+	if (atomic_load_explicit(&st->mac, memory_order_relaxed) & DP_NEIGH_VALID)
 		return;
-	if (e->requested_ns != 0 && now_ns - e->requested_ns < DP_NEIGH_RETRY_NS)
+	if (st->requested_ns != 0 && now_ns - st->requested_ns < DP_NEIGH_RETRY_NS)
 		return;
-	neigh_ask(e, now_ns, send, arg);
+	neigh_ask(st, ip, now_ns, send, arg);
+}
+
+/* One entry's refresh or expiry; ip is its address. */
+static void
+neigh_age_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
+	      uint64_t now_ns, dp_neigh_send_fn *send, void *arg)
+{
+	uint64_t v = atomic_load_explicit(&st->mac, memory_order_relaxed);
+
+	if (!(v & DP_NEIGH_VALID))
+		return; /* asked again on the next packet */
+	if (now_ns - st->confirmed_ns < DP_NEIGH_REACHABLE_NS)
+		return;
+	if (now_ns - st->requested_ns < DP_NEIGH_RETRY_NS)
+		return;
+	if (st->probes >= DP_NEIGH_PROBES) {
+		/* Silent neighbour: stop using its MAC. */
+		atomic_store_explicit(&st->mac, v & ~DP_NEIGH_VALID,
+				      memory_order_relaxed);
+		st->probes = 0;
+		st->requested_ns = 0;
+		return;
+	}
+	neigh_ask(st, ip, now_ns, send, arg);
 }
 
 void
-dp_neigh_age(struct dp_neigh *t, uint64_t now_ns,
-	     void (*send)(uint32_t, const struct rte_ether_addr *, void *),
+dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 	     void *arg)
 {
-	uint32_t i;
+	struct rtpb_addr a;
+	uint32_t i, ip;
 
 	for (i = 0; i < DP_NEIGH_SIZE; i++) {
-		struct dp_neigh_entry *e = &t->e[i];
-		uint64_t v;
+		ip = atomic_load_explicit(&t->e[i].ip, memory_order_relaxed);
+		if (ip == 0)
+			continue;
+		rtpb_addr_set_v4(&a, ip, 0);
+		neigh_age_one(&t->e[i].st, &a, now_ns, send, arg);
+	}
+	memset(&a, 0, sizeof(a));
+	a.family = RTPB_AF_INET6;
+	for (i = 0; i < DP_NEIGH6_SIZE; i++) {
+		struct dp_neigh6_entry *e = &t->e6[i];
 
-		if (atomic_load_explicit(&e->ip, memory_order_relaxed) == 0)
+		if (atomic_load_explicit(&e->used, memory_order_relaxed) == 0)
 			continue;
-		v = atomic_load_explicit(&e->mac, memory_order_relaxed);
-		if (!(v & DP_NEIGH_VALID))
-			continue; /* asked again on the next packet */
-		if (now_ns - e->confirmed_ns < DP_NEIGH_REACHABLE_NS)
-			continue;
-		if (now_ns - e->requested_ns < DP_NEIGH_RETRY_NS)
-			continue;
-		if (e->probes >= DP_NEIGH_PROBES) {
-			/* Silent neighbour: stop using its MAC. */
-			atomic_store_explicit(&e->mac, v & ~DP_NEIGH_VALID,
-					      memory_order_relaxed);
-			e->probes = 0;
-			e->requested_ns = 0;
-			continue;
-		}
-		neigh_ask(e, now_ns, send, arg);
+		memcpy(a.ip, e->ip, 16);
+		neigh_age_one(&e->st, &a, now_ns, send, arg);
 	}
 }

@@ -1,47 +1,83 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dp_neigh.h: the IPv4 neighbour cache (next hop -> MAC).
+ * dp_neigh.h: the neighbour cache (next hop -> MAC), IPv4 and IPv6.
  *
- * Written only by the main lcore (ARP input, resolution, expiry), read by
- * every worker without locks: an entry's slot never moves once its IP is
- * set (open addressing, insert only), the IP is published with a release
- * store after the rest of the entry is written, and the MAC and its valid
- * bit share one 64-bit word that is read and written atomically.
+ * Two open-addressing tables in one struct, one per family; a stream's
+ * nh_idx caches a slot of the table of its relay address's family.
  *
- * Entries are confirmed by ARP replies (or requests) from the neighbour;
- * DP_NEIGH_REACHABLE_NS after the last confirmation the main lcore sends
- * up to DP_NEIGH_PROBES requests one second apart while the old MAC is
- * still used, then invalidates it (packets are then dropped, counted as
- * RTPB_DROP_NEIGH_PENDING, and trigger a new resolution).
+ * Written only by the main lcore (ARP and NDP input, resolution, expiry),
+ * read by every worker without locks: an entry's slot never moves once
+ * its IP is set (insert only, never removed), the IP is published with a
+ * release store after the rest of the entry is written (IPv4: the IP word
+ * itself, 0 = empty; IPv6: the `used' word after the 16 address bytes,
+ * which never change afterwards), and the MAC and its valid bit share one
+ * 64-bit word that is read and written atomically.
+ *
+ * Entries are confirmed by ARP replies or requests (IPv4), or by Neighbor
+ * Advertisements and Solicitations (IPv6, RFC 4861 §7.2.5, §7.2.3) from
+ * the neighbour; DP_NEIGH_REACHABLE_NS after the last confirmation the
+ * main lcore sends up to DP_NEIGH_PROBES unicast requests one second
+ * apart while the old MAC is still used, then invalidates it (packets are
+ * then dropped, counted as RTPB_DROP_NEIGH_PENDING, and trigger a new
+ * resolution). This is RFC 4861 §7.3's REACHABLE/STALE/PROBE cycle
+ * without the DELAY state.
  */
 #ifndef DP_NEIGH_H
 #define DP_NEIGH_H
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_ether.h>
 
-#define DP_NEIGH_SIZE 16384 /**< slots, power of two */
+#include "rtpb_addr.h"
+
+#define DP_NEIGH_SIZE 16384  /**< IPv4 slots, 2^14 (dp_neigh_hash()) */
+#define DP_NEIGH6_SIZE 16384 /**< IPv6 slots, 2^14 (dp_neigh6_hash()) */
+#define DP_NEIGH_PROBE_MAX 64 /**< slots probed from the hash position */
 #define DP_NEIGH_REACHABLE_NS (30ull * 1000000000ull)
 #define DP_NEIGH_PROBES 3
 #define DP_NEIGH_RETRY_NS 1000000000ull /**< between two requests, ns */
 #define DP_NEIGH_VALID (1ull << 63)
 
-/** One neighbour. */
-struct dp_neigh_entry {
-	_Atomic uint32_t ip;      /**< IPv4, network byte order; 0 = empty */
-	uint8_t probes;           /**< requests sent since the last confirmation */
-	uint8_t pad[3];
+/** Resolution state of one neighbour, either family. */
+struct dp_neigh_state {
 	_Atomic uint64_t mac;     /**< MAC in bytes 0-5 + DP_NEIGH_VALID */
 	uint64_t confirmed_ns;    /**< last confirmation, monotonic ns */
 	uint64_t requested_ns;    /**< last request sent, monotonic ns */
+	uint8_t probes;           /**< requests sent since the last confirmation */
+	uint8_t pad[7];
 };
 
-/** The table. */
+/** One IPv4 neighbour. */
+struct dp_neigh_entry {
+	_Atomic uint32_t ip;      /**< IPv4, network byte order; 0 = empty */
+	uint32_t pad;
+	struct dp_neigh_state st;
+};
+
+/** One IPv6 neighbour. */
+struct dp_neigh6_entry {
+	uint8_t ip[16];           /**< IPv6, network byte order; valid once used */
+	_Atomic uint32_t used;    /**< 0 = empty, 1 = ip set (release store) */
+	uint32_t pad;
+	struct dp_neigh_state st;
+};
+
+/** The tables. */
 struct dp_neigh {
 	struct dp_neigh_entry e[DP_NEIGH_SIZE];
+	struct dp_neigh6_entry e6[DP_NEIGH6_SIZE];
 };
+
+/**
+ * Called to send a request for ip (family INET: ARP, INET6: Neighbor
+ * Solicitation; port ignored), multicast/broadcast if mac is NULL, else
+ * unicast to mac (a refresh).
+ */
+typedef void (dp_neigh_send_fn)(const struct rtpb_addr *ip,
+				const struct rte_ether_addr *mac, void *arg);
 
 static inline uint32_t
 dp_neigh_hash(uint32_t ip)
@@ -49,8 +85,21 @@ dp_neigh_hash(uint32_t ip)
 	return (ip * 2654435761u) >> (32 - 14);
 }
 
+static inline uint32_t
+dp_neigh6_hash(const uint8_t *ip)
+{
+	uint32_t w[4], x;
+
+	memcpy(w, ip, 16);
+	/* Mix the interface identifier (low 64 bits, which vary most on a
+	 * link) into one word, then keep the product's high bits, which
+	 * depend on every bit of it (Knuth's multiplicative hashing). */
+	x = w[0] ^ w[1] ^ (w[2] * 0x85ebca6bu) ^ (w[3] * 0xc2b2ae35u);
+	return (x * 2654435761u) >> (32 - 14);
+}
+
 /**
- * Find the slot of ip (network byte order).
+ * Find the slot of IPv4 ip (network byte order).
  * @return the slot, or -1 if ip is not in the table. Any lcore.
  */
 static inline int
@@ -58,7 +107,7 @@ dp_neigh_find(const struct dp_neigh *t, uint32_t ip)
 {
 	uint32_t h = dp_neigh_hash(ip), i, cur;
 
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < DP_NEIGH_PROBE_MAX; i++) {
 		const struct dp_neigh_entry *e = &t->e[(h + i) & (DP_NEIGH_SIZE - 1)];
 
 		cur = atomic_load_explicit(&e->ip, memory_order_acquire);
@@ -70,20 +119,12 @@ dp_neigh_find(const struct dp_neigh *t, uint32_t ip)
 	return -1;
 }
 
-/**
- * The MAC of slot if it still holds ip and is valid.
- * @return 1 and *mac, or 0. Any lcore.
- */
+/** The MAC in a state word, if valid. @return 1 and *mac, or 0. */
 static inline int
-dp_neigh_mac(const struct dp_neigh *t, int slot, uint32_t ip,
-	     struct rte_ether_addr *mac)
+dp_neigh_state_mac(const struct dp_neigh_state *st, struct rte_ether_addr *mac)
 {
-	const struct dp_neigh_entry *e = &t->e[slot];
-	uint64_t v;
+	uint64_t v = atomic_load_explicit(&st->mac, memory_order_relaxed);
 
-	if (atomic_load_explicit(&e->ip, memory_order_acquire) != ip)
-		return 0;
-	v = atomic_load_explicit(&e->mac, memory_order_relaxed);
 	if (!(v & DP_NEIGH_VALID))
 		return 0;
 	memcpy(mac->addr_bytes, &v, RTE_ETHER_ADDR_LEN);
@@ -91,31 +132,96 @@ dp_neigh_mac(const struct dp_neigh *t, int slot, uint32_t ip,
 }
 
 /**
- * Find or create the slot of ip. Main lcore only.
- * @return the slot, or -ENOSPC.
+ * The MAC of IPv4 slot if it still holds ip and is valid.
+ * @param slot any value below DP_NEIGH_SIZE (e.g. a stale cache).
+ * @return 1 and *mac, or 0. Any lcore.
+ */
+static inline int
+dp_neigh_mac(const struct dp_neigh *t, int slot, uint32_t ip,
+	     struct rte_ether_addr *mac)
+{
+	const struct dp_neigh_entry *e = &t->e[slot & (DP_NEIGH_SIZE - 1)];
+
+	if (atomic_load_explicit(&e->ip, memory_order_acquire) != ip)
+		return 0;
+	return dp_neigh_state_mac(&e->st, mac);
+}
+
+/**
+ * Find the slot of IPv6 ip (16 bytes, network byte order).
+ * @return the slot, or -1 if ip is not in the table. Any lcore.
+ */
+static inline int
+dp_neigh6_find(const struct dp_neigh *t, const uint8_t *ip)
+{
+	uint32_t h = dp_neigh6_hash(ip), i;
+
+	for (i = 0; i < DP_NEIGH_PROBE_MAX; i++) {
+		uint32_t s = (h + i) & (DP_NEIGH6_SIZE - 1);
+		const struct dp_neigh6_entry *e = &t->e6[s];
+
+		if (atomic_load_explicit(&e->used, memory_order_acquire) == 0)
+			return -1;
+		if (memcmp(e->ip, ip, 16) == 0)
+			return (int)s;
+	}
+	return -1;
+}
+
+/**
+ * The MAC of IPv6 slot if it holds ip and is valid.
+ * @param slot any value below DP_NEIGH6_SIZE (e.g. a stale cache).
+ * @return 1 and *mac, or 0. Any lcore.
+ */
+static inline int
+dp_neigh6_mac(const struct dp_neigh *t, int slot, const uint8_t *ip,
+	      struct rte_ether_addr *mac)
+{
+	const struct dp_neigh6_entry *e = &t->e6[slot & (DP_NEIGH6_SIZE - 1)];
+
+	if (atomic_load_explicit(&e->used, memory_order_acquire) == 0 ||
+	    memcmp(e->ip, ip, 16) != 0)
+		return 0;
+	return dp_neigh_state_mac(&e->st, mac);
+}
+
+/**
+ * Find or create the slot of IPv4 ip (network byte order, not 0).
+ * Main lcore only.
+ * @return the slot, or -ENOSPC (DP_NEIGH_PROBE_MAX slots from its hash
+ *         position are taken).
  */
 int dp_neigh_insert(struct dp_neigh *t, uint32_t ip);
 
-/** Record mac for slot (an ARP from the neighbour), now in ns. Main lcore. */
+/**
+ * Find or create the slot of IPv6 ip (16 bytes). Main lcore only.
+ * @return the slot, or -ENOSPC.
+ */
+int dp_neigh6_insert(struct dp_neigh *t, const uint8_t *ip);
+
+/** Record mac for IPv4 slot (an ARP from the neighbour), now in ns. Main lcore. */
 void dp_neigh_confirm(struct dp_neigh *t, int slot,
 		      const struct rte_ether_addr *mac, uint64_t now_ns);
 
+/** Record mac for IPv6 slot (an NA or NS from the neighbour). Main lcore. */
+void dp_neigh6_confirm(struct dp_neigh *t, int slot,
+		       const struct rte_ether_addr *mac, uint64_t now_ns);
+
 /**
- * Visit entries that need an ARP request now (never resolved and not
- * asked for DP_NEIGH_RETRY_NS, or due for a refresh) and expire those
- * that stayed silent. Main lcore, about every 100 ms.
- * @param send called with each IP to ask for (network byte order) and
- *             the MAC to unicast to (NULL: broadcast).
+ * Visit entries of both families that need a request now (due for a
+ * refresh) and expire those that stayed silent. Main lcore, about every
+ * 100 ms.
+ * @param send called with each IP to ask for and the MAC to unicast to.
  */
-void dp_neigh_age(struct dp_neigh *t, uint64_t now_ns,
-		  void (*send)(uint32_t ip, const struct rte_ether_addr *mac,
-			       void *arg),
+void dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 		  void *arg);
 
-/** Request resolution of ip now if not asked recently. Main lcore. */
-void dp_neigh_resolve(struct dp_neigh *t, uint32_t ip, uint64_t now_ns,
-		      void (*send)(uint32_t ip, const struct rte_ether_addr *mac,
-				   void *arg),
-		      void *arg);
+/**
+ * Request resolution of ip (family INET or INET6; port ignored) now,
+ * unless it is resolved or was asked for less than DP_NEIGH_RETRY_NS ago.
+ * Main lcore.
+ */
+void dp_neigh_resolve(struct dp_neigh *t, const struct rtpb_addr *ip,
+		      uint64_t now_ns, dp_neigh_send_fn *send, void *arg);
 
 #endif /* DP_NEIGH_H */

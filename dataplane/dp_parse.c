@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dp_parse.c: frame classification (see dp_parse.h). Pure: no state, no
- * allocation; runs on worker lcores.
+ * allocation; runs on worker lcores (and on the main lcore for frames of
+ * the slow path).
  */
 #include <string.h>
+#include <netinet/in.h>
 
 #include <rte_byteorder.h>
 #include <rte_arp.h>
@@ -21,6 +23,94 @@ parse_drop(struct dp_pkt_meta *out, enum rtpb_drop why)
 	out->kind = DP_PKT_DROP;
 	out->drop = why;
 	return DP_PKT_DROP;
+}
+
+/* Fill src/dst of an IPv6 packet (ports given, network byte order). */
+static inline void
+parse_addrs6(struct dp_pkt_meta *out, const struct rte_ipv6_hdr *ip6,
+	     uint16_t sport, uint16_t dport)
+{
+	out->src.family = RTPB_AF_INET6;
+	out->src.reserved = 0;
+	out->src.port = sport;
+	memcpy(out->src.ip, ip6->src_addr, 16);
+	out->dst.family = RTPB_AF_INET6;
+	out->dst.reserved = 0;
+	out->dst.port = dport;
+	memcpy(out->dst.ip, ip6->dst_addr, 16);
+}
+
+/* IANA "IPv6 Extension Header Types" (RFC 8200 §4, RFC 7045) other than
+ * Fragment (44): Hop-by-Hop, Routing, ESP, AH, Destination Options,
+ * Mobility, HIP, Shim6, experimental. */
+static inline int
+parse_is_ext6(uint8_t nh)
+{
+	switch (nh) {
+	case 0: case 43: case 50: case 51: case 60: case 135: case 139:
+	case 140: case 253: case 254:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* RFC 8200: the IPv6 header at p + off, len bytes in the frame. */
+static inline enum dp_pkt_kind
+parse_ipv6(const uint8_t *p, uint32_t len, uint32_t off,
+	   struct dp_pkt_meta *out)
+{
+	const struct rte_ipv6_hdr *ip6;
+	const struct rte_udp_hdr *udp;
+	uint16_t plen, udp_len;
+
+	if (unlikely(len < off + sizeof(struct rte_ipv6_hdr)))
+		return parse_drop(out, RTPB_DROP_TRUNCATED);
+	ip6 = (const struct rte_ipv6_hdr *)(p + off);
+	plen = rte_be_to_cpu_16(ip6->payload_len);
+	/* Version 6; the payload fits the frame (what is beyond is Ethernet
+	 * padding). A payload length of 0 is a jumbogram (RFC 2675), which
+	 * needs a Hop-by-Hop header: refused below. */
+	if (unlikely((p[off] >> 4) != 6 ||
+		     len < off + sizeof(struct rte_ipv6_hdr) + plen))
+		return parse_drop(out, RTPB_DROP_TRUNCATED);
+	off += sizeof(struct rte_ipv6_hdr);
+	out->l4_off = off;
+
+	if (likely(ip6->proto == IPPROTO_UDP)) {
+		/* RFC 768 length, RFC 8200 §8.1 checksum. */
+		if (unlikely(plen < sizeof(struct rte_udp_hdr)))
+			return parse_drop(out, RTPB_DROP_TRUNCATED);
+		udp = (const struct rte_udp_hdr *)(p + off);
+		udp_len = rte_be_to_cpu_16(udp->dgram_len);
+		if (unlikely(udp_len < sizeof(struct rte_udp_hdr) || udp_len > plen))
+			return parse_drop(out, RTPB_DROP_TRUNCATED);
+		if (unlikely(udp->dgram_cksum == 0))
+			return parse_drop(out, RTPB_DROP_UDP6_ZERO_CSUM);
+		out->payload_len = udp_len - sizeof(struct rte_udp_hdr);
+		parse_addrs6(out, ip6, udp->src_port, udp->dst_port);
+		out->kind = DP_PKT_UDP;
+		return DP_PKT_UDP;
+	}
+	if (ip6->proto == IPPROTO_ICMPV6) {
+		/* RFC 4443 §2.1 header; RFC 4861 §4.3/§4.4: NS and NA are at
+		 * least 24 bytes. Validation proper is dp_nd.c's. */
+		if (unlikely(plen < 4))
+			return parse_drop(out, RTPB_DROP_TRUNCATED);
+		if (p[off] != DP_ICMP6_NS && p[off] != DP_ICMP6_NA)
+			return parse_drop(out, RTPB_DROP_NOT_UDP);
+		if (unlikely(plen < DP_ND_MIN_LEN))
+			return parse_drop(out, RTPB_DROP_TRUNCATED);
+		out->payload_len = plen;
+		parse_addrs6(out, ip6, 0, 0);
+		out->kind = DP_PKT_ND;
+		return DP_PKT_ND;
+	}
+	if (ip6->proto == IPPROTO_FRAGMENT)
+		return parse_drop(out, RTPB_DROP_FRAGMENT);
+	if (parse_is_ext6(ip6->proto))
+		return parse_drop(out, RTPB_DROP_IPV6_EXT);
+	return parse_drop(out, RTPB_DROP_NOT_UDP);
 }
 
 enum dp_pkt_kind
@@ -49,6 +139,8 @@ dp_parse_pkt(const struct rte_mbuf *m, struct dp_pkt_meta *out)
 		off += sizeof(struct rte_vlan_hdr);
 	}
 	out->l3_off = off;
+	if (type == RTE_BE16(RTE_ETHER_TYPE_IPV6))
+		return parse_ipv6(p, len, off, out);
 	if (type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
 		if (unlikely(len < off + sizeof(struct rte_arp_hdr)))
 			return parse_drop(out, RTPB_DROP_TRUNCATED);

@@ -2,13 +2,24 @@
 /*
  * dp_parse.h: the first stage of the fast path, frame classification.
  *
- * Reads Ethernet (with up to two 802.1Q/802.1ad tags), ARP and IPv4/UDP
- * headers of each frame of a burst and fills one struct dp_pkt_meta per
- * frame. It bounds-checks every header against the mbuf's data length
- * before reading it, verifies the IPv4 header (RFC 791: version, IHL,
- * total length, header checksum, unless the PMD already checked it) and
- * the UDP length (RFC 768), and refuses fragments. It writes nothing into
- * the frames. Single-segment mbufs only (the relay's MTU fits one).
+ * Reads Ethernet (with up to two 802.1Q/802.1ad tags), ARP, IPv4/UDP,
+ * IPv6/UDP and IPv6/ICMPv6 headers of each frame of a burst and fills one
+ * struct dp_pkt_meta per frame. It bounds-checks every header against
+ * the mbuf's data length before reading it and writes nothing into the
+ * frames. Single-segment mbufs only (the relay's MTU fits one).
+ *
+ * IPv4 (RFC 791): version, IHL, total length, header checksum (unless
+ * the PMD already checked it); fragments are refused.
+ * IPv6 (RFC 8200): version and payload length against the frame; no
+ * extension headers: a Fragment header is RTPB_DROP_FRAGMENT, any other
+ * (Hop-by-Hop, Routing, Destination Options, AH, ESP, ...) is
+ * RTPB_DROP_IPV6_EXT. A UDP checksum of 0 is RTPB_DROP_UDP6_ZERO_CSUM
+ * (RFC 8200 §8.1). ICMPv6 Neighbor Solicitations and Advertisements
+ * (RFC 4861 §4.3, §4.4) are DP_PKT_ND for the main lcore (dp_nd.c checks
+ * them); other ICMPv6 is RTPB_DROP_NOT_UDP.
+ * UDP (RFC 768): the UDP length is at least 8 and fits the IP payload.
+ * The UDP checksum itself is not verified (the relay updates it
+ * incrementally, so a bad one stays bad for the receiver to see).
  *
  * Cost: ~25 cycles/pkt at burst 32 (tools/bench_dp, to be measured).
  */
@@ -22,22 +33,31 @@
 #include "rtpb_addr.h"
 #include "rtpb_shm.h"
 
+/** ICMPv6 types of Neighbor Discovery (RFC 4861 §4.3, §4.4). */
+#define DP_ICMP6_NS 135
+#define DP_ICMP6_NA 136
+/** Smallest NS or NA: type, code, checksum, flags/reserved, target. */
+#define DP_ND_MIN_LEN 24
+
 /** What a frame is, after parsing. */
 enum dp_pkt_kind {
 	DP_PKT_DROP = 0, /**< drop it; dp_pkt_meta.drop says why */
-	DP_PKT_UDP,      /**< IPv4/UDP: src, dst, l4 offsets valid */
-	DP_PKT_ARP,      /**< ARP for the slow path (main lcore) */
+	DP_PKT_UDP,      /**< IPv4/UDP or IPv6/UDP: src, dst, offsets valid */
+	DP_PKT_ARP,      /**< ARP for the slow path (main lcore): l3_off valid */
+	DP_PKT_ND,       /**< ICMPv6 NS/NA for the slow path: src, dst (port 0),
+			  *   offsets valid, payload_len = ICMPv6 bytes */
 };
 
 /**
- * Parse result of one frame. Addresses in network byte order.
+ * Parse result of one frame. Addresses in network byte order; src.family
+ * and dst.family tell IPv4 (RTPB_AF_INET) from IPv6 (RTPB_AF_INET6).
  */
 struct dp_pkt_meta {
 	uint8_t kind;         /**< enum dp_pkt_kind */
 	uint8_t drop;         /**< enum rtpb_drop when kind == DP_PKT_DROP */
 	uint16_t l3_off;      /**< bytes from frame start to the IP header */
-	uint16_t l4_off;      /**< bytes from frame start to the UDP header */
-	uint16_t payload_len; /**< UDP payload bytes */
+	uint16_t l4_off;      /**< bytes from frame start to the UDP (ICMPv6) header */
+	uint16_t payload_len; /**< UDP payload bytes (DP_PKT_ND: ICMPv6 message bytes) */
 	struct rtpb_addr src; /**< IP source and UDP source port */
 	struct rtpb_addr dst; /**< IP destination and UDP destination port */
 };

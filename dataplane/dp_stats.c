@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include <rte_byteorder.h>
+#include <rte_ether.h>
 #include <rte_telemetry.h>
 
 #include "dp_ctx.h"
@@ -38,8 +40,9 @@ stats_to_dict(struct rte_tel_data *d, const struct rtpb_lcore_stats *s)
 #define STAT(f) rte_tel_data_add_dict_u64(d, #f, s->f)
 	STAT(rx_pkts); STAT(rx_bytes); STAT(tx_pkts); STAT(tx_bytes);
 	STAT(relayed); STAT(handoff_out); STAT(slowpath_out);
-	STAT(arp_replies); STAT(arp_requests); STAT(ctl_msgs);
-	STAT(ctl_errors); STAT(events_lost); STAT(latches);
+	STAT(arp_replies); STAT(arp_requests); STAT(nd_replies);
+	STAT(nd_requests); STAT(ctl_msgs);
+	STAT(ctl_errors); STAT(events_lost); STAT(latches); STAT(handovers);
 	STAT(busy_cycles); STAT(total_cycles);
 #undef STAT
 	for (i = 0; i < RTPB_DROP__COUNT; i++) {
@@ -83,34 +86,68 @@ tel_lcore(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* One neighbour as "IP MAC" (or "IP incomplete") into array a. Telemetry
+ * dict keys allow only [A-Za-z0-9_/], so addresses are values. */
+static void
+neigh_to_array(struct rte_tel_data *a, int af, const void *ip,
+	       const struct dp_neigh_state *st)
+{
+	struct rte_ether_addr mac;
+	char k[INET6_ADDRSTRLEN], v[RTE_ETHER_ADDR_FMT_SIZE], line[96];
+
+	inet_ntop(af, ip, k, sizeof(k));
+	if (dp_neigh_state_mac(st, &mac))
+		rte_ether_format_addr(v, sizeof(v), &mac);
+	else
+		snprintf(v, sizeof(v), "incomplete");
+	snprintf(line, sizeof(line), "%s %s", k, v);
+	rte_tel_data_add_array_string(a, line);
+}
+
+/* The first DP_TEL_NEIGH_MAX entries of each family (a telemetry reply
+ * is bounded). */
+#define DP_TEL_NEIGH_MAX 64
+
+/* /rtpbypass/neigh: {"ipv4": ["IP MAC", ...], "ipv6": [...]}. */
 static int
 tel_neigh(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	uint32_t i, n = 0;
+	struct rte_tel_data *v4, *v6;
+	uint32_t i, n;
 
 	(void)cmd;
 	(void)params;
 	if (dp_ctx.neigh == NULL)
 		return -EAGAIN;
-	rte_tel_data_start_dict(d);
-	for (i = 0; i < DP_NEIGH_SIZE && n < 64; i++) {
+	v4 = rte_tel_data_alloc();
+	v6 = rte_tel_data_alloc();
+	if (v4 == NULL || v6 == NULL) {
+		rte_tel_data_free(v4);
+		rte_tel_data_free(v6);
+		return -ENOMEM;
+	}
+	rte_tel_data_start_array(v4, RTE_TEL_STRING_VAL);
+	rte_tel_data_start_array(v6, RTE_TEL_STRING_VAL);
+	for (i = 0, n = 0; i < DP_NEIGH_SIZE && n < DP_TEL_NEIGH_MAX; i++) {
 		const struct dp_neigh_entry *e = &dp_ctx.neigh->e[i];
-		uint32_t ip = atomic_load(&e->ip);
-		uint64_t mac = atomic_load(&e->mac);
-		uint8_t *b = (uint8_t *)&ip, *mb = (uint8_t *)&mac;
-		char k[32], v[32];
+		uint32_t ip = atomic_load_explicit(&e->ip, memory_order_acquire);
 
 		if (ip == 0)
 			continue;
-		snprintf(k, sizeof(k), "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
-		if (mac & DP_NEIGH_VALID)
-			snprintf(v, sizeof(v), "%02x:%02x:%02x:%02x:%02x:%02x",
-				 mb[0], mb[1], mb[2], mb[3], mb[4], mb[5]);
-		else
-			snprintf(v, sizeof(v), "incomplete");
-		rte_tel_data_add_dict_string(d, k, v);
+		neigh_to_array(v4, AF_INET, &ip, &e->st);
 		n++;
 	}
+	for (i = 0, n = 0; i < DP_NEIGH6_SIZE && n < DP_TEL_NEIGH_MAX; i++) {
+		const struct dp_neigh6_entry *e = &dp_ctx.neigh->e6[i];
+
+		if (atomic_load_explicit(&e->used, memory_order_acquire) == 0)
+			continue;
+		neigh_to_array(v6, AF_INET6, e->ip, &e->st);
+		n++;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_container(d, "ipv4", v4, 0);
+	rte_tel_data_add_dict_container(d, "ipv6", v6, 0);
 	return 0;
 }
 
@@ -126,6 +163,7 @@ dp_stats_telemetry_init(void)
 			"Counters of one lcore. Parameters: int lcore index (workers, then main)");
 	if (r == 0)
 		r = rte_telemetry_register_cmd("/rtpbypass/neigh", tel_neigh,
-			"Neighbour cache (first 64). No parameters");
+			"Neighbour caches, first 64 per family: ipv4/ipv6 lists of 'IP MAC' "
+			"(or 'IP incomplete'). No parameters");
 	return r;
 }

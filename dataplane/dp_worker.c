@@ -21,6 +21,7 @@
 #include "dp_ctl.h"
 #include "dp_flow.h"
 #include "dp_latch.h"
+#include "dp_nd.h"
 #include "dp_parse.h"
 #include "dp_rewrite.h"
 #include "dp_worker.h"
@@ -32,28 +33,56 @@ worker_drop(struct dp_worker *w, struct rte_mbuf *m, enum rtpb_drop why)
 	rte_pktmbuf_free(m);
 }
 
-/* Next-hop MAC toward dst from stream o's relay address; caches the
- * neighbour slot in o. Returns 0, or the drop reason. */
+/* Next-hop MAC toward dst from stream o's relay address, either family:
+ * dst itself if on-link for that address's prefix, else the gateway of
+ * the family. Caches the neighbour slot (of the family's table) in o.
+ * Returns 0, or the drop reason; unresolved next hops are sent to the
+ * main lcore on nh_req (struct rtpb_addr) and the packet is dropped. */
 static inline int
 worker_nexthop(struct dp_stream *o, const struct rtpb_addr *dst,
 	       struct rte_ether_addr *mac)
 {
-	uint32_t ip = rtpb_addr_v4(dst), nh;
+	struct rtpb_addr req;
+	const uint8_t *nh6;
+	uint32_t nh;
 	int slot;
 
-	nh = ((ip ^ dp_ctx.addr_ip[o->addr_idx]) & dp_ctx.addr_mask[o->addr_idx]) == 0 ?
-		     ip : dp_ctx.gateway;
-	if (unlikely(nh == 0))
-		return RTPB_DROP_NO_ROUTE;
-	if (likely(dp_neigh_mac(dp_ctx.neigh, o->nh_idx, nh, mac)))
-		return 0;
-	slot = dp_neigh_find(dp_ctx.neigh, nh);
-	if (slot >= 0 && dp_neigh_mac(dp_ctx.neigh, slot, nh, mac)) {
-		o->nh_idx = (uint16_t)slot;
-		return 0;
+	if (unlikely(dst->family != dp_ctx.addrs[o->addr_idx].family))
+		return RTPB_DROP_FAMILY;
+	if (likely(dst->family == RTPB_AF_INET)) {
+		nh = rtpb_addr_v4(dst);
+		if (!dp_addr_onlink4(o->addr_idx, nh))
+			nh = dp_ctx.gateway;
+		if (unlikely(nh == 0))
+			return RTPB_DROP_NO_ROUTE;
+		if (likely(dp_neigh_mac(dp_ctx.neigh, o->nh_idx, nh, mac)))
+			return 0;
+		slot = dp_neigh_find(dp_ctx.neigh, nh);
+		if (slot >= 0 && dp_neigh_mac(dp_ctx.neigh, slot, nh, mac)) {
+			o->nh_idx = (uint16_t)slot;
+			return 0;
+		}
+		rtpb_addr_set_v4(&req, nh, 0);
+	} else {
+		nh6 = dst->ip;
+		if (!dp_addr_onlink6(o->addr_idx, nh6)) {
+			if (unlikely(!dp_ctx.gateway6_set))
+				return RTPB_DROP_NO_ROUTE;
+			nh6 = dp_ctx.gateway6;
+		}
+		if (likely(dp_neigh6_mac(dp_ctx.neigh, o->nh_idx, nh6, mac)))
+			return 0;
+		slot = dp_neigh6_find(dp_ctx.neigh, nh6);
+		if (slot >= 0 && dp_neigh6_mac(dp_ctx.neigh, slot, nh6, mac)) {
+			o->nh_idx = (uint16_t)slot;
+			return 0;
+		}
+		memset(&req, 0, sizeof(req));
+		req.family = RTPB_AF_INET6;
+		memcpy(req.ip, nh6, 16);
 	}
 	/* Ask the main lcore to resolve it; the packet is not queued. */
-	rte_ring_mp_enqueue_elem(dp_ctx.nh_req, &nh, sizeof(nh));
+	rte_ring_mp_enqueue_elem(dp_ctx.nh_req, &req, sizeof(req));
 	return RTPB_DROP_NEIGH_PENDING;
 }
 
@@ -119,7 +148,9 @@ worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 	r = worker_nexthop(o, dst, &mac);
 	if (unlikely(r != 0))
 		return r;
-	dp_rewrite_udp4(m, pm->l3_off, pm->l4_off, &o->local, dst, &dp_ctx.mac, &mac);
+	r = dp_rewrite_udp(m, pm, &o->local, dst, &dp_ctx.mac, &mac, dp_ctx.mtu);
+	if (unlikely(r != 0))
+		return r;
 	st->pkts_relayed++;
 	st->bytes_relayed += pm->payload_len;
 	return 0;
@@ -143,8 +174,11 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	for (i = 0; i < n; i++) {
 		struct dp_pkt_meta *pm = &meta[i];
 
-		if (unlikely(pm->kind == DP_PKT_ARP)) {
-			if (rte_ring_mp_enqueue(dp_ctx.sp_rx, pkts[i]) != 0)
+		if (unlikely(pm->kind == DP_PKT_ARP || pm->kind == DP_PKT_ND)) {
+			/* Other hosts' NDP (all-multicast mode) stays here. */
+			if (pm->kind == DP_PKT_ND && !dp_nd_for_relay(pm->dst.ip))
+				worker_drop(w, pkts[i], RTPB_DROP_ND_OTHER);
+			else if (rte_ring_mp_enqueue(dp_ctx.sp_rx, pkts[i]) != 0)
 				worker_drop(w, pkts[i], RTPB_DROP_RING_FULL);
 			else
 				w->stats->slowpath_out++;
@@ -154,7 +188,8 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			worker_drop(w, pkts[i], pm->drop);
 			continue;
 		}
-		a = dp_addr_index(rtpb_addr_v4(&pm->dst));
+		a = likely(pm->dst.family == RTPB_AF_INET) ?
+			dp_addr_index(rtpb_addr_v4(&pm->dst)) : dp_addr6_index(pm->dst.ip);
 		if (unlikely(a < 0)) {
 			worker_drop(w, pkts[i], RTPB_DROP_NOT_LOCAL);
 			continue;
@@ -213,7 +248,7 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	}
 }
 
-/* Worker 0 also sends the frames the main lcore built (ARP). */
+/* Worker 0 also sends the frames the main lcore built (ARP, NDP). */
 static void
 worker_slowpath_tx(struct dp_worker *w)
 {

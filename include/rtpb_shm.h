@@ -49,7 +49,7 @@ enum rtpb_shm_state {
  */
 #define RTPB_FOREACH_DROP(_)                                                   \
 	_(TRUNCATED, "truncated", "truncated or malformed header")             \
-	_(ETHERTYPE, "ethertype", "neither IPv4 nor ARP")                      \
+	_(ETHERTYPE, "ethertype", "neither IPv4, IPv6 nor ARP")                \
 	_(NOT_LOCAL, "not_local", "not addressed to a relay address")          \
 	_(NOT_UDP, "not_udp", "IP protocol other than UDP")                    \
 	_(FRAGMENT, "fragment", "IP fragment")                                 \
@@ -62,7 +62,12 @@ enum rtpb_shm_state {
 	_(NO_ROUTE, "no_route", "peer off-link and no gateway")               \
 	_(TX_FULL, "tx_full", "TX queue full")                                 \
 	_(RING_FULL, "ring_full", "slow-path or handoff ring full")            \
-	_(ARP_OTHER, "arp_other", "ARP not for a relay address")
+	_(ARP_OTHER, "arp_other", "ARP not for a relay address")               \
+	_(IPV6_EXT, "ipv6_ext", "IPv6 extension header other than Fragment")   \
+	_(UDP6_ZERO_CSUM, "udp6_zero_csum", "IPv6 UDP checksum 0 (RFC 8200 8.1)") \
+	_(ND_OTHER, "nd_other", "NDP not for a relay address, or invalid")     \
+	_(FAMILY, "family", "peer's family differs from the relay socket's")   \
+	_(TOO_BIG, "too_big", "bridged to IPv6, exceeds the MTU (no fragmentation)")
 
 /** enum rtpb_drop: RTPB_DROP_<NAME>. */
 enum rtpb_drop {
@@ -84,9 +89,11 @@ struct rtpb_lcore_stats {
 	uint64_t tx_bytes;
 	uint64_t relayed;      /**< packets forwarded to the other leg */
 	uint64_t handoff_out;  /**< packets passed to their owner worker */
-	uint64_t slowpath_out; /**< ARP frames passed to the main lcore */
+	uint64_t slowpath_out; /**< ARP/NDP frames passed to the main lcore */
 	uint64_t arp_replies;  /**< ARP replies sent for relay addresses */
 	uint64_t arp_requests; /**< ARP requests sent to resolve next hops */
+	uint64_t nd_replies;   /**< Neighbor Advertisements sent for relay addresses */
+	uint64_t nd_requests;  /**< Neighbor Solicitations sent to resolve next hops */
 	uint64_t ctl_msgs;     /**< c2d messages applied */
 	uint64_t latches;      /**< streams latched or switched peer */
 	uint64_t handovers;    /**< of which mid-call switches (probation won) */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_dp_parse.c: frame classification on good, truncated and garbage
- * frames. The mbufs are built on the stack: dp_parse reads only the data
+ * frames, IPv4 and IPv6 (with NDP). The mbufs are built on the stack: dp_parse reads only the data
  * pointer, lengths and offload flags, so no EAL is needed.
  */
 #include <setjmp.h>
@@ -250,10 +250,275 @@ test_arp_and_other(void **state)
 	assert_int_equal(pm.l3_off, 14);
 	frame_set(&f, pkt, 41);
 	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_LLDP);
 	frame_set(&f, pkt, 64);
 	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
 	assert_int_equal(pm.drop, RTPB_DROP_ETHERTYPE);
+}
+
+/* ---- IPv6 (RFC 8200) ---------------------------------------------- */
+
+/* 2001:db8:b::20 and 2001:db8:a::1 (RFC 3849). */
+static const uint8_t B_SRC6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x0b, [15] = 0x20};
+static const uint8_t A_DST6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, [15] = 0x01};
+
+/* Build Ethernet [+ n_vlan tags] + IPv6 + UDP + payload, with a valid
+ * UDP checksum; returns the frame length. */
+static uint16_t
+build_udp6(uint8_t *p, int n_vlan, const uint8_t *src, const uint8_t *dst,
+	   uint16_t sport, uint16_t dport, uint16_t payload_len)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+	uint16_t off = sizeof(*eth);
+	struct rte_ipv6_hdr *ip6;
+	struct rte_udp_hdr *udp;
+	int i;
+
+	memset(p, 0, 1600);
+	memset(&eth->dst_addr, 0x02, 6);
+	memset(&eth->src_addr, 0x04, 6);
+	eth->ether_type = RTE_BE16(n_vlan ? RTE_ETHER_TYPE_QINQ : RTE_ETHER_TYPE_IPV6);
+	for (i = 0; i < n_vlan; i++) {
+		struct rte_vlan_hdr *v = (struct rte_vlan_hdr *)(p + off);
+
+		v->vlan_tci = RTE_BE16(200 + i);
+		v->eth_proto = RTE_BE16(i + 1 < n_vlan ? RTE_ETHER_TYPE_VLAN : RTE_ETHER_TYPE_IPV6);
+		off += sizeof(*v);
+	}
+	ip6 = (struct rte_ipv6_hdr *)(p + off);
+	ip6->vtc_flow = RTE_BE32(0x60000000);
+	ip6->payload_len = rte_cpu_to_be_16(8 + payload_len);
+	ip6->proto = IPPROTO_UDP;
+	ip6->hop_limits = 64;
+	memcpy(ip6->src_addr, src, 16);
+	memcpy(ip6->dst_addr, dst, 16);
+	udp = (struct rte_udp_hdr *)(ip6 + 1);
+	udp->src_port = rte_cpu_to_be_16(sport);
+	udp->dst_port = rte_cpu_to_be_16(dport);
+	udp->dgram_len = rte_cpu_to_be_16(8 + payload_len);
+	if (payload_len > 0)
+		((uint8_t *)(udp + 1))[0] = 0x80;
+	udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip6, udp);
+	return (uint16_t)(off + 40 + 8 + payload_len);
+}
+
+/* Ethernet + IPv6 + ICMPv6 of type and icmp_len bytes (zeroed body). */
+static uint16_t
+build_icmp6(uint8_t *p, uint8_t type, uint16_t icmp_len)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+	uint8_t *icmp = (uint8_t *)(ip6 + 1);
+
+	memset(p, 0, 1600);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	ip6->vtc_flow = RTE_BE32(0x60000000);
+	ip6->payload_len = rte_cpu_to_be_16(icmp_len);
+	ip6->proto = IPPROTO_ICMPV6;
+	ip6->hop_limits = 255;
+	memcpy(ip6->src_addr, B_SRC6, 16);
+	memcpy(ip6->dst_addr, A_DST6, 16);
+	icmp[0] = type;
+	return (uint16_t)(14 + 40 + icmp_len);
+}
+
+static void
+test_good_udp6(void **state)
+{
+	struct frame f;
+	struct dp_pkt_meta pm;
+	uint8_t pkt[1600];
+	uint16_t len = build_udp6(pkt, 0, B_SRC6, A_DST6, 6000, 35002, 172);
+
+	(void)state;
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(pm.l3_off, 14);
+	assert_int_equal(pm.l4_off, 54);
+	assert_int_equal(pm.payload_len, 172);
+	assert_int_equal(pm.src.family, RTPB_AF_INET6);
+	assert_int_equal(pm.dst.family, RTPB_AF_INET6);
+	assert_memory_equal(pm.src.ip, B_SRC6, 16);
+	assert_memory_equal(pm.dst.ip, A_DST6, 16);
+	assert_int_equal(pm.src.port, RTE_BE16(6000));
+	assert_int_equal(pm.dst.port, RTE_BE16(35002));
+	assert_int_equal(pm.src.reserved, 0);
+	assert_int_equal(pm.dst.reserved, 0);
+
+	/* Behind 802.1ad + 802.1Q tags. */
+	len = build_udp6(pkt, 2, B_SRC6, A_DST6, 6000, 35002, 160);
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(pm.l3_off, 22);
+	assert_int_equal(pm.l4_off, 62);
+	assert_int_equal(pm.payload_len, 160);
+
+	/* Bytes beyond the IPv6 payload (padding) are not the packet's. */
+	len = build_udp6(pkt, 0, B_SRC6, A_DST6, 1, 2, 0);
+	frame_set(&f, pkt, (uint16_t)(len + 10));
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(pm.payload_len, 0);
+}
+
+static void
+test_truncated6_everywhere(void **state)
+{
+	struct frame f;
+	struct dp_pkt_meta pm;
+	uint8_t pkt[1600];
+	uint16_t len, cut;
+	int vlan;
+
+	(void)state;
+	/* Every cut inside Ethernet, the tags, IPv6, UDP or the payload. */
+	for (vlan = 0; vlan <= 2; vlan++) {
+		len = build_udp6(pkt, vlan, B_SRC6, A_DST6, 6000, 35002, 20);
+		for (cut = 0; cut < len; cut++) {
+			frame_set(&f, pkt, cut);
+			assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+			assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+		}
+		frame_set(&f, pkt, len);
+		assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	}
+	/* The same for a Neighbor Solicitation (24 bytes + an option). */
+	len = build_icmp6(pkt, DP_ICMP6_NS, 32);
+	for (cut = 0; cut < len; cut++) {
+		frame_set(&f, pkt, cut);
+		assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+		assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	}
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_ND);
+}
+
+static void
+test_bad_headers6(void **state)
+{
+	struct frame f;
+	struct dp_pkt_meta pm;
+	uint8_t pkt[1600];
+	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(pkt + 14);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(pkt + 54);
+	static const struct {
+		uint8_t nh;
+		uint8_t drop;
+	} ext[] = {
+		{0, RTPB_DROP_IPV6_EXT},    /* Hop-by-Hop (MLD, jumbograms) */
+		{43, RTPB_DROP_IPV6_EXT},   /* Routing */
+		{44, RTPB_DROP_FRAGMENT},   /* Fragment */
+		{50, RTPB_DROP_IPV6_EXT},   /* ESP */
+		{51, RTPB_DROP_IPV6_EXT},   /* AH */
+		{60, RTPB_DROP_IPV6_EXT},   /* Destination Options */
+		{135, RTPB_DROP_IPV6_EXT},  /* Mobility */
+		{IPPROTO_TCP, RTPB_DROP_NOT_UDP},
+		{59, RTPB_DROP_NOT_UDP},    /* No Next Header */
+	};
+	uint16_t len;
+	unsigned int i;
+
+	(void)state;
+	/* Extension headers and other protocols. */
+	for (i = 0; i < RTE_DIM(ext); i++) {
+		len = build_udp6(pkt, 0, B_SRC6, A_DST6, 1, 2, 10);
+		ip6->proto = ext[i].nh;
+		frame_set(&f, pkt, len);
+		assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+		assert_int_equal(pm.drop, ext[i].drop);
+	}
+
+	/* RFC 8200 §8.1: a zero UDP checksum is not allowed. */
+	len = build_udp6(pkt, 0, B_SRC6, A_DST6, 1, 2, 10);
+	udp->dgram_cksum = 0;
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(pm.drop, RTPB_DROP_UDP6_ZERO_CSUM);
+
+	/* Version 4 in an IPv6 ethertype. */
+	len = build_udp6(pkt, 0, B_SRC6, A_DST6, 1, 2, 10);
+	ip6->vtc_flow = RTE_BE32(0x40000000);
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+
+	/* Payload length beyond the frame. */
+	len = build_udp6(pkt, 0, B_SRC6, A_DST6, 1, 2, 10);
+	ip6->payload_len = RTE_BE16(19);
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+
+	/* Payload length below a UDP header; jumbogram (0). */
+	ip6->payload_len = RTE_BE16(7);
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	ip6->payload_len = 0;
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+
+	/* UDP length above the IPv6 payload, or below 8 (RFC 768). */
+	len = build_udp6(pkt, 0, B_SRC6, A_DST6, 1, 2, 10);
+	udp->dgram_len = RTE_BE16(19);
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	udp->dgram_len = RTE_BE16(7);
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	/* Shorter than the IPv6 payload is fine: the rest is not UDP's. */
+	udp->dgram_len = RTE_BE16(12);
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(pm.payload_len, 4);
+}
+
+static void
+test_nd_classified(void **state)
+{
+	struct frame f;
+	struct dp_pkt_meta pm;
+	uint8_t pkt[1600];
+	uint16_t len;
+
+	(void)state;
+	/* NS and NA go to the slow path, with their addresses. */
+	len = build_icmp6(pkt, DP_ICMP6_NS, 32);
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_ND);
+	assert_int_equal(pm.l3_off, 14);
+	assert_int_equal(pm.l4_off, 54);
+	assert_int_equal(pm.payload_len, 32);
+	assert_int_equal(pm.src.family, RTPB_AF_INET6);
+	assert_memory_equal(pm.src.ip, B_SRC6, 16);
+	assert_memory_equal(pm.dst.ip, A_DST6, 16);
+	assert_int_equal(pm.dst.port, 0);
+	len = build_icmp6(pkt, DP_ICMP6_NA, 24);
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_ND);
+	assert_int_equal(pm.payload_len, 24);
+
+	/* Shorter than RFC 4861's 24 bytes. */
+	len = build_icmp6(pkt, DP_ICMP6_NS, 20);
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	len = build_icmp6(pkt, DP_ICMP6_NS, 3);
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+
+	/* Other ICMPv6: echo request, router solicitation. */
+	len = build_icmp6(pkt, 128, 64);
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(pm.drop, RTPB_DROP_NOT_UDP);
+	len = build_icmp6(pkt, 133, 8);
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(pm.drop, RTPB_DROP_NOT_UDP);
 }
 
 static void
@@ -271,16 +536,30 @@ test_garbage_never_crashes(void **state)
 
 		for (j = 0; j < len; j++)
 			pkt[j] = (uint8_t)rand();
-		/* Bias toward IPv4 so the deeper checks are reached. */
-		if (len > 14 && (i & 1)) {
+		/* Bias toward IPv4 and IPv6 so the deeper checks are reached. */
+		if (len > 14 && (i % 4) == 1) {
 			pkt[12] = 0x08;
 			pkt[13] = 0x00;
 			pkt[14] = 0x45;
+		} else if (len > 60 && (i % 4) == 2) {
+			pkt[12] = 0x86;
+			pkt[13] = 0xdd;
+			pkt[14] = 0x60;
+			pkt[18] = 0;      /* payload length < 256 */
+			pkt[20] = (uint8_t)((i & 8) ? IPPROTO_UDP : IPPROTO_ICMPV6);
 		}
 		frame_set(&f, pkt, len);
-		if (dp_parse_pkt(&f.m, &pm) == DP_PKT_UDP) {
+		switch (dp_parse_pkt(&f.m, &pm)) {
+		case DP_PKT_UDP:
 			udp++;
 			assert_true(pm.l4_off + 8u + pm.payload_len <= len);
+			break;
+		case DP_PKT_ND:
+			assert_true(pm.l4_off + (uint32_t)pm.payload_len <= len);
+			assert_true(pm.payload_len >= DP_ND_MIN_LEN);
+			break;
+		default:
+			break;
 		}
 	}
 	(void)udp;
@@ -315,6 +594,10 @@ main(void)
 		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_ethernet_padding_ok),
 		cmocka_unit_test(test_arp_and_other),
+		cmocka_unit_test(test_good_udp6),
+		cmocka_unit_test(test_truncated6_everywhere),
+		cmocka_unit_test(test_bad_headers6),
+		cmocka_unit_test(test_nd_classified),
 		cmocka_unit_test(test_garbage_never_crashes),
 		cmocka_unit_test(test_media_class),
 	};

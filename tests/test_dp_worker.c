@@ -296,6 +296,7 @@ setup(void **state)
 	struct rte_eth_conf conf;
 	char dir[128];
 	const char *err = NULL;
+	struct rtpb_addr relay;
 	unsigned int lcore, w = 0;
 	int port, r;
 
@@ -346,9 +347,8 @@ setup(void **state)
 	rte_eth_macaddr_get(dp_ctx.port_id, &dp_ctx.mac);
 	dp_ctx.n_workers = NQ;
 	dp_ctx.max_streams = MAX_STREAMS;
-	dp_ctx.n_addrs = 1;
-	dp_ctx.addr_ip[0] = rte_cpu_to_be_32(RELAY);
-	dp_ctx.addr_mask[0] = rte_cpu_to_be_32(0xffffff00u);
+	rtpb_addr_set_v4(&relay, rte_cpu_to_be_32(RELAY), 0);
+	assert_int_equal(dp_addr_add(&relay, 24), 0);
 	dp_ctx.gateway = rte_cpu_to_be_32(GW);
 	dp_ctx.tsc_base = rte_rdtsc();
 	dp_ctx.ns_base = mono_ns();
@@ -366,7 +366,7 @@ setup(void **state)
 	dp_ctx.neigh = rte_zmalloc(NULL, sizeof(struct dp_neigh), RTE_CACHE_LINE_SIZE);
 	dp_ctx.sp_rx = rte_ring_create("tw_sp_rx", 1024, 0, RING_F_SC_DEQ);
 	dp_ctx.sp_tx = rte_ring_create("tw_sp_tx", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	dp_ctx.nh_req = rte_ring_create_elem("tw_nh_req", sizeof(uint32_t), 1024, 0,
+	dp_ctx.nh_req = rte_ring_create_elem("tw_nh_req", sizeof(struct rtpb_addr), 1024, 0,
 					     RING_F_SC_DEQ);
 	assert_non_null(dp_ctx.streams);
 	assert_non_null(dp_ctx.neigh);

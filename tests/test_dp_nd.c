@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_dp_nd.c: IPv6 Neighbor Discovery (RFC 4861) and the IPv6
+ * neighbour cache. Neighbor Solicitations go through dp_nd_input() as the
+ * main lcore runs it; the Advertisements it queues on sp_tx are checked
+ * field by field, their ICMPv6 checksum with an RFC 1071 sum written here
+ * (not DPDK's). Invalid messages (§7.1.1, §7.1.2) are dropped and
+ * counted. Solicitations for next hops (dp_nd_solicit()), learning from
+ * Advertisements and the cache's resolve/refresh/expiry cycle complete
+ * it. EAL in memory, no devices: dp_ctx is laid out here as dp_main.c
+ * does.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rte_byteorder.h>
+#include <rte_eal.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp_ctx.h"
+#include "dp_nd.h"
+#include "dp_neigh.h"
+#include "dp_parse.h"
+
+struct dp_ctx dp_ctx;
+atomic_bool dp_quit;
+
+static struct rtpb_lcore_stats *st; /* the "main lcore" counters */
+
+/* Relay 2001:db8:a::1/64 (and 192.0.2.1/24); phone 2001:db8:a::10. */
+static const uint8_t RELAY6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, [15] = 0x01};
+static const uint8_t RELAY6B[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x0c, [15] = 0x01};
+static const uint8_t PHONE6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, [15] = 0x10};
+static const uint8_t OTHER6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, [15] = 0x77};
+static const uint8_t GW_LL[16] = {0xfe, 0x80, [15] = 0x01};
+static const uint8_t UNSPEC[16];
+static const uint8_t ALL_NODES[16] = {0xff, 0x02, [15] = 0x01};
+static const struct rte_ether_addr RELAY_MAC = {{0x02, 0, 0, 0, 0, 0x01}};
+static const struct rte_ether_addr PHONE_MAC = {{0x02, 0, 0, 0, 0, 0x10}};
+static const struct rte_ether_addr OTHER_MAC = {{0x02, 0, 0, 0, 0, 0x77}};
+
+/* RFC 1071 sum over the IPv6 pseudo-header (RFC 8200 §8.1) and the
+ * ICMPv6 message: 0xffff when the checksum is right. */
+static uint16_t
+icmp6_sum(const struct rte_ipv6_hdr *ip6)
+{
+	const uint8_t *l4 = (const uint8_t *)(ip6 + 1);
+	uint32_t len = rte_be_to_cpu_16(ip6->payload_len), sum = 0, i;
+
+	for (i = 0; i < 16; i += 2)
+		sum += (uint32_t)(ip6->src_addr[i] << 8 | ip6->src_addr[i + 1]) +
+		       (uint32_t)(ip6->dst_addr[i] << 8 | ip6->dst_addr[i + 1]);
+	sum += len + IPPROTO_ICMPV6;
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(l4[i] << 8 | l4[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)l4[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+struct ns_spec {
+	uint8_t type;                    /* DP_ICMP6_NS or DP_ICMP6_NA */
+	const uint8_t *src, *dst, *target;
+	const struct rte_ether_addr *eth_src;
+	const struct rte_ether_addr *lla; /* SLLA (NS) / TLLA (NA) or NULL */
+	uint8_t flags;                   /* NA flags */
+	uint8_t hop, code;
+	int n_vlan;
+	int bad_cksum, zero_opt_len;
+};
+
+static void
+ns_default(struct ns_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->type = DP_ICMP6_NS;
+	s->src = PHONE6;
+	s->dst = NULL; /* solicited-node of target */
+	s->target = RELAY6;
+	s->eth_src = &PHONE_MAC;
+	s->lla = &PHONE_MAC;
+	s->hop = 255;
+}
+
+static struct rte_mbuf *
+build_nd(const struct ns_spec *s)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp_ctx.pool);
+	uint16_t off = (uint16_t)(14 + 4 * s->n_vlan);
+	uint16_t icmp_len = (uint16_t)(24 + (s->lla != NULL || s->zero_opt_len ? 8 : 0));
+	uint8_t *p, *icmp;
+	struct rte_ipv6_hdr *ip6;
+	int i;
+
+	assert_non_null(m);
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(off + 40 + icmp_len));
+	memset(p, 0, off + 40 + icmp_len);
+	ip6 = (struct rte_ipv6_hdr *)(p + off);
+	if (s->dst != NULL)
+		memcpy(ip6->dst_addr, s->dst, 16);
+	else
+		dp_nd_solicited_node(s->target, ip6->dst_addr);
+	/* Multicast MAC per RFC 2464 §7, or the relay's. */
+	if (ip6->dst_addr[0] == 0xff) {
+		p[0] = 0x33;
+		p[1] = 0x33;
+		memcpy(p + 2, ip6->dst_addr + 12, 4);
+	} else {
+		memcpy(p, &RELAY_MAC, 6);
+	}
+	memcpy(p + 6, s->eth_src, 6);
+	for (i = 0; i <= s->n_vlan; i++) {
+		*(rte_be16_t *)(p + 12 + 4 * i) = rte_cpu_to_be_16(i == s->n_vlan ?
+			RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_VLAN);
+		if (i < s->n_vlan)
+			*(rte_be16_t *)(p + 14 + 4 * i) = RTE_BE16(42);
+	}
+	ip6->vtc_flow = RTE_BE32(6u << 28);
+	ip6->payload_len = rte_cpu_to_be_16(icmp_len);
+	ip6->proto = IPPROTO_ICMPV6;
+	ip6->hop_limits = s->hop;
+	memcpy(ip6->src_addr, s->src, 16);
+	icmp = (uint8_t *)(ip6 + 1);
+	icmp[0] = s->type;
+	icmp[1] = s->code;
+	icmp[4] = s->flags;
+	memcpy(icmp + 8, s->target, 16);
+	if (s->lla != NULL) {
+		icmp[24] = s->type == DP_ICMP6_NS ? DP_ND_OPT_SLLA : DP_ND_OPT_TLLA;
+		icmp[25] = s->zero_opt_len ? 0 : 1;
+		memcpy(icmp + 26, s->lla, 6);
+	} else if (s->zero_opt_len) {
+		icmp[24] = 14; /* an unknown option, length 0 */
+	}
+	*(rte_be16_t *)(icmp + 2) = rte_ipv6_udptcp_cksum(ip6, icmp);
+	if (s->bad_cksum)
+		icmp[2] ^= 0x40;
+	return m;
+}
+
+/* Feed a frame to the main lcore's NDP input, as the slow path does. */
+static void
+input(struct rte_mbuf *m)
+{
+	struct dp_pkt_meta pm;
+
+	assert_int_equal(dp_parse_pkt(m, &pm), DP_PKT_ND);
+	dp_nd_input(m, &pm, 1000);
+}
+
+/* The one frame the main lcore queued, or NULL. */
+static struct rte_mbuf *
+sent(void)
+{
+	struct rte_mbuf *m = NULL;
+
+	if (rte_ring_dequeue(dp_ctx.sp_tx, (void **)&m) != 0)
+		return NULL;
+	assert_int_equal(rte_ring_count(dp_ctx.sp_tx), 0);
+	return m;
+}
+
+static void
+reset(void **state)
+{
+	(void)state;
+	memset(st, 0, sizeof(*st));
+	memset(dp_ctx.neigh, 0, sizeof(*dp_ctx.neigh));
+}
+
+/* Check an NA built by the relay for target, to ip_dst/eth_dst. */
+static void
+check_na(struct rte_mbuf *m, int n_vlan, const uint8_t *ip_dst,
+	 const struct rte_ether_addr *eth_dst, uint8_t flags)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)(p + 14 + 4 * n_vlan);
+	const uint8_t *icmp = (const uint8_t *)(ip6 + 1);
+	struct dp_pkt_meta pm;
+	int i;
+
+	assert_int_equal(rte_pktmbuf_data_len(m), 14 + 4 * n_vlan + 40 + 32);
+	assert_memory_equal(p, eth_dst, 6);
+	assert_memory_equal(p + 6, &RELAY_MAC, 6);
+	for (i = 0; i < n_vlan; i++)
+		assert_int_equal(*(const rte_be16_t *)(p + 14 + 4 * i), RTE_BE16(42));
+	assert_int_equal(*(const rte_be16_t *)(p + 12 + 4 * n_vlan), RTE_BE16(RTE_ETHER_TYPE_IPV6));
+	assert_int_equal(rte_be_to_cpu_32(ip6->vtc_flow) >> 28, 6);
+	assert_int_equal(rte_be_to_cpu_16(ip6->payload_len), 32);
+	assert_int_equal(ip6->proto, IPPROTO_ICMPV6);
+	assert_int_equal(ip6->hop_limits, 255);
+	assert_memory_equal(ip6->src_addr, RELAY6, 16);
+	assert_memory_equal(ip6->dst_addr, ip_dst, 16);
+	assert_int_equal(icmp[0], DP_ICMP6_NA);
+	assert_int_equal(icmp[1], 0);
+	assert_int_equal(icmp[4], flags);
+	assert_int_equal(icmp[5] | icmp[6] | icmp[7], 0);
+	assert_memory_equal(icmp + 8, RELAY6, 16);
+	assert_int_equal(icmp[24], DP_ND_OPT_TLLA);
+	assert_int_equal(icmp[25], 1);
+	assert_memory_equal(icmp + 26, &RELAY_MAC, 6);
+	assert_int_equal(icmp6_sum(ip6), 0xffff);
+	/* And it is a valid NA for a receiver running the same checks. */
+	assert_int_equal(dp_parse_pkt(m, &pm), DP_PKT_ND);
+}
+
+static void
+test_ns_multicast_answered(void **state)
+{
+	struct ns_spec s;
+	struct rte_mbuf *m;
+	struct rte_ether_addr mac;
+	int slot, vlan;
+
+	for (vlan = 0; vlan <= 1; vlan++) {
+		reset(state);
+		ns_default(&s);
+		s.n_vlan = vlan;
+		input(build_nd(&s));
+		m = sent();
+		assert_non_null(m);
+		/* Solicited + Override, to the solicitor at its SLLA. */
+		check_na(m, vlan, PHONE6, &PHONE_MAC, DP_ND_NA_F_SOLICITED | DP_ND_NA_F_OVERRIDE);
+		rte_pktmbuf_free(m);
+		assert_int_equal(st->nd_replies, 1);
+		assert_int_equal(st->drops[RTPB_DROP_ND_OTHER], 0);
+		/* §7.2.3: the solicitor's MAC is learnt. */
+		slot = dp_neigh6_find(dp_ctx.neigh, PHONE6);
+		assert_true(slot >= 0);
+		assert_true(dp_neigh6_mac(dp_ctx.neigh, slot, PHONE6, &mac));
+		assert_memory_equal(&mac, &PHONE_MAC, 6);
+	}
+}
+
+static void
+test_ns_unicast_without_slla(void **state)
+{
+	struct ns_spec s;
+	struct rte_mbuf *m;
+
+	reset(state);
+	ns_default(&s);
+	s.dst = RELAY6;
+	s.lla = NULL;
+	s.eth_src = &OTHER_MAC;
+	input(build_nd(&s));
+	m = sent();
+	assert_non_null(m);
+	/* No SLLA: answered to the frame's source MAC, nothing learnt. */
+	check_na(m, 0, PHONE6, &OTHER_MAC, DP_ND_NA_F_SOLICITED | DP_ND_NA_F_OVERRIDE);
+	rte_pktmbuf_free(m);
+	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, PHONE6), -1);
+}
+
+static void
+test_ns_dad(void **state)
+{
+	static const struct rte_ether_addr all_nodes_mac = {{0x33, 0x33, 0, 0, 0, 1}};
+	struct ns_spec s;
+	struct rte_mbuf *m;
+
+	reset(state);
+	ns_default(&s);
+	s.src = UNSPEC;
+	s.lla = NULL;
+	input(build_nd(&s));
+	m = sent();
+	assert_non_null(m);
+	/* §7.2.4: to all-nodes, without the Solicited flag. */
+	check_na(m, 0, ALL_NODES, &all_nodes_mac, DP_ND_NA_F_OVERRIDE);
+	rte_pktmbuf_free(m);
+	assert_int_equal(st->nd_replies, 1);
+	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, UNSPEC), -1);
+}
+
+static void
+test_invalid_dropped(void **state)
+{
+	struct ns_spec s;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < 9; i++) {
+		reset(state);
+		ns_default(&s);
+		switch (i) {
+		case 0: s.hop = 254; break;            /* came through a router */
+		case 1: s.bad_cksum = 1; break;
+		case 2: s.code = 1; break;
+		case 3: s.target = ALL_NODES; s.dst = RELAY6; break; /* multicast target */
+		case 4: s.zero_opt_len = 1; break;     /* option of length 0 */
+		case 5: s.src = UNSPEC; break;         /* DAD with an SLLA */
+		case 6: s.src = UNSPEC; s.lla = NULL; s.dst = RELAY6; break; /* DAD unicast */
+		case 7: s.target = OTHER6; break;      /* another host's NS */
+		case 8:                                /* solicited NA to multicast */
+			s.type = DP_ICMP6_NA;
+			s.dst = ALL_NODES;
+			s.target = PHONE6;
+			s.flags = DP_ND_NA_F_SOLICITED;
+			break;
+		}
+		input(build_nd(&s));
+		assert_null(sent());
+		assert_int_equal(st->nd_replies, 0);
+		assert_int_equal(st->drops[RTPB_DROP_ND_OTHER], 1);
+		assert_int_equal(dp_neigh6_find(dp_ctx.neigh, PHONE6), -1);
+		n++;
+	}
+	assert_int_equal(n, 9);
+}
+
+/* A dp_neigh_send_fn that records what it was asked. */
+static struct {
+	unsigned int n;
+	struct rtpb_addr ip;
+	int unicast;
+} asked;
+
+static void
+record_send(const struct rtpb_addr *ip, const struct rte_ether_addr *mac, void *arg)
+{
+	(void)arg;
+	asked.n++;
+	asked.ip = *ip;
+	asked.unicast = mac != NULL;
+	if (ip->family == RTPB_AF_INET6)
+		dp_nd_solicit(ip->ip, mac);
+}
+
+static void
+check_ns(struct rte_mbuf *m, const uint8_t *src, const uint8_t *target, int unicast)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)(p + 14);
+	const uint8_t *icmp = (const uint8_t *)(ip6 + 1);
+	uint8_t snm[16] = {0xff, 0x02, [11] = 0x01, [12] = 0xff};
+
+	memcpy(snm + 13, target + 13, 3);
+	assert_int_equal(rte_pktmbuf_data_len(m), 14 + 40 + 32);
+	if (unicast) {
+		assert_memory_equal(p, &PHONE_MAC, 6);
+		assert_memory_equal(ip6->dst_addr, target, 16);
+	} else {
+		/* RFC 4861 §7.2.2 / RFC 2464 §7: solicited-node multicast. */
+		assert_int_equal(p[0], 0x33);
+		assert_int_equal(p[1], 0x33);
+		assert_memory_equal(p + 2, snm + 12, 4);
+		assert_memory_equal(ip6->dst_addr, snm, 16);
+	}
+	assert_memory_equal(p + 6, &RELAY_MAC, 6);
+	assert_int_equal(*(const rte_be16_t *)(p + 12), RTE_BE16(RTE_ETHER_TYPE_IPV6));
+	assert_int_equal(ip6->hop_limits, 255);
+	assert_int_equal(ip6->proto, IPPROTO_ICMPV6);
+	assert_memory_equal(ip6->src_addr, src, 16);
+	assert_int_equal(icmp[0], DP_ICMP6_NS);
+	assert_int_equal(icmp[1], 0);
+	assert_memory_equal(icmp + 8, target, 16);
+	assert_int_equal(icmp[24], DP_ND_OPT_SLLA);
+	assert_int_equal(icmp[25], 1);
+	assert_memory_equal(icmp + 26, &RELAY_MAC, 6);
+	assert_int_equal(icmp6_sum(ip6), 0xffff);
+}
+
+static void
+test_resolve_learn_refresh_expire(void **state)
+{
+	struct rtpb_addr phone;
+	struct ns_spec s;
+	struct rte_ether_addr mac;
+	struct rte_mbuf *m;
+	uint64_t t = 5000000000ull;
+	int slot, i;
+
+	reset(state);
+	memset(&asked, 0, sizeof(asked));
+	memset(&phone, 0, sizeof(phone));
+	phone.family = RTPB_AF_INET6;
+	memcpy(phone.ip, PHONE6, 16);
+
+	/* A worker asked for the phone: one multicast NS. */
+	dp_neigh_resolve(dp_ctx.neigh, &phone, t, record_send, NULL);
+	assert_int_equal(asked.n, 1);
+	assert_false(asked.unicast);
+	m = sent();
+	assert_non_null(m);
+	check_ns(m, RELAY6, PHONE6, 0);
+	rte_pktmbuf_free(m);
+	assert_int_equal(st->nd_requests, 1);
+	slot = dp_neigh6_find(dp_ctx.neigh, PHONE6);
+	assert_true(slot >= 0);
+	assert_false(dp_neigh6_mac(dp_ctx.neigh, slot, PHONE6, &mac));
+	/* Asked again within a second: nothing sent. */
+	dp_neigh_resolve(dp_ctx.neigh, &phone, t + 500000000ull, record_send, NULL);
+	assert_int_equal(asked.n, 1);
+
+	/* Its NA (solicited, TLLA) resolves it. */
+	ns_default(&s);
+	s.type = DP_ICMP6_NA;
+	s.dst = RELAY6;
+	s.target = PHONE6;
+	s.flags = DP_ND_NA_F_SOLICITED | DP_ND_NA_F_OVERRIDE;
+	input(build_nd(&s));
+	assert_null(sent());
+	assert_true(dp_neigh6_mac(dp_ctx.neigh, slot, PHONE6, &mac));
+	assert_memory_equal(&mac, &PHONE_MAC, 6);
+	assert_int_equal(st->drops[RTPB_DROP_ND_OTHER], 0);
+
+	/* An NA without Override does not replace the MAC (§7.2.5)... */
+	s.flags = DP_ND_NA_F_SOLICITED;
+	s.lla = &OTHER_MAC;
+	input(build_nd(&s));
+	assert_true(dp_neigh6_mac(dp_ctx.neigh, slot, PHONE6, &mac));
+	assert_memory_equal(&mac, &PHONE_MAC, 6);
+	/* ...one with Override does; without TLLA the frame's source counts. */
+	s.flags = DP_ND_NA_F_OVERRIDE;
+	s.lla = NULL;
+	s.eth_src = &OTHER_MAC;
+	input(build_nd(&s));
+	assert_true(dp_neigh6_mac(dp_ctx.neigh, slot, PHONE6, &mac));
+	assert_memory_equal(&mac, &OTHER_MAC, 6);
+	s.eth_src = &PHONE_MAC;
+	s.lla = &PHONE_MAC;
+	input(build_nd(&s));
+
+	/* After REACHABLE: unicast probes to the known MAC, the MAC still
+	 * used; after DP_NEIGH_PROBES silent ones it is invalid. The entry
+	 * was confirmed at 1000 ns (input()'s clock). */
+	t = 1000 + DP_NEIGH_REACHABLE_NS;
+	for (i = 0; i < DP_NEIGH_PROBES; i++) {
+		dp_neigh_age(dp_ctx.neigh, t, record_send, NULL);
+		assert_int_equal(asked.n, 2 + (unsigned int)i);
+		assert_true(asked.unicast);
+		m = sent();
+		assert_non_null(m);
+		check_ns(m, RELAY6, PHONE6, 1);
+		rte_pktmbuf_free(m);
+		assert_true(dp_neigh6_mac(dp_ctx.neigh, slot, PHONE6, &mac));
+		t += DP_NEIGH_RETRY_NS;
+	}
+	dp_neigh_age(dp_ctx.neigh, t, record_send, NULL);
+	assert_false(dp_neigh6_mac(dp_ctx.neigh, slot, PHONE6, &mac));
+	assert_null(sent());
+	/* The slot stays (insert only); a new resolution reuses it. */
+	dp_neigh_resolve(dp_ctx.neigh, &phone, t, record_send, NULL);
+	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, PHONE6), slot);
+	rte_pktmbuf_free(sent());
+}
+
+static void
+test_na_other(void **state)
+{
+	struct ns_spec s;
+
+	/* An NA for a host we never asked about: nothing learnt. */
+	reset(state);
+	ns_default(&s);
+	s.type = DP_ICMP6_NA;
+	s.dst = ALL_NODES;
+	s.target = OTHER6;
+	s.flags = DP_ND_NA_F_OVERRIDE;
+	input(build_nd(&s));
+	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, OTHER6), -1);
+	assert_int_equal(st->drops[RTPB_DROP_ND_OTHER], 1);
+	/* Another host claiming a relay address: dropped. */
+	s.target = RELAY6;
+	input(build_nd(&s));
+	assert_int_equal(st->drops[RTPB_DROP_ND_OTHER], 2);
+	assert_null(sent());
+}
+
+static void
+test_solicit_source(void **state)
+{
+	struct rte_mbuf *m;
+	static const uint8_t c_host[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x0c, [15] = 0x42};
+
+	/* Toward a link-local gateway: from the first IPv6 relay address. */
+	reset(state);
+	dp_nd_solicit(GW_LL, NULL);
+	m = sent();
+	assert_non_null(m);
+	check_ns(m, RELAY6, GW_LL, 0);
+	rte_pktmbuf_free(m);
+	/* Toward a host of the second address's prefix: from that one. */
+	dp_nd_solicit(c_host, NULL);
+	m = sent();
+	assert_non_null(m);
+	check_ns(m, RELAY6B, c_host, 0);
+	rte_pktmbuf_free(m);
+	assert_int_equal(st->nd_requests, 2);
+}
+
+static void
+test_for_relay(void **state)
+{
+	uint8_t snm[16];
+
+	(void)state;
+	dp_nd_solicited_node(RELAY6, snm);
+	assert_true(dp_nd_for_relay(snm));
+	dp_nd_solicited_node(RELAY6B, snm);
+	assert_true(dp_nd_for_relay(snm));
+	dp_nd_solicited_node(OTHER6, snm);
+	assert_false(dp_nd_for_relay(snm));
+	assert_true(dp_nd_for_relay(ALL_NODES));
+	assert_true(dp_nd_for_relay(RELAY6));
+	assert_false(dp_nd_for_relay(PHONE6));
+}
+
+static void
+test_addr_table(void **state)
+{
+	struct rtpb_addr a;
+
+	(void)state;
+	/* dp_addr_add() as set up in main(): 0 = IPv6, 1 = IPv4, 2 = IPv6. */
+	assert_int_equal(dp_ctx.n_addrs, 3);
+	assert_int_equal(dp_addr6_index(RELAY6), 0);
+	assert_int_equal(dp_addr_index(RTE_BE32(0xc0000201)), 1);
+	assert_int_equal(dp_addr6_index(RELAY6B), 2);
+	assert_int_equal(dp_addr_index(0), -1);
+	assert_int_equal(dp_addr6_index(PHONE6), -1);
+	assert_int_equal(dp_ctx.addrs[0].prefixlen, 64);
+	assert_true(dp_addr_onlink6(0, PHONE6));
+	assert_true(dp_addr_onlink6(0, GW_LL));    /* link-local: on-link */
+	assert_false(dp_addr_onlink6(0, RELAY6B));
+	assert_true(dp_addr_onlink4(1, RTE_BE32(0xc00002fe)));
+	assert_false(dp_addr_onlink4(1, RTE_BE32(0xc6336414)));
+	memset(&a, 0, sizeof(a));
+	a.family = RTPB_AF_INET6;
+	memcpy(a.ip, RELAY6, 16);
+	assert_int_equal(dp_addr_find(&a), 0);
+	assert_int_equal(dp_addr_add(&a, 64), -EEXIST);
+	a.ip[15] = 9;
+	assert_int_equal(dp_addr_add(&a, 129), -EINVAL);
+}
+
+static void
+test_neigh6_many_hosts(void **state)
+{
+	uint8_t ip[16];
+	unsigned int i, n = 0;
+	int slot;
+
+	/* 4000 hosts of one /64, numbered as a DHCPv6 server or an
+	 * operator would (::1, ::2, ...), and 4000 SLAAC-like ones: every
+	 * one fits (the hash spreads the low bits), and is found again. */
+	reset(state);
+	for (i = 0; i < 8000; i++) {
+		memcpy(ip, PHONE6, 16);
+		if (i < 4000) {
+			ip[14] = (uint8_t)(i >> 8);
+			ip[15] = (uint8_t)i;
+		} else {
+			ip[8] = 0x02;
+			ip[11] = 0xff;
+			ip[12] = 0xfe;
+			ip[13] = (uint8_t)(i * 7);
+			ip[14] = (uint8_t)(i >> 3);
+			ip[15] = (uint8_t)(i * 13);
+		}
+		slot = dp_neigh6_insert(dp_ctx.neigh, ip);
+		assert_true(slot >= 0);
+		assert_int_equal(dp_neigh6_find(dp_ctx.neigh, ip), slot);
+		n++;
+	}
+	assert_int_equal(n, 8000);
+	reset(state);
+}
+
+int
+main(int argc, char **argv)
+{
+	char *eal[] = {argv[0], "--in-memory", "-m", "64", "--no-pci", "--no-telemetry",
+		       "--log-level=error", "-l", "0"};
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_addr_table),
+		cmocka_unit_test(test_for_relay),
+		cmocka_unit_test(test_ns_multicast_answered),
+		cmocka_unit_test(test_ns_unicast_without_slla),
+		cmocka_unit_test(test_ns_dad),
+		cmocka_unit_test(test_invalid_dropped),
+		cmocka_unit_test(test_resolve_learn_refresh_expire),
+		cmocka_unit_test(test_na_other),
+		cmocka_unit_test(test_solicit_source),
+		cmocka_unit_test(test_neigh6_many_hosts),
+	};
+	struct rtpb_addr a;
+	struct rtpb_shm_hdr *shm;
+	char rundir[4096];
+	int r;
+
+	(void)argc;
+	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
+		fprintf(stderr, "rte_eal_init failed\n");
+		return 1;
+	}
+	/* dp_ctx as dp_main.c lays it out: the main lcore's counters are
+	 * lcore slot n_workers (0 here) of a shared-memory-shaped buffer. */
+	dp_ctx.pool = rte_pktmbuf_pool_create("t_nd", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					      SOCKET_ID_ANY);
+	dp_ctx.sp_tx = rte_ring_create("t_nd_sp_tx", 64, SOCKET_ID_ANY,
+				       RING_F_SP_ENQ | RING_F_SC_DEQ);
+	dp_ctx.neigh = rte_zmalloc(NULL, sizeof(struct dp_neigh), RTE_CACHE_LINE_SIZE);
+	shm = rte_zmalloc(NULL, 4096, RTE_CACHE_LINE_SIZE);
+	if (dp_ctx.pool == NULL || dp_ctx.sp_tx == NULL || dp_ctx.neigh == NULL || shm == NULL) {
+		fprintf(stderr, "setup failed\n");
+		return 1;
+	}
+	shm->off_lcore_stats = RTE_ALIGN_CEIL(sizeof(*shm), 64);
+	dp_ctx.shm = shm;
+	dp_ctx.n_workers = 0;
+	st = rtpb_shm_lcore_stats(shm, 0);
+	dp_ctx.mac = RELAY_MAC;
+	memset(&a, 0, sizeof(a));
+	a.family = RTPB_AF_INET6;
+	memcpy(a.ip, RELAY6, 16);
+	if (dp_addr_add(&a, 64) != 0)
+		return 1;
+	rtpb_addr_set_v4(&a, RTE_BE32(0xc0000201), 0);
+	if (dp_addr_add(&a, 24) != 1)
+		return 1;
+	memset(&a, 0, sizeof(a));
+	a.family = RTPB_AF_INET6;
+	memcpy(a.ip, RELAY6B, 16);
+	if (dp_addr_add(&a, 64) != 2)
+		return 1;
+
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	if (rte_mempool_in_use_count(dp_ctx.pool) != 0) {
+		fprintf(stderr, "mbuf leak: %u in use\n", rte_mempool_in_use_count(dp_ctx.pool));
+		r = 1;
+	}
+	rte_ring_free(dp_ctx.sp_tx);
+	rte_mempool_free(dp_ctx.pool);
+	rte_free(dp_ctx.neigh);
+	rte_free(shm);
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	rmdir(rundir);
+	return r;
+}
