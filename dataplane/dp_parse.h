@@ -32,6 +32,7 @@
 
 #include "rtpb_addr.h"
 #include "rtpb_shm.h"
+#include "rtpb_pf_rules.h"
 
 /** ICMPv6 types of Neighbor Discovery (RFC 4861 §4.3, §4.4). */
 #define DP_ICMP6_NS 135
@@ -80,13 +81,14 @@ void dp_parse_burst(struct rte_mbuf **pkts, uint16_t n,
 
 /**
  * RFC 7983 first-byte classes a relay forwards: STUN (0-3), DTLS (20-63),
- * RTP/RTCP (128-191). Anything else on a media port is dropped.
+ * RTP/RTCP (128-191). Anything else on a media port is dropped. The same
+ * rule as the XDP prefilter's (rtpb_pf_class_ok()).
  * @param b first byte of the UDP payload.
  */
 static inline int
 dp_parse_media_class_ok(uint8_t b)
 {
-	return b <= 3 || (b >= 20 && b <= 63) || (b >= 128 && b <= 191);
+	return rtpb_pf_class_ok(b);
 }
 
 #endif /* DP_PARSE_H */

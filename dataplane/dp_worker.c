@@ -18,6 +18,7 @@
 #include <rte_ring.h>
 
 #include "rtpb_msg.h"
+#include "rtpb_pf_rules.h"
 #include "dp_ctl.h"
 #include "dp_flow.h"
 #include "dp_latch.h"
@@ -31,6 +32,18 @@ worker_drop(struct dp_worker *w, struct rte_mbuf *m, enum rtpb_drop why)
 {
 	w->stats->drops[why]++;
 	rte_pktmbuf_free(m);
+}
+
+/* A source no peer can have: the rules of the XDP prefilter (bogon
+ * ranges, a relay address, port 0), shared with it. */
+static inline int
+worker_bogon(const struct rtpb_addr *src)
+{
+	if (unlikely(src->port == 0))
+		return 1;
+	if (likely(src->family == RTPB_AF_INET))
+		return rtpb_pf_bogon4(src->ip) || dp_addr_index(rtpb_addr_v4(src)) >= 0;
+	return rtpb_pf_bogon6(src->ip) || dp_addr6_index(src->ip) >= 0;
 }
 
 /* Next-hop MAC toward dst from stream o's relay address, either family:
@@ -192,6 +205,12 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			dp_addr_index(rtpb_addr_v4(&pm->dst)) : dp_addr6_index(pm->dst.ip);
 		if (unlikely(a < 0)) {
 			worker_drop(w, pkts[i], RTPB_DROP_NOT_LOCAL);
+			continue;
+		}
+		/* The prefilter's source rules, in software for NICs with no
+		 * XDP program in front (DESIGN.md §5, rtpb_pf_rules.h). */
+		if (unlikely(worker_bogon(&pm->src))) {
+			worker_drop(w, pkts[i], RTPB_DROP_BOGON);
 			continue;
 		}
 		if (dp_ctx.n_workers > 1 && !handed_off) {

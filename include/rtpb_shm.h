@@ -67,7 +67,8 @@ enum rtpb_shm_state {
 	_(UDP6_ZERO_CSUM, "udp6_zero_csum", "IPv6 UDP checksum 0 (RFC 8200 8.1)") \
 	_(ND_OTHER, "nd_other", "NDP not for a relay address, or invalid")     \
 	_(FAMILY, "family", "peer's family differs from the relay socket's")   \
-	_(TOO_BIG, "too_big", "bridged to IPv6, exceeds the MTU (no fragmentation)")
+	_(TOO_BIG, "too_big", "bridged to IPv6, exceeds the MTU (no fragmentation)") \
+	_(BOGON, "bogon", "bogon source address or port 0 (rtpb_pf_rules.h)")
 
 /** enum rtpb_drop: RTPB_DROP_<NAME>. */
 enum rtpb_drop {

@@ -476,6 +476,17 @@ test_two_workers_one_writer(void **state)
 	}
 	assert_int_equal(NOT_PEER, 45);
 	assert_int_equal(event().hdr.type, RTPB_MSG__COUNT);
+	/* bogon sources die before the flow lookup, as in the prefilter */
+	inject(0, 0x7f000001u, 4000, pa, ssrc_a, seq, 0);
+	inject(1, A1, 0, pa, ssrc_a, seq, 0);
+	inject(0, RELAY, 4000, pa, ssrc_a, seq, 0);
+	inject(1, 0xe0000001u, 4000, pa, ssrc_a, seq, 0);
+	for (uint64_t t0 = mono_ns(); LSUM(drops[RTPB_DROP_BOGON]) < 4 &&
+					mono_ns() - t0 < WAIT_NS;)
+		usleep(100);
+	assert_int_equal(LSUM(drops[RTPB_DROP_BOGON]), 4);
+	assert_int_equal(collect(o, 0), 0);
+	assert_int_equal(NOT_PEER, 45);
 
 	/* Handover, same SSRC, the new source hashed to the other queue:
 	 * its first packet wins and is forwarded. */
