@@ -337,14 +337,40 @@ exec_query(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 }
 
 /*
- * I[b|l] (handle_info()), rtpproxy's lines in its format, then one of
- * this relay's: "handovers: N" (mid-call peer switches that won
- * probation, DESIGN.md §4.4), before rtpproxy's optional load line.
+ * The prefilter's verdict counters (packets, summed over CPUs) into out.
+ * @return true; false without a prefilter, or if they cannot be read
+ *         (logged; out is then all zero).
+ */
+static bool
+pf_counters(const struct ctl_exec *ex, uint64_t out[RTPB_PF_VERDICT__COUNT])
+{
+	int rc;
+
+	memset(out, 0, sizeof(uint64_t) * RTPB_PF_VERDICT__COUNT);
+	if (ex->cfg.pf == NULL)
+		return false;
+	rc = ctl_pf_stats(ex->cfg.pf, out);
+	if (rc != 0) {
+		ctl_log(CTL_LOG_WARN, "prefilter counters (pf_stats): %s",
+			strerror(-rc));
+		memset(out, 0, sizeof(uint64_t) * RTPB_PF_VERDICT__COUNT);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * I[b|l] (handle_info()), rtpproxy's lines in its format, then this
+ * relay's: "handovers: N" (mid-call peer switches that won probation,
+ * DESIGN.md §4.4) and, with the prefilter on, one line per verdict,
+ * "prefilter <name>: N" (packets, rtpb_pf.h's names), before rtpproxy's
+ * optional load line.
  */
 static void
 exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 {
 	struct ctl_sessions_counters c;
+	uint64_t pf[RTPB_PF_VERDICT__COUNT];
 
 	ctl_sessions_counters(ex->sess, &c);
 	ctl_reply_reset(r);
@@ -356,14 +382,23 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 			  (int)c.streams, (unsigned long long)c.pkts_in,
 			  (unsigned long long)c.pkts_relayed,
 			  (unsigned long long)c.handovers);
+	if (pf_counters(ex, pf))
+		for (uint32_t v = 0; v < RTPB_PF_VERDICT__COUNT; v++)
+			ctl_reply_appendf(r, "prefilter %s: %llu\n",
+					  ctl_pf_verdict_name(v),
+					  (unsigned long long)pf[v]);
 	if (cmd->info_load)
 		ctl_reply_appendf(r, "average load: %f\n", ex->load);
 }
 
-/* One G counter; false for names this relay does not keep. */
+/*
+ * One G counter; false for names this relay does not keep. pf holds
+ * the prefilter's verdict counters (zeros without a prefilter).
+ */
 static bool
 stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
-	    const char *name, uint64_t *v)
+	    const uint64_t pf[RTPB_PF_VERDICT__COUNT], const char *name,
+	    uint64_t *v)
 {
 	const struct {
 		const char *name;
@@ -395,6 +430,15 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 			return true;
 		}
 	}
+	/* npf_<verdict>: the prefilter's packets of that verdict */
+	if (strncmp(name, "npf_", 4) == 0) {
+		for (uint32_t i = 0; i < RTPB_PF_VERDICT__COUNT; i++) {
+			if (strcmp(name + 4, ctl_pf_verdict_name(i)) == 0) {
+				*v = pf[i];
+				return true;
+			}
+		}
+	}
 	return false;
 }
 
@@ -404,19 +448,29 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
  * Beyond rtpproxy's names: nlatches (latch events), nhandovers (of which
  * handovers), nhandovers_dropped (packets dropped in their probation),
  * nrtcp_follows, nreoffers, nfamily_moves (legs moved to a socket of the
- * other family, ctl_session.h).
+ * other family, ctl_session.h), and npf_<verdict> for each of the
+ * prefilter's verdicts (npf_drop_budget: packets, rtpb_pf.h's names),
+ * 0 when the prefilter is off (it counted nothing), so one query fits
+ * every relay.
  */
 static void
 exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 {
 	struct ctl_sessions_counters c;
+	uint64_t pf[RTPB_PF_VERDICT__COUNT] = {0};
+	bool pf_read = false;
 
 	ctl_sessions_counters(ex->sess, &c);
 	ctl_reply_reset(r);
 	for (int i = 0; i < cmd->nqnames; i++) {
 		uint64_t v;
 
-		if (!stats_value(ex, &c, cmd->qnames[i], &v)) {
+		/* the map is read once per G, and only if it is asked for */
+		if (!pf_read && strncmp(cmd->qnames[i], "npf_", 4) == 0) {
+			pf_counters(ex, pf);
+			pf_read = true;
+		}
+		if (!stats_value(ex, &c, pf, cmd->qnames[i], &v)) {
 			reply_err(cmd, r, CTL_E_STSFAIL, "unknown counter name");
 			return;
 		}

@@ -34,6 +34,8 @@ struct ctl_exec_cfg {
 	bool has_relay6;       /**< an IPv6 relay address (-6) is set */
 	uint8_t relay6[16];    /**< IPv6 relay address, network order */
 	bool notify_enabled;   /**< -n given (not supported yet: false) */
+	struct ctl_pf *pf;     /**< the prefilter, for its counters in I
+				    and G; NULL: none (not owned) */
 	/** has_inet4 and has_inet6 are set by ctl_exec_create() from the
 	 *  relay addresses above */
 	struct ctl_parse_cfg parse;

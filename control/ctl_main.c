@@ -10,6 +10,16 @@
  * (every session's streams are deleted first); SIGHUP drains it like
  * rtpproxy's "deorbiting burn": new sessions get E99 and the process
  * exits when the last session is gone.
+ *
+ * The XDP prefilter (DESIGN.md §5, ctl_pf.h): its maps are opened (or
+ * created) under the pin root at start, given the relay addresses and
+ * cleared of socket entries no session holds; the session layer then
+ * keeps them current. On by default when running as root with a bpffs
+ * on the pin root; asked for (--prefilter, --bpf-pin-root, --pf-budget),
+ * a failure to open them stops control; on by default, it is one
+ * warning. A clean stop deletes control's entries but leaves the maps
+ * pinned: the dataplane's program keeps using them and the next control
+ * finds them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,11 +29,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
 
 #include "ctl_cmd_exec.h"
 #include "ctl_dp.h"
 #include "ctl_log.h"
+#include "ctl_pf.h"
 #include "ctl_ports.h"
 #include "ctl_session.h"
 #include "ctl_sock.h"
@@ -52,6 +67,11 @@ struct opts {
 	int facility;
 	const char *pidfile;
 	const char *file_prefix;
+	/* prefilter: PF_AUTO (root and bpffs), PF_ON (asked), PF_OFF */
+	enum { PF_AUTO, PF_ON, PF_OFF } pf_mode;
+	bool pf_off_given;  /* --no-prefilter */
+	const char *pf_root;
+	uint32_t pf_pps, pf_burst; /* 0: the defaults of rtpb_pf.h */
 };
 
 static volatile sig_atomic_t quit_flag;
@@ -83,8 +103,19 @@ usage(FILE *f)
 "                   syslog facility LOG_DAEMON (default), LOG_LOCAL0..7\n"
 "  -p PIDFILE       write the pid there (default: none)\n"
 "  --file-prefix N  DPDK --file-prefix of the dataplane (default rtpbypass)\n"
+"  --prefilter      keep the XDP prefilter's maps current (on by default\n"
+"                   when root with a bpffs on the pin root); with this,\n"
+"                   --bpf-pin-root or --pf-budget, failing to open them\n"
+"                   is an error, else a warning\n"
+"  --no-prefilter   leave the prefilter's maps alone\n"
+"  --bpf-pin-root DIR  bpffs directory of the prefilter's pinned maps\n"
+"                   (default " CTL_PF_PIN_ROOT ", where the net_af_xdp PMD's\n"
+"                   load of prefilter.bpf.o pins them); one relay per DIR\n"
+"  --pf-budget PPS/BURST  packets/s and burst let through from other\n"
+"                   sources of a latched stream (default %u/%u)\n"
 "  -V               print the version and exit\n"
-"  --help           this text\n", CTL_SOCK_DEFAULT_PORT);
+"  --help           this text\n", CTL_SOCK_DEFAULT_PORT,
+		RTPB_PF_BUDGET_PPS, RTPB_PF_BUDGET_BURST);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -171,6 +202,24 @@ relay6_arg(struct opts *o, const char *s)
 	o->have_relay6 = true;
 }
 
+/* --pf-budget PPS/BURST, both whole numbers > 0. */
+static void
+pf_budget_arg(struct opts *o, const char *s)
+{
+	const char *slash = strchr(s, '/');
+	char pps[32];
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(pps))
+		die_usage("--pf-budget '%s': not PPS/BURST (e.g. %u/%u)", s,
+			  RTPB_PF_BUDGET_PPS, RTPB_PF_BUDGET_BURST);
+	memcpy(pps, s, (size_t)(slash - s));
+	pps[slash - s] = '\0';
+	/* the bucket counts 1/1000 packets in 32 bits */
+	o->pf_pps = (uint32_t)num_arg("--pf-budget PPS", pps, 1, 10000000);
+	o->pf_burst = (uint32_t)num_arg("--pf-budget BURST", slash + 1, 1,
+					1000000);
+}
+
 static void
 sock_arg(struct opts *o, const char *s)
 {
@@ -189,12 +238,17 @@ parse_args(int argc, char **argv, struct opts *o)
 	static const struct option lopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"file-prefix", required_argument, NULL, 'P'},
+		{"prefilter", no_argument, NULL, 'X'},
+		{"no-prefilter", no_argument, NULL, 'N'},
+		{"bpf-pin-root", required_argument, NULL, 'R'},
+		{"pf-budget", required_argument, NULL, 'B'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
 	*o = (struct opts){.port_min = 35000, .port_max = 65000, .ttl_s = 60,
-			   .level = CTL_LOG_INFO, .file_prefix = "rtpbypass"};
+			   .level = CTL_LOG_INFO, .file_prefix = "rtpbypass",
+			   .pf_mode = PF_AUTO, .pf_root = CTL_PF_PIN_ROOT};
 	while ((c = getopt_long(argc, argv, "s:l:6:m:M:T:fFd:p:V", lopts,
 				NULL)) != -1) {
 		switch (c) {
@@ -217,6 +271,15 @@ parse_args(int argc, char **argv, struct opts *o)
 				die_usage("--file-prefix '%s': not a name", optarg);
 			o->file_prefix = optarg;
 			break;
+		case 'X': o->pf_mode = PF_ON; break;
+		case 'N': o->pf_off_given = true; break;
+		case 'R':
+			if (*optarg == '\0')
+				die_usage("--bpf-pin-root: empty name");
+			o->pf_root = optarg;
+			o->pf_mode = PF_ON;
+			break;
+		case 'B': pf_budget_arg(o, optarg); o->pf_mode = PF_ON; break;
 		case 'V': printf("rtpbypass-control %s\n", RTPB_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: die_usage("invalid option");
@@ -229,6 +292,11 @@ parse_args(int argc, char **argv, struct opts *o)
 			  "relay addresses)");
 	if (o->nsocks == 0)
 		sock_arg(o, DEFAULT_SOCK);
+	if (o->pf_off_given && o->pf_mode == PF_ON)
+		die_usage("--no-prefilter contradicts --prefilter, "
+			  "--bpf-pin-root and --pf-budget");
+	if (o->pf_off_given)
+		o->pf_mode = PF_OFF;
 }
 
 /* rtpproxy's superuser check: datagram control as root needs -F. */
@@ -289,11 +357,125 @@ write_pidfile(const char *path)
 struct ctl_app {
 	struct ctl_socks *socks;
 	struct ctl_dp *dp;
+	struct ctl_pf *pf;        /* NULL: prefilter off */
 	struct ctl_ports *ports;  /* IPv4 pool, NULL without -l */
 	struct ctl_ports *ports6; /* IPv6 pool, NULL without -6 */
 	struct ctl_sessions *sess;
 	struct ctl_exec *ex;
 };
+
+/* libbpf's level for its warnings: WARN, or DBUG while an open by
+ * default may fail quietly (its own single warning says why). */
+static enum ctl_log_level libbpf_warn_level = CTL_LOG_WARN;
+
+/* libbpf's messages into control's log, one line each. */
+static int
+libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	enum ctl_log_level l =
+		level == LIBBPF_WARN ? libbpf_warn_level : CTL_LOG_DBUG;
+	char line[512];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG || !ctl_log_enabled(l))
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	/* its lines mostly start with "libbpf: " already */
+	ctl_log(l, "%s%s", strncmp(line, "libbpf: ", 8) == 0 ? "" : "libbpf: ",
+		line);
+	return 0;
+}
+
+/*
+ * Is dir on a bpffs (where BPF objects can be pinned)?
+ * @return 1, 0 (another file system), or -errno of statfs().
+ */
+static int
+is_bpffs(const char *dir)
+{
+	struct statfs st;
+
+	if (statfs(dir, &st) != 0)
+		return -errno;
+	return st.f_type == (typeof(st.f_type))BPF_FS_MAGIC;
+}
+
+/*
+ * Open the prefilter's maps and give them the relay addresses and the
+ * budget. Asked for (PF_ON), any failure is an error naming what failed;
+ * by default (PF_AUTO) it is skipped unless root with a bpffs on the pin
+ * root, and a failure is one warning: control goes on without it.
+ * @return 0 (a->pf set, or NULL: off), or -1 (PF_ON failed, reported).
+ */
+static int
+pf_open(struct ctl_app *a, const struct opts *o)
+{
+	struct rtpb_addr addrs[2];
+	const char *what = NULL;
+	uint32_t n = 0;
+	int rc = 0;
+
+	if (o->pf_mode == PF_OFF)
+		return 0;
+	if (o->pf_mode == PF_AUTO && geteuid() != 0) {
+		ctl_log(CTL_LOG_INFO, "prefilter: off (not root)");
+		return 0;
+	}
+	rc = is_bpffs(o->pf_root);
+	if (rc != 1) {
+		char why[128];
+
+		if (rc < 0)
+			snprintf(why, sizeof(why), "%s", strerror(-rc));
+		else
+			snprintf(why, sizeof(why),
+				 "not on a bpffs (mount -t bpf bpf DIR)");
+		if (o->pf_mode == PF_AUTO) {
+			ctl_log(CTL_LOG_WARN, "prefilter: off: pin root %s: %s "
+				"(--no-prefilter silences this)", o->pf_root,
+				why);
+			return 0;
+		}
+		fprintf(stderr, "rtpbypass-control: prefilter: pin root "
+			"%s: %s\n", o->pf_root, why);
+		return -1;
+	}
+	libbpf_set_print(libbpf_log);
+	libbpf_warn_level = o->pf_mode == PF_AUTO ? CTL_LOG_DBUG : CTL_LOG_WARN;
+	a->pf = ctl_pf_open(o->pf_root, &what);
+	libbpf_warn_level = CTL_LOG_WARN;
+	if (a->pf == NULL) {
+		rc = -errno;
+	} else {
+		if (o->have_relay)
+			rtpb_addr_set_v4(&addrs[n++], o->relay_ip, 0);
+		if (o->have_relay6) {
+			memset(&addrs[n], 0, sizeof(addrs[n]));
+			addrs[n].family = RTPB_AF_INET6;
+			memcpy(addrs[n++].ip, o->relay6, 16);
+		}
+		rc = ctl_pf_set_addrs(a->pf, addrs, n, o->pf_pps, o->pf_burst);
+		if (rc != 0) {
+			what = "ctl_pf_set_addrs (pf_addrs, pf_cfg)";
+			ctl_pf_close(a->pf, false);
+			a->pf = NULL;
+		}
+	}
+	if (a->pf != NULL)
+		return 0;
+	if (o->pf_mode == PF_AUTO) {
+		ctl_log(CTL_LOG_WARN, "prefilter: off: %s under %s: %s "
+			"(--no-prefilter silences this)", what, o->pf_root,
+			strerror(-rc));
+		return 0;
+	}
+	fprintf(stderr, "rtpbypass-control: prefilter: %s under %s: %s\n",
+		what, o->pf_root, strerror(-rc));
+	return -1;
+}
 
 static int
 app_open(struct ctl_app *a, const struct opts *o)
@@ -326,13 +508,16 @@ app_open(struct ctl_app *a, const struct opts *o)
 			return rc;
 		}
 	}
+	if (pf_open(a, o) != 0)
+		return -1;
 	struct ctl_sessions_cfg scfg = {
 		.dp = a->dp, .ports = a->ports, .relay_ip = o->relay_ip,
 		.ports6 = a->ports6,
 		.ttl_ns = (uint64_t)o->ttl_s * NS_PER_S, .learn_ms = CTL_LEARN_MS,
+		.pf = a->pf,
 	};
 	struct ctl_exec_cfg ecfg = {.relay_ip = o->relay_ip,
-				    .has_relay6 = o->have_relay6};
+				    .has_relay6 = o->have_relay6, .pf = a->pf};
 	char r4[INET_ADDRSTRLEN] = "", r6[INET6_ADDRSTRLEN] = "";
 
 	memcpy(scfg.relay6, o->relay6, sizeof(scfg.relay6));
@@ -351,6 +536,22 @@ app_open(struct ctl_app *a, const struct opts *o)
 		"(%u pairs per address), ttl %lds, dataplane '%s'",
 		RTPB_VERSION, r4, r4[0] && r6[0] ? " and " : "", r6, lo, hi,
 		(uint32_t)(hi - lo) / 2 + 1, o->ttl_s, o->file_prefix);
+	if (a->pf != NULL) {
+		/* No session is known yet, so this deletes every socket entry
+		 * (those a control that crashed left behind): UDP to them is
+		 * dropped until a U/L adds them again. DESIGN.md §2 wants
+		 * control to rebuild its sessions from the dataplane's table
+		 * after a restart, keeping calls in progress; once it does,
+		 * this must run after that rebuild. */
+		uint32_t stale = ctl_sessions_pf_reconcile(a->sess);
+
+		ctl_log(CTL_LOG_INFO, "prefilter: maps under %s, budget %u/s "
+			"burst %u per latched stream, %u stale socket entries "
+			"removed", o->pf_root,
+			o->pf_pps ? o->pf_pps : RTPB_PF_BUDGET_PPS,
+			o->pf_burst ? o->pf_burst : RTPB_PF_BUDGET_BURST,
+			stale);
+	}
 	return 0;
 }
 
@@ -358,7 +559,10 @@ static void
 app_close(struct ctl_app *a)
 {
 	ctl_exec_destroy(a->ex);
-	ctl_sessions_destroy(a->sess); /* pushes the DELs */
+	ctl_sessions_destroy(a->sess); /* pushes the DELs, deletes pf entries */
+	/* the maps stay pinned: the dataplane's program still uses them
+	 * (pf_addrs for ARP/NDP), and the next control opens them again */
+	ctl_pf_close(a->pf, false);
 	ctl_dp_destroy(a->dp);
 	ctl_ports_destroy(a->ports);
 	ctl_ports_destroy(a->ports6);

@@ -91,6 +91,18 @@ ctl_pf_close(struct ctl_pf *pf, bool unpin)
 	free(pf);
 }
 
+/* Is k one of the n addresses? */
+static bool
+pf_addr_listed(const struct rtpb_pf_addr_key *k, const struct rtpb_addr *addrs,
+	       uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (addrs[i].family == k->family &&
+		    memcmp(addrs[i].ip, k->ip, sizeof(k->ip)) == 0)
+			return true;
+	return false;
+}
+
 int
 ctl_pf_set_addrs(struct ctl_pf *pf, const struct rtpb_addr *addrs, uint32_t n,
 		 uint32_t budget_pps, uint32_t budget_burst)
@@ -98,17 +110,37 @@ ctl_pf_set_addrs(struct ctl_pf *pf, const struct rtpb_addr *addrs, uint32_t n,
 	struct rtpb_pf_cfg cfg = {.budget_pps = budget_pps ? budget_pps : RTPB_PF_BUDGET_PPS,
 				  .budget_burst = budget_burst ? budget_burst :
 								 RTPB_PF_BUDGET_BURST};
-	uint32_t zero = 0, i;
+	const struct bpf_map *m = pf->skel->maps.pf_addrs;
+	struct rtpb_pf_addr_key k, next, *prev = NULL;
+	struct rtpb_pf_addr_key stale[RTPB_PF_MAX_ADDRS];
+	uint32_t zero = 0, i, nstale = 0;
 	int r;
 
+	if (n > RTPB_PF_MAX_ADDRS)
+		return -E2BIG;
 	r = bpf_map__update_elem(pf->skel->maps.pf_cfg, &zero, sizeof(zero), &cfg,
 				 sizeof(cfg), BPF_ANY);
+	/* addresses a previous run set and this one does not: the kernel
+	 * gets their traffic back (collected first, deleted after) */
+	while (r == 0 &&
+	       bpf_map__get_next_key(m, prev, &next, sizeof(next)) == 0) {
+		if (!pf_addr_listed(&next, addrs, n) &&
+		    nstale < RTPB_PF_MAX_ADDRS)
+			stale[nstale++] = next;
+		k = next;
+		prev = &k;
+	}
+	for (i = 0; r == 0 && i < nstale; i++) {
+		r = bpf_map__delete_elem(m, &stale[i], sizeof(stale[i]), 0);
+		if (r == -ENOENT)
+			r = 0;
+	}
 	for (i = 0; r == 0 && i < n; i++) {
-		struct rtpb_pf_addr_key k = {.family = addrs[i].family};
-
+		memset(&k, 0, sizeof(k));
+		k.family = addrs[i].family;
 		memcpy(k.ip, addrs[i].ip, sizeof(k.ip));
-		r = bpf_map__update_elem(pf->skel->maps.pf_addrs, &k, sizeof(k), &i,
-					 sizeof(i), BPF_ANY);
+		r = bpf_map__update_elem(m, &k, sizeof(k), &i, sizeof(i),
+					 BPF_ANY);
 	}
 	return r;
 }

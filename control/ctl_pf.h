@@ -45,7 +45,10 @@ void ctl_pf_close(struct ctl_pf *pf, bool unpin);
 /**
  * Set the relay addresses (port ignored) and the token bucket
  * (packets/s, depth in packets; 0 = the defaults of rtpb_pf.h).
- * @return 0, or -errno of the failed map update.
+ * Addresses left in pf_addrs by a previous run and not in addrs are
+ * removed (their traffic goes back to the kernel).
+ * @return 0, -E2BIG if n > RTPB_PF_MAX_ADDRS, or -errno of the failed
+ *         map update.
  */
 int ctl_pf_set_addrs(struct ctl_pf *pf, const struct rtpb_addr *addrs,
 		     uint32_t n, uint32_t budget_pps, uint32_t budget_burst);

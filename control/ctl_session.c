@@ -10,8 +10,8 @@
  * session for dataplane events. Two queues hold deferred work: sessions
  * with a push refused by a full ring, and "graves", relay sockets whose
  * DEL was refused: their ids and ports stay taken until the DEL goes
- * through. Address families and when a leg changes family: see
- * ctl_session.h.
+ * through. Address families and when a leg changes family, and the
+ * prefilter's entries: see ctl_session.h.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,6 +42,7 @@ struct grave {
 struct sock {
 	uint16_t port; /* 0: the leg had none */
 	uint8_t family;
+	bool in_pf;    /* the prefilter has its entries */
 	struct ctl_stream rtp;
 	struct ctl_stream rtcp;
 };
@@ -181,6 +182,104 @@ mark_pending(struct ctl_sessions *t, struct ctl_session *s)
 		return;
 	s->pending = true;
 	g_queue_push_tail(&t->pending, s);
+}
+
+/* The prefilter entry of a relay socket: RTP at port, RTCP at port + 1. */
+static void
+pf_local(const struct ctl_sessions *t, uint8_t family, uint16_t port, bool rtcp,
+	 struct rtpb_addr *a)
+{
+	relay_addr(t, family, (uint16_t)(port + (rtcp ? 1 : 0)), a);
+}
+
+/*
+ * Give leg li's socket its two prefilter entries (RTP, RTCP), without a
+ * peer: UDP to it passes to the dataplane. Called once the dataplane
+ * took the socket's ADDs. Sets t->why on failure.
+ * @return 0 (also without a prefilter), or -EIO (no entry left).
+ */
+static int
+pf_leg_add(struct ctl_sessions *t, struct ctl_session *s, int li)
+{
+	struct ctl_leg *l = &s->leg[li];
+	struct rtpb_addr a[2];
+	int rc;
+
+	if (t->cfg.pf == NULL || l->in_pf || l->port == 0)
+		return 0;
+	pf_local(t, l->family, l->port, false, &a[0]);
+	pf_local(t, l->family, l->port, true, &a[1]);
+	rc = ctl_pf_sock_add(t->cfg.pf, &a[0], NULL);
+	if (rc == 0) {
+		rc = ctl_pf_sock_add(t->cfg.pf, &a[1], NULL);
+		if (rc != 0)
+			ctl_pf_sock_del(t->cfg.pf, &a[0]);
+	}
+	if (rc != 0) {
+		snprintf(t->why, sizeof(t->why),
+			 "prefilter: pf_socks entry of %s port %u refused: %s",
+			 family_name(l->family), l->port, strerror(-rc));
+		return -EIO;
+	}
+	l->in_pf = true;
+	return 0;
+}
+
+/* Delete the prefilter entries of socket k (leg li of s), if it has them. */
+static void
+pf_sock_del(struct ctl_sessions *t, const struct ctl_session *s, int li,
+	    struct sock *k)
+{
+	if (t->cfg.pf == NULL || !k->in_pf)
+		return;
+	for (int rtcp = 0; rtcp < 2; rtcp++) {
+		struct rtpb_addr a;
+		int rc;
+
+		pf_local(t, k->family, k->port, rtcp, &a);
+		rc = ctl_pf_sock_del(t->cfg.pf, &a);
+		if (rc != 0)
+			ctl_log_call(CTL_LOG_WARN, s->call_id,
+				     "leg %d: prefilter entry of %s port %u: "
+				     "%s", li, family_name(k->family),
+				     (unsigned)(k->port + rtcp), strerror(-rc));
+	}
+	k->in_pf = false;
+}
+
+/*
+ * Set the latched peer of the prefilter entry of leg li's stream (RTP
+ * or RTCP); peer NULL or family NONE clears it. Failures are logged.
+ */
+static void
+pf_stream_latch(struct ctl_sessions *t, const struct ctl_session *s, int li,
+		bool rtcp, const struct rtpb_addr *peer)
+{
+	const struct ctl_leg *l = &s->leg[li];
+	struct rtpb_addr a;
+	int rc;
+
+	if (t->cfg.pf == NULL || !l->in_pf)
+		return;
+	pf_local(t, l->family, l->port, rtcp, &a);
+	rc = ctl_pf_sock_latch(t->cfg.pf, &a, peer);
+	if (rc != 0)
+		ctl_log_call(CTL_LOG_WARN, s->call_id,
+			     "leg %d: prefilter entry of %s port %u: latch: %s",
+			     li, family_name(l->family),
+			     (unsigned)(l->port + (rtcp ? 1 : 0)),
+			     strerror(-rc));
+}
+
+/* Leg li turned asymmetric ('A'): its entries lose their peer (§4.7). */
+static void
+pf_leg_asymmetric(struct ctl_sessions *t, const struct ctl_session *s, int li,
+		  bool was_asymmetric)
+{
+	if (was_asymmetric || !s->leg[li].asymmetric)
+		return;
+	pf_stream_latch(t, s, li, false, NULL);
+	pf_stream_latch(t, s, li, true, NULL);
 }
 
 /*
@@ -364,6 +463,9 @@ sock_release(struct ctl_sessions *t, const struct ctl_session *s, int li,
 {
 	bool w0, w1;
 
+	/* the prefilter first: no packet for it reaches the dataplane once
+	 * the DELs go, whenever that is */
+	pf_sock_del(t, s, li, k);
 	if (try_del) {
 		w0 = stream_release(t, &k->rtp);
 		w1 = stream_release(t, &k->rtcp);
@@ -400,6 +502,7 @@ sock_save(const struct ctl_leg *l, struct sock *k)
 {
 	k->port = l->port;
 	k->family = l->family;
+	k->in_pf = l->in_pf;
 	k->rtp = l->rtp;
 	k->rtcp = l->rtcp;
 }
@@ -409,6 +512,7 @@ sock_restore(struct ctl_leg *l, const struct sock *k)
 {
 	l->port = k->port;
 	l->family = k->family;
+	l->in_pf = k->in_pf;
 	l->rtp = k->rtp;
 	l->rtcp = k->rtcp;
 }
@@ -427,6 +531,7 @@ leg_release(struct ctl_sessions *t, struct ctl_session *s, int li)
 	memset(&l->rtp, 0, sizeof(l->rtp));
 	memset(&l->rtcp, 0, sizeof(l->rtcp));
 	l->port = 0;
+	l->in_pf = false;
 }
 
 /*
@@ -454,6 +559,7 @@ leg_resocket(struct ctl_sessions *t, struct ctl_session *s, int li,
 	sock_save(l, old);
 	l->port = port;
 	l->family = family;
+	l->in_pf = false;
 	memset(&l->rtp, 0, sizeof(l->rtp));
 	memset(&l->rtcp, 0, sizeof(l->rtcp));
 	return 0;
@@ -494,6 +600,8 @@ leg_open(struct ctl_sessions *t, struct ctl_session *s, int li,
 		rc = stream_sync(t, s, li, false);
 	if (rc == 0)
 		rc = stream_sync(t, s, li, true);
+	if (rc == 0)
+		rc = pf_leg_add(t, s, li);
 	if (rc != 0) {
 		leg_release(t, s, li);
 		return rc;
@@ -720,6 +828,7 @@ ctl_session_signal(struct ctl_sessions *t, struct ctl_session *s, int pidx,
 		   const struct ctl_leg_signal *sig, uint64_t now_ns)
 {
 	struct ctl_leg *l = &s->leg[pidx];
+	bool was_asymmetric = l->asymmetric;
 	char *codecs = NULL;
 
 	if (sig->codecs != NULL) {
@@ -733,6 +842,7 @@ ctl_session_signal(struct ctl_sessions *t, struct ctl_session *s, int pidx,
 	s->last_ns = now_ns;
 	if (leg_sync(t, s, pidx) != 0)
 		mark_pending(t, s);
+	pf_leg_asymmetric(t, s, pidx, was_asymmetric);
 	return 0;
 }
 
@@ -838,6 +948,10 @@ ctl_session_update(struct ctl_sessions *t, struct ctl_session *s, int sidx,
 		if (rc == 0)
 			rc = stream_sync(t, s, li, true);
 	}
+	/* the dataplane has them: open the prefilter in front */
+	for (int li = 0; li < 2 && rc == 0; li++)
+		if (re[li])
+			rc = pf_leg_add(t, s, li);
 	if (rc != 0)
 		goto undo;
 	/* the rest: one UPDATE per changed stream (out ids, signalled) */
@@ -850,6 +964,8 @@ ctl_session_update(struct ctl_sessions *t, struct ctl_session *s, int sidx,
 	free(pl->codecs);
 	pl->codecs = codecs;
 	s->last_ns = now_ns;
+	if (!re[pidx]) /* a new socket's entries have no peer anyway */
+		pf_leg_asymmetric(t, s, pidx, saved.asymmetric);
 	ctl_session_mark(s, sidx, weak, is_update);
 	session_check_complete(t, s);
 	for (int li = 0; li < 2; li++) {
@@ -1114,6 +1230,9 @@ ctl_sessions_replay(struct ctl_sessions *t)
 		for (int li = 0; li < 2; li++) {
 			memset(&s->leg[li].rtp, 0, sizeof(s->leg[li].rtp));
 			memset(&s->leg[li].rtcp, 0, sizeof(s->leg[li].rtcp));
+			/* the new dataplane latched nothing yet */
+			pf_stream_latch(t, s, li, false, NULL);
+			pf_stream_latch(t, s, li, true, NULL);
 		}
 		if (n == 0)
 			continue;
@@ -1142,6 +1261,10 @@ ctl_sessions_latch(struct ctl_sessions *t, const struct rtpb_msg_ev_latch *ev)
 	st = rtcp ? &s->leg[li].rtcp : &s->leg[li].rtp;
 	if (!st->has_id || st->id != ev->stream_id)
 		return; /* deleted, re-created or moved since */
+	/* the prefilter budgets other sources from now on (§5); an
+	 * asymmetric leg has no peer there (§4.7) */
+	if (!s->leg[li].asymmetric)
+		pf_stream_latch(t, s, li, rtcp, &ev->peer);
 	kind = rtcp ? "RTCP " : "";
 	addr_str(&ev->peer, pa, sizeof(pa));
 	addr_str(&ev->old, oa, sizeof(oa));
@@ -1194,6 +1317,72 @@ ctl_sessions_latch(struct ctl_sessions *t, const struct rtpb_msg_ev_latch *ev)
 		ctl_log_call(CTL_LOG_INFO, s->call_id,
 			     "leg %d %sstream re-latched to %s (was %s)", li,
 			     kind, pa, oa);
+}
+
+/* ctl_pf_reconcile() judge: is local one of the relay sockets in keep? */
+static bool
+pf_keep(const struct rtpb_addr *local, void *arg)
+{
+	struct rtpb_addr k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = local->family;
+	k.port = local->port;
+	memcpy(k.ip, local->ip, sizeof(k.ip));
+	return g_hash_table_contains(arg, &k);
+}
+
+static guint
+addr_hash(gconstpointer p)
+{
+	const uint8_t *b = p;
+	guint h = 5381;
+
+	for (size_t i = 0; i < sizeof(struct rtpb_addr); i++)
+		h = h * 33 + b[i];
+	return h;
+}
+
+static gboolean
+addr_equal(gconstpointer a, gconstpointer b)
+{
+	return rtpb_addr_eq(a, b);
+}
+
+uint32_t
+ctl_sessions_pf_reconcile(struct ctl_sessions *t)
+{
+	GHashTable *keep;
+	GHashTableIter it;
+	gpointer v;
+	uint32_t n;
+
+	if (t->cfg.pf == NULL)
+		return 0;
+	/* the sockets of live sessions, in one set: the map may hold
+	 * RTPB_PF_MAX_SOCKS entries */
+	keep = g_hash_table_new_full(addr_hash, addr_equal, g_free, NULL);
+	g_hash_table_iter_init(&it, t->by_serial);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		const struct ctl_session *s = v;
+
+		for (int li = 0; li < 2; li++) {
+			const struct ctl_leg *l = &s->leg[li];
+
+			if (!l->in_pf)
+				continue;
+			for (int rtcp = 0; rtcp < 2; rtcp++) {
+				struct rtpb_addr *a;
+
+				a = g_new0(struct rtpb_addr, 1);
+				pf_local(t, l->family, l->port, rtcp, a);
+				g_hash_table_add(keep, a);
+			}
+		}
+	}
+	n = ctl_pf_reconcile(t->cfg.pf, pf_keep, keep);
+	g_hash_table_destroy(keep);
+	return n;
 }
 
 void

@@ -53,6 +53,21 @@
  * may still hold the stream. After the dataplane (re)attaches,
  * ctl_sessions_replay() pushes every live session again.
  *
+ * The prefilter mirror (DESIGN.md §5), when cfg.pf is set: each leg's
+ * relay socket has two pf_socks entries, RTP (P) and RTCP (P + 1), added
+ * unlatched right after the dataplane took the socket's ADDs (a refused
+ * add fails the command like a refused ADD) and deleted just before its
+ * DELs are pushed (D, X, timeout, a family move's old socket), even when
+ * those DELs must wait: the front closes before the back, and opens
+ * after it. A latch event of a symmetric leg's stream sets the entry's
+ * peer (ctl_pf_sock_latch()), so other sources are budgeted from then
+ * on; asymmetric legs ('A') never have a peer there (they accept their
+ * signalled host on any port, and the prefilter compares ports), and a
+ * leg turning asymmetric loses it. A new dataplane (replay) has latched
+ * nothing yet, so every entry loses its peer too. The entries outlive
+ * control's dataplane handle, not control: ctl_sessions_destroy()
+ * deletes them.
+ *
  * Control's thread only. Time is always a parameter (CLOCK_MONOTONIC ns).
  */
 #ifndef CTL_SESSION_H
@@ -62,6 +77,7 @@
 #include <stdint.h>
 
 #include "ctl_dp.h"
+#include "ctl_pf.h"
 #include "ctl_ports.h"
 #include "rtpb_msg.h"
 
@@ -84,6 +100,7 @@ struct ctl_leg {
 	bool onhold;        /**< signalled 0.0.0.0 */
 	bool asymmetric;    /**< 'A': never latch */
 	bool weak;          /**< rtpproxy weak[i] flag ('W') */
+	bool in_pf;         /**< the prefilter has its socket's entries */
 	int ptime;          /**< 'Z' ms, -1 none (stored, not applied) */
 	char *codecs;       /**< 'c' list, owned, NULL none (stored) */
 	struct rtpb_addr remote; /**< RTP peer, network byte order */
@@ -122,6 +139,7 @@ struct ctl_sessions_cfg {
 	uint8_t relay6[16];       /**< IPv6 relay address (-6), network order */
 	uint64_t ttl_ns;         /**< rtpproxy -T, ns */
 	uint32_t learn_ms;       /**< learning window, CTL_LEARN_MS */
+	struct ctl_pf *pf;       /**< the prefilter's maps; NULL: none */
 };
 
 /** Counters for I, G and Q; packets from the dataplane's stream stats. */
@@ -186,7 +204,9 @@ int ctl_sessions_find(struct ctl_sessions *t, const char *call_id,
  *         port pair or stream id), -ENOBUFS (ring full), -ENOENT (relay
  *         address unknown to the dataplane, see ctl_sessions_why()),
  *         -EAFNOSUPPORT (no relay address of that family; the parser
- *         answers E36 first); nothing is left behind.
+ *         answers E36 first), -EIO (the prefilter's map refused the
+ *         socket's entries, see ctl_sessions_why()); nothing is left
+ *         behind.
  */
 int ctl_session_create(struct ctl_sessions *t, const char *call_id,
 		       const char *from_tag, bool weak, uint8_t family,
@@ -313,6 +333,8 @@ void ctl_sessions_replay(struct ctl_sessions *t);
  *   (was OLD:PORT)" / "... stream back to signalled NEW:PORT (was
  *   OLD:PORT)".
  * IPv6 addresses are written in brackets, "none" for no address.
+ * With a prefilter, the stream's pf_socks entry gets ev->peer as its
+ * latched peer, whatever the reason (not for an asymmetric leg).
  * Events of streams that no longer exist (or were re-created or moved
  * since) are ignored.
  */
@@ -324,6 +346,14 @@ void ctl_sessions_latch(struct ctl_sessions *t,
  * callbacks of t's dataplane handle (t->cfg.dp).
  */
 void ctl_sessions_bind_dp(struct ctl_sessions *t);
+
+/**
+ * Delete every prefilter socket entry that no live session holds, e.g.
+ * what a control that crashed left in the pinned map (ctl_pf_reconcile()
+ * with the session table as the judge). Nothing without a prefilter.
+ * @return the number of entries deleted.
+ */
+uint32_t ctl_sessions_pf_reconcile(struct ctl_sessions *t);
 
 /** Fill c (packet sums read from the dataplane's stream stats). */
 void ctl_sessions_counters(const struct ctl_sessions *t,

@@ -17,10 +17,16 @@
  *   !dp attach|detach|ringfull|ringok|restart
  *   !dp addrs A.. the relay addresses the fake dataplane serves (at the
  *                 start: 192.0.2.1 and 2001:db8::1)
- *   !config inet4|inet6|dual
+ *   !config inet4|inet6|dual [pf]
  *                 start over (every session deleted, counters zero) as
  *                 started with -l 192.0.2.1, -6 2001:db8::1, or both;
- *                 the file starts with inet4
+ *                 with pf, the fake prefilter (tests/fake_ctl_pf.c) is
+ *                 on, emptied; the file starts with inet4, no prefilter
+ *   !pf stat NAME N  the fake prefilter's counter of verdict NAME is N
+ *   !pf dump      output its socket entries, sorted, "pf ADDR:PORT[
+ *                 latched PEER:PORT]" each ("pf none": no entry)
+ *   !latch ID PEER:PORT  the dataplane latched stream ID to PEER:PORT
+ *                 (reason LEARN; IPv6 as [ADDR]:PORT)
  *   !rx ID N      stream ID: pkts_in += N, pkts_relayed += N,
  *                 last_rx_ns = now
  * Ports are random from pools seeded with 1 (IPv4) and 2 (IPv6) over the
@@ -41,6 +47,7 @@
 #include "ctl_cmd_exec.h"
 #include "ctl_log.h"
 #include "fake_ctl_dp.h"
+#include "fake_ctl_pf.h"
 
 #define NS 1000000000ULL
 #define RELAY4 "192.0.2.1"
@@ -58,9 +65,10 @@ struct golden {
 };
 
 
-/* A session table and an executor with the relay families asked for. */
+/* A session table and an executor with the relay families asked for,
+ * and the fake prefilter if pf. */
 static void
-golden_open(struct golden *g, bool v4, bool v6)
+golden_open(struct golden *g, bool v4, bool v6, bool pf)
 {
 	struct ctl_sessions_cfg scfg = {.ttl_ns = 60 * NS,
 					.learn_ms = CTL_LEARN_MS};
@@ -77,6 +85,10 @@ golden_open(struct golden *g, bool v4, bool v6)
 		memcpy(ecfg.relay6, scfg.relay6, sizeof(ecfg.relay6));
 		ecfg.has_relay6 = true;
 		scfg.ports6 = g->ports6;
+	}
+	if (pf) {
+		fake_pf_reset();
+		scfg.pf = ecfg.pf = fake_pf_handle();
 	}
 	g->sess = ctl_sessions_create(&scfg);
 	g->ex = ctl_exec_create(&ecfg, g->sess);
@@ -116,10 +128,44 @@ dp_addrs(const char *list)
 	fake_dp_set_addrs(a, n);
 }
 
+/* "!latch ID PEER:PORT": a LEARN latch event of stream ID, with the
+ * cookie of its last ADD/UPDATE. */
+static void
+latch(uint32_t id, const char *peer)
+{
+	const struct rtpb_msg_stream *m = fake_dp_last_stream_msg(id, -1);
+	struct rtpb_msg_ev_latch ev = {.stream_id = id,
+				       .reason = RTPB_LATCH_LEARN};
+	const char *colon = strrchr(peer, ':');
+	char ip[INET6_ADDRSTRLEN + 2];
+	size_t n = colon != NULL ? (size_t)(colon - peer) : 0;
+
+	if (m == NULL || colon == NULL || n >= sizeof(ip)) {
+		fail_msg("!latch %u %s: no such stream or not ADDR:PORT", id, peer);
+		return;
+	}
+	memcpy(ip, peer, n);
+	ip[n] = '\0';
+	if (n > 2 && ip[0] == '[' && ip[n - 1] == ']') {
+		ip[n - 1] = '\0';
+		if (inet_pton(AF_INET6, ip + 1, ev.peer.ip) != 1)
+			fail_msg("!latch: bad address %s", peer);
+		ev.peer.family = RTPB_AF_INET6;
+	} else {
+		if (inet_pton(AF_INET, ip, ev.peer.ip) != 1)
+			fail_msg("!latch: bad address %s", peer);
+		ev.peer.family = RTPB_AF_INET;
+	}
+	ev.peer.port = htons((uint16_t)atoi(colon + 1));
+	ev.cookie = m->cookie;
+	fake_dp_latch_ev(&ev);
+}
+
 static void
 directive(struct golden *g, const char *line)
 {
 	unsigned id, n;
+	char name[64];
 	double s;
 
 	if (sscanf(line, "!time %lf", &s) == 1) {
@@ -141,13 +187,32 @@ directive(struct golden *g, const char *line)
 	} else if (strncmp(line, "!dp addrs ", 10) == 0) {
 		dp_addrs(line + 10);
 	} else if (strncmp(line, "!config ", 8) == 0) {
-		const char *c = line + 8;
+		char c[16] = "", pf[8] = "";
 
-		if (strcmp(c, "inet4") != 0 && strcmp(c, "inet6") != 0 &&
-		    strcmp(c, "dual") != 0)
+		if (sscanf(line + 8, "%15s %7s", c, pf) < 1 ||
+		    (strcmp(c, "inet4") != 0 && strcmp(c, "inet6") != 0 &&
+		     strcmp(c, "dual") != 0) ||
+		    (pf[0] != '\0' && strcmp(pf, "pf") != 0))
 			fail_msg("unknown config: %s", line);
 		golden_close(g);
-		golden_open(g, strcmp(c, "inet6") != 0, strcmp(c, "inet4") != 0);
+		golden_open(g, strcmp(c, "inet6") != 0, strcmp(c, "inet4") != 0,
+			    pf[0] != '\0');
+	} else if (sscanf(line, "!pf stat %63s %u", name, &n) == 2) {
+		uint32_t v = 0;
+
+		while (v < RTPB_PF_VERDICT__COUNT &&
+		       strcmp(ctl_pf_verdict_name(v), name) != 0)
+			v++;
+		if (v == RTPB_PF_VERDICT__COUNT)
+			fail_msg("unknown verdict: %s", line);
+		fake_pf_set_stat(v, n);
+	} else if (strcmp(line, "!pf dump") == 0) {
+		char *d = fake_pf_dump();
+
+		g_string_append(g->out, d);
+		g_free(d);
+	} else if (sscanf(line, "!latch %u %63s", &id, name) == 2) {
+		latch(id, name);
 	} else if (sscanf(line, "!rx %u %u", &id, &n) == 2) {
 		struct rtpb_stream_stats *st = fake_dp_stats(id);
 
@@ -229,7 +294,7 @@ test_golden(void **state)
 	dp_addrs(RELAY4 " " RELAY6);
 	g.ports = ctl_ports_create(23820, 23840, 1);
 	g.ports6 = ctl_ports_create(23820, 23840, 2);
-	golden_open(&g, true, false);
+	golden_open(&g, true, false, false);
 	g.out = g_string_new(NULL);
 	g.now = 1000 * NS;
 

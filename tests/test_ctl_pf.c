@@ -122,7 +122,21 @@ test_maps_shared_and_managed(void **state)
 	assert_int_equal(access(path, F_OK), 0);
 	/* the PMD loads the program later: same maps */
 	pmd = pmd_load();
-	assert_int_equal(ctl_pf_set_addrs(pf, &relay, 1, 1, 3), 0);
+	/* the relay addresses are exactly the last ones set: one a previous
+	 * run set and this one does not goes back to the kernel */
+	{
+		struct rtpb_addr two[2] = {relay, addr4("192.0.2.2", 0)},
+				 many[RTPB_PF_MAX_ADDRS + 1];
+		struct rtpb_addr to_old = addr4("192.0.2.2", 30000);
+
+		assert_int_equal(ctl_pf_set_addrs(pf, two, 2, 1, 3), 0);
+		assert_int_equal(verdict(pf, &phone, &to_old), RTPB_PF_DROP_NO_SESSION);
+		assert_int_equal(ctl_pf_set_addrs(pf, &relay, 1, 1, 3), 0);
+		assert_int_equal(verdict(pf, &phone, &to_old), RTPB_PF_PASS);
+		memset(many, 0, sizeof(many));
+		assert_int_equal(ctl_pf_set_addrs(pf, many, RTPB_PF_MAX_ADDRS + 1, 1, 3),
+				 -E2BIG);
+	}
 	assert_int_equal(verdict(pf, &phone, &s1), RTPB_PF_DROP_NO_SESSION);
 	assert_int_equal(ctl_pf_sock_add(pf, &s1, NULL), 0);
 	assert_int_equal(verdict(pf, &phone, &s1), RTPB_PF_REDIRECT);

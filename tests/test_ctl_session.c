@@ -4,7 +4,9 @@
  * it pushes to the dataplane, through the protocol (ctl_exec_text) and
  * the fake dataplane (tests/fake_ctl_dp.c). Time is injected; no sleeps.
  * The relay runs with both families (-l 192.0.2.1 -6 2001:db8::1), one
- * pool each over the same 50 port pairs.
+ * pool each over the same 50 port pairs, and with the fake prefilter
+ * (tests/fake_ctl_pf.c): after every test it holds exactly the two
+ * entries of each leg with a port, and none once the table is gone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include "ctl_cmd_exec.h"
 #include "ctl_log.h"
 #include "fake_ctl_dp.h"
+#include "fake_ctl_pf.h"
 
 #define NS 1000000000ULL
 #define RELAY "192.0.2.1"
@@ -65,6 +68,7 @@ setup(void **state)
 	inet_pton(AF_INET, RELAY, &f->relay);
 	inet_pton(AF_INET6, RELAY6, f->relay6);
 	fake_dp_reset(4, 4096, f->relay);
+	fake_pf_reset();
 	memcpy(a6.ip, f->relay6, 16);
 	fake_dp_add_addr(&a6);
 	f->ports = ctl_ports_create(30000, 30098, 42); /* 50 pairs */
@@ -73,9 +77,11 @@ setup(void **state)
 	scfg.ports = f->ports;
 	scfg.relay_ip = f->relay;
 	scfg.ports6 = f->ports6;
+	scfg.pf = fake_pf_handle();
 	memcpy(scfg.relay6, f->relay6, 16);
 	f->sess = ctl_sessions_create(&scfg);
-	ecfg = (struct ctl_exec_cfg){.relay_ip = f->relay, .has_relay6 = true};
+	ecfg = (struct ctl_exec_cfg){.relay_ip = f->relay, .has_relay6 = true,
+				     .pf = fake_pf_handle()};
 	memcpy(ecfg.relay6, f->relay6, 16);
 	f->ex = ctl_exec_create(&ecfg, f->sess);
 	f->log = g_string_new(NULL);
@@ -88,10 +94,17 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
+	struct ctl_sessions_counters c;
 
 	ctl_log_set_hook(NULL, NULL);
+	/* the prefilter mirrors the sockets: two entries per leg with a port */
+	ctl_sessions_counters(f->sess, &c);
+	assert_int_equal(fake_pf_nsocks(), 2 * c.streams);
 	ctl_exec_destroy(f->ex);
 	ctl_sessions_destroy(f->sess);
+	/* a clean stop leaves no entry behind, and nothing was misused */
+	assert_int_equal(fake_pf_nsocks(), 0);
+	assert_int_equal(fake_pf_errors(), 0);
 	/* nothing leaks: every id back, every stream deleted, every port */
 	assert_int_equal(fake_dp_ids_in_use(), 0);
 	assert_int_equal(fake_dp_live_streams(), 0);
@@ -877,6 +890,380 @@ test_handover_events(void **state)
 	assert_string_equal(cmd(f, "G nhandovers"), "3\n");
 }
 
+/* --- the prefilter's entries (tests/fake_ctl_pf.c) --- */
+
+/* The relay socket RELAY:port. */
+static struct rtpb_addr
+relay4(const struct fx *f, unsigned port)
+{
+	struct rtpb_addr a;
+
+	rtpb_addr_set_v4(&a, f->relay, htons((uint16_t)port));
+	return a;
+}
+
+/* The relay socket [RELAY6]:port. */
+static struct rtpb_addr
+relay6(const struct fx *f, unsigned port)
+{
+	struct rtpb_addr a = {.family = RTPB_AF_INET6, .port = htons((uint16_t)port)};
+
+	memcpy(a.ip, f->relay6, 16);
+	return a;
+}
+
+/* The fake prefilter's entry of a relay socket, which must exist. */
+static const struct fake_pf_sock *
+pf_entry(const struct rtpb_addr a)
+{
+	const struct fake_pf_sock *e = fake_pf_sock(&a);
+
+	assert_non_null(e);
+	return e;
+}
+
+static bool
+pf_has(const struct rtpb_addr a)
+{
+	return fake_pf_sock(&a) != NULL;
+}
+
+/* The entry of a exists and is latched to ip:port. */
+static void
+assert_latched(const struct rtpb_addr a, const char *ip, uint16_t port)
+{
+	const struct fake_pf_sock *e = pf_entry(a);
+
+	assert_true(e->latched);
+	if (strchr(ip, ':') != NULL)
+		assert_v6(&e->peer, ip, port);
+	else
+		assert_v4(&e->peer, ip, port);
+}
+
+/* A latch event of leg li's RTP or RTCP stream of s, to ip:port. */
+static void
+latch_ev(const struct ctl_session *s, int li, bool rtcp, int reason,
+	 const char *ip, uint16_t port)
+{
+	struct rtpb_msg_ev_latch ev = {.reason = (uint32_t)reason};
+	const struct ctl_stream *st = rtcp ? &s->leg[li].rtcp : &s->leg[li].rtp;
+
+	ev.stream_id = st->id;
+	ev.cookie = fake_dp_last_stream_msg(st->id, -1)->cookie;
+	if (inet_pton(AF_INET, ip, ev.peer.ip) == 1)
+		ev.peer.family = RTPB_AF_INET;
+	else if (inet_pton(AF_INET6, ip, ev.peer.ip) == 1)
+		ev.peer.family = RTPB_AF_INET6;
+	ev.peer.port = htons(port);
+	fake_dp_latch_ev(&ev);
+}
+
+static void
+test_pf_sockets(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	struct rtpb_addr stale;
+	unsigned p0, p1;
+	char want[256];
+
+	/* U: leg 0's RTP and RTCP sockets get entries, without a peer */
+	p0 = reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1"));
+	snprintf(want, sizeof(want), "add %s:%u\nadd %s:%u\n", RELAY, p0, RELAY,
+		 p0 + 1);
+	assert_string_equal(fake_pf_log(), want);
+	assert_false(pf_entry(relay4(f, p0))->latched);
+	assert_false(pf_entry(relay4(f, p0 + 1))->latched);
+	/* the same U again: nothing new */
+	fake_pf_clear_log();
+	cmd(f, "U c1 198.51.100.1 5000 ft1");
+	assert_string_equal(fake_pf_log(), "");
+	/* L: leg 1's */
+	p1 = reply_port(cmd(f, "L c1 198.51.100.2 6000 ft1 tt1"));
+	snprintf(want, sizeof(want), "add %s:%u\nadd %s:%u\n", RELAY, p1, RELAY,
+		 p1 + 1);
+	assert_string_equal(fake_pf_log(), want);
+	assert_int_equal(fake_pf_nsocks(), 4);
+	/* latch events: the stream's entry takes the event's peer */
+	s = find(f, "c1", "ft1");
+	latch_ev(s, 0, false, RTPB_LATCH_LEARN, "198.51.100.2", 6000);
+	latch_ev(s, 1, true, RTPB_LATCH_LEARN, "203.0.113.5", 7001);
+	assert_latched(relay4(f, p0), "198.51.100.2", 6000);
+	assert_false(pf_entry(relay4(f, p0 + 1))->latched);
+	assert_false(pf_entry(relay4(f, p1))->latched);
+	assert_latched(relay4(f, p1 + 1), "203.0.113.5", 7001);
+	/* a handover, its RTCP following, a re-offer: each moves it */
+	latch_ev(s, 0, false, RTPB_LATCH_PROBATION, "203.0.113.9", 41000);
+	latch_ev(s, 0, true, RTPB_LATCH_RTCP_FOLLOW, "203.0.113.9", 41001);
+	assert_latched(relay4(f, p0), "203.0.113.9", 41000);
+	assert_latched(relay4(f, p0 + 1), "203.0.113.9", 41001);
+	latch_ev(s, 1, false, RTPB_LATCH_REOFFER, "198.51.100.7", 5000);
+	assert_latched(relay4(f, p1), "198.51.100.7", 5000);
+	/* an event of a stream that is gone changes nothing */
+	fake_pf_clear_log();
+	stale = relay4(f, 40000);
+	fake_dp_latch(s->leg[0].rtp.id + 1,
+		      fake_dp_last_stream_msg(s->leg[0].rtp.id, -1)->cookie, &stale);
+	assert_string_equal(fake_pf_log(), "");
+	/* D: the four entries go */
+	assert_string_equal(cmd(f, "D c1 ft1 tt1"), "0\n");
+	assert_int_equal(fake_pf_nsocks(), 0);
+	assert_int_equal(fake_pf_errors(), 0);
+}
+
+static void
+test_pf_ring_full_delete(void **state)
+{
+	struct fx *f = *state;
+
+	cmd(f, "U c1 198.51.100.1 5000 ft1");
+	cmd(f, "L c1 198.51.100.2 6000 ft1 tt1");
+	assert_int_equal(fake_pf_nsocks(), 4);
+	/* the DELs wait for the ring, the prefilter closes at once */
+	fake_dp_set_ring_full(true);
+	assert_string_equal(cmd(f, "D c1 ft1 tt1"), "0\n");
+	assert_int_equal(fake_pf_nsocks(), 0);
+	assert_int_equal(fake_dp_live_streams(), 4);
+	fake_dp_set_ring_full(false);
+	ctl_sessions_flush(f->sess);
+	assert_int_equal(fake_dp_live_streams(), 0);
+	assert_int_equal(fake_pf_nsocks(), 0);
+}
+
+static void
+test_pf_timeout(void **state)
+{
+	struct fx *f = *state;
+	unsigned p0, p1;
+
+	p0 = reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1"));
+	p1 = reply_port6(cmd(f, "U6 c2 2001:db8::7 5000 ft2"));
+	assert_true(pf_has(relay6(f, p1)));
+	assert_true(pf_has(relay6(f, p1 + 1)));
+	cmd_at(f, T0 + 30 * NS, "U c1 198.51.100.1 5000 ft1");
+	/* c2 times out, c1 stays */
+	assert_int_equal(ctl_sessions_tick(f->sess, T0 + 61 * NS), 1);
+	assert_int_equal(fake_pf_nsocks(), 2);
+	assert_false(pf_has(relay6(f, p1)));
+	assert_false(pf_has(relay6(f, p1 + 1)));
+	assert_true(pf_has(relay4(f, p0)));
+	assert_true(pf_has(relay4(f, p0 + 1)));
+	assert_int_equal(ctl_sessions_tick(f->sess, T0 + 91 * NS), 1);
+	assert_int_equal(fake_pf_nsocks(), 0);
+}
+
+static void
+test_pf_family_move(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	unsigned p1, p1v6;
+	char want[512];
+
+	reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1"));
+	p1 = reply_port(cmd(f, "L c1 198.51.100.2 6000 ft1 tt1"));
+	s = find(f, "c1", "ft1");
+	latch_ev(s, 1, false, RTPB_LATCH_LEARN, "198.51.100.1", 5000);
+	assert_latched(relay4(f, p1), "198.51.100.1", 5000);
+	/* the offerer moves to IPv6: the new socket's entries (no peer
+	 * yet) once its ADDs went, then the old socket's go */
+	fake_pf_clear_log();
+	assert_int_equal(reply_port(cmd(f, "U6 c1 2001:db8::1:5 5004 ft1 tt1")),
+			 s->leg[0].port);
+	assert_int_equal(s->leg[1].family, RTPB_AF_INET6);
+	p1v6 = s->leg[1].port;
+	snprintf(want, sizeof(want),
+		 "add [%s]:%u\nadd [%s]:%u\ndel %s:%u\ndel %s:%u\n", RELAY6, p1v6,
+		 RELAY6, p1v6 + 1, RELAY, p1, RELAY, p1 + 1);
+	assert_string_equal(fake_pf_log(), want);
+	assert_false(pf_entry(relay6(f, p1v6))->latched);
+	assert_false(pf_entry(relay6(f, p1v6 + 1))->latched);
+	assert_int_equal(fake_pf_nsocks(), 4);
+	/* the new socket latches on the phone's IPv6 address */
+	latch_ev(s, 1, false, RTPB_LATCH_LEARN, "2001:db8::1:5", 5004);
+	assert_latched(relay6(f, p1v6), "2001:db8::1:5", 5004);
+	/* a move back refused by the ring: E71, the entries as they were */
+	fake_pf_clear_log();
+	fake_dp_set_push_budget(1);
+	assert_string_equal(cmd(f, "U c1 198.51.100.9 5000 ft1 tt1"), "E71\n");
+	fake_dp_set_push_budget(-1);
+	ctl_sessions_flush(f->sess);
+	assert_string_equal(fake_pf_log(), "");
+	assert_latched(relay6(f, p1v6), "2001:db8::1:5", 5004);
+	assert_int_equal(fake_pf_nsocks(), 4);
+	/* a move back with the old socket's DELs waiting for the ring:
+	 * its entries go at once all the same */
+	fake_dp_set_push_budget(2);
+	reply_port(cmd(f, "U c1 198.51.100.9 5000 ft1 tt1"));
+	assert_int_equal(s->leg[1].family, RTPB_AF_INET);
+	assert_false(pf_has(relay6(f, p1v6)));
+	assert_false(pf_has(relay6(f, p1v6 + 1)));
+	assert_true(pf_has(relay4(f, s->leg[1].port)));
+	assert_int_equal(fake_pf_nsocks(), 4);
+	fake_dp_set_push_budget(-1);
+	ctl_sessions_flush(f->sess);
+	assert_int_equal(fake_dp_live_streams(), 4);
+}
+
+static void
+test_pf_asymmetric(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	unsigned p0, p1;
+
+	/* leg 1 asymmetric (the offerer's 'A'), leg 0 symmetric */
+	p0 = reply_port(cmd(f, "UA c1 198.51.100.1 5000 ft1"));
+	p1 = reply_port(cmd(f, "L c1 198.51.100.2 6000 ft1 tt1"));
+	s = find(f, "c1", "ft1");
+	assert_true(s->leg[1].asymmetric);
+	/* no latched peer for the asymmetric leg, whatever the event */
+	fake_pf_clear_log();
+	latch_ev(s, 1, false, RTPB_LATCH_SIGNALLED, "198.51.100.1", 5000);
+	latch_ev(s, 1, true, RTPB_LATCH_REOFFER, "198.51.100.1", 5001);
+	assert_string_equal(fake_pf_log(), "");
+	assert_false(pf_entry(relay4(f, p1))->latched);
+	assert_false(pf_entry(relay4(f, p1 + 1))->latched);
+	latch_ev(s, 0, false, RTPB_LATCH_LEARN, "198.51.100.2", 6000);
+	latch_ev(s, 0, true, RTPB_LATCH_LEARN, "198.51.100.2", 6001);
+	assert_latched(relay4(f, p0), "198.51.100.2", 6000);
+	/* leg 0 turns asymmetric (the answerer's 'A'): its peers go */
+	cmd(f, "LA c1 198.51.100.2 6000 ft1 tt1");
+	assert_true(s->leg[0].asymmetric);
+	assert_false(pf_entry(relay4(f, p0))->latched);
+	assert_false(pf_entry(relay4(f, p0 + 1))->latched);
+	/* again: nothing to clear */
+	fake_pf_clear_log();
+	cmd(f, "LA c1 198.51.100.2 6000 ft1 tt1");
+	assert_string_equal(fake_pf_log(), "");
+	/* symmetric again: the next latch event sets the peer */
+	cmd(f, "L c1 198.51.100.2 6000 ft1 tt1");
+	latch_ev(s, 0, false, RTPB_LATCH_LEARN, "198.51.100.2", 6000);
+	assert_latched(relay4(f, p0), "198.51.100.2", 6000);
+}
+
+static void
+test_pf_replay(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	unsigned p0;
+
+	p0 = reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1"));
+	s = find(f, "c1", "ft1");
+	latch_ev(s, 0, false, RTPB_LATCH_LEARN, "198.51.100.2", 6000);
+	assert_latched(relay4(f, p0), "198.51.100.2", 6000);
+	/* a new dataplane has latched nothing: the entries stay, peerless */
+	fake_dp_restart(2);
+	assert_int_equal(fake_pf_nsocks(), 2);
+	assert_false(pf_entry(relay4(f, p0))->latched);
+	assert_false(pf_entry(relay4(f, p0 + 1))->latched);
+	latch_ev(s, 0, false, RTPB_LATCH_LEARN, "198.51.100.2", 6000);
+	assert_latched(relay4(f, p0), "198.51.100.2", 6000);
+}
+
+static void
+test_pf_reconcile(void **state)
+{
+	struct fx *f = *state;
+	struct rtpb_addr peer;
+	unsigned p0, p1;
+
+	/* left by a control that crashed: a peerless and a latched entry */
+	rtpb_addr_set_v4(&peer, f->relay, htons(9));
+	fake_pf_insert(&(struct rtpb_addr){0}, NULL);
+	fake_pf_insert((const struct rtpb_addr[]){relay4(f, 30010)}, NULL);
+	fake_pf_insert((const struct rtpb_addr[]){relay6(f, 30011)}, &peer);
+	assert_int_equal(ctl_sessions_pf_reconcile(f->sess), 3);
+	assert_int_equal(fake_pf_nsocks(), 0);
+	/* live sessions' entries are kept, others go */
+	p0 = reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1"));
+	p1 = reply_port6(cmd(f, "U6 c2 2001:db8::7 5000 ft2"));
+	fake_pf_insert((const struct rtpb_addr[]){relay4(f, p1)}, NULL);
+	fake_pf_insert((const struct rtpb_addr[]){relay6(f, p0)}, NULL);
+	assert_int_equal(ctl_sessions_pf_reconcile(f->sess), 2);
+	assert_int_equal(fake_pf_nsocks(), 4);
+	assert_true(pf_has(relay4(f, p0)));
+	assert_true(pf_has(relay4(f, p0 + 1)));
+	assert_true(pf_has(relay6(f, p1)));
+	assert_true(pf_has(relay6(f, p1 + 1)));
+}
+
+static void
+test_pf_refused(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	uint32_t total = ctl_ports_total(f->ports);
+
+	ctl_log_set_level(CTL_LOG_INFO);
+	ctl_log_set_hook(log_capture, f);
+	/* the map refuses the RTP entry: E72, the ADDs are taken back */
+	fake_pf_fail_add(0, -E2BIG);
+	assert_string_equal(cmd(f, "U c1 198.51.100.1 5000 ft1"), "E72\n");
+	assert_non_null(strstr(f->log->str, "[c1] U: prefilter: pf_socks entry of "
+					   "IPv4 port "));
+	assert_non_null(strstr(f->log->str, " refused: Argument list too long "
+					   "(E72)\n"));
+	assert_int_equal(ctl_sessions_count(f->sess), 0);
+	assert_int_equal(fake_dp_live_streams(), 0);
+	assert_int_equal(fake_dp_ids_in_use(), 0);
+	assert_int_equal(ctl_ports_avail(f->ports), total);
+	assert_int_equal(fake_pf_nsocks(), 0);
+	/* the RTCP entry refused on L: E71, the RTP entry goes again */
+	reply_port(cmd(f, "U c2 198.51.100.1 5000 ft2"));
+	s = find(f, "c2", "ft2");
+	fake_pf_fail_add(1, -ENOMEM);
+	assert_string_equal(cmd(f, "L c2 198.51.100.2 6000 ft2 tt2"), "E71\n");
+	assert_int_equal(s->leg[1].port, 0);
+	assert_int_equal(fake_pf_nsocks(), 2);
+	assert_int_equal(fake_dp_live_streams(), 2);
+	assert_int_equal(ctl_ports_avail(f->ports), total - 1);
+	/* a family move refused by the map: E71, nothing moved */
+	reply_port(cmd(f, "L c2 198.51.100.2 6000 ft2 tt2"));
+	fake_pf_fail_add(0, -E2BIG);
+	assert_string_equal(cmd(f, "U6 c2 2001:db8::1:5 5004 ft2 tt2"), "E71\n");
+	assert_int_equal(s->leg[1].family, RTPB_AF_INET);
+	assert_v4(&s->leg[1].remote, "198.51.100.1", 5000);
+	assert_int_equal(fake_pf_nsocks(), 4);
+	assert_true(pf_has(relay4(f, s->leg[1].port)));
+	assert_int_equal(fake_dp_live_streams(), 4);
+	assert_int_equal(ctl_ports_avail(f->ports6), ctl_ports_total(f->ports6));
+	ctl_log_set_hook(NULL, NULL);
+	ctl_log_set_level(getenv("CTL_TEST_LOG") ? CTL_LOG_DBUG : CTL_LOG_CRIT);
+}
+
+static void
+test_pf_counters(void **state)
+{
+	struct fx *f = *state;
+	const char *r;
+
+	fake_pf_set_stat(RTPB_PF_REDIRECT, 1000);
+	fake_pf_set_stat(RTPB_PF_DROP_BUDGET, 42);
+	fake_pf_set_stat(RTPB_PF_DROP_NO_SESSION, 7);
+	/* I: one line per verdict after rtpproxy's and the handovers */
+	r = cmd(f, "Il");
+	assert_non_null(strstr(r, "handovers: 0\nprefilter pass: 0\n"
+				  "prefilter redirect: 1000\n"));
+	assert_non_null(strstr(r, "\nprefilter drop_no_session: 7\n"));
+	assert_non_null(strstr(r, "\nprefilter drop_budget: 42\naverage load: "));
+	/* G: npf_<verdict> */
+	assert_string_equal(cmd(f, "Gv npf_redirect npf_drop_budget nsess_created "
+				   "npf_redirect_candidate"),
+			    "npf_redirect=1000 npf_drop_budget=42 nsess_created=0 "
+			    "npf_redirect_candidate=0\n");
+	assert_string_equal(cmd(f, "G npf_nosuch"), "E68\n");
+	/* unreadable counters: no lines in I, zeros in G */
+	fake_pf_fail_stats(-EPERM);
+	r = cmd(f, "I");
+	assert_null(strstr(r, "prefilter"));
+	assert_non_null(strstr(r, "handovers: 0\n"));
+	assert_string_equal(cmd(f, "G npf_redirect"), "0\n");
+	fake_pf_fail_stats(0);
+}
+
 static void
 test_limits(void **state)
 {
@@ -926,6 +1313,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_family_pools, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_not_served, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handover_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pf_sockets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pf_ring_full_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pf_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pf_family_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pf_asymmetric, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pf_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pf_reconcile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pf_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pf_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 	};
 
