@@ -92,10 +92,9 @@ ctl_stream(struct dp_worker *w, uint32_t id, const struct rtpb_addr *local,
  * so the call's first packets are not dropped waiting for ARP or NDP. The
  * peer must be of the stream's family (else the fast path drops with
  * RTPB_DROP_FAMILY anyway). */
-static void
-ctl_prefetch_nexthop(const struct dp_stream *s)
+void
+dp_ctl_prefetch_nexthop(const struct dp_stream *s, const struct rtpb_addr *dst)
 {
-	const struct rtpb_addr *dst = &s->signalled;
 	struct rtpb_addr nh;
 	uint32_t ip;
 
@@ -153,7 +152,7 @@ ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
 	memset(rtpb_shm_stream_stats(dp_ctx.shm, m->stream_id), 0,
 	       sizeof(struct rtpb_stream_stats));
-	ctl_prefetch_nexthop(s);
+	dp_ctl_prefetch_nexthop(s, &s->signalled);
 	return 0;
 }
 
@@ -177,7 +176,7 @@ ctl_stream_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	/* §4.8: a re-offer's new address is the peer at once */
 	if (dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns))
 		dp_ctl_latch_event(w, m->stream_id, s, &lev);
-	ctl_prefetch_nexthop(s);
+	dp_ctl_prefetch_nexthop(s, &s->signalled);
 	return 0;
 }
 

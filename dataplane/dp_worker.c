@@ -110,13 +110,17 @@ worker_latched(struct dp_worker *w, uint32_t id, struct dp_stream *s,
 	struct dp_stream *r;
 
 	dp_ctl_latch_event(w, id, s, lev);
+	/* the return stream goes there next: resolve its next hop now */
+	dp_ctl_prefetch_nexthop(s, &s->peer);
 	if ((lev->reason != RTPB_LATCH_SSRC && lev->reason != RTPB_LATCH_PROBATION) ||
 	    s->rtcp_stream_id >= dp_ctx.max_streams)
 		return;
 	r = &dp_ctx.streams[s->rtcp_stream_id];
 	rev.old = r->peer;
-	if (dp_latch_rtcp_follow(r, s))
+	if (dp_latch_rtcp_follow(r, s)) {
 		dp_ctl_latch_event(w, s->rtcp_stream_id, r, &rev);
+		dp_ctl_prefetch_nexthop(r, &r->peer);
+	}
 }
 
 /* Relay one UDP packet of stream id. Returns 0 and fills tx, or a drop
