@@ -29,6 +29,13 @@ Helpers: ns_exec() / ns_run() run a command in a namespace; ns_socket()
 makes a socket inside a namespace from this process; Capture reads frames
 from an interface (AF_PACKET) and l4_checksum_ok() checks them.
 
+The relay and calls: start_relay() / stop_relay() (ipv6=True adds the
+relay's IPv6 address); Call (phones A and B, any rtpb_phone.py option,
+e.g. a mid-call move); PhoneRun (one rtpb_phone.py, a phone or the
+attacker); parse_ul_reply(), handover_lines() (control's log),
+info_handovers() ('I'), stats_delta() (telemetry).  Tests: run_test()
+is their main(); check() asserts and stops, expect() asserts and goes on.
+
 Command line (for manual use):
     rtpb_e2e.py --cmd NS HOST:PORT 'COMMAND'   one rtpproxy command
     rtpb_e2e.py --telemetry PREFIX /CMD         one telemetry query
@@ -1196,11 +1203,14 @@ if __name__ == '__main__':
 # ---------------------------------------------------------------------------
 # The relay under test.
 
-def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=()):
+def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
+                extra_dp=(), ipv6=False):
     """Start rtpbypass-dataplane (net_af_xdp on the relay's veth, relay
     address RELAY_IP/24, gateway ROUTER_IP_A, lcores 0-1) and
     rtpbypass-control (udp:127.0.0.1:ctl_port, ports 35000-35999) in the
     relay namespace, and wait until control has attached.
+    ipv6: also RELAY_IP6/64 on the dataplane (--addr) and control (-6);
+    extra_dp, extra_ctl: more options for the dataplane and for control.
     @return (dataplane Proc, control Proc).
     """
     dp_bin = os.path.join(build, 'dataplane', 'rtpbypass-dataplane')
@@ -1208,54 +1218,193 @@ def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=()):
     for b in (dp_bin, ctl_bin):
         if not os.access(b, os.X_OK):
             raise E2EError('missing binary %s (build first)' % b)
+    v6_dp = ['--addr', '%s/%d' % (RELAY_IP6, PREFIX6_LEN)] if ipv6 else []
+    v6_ctl = ['-6', RELAY_IP6] if ipv6 else []
     dp = topo.proc('rl', [dp_bin, '--no-pci', '--file-prefix', prefix, '--huge-unlink',
                           '-l', '0-1', '--log-level', 'rtpb.dp:info',
                           '--vdev', 'net_af_xdp0,iface=%s,start_queue=0,queue_count=1'
                           % topo.relay_iface,
-                          '--', '--addr', '%s/%d' % (RELAY_IP, PREFIX_LEN),
-                          '--gateway', ROUTER_IP_A, '--max-streams', '4096'],
+                          '--', '--addr', '%s/%d' % (RELAY_IP, PREFIX_LEN)] + v6_dp +
+                   ['--gateway', ROUTER_IP_A, '--max-streams', '4096'] + list(extra_dp),
                    name='dataplane')
     dp.wait_for_log(r'ready: 1 worker', timeout=30)
     ctl = topo.proc('rl', [ctl_bin, '-f', '-F', '-s', 'udp:127.0.0.1:%d' % ctl_port,
-                           '-l', RELAY_IP, '-m', '35000', '-M', '35999',
-                           '--file-prefix', prefix] + list(extra_ctl),
+                           '-l', RELAY_IP] + v6_ctl + ['-m', '35000', '-M', '35999',
+                                                       '--file-prefix', prefix] + list(extra_ctl),
                     name='control')
     ctl.wait_for_log(r'dataplane .* attached', timeout=15)
     return dp, ctl
 
 
+def parse_ul_reply(reply):
+    """A U/L reply '<port>[ <addr>[ 6]]' -> (port, addr or None, ipv6).
+    @raise E2EError if it is not one (an error 'E<n>', or '0')."""
+    m = re.fullmatch(r'(\d+)(?: (\S+)( 6)?)?', reply.strip())
+    if m is None or int(m.group(1)) == 0:
+        raise E2EError('not a U/L port reply: %r' % reply)
+    addr = m.group(2)
+    return int(m.group(1)), addr, bool(m.group(3)) or (addr is not None and ':' in addr)
+
+
+def hostport(ip, port):
+    """'ip:port', or '[ip6]:port' (as the phone and control print them)."""
+    return '[%s]:%d' % (ip, port) if ':' in ip else '%s:%d' % (ip, port)
+
+
+def stats_delta(s0, s1):
+    """Telemetry counters that changed between two /rtpbypass/stats."""
+    return {k: s1[k] - s0.get(k, 0) for k in s1
+            if isinstance(s1[k], int) and s1[k] != s0.get(k, 0)}
+
+
+_HANDOVER_RE = (r'\[%s\] leg (\d+) (RTCP )?handover from (\S+) to (\S+) \(([^)]*)\), '
+                r'(\d+) packets? dropped in probation')
+
+
+def handover_lines(ctl, call_id):
+    """Control's handover log lines for call_id (DESIGN.md §4.6), RTP and
+    RTCP: a list of dicts leg, rtcp, old, new ('ip:port' / '[ip6]:port'),
+    why (the text in parentheses), dropped, line."""
+    out, err = ctl.output()
+    pat = re.compile(_HANDOVER_RE % re.escape(call_id))
+    res = []
+    for line in (out + '\n' + err).splitlines():
+        m = pat.search(line)
+        if m:
+            res.append(dict(leg=int(m.group(1)), rtcp=bool(m.group(2)), old=m.group(3),
+                            new=m.group(4), why=m.group(5), dropped=int(m.group(6)),
+                            line=line.strip()))
+    return res
+
+
+def info_handovers(reply):
+    """The handover count in an 'I' reply, or None if it shows none."""
+    m = re.search(r'handovers?:\s*(\d+)', reply)
+    return int(m.group(1)) if m else None
+
+
+class CheckFailed(E2EError):
+    """An assertion of a test failed (check())."""
+
+
+_expect_failed = []
+
+
+def check(cond, what):
+    """Assert cond: log 'ok: what', or raise CheckFailed(what)."""
+    if not cond:
+        raise CheckFailed(what)
+    log('ok: ' + what)
+
+
+def expect(cond, what):
+    """Like check(), but a failure is logged and recorded, and the test
+    goes on (run_test() fails at the end): for independent assertions, so
+    one run shows every one that fails.  @return cond."""
+    if cond:
+        log('ok: ' + what)
+    else:
+        log('FAILED: ' + what)
+        _expect_failed.append(what)
+    return bool(cond)
+
+
+def run_test(body, argv=None, description=None):
+    """The main() of an e2e test: parse --build, make a DPDK prefix, call
+    body(build, prefix), then check that no DPDK file of the prefix is
+    left.  On a failure the logs are kept and named.
+    @return the exit status: 0 if body returned, 1 if it failed."""
+    import argparse
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument('--build', required=True, help='meson build directory')
+    args = ap.parse_args(argv)
+    install_signal_handlers()
+    prefix = unique_prefix()
+    try:
+        body(args.build, prefix)
+        cleanup_dpdk_prefix(prefix)
+        check(not os.path.exists(dpdk_runtime_dir(prefix)), 'no DPDK runtime files left')
+        if _expect_failed:
+            raise CheckFailed('%d check(s) failed:\n  %s'
+                              % (len(_expect_failed), '\n  '.join(_expect_failed)))
+    except E2EError as e:
+        print('FAIL: %s' % e, file=sys.stderr)
+        keep_logs()
+        print('logs kept in %s' % logdir(), file=sys.stderr)
+        return 1
+    return 0
+
+
+def stop_relay(dp, ctl):
+    """Stop control then the dataplane; check the dataplane's mbuf count
+    at stop equals the one after start (no mbuf leaked)."""
+    ctl.stop(timeout=10)
+    dp.stop(timeout=15)
+    out = '\n'.join(dp.output())
+    m1 = re.search(r'mbufs in use after start: (\d+)', out)
+    m2 = re.search(r'mbufs in use at stop: (\d+)', out)
+    check(m1 is not None and m2 is not None and m1.group(1) == m2.group(1),
+          'no mbuf leaked (in use after start %s, at stop %s)'
+          % (m1 and m1.group(1), m2 and m2.group(1)))
+
+
 PHONE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'rtpb_phone.py')
+
+
+class PhoneRun:
+    """One rtpb_phone.py process (a phone, or with --attack an attacker) in
+    namespace ns of topo, writing its JSON to the log dir; result() waits
+    for it (bounded) and returns the parsed JSON."""
+
+    def __init__(self, topo, ns, name, args, timeout_s):
+        self.out = os.path.join(logdir(), '%s.json' % name)
+        self.timeout_s = timeout_s
+        self.proc = topo.proc(ns, [sys.executable, PHONE_SCRIPT] + list(args) +
+                              ['--timeout-s', str(timeout_s), '--json', self.out],
+                              name=name)
+
+    @property
+    def name(self):
+        return self.proc.name
+
+    def result(self):
+        rc = self.proc.wait(timeout=self.timeout_s + 30)
+        if rc != 0:
+            raise E2EError('%s exited %s: %s' % (self.proc.name, rc, self.proc.tail()))
+        with open(self.out) as f:
+            return json.load(f)
 
 
 class Call:
     """Phone A (PHONE_A_IP:a_port) and phone B (PHONE_B_IP:b_port) each
     streaming count RTP packets every interval_ms to the relay socket they
-    were given (a_to, b_to: 'ip:port'), started together after
-    start_delay_ms.  results() waits and returns (a, b), the phones' JSON.
+    were given (a_to, b_to: 'ip:port'), started together start_delay_ms
+    from now (or at wall-clock time start_at), B b_lag_ms after A (to set
+    the phase of the two streams).  a_extra, b_extra: more rtpb_phone.py
+    options (--rtcp, --move-after ...).  results() waits and returns
+    (a, b), the phones' JSON.
     """
 
     def __init__(self, topo, a_to, b_to, count, interval_ms=20, tag='call',
                  start_delay_ms=1500, a_port=4000, b_port=6000,
-                 ssrcs=('a0a0a0a0', 'b0b0b0b0'), linger_ms=1500):
-        self.procs = []
+                 ssrcs=('a0a0a0a0', 'b0b0b0b0'), linger_ms=1500,
+                 a_extra=(), b_extra=(), start_at=None, a_bind=None, b_bind=None,
+                 b_lag_ms=0):
+        self.runs = []
         timeout_s = int(count * interval_ms / 1000) + 30
-        for role, bind, to, ssrc in (('pa', '%s:%d' % (PHONE_A_IP, a_port), a_to, ssrcs[0]),
-                                     ('pb', '%s:%d' % (PHONE_B_IP, b_port), b_to, ssrcs[1])):
-            out = os.path.join(logdir(), '%s_%s.json' % (tag, role))
-            p = topo.proc(role, [sys.executable, PHONE_SCRIPT, '--bind', bind, '--to', to,
-                                 '--count', str(count), '--interval-ms', str(interval_ms),
-                                 '--ssrc', ssrc, '--linger-ms', str(linger_ms),
-                                 '--start-delay-ms', str(start_delay_ms),
-                                 '--timeout-s', str(timeout_s), '--json', out],
-                          name='%s_%s' % (tag, role))
-            self.procs.append((p, out, timeout_s))
+        if start_at is None:
+            start_at = time.time() + start_delay_ms / 1000.0
+        for role, bind, to, ssrc, extra, lag in (
+                ('pa', a_bind or '%s:%d' % (PHONE_A_IP, a_port), a_to, ssrcs[0], a_extra, 0),
+                ('pb', b_bind or '%s:%d' % (PHONE_B_IP, b_port), b_to, ssrcs[1], b_extra,
+                 b_lag_ms)):
+            self.runs.append(PhoneRun(
+                topo, role, '%s_%s' % (tag, role),
+                ['--bind', bind, '--to', to, '--count', str(count),
+                 '--interval-ms', str(interval_ms), '--ssrc', ssrc,
+                 '--linger-ms', str(linger_ms),
+                 '--start-at', '%.3f' % (start_at + lag / 1000.0)] + list(extra),
+                timeout_s))
 
     def results(self):
-        res = []
-        for p, out, timeout_s in self.procs:
-            rc = p.wait(timeout=timeout_s + 30)
-            if rc != 0:
-                raise E2EError('%s exited %s: %s' % (p.name, rc, p.tail()))
-            with open(out) as f:
-                res.append(json.load(f))
-        return res[0], res[1]
+        return tuple(r.result() for r in self.runs)

@@ -4,6 +4,9 @@
 
 Needs root (network namespaces) but not the relay binaries.  It checks:
   - the phone's RTP/RTCP encoding, payload check and sequence accounting;
+  - the phone moving to a second socket mid-call (same SSRC, new SSRC),
+    and the attacker mode: every pattern sent, and, recomputed from what
+    arrived, no run a relay's probation could count past the burst;
   - Topology: namespaces, addresses, IPv6 off, 'tx off' on every veth end;
   - phone A <-> phone B through the router (no relay), 50 packets each way,
     all intact, with valid checksums as captured on the bridge;
@@ -133,6 +136,110 @@ def test_phone_loopback():
           % (r['rtcp_sent'], r['rtcp_received']))
     dt = time.monotonic() - t0
     check(dt < 5, 'loopback run bounded (%.2fs)' % dt)
+
+
+def _free_udp_ports(n, host='127.0.0.1'):
+    """n distinct UDP ports free right now on host (bounded: 10*n tries)."""
+    ports = []
+    for _ in range(10 * n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((host, 0))
+        p = s.getsockname()[1]
+        s.close()
+        if p not in ports and p + 1 not in ports and p - 1 not in ports:
+            ports.append(p)
+        if len(ports) == n:
+            break
+    return ports
+
+
+def test_phone_move_loopback():
+    """A phone talking to itself that moves to a second socket mid-call:
+    same SSRC, then a new SSRC; counts per socket."""
+    pa, pb = _free_udp_ports(2)
+    a, b = '127.0.0.1:%d' % pa, '127.0.0.1:%d' % pb
+    for extra, ssrcs in (([], ['abcdef01']),
+                         (['--move-ssrc', '12345678', '--move-start-seq', '65530'],
+                          ['12345678', 'abcdef01'])):
+        cp = subprocess.run([PY, PHONE, '--bind', a, '--to', a, '--count', '40',
+                             '--interval-ms', '5', '--linger-ms', '200',
+                             '--ssrc', 'abcdef01', '--move-after', '15',
+                             '--move-bind', b, '--move-to', b, '--rtcp',
+                             '--rtcp-interval-ms', '20'] + extra,
+                            capture_output=True, text=True, timeout=20)
+        check(cp.returncode == 0, 'moving phone exit 0 (%s)' % cp.stderr.strip())
+        r = json.loads(cp.stdout)
+        m = r['move']
+        check(r['sent'] == 40 and r['received_valid'] == 40 and r['lost'] == 0,
+              'move %s: 40 sent, 40 valid, none lost' % (extra or 'same SSRC'))
+        check(m['done'] and m['old']['rtp_sent'] == 15 and m['new']['rtp_sent'] == 25
+              and m['old']['received'] == 15 and m['new']['received'] == 25
+              and r['sources'] == {a: 15, b: 25},
+              'move: 15 from and to the old socket, 25 from and to the new one')
+        check(r['peer_ssrcs'] == ssrcs, 'move: SSRCs %s' % r['peer_ssrcs'])
+        if extra:
+            t = r['per_ssrc']['12345678']
+            check(t['min_ext_seq'] == 65530 and t['unique'] == 25 and t['lost'] == 0,
+                  'move: the new SSRC starts at the given sequence, wraps, none lost')
+        check(m['new']['rtcp_sent'] > 0 and m['new']['rtcp_received'] == m['new']['rtcp_sent'],
+              'move: RTCP from the new port + 1 once RTP arrived there')
+
+
+def test_attacker_loopback():
+    """The attacker mode against two local sockets: every pattern sent,
+    and, recomputed from what arrived, no run of one SSRC with increasing
+    sequence numbers (the relay's candidate count) longer than the burst."""
+    import rtpb_phone as ph
+    pt, pa = _free_udp_ports(2)
+    sinks = []
+    for port in (pt, pa):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        s.bind(('127.0.0.1', port))
+        s.settimeout(0.3)
+        sinks.append(s)
+    try:
+        cp = subprocess.run([PY, PHONE, '--bind', '127.0.0.1:0', '--attack',
+                             '127.0.0.1:%d,127.0.0.1:%d' % (pt, pa),
+                             '--attack-ssrc', 'a0a0a0a0,b0b0b0b0',
+                             '--attack-duration-ms', '300', '--attack-tick-ms', '3',
+                             '--attack-burst', '9', '--linger-ms', '100',
+                             '--attack-seed', '7'],
+                            capture_output=True, text=True, timeout=20)
+        check(cp.returncode == 0, 'attacker exit 0 (%s)' % cp.stderr.strip())
+        r = json.loads(cp.stdout)
+        for s, real in zip(sinks, (0xa0a0a0a0, 0xb0b0b0b0)):
+            got, run, max_run, last, real_seqs = 0, 0, 0, None, []
+            for _ in range(100000):
+                try:
+                    data = s.recv(2048)
+                except socket.timeout:
+                    break
+                got += 1
+                p = ph.parse_rtp(data)
+                if p is None or not p['attack']:
+                    continue
+                key = (p['ssrc'], p['seq'])
+                if last and last[0] == key[0] and 0 < (key[1] - last[1]) & 0xffff < 3000:
+                    run += 1
+                else:
+                    run = 1
+                max_run = max(max_run, run)
+                last = key
+                if p['ssrc'] == real:
+                    real_seqs.append(p['seq'])
+            tgt = r['per_target']['127.0.0.1:%d' % s.getsockname()[1]]
+            check(got == tgt['sent'] and got > 0 and min(tgt['by_pattern'].values()) > 0,
+                  'attacker: %d packets arrived = sent, every pattern' % got)
+            check(max_run <= 9 and tgt['max_run'] == max_run,
+                  'attacker: longest run %d <= burst 9 (it says %d)' % (max_run, tgt['max_run']))
+            check(real_seqs and all(20000 <= q <= 60000 for q in real_seqs),
+                  'attacker: with the real SSRC, only wrong sequence numbers (%d)'
+                  % len(real_seqs))
+        check(r['received'] == 0 and r['send_errors'] == 0, 'attacker: nothing came back')
+    finally:
+        for s in sinks:
+            s.close()
 
 
 def test_stub_telemetry():
@@ -398,6 +505,16 @@ def test_cleanup_on_exception():
             # A process the library did not start, left in a namespace:
             p = topo.exec('pb', ['sleep', '30'])
             pid = p.pid
+            # 'ip netns exec' enters the namespace after the fork: wait
+            # (bounded) until it did, or 'ip netns pids' cannot see it.
+            me = os.readlink('/proc/self/ns/net')
+            for _ in range(200):
+                try:
+                    if os.readlink('/proc/%d/ns/net' % pid) != me:
+                        break
+                except OSError:
+                    break
+                time.sleep(0.01)
             raise RuntimeError('boom')
     except RuntimeError:
         pass
@@ -496,7 +613,8 @@ def main():
     e2e.install_signal_handlers()
     before = set(e2e.netns_list())
     only = [a[3:] for a in sys.argv[1:] if a.startswith('-k=')]
-    for fn in (test_phone_encoding, test_phone_loopback, test_stub_telemetry,
+    for fn in (test_phone_encoding, test_phone_loopback, test_phone_move_loopback,
+               test_attacker_loopback, test_stub_telemetry,
                test_prefix_cleanup, test_topology_and_phones,
                test_cleanup_on_exception, test_sigterm_cleanup,
                test_dpdk_af_xdp):
