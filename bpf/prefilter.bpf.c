@@ -10,7 +10,8 @@
  * or fragment -> drop; bogon source (rtpb_pf_rules.h) or source port 0
  * -> drop; no session on the port -> drop; first byte outside the RFC
  * 7983 classes -> drop; latched stream and another source -> redirect
- * within the stream's token bucket, else drop; otherwise redirect to the
+ * if it carries the peer's SSRC (a phone that moved), else within the
+ * stream's token bucket, else drop; otherwise redirect to the
  * queue's AF_XDP socket. ARP and NDP for a relay address -> redirect.
  * Anything else -> XDP_PASS (SSH, management, the control protocol).
  * Every verdict is counted per CPU in pf_stats.
@@ -161,6 +162,22 @@ pf_budget_ok(struct rtpb_pf_sock *s)
 	return 1;
 }
 
+/* The SSRC of an RTP packet (RFC 3550 §5.1), or the sender SSRC of an
+ * RTCP one (§6.4; payload types 64-95 in the second byte, RFC 5761 §4),
+ * host order; 0 if too short. */
+static __always_inline __u32
+pf_ssrc(const __u8 *p, void *data_end)
+{
+	__u8 pt;
+
+	if ((void *)(p + 12) > data_end)
+		return 0;
+	pt = p[1] & 0x7f;
+	if (pt >= 64 && pt <= 95)
+		return (__u32)p[4] << 24 | (__u32)p[5] << 16 | (__u32)p[6] << 8 | p[7];
+	return (__u32)p[8] << 24 | (__u32)p[9] << 16 | (__u32)p[10] << 8 | p[11];
+}
+
 /* UDP to a relay socket: key filled, l4 points at the UDP header. */
 static __always_inline int
 pf_udp(struct xdp_md *ctx, struct rtpb_pf_sock_key *key, void *l4,
@@ -187,6 +204,8 @@ pf_udp(struct xdp_md *ctx, struct rtpb_pf_sock_key *key, void *l4,
 		if (same)
 			same = pf_ip_eq(s->peer_ip, src, family == RTPB_PF_AF_INET ? 4 : 16);
 		if (!same) {
+			if (s->peer_ssrc != 0 && pf_ssrc(payload, data_end) == s->peer_ssrc)
+				return pf_redirect(ctx, RTPB_PF_REDIRECT_SSRC);
 			if (!pf_budget_ok(s))
 				return pf_count(ctx, RTPB_PF_DROP_BUDGET, XDP_DROP);
 			return pf_redirect(ctx, RTPB_PF_REDIRECT_CANDIDATE);

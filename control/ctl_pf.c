@@ -177,7 +177,7 @@ ctl_pf_sock_add(struct ctl_pf *pf, const struct rtpb_addr *local,
 
 int
 ctl_pf_sock_latch(struct ctl_pf *pf, const struct rtpb_addr *local,
-		  const struct rtpb_addr *peer)
+		  const struct rtpb_addr *peer, uint32_t ssrc)
 {
 	struct rtpb_pf_sock_key k;
 	struct rtpb_pf_sock v;
@@ -188,6 +188,7 @@ ctl_pf_sock_latch(struct ctl_pf *pf, const struct rtpb_addr *local,
 	if (r != 0)
 		return r;
 	pf_sock_set_peer(&v, peer);
+	v.peer_ssrc = (v.flags & RTPB_PF_F_LATCHED) ? ssrc : 0;
 	/* BPF_EXIST: a concurrent delete wins, nothing is resurrected */
 	return bpf_map__update_elem(pf->skel->maps.pf_socks, &k, sizeof(k), &v, sizeof(v),
 				    BPF_EXIST);

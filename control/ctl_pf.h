@@ -64,11 +64,13 @@ int ctl_pf_sock_add(struct ctl_pf *pf, const struct rtpb_addr *local,
 
 /**
  * The dataplane latched local's stream to peer (RTPB_MSG_EV_LATCH):
- * other sources are budgeted from now on. The token bucket is kept.
+ * other sources are budgeted from now on, except packets carrying ssrc
+ * (the peer's SSRC, host order, from the event; 0 if unknown), which
+ * pass as a phone that moved. The token bucket is kept.
  * @return 0, -ENOENT if local has no entry, or -errno.
  */
 int ctl_pf_sock_latch(struct ctl_pf *pf, const struct rtpb_addr *local,
-		      const struct rtpb_addr *peer);
+		      const struct rtpb_addr *peer, uint32_t ssrc);
 
 /**
  * The session of local is gone ('D', timeout).

@@ -249,11 +249,12 @@ pf_sock_del(struct ctl_sessions *t, const struct ctl_session *s, int li,
 
 /*
  * Set the latched peer of the prefilter entry of leg li's stream (RTP
- * or RTCP); peer NULL or family NONE clears it. Failures are logged.
+ * or RTCP) and its SSRC (host order, 0 unknown); peer NULL or family
+ * NONE clears it. Failures are logged.
  */
 static void
 pf_stream_latch(struct ctl_sessions *t, const struct ctl_session *s, int li,
-		bool rtcp, const struct rtpb_addr *peer)
+		bool rtcp, const struct rtpb_addr *peer, uint32_t ssrc)
 {
 	const struct ctl_leg *l = &s->leg[li];
 	struct rtpb_addr a;
@@ -262,7 +263,7 @@ pf_stream_latch(struct ctl_sessions *t, const struct ctl_session *s, int li,
 	if (t->cfg.pf == NULL || !l->in_pf)
 		return;
 	pf_local(t, l->family, l->port, rtcp, &a);
-	rc = ctl_pf_sock_latch(t->cfg.pf, &a, peer);
+	rc = ctl_pf_sock_latch(t->cfg.pf, &a, peer, ssrc);
 	if (rc != 0)
 		ctl_log_call(CTL_LOG_WARN, s->call_id,
 			     "leg %d: prefilter entry of %s port %u: latch: %s",
@@ -278,8 +279,8 @@ pf_leg_asymmetric(struct ctl_sessions *t, const struct ctl_session *s, int li,
 {
 	if (was_asymmetric || !s->leg[li].asymmetric)
 		return;
-	pf_stream_latch(t, s, li, false, NULL);
-	pf_stream_latch(t, s, li, true, NULL);
+	pf_stream_latch(t, s, li, false, NULL, 0);
+	pf_stream_latch(t, s, li, true, NULL, 0);
 }
 
 /*
@@ -1231,8 +1232,8 @@ ctl_sessions_replay(struct ctl_sessions *t)
 			memset(&s->leg[li].rtp, 0, sizeof(s->leg[li].rtp));
 			memset(&s->leg[li].rtcp, 0, sizeof(s->leg[li].rtcp));
 			/* the new dataplane latched nothing yet */
-			pf_stream_latch(t, s, li, false, NULL);
-			pf_stream_latch(t, s, li, true, NULL);
+			pf_stream_latch(t, s, li, false, NULL, 0);
+			pf_stream_latch(t, s, li, true, NULL, 0);
 		}
 		if (n == 0)
 			continue;
@@ -1264,7 +1265,7 @@ ctl_sessions_latch(struct ctl_sessions *t, const struct rtpb_msg_ev_latch *ev)
 	/* the prefilter budgets other sources from now on (§5); an
 	 * asymmetric leg has no peer there (§4.7) */
 	if (!s->leg[li].asymmetric)
-		pf_stream_latch(t, s, li, rtcp, &ev->peer);
+		pf_stream_latch(t, s, li, rtcp, &ev->peer, ev->ssrc);
 	kind = rtcp ? "RTCP " : "";
 	addr_str(&ev->peer, pa, sizeof(pa));
 	addr_str(&ev->old, oa, sizeof(oa));

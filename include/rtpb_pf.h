@@ -41,6 +41,8 @@
 	_(REDIRECT, "redirect", "media for a session: to the dataplane")      \
 	_(REDIRECT_CANDIDATE, "redirect_candidate",                           \
 	  "other source of a latched stream, within its budget")              \
+	_(REDIRECT_SSRC, "redirect_ssrc",                                     \
+	  "other source of a latched stream with the peer's SSRC (a move)")   \
 	_(REDIRECT_ARP, "redirect_arp", "ARP for a relay address")            \
 	_(REDIRECT_ND, "redirect_nd", "NDP for a relay address")              \
 	_(PASS_OTHER, "pass_other", "non-UDP to a relay address: to the kernel") \
@@ -97,7 +99,11 @@ struct rtpb_pf_sock {
 	__u8 peer_ip[16]; /**< latched peer, network byte order */
 	__u64 tb_last_ns; /**< token bucket: last refill, bpf_ktime_get_ns() */
 	__u32 tb_tokens;  /**< tokens left, in 1/1000 packets */
-	__u32 pad2;
+	/** SSRC of the latched peer's RTP (RTCP: sender SSRC), host order;
+	 * 0 if unknown. A packet from another source carrying it is a phone
+	 * that moved (DESIGN.md §4.4): it passes whatever the budget, so a
+	 * flood on the port cannot starve a same-SSRC handover. */
+	__u32 peer_ssrc;
 };
 
 /** pf_cfg value (one entry, key 0). */

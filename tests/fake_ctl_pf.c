@@ -250,11 +250,12 @@ ctl_pf_sock_add(struct ctl_pf *pf, const struct rtpb_addr *local,
 
 int
 ctl_pf_sock_latch(struct ctl_pf *pf, const struct rtpb_addr *local,
-		  const struct rtpb_addr *peer)
+		  const struct rtpb_addr *peer, uint32_t ssrc)
 {
 	struct rtpb_addr k = sock_key(local);
 	struct fake_pf_sock *e = g_hash_table_lookup(pf->socks, &k);
 
+	(void)ssrc;
 	g_string_append(pf->log, "latch ");
 	log_addr(pf->log, local);
 	g_string_append_c(pf->log, ' ');

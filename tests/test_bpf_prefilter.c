@@ -38,6 +38,8 @@ static const char *verdict_name[] = {
 #undef NAME
 };
 
+#define PEER_SSRC 0x11223344u /* SSRC of the latched peer of 192.0.2.1:30002 */
+
 static struct prefilter *skel;
 static char pin_dir[64];
 
@@ -114,6 +116,9 @@ ip6(struct frame *f, const char *src, const char *dst, uint8_t next, uint16_t pa
 	put(f, h, 40);
 }
 
+/* SSRC written into RTP payloads (bytes 8-11), host order. */
+static uint32_t payload_ssrc = 0x0a0b0c0d;
+
 static void
 udp(struct frame *f, uint16_t sport, uint16_t dport, uint8_t first, uint16_t paylen)
 {
@@ -125,7 +130,27 @@ udp(struct frame *f, uint16_t sport, uint16_t dport, uint8_t first, uint16_t pay
 	put16(f, 0);
 	p[0] = first;
 	p[1] = 0;
+	p[8] = (uint8_t)(payload_ssrc >> 24);
+	p[9] = (uint8_t)(payload_ssrc >> 16);
+	p[10] = (uint8_t)(payload_ssrc >> 8);
+	p[11] = (uint8_t)payload_ssrc;
 	put(f, p, paylen);
+}
+
+/* RTP with the given SSRC: a frame built with payload_ssrc set. */
+static struct frame u4(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		       uint8_t first);
+
+static struct frame
+u4_ssrc(const char *src, uint16_t sport, const char *dst, uint16_t dport, uint32_t ssrc)
+{
+	uint32_t keep = payload_ssrc;
+	struct frame f;
+
+	payload_ssrc = ssrc;
+	f = u4(src, sport, dst, dport, 0x80);
+	payload_ssrc = keep;
+	return f;
 }
 
 /* UDP over IPv4: the common case of the table. */
@@ -205,6 +230,7 @@ sock_add(int family, const char *local, uint16_t port, const char *peer,
 
 	inet_pton(af, local, k.ip);
 	if (peer != NULL) {
+		v.peer_ssrc = PEER_SSRC;
 		v.flags = RTPB_PF_F_LATCHED;
 		v.peer_family = (uint8_t)family;
 		v.peer_port = htons(peer_port);
@@ -355,6 +381,13 @@ test_verdicts(void **state)
 	     DROP_BUDGET);
 	CASE("v4 latched, peer's host, other port", u4(PB, 5002, R4, 30002, 0x80), XDP_DROP,
 	     DROP_BUDGET);
+	CASE("v4 latched, over budget but the peer's SSRC (a move)",
+	     u4_ssrc("192.0.2.11", 4002, R4, 30002, PEER_SSRC), XDP_PASS, REDIRECT_SSRC);
+	CASE("v4 latched, over budget, another SSRC", u4_ssrc("192.0.2.11", 4002, R4, 30002,
+							      PEER_SSRC + 1), XDP_DROP, DROP_BUDGET);
+	f = u4_ssrc("192.0.2.11", 4002, R4, 30002, PEER_SSRC);
+	f.len = 14 + 20 + 8 + 11;
+	CASE("v4 latched, the peer's SSRC cut short", f, XDP_DROP, DROP_BUDGET);
 	CASE("v4 latched, from the peer again", u4(PB, 5000, R4, 30002, 0x80), XDP_PASS, REDIRECT);
 	/* ARP */
 	CASE("ARP request for the relay", arp(1, PA, R4), XDP_PASS, REDIRECT_ARP);

@@ -142,16 +142,16 @@ test_maps_shared_and_managed(void **state)
 	assert_int_equal(verdict(pf, &phone, &s1), RTPB_PF_REDIRECT);
 	assert_int_equal(verdict(pf, &evil, &s1), RTPB_PF_REDIRECT);
 	/* latched: other sources are budgeted (depth 3, 1 packet/s) */
-	assert_int_equal(ctl_pf_sock_latch(pf, &s1, &phone), 0);
+	assert_int_equal(ctl_pf_sock_latch(pf, &s1, &phone, 0), 0);
 	assert_int_equal(verdict(pf, &phone, &s1), RTPB_PF_REDIRECT);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(verdict(pf, &evil, &s1), RTPB_PF_REDIRECT_CANDIDATE);
 	assert_int_equal(verdict(pf, &evil, &s1), RTPB_PF_DROP_BUDGET);
 	/* a handover: the new peer passes, the old one is budgeted */
-	assert_int_equal(ctl_pf_sock_latch(pf, &s1, &evil), 0);
+	assert_int_equal(ctl_pf_sock_latch(pf, &s1, &evil, 0), 0);
 	assert_int_equal(verdict(pf, &evil, &s1), RTPB_PF_REDIRECT);
 	assert_int_equal(verdict(pf, &phone, &s1), RTPB_PF_DROP_BUDGET);
-	assert_int_equal(ctl_pf_sock_latch(pf, &s3, &phone), -ENOENT);
+	assert_int_equal(ctl_pf_sock_latch(pf, &s3, &phone, 0), -ENOENT);
 	/* 'D': gone */
 	assert_int_equal(ctl_pf_sock_del(pf, &s1), 0);
 	assert_int_equal(ctl_pf_sock_del(pf, &s1), -ENOENT);
