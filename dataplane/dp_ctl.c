@@ -95,6 +95,7 @@ ctl_stream(struct dp_worker *w, uint32_t id, const struct rtpb_addr *local,
 void
 dp_ctl_prefetch_nexthop(const struct dp_stream *s, const struct rtpb_addr *dst)
 {
+	struct rte_ether_addr mac;
 	struct rtpb_addr nh;
 	uint32_t ip;
 
@@ -106,7 +107,7 @@ dp_ctl_prefetch_nexthop(const struct dp_stream *s, const struct rtpb_addr *dst)
 		ip = rtpb_addr_v4(dst);
 		if (!dp_addr_onlink4(s->addr_idx, ip))
 			ip = dp_ctx.gateway;
-		if (ip == 0 || dp_neigh_find(dp_ctx.neigh, ip) >= 0)
+		if (ip == 0 || dp_neigh_mac(dp_ctx.neigh, dp_neigh_find(dp_ctx.neigh, ip), ip, &mac))
 			return;
 		memcpy(nh.ip, &ip, 4);
 	} else {
@@ -116,7 +117,7 @@ dp_ctl_prefetch_nexthop(const struct dp_stream *s, const struct rtpb_addr *dst)
 			memcpy(nh.ip, dp_ctx.gateway6, 16);
 		else
 			return;
-		if (dp_neigh6_find(dp_ctx.neigh, nh.ip) >= 0)
+		if (dp_neigh6_mac(dp_ctx.neigh, dp_neigh6_find(dp_ctx.neigh, nh.ip), nh.ip, &mac))
 			return;
 	}
 	rte_ring_mp_enqueue_elem(dp_ctx.nh_req, &nh, sizeof(nh));

@@ -137,8 +137,17 @@ neigh_age_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
 {
 	uint64_t v = atomic_load_explicit(&st->mac, memory_order_relaxed);
 
-	if (!(v & DP_NEIGH_VALID))
-		return; /* asked again on the next packet */
+	if (!(v & DP_NEIGH_VALID)) {
+		/* Unresolved and asked for: ask again every DP_NEIGH_RETRY_NS,
+		 * DP_NEIGH_PROBES times (RFC 4861 §7.2.2 MAX_MULTICAST_SOLICIT;
+		 * an answer that was lost, e.g. to an XDP program not yet
+		 * told the relay's addresses, costs a second, not a packet).
+		 * Then it waits for the next packet that needs it. */
+		if (st->requested_ns != 0 && st->probes < DP_NEIGH_PROBES &&
+		    now_ns - st->requested_ns >= DP_NEIGH_RETRY_NS)
+			neigh_ask(st, ip, now_ns, send, arg);
+		return;
+	}
 	if (now_ns - st->confirmed_ns < DP_NEIGH_REACHABLE_NS)
 		return;
 	if (now_ns - st->requested_ns < DP_NEIGH_RETRY_NS)
