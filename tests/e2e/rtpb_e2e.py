@@ -247,11 +247,18 @@ def ns_argv(ns, argv, mode='ip'):
       network namespace: /sys (and /sys/fs/bpf, shared with the root and
       with every other process) stays the root's.  Use it for processes
       that pin or look up BPF objects.
+    mode 'join:PID': 'nsenter -t PID -m -n --' enters the network and mount
+      namespaces of process PID, e.g. a Topology.bpffs_holder() that has a
+      private bpffs on /sys/fs/bpf: the processes that join it (the
+      dataplane, whose net_af_xdp PMD loads the prefilter and pins its
+      maps, and control) share those pins and nobody else sees them.
     Both exec the program: the child's PID is the program's own PID, so
     signals sent to it reach the program directly.
     """
     if ns is None:
         return list(argv)
+    if mode.startswith('join:'):
+        return [NSENTER, '-t', str(int(mode[5:])), '-m', '-n', '--'] + list(argv)
     if mode == 'ip':
         return [IP, 'netns', 'exec', ns] + list(argv)
     if mode == 'nsenter':
@@ -616,6 +623,18 @@ class Topology:
         p = Proc(argv, ns=self._name(ns), name=name, **kw)
         self.procs.append(p)
         return p
+
+    def bpffs_holder(self, ns):
+        """Start a process in ns with a private mount namespace, a fresh
+        /sys for ns and a private bpffs on /sys/fs/bpf; it sleeps until
+        destroy(). Processes started with ns_mode='join:%d' % holder.pid
+        share its network namespace and its bpffs.
+        @return the holder Proc (its pins vanish with it)."""
+        script = ('mount -t bpf bpf /sys/fs/bpf || exit 1; echo bpffs-ready; '
+                  'exec sleep 3600')
+        h = self.proc(ns, ['/bin/sh', '-c', script], name='bpffs')
+        h.wait_for_log(r'bpffs-ready', timeout=5)
+        return h
 
     def socket(self, ns, family=socket.AF_INET, type=socket.SOCK_DGRAM,
                proto=0):
@@ -1204,15 +1223,20 @@ if __name__ == '__main__':
 # The relay under test.
 
 def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
-                extra_dp=(), ipv6=False):
+                extra_dp=(), ipv6=False, prefilter=False):
     """Start rtpbypass-dataplane (net_af_xdp on the relay's veth, relay
     address RELAY_IP/24, gateway ROUTER_IP_A, lcores 0-1) and
     rtpbypass-control (udp:127.0.0.1:ctl_port, ports 35000-35999) in the
     relay namespace, and wait until control has attached.
     ipv6: also RELAY_IP6/64 on the dataplane (--addr) and control (-6);
     extra_dp, extra_ctl: more options for the dataplane and for control.
+    prefilter: the net_af_xdp PMD loads the XDP prefilter
+      (BUILD/bpf/prefilter.bpf.o, devarg xdp_prog=) and control keeps its
+      maps (--prefilter); both run in the network and mount namespaces of a
+      Topology.bpffs_holder(), whose private bpffs holds the pins.
     @return (dataplane Proc, control Proc).
     """
+    build = os.path.abspath(build)   # nsenter -m may not keep the cwd
     dp_bin = os.path.join(build, 'dataplane', 'rtpbypass-dataplane')
     ctl_bin = os.path.join(build, 'control', 'rtpbypass-control')
     for b in (dp_bin, ctl_bin):
@@ -1220,18 +1244,25 @@ def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
             raise E2EError('missing binary %s (build first)' % b)
     v6_dp = ['--addr', '%s/%d' % (RELAY_IP6, PREFIX6_LEN)] if ipv6 else []
     v6_ctl = ['-6', RELAY_IP6] if ipv6 else []
+    mode, xdp, pf_ctl = 'ip', '', []
+    if prefilter:
+        obj = os.path.join(os.path.abspath(build), 'bpf', 'prefilter.bpf.o')
+        if not os.access(obj, os.R_OK):
+            raise E2EError('missing %s (build first)' % obj)
+        mode = 'join:%d' % topo.bpffs_holder('rl').pid
+        xdp, pf_ctl = ',xdp_prog=' + obj, ['--prefilter']
     dp = topo.proc('rl', [dp_bin, '--no-pci', '--file-prefix', prefix, '--huge-unlink',
                           '-l', '0-1', '--log-level', 'rtpb.dp:info',
-                          '--vdev', 'net_af_xdp0,iface=%s,start_queue=0,queue_count=1'
-                          % topo.relay_iface,
+                          '--vdev', 'net_af_xdp0,iface=%s,start_queue=0,queue_count=1%s'
+                          % (topo.relay_iface, xdp),
                           '--', '--addr', '%s/%d' % (RELAY_IP, PREFIX_LEN)] + v6_dp +
                    ['--gateway', ROUTER_IP_A, '--max-streams', '4096'] + list(extra_dp),
-                   name='dataplane')
+                   name='dataplane', ns_mode=mode)
     dp.wait_for_log(r'ready: 1 worker', timeout=30)
     ctl = topo.proc('rl', [ctl_bin, '-f', '-F', '-s', 'udp:127.0.0.1:%d' % ctl_port,
                            '-l', RELAY_IP] + v6_ctl + ['-m', '35000', '-M', '35999',
-                                                       '--file-prefix', prefix] + list(extra_ctl),
-                    name='control')
+                                                       '--file-prefix', prefix] + pf_ctl +
+                    list(extra_ctl), name='control', ns_mode=mode)
     ctl.wait_for_log(r'dataplane .* attached', timeout=15)
     return dp, ctl
 
