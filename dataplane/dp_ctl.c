@@ -71,6 +71,8 @@ ctl_hello(struct dp_worker *w, const struct rtpb_msg_hello *h)
 	ev.ev_hello.version = RTPB_MSG_VERSION;
 	if (!ok)
 		w->stats->ctl_errors++;
+	else
+		atomic_store_explicit(&dp_ctx.ctl_pid, h->pid, memory_order_relaxed);
 	dp_ctl_event(w->stats, &ev);
 }
 

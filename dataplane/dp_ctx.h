@@ -80,6 +80,7 @@ struct dp_ctx {
 	uint8_t gateway6[16];         /**< IPv6 default gateway, :: if none */
 	bool gateway6_set;            /**< gateway6 was given */
 	struct dp_latch_cfg latch;    /**< probation thresholds */
+	_Atomic int32_t ctl_pid;      /**< pid in control's last HELLO (workers write) */
 	struct dp_stream *streams;    /**< [max_streams], see dp_stream.h */
 	struct rtpb_shm_hdr *shm;     /**< the shared memory */
 	struct rte_mempool *pool;

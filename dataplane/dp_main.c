@@ -33,6 +33,7 @@
 #include <rte_ring_elem.h>
 
 #include "rtpb_msg.h"
+#include "rtpb_pf.h"
 #include "rtpb_shm.h"
 #include "dp_arp.h"
 #include "dp_ctx.h"
@@ -57,6 +58,7 @@ static struct {
 	uint16_t port_id;
 	uint32_t max_streams;
 	const char *ring_prefix;
+	const char *bpf_pin_root; /* --bpf-pin-root, NULL: leave pins alone */
 } opt = {
 	.port_id = 0,
 	.max_streams = DP_DEFAULT_MAX_STREAMS,
@@ -83,6 +85,10 @@ usage(const char *prog)
 	       "  --probation-ssrc N  the same for RTP continuing the latched SSRC and\n"
 	       "                      sequence, RFC 3550 A.1 (default: 1)\n"
 	       "  --strict-source     a new SSRC never takes over without signalling\n"
+	       "  --bpf-pin-root DIR  the XDP prefilter (xdp_prog= devarg of net_af_xdp)\n"
+	       "                      pins its maps in DIR (libbpf's default: /sys/fs/bpf);\n"
+	       "                      remove them at a clean stop when no control process\n"
+	       "                      is attached (default: leave them)\n"
 	       "  --help              this text\n"
 	       "\n"
 	       "Control attaches through DPDK's --file-prefix (default 'rtpbypass').\n",
@@ -190,6 +196,7 @@ parse_args(int argc, char **argv)
 		{"probation-rtcp", required_argument, NULL, 'C'},
 		{"probation-ssrc", required_argument, NULL, 'S'},
 		{"strict-source", no_argument, NULL, 's'},
+		{"bpf-pin-root", required_argument, NULL, 'B'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -263,6 +270,13 @@ parse_args(int argc, char **argv)
 		case 's':
 			dp_ctx.latch.strict_source = 1;
 			break;
+		case 'B':
+			if (optarg[0] != '/') {
+				fprintf(stderr, "--bpf-pin-root %s: want an absolute path\n", optarg);
+				return -1;
+			}
+			opt.bpf_pin_root = optarg;
+			break;
 		case 'h':
 			usage(argv[0]);
 			exit(EXIT_SUCCESS);
@@ -288,6 +302,38 @@ parse_args(int argc, char **argv)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Clean stop: the PMD detaches the prefilter, whose maps stay pinned for
+ * control. Remove the pins if no control process is attached any more
+ * (the last HELLO's pid is gone), so a clean stop of both leaves nothing
+ * in bpffs whatever the order; a running control keeps them (and would
+ * share them with a restarted dataplane).
+ */
+static void
+prefilter_unpin(void)
+{
+	static const char *const maps[] = RTPB_PF_PINNED_MAPS;
+	int32_t pid = atomic_load(&dp_ctx.ctl_pid);
+	char path[PATH_MAX];
+	unsigned int i, n = 0;
+
+	if (opt.bpf_pin_root == NULL)
+		return;
+	if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) {
+		DP_LOG(INFO, "prefilter pins in %s kept: control (pid %d) still runs",
+		       opt.bpf_pin_root, (int)pid);
+		return;
+	}
+	for (i = 0; i < RTE_DIM(maps); i++) {
+		snprintf(path, sizeof(path), "%s/%s", opt.bpf_pin_root, maps[i]);
+		if (unlink(path) == 0)
+			n++;
+		else if (errno != ENOENT)
+			DP_LOG(WARNING, "prefilter pin %s: unlink: %s", path, strerror(errno));
+	}
+	DP_LOG(INFO, "prefilter: %u pinned map(s) removed from %s", n, opt.bpf_pin_root);
 }
 
 static void
@@ -628,6 +674,7 @@ main(int argc, char **argv)
 		rte_eth_tx_burst(dp_ctx.port_id, dp_ctx.workers[i].queue, NULL, 0);
 	}
 	DP_LOG(INFO, "mbufs in use at stop: %u", rte_mempool_in_use_count(dp_ctx.pool));
+	prefilter_unpin();
 	rte_eth_dev_stop(dp_ctx.port_id);
 	rte_eth_dev_close(dp_ctx.port_id);
 	in_use = (int)rte_mempool_in_use_count(dp_ctx.pool);

@@ -28,6 +28,9 @@
 #define RTPB_PF_MAX_SOCKS 262144 /**< relay sockets (streams) in pf_socks */
 #define RTPB_PF_MAX_QUEUES 64    /**< NIC queues in xsks_map */
 
+/** The pinned maps' names (LIBBPF_PIN_BY_NAME), under the pin root. */
+#define RTPB_PF_PINNED_MAPS { "pf_addrs", "pf_socks", "pf_cfg", "pf_stats" }
+
 /** Families as in struct rtpb_addr (rtpb_addr.h): 4 and 6. */
 #define RTPB_PF_AF_INET 4
 #define RTPB_PF_AF_INET6 6

@@ -1249,8 +1249,10 @@ def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
         obj = os.path.join(os.path.abspath(build), 'bpf', 'prefilter.bpf.o')
         if not os.access(obj, os.R_OK):
             raise E2EError('missing %s (build first)' % obj)
-        mode = 'join:%d' % topo.bpffs_holder('rl').pid
+        topo.pf_holder = topo.bpffs_holder('rl')
+        mode = 'join:%d' % topo.pf_holder.pid
         xdp, pf_ctl = ',xdp_prog=' + obj, ['--prefilter']
+        extra_dp = ['--bpf-pin-root', '/sys/fs/bpf'] + list(extra_dp)
     dp = topo.proc('rl', [dp_bin, '--no-pci', '--file-prefix', prefix, '--huge-unlink',
                           '-l', '0-1', '--log-level', 'rtpb.dp:info',
                           '--vdev', 'net_af_xdp0,iface=%s,start_queue=0,queue_count=1%s'
@@ -1364,6 +1366,16 @@ def run_test(body, argv=None, description=None):
         print('logs kept in %s' % logdir(), file=sys.stderr)
         return 1
     return 0
+
+
+def pinned_maps(topo):
+    """Names in the bpffs of the relay's bpffs_holder (start_relay with
+    prefilter=True), e.g. ['pf_addrs', ...]; bpffs' own files left out."""
+    holder = getattr(topo, 'pf_holder', None)
+    if holder is None:
+        return []
+    out = run(ns_argv(topo.relay, ['ls', '/sys/fs/bpf'], 'join:%d' % holder.pid)).stdout
+    return sorted(n for n in out.split() if not n.endswith('.debug'))
 
 
 def stop_relay(dp, ctl):
