@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,6 +64,10 @@ struct ctl_dp {
 	ctl_dp_latch_fn *latch;
 	void *arg;
 	uint64_t ring_full;
+	/* messages enqueued to each c2d ring, on the scale of the
+	 * dataplane's c2d_done[] (baseline taken at attach) */
+	uint64_t pushed[RTPB_MAX_WORKERS];
+	uint64_t sync_timeouts;
 };
 
 struct ctl_dp *
@@ -215,6 +220,9 @@ dp_attach(struct ctl_dp *dp, uint64_t now_ns)
 	while (rte_ring_sc_dequeue_elem(rtpb_shm_at(h, h->off_d2c), &m, sizeof(m)) == 0)
 		;
 	for (w = 0; w < h->n_workers; w++) {
+		/* done first, then what is still queued: never above the truth */
+		dp->pushed[w] = atomic_load_explicit(&h->c2d_done[w], memory_order_acquire);
+		dp->pushed[w] += rte_ring_count(rtpb_shm_at(h, h->off_c2d[w]));
 		memset(&m, 0, sizeof(m));
 		dp_msg_hdr(dp, &m.hdr, RTPB_MSG_HELLO);
 		m.hello.version = RTPB_MSG_VERSION;
@@ -227,6 +235,7 @@ dp_attach(struct ctl_dp *dp, uint64_t now_ns)
 			dp_detach(dp, "c2d ring full at attach");
 			return -ENOBUFS;
 		}
+		dp->pushed[w]++;
 	}
 	dp->state = DP_HELLO_SENT;
 	dp->hello_ok = 0;
@@ -382,7 +391,42 @@ dp_push(struct ctl_dp *dp, uint32_t id, struct rtpb_msg *m)
 		dp->ring_full++;
 		return -ENOBUFS;
 	}
+	dp->pushed[w]++;
 	return 0;
+}
+
+int
+ctl_dp_sync(struct ctl_dp *dp, uint64_t timeout_ns)
+{
+	struct timespec t0, now, pause = {.tv_sec = 0, .tv_nsec = 2000};
+	uint64_t waited = 0;
+	uint32_t w;
+
+	if (dp->h == NULL)
+		return -ENOTCONN;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		for (w = 0; w < dp->h->n_workers; w++)
+			if (atomic_load_explicit(&dp->h->c2d_done[w], memory_order_acquire) <
+			    dp->pushed[w])
+				break;
+		if (w == dp->h->n_workers)
+			return 0;
+		if (waited >= timeout_ns || kill(dp->h->pid, 0) != 0) {
+			dp->sync_timeouts++;
+			return -ETIMEDOUT;
+		}
+		nanosleep(&pause, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited = (uint64_t)(now.tv_sec - t0.tv_sec) * 1000000000ull +
+			 (uint64_t)now.tv_nsec - (uint64_t)t0.tv_nsec;
+	}
+}
+
+uint64_t
+ctl_dp_sync_timeouts(const struct ctl_dp *dp)
+{
+	return dp->sync_timeouts;
 }
 
 int

@@ -91,6 +91,21 @@ void ctl_dp_stream_id_free(struct ctl_dp *dp, uint32_t id);
 int ctl_dp_stream_push(struct ctl_dp *dp, struct rtpb_msg_stream *m);
 
 /**
+ * Wait until the dataplane has applied every message pushed so far
+ * (its c2d_done[] counters reach what was enqueued), polling every 2 us
+ * for at most timeout_ns. Called before answering a command that added
+ * or changed streams, so the phones' first packets, sent as soon as the
+ * SIP answer arrives, find their streams (rtpproxy binds its sockets
+ * before it replies). Blocks control's loop for that long at most.
+ * @return 0, -ENOTCONN (not attached), or -ETIMEDOUT (the dataplane is
+ *         stalled or gone; counted in ctl_dp_sync_timeouts()).
+ */
+int ctl_dp_sync(struct ctl_dp *dp, uint64_t timeout_ns);
+
+/** Number of ctl_dp_sync() calls that timed out. */
+uint64_t ctl_dp_sync_timeouts(const struct ctl_dp *dp);
+
+/**
  * Push RTPB_MSG_STREAM_DEL for stream id on relay socket local.
  * @return 0, -ENOTCONN, -ENOBUFS as ctl_dp_stream_push().
  */

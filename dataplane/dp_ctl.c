@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dp_ctl.c: the c2d ring consumer, run by each worker every DP_CTL_EVERY
- * loops. The worker is the only writer of the streams it owns and of its
+ * dp_ctl.c: the c2d ring consumer, run by each worker when its ring is
+ * not empty. The worker is the only writer of the streams it owns and of its
  * flow table, so applying a message here needs no lock and never races
  * with the fast path (it runs between bursts).
  */
@@ -233,6 +233,12 @@ dp_ctl_drain(struct dp_worker *w, uint64_t now_ns)
 			w->stats->ctl_errors++;
 		else
 			w->stats->ctl_msgs++;
+	}
+	if (n > 0) {
+		/* Control waits for this before it answers the command. */
+		w->c2d_done += n;
+		atomic_store_explicit(&dp_ctx.shm->c2d_done[w->idx], w->c2d_done,
+				      memory_order_release);
 	}
 	return n;
 }

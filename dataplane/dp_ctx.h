@@ -29,7 +29,7 @@
 #include "dp_stream.h"
 
 #define DP_BURST 32
-#define DP_CTL_EVERY 16 /**< loops between two drains of the c2d ring */
+#define DP_CTL_EVERY 16 /**< loops between two slow-path TX drains (worker 0) */
 
 /** State of one worker lcore. */
 struct dp_worker {
@@ -41,6 +41,7 @@ struct dp_worker {
 	struct rte_ring *handoff;        /**< mbufs from other workers, MP/SC */
 	struct rtpb_lcore_stats *stats;  /**< in shared memory */
 	uint32_t ev_seq;                 /**< d2c sequence numbers */
+	uint64_t c2d_done;               /**< c2d messages applied (shm->c2d_done) */
 } __rte_cache_aligned;
 
 /**

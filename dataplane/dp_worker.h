@@ -13,7 +13,7 @@
 
 /**
  * Worker lcore entry (rte_eal_remote_launch()): polls its RX queue and
- * handoff ring in bursts, drains its c2d ring every DP_CTL_EVERY loops,
+ * handoff ring in bursts, drains its c2d ring whenever it holds messages,
  * until dp_quit. arg is the struct dp_worker.
  * @return 0.
  */

@@ -12,7 +12,8 @@
  *
  * Who writes what:
  * - header: the dataplane, once before setting state to RTPB_SHM_READY;
- *   then only heartbeat_ns (its main lcore, every RTPB_SHM_HEARTBEAT_MS).
+ *   then only heartbeat_ns (its main lcore, every RTPB_SHM_HEARTBEAT_MS)
+ *   and c2d_done[w] (worker w, after applying c2d messages).
  * - c2d rings: control enqueues, worker <w> dequeues (rte_ring, SP/SC).
  * - d2c ring: workers and the main lcore enqueue, control dequeues (MP/SC).
  * - lcore stats: each lcore its own slot; control reads.
@@ -145,6 +146,11 @@ struct rtpb_shm_hdr {
 	_Atomic uint64_t heartbeat_ns; /**< CLOCK_MONOTONIC ns, main lcore */
 	_Atomic uint32_t state;        /**< enum rtpb_shm_state */
 	uint32_t reserved;
+	/** Messages worker w has taken from its c2d ring and applied, since
+	 * the dataplane started (worker w writes, release order). Control
+	 * compares it with what it enqueued to know a command's streams are
+	 * in place before it replies (ctl_dp_sync()). */
+	_Atomic uint64_t c2d_done[RTPB_MAX_WORKERS];
 };
 
 /** The worker that owns stream id (ids are partitioned by worker). */

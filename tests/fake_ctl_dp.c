@@ -280,6 +280,20 @@ push_check(struct ctl_dp *dp)
 }
 
 int
+ctl_dp_sync(struct ctl_dp *dp, uint64_t timeout_ns)
+{
+	(void)timeout_ns;
+	return dp->attached ? 0 : -ENOTCONN;
+}
+
+uint64_t
+ctl_dp_sync_timeouts(const struct ctl_dp *dp)
+{
+	(void)dp;
+	return 0;
+}
+
+int
 ctl_dp_stream_push(struct ctl_dp *dp, struct rtpb_msg_stream *m)
 {
 	struct rtpb_msg msg;
