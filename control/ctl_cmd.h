@@ -21,11 +21,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl_addrs.h"
 #include "rtpb_addr.h"
 
 #define CTL_CMD_BUFLEN 8192  /**< RTPP_CMD_BUFLEN: max command bytes */
-#define CTL_CMD_MAX_ARGC 24  /**< RTPC_MAX_ARGC: tokens per (sub)command */
-#define CTL_CMD_MAX_SUBC 16  /**< MAX_SUBC_NUM: sub-command slots */
+/** RTPC_MAX_ARGC: token slots per (sub)command; as in rtpproxy's
+ *  splitter, filling the last slot is already an error (E5), so a
+ *  (sub)command has at most CTL_CMD_MAX_ARGC - 1 tokens */
+#define CTL_CMD_MAX_ARGC 24
+/** MAX_SUBC_NUM: sub-command slots; as in rtpproxy, at most
+ *  CTL_CMD_MAX_SUBC - 1 "&&" per command (one more is E5) */
+#define CTL_CMD_MAX_SUBC 16
 #define CTL_CMD_MAX_QNAMES CTL_CMD_MAX_ARGC /**< Q/G counter names kept */
 
 /**
@@ -47,11 +53,16 @@ enum ctl_ecode {
 	CTL_E_PARSE_12 = 12,   /**< 'I' modifier without bridge mode */
 	CTL_E_PARSE_13 = 13,   /**< 'Z' ptime not in 1..999 */
 	CTL_E_PARSE_14 = 14,   /**< 'c' codec list empty or repeated */
+	CTL_E_PARSE_15 = 15,   /**< 'l' local address / {label} syntax */
+	CTL_E_PARSE_16 = 16,   /**< 'r' remote address syntax */
 	CTL_E_PARSE_6 = 17,    /**< P count not an integer */
 	CTL_E_PARSE_7 = 18,    /**< unknown I modifier */
 	CTL_E_PARSE_8 = 19,    /**< unknown Q modifier */
 	CTL_E_RTOOBIG_1 = 25,  /**< G reply too big */
 	CTL_E_RTOOBIG_2 = 26,  /**< Q reply too big */
+	CTL_E_INVLARG_1 = 31,  /**< 'l': not a relay address / no such label,
+				    or of the other family */
+	CTL_E_INVLARG_2 = 32,  /**< 'r': no relay address for the remote */
 	CTL_E_INVLARG_5 = 35,  /**< unknown U/L modifier; P "session" w/o c */
 	CTL_E_INVLARG_6 = 36,  /**< no local address of the family */
 	CTL_E_INVLARG_7 = 37,  /**< remote address/port not numeric */
@@ -89,22 +100,52 @@ enum ctl_op {
 /**
  * U/L options (rtpproxy struct ul_opts). The remote is the media address
  * of the party that sent the SDP; it becomes leg pidx's signalled peer.
+ *
+ * Relay addresses (indexes into struct ctl_addrs): laddr[0] is for the
+ * leg whose port the reply carries (sidx; rtpproxy lia[0]), laddr[1] for
+ * the other (lia[1]); -1 means "the default address of the leg's family"
+ * (rtpproxy bindaddr[0], or foraf() of the command's family). They are
+ * set (pinned) by 'E'/'I' (bridge sides) or by 'l'/'r' (one address for
+ * both), as rtpproxy's rtpp_command_ul_opts_parse() does.
  */
 struct ctl_ul_opts {
-	bool asymmetric;    /**< 'A' (an 'S' later in the modifiers clears) */
+	bool asymmetric;    /**< 'A' (an 'S' later in the modifiers clears);
+				 starts as the --force_asymmetric default */
 	bool weak;          /**< 'W' */
 	bool ipv6;          /**< '6': the address is IPv6 (rtpproxy pf
 				 AF_INET6), and so is the relay address of
 				 the leg it creates (see ctl_session.h) */
-	bool new_port;      /**< 'n': parsed, not acted upon yet */
+	bool new_port;      /**< 'n': a new port for leg sidx of an existing
+				 session (20150330) */
 	int ptime;          /**< 'Z<n>' 1..999 ms, -1 if absent (stored) */
 	const char *codecs; /**< 'c<list>': digits and commas, not NUL-ended */
 	size_t codecs_len;  /**< bytes of codecs, 0 if absent */
+	int laddr[2];       /**< relay address per leg role, -1 default */
+	bool pinned;        /**< laddr came from E/I/l/r */
+	int lidx;           /**< rtpproxy lidx: 1 no E/I, 0 one, -1 two */
+	int local_addr;     /**< 'l'/'r' address index, -1 none */
 	bool has_remote;    /**< remote holds a usable address */
 	bool onhold;        /**< remote was the null address (0.0.0.0) */
 	struct rtpb_addr remote;   /**< RTP remote, network byte order */
 	const char *notify_socket; /**< U notify_socket, NULL if absent */
 	const char *notify_tag;    /**< URL-decoded in place, NUL-ended */
+};
+
+/** Sub-commands ("&&", rtpproxy src/commands/rpcpv1_ul_subc.c). */
+enum ctl_subc_op {
+	CTL_SUBC_DELETE = 1, /**< "D[w]": delete the session afterwards */
+	CTL_SUBC_SET_TTL,    /**< "S[r] ttl=N": the session's TTL, seconds */
+	CTL_SUBC_UL,         /**< "L[mods] addr port [nsock ntag]" after a U
+				  with a to_tag: the other leg (20260308) */
+};
+
+/** One parsed sub-command. */
+struct ctl_subc {
+	enum ctl_subc_op op;
+	bool weak;              /**< D 'w' */
+	int ttl_s;              /**< S ttl=N */
+	bool update;            /**< L with notify args runs as a U */
+	struct ctl_ul_opts ul;  /**< L */
 };
 
 /**
@@ -116,6 +157,9 @@ struct ctl_cmd {
 	char *argv[CTL_CMD_MAX_ARGC]; /**< tokens of the main command */
 	int argc;
 	int nsubc;            /**< "&&" sub-commands that followed */
+	char *subv[CTL_CMD_MAX_SUBC][CTL_CMD_MAX_ARGC]; /**< their tokens */
+	int subargc[CTL_CMD_MAX_SUBC];
+	struct ctl_subc subc[CTL_CMD_MAX_SUBC]; /**< parsed (U, L, Q) */
 	const char *cookie;   /**< datagram cookie, NULL in stream mode */
 	enum ctl_op op;
 	const char *name;     /**< rtpproxy's name of the op, for logs */
@@ -130,6 +174,9 @@ struct ctl_cmd {
 	struct ctl_ul_opts ul;   /**< U, L */
 	bool weak;               /**< D 'w' */
 	bool verbose;            /**< G 'v', Q 'v' */
+	char qmod_bad;           /**< Q: first unknown modifier (E19, checked
+				      after the session lookup, as rtpproxy's
+				      handle_query()), 0 if none */
 	bool info_load;          /**< I 'l' */
 	const char *feature;     /**< VF argument */
 	int play_count;          /**< P<n>, 1 by default */
@@ -148,7 +195,13 @@ struct ctl_cmd {
 struct ctl_parse_cfg {
 	bool has_inet4; /**< an IPv4 relay address exists (-l) */
 	bool has_inet6; /**< an IPv6 relay address exists (-6; '6' allowed) */
-	bool bridge;    /**< bridge mode ('E'/'I' allowed); never yet */
+	bool bridge;    /**< bridge mode ('E'/'I' allowed) */
+	bool aforce;    /**< legs asymmetric unless 'S' (rtpproxy aforce:
+			     --force_asymmetric, or bridge mode without
+			     --bridge_symmetric) */
+	/** the relay addresses, for 'l'/'r' and E/I; NULL: none known
+	 *  ('l' is then E31, 'r' E32, E/I need bridge) */
+	const struct ctl_addrs *addrs;
 };
 
 /**

@@ -2,8 +2,17 @@
 /*
  * ctl_cmd_exec.c: execute parsed commands, see ctl_cmd_exec.h.
  *
- * Coverage of rtpproxy's command set, and why:
- *  - V, VF, I, G, X, U, L, D, Q: implemented.
+ * Coverage of rtpproxy's command set, and why (rtpproxy 3.2,
+ * src/rtpp_command.c handle_command() and src/commands/):
+ *  - V, VF, I, G, X, U, L, D, Q: implemented; VF answers 1 for exactly
+ *    the capabilities of ctl_exec_caps[].
+ *  - U/L modifiers: A, S, W, 6, E/I (bridge mode), l<addr>/l{label},
+ *    r<addr>, n (a new port) act as rtpproxy's; c<list> and Z<n> are
+ *    stored per leg (c feeds "P ... session"), but nothing repacketizes:
+ *    rtpproxy accepts Z the same way, and VF 20071116 answers 0 so
+ *    Kamailio and OpenSIPS do not send it.
+ *  - "&&" after U, L, Q: D[w], S[r] ttl=N, and (after a U with a to_tag)
+ *    L addr port [nsock ntag]; results as rtpproxy's (" && <res>").
  *  - S (stop playback): there is no player, so a found session has
  *    nothing to stop: "0", as rtpproxy for a session that plays nothing;
  *    E50 if no session matches.
@@ -13,11 +22,8 @@
  *  - R (record): E50, rtpproxy's answer when recording is not configured
  *    (no -r); N (stop recording): E50, nothing is ever recording.
  *  - C (copy/fork): E50 if no session, else E65 (copy failed).
- *  - "&&" sub-commands: E3 in the parser (rtpproxy's code for a
- *    sub-command that cannot be parsed).
- *  - U/L '6': the address is IPv6. The reply names the relay address of
- *    the returned leg's family, which is its own party's (bridging, see
- *    ctl_session.h), so a '6' command may get an IPv4 reply and back.
+ *  - Notifications (-n): a U's notify_socket arms the session's timeout
+ *    notification (ctl_tnotify_lookup()); E75 without -n.
  * Control's thread only.
  */
 #include <arpa/inet.h>
@@ -32,21 +38,43 @@
 struct ctl_exec {
 	struct ctl_exec_cfg cfg;
 	struct ctl_sessions *sess;
+	const struct ctl_addrs *addrs; /* the session table's */
 	struct ctl_rcache *rcache;
 	struct ctl_cmd *cmd;       /* 8 KiB, reused */
-	char relay_str[INET_ADDRSTRLEN];   /* "" if no IPv4 relay */
-	char relay6_str[INET6_ADDRSTRLEN]; /* "" if no IPv6 relay */
 	bool draining;
 	double load;
+	const struct sockaddr *src;   /* the command's sender, or NULL */
+	const struct sockaddr *local; /* its control socket, or NULL */
 	struct ctl_exec_counters c;
 };
 
-/* VF: the capabilities implemented (rtpproxy proto_caps[]). */
-static const char *const features[] = {
-	"20040107", /* basic RTP proxy functionality */
-	"20050322", /* multiple RTP streams and MOH */
-	"20060704", /* extra parameter in the V command (VF) */
-	"20080403", /* RTP statistics querying (Q) */
+/*
+ * VF: the capabilities implemented (rtpproxy proto_caps[], with its
+ * descriptions). Answered 0, because this relay lacks what they stand
+ * for: 20071116 (repacketization), 20071218 (forking), 20140617
+ * (connect time anchoring), 20150420 and 20230205/20230424 (rtpa_* and
+ * jitter counters), 20200226 (N: nothing records), 20250523 and
+ * 20260309 (forking), 20251015 (S tos=: the TTL half is accepted).
+ * 20081224 is 1 only with -n, as in rtpproxy.
+ */
+const char *const ctl_exec_caps[][2] = {
+	{"20040107", "Basic RTP proxy functionality"},
+	{"20050322", "Support for multiple RTP streams and MOH"},
+	{"20060704", "Support for extra parameter in the V command"},
+	{"20080403", "Support for RTP statistics querying"},
+	{"20081102", "Support for setting codecs in the update/lookup command"},
+	{"20081224", "Support for session timeout notifications"},
+	{"20090810", "Support for automatic bridging"},
+	{"20140323", "Support for tracking/reporting load"},
+	{"20141004", "Support for extendable performance counters"},
+	{"20150330", "Support for allocating a new port (\"Un\"/\"Ln\" commands)"},
+	{"20150617", "Support for the wildcard %%CC_SELF%% as a disconnect "
+		     "notify target"},
+	{"20191015", "Support for the && sub-command specifier"},
+	{"20230314", "Support for for \"fusing\" G and D commands"},
+	{"20260306", "Support for address labels in the U/L commands"},
+	{"20260308", "Support for single-shot dual leg U ... && L ..."},
+	{NULL, NULL},
 };
 
 /* Error reply plus its one log line. */
@@ -73,20 +101,20 @@ ctl_exec_create(const struct ctl_exec_cfg *cfg, struct ctl_sessions *sess)
 		return NULL;
 	ex->cfg = *cfg;
 	ex->sess = sess;
+	ex->addrs = ctl_sessions_addrs(sess);
 	ex->cmd = malloc(sizeof(*ex->cmd));
 	ex->rcache = ctl_rcache_create();
 	if (ex->cmd == NULL || ex->rcache == NULL) {
 		ctl_exec_destroy(ex);
 		return NULL;
 	}
-	if (cfg->relay_ip != 0)
-		inet_ntop(AF_INET, &cfg->relay_ip, ex->relay_str,
-			  sizeof(ex->relay_str));
-	if (cfg->has_relay6)
-		inet_ntop(AF_INET6, cfg->relay6, ex->relay6_str,
-			  sizeof(ex->relay6_str));
-	ex->cfg.parse.has_inet4 = cfg->relay_ip != 0;
-	ex->cfg.parse.has_inet6 = cfg->has_relay6;
+	ex->cfg.parse.addrs = ex->addrs;
+	ex->cfg.parse.has_inet4 =
+		ctl_addrs_default(ex->addrs, RTPB_AF_INET) >= 0;
+	ex->cfg.parse.has_inet6 =
+		ctl_addrs_default(ex->addrs, RTPB_AF_INET6) >= 0;
+	ex->cfg.parse.bridge = ex->addrs->bridge;
+	ex->cfg.parse.aforce = cfg->aforce;
 	return ex;
 }
 
@@ -98,6 +126,13 @@ ctl_exec_destroy(struct ctl_exec *ex)
 	ctl_rcache_destroy(ex->rcache);
 	free(ex->cmd);
 	free(ex);
+}
+
+/* Was -n given? (rtpproxy rtpp_tnset_cf isenabled()) */
+static bool
+notify_enabled(const struct ctl_exec *ex)
+{
+	return ex->cfg.notify_enabled || ctl_tnotify_enabled(ex->cfg.tnotify);
 }
 
 /* The log reason of a session-layer failure rc. */
@@ -121,10 +156,15 @@ dp_reason(struct ctl_exec *ex, int rc)
 
 /* VF (rtpproxy handle_ver_feature()): 1 if implemented, else 0. */
 static void
-exec_ver_feature(struct ctl_cmd *cmd, struct ctl_reply *r)
+exec_ver_feature(struct ctl_exec *ex, struct ctl_cmd *cmd,
+		 struct ctl_reply *r)
 {
-	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
-		if (strcmp(cmd->feature, features[i]) == 0) {
+	if (strcmp(cmd->feature, "20081224") == 0 && !notify_enabled(ex)) {
+		ctl_reply_number(r, 0);
+		return;
+	}
+	for (size_t i = 0; ctl_exec_caps[i][0] != NULL; i++) {
+		if (strcmp(cmd->feature, ctl_exec_caps[i][0]) == 0) {
 			ctl_reply_number(r, 1);
 			return;
 		}
@@ -146,43 +186,237 @@ ul_ecode(int rc, bool create)
 	return create ? CTL_E_LSTFAIL_2 : CTL_E_LSTFAIL_1;
 }
 
+/*
+ * "<port> <addr>[ 6]" of leg l (rtpproxy ul_reply_port(), no newline):
+ * the address is the leg's relay address, or its advertised one.
+ */
+static void
+ul_reply_text(const struct ctl_exec *ex, const struct ctl_leg *l, char *buf,
+	      size_t bufsz)
+{
+	snprintf(buf, bufsz, "%u %s%s", l->port,
+		 ctl_addrs_reply_text(ex->addrs, l->laddr),
+		 l->family == RTPB_AF_INET6 ? " 6" : "");
+}
+
+/* What a U/L signals for the leg facing its sender. */
+static void
+ul_signal(const struct ctl_ul_opts *ul, struct ctl_leg_signal *sig)
+{
+	*sig = (struct ctl_leg_signal){
+		.family = ul->ipv6 ? RTPB_AF_INET6 : RTPB_AF_INET,
+		.has_remote = ul->has_remote,
+		.onhold = ul->onhold,
+		.remote = ul->remote,
+		.asymmetric = ul->asymmetric,
+		.ptime = ul->ptime,
+		.codecs = ul->codecs,
+		.codecs_len = ul->codecs_len,
+	};
+}
+
+/*
+ * rtpproxy: a U sets the session's notification, or clears it when it
+ * carries none. An unknown notify_socket leaves it cleared (logged, the
+ * command succeeds: "invalid socket name").
+ */
+static void
+ul_notify(struct ctl_exec *ex, struct ctl_session *s,
+	  const struct ctl_ul_opts *ul)
+{
+	int target = -1;
+	char name[96];
+
+	if (ul->notify_socket != NULL) {
+		target = ctl_tnotify_lookup(ex->cfg.tnotify, ul->notify_socket,
+					    ex->src, ex->local);
+		if (target < 0)
+			ctl_log_call(CTL_LOG_WARN, s->call_id,
+				     "invalid socket name %s: no timeout "
+				     "notification",
+				     ctl_log_escape(ul->notify_socket, 64, name,
+						    sizeof(name)));
+	} else if (s->notify_target >= 0) {
+		ctl_log_call(CTL_LOG_INFO, s->call_id,
+			     "disabling timeout handler");
+	}
+	if (target >= 0 && s->notify_target != target)
+		ctl_log_call(CTL_LOG_INFO, s->call_id,
+			     "setting timeout handler");
+	if (ctl_session_set_notify(ex->sess, s, target, ul->notify_tag) != 0)
+		ctl_log_call(CTL_LOG_ERR, s->call_id,
+			     "setting timeout handler: out of memory");
+}
+
+/*
+ * The relay address a U/L wants for its leg sidx of an existing session
+ * (rtpproxy: 'l'/'r'; or, with 'n', both of E/I: lia[0]).
+ */
+static struct ctl_leg_addr
+ul_sidx_addr(const struct ctl_ul_opts *ul)
+{
+	int want = ul->local_addr >= 0			  ? ul->local_addr
+		   : (ul->new_port && ul->lidx == -1) ? ul->laddr[0]
+							  : -1;
+
+	return (struct ctl_leg_addr){.laddr = want, .pinned = want >= 0};
+}
+
+/*
+ * U/L on an existing session s, leg sidx's port returned (rtpproxy
+ * rtpp_command_ul_handle() with sidx != -1). Also "&& L" sub-commands.
+ * @return 0, or the E-code (the reason is logged by the caller).
+ */
+static int
+ul_existing(struct ctl_exec *ex, struct ctl_session *s, int sidx,
+	    const struct ctl_ul_opts *ul, bool is_u, uint64_t now_ns, int *rcp)
+{
+	struct ctl_leg_signal sig;
+	struct ctl_leg_addr la = ul_sidx_addr(ul);
+	int rc;
+
+	ul_signal(ul, &sig);
+	rc = ctl_session_update(ex->sess, s, sidx, &sig, ul->weak, is_u, &la,
+				ul->new_port, now_ns);
+	*rcp = rc;
+	if (rc == -ENOMEM)
+		return CTL_E_NOMEM_1;
+	return rc != 0 ? ul_ecode(rc, false) : 0;
+}
+
+/* Sub-command context (rtpproxy struct rtpp_subc_ctx). */
+struct subc_ctx {
+	uint64_t serial; /* the session (it may be deleted by a "D") */
+	int in_leg;      /* strmp_in: the leg facing the command's sender */
+};
+
+/* The session of ctx, or NULL once deleted. */
+static struct ctl_session *
+subc_session(struct ctl_exec *ex, const struct subc_ctx *ctx)
+{
+	return ctl_sessions_by_serial(ex->sess, ctx->serial);
+}
+
+/*
+ * Run sub-command k (rtpproxy after_success handlers).
+ * @param buf out: its text result ("" for none).
+ * @return 0, or -1 (failed, logged).
+ */
+static int
+run_subc(struct ctl_exec *ex, struct ctl_cmd *cmd, int k,
+	 struct subc_ctx *ctx, uint64_t now_ns, char *buf, size_t bufsz)
+{
+	const struct ctl_subc *sc = &cmd->subc[k];
+	struct ctl_session *s = subc_session(ex, ctx);
+	char call_id[256], from_tag[256];
+	int n, rc, ecode;
+
+	buf[0] = '\0';
+	switch (sc->op) {
+	case CTL_SUBC_DELETE:
+		if (s == NULL)
+			return -1;
+		/* the session's strings die with it: delete with copies */
+		snprintf(call_id, sizeof(call_id), "%s", s->call_id);
+		snprintf(from_tag, sizeof(from_tag), "%s", s->from_tag);
+		if (strcmp(call_id, s->call_id) != 0 ||
+		    strcmp(from_tag, s->from_tag) != 0)
+			return -1; /* longer than the copies: cannot happen */
+		n = ctl_sessions_delete(ex->sess, call_id, from_tag, NULL,
+					sc->weak);
+		return n > 0 ? 0 : -1;
+	case CTL_SUBC_SET_TTL:
+		/* rtpproxy sets it even on a session a "D" before deleted */
+		if (s != NULL)
+			ctl_session_set_ttl(ex->sess, s, (uint32_t)sc->ttl_s,
+					    now_ns);
+		return 0;
+	case CTL_SUBC_UL:
+		if (s == NULL) {
+			ctl_log_call(CTL_LOG_ERR, cmd->call_id,
+				     "&& L: the session was deleted before");
+			return -1;
+		}
+		if (sc->update && sc->ul.notify_socket != NULL &&
+		    !notify_enabled(ex)) {
+			ctl_log_call(CTL_LOG_ERR, cmd->call_id,
+				     "&& L: notify socket given but -n is not");
+			return -1;
+		}
+		ecode = ul_existing(ex, s, ctx->in_leg, &sc->ul, sc->update,
+				    now_ns, &rc);
+		if (ecode != 0) {
+			ctl_log_call(CTL_LOG_ERR, cmd->call_id, "&& L: %s (E%d)",
+				     dp_reason(ex, rc), ecode);
+			return -1;
+		}
+		if (sc->update)
+			ul_notify(ex, s, &sc->ul);
+		ul_reply_text(ex, &s->leg[ctx->in_leg], buf, bufsz);
+		ctx->in_leg = !ctx->in_leg; /* rtpproxy swaps in and out */
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Run the sub-commands and append their results to r (rtpproxy
+ * ul_reply_port() and handle_query()): " && <text>" or " && <n>" per
+ * result; successes without text are left out unless a later result is
+ * printed (then " && 0" each); the first failure stops them.
+ */
+static void
+run_subcs(struct ctl_exec *ex, struct ctl_cmd *cmd, struct subc_ctx *ctx,
+	  uint64_t now_ns, struct ctl_reply *r)
+{
+	int skipped = 0;
+	char buf[128];
+
+	for (int k = 0; k < cmd->nsubc; k++) {
+		int res = run_subc(ex, cmd, k, ctx, now_ns, buf, sizeof(buf));
+
+		if (res == 0 && buf[0] == '\0') {
+			skipped++;
+			continue;
+		}
+		for (; skipped > 0; skipped--)
+			ctl_reply_appendf(r, " && 0");
+		if (res != 0) {
+			ctl_reply_appendf(r, " && %d", res);
+			break;
+		}
+		ctl_reply_appendf(r, " && %s", buf);
+	}
+}
+
 /* New session for U (sidx 0), or E72/E99/E36. */
 static struct ctl_session *
 ul_create(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 	  struct ctl_reply *r)
 {
+	struct ctl_leg_addr la[2] = {
+		{.laddr = cmd->ul.laddr[0], .pinned = cmd->ul.pinned},
+		{.laddr = cmd->ul.laddr[1], .pinned = cmd->ul.pinned},
+	};
 	struct ctl_session *s = NULL;
 	int rc;
 
 	if (ex->draining) {
 		reply_err(cmd, r, CTL_E_SLOWSHTDN,
-			  "draining (SIGHUP), new session refused");
+			  "proxy is in the deorbiting-burn mode, new session "
+			  "rejected");
 		return NULL;
 	}
 	rc = ctl_session_create(ex->sess, cmd->call_id, cmd->from_tag,
 				cmd->ul.weak,
-				cmd->ul.ipv6 ? RTPB_AF_INET6 : RTPB_AF_INET,
+				cmd->ul.ipv6 ? RTPB_AF_INET6 : RTPB_AF_INET, la,
 				now_ns, &s);
 	if (rc != 0) {
 		reply_err(cmd, r, ul_ecode(rc, true), dp_reason(ex, rc));
 		return NULL;
 	}
 	return s;
-}
-
-/*
- * The U/L reply for leg l (rtpproxy ul_reply_port()): its port and the
- * relay address of its socket's family, " 6" after an IPv6 one; the
- * port alone if that family has no relay address (cannot happen: the
- * parser refuses such commands).
- */
-static void
-ul_reply(struct ctl_exec *ex, const struct ctl_leg *l, struct ctl_reply *r)
-{
-	bool v6 = l->family == RTPB_AF_INET6;
-	const char *addr = v6 ? ex->relay6_str : ex->relay_str;
-
-	ctl_reply_port(r, l->port, addr[0] != '\0' ? addr : NULL, v6);
 }
 
 /*
@@ -199,53 +433,54 @@ exec_ul(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 	struct ctl_session *s = NULL;
 	int sidx = ctl_sessions_find(ex->sess, cmd->call_id, cmd->from_tag,
 				     cmd->to_tag, &s);
-	int rc;
+	struct subc_ctx ctx;
+	char text[128];
+	int rc, ecode;
 
 	if (sidx != -1 && !is_u)
 		sidx = !sidx;
 	if (sidx == -1 && !is_u) {
 		ctl_log_call(CTL_LOG_INFO, cmd->call_id,
-			     "lookup: session not found, tags %s/%s",
-			     cmd->from_tag, cmd->to_tag ? cmd->to_tag : "NONE");
+			     "lookup request failed: session not found, tags "
+			     "%s/%s", cmd->from_tag,
+			     cmd->to_tag ? cmd->to_tag : "NONE");
 		ctl_reply_port(r, 0, NULL, false);
 		r->error = true;
 		return;
 	}
-	if (is_u && cmd->ul.notify_socket != NULL && !ex->cfg.notify_enabled) {
+	if (is_u && cmd->ul.notify_socket != NULL && !notify_enabled(ex)) {
 		reply_err(cmd, r, CTL_E_NSOFF,
-			  "notify socket given but -n is not supported");
+			  "must permit notification socket with -n");
 		return;
 	}
-	struct ctl_leg_signal sig = {
-		.family = cmd->ul.ipv6 ? RTPB_AF_INET6 : RTPB_AF_INET,
-		.has_remote = cmd->ul.has_remote,
-		.onhold = cmd->ul.onhold,
-		.remote = cmd->ul.remote,
-		.asymmetric = cmd->ul.asymmetric,
-		.ptime = cmd->ul.ptime,
-		.codecs = cmd->ul.codecs,
-		.codecs_len = cmd->ul.codecs_len,
-	};
 	if (sidx == -1) {
+		struct ctl_leg_signal sig;
+
 		s = ul_create(ex, cmd, now_ns, r);
 		if (s == NULL)
 			return;
 		sidx = 0;
+		ul_signal(&cmd->ul, &sig);
 		rc = ctl_session_signal(ex->sess, s, 1, &sig, now_ns);
+		if (rc != 0) {
+			reply_err(cmd, r, CTL_E_NOMEM_1, "out of memory");
+			return;
+		}
 	} else {
-		rc = ctl_session_update(ex->sess, s, sidx, &sig, cmd->ul.weak,
-					is_u, now_ns);
-		if (rc != 0 && rc != -ENOMEM) {
-			reply_err(cmd, r, ul_ecode(rc, false),
-				  dp_reason(ex, rc));
+		ecode = ul_existing(ex, s, sidx, &cmd->ul, is_u, now_ns, &rc);
+		if (ecode != 0) {
+			reply_err(cmd, r, ecode, dp_reason(ex, rc));
 			return;
 		}
 	}
-	if (rc != 0) {
-		reply_err(cmd, r, CTL_E_NOMEM_1, "out of memory");
-		return;
-	}
-	ul_reply(ex, &s->leg[sidx], r);
+	if (is_u)
+		ul_notify(ex, s, &cmd->ul);
+	ul_reply_text(ex, &s->leg[sidx], text, sizeof(text));
+	ctl_reply_reset(r);
+	ctl_reply_appendf(r, "%s", text);
+	ctx = (struct subc_ctx){.serial = s->serial, .in_leg = !sidx};
+	run_subcs(ex, cmd, &ctx, now_ns, r);
+	ctl_reply_appendf(r, "\n");
 }
 
 /* D (rpcpv1_delete.c): 0 if anything matched, else E50. */
@@ -298,8 +533,10 @@ query_value(const struct ctl_session_query *q, const char *name, int64_t *v)
 
 /*
  * Q[v] (rpcpv1_query.c): "ttl npkts_ina npkts_ino nrelayed ndropped", or
- * the named counters. Names rtpproxy knows but this relay does not
- * measure (longest_ipi, rtpa_*) get E62 like unknown ones.
+ * the named counters, then the sub-command results. Names rtpproxy knows
+ * but this relay does not measure (longest_ipi, rtpa_*: no RTP analyzer)
+ * get E62 like unknown ones. The modifiers are checked here, after the
+ * lookup, as rtpproxy does (E50 before E19).
  */
 static void
 exec_query(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
@@ -310,28 +547,38 @@ exec_query(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 	const char *const *names = cmd->nqnames > 0 ? cmd->qnames : dflt;
 	int n = cmd->nqnames > 0 ? cmd->nqnames : 5;
 	struct ctl_session_query q;
+	struct subc_ctx ctx;
 	int idx;
 	struct ctl_session *s = find_other(ex, cmd, r, &idx);
 
 	if (s == NULL)
 		return;
+	if (cmd->qmod_bad != 0) {
+		reply_err(cmd, r, CTL_E_PARSE_8, "unknown command modifier");
+		return;
+	}
 	ctl_session_query(ex->sess, s, idx, now_ns, &q);
 	ctl_reply_reset(r);
 	for (int i = 0; i < n; i++) {
 		int64_t v;
 
 		if (!query_value(&q, names[i], &v)) {
-			reply_err(cmd, r, CTL_E_QRYFAIL, "unknown counter name");
+			reply_err(cmd, r, CTL_E_QRYFAIL,
+				  "unsupported/invalid counter name");
 			return;
 		}
+		/* rtpproxy's check leaves room for the sub-command results */
 		if (ctl_reply_appendf(r, "%s%s%s%lld", i > 0 ? " " : "",
 				      cmd->verbose ? names[i] : "",
 				      cmd->verbose ? "=" : "",
-				      (long long)v) != 0) {
+				      (long long)v) != 0 ||
+		    r->len > CTL_REPLY_MAX - 16) {
 			reply_err(cmd, r, CTL_E_RTOOBIG_2, "reply too big");
 			return;
 		}
 	}
+	ctx = (struct subc_ctx){.serial = s->serial, .in_leg = idx};
+	run_subcs(ex, cmd, &ctx, now_ns, r);
 	if (ctl_reply_appendf(r, "\n") != 0)
 		reply_err(cmd, r, CTL_E_RTOOBIG_2, "reply too big");
 }
@@ -360,11 +607,12 @@ pf_counters(const struct ctl_exec *ex, uint64_t out[RTPB_PF_VERDICT__COUNT])
 }
 
 /*
- * I[b|l] (handle_info()), rtpproxy's lines in its format, then this
- * relay's: "handovers: N" (mid-call peer switches that won probation,
- * DESIGN.md §4.4) and, with the prefilter on, one line per verdict,
- * "prefilter <name>: N" (packets, rtpb_pf.h's names), before rtpproxy's
- * optional load line.
+ * I[b|l] (handle_info()): rtpproxy's lines in its format ("average
+ * load" with 'l'), then this relay's: "handovers: N" (mid-call peer
+ * switches that won probation, DESIGN.md §4.4) and, with the prefilter
+ * on, one line per verdict, "prefilter <name>: N" (packets, rtpb_pf.h's
+ * names). A reader of rtpproxy's lines finds them where rtpproxy puts
+ * them.
  */
 static void
 exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
@@ -377,19 +625,27 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 	ctl_reply_appendf(r,
 			  "sessions created: %llu\nactive sessions: %d\n"
 			  "active streams: %d\npackets received: %llu\n"
-			  "packets transmitted: %llu\nhandovers: %llu\n",
+			  "packets transmitted: %llu\n",
 			  (unsigned long long)c.created, (int)c.active,
 			  (int)c.streams, (unsigned long long)c.pkts_in,
-			  (unsigned long long)c.pkts_relayed,
+			  (unsigned long long)c.pkts_relayed);
+	if (cmd->info_load)
+		ctl_reply_appendf(r, "average load: %f\n", ex->load);
+	ctl_reply_appendf(r, "handovers: %llu\n",
 			  (unsigned long long)c.handovers);
 	if (pf_counters(ex, pf))
 		for (uint32_t v = 0; v < RTPB_PF_VERDICT__COUNT; v++)
 			ctl_reply_appendf(r, "prefilter %s: %llu\n",
 					  ctl_pf_verdict_name(v),
 					  (unsigned long long)pf[v]);
-	if (cmd->info_load)
-		ctl_reply_appendf(r, "average load: %f\n", ex->load);
 }
+
+/* One G value: an integer, or a double (rtpproxy's %f ones). */
+struct stat_val {
+	bool dbl;
+	uint64_t u;
+	double d;
+};
 
 /*
  * One G counter; false for names this relay does not keep. pf holds
@@ -398,18 +654,36 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 static bool
 stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 	    const uint64_t pf[RTPB_PF_VERDICT__COUNT], const char *name,
-	    uint64_t *v)
+	    struct stat_val *v)
 {
 	const struct {
 		const char *name;
 		uint64_t val;
 	} tab[] = {
+		/* rtpproxy's (src/rtpp_stats.c) */
 		{"nsess_created", c->created},
 		{"nsess_destroyed", c->destroyed},
 		{"nsess_timeout", c->timeouts},
 		{"nsess_complete", c->completed},
+		{"nsess_nortp", c->nortp},
+		{"nsess_owrtp", c->owrtp},
+		{"nsess_nortcp", c->nortcp},
+		{"nsess_owrtcp", c->owrtcp},
+		/* no players, no resizer: these are truly 0 */
+		{"nplrs_created", 0},
+		{"nplrs_destroyed", 0},
 		{"npkts_rcvd", c->pkts_in},
+		{"npkts_played", 0},
 		{"npkts_relayed", c->pkts_relayed},
+		{"npkts_resizer_in", 0},
+		{"npkts_resizer_out", 0},
+		{"npkts_resizer_discard", 0},
+		{"npkts_discard", c->pkts_dropped},
+		{"ncmds_rcvd", ex->c.ncmds_rcvd},
+		{"ncmds_rcvd_ndups", ex->c.ncmds_rcvd_ndups},
+		{"ncmds_succd", ex->c.ncmds_succd},
+		{"ncmds_errs", ex->c.ncmds_errs},
+		{"ncmds_repld", ex->c.ncmds_repld},
 		/* this relay's (DESIGN.md §4): latch events by reason */
 		{"nlatches", c->latches},
 		{"nhandovers", c->handovers},
@@ -417,24 +691,25 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		{"nrtcp_follows", c->rtcp_follows},
 		{"nreoffers", c->reoffers},
 		{"nfamily_moves", c->family_moves},
-		{"ncmds_rcvd", ex->c.ncmds_rcvd},
-		{"ncmds_rcvd_ndups", ex->c.ncmds_rcvd_ndups},
-		{"ncmds_succd", ex->c.ncmds_succd},
-		{"ncmds_errs", ex->c.ncmds_errs},
-		{"ncmds_repld", ex->c.ncmds_repld},
 	};
 
+	v->dbl = false;
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
 		if (strcmp(name, tab[i].name) == 0) {
-			*v = tab[i].val;
+			v->u = tab[i].val;
 			return true;
 		}
+	}
+	if (strcmp(name, "total_duration") == 0 || strcmp(name, "pps_in") == 0) {
+		v->dbl = true;
+		v->d = name[0] == 't' ? c->total_duration : c->pps_in;
+		return true;
 	}
 	/* npf_<verdict>: the prefilter's packets of that verdict */
 	if (strncmp(name, "npf_", 4) == 0) {
 		for (uint32_t i = 0; i < RTPB_PF_VERDICT__COUNT; i++) {
 			if (strcmp(name + 4, ctl_pf_verdict_name(i)) == 0) {
-				*v = pf[i];
+				v->u = pf[i];
 				return true;
 			}
 		}
@@ -443,15 +718,15 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 }
 
 /*
- * G[v] [name ...] (rpcpv1_stats.c): the counters this relay keeps;
- * other names (nsess_nortp, rtpa_*, ...) are E68 like unknown ones.
- * Beyond rtpproxy's names: nlatches (latch events), nhandovers (of which
- * handovers), nhandovers_dropped (packets dropped in their probation),
- * nrtcp_follows, nreoffers, nfamily_moves (legs moved to a socket of the
- * other family, ctl_session.h), and npf_<verdict> for each of the
- * prefilter's verdicts (npf_drop_budget: packets, rtpb_pf.h's names),
- * 0 when the prefilter is off (it counted nothing), so one query fits
- * every relay.
+ * G[v] [name ...] (rpcpv1_stats.c): rtpproxy's counters but the RTP
+ * analyzer's (rtpa_*: E68 like unknown names), integers as %llu and
+ * total_duration, pps_in as %f. Beyond rtpproxy's names: nlatches
+ * (latch events), nhandovers (of which handovers), nhandovers_dropped
+ * (packets dropped in their probation), nrtcp_follows, nreoffers,
+ * nfamily_moves (legs moved to a socket of the other family,
+ * ctl_session.h), and npf_<verdict> for each of the prefilter's verdicts
+ * (npf_drop_budget: packets, rtpb_pf.h's names), 0 when the prefilter is
+ * off (it counted nothing), so one query fits every relay.
  */
 static void
 exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
@@ -463,7 +738,11 @@ exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 	ctl_sessions_counters(ex->sess, &c);
 	ctl_reply_reset(r);
 	for (int i = 0; i < cmd->nqnames; i++) {
-		uint64_t v;
+		struct stat_val v;
+		const char *pre = i > 0 ? " " : "";
+		const char *nm = cmd->verbose ? cmd->qnames[i] : "";
+		const char *eq = cmd->verbose ? "=" : "";
+		int rc;
 
 		/* the map is read once per G, and only if it is asked for */
 		if (!pf_read && strncmp(cmd->qnames[i], "npf_", 4) == 0) {
@@ -474,10 +753,10 @@ exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 			reply_err(cmd, r, CTL_E_STSFAIL, "unknown counter name");
 			return;
 		}
-		if (ctl_reply_appendf(r, "%s%s%s%llu", i > 0 ? " " : "",
-				      cmd->verbose ? cmd->qnames[i] : "",
-				      cmd->verbose ? "=" : "",
-				      (unsigned long long)v) != 0) {
+		rc = v.dbl ? ctl_reply_appendf(r, "%s%s%s%f", pre, nm, eq, v.d)
+			   : ctl_reply_appendf(r, "%s%s%s%llu", pre, nm, eq,
+					       (unsigned long long)v.u);
+		if (rc != 0) {
 			reply_err(cmd, r, CTL_E_RTOOBIG_1, "reply too big");
 			return;
 		}
@@ -504,7 +783,8 @@ exec_play(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 		ctl_reply_number(r, 0); /* P0 only stops playback */
 		return;
 	}
-	reply_err(cmd, r, CTL_E_PLRFAIL, "playback is not supported");
+	reply_err(cmd, r, CTL_E_PLRFAIL,
+		  "can't play: no prompt files (playback is not supported)");
 }
 
 /* R and N: a session may match, but nothing records (see top). */
@@ -518,7 +798,8 @@ exec_record(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 	if (!found)
 		reply_err(cmd, r, CTL_E_SESUNKN, "session not found");
 	else if (cmd->op == CTL_OP_RECORD)
-		reply_err(cmd, r, CTL_E_SESUNKN, "recording is not supported");
+		reply_err(cmd, r, CTL_E_SESUNKN,
+			  "recording is not supported (as rtpproxy without -r)");
 	else
 		reply_err(cmd, r, CTL_E_SESUNKN, "nothing is recording");
 }
@@ -564,12 +845,13 @@ ctl_exec_cmd(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 	     struct ctl_reply *r)
 {
 	ctl_reply_reset(r);
+	ctl_sessions_now(ex->sess, now_ns);
 	switch (cmd->op) {
 	case CTL_OP_VER:
 		ctl_reply_number(r, CTL_PROTO_VERSION);
 		break;
 	case CTL_OP_VER_FEATURE:
-		exec_ver_feature(cmd, r);
+		exec_ver_feature(ex, cmd, r);
 		break;
 	case CTL_OP_INFO:
 		exec_info(ex, cmd, r);
@@ -590,8 +872,10 @@ ctl_exec_cmd(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 }
 
 size_t
-ctl_exec_text(struct ctl_exec *ex, const char *in, size_t len, bool datagram,
-	      uint64_t now_ns, char *out, size_t outsz)
+ctl_exec_text_from(struct ctl_exec *ex, const char *in, size_t len,
+		   bool datagram, const struct sockaddr *src,
+		   const struct sockaddr *local, uint64_t now_ns, char *out,
+		   size_t outsz)
 {
 	struct ctl_cmd *cmd = ex->cmd;
 	struct ctl_reply r;
@@ -612,10 +896,13 @@ ctl_exec_text(struct ctl_exec *ex, const char *in, size_t len, bool datagram,
 		memcpy(out, cached, n);
 		return n;
 	}
+	ex->src = src;
+	ex->local = local;
 	if (rc != 0)
 		reply_err(cmd, &r, cmd->ecode, cmd->reason);
 	else
 		ctl_exec_cmd(ex, cmd, now_ns, &r);
+	ex->src = ex->local = NULL;
 	n = ctl_reply_wire(&r, cookie, out, outsz);
 	if (cookie != NULL && n > 0)
 		ctl_rcache_insert(ex->rcache, cookie, out, n, now_ns);
@@ -625,6 +912,14 @@ ctl_exec_text(struct ctl_exec *ex, const char *in, size_t len, bool datagram,
 	else
 		ex->c.ncmds_succd++;
 	return n;
+}
+
+size_t
+ctl_exec_text(struct ctl_exec *ex, const char *in, size_t len, bool datagram,
+	      uint64_t now_ns, char *out, size_t outsz)
+{
+	return ctl_exec_text_from(ex, in, len, datagram, NULL, NULL, now_ns,
+				  out, outsz);
 }
 
 void

@@ -3,11 +3,14 @@
  * ctl_cmd_exec.h: running parsed commands against the session table.
  *
  * ctl_exec_text() is the whole protocol path for one command as it came
- * off a socket: reply cache check (datagrams), ctl_cmd_parse(), execution,
- * reply formatting, caching, counters, and one log line per error reply
- * ("[call-id] <cmd>: <reason> (E<n>)"). ctl_exec_cmd() runs one already
- * parsed command. What each op does and why is written at its function,
- * with the rtpproxy source it follows.
+ * off a socket: reply cache check (datagrams), ctl_cmd_parse(), execution
+ * (sub-commands included), reply formatting, caching, counters, and one
+ * log line per error reply ("[call-id] <cmd>: <reason> (E<n>)").
+ * ctl_exec_text_from() is the same with the sender's address (for
+ * %%CC_SELF%% notify targets). ctl_exec_cmd() runs one already parsed
+ * command. What each op does and why is written at its function, with
+ * the rtpproxy source it follows; the coverage of rtpproxy's commands is
+ * at the top of ctl_cmd_exec.c.
  */
 #ifndef CTL_CMD_EXEC_H
 #define CTL_CMD_EXEC_H
@@ -16,28 +19,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include "ctl_cmd.h"
 #include "ctl_reply.h"
 #include "ctl_session.h"
+#include "ctl_tnotify.h"
 
 /** rtpproxy CPROTOVER: the V reply. */
 #define CTL_PROTO_VERSION 20040107
 
 /**
- * Configuration of the executor. The U/L reply carries the relay address
- * of the returned leg's family: "<port> <IPv4>\n" or "<port> <IPv6> 6\n"
- * (rtpproxy ul_reply_port()).
+ * Configuration of the executor. The relay addresses are the session
+ * table's (ctl_sessions_addrs()); the U/L reply carries the returned
+ * leg's: "<port> <addr>\n", or "<port> <addr> 6\n" for IPv6, <addr>
+ * being its advertised address if it has one (rtpproxy ul_reply_port()).
  */
 struct ctl_exec_cfg {
-	uint32_t relay_ip;     /**< IPv4 relay address (-l), network order;
-				    0 = none */
-	bool has_relay6;       /**< an IPv6 relay address (-6) is set */
-	uint8_t relay6[16];    /**< IPv6 relay address, network order */
-	bool notify_enabled;   /**< -n given (not supported yet: false) */
+	uint32_t relay_ip;     /**< unused (the session table's addresses) */
+	bool has_relay6;       /**< unused */
+	uint8_t relay6[16];    /**< unused */
+	bool notify_enabled;   /**< -n given though tnotify is NULL: every
+				    notify_socket is then unknown */
+	struct ctl_tnotify *tnotify; /**< the -n targets (not owned); NULL or
+				    empty: a U with notify args is E75 */
+	bool aforce;           /**< asymmetric unless 'S' (rtpproxy
+				    --force_asymmetric; bridge mode without
+				    --bridge_symmetric) */
 	struct ctl_pf *pf;     /**< the prefilter, for its counters in I
 				    and G; NULL: none (not owned) */
-	/** has_inet4 and has_inet6 are set by ctl_exec_create() from the
-	 *  relay addresses above */
+	/** set by ctl_exec_create() from the session table's addresses
+	 *  and aforce; what is given here is ignored */
 	struct ctl_parse_cfg parse;
 };
 
@@ -72,6 +84,21 @@ void ctl_exec_destroy(struct ctl_exec *ex);
  */
 size_t ctl_exec_text(struct ctl_exec *ex, const char *in, size_t len,
 		     bool datagram, uint64_t now_ns, char *out, size_t outsz);
+
+/**
+ * ctl_exec_text() for a command whose sender is known: src is where it
+ * came from (NULL: a unix socket), local the control socket's own
+ * address (NULL: unknown or a wildcard); "tcp:%%CC_SELF%%:PORT" notify
+ * targets connect back to src (rtpproxy 20150617).
+ */
+size_t ctl_exec_text_from(struct ctl_exec *ex, const char *in, size_t len,
+			  bool datagram, const struct sockaddr *src,
+			  const struct sockaddr *local, uint64_t now_ns,
+			  char *out, size_t outsz);
+
+/** The VF capabilities this relay implements, NULL-terminated (rtpproxy
+ *  -v lists them: "date description"). */
+extern const char *const ctl_exec_caps[][2];
 
 /** Run one parsed command (cmd->ecode unset), body into r. */
 void ctl_exec_cmd(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,

@@ -4,13 +4,16 @@
  *
  * The checks run in rtpproxy's order, so a command with several faults
  * gets the code rtpproxy gives:
- *   1. split (rtpp_command_split): too long, NUL, > 24 tokens, > 16
- *      sub-commands, empty, missing command after the cookie -> E5;
+ *   1. split (rtpp_command_split): a token with a NUL byte, a
+ *      (sub)command of 24 tokens, a 16th "&&", an empty (sub)command,
+ *      a datagram with nothing after its cookie -> E5; too long -> E5;
  *   2. pre-parse (rtpp_command_pre_parse): unknown letter E0, argument
- *      count E1, modifiers on a command without any E2, "&&" E3;
+ *      count E1, modifiers on a command without any E2, "&&" after a
+ *      command other than U, L, Q E3;
  *   3. per-op options: U/L (rtpp_command_ul_opts_parse: E10, modifiers
- *      in order E11..E14/E35, E36, E37), D E8, I E18, G E9, Q E19, P E17,
- *      R/C/N E6/E7.
+ *      in order E11..E16/E31/E32/E35, E36, E37), D E8, I E18, G E9,
+ *      P E17, R/C/N E6/E7 (Q's E19 waits for the session lookup);
+ *   4. sub-commands (rtpp_subcommand_ul_opts_parse): E3.
  * Session lookups and everything that needs state are ctl_cmd_exec.c's.
  */
 #include <arpa/inet.h>
@@ -71,18 +74,24 @@ is_sep(char c)
 }
 
 /*
- * Split buf[0..len) in place at runs of SP/TAB/CR/LF. Tokens before the
- * first "&&" go to argv; later ones are only counted per sub-command
- * (limits as rtpproxy's). The cookie, in datagram mode, is kept aside.
+ * Split buf[0..len) in place at runs of SP/TAB/CR/LF (rtpproxy
+ * rtpp_command_split()). Tokens before the first "&&" go to argv, later
+ * ones to the sub-command they follow. In datagram mode the first token
+ * is the cookie, kept aside. Limits as rtpproxy's: a token holding a NUL
+ * byte, a (sub)command filling all CTL_CMD_MAX_ARGC slots, a
+ * CTL_CMD_MAX_SUBC-th "&&", an empty (sub)command or a datagram with no
+ * cookie are E5; the cookie counts once its whole token is read.
  */
 static int
 split(struct ctl_cmd *cmd, size_t len, bool datagram)
 {
-	int ntok = 0; /* tokens of the current (sub)command */
+	char **vec = cmd->argv;
+	int *argcp = &cmd->argc;
 	size_t i = 0;
 
 	while (i < len) {
 		char *tok;
+		size_t tlen;
 
 		while (i < len && is_sep(cmd->buf[i]))
 			cmd->buf[i++] = '\0';
@@ -91,6 +100,10 @@ split(struct ctl_cmd *cmd, size_t len, bool datagram)
 		tok = &cmd->buf[i];
 		while (i < len && !is_sep(cmd->buf[i]))
 			i++;
+		tlen = (size_t)(&cmd->buf[i] - tok);
+		if (memchr(tok, '\0', tlen) != NULL)
+			return parse_fail(cmd, CTL_E_PARSE_1,
+					  "NUL byte in command");
 		if (i < len)
 			cmd->buf[i++] = '\0';
 		if (datagram && cmd->cookie == NULL) {
@@ -98,18 +111,28 @@ split(struct ctl_cmd *cmd, size_t len, bool datagram)
 			continue;
 		}
 		if (strcmp(tok, "&&") == 0) {
-			if (++cmd->nsubc > CTL_CMD_MAX_SUBC)
+			if (cmd->nsubc == CTL_CMD_MAX_SUBC - 1)
 				return parse_fail(cmd, CTL_E_PARSE_1,
 						  "too many sub-commands");
-			ntok = 0;
+			vec = cmd->subv[cmd->nsubc];
+			argcp = &cmd->subargc[cmd->nsubc];
+			cmd->nsubc++;
 			continue;
 		}
-		if (++ntok > CTL_CMD_MAX_ARGC)
+		vec[(*argcp)++] = tok;
+		if (*argcp >= CTL_CMD_MAX_ARGC)
 			return parse_fail(cmd, CTL_E_PARSE_1,
 					  "too many arguments");
-		if (cmd->nsubc == 0)
-			cmd->argv[cmd->argc++] = tok;
 	}
+	if (cmd->argc < 1)
+		return parse_fail(cmd, CTL_E_PARSE_1,
+				  datagram && cmd->cookie != NULL
+					  ? "no command after the cookie"
+					  : "empty command");
+	for (int k = 0; k < cmd->nsubc; k++)
+		if (cmd->subargc[k] < 1)
+			return parse_fail(cmd, CTL_E_PARSE_1,
+					  "empty sub-command");
 	return 0;
 }
 
@@ -216,75 +239,229 @@ url_unquote(char *s)
 
 /* One 'c' modifier: digits and commas; E14 if empty or given twice. */
 static int
-ul_codecs(struct ctl_cmd *cmd, const char **cpp)
+ul_codecs(struct ctl_cmd *cmd, struct ctl_ul_opts *ul, const char **cpp)
 {
 	const char *t = *cpp + 1, *cp = t;
 
 	while (*cp != '\0' && (isdigit((unsigned char)*cp) || *cp == ','))
 		cp++;
-	if (cp == t || cmd->ul.codecs != NULL)
+	if (cp == t || ul->codecs != NULL)
 		return parse_fail(cmd, CTL_E_PARSE_14,
 				  "codec list empty or given twice");
-	cmd->ul.codecs = t;
-	cmd->ul.codecs_len = (size_t)(cp - t);
+	ul->codecs = t;
+	ul->codecs_len = (size_t)(cp - t);
 	*cpp = cp - 1;
 	return 0;
 }
 
 /* One 'Z' modifier: ptime 1..999 (rtpproxy strtol + range). */
 static int
-ul_ptime(struct ctl_cmd *cmd, const char **cpp)
+ul_ptime(struct ctl_cmd *cmd, struct ctl_ul_opts *ul, const char **cpp)
 {
 	char *end;
 	long v = strtol(*cpp + 1, &end, 10);
 
 	if (v <= 0 || v >= 1000)
 		return parse_fail(cmd, CTL_E_PARSE_13, "ptime not in 1..999");
-	cmd->ul.ptime = (int)v;
+	ul->ptime = (int)v;
 	*cpp = end - 1;
+	return 0;
+}
+
+/*
+ * rtpproxy extractaddr() after an 'l'/'r' modifier at *cpp: "[v6]" (hex
+ * digits and colons), "{label}" ('l' only, rtpproxy 3.2), or an IPv4
+ * address (digits and dots). *cpp is left on the last character used.
+ * @return 0 with the text in [*s, *s + *n) and *family (RTPB_AF_*, 0 for
+ *         a label), or -1 on bad syntax.
+ */
+static int
+extract_addr(const char **cpp, bool label_ok, const char **s, size_t *n,
+	     uint8_t *family)
+{
+	const char *cp = *cpp + 1, *t;
+
+	if (*cp == '[') {
+		for (t = ++cp; isxdigit((unsigned char)*cp) || *cp == ':'; cp++)
+			;
+		if (*cp != ']' || cp == t)
+			return -1;
+		*family = RTPB_AF_INET6;
+		*s = t;
+		*n = (size_t)(cp - t);
+		*cpp = cp;
+		return 0;
+	}
+	if (*cp == '{' && label_ok) {
+		for (t = ++cp; *cp != '\0' && *cp != '}'; cp++)
+			;
+		if (*cp != '}' || cp == t)
+			return -1;
+		*family = 0;
+		*s = t;
+		*n = (size_t)(cp - t);
+		*cpp = cp;
+		return 0;
+	}
+	for (t = cp; isdigit((unsigned char)*cp) || *cp == '.'; cp++)
+		;
+	if (cp == t)
+		return -1;
+	*family = RTPB_AF_INET;
+	*s = t;
+	*n = (size_t)(cp - t);
+	*cpp = cp - 1;
+	return 0;
+}
+
+/*
+ * 'l<addr>' / 'l[v6]' / 'l{label}': one of the relay addresses, of the
+ * session's family as given so far (rtpproxy: "mismatched protocol").
+ * E15 on syntax, E31 if it is no relay address (rtpproxy's host2()
+ * would bind any local address; here only the dataplane's can carry
+ * media) or of the other family.
+ */
+static int
+ul_local(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg,
+	 struct ctl_ul_opts *ul, const char **cpp)
+{
+	const char *s;
+	size_t n;
+	uint8_t fam;
+	struct rtpb_addr a;
+	int idx = -1;
+	uint8_t want = ul->ipv6 ? RTPB_AF_INET6 : RTPB_AF_INET;
+
+	if (extract_addr(cpp, true, &s, &n, &fam) != 0)
+		return parse_fail(cmd, CTL_E_PARSE_15,
+				  "'l': local address syntax");
+	if (fam != 0 && fam != want)
+		return parse_fail(cmd, CTL_E_INVLARG_1,
+				  "'l': address of the other family");
+	if (cfg->addrs != NULL) {
+		if (fam == 0)
+			idx = ctl_addrs_find_label(cfg->addrs, s, n);
+		else if (ctl_addrs_parse_ip(s, n, fam, &a) == 0)
+			idx = ctl_addrs_find_ip(cfg->addrs, &a);
+	}
+	if (idx < 0)
+		return parse_fail(cmd, CTL_E_INVLARG_1,
+				  fam == 0 ? "'l': no relay address has that label"
+					   : "'l': not a relay address");
+	if (ctl_addrs_family(cfg->addrs, idx) != want)
+		return parse_fail(cmd, CTL_E_INVLARG_1,
+				  "'l': labelled address of the other family");
+	ul->local_addr = idx;
+	return 0;
+}
+
+/*
+ * 'r<addr>' / 'r[v6]': the relay address to reach a remote (rtpproxy
+ * local4remote(), a route lookup). Control knows no routes of the
+ * dataplane, so it answers only when the choice is certain: the single
+ * relay address of the remote's family; with several, E32, rtpproxy's
+ * code for "no local address for that remote". E16 on syntax.
+ */
+static int
+ul_remote_hint(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg,
+	       struct ctl_ul_opts *ul, const char **cpp)
+{
+	const char *s;
+	size_t n;
+	uint8_t fam;
+	struct rtpb_addr a;
+	int idx = -1, count = 0;
+
+	if (extract_addr(cpp, false, &s, &n, &fam) != 0)
+		return parse_fail(cmd, CTL_E_PARSE_16,
+				  "'r': remote address syntax");
+	if (ctl_addrs_parse_ip(s, n, fam, &a) != 0)
+		return parse_fail(cmd, CTL_E_INVLARG_2,
+				  "'r': invalid remote address");
+	for (uint32_t i = 0; cfg->addrs != NULL && i < cfg->addrs->n; i++) {
+		if (ctl_addrs_family(cfg->addrs, (int)i) != fam)
+			continue;
+		count++;
+		idx = (int)i;
+	}
+	if (count != 1)
+		return parse_failf(cmd, CTL_E_INVLARG_2,
+				   "'r': %d relay addresses of the remote's "
+				   "family, the route is not known", count);
+	ul->local_addr = idx;
+	return 0;
+}
+
+/* 'E'/'I' (bridge mode): the first sets lia[1], the second lia[0]. */
+static int
+ul_side(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg,
+	struct ctl_ul_opts *ul, int side)
+{
+	bool bridge = cfg->addrs != NULL ? cfg->addrs->bridge : cfg->bridge;
+
+	if (ul->lidx < 0 || !bridge) {
+		const char *why = ul->lidx < 0 ? "a third 'E'/'I'"
+				  : side == CTL_SIDE_EXT ? "'E' needs bridge mode"
+							 : "'I' needs bridge mode";
+
+		return parse_fail(cmd, side == CTL_SIDE_EXT ? CTL_E_PARSE_11
+							    : CTL_E_PARSE_12,
+				  why);
+	}
+	ul->laddr[ul->lidx] = cfg->addrs != NULL ? cfg->addrs->side[side] : -1;
+	ul->lidx--;
 	return 0;
 }
 
 /* The U/L modifier string, left to right (rpcpv1_ul.c). */
 static int
-ul_mods(struct ctl_cmd *cmd)
+ul_mods(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg,
+	struct ctl_ul_opts *ul, const char *mods)
 {
 	const char *cp;
 
-	for (cp = cmd->mods; *cp != '\0'; cp++) {
+	for (cp = mods; *cp != '\0'; cp++) {
 		switch (*cp) {
 		case 'a': case 'A':
-			cmd->ul.asymmetric = true;
+			ul->asymmetric = true;
 			break;
 		case 's': case 'S':
-			cmd->ul.asymmetric = false;
+			ul->asymmetric = false;
 			break;
 		case 'e': case 'E':
-			return parse_fail(cmd, CTL_E_PARSE_11,
-					  "'E' needs bridge mode");
+			if (ul_side(cmd, cfg, ul, CTL_SIDE_EXT) != 0)
+				return -1;
+			break;
 		case 'i': case 'I':
-			return parse_fail(cmd, CTL_E_PARSE_12,
-					  "'I' needs bridge mode");
+			if (ul_side(cmd, cfg, ul, CTL_SIDE_INT) != 0)
+				return -1;
+			break;
 		case '6':
-			cmd->ul.ipv6 = true;
+			ul->ipv6 = true;
 			break;
 		case 'w': case 'W':
-			cmd->ul.weak = true;
+			ul->weak = true;
 			break;
 		case 'n': case 'N':
-			cmd->ul.new_port = true;
+			ul->new_port = true;
 			break;
 		case 'z': case 'Z':
-			if (ul_ptime(cmd, &cp) != 0)
+			if (ul_ptime(cmd, ul, &cp) != 0)
 				return -1;
 			break;
 		case 'c': case 'C':
-			if (ul_codecs(cmd, &cp) != 0)
+			if (ul_codecs(cmd, ul, &cp) != 0)
+				return -1;
+			break;
+		case 'l': case 'L':
+			if (ul_local(cmd, cfg, ul, &cp) != 0)
+				return -1;
+			break;
+		case 'r': case 'R':
+			if (ul_remote_hint(cmd, cfg, ul, &cp) != 0)
 				return -1;
 			break;
 		default:
-			/* includes 'L<addr>'/'R<addr>': one relay address, so
-			 * choosing a local address is not supported */
 			return parse_failf(cmd, CTL_E_INVLARG_5,
 					   "unknown command modifier '%c'",
 					   isprint((unsigned char)*cp) ? *cp
@@ -314,20 +491,20 @@ parse_port(const char *s, uint16_t *port)
 }
 
 /*
- * The remote address and port (argv[2], argv[3]). As rtpproxy: a string
- * whose length cannot be an address of the family is ignored (no remote,
- * no error: IS_IPSTR_VALID); otherwise it must parse (E37); the null
- * address puts the leg on hold. Port 0 carries no usable peer either, so
- * it is treated as "no remote" (rtpproxy would pre-fill addr:0). With
- * '6' the address is IPv6 (rtpproxy resolves it with pf AF_INET6, so an
- * IPv4 address is E37); an IPv4-mapped one is taken as IPv4.
+ * The remote address and port. As rtpproxy: a string whose length
+ * cannot be an address of the family is ignored (no remote, no error:
+ * IS_IPSTR_VALID); otherwise it must parse (E37); the null address puts
+ * the leg on hold. Port 0 carries no usable peer either, so it is
+ * treated as "no remote" (rtpproxy would pre-fill addr:0). With '6' the
+ * address is IPv6 (rtpproxy resolves it with pf AF_INET6, so an IPv4
+ * address is E37); an IPv4-mapped one is taken as IPv4.
  */
 static int
-ul_remote(struct ctl_cmd *cmd)
+ul_remote(struct ctl_cmd *cmd, struct ctl_ul_opts *ul, const char *a,
+	  const char *p)
 {
-	const char *a = cmd->argv[2];
 	size_t alen = strlen(a);
-	int af = cmd->ul.ipv6 ? AF_INET6 : AF_INET;
+	int af = ul->ipv6 ? AF_INET6 : AF_INET;
 	uint8_t ip[16];
 	uint16_t port;
 	static const uint8_t zero[16];
@@ -337,64 +514,117 @@ ul_remote(struct ctl_cmd *cmd)
 	if (af == AF_INET ? (alen < IPSTR_MIN_LENV4 || alen > IPSTR_MAX_LENV4)
 			  : (alen < IPSTR_MIN_LENV6 || alen > IPSTR_MAX_LENV6))
 		return 0;
-	if (inet_pton(af, a, ip) != 1 || parse_port(cmd->argv[3], &port) != 0)
+	if (inet_pton(af, a, ip) != 1 || parse_port(p, &port) != 0)
 		return parse_fail(cmd, CTL_E_INVLARG_7,
 				  "remote address/port not numeric");
 	if (memcmp(ip, zero, af == AF_INET ? 4 : 16) == 0 ||
 	    (af == AF_INET6 && memcmp(ip, v4mapped, sizeof(v4mapped)) == 0 &&
 	     memcmp(ip + 12, zero, 4) == 0)) {
-		cmd->ul.onhold = true;
+		ul->onhold = true;
 		return 0;
 	}
 	if (port == 0)
 		return 0;
-	memset(&cmd->ul.remote, 0, sizeof(cmd->ul.remote));
-	cmd->ul.remote.port = htons(port);
+	memset(&ul->remote, 0, sizeof(ul->remote));
+	ul->remote.port = htons(port);
 	if (af == AF_INET6 && memcmp(ip, v4mapped, sizeof(v4mapped)) == 0) {
 		/* ::ffff:a.b.c.d (RFC 4291 §2.5.5.2) is an IPv4 party: the
 		 * dataplane sends IPv4 to it, from an IPv4 socket */
-		cmd->ul.remote.family = RTPB_AF_INET;
-		memcpy(cmd->ul.remote.ip, ip + 12, 4);
+		ul->remote.family = RTPB_AF_INET;
+		memcpy(ul->remote.ip, ip + 12, 4);
 	} else {
-		cmd->ul.remote.family = af == AF_INET ? RTPB_AF_INET
-						      : RTPB_AF_INET6;
-		memcpy(cmd->ul.remote.ip, ip, af == AF_INET ? 4 : 16);
+		ul->remote.family = af == AF_INET ? RTPB_AF_INET
+						  : RTPB_AF_INET6;
+		memcpy(ul->remote.ip, ip, af == AF_INET ? 4 : 16);
 	}
-	cmd->ul.has_remote = true;
+	ul->has_remote = true;
 	return 0;
 }
 
-/* U/L: notify args, modifiers, family, remote (rtpp_command_ul_opts_parse). */
+/* Family of rtpproxy's bindaddr[0] (lia[0] before any modifier). */
+static uint8_t
+first_family(const struct ctl_parse_cfg *cfg)
+{
+	if (cfg->addrs != NULL && cfg->addrs->side[CTL_SIDE_INT] >= 0)
+		return ctl_addrs_family(cfg->addrs,
+					cfg->addrs->side[CTL_SIDE_INT]);
+	return cfg->has_inet4 ? RTPB_AF_INET : RTPB_AF_INET6;
+}
+
+/* A relay address of family exists (rtpproxy foraf() != NULL). */
+static bool
+has_family(const struct ctl_parse_cfg *cfg, uint8_t family)
+{
+	if (cfg->addrs != NULL)
+		return ctl_addrs_default(cfg->addrs, family) >= 0;
+	return family == RTPB_AF_INET6 ? cfg->has_inet6 : cfg->has_inet4;
+}
+
+/*
+ * rtpp_command_ul_opts_parse(): notify args (U only), modifiers in
+ * order, the family check, the remote. For the main command and for an
+ * "&& L" sub-command alike (mods, addr and port given apart).
+ */
+static int
+parse_ul_opts(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg,
+	      struct ctl_ul_opts *ul, const char *mods, const char *addr,
+	      const char *port, char *nsock, char *ntag)
+{
+	uint8_t pf;
+
+	memset(ul, 0, sizeof(*ul));
+	ul->ptime = -1;
+	ul->asymmetric = cfg->aforce;
+	ul->laddr[0] = ul->laddr[1] = -1;
+	ul->lidx = 1;
+	ul->local_addr = -1;
+	if (nsock != NULL) {
+		if (url_unquote(ntag) < 0)
+			return parse_fail(cmd, CTL_E_PARSE_10,
+					  "invalid URL encoding of notify_tag");
+		ul->notify_socket = nsock;
+		ul->notify_tag = ntag;
+	}
+	if (ul_mods(cmd, cfg, ul, mods) != 0)
+		return -1;
+	pf = ul->ipv6 ? RTPB_AF_INET6 : RTPB_AF_INET;
+	if (ul->local_addr < 0 && ul->lidx == 1 && pf != first_family(cfg) &&
+	    !has_family(cfg, pf))
+		return parse_failf(cmd, CTL_E_INVLARG_6,
+				   "cannot match local address for the %s "
+				   "session", ul->ipv6 ? "IPv6" : "IPv4");
+	if (ul->local_addr >= 0) {
+		ul->laddr[0] = ul->laddr[1] = ul->local_addr;
+		ul->pinned = true;
+	} else if (ul->lidx != 1) {
+		/* E/I: the sides given; an untouched one stays bindaddr[0] */
+		for (int k = 0; k < 2; k++)
+			if (ul->laddr[k] < 0 && cfg->addrs != NULL)
+				ul->laddr[k] = cfg->addrs->side[CTL_SIDE_INT];
+		ul->pinned = true;
+	}
+	return ul_remote(cmd, ul, addr, port);
+}
+
+/* U/L: the notify args of U (7 or 8 tokens), then the options. */
 static int
 parse_ul(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg)
 {
-	cmd->ul.ptime = -1;
-	if (cmd->op == CTL_OP_UPDATE && cmd->argc > 6) {
-		char *tag;
+	char *nsock = NULL, *ntag = NULL;
 
+	if (cmd->op == CTL_OP_UPDATE && cmd->argc > 6) {
 		if (cmd->argc == 8) {
-			cmd->ul.notify_socket = cmd->argv[6];
-			tag = cmd->argv[7];
+			nsock = cmd->argv[6];
+			ntag = cmd->argv[7];
 		} else {
 			/* 7 args: from_tag notify_socket notify_tag, no to_tag */
-			cmd->ul.notify_socket = cmd->argv[5];
-			tag = cmd->argv[6];
+			nsock = cmd->argv[5];
+			ntag = cmd->argv[6];
 			cmd->to_tag = NULL;
 		}
-		if (url_unquote(tag) < 0)
-			return parse_fail(cmd, CTL_E_PARSE_10,
-					  "invalid URL encoding of notify_tag");
-		cmd->ul.notify_tag = tag;
 	}
-	if (ul_mods(cmd) != 0)
-		return -1;
-	if (cmd->ul.ipv6 && !cfg->has_inet6)
-		return parse_fail(cmd, CTL_E_INVLARG_6,
-				  "no IPv6 relay address (-6)");
-	if (!cmd->ul.ipv6 && !cfg->has_inet4)
-		return parse_fail(cmd, CTL_E_INVLARG_6,
-				  "no IPv4 relay address (-l)");
-	return ul_remote(cmd);
+	return parse_ul_opts(cmd, cfg, &cmd->ul, cmd->mods, cmd->argv[2],
+			     cmd->argv[3], nsock, ntag);
 }
 
 static int
@@ -423,15 +653,25 @@ parse_info(struct ctl_cmd *cmd)
 	return 0;
 }
 
-/* G and Q: 'v' only (E9 / E19); the counter names are kept. */
+/*
+ * G: 'v' only (E9); Q: 'v' only too, but rtpproxy checks Q's modifiers
+ * after the session lookup (handle_query(): E50 comes first), so a bad
+ * one is only noted here (qmod_bad, E19 in ctl_cmd_exec.c). The counter
+ * names are kept.
+ */
 static int
-parse_stats(struct ctl_cmd *cmd, int ecode, int first_name)
+parse_stats(struct ctl_cmd *cmd, int first_name)
 {
 	for (const char *cp = cmd->mods; *cp != '\0'; cp++) {
-		if (*cp != 'v' && *cp != 'V')
-			return parse_fail(cmd, ecode,
+		if (*cp == 'v' || *cp == 'V') {
+			cmd->verbose = true;
+		} else if (cmd->op == CTL_OP_QUERY) {
+			if (cmd->qmod_bad == 0)
+				cmd->qmod_bad = *cp;
+		} else {
+			return parse_fail(cmd, CTL_E_PARSE_5,
 					  "unknown command modifier");
-		cmd->verbose = true;
+		}
 	}
 	for (int i = first_name; i < cmd->argc; i++) {
 		if (cmd->nqnames == CTL_CMD_MAX_QNAMES)
@@ -454,12 +694,11 @@ parse_play(struct ctl_cmd *cmd)
 	cmd->play_codecs = cmd->argv[3];
 	if (*cmd->mods == '\0')
 		return 0;
-	errno = 0;
 	v = strtol(cmd->mods, &end, 10);
-	if (end == cmd->mods || *end != '\0' || errno != 0 || v > 1000000 ||
-	    v < -1000000)
+	if (end == cmd->mods || *end != '\0')
 		return parse_fail(cmd, CTL_E_PARSE_6, "play count not a number");
-	cmd->play_count = (int)v;
+	/* rtpproxy takes any strtol() value; only its sign matters here */
+	cmd->play_count = v > 1000000 ? 1000000 : v < -1 ? -1 : (int)v;
 	return 0;
 }
 
@@ -505,9 +744,9 @@ parse_op(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg)
 	case CTL_OP_INFO:
 		return parse_info(cmd);
 	case CTL_OP_GET_STATS:
-		return parse_stats(cmd, CTL_E_PARSE_5, 1);
+		return parse_stats(cmd, 1);
 	case CTL_OP_QUERY:
-		return parse_stats(cmd, CTL_E_PARSE_8, 4);
+		return parse_stats(cmd, 4);
 	case CTL_OP_PLAY:
 		return parse_play(cmd);
 	case CTL_OP_RECORD:
@@ -539,10 +778,11 @@ pre_parse(struct ctl_cmd *cmd)
 	if (!p.has_mods && *cmd->mods != '\0')
 		return parse_fail(cmd, CTL_E_PARSE_MODS,
 				  "modifiers are not supported by the command");
-	/* no op supports sub-commands here yet (rtpproxy: U/L/Q do) */
-	if (cmd->nsubc > 0)
+	/* rtpproxy has_subc: U, L and Q take sub-commands */
+	if (cmd->nsubc > 0 && cmd->op != CTL_OP_UPDATE &&
+	    cmd->op != CTL_OP_LOOKUP && cmd->op != CTL_OP_QUERY)
 		return parse_fail(cmd, CTL_E_PARSE_SUBC,
-				  "sub-commands are not supported");
+				  "subcommand is not supported");
 	cmd->call_id = p.has_call_id ? cmd->argv[1] : NULL;
 	cmd->from_tag = p.fpos > 0 ? cmd->argv[p.fpos] : NULL;
 	cmd->to_tag = (p.tpos > 0 && p.tpos < cmd->argc) ? cmd->argv[p.tpos]
@@ -550,33 +790,107 @@ pre_parse(struct ctl_cmd *cmd)
 	return 0;
 }
 
+/* A whole decimal number > 0 (rtpproxy atoi_safe() and the check). */
+static int
+positive_int(const char *s, int *v)
+{
+	long n = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		n = n * 10 + (*s - '0');
+		if (n > 0x7fffffff)
+			return -1;
+	}
+	if (n <= 0)
+		return -1;
+	*v = (int)n;
+	return 0;
+}
+
+/*
+ * One sub-command (rtpp_subcommand_ul_opts_parse()). Anything it cannot
+ * take is E3 for the whole command, as in rtpproxy, including what
+ * rtpproxy can do but this relay cannot:
+ *  - "M<mod>:<inst> ..." module sub-commands (catch_dtmf, dtls_gw,
+ *    ice_lite): no modules, as rtpproxy built without them ("module
+ *    command, but modules are not compiled in");
+ *  - "C ..." (fork both streams into another session): no forking;
+ *  - "S tos=N": the dataplane does not set the IP TOS.
+ */
+static int
+parse_subc(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg, int k)
+{
+	char **v = cmd->subv[k];
+	int c = cmd->subargc[k];
+	struct ctl_subc *sc = &cmd->subc[k];
+	struct ctl_cmd *scratch = cmd; /* its ecode is replaced by E3 */
+
+	memset(sc, 0, sizeof(*sc));
+	switch (v[0][0]) {
+	case 'D': case 'd':
+		if (c != 1)
+			return -1;
+		for (const char *cp = v[0] + 1; *cp != '\0'; cp++) {
+			if (*cp != 'w' && *cp != 'W')
+				return -1;
+			sc->weak = true;
+		}
+		sc->op = CTL_SUBC_DELETE;
+		return 0;
+	case 'S': case 's':
+		if (c != 2 || strlen(v[0]) > 2)
+			return -1;
+		/* forward or reverse ('r') direction: one TTL per session
+		 * here (rtpproxy without -i shares it between directions) */
+		if (strncmp(v[1], "ttl=", 4) != 0 || strlen(v[1]) < 5 ||
+		    positive_int(v[1] + 4, &sc->ttl_s) != 0)
+			return -1;
+		sc->op = CTL_SUBC_SET_TTL;
+		return 0;
+	case 'L': case 'l':
+		/* "U cid addr port from to && L addr port [nsock ntag]" */
+		if (cmd->op != CTL_OP_UPDATE || cmd->to_tag == NULL ||
+		    (c != 3 && c != 5))
+			return -1;
+		sc->update = c == 5;
+		if (parse_ul_opts(scratch, cfg, &sc->ul, v[0] + 1, v[1], v[2],
+				  c == 5 ? v[3] : NULL,
+				  c == 5 ? v[4] : NULL) != 0)
+			return -1;
+		sc->op = CTL_SUBC_UL;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 int
 ctl_cmd_parse(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg,
 	      const char *text, size_t len, bool datagram)
 {
 	size_t n = len > CTL_CMD_BUFLEN ? CTL_CMD_BUFLEN : len;
-	const char *nul;
 
 	/* reset everything but the 8 KiB buffer */
 	memset((char *)cmd + sizeof(cmd->buf), 0, sizeof(*cmd) - sizeof(cmd->buf));
 	memcpy(cmd->buf, text, n);
 	cmd->buf[n] = '\0';
-	/* a NUL ends what can be split; the cookie before it still counts */
-	nul = memchr(cmd->buf, '\0', n);
-	if (split(cmd, nul != NULL ? (size_t)(nul - cmd->buf) : n, datagram) != 0)
+	if (split(cmd, n, datagram) != 0)
 		return -1;
 	if (len > CTL_CMD_BUFLEN)
 		return parse_fail(cmd, CTL_E_PARSE_1, "command too long");
-	if (nul != NULL)
-		return parse_fail(cmd, CTL_E_PARSE_1, "NUL byte in command");
-	if (cmd->argc < 1)
-		return parse_fail(cmd, CTL_E_PARSE_1,
-				  datagram && cmd->cookie != NULL
-					  ? "no command after the cookie"
-					  : "empty command");
-	if (pre_parse(cmd) != 0)
+	if (pre_parse(cmd) != 0 || parse_op(cmd, cfg) != 0)
 		return -1;
-	return parse_op(cmd, cfg);
+	for (int k = 0; k < cmd->nsubc; k++) {
+		if (parse_subc(cmd, cfg, k) != 0)
+			return parse_failf(cmd, CTL_E_PARSE_SUBC,
+					   "sub-command %d cannot be parsed",
+					   k + 1);
+	}
+	return 0;
 }
 
 int

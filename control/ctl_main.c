@@ -24,24 +24,30 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
+#include "ctl_addrs.h"
 #include "ctl_cmd_exec.h"
 #include "ctl_dp.h"
 #include "ctl_log.h"
+#include "ctl_notify.h"
 #include "ctl_pf.h"
 #include "ctl_ports.h"
 #include "ctl_session.h"
 #include "ctl_sock.h"
+#include "ctl_tnotify.h"
 
 #ifndef RTPB_VERSION
 #define RTPB_VERSION "unknown"
@@ -55,14 +61,29 @@
 struct opts {
 	struct ctl_sock_spec socks[CTL_SOCK_MAX_LISTEN];
 	int nsocks;
-	uint32_t relay_ip; /* network order */
-	bool have_relay;
-	uint8_t relay6[16]; /* network order */
-	bool have_relay6;
+	struct ctl_addr_arg addr_args[CTL_ADDRS_MAX]; /* -l, -6 in order */
+	size_t naddr_args;
+	const char *adv_arg;   /* -A */
+	struct ctl_addrs addrs;
 	long port_min, port_max;
-	long ttl_s;
+	bool sequential;       /* -b */
+	long ttl_s;            /* -T */
+	long setup_ttl_s;      /* -W, 0: -T */
+	struct ctl_tnotify *tnotify; /* -n */
 	bool foreground;
 	bool force_root;
+	bool no_chdir;         /* -D */
+	bool aforce;           /* --force_asymmetric */
+	bool bridge_symmetric; /* --bridge_symmetric */
+	bool no_resolve;       /* --no_resolve */
+	long nofile;           /* -L, 0: unchanged */
+	long nice;             /* --nice */
+	bool has_nice;
+	int sock_mode;         /* -w, -1: umask's */
+	bool drop;             /* -u */
+	uid_t uid;
+	gid_t gid;
+	const char *user;
 	enum ctl_log_level level;
 	int facility;
 	const char *pidfile;
@@ -72,6 +93,8 @@ struct opts {
 	bool pf_off_given;  /* --no-prefilter */
 	const char *pf_root;
 	uint32_t pf_pps, pf_burst; /* 0: the defaults of rtpb_pf.h */
+	char warn[8][320];  /* rtpproxy flags taken without their effect */
+	int nwarn;
 };
 
 static volatile sig_atomic_t quit_flag;
@@ -82,26 +105,50 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: rtpbypass-control -l ADDR|-6 ADDR6 [options]\n"
-"rtpproxy-protocol control process of the rtpbypass relay.\n"
+"rtpproxy-protocol control process of the rtpbypass relay; the flags are\n"
+"rtpproxy's where they apply.\n"
 "  -s SOCK          control socket, repeatable (default " DEFAULT_SOCK "):\n"
-"                   udp:ADDR[:PORT], udp6:ADDR[:PORT], udp6:[ADDR]:PORT\n"
-"                   (port default %d, ADDR '*' = any), unix:/path (one\n"
-"                   command per connection), cunix:/path (one per line)\n"
-"  -l ADDR          IPv4 relay address served by the dataplane\n"
-"  -6 ADDR6         IPv6 relay address served by the dataplane; give -l,\n"
-"                   -6 or both. A leg's relay socket is in the family of\n"
-"                   its party's address (IPv4/IPv6 bridging); U/L of a\n"
-"                   family without an address get E36\n"
+"                   udp:ADDR[:PORT], udp6:ADDR[:PORT] (cookie on each\n"
+"                   command, replies cached 35 s), tcp:ADDR[:PORT],\n"
+"                   tcp6:ADDR[:PORT] (one command per line), unix:/path\n"
+"                   (one command per connection), cunix:/path (one per\n"
+"                   line); port default %d, ADDR '*' = any, IPv6 in []\n"
+"  -l [LABEL@]ADDR[=ADV]  IPv4 relay address served by the dataplane;\n"
+"                   repeatable, further ones need a LABEL (U/L modifier\n"
+"                   l{LABEL}); ADV: the address replies advertise\n"
+"  -l INT/EXT       bridge mode: internal and external relay addresses\n"
+"                   (U/L modifiers I and E; /EXT puts the internal one on\n"
+"                   the first -6); legs are asymmetric unless\n"
+"                   --bridge_symmetric\n"
+"  -6 ...           the same for IPv6. Give -l, -6 or both. A leg's relay\n"
+"                   socket is in its party's family (IPv4/IPv6 bridging);\n"
+"                   U/L of a family without an address get E36\n"
+"  -A ADV1/ADV2     bridge mode: the advertised internal/external addresses\n"
 "  -m MIN           lowest media port (default 35000, rounded up to even);\n"
 "                   the range is the same for both families\n"
 "  -M MAX           highest media port (default 65000; the last RTP port\n"
 "                   is the highest even port whose RTCP port fits)\n"
+"  -b               allocate ports in order instead of at random\n"
 "  -T TTL           session inactivity timeout, seconds (default 60)\n"
+"  -W TTL           timeout of sessions not yet answered (default -T)\n"
+"  -n TARGET        permitted timeout notification target, repeatable:\n"
+"                   unix:/path, tcp:HOST:PORT, tcp:%%%%CC_SELF%%%%:PORT\n"
 "  -f               stay in the foreground, log to stderr\n"
 "  -F               allow running as root with a udp/udp6 control socket\n"
 "  -d LEVEL[:FAC]   log level DBUG|INFO|WARN|ERR|CRIT (default INFO),\n"
-"                   syslog facility LOG_DAEMON (default), LOG_LOCAL0..7\n"
+"                   syslog facility LOG_DAEMON (default), LOG_LOCAL0..7...\n"
 "  -p PIDFILE       write the pid there (default: none)\n"
+"  -u USER[:GROUP]  drop privileges to USER (and GROUP) once set up\n"
+"  -w MODE          octal mode of unix: and cunix: control sockets\n"
+"  -L NOFILE        RLIMIT_NOFILE\n"
+"  -D               do not chdir to / when daemonizing\n"
+"  --force_asymmetric  legs are asymmetric unless a command says S\n"
+"  --bridge_symmetric  in bridge mode, legs are symmetric unless A\n"
+"  --no_resolve     numeric relay addresses only\n"
+"  --nice N         scheduling priority\n"
+"  -t TOS, -i, -2, -r DIR, -S DIR, -R, -P, -a, --no_redirect,\n"
+"  --overload_prot  rtpproxy's, taken for compatibility: without effect\n"
+"                   here (a warning says so)\n"
 "  --file-prefix N  DPDK --file-prefix of the dataplane (default rtpbypass)\n"
 "  --prefilter      keep the XDP prefilter's maps current (on by default\n"
 "                   when root with a bpffs on the pin root); with this,\n"
@@ -113,8 +160,9 @@ usage(FILE *f)
 "                   load of prefilter.bpf.o pins them); one relay per DIR\n"
 "  --pf-budget PPS/BURST  packets/s and burst let through from other\n"
 "                   sources of a latched stream (default %u/%u)\n"
+"  -v               print the protocol capabilities and exit\n"
 "  -V               print the version and exit\n"
-"  --help           this text\n", CTL_SOCK_DEFAULT_PORT,
+"  --help, -h       this text\n", CTL_SOCK_DEFAULT_PORT,
 		RTPB_PF_BUDGET_PPS, RTPB_PF_BUDGET_BURST);
 }
 
@@ -145,61 +193,14 @@ num_arg(const char *opt, const char *s, long lo, long hi)
 	return v;
 }
 
-/* -l / -6: no bridge mode, labels or advertised addresses yet. */
+/* -l / -6: kept in order; ctl_addrs_build() checks them all at the end. */
 static void
-relay_syntax(const char *opt, const char *s)
+relay_arg(struct opts *o, const char *s, bool v6)
 {
-	if (strchr(s, '/') != NULL)
-		die_usage("%s %s: bridge mode (ADDR/ADDR) is not supported yet",
-			  opt, s);
-	if (strchr(s, '@') != NULL || strchr(s, '=') != NULL)
-		die_usage("%s %s: labels and advertised addresses are not "
-			  "supported yet", opt, s);
-}
-
-/* -l: one plain IPv4 address. */
-static void
-relay_arg(struct opts *o, const char *s)
-{
-	struct in_addr a;
-
-	if (o->have_relay)
-		die_usage("-l: only one IPv4 relay address is supported yet");
-	relay_syntax("-l", s);
-	if (inet_pton(AF_INET, s, &a) != 1)
-		die_usage("-l %s: not an IPv4 address", s);
-	if (a.s_addr == INADDR_ANY)
-		die_usage("-l %s: a wildcard relay address is not supported: "
-			  "give the dataplane's IPv4 address", s);
-	o->relay_ip = a.s_addr;
-	o->have_relay = true;
-}
-
-/* -6: one plain IPv6 address (brackets allowed). */
-static void
-relay6_arg(struct opts *o, const char *s)
-{
-	struct in6_addr a;
-	char buf[INET6_ADDRSTRLEN + 2];
-	size_t n = strlen(s);
-
-	if (o->have_relay6)
-		die_usage("-6: only one IPv6 relay address is supported yet");
-	relay_syntax("-6", s);
-	if (n >= 2 && n < sizeof(buf) && s[0] == '[' && s[n - 1] == ']') {
-		memcpy(buf, s + 1, n - 2);
-		buf[n - 2] = '\0';
-		s = buf;
-	}
-	if (inet_pton(AF_INET6, s, &a) != 1)
-		die_usage("-6 %s: not an IPv6 address", s);
-	if (IN6_IS_ADDR_UNSPECIFIED(&a))
-		die_usage("-6 %s: a wildcard relay address is not supported: "
-			  "give the dataplane's IPv6 address", s);
-	if (IN6_IS_ADDR_MULTICAST(&a) || IN6_IS_ADDR_V4MAPPED(&a))
-		die_usage("-6 %s: not a unicast IPv6 address", s);
-	memcpy(o->relay6, &a, sizeof(o->relay6));
-	o->have_relay6 = true;
+	if (o->naddr_args == CTL_ADDRS_MAX)
+		die_usage("%s: at most %d relay addresses", v6 ? "-6" : "-l",
+			  CTL_ADDRS_MAX);
+	o->addr_args[o->naddr_args++] = (struct ctl_addr_arg){.s = s, .v6 = v6};
 }
 
 /* --pf-budget PPS/BURST, both whole numbers > 0. */
@@ -233,79 +234,255 @@ sock_arg(struct opts *o, const char *s)
 }
 
 static void
+notify_arg(struct opts *o, const char *s)
+{
+	char err[320];
+
+	if (o->tnotify == NULL && (o->tnotify = ctl_tnotify_create()) == NULL)
+		die_usage("-n: out of memory");
+	if (ctl_tnotify_add(o->tnotify, s, err, sizeof(err)) != 0)
+		die_usage("%s", err);
+}
+
+/* -u USER[:GROUP]: the ids now, so a typo fails before anything opens. */
+static void
+user_arg(struct opts *o, const char *s)
+{
+	char user[256];
+	const char *colon = strchr(s, ':');
+	size_t n = colon != NULL ? (size_t)(colon - s) : strlen(s);
+	struct passwd *pw;
+
+	if (n == 0 || n >= sizeof(user))
+		die_usage("-u '%s': not USER[:GROUP]", s);
+	memcpy(user, s, n);
+	user[n] = '\0';
+	pw = getpwnam(user);
+	if (pw == NULL)
+		die_usage("-u %s: no such user", user);
+	o->uid = pw->pw_uid;
+	o->gid = pw->pw_gid;
+	o->user = s;
+	if (colon != NULL) {
+		struct group *gr = getgrnam(colon + 1);
+
+		if (colon[1] == '\0' || gr == NULL)
+			die_usage("-u %s: no such group '%s'", s, colon + 1);
+		o->gid = gr->gr_gid;
+	}
+	o->drop = true;
+}
+
+/* An rtpproxy flag taken for compatibility, without its effect. */
+static void __attribute__((format(printf, 2, 3)))
+no_effect(struct opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->nwarn == (int)(sizeof(o->warn) / sizeof(o->warn[0])))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(o->warn[o->nwarn++], sizeof(o->warn[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* rtpproxy -v: "Basic version" then one line per capability. */
+static void
+print_caps(void)
+{
+	printf("Basic version: %d\n", CTL_PROTO_VERSION);
+	for (size_t i = 1; ctl_exec_caps[i][0] != NULL; i++)
+		printf("Extension %s: %s\n", ctl_exec_caps[i][0],
+		       ctl_exec_caps[i][1]);
+}
+
+enum {
+	OPT_FILE_PREFIX = 256, OPT_PREFILTER, OPT_NO_PREFILTER, OPT_PIN_ROOT,
+	OPT_PF_BUDGET, OPT_FORCE_ASYM, OPT_BRIDGE_SYM, OPT_NO_RESOLVE, OPT_NICE,
+	OPT_NO_REDIRECT, OPT_OVERLOAD, OPT_CONFIG, OPT_DSO,
+};
+
+/* The options that take effect only once all are read. */
+static void
+parse_finish(struct opts *o)
+{
+	char err[320], warn[320];
+
+	if (ctl_addrs_build(&o->addrs, o->addr_args, o->naddr_args, o->adv_arg,
+			    o->no_resolve, err, sizeof(err), warn,
+			    sizeof(warn)) != 0) {
+		if (o->naddr_args == 0)
+			die_usage("-l ADDR or -6 ADDR6 is required (the "
+				  "dataplane's relay addresses; a wildcard is "
+				  "not supported)");
+		die_usage("%s", err);
+	}
+	if (warn[0] != '\0')
+		no_effect(o, "%s", warn);
+	if (o->nsocks == 0)
+		sock_arg(o, DEFAULT_SOCK);
+	for (int i = 0; i < o->nsocks; i++) {
+		o->socks[i].mode = o->sock_mode;
+		if (o->drop) {
+			o->socks[i].uid = (int)o->uid;
+			o->socks[i].gid = (int)o->gid;
+		}
+	}
+	if (o->pf_off_given && o->pf_mode == PF_ON)
+		die_usage("--no-prefilter contradicts --prefilter, "
+			  "--bpf-pin-root and --pf-budget");
+	if (o->pf_off_given)
+		o->pf_mode = PF_OFF;
+	/* rtpproxy aforce: bridge mode is asymmetric by default */
+	if (o->addrs.bridge && !o->bridge_symmetric)
+		o->aforce = true;
+}
+
+static void
 parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lopts[] = {
 		{"help", no_argument, NULL, 'h'},
-		{"file-prefix", required_argument, NULL, 'P'},
-		{"prefilter", no_argument, NULL, 'X'},
-		{"no-prefilter", no_argument, NULL, 'N'},
-		{"bpf-pin-root", required_argument, NULL, 'R'},
-		{"pf-budget", required_argument, NULL, 'B'},
+		{"file-prefix", required_argument, NULL, OPT_FILE_PREFIX},
+		{"prefilter", no_argument, NULL, OPT_PREFILTER},
+		{"no-prefilter", no_argument, NULL, OPT_NO_PREFILTER},
+		{"bpf-pin-root", required_argument, NULL, OPT_PIN_ROOT},
+		{"pf-budget", required_argument, NULL, OPT_PF_BUDGET},
+		{"force_asymmetric", no_argument, NULL, OPT_FORCE_ASYM},
+		{"bridge_symmetric", no_argument, NULL, OPT_BRIDGE_SYM},
+		{"no_resolve", no_argument, NULL, OPT_NO_RESOLVE},
+		{"nice", required_argument, NULL, OPT_NICE},
+		{"no_redirect", no_argument, NULL, OPT_NO_REDIRECT},
+		{"overload_prot", optional_argument, NULL, OPT_OVERLOAD},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"dso", required_argument, NULL, OPT_DSO},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
 	*o = (struct opts){.port_min = 35000, .port_max = 65000, .ttl_s = 60,
 			   .level = CTL_LOG_INFO, .file_prefix = "rtpbypass",
-			   .pf_mode = PF_AUTO, .pf_root = CTL_PF_PIN_ROOT};
-	while ((c = getopt_long(argc, argv, "s:l:6:m:M:T:fFd:p:V", lopts,
-				NULL)) != -1) {
+			   .pf_mode = PF_AUTO, .pf_root = CTL_PF_PIN_ROOT,
+			   .sock_mode = -1};
+	opterr = 0;
+	while ((c = getopt_long(argc, argv,
+				":s:l:6:A:m:M:bT:W:n:fFd:p:u:w:L:Dt:i2r:S:RPavVh",
+				lopts, NULL)) != -1) {
 		switch (c) {
 		case 's': sock_arg(o, optarg); break;
-		case 'l': relay_arg(o, optarg); break;
-		case '6': relay6_arg(o, optarg); break;
+		case 'l': relay_arg(o, optarg, false); break;
+		case '6': relay_arg(o, optarg, true); break;
+		case 'A':
+			if (*optarg == '\0')
+				die_usage("-A: empty advertised address");
+			o->adv_arg = optarg;
+			break;
 		case 'm': o->port_min = num_arg("-m", optarg, 1, 65535); break;
 		case 'M': o->port_max = num_arg("-M", optarg, 1, 65535); break;
+		case 'b': o->sequential = true; break;
 		case 'T': o->ttl_s = num_arg("-T", optarg, 1, 31536000); break;
+		case 'W':
+			o->setup_ttl_s = num_arg("-W", optarg, 1, 31536000);
+			break;
+		case 'n': notify_arg(o, optarg); break;
 		case 'f': o->foreground = true; break;
 		case 'F': o->force_root = true; break;
+		case 'D': o->no_chdir = true; break;
 		case 'd':
 			if (ctl_log_parse(optarg, &o->level, &o->facility) != 0)
 				die_usage("-d %s: unknown level (DBUG INFO WARN "
 					  "ERR CRIT[:LOG_facility])", optarg);
 			break;
-		case 'p': o->pidfile = optarg; break;
-		case 'P':
+		case 'p':
+			if (*optarg == '\0')
+				die_usage("-p: empty file name");
+			o->pidfile = optarg;
+			break;
+		case 'u': user_arg(o, optarg); break;
+		case 'w':
+			o->sock_mode = (int)strtol(optarg, NULL, 8);
+			if (*optarg == '\0' ||
+			    optarg[strspn(optarg, "01234567")] != '\0' ||
+			    o->sock_mode > 07777)
+				die_usage("-w %s: not an octal mode", optarg);
+			break;
+		case 'L': o->nofile = num_arg("-L", optarg, 1, 1 << 30); break;
+		case 't':
+			num_arg("-t", optarg, 0, 255);
+			no_effect(o, "-t %s: the dataplane does not set the IP "
+				  "TOS of media packets", optarg);
+			break;
+		case 'i':
+			no_effect(o, "-i: timeouts are per session (both "
+				  "directions), not per direction");
+			break;
+		case '2':
+			no_effect(o, "-2: low-bitrate packets are sent once");
+			break;
+		case 'r': case 'S': case 'R': case 'P': case 'a':
+			no_effect(o, "-%c: recording is not supported (R answers "
+				  "E50, as rtpproxy without -r)", c);
+			break;
+		case OPT_FILE_PREFIX:
 			if (*optarg == '\0' || strchr(optarg, '/') != NULL)
 				die_usage("--file-prefix '%s': not a name", optarg);
 			o->file_prefix = optarg;
 			break;
-		case 'X': o->pf_mode = PF_ON; break;
-		case 'N': o->pf_off_given = true; break;
-		case 'R':
+		case OPT_PREFILTER: o->pf_mode = PF_ON; break;
+		case OPT_NO_PREFILTER: o->pf_off_given = true; break;
+		case OPT_PIN_ROOT:
 			if (*optarg == '\0')
 				die_usage("--bpf-pin-root: empty name");
 			o->pf_root = optarg;
 			o->pf_mode = PF_ON;
 			break;
-		case 'B': pf_budget_arg(o, optarg); o->pf_mode = PF_ON; break;
+		case OPT_PF_BUDGET:
+			pf_budget_arg(o, optarg);
+			o->pf_mode = PF_ON;
+			break;
+		case OPT_FORCE_ASYM: o->aforce = true; break;
+		case OPT_BRIDGE_SYM: o->bridge_symmetric = true; break;
+		case OPT_NO_RESOLVE: o->no_resolve = true; break;
+		case OPT_NICE:
+			o->nice = num_arg("--nice", optarg, -20, 19);
+			o->has_nice = true;
+			break;
+		case OPT_NO_REDIRECT: break; /* stdout/stderr are kept anyway */
+		case OPT_OVERLOAD:
+			no_effect(o, "--overload_prot: new sessions are not "
+				  "refused on load (no E98)");
+			break;
+		case OPT_CONFIG:
+		case OPT_DSO:
+			die_usage("--config/--dso: rtpproxy modules are not "
+				  "supported");
+		case 'v': print_caps(); exit(0);
 		case 'V': printf("rtpbypass-control %s\n", RTPB_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
-		default: die_usage("invalid option");
+		case ':':
+			die_usage("option '%s' needs a value",
+				  argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				die_usage("invalid option '-%c'", optopt);
+			die_usage("invalid option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
-	if (!o->have_relay && !o->have_relay6)
-		die_usage("-l ADDR or -6 ADDR6 is required (the dataplane's "
-			  "relay addresses)");
-	if (o->nsocks == 0)
-		sock_arg(o, DEFAULT_SOCK);
-	if (o->pf_off_given && o->pf_mode == PF_ON)
-		die_usage("--no-prefilter contradicts --prefilter, "
-			  "--bpf-pin-root and --pf-budget");
-	if (o->pf_off_given)
-		o->pf_mode = PF_OFF;
+	parse_finish(o);
 }
 
-/* rtpproxy's superuser check: datagram control as root needs -F. */
+/*
+ * rtpproxy's superuser check: as root without -u, a datagram control
+ * socket needs -F.
+ */
 static void
 root_check(const struct opts *o)
 {
 	bool dgram = false;
 
-	if (o->force_root || getuid() != 0)
+	if (o->force_root || o->drop || getuid() != 0)
 		return;
 	for (int i = 0; i < o->nsocks; i++)
 		dgram |= ctl_sock_is_datagram(o->socks[i].kind);
@@ -362,6 +539,8 @@ struct ctl_app {
 	struct ctl_ports *ports6; /* IPv6 pool, NULL without -6 */
 	struct ctl_sessions *sess;
 	struct ctl_exec *ex;
+	struct ctl_tnotify *tnotify; /* -n targets, NULL without */
+	struct ctl_notify *notify;   /* their connections */
 };
 
 /* libbpf's level for its warnings: WARN, or DBUG while an open by
@@ -413,7 +592,7 @@ is_bpffs(const char *dir)
 static int
 pf_open(struct ctl_app *a, const struct opts *o)
 {
-	struct rtpb_addr addrs[2];
+	struct rtpb_addr addrs[CTL_ADDRS_MAX];
 	const char *what = NULL;
 	uint32_t n = 0;
 	int rc = 0;
@@ -450,13 +629,8 @@ pf_open(struct ctl_app *a, const struct opts *o)
 	if (a->pf == NULL) {
 		rc = -errno;
 	} else {
-		if (o->have_relay)
-			rtpb_addr_set_v4(&addrs[n++], o->relay_ip, 0);
-		if (o->have_relay6) {
-			memset(&addrs[n], 0, sizeof(addrs[n]));
-			addrs[n].family = RTPB_AF_INET6;
-			memcpy(addrs[n++].ip, o->relay6, 16);
-		}
+		for (; n < o->addrs.n; n++)
+			addrs[n] = o->addrs.a[n].ip;
 		rc = ctl_pf_set_addrs(a->pf, addrs, n, o->pf_pps, o->pf_burst);
 		if (rc != 0) {
 			what = "ctl_pf_set_addrs (pf_addrs, pf_cfg)";
@@ -477,9 +651,33 @@ pf_open(struct ctl_app *a, const struct opts *o)
 	return -1;
 }
 
+/* "192.0.2.1, ext@198.51.100.1=203.0.113.1, ..." for the start line. */
+static void
+addrs_describe(const struct ctl_addrs *t, char *buf, size_t bufsz)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < t->n && len < bufsz; i++) {
+		const struct ctl_addr *a = &t->a[i];
+		const char *side = !t->bridge		      ? ""
+				   : (int)i == t->side[CTL_SIDE_INT] ? "internal "
+				   : (int)i == t->side[CTL_SIDE_EXT] ? "external "
+								      : "";
+
+		len += (size_t)snprintf(buf + len, bufsz - len, "%s%s%s%s%s%s%s",
+					i > 0 ? ", " : "", side, a->label,
+					a->label[0] ? "@" : "", a->text,
+					a->adv[0] ? "=" : "", a->adv);
+	}
+}
+
 static int
 app_open(struct ctl_app *a, const struct opts *o)
 {
+	bool v4 = ctl_addrs_default(&o->addrs, RTPB_AF_INET) >= 0;
+	bool v6 = ctl_addrs_default(&o->addrs, RTPB_AF_INET6) >= 0;
+	char desc[1024];
 	uint16_t lo, hi;
 
 	if (ctl_ports_range(o->port_min, o->port_max, &lo, &hi) != 0) {
@@ -489,53 +687,68 @@ app_open(struct ctl_app *a, const struct opts *o)
 	}
 	a->socks = ctl_socks_create();
 	a->dp = ctl_dp_create(o->file_prefix);
-	/* one pool per family over the same range: a port number is used
-	 * at most once per relay address */
-	if (o->have_relay)
+	/* one pool per family over the same range (rtpproxy: one port
+	 * table per family): a port number is used at most once per
+	 * family, whichever of its addresses */
+	if (v4)
 		a->ports = ctl_ports_create(lo, hi, 0);
-	if (o->have_relay6)
+	if (v6)
 		a->ports6 = ctl_ports_create(lo, hi, 0);
-	if (a->socks == NULL || a->dp == NULL ||
-	    (o->have_relay && a->ports == NULL) ||
-	    (o->have_relay6 && a->ports6 == NULL))
+	if (a->socks == NULL || a->dp == NULL || (v4 && a->ports == NULL) ||
+	    (v6 && a->ports6 == NULL))
 		return -ENOMEM;
+	if (o->sequential) {
+		if (a->ports != NULL)
+			ctl_ports_set_sequential(a->ports, true);
+		if (a->ports6 != NULL)
+			ctl_ports_set_sequential(a->ports6, true);
+	}
 	for (int i = 0; i < o->nsocks; i++) {
 		int rc = ctl_socks_listen(a->socks, &o->socks[i]);
 
 		if (rc != 0) {
-			fprintf(stderr, "rtpbypass-control: control socket %d: "
-				"%s\n", i + 1, strerror(-rc));
+			fprintf(stderr, "rtpbypass-control: control socket %d "
+				"(%s:): %s\n", i + 1,
+				ctl_sock_kind_name(o->socks[i].kind),
+				strerror(-rc));
 			return rc;
 		}
 	}
 	if (pf_open(a, o) != 0)
 		return -1;
+	if (o->tnotify != NULL) {
+		a->tnotify = o->tnotify;
+		a->notify = ctl_notify_create(a->tnotify);
+		if (a->notify == NULL)
+			return -ENOMEM;
+	}
 	struct ctl_sessions_cfg scfg = {
-		.dp = a->dp, .ports = a->ports, .relay_ip = o->relay_ip,
-		.ports6 = a->ports6,
-		.ttl_ns = (uint64_t)o->ttl_s * NS_PER_S, .learn_ms = CTL_LEARN_MS,
-		.pf = a->pf,
+		.dp = a->dp, .ports = a->ports, .ports6 = a->ports6,
+		.addrs = &o->addrs,
+		.ttl_ns = (uint64_t)o->ttl_s * NS_PER_S,
+		.setup_ttl_ns = (uint64_t)o->setup_ttl_s * NS_PER_S,
+		.learn_ms = CTL_LEARN_MS, .pf = a->pf,
+		.on_timeout = a->notify != NULL ? ctl_notify_on_timeout : NULL,
+		.timeout_arg = a->notify,
 	};
-	struct ctl_exec_cfg ecfg = {.relay_ip = o->relay_ip,
-				    .has_relay6 = o->have_relay6, .pf = a->pf};
-	char r4[INET_ADDRSTRLEN] = "", r6[INET6_ADDRSTRLEN] = "";
-
-	memcpy(scfg.relay6, o->relay6, sizeof(scfg.relay6));
-	memcpy(ecfg.relay6, o->relay6, sizeof(ecfg.relay6));
-	if (o->have_relay)
-		inet_ntop(AF_INET, &o->relay_ip, r4, sizeof(r4));
-	if (o->have_relay6)
-		inet_ntop(AF_INET6, o->relay6, r6, sizeof(r6));
+	struct ctl_exec_cfg ecfg = {.pf = a->pf, .tnotify = a->tnotify,
+				    .aforce = o->aforce};
 
 	a->sess = ctl_sessions_create(&scfg);
 	a->ex = a->sess != NULL ? ctl_exec_create(&ecfg, a->sess) : NULL;
 	if (a->ex == NULL)
 		return -ENOMEM;
 	ctl_sessions_bind_dp(a->sess);
-	ctl_log(CTL_LOG_INFO, "rtpbypass-control %s: relay %s%s%s, ports %u-%u "
-		"(%u pairs per address), ttl %lds, dataplane '%s'",
-		RTPB_VERSION, r4, r4[0] && r6[0] ? " and " : "", r6, lo, hi,
-		(uint32_t)(hi - lo) / 2 + 1, o->ttl_s, o->file_prefix);
+	addrs_describe(&o->addrs, desc, sizeof(desc));
+	ctl_log(CTL_LOG_INFO, "rtpbypass-control %s: relay %s%s, ports %u-%u "
+		"(%u pairs per family%s), ttl %lds, setup ttl %lds, %u notify "
+		"targets, dataplane '%s'", RTPB_VERSION, desc,
+		o->addrs.bridge ? " (bridge mode)" : "", lo, hi,
+		(uint32_t)(hi - lo) / 2 + 1, o->sequential ? ", in order" : "",
+		o->ttl_s, o->setup_ttl_s ? o->setup_ttl_s : o->ttl_s,
+		ctl_tnotify_count(a->tnotify), o->file_prefix);
+	for (int i = 0; i < o->nwarn; i++)
+		ctl_log(CTL_LOG_WARN, "%s", o->warn[i]);
 	if (a->pf != NULL) {
 		/* No session is known yet, so this deletes every socket entry
 		 * (those a control that crashed left behind): UDP to them is
@@ -567,6 +780,8 @@ app_close(struct ctl_app *a)
 	ctl_ports_destroy(a->ports);
 	ctl_ports_destroy(a->ports6);
 	ctl_socks_destroy(a->socks);
+	ctl_notify_destroy(a->notify);
+	ctl_tnotify_destroy(a->tnotify);
 }
 
 /* The loop: sockets, dataplane, retries, 1 s tick. */
@@ -586,6 +801,8 @@ app_run(struct ctl_app *a)
 		now = ctl_now_ns();
 		ctl_dp_poll(a->dp, now);
 		ctl_sessions_flush(a->sess);
+		if (a->notify != NULL)
+			ctl_notify_run(a->notify, now);
 		if (drain_flag && !draining) {
 			draining = true;
 			ctl_exec_set_draining(a->ex, true);
@@ -608,6 +825,57 @@ app_run(struct ctl_app *a)
 	}
 }
 
+/* rtpproxy -L and --nice: before anything opens. */
+static void
+set_limits(const struct opts *o)
+{
+	if (o->nofile > 0) {
+		struct rlimit rl = {.rlim_cur = (rlim_t)o->nofile,
+				    .rlim_max = (rlim_t)o->nofile};
+
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			fprintf(stderr, "rtpbypass-control: -L %ld: setrlimit("
+				"RLIMIT_NOFILE): %s\n", o->nofile,
+				strerror(errno));
+			exit(1);
+		}
+	}
+	if (o->has_nice && setpriority(PRIO_PROCESS, 0, (int)o->nice) != 0) {
+		fprintf(stderr, "rtpbypass-control: --nice %ld: setpriority: "
+			"%s\n", o->nice, strerror(errno));
+		exit(1);
+	}
+}
+
+/*
+ * rtpproxy -u: become USER[:GROUP] once the sockets, the prefilter's
+ * maps and the pid file are open. The dataplane's shared memory is
+ * attached (and re-attached after a dataplane restart) afterwards, so
+ * its file under /var/run/dpdk/<prefix>/ must be readable and writable
+ * by that user (or group).
+ * @return 0, or -1 (reported).
+ */
+static int
+drop_privileges(const struct opts *o)
+{
+	if (!o->drop)
+		return 0;
+	if (setgroups(1, &o->gid) != 0 || setgid(o->gid) != 0 ||
+	    setuid(o->uid) != 0) {
+		ctl_log(CTL_LOG_CRIT, "-u %s: can't drop privileges: %s",
+			o->user, strerror(errno));
+		return -1;
+	}
+	if (o->uid != 0 && setuid(0) == 0) {
+		ctl_log(CTL_LOG_CRIT, "-u %s: root privileges could be regained",
+			o->user);
+		return -1;
+	}
+	ctl_log(CTL_LOG_INFO, "running as %s (uid %u, gid %u)", o->user,
+		(unsigned)o->uid, (unsigned)o->gid);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -618,6 +886,7 @@ main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	ctl_log_set_level(o.level);
 	root_check(&o);
+	set_limits(&o);
 	setup_signals();
 	/* sockets first: a bind error still reaches the terminal */
 	rc = app_open(&app, &o);
@@ -626,15 +895,20 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (!o.foreground) {
-		if (daemon(0, 0) != 0) {
+		if (daemon(o.no_chdir ? 1 : 0, 0) != 0) {
 			fprintf(stderr, "rtpbypass-control: daemon: %s\n",
 				strerror(errno));
+			app_close(&app);
 			return 1;
 		}
 		ctl_log_use_syslog(o.facility);
 	}
 	if (o.pidfile != NULL && (rc = write_pidfile(o.pidfile)) != 0)
 		ctl_log(CTL_LOG_ERR, "pidfile %s: %s", o.pidfile, strerror(-rc));
+	if (drop_privileges(&o) != 0) {
+		app_close(&app);
+		return 1;
+	}
 	app_run(&app);
 	ctl_log(CTL_LOG_INFO, "exiting: %u sessions deleted",
 		ctl_sessions_count(app.sess));

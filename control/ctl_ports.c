@@ -25,6 +25,8 @@ struct ctl_ports {
 	uint64_t rng;        /**< xorshift64* state, never 0 */
 	uint32_t *free_pairs;
 	uint32_t *pos;
+	bool sequential;     /**< -b: in order from cursor */
+	uint32_t cursor;     /**< the pair after the last one taken */
 };
 
 int
@@ -100,6 +102,12 @@ ctl_ports_create(uint16_t lo, uint16_t hi, uint64_t seed)
 }
 
 void
+ctl_ports_set_sequential(struct ctl_ports *p, bool on)
+{
+	p->sequential = on;
+}
+
+void
 ctl_ports_destroy(struct ctl_ports *p)
 {
 	if (p == NULL)
@@ -116,8 +124,17 @@ ctl_ports_alloc(struct ctl_ports *p, uint16_t *port)
 
 	if (p->nfree == 0)
 		return -ENOSPC;
-	slot = (uint32_t)(ports_rand(p) % p->nfree);
-	pair = p->free_pairs[slot];
+	if (p->sequential) {
+		/* a free pair exists: the scan ends within n steps */
+		for (pair = p->cursor % p->n; p->pos[pair] == POS_USED;
+		     pair = (pair + 1) % p->n)
+			;
+		slot = p->pos[pair];
+		p->cursor = (pair + 1) % p->n;
+	} else {
+		slot = (uint32_t)(ports_rand(p) % p->nfree);
+		pair = p->free_pairs[slot];
+	}
 	last = p->free_pairs[p->nfree - 1];
 	/* move the last free pair into the taken slot */
 	p->free_pairs[slot] = last;

@@ -3,14 +3,16 @@
  * ctl_ports.h: relay port pairs of one relay address.
  *
  * A pair is an even RTP port P and its RTCP port P + 1 (RFC 3550 §11).
- * Pairs are handed out at random (rtpproxy's default; -b sequential is not
- * offered), in O(1): the free pairs sit in an array, a random slot is
- * taken and the last free slot moved into its place. Used by control's
+ * Pairs are handed out at random (rtpproxy's default), in O(1): the free
+ * pairs sit in an array, a random slot is taken and the last free slot
+ * moved into its place; or in order (rtpproxy -b), the first free pair
+ * after the last one taken. Used by control's
  * single thread only. Ports are host byte order throughout.
  */
 #ifndef CTL_PORTS_H
 #define CTL_PORTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct ctl_ports;
@@ -34,6 +36,12 @@ int ctl_ports_range(long min, long max, uint16_t *lo, uint16_t *hi);
  * @return the pool, or NULL with errno EINVAL/ENOMEM.
  */
 struct ctl_ports *ctl_ports_create(uint16_t lo, uint16_t hi, uint64_t seed);
+
+/**
+ * rtpproxy -b: hand pairs out in order, from after the last one taken,
+ * wrapping around (default: at random).
+ */
+void ctl_ports_set_sequential(struct ctl_ports *p, bool on);
 
 /** Free the pool (NULL is fine). */
 void ctl_ports_destroy(struct ctl_ports *p);

@@ -42,6 +42,7 @@ struct grave {
 struct sock {
 	uint16_t port; /* 0: the leg had none */
 	uint8_t family;
+	uint8_t laddr; /* its relay address (index in the table) */
 	bool in_pf;    /* the prefilter has its entries */
 	struct ctl_stream rtp;
 	struct ctl_stream rtcp;
@@ -56,8 +57,20 @@ struct ctl_sessions {
 	uint64_t next_serial;
 	uint32_t rr;           /* round robin owner choice */
 	struct ctl_sessions_counters c; /* pkts_*: deleted streams only */
+	struct ctl_addrs addrs; /* the relay addresses (a copy) */
+	uint64_t now_ns;       /* the latest time any call was given */
+	uint64_t pps_t_ns;     /* pps_in: time and packets of the last tick */
+	uint64_t pps_pkts;
 	char why[160];         /* ctl_sessions_why(), "" if none */
 };
+
+/* Time only moves forward here (a caller's older clock is ignored). */
+static void
+clock_seen(struct ctl_sessions *t, uint64_t now_ns)
+{
+	if (now_ns > t->now_ns)
+		t->now_ns = now_ns;
+}
 
 static const char *
 family_name(uint8_t family)
@@ -69,36 +82,27 @@ family_name(uint8_t family)
 	}
 }
 
-/* A relay address and a pool of that family? */
-static bool
-family_ok(const struct ctl_sessions *t, uint8_t family)
-{
-	if (family == RTPB_AF_INET)
-		return t->cfg.ports != NULL && t->cfg.relay_ip != 0;
-	if (family == RTPB_AF_INET6)
-		return t->cfg.ports6 != NULL;
-	return false;
-}
-
 static struct ctl_ports *
 family_pool(const struct ctl_sessions *t, uint8_t family)
 {
 	return family == RTPB_AF_INET6 ? t->cfg.ports6 : t->cfg.ports;
 }
 
-/* The relay address of family with port (host order). */
+/* A relay address and a pool of that family? */
+static bool
+family_ok(const struct ctl_sessions *t, uint8_t family)
+{
+	return ctl_addrs_default(&t->addrs, family) >= 0 &&
+	       family_pool(t, family) != NULL;
+}
+
+/* Relay address laddr (index in the table) with port (host order). */
 static void
-relay_addr(const struct ctl_sessions *t, uint8_t family, uint16_t port,
+relay_addr(const struct ctl_sessions *t, uint8_t laddr, uint16_t port,
 	   struct rtpb_addr *a)
 {
-	if (family == RTPB_AF_INET6) {
-		memset(a, 0, sizeof(*a));
-		a->family = RTPB_AF_INET6;
-		a->port = htons(port);
-		memcpy(a->ip, t->cfg.relay6, sizeof(a->ip));
-	} else {
-		rtpb_addr_set_v4(a, t->cfg.relay_ip, htons(port));
-	}
+	*a = t->addrs.a[laddr].ip;
+	a->port = htons(port);
 }
 
 /* "ADDR:PORT", "[ADDR]:PORT" for IPv6, "none" without an address. */
@@ -131,36 +135,49 @@ host_str(const struct rtpb_addr *a, char *buf, size_t n)
 }
 
 /*
- * The family leg l's socket should have: its remote's (the party that
- * uses it), else want (the command's, as rtpproxy), if configured.
- * @return the family, or RTPB_AF_NONE if want is not configured.
+ * The relay address leg l's socket should be on: the one the command
+ * chose (pinned: E/I, l, r), else the default address of its remote's
+ * family (the party that uses it), else of want (the command's family,
+ * as rtpproxy), if configured.
+ * @return the index, or -1 if want is not configured.
  */
-static uint8_t
-leg_family(const struct ctl_sessions *t, const struct ctl_leg *l, uint8_t want)
+static int
+leg_addr(const struct ctl_sessions *t, const struct ctl_leg *l, uint8_t want)
 {
+	if (l->pinned)
+		return l->laddr;
 	if (l->has_remote && family_ok(t, l->remote.family))
-		return l->remote.family;
-	return family_ok(t, want) ? want : RTPB_AF_NONE;
+		return ctl_addrs_default(&t->addrs, l->remote.family);
+	return family_ok(t, want) ? ctl_addrs_default(&t->addrs, want) : -1;
+}
+
+/* No relay address of family: t->why. @return -EAFNOSUPPORT. */
+static int
+no_family(struct ctl_sessions *t, uint8_t family)
+{
+	snprintf(t->why, sizeof(t->why), "no %s relay address",
+		 family_name(family));
+	return -EAFNOSUPPORT;
 }
 
 /*
- * The relay address of family is usable: configured, and served by the
- * attached dataplane (its addrs[]). Sets t->why on -ENOENT/-EAFNOSUPPORT.
+ * Relay address laddr is usable: configured with a pool, and served by
+ * the attached dataplane (its addrs[]). Sets t->why on -ENOENT and
+ * -EAFNOSUPPORT.
  * @return 0, -EAFNOSUPPORT, -ENOENT or -ENOTCONN.
  */
 static int
-relay_check(struct ctl_sessions *t, uint8_t family)
+relay_check(struct ctl_sessions *t, int laddr)
 {
 	struct rtpb_addr a;
 	char buf[INET6_ADDRSTRLEN];
 	int rc;
 
-	if (!family_ok(t, family)) {
-		snprintf(t->why, sizeof(t->why), "no %s relay address",
-			 family_name(family));
-		return -EAFNOSUPPORT;
-	}
-	relay_addr(t, family, 0, &a);
+	if (laddr < 0 || (uint32_t)laddr >= t->addrs.n)
+		return no_family(t, RTPB_AF_NONE);
+	if (family_pool(t, ctl_addrs_family(&t->addrs, laddr)) == NULL)
+		return no_family(t, ctl_addrs_family(&t->addrs, laddr));
+	relay_addr(t, (uint8_t)laddr, 0, &a);
 	rc = ctl_dp_addr_index(t->cfg.dp, &a);
 	if (rc == -ENOENT)
 		snprintf(t->why, sizeof(t->why),
@@ -186,10 +203,10 @@ mark_pending(struct ctl_sessions *t, struct ctl_session *s)
 
 /* The prefilter entry of a relay socket: RTP at port, RTCP at port + 1. */
 static void
-pf_local(const struct ctl_sessions *t, uint8_t family, uint16_t port, bool rtcp,
+pf_local(const struct ctl_sessions *t, uint8_t laddr, uint16_t port, bool rtcp,
 	 struct rtpb_addr *a)
 {
-	relay_addr(t, family, (uint16_t)(port + (rtcp ? 1 : 0)), a);
+	relay_addr(t, laddr, (uint16_t)(port + (rtcp ? 1 : 0)), a);
 }
 
 /*
@@ -207,8 +224,8 @@ pf_leg_add(struct ctl_sessions *t, struct ctl_session *s, int li)
 
 	if (t->cfg.pf == NULL || l->in_pf || l->port == 0)
 		return 0;
-	pf_local(t, l->family, l->port, false, &a[0]);
-	pf_local(t, l->family, l->port, true, &a[1]);
+	pf_local(t, l->laddr, l->port, false, &a[0]);
+	pf_local(t, l->laddr, l->port, true, &a[1]);
 	rc = ctl_pf_sock_add(t->cfg.pf, &a[0], NULL);
 	if (rc == 0) {
 		rc = ctl_pf_sock_add(t->cfg.pf, &a[1], NULL);
@@ -236,7 +253,7 @@ pf_sock_del(struct ctl_sessions *t, const struct ctl_session *s, int li,
 		struct rtpb_addr a;
 		int rc;
 
-		pf_local(t, k->family, k->port, rtcp, &a);
+		pf_local(t, k->laddr, k->port, rtcp, &a);
 		rc = ctl_pf_sock_del(t->cfg.pf, &a);
 		if (rc != 0)
 			ctl_log_call(CTL_LOG_WARN, s->call_id,
@@ -262,7 +279,7 @@ pf_stream_latch(struct ctl_sessions *t, const struct ctl_session *s, int li,
 
 	if (t->cfg.pf == NULL || !l->in_pf)
 		return;
-	pf_local(t, l->family, l->port, rtcp, &a);
+	pf_local(t, l->laddr, l->port, rtcp, &a);
 	rc = ctl_pf_sock_latch(t->cfg.pf, &a, peer, ssrc);
 	if (rc != 0)
 		ctl_log_call(CTL_LOG_WARN, s->call_id,
@@ -304,7 +321,7 @@ stream_want(const struct ctl_sessions *t, const struct ctl_session *s, int li,
 	/* the RTCP stream follows an RTP handover (DESIGN.md §4.6) */
 	m->rtcp_stream_id = (!rtcp && l->rtcp.has_id) ? l->rtcp.id : RTPB_STREAM_NONE;
 	m->learn_ms = t->cfg.learn_ms;
-	relay_addr(t, l->family, (uint16_t)(l->port + (rtcp ? 1 : 0)),
+	relay_addr(t, l->laddr, (uint16_t)(l->port + (rtcp ? 1 : 0)),
 		   &m->local);
 	/* a socket cannot send to the other family: a remote of another
 	 * family (an answer that changed it) is learnt from packets */
@@ -422,6 +439,7 @@ dp_del(struct ctl_sessions *t, uint32_t id, const struct rtpb_addr *local)
 	const struct rtpb_stream_stats *ss = ctl_dp_stream_stats(t->cfg.dp, id);
 	uint64_t in = ss != NULL ? ss->pkts_in : 0;
 	uint64_t rel = ss != NULL ? ss->pkts_relayed : 0;
+	uint64_t drop = ss != NULL ? ss->pkts_dropped : 0;
 	int rc = ctl_dp_stream_del(t->cfg.dp, id, local);
 
 	if (rc == -ENOBUFS) {
@@ -432,6 +450,7 @@ dp_del(struct ctl_sessions *t, uint32_t id, const struct rtpb_addr *local)
 		ctl_log(CTL_LOG_WARN, "stream %u DEL: %s", id, strerror(-rc));
 	t->c.pkts_in += in;
 	t->c.pkts_relayed += rel;
+	t->c.pkts_dropped += drop;
 	ctl_dp_stream_id_free(t->cfg.dp, id);
 	return 0;
 }
@@ -503,6 +522,7 @@ sock_save(const struct ctl_leg *l, struct sock *k)
 {
 	k->port = l->port;
 	k->family = l->family;
+	k->laddr = l->laddr;
 	k->in_pf = l->in_pf;
 	k->rtp = l->rtp;
 	k->rtcp = l->rtcp;
@@ -513,6 +533,7 @@ sock_restore(struct ctl_leg *l, const struct sock *k)
 {
 	l->port = k->port;
 	l->family = k->family;
+	l->laddr = k->laddr;
 	l->in_pf = k->in_pf;
 	l->rtp = k->rtp;
 	l->rtcp = k->rtcp;
@@ -536,21 +557,23 @@ leg_release(struct ctl_sessions *t, struct ctl_session *s, int li)
 }
 
 /*
- * Give leg li a new port of family, with no streams yet; its socket so
- * far (maybe none) is saved in old. Nothing is pushed.
+ * Give leg li a new port on relay address laddr, with no streams yet;
+ * its socket so far (maybe none) is saved in old. Nothing is pushed.
  * @return 0, or -ENOTCONN, -ENOENT, -EAFNOSUPPORT (relay_check()),
  *         -ENOSPC (the family's pool is empty).
  */
 static int
 leg_resocket(struct ctl_sessions *t, struct ctl_session *s, int li,
-	     uint8_t family, struct sock *old)
+	     int laddr, struct sock *old)
 {
 	struct ctl_leg *l = &s->leg[li];
 	uint16_t port;
-	int rc = relay_check(t, family);
+	uint8_t family;
+	int rc = relay_check(t, laddr);
 
 	if (rc != 0)
 		return rc;
+	family = ctl_addrs_family(&t->addrs, laddr);
 	rc = ctl_ports_alloc(family_pool(t, family), &port);
 	if (rc != 0) {
 		snprintf(t->why, sizeof(t->why), "no free %s port pair",
@@ -560,30 +583,36 @@ leg_resocket(struct ctl_sessions *t, struct ctl_session *s, int li,
 	sock_save(l, old);
 	l->port = port;
 	l->family = family;
+	l->laddr = (uint8_t)laddr;
 	l->in_pf = false;
 	memset(&l->rtp, 0, sizeof(l->rtp));
 	memset(&l->rtcp, 0, sizeof(l->rtcp));
 	return 0;
 }
 
-/* Both legs have ports now: the session is complete (nsess_complete). */
+/*
+ * Both legs have ports now: the session is complete (nsess_complete),
+ * and its TTL limit goes from -W to -T (rtpproxy reset_with(max_ttl),
+ * which also ends an "S ttl=" set before).
+ */
 static void
 session_check_complete(struct ctl_sessions *t, struct ctl_session *s)
 {
 	if (s->leg[0].port != 0 && s->leg[1].port != 0 && !s->complete) {
 		s->complete = true;
+		s->ttl_ns = 0;
 		t->c.completed++;
 	}
 }
 
 /*
- * Open leg li on family: a port pair and both streams; undone on
+ * Open leg li on relay address laddr: a port pair and both streams; undone on
  * failure. With sync_other, the other leg's streams get their new
  * out_stream_id now; without, the caller syncs that leg.
  */
 static int
-leg_open(struct ctl_sessions *t, struct ctl_session *s, int li,
-	 uint8_t family, bool sync_other)
+leg_open(struct ctl_sessions *t, struct ctl_session *s, int li, int laddr,
+	 bool sync_other)
 {
 	struct ctl_leg *l = &s->leg[li];
 	struct sock old;
@@ -593,7 +622,7 @@ leg_open(struct ctl_sessions *t, struct ctl_session *s, int li,
 		return 0;
 	if (!ctl_dp_ready(t->cfg.dp))
 		return -ENOTCONN;
-	rc = leg_resocket(t, s, li, family, &old);
+	rc = leg_resocket(t, s, li, laddr, &old);
 	if (rc != 0)
 		return rc;
 	rc = leg_ids(t, s, li);
@@ -621,7 +650,46 @@ session_free(struct ctl_session *s)
 		free(s->leg[li].codecs);
 	free(s->call_id);
 	free(s->from_tag);
+	free(s->notify_tag);
 	free(s);
+}
+
+/* Packets received on a stream so far (0 if it is in no dataplane). */
+static uint64_t
+stream_pkts_in(const struct ctl_sessions *t, const struct ctl_stream *st)
+{
+	const struct rtpb_stream_stats *ss;
+
+	if (!st->in_dp)
+		return 0;
+	ss = ctl_dp_stream_stats(t->cfg.dp, st->id);
+	return ss != NULL ? ss->pkts_in : 0;
+}
+
+/*
+ * rtpproxy's end-of-session counters: nsess_nortp (no RTP either way),
+ * nsess_owrtp (RTP one way only), the same for RTCP, total_duration.
+ */
+static void
+session_account(struct ctl_sessions *t, const struct ctl_session *s)
+{
+	uint64_t rtp[2], rtcp[2];
+
+	for (int li = 0; li < 2; li++) {
+		rtp[li] = stream_pkts_in(t, &s->leg[li].rtp);
+		rtcp[li] = stream_pkts_in(t, &s->leg[li].rtcp);
+	}
+	if (rtp[0] == 0 && rtp[1] == 0)
+		t->c.nortp++;
+	else if (rtp[0] == 0 || rtp[1] == 0)
+		t->c.owrtp++;
+	if (rtcp[0] == 0 && rtcp[1] == 0)
+		t->c.nortcp++;
+	else if (rtcp[0] == 0 || rtcp[1] == 0)
+		t->c.owrtcp++;
+	if (t->now_ns > s->created_ns)
+		t->c.total_duration += (double)(t->now_ns - s->created_ns) /
+				       (double)NS_PER_S;
 }
 
 /* Unlink s from the indexes and queues, release its legs, free it. */
@@ -630,6 +698,7 @@ session_destroy(struct ctl_sessions *t, struct ctl_session *s)
 {
 	GPtrArray *arr = g_hash_table_lookup(t->by_call, s->call_id);
 
+	session_account(t, s);
 	leg_release(t, s, 0);
 	leg_release(t, s, 1);
 	if (s->pending)
@@ -652,6 +721,15 @@ ctl_sessions_create(const struct ctl_sessions_cfg *cfg)
 	if (t == NULL)
 		return NULL;
 	t->cfg = *cfg;
+	if (cfg->addrs != NULL)
+		t->addrs = *cfg->addrs;
+	else
+		ctl_addrs_from_relays(&t->addrs,
+				      cfg->ports != NULL ? cfg->relay_ip : 0,
+				      cfg->ports6 != NULL ? cfg->relay6 : NULL);
+	t->cfg.addrs = NULL; /* the copy is t->addrs */
+	if (t->cfg.setup_ttl_ns == 0)
+		t->cfg.setup_ttl_ns = t->cfg.ttl_ns;
 	t->by_call = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					   (GDestroyNotify)g_ptr_array_unref);
 	t->by_serial = g_hash_table_new(g_int64_hash, g_int64_equal);
@@ -741,13 +819,15 @@ session_link(struct ctl_sessions *t, struct ctl_session *s)
 int
 ctl_session_create(struct ctl_sessions *t, const char *call_id,
 		   const char *from_tag, bool weak, uint8_t family,
-		   uint64_t now_ns, struct ctl_session **sp)
+		   const struct ctl_leg_addr la[2], uint64_t now_ns,
+		   struct ctl_session **sp)
 {
 	uint32_t n = ctl_dp_ready(t->cfg.dp) ? ctl_dp_n_workers(t->cfg.dp) : 0;
 	struct ctl_session *s;
-	int rc;
+	int rc, laddr;
 
 	t->why[0] = '\0';
+	clock_seen(t, now_ns);
 	if (n == 0)
 		return -ENOTCONN;
 	s = calloc(1, sizeof(*s));
@@ -768,9 +848,20 @@ ctl_session_create(struct ctl_sessions *t, const char *call_id,
 	else
 		s->strong = true;
 	s->created_ns = s->last_ns = now_ns;
+	s->notify_target = -1;
+	/* the relay addresses the command chose (rtpproxy lia[0], lia[1]),
+	 * kept for leg 1 until it opens */
+	for (int li = 0; li < 2 && la != NULL; li++) {
+		if (la[li].pinned && la[li].laddr >= 0 &&
+		    (uint32_t)la[li].laddr < t->addrs.n) {
+			s->leg[li].laddr = (uint8_t)la[li].laddr;
+			s->leg[li].pinned = true;
+		}
+	}
 	/* leg 0 faces the answerer, not known yet: the command's family;
 	 * leg 1 has no port, so there is nothing to sync */
-	rc = leg_open(t, s, 0, family, false);
+	laddr = leg_addr(t, &s->leg[0], family);
+	rc = laddr < 0 ? no_family(t, family) : leg_open(t, s, 0, laddr, false);
 	if (rc != 0) {
 		session_free(s);
 		return rc;
@@ -778,9 +869,10 @@ ctl_session_create(struct ctl_sessions *t, const char *call_id,
 	session_link(t, s);
 	t->c.created++;
 	ctl_log_call(CTL_LOG_INFO, s->call_id,
-		     "new session, tag %s, leg 0 on %s port %u, worker %u",
+		     "new session, tag %s, leg 0 on %s %s port %u, worker %u",
 		     s->from_tag, family_name(s->leg[0].family),
-		     s->leg[0].port, s->owner);
+		     t->addrs.a[s->leg[0].laddr].text, s->leg[0].port,
+		     s->owner);
 	*sp = s;
 	return 0;
 }
@@ -790,16 +882,15 @@ ctl_session_leg_open(struct ctl_sessions *t, struct ctl_session *s, int idx,
 		     uint8_t family)
 {
 	struct ctl_leg *l = &s->leg[idx];
-	uint8_t fam;
-	int rc;
+	int laddr, rc;
 
 	t->why[0] = '\0';
 	if (l->port != 0)
 		return 0;
-	fam = leg_family(t, l, family);
-	if (fam == RTPB_AF_NONE)
-		return relay_check(t, family);
-	rc = leg_open(t, s, idx, fam, true);
+	laddr = leg_addr(t, l, family);
+	if (laddr < 0)
+		return no_family(t, family);
+	rc = leg_open(t, s, idx, laddr, true);
 	if (rc == 0)
 		ctl_log_call(CTL_LOG_INFO, s->call_id,
 			     "leg %d on %s port %u, tag %s", idx,
@@ -832,6 +923,7 @@ ctl_session_signal(struct ctl_sessions *t, struct ctl_session *s, int pidx,
 	bool was_asymmetric = l->asymmetric;
 	char *codecs = NULL;
 
+	clock_seen(t, now_ns);
 	if (sig->codecs != NULL) {
 		codecs = strndup(sig->codecs, sig->codecs_len);
 		if (codecs == NULL)
@@ -857,17 +949,18 @@ ctl_session_mark(struct ctl_session *s, int sidx, bool weak, bool is_update)
 }
 
 /*
- * The family leg l must move to now, or RTPB_AF_NONE: a leg with a port
- * whose party signals (remote) another, configured family.
+ * The relay address leg l must move to now, or -1: a leg with a port,
+ * on an address the command did not choose, whose party signals
+ * (remote) another, configured family: that family's default address.
  */
-static uint8_t
+static int
 move_family(const struct ctl_sessions *t, const struct ctl_leg *l,
 	    const struct rtpb_addr *remote)
 {
-	if (l->port == 0 || remote->family == l->family ||
+	if (l->port == 0 || l->pinned || remote->family == l->family ||
 	    !family_ok(t, remote->family))
-		return RTPB_AF_NONE;
-	return remote->family;
+		return -1;
+	return ctl_addrs_default(&t->addrs, remote->family);
 }
 
 /* Log a leg's new socket: opened, or moved from old. */
@@ -880,8 +973,18 @@ log_resocket(struct ctl_sessions *t, const struct ctl_session *s, int li,
 
 	if (old->port == 0) {
 		ctl_log_call(CTL_LOG_INFO, s->call_id,
-			     "leg %d on %s port %u, tag %s", li,
-			     family_name(l->family), l->port, s->from_tag);
+			     "leg %d on %s %s port %u, tag %s", li,
+			     family_name(l->family), t->addrs.a[l->laddr].text,
+			     l->port, s->from_tag);
+		return;
+	}
+	if (old->family == l->family) {
+		/* rtpproxy 'n' (or a new relay address chosen with it) */
+		ctl_log_call(CTL_LOG_INFO, s->call_id,
+			     "leg %d: new port requested, releasing %u/%u, "
+			     "replacing with %s %u/%u", li, old->port,
+			     old->port + 1, t->addrs.a[l->laddr].text, l->port,
+			     l->port + 1);
 		return;
 	}
 	t->c.family_moves++;
@@ -895,44 +998,57 @@ log_resocket(struct ctl_sessions *t, const struct ctl_session *s, int li,
 int
 ctl_session_update(struct ctl_sessions *t, struct ctl_session *s, int sidx,
 		   const struct ctl_leg_signal *sig, bool weak, bool is_update,
+		   const struct ctl_leg_addr *la, bool new_port,
 		   uint64_t now_ns)
 {
-	int pidx = !sidx, rc = 0;
+	int pidx = !sidx, rc = 0, addr;
 	struct ctl_leg *sl = &s->leg[sidx], *pl = &s->leg[pidx];
 	struct ctl_leg saved = *pl; /* the signal's fields, for a rollback */
+	uint8_t saved_laddr = sl->laddr;
+	bool saved_pinned = sl->pinned;
 	struct sock old[2] = {{0}, {0}};
 	bool re[2] = {false, false}, repointed = true;
 	char *codecs = NULL;
-	uint8_t fam;
 
 	t->why[0] = '\0';
+	clock_seen(t, now_ns);
 	if (sig->codecs != NULL) {
 		codecs = strndup(sig->codecs, sig->codecs_len);
 		if (codecs == NULL)
 			return -ENOMEM;
 	}
 	/* leg sidx: its port is in the reply, so it may get a new socket:
-	 * opened in its party's family (else the command's), or moved to
-	 * the family its party signalled since (an answer, see .h) */
-	if (sl->port == 0) {
-		fam = leg_family(t, sl, sig->family);
-		if (fam == RTPB_AF_NONE)
-			rc = relay_check(t, sig->family);
+	 * opened in its party's family (else the command's), a new one
+	 * asked for ('n'), or moved to the family its party signalled
+	 * since (an answer, see .h). rtpproxy: a leg being (re)opened takes
+	 * the address the command chose ('l'/'r', or both of E/I with 'n');
+	 * the leg's socket so far is saved first, on its own address. */
+	if (sl->port == 0 || new_port) {
+		bool chosen = la != NULL && la->pinned && la->laddr >= 0 &&
+			      (uint32_t)la->laddr < t->addrs.n;
+
+		addr = chosen ? la->laddr
+			      : leg_addr(t, sl, sl->port != 0 ? sl->family
+							      : sig->family);
+		if (addr < 0)
+			rc = no_family(t, sig->family);
 		else if (!ctl_dp_ready(t->cfg.dp))
 			rc = -ENOTCONN;
 		else
-			rc = leg_resocket(t, s, sidx, fam, &old[sidx]);
+			rc = leg_resocket(t, s, sidx, addr, &old[sidx]);
 		re[sidx] = rc == 0;
+		if (rc == 0 && chosen)
+			sl->pinned = true;
 	} else if (sl->has_remote &&
-		   (fam = move_family(t, sl, &sl->remote)) != RTPB_AF_NONE) {
-		rc = leg_resocket(t, s, sidx, fam, &old[sidx]);
+		   (addr = move_family(t, sl, &sl->remote)) >= 0) {
+		rc = leg_resocket(t, s, sidx, addr, &old[sidx]);
 		re[sidx] = rc == 0;
 	}
 	/* leg pidx: an offer (U) in another family moves it; the answer's
 	 * L returns its new port to its party */
 	if (rc == 0 && is_update && sig->has_remote &&
-	    (fam = move_family(t, pl, &sig->remote)) != RTPB_AF_NONE) {
-		rc = leg_resocket(t, s, pidx, fam, &old[pidx]);
+	    (addr = move_family(t, pl, &sig->remote)) >= 0) {
+		rc = leg_resocket(t, s, pidx, addr, &old[pidx]);
 		re[pidx] = rc == 0;
 	}
 	if (rc != 0)
@@ -1002,6 +1118,8 @@ undo:
 	pl->onhold = saved.onhold;
 	pl->asymmetric = saved.asymmetric;
 	pl->ptime = saved.ptime;
+	sl->laddr = saved_laddr;
+	sl->pinned = saved_pinned;
 	free(codecs);
 	return rc;
 }
@@ -1102,27 +1220,92 @@ session_last(const struct ctl_sessions *t, const struct ctl_session *s)
 	return last;
 }
 
+uint64_t
+ctl_session_ttl_ns(const struct ctl_sessions *t, const struct ctl_session *s)
+{
+	if (s->ttl_ns != 0)
+		return s->ttl_ns;
+	return s->complete ? t->cfg.ttl_ns : t->cfg.setup_ttl_ns;
+}
+
+void
+ctl_session_set_ttl(struct ctl_sessions *t, struct ctl_session *s,
+		    uint32_t ttl_s, uint64_t now_ns)
+{
+	clock_seen(t, now_ns);
+	s->ttl_ns = (uint64_t)ttl_s * NS_PER_S;
+	s->last_ns = now_ns;
+	ctl_log_call(CTL_LOG_INFO, s->call_id, "session ttl set to %u s, tag %s",
+		     ttl_s, s->from_tag);
+}
+
+int
+ctl_session_set_notify(struct ctl_sessions *t, struct ctl_session *s,
+		       int target, const char *tag)
+{
+	char *copy = NULL;
+
+	(void)t;
+	if (target >= 0) {
+		copy = strdup(tag != NULL ? tag : "");
+		if (copy == NULL)
+			return -ENOMEM;
+	}
+	free(s->notify_tag);
+	s->notify_tag = copy;
+	s->notify_target = target >= 0 ? target : -1;
+	return 0;
+}
+
+void
+ctl_sessions_now(struct ctl_sessions *t, uint64_t now_ns)
+{
+	clock_seen(t, now_ns);
+}
+
+/* pps_in (rtpproxy's derived G counter): packets in per second between
+ * the last two ticks. */
+static void
+pps_update(struct ctl_sessions *t, uint64_t now_ns)
+{
+	struct ctl_sessions_counters c;
+
+	ctl_sessions_counters(t, &c);
+	if (t->pps_t_ns != 0 && now_ns > t->pps_t_ns && c.pkts_in >= t->pps_pkts)
+		t->c.pps_in = (double)(c.pkts_in - t->pps_pkts) * NS_PER_S /
+			      (double)(now_ns - t->pps_t_ns);
+	t->pps_t_ns = now_ns;
+	t->pps_pkts = c.pkts_in;
+}
+
 unsigned
 ctl_sessions_tick(struct ctl_sessions *t, uint64_t now_ns)
 {
 	GPtrArray *all = all_sessions(t);
 	unsigned n = 0;
 
+	clock_seen(t, now_ns);
 	for (guint i = 0; i < all->len; i++) {
 		struct ctl_session *s = all->pdata[i];
 		uint64_t last = session_last(t, s);
 
-		if (now_ns <= last || now_ns - last <= t->cfg.ttl_ns)
+		if (now_ns <= last || now_ns - last <= ctl_session_ttl_ns(t, s))
 			continue;
 		ctl_log_call(CTL_LOG_INFO, s->call_id,
-			     "session timeout, tag %s, ports %u/%u",
-			     s->from_tag, s->leg[0].port, s->leg[1].port);
+			     "session timeout, tag %s, ports %u/%u%s",
+			     s->from_tag, s->leg[0].port, s->leg[1].port,
+			     s->complete ? "" : " (setup, -W)");
 		t->c.timeouts++;
+		/* rtpproxy rtpp_proc_ttl: the notify tag on the target */
+		if (s->notify_target >= 0 && t->cfg.on_timeout != NULL)
+			t->cfg.on_timeout(s->notify_target, s->notify_tag,
+					  s->call_id, t->cfg.timeout_arg);
 		session_destroy(t, s);
 		n++;
 	}
 	g_ptr_array_unref(all);
 	ctl_sessions_flush(t);
+	pps_update(t, now_ns);
 	return n;
 }
 
@@ -1198,10 +1381,8 @@ ctl_sessions_bind_dp(struct ctl_sessions *t)
 static void
 relay_warn(struct ctl_sessions *t)
 {
-	static const uint8_t fams[] = {RTPB_AF_INET, RTPB_AF_INET6};
-
-	for (size_t i = 0; i < sizeof(fams); i++) {
-		if (family_ok(t, fams[i]) && relay_check(t, fams[i]) == -ENOENT)
+	for (uint32_t i = 0; i < t->addrs.n; i++) {
+		if (relay_check(t, (int)i) == -ENOENT)
 			ctl_log(CTL_LOG_WARN, "%s: sessions on it are refused "
 				"(E72/E71) until the dataplane serves it",
 				t->why);
@@ -1376,7 +1557,7 @@ ctl_sessions_pf_reconcile(struct ctl_sessions *t)
 				struct rtpb_addr *a;
 
 				a = g_new0(struct rtpb_addr, 1);
-				pf_local(t, l->family, l->port, rtcp, a);
+				pf_local(t, l->laddr, l->port, rtcp, a);
 				g_hash_table_add(keep, a);
 			}
 		}
@@ -1396,6 +1577,7 @@ ctl_sessions_counters(const struct ctl_sessions *t,
 	*c = t->c;
 	c->active = g_hash_table_size(t->by_serial);
 	c->streams = 0;
+	c->legs = 0;
 	g_hash_table_iter_init(&it, t->by_serial);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		const struct ctl_session *s = v;
@@ -1404,8 +1586,11 @@ ctl_sessions_counters(const struct ctl_sessions *t,
 			const struct ctl_stream *sts[2] = {&s->leg[li].rtp,
 							   &s->leg[li].rtcp};
 
+			/* rtpproxy "active streams": its RTP stream
+			 * objects, two per session from the start */
+			c->streams++;
 			if (s->leg[li].port != 0)
-				c->streams++;
+				c->legs++;
 			for (int k = 0; k < 2; k++) {
 				const struct rtpb_stream_stats *ss;
 
@@ -1416,6 +1601,7 @@ ctl_sessions_counters(const struct ctl_sessions *t,
 					continue;
 				c->pkts_in += ss->pkts_in;
 				c->pkts_relayed += ss->pkts_relayed;
+				c->pkts_dropped += ss->pkts_dropped;
 			}
 		}
 	}
@@ -1436,13 +1622,12 @@ ctl_session_query(const struct ctl_sessions *t, const struct ctl_session *s,
 	const struct rtpb_stream_stats *o = rtp_stats(t, &s->leg[!idx]);
 	uint64_t last = session_last(t, s);
 	uint64_t idle = now_ns > last ? now_ns - last : 0;
+	uint64_t ttl = ctl_session_ttl_ns(t, s);
 
 	memset(q, 0, sizeof(*q));
 	/* seconds left, rounded up: a fresh session shows the full TTL */
-	q->ttl_s = idle >= t->cfg.ttl_ns
-			   ? 0
-			   : (int64_t)((t->cfg.ttl_ns - idle + NS_PER_S - 1) /
-				       NS_PER_S);
+	q->ttl_s = idle >= ttl ? 0
+			       : (int64_t)((ttl - idle + NS_PER_S - 1) / NS_PER_S);
 	if (a != NULL) {
 		q->npkts_ina = a->pkts_in;
 		q->nrelayed += a->pkts_relayed;
@@ -1453,6 +1638,18 @@ ctl_session_query(const struct ctl_sessions *t, const struct ctl_session *s,
 		q->nrelayed += o->pkts_relayed;
 		q->ndropped += o->pkts_dropped;
 	}
+}
+
+struct ctl_session *
+ctl_sessions_by_serial(struct ctl_sessions *t, uint64_t serial)
+{
+	return g_hash_table_lookup(t->by_serial, &serial);
+}
+
+const struct ctl_addrs *
+ctl_sessions_addrs(const struct ctl_sessions *t)
+{
+	return &t->addrs;
 }
 
 unsigned

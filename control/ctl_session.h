@@ -11,9 +11,14 @@
  * leg !i's socket to leg !i's remote. Each leg with a port has two
  * dataplane streams: RTP on (relay, P_i) and RTCP on (relay, P_i + 1).
  *
- * Address families (DESIGN.md §4.8, issue 3). There is one relay address
- * per family (-l IPv4, -6 IPv6) and one port pool per family over the
- * same range, so a port number is used at most once per address. A leg's
+ * Relay addresses (ctl_addrs.h): a leg's socket is on one of the
+ * configured addresses (leg.laddr). When the command chose it (pinned:
+ * the bridge sides 'I'/'E', or 'l'/'r'), the leg keeps it; otherwise it
+ * is the default address of the family the rules below pick. There is
+ * one port pool per family (rtpproxy: one port table per family) over
+ * the same range, so a port number is used at most once per family.
+ *
+ * Address families (DESIGN.md §4.8, issue 3). A leg's
  * relay socket is in the family of that leg's own signalled address (its
  * remote: the party that sends to P_i and receives from it), so a call
  * whose parties are in different families is bridged, the dataplane
@@ -34,6 +39,7 @@
  *   that party in the reply of the answer's L (sidx there);
  * - any U/L returns the port of a leg whose remote is of another family
  *   than its socket (sidx): the reply carries the new port.
+ * A pinned leg never changes family by itself.
  * An L (an answer) signalling a new family for a leg whose port was
  * already given to that party (in the offer) does not move it: the party
  * could not learn a new port before its next offer/answer. Until then
@@ -68,6 +74,13 @@
  * control's dataplane handle, not control: ctl_sessions_destroy()
  * deletes them.
  *
+ * Timeouts (rtpproxy -T, -W; src/rtpp_proc_ttl.c): a session idle
+ * (no U/L, no packet accepted on any of its streams) for longer than its
+ * limit is destroyed on the 1 s tick: -W (setup_ttl_ns) until both legs
+ * have ports, then -T (ttl_ns); an "&& S ttl=N" sub-command sets N until
+ * the session completes. A session a U armed with a notify target gets
+ * cfg.on_timeout() called just before (rtpproxy writes its tag there).
+ *
  * Control's thread only. Time is always a parameter (CLOCK_MONOTONIC ns).
  */
 #ifndef CTL_SESSION_H
@@ -76,6 +89,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ctl_addrs.h"
 #include "ctl_dp.h"
 #include "ctl_pf.h"
 #include "ctl_ports.h"
@@ -96,6 +110,9 @@ struct ctl_stream {
 struct ctl_leg {
 	uint16_t port;      /**< RTP relay port, host order; 0 = none yet */
 	uint8_t family;     /**< enum rtpb_af of the relay socket (port != 0) */
+	uint8_t laddr;      /**< its relay address: index in the table
+				 (port != 0, or pinned) */
+	bool pinned;        /**< laddr chosen by a command (E/I, l, r) */
 	bool has_remote;    /**< remote is the signalled peer */
 	bool onhold;        /**< signalled 0.0.0.0 */
 	bool asymmetric;    /**< 'A': never latch */
@@ -119,6 +136,9 @@ struct ctl_session {
 	bool pending;    /**< on the retry queue */
 	uint64_t created_ns;
 	uint64_t last_ns; /**< last U/L on it */
+	uint64_t ttl_ns;  /**< "S ttl=" limit until complete, 0: -W/-T */
+	int notify_target; /**< ctl_tnotify index armed by U, -1 none */
+	char *notify_tag;  /**< its URL-decoded tag, owned */
 	uint32_t latches; /**< latch events seen for its streams (all reasons) */
 	uint32_t handovers;    /**< of which RTPB_LATCH_SSRC / _PROBATION */
 	uint32_t rtcp_follows; /**< of which RTPB_LATCH_RTCP_FOLLOW */
@@ -127,8 +147,18 @@ struct ctl_session {
 };
 
 /**
+ * Called when a session armed with a notify target times out, before it
+ * is destroyed (rtpproxy's timeout notification).
+ * @param target the ctl_tnotify index; tag the URL-decoded notify tag.
+ */
+typedef void(ctl_session_timeout_fn)(int target, const char *tag,
+				     const char *call_id, void *arg);
+
+/**
  * Configuration of the table; dp and the pools stay owned by the caller.
- * A family is configured when its address and pool are both given.
+ * A family is configured when one of its addresses and its pool are
+ * given. The addresses are addrs (copied) or, when NULL, relay_ip and
+ * relay6 (ctl_addrs_from_relays(): IPv4 first).
  */
 struct ctl_sessions_cfg {
 	struct ctl_dp *dp;
@@ -137,7 +167,11 @@ struct ctl_sessions_cfg {
 				       0: no IPv4 */
 	struct ctl_ports *ports6; /**< the pool of relay6; NULL: no IPv6 */
 	uint8_t relay6[16];       /**< IPv6 relay address (-6), network order */
+	const struct ctl_addrs *addrs; /**< the relay addresses; NULL: above */
 	uint64_t ttl_ns;         /**< rtpproxy -T, ns */
+	uint64_t setup_ttl_ns;   /**< rtpproxy -W, ns; 0: ttl_ns */
+	ctl_session_timeout_fn *on_timeout; /**< NULL: none */
+	void *timeout_arg;
 	uint32_t learn_ms;       /**< learning window, CTL_LEARN_MS */
 	struct ctl_pf *pf;       /**< the prefilter's maps; NULL: none */
 };
@@ -149,7 +183,9 @@ struct ctl_sessions_counters {
 	uint64_t timeouts;   /**< nsess_timeout */
 	uint64_t completed;  /**< nsess_complete */
 	uint64_t active;     /**< live sessions */
-	uint64_t streams;    /**< legs with a port (RTP streams) */
+	uint64_t streams;    /**< RTP streams as rtpproxy counts them ("active
+				  streams"): two per session */
+	uint64_t legs;       /**< legs with a port (relay sockets) */
 	uint64_t pkts_in;    /**< received, live + deleted RTP/RTCP streams */
 	uint64_t pkts_relayed; /**< relayed, live + deleted streams */
 	uint64_t latches;    /**< latch events (all reasons) */
@@ -159,6 +195,13 @@ struct ctl_sessions_counters {
 	uint64_t reoffers;   /**< of which re-offers taken by the dataplane */
 	uint64_t family_moves; /**< legs moved to a socket of another family */
 	uint64_t push_fail;  /**< ADD/UPDATE/DEL refused (ring full etc.) */
+	uint64_t nortp;      /**< nsess_nortp: ended with no RTP either way */
+	uint64_t owrtp;      /**< nsess_owrtp: ended with RTP one way only */
+	uint64_t nortcp;     /**< nsess_nortcp */
+	uint64_t owrtcp;     /**< nsess_owrtcp */
+	uint64_t pkts_dropped; /**< npkts_discard, live + deleted streams */
+	double total_duration; /**< seconds, sessions ended */
+	double pps_in;       /**< packets in per second, last tick */
 };
 
 /** rtpproxy Q values of one session seen from leg idx. */
@@ -193,6 +236,12 @@ int ctl_sessions_find(struct ctl_sessions *t, const char *call_id,
 		      const char *from_tag, const char *to_tag,
 		      struct ctl_session **sp);
 
+/** A relay address a command chose for a leg. */
+struct ctl_leg_addr {
+	int laddr;   /**< index in the table, -1: none */
+	bool pinned; /**< chosen (E/I, l, r): the leg keeps it */
+};
+
 /**
  * Create a session (rtpproxy U on a missing session): pick the owner
  * worker, open leg 0 (port pair, two stream ids, two ADDs).
@@ -200,6 +249,8 @@ int ctl_sessions_find(struct ctl_sessions *t, const char *call_id,
  * @param family enum rtpb_af of the U (RTPB_AF_INET6 with '6'): leg 0
  *               faces the answerer, whose address is not known yet, so
  *               its socket takes the command's family (rtpproxy).
+ * @param la     the addresses chosen for leg 0 and leg 1 (rtpproxy
+ *               lia[0], lia[1]), or NULL.
  * @return 0 and *sp, or -ENOTCONN (dataplane not attached), -ENOSPC (no
  *         port pair or stream id), -ENOBUFS (ring full), -ENOENT (relay
  *         address unknown to the dataplane, see ctl_sessions_why()),
@@ -210,7 +261,8 @@ int ctl_sessions_find(struct ctl_sessions *t, const char *call_id,
  */
 int ctl_session_create(struct ctl_sessions *t, const char *call_id,
 		       const char *from_tag, bool weak, uint8_t family,
-		       uint64_t now_ns, struct ctl_session **sp);
+		       const struct ctl_leg_addr la[2], uint64_t now_ns,
+		       struct ctl_session **sp);
 
 /**
  * Give leg idx a port and its streams if it has none (rtpproxy: L, or U
@@ -262,8 +314,11 @@ void ctl_session_mark(struct ctl_session *s, int sidx, bool weak,
 
 /**
  * U/L on an existing session (rtpproxy rtpp_command_ul_handle() with
- * sidx != -1): open leg sidx if it has no port, or move it to the family
- * of its remote if that differs (its port is in the reply); set the
+ * sidx != -1): open leg sidx if it has no port, give it a new one if
+ * new_port ('n', 20150330), or move it to the family of its remote if
+ * that differs (its port is in the reply); a leg being opened or
+ * re-opened takes la's address when pinned (rtpproxy: 'l'/'r', or both
+ * E/I with 'n'); set the
  * strong/weak flag (ctl_session_mark()); apply sig to leg !sidx
  * (ctl_session_signal()), and, for a U (is_update: an offer), move leg
  * !sidx to the family of its new remote (see the top of this file).
@@ -276,7 +331,33 @@ void ctl_session_mark(struct ctl_session *s, int sidx, bool weak,
  */
 int ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
 		       int sidx, const struct ctl_leg_signal *sig, bool weak,
-		       bool is_update, uint64_t now_ns);
+		       bool is_update, const struct ctl_leg_addr *la,
+		       bool new_port, uint64_t now_ns);
+
+/** The TTL limit of s now: its "S ttl=", else -W until complete, -T. */
+uint64_t ctl_session_ttl_ns(const struct ctl_sessions *t,
+			    const struct ctl_session *s);
+
+/**
+ * rtpproxy "&& S ttl=N" (20251015): the session's limit is N seconds,
+ * and its timer restarts, until it completes (then -T).
+ */
+void ctl_session_set_ttl(struct ctl_sessions *t, struct ctl_session *s,
+			 uint32_t ttl_s, uint64_t now_ns);
+
+/**
+ * Arm (target >= 0, tag copied) or disarm (target -1) the timeout
+ * notification of s (rtpproxy: every U sets or clears it).
+ * @return 0, or -ENOMEM (then unchanged).
+ */
+int ctl_session_set_notify(struct ctl_sessions *t, struct ctl_session *s,
+			   int target, const char *tag);
+
+/**
+ * The time of the command being run, for what has no time parameter
+ * (D's and X's total_duration). Never goes back.
+ */
+void ctl_sessions_now(struct ctl_sessions *t, uint64_t now_ns);
 
 /**
  * rtpproxy D (rpcpv1_delete.c): every session of call_id whose from_tag
@@ -292,9 +373,11 @@ int ctl_sessions_delete(struct ctl_sessions *t, const char *call_id,
 void ctl_sessions_delete_all(struct ctl_sessions *t);
 
 /**
- * The 1 s housekeeping: destroy sessions idle for more than the TTL
- * (last U/L, or the newest last_rx_ns of their streams), logging
- * "[call-id] session timeout", then ctl_sessions_flush().
+ * The 1 s housekeeping: destroy sessions idle for longer than their
+ * limit (ctl_session_ttl_ns(); idle since the last U/L or the newest
+ * last_rx_ns of their streams), logging "[call-id] session timeout" and
+ * calling cfg.on_timeout for an armed one; then ctl_sessions_flush(),
+ * and pps_in.
  * @return sessions timed out.
  */
 unsigned ctl_sessions_tick(struct ctl_sessions *t, uint64_t now_ns);
@@ -363,6 +446,13 @@ void ctl_sessions_counters(const struct ctl_sessions *t,
 void ctl_session_query(const struct ctl_sessions *t,
 		       const struct ctl_session *s, int idx, uint64_t now_ns,
 		       struct ctl_session_query *q);
+
+/** The live session of serial, or NULL (it was destroyed). */
+struct ctl_session *ctl_sessions_by_serial(struct ctl_sessions *t,
+					   uint64_t serial);
+
+/** The relay address table the sessions use (read-only). */
+const struct ctl_addrs *ctl_sessions_addrs(const struct ctl_sessions *t);
 
 /** Number of live sessions. */
 unsigned ctl_sessions_count(const struct ctl_sessions *t);

@@ -6,15 +6,20 @@
  * a pollfd array rebuilt from it before each poll(). Replies to stream
  * connections are written once, non-blocking: they are at most ~1 KiB
  * and a client that does not read them loses them (then the connection
- * is closed). Control's thread only.
+ * is closed). Each command is handed to the executor with its sender's
+ * address (udp: the datagram's source, tcp: the peer; NULL for unix) and
+ * the listener's own address when it is not a wildcard, for rtpproxy's
+ * %%CC_SELF%% notify targets. Control's thread only.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +35,7 @@ enum ent_kind {
 	ENT_LISTEN_DGRAM,
 	ENT_LISTEN_UNIX,  /* one-shot connections */
 	ENT_LISTEN_CUNIX, /* continuous connections */
+	ENT_LISTEN_TCP,   /* continuous connections */
 	ENT_CONN_ONESHOT,
 	ENT_CONN_CONT,
 };
@@ -38,9 +44,13 @@ struct ent {
 	enum ent_kind kind;
 	int fd;
 	uint64_t t_ns;   /* connections: when accepted */
-	char *buf;       /* cunix: partial line, CTL_CMD_BUFLEN + 1 */
+	char *buf;       /* continuous: partial line, CTL_CMD_BUFLEN + 1 */
 	size_t blen;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* unlink */
+	struct sockaddr_storage peer;  /* tcp connections: the client */
+	struct sockaddr_storage local; /* inet: own address, if specific */
+	bool has_peer;
+	bool has_local;
 };
 
 struct ctl_socks {
@@ -57,6 +67,26 @@ bool
 ctl_sock_is_datagram(enum ctl_sock_kind kind)
 {
 	return kind == CTL_SOCK_UDP || kind == CTL_SOCK_UDP6;
+}
+
+static bool
+is_inet_stream(enum ctl_sock_kind kind)
+{
+	return kind == CTL_SOCK_TCP || kind == CTL_SOCK_TCP6;
+}
+
+const char *
+ctl_sock_kind_name(enum ctl_sock_kind kind)
+{
+	switch (kind) {
+	case CTL_SOCK_UDP: return "udp";
+	case CTL_SOCK_UDP6: return "udp6";
+	case CTL_SOCK_UNIX: return "unix";
+	case CTL_SOCK_CUNIX: return "cunix";
+	case CTL_SOCK_TCP: return "tcp";
+	case CTL_SOCK_TCP6: return "tcp6";
+	default: return "?";
+	}
 }
 
 /* "1".."65535" */
@@ -95,7 +125,7 @@ resolve_bind(const char *host, uint16_t port, int af,
 	return 0;
 }
 
-/* udp:HOST[:PORT] and udp6:HOST[:PORT] | udp6:[HOST][:PORT] */
+/* udp:HOST[:PORT] and udp6:HOST[:PORT] | udp6:[HOST][:PORT], tcp as udp */
 static int
 parse_inet(const char *rest, int af, struct ctl_sock_spec *spec, char *err,
 	   size_t errsz)
@@ -169,12 +199,21 @@ ctl_sock_parse(const char *s, struct ctl_sock_spec *spec, char *err,
 	       size_t errsz)
 {
 	memset(spec, 0, sizeof(*spec));
+	spec->mode = spec->uid = spec->gid = -1;
 	if (strncmp(s, "udp:", 4) == 0) {
 		spec->kind = CTL_SOCK_UDP;
 		return parse_inet(s + 4, AF_INET, spec, err, errsz);
 	}
 	if (strncmp(s, "udp6:", 5) == 0) {
 		spec->kind = CTL_SOCK_UDP6;
+		return parse_inet(s + 5, AF_INET6, spec, err, errsz);
+	}
+	if (strncmp(s, "tcp:", 4) == 0) {
+		spec->kind = CTL_SOCK_TCP;
+		return parse_inet(s + 4, AF_INET, spec, err, errsz);
+	}
+	if (strncmp(s, "tcp6:", 5) == 0) {
+		spec->kind = CTL_SOCK_TCP6;
 		return parse_inet(s + 5, AF_INET6, spec, err, errsz);
 	}
 	if (strncmp(s, "unix:", 5) == 0 || s[0] == '/') {
@@ -185,10 +224,10 @@ ctl_sock_parse(const char *s, struct ctl_sock_spec *spec, char *err,
 		spec->kind = CTL_SOCK_CUNIX;
 		return parse_path(s + 6, spec, err, errsz);
 	}
-	if (strncmp(s, "tcp:", 4) == 0 || strncmp(s, "tcp6:", 5) == 0 ||
-	    strncmp(s, "stdio", 5) == 0 || strncmp(s, "systemd:", 8) == 0) {
-		snprintf(err, errsz, "control socket '%s': kind not supported yet"
-			 " (udp:, udp6:, unix:, cunix: are)", s);
+	if (strncmp(s, "stdio", 5) == 0 || strncmp(s, "systemd:", 8) == 0 ||
+	    strncmp(s, "fd:", 3) == 0) {
+		snprintf(err, errsz, "control socket '%s': kind not supported "
+			 "(udp:, udp6:, tcp:, tcp6:, unix:, cunix: are)", s);
 		return -ENOTSUP;
 	}
 	snprintf(err, errsz, "invalid control socket '%s'", s);
@@ -259,6 +298,9 @@ listen_unix(const struct ctl_sock_spec *spec)
 	memcpy(sun.sun_path, spec->path, sizeof(sun.sun_path));
 	unlink(spec->path);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    (spec->mode >= 0 && chmod(spec->path, (mode_t)spec->mode) != 0) ||
+	    (spec->uid >= 0 &&
+	     chown(spec->path, (uid_t)spec->uid, (gid_t)spec->gid) != 0) ||
 	    listen(fd, 64) != 0) {
 		int e = errno;
 
@@ -266,6 +308,49 @@ listen_unix(const struct ctl_sock_spec *spec)
 		return -e;
 	}
 	return fd;
+}
+
+static int
+listen_tcp(const struct ctl_sock_spec *spec)
+{
+	int fd = socket(spec->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+					      SOCK_CLOEXEC, 0);
+	int on = 1;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (spec->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, (const struct sockaddr *)&spec->addr, spec->addrlen) != 0 ||
+	    listen(fd, 64) != 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* The listener's own address, unless a wildcard (then has_local false). */
+static void
+ent_local(struct ent *e)
+{
+	socklen_t len = sizeof(e->local);
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	e->has_local = false;
+	if (getsockname(e->fd, (struct sockaddr *)&e->local, &len) != 0)
+		return;
+	if (e->local.ss_family == AF_INET) {
+		const struct sockaddr_in *l4 = (struct sockaddr_in *)&e->local;
+
+		e->has_local = l4->sin_addr.s_addr != htonl(INADDR_ANY);
+	} else if (e->local.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *l6 = (struct sockaddr_in6 *)&e->local;
+
+		e->has_local = memcmp(&l6->sin6_addr, &any6, sizeof(any6)) != 0;
+	}
 }
 
 int
@@ -277,12 +362,17 @@ ctl_socks_listen(struct ctl_socks *ss, const struct ctl_sock_spec *spec)
 	if (e == NULL)
 		return -ENOSPC;
 	fd = ctl_sock_is_datagram(spec->kind) ? listen_dgram(spec)
+	     : is_inet_stream(spec->kind)     ? listen_tcp(spec)
 					      : listen_unix(spec);
 	if (fd < 0)
 		return fd;
 	e->fd = fd;
 	if (ctl_sock_is_datagram(spec->kind)) {
 		e->kind = ENT_LISTEN_DGRAM;
+		ent_local(e);
+	} else if (is_inet_stream(spec->kind)) {
+		e->kind = ENT_LISTEN_TCP;
+		ent_local(e);
 	} else {
 		e->kind = spec->kind == CTL_SOCK_UNIX ? ENT_LISTEN_UNIX
 						      : ENT_LISTEN_CUNIX;
@@ -309,8 +399,13 @@ serve_dgram(struct ctl_socks *ss, struct ent *e, struct ctl_exec *ex)
 			break;
 		if ((size_t)len > CTL_CMD_BUFLEN + 1)
 			len = CTL_CMD_BUFLEN + 1;
-		olen = ctl_exec_text(ex, ss->in, (size_t)len, true, ctl_now_ns(),
-				     ss->out, sizeof(ss->out));
+		const struct sockaddr *local =
+			e->has_local ? (struct sockaddr *)&e->local : NULL;
+
+		olen = ctl_exec_text_from(ex, ss->in, (size_t)len, true,
+					  (struct sockaddr *)&from, local,
+					  ctl_now_ns(), ss->out,
+					  sizeof(ss->out));
 		if (olen > 0 &&
 		    sendto(e->fd, ss->out, olen, 0, (struct sockaddr *)&from,
 			   flen) < 0)
@@ -323,8 +418,11 @@ serve_dgram(struct ctl_socks *ss, struct ent *e, struct ctl_exec *ex)
 static void
 serve_accept(struct ctl_socks *ss, struct ent *l)
 {
-	for (;;) {
-		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	for (int k = 0; k < CTL_SOCK_MAX_CONN; k++) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(l->fd, (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct ent *c;
 
 		if (fd < 0)
@@ -339,6 +437,17 @@ serve_accept(struct ctl_socks *ss, struct ent *l)
 		c->t_ns = ctl_now_ns();
 		c->kind = l->kind == ENT_LISTEN_UNIX ? ENT_CONN_ONESHOT
 						     : ENT_CONN_CONT;
+		if (l->kind == ENT_LISTEN_TCP) {
+			int on = 1;
+
+			/* replies go out at once, not after the client's
+			 * delayed ACK of the previous one (Nagle) */
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+			c->peer = peer;
+			c->has_peer = true;
+			c->local = l->local;
+			c->has_local = l->has_local;
+		}
 		if (c->kind == ENT_CONN_CONT) {
 			c->buf = malloc(CTL_CMD_BUFLEN + 1);
 			if (c->buf == NULL)
@@ -352,8 +461,11 @@ static bool
 answer_stream(struct ctl_socks *ss, struct ent *c, const char *cmd,
 	      size_t len, struct ctl_exec *ex)
 {
-	size_t olen = ctl_exec_text(ex, cmd, len, false, ctl_now_ns(), ss->out,
-				    sizeof(ss->out));
+	size_t olen = ctl_exec_text_from(
+		ex, cmd, len, false,
+		c->has_peer ? (struct sockaddr *)&c->peer : NULL,
+		c->has_local ? (struct sockaddr *)&c->local : NULL,
+		ctl_now_ns(), ss->out, sizeof(ss->out));
 
 	return olen == 0 || write(c->fd, ss->out, olen) == (ssize_t)olen;
 }
@@ -372,7 +484,10 @@ serve_oneshot(struct ctl_socks *ss, struct ent *c, struct ctl_exec *ex)
 	return len > 0 ? 1 : 0;
 }
 
-/* cunix: '\n'-terminated commands; a line over 8 KiB is E5 and closes. */
+/*
+ * cunix, tcp, tcp6: '\n'-terminated commands (rtpproxy
+ * rtpp_command_stream_get()); a line over 8 KiB is E5 and closes.
+ */
 static int
 serve_cont(struct ctl_socks *ss, struct ent *c, struct ctl_exec *ex)
 {
@@ -383,12 +498,13 @@ serve_cont(struct ctl_socks *ss, struct ent *c, struct ctl_exec *ex)
 	if (len < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (len <= 0) {
-		/* EOF: an unterminated last command is still answered */
-		n = c->blen > 0;
-		if (n)
-			answer_stream(ss, c, c->buf, c->blen, ex);
+		/* EOF: rtpproxy runs no unterminated last command */
+		if (c->blen > 0)
+			ctl_log(CTL_LOG_WARN, "control connection closed with "
+				"%zu bytes of an unterminated command, dropped",
+				c->blen);
 		ent_close(c);
-		return n;
+		return 0;
 	}
 	c->blen += (size_t)len;
 	while ((nl = memchr(c->buf, '\n', c->blen)) != NULL) {
@@ -438,13 +554,35 @@ ctl_socks_run(struct ctl_socks *ss, struct ctl_exec *ex, int timeout_ms,
 		switch (e->kind) {
 		case ENT_LISTEN_DGRAM: n += serve_dgram(ss, e, ex); break;
 		case ENT_LISTEN_UNIX:
-		case ENT_LISTEN_CUNIX: serve_accept(ss, e); break;
+		case ENT_LISTEN_CUNIX:
+		case ENT_LISTEN_TCP: serve_accept(ss, e); break;
 		case ENT_CONN_ONESHOT: n += serve_oneshot(ss, e, ex); break;
 		case ENT_CONN_CONT: n += serve_cont(ss, e, ex); break;
 		default: break;
 		}
 	}
 	return n;
+}
+
+int
+ctl_socks_local(const struct ctl_socks *ss, int i, struct sockaddr_storage *a,
+		socklen_t *len)
+{
+	int k = -1;
+
+	for (int j = 0; j < CTL_SOCK_MAX_LISTEN; j++) {
+		const struct ent *e = &ss->ent[j];
+
+		if (e->kind == ENT_FREE || ++k != i)
+			continue;
+		if (e->kind != ENT_LISTEN_DGRAM && e->kind != ENT_LISTEN_TCP)
+			return -ENOENT;
+		*len = sizeof(*a);
+		if (getsockname(e->fd, (struct sockaddr *)a, len) != 0)
+			return -errno;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 void

@@ -6,9 +6,15 @@
  *  - udp:HOST[:PORT], udp6:HOST[:PORT] / udp6:[HOST]:PORT: one command
  *    per datagram, cookie first, reply to the sender from the same
  *    socket; default port 22222, HOST "*" = all addresses.
+ *  - tcp:HOST[:PORT], tcp6:HOST[:PORT] / tcp6:[HOST]:PORT: stream,
+ *    many '\n'-terminated commands per connection, no cookie (rtpproxy
+ *    RTPC_TCP4/RTPC_TCP6, continuous like cunix:).
  *  - unix:/path (or a bare /path): stream, one read, one command, one
  *    reply, then close (Kamailio's unix: mode).
  *  - cunix:/path: stream, many '\n'-terminated commands per connection.
+ * On the continuous kinds (tcp, tcp6, cunix) a line is a command once
+ * its '\n' arrived; what is left unterminated at EOF is dropped, as
+ * rtpproxy does; a line longer than 8 KiB is E5 and ends the connection.
  * All sockets are non-blocking and served from control's single poll()
  * loop; a one-shot connection silent for CTL_SOCK_IDLE_NS is closed.
  */
@@ -34,14 +40,19 @@ enum ctl_sock_kind {
 	CTL_SOCK_UDP6,  /**< udp6: (IPv6 datagram, cookie) */
 	CTL_SOCK_UNIX,  /**< unix: one command per connection */
 	CTL_SOCK_CUNIX, /**< cunix: continuous, line per command */
+	CTL_SOCK_TCP,   /**< tcp: (IPv4 stream, continuous) */
+	CTL_SOCK_TCP6,  /**< tcp6: (IPv6 stream, continuous) */
 };
 
 /** A parsed -s argument. */
 struct ctl_sock_spec {
 	enum ctl_sock_kind kind;
-	struct sockaddr_storage addr; /**< udp/udp6: bind address */
+	struct sockaddr_storage addr; /**< udp/udp6/tcp/tcp6: bind address */
 	socklen_t addrlen;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /**< unix */
+	int mode;   /**< unix, cunix: chmod after bind (rtpproxy -w), -1 none */
+	int uid;    /**< unix, cunix: chown after bind (rtpproxy -u), -1 none */
+	int gid;    /**< as uid */
 };
 
 /** CLOCK_MONOTONIC in ns. */
@@ -57,11 +68,14 @@ ctl_now_ns(void)
 /**
  * Parse an rtpproxy -s argument.
  * @param err out: a message for the user on failure.
- * @return 0, or -EINVAL (bad form), -ENOTSUP (a kind not supported yet:
- *         tcp, tcp6, stdio, systemd).
+ * @return 0, or -EINVAL (bad form), -ENOTSUP (a kind not supported:
+ *         stdio:, stdioc:, systemd:, fd:).
  */
 int ctl_sock_parse(const char *s, struct ctl_sock_spec *spec, char *err,
 		   size_t errsz);
+
+/** "udp", "udp6", "unix", "cunix", "tcp", "tcp6". */
+const char *ctl_sock_kind_name(enum ctl_sock_kind kind);
 
 /** True for the datagram kinds (rtpproxy RTPP_CTRL_ISDG()). */
 bool ctl_sock_is_datagram(enum ctl_sock_kind kind);
@@ -73,10 +87,18 @@ struct ctl_socks *ctl_socks_create(void);
 
 /**
  * Open a listener (a unix path is unlinked first, as rtpproxy does).
- * @return 0, or -errno of the failing socket/bind/listen (or -ENOSPC
- *         after CTL_SOCK_MAX_LISTEN listeners).
+ * @return 0, or -errno of the failing socket/bind/listen/chmod/chown (or
+ *         -ENOSPC after CTL_SOCK_MAX_LISTEN listeners).
  */
 int ctl_socks_listen(struct ctl_socks *ss, const struct ctl_sock_spec *spec);
+
+/**
+ * The address listener i (0-based, in ctl_socks_listen() order) is
+ * bound to: the kernel's choice of an ephemeral port included (tests
+ * bind port 0). @return 0, or -ENOENT (no such inet listener).
+ */
+int ctl_socks_local(const struct ctl_socks *ss, int i,
+		    struct sockaddr_storage *a, socklen_t *len);
 
 /**
  * Wait up to timeout_ms for commands and answer every one that came,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_ctl_ports: the relay port pair allocator (control/ctl_ports.c):
- * rtpproxy's -m/-M rounding, parity, exhaustion, reuse, randomness.
+ * rtpproxy's -m/-M rounding, parity, exhaustion, reuse, randomness, and
+ * -b (in order).
  */
 #include <setjmp.h>
 #include <errno.h>
@@ -110,6 +111,35 @@ test_randomness(void **state)
 	ctl_ports_destroy(q);
 }
 
+/* -b: pairs in order from after the last one taken, wrapping, skipping
+ * the ones in use. */
+static void
+test_sequential(void **state)
+{
+	struct ctl_ports *p = ctl_ports_create(1000, 1006, 5); /* 4 pairs */
+	uint16_t port;
+
+	(void)state;
+	ctl_ports_set_sequential(p, true);
+	assert_int_equal(ctl_ports_alloc(p, &port), 0);
+	assert_int_equal(port, 1000);
+	assert_int_equal(ctl_ports_alloc(p, &port), 0);
+	assert_int_equal(port, 1002);
+	assert_int_equal(ctl_ports_free(p, 1000), 0);
+	assert_int_equal(ctl_ports_alloc(p, &port), 0);
+	assert_int_equal(port, 1004);
+	assert_int_equal(ctl_ports_alloc(p, &port), 0);
+	assert_int_equal(port, 1006);
+	/* wraps around to the one freed; 1002 is still in use */
+	assert_int_equal(ctl_ports_alloc(p, &port), 0);
+	assert_int_equal(port, 1000);
+	assert_int_equal(ctl_ports_alloc(p, &port), -ENOSPC);
+	assert_int_equal(ctl_ports_free(p, 1004), 0);
+	assert_int_equal(ctl_ports_alloc(p, &port), 0);
+	assert_int_equal(port, 1004);
+	ctl_ports_destroy(p);
+}
+
 int
 main(void)
 {
@@ -117,6 +147,7 @@ main(void)
 		cmocka_unit_test(test_range_rounding),
 		cmocka_unit_test(test_exhaustion_and_reuse),
 		cmocka_unit_test(test_randomness),
+		cmocka_unit_test(test_sequential),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

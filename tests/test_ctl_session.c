@@ -99,7 +99,7 @@ teardown(void **state)
 	ctl_log_set_hook(NULL, NULL);
 	/* the prefilter mirrors the sockets: two entries per leg with a port */
 	ctl_sessions_counters(f->sess, &c);
-	assert_int_equal(fake_pf_nsocks(), 2 * c.streams);
+	assert_int_equal(fake_pf_nsocks(), 2 * c.legs);
 	ctl_exec_destroy(f->ex);
 	ctl_sessions_destroy(f->sess);
 	/* a clean stop leaves no entry behind, and nothing was misused */
@@ -1243,12 +1243,15 @@ test_pf_counters(void **state)
 	fake_pf_set_stat(RTPB_PF_REDIRECT, 1000);
 	fake_pf_set_stat(RTPB_PF_DROP_BUDGET, 42);
 	fake_pf_set_stat(RTPB_PF_DROP_NO_SESSION, 7);
-	/* I: one line per verdict after rtpproxy's and the handovers */
+	/* I: rtpproxy's lines (with its load line), then the handovers and
+	 * one line per verdict */
 	r = cmd(f, "Il");
+	assert_non_null(strstr(r, "\naverage load: "));
+	assert_true(strstr(r, "\naverage load: ") < strstr(r, "\nhandovers: "));
 	assert_non_null(strstr(r, "handovers: 0\nprefilter pass: 0\n"
 				  "prefilter redirect: 1000\n"));
 	assert_non_null(strstr(r, "\nprefilter drop_no_session: 7\n"));
-	assert_non_null(strstr(r, "\nprefilter drop_budget: 42\naverage load: "));
+	assert_non_null(strstr(r, "\nprefilter drop_budget: 42\n"));
 	/* G: npf_<verdict> */
 	assert_string_equal(cmd(f, "Gv npf_redirect npf_drop_budget nsess_created "
 				   "npf_redirect_candidate"),

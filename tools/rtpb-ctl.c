@@ -2,21 +2,26 @@
 /*
  * rtpb-ctl: send one rtpproxy-protocol command, print the reply.
  *
- *   rtpb-ctl [-s udp:ADDR:PORT|udp6:[ADDR]:PORT|unix:PATH] [-t TIMEOUT_MS]
- *            [-r RETRIES] WORD...
+ *   rtpb-ctl [-s SOCKET] [-t TIMEOUT_MS] [-r RETRIES] WORD...
  *
- * The words are joined with single spaces into one command. On udp/udp6
- * it is sent as "<pid>_<n> <command>" (Kamailio's cookie form, no
- * trailing newline) and re-sent with the same cookie until a reply with
- * that cookie arrives (RETRIES tries, TIMEOUT_MS each); the reply is
- * printed without the cookie. On unix: one write, one read (Kamailio's
- * unix: mode). Exit 0 when a reply came (errors "E<n>" included), 1 on
+ * SOCKET is one of rtpbypass-control's (rtpproxy's) -s forms:
+ * udp:ADDR[:PORT], udp6:[ADDR]:PORT, tcp:ADDR[:PORT], tcp6:[ADDR]:PORT,
+ * unix:PATH, cunix:PATH. The words are joined with single spaces into
+ * one command. On udp/udp6 it is sent as "<pid>_<n> <command>"
+ * (Kamailio's cookie form, no trailing newline) and re-sent with the
+ * same cookie until a reply with that cookie arrives (RETRIES tries,
+ * TIMEOUT_MS each); the reply is printed without the cookie. On unix:
+ * one write, one read (Kamailio's unix: mode). On tcp, tcp6 and cunix
+ * (one command per line) the command is sent with a '\n' and the reply
+ * read up to its last line: one line, or for I up to a quiet
+ * TIMEOUT_MS. Exit 0 when a reply came (errors "E<n>" included), 1 on
  * timeout or I/O error, 2 on bad usage.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +36,9 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-		"usage: rtpb-ctl [-s udp:ADDR:PORT|udp6:[ADDR]:PORT|unix:PATH] "
-		"[-t TIMEOUT_MS] [-r RETRIES] WORD...\n"
+		"usage: rtpb-ctl [-s udp:ADDR:PORT|udp6:[ADDR]:PORT|tcp:ADDR:PORT|"
+		"tcp6:[ADDR]:PORT|unix:PATH|cunix:PATH] [-t TIMEOUT_MS] "
+		"[-r RETRIES] WORD...\n"
 		"  default -s udp:127.0.0.1:22222, -t 1000, -r 5\n");
 	exit(2);
 }
@@ -51,13 +57,13 @@ num(const char *opt, const char *s, long lo, long hi)
 	return v;
 }
 
-/* Connect a UDP socket to udp:HOST[:PORT] / udp6:[HOST][:PORT]. */
+/* Connect to HOST[:PORT] / [HOST][:PORT] (the part after "udp:" etc.). */
 static int
-udp_connect(const char *spec, int af)
+inet_connect(const char *rest, int af, int type)
 {
 	char host[256], port[16] = "22222";
-	const char *rest = spec + (af == AF_INET ? 4 : 5), *colon;
-	struct addrinfo hints = {.ai_family = af, .ai_socktype = SOCK_DGRAM};
+	const char *colon;
+	struct addrinfo hints = {.ai_family = af, .ai_socktype = type};
 	struct addrinfo *res;
 	int fd;
 
@@ -79,7 +85,7 @@ udp_connect(const char *spec, int af)
 	}
 	if (getaddrinfo(host, port, &hints, &res) != 0)
 		return -1;
-	fd = socket(res->ai_family, SOCK_DGRAM, 0);
+	fd = socket(res->ai_family, type, 0);
 	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
 		close(fd);
 		fd = -1;
@@ -156,6 +162,61 @@ run_unix(const char *path, const char *cmd, int timeout_ms)
 	return 0;
 }
 
+/* tcp, tcp6, cunix: one line out, the reply back (see the top). */
+static int
+run_stream(int fd, const char *cmd, int timeout_ms)
+{
+	static char in[REPLY_MAX + 1];
+	size_t len = 0, clen = strlen(cmd);
+	bool multi = cmd[0] == 'I' || cmd[0] == 'i';
+
+	if (write(fd, cmd, clen) != (ssize_t)clen || write(fd, "\n", 1) != 1) {
+		perror("rtpb-ctl: write");
+		return 1;
+	}
+	while (len < REPLY_MAX) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, timeout_ms) <= 0)
+			break;
+		n = read(fd, in + len, REPLY_MAX - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		/* a reply is one line, but I's many */
+		if (!multi && in[len - 1] == '\n')
+			break;
+		if (multi && len >= 2 && in[0] == 'E' && in[len - 1] == '\n')
+			break;
+	}
+	if (len == 0) {
+		fprintf(stderr, "rtpb-ctl: no reply\n");
+		return 1;
+	}
+	in[len] = '\0';
+	fputs(in, stdout);
+	return 0;
+}
+
+/* A SOCK_STREAM unix socket connected to path, or -1. */
+static int
+unix_connect(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(sun.sun_path, path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -187,12 +248,29 @@ main(int argc, char **argv)
 	}
 	if (strncmp(sock, "unix:", 5) == 0)
 		return run_unix(sock + 5, cmd, timeout_ms);
+	if (strncmp(sock, "cunix:", 6) == 0 || strncmp(sock, "tcp:", 4) == 0 ||
+	    strncmp(sock, "tcp6:", 5) == 0) {
+		if (sock[0] == 'c')
+			fd = unix_connect(sock + 6);
+		else
+			fd = inet_connect(sock + (sock[3] == '6' ? 5 : 4),
+					  sock[3] == '6' ? AF_INET6 : AF_INET,
+					  SOCK_STREAM);
+		if (fd < 0) {
+			fprintf(stderr, "rtpb-ctl: -s %s: cannot connect\n", sock);
+			return 1;
+		}
+		c = run_stream(fd, cmd, timeout_ms);
+		close(fd);
+		return c;
+	}
 	if (strncmp(sock, "udp:", 4) != 0 && strncmp(sock, "udp6:", 5) != 0) {
-		fprintf(stderr, "rtpb-ctl: -s %s: udp:, udp6: or unix: expected\n",
-			sock);
+		fprintf(stderr, "rtpb-ctl: -s %s: udp:, udp6:, tcp:, tcp6:, unix: "
+			"or cunix: expected\n", sock);
 		return 2;
 	}
-	fd = udp_connect(sock, sock[3] == '6' ? AF_INET6 : AF_INET);
+	fd = inet_connect(sock + (sock[3] == '6' ? 5 : 4),
+			  sock[3] == '6' ? AF_INET6 : AF_INET, SOCK_DGRAM);
 	if (fd < 0) {
 		fprintf(stderr, "rtpb-ctl: -s %s: cannot resolve/connect\n", sock);
 		return 2;
