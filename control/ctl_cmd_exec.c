@@ -867,6 +867,8 @@ ctl_exec_cmd(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		break;
 	default:
 		exec_session_op(ex, cmd, now_ns, r);
+		/* the streams are in the dataplane before the reply leaves */
+		ctl_sessions_dp_sync(ex->sess);
 		break;
 	}
 }

@@ -1652,6 +1652,22 @@ ctl_sessions_addrs(const struct ctl_sessions *t)
 	return &t->addrs;
 }
 
+int
+ctl_sessions_dp_sync(struct ctl_sessions *t)
+{
+	int rc;
+
+	if (t->cfg.dp == NULL || !ctl_dp_ready(t->cfg.dp))
+		return -ENOTCONN;
+	rc = ctl_dp_sync(t->cfg.dp, CTL_DP_SYNC_NS);
+	if (rc == -ETIMEDOUT)
+		ctl_log(CTL_LOG_WARN, "dataplane applied no stream message in %llu ms "
+			"(stalled?); replying anyway (%llu such waits)",
+			(unsigned long long)(CTL_DP_SYNC_NS / 1000000),
+			(unsigned long long)ctl_dp_sync_timeouts(t->cfg.dp));
+	return rc;
+}
+
 unsigned
 ctl_sessions_count(const struct ctl_sessions *t)
 {

@@ -457,6 +457,19 @@ const struct ctl_addrs *ctl_sessions_addrs(const struct ctl_sessions *t);
 /** Number of live sessions. */
 unsigned ctl_sessions_count(const struct ctl_sessions *t);
 
+/** How long a command waits for the dataplane to apply its messages, ns. */
+#define CTL_DP_SYNC_NS (20ull * 1000000ull)
+
+/**
+ * Wait, at most CTL_DP_SYNC_NS, until the dataplane has applied every
+ * stream message pushed so far (ctl_dp_sync()): called after a command
+ * and before its reply, so a U/L's streams are in place when the SIP
+ * answer reaches the phones (rtpproxy binds before it replies).
+ * @return 0, -ENOTCONN (no dataplane: nothing to wait for) or
+ *         -ETIMEDOUT (logged; the reply goes out anyway).
+ */
+int ctl_sessions_dp_sync(struct ctl_sessions *t);
+
 /**
  * Why the last failed create/open/update of t failed, when it was for a
  * reason worth more than its errno (e.g. "relay address 2001:db8::1 not
