@@ -17,9 +17,9 @@
  * keeps them current. On by default when running as root with a bpffs
  * on the pin root; asked for (--prefilter, --bpf-pin-root, --pf-budget),
  * a failure to open them stops control; on by default, it is one
- * warning. A clean stop deletes control's entries but leaves the maps
- * pinned: the dataplane's program keeps using them and the next control
- * finds them.
+ * warning. A clean stop deletes control's entries; it leaves the maps
+ * pinned while a dataplane runs (its program keeps using them and the
+ * next control finds them) and removes the pins otherwise.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -772,10 +772,17 @@ static void
 app_close(struct ctl_app *a)
 {
 	ctl_exec_destroy(a->ex);
+	/* With a dataplane running, the maps stay pinned: its program still
+	 * uses them (pf_addrs for ARP/NDP) and the next control opens them
+	 * again. Without one, nobody needs them: the pins go, so a clean
+	 * stop of both leaves nothing in bpffs whatever the order (the
+	 * dataplane removes them when it stops last, --bpf-pin-root). */
+	bool unpin = a->pf != NULL && !ctl_dp_ready(a->dp);
+
 	ctl_sessions_destroy(a->sess); /* pushes the DELs, deletes pf entries */
-	/* the maps stay pinned: the dataplane's program still uses them
-	 * (pf_addrs for ARP/NDP), and the next control opens them again */
-	ctl_pf_close(a->pf, false);
+	if (unpin)
+		ctl_log(CTL_LOG_INFO, "prefilter: no dataplane running, pins removed");
+	ctl_pf_close(a->pf, unpin);
 	ctl_dp_destroy(a->dp);
 	ctl_ports_destroy(a->ports);
 	ctl_ports_destroy(a->ports6);

@@ -195,6 +195,21 @@ def body(build, prefix):
         expect(e2e.pinned_maps(topo) == [],
                'a clean stop of control then the dataplane leaves no pin behind: %s'
                % e2e.pinned_maps(topo))
+        # The other order: the dataplane stops first (control keeps the
+        # pins while it runs), then control, which removes them.
+        prefix2 = prefix + 'b'
+        dp, ctl = e2e.start_relay(topo, build, prefix2, prefilter=True)
+        check(e2e.parse_ul_reply(cmd('U pf-call-3 %s 4200 a;1' % e2e.PHONE_A_IP))[0] > 0,
+              'a second relay (prefilter on) takes a call')
+        dp.stop(timeout=15)
+        ctl.wait_for_log(r'dataplane .* (gone|detached|not running)', timeout=10)
+        kept = e2e.pinned_maps(topo)
+        ctl.stop(timeout=10)
+        expect(kept == ['pf_addrs', 'pf_cfg', 'pf_socks', 'pf_stats'] and
+               e2e.pinned_maps(topo) == [],
+               'dataplane then control: pins kept while control ran (%s), none after (%s)'
+               % (kept, e2e.pinned_maps(topo)))
+        e2e.cleanup_dpdk_prefix(prefix2)
         names = list(topo.ns.values())
     check(not [n for n in names if e2e.netns_exists(n)], 'every namespace is gone')
 
