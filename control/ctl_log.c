@@ -111,6 +111,11 @@ log_write(enum ctl_log_level level, const char *prefix, const char *fmt,
 	struct tm tm;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
+	/* Arguments from the network (tags, addresses) may hold control
+	 * characters: none reaches the terminal or syslog raw. */
+	for (char *c = line; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	if (log_hook != NULL) {
 		char full[2048 + 640];
 
