@@ -61,7 +61,8 @@ struct dp_addr {
 
 /** The process-wide context. */
 struct dp_ctx {
-	uint16_t port_id;
+	uint16_t port_id;             /**< RX, slow path TX (ARP/NDP) */
+	uint16_t tx_port_id;          /**< TX of relayed packets (--tx-port; = port_id) */
 	uint16_t mtu;                 /**< the port's MTU, IP bytes, set at port start;
 				       *   packets bridged to IPv6 must fit it */
 	struct rte_ether_addr mac;    /**< the port's MAC */

@@ -56,11 +56,16 @@ atomic_bool dp_quit;
 
 static struct {
 	uint16_t port_id;
+	int tx_port;              /* --tx-port, -1: the RX port */
 	uint32_t max_streams;
+	struct rtpb_addr neigh_ip[RTPB_MAX_ADDRS * 4]; /* --neigh */
+	struct rte_ether_addr neigh_mac[RTPB_MAX_ADDRS * 4];
+	uint32_t n_neigh;
 	const char *ring_prefix;
 	const char *bpf_pin_root; /* --bpf-pin-root, NULL: leave pins alone */
 } opt = {
 	.port_id = 0,
+	.tx_port = -1,
 	.max_streams = DP_DEFAULT_MAX_STREAMS,
 	.ring_prefix = "rtpb",
 };
@@ -77,6 +82,10 @@ usage(const char *prog)
 	       "  --gateway6 ADDR     IPv6 default gateway for off-link peers, global or\n"
 	       "                      link-local (default: none)\n"
 	       "  --port N            ethdev port to use (default: 0)\n"
+	       "  --tx-port N         send relayed packets on port N instead (benchmarks:\n"
+	       "                      net_pcap in, net_null out); ARP/NDP stay on --port\n"
+	       "  --neigh IP,MAC      static neighbour, never asked for or expired\n"
+	       "                      (repeatable; benchmarks, or a gateway without ARP)\n"
 	       "  --max-streams N     streams the flow tables hold (default: %d)\n"
 	       "  --ring-prefix NAME  name prefix of the shared rings and memory (default: rtpb)\n"
 	       "  --probation-rtp N   consecutive RTP packets with a new SSRC for a new\n"
@@ -182,6 +191,39 @@ parse_gateway6(const char *arg)
 	return 0;
 }
 
+/* --neigh IP,MAC */
+static int
+parse_neigh(const char *arg)
+{
+	char buf[128], *comma;
+	struct rtpb_addr *a = &opt.neigh_ip[opt.n_neigh];
+
+	if (opt.n_neigh >= RTE_DIM(opt.neigh_ip)) {
+		fprintf(stderr, "--neigh %s: more than %zu static neighbours\n", arg,
+			RTE_DIM(opt.neigh_ip));
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", arg);
+	comma = strrchr(buf, ',');
+	if (comma == NULL || rte_ether_unformat_addr(comma + 1, &opt.neigh_mac[opt.n_neigh]) != 0) {
+		fprintf(stderr, "--neigh %s: want IP,MAC (e.g. 192.0.2.254,02:00:00:00:00:fe)\n",
+			arg);
+		return -1;
+	}
+	*comma = '\0';
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, buf, a->ip) == 1) {
+		a->family = RTPB_AF_INET;
+	} else if (inet_pton(AF_INET6, buf, a->ip) == 1) {
+		a->family = RTPB_AF_INET6;
+	} else {
+		fprintf(stderr, "--neigh %s: %s is not an IP address\n", arg, buf);
+		return -1;
+	}
+	opt.n_neigh++;
+	return 0;
+}
+
 static int
 parse_args(int argc, char **argv)
 {
@@ -197,6 +239,8 @@ parse_args(int argc, char **argv)
 		{"probation-ssrc", required_argument, NULL, 'S'},
 		{"strict-source", no_argument, NULL, 's'},
 		{"bpf-pin-root", required_argument, NULL, 'B'},
+		{"tx-port", required_argument, NULL, 't'},
+		{"neigh", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -269,6 +313,18 @@ parse_args(int argc, char **argv)
 			break;
 		case 's':
 			dp_ctx.latch.strict_source = 1;
+			break;
+		case 't':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] == '\0' || v >= RTE_MAX_ETHPORTS) {
+				fprintf(stderr, "--tx-port %s: bad port number\n", optarg);
+				return -1;
+			}
+			opt.tx_port = (int)v;
+			break;
+		case 'N':
+			if (parse_neigh(optarg) < 0)
+				return -1;
 			break;
 		case 'B':
 			if (optarg[0] != '/') {
@@ -343,8 +399,10 @@ signal_handler(int sig)
 	atomic_store(&dp_quit, true);
 }
 
+/* Configure and start port with nq RX and TX queues. The relay's MAC
+ * (and MTU) come from the primary port, the one --port names. */
 static void
-port_init(uint16_t port, uint16_t nq)
+port_init(uint16_t port, uint16_t nq, int primary)
 {
 	struct rte_eth_conf conf = {0};
 	struct rte_eth_dev_info info;
@@ -381,14 +439,22 @@ port_init(uint16_t port, uint16_t nq)
 			rte_exit(EXIT_FAILURE, "rte_eth_tx_queue_setup(port %u, queue %u): %s\n",
 				 port, q, rte_strerror(-r));
 	}
-	r = rte_eth_macaddr_get(port, &dp_ctx.mac);
-	if (r != 0)
-		rte_exit(EXIT_FAILURE, "rte_eth_macaddr_get(port %u): %s\n", port, rte_strerror(-r));
+	if (primary) {
+		r = rte_eth_macaddr_get(port, &dp_ctx.mac);
+		if (r != 0)
+			rte_exit(EXIT_FAILURE, "rte_eth_macaddr_get(port %u): %s\n", port,
+				 rte_strerror(-r));
+	}
 	r = rte_eth_dev_start(port);
 	if (r != 0)
 		rte_exit(EXIT_FAILURE, "rte_eth_dev_start(port %u): %s\n", port, rte_strerror(-r));
 	/* NDP: Neighbor Solicitations for the relay go to solicited-node
 	 * multicast MACs (33:33:ff:XX:XX:XX, RFC 4861 §7.2.2). */
+	if (!primary) {
+		DP_LOG(INFO, "port %u (%s): %u queue(s), TX of relayed packets", port,
+		       info.driver_name, nq);
+		return;
+	}
 	if (dp_ctx.n_addr6 > 0) {
 		r = rte_eth_allmulticast_enable(port);
 		if (r == -ENOTSUP)
@@ -606,7 +672,16 @@ main(int argc, char **argv)
 		256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (dp_ctx.pool == NULL)
 		rte_exit(EXIT_FAILURE, "rte_pktmbuf_pool_create: %s\n", rte_strerror(rte_errno));
-	port_init(dp_ctx.port_id, (uint16_t)dp_ctx.n_workers);
+	port_init(dp_ctx.port_id, (uint16_t)dp_ctx.n_workers, 1);
+	dp_ctx.tx_port_id = dp_ctx.port_id;
+	if (opt.tx_port >= 0 && opt.tx_port != dp_ctx.port_id) {
+		dp_ctx.tx_port_id = (uint16_t)opt.tx_port;
+		port_init(dp_ctx.tx_port_id, (uint16_t)dp_ctx.n_workers, 0);
+	}
+	for (uint32_t i = 0; i < opt.n_neigh; i++)
+		if (dp_neigh_add_static(dp_ctx.neigh, &opt.neigh_ip[i], &opt.neigh_mac[i],
+					dp_now_ns()) < 0)
+			rte_exit(EXIT_FAILURE, "--neigh: neighbour table full\n");
 	/* The PMD holds some mbufs (RX rings, AF_XDP fill queue): the
 	 * baseline a clean stop must come back to. */
 	DP_LOG(INFO, "mbufs in use after start: %u", rte_mempool_in_use_count(dp_ctx.pool));
@@ -672,11 +747,19 @@ main(int argc, char **argv)
 	for (uint32_t i = 0; i < dp_ctx.n_workers; i++) {
 		rte_eth_tx_done_cleanup(dp_ctx.port_id, dp_ctx.workers[i].queue, 0);
 		rte_eth_tx_burst(dp_ctx.port_id, dp_ctx.workers[i].queue, NULL, 0);
+		if (dp_ctx.tx_port_id != dp_ctx.port_id) {
+			rte_eth_tx_done_cleanup(dp_ctx.tx_port_id, dp_ctx.workers[i].queue, 0);
+			rte_eth_tx_burst(dp_ctx.tx_port_id, dp_ctx.workers[i].queue, NULL, 0);
+		}
 	}
 	DP_LOG(INFO, "mbufs in use at stop: %u", rte_mempool_in_use_count(dp_ctx.pool));
 	prefilter_unpin();
 	rte_eth_dev_stop(dp_ctx.port_id);
 	rte_eth_dev_close(dp_ctx.port_id);
+	if (dp_ctx.tx_port_id != dp_ctx.port_id) {
+		rte_eth_dev_stop(dp_ctx.tx_port_id);
+		rte_eth_dev_close(dp_ctx.tx_port_id);
+	}
 	in_use = (int)rte_mempool_in_use_count(dp_ctx.pool);
 	DP_LOG(INFO, "mbufs in use after close: %d of %u", in_use, dp_ctx.pool->size);
 	dp_shm_destroy(dp_ctx.shm, prefix);

@@ -12,6 +12,7 @@ static void
 neigh_state_init(struct dp_neigh_state *st)
 {
 	st->probes = 0;
+	st->is_static = 0;
 	st->confirmed_ns = 0;
 	st->requested_ns = 0;
 	atomic_store_explicit(&st->mac, 0, memory_order_relaxed);
@@ -87,6 +88,31 @@ dp_neigh6_confirm(struct dp_neigh *t, int slot, const struct rte_ether_addr *mac
 	neigh_state_confirm(&t->e6[slot].st, mac, now_ns);
 }
 
+int
+dp_neigh_add_static(struct dp_neigh *t, const struct rtpb_addr *ip,
+		    const struct rte_ether_addr *mac, uint64_t now_ns)
+{
+	struct dp_neigh_state *st;
+	int slot;
+
+	if (ip->family == RTPB_AF_INET) {
+		slot = dp_neigh_insert(t, rtpb_addr_v4(ip));
+		if (slot < 0)
+			return slot;
+		st = &t->e[slot].st;
+	} else if (ip->family == RTPB_AF_INET6) {
+		slot = dp_neigh6_insert(t, ip->ip);
+		if (slot < 0)
+			return slot;
+		st = &t->e6[slot].st;
+	} else {
+		return -EINVAL;
+	}
+	neigh_state_confirm(st, mac, now_ns);
+	st->is_static = 1;
+	return slot;
+}
+
 /* Send a request for ip: unicast to the MAC we know (a refresh, RFC 1122
  * §2.3.2.1, RFC 4861 §7.3.3 PROBE), else broadcast/multicast. */
 static void
@@ -137,6 +163,8 @@ neigh_age_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
 {
 	uint64_t v = atomic_load_explicit(&st->mac, memory_order_relaxed);
 
+	if (st->is_static)
+		return;
 	if (!(v & DP_NEIGH_VALID)) {
 		/* Unresolved and asked for: ask again every DP_NEIGH_RETRY_NS,
 		 * DP_NEIGH_PROBES times (RFC 4861 §7.2.2 MAX_MULTICAST_SOLICIT;

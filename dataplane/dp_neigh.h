@@ -47,7 +47,8 @@ struct dp_neigh_state {
 	uint64_t confirmed_ns;    /**< last confirmation, monotonic ns */
 	uint64_t requested_ns;    /**< last request sent, monotonic ns */
 	uint8_t probes;           /**< requests sent since the last confirmation */
-	uint8_t pad[7];
+	uint8_t is_static;        /**< configured (--neigh): never asked, never expires */
+	uint8_t pad[6];
 };
 
 /** One IPv4 neighbour. */
@@ -206,6 +207,15 @@ void dp_neigh_confirm(struct dp_neigh *t, int slot,
 /** Record mac for IPv6 slot (an NA or NS from the neighbour). Main lcore. */
 void dp_neigh6_confirm(struct dp_neigh *t, int slot,
 		       const struct rte_ether_addr *mac, uint64_t now_ns);
+
+/**
+ * Add a static neighbour (the dataplane's --neigh IP,MAC): resolved at
+ * once, never refreshed, never expired; a later ARP/NDP from it updates
+ * the MAC. Main lcore, setup.
+ * @return the slot, -EINVAL (family), or -ENOSPC.
+ */
+int dp_neigh_add_static(struct dp_neigh *t, const struct rtpb_addr *ip,
+			const struct rte_ether_addr *mac, uint64_t now_ns);
 
 /**
  * Visit entries of both families that need a request now (due for a

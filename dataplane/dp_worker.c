@@ -256,7 +256,7 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	}
 	if (ntx == 0)
 		return;
-	sent = rte_eth_tx_burst(dp_ctx.port_id, w->queue, tx, ntx);
+	sent = rte_eth_tx_burst(dp_ctx.tx_port_id, w->queue, tx, ntx);
 	w->stats->relayed += sent;
 	w->stats->tx_pkts += sent;
 	for (i = 0; i < sent; i++)

@@ -344,6 +344,7 @@ setup(void **state)
 
 	/* dp_ctx as dp_main.c lays it out. */
 	dp_ctx.port_id = (uint16_t)port;
+	dp_ctx.tx_port_id = (uint16_t)port;
 	rte_eth_macaddr_get(dp_ctx.port_id, &dp_ctx.mac);
 	dp_ctx.n_workers = NQ;
 	dp_ctx.max_streams = MAX_STREAMS;
