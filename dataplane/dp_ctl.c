@@ -137,10 +137,10 @@ ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	if (s == NULL)
 		return -EINVAL;
 	if (s->state != DP_LATCH_FREE && !rtpb_addr_eq(&s->local, &m->local)) {
-		dp_flow_key_set(&key, &s->local);
+		dp_flow_key_set(&key, s->addr_idx, s->local.port);
 		dp_flow_del(w->flow, &key);
 	}
-	dp_flow_key_set(&key, &m->local);
+	dp_flow_key_set(&key, (uint32_t)a, m->local.port);
 	if (dp_flow_add(w->flow, &key, m->stream_id) < 0) {
 		s->state = DP_LATCH_FREE;
 		return -ENOSPC;
@@ -194,7 +194,7 @@ ctl_stream_del(struct dp_worker *w, const struct rtpb_msg_stream_del *m)
 	if (s == NULL || s->state == DP_LATCH_FREE ||
 	    !rtpb_addr_eq(&s->local, &m->local))
 		return -ENOENT;
-	dp_flow_key_set(&key, &s->local);
+	dp_flow_key_set(&key, s->addr_idx, s->local.port);
 	dp_flow_del(w->flow, &key);
 	s->state = DP_LATCH_FREE;
 	return 0;

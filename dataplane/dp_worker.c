@@ -230,16 +230,33 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 				continue;
 			}
 		}
-		dp_flow_key_set(&keys[nk], &pm->dst);
+		dp_flow_key_set(&keys[nk], (uint32_t)a, pm->dst.port);
 		keyp[nk] = &keys[nk];
 		kidx[nk++] = i;
 	}
 
 	hits = dp_flow_lookup_burst(w->flow, keyp, nk, ids);
+	/* Stage the misses of the whole burst (with a million streams each
+	 * is a DRAM access): the streams and their counters first, then the
+	 * other leg's stream, which the first stage tells; by the time the
+	 * loop below reaches a packet its lines are in. */
+	for (j = 0; j < nk; j++) {
+		if (!(hits & (1ull << j)))
+			continue;
+		rte_prefetch0(&dp_ctx.streams[ids[j]]);
+		rte_prefetch0(rtpb_shm_stream_stats(dp_ctx.shm, ids[j]));
+	}
+	for (j = 0; j < nk; j++) {
+		uint32_t out;
+
+		if (!(hits & (1ull << j)))
+			continue;
+		out = dp_ctx.streams[ids[j]].out_stream_id;
+		if (likely(out < dp_ctx.max_streams))
+			rte_prefetch0(&dp_ctx.streams[out]);
+	}
 	for (j = 0; j < nk; j++) {
 		i = kidx[j];
-		if (j + 1 < nk && (hits & (1ull << (j + 1))))
-			rte_prefetch0(&dp_ctx.streams[ids[j + 1]]);
 		if (unlikely(!(hits & (1ull << j)))) {
 			worker_drop(w, pkts[i], RTPB_DROP_NO_STREAM);
 			continue;
