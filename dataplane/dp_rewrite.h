@@ -80,16 +80,18 @@ dp_csum_fold(uint64_t s)
  * bytes by family) and the port of a: its share of a UDP checksum.
  * Network byte order in, the same order out (sums are order-neutral).
  */
-static inline uint16_t
+static inline __rte_always_inline uint16_t
 dp_csum_addr(const struct rtpb_addr *a)
 {
 	uint32_t w[4];
 	uint64_t s;
 
-	memcpy(w, a->ip, 16);
+	memcpy(w, a->ip, 4);
 	s = (uint64_t)w[0] + a->port;
-	if (a->family == RTPB_AF_INET6)
+	if (a->family == RTPB_AF_INET6) {
+		memcpy(w + 1, a->ip + 4, 12);
 		s += (uint64_t)w[1] + w[2] + w[3];
+	}
 	return dp_csum_fold(s);
 }
 
@@ -98,7 +100,7 @@ dp_csum_addr(const struct rtpb_addr *a)
  * (old_src, old_dst) became (new_src, new_dst). Not for a zero
  * (absent) checksum. @return the new checksum, never 0 (RFC 768).
  */
-static inline uint16_t
+static inline __rte_always_inline uint16_t
 dp_csum_udp_update(uint16_t cksum, const struct rtpb_addr *old_src,
 		   const struct rtpb_addr *old_dst,
 		   const struct rtpb_addr *new_src,
@@ -133,11 +135,21 @@ dp_rewrite_same(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
 			struct rte_ipv4_hdr *, pm->l3_off);
 
-		ip->src_addr = rtpb_addr_v4(from);
-		ip->dst_addr = rtpb_addr_v4(to);
+		uint32_t nsrc = rtpb_addr_v4(from), ndst = rtpb_addr_v4(to);
+		uint16_t ottl, nttl;
+		uint64_t sum;
+
+		/* RFC 1624 eqn. 3 over the words that change: the addresses
+		 * and the TTL/protocol word (the parser checked the header). */
+		memcpy(&ottl, &ip->time_to_live, 2);
 		ip->time_to_live = DP_REWRITE_TTL;
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		memcpy(&nttl, &ip->time_to_live, 2);
+		sum = (uint16_t)~ip->hdr_checksum +
+		      (uint64_t)(uint16_t)~dp_csum_fold((uint64_t)ip->src_addr + ip->dst_addr + ottl) +
+		      dp_csum_fold((uint64_t)nsrc + ndst + nttl);
+		ip->src_addr = nsrc;
+		ip->dst_addr = ndst;
+		ip->hdr_checksum = (uint16_t)~dp_csum_fold(sum);
 	} else {
 		struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m,
 			struct rte_ipv6_hdr *, pm->l3_off);
