@@ -1,0 +1,1333 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""bench.py: issue 6's benchmarks of the rtpbypass relay, in one run.
+
+What it measures (docs/PERFORMANCE.md explains the method and the
+numbers it wrote there last):
+
+  pcap   The link's limit and the relay on the same vdev, one process and
+         one forwarding lcore each: dpdk-testpmd --forward-mode=io, then
+         the relay, reading the same pcap of real RTP frames from
+         net_pcap (rx_pcap=FILE,infinite_rx=1) and dropping what they
+         send (net_pcap's TX with no tx_* devarg drops, as net_null does),
+         at each session count (--sessions). testpmd runs before and
+         after the relay. The relay's cycles/packet come from its worker
+         lcore's own TSC accounting (busy_cycles / rx_pkts in
+         /rtpbypass/lcore,0). testpmd is also run net_pcap -> net_null
+         (two ports), the issue's setup, which the dataplane cannot
+         mirror (one port for RX and TX).
+         Sessions up to what control holds (one IPv4 port pool: 16 128)
+         are set up through control: a first dataplane (net_null) takes
+         the U/L, rtpb-gen writes the pcap of those very streams, then
+         the pcap dataplane starts on the same --file-prefix and control
+         replays the sessions into it. Beyond that, rtpb-gen installs the
+         same layout straight into the dataplane's rings (--layout
+         --install): labelled "direct".
+  memif  The relay and rtpb-gen in two processes over net_memif: calls
+         set up through control at the natural rate, at the maximum
+         rate, at half of the maximum (latency); the spread of the
+         one-second samples is reported, never one number. Setup rate
+         (U+L pairs/s) at several windows. The maximum rate again with
+         --memif-big-sessions installed directly (the whole stream table
+         is the working set, unlike the pcap runs).
+  rtpengine  If --rtpengine BINARY is given (or found): not automated yet;
+         the report says so.
+
+Nothing here asserts on speed: it reports figures. Needs root (hugepages),
+the build (rtpbypass-dataplane, rtpbypass-control, rtpb-gen), dpdk-testpmd,
+and python3-matplotlib for the plot (without it, no PNG and the report
+says so). Every process is stopped by PID, every DPDK file prefix
+cleaned at exit (tests/e2e/rtpb_e2e.py's registry).
+
+Usage (root):
+  tools/bench.py --build build [--sessions 1000,100000,250000]
+                 [--seconds 10] [--only pcap,memif] [--out docs/PERFORMANCE.md]
+                 [--json FILE] [--wait-quiet 600] [--quick]
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'e2e'))
+import rtpb_e2e as e2e  # noqa: E402
+
+RELAY_NET = '198.51.100.%d'
+RELAY_PLEN = 24
+GATEWAY = '198.51.100.254'       # rtpb-gen's --gw default
+LAYOUT_PAIRS = 32256         # relay RTP ports per address, 1024..65534
+CTL_MAX_SESSIONS = 16128     # control today: one IPv4 port pool (-m 1024 -M 65535)
+PCAP_FRAMES = 6000           # the dataplane's mbuf pool (8191) holds the whole pcap
+BEGIN = '<!-- bench.py: begin -->'
+END = '<!-- bench.py: end -->'
+
+
+def log(msg):
+    sys.stderr.write('[bench %s] %s\n' % (time.strftime('%H:%M:%S'), msg))
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------
+# The machine.
+
+def cpu_times():
+    """{pid: (comm, utime + stime ticks)} of every process."""
+    out = {}
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % d) as f:
+                s = f.read()
+        except OSError:
+            continue
+        r = s.rfind(')')
+        comm = s[s.find('(') + 1:r]
+        fields = s[r + 2:].split()
+        out[int(d)] = (comm, int(fields[11]) + int(fields[12]))
+    return out
+
+
+def busy_processes(ours=(), seconds=1.0, threshold=10.0):
+    """Processes other than ours using more than threshold % of a CPU."""
+    hz = os.sysconf('SC_CLK_TCK')
+    a = cpu_times()
+    time.sleep(seconds)
+    b = cpu_times()
+    busy = []
+    for pid, (comm, t) in b.items():
+        if pid in ours or pid == os.getpid() or pid not in a:
+            continue
+        pct = 100.0 * (t - a[pid][1]) / hz / seconds
+        if pct >= threshold:
+            busy.append({'pid': pid, 'comm': comm, 'cpu_pct': round(pct)})
+    return sorted(busy, key=lambda p: -p['cpu_pct'])
+
+
+_KERNEL_HELPERS = ('ksoftirqd', 'kworker', 'rcu', 'migration', 'kdamond')
+
+
+def others_during(snapshot, ours, threshold=10.0):
+    """Processes not started by this run that used >= threshold % of a CPU
+    since snapshot = (time.monotonic(), cpu_times()); kernel helpers
+    (softirq threads, workers), busy with this run's own traffic, aside."""
+    t0, a = snapshot
+    dt = time.monotonic() - t0
+    hz = os.sysconf('SC_CLK_TCK')
+    out = []
+    for pid, (comm, t) in cpu_times().items():
+        if pid in ours or pid == os.getpid() or pid not in a or dt <= 0 or \
+                comm.startswith(_KERNEL_HELPERS):
+            continue
+        pct = 100.0 * (t - a[pid][1]) / hz / dt
+        if pct >= threshold:
+            out.append({'pid': pid, 'comm': comm, 'cpu_pct': round(pct)})
+    return sorted(out, key=lambda p: -p['cpu_pct'])
+
+
+def machine():
+    info = {'kernel': platform.release(), 'cpus': os.cpu_count()}
+    try:
+        lscpu = subprocess.run(['lscpu'], capture_output=True, text=True).stdout
+        for key in ('Model name', 'Hypervisor vendor', 'L2 cache', 'L3 cache',
+                    'CPU MHz'):
+            m = re.search(r'^%s:\s*(.+)$' % key, lscpu, re.M)
+            if m:
+                info[key.lower().replace(' ', '_')] = m.group(1).strip()
+    except OSError:
+        pass
+    try:
+        info['dpdk'] = subprocess.run(['pkg-config', '--modversion', 'libdpdk'],
+                                      capture_output=True, text=True).stdout.strip()
+    except OSError:
+        pass
+    with open('/proc/meminfo') as f:
+        mi = f.read()
+    for k in ('MemTotal', 'HugePages_Total', 'HugePages_Free', 'Hugepagesize'):
+        m = re.search(r'^%s:\s*(\d+)' % k, mi, re.M)
+        if m:
+            info[k] = int(m.group(1))
+    with open('/proc/loadavg') as f:
+        info['loadavg'] = f.read().split()[:3]
+    try:
+        with open('/sys/devices/system/clocksource/clocksource0/current_clocksource') as f:
+            info['clocksource'] = f.read().strip()
+    except OSError:
+        pass
+    return info
+
+
+def source_of(build):
+    """What the binaries under build were built from: the commit (a
+    '.bench-commit' file in an exported tree, else git), and whether the
+    tree had uncommitted changes."""
+    info = {'build': build}
+    try:
+        with open(os.path.join(build, 'meson-info', 'meson-info.json')) as f:
+            src = json.load(f)['directories']['source']
+    except (OSError, ValueError, KeyError):
+        return info
+    info['source'] = src
+    mark = os.path.join(src, '.bench-commit')
+    if os.path.exists(mark):
+        with open(mark) as f:
+            info['commit'] = f.read().strip()
+        return info
+    try:
+        info['commit'] = subprocess.run(['git', '-C', src, 'rev-parse', '--short', 'HEAD'],
+                                        capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(['git', '-C', src, 'status', '--porcelain', '--',
+                                'dataplane', 'control', 'include', 'bpf'],
+                               capture_output=True, text=True).stdout.strip()
+        info['dirty'] = bool(dirty)
+    except OSError:
+        pass
+    return info
+
+
+def wait_quiet(limit_s):
+    """Wait up to limit_s for no other process to use >= 10 % CPU."""
+    end = time.monotonic() + limit_s
+    while True:
+        busy = busy_processes()
+        if not busy or time.monotonic() >= end:
+            return busy
+        log('waiting for a quiet machine: %s' % ', '.join(
+            '%s(%d) %d%%' % (p['comm'], p['pid'], p['cpu_pct']) for p in busy))
+        time.sleep(10)
+
+
+def median(v):
+    return statistics.median(v) if v else 0.0
+
+
+def spread(v):
+    """{min, median, max, n} of one-second samples."""
+    if not v:
+        return {'min': 0, 'median': 0, 'max': 0, 'n': 0}
+    return {'min': min(v), 'median': median(v), 'max': max(v), 'n': len(v)}
+
+
+# ---------------------------------------------------------------------------
+# Processes.
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.build = os.path.abspath(a.build)
+        self.dp_bin = os.path.join(self.build, 'dataplane', 'rtpbypass-dataplane')
+        self.ctl_bin = os.path.join(self.build, 'control', 'rtpbypass-control')
+        self.gen_bin = os.path.join(self.build, 'tools', 'rtpb-gen', 'rtpb-gen')
+        self.testpmd = shutil.which('dpdk-testpmd')
+        try:
+            hlp = subprocess.run([self.dp_bin, '--no-pci', '--no-huge', '-m', '64',
+                                  '--file-prefix', 'rtpbhelp%d' % os.getpid(), '-l', '0',
+                                  '--', '--help'], capture_output=True, text=True,
+                                 timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            hlp = ''
+        shutil.rmtree(e2e.dpdk_runtime_dir('rtpbhelp%d' % os.getpid()), ignore_errors=True)
+        self.has_tx_port = '--tx-port' in hlp
+        self.dir = e2e.logdir()
+        self.seed = a.seed
+        self.commands = []     # (what, argv) of every run, for the report
+        self.pids = set()      # every process this run started
+        for b in (self.dp_bin, self.ctl_bin, self.gen_bin):
+            if not os.access(b, os.X_OK):
+                raise SystemExit('bench: missing %s (build first: ninja -C %s)'
+                                 % (b, a.build))
+
+    def note_cmd(self, what, argv):
+        self.commands.append((what, ' '.join(argv)))
+
+    # -- dataplane / control -------------------------------------------------
+
+    def dataplane(self, prefix, vdevs, n_addrs, max_streams, what, lcores='0-1', extra=()):
+        argv = [self.dp_bin, '-l', lcores, '--no-pci', '--file-prefix', prefix,
+                '--huge-unlink']
+        for v in vdevs:
+            argv += ['--vdev', v]
+        argv += ['--']
+        for i in range(n_addrs):
+            argv += ['--addr', '%s/%d' % (RELAY_NET % (i + 1), RELAY_PLEN)]
+        argv += ['--gateway', GATEWAY, '--max-streams', str(max_streams)] + list(extra)
+        self.note_cmd(what, argv)
+        p = e2e.Proc(argv, name='dataplane')
+        self.pids.add(p.pid)
+        p.wait_for_log(r'ready: \d+ worker', timeout=60)
+        return p
+
+    def control(self, prefix, port, n_addrs=1, extra=()):
+        # off the worker's CPU (1), as a deployment pins it away from the
+        # workers: sharing a CPU with a worker stalls the c2d ring's consumer
+        argv = ['taskset', '-c', '0', self.ctl_bin, '-f', '-F', '-s',
+                'udp:127.0.0.1:%d' % port, '-l', RELAY_NET % 1]
+        for i in range(1, n_addrs):
+            argv += ['-l', 'a%d@%s' % (i + 1, RELAY_NET % (i + 1))]
+        argv += ['-m', '1024', '-M', '65535', '-T', '3600', '--file-prefix', prefix,
+                 '--no-prefilter'] + list(extra)
+        self.note_cmd('control', argv)
+        p = e2e.Proc(argv, name='control')
+        self.pids.add(p.pid)
+        if '-d' not in extra:
+            p.wait_for_log(r'dataplane .*attached', timeout=20)
+        else:   # quieter log levels do not say it: a command answers
+            e2e.rtpproxy_cmd(None, 'V', ('127.0.0.1', port), timeout=1, retries=10)
+            time.sleep(1.5)   # control retries the attach every 0.5 s
+        return p
+
+    @staticmethod
+    def stop(p, timeout=20):
+        if p is not None:
+            p.stop(timeout=timeout)
+
+    @staticmethod
+    def free_udp_port():
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+
+    # -- rtpb-gen --------------------------------------------------------------
+
+    def gen(self, what, eal, opts, timeout=600, background=False):
+        """Run rtpb-gen; @return its JSON summary (or the Popen if
+        background: call gen_result() on it)."""
+        prefix = e2e.unique_prefix()
+        unlink = [] if '--no-huge' in eal else ['--huge-unlink']
+        argv = [self.gen_bin] + eal + ['--file-prefix', prefix] + unlink + ['--'] + \
+            opts + ['--json', '--seed', str(self.seed)]
+        self.note_cmd(what, argv)
+        out = os.path.join(self.dir, 'gen-%s.json' % prefix)
+        err = os.path.join(self.dir, 'gen-%s.err' % prefix)
+        log('%s: %s' % (what, ' '.join(argv)))
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=open(out, 'w'),
+                             stderr=open(err, 'w'))
+        p.bench = (out, err, prefix, timeout, what)
+        self.pids.add(p.pid)
+        if background:
+            return p
+        return self.gen_result(p)
+
+    def gen_result(self, p):
+        out, err, prefix, timeout, what = p.bench
+        try:
+            rc = p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.terminate()
+            p.wait(10)
+            raise e2e.E2EError('%s: rtpb-gen still running after %ds' % (what, timeout))
+        finally:
+            try:
+                e2e.cleanup_dpdk_prefix(prefix)
+            except e2e.E2EError as ex:
+                log('cleanup %s: %s' % (prefix, ex))
+        text = open(out).read().strip()
+        try:
+            res = json.loads(text.splitlines()[-1]) if text else None
+        except ValueError:
+            res = None
+        if res is None:
+            raise e2e.E2EError('%s: rtpb-gen exit %s, no summary:\n%s' % (
+                what, rc, open(err).read()[-3000:]))
+        res['exit'] = rc
+        return res
+
+    # -- telemetry ---------------------------------------------------------
+
+    @staticmethod
+    def lcore(prefix, idx=0):
+        return e2e.telemetry(prefix, '/rtpbypass/lcore,%d' % idx, unwrap=True)
+
+    def settle(self, prefix, timeout=120):
+        """Wait until frames stop hitting unknown streams and are relayed:
+        every session is in (after control's replay or the install)."""
+        end = time.monotonic() + timeout
+        prev = self.lcore(prefix)
+        while time.monotonic() < end:
+            time.sleep(1.0)
+            cur = self.lcore(prefix)
+            if cur['drop_no_stream'] == prev['drop_no_stream'] and \
+                    cur['relayed'] > prev['relayed']:
+                return cur
+            prev = cur
+        raise e2e.E2EError('%s: frames still dropped as no_stream after %ds'
+                           % (prefix, timeout))
+
+    def sample(self, prefix, seconds, stop_when=None):
+        """One-second samples of worker 0: relayed/s, rx/s, cycles per
+        packet (busy and total), drops."""
+        out = []
+        prev, tprev = self.lcore(prefix), time.monotonic()
+        for _ in range(int(seconds)):
+            time.sleep(1.0)
+            cur, t = self.lcore(prefix), time.monotonic()
+            dt = t - tprev
+            rx = cur['rx_pkts'] - prev['rx_pkts']
+            rel = cur['relayed'] - prev['relayed']
+            busy = cur['busy_cycles'] - prev['busy_cycles']
+            tot = cur['total_cycles'] - prev['total_cycles']
+            drops = {k[5:]: cur[k] - prev[k] for k in cur
+                     if k.startswith('drop_') and cur[k] != prev[k]}
+            out.append({'relayed_pps': rel / dt, 'rx_pps': rx / dt, 'tsc_hz': tot / dt,
+                        'busy_cycles_per_pkt': busy / rx if rx else None,
+                        'total_cycles_per_pkt': tot / rx if rx else None,
+                        'busy_ratio': busy / tot if tot else None,
+                        'drops': drops})
+            prev, tprev = cur, t
+            if stop_when is not None and stop_when():
+                break
+        return out
+
+    # -- testpmd ------------------------------------------------------------
+
+    def testpmd_run(self, vdevs, topology, seconds, what):
+        prefix = e2e.unique_prefix()
+        argv = [self.testpmd, '-l', '0-1', '--no-pci', '--file-prefix', prefix,
+                '--huge-unlink']
+        for v in vdevs:
+            argv += ['--vdev', v]
+        argv += ['--', '--forward-mode=io', '--nb-cores=1', '--auto-start',
+                 '--stats-period', '1', '--record-core-cycles',
+                 '--total-num-mbufs=16384', '--no-lsc-interrupt', '--port-topology=%s' % topology]
+        self.note_cmd(what, argv)
+        p = e2e.Proc(argv, name='testpmd')
+        self.pids.add(p.pid)
+        time.sleep(seconds + 2)
+        self.stop(p, timeout=15)
+        out = p.output()[0]
+        e2e.cleanup_dpdk_prefix(prefix)
+        # "Rx-pps:  N" per port per period; port 0 receives the pcap
+        blocks = re.split(r'#+ NIC statistics for port (\d+)', out)
+        pps = []
+        for i in range(1, len(blocks) - 1, 2):
+            if blocks[i] == '0':
+                m = re.search(r'Rx-pps:\s+(\d+)', blocks[i + 1])
+                if m:
+                    pps.append(int(m.group(1)))
+        pps = [x for x in pps if x > 0][2:]   # ramp-up: first two seconds
+        m = re.search(r'CPU cycles/packet=([\d.]+)', out)
+        return {'pps_samples': pps, 'pps': spread(pps),
+                'cycles_per_pkt_whole_run': float(m.group(1)) if m else None}
+
+
+# ---------------------------------------------------------------------------
+# pcap: testpmd and the relay on the same frames.
+
+def n_addrs_for(sessions):
+    return max(1, math.ceil(2 * sessions / LAYOUT_PAIRS))
+
+
+def max_streams_for(sessions):
+    return max(65536, 1 << math.ceil(math.log2(4 * sessions + 64)))
+
+
+def before_case(b):
+    """Others busy now (after waiting for them up to --wait-quiet)."""
+    return wait_quiet(b.a.wait_quiet) if b.a.wait_quiet else busy_processes()
+
+
+def pcap_case(b, sessions, seconds, frames=PCAP_FRAMES, direct=False, testpmd=True):
+    """One pcap case, run again (up to --retries times) when other
+    processes used a CPU meanwhile; every attempt's disturbance is kept."""
+    tries = []
+    best = None
+    for attempt in range(1 + b.a.retries):
+        busy = before_case(b)
+        snap = (time.monotonic(), cpu_times())
+        res = pcap_case_once(b, sessions, seconds, frames, direct, testpmd)
+        res['busy_before'] = busy
+        res['others_during'] = others_during(snap, b.pids)
+        res['noise'] = noise_of(res)
+        tries.append(res['noise'] or 'quiet')
+        if best is None or len(res['noise']) < len(best['noise']):
+            best = res
+        if not res['noise']:
+            break
+        log('%d sessions: noisy (%s)%s' % (sessions, '; '.join(res['noise']),
+                                           '; again' if attempt < b.a.retries else ''))
+    best['attempts'] = tries
+    return best
+
+
+def noise_of(res):
+    """Why a case's samples cannot be trusted, if they cannot: other
+    processes on the CPUs, or the host's (the vCPUs' speed jumps, as
+    testpmd's samples show: the same work at half the rate)."""
+    why = []
+    if res.get('others_during'):
+        why.append('others busy: ' + busy_text(res['others_during']))
+    rel = [x['relayed_pps'] for x in res.get('relay', [])]
+    if rel and min(rel) > 0 and max(rel) / min(rel) > 1.15:
+        why.append('relay samples spread %.2fx' % (max(rel) / min(rel)))
+    tb = res.get('testpmd_before', {}).get('pps', {}).get('median')
+    ta = res.get('testpmd_after', {}).get('pps', {}).get('median')
+    if tb and ta and max(tb, ta) / min(tb, ta) > 1.15:
+        why.append('testpmd before/after %.1f/%.1f Mpps' % (tb / 1e6, ta / 1e6))
+    tp = res.get('testpmd_before', {}).get('pps_samples', []) + \
+        res.get('testpmd_after', {}).get('pps_samples', [])
+    if tp and min(tp) > 0 and max(tp) / min(tp) > 1.25:
+        why.append('testpmd samples spread %.2fx' % (max(tp) / min(tp)))
+    return why
+
+
+def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
+    a = b.a
+    res = {'sessions': sessions}
+    pcap = os.path.join(b.dir, 'rtp-%d-%d.pcap' % (sessions, frames))
+    prefix = e2e.unique_prefix()
+    n_addrs = n_addrs_for(sessions)
+    ms = max_streams_for(sessions)
+    res['relay_addrs'] = n_addrs
+    res['max_streams'] = ms
+    dp = ctl = None
+    addrs = ','.join(RELAY_NET % (i + 1) for i in range(n_addrs))
+    pcap_vdev = 'net_pcap0,rx_pcap=%s,infinite_rx=1' % pcap
+    try:
+        if sessions <= CTL_MAX_SESSIONS and not direct:
+            res['setup'] = 'control'
+            port = b.free_udp_port()
+            dp = b.dataplane(prefix, ['net_null0,no-rx=1'], 1, ms,
+                             'dataplane for the setup (%d sessions)' % sessions)
+            ctl = b.control(prefix, port)
+            g = b.gen('setup and pcap (%d sessions)' % sessions,
+                      ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
+                      ['--calls', str(sessions), '--ctl', 'udp:127.0.0.1:%d' % port,
+                       '--duration', '0', '--keep-sessions', '--write-pcap', pcap,
+                       '--pcap-frames', str(frames), '--quiet'])
+            res['gen_setup'] = g.get('setup')
+            if g['setup']['calls_ok'] != sessions:
+                raise e2e.E2EError('setup: %d of %d calls: %s' % (
+                    g['setup']['calls_ok'], sessions, g['setup']['first_error']))
+            info = e2e.rtpproxy_cmd(None, 'I', ('127.0.0.1', port), timeout=5)
+            res['info_before'] = info.splitlines()[:3]
+            mark = ctl.log_mark()
+            b.stop(dp)
+            dp = b.dataplane(prefix, [pcap_vdev], 1, ms,
+                             'dataplane on the pcap (%d sessions, through control)' % sessions)
+            m = ctl.wait_for_log(r'(\d+) sessions replayed', timeout=120, since=mark)
+            res['replayed'] = int(m.group(1))
+        else:
+            res['setup'] = 'direct'
+            b.gen('pcap (%d sessions, layout)' % sessions,
+                  ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
+                  ['--calls', str(sessions), '--layout', addrs, '--duration', '0',
+                   '--write-pcap', pcap, '--pcap-frames', str(frames), '--quiet'])
+            dp = b.dataplane(prefix, [pcap_vdev], n_addrs, ms,
+                             'dataplane on the pcap (%d sessions, direct)' % sessions)
+            g = b.gen('install (%d sessions)' % sessions,
+                      ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
+                      ['--calls', str(sessions), '--layout', addrs, '--install', prefix,
+                       '--duration', '0', '--quiet'], timeout=300)
+            res['install'] = g.get('install')
+        res['pcap_frames'] = frames
+        st = b.settle(prefix)
+        res['latches'] = st['latches']
+        res['relay'] = b.sample(prefix, seconds)
+        out = '\n'.join(dp.output())
+        m = re.search(r'mbufs in use after start: (\d+)', out)
+        res['mbufs_held_by_pmd'] = int(m.group(1)) if m else None
+        if testpmd and b.has_tx_port:
+            # the issue's link: net_pcap in, net_null out (--tx-port 1), the
+            # same sessions (control replays them, or installed again)
+            b.stop(dp)
+            dp = None
+            mark = ctl.log_mark() if ctl else None
+            dp = b.dataplane(prefix, [pcap_vdev, 'net_null0,no-rx=1'], n_addrs, ms,
+                             'dataplane net_pcap -> net_null (%d sessions, %s)'
+                             % (sessions, res['setup']),
+                             extra=['--port', '0', '--tx-port', '1'])
+            if ctl:
+                ctl.wait_for_log(r'(\d+) sessions replayed', timeout=120, since=mark)
+            else:
+                b.gen('install (%d sessions, pcap -> null)' % sessions,
+                      ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
+                      ['--calls', str(sessions), '--layout', addrs, '--install', prefix,
+                       '--duration', '0', '--quiet'], timeout=300)
+            b.settle(prefix)
+            smp = b.sample(prefix, seconds)
+            res['relay_to_null'] = {
+                'relay': smp, 'relay_pps': spread([x['relayed_pps'] for x in smp]),
+                'relay_cycles_per_pkt': spread([x['busy_cycles_per_pkt'] for x in smp
+                                                if x['busy_cycles_per_pkt']])}
+    finally:
+        b.stop(ctl)
+        b.stop(dp)
+        e2e.cleanup_dpdk_prefix(prefix)
+    rel = [s['relayed_pps'] for s in res['relay']]
+    cpp = [s['busy_cycles_per_pkt'] for s in res['relay'] if s['busy_cycles_per_pkt']]
+    res['relay_pps'] = spread(rel)
+    res['relay_cycles_per_pkt'] = spread(cpp)
+    if not testpmd:
+        os.unlink(pcap)
+        return res
+    # the link's limit, before and after, on the same pcap and vdev
+    tp = []
+    for when in ('before', 'after'):
+        t = b.testpmd_run([pcap_vdev], 'loop', seconds,
+                          'testpmd io, same vdev (%s the relay, %d sessions)' % (when, sessions))
+        res['testpmd_%s' % when] = t
+        tp += t['pps_samples']
+    res['testpmd_pps'] = spread(tp)
+    t = b.testpmd_run([pcap_vdev, 'net_null0,no-rx=1'], 'paired', seconds,
+                      'testpmd io, net_pcap -> net_null (two ports, %d sessions)' % sessions)
+    res['testpmd_pcap_to_null'] = t
+    hz = median([s['tsc_hz'] for s in res['relay']])
+    res['tsc_hz'] = hz
+    res['testpmd_cycles_per_pkt'] = hz / res['testpmd_pps']['median'] \
+        if res['testpmd_pps']['median'] else None
+    res['ratio'] = res['relay_pps']['median'] / res['testpmd_pps']['median'] \
+        if res['testpmd_pps']['median'] else None
+    os.unlink(pcap)
+    return res
+
+
+# ---------------------------------------------------------------------------
+# memif: relay and generator in two processes.
+
+def memif_case(b, seconds, res):
+    """Fills res as it goes, so a failure late keeps what ran."""
+    a = b.a
+    prefix = e2e.unique_prefix()
+    sock = os.path.join(b.dir, 'memif.sock')
+    port = b.free_udp_port()
+    calls = a.memif_calls
+    eal = ['-l', '0', '--no-pci', '--vdev', 'net_memif0,role=client,socket=%s' % sock]
+    ctl_opt = ['--ctl', 'udp:127.0.0.1:%d' % port]
+    dp = ctl = None
+    try:
+        dp = b.dataplane(prefix, ['net_memif0,role=server,socket=%s' % sock], 1, 65536,
+                         'dataplane on memif (server)')
+        ctl = b.control(prefix, port)
+
+        def with_relay(what, opts):
+            p = b.gen(what, eal, opts, background=True)
+            rel = b.sample(prefix, 3600, stop_when=lambda: p.poll() is not None)
+            g = b.gen_result(p)
+            return g, rel
+
+        g, rel = with_relay('memif natural rate', ['--calls', str(calls), '--duration',
+                                                   str(seconds), '--quiet'] + ctl_opt)
+        res['natural'] = {'gen': g, 'relay': rel}
+        g, rel = with_relay('memif max rate', ['--calls', str(calls), '--rate', 'max',
+                                               '--duration', str(seconds), '--quiet'] + ctl_opt)
+        res['max'] = {'gen': g, 'relay': rel}
+        t = g.get('traffic', {})
+        rx = [x + y for x, y in zip(t.get('a_to_b', {}).get('rx_fps', {}).get('samples', []),
+                                    t.get('b_to_a', {}).get('rx_fps', {}).get('samples', []))]
+        res['max_rx_fps'] = spread(rx[1:] if len(rx) > 2 else rx)
+        half = 0.5 * res['max_rx_fps']['median']
+        if half > 0:
+            g, rel = with_relay('memif half load', ['--calls', str(calls), '--pps', '%.0f' % half,
+                                                    '--duration', str(seconds), '--quiet'] + ctl_opt)
+            res['half'] = {'pps': half, 'gen': g, 'relay': rel}
+        # session setup through control
+        res['setup'] = []
+        for w in a.setup_windows:
+            g = b.gen('setup rate, window %d' % w, ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
+                      ['--calls', str(a.setup_calls), '--duration', '0', '--ctl-window', str(w),
+                       '--quiet'] + ctl_opt)
+            res['setup'].append({'window': w, 'log': 'INFO', 'setup': g.get('setup'),
+                                 'teardown': g.get('teardown')})
+        # the same without control's INFO line per session
+        b.stop(ctl)
+        ctl = None
+        ctl = b.control(prefix, port, extra=['-d', 'WARN'])
+        for w in a.setup_windows:
+            g = b.gen('setup rate, window %d, control -d WARN' % w,
+                      ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
+                      ['--calls', str(a.setup_calls), '--duration', '0', '--ctl-window', str(w),
+                       '--quiet'] + ctl_opt)
+            res['setup'].append({'window': w, 'log': 'WARN', 'setup': g.get('setup'),
+                                 'teardown': g.get('teardown')})
+    finally:
+        b.stop(ctl)
+        b.stop(dp)
+        if dp is not None:
+            e2e.cleanup_dpdk_prefix(prefix)
+
+    # the floor: the same generator and link with testpmd io in the relay's
+    # place (frames addressed to the peer phone, returned as they are)
+    if b.testpmd:
+        prefix = e2e.unique_prefix()
+        argv = [b.testpmd, '-l', '0-1', '--no-pci', '--file-prefix', prefix, '--huge-unlink',
+                '--vdev', 'net_memif0,role=server,socket=%s' % sock, '--',
+                '--forward-mode=io', '--nb-cores=1', '--port-topology=loop', '--auto-start',
+                '--no-lsc-interrupt', '--total-num-mbufs=16384', '--stats-period', '10']
+        b.note_cmd('testpmd io as the memif peer (latency floor)', argv)
+        tp = e2e.Proc(argv, name='testpmd')
+        b.pids.add(tp.pid)
+        try:
+            time.sleep(2)
+            res['baseline'] = {}
+            rates = [('natural', 2 * calls * 1000 / 20)]
+            if res.get('half'):
+                rates.append(('half', res['half']['pps']))
+            for key, pps in rates:
+                g = b.gen('memif baseline %s (testpmd io)' % key, eal,
+                          ['--calls', str(calls), '--baseline', '--pps', '%.0f' % pps,
+                           '--duration', str(seconds), '--quiet'])
+                res['baseline'][key] = {'pps': pps, 'gen': g}
+        finally:
+            tp.stop(timeout=15)
+            e2e.cleanup_dpdk_prefix(prefix)
+
+    # the whole table as working set: many sessions installed directly
+    if a.memif_big_sessions:
+        n = a.memif_big_sessions
+        prefix = e2e.unique_prefix()
+        n_addrs = n_addrs_for(n)
+        addrs = ','.join(RELAY_NET % (i + 1) for i in range(n_addrs))
+        dp = None
+        try:
+            dp = b.dataplane(prefix, ['net_memif0,role=server,socket=%s' % sock], n_addrs,
+                             max_streams_for(n), 'dataplane on memif, %d sessions' % n)
+            p = b.gen('memif max rate, %d sessions (direct)' % n, eal,
+                      ['--calls', str(n), '--layout', addrs, '--install', prefix,
+                       '--rate', 'max', '--duration', str(seconds), '--quiet'],
+                      background=True)
+            rel = b.sample(prefix, 3600, stop_when=lambda: p.poll() is not None)
+            g = b.gen_result(p)
+            res['big'] = {'sessions': n, 'gen': g, 'relay': rel}
+        finally:
+            b.stop(dp)
+            if dp is not None:
+                e2e.cleanup_dpdk_prefix(prefix)
+    return res
+
+
+# ---------------------------------------------------------------------------
+# rtpengine, userspace (--table=-1): the same generator, over a veth pair.
+
+def proc_cpu_ticks(pid):
+    """utime + stime of every thread of pid, clock ticks."""
+    total = 0
+    for tid in os.listdir('/proc/%d/task' % pid):
+        try:
+            with open('/proc/%d/task/%s/stat' % (pid, tid)) as f:
+                s = f.read()
+        except OSError:
+            continue
+        fields = s[s.rfind(')') + 2:].split()
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def cpu_busy_ticks(cpu):
+    """(busy, total) ticks of one CPU (/proc/stat 'cpuN' line): user,
+    system, irq, softirq... everything but idle and iowait."""
+    with open('/proc/stat') as f:
+        for line in f:
+            if line.startswith('cpu%d ' % cpu):
+                v = [int(x) for x in line.split()[1:]]
+                idle = v[3] + v[4]
+                return sum(v) - idle, sum(v)
+    return 0, 0
+
+
+def rtpengine_case(b, seconds, res):
+    """rtpengine in userspace mode in a namespace of its own, its thread(s)
+    pinned to CPU 1, control over a second veth (its rtpproxy-compatible
+    UDP protocol, --listen-udp), media over a veth whose host end is
+    rtpb-gen's net_af_xdp port (CPU 0). Not loopback: the generator is a
+    DPDK program, and a veth is the kernel path a socket relay sees."""
+    binary = b.a.rtpengine or shutil.which('rtpengine')
+    if not binary:
+        res['skipped'] = 'no rtpengine binary (Debian: rtpengine-daemon)'
+        return res
+    tag = 'rbb%d' % (os.getpid() % 100000)
+    ns, hv, nv, hc, nc = tag + 'ns', tag + 'h', tag + 'n', tag + 'c', tag + 'd'
+    res['binary'] = binary
+    ip = e2e.IP
+    re_proc = None
+    try:
+        for argv in ([ip, 'netns', 'add', ns],
+                     [ip, 'link', 'add', hv, 'type', 'veth', 'peer', 'name', nv, 'netns', ns],
+                     [ip, 'link', 'add', hc, 'type', 'veth', 'peer', 'name', nc, 'netns', ns],
+                     [ip, 'link', 'set', hv, 'up'],
+                     [ip, 'addr', 'add', '203.0.113.1/30', 'dev', hc],
+                     [ip, 'link', 'set', hc, 'up'],
+                     [ip, '-n', ns, 'addr', 'add', '198.51.100.1/24', 'dev', nv],
+                     [ip, '-n', ns, 'link', 'set', nv, 'up'],
+                     [ip, '-n', ns, 'addr', 'add', '203.0.113.2/30', 'dev', nc],
+                     [ip, '-n', ns, 'link', 'set', nc, 'up'],
+                     [ip, '-n', ns, 'link', 'set', 'lo', 'up'],
+                     [ip, '-n', ns, 'route', 'add', '198.18.0.0/15', 'via', GATEWAY],
+                     # RPS: the kernel's receive work for rtpengine's sockets
+                     # on rtpengine's CPU (1), not on the generator's
+                     [ip, 'netns', 'exec', ns, 'sh', '-c',
+                      'echo 2 > /sys/class/net/%s/queues/rx-0/rps_cpus' % nv]):
+            e2e.run(argv)
+        argv = [ip, 'netns', 'exec', ns, 'taskset', '-c', '1', binary, '--foreground',
+                '--log-stderr', '--table=-1', '--interface=198.51.100.1',
+                '--listen-udp=203.0.113.2:22222', '--port-min=1024', '--port-max=65535',
+                '--num-threads=1', '--timeout=3600', '--log-level=4']
+        b.note_cmd('rtpengine (userspace) in its namespace', argv)
+        re_proc = e2e.Proc(argv, name='rtpengine')
+        b.pids.add(re_proc.pid)
+        time.sleep(2)
+        if not re_proc.running:
+            raise e2e.E2EError('rtpengine exited:\n' + re_proc.tail())
+        eal = ['-l', '0', '--no-pci', '--vdev',
+               'net_af_xdp0,iface=%s,start_queue=0,queue_count=1' % hv]
+        ctl = ['--ctl', 'udp:203.0.113.2:22222']
+        hz = os.sysconf('SC_CLK_TCK')
+
+        def run(key, opts, secs):
+            p = b.gen('rtpengine %s' % key, eal, opts + ctl + ['--duration', str(secs),
+                                                              '--quiet'], background=True)
+            samples = []
+            prev = (proc_cpu_ticks(re_proc.pid), cpu_busy_ticks(1), time.monotonic())
+            while p.poll() is None:
+                time.sleep(1.0)
+                cur = (proc_cpu_ticks(re_proc.pid), cpu_busy_ticks(1), time.monotonic())
+                dt = cur[2] - prev[2]
+                samples.append({'rtpengine_cpu': (cur[0] - prev[0]) / hz / dt,
+                                'cpu1_busy': (cur[1][0] - prev[1][0]) /
+                                max(1, cur[1][1] - prev[1][1])})
+                prev = cur
+            return {'gen': b.gen_result(p), 'cpu': samples}
+
+        res['natural'] = run('natural', ['--calls', str(b.a.memif_calls)], seconds)
+        # its capacity on one core: the offered rate stepped up until more
+        # than 1 % is lost (a socket relay flooded beyond that only burns
+        # its core on drops, so "max rate" measures nothing useful)
+        res['steps'] = []
+        for pps in b.a.rtpengine_steps:
+            x = run('%d/s' % pps, ['--calls', str(b.a.memif_calls), '--pps', str(pps)],
+                    max(5, seconds // 2))
+            x['pps'] = pps
+            res['steps'].append(x)
+            t = x['gen'].get('traffic', {})
+            sent = t.get('a_to_b', {}).get('sent', 0) + t.get('b_to_a', {}).get('sent', 0)
+            lost = t.get('a_to_b', {}).get('lost', 0) + t.get('b_to_a', {}).get('lost', 0)
+            if sent == 0 or lost > 0.01 * sent:
+                break
+    finally:
+        if re_proc is not None:
+            re_proc.stop(timeout=10)
+        e2e.run([ip, 'netns', 'del', ns], check=False)
+        e2e.run([ip, 'link', 'del', hc], check=False)
+    return res
+
+
+def memlat_case(b):
+    """bench-memlat: the same 2 000 lines over growing spans (CPU 1)."""
+    tool = os.path.join(b.build, 'tools', 'bench-memlat')
+    out = []
+    for pages in ('2m', '4k'):
+        for mib in (2, 16, 64, 256):
+            argv = ['taskset', '-c', '1', tool, str(mib << 20), '2000', pages]
+            b.note_cmd('load latency', argv)
+            cp = e2e.run(argv, timeout=60)
+            m = re.search(r'([\d.]+) cycles per load', cp.stdout)
+            out.append({'pages': pages, 'span_mib': mib, 'lines': 2000,
+                        'cycles_per_load': float(m.group(1)) if m else None})
+    return out
+
+
+def relay_busy_samples(rel, frac=0.5):
+    """The relay's samples while traffic ran (relayed >= frac of the max)."""
+    peak = max([s['relayed_pps'] for s in rel] or [0])
+    return [s for s in rel if peak > 0 and s['relayed_pps'] >= frac * peak]
+
+
+# ---------------------------------------------------------------------------
+# Report.
+
+def fmt_m(pps):
+    return '%.2f' % (pps / 1e6)
+
+
+def busy_text(busy):
+    return ', '.join('%s %d%%' % (p['comm'], p['cpu_pct']) for p in busy or []) or 'none'
+
+
+def tsc_hz_of(results):
+    """The TSC frequency the relay's lcore accounting ran at (total cycles
+    per second of its samples), Hz."""
+    hz = []
+    for c in results.get('pcap', []):
+        hz += [s['tsc_hz'] for s in c['relay']]
+    for x in results.get('memif', {}).values():
+        if isinstance(x, dict) and 'relay' in x:
+            hz += [s['tsc_hz'] for s in x['relay']]
+    if hz:
+        return median(hz)
+    with open('/proc/cpuinfo') as f:   # no relay ran: the nominal clock
+        m = re.search(r'cpu MHz\s*:\s*([\d.]+)', f.read())
+    return float(m.group(1)) * 1e6 if m else 0
+
+
+def plot(results, path):
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return 'matplotlib not available (Debian: python3-matplotlib); no plot'
+    pc = results.get('pcap', [])
+    if not pc:
+        return 'no pcap results; no plot'
+    xs = [c['sessions'] for c in pc]
+    fig, ax1 = plt.subplots(figsize=(8, 4.5))
+    ax1.set_xscale('log')
+    ax1.set_xlabel('sessions (4 streams each)')
+    ax1.set_ylabel('Mpps (median of 1 s samples; bars: min..max)')
+    for key, label, col in (('relay_pps', 'relay', 'tab:blue'),
+                            ('testpmd_pps', 'testpmd io (link limit)', 'tab:gray')):
+        med = [c[key]['median'] / 1e6 for c in pc]
+        lo = [(c[key]['median'] - c[key]['min']) / 1e6 for c in pc]
+        hi = [(c[key]['max'] - c[key]['median']) / 1e6 for c in pc]
+        ax1.errorbar(xs, med, yerr=[lo, hi], marker='o', capsize=4, label=label, color=col)
+    ax1.set_ylim(bottom=0)
+    ax2 = ax1.twinx()
+    cpp = [c['relay_cycles_per_pkt']['median'] for c in pc]
+    ax2.plot(xs, cpp, marker='s', linestyle='--', color='tab:red',
+             label='relay cycles/packet (busy TSC / rx)')
+    mem = results.get('memif', {})
+    pts = []
+    for key in ('max', 'big'):
+        r = mem.get(key)
+        if r:
+            busy = relay_busy_samples(r['relay'])
+            c = [s['busy_cycles_per_pkt'] for s in busy if s['busy_cycles_per_pkt']]
+            n = r.get('sessions', results['args']['memif_calls'])
+            if c:
+                pts.append((n, median(c)))
+    if pts:
+        ax2.plot([p[0] for p in pts], [p[1] for p in pts], marker='^', linestyle=':',
+                 color='tab:orange',
+                 label='relay busy cycles/packet, memif max rate (generator-bound)')
+    ax2.set_ylabel('cycles per packet')
+    ax2.set_ylim(bottom=0)
+    h1, l1 = ax1.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax1.legend(h1 + h2, l1 + l2, loc='lower left', fontsize=8)
+    ax1.set_title('rtpbypass, one worker lcore: pcap -> drop (net_pcap), %s' %
+                  results['date'][:10])
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return None
+
+
+def report(results, out_md, png_rel):
+    r = results
+    L = []
+    L.append(BEGIN)
+    L.append('')
+    src = r.get('source', {})
+    L.append('Written by `tools/bench.py` on %s (%s s per measurement, seed %s), with the '
+             'dataplane and control of commit %s%s.' % (
+                 r['date'], r['args']['seconds'], r['args']['seed'], src.get('commit', '?'),
+                 ' plus uncommitted changes' if src.get('dirty') else ''))
+    L.append('')
+    m = r['machine']
+    L.append('Machine: %s, %s CPUs (%s), kernel %s, DPDK %s, %s MB hugepages free '
+             'of %s, load average %s.' % (
+                 m.get('model_name', '?'), m.get('cpus'), m.get('hypervisor_vendor', 'bare metal'),
+                 m.get('kernel'), m.get('dpdk'),
+                 m.get('HugePages_Free', 0) * m.get('Hugepagesize', 0) // 1024,
+                 m.get('HugePages_Total', 0) * m.get('Hugepagesize', 0) // 1024,
+                 ' '.join(m.get('loadavg', []))))
+    busy = r.get('busy_at_start', [])
+    L.append('Other processes busy at the start (>= 10 %% of a CPU): %s.' % (
+        ', '.join('%s %d%%' % (p['comm'], p['cpu_pct']) for p in busy) or 'none'))
+    L.append('')
+    pc = r.get('pcap', [])
+    if pc:
+        L.append('### pcap -> drop, one lcore (relay vs testpmd io on the same vdev)')
+        L.append('')
+        L.append('| sessions | set up | relay Mpps median [min..max] | relay cycles/pkt '
+                 'median [min..max] | testpmd Mpps median [min..max] | testpmd cycles/pkt '
+                 '(TSC Hz / pps) | relay / testpmd | target | noise | attempts |')
+        L.append('|---:|---|---|---|---|---:|---:|---|---|---:|')
+        for c in pc:
+            rp, cp, tp = c['relay_pps'], c['relay_cycles_per_pkt'], c['testpmd_pps']
+            tgt = '>= 0.6' if c['sessions'] <= 1000 else ('>= 0.4' if c['sessions'] >= 250000 else '')
+            L.append('| %d | %s | %s [%s..%s] | %.0f [%.0f..%.0f] | %s [%s..%s] | %s | %s | %s | %s | %d |' % (
+                c['sessions'], c['setup'], fmt_m(rp['median']), fmt_m(rp['min']), fmt_m(rp['max']),
+                cp['median'], cp['min'], cp['max'],
+                fmt_m(tp['median']), fmt_m(tp['min']), fmt_m(tp['max']),
+                '%.0f' % c['testpmd_cycles_per_pkt'] if c['testpmd_cycles_per_pkt'] else '-',
+                '%.2f' % c['ratio'] if c['ratio'] else '-', tgt,
+                '; '.join(c.get('noise', [])) or 'quiet', len(c.get('attempts', [1]))))
+        L.append('')
+        L.append('noise: why a case\'s samples are suspect (other processes busy meanwhile, '
+                 'or the host: the relay\'s samples spread, or testpmd before and after it '
+                 'disagree); such a case is run again, up to %d times in all, and the least '
+                 'noisy attempt is shown.' % (1 + r['args'].get('retries', 0)))
+        L.append('')
+        L.append('net_pcap -> net_null (two ports, the issue\'s setup; the relay with '
+                 '`--tx-port 1`, the same sessions and pcap):')
+        L.append('')
+        L.append('| sessions | relay Mpps median [min..max] | relay cycles/pkt median | '
+                 'testpmd Mpps median [min..max] | relay / testpmd |')
+        L.append('|---:|---|---:|---|---:|')
+        for c in pc:
+            t = c.get('testpmd_pcap_to_null', {}).get('pps')
+            rn = c.get('relay_to_null')
+            if not t:
+                continue
+            L.append('| %d | %s | %s | %s [%s..%s] | %s |' % (
+                c['sessions'],
+                '%s [%s..%s]' % (fmt_m(rn['relay_pps']['median']), fmt_m(rn['relay_pps']['min']),
+                                 fmt_m(rn['relay_pps']['max'])) if rn else 'not run',
+                '%.0f' % rn['relay_cycles_per_pkt']['median'] if rn else '-',
+                fmt_m(t['median']), fmt_m(t['min']), fmt_m(t['max']),
+                '%.2f' % (rn['relay_pps']['median'] / t['median']) if rn and t['median'] else '-'))
+        L.append('')
+        L.append('Each pcap holds %d RTP frames: at 1 000 sessions every RTP leg three '
+                 'times; above, both legs of %d calls spread evenly over the table '
+                 '(net_pcap keeps the whole file in the port\'s mbuf pool, and the '
+                 'dataplane\'s pool is 8 191 mbufs), so at most %d streams are touched '
+                 'whatever the table size.' % (PCAP_FRAMES, PCAP_FRAMES // 2, PCAP_FRAMES))
+        L.append('')
+    ml = r.get('memlat')
+    if ml:
+        L.append('### Load latency against table span (bench-memlat, 2 000 random lines, CPU 1)')
+        L.append('')
+        L.append('| span | 2 MiB pages: cycles per load | 4 KiB pages: cycles per load |')
+        L.append('|---:|---:|---:|')
+        for mib in sorted({x['span_mib'] for x in ml}):
+            v = {x['pages']: x['cycles_per_load'] for x in ml if x['span_mib'] == mib}
+            L.append('| %d MiB | %s | %s |' % (mib, v.get('2m'), v.get('4k')))
+        L.append('')
+    ws = r.get('wset')
+    if ws:
+        L.append('### Table size against streams touched (relay alone, pcap -> drop, direct install)')
+        L.append('')
+        L.append('| sessions | streams in the table | relay addresses | RTP frames in the pcap '
+                 '(= distinct streams touched) | relay Mpps median [min..max] | '
+                 'cycles/pkt median [min..max] | noise |')
+        L.append('|---:|---:|---:|---:|---|---|---|')
+        for c in ws:
+            rp, cp = c['relay_pps'], c['relay_cycles_per_pkt']
+            L.append('| %d | %d | %d | %d | %s [%s..%s] | %.0f [%.0f..%.0f] | %s |' % (
+                c['sessions'], 4 * c['sessions'], c['relay_addrs'], c['frames'],
+                fmt_m(rp['median']), fmt_m(rp['min']), fmt_m(rp['max']),
+                cp['median'], cp['min'], cp['max'],
+                '; '.join(c.get('noise', [])) or 'quiet'))
+        L.append('')
+    if png_rel:
+        L.append('![packets/s and cycles/packet against sessions](%s)' % png_rel)
+        L.append('')
+    elif r.get('plot_note'):
+        L.append('Plot: %s.' % r['plot_note'])
+        L.append('')
+    mem = r.get('memif')
+    if mem:
+        L.append('### memif: relay and rtpb-gen in two processes')
+        L.append('')
+        L.append('Relay: lcores 0-1 (worker on CPU 1); rtpb-gen: lcore 0 (CPU 0, shared with '
+                 'the relay\'s mostly sleeping main lcore and with control). Others busy '
+                 'meanwhile (average over the phase): %s.'
+                 % busy_text(mem.get('others_during', mem.get('busy_before'))))
+        L.append('')
+        L.append('| run | offered | received per s (A>B + B>A) median [min..max] | lost | '
+                 'reordered | latency p50 / p99 / p99.9 us (A>B; B>A) | relay busy % | '
+                 'relay busy cycles/pkt median |')
+        L.append('|---|---|---|---:|---:|---|---:|---:|')
+        for key, label in (('natural', 'natural rate (%d calls)' % r['args']['memif_calls']),
+                           ('max', 'max rate (%d calls)' % r['args']['memif_calls']),
+                           ('half', 'half of max (%d calls)' % r['args']['memif_calls']),
+                           ('big', 'max rate (%s sessions, direct)' % (
+                               mem.get('big', {}).get('sessions')))):
+            x = mem.get(key)
+            if not x or 'traffic' not in x['gen']:
+                continue
+            t = x['gen']['traffic']
+            ab, ba = t['a_to_b'], t['b_to_a']
+            rx = [p + q for p, q in zip(ab['rx_fps']['samples'], ba['rx_fps']['samples'])]
+            rx = rx[1:] if len(rx) > 2 else rx
+            s = spread(rx)
+            busy = relay_busy_samples(x['relay'])
+            cpp = [q['busy_cycles_per_pkt'] for q in busy if q['busy_cycles_per_pkt']]
+            br = [q['busy_ratio'] for q in busy if q['busy_ratio'] is not None]
+            off = 'max' if t['target_fps'] == 0 else '%.0f/s' % t['target_fps']
+            L.append('| %s | %s | %s [%s..%s] | %d | %d | %.1f / %.1f / %.1f; %.1f / %.1f / %.1f | %s | %s |' % (
+                label, off, '%.0f' % s['median'], '%.0f' % s['min'], '%.0f' % s['max'],
+                ab['lost'] + ba['lost'], ab['reordered'] + ba['reordered'],
+                ab['latency_ns']['p50'] / 1e3, ab['latency_ns']['p99'] / 1e3,
+                ab['latency_ns']['p999'] / 1e3, ba['latency_ns']['p50'] / 1e3,
+                ba['latency_ns']['p99'] / 1e3, ba['latency_ns']['p999'] / 1e3,
+                '%.0f' % (100 * median(br)) if br else '-',
+                ('%.0f' % median(cpp) if cpp else '-') +
+                ('' if br and median(br) >= 0.95 else ' (not saturated)')))
+        for key, label in (('natural', 'floor: testpmd io instead of the relay, natural rate'),
+                           ('half', 'floor: testpmd io instead of the relay, half-load rate')):
+            x = mem.get('baseline', {}).get(key)
+            if not x or 'traffic' not in x['gen']:
+                continue
+            t = x['gen']['traffic']
+            ab, ba = t['a_to_b'], t['b_to_a']
+            rx = [p + q for p, q in zip(ab['rx_fps']['samples'], ba['rx_fps']['samples'])]
+            s_ = spread(rx[1:] if len(rx) > 2 else rx)
+            L.append('| %s | %.0f/s | %.0f [%.0f..%.0f] | %d | %d | %.1f / %.1f / %.1f; '
+                     '%.1f / %.1f / %.1f | - | - |' % (
+                         label, t['target_fps'], s_['median'], s_['min'], s_['max'],
+                         ab['lost'] + ba['lost'], ab['reordered'] + ba['reordered'],
+                         ab['latency_ns']['p50'] / 1e3, ab['latency_ns']['p99'] / 1e3,
+                         ab['latency_ns']['p999'] / 1e3, ba['latency_ns']['p50'] / 1e3,
+                         ba['latency_ns']['p99'] / 1e3, ba['latency_ns']['p999'] / 1e3))
+        L.append('')
+        L.append('Busy cycles per packet are the relay\'s cost only when it is saturated '
+                 '(busy near 100 %); below that, each loop handles a few packets and the '
+                 'figure mostly measures loop overhead.')
+        L.append('')
+        if mem.get('setup'):
+            L.append('Session setup through control (rtpb-gen, %d calls, U then L per batch, '
+                     'one UDP socket):' % r['args']['setup_calls'])
+            L.append('')
+            L.append('| window (commands in flight) | control log level | U+L pairs/s | ok | '
+                     'failed | resends | first failure | D/s |')
+            L.append('|---:|---|---:|---:|---:|---:|---|---:|')
+            for s in mem['setup']:
+                su, td = s['setup'], s.get('teardown') or {}
+                L.append('| %d | %s | %.0f | %d | %d | %d | %s | %.0f |' % (
+                    s['window'], s.get('log', 'INFO'), su['calls_per_s'], su['calls_ok'],
+                    su['calls_failed'], su['resends'], su['first_error'] or '-',
+                    td.get('calls_per_s', 0)))
+            L.append('')
+    rte = r.get('rtpengine')
+    if rte and 'skipped' in rte:
+        L.append('rtpengine: not measured (%s).' % rte['skipped'])
+        L.append('')
+    elif rte:
+        hz = tsc_hz_of(r)
+        L.append('### rtpengine (userspace, `--table=-1`), the same generator over a veth')
+        L.append('')
+        L.append('rtpengine %s, one worker thread (`--num-threads=1`) pinned to CPU 1; '
+                 'rtpb-gen on CPU 0 (net_af_xdp on the host end of the veth); RPS on '
+                 'rtpengine\'s veth puts the kernel\'s receive work on CPU 1 too, so CPU 1 '
+                 'is "rtpengine\'s core": its threads, its syscalls and the softirq work '
+                 'for its packets (cycles/pkt = CPU 1 busy x TSC Hz / packets). '
+                 'Others busy meanwhile (average over the phase): %s.'
+                 % (rte['binary'], busy_text(rte.get('others_during', rte.get('busy_before')))))
+        L.append('')
+        L.append('| run | offered | received per s (A>B + B>A) median [min..max] | lost | '
+                 'latency p50 / p99 / p99.9 us (A>B) | rtpengine threads CPU | CPU 1 busy | '
+                 'cycles/pkt on CPU 1 |')
+        L.append('|---|---|---|---:|---|---:|---:|---:|')
+        runs = [('natural rate (%d calls)' % r['args']['memif_calls'], rte.get('natural'))]
+        runs += [('%d/s offered (%d calls)' % (x['pps'], r['args']['memif_calls']), x)
+                 for x in rte.get('steps', [])]
+        for label, x in runs:
+            if not x or 'traffic' not in x['gen']:
+                continue
+            t = x['gen']['traffic']
+            ab, ba = t['a_to_b'], t['b_to_a']
+            rx = [p + q for p, q in zip(ab['rx_fps']['samples'], ba['rx_fps']['samples'])]
+            rx = rx[1:] if len(rx) > 2 else rx
+            sp = spread(rx)
+            act = [c for c in x['cpu'] if c['rtpengine_cpu'] > 0.02]
+            cpu = [c['rtpengine_cpu'] for c in act]
+            c1 = [c['cpu1_busy'] for c in act]
+            cpp = (median(c1) * hz / sp['median']) if c1 and sp['median'] and hz else None
+            L.append('| %s | %s | %.0f [%.0f..%.0f] | %d (%.2f %%) | %.1f / %.1f / %.1f | %s | %s | %s |' % (
+                label, 'max' if t['target_fps'] == 0 else '%.0f/s' % t['target_fps'],
+                sp['median'], sp['min'], sp['max'], ab['lost'] + ba['lost'],
+                100.0 * (ab['lost'] + ba['lost']) / max(1, ab['sent'] + ba['sent']),
+                ab['latency_ns']['p50'] / 1e3, ab['latency_ns']['p99'] / 1e3,
+                ab['latency_ns']['p999'] / 1e3,
+                '%.2f' % median(cpu) if cpu else '-',
+                '%.0f %%' % (100 * median(c1)) if c1 else '-',
+                '%.0f' % cpp if cpp else '-'))
+        L.append('')
+    for err in r.get('errors', []):
+        L.append('**Failed:** `%s`' % err.splitlines()[0][:300])
+        L.append('')
+    L.append('<details><summary>Raw numbers (JSON: every one-second sample)</summary>')
+    L.append('')
+    L.append('```json')
+    L.append(json.dumps(strip_for_report(r), indent=None, separators=(',', ':')))
+    L.append('```')
+    L.append('</details>')
+    L.append('')
+    L.append('<details><summary>Command lines</summary>')
+    L.append('')
+    L.append('```')
+    for what, cmd in r['commands']:
+        L.append('# ' + what)
+        L.append(cmd)
+    L.append('```')
+    L.append('</details>')
+    L.append('')
+    L.append(END)
+    block = '\n'.join(L)
+    if os.path.exists(out_md):
+        text = open(out_md).read()
+        if BEGIN in text and END in text:
+            text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+        else:
+            text = text.rstrip('\n') + '\n\n' + block + '\n'
+    else:
+        text = '# Performance\n\n' + block + '\n'
+    with open(out_md, 'w') as f:
+        f.write(text)
+
+
+def strip_for_report(r):
+    """The results without the bulky per-run echoes."""
+    r = json.loads(json.dumps(r))
+    r.pop('commands', None)
+    return r
+
+
+# ---------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--build', default=os.path.join(ROOT, 'build'))
+    ap.add_argument('--sessions', default='1000,100000,250000',
+                    help='session counts of the pcap runs (default 1000,100000,250000)')
+    ap.add_argument('--seconds', type=int, default=10, help='seconds per measurement')
+    ap.add_argument('--only', default='pcap,wset,memlat,memif,rtpengine',
+                    help='any of pcap, wset, memlat, memif, rtpengine (comma-separated); wset: '
+                    'the relay alone, all sessions installed directly, at --wset '
+                    'sessions:frames pairs (table size against streams touched)')
+    ap.add_argument('--wset', default='1000:2000,3000:6000,100000:2000,100000:6000,'
+                    '250000:2000,250000:6000')
+    ap.add_argument('--rtpengine', help='rtpengine binary (default: rtpengine in PATH)')
+    ap.add_argument('--rtpengine-steps', default='25000,50000,75000,100000,150000,200000,300000',
+                    help='offered rates (frames/s) stepped up until rtpengine loses > 1 %%')
+    ap.add_argument('--memif-calls', type=int, default=1000)
+    ap.add_argument('--memif-big-sessions', type=int, default=250000,
+                    help='sessions of the memif max-rate run installed directly (0: skip)')
+    ap.add_argument('--setup-calls', type=int, default=10000)
+    ap.add_argument('--setup-windows', default='1,16,64')
+    ap.add_argument('--seed', type=int, default=6)
+    ap.add_argument('--out', default=os.path.join(ROOT, 'docs', 'PERFORMANCE.md'))
+    ap.add_argument('--png', default=os.path.join(ROOT, 'docs', 'performance-sessions.png'))
+    ap.add_argument('--json', help='also write the raw results there')
+    ap.add_argument('--retries', type=int, default=2,
+                    help='run a pcap case again when other processes used a CPU during it')
+    ap.add_argument('--wait-quiet', type=int, default=0,
+                    help='wait up to this many seconds for other busy processes to end')
+    ap.add_argument('--quick', action='store_true',
+                    help='3 s per measurement, 1000 and 20000 sessions, small memif runs')
+    ap.add_argument('--no-report', action='store_true', help='print the JSON only')
+    ap.add_argument('--report-only', metavar='JSON',
+                    help='measure nothing: write the report and plot of a --json file')
+    a = ap.parse_args()
+    if a.report_only:
+        with open(a.report_only) as f:
+            results = json.load(f)
+        png_rel = None
+        if results.get('pcap'):
+            note = plot(results, a.png)
+            if note is None:
+                png_rel = os.path.relpath(a.png, os.path.dirname(os.path.abspath(a.out)))
+            results['plot_note'] = note
+        report(results, a.out, png_rel)
+        log('wrote %s from %s' % (a.out, a.report_only))
+        return 0
+    if a.quick:
+        a.seconds = 3
+        a.sessions = '1000,20000'
+        a.memif_big_sessions = 20000
+        a.setup_calls = 2000
+        a.wset = '1000:2000,20000:2000'
+        a.rtpengine_steps = '25000,50000,100000'
+    a.sessions = [int(x) for x in a.sessions.split(',') if x]
+    a.setup_windows = [int(x) for x in a.setup_windows.split(',') if x]
+    a.rtpengine_steps = [int(x) for x in a.rtpengine_steps.split(',') if x]
+    a.wset = [tuple(int(y) for y in x.split(':')) for x in a.wset.split(',') if x]
+    only = set(a.only.split(','))
+    if os.geteuid() != 0:
+        raise SystemExit('bench: run as root (hugepages)')
+    e2e.install_signal_handlers()
+    b = Bench(a)
+    if not b.testpmd and 'pcap' in only:
+        raise SystemExit('bench: dpdk-testpmd not found (Debian: dpdk-dev)')
+    results = {'date': datetime.datetime.now().isoformat(timespec='seconds'),
+               'args': {k: v for k, v in vars(a).items()}, 'machine': machine(),
+               'source': source_of(b.build)}
+    results['busy_at_start'] = busy_processes()
+    if results['busy_at_start']:
+        log('other busy processes: %s (figures will be noisy)' % results['busy_at_start'])
+    def phase(name, fn):
+        """Run one phase; a failure is recorded and the others still run."""
+        try:
+            return fn()
+        except (e2e.E2EError, OSError, subprocess.SubprocessError, KeyError,
+                ValueError) as ex:
+            log('%s failed: %s' % (name, ex))
+            results.setdefault('errors', []).append('%s: %s' % (name, str(ex)[:2000]))
+            return None
+
+    try:
+        if 'pcap' in only:
+            results['pcap'] = []
+            for n in a.sessions:
+                log('pcap: %d sessions' % n)
+                c = phase('pcap %d' % n, lambda: pcap_case(b, n, a.seconds))
+                if c is None:
+                    continue
+                results['pcap'].append(c)
+                c = results['pcap'][-1]
+                log('pcap %d: relay %.2f Mpps, %.0f cycles/pkt; testpmd %.2f Mpps; ratio %.2f'
+                    % (n, c['relay_pps']['median'] / 1e6, c['relay_cycles_per_pkt']['median'],
+                       c['testpmd_pps']['median'] / 1e6, c['ratio'] or 0))
+        if 'wset' in only:
+            # what drives the cost: the table's size or the streams touched
+            results['wset'] = []
+            for n, f in a.wset:
+                log('working set: %d sessions, %d frames' % (n, f))
+                c = phase('wset %d:%d' % (n, f), lambda: pcap_case(
+                    b, n, a.seconds, frames=f, direct=True, testpmd=False))
+                if c is None:
+                    continue
+                c['frames'] = f
+                results['wset'].append(c)
+                log('  %.0f cycles/pkt' % c['relay_cycles_per_pkt']['median'])
+        if 'memlat' in only:
+            results['memlat'] = phase('memlat', lambda: memlat_case(b))
+        if 'memif' in only:
+            log('memif')
+            results['memif'] = {'busy_before': before_case(b)}
+            snap = (time.monotonic(), cpu_times())
+            phase('memif', lambda: memif_case(b, a.seconds, results['memif']))
+            results['memif']['others_during'] = others_during(snap, b.pids)
+        if 'rtpengine' in only:
+            log('rtpengine')
+            results['rtpengine'] = {'busy_before': before_case(b)}
+            snap = (time.monotonic(), cpu_times())
+            phase('rtpengine', lambda: rtpengine_case(b, a.seconds, results['rtpengine']))
+            results['rtpengine']['others_during'] = others_during(snap, b.pids)
+    finally:
+        results['busy_at_end'] = busy_processes()
+        results['commands'] = b.commands
+        if a.json:
+            with open(a.json, 'w') as f:
+                json.dump(results, f, indent=1)
+    if a.no_report:
+        print(json.dumps(results, indent=1))
+        return 0
+    png_rel = None
+    if 'pcap' in results:
+        note = plot(results, a.png)
+        if note is None:
+            png_rel = os.path.relpath(a.png, os.path.dirname(os.path.abspath(a.out)))
+        results['plot_note'] = note
+    report(results, a.out, png_rel)
+    log('wrote %s%s' % (a.out, ' and ' + a.png if png_rel else ''))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

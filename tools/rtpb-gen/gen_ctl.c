@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gen_ctl.c: the rtpproxy-protocol client (see gen_ctl.h). Runs on the
+ * main thread before and after the traffic; blocking calls are fine here.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "gen_ctl.h"
+
+#define CTL_BATCH 4096u     /* calls per U batch then L batch */
+#define CTL_CMD_MAX 256u
+#define CTL_REPLY_MAX 2048u
+
+enum cmd_state { CMD_WAIT = 0, CMD_SENT, CMD_DONE };
+
+/* Batch number, part of every cookie: unique over the whole run, so a
+ * relay's cookie cache never answers a new command with an old reply. */
+static uint64_t ctl_batch;
+
+struct ctl_conn {
+	int fd;
+	unsigned int pid;
+	const struct gen_cfg *cfg;
+	struct gen_ctl_stats *st;
+	uint64_t t0_ns, next_progress_ns;
+	uint32_t progress_total; /* commands to answer */
+	const char *what;
+};
+
+/* Formats command i of a batch into buf (without the cookie). */
+typedef void (cmd_fmt_fn)(char *buf, size_t len, uint32_t i, void *arg);
+/* Called once per command with its reply text, or NULL if none came. */
+typedef void (cmd_done_fn)(uint32_t i, const char *reply, void *arg);
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* udp:HOST:PORT or udp6:[HOST]:PORT -> a connected UDP socket. */
+static int
+conn_open(struct ctl_conn *cc, const char *spec)
+{
+	char host[256], *port;
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai = NULL;
+	int fd, r, sz = 4 << 20;
+
+	if (strncmp(spec, "udp:", 4) == 0) {
+		hints.ai_family = AF_INET;
+		snprintf(host, sizeof(host), "%s", spec + 4);
+	} else if (strncmp(spec, "udp6:", 5) == 0) {
+		hints.ai_family = AF_INET6;
+		snprintf(host, sizeof(host), "%s", spec + 5);
+	} else {
+		return -EINVAL;
+	}
+	port = strrchr(host, ':');
+	if (port == NULL)
+		return -EINVAL;
+	*port++ = '\0';
+	if (host[0] == '[' && port - host >= 3 && port[-2] == ']') {
+		port[-2] = '\0';
+		memmove(host, host + 1, strlen(host + 1) + 1);
+	}
+	r = getaddrinfo(host, port, &hints, &ai);
+	if (r != 0 || ai == NULL)
+		return -EHOSTUNREACH;
+	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		freeaddrinfo(ai);
+		return -errno;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		r = -errno;
+		freeaddrinfo(ai);
+		close(fd);
+		return r;
+	}
+	freeaddrinfo(ai);
+	cc->fd = fd;
+	cc->pid = (unsigned int)getpid();
+	return 0;
+}
+
+static void
+progress(struct ctl_conn *cc)
+{
+	uint64_t t = now_ns();
+
+	if (cc->cfg->quiet || t < cc->next_progress_ns)
+		return;
+	cc->next_progress_ns = t + 1000000000ull;
+	fprintf(stderr, "rtpb-gen: %s: %lu/%u commands answered, %.1f s\n",
+		cc->what, (unsigned long)cc->st->commands, cc->progress_total,
+		(double)(t - cc->t0_ns) / 1e9);
+}
+
+/* Send command i (again) with its cookie "<pid>_<batch>_<i>". */
+static void
+cmd_send(struct ctl_conn *cc, uint32_t i, cmd_fmt_fn *fmt, void *arg)
+{
+	char cmd[CTL_CMD_MAX], dgram[CTL_CMD_MAX + 64];
+	int n;
+
+	fmt(cmd, sizeof(cmd), i, arg);
+	n = snprintf(dgram, sizeof(dgram), "%u_%lu_%u %s", cc->pid,
+		     (unsigned long)ctl_batch, i, cmd);
+	/* EAGAIN/ENOBUFS: the resend timer covers it */
+	(void)send(cc->fd, dgram, (size_t)n, 0);
+}
+
+/*
+ * Run n commands pipelined; done(i, reply) for each, reply NULL when no
+ * reply came after cfg->ctl_retries sends. @return 0, or -errno.
+ */
+static int
+ctl_run(struct ctl_conn *cc, uint32_t n, cmd_fmt_fn *fmt, cmd_done_fn *done,
+	void *arg)
+{
+	const struct gen_cfg *cfg = cc->cfg;
+	uint64_t timeout = (uint64_t)cfg->ctl_timeout_ms * 1000000ull;
+	uint8_t *state = calloc(n, 1), *tries = calloc(n, 1);
+	uint64_t *deadline = calloc(n, sizeof(uint64_t));
+	uint32_t next = 0, lo = 0, inflight = 0, ndone = 0, i;
+	char prefix[64], buf[CTL_REPLY_MAX + 1];
+	size_t plen;
+	int rc = 0;
+
+	if (state == NULL || tries == NULL || deadline == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	ctl_batch++;
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "%u_%lu_", cc->pid,
+				(unsigned long)ctl_batch);
+	while (ndone < n) {
+		uint64_t t = now_ns(), wait_ns = timeout;
+		struct pollfd pfd = {.fd = cc->fd, .events = POLLIN};
+		ssize_t got;
+
+		while (inflight < cfg->ctl_window && next < n) {
+			cmd_send(cc, next, fmt, arg);
+			state[next] = CMD_SENT;
+			tries[next] = 1;
+			deadline[next] = t + timeout;
+			next++;
+			inflight++;
+		}
+		/* resend or give up what timed out; lo skips the done prefix */
+		while (lo < next && state[lo] == CMD_DONE)
+			lo++;
+		for (i = lo; i < next; i++) {
+			if (state[i] != CMD_SENT)
+				continue;
+			if (deadline[i] <= t) {
+				if (tries[i] >= cfg->ctl_retries) {
+					state[i] = CMD_DONE;
+					inflight--;
+					ndone++;
+					cc->st->no_reply++;
+					done(i, NULL, arg);
+					continue;
+				}
+				cmd_send(cc, i, fmt, arg);
+				tries[i]++;
+				cc->st->resends++;
+				deadline[i] = t + timeout;
+			}
+			if (deadline[i] - t < wait_ns)
+				wait_ns = deadline[i] - t;
+		}
+		if (ndone == n)
+			break;
+		if (poll(&pfd, 1, (int)(wait_ns / 1000000ull) + 1) < 0 && errno != EINTR) {
+			rc = -errno;
+			goto out;
+		}
+		while ((got = recv(cc->fd, buf, CTL_REPLY_MAX, 0)) > 0) {
+			char *end, *sp;
+			unsigned long idx;
+
+			buf[got] = '\0';
+			if ((size_t)got <= plen || memcmp(buf, prefix, plen) != 0)
+				continue; /* an earlier batch's late reply */
+			idx = strtoul(buf + plen, &end, 10);
+			if (*end != ' ' || idx >= n || state[idx] != CMD_SENT)
+				continue;
+			sp = end + 1;
+			sp[strcspn(sp, "\r\n")] = '\0';
+			state[idx] = CMD_DONE;
+			inflight--;
+			ndone++;
+			cc->st->commands++;
+			done((uint32_t)idx, sp, arg);
+		}
+		progress(cc);
+	}
+out:
+	free(state);
+	free(tries);
+	free(deadline);
+	return rc;
+}
+
+/* ---- setup: U then L per batch ---- */
+
+struct setup_arg {
+	const struct gen_cfg *cfg;
+	struct gen_leg *legs;
+	uint32_t c0;           /* first call of the batch */
+	uint32_t n_calls;      /* all calls (for the 'l' address spread) */
+	struct gen_ctl_stats *st;
+	uint8_t *u_ok;         /* per call of the batch */
+};
+
+/* The 'l<addr>' modifier of call c, or "". */
+static const char *
+local_mod(const struct gen_cfg *cfg, uint32_t c, uint32_t n_calls, char *buf,
+	  size_t len)
+{
+	struct in_addr a;
+	uint32_t k;
+
+	buf[0] = '\0';
+	if (cfg->n_ctl_local == 0)
+		return buf;
+	/* blocks of consecutive calls per address: each address's port
+	 * range fills evenly */
+	k = (uint32_t)((uint64_t)c * cfg->n_ctl_local / n_calls);
+	a.s_addr = cfg->ctl_local[k];
+	snprintf(buf, len, "l%s", inet_ntoa(a));
+	return buf;
+}
+
+static void
+fmt_u(char *buf, size_t len, uint32_t i, void *arg)
+{
+	struct setup_arg *sa = arg;
+	uint32_t c = sa->c0 + i;
+	const struct gen_leg *a = &sa->legs[2 * c];
+	struct in_addr ip = {.s_addr = a->phone_ip};
+	char mod[32];
+
+	snprintf(buf, len, "U%s %s-%u %s %u a%u;1",
+		 local_mod(sa->cfg, c, sa->n_calls, mod, sizeof(mod)),
+		 sa->cfg->call_prefix, c, inet_ntoa(ip), ntohs(a->phone_port), c);
+}
+
+static void
+fmt_l(char *buf, size_t len, uint32_t i, void *arg)
+{
+	struct setup_arg *sa = arg;
+	uint32_t c = sa->c0 + i;
+	const struct gen_leg *b = &sa->legs[2 * c + 1];
+	struct in_addr ip = {.s_addr = b->phone_ip};
+	char mod[32];
+
+	snprintf(buf, len, "L%s %s-%u %s %u a%u;1 b%u;1",
+		 local_mod(sa->cfg, c, sa->n_calls, mod, sizeof(mod)),
+		 sa->cfg->call_prefix, c, inet_ntoa(ip), ntohs(b->phone_port), c, c);
+}
+
+static void
+fail(struct gen_ctl_stats *st, const char *fmt, uint32_t c, const char *what)
+{
+	if (st->first_error[0] == '\0')
+		snprintf(st->first_error, sizeof(st->first_error), fmt, c, what);
+}
+
+/* "PORT [ADDR]" -> the relay socket, or -1 (an error reply, port 0). */
+static int
+parse_port_reply(const char *r, uint32_t *ip, uint16_t *port)
+{
+	char *end;
+	unsigned long p = strtoul(r, &end, 10);
+	struct in_addr a;
+
+	if (end == r || p == 0 || p > 65535)
+		return -1;
+	*port = htons((uint16_t)p);
+	while (*end == ' ')
+		end++;
+	if (*end != '\0') {
+		char addr[64];
+
+		snprintf(addr, sizeof(addr), "%s", end);
+		addr[strcspn(addr, " ")] = '\0';
+		if (inet_pton(AF_INET, addr, &a) != 1)
+			return -1; /* IPv6 relay socket: not generated */
+		*ip = a.s_addr;
+	}
+	return 0;
+}
+
+static void
+done_u(uint32_t i, const char *reply, void *arg)
+{
+	struct setup_arg *sa = arg;
+	uint32_t c = sa->c0 + i;
+	struct gen_leg *b = &sa->legs[2 * c + 1];
+
+	if (reply == NULL) {
+		fail(sa->st, "call %u: U: no reply%s", c, "");
+		return;
+	}
+	if (reply[0] == 'E' || parse_port_reply(reply, &b->relay_ip, &b->relay_port) != 0) {
+		sa->st->errors += reply[0] == 'E';
+		fail(sa->st, "call %u: U answered '%s'", c, reply);
+		return;
+	}
+	sa->u_ok[i] = 1;
+}
+
+static void
+done_l(uint32_t i, const char *reply, void *arg)
+{
+	struct setup_arg *sa = arg;
+	uint32_t c = sa->c0 + i;
+	struct gen_leg *a = &sa->legs[2 * c];
+
+	if (reply == NULL) {
+		fail(sa->st, "call %u: L: no reply%s", c, "");
+		return;
+	}
+	if (reply[0] == 'E' || parse_port_reply(reply, &a->relay_ip, &a->relay_port) != 0) {
+		sa->st->errors += reply[0] == 'E';
+		fail(sa->st, "call %u: L answered '%s'", c, reply);
+		return;
+	}
+	/* a reply without an address: the relay is the one of U */
+	if (a->relay_ip == 0)
+		a->relay_ip = sa->legs[2 * c + 1].relay_ip;
+	if (a->relay_ip == 0) {
+		fail(sa->st, "call %u: no relay address in the replies ('%s')", c, reply);
+		return;
+	}
+	if (sa->legs[2 * c + 1].relay_ip == 0)
+		sa->legs[2 * c + 1].relay_ip = a->relay_ip;
+	a->ok = 1;
+	sa->legs[2 * c + 1].ok = 1;
+	sa->st->calls_ok++;
+}
+
+/* L only for the calls whose U succeeded: map batch index -> call. */
+struct l_arg {
+	struct setup_arg *sa;
+	uint32_t *idx;
+};
+
+static void
+fmt_l_sel(char *buf, size_t len, uint32_t i, void *arg)
+{
+	struct l_arg *la = arg;
+
+	fmt_l(buf, len, la->idx[i], la->sa);
+}
+
+static void
+done_l_sel(uint32_t i, const char *reply, void *arg)
+{
+	struct l_arg *la = arg;
+
+	done_l(la->idx[i], reply, la->sa);
+}
+
+int
+gen_ctl_setup(const struct gen_cfg *cfg, struct gen_leg *legs, uint32_t n_calls,
+	      struct gen_ctl_stats *st)
+{
+	struct ctl_conn cc = {.cfg = cfg, .st = st, .what = "setup (U+L)"};
+	struct setup_arg sa = {.cfg = cfg, .legs = legs, .n_calls = n_calls, .st = st};
+	uint32_t *idx = malloc(sizeof(uint32_t) * CTL_BATCH);
+	uint64_t t0;
+	uint32_t c0, n, i, nl;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	sa.u_ok = calloc(CTL_BATCH, 1);
+	if (idx == NULL || sa.u_ok == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = conn_open(&cc, cfg->ctl);
+	if (rc != 0)
+		goto out;
+	t0 = now_ns();
+	cc.t0_ns = t0;
+	cc.next_progress_ns = t0 + 1000000000ull;
+	cc.progress_total = 2 * n_calls;
+	for (c0 = 0; c0 < n_calls; c0 += n) {
+		struct l_arg la = {.sa = &sa, .idx = idx};
+
+		n = n_calls - c0 < CTL_BATCH ? n_calls - c0 : CTL_BATCH;
+		sa.c0 = c0;
+		memset(sa.u_ok, 0, n);
+		rc = ctl_run(&cc, n, fmt_u, done_u, &sa);
+		if (rc != 0)
+			break;
+		for (i = 0, nl = 0; i < n; i++)
+			if (sa.u_ok[i])
+				idx[nl++] = i;
+		rc = ctl_run(&cc, nl, fmt_l_sel, done_l_sel, &la);
+		if (rc != 0)
+			break;
+	}
+	st->seconds = (double)(now_ns() - t0) / 1e9;
+	st->calls_failed = n_calls - st->calls_ok;
+	close(cc.fd);
+out:
+	free(idx);
+	free(sa.u_ok);
+	return rc;
+}
+
+/* ---- teardown ---- */
+
+struct del_arg {
+	const struct gen_cfg *cfg;
+	const struct gen_leg *legs;
+	uint32_t *calls;
+	struct gen_ctl_stats *st;
+};
+
+static void
+fmt_d(char *buf, size_t len, uint32_t i, void *arg)
+{
+	struct del_arg *da = arg;
+
+	snprintf(buf, len, "D %s-%u a%u", da->cfg->call_prefix, da->calls[i],
+		 da->calls[i]);
+}
+
+static void
+done_d(uint32_t i, const char *reply, void *arg)
+{
+	struct del_arg *da = arg;
+
+	if (reply != NULL && strcmp(reply, "0") == 0) {
+		da->st->calls_ok++;
+		return;
+	}
+	da->st->errors += reply != NULL;
+	fail(da->st, "call %u: D answered '%s'", da->calls[i],
+	     reply != NULL ? reply : "(nothing)");
+}
+
+int
+gen_ctl_teardown(const struct gen_cfg *cfg, const struct gen_leg *legs,
+		 uint32_t n_calls, struct gen_ctl_stats *st)
+{
+	struct ctl_conn cc = {.cfg = cfg, .st = st, .what = "teardown (D)"};
+	struct del_arg da = {.cfg = cfg, .legs = legs, .st = st};
+	uint32_t c, n = 0;
+	uint64_t t0;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	da.calls = malloc(sizeof(uint32_t) * (n_calls ? n_calls : 1));
+	if (da.calls == NULL)
+		return -ENOMEM;
+	for (c = 0; c < n_calls; c++)
+		if (legs[2 * c].ok)
+			da.calls[n++] = c;
+	rc = conn_open(&cc, cfg->ctl);
+	if (rc != 0) {
+		free(da.calls);
+		return rc;
+	}
+	t0 = now_ns();
+	cc.t0_ns = t0;
+	cc.next_progress_ns = t0 + 1000000000ull;
+	cc.progress_total = n;
+	rc = ctl_run(&cc, n, fmt_d, done_d, &da);
+	st->seconds = (double)(now_ns() - t0) / 1e9;
+	st->calls_failed = n - st->calls_ok;
+	close(cc.fd);
+	free(da.calls);
+	return rc;
+}
