@@ -35,7 +35,10 @@
 
 #define DP_RETRY_NS 500000000ull   /* between attach attempts */
 #define DP_CHECK_NS 100000000ull   /* between liveness checks */
-#define DP_STALE_NS 2000000000ull  /* heartbeat older than this: gone */
+/* Heartbeat older than this with the pid alive: the dataplane crashed and
+ * its pid was reused (a live dataplane beats every 100 ms; a loaded VM can
+ * stall it for a second or two, which must not cost a detach and replay). */
+#define DP_STALE_NS 10000000000ull
 #define DP_HELLO_NS 2000000000ull  /* HELLO answers expected within */
 
 enum dp_state {

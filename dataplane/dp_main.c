@@ -392,6 +392,16 @@ prefilter_unpin(void)
 	DP_LOG(INFO, "prefilter: %u pinned map(s) removed from %s", n, opt.bpf_pin_root);
 }
 
+/* CLOCK_MONOTONIC, ns (main lcore: a vDSO call, not the fast path). */
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void
 signal_handler(int sig)
 {
@@ -630,7 +640,9 @@ main_loop(void)
 			last_age = now;
 		}
 		if (now - last_hb >= RTPB_SHM_HEARTBEAT_MS * 1000000ull) {
-			atomic_store(&dp_ctx.shm->heartbeat_ns, now);
+			/* control compares it with its own CLOCK_MONOTONIC: the
+			 * TSC-derived dp_now_ns() drifts with a VM's TSC estimate */
+			atomic_store(&dp_ctx.shm->heartbeat_ns, mono_ns());
 			last_hb = now;
 		}
 		if (n == 0)
@@ -709,7 +721,7 @@ main(int argc, char **argv)
 	}
 	for (uint32_t i = 0; i < dp_ctx.n_workers; i++)
 		rte_eal_remote_launch(dp_worker_main, &dp_ctx.workers[i], dp_ctx.workers[i].lcore);
-	atomic_store(&dp_ctx.shm->heartbeat_ns, dp_now_ns());
+	atomic_store(&dp_ctx.shm->heartbeat_ns, mono_ns());
 	atomic_store(&dp_ctx.shm->state, RTPB_SHM_READY);
 	DP_LOG(INFO, "probation: %u RTP, %u RTCP, %u same-SSRC packets%s",
 	       dp_ctx.latch.probation_rtp, dp_ctx.latch.probation_rtcp,

@@ -162,11 +162,17 @@ def body(build, prefix):
                                                  'redirect_ssrc', 'redirect_arp', 'redirect_nd'))
         # rx_pkts sums every lcore: ARP/NDP frames count once on the
         # worker and once more on the main lcore (slowpath_out)
-        # (frames the AF_XDP socket had no room for are the port's imissed)
-        expect(d.get('rx_pkts', 0) - d.get('slowpath_out', 0) + missed == redirected,
-               'the dataplane received exactly what XDP redirected: rx_pkts +%d - slow path '
-               '%d + imissed %d = %d' % (d.get('rx_pkts', 0), d.get('slowpath_out', 0), missed,
-                                         redirected))
+        # (frames the AF_XDP socket had no room for are the port's imissed;
+        # the two sides' counters are not read at the same instant, and an
+        # ARP refresh may fall between the reads; a redirect the kernel
+        # fails after the program counted it is in neither: a difference
+        # of at most 2 either way is allowed, and logged)
+        got = d.get('rx_pkts', 0) - d.get('slowpath_out', 0) + missed
+        expect(abs(redirected - got) <= 2,
+               'the dataplane received what XDP redirected: rx_pkts +%d - slow path %d + '
+               'imissed %d = %d of %d (%d lost in the kernel after the redirect)'
+               % (d.get('rx_pkts', 0), d.get('slowpath_out', 0), missed, got, redirected,
+                  redirected - got))
         expect(d.get('rx_pkts', 0) <= 4 * N_PKTS + bound + 50,
                'the dataplane saw about the calls\' own rate, not the flood: %d packets '
                '(calls %d, budget %d) of %d sent by the attacker'
