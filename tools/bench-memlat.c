@@ -32,7 +32,8 @@ main(int argc, char **argv)
 	char *m;
 	int huge;
 
-	if (argc != 4 || (strcmp(argv[3], "4k") != 0 && strcmp(argv[3], "2m") != 0)) {
+	if (argc != 4 ||
+	    (strcmp(argv[3], "4k") != 0 && strcmp(argv[3], "2m") != 0)) {
 		fprintf(stderr, "usage: bench-memlat SPAN_BYTES LINES 4k|2m\n");
 		return 2;
 	}
@@ -47,7 +48,8 @@ main(int argc, char **argv)
 	m = mmap(NULL, span, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | (huge ? MAP_HUGETLB : 0), -1, 0);
 	if (m == MAP_FAILED) {
-		perror(huge ? "mmap MAP_HUGETLB (enough 2 MiB pages?)" : "mmap");
+		perror(huge ? "mmap MAP_HUGETLB (enough 2 MiB pages?)" :
+			      "mmap");
 		return 1;
 	}
 	for (i = 0; i < span; i += 4096)
@@ -72,7 +74,8 @@ main(int argc, char **argv)
 		p = *p;
 	t1 = __rdtsc();
 	printf("span %zu MiB, %zu lines, %s pages: %.1f cycles per load (%p)\n",
-	       span >> 20, n, huge ? "2 MiB" : "4 KiB", (double)(t1 - t0) / iters, (void *)p);
+	       span >> 20, n, huge ? "2 MiB" : "4 KiB",
+	       (double)(t1 - t0) / iters, (void *)p);
 	munmap(m, span);
 	free(idx);
 	return 0;

@@ -482,6 +482,12 @@ def noise_of(res):
         res.get('testpmd_after', {}).get('pps_samples', [])
     if tp and min(tp) > 0 and max(tp) / min(tp) > 1.25:
         why.append('testpmd samples spread %.2fx' % (max(tp) / min(tp)))
+    tn = res.get('testpmd_pcap_to_null', {}).get('pps_samples', [])
+    if tn and min(tn) > 0 and max(tn) / min(tn) > 1.25:
+        why.append('testpmd pcap->null samples spread %.2fx' % (max(tn) / min(tn)))
+    rn = [x['relayed_pps'] for x in res.get('relay_to_null', {}).get('relay', [])]
+    if rn and min(rn) > 0 and max(rn) / min(rn) > 1.15:
+        why.append('relay pcap->null samples spread %.2fx' % (max(rn) / min(rn)))
     return why
 
 

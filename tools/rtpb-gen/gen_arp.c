@@ -36,7 +36,8 @@ void
 gen_arp_input(struct gen_run *r, struct rte_mbuf *m, uint16_t l3_off)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_arp_hdr *arp = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, l3_off);
+	struct rte_arp_hdr *arp =
+		rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, l3_off);
 	uint32_t sip = arp->arp_data.arp_sip, tip = arp->arp_data.arp_tip;
 
 	r->arp_rx++;
@@ -73,8 +74,8 @@ gen_arp_request(struct gen_run *r, uint32_t ip)
 
 	if (m == NULL)
 		return -ENOBUFS;
-	len = gen_pkt_arp_request(rte_pktmbuf_mtod(m, uint8_t *), &r->pc.src_mac,
-				  r->cfg->gw_ip, ip);
+	len = gen_pkt_arp_request(rte_pktmbuf_mtod(m, uint8_t *),
+				  &r->pc.src_mac, r->cfg->gw_ip, ip);
 	m->data_len = len;
 	m->pkt_len = len;
 	if (tx_one(r, m) != 0)

@@ -62,8 +62,9 @@ gen_calls_layout(struct gen_leg *legs, uint32_t n_legs, const uint32_t *addrs,
 		return -ENOSPC;
 	for (l = 0; l < n_legs; l++) {
 		legs[l].relay_ip = addrs[l / GEN_LAYOUT_PAIRS];
-		legs[l].relay_port = htons((uint16_t)(GEN_LAYOUT_PORT0 +
-			2 * (l % GEN_LAYOUT_PAIRS)));
+		legs[l].relay_port =
+			htons((uint16_t)(GEN_LAYOUT_PORT0 +
+					 2 * (l % GEN_LAYOUT_PAIRS)));
 		legs[l].ok = 1;
 	}
 	return 0;

@@ -28,18 +28,18 @@
 /** One leg: a phone socket and its relay socket. Network byte order
  *  for addresses and ports, host order otherwise. */
 struct gen_leg {
-	uint32_t phone_ip;   /**< the phone's address */
-	uint32_t relay_ip;   /**< relay address this phone sends to */
+	uint32_t phone_ip; /**< the phone's address */
+	uint32_t relay_ip; /**< relay address this phone sends to */
 	uint16_t phone_port; /**< the phone's RTP port (RTCP + 1) */
 	uint16_t relay_port; /**< relay RTP port this phone sends to */
-	uint32_t ssrc;       /**< RFC 3550 SSRC of this phone's RTP */
-	uint32_t ts0;        /**< first RTP timestamp */
-	uint32_t sent;       /**< RTP frames built so far */
-	uint16_t seq0;       /**< first RTP sequence number */
-	uint16_t rx_max;     /**< highest sequence number received from this
+	uint32_t ssrc; /**< RFC 3550 SSRC of this phone's RTP */
+	uint32_t ts0; /**< first RTP timestamp */
+	uint32_t sent; /**< RTP frames built so far */
+	uint16_t seq0; /**< first RTP sequence number */
+	uint16_t rx_max; /**< highest sequence number received from this
 			      *   leg at the other phone (RFC 3550 A.1) */
-	uint8_t rx_seen;     /**< rx_max is valid */
-	uint8_t ok;          /**< the call was set up (both relay ports known) */
+	uint8_t rx_seen; /**< rx_max is valid */
+	uint8_t ok; /**< the call was set up (both relay ports known) */
 	uint16_t reserved;
 };
 

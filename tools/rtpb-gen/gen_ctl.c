@@ -16,11 +16,15 @@
 
 #include "gen_ctl.h"
 
-#define CTL_BATCH 4096u     /* calls per U batch then L batch */
+#define CTL_BATCH 4096u /* calls per U batch then L batch */
 #define CTL_CMD_MAX 256u
 #define CTL_REPLY_MAX 2048u
 
-enum cmd_state { CMD_WAIT = 0, CMD_SENT, CMD_DONE };
+enum cmd_state {
+	CMD_WAIT = 0,
+	CMD_SENT,
+	CMD_DONE
+};
 
 /* Batch number, part of every cookie: unique over the whole run, so a
  * relay's cookie cache never answers a new command with an old reply. */
@@ -37,9 +41,9 @@ struct ctl_conn {
 };
 
 /* Formats command i of a batch into buf (without the cookie). */
-typedef void (cmd_fmt_fn)(char *buf, size_t len, uint32_t i, void *arg);
+typedef void(cmd_fmt_fn)(char *buf, size_t len, uint32_t i, void *arg);
 /* Called once per command with its reply text, or NULL if none came. */
-typedef void (cmd_done_fn)(uint32_t i, const char *reply, void *arg);
+typedef void(cmd_done_fn)(uint32_t i, const char *reply, void *arg);
 
 static uint64_t
 now_ns(void)
@@ -55,7 +59,7 @@ static int
 conn_open(struct ctl_conn *cc, const char *spec)
 {
 	char host[256], *port;
-	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai = NULL;
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai = NULL;
 	int fd, r, sz = 4 << 20;
 
 	if (strncmp(spec, "udp:", 4) == 0) {
@@ -78,7 +82,8 @@ conn_open(struct ctl_conn *cc, const char *spec)
 	r = getaddrinfo(host, port, &hints, &ai);
 	if (r != 0 || ai == NULL)
 		return -EHOSTUNREACH;
-	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
 	if (fd < 0) {
 		freeaddrinfo(ai);
 		return -errno;
@@ -150,7 +155,7 @@ ctl_run(struct ctl_conn *cc, uint32_t n, cmd_fmt_fn *fmt, cmd_done_fn *done,
 				(unsigned long)ctl_batch);
 	while (ndone < n) {
 		uint64_t t = now_ns(), wait_ns = timeout;
-		struct pollfd pfd = {.fd = cc->fd, .events = POLLIN};
+		struct pollfd pfd = { .fd = cc->fd, .events = POLLIN };
 		ssize_t got;
 
 		while (inflight < cfg->ctl_window && next < n) {
@@ -186,7 +191,8 @@ ctl_run(struct ctl_conn *cc, uint32_t n, cmd_fmt_fn *fmt, cmd_done_fn *done,
 		}
 		if (ndone == n)
 			break;
-		if (poll(&pfd, 1, (int)(wait_ns / 1000000ull) + 1) < 0 && errno != EINTR) {
+		if (poll(&pfd, 1, (int)(wait_ns / 1000000ull) + 1) < 0 &&
+		    errno != EINTR) {
 			rc = -errno;
 			goto out;
 		}
@@ -195,7 +201,8 @@ ctl_run(struct ctl_conn *cc, uint32_t n, cmd_fmt_fn *fmt, cmd_done_fn *done,
 			unsigned long idx;
 
 			buf[got] = '\0';
-			if ((size_t)got <= plen || memcmp(buf, prefix, plen) != 0)
+			if ((size_t)got <= plen ||
+			    memcmp(buf, prefix, plen) != 0)
 				continue; /* an earlier batch's late reply */
 			idx = strtoul(buf + plen, &end, 10);
 			if (*end != ' ' || idx >= n || state[idx] != CMD_SENT)
@@ -222,10 +229,10 @@ out:
 struct setup_arg {
 	const struct gen_cfg *cfg;
 	struct gen_leg *legs;
-	uint32_t c0;           /* first call of the batch */
-	uint32_t n_calls;      /* all calls (for the 'l' address spread) */
+	uint32_t c0; /* first call of the batch */
+	uint32_t n_calls; /* all calls (for the 'l' address spread) */
 	struct gen_ctl_stats *st;
-	uint8_t *u_ok;         /* per call of the batch */
+	uint8_t *u_ok; /* per call of the batch */
 };
 
 /* The 'l<addr>' modifier of call c, or "". */
@@ -253,12 +260,13 @@ fmt_u(char *buf, size_t len, uint32_t i, void *arg)
 	struct setup_arg *sa = arg;
 	uint32_t c = sa->c0 + i;
 	const struct gen_leg *a = &sa->legs[2 * c];
-	struct in_addr ip = {.s_addr = a->phone_ip};
+	struct in_addr ip = { .s_addr = a->phone_ip };
 	char mod[32];
 
 	snprintf(buf, len, "U%s %s-%u %s %u a%u;1",
 		 local_mod(sa->cfg, c, sa->n_calls, mod, sizeof(mod)),
-		 sa->cfg->call_prefix, c, inet_ntoa(ip), ntohs(a->phone_port), c);
+		 sa->cfg->call_prefix, c, inet_ntoa(ip), ntohs(a->phone_port),
+		 c);
 }
 
 static void
@@ -267,19 +275,21 @@ fmt_l(char *buf, size_t len, uint32_t i, void *arg)
 	struct setup_arg *sa = arg;
 	uint32_t c = sa->c0 + i;
 	const struct gen_leg *b = &sa->legs[2 * c + 1];
-	struct in_addr ip = {.s_addr = b->phone_ip};
+	struct in_addr ip = { .s_addr = b->phone_ip };
 	char mod[32];
 
 	snprintf(buf, len, "L%s %s-%u %s %u a%u;1 b%u;1",
 		 local_mod(sa->cfg, c, sa->n_calls, mod, sizeof(mod)),
-		 sa->cfg->call_prefix, c, inet_ntoa(ip), ntohs(b->phone_port), c, c);
+		 sa->cfg->call_prefix, c, inet_ntoa(ip), ntohs(b->phone_port),
+		 c, c);
 }
 
 static void
 fail(struct gen_ctl_stats *st, const char *fmt, uint32_t c, const char *what)
 {
 	if (st->first_error[0] == '\0')
-		snprintf(st->first_error, sizeof(st->first_error), fmt, c, what);
+		snprintf(st->first_error, sizeof(st->first_error), fmt, c,
+			 what);
 }
 
 /* "PORT [ADDR]" -> the relay socket, or -1 (an error reply, port 0). */
@@ -318,7 +328,8 @@ done_u(uint32_t i, const char *reply, void *arg)
 		fail(sa->st, "call %u: U: no reply%s", c, "");
 		return;
 	}
-	if (reply[0] == 'E' || parse_port_reply(reply, &b->relay_ip, &b->relay_port) != 0) {
+	if (reply[0] == 'E' ||
+	    parse_port_reply(reply, &b->relay_ip, &b->relay_port) != 0) {
 		sa->st->errors += reply[0] == 'E';
 		fail(sa->st, "call %u: U answered '%s'", c, reply);
 		return;
@@ -337,7 +348,8 @@ done_l(uint32_t i, const char *reply, void *arg)
 		fail(sa->st, "call %u: L: no reply%s", c, "");
 		return;
 	}
-	if (reply[0] == 'E' || parse_port_reply(reply, &a->relay_ip, &a->relay_port) != 0) {
+	if (reply[0] == 'E' ||
+	    parse_port_reply(reply, &a->relay_ip, &a->relay_port) != 0) {
 		sa->st->errors += reply[0] == 'E';
 		fail(sa->st, "call %u: L answered '%s'", c, reply);
 		return;
@@ -346,7 +358,8 @@ done_l(uint32_t i, const char *reply, void *arg)
 	if (a->relay_ip == 0)
 		a->relay_ip = sa->legs[2 * c + 1].relay_ip;
 	if (a->relay_ip == 0) {
-		fail(sa->st, "call %u: no relay address in the replies ('%s')", c, reply);
+		fail(sa->st, "call %u: no relay address in the replies ('%s')",
+		     c, reply);
 		return;
 	}
 	if (sa->legs[2 * c + 1].relay_ip == 0)
@@ -382,8 +395,10 @@ int
 gen_ctl_setup(const struct gen_cfg *cfg, struct gen_leg *legs, uint32_t n_calls,
 	      struct gen_ctl_stats *st)
 {
-	struct ctl_conn cc = {.cfg = cfg, .st = st, .what = "setup (U+L)"};
-	struct setup_arg sa = {.cfg = cfg, .legs = legs, .n_calls = n_calls, .st = st};
+	struct ctl_conn cc = { .cfg = cfg, .st = st, .what = "setup (U+L)" };
+	struct setup_arg sa = {
+		.cfg = cfg, .legs = legs, .n_calls = n_calls, .st = st
+	};
 	uint32_t *idx = malloc(sizeof(uint32_t) * CTL_BATCH);
 	uint64_t t0;
 	uint32_t c0, n, i, nl;
@@ -403,7 +418,7 @@ gen_ctl_setup(const struct gen_cfg *cfg, struct gen_leg *legs, uint32_t n_calls,
 	cc.next_progress_ns = t0 + 1000000000ull;
 	cc.progress_total = 2 * n_calls;
 	for (c0 = 0; c0 < n_calls; c0 += n) {
-		struct l_arg la = {.sa = &sa, .idx = idx};
+		struct l_arg la = { .sa = &sa, .idx = idx };
 
 		n = n_calls - c0 < CTL_BATCH ? n_calls - c0 : CTL_BATCH;
 		sa.c0 = c0;
@@ -463,8 +478,8 @@ int
 gen_ctl_teardown(const struct gen_cfg *cfg, const struct gen_leg *legs,
 		 uint32_t n_calls, struct gen_ctl_stats *st)
 {
-	struct ctl_conn cc = {.cfg = cfg, .st = st, .what = "teardown (D)"};
-	struct del_arg da = {.cfg = cfg, .legs = legs, .st = st};
+	struct ctl_conn cc = { .cfg = cfg, .st = st, .what = "teardown (D)" };
+	struct del_arg da = { .cfg = cfg, .legs = legs, .st = st };
 	uint32_t c, n = 0;
 	uint64_t t0;
 	int rc;

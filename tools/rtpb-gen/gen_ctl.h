@@ -21,15 +21,15 @@
 
 /** What a setup or teardown did. */
 struct gen_ctl_stats {
-	uint32_t calls_ok;      /**< calls with both relay ports (setup), or
+	uint32_t calls_ok; /**< calls with both relay ports (setup), or
 				 *   deleted (teardown) */
-	uint32_t calls_failed;  /**< an error reply or no reply */
-	uint64_t commands;      /**< commands answered */
-	uint64_t resends;       /**< datagrams sent again after a timeout */
-	uint64_t no_reply;      /**< commands given up after all tries */
-	uint64_t errors;        /**< "E<n>" replies */
-	double seconds;         /**< wall time, s */
-	char first_error[192];  /**< the first failure, for the user */
+	uint32_t calls_failed; /**< an error reply or no reply */
+	uint64_t commands; /**< commands answered */
+	uint64_t resends; /**< datagrams sent again after a timeout */
+	uint64_t no_reply; /**< commands given up after all tries */
+	uint64_t errors; /**< "E<n>" replies */
+	double seconds; /**< wall time, s */
+	char first_error[192]; /**< the first failure, for the user */
 };
 
 /**

@@ -18,9 +18,9 @@
 
 /** One histogram. Zero-initialised is empty. */
 struct gen_hist {
-	uint64_t count;  /**< samples */
-	uint64_t max;    /**< largest sample, ns */
-	uint64_t sum;    /**< sum of samples, ns (for the mean) */
+	uint64_t count; /**< samples */
+	uint64_t max; /**< largest sample, ns */
+	uint64_t sum; /**< sum of samples, ns (for the mean) */
 	uint64_t b[GEN_HIST_BUCKETS];
 };
 
@@ -34,7 +34,8 @@ gen_hist_idx(uint64_t v)
 		return (uint32_t)v;
 	e = 63u - (uint32_t)__builtin_clzll(v);
 	sh = e - GEN_HIST_SUB_BITS;
-	return (sh + 1u) * GEN_HIST_SUB + (uint32_t)((v >> sh) & (GEN_HIST_SUB - 1u));
+	return (sh + 1u) * GEN_HIST_SUB +
+	       (uint32_t)((v >> sh) & (GEN_HIST_SUB - 1u));
 }
 
 /** Add one sample v (ns). */

@@ -23,8 +23,8 @@ volatile bool gen_quit;
 
 /* Per-frame bookkeeping of the TX array. */
 struct tx_slot {
-	uint8_t dir;   /* enum gen_dir_id */
-	uint8_t rtcp;  /* an RTCP frame (no stamp) */
+	uint8_t dir; /* enum gen_dir_id */
+	uint8_t rtcp; /* an RTCP frame (no stamp) */
 	uint8_t retry; /* refused once: restamp before the next try */
 };
 
@@ -90,7 +90,8 @@ rx_queue(struct gen_run *r, uint16_t q)
 			break;
 		case GEN_RX_RTCP: {
 			uint32_t recv = gen_leg_of(r->cfg->phone_net, r->n_legs,
-				rte_be_to_cpu_32(ri.dst_ip), (uint16_t)(ri.dst_port - 1));
+						   rte_be_to_cpu_32(ri.dst_ip),
+						   (uint16_t)(ri.dst_port - 1));
 
 			if (recv != UINT32_MAX)
 				r->dir[(recv ^ 1) & 1].rtcp_rx++;
@@ -141,7 +142,7 @@ gen_loop_resolve(struct gen_run *r, double timeout_s)
 /* An RTCP frame owed by a leg whose RTP filled the last slot. */
 struct rtcp_owed {
 	uint32_t leg;
-	uint32_t n;    /* its RTP frames so far */
+	uint32_t n; /* its RTP frames so far */
 	bool owed;
 };
 
@@ -156,10 +157,11 @@ build_rtcp(struct gen_run *r, struct rte_mbuf **tx, struct tx_slot *slot,
 		r->alloc_fail++;
 		return;
 	}
-	f->data_len = f->pkt_len = gen_pkt_rtcp(rte_pktmbuf_mtod(f, uint8_t *), &r->pc,
-						&r->legs[li], n, gen_cycles_to_ns(r, now));
+	f->data_len = f->pkt_len = gen_pkt_rtcp(rte_pktmbuf_mtod(f, uint8_t *),
+						&r->pc, &r->legs[li], n,
+						gen_cycles_to_ns(r, now));
 	tx[*n_tx] = f;
-	slot[*n_tx] = (struct tx_slot){.dir = (uint8_t)(li & 1), .rtcp = 1};
+	slot[*n_tx] = (struct tx_slot){ .dir = (uint8_t)(li & 1), .rtcp = 1 };
 	(*n_tx)++;
 }
 
@@ -167,13 +169,13 @@ build_rtcp(struct gen_run *r, struct rte_mbuf **tx, struct tx_slot *slot,
  * frames built and not yet taken by the port, and its pacing. */
 struct gen_txq {
 	uint16_t qid;
-	uint32_t *order;        /* this queue's legs, in sending order */
+	uint32_t *order; /* this queue's legs, in sending order */
 	uint32_t n_order;
 	struct rte_mbuf *tx[GEN_BURST];
 	struct tx_slot slot[GEN_BURST];
 	uint16_t ntx;
-	uint64_t issued;        /* RTP frames built */
-	uint64_t next_pos;      /* position in order */
+	uint64_t issued; /* RTP frames built */
+	uint64_t next_pos; /* position in order */
 	struct rtcp_owed ow;
 };
 
@@ -204,19 +206,24 @@ build(struct gen_run *r, struct gen_txq *q, uint32_t want, uint64_t now)
 		uint32_t seq_n = l->sent++;
 		struct rte_mbuf *f = m[i];
 
-		f->data_len = f->pkt_len = gen_pkt_rtp(rte_pktmbuf_mtod(f, uint8_t *),
-						       &r->pc, l, li, seq_n, now);
+		f->data_len = f->pkt_len =
+			gen_pkt_rtp(rte_pktmbuf_mtod(f, uint8_t *), &r->pc, l,
+				    li, seq_n, now);
 		q->tx[q->ntx] = f;
-		q->slot[q->ntx] = (struct tx_slot){.dir = (uint8_t)(li & 1)};
+		q->slot[q->ntx] = (struct tx_slot){ .dir = (uint8_t)(li & 1) };
 		q->ntx++;
 		q->next_pos++;
 		/* RTCP every rtcp_every frames of the leg, phases spread by
 		 * the leg's position (RFC 3550 §6.2 wants them spread) */
-		if (r->rtcp_every != 0 && seq_n != 0 && (seq_n + k) % r->rtcp_every == 0) {
+		if (r->rtcp_every != 0 && seq_n != 0 &&
+		    (seq_n + k) % r->rtcp_every == 0) {
 			if (q->ntx + (want - i - 1) < GEN_BURST)
-				build_rtcp(r, q->tx, q->slot, &q->ntx, li, seq_n, now);
+				build_rtcp(r, q->tx, q->slot, &q->ntx, li,
+					   seq_n, now);
 			else if (!q->ow.owed)
-				q->ow = (struct rtcp_owed){.leg = li, .n = seq_n, .owed = true};
+				q->ow = (struct rtcp_owed){ .leg = li,
+							    .n = seq_n,
+							    .owed = true };
 			else
 				r->rtcp_skipped++;
 		}
@@ -233,8 +240,8 @@ send_q(struct gen_run *r, struct gen_txq *q, uint64_t now)
 
 	for (i = 0; i < q->ntx; i++)
 		if (q->slot[i].retry && !q->slot[i].rtcp)
-			gen_pkt_restamp(rte_pktmbuf_mtod(q->tx[i], uint8_t *), now,
-					r->cfg->udp_csum);
+			gen_pkt_restamp(rte_pktmbuf_mtod(q->tx[i], uint8_t *),
+					now, r->cfg->udp_csum);
 	sent = rte_eth_tx_burst(r->port, q->qid, q->tx, q->ntx);
 	for (i = 0; i < sent; i++) {
 		if (q->slot[i].rtcp)
@@ -244,8 +251,10 @@ send_q(struct gen_run *r, struct gen_txq *q, uint64_t now)
 	}
 	if (sent < q->ntx) {
 		r->tx_full += q->ntx - sent;
-		memmove(q->tx, q->tx + sent, sizeof(q->tx[0]) * (q->ntx - sent));
-		memmove(q->slot, q->slot + sent, sizeof(q->slot[0]) * (q->ntx - sent));
+		memmove(q->tx, q->tx + sent,
+			sizeof(q->tx[0]) * (q->ntx - sent));
+		memmove(q->slot, q->slot + sent,
+			sizeof(q->slot[0]) * (q->ntx - sent));
 		for (i = 0; i < q->ntx - sent; i++)
 			q->slot[i].retry = 1;
 	}
@@ -311,18 +320,29 @@ gen_loop_run(struct gen_run *r)
 			if (q->n_order == 0)
 				continue;
 			if (q->ntx == 0) {
-				uint64_t allowed = pps > 0 ? (uint64_t)((double)(now - t0) / cpf *
-					q->n_order / r->n_order) : q->issued + GEN_BURST;
-				uint64_t cap = behind_cap == UINT64_MAX ? UINT64_MAX :
-					behind_cap * q->n_order / r->n_order;
+				uint64_t allowed =
+					pps > 0 ?
+						(uint64_t)((double)(now - t0) /
+							   cpf * q->n_order /
+							   r->n_order) :
+						q->issued + GEN_BURST;
+				uint64_t cap = behind_cap == UINT64_MAX ?
+						       UINT64_MAX :
+						       behind_cap * q->n_order /
+							       r->n_order;
 
 				if (pps > 0 && allowed > q->issued + cap) {
-					r->tx_behind += allowed - q->issued - cap;
+					r->tx_behind +=
+						allowed - q->issued - cap;
 					q->issued = allowed - cap;
 				}
 				if (allowed > q->issued)
-					q->issued += build(r, q, (uint32_t)RTE_MIN(allowed - q->issued,
-						(uint64_t)GEN_BURST), now);
+					q->issued += build(
+						r, q,
+						(uint32_t)RTE_MIN(
+							allowed - q->issued,
+							(uint64_t)GEN_BURST),
+						now);
 			}
 			if (q->ntx > 0)
 				sent_int += send_q(r, q, now);
@@ -333,15 +353,17 @@ gen_loop_run(struct gen_run *r)
 			for (qi = 0; qi < nq; qi++) {
 				r->tx_unsent += txq[qi].ntx;
 				if (txq[qi].ntx > 0)
-					rte_pktmbuf_free_bulk(txq[qi].tx, txq[qi].ntx);
+					rte_pktmbuf_free_bulk(txq[qi].tx,
+							      txq[qi].ntx);
 				txq[qi].ntx = 0;
 			}
 			drain_end = now + (uint64_t)c->drain_ms * r->hz / 1000;
 		}
 		if (now >= next_report) {
-			gen_stats_progress(r, (double)(now - t0) / (double)r->hz,
-					   (double)(now - last_report) / (double)r->hz,
-					   sent_int, sending);
+			gen_stats_progress(
+				r, (double)(now - t0) / (double)r->hz,
+				(double)(now - last_report) / (double)r->hz,
+				sent_int, sending);
 			sent_int = 0;
 			last_report = now;
 			next_report = now + r->hz;

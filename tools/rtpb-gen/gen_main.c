@@ -47,33 +47,43 @@ on_signal(int sig)
 static void
 port_init(struct gen_run *r)
 {
-	struct rte_eth_conf conf = {0};
+	struct rte_eth_conf conf = { 0 };
 	uint16_t rxd = GEN_RXD, txd = GEN_TXD, p = r->port, q;
 	int ret;
 
 	ret = rte_eth_dev_configure(p, r->n_queues, r->n_queues, &conf);
 	if (ret != 0)
-		rte_exit(EXIT_FAILURE, "rte_eth_dev_configure(port %u): %s\n", p, rte_strerror(-ret));
+		rte_exit(EXIT_FAILURE, "rte_eth_dev_configure(port %u): %s\n",
+			 p, rte_strerror(-ret));
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(p, &rxd, &txd);
 	if (ret != 0)
-		rte_exit(EXIT_FAILURE, "rte_eth_dev_adjust_nb_rx_tx_desc(port %u): %s\n", p,
+		rte_exit(EXIT_FAILURE,
+			 "rte_eth_dev_adjust_nb_rx_tx_desc(port %u): %s\n", p,
 			 rte_strerror(-ret));
 	for (q = 0; q < r->n_queues; q++) {
-		ret = rte_eth_rx_queue_setup(p, q, rxd, rte_eth_dev_socket_id(p), NULL, r->pool);
+		ret = rte_eth_rx_queue_setup(
+			p, q, rxd, rte_eth_dev_socket_id(p), NULL, r->pool);
 		if (ret != 0)
-			rte_exit(EXIT_FAILURE, "rte_eth_rx_queue_setup(port %u, queue %u): %s\n",
-				 p, q, rte_strerror(-ret));
-		ret = rte_eth_tx_queue_setup(p, q, txd, rte_eth_dev_socket_id(p), NULL);
+			rte_exit(
+				EXIT_FAILURE,
+				"rte_eth_rx_queue_setup(port %u, queue %u): %s\n",
+				p, q, rte_strerror(-ret));
+		ret = rte_eth_tx_queue_setup(p, q, txd,
+					     rte_eth_dev_socket_id(p), NULL);
 		if (ret != 0)
-			rte_exit(EXIT_FAILURE, "rte_eth_tx_queue_setup(port %u, queue %u): %s\n",
-				 p, q, rte_strerror(-ret));
+			rte_exit(
+				EXIT_FAILURE,
+				"rte_eth_tx_queue_setup(port %u, queue %u): %s\n",
+				p, q, rte_strerror(-ret));
 	}
 	ret = rte_eth_dev_start(p);
 	if (ret != 0)
-		rte_exit(EXIT_FAILURE, "rte_eth_dev_start(port %u): %s\n", p, rte_strerror(-ret));
+		rte_exit(EXIT_FAILURE, "rte_eth_dev_start(port %u): %s\n", p,
+			 rte_strerror(-ret));
 	rte_eth_promiscuous_enable(p); /* software PMDs may refuse: harmless */
 	if (!r->cfg->src_mac_set && rte_eth_macaddr_get(p, &r->pc.src_mac) != 0)
-		rte_exit(EXIT_FAILURE, "rte_eth_macaddr_get(port %u) failed\n", p);
+		rte_exit(EXIT_FAILURE, "rte_eth_macaddr_get(port %u) failed\n",
+			 p);
 }
 
 /* Fisher-Yates with the run's seed: frames of consecutive legs do not
@@ -115,8 +125,10 @@ write_pcap(struct gen_run *r)
 	int err = 0;
 
 	if (p == NULL)
-		rte_exit(EXIT_FAILURE, "--write-pcap %s: %s\n", c->pcap_path, strerror(errno));
-	want = c->pcap_frames ? c->pcap_frames : (uint64_t)c->pcap_rounds * r->n_order;
+		rte_exit(EXIT_FAILURE, "--write-pcap %s: %s\n", c->pcap_path,
+			 strerror(errno));
+	want = c->pcap_frames ? c->pcap_frames :
+				(uint64_t)c->pcap_rounds * r->n_order;
 	if (want < r->n_order) {
 		uint32_t calls = r->n_legs / 2, pick = (uint32_t)(want + 1) / 2;
 
@@ -135,22 +147,28 @@ write_pcap(struct gen_run *r)
 		shuffle(sel, n_sel, c->seed + 1);
 		want = RTE_MIN(want, (uint64_t)n_sel);
 	}
-	step = n_sel ? (uint64_t)c->ptime_ms * 1000000ull / RTE_MIN((uint64_t)n_sel, want) : 0;
-	err = gen_pcap_write(p, buf, gen_pkt_arp_request(buf, &r->pc.src_mac, c->gw_ip,
-				r->relay_ip), 0);
+	step = n_sel ? (uint64_t)c->ptime_ms * 1000000ull /
+			       RTE_MIN((uint64_t)n_sel, want) :
+		       0;
+	err = gen_pcap_write(p, buf,
+			     gen_pkt_arp_request(buf, &r->pc.src_mac, c->gw_ip,
+						 r->relay_ip),
+			     0);
 	frames++;
 	for (j = 0; j < want && n_sel > 0 && err == 0; j++, t += step) {
 		uint32_t li = sel[j % n_sel];
 
-		err = gen_pcap_write(p, buf, gen_pkt_rtp(buf, &r->pc, &r->legs[li], li,
-					(uint32_t)(j / n_sel), 0), t);
+		err = gen_pcap_write(p, buf,
+				     gen_pkt_rtp(buf, &r->pc, &r->legs[li], li,
+						 (uint32_t)(j / n_sel), 0),
+				     t);
 		frames++;
 	}
 	if (sel != r->order)
 		free(sel);
 	if (gen_pcap_close(p) != 0 || err != 0)
-		rte_exit(EXIT_FAILURE, "--write-pcap %s: write failed: %s\n", c->pcap_path,
-			 strerror(err ? -err : errno));
+		rte_exit(EXIT_FAILURE, "--write-pcap %s: write failed: %s\n",
+			 c->pcap_path, strerror(err ? -err : errno));
 	return frames;
 }
 
@@ -160,7 +178,7 @@ main(int argc, char **argv)
 	struct gen_cfg cfg;
 	struct gen_run run;
 	struct gen_summary sum;
-	struct gen_ctl_stats setup = {0}, teardown = {0};
+	struct gen_ctl_stats setup = { 0 }, teardown = { 0 };
 	struct gen_shm_stats install;
 	struct timespec ts;
 	uint32_t l;
@@ -168,7 +186,8 @@ main(int argc, char **argv)
 
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0)
-		rte_exit(EXIT_FAILURE, "rte_eal_init: %s (see the EAL messages above)\n",
+		rte_exit(EXIT_FAILURE,
+			 "rte_eal_init: %s (see the EAL messages above)\n",
 			 rte_strerror(rte_errno));
 	argc -= ret;
 	argv += ret;
@@ -182,9 +201,11 @@ main(int argc, char **argv)
 	}
 	cfg.have_port = rte_eth_dev_is_valid_port(cfg.port_id);
 	if (!cfg.have_port && cfg.duration_s > 0)
-		rte_exit(EXIT_FAILURE, "port %u: no such ethdev port (%u ports): give a --vdev "
-			 "or an allow-listed NIC, or --duration 0 for setup/pcap only\n",
-			 cfg.port_id, rte_eth_dev_count_avail());
+		rte_exit(
+			EXIT_FAILURE,
+			"port %u: no such ethdev port (%u ports): give a --vdev "
+			"or an allow-listed NIC, or --duration 0 for setup/pcap only\n",
+			cfg.port_id, rte_eth_dev_count_avail());
 
 	memset(&run, 0, sizeof(run));
 	memset(&sum, 0, sizeof(sum));
@@ -192,30 +213,36 @@ main(int argc, char **argv)
 	run.port = cfg.port_id;
 	run.n_queues = cfg.queues;
 	run.hz = rte_get_tsc_hz();
-	run.ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / run.hz);
+	run.ns_mult =
+		(uint64_t)(((unsigned __int128)1000000000ull << 32) / run.hz);
 	run.rtcp_every = cfg.rtcp_s ? cfg.rtcp_s * 1000u / cfg.ptime_ms : 0;
 	run.pc.udp_csum = cfg.udp_csum;
 	run.pc.src_mac = cfg.src_mac;
 	if (!cfg.src_mac_set)
 		rte_eth_random_addr(run.pc.src_mac.addr_bytes);
 	/* a default no relay checks (the dataplane does not filter on MACs) */
-	run.pc.dst_mac = (struct rte_ether_addr){{0x02, 0, 0, 0, 0, 0x01}};
+	run.pc.dst_mac = (struct rte_ether_addr){ { 0x02, 0, 0, 0, 0, 0x01 } };
 	if (cfg.relay_mac_set) {
 		run.pc.dst_mac = cfg.relay_mac;
 		run.relay_mac_known = true;
 	}
 	run.n_legs = 2 * cfg.calls;
-	run.legs = gen_calls_create(cfg.calls, cfg.phone_net, cfg.phone_plen, cfg.seed);
+	run.legs = gen_calls_create(cfg.calls, cfg.phone_net, cfg.phone_plen,
+				    cfg.seed);
 	if (run.legs == NULL)
-		rte_exit(EXIT_FAILURE, "%u calls: %s (phone network /%u too small, or memory)\n",
-			 cfg.calls, strerror(errno), cfg.phone_plen);
+		rte_exit(
+			EXIT_FAILURE,
+			"%u calls: %s (phone network /%u too small, or memory)\n",
+			cfg.calls, strerror(errno), cfg.phone_plen);
 	sum.calls = cfg.calls;
 
 	if (cfg.have_port) {
-		run.pool = rte_pktmbuf_pool_create("gen_mbufs", GEN_MBUFS, 256, 0,
-						   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+		run.pool = rte_pktmbuf_pool_create("gen_mbufs", GEN_MBUFS, 256,
+						   0, RTE_MBUF_DEFAULT_BUF_SIZE,
+						   (int)rte_socket_id());
 		if (run.pool == NULL)
-			rte_exit(EXIT_FAILURE, "rte_pktmbuf_pool_create: %s\n", rte_strerror(rte_errno));
+			rte_exit(EXIT_FAILURE, "rte_pktmbuf_pool_create: %s\n",
+				 rte_strerror(rte_errno));
 		port_init(&run);
 	}
 
@@ -225,39 +252,53 @@ main(int argc, char **argv)
 	} else if (cfg.setup == GEN_SETUP_CTL) {
 		ret = gen_ctl_setup(&cfg, run.legs, cfg.calls, &setup);
 		if (ret != 0)
-			rte_exit(EXIT_FAILURE, "--ctl %s: %s\n", cfg.ctl, strerror(-ret));
+			rte_exit(EXIT_FAILURE, "--ctl %s: %s\n", cfg.ctl,
+				 strerror(-ret));
 		sum.setup = &setup;
 		if (!cfg.quiet)
-			fprintf(stderr, "rtpb-gen: setup: %u/%u calls in %.3f s (%.0f U+L pairs/s)%s%s\n",
+			fprintf(stderr,
+				"rtpb-gen: setup: %u/%u calls in %.3f s (%.0f U+L pairs/s)%s%s\n",
 				setup.calls_ok, cfg.calls, setup.seconds,
-				setup.seconds > 0 ? setup.calls_ok / setup.seconds : 0,
-				setup.first_error[0] ? "; first failure: " : "", setup.first_error);
+				setup.seconds > 0 ?
+					setup.calls_ok / setup.seconds :
+					0,
+				setup.first_error[0] ? "; first failure: " : "",
+				setup.first_error);
 	} else if (cfg.setup == GEN_SETUP_BASELINE) {
 		gen_calls_baseline(run.legs, run.n_legs);
 		/* nobody to resolve: the forwarder sends back what it gets */
 		run.relay_mac_known = true;
 	} else {
-		ret = gen_calls_layout(run.legs, run.n_legs, cfg.layout, cfg.n_layout);
+		ret = gen_calls_layout(run.legs, run.n_legs, cfg.layout,
+				       cfg.n_layout);
 		if (ret != 0)
-			rte_exit(EXIT_FAILURE, "--layout: %u calls need %u legs, %u addresses hold "
-				 "%u\n", cfg.calls, run.n_legs, cfg.n_layout,
-				 cfg.n_layout * GEN_LAYOUT_PAIRS);
+			rte_exit(
+				EXIT_FAILURE,
+				"--layout: %u calls need %u legs, %u addresses hold "
+				"%u\n",
+				cfg.calls, run.n_legs, cfg.n_layout,
+				cfg.n_layout * GEN_LAYOUT_PAIRS);
 		if (cfg.install != NULL) {
 			char err[256] = "";
 
-			ret = gen_shm_install(cfg.install, run.legs, cfg.calls, GEN_LEARN_MS,
-					      &install, err, sizeof(err));
+			ret = gen_shm_install(cfg.install, run.legs, cfg.calls,
+					      GEN_LEARN_MS, &install, err,
+					      sizeof(err));
 			if (ret != 0)
-				rte_exit(EXIT_FAILURE, "--install %s: %s\n", cfg.install, err);
+				rte_exit(EXIT_FAILURE, "--install %s: %s\n",
+					 cfg.install, err);
 			sum.install = &install;
 			if (!cfg.quiet)
-				fprintf(stderr, "rtpb-gen: installed %lu streams in %.3f s\n",
-					(unsigned long)install.streams, install.seconds);
+				fprintf(stderr,
+					"rtpb-gen: installed %lu streams in %.3f s\n",
+					(unsigned long)install.streams,
+					install.seconds);
 		}
 	}
 	run.order = malloc(sizeof(uint32_t) * run.n_legs);
 	if (run.order == NULL)
-		rte_exit(EXIT_FAILURE, "out of memory for %u legs\n", run.n_legs);
+		rte_exit(EXIT_FAILURE, "out of memory for %u legs\n",
+			 run.n_legs);
 	for (l = 0; l < run.n_legs; l++)
 		if (run.legs[l].ok) {
 			run.order[run.n_order++] = l;
@@ -269,10 +310,12 @@ main(int argc, char **argv)
 	if (cfg.have_port && !run.relay_mac_known && run.relay_ip != 0 &&
 	    (cfg.duration_s > 0 || cfg.pcap_path != NULL)) {
 		if (gen_loop_resolve(&run, 5.0) != 0) {
-			struct in_addr a = {.s_addr = run.relay_ip};
+			struct in_addr a = { .s_addr = run.relay_ip };
 
-			fprintf(stderr, "rtpb-gen: the relay %s did not answer ARP in 5 s "
-				"(give --relay-mac?)\n", inet_ntoa(a));
+			fprintf(stderr,
+				"rtpb-gen: the relay %s did not answer ARP in 5 s "
+				"(give --relay-mac?)\n",
+				inet_ntoa(a));
 			if (cfg.duration_s > 0)
 				gen_quit = true;
 		}
@@ -284,7 +327,8 @@ main(int argc, char **argv)
 	if (cfg.have_port && cfg.duration_s > 0 && !gen_quit) {
 		ret = gen_loop_run(&run);
 		if (ret != 0)
-			rte_exit(EXIT_FAILURE, "traffic loop: %s\n", strerror(-ret));
+			rte_exit(EXIT_FAILURE, "traffic loop: %s\n",
+				 strerror(-ret));
 		sum.traffic = 1;
 	}
 	if (cfg.setup == GEN_SETUP_CTL && !cfg.keep_sessions) {
@@ -292,7 +336,8 @@ main(int argc, char **argv)
 		if (ret == 0)
 			sum.teardown = &teardown;
 		else
-			fprintf(stderr, "rtpb-gen: teardown: %s\n", strerror(-ret));
+			fprintf(stderr, "rtpb-gen: teardown: %s\n",
+				strerror(-ret));
 	}
 	gen_stats_summary(&run, &sum, stdout, cfg.json);
 

@@ -16,12 +16,12 @@ struct gen_pcap {
 };
 
 struct pcap_file_hdr {
-	uint32_t magic;      /* 0xa1b2c3d4: microsecond timestamps */
+	uint32_t magic; /* 0xa1b2c3d4: microsecond timestamps */
 	uint16_t major, minor;
 	int32_t thiszone;
 	uint32_t sigfigs;
 	uint32_t snaplen;
-	uint32_t linktype;   /* 1: LINKTYPE_ETHERNET */
+	uint32_t linktype; /* 1: LINKTYPE_ETHERNET */
 };
 
 struct pcap_rec_hdr {
@@ -31,7 +31,7 @@ struct pcap_rec_hdr {
 struct gen_pcap *
 gen_pcap_open(const char *path)
 {
-	struct pcap_file_hdr fh = {0xa1b2c3d4u, 2, 4, 0, 0, 65535, 1};
+	struct pcap_file_hdr fh = { 0xa1b2c3d4u, 2, 4, 0, 0, 65535, 1 };
 	struct gen_pcap *p = calloc(1, sizeof(*p));
 
 	if (p == NULL)

@@ -50,8 +50,10 @@ headers(uint8_t *buf, struct gen_pkt_ctx *pc, const struct gen_leg *l,
 	ip->src_addr = l->phone_ip;
 	ip->dst_addr = l->relay_ip;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(l->phone_port) + rtcp));
-	udp->dst_port = rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(l->relay_port) + rtcp));
+	udp->src_port = rte_cpu_to_be_16(
+		(uint16_t)(rte_be_to_cpu_16(l->phone_port) + rtcp));
+	udp->dst_port = rte_cpu_to_be_16(
+		(uint16_t)(rte_be_to_cpu_16(l->relay_port) + rtcp));
 	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + payload_len));
 	udp->dgram_cksum = 0;
 }
@@ -59,7 +61,8 @@ headers(uint8_t *buf, struct gen_pkt_ctx *pc, const struct gen_leg *l,
 static void
 udp_csum(uint8_t *frame, bool on)
 {
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + RTE_ETHER_HDR_LEN);
+	struct rte_ipv4_hdr *ip =
+		(struct rte_ipv4_hdr *)(frame + RTE_ETHER_HDR_LEN);
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
 
 	udp->dgram_cksum = 0;
@@ -74,8 +77,9 @@ gen_pkt_rtp(uint8_t *buf, struct gen_pkt_ctx *pc, const struct gen_leg *l,
 	uint8_t *rtp = buf + GEN_HDRS;
 
 	headers(buf, pc, l, GEN_RTP_PAYLOAD, 0);
-	rtp[0] = 0x80;                  /* V=2, no padding, no extension, CC 0 */
-	rtp[1] = n == 0 ? 0x80 : 0x00;  /* marker on the first frame, PT 0 PCMU */
+	rtp[0] = 0x80; /* V=2, no padding, no extension, CC 0 */
+	rtp[1] = n == 0 ? 0x80 :
+			  0x00; /* marker on the first frame, PT 0 PCMU */
 	rtp[2] = (uint8_t)((uint16_t)(l->seq0 + n) >> 8);
 	rtp[3] = (uint8_t)(l->seq0 + n);
 	put32(rtp + 4, l->ts0 + n * GEN_TS_STEP);
@@ -114,7 +118,7 @@ gen_pkt_rtcp(uint8_t *buf, struct gen_pkt_ctx *pc, const struct gen_leg *l,
 	put32(p + 8, (uint32_t)sec);
 	put32(p + 12, (uint32_t)frac);
 	put32(p + 16, l->ts0 + n * GEN_TS_STEP);
-	put32(p + 20, n);                        /* sender's packet count */
+	put32(p + 20, n); /* sender's packet count */
 	put32(p + 24, n * (GEN_RTP_PAYLOAD - 12)); /* octet count: payload */
 	/* SDES: V=2, SC 1, PT 202, length 4 (20 bytes): CNAME "rtpb-gen" */
 	p[28] = 0x81;
@@ -122,10 +126,10 @@ gen_pkt_rtcp(uint8_t *buf, struct gen_pkt_ctx *pc, const struct gen_leg *l,
 	p[30] = 0;
 	p[31] = 4;
 	put32(p + 32, l->ssrc);
-	p[36] = 1;  /* CNAME */
+	p[36] = 1; /* CNAME */
 	p[37] = 8;
 	memcpy(p + 38, "rtpb-gen", 8);
-	p[46] = 0;  /* end of items, then pad to 32 bits */
+	p[46] = 0; /* end of items, then pad to 32 bits */
 	p[47] = 0;
 	udp_csum(buf, pc->udp_csum);
 	return (uint16_t)(GEN_HDRS + GEN_RTCP_PAYLOAD);
@@ -177,7 +181,8 @@ gen_pkt_parse(const uint8_t *f, uint32_t len, struct gen_rx_info *ri)
 		return GEN_RX_OTHER;
 	ip = (const struct rte_ipv4_hdr *)(f + RTE_ETHER_HDR_LEN);
 	ihl = (ip->version_ihl & 0xf) * 4u;
-	if ((ip->version_ihl >> 4) != 4 || ihl < 20 || ip->next_proto_id != IPPROTO_UDP ||
+	if ((ip->version_ihl >> 4) != 4 || ihl < 20 ||
+	    ip->next_proto_id != IPPROTO_UDP ||
 	    len < RTE_ETHER_HDR_LEN + ihl + 8)
 		return GEN_RX_OTHER;
 	udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + ihl);

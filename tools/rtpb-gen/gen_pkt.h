@@ -26,20 +26,20 @@
 
 #include "gen_calls.h"
 
-#define GEN_MAGIC 0x52545042u   /**< "RTPB", big-endian in the payload */
-#define GEN_RTP_PAYLOAD 172u    /**< UDP payload bytes of an RTP frame */
-#define GEN_RTCP_PAYLOAD 48u    /**< UDP payload bytes of an RTCP frame */
-#define GEN_HDRS 42u            /**< Ethernet + IPv4 + UDP bytes */
+#define GEN_MAGIC 0x52545042u /**< "RTPB", big-endian in the payload */
+#define GEN_RTP_PAYLOAD 172u /**< UDP payload bytes of an RTP frame */
+#define GEN_RTCP_PAYLOAD 48u /**< UDP payload bytes of an RTCP frame */
+#define GEN_HDRS 42u /**< Ethernet + IPv4 + UDP bytes */
 #define GEN_FRAME_MAX 256u
 #define GEN_STAMP_OFF (GEN_HDRS + 12u) /**< stamp offset in the frame */
-#define GEN_TS_STEP 160u        /**< RTP timestamp step per 20 ms at 8 kHz */
+#define GEN_TS_STEP 160u /**< RTP timestamp step per 20 ms at 8 kHz */
 
 /** MACs and addresses every frame of a run shares. */
 struct gen_pkt_ctx {
 	struct rte_ether_addr src_mac; /**< the generator's */
 	struct rte_ether_addr dst_mac; /**< the relay's */
-	bool udp_csum;                 /**< fill UDP checksums */
-	uint16_t ip_id;                /**< next IPv4 identification */
+	bool udp_csum; /**< fill UDP checksums */
+	uint16_t ip_id; /**< next IPv4 identification */
 };
 
 /**
@@ -76,20 +76,20 @@ uint16_t gen_pkt_arp_request(uint8_t *buf, const struct rte_ether_addr *sha,
 /** What a received frame is. */
 enum gen_rx_kind {
 	GEN_RX_OTHER = 0, /**< not ours: counted, dropped */
-	GEN_RX_ARP,       /**< ARP: for gen_arp_input() */
-	GEN_RX_RTP,       /**< a stamped RTP frame: leg, seq, tsc valid */
-	GEN_RX_RTCP,      /**< RTCP to one of the phones */
+	GEN_RX_ARP, /**< ARP: for gen_arp_input() */
+	GEN_RX_RTP, /**< a stamped RTP frame: leg, seq, tsc valid */
+	GEN_RX_RTCP, /**< RTCP to one of the phones */
 };
 
 /** Parse result of one received frame; addresses network byte order. */
 struct gen_rx_info {
-	uint8_t kind;      /**< enum gen_rx_kind */
-	uint16_t l3_off;   /**< ARP/IPv4 header offset, bytes */
-	uint32_t dst_ip;   /**< IPv4 destination */
+	uint8_t kind; /**< enum gen_rx_kind */
+	uint16_t l3_off; /**< ARP/IPv4 header offset, bytes */
+	uint32_t dst_ip; /**< IPv4 destination */
 	uint16_t dst_port; /**< UDP destination port, host order */
-	uint32_t leg;      /**< RTP: sending leg from the stamp */
-	uint16_t seq;      /**< RTP: sequence number, host order */
-	uint64_t tsc;      /**< RTP: send time from the stamp, TSC cycles */
+	uint32_t leg; /**< RTP: sending leg from the stamp */
+	uint16_t seq; /**< RTP: sequence number, host order */
+	uint64_t tsc; /**< RTP: send time from the stamp, TSC cycles */
 };
 
 /** Parse a received frame of len bytes into ri. @return ri->kind. */

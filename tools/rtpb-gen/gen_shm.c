@@ -84,15 +84,18 @@ hello(const struct rtpb_shm_hdr *h, struct gen_shm_stats *st, char *err,
 	for (w = 0; w < h->n_workers; w++) {
 		r = push(h, w, &m, st);
 		if (r != 0) {
-			snprintf(err, errsz, "HELLO to worker %u: ring full", w);
+			snprintf(err, errsz, "HELLO to worker %u: ring full",
+				 w);
 			return r;
 		}
 	}
 	while (ok != (1u << h->n_workers) - 1u) {
 		if (rte_ring_sc_dequeue_elem(d2c, &ev, sizeof(ev)) != 0) {
 			if (now_ns() > deadline) {
-				snprintf(err, errsz, "no HELLO answer from every worker "
-					 "in 5 s (answered: mask %#x)", ok);
+				snprintf(err, errsz,
+					 "no HELLO answer from every worker "
+					 "in 5 s (answered: mask %#x)",
+					 ok);
 				return -ETIMEDOUT;
 			}
 			usleep(1000);
@@ -101,9 +104,12 @@ hello(const struct rtpb_shm_hdr *h, struct gen_shm_stats *st, char *err,
 		if (ev.hdr.type != RTPB_MSG_EV_HELLO)
 			continue; /* latch events: nobody else reads them here */
 		if (ev.ev_hello.status != 0) {
-			snprintf(err, errsz, "worker %u refused HELLO: %s (its version %u, ours %u)",
-				 ev.ev_hello.worker, strerror(-ev.ev_hello.status),
-				 ev.ev_hello.version, RTPB_MSG_VERSION);
+			snprintf(
+				err, errsz,
+				"worker %u refused HELLO: %s (its version %u, ours %u)",
+				ev.ev_hello.worker,
+				strerror(-ev.ev_hello.status),
+				ev.ev_hello.version, RTPB_MSG_VERSION);
 			return -EPROTO;
 		}
 		if (ev.ev_hello.worker < 32)
@@ -164,8 +170,10 @@ gen_shm_install(const char *file_prefix, const struct gen_leg *legs,
 	snprintf(link, sizeof(link), RTPB_SHM_LINK_FMT, file_prefix);
 	fd = open(link, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errsz, "%s: %s (is the dataplane running with "
-			 "--file-prefix %s?)", link, strerror(errno), file_prefix);
+		snprintf(err, errsz,
+			 "%s: %s (is the dataplane running with "
+			 "--file-prefix %s?)",
+			 link, strerror(errno), file_prefix);
 		return -errno;
 	}
 	if (fstat(fd, &sb) != 0 || (size_t)sb.st_size < sizeof(*h)) {
@@ -173,7 +181,8 @@ gen_shm_install(const char *file_prefix, const struct gen_leg *legs,
 		snprintf(err, errsz, "%s: too small", link);
 		return -EAGAIN;
 	}
-	h = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	h = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
 	close(fd);
 	if (h == MAP_FAILED) {
 		snprintf(err, errsz, "mmap %s: %s", link, strerror(errno));
@@ -183,17 +192,20 @@ gen_shm_install(const char *file_prefix, const struct gen_leg *legs,
 	    h->msg_size != RTPB_MSG_SIZE || h->hdr_size != sizeof(*h) ||
 	    h->n_workers == 0 || h->n_workers > RTPB_MAX_WORKERS ||
 	    atomic_load(&h->state) != RTPB_SHM_READY) {
-		snprintf(err, errsz, "%s: not a ready dataplane of contract version %u "
-			 "(magic %#x version %u state %u)", link, RTPB_MSG_VERSION,
-			 h->magic, h->version, (unsigned)atomic_load(&h->state));
+		snprintf(err, errsz,
+			 "%s: not a ready dataplane of contract version %u "
+			 "(magic %#x version %u state %u)",
+			 link, RTPB_MSG_VERSION, h->magic, h->version,
+			 (unsigned)atomic_load(&h->state));
 		r = -EPROTO;
 		goto out;
 	}
 	nw = h->n_workers;
 	if ((uint64_t)n_calls * 4 > h->max_streams) {
-		snprintf(err, errsz, "%u calls need %lu streams, the dataplane holds "
-			 "%u (--max-streams)", n_calls, (unsigned long)n_calls * 4,
-			 h->max_streams);
+		snprintf(err, errsz,
+			 "%u calls need %lu streams, the dataplane holds "
+			 "%u (--max-streams)",
+			 n_calls, (unsigned long)n_calls * 4, h->max_streams);
 		r = -ENOSPC;
 		goto out;
 	}
@@ -219,10 +231,13 @@ gen_shm_install(const char *file_prefix, const struct gen_leg *legs,
 		ia = addr_index(h, a->relay_ip);
 		ib = addr_index(h, b->relay_ip);
 		if (ia < 0 || ib < 0) {
-			struct in_addr x = {.s_addr = ia < 0 ? a->relay_ip : b->relay_ip};
+			struct in_addr x = { .s_addr = ia < 0 ? a->relay_ip :
+								b->relay_ip };
 
-			snprintf(err, errsz, "call %u: %s is not a relay address of the "
-				 "dataplane (--addr)", c, inet_ntoa(x));
+			snprintf(err, errsz,
+				 "call %u: %s is not a relay address of the "
+				 "dataplane (--addr)",
+				 c, inet_ntoa(x));
 			r = -ENOENT;
 			goto out;
 		}
@@ -231,21 +246,31 @@ gen_shm_install(const char *file_prefix, const struct gen_leg *legs,
 		for (i = 0; i < 4; i++)
 			id[i] = w + nw * next_k[w]++;
 		/* the port owner table first, as control's ctl_dp_stream_push() */
-		*rtpb_shm_port_owner(h, (uint32_t)ia, ntohs(a->relay_port)) = (uint8_t)w;
-		*rtpb_shm_port_owner(h, (uint32_t)ia, (uint16_t)(ntohs(a->relay_port) + 1)) = (uint8_t)w;
-		*rtpb_shm_port_owner(h, (uint32_t)ib, ntohs(b->relay_port)) = (uint8_t)w;
-		*rtpb_shm_port_owner(h, (uint32_t)ib, (uint16_t)(ntohs(b->relay_port) + 1)) = (uint8_t)w;
+		*rtpb_shm_port_owner(h, (uint32_t)ia, ntohs(a->relay_port)) =
+			(uint8_t)w;
+		*rtpb_shm_port_owner(h, (uint32_t)ia,
+				     (uint16_t)(ntohs(a->relay_port) + 1)) =
+			(uint8_t)w;
+		*rtpb_shm_port_owner(h, (uint32_t)ib, ntohs(b->relay_port)) =
+			(uint8_t)w;
+		*rtpb_shm_port_owner(h, (uint32_t)ib,
+				     (uint16_t)(ntohs(b->relay_port) + 1)) =
+			(uint8_t)w;
 		stream_msg(&m, a, 0, id[0], id[2], id[1], learn_ms, seq++);
 		r = push(h, w, &m, st);
-		stream_msg(&m, a, 1, id[1], id[3], RTPB_STREAM_NONE, learn_ms, seq++);
+		stream_msg(&m, a, 1, id[1], id[3], RTPB_STREAM_NONE, learn_ms,
+			   seq++);
 		r = r ? r : push(h, w, &m, st);
 		stream_msg(&m, b, 0, id[2], id[0], id[3], learn_ms, seq++);
 		r = r ? r : push(h, w, &m, st);
-		stream_msg(&m, b, 1, id[3], id[1], RTPB_STREAM_NONE, learn_ms, seq++);
+		stream_msg(&m, b, 1, id[3], id[1], RTPB_STREAM_NONE, learn_ms,
+			   seq++);
 		r = r ? r : push(h, w, &m, st);
 		if (r != 0) {
-			snprintf(err, errsz, "call %u: a c2d ring stayed full for 10 s "
-				 "(workers not running?)", c);
+			snprintf(err, errsz,
+				 "call %u: a c2d ring stayed full for 10 s "
+				 "(workers not running?)",
+				 c);
 			goto out;
 		}
 		n_msgs += 4;
@@ -254,17 +279,21 @@ gen_shm_install(const char *file_prefix, const struct gen_leg *legs,
 	deadline = now_ns() + 30000000000ull;
 	while (sum_ctl(h, &errs) - base < n_msgs) {
 		if (now_ns() > deadline) {
-			snprintf(err, errsz, "only %lu of %lu stream messages applied in 30 s",
-				 (unsigned long)(sum_ctl(h, &errs) - base),
-				 (unsigned long)n_msgs);
+			snprintf(
+				err, errsz,
+				"only %lu of %lu stream messages applied in 30 s",
+				(unsigned long)(sum_ctl(h, &errs) - base),
+				(unsigned long)n_msgs);
 			r = -ETIMEDOUT;
 			goto out;
 		}
 		usleep(1000);
 	}
 	if (errs != errs0) {
-		snprintf(err, errsz, "the dataplane refused %lu stream messages "
-			 "(flow table full? see its ctl_errors)", (unsigned long)(errs - errs0));
+		snprintf(err, errsz,
+			 "the dataplane refused %lu stream messages "
+			 "(flow table full? see its ctl_errors)",
+			 (unsigned long)(errs - errs0));
 		r = -EINVAL;
 		goto out;
 	}

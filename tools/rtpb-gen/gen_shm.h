@@ -24,9 +24,9 @@
 
 /** What an install did. */
 struct gen_shm_stats {
-	uint64_t streams;    /**< STREAM_ADD messages applied */
-	uint64_t ring_full;  /**< enqueue attempts that found a ring full */
-	double seconds;      /**< wall time, s */
+	uint64_t streams; /**< STREAM_ADD messages applied */
+	uint64_t ring_full; /**< enqueue attempts that found a ring full */
+	double seconds; /**< wall time, s */
 };
 
 /**

@@ -37,13 +37,13 @@ void gen_stats_progress(struct gen_run *r, double t_s, double interval_s,
 
 /** What the summary reports besides the run's counters. */
 struct gen_summary {
-	const struct gen_ctl_stats *setup;    /**< NULL: not through control */
-	const struct gen_shm_stats *install;  /**< NULL: not installed */
+	const struct gen_ctl_stats *setup; /**< NULL: not through control */
+	const struct gen_shm_stats *install; /**< NULL: not installed */
 	const struct gen_ctl_stats *teardown; /**< NULL: no teardown */
-	uint32_t calls;                       /**< asked for */
-	const char *pcap;                     /**< written pcap, or NULL */
+	uint32_t calls; /**< asked for */
+	const char *pcap; /**< written pcap, or NULL */
 	uint64_t pcap_frames;
-	int traffic;                          /**< the loop ran */
+	int traffic; /**< the loop ran */
 };
 
 /** Print the summary to f: text, or one JSON object if json. */

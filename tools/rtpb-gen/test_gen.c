@@ -91,24 +91,30 @@ test_phone_layout(void **state)
 		assert_true(port % 2 == 0);
 		assert_int_equal(gen_leg_of(net, 100000, ip, port), l);
 		/* the RTCP port maps back to the same leg */
-		assert_int_equal(gen_leg_of(net, 100000, ip, (uint16_t)(port + 1)), l);
+		assert_int_equal(
+			gen_leg_of(net, 100000, ip, (uint16_t)(port + 1)), l);
 	}
-	assert_int_equal(gen_leg_of(net, 10, net, 16384), UINT32_MAX);     /* network */
-	assert_int_equal(gen_leg_of(net, 10, net + 1, 16384 + 2 * 10), UINT32_MAX);
+	assert_int_equal(gen_leg_of(net, 10, net, 16384),
+			 UINT32_MAX); /* network */
+	assert_int_equal(gen_leg_of(net, 10, net + 1, 16384 + 2 * 10),
+			 UINT32_MAX);
 	assert_int_equal(gen_leg_of(net, 10, net + 1, 1000), UINT32_MAX);
 }
 
 static void
 test_relay_layout(void **state)
 {
-	uint32_t addrs[2] = {htonl(0xc6336401u), htonl(0xc6336402u)};
-	struct gen_leg *legs = gen_calls_create(GEN_LAYOUT_PAIRS, 0xc6120000u, 15, 1);
+	uint32_t addrs[2] = { htonl(0xc6336401u), htonl(0xc6336402u) };
+	struct gen_leg *legs =
+		gen_calls_create(GEN_LAYOUT_PAIRS, 0xc6120000u, 15, 1);
 
 	(void)state;
 	assert_non_null(legs);
 	/* 2 * 32256 legs: exactly two addresses */
-	assert_int_equal(gen_calls_layout(legs, 2 * GEN_LAYOUT_PAIRS, addrs, 1), -ENOSPC);
-	assert_int_equal(gen_calls_layout(legs, 2 * GEN_LAYOUT_PAIRS, addrs, 2), 0);
+	assert_int_equal(gen_calls_layout(legs, 2 * GEN_LAYOUT_PAIRS, addrs, 1),
+			 -ENOSPC);
+	assert_int_equal(gen_calls_layout(legs, 2 * GEN_LAYOUT_PAIRS, addrs, 2),
+			 0);
 	assert_int_equal(legs[0].relay_ip, addrs[0]);
 	assert_int_equal(ntohs(legs[0].relay_port), 1024);
 	assert_int_equal(ntohs(legs[GEN_LAYOUT_PAIRS - 1].relay_port), 65534);
@@ -152,7 +158,7 @@ static void
 test_rtp_roundtrip(void **state)
 {
 	struct gen_leg *legs = gen_calls_create(4, 0xc6120000u, 15, 42);
-	struct gen_pkt_ctx pc = {.udp_csum = true};
+	struct gen_pkt_ctx pc = { .udp_csum = true };
 	struct gen_rx_info ri;
 	uint8_t buf[GEN_FRAME_MAX];
 	uint16_t len;
@@ -181,7 +187,8 @@ test_rtp_roundtrip(void **state)
 	assert_int_equal(ri.dst_port, 40001);
 	/* truncated frames are not ours */
 	assert_int_equal(gen_pkt_parse(buf, 40, &ri), GEN_RX_OTHER);
-	len = gen_pkt_arp_request(buf, &pc.src_mac, legs[0].phone_ip, legs[3].relay_ip);
+	len = gen_pkt_arp_request(buf, &pc.src_mac, legs[0].phone_ip,
+				  legs[3].relay_ip);
 	assert_int_equal(gen_pkt_parse(buf, len, &ri), GEN_RX_ARP);
 	free(legs);
 }
