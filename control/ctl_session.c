@@ -1517,12 +1517,7 @@ pf_keep(const struct rtpb_addr *local, void *arg)
 static guint
 addr_hash(gconstpointer p)
 {
-	const uint8_t *b = p;
-	guint h = 5381;
-
-	for (size_t i = 0; i < sizeof(struct rtpb_addr); i++)
-		h = h * 33 + b[i];
-	return h;
+	return rtpb_addr_hash(p);
 }
 
 static gboolean

@@ -52,6 +52,18 @@ rtpb_addr_eq(const struct rtpb_addr *a, const struct rtpb_addr *b)
 	return ((a0 ^ b0) | (a1 ^ b1) | (uint64_t)(a2 ^ b2)) == 0;
 }
 
+/** A hash of all 20 bytes (djb2), for hash tables keyed by address. */
+static inline uint32_t
+rtpb_addr_hash(const struct rtpb_addr *a)
+{
+	const uint8_t *b = (const uint8_t *)a;
+	uint32_t h = 5381;
+
+	for (size_t i = 0; i < sizeof(*a); i++)
+		h = h * 33 + b[i];
+	return h;
+}
+
 /** Host equality: family and ip, ignoring the port. */
 static inline bool
 rtpb_addr_host_eq(const struct rtpb_addr *a, const struct rtpb_addr *b)

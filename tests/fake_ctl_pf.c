@@ -35,12 +35,7 @@ static struct ctl_pf *fake;
 static guint
 addr_hash(gconstpointer p)
 {
-	const uint8_t *b = p;
-	guint h = 5381;
-
-	for (size_t i = 0; i < sizeof(struct rtpb_addr); i++)
-		h = h * 33 + b[i];
-	return h;
+	return rtpb_addr_hash(p);
 }
 
 static gboolean
