@@ -13,6 +13,29 @@
 
 #include "dp_flow.h"
 
+/* The key is 4 bytes: one CRC32-C instruction (rte_hash_crc_4byte()),
+ * and one compare instead of rte_hash's memcmp() for odd key sizes. */
+static uint32_t
+flow_hash(const void *key, uint32_t len, uint32_t init)
+{
+	uint32_t k;
+
+	RTE_SET_USED(len);
+	memcpy(&k, key, sizeof(k));
+	return rte_hash_crc_4byte(k, init);
+}
+
+static int
+flow_cmp(const void *a, const void *b, size_t len)
+{
+	uint32_t x, y;
+
+	RTE_SET_USED(len);
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	return x != y;
+}
+
 struct rte_hash *
 dp_flow_create(const char *name, uint32_t entries, int socket)
 {
@@ -20,14 +43,19 @@ dp_flow_create(const char *name, uint32_t entries, int socket)
 		.name = name,
 		.entries = entries < 64 ? 64 : entries,
 		.key_len = sizeof(struct dp_flow_key),
-		.hash_func = rte_hash_crc,
+		.hash_func = flow_hash,
 		.hash_func_init_val = 0,
 		.socket_id = socket,
 		/* Extendable buckets: an insert never fails on a full bucket. */
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
+	struct rte_hash *h;
 
-	return rte_hash_create(&p);
+	RTE_BUILD_BUG_ON(sizeof(struct dp_flow_key) != sizeof(uint32_t));
+	h = rte_hash_create(&p);
+	if (h != NULL)
+		rte_hash_set_cmp_func(h, flow_cmp);
+	return h;
 }
 
 int

@@ -88,6 +88,7 @@ parse_ipv6(const uint8_t *p, uint32_t len, uint32_t off,
 		if (unlikely(udp->dgram_cksum == 0))
 			return parse_drop(out, RTPB_DROP_UDP6_ZERO_CSUM);
 		out->payload_len = udp_len - sizeof(struct rte_udp_hdr);
+		out->l3_unverified = 0;
 		parse_addrs6(out, ip6, udp->src_port, udp->dst_port);
 		out->kind = DP_PKT_UDP;
 		return DP_PKT_UDP;
@@ -122,6 +123,7 @@ dp_parse_pkt(const struct rte_mbuf *m, struct dp_pkt_meta *out)
 	const struct rte_ipv4_hdr *ip;
 	const struct rte_udp_hdr *udp;
 	uint16_t type, tot_len, udp_len;
+	uint64_t ck;
 	uint32_t ihl;
 	int tags;
 
@@ -159,9 +161,8 @@ dp_parse_pkt(const struct rte_mbuf *m, struct dp_pkt_meta *out)
 	if (unlikely((ip->version_ihl >> 4) != 4 || ihl < 20 ||
 		     tot_len < ihl || len < off + tot_len))
 		return parse_drop(out, RTPB_DROP_TRUNCATED);
-	if (unlikely((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) !=
-		     RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-		     rte_raw_cksum(ip, ihl) != 0xffff))
+	ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	if (unlikely(ck == RTE_MBUF_F_RX_IP_CKSUM_BAD))
 		return parse_drop(out, RTPB_DROP_BAD_CSUM);
 	/* More-fragments flag or a fragment offset: not ours to reassemble. */
 	if (unlikely(ip->fragment_offset &
@@ -182,6 +183,8 @@ dp_parse_pkt(const struct rte_mbuf *m, struct dp_pkt_meta *out)
 
 	out->l4_off = off;
 	out->payload_len = udp_len - sizeof(struct rte_udp_hdr);
+	/* GOOD, or NONE (checked, integrity valid) */
+	out->l3_unverified = ck == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN;
 	memset(&out->src, 0, sizeof(out->src) * 2);
 	out->src.family = RTPB_AF_INET;
 	out->src.port = udp->src_port;

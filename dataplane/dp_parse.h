@@ -8,8 +8,13 @@
  * the mbuf's data length before reading it and writes nothing into the
  * frames. Single-segment mbufs only (the relay's MTU fits one).
  *
- * IPv4 (RFC 791): version, IHL, total length, header checksum (unless
- * the PMD already checked it); fragments are refused.
+ * IPv4 (RFC 791): version, IHL, total length; fragments are refused. A
+ * header checksum the PMD found bad is RTPB_DROP_BAD_CSUM; one it did not
+ * check is left to the worker (l3_unverified), which checks it only where
+ * the header decides something: before a packet may latch a new peer and
+ * before a header is rebuilt (bridging). A packet from the latched peer is
+ * relayed with an incremental update (RFC 1624), which keeps a corrupt
+ * header corrupt for the receiver to drop.
  * IPv6 (RFC 8200): version and payload length against the frame; no
  * extension headers: a Fragment header is RTPB_DROP_FRAGMENT, any other
  * (Hop-by-Hop, Routing, Destination Options, AH, ESP, ...) is
@@ -27,6 +32,9 @@
 #define DP_PARSE_H
 
 #include <stdint.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
 
 #include <rte_mbuf.h>
 
@@ -59,6 +67,7 @@ struct dp_pkt_meta {
 	uint16_t l3_off;      /**< bytes from frame start to the IP header */
 	uint16_t l4_off;      /**< bytes from frame start to the UDP (ICMPv6) header */
 	uint16_t payload_len; /**< UDP payload bytes (DP_PKT_ND: ICMPv6 message bytes) */
+	uint8_t l3_unverified; /**< IPv4 header checksum not checked yet (dp_parse_l3_csum_ok()) */
 	struct rtpb_addr src; /**< IP source and UDP source port */
 	struct rtpb_addr dst; /**< IP destination and UDP destination port */
 };
@@ -71,6 +80,22 @@ struct dp_pkt_meta {
  */
 enum dp_pkt_kind dp_parse_pkt(const struct rte_mbuf *m,
 			      struct dp_pkt_meta *out);
+
+/**
+ * The IPv4 header checksum of a frame dp_parse_pkt() accepted as
+ * DP_PKT_UDP, checked now if the PMD did not (RFC 791, RFC 1071).
+ * @return 1 if it is right (or the frame is IPv6), 0 if not.
+ */
+static inline int
+dp_parse_l3_csum_ok(const struct rte_mbuf *m, const struct dp_pkt_meta *pm)
+{
+	const struct rte_ipv4_hdr *ip;
+
+	if (!pm->l3_unverified)
+		return 1;
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, pm->l3_off);
+	return rte_raw_cksum(ip, pm->l4_off - pm->l3_off) == 0xffff;
+}
 
 /**
  * Parse a burst: dp_parse_pkt() on each of pkts[0..n-1] into meta[],

@@ -118,46 +118,67 @@ dp_csum_udp_update(uint16_t cksum, const struct rtpb_addr *old_src,
 	return sum == 0 ? 0xffff : (uint16_t)sum;
 }
 
-/* 4->4 or 6->6, in place. */
+/*
+ * 4->4 in place. The addresses change in both checksums, so their
+ * RFC 1624 difference (eqn. 3, over 32-bit words, which fold to the same
+ * 16-bit ones' complement sum) is taken once and added to each: the IPv4
+ * header's with the TTL/protocol word, the UDP one's with the ports. The
+ * new TTL word is computed, not read back, so no load waits on the
+ * byte store (store forwarding). An incremental update keeps a header
+ * that was corrupt corrupt (the receiver still drops it), so relaying
+ * needs no verification of the old sum.
+ */
+static inline __rte_always_inline void
+dp_rewrite_same4(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
+		 const struct rtpb_addr *from, const struct rtpb_addr *to)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+							 pm->l3_off);
+	struct rte_udp_hdr *udp = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *,
+							  pm->l4_off);
+	uint32_t nsrc = rtpb_addr_v4(from), ndst = rtpb_addr_v4(to);
+	uint16_t ottl, nttl, ucs;
+	uint64_t d, sum;
+
+	d = (uint64_t)(uint32_t)~ip->src_addr + (uint32_t)~ip->dst_addr + nsrc + ndst;
+	memcpy(&ottl, &ip->time_to_live, 2);
+	/* byte 0 the TTL, byte 1 the protocol, whatever the host order */
+	nttl = (uint16_t)((ottl & RTE_BE16(0x00ff)) | RTE_BE16(DP_REWRITE_TTL << 8));
+	sum = d + (uint16_t)~ip->hdr_checksum + (uint16_t)~ottl + nttl;
+	ip->hdr_checksum = (uint16_t)~dp_csum_fold(sum);
+	memcpy(&ip->time_to_live, &nttl, 2);
+	ip->src_addr = nsrc;
+	ip->dst_addr = ndst;
+
+	ucs = udp->dgram_cksum;
+	if (ucs != 0) {
+		sum = d + (uint16_t)~ucs + (uint16_t)~udp->src_port +
+		      (uint16_t)~udp->dst_port + from->port + to->port;
+		ucs = (uint16_t)~dp_csum_fold(sum);
+		udp->dgram_cksum = ucs == 0 ? 0xffff : ucs;
+	}
+	udp->src_port = from->port;
+	udp->dst_port = to->port;
+}
+
+/* 6->6 in place. */
 static inline void
-dp_rewrite_same(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
-		const struct rtpb_addr *from, const struct rtpb_addr *to)
+dp_rewrite_same6(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
+		 const struct rtpb_addr *from, const struct rtpb_addr *to)
 {
 	struct rte_udp_hdr *udp = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *,
 							  pm->l4_off);
+	struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *,
+							   pm->l3_off);
 
 	if (udp->dgram_cksum != 0)
 		udp->dgram_cksum = dp_csum_udp_update(udp->dgram_cksum, &pm->src,
 						      &pm->dst, from, to);
 	udp->src_port = from->port;
 	udp->dst_port = to->port;
-	if (to->family == RTPB_AF_INET) {
-		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
-			struct rte_ipv4_hdr *, pm->l3_off);
-
-		uint32_t nsrc = rtpb_addr_v4(from), ndst = rtpb_addr_v4(to);
-		uint16_t ottl, nttl;
-		uint64_t sum;
-
-		/* RFC 1624 eqn. 3 over the words that change: the addresses
-		 * and the TTL/protocol word (the parser checked the header). */
-		memcpy(&ottl, &ip->time_to_live, 2);
-		ip->time_to_live = DP_REWRITE_TTL;
-		memcpy(&nttl, &ip->time_to_live, 2);
-		sum = (uint16_t)~ip->hdr_checksum +
-		      (uint64_t)(uint16_t)~dp_csum_fold((uint64_t)ip->src_addr + ip->dst_addr + ottl) +
-		      dp_csum_fold((uint64_t)nsrc + ndst + nttl);
-		ip->src_addr = nsrc;
-		ip->dst_addr = ndst;
-		ip->hdr_checksum = (uint16_t)~dp_csum_fold(sum);
-	} else {
-		struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m,
-			struct rte_ipv6_hdr *, pm->l3_off);
-
-		memcpy(ip6->src_addr, from->ip, 16);
-		memcpy(ip6->dst_addr, to->ip, 16);
-		ip6->hop_limits = DP_REWRITE_TTL;
-	}
+	memcpy(ip6->src_addr, from->ip, 16);
+	memcpy(ip6->dst_addr, to->ip, 16);
+	ip6->hop_limits = DP_REWRITE_TTL;
 }
 
 /* 4->6 or 6->4: move the L2 header, build the new IP header. */
@@ -256,7 +277,10 @@ dp_rewrite_udp(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 	int r;
 
 	if (likely(pm->dst.family == to->family)) {
-		dp_rewrite_same(m, pm, from, to);
+		if (likely(to->family == RTPB_AF_INET))
+			dp_rewrite_same4(m, pm, from, to);
+		else
+			dp_rewrite_same6(m, pm, from, to);
 	} else {
 		r = dp_rewrite_bridge(m, pm, from, to, mtu);
 		if (unlikely(r != 0))

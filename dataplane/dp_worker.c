@@ -144,6 +144,12 @@ worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 	if (unlikely(pm->payload_len == 0 || !dp_parse_media_class_ok(payload[0])))
 		return RTPB_DROP_BAD_CLASS;
 
+	/* The header decides something only when the source is not the
+	 * latched peer (it may latch or count in probation): check its
+	 * checksum then, if the PMD did not (dp_parse.h). */
+	if (unlikely(pm->l3_unverified) && !rtpb_addr_eq(&pm->src, &s->peer) &&
+	    !dp_parse_l3_csum_ok(m, pm))
+		return RTPB_DROP_BAD_CSUM;
 	dp_latch_parse(payload, pm->payload_len, &lp);
 	switch (dp_latch_rx(s, &dp_ctx.latch, &pm->src, &lp, now_ns, &lev)) {
 	case DP_LATCH_ACCEPT:
@@ -162,6 +168,9 @@ worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 	o = &dp_ctx.streams[s->out_stream_id];
 	if (unlikely(o->state == DP_LATCH_FREE || (dst = dp_latch_dest(o)) == NULL))
 		return RTPB_DROP_NO_PEER;
+	/* Bridging rebuilds the IP header: the old one must be right. */
+	if (unlikely(dst->family != pm->dst.family) && !dp_parse_l3_csum_ok(m, pm))
+		return RTPB_DROP_BAD_CSUM;
 	r = worker_nexthop(o, dst, &mac);
 	if (unlikely(r != 0))
 		return r;

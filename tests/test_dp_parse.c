@@ -156,11 +156,26 @@ test_bad_headers(void **state)
 	len = build_udp(pkt, 0, A_SRC, A_DST, 1, 2, 10);
 	ip->hdr_checksum ^= 0x1234;
 	frame_set(&f, pkt, len);
+	/* Not checked by the PMD: accepted, flagged for the worker, whose
+	 * check fails. */
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_true(pm.l3_unverified);
+	assert_false(dp_parse_l3_csum_ok(&f.m, &pm));
+	/* The PMD found it bad: dropped here. */
+	f.m.ol_flags = RTE_MBUF_F_RX_IP_CKSUM_BAD;
 	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
 	assert_int_equal(pm.drop, RTPB_DROP_BAD_CSUM);
-	/* ...unless the PMD says it checked it. */
+	/* The PMD says it checked it: trusted. */
 	f.m.ol_flags = RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_false(pm.l3_unverified);
+	assert_true(dp_parse_l3_csum_ok(&f.m, &pm));
+	/* A right checksum passes the worker's check. */
+	ip->hdr_checksum ^= 0x1234;
+	frame_set(&f, pkt, len);
+	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_true(pm.l3_unverified);
+	assert_true(dp_parse_l3_csum_ok(&f.m, &pm));
 
 	/* Fragments: MF set, or an offset. */
 	len = build_udp(pkt, 0, A_SRC, A_DST, 1, 2, 10);

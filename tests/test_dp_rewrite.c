@@ -335,6 +335,33 @@ test_too_big(void **state)
 	check_rewrite(&sp, &from, &to);
 }
 
+/* A corrupt IPv4 header stays corrupt through a 4->4 rewrite (RFC 1624
+ * incremental update), so the receiver still drops it: the worker only
+ * verifies headers that decide something (dp_parse.h). */
+static void
+test_corrupt_stays_corrupt(void **state)
+{
+	static uint8_t payload[2048];
+	struct spec sp;
+	struct rtpb_addr from, to;
+	struct dp_pkt_meta pm;
+	struct rte_ipv4_hdr *ip;
+	struct rte_mbuf *m;
+
+	(void)state;
+	legs(&sp, 0, &from, &to, 0);
+	m = build(&sp, payload);
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
+	ip->hdr_checksum ^= RTE_BE16(0x0101);
+	assert_int_equal(dp_parse_pkt(m, &pm), DP_PKT_UDP);
+	assert_true(pm.l3_unverified);
+	assert_false(dp_parse_l3_csum_ok(m, &pm));
+	assert_int_equal(dp_rewrite_udp(m, &pm, &from, &to, &RELAY_MAC, &NH_MAC, 1500), 0);
+	assert_int_not_equal(rte_raw_cksum(ip, 20), 0xffff);
+	assert_int_equal(ip->src_addr, rtpb_addr_v4(&from));
+	rte_pktmbuf_free(m);
+}
+
 /* Every combination with random addresses, ports, sizes and tags. */
 static void
 test_random(void **state)
@@ -399,6 +426,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_4to6),
 		cmocka_unit_test(test_6to4),
 		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_corrupt_stays_corrupt),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_csum_update_matches_full),
 	};

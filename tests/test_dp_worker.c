@@ -144,6 +144,9 @@ lcore_sum(size_t off)
 
 /* ---- the phones' side ------------------------------------------- */
 
+/* Set to corrupt the IPv4 header checksum of the next inject(). */
+static int corrupt_next;
+
 /* One RTP packet from sip:sport to the relay's dport, on RX queue q. */
 static void
 inject(unsigned int q, uint32_t sip, uint16_t sport, uint16_t dport,
@@ -188,6 +191,9 @@ inject(unsigned int q, uint32_t sip, uint16_t sport, uint16_t dport,
 		p[10] = (uint8_t)(ssrc >> 8); p[11] = (uint8_t)ssrc;
 	}
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	if (corrupt_next)
+		ip->hdr_checksum ^= RTE_BE16(0x0101);
+	corrupt_next = 0;
 	assert_int_equal(rte_ring_sp_enqueue(rxr[q], m), 0);
 }
 
@@ -529,6 +535,25 @@ test_two_workers_one_writer(void **state)
 	assert_int_equal(event().ev_latch.reason, RTPB_LATCH_RTCP_FOLLOW);
 	assert_int_equal(LSUM(handovers), 2);
 	relay_one(0, B, 5000, pb, ssrc_b, bseq++, A1, 4200, pa, 1);
+
+	/* A corrupt IPv4 header (the ring PMD checks no checksum): from the
+	 * latched peer it is relayed, still corrupt, for the receiver to
+	 * drop; from another source with the peer's SSRC (which would win a
+	 * handover at once) it is dropped before it can latch. */
+	corrupt_next = 1;
+	inject(1, A1, 4200, pa, ssrc_a2, 7100, 0);
+	assert_int_equal(collect(o, 1), 1);
+	assert_int_equal(o[0].dip, B);
+	assert_false(o[0].csum_ok);
+	corrupt_next = 1;
+	inject(1, A2, 4300, pa, ssrc_a2, 7101, 0);
+	for (uint64_t t0 = mono_ns(); LSUM(drops[RTPB_DROP_BAD_CSUM]) < 1 &&
+					mono_ns() - t0 < WAIT_NS;)
+		usleep(100);
+	assert_int_equal(LSUM(drops[RTPB_DROP_BAD_CSUM]), 1);
+	assert_int_equal(collect(o, 0), 0);
+	assert_int_equal(event().hdr.type, RTPB_MSG__COUNT);
+	relay_one(1, A1, 4200, pa, ssrc_a2, 7102, B, 5000, pb, 1);
 
 	/* nothing ever left on the wrong queue, nothing leaked */
 	assert_int_equal(LSUM(drops[RTPB_DROP_RING_FULL]), 0);

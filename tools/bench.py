@@ -53,6 +53,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -347,6 +348,30 @@ class Bench:
         res['exit'] = rc
         return res
 
+    # -- profile ---------------------------------------------------------------
+
+    def perf_start(self, what):
+        """--perf DIR: record the worker's CPU (1) with perf while the relay
+        is sampled; perf_stop() writes DIR/WHAT.txt (perf report --stdio)."""
+        if not self.a.perf:
+            return None
+        os.makedirs(self.a.perf, exist_ok=True)
+        data = os.path.join(self.a.perf, what + '.data')
+        p = subprocess.Popen(['perf', 'record', '-q', '-C', '1', '-o', data],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return (p, data, os.path.join(self.a.perf, what + '.txt'))
+
+    def perf_stop(self, perf):
+        if perf is None:
+            return
+        p, data, txt = perf
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=30)
+        with open(txt, 'w') as f:
+            subprocess.run(['perf', 'report', '-i', data, '--stdio', '--no-children',
+                            '--percent-limit', '0.5'], stdout=f,
+                           stderr=subprocess.DEVNULL, check=False)
+
     # -- telemetry ---------------------------------------------------------
 
     @staticmethod
@@ -405,7 +430,7 @@ class Bench:
                  '--stats-period', '1', '--record-core-cycles',
                  '--total-num-mbufs=16384', '--no-lsc-interrupt', '--port-topology=%s' % topology]
         self.note_cmd(what, argv)
-        p = e2e.Proc(argv, name='testpmd')
+        p = e2e.Proc(argv, name='testpmd', stdin=subprocess.PIPE)
         self.pids.add(p.pid)
         time.sleep(seconds + 2)
         self.stop(p, timeout=15)
@@ -543,7 +568,9 @@ def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
         res['pcap_frames'] = frames
         st = b.settle(prefix)
         res['latches'] = st['latches']
+        perf = b.perf_start('relay-%d' % sessions)
         res['relay'] = b.sample(prefix, seconds)
+        b.perf_stop(perf)
         out = '\n'.join(dp.output())
         m = re.search(r'mbufs in use after start: (\d+)', out)
         res['mbufs_held_by_pmd'] = int(m.group(1)) if m else None
@@ -675,7 +702,7 @@ def memif_case(b, seconds, res):
                 '--forward-mode=io', '--nb-cores=1', '--port-topology=loop', '--auto-start',
                 '--no-lsc-interrupt', '--total-num-mbufs=16384', '--stats-period', '10']
         b.note_cmd('testpmd io as the memif peer (latency floor)', argv)
-        tp = e2e.Proc(argv, name='testpmd')
+        tp = e2e.Proc(argv, name='testpmd', stdin=subprocess.PIPE)
         b.pids.add(tp.pid)
         try:
             time.sleep(2)
@@ -1217,6 +1244,9 @@ def main():
     ap.add_argument('--setup-calls', type=int, default=10000)
     ap.add_argument('--setup-windows', default='1,16,64')
     ap.add_argument('--seed', type=int, default=6)
+    ap.add_argument('--perf', metavar='DIR',
+                    help='record the relay worker with perf during the pcap samples '
+                         '(DIR/relay-SESSIONS.txt)')
     ap.add_argument('--out', default=os.path.join(ROOT, 'docs', 'PERFORMANCE.md'))
     ap.add_argument('--png', default=os.path.join(ROOT, 'docs', 'performance-sessions.png'))
     ap.add_argument('--json', help='also write the raw results there')
