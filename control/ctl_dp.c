@@ -475,11 +475,12 @@ ctl_dp_stream_del(struct ctl_dp *dp, uint32_t id, const struct rtpb_addr *local)
 }
 
 const struct rtpb_stream_stats *
-ctl_dp_stream_stats(const struct ctl_dp *dp, uint32_t id)
+ctl_dp_stream_stats(const struct ctl_dp *dp, uint32_t id, struct rtpb_stream_stats *buf)
 {
 	if (!ctl_dp_ready(dp) || id >= dp->h->max_streams)
 		return NULL;
-	return rtpb_shm_stream_stats(dp->h, id);
+	rtpb_shm_stream_read(dp->h, id, buf);
+	return buf;
 }
 
 void

@@ -113,11 +113,13 @@ int ctl_dp_stream_del(struct ctl_dp *dp, uint32_t id,
 		      const struct rtpb_addr *local);
 
 /**
- * Counters of stream id, read from shared memory (may be a moment old).
- * @return the counters, or NULL if not attached or id out of range.
+ * Counters of stream id, read from shared memory into buf (may be a
+ * moment old; rtpb_shm_stream_read()).
+ * @return buf, or NULL if not attached or id out of range.
  */
 const struct rtpb_stream_stats *ctl_dp_stream_stats(const struct ctl_dp *dp,
-						    uint32_t id);
+						    uint32_t id,
+						    struct rtpb_stream_stats *buf);
 
 /**
  * Sums over all lcores of the attached dataplane (zeros when detached):

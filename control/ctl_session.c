@@ -436,7 +436,8 @@ session_sync(struct ctl_sessions *t, struct ctl_session *s)
 static int
 dp_del(struct ctl_sessions *t, uint32_t id, const struct rtpb_addr *local)
 {
-	const struct rtpb_stream_stats *ss = ctl_dp_stream_stats(t->cfg.dp, id);
+	struct rtpb_stream_stats buf;
+	const struct rtpb_stream_stats *ss = ctl_dp_stream_stats(t->cfg.dp, id, &buf);
 	uint64_t in = ss != NULL ? ss->pkts_in : 0;
 	uint64_t rel = ss != NULL ? ss->pkts_relayed : 0;
 	uint64_t drop = ss != NULL ? ss->pkts_dropped : 0;
@@ -658,11 +659,12 @@ session_free(struct ctl_session *s)
 static uint64_t
 stream_pkts_in(const struct ctl_sessions *t, const struct ctl_stream *st)
 {
+	struct rtpb_stream_stats buf;
 	const struct rtpb_stream_stats *ss;
 
 	if (!st->in_dp)
 		return 0;
-	ss = ctl_dp_stream_stats(t->cfg.dp, st->id);
+	ss = ctl_dp_stream_stats(t->cfg.dp, st->id, &buf);
 	return ss != NULL ? ss->pkts_in : 0;
 }
 
@@ -1208,11 +1210,12 @@ session_last(const struct ctl_sessions *t, const struct ctl_session *s)
 						   &s->leg[li].rtcp};
 
 		for (int k = 0; k < 2; k++) {
+			struct rtpb_stream_stats buf;
 			const struct rtpb_stream_stats *ss;
 
 			if (!sts[k]->in_dp)
 				continue;
-			ss = ctl_dp_stream_stats(t->cfg.dp, sts[k]->id);
+			ss = ctl_dp_stream_stats(t->cfg.dp, sts[k]->id, &buf);
 			if (ss != NULL && ss->last_rx_ns > last)
 				last = ss->last_rx_ns;
 		}
@@ -1587,11 +1590,12 @@ ctl_sessions_counters(const struct ctl_sessions *t,
 			if (s->leg[li].port != 0)
 				c->legs++;
 			for (int k = 0; k < 2; k++) {
+				struct rtpb_stream_stats buf;
 				const struct rtpb_stream_stats *ss;
 
 				if (!sts[k]->in_dp)
 					continue;
-				ss = ctl_dp_stream_stats(t->cfg.dp, sts[k]->id);
+				ss = ctl_dp_stream_stats(t->cfg.dp, sts[k]->id, &buf);
 				if (ss == NULL)
 					continue;
 				c->pkts_in += ss->pkts_in;
@@ -1602,19 +1606,21 @@ ctl_sessions_counters(const struct ctl_sessions *t,
 	}
 }
 
-/* Counters of a leg's RTP stream, or NULL. */
+/* Counters of a leg's RTP stream (read into buf), or NULL. */
 static const struct rtpb_stream_stats *
-rtp_stats(const struct ctl_sessions *t, const struct ctl_leg *l)
+rtp_stats(const struct ctl_sessions *t, const struct ctl_leg *l,
+	  struct rtpb_stream_stats *buf)
 {
-	return l->rtp.in_dp ? ctl_dp_stream_stats(t->cfg.dp, l->rtp.id) : NULL;
+	return l->rtp.in_dp ? ctl_dp_stream_stats(t->cfg.dp, l->rtp.id, buf) : NULL;
 }
 
 void
 ctl_session_query(const struct ctl_sessions *t, const struct ctl_session *s,
 		  int idx, uint64_t now_ns, struct ctl_session_query *q)
 {
-	const struct rtpb_stream_stats *a = rtp_stats(t, &s->leg[idx]);
-	const struct rtpb_stream_stats *o = rtp_stats(t, &s->leg[!idx]);
+	struct rtpb_stream_stats abuf, obuf;
+	const struct rtpb_stream_stats *a = rtp_stats(t, &s->leg[idx], &abuf);
+	const struct rtpb_stream_stats *o = rtp_stats(t, &s->leg[!idx], &obuf);
 	uint64_t last = session_last(t, s);
 	uint64_t idle = now_ns > last ? now_ns - last : 0;
 	uint64_t ttl = ctl_session_ttl_ns(t, s);

@@ -27,7 +27,7 @@ void
 dp_ctl_latch_event(struct dp_worker *w, uint32_t id, const struct dp_stream *s,
 		   const struct dp_latch_ev *lev)
 {
-	struct rtpb_stream_stats *st = rtpb_shm_stream_stats(dp_ctx.shm, id);
+	struct rtpb_stream_ctrs *st = rtpb_shm_stream_ctrs(dp_ctx.shm, id);
 	struct rtpb_msg ev;
 	int handover = lev->reason == RTPB_LATCH_SSRC ||
 		       lev->reason == RTPB_LATCH_PROBATION;
@@ -90,6 +90,13 @@ ctl_stream(struct dp_worker *w, uint32_t id, const struct rtpb_addr *local,
 	return &dp_ctx.streams[id];
 }
 
+/* Is s the relay socket (address index a, port in network order)? */
+static inline int
+ctl_stream_is(const struct dp_stream *s, int a, uint16_t port)
+{
+	return s->addr_idx == (uint8_t)a && s->local_port == port;
+}
+
 /* Resolve the next hop toward a signalled peer ahead of its first packet,
  * so the call's first packets are not dropped waiting for ARP or NDP. The
  * peer must be of the stream's family (else the fast path drops with
@@ -136,8 +143,8 @@ ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	s = ctl_stream(w, m->stream_id, &m->local, &a);
 	if (s == NULL)
 		return -EINVAL;
-	if (s->state != DP_LATCH_FREE && !rtpb_addr_eq(&s->local, &m->local)) {
-		dp_flow_key_set(&key, s->addr_idx, s->local.port);
+	if (s->state != DP_LATCH_FREE && !ctl_stream_is(s, a, m->local.port)) {
+		dp_flow_key_set(&key, s->addr_idx, s->local_port);
 		dp_flow_del(w->flow, &key);
 	}
 	dp_flow_key_set(&key, (uint32_t)a, m->local.port);
@@ -145,16 +152,16 @@ ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 		s->state = DP_LATCH_FREE;
 		return -ENOSPC;
 	}
-	memset(s, 0, sizeof(*s));
-	s->local = m->local;
+	memset(s, 0, sizeof(*s)); /* the per-packet counters too */
+	s->local_port = m->local.port;
 	s->addr_idx = (uint8_t)a;
 	s->out_stream_id = m->out_stream_id;
 	s->rtcp_stream_id = m->rtcp_stream_id;
-	s->flags = m->flags & DP_STREAM_F_CTL_MASK;
+	s->flags = (uint16_t)(m->flags & DP_STREAM_F_CTL_MASK);
 	s->cookie = m->cookie;
 	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
-	memset(rtpb_shm_stream_stats(dp_ctx.shm, m->stream_id), 0,
-	       sizeof(struct rtpb_stream_stats));
+	memset(rtpb_shm_stream_ctrs(dp_ctx.shm, m->stream_id), 0,
+	       sizeof(struct rtpb_stream_ctrs));
 	dp_ctl_prefetch_nexthop(s, &s->signalled);
 	return 0;
 }
@@ -168,12 +175,11 @@ ctl_stream_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	int a;
 
 	s = ctl_stream(w, m->stream_id, &m->local, &a);
-	if (s == NULL || s->state == DP_LATCH_FREE ||
-	    !rtpb_addr_eq(&s->local, &m->local))
+	if (s == NULL || s->state == DP_LATCH_FREE || !ctl_stream_is(s, a, m->local.port))
 		return -EINVAL;
 	s->out_stream_id = m->out_stream_id;
 	s->rtcp_stream_id = m->rtcp_stream_id;
-	s->flags = (m->flags & DP_STREAM_F_CTL_MASK) | (s->flags & ~DP_STREAM_F_CTL_MASK);
+	s->flags = (uint16_t)((m->flags & DP_STREAM_F_CTL_MASK) | (s->flags & ~DP_STREAM_F_CTL_MASK));
 	s->cookie = m->cookie;
 	lev.old = s->peer;
 	/* §4.8: a re-offer's new address is the peer at once */
@@ -191,10 +197,9 @@ ctl_stream_del(struct dp_worker *w, const struct rtpb_msg_stream_del *m)
 	int a;
 
 	s = ctl_stream(w, m->stream_id, &m->local, &a);
-	if (s == NULL || s->state == DP_LATCH_FREE ||
-	    !rtpb_addr_eq(&s->local, &m->local))
+	if (s == NULL || s->state == DP_LATCH_FREE || !ctl_stream_is(s, a, m->local.port))
 		return -ENOENT;
-	dp_flow_key_set(&key, s->addr_idx, s->local.port);
+	dp_flow_key_set(&key, s->addr_idx, s->local_port);
 	dp_flow_del(w->flow, &key);
 	s->state = DP_LATCH_FREE;
 	return 0;

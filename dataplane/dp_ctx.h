@@ -18,6 +18,7 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
+#include <rte_vect.h>
 #include <rte_hash.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -57,6 +58,7 @@ struct dp_addr {
 	uint32_t mask4;     /**< IPv4 netmask (family INET), else 0 */
 	uint8_t ip6[16];    /**< IPv6 address (family INET6), else zero */
 	uint8_t mask6[16];  /**< IPv6 prefix mask (family INET6), else zero */
+	struct rtpb_addr sock; /**< the address as a socket address, port 0 */
 };
 
 /** The process-wide context. */
@@ -73,7 +75,8 @@ struct dp_ctx {
 	uint32_t n_addrs;
 	struct dp_addr addrs[RTPB_MAX_ADDRS];
 	uint32_t n_addr4;
-	uint32_t addr4_ip[RTPB_MAX_ADDRS];     /**< the IPv4 ones, network order */
+	/** the IPv4 ones, network order (unused slots 0: compared all at once) */
+	uint32_t addr4_ip[RTPB_MAX_ADDRS] __rte_aligned(16);
 	uint8_t addr4_idx[RTPB_MAX_ADDRS];     /**< their addr_idx */
 	uint32_t n_addr6;
 	uint8_t addr6_ip[RTPB_MAX_ADDRS][16];  /**< the IPv6 ones */
@@ -112,19 +115,34 @@ dp_now_ns(void)
 }
 
 /**
- * addr_idx of the relay IPv4 address ip (network byte order). Scans the
- * IPv4 addresses only (one compare each).
+ * addr_idx of the relay IPv4 address ip (network byte order). Compares
+ * all RTPB_MAX_ADDRS slots at once (SSE2 on x86): no loop, so no branch
+ * mispredicted when consecutive packets go to different addresses.
  * @return 0..n_addrs-1, or -1 if ip is not a relay address.
  */
 static inline int
 dp_addr_index(uint32_t ip)
 {
+#if defined(RTE_ARCH_X86)
+	const __m128i k = _mm_set1_epi32((int)ip);
+	const __m128i *a = (const __m128i *)dp_ctx.addr4_ip;
+	uint32_t hit;
+
+	RTE_BUILD_BUG_ON(RTPB_MAX_ADDRS != 16);
+	hit = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(k, a[0]))) |
+	      (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(k, a[1]))) << 4 |
+	      (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(k, a[2]))) << 8 |
+	      (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(k, a[3]))) << 12;
+	hit &= (1u << dp_ctx.n_addr4) - 1u;
+	return hit != 0 ? dp_ctx.addr4_idx[rte_bsf32(hit)] : -1;
+#else
 	uint32_t i;
 
 	for (i = 0; i < dp_ctx.n_addr4; i++)
 		if (dp_ctx.addr4_ip[i] == ip)
 			return dp_ctx.addr4_idx[i];
 	return -1;
+#endif
 }
 
 /**
@@ -187,10 +205,13 @@ dp_addr_add(const struct rtpb_addr *a, unsigned int prefixlen)
 		mask[b / 8] |= (uint8_t)(0x80u >> (b % 8));
 	if (a->family == RTPB_AF_INET) {
 		d->ip4 = rtpb_addr_v4(a);
+		rtpb_addr_set_v4(&d->sock, d->ip4, 0);
 		dp_ctx.addr4_ip[dp_ctx.n_addr4] = d->ip4;
 		dp_ctx.addr4_idx[dp_ctx.n_addr4++] = (uint8_t)i;
 	} else {
 		memcpy(d->ip6, a->ip, 16);
+		d->sock.family = RTPB_AF_INET6;
+		memcpy(d->sock.ip, a->ip, 16);
 		memcpy(dp_ctx.addr6_ip[dp_ctx.n_addr6], a->ip, 16);
 		dp_ctx.addr6_idx[dp_ctx.n_addr6++] = (uint8_t)i;
 	}

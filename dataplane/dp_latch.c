@@ -184,7 +184,8 @@ dp_latch_rx(struct dp_stream *s, const struct dp_latch_cfg *cfg,
 		return latch_to(s, src, pkt, RTPB_LATCH_SIGNALLED, 0, ev);
 	}
 	/* §4.3: first packet inside the learning window. */
-	if (s->state == DP_LATCH_LEARNING && now_ns < s->window_end_ns) {
+	if (s->state == DP_LATCH_LEARNING &&
+	    (int32_t)(s->window_end - dp_stream_tick(now_ns)) > 0) {
 		if (pkt->kind == DP_LATCH_PKT_OTHER)
 			return DP_LATCH_ACCEPT;
 		return latch_to(s, src, pkt, RTPB_LATCH_LEARN, 0, ev);
@@ -205,7 +206,7 @@ dp_latch_signal(struct dp_stream *s, const struct rtpb_addr *signalled,
 		      !rtpb_addr_eq(signalled, &s->peer);
 
 	s->signalled = *signalled;
-	s->window_end_ns = now_ns + learn_ns;
+	s->window_end = dp_stream_tick(now_ns + learn_ns);
 	latch_candidate_reset(s);
 	if (s->flags & RTPB_STREAM_F_ASYMMETRIC) {
 		s->peer = *signalled;

@@ -546,12 +546,9 @@ workers_init(const char *prefix)
 	}
 	dp_ctx.d2c = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_d2c);
 
-	dp_ctx.streams = rte_zmalloc_socket("rtpb_streams",
-		sizeof(struct dp_stream) * (size_t)opt.max_streams,
-		RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
-	if (dp_ctx.streams == NULL)
-		rte_exit(EXIT_FAILURE, "rte_zmalloc(%u streams): out of hugepage memory\n",
-			 opt.max_streams);
+	/* The stream records live in the shared mapping: control reads
+	 * their per-packet counters in place (dp_stream.h). */
+	dp_ctx.streams = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_streams);
 	dp_ctx.neigh = rte_zmalloc("rtpb_neigh", sizeof(struct dp_neigh), RTE_CACHE_LINE_SIZE);
 	if (dp_ctx.neigh == NULL)
 		rte_exit(EXIT_FAILURE, "rte_zmalloc(neighbour table): out of hugepage memory\n");

@@ -23,6 +23,7 @@
 #include <rte_ring_elem.h>
 
 #include "dp_shm.h"
+#include "dp_stream.h"
 
 #define SHM_ALIGN (2u << 20)
 
@@ -68,7 +69,7 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	struct rtpb_shm_hdr *h;
 	struct timespec ts;
 	uint64_t off = sizeof(*h), size;
-	uint64_t off_c2d[RTPB_MAX_WORKERS], off_d2c, off_lst, off_sst, off_own;
+	uint64_t off_c2d[RTPB_MAX_WORKERS], off_d2c, off_lst, off_str, off_ctr, off_own;
 	uint32_t w;
 	int fd;
 
@@ -81,7 +82,8 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 		off_c2d[w] = shm_take(&off, (uint64_t)ring_sz);
 	off_d2c = shm_take(&off, (uint64_t)ring_sz);
 	off_lst = shm_take(&off, sizeof(struct rtpb_lcore_stats) * (n_workers + 1));
-	off_sst = shm_take(&off, sizeof(struct rtpb_stream_stats) * (uint64_t)max_streams);
+	off_str = shm_take(&off, sizeof(struct dp_stream) * (uint64_t)max_streams);
+	off_ctr = shm_take(&off, sizeof(struct rtpb_stream_ctrs) * (uint64_t)max_streams);
 	off_own = shm_take(&off, (uint64_t)RTPB_MAX_ADDRS * 65536u);
 	size = RTE_ALIGN_CEIL(off, SHM_ALIGN);
 
@@ -117,7 +119,10 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	memcpy(h->off_c2d, off_c2d, sizeof(off_c2d[0]) * n_workers);
 	h->off_d2c = off_d2c;
 	h->off_lcore_stats = off_lst;
-	h->off_stream_stats = off_sst;
+	h->off_streams = off_str;
+	h->stream_size = sizeof(struct dp_stream);
+	h->stream_pkts_off = offsetof(struct dp_stream, pkts);
+	h->off_stream_ctrs = off_ctr;
 	h->off_port_owner = off_own;
 	h->size = size;
 	for (w = 0; w < n_workers; w++) {

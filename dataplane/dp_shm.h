@@ -12,7 +12,8 @@
 /**
  * Create, size, map and lay out the shared memory for file prefix
  * prefix, initialise its rings (names "<ring_prefix>_c2d_<w>",
- * "<ring_prefix>_d2c") and link it at RTPB_SHM_LINK_FMT. The header's
+ * "<ring_prefix>_d2c") and link it at RTPB_SHM_LINK_FMT. It holds the
+ * stream records (struct dp_stream[max_streams], zeroed: every id FREE). The header's
  * state stays RTPB_SHM_INIT until the caller sets it READY.
  * @return the mapping, or NULL with errno set; *err names what failed.
  */

@@ -34,6 +34,17 @@ worker_drop(struct dp_worker *w, struct rte_mbuf *m, enum rtpb_drop why)
 	rte_pktmbuf_free(m);
 }
 
+/* A packet of stream id counted in, not relayed: relayed = in - dropped
+ * (rtpb_shm_stream_read()). */
+static inline void
+worker_stream_drop(uint32_t id, uint16_t payload_len)
+{
+	struct rtpb_stream_ctrs *c = rtpb_shm_stream_ctrs(dp_ctx.shm, id);
+
+	c->pkts_dropped++;
+	c->bytes_dropped += payload_len;
+}
+
 /* A source no peer can have: the rules of the XDP prefilter (bogon
  * ranges, a relay address, port 0), shared with it. */
 static inline int
@@ -130,17 +141,17 @@ worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 	     const struct dp_pkt_meta *pm, uint32_t id, uint64_t now_ns)
 {
 	struct dp_stream *s = &dp_ctx.streams[id], *o;
-	struct rtpb_stream_stats *st = rtpb_shm_stream_stats(dp_ctx.shm, id);
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *,
 		pm->l4_off + sizeof(struct rte_udp_hdr));
 	const struct rtpb_addr *dst;
+	struct rtpb_addr from;
 	struct dp_latch_pkt lp;
 	struct dp_latch_ev lev;
 	struct rte_ether_addr mac;
 	int r;
 
-	st->pkts_in++;
-	st->bytes_in += pm->payload_len;
+	s->pkts.pkts_in++;
+	s->pkts.bytes_in += pm->payload_len;
 	if (unlikely(pm->payload_len == 0 || !dp_parse_media_class_ok(payload[0])))
 		return RTPB_DROP_BAD_CLASS;
 
@@ -158,10 +169,10 @@ worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 		worker_latched(w, id, s, &lev);
 		break;
 	default:
-		st->drop_not_peer++;
+		rtpb_shm_stream_ctrs(dp_ctx.shm, id)->drop_not_peer++;
 		return RTPB_DROP_NOT_PEER;
 	}
-	st->last_rx_ns = now_ns;
+	s->pkts.last_rx_ns = now_ns;
 
 	if (unlikely(s->out_stream_id >= dp_ctx.max_streams))
 		return RTPB_DROP_NO_PEER;
@@ -174,12 +185,9 @@ worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 	r = worker_nexthop(o, dst, &mac);
 	if (unlikely(r != 0))
 		return r;
-	r = dp_rewrite_udp(m, pm, &o->local, dst, &dp_ctx.mac, &mac, dp_ctx.mtu);
-	if (unlikely(r != 0))
-		return r;
-	st->pkts_relayed++;
-	st->bytes_relayed += pm->payload_len;
-	return 0;
+	from = dp_ctx.addrs[o->addr_idx].sock;
+	from.port = o->local_port;
+	return dp_rewrite_udp(m, pm, &from, dst, &dp_ctx.mac, &mac, dp_ctx.mtu);
 }
 
 void
@@ -246,14 +254,13 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 
 	hits = dp_flow_lookup_burst(w->flow, keyp, nk, ids);
 	/* Stage the misses of the whole burst (with a million streams each
-	 * is a DRAM access): the streams and their counters first, then the
-	 * other leg's stream, which the first stage tells; by the time the
+	 * is a DRAM access): the streams first (line 0: state and counters),
+	 * then the other leg's stream, which the first stage tells; by the time the
 	 * loop below reaches a packet its lines are in. */
 	for (j = 0; j < nk; j++) {
 		if (!(hits & (1ull << j)))
 			continue;
 		rte_prefetch0(&dp_ctx.streams[ids[j]]);
-		rte_prefetch0(rtpb_shm_stream_stats(dp_ctx.shm, ids[j]));
 	}
 	for (j = 0; j < nk; j++) {
 		uint32_t out;
@@ -272,7 +279,7 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		}
 		r = worker_relay(w, pkts[i], &meta[i], ids[j], now_ns);
 		if (unlikely(r != 0)) {
-			rtpb_shm_stream_stats(dp_ctx.shm, ids[j])->pkts_dropped++;
+			worker_stream_drop(ids[j], meta[i].payload_len);
 			worker_drop(w, pkts[i], (enum rtpb_drop)r);
 			continue;
 		}
@@ -288,11 +295,7 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	for (i = 0; i < sent; i++)
 		w->stats->tx_bytes += rte_pktmbuf_pkt_len(tx[i]);
 	for (i = sent; i < ntx; i++) {
-		struct rtpb_stream_stats *st = rtpb_shm_stream_stats(dp_ctx.shm, tx_ids[i]);
-
-		st->pkts_relayed--;
-		st->bytes_relayed -= tx_len[i];
-		st->pkts_dropped++;
+		worker_stream_drop(tx_ids[i], tx_len[i]);
 		worker_drop(w, tx[i], RTPB_DROP_TX_FULL);
 	}
 }

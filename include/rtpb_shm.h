@@ -107,8 +107,36 @@ struct rtpb_lcore_stats {
 } __attribute__((aligned(64)));
 
 /**
- * Counters of one stream, written only by its owner worker, reset by
- * RTPB_MSG_STREAM_ADD. Packets; bytes are UDP payload bytes.
+ * Per-packet counters of one stream. They live inside the stream's record
+ * (off_streams + id * stream_size + stream_pkts_off), in the cache line
+ * the owner worker reads for every packet anyway, so counting costs no
+ * extra line. Written only by the owner worker; reset by
+ * RTPB_MSG_STREAM_ADD. Control reads them through rtpb_shm_stream_read().
+ */
+struct rtpb_stream_pkts {
+	uint64_t pkts_in;    /**< received on the relay socket, any source, packets */
+	uint64_t bytes_in;   /**< their UDP payload, bytes */
+	uint64_t last_rx_ns; /**< CLOCK_MONOTONIC ns of the last accepted packet, 0 if none */
+};
+
+/**
+ * Counters of one stream that change only on drops and latches (array at
+ * off_stream_ctrs, one per stream id). Written only by the owner worker;
+ * reset by RTPB_MSG_STREAM_ADD.
+ */
+struct rtpb_stream_ctrs {
+	uint64_t pkts_dropped;  /**< all reasons, packets */
+	uint64_t bytes_dropped; /**< their UDP payload, bytes */
+	uint64_t drop_not_peer; /**< of which from a source other than the peer, packets */
+	uint32_t latches;       /**< times the peer was latched or switched */
+	uint32_t handovers;     /**< of which mid-call switches (probation won) */
+};
+
+/**
+ * Counters of one stream as control sees them, assembled by
+ * rtpb_shm_stream_read() (not a layout in the mapping). Every packet in
+ * is relayed or dropped, so relayed = in - dropped. Packets; bytes are
+ * UDP payload bytes.
  */
 struct rtpb_stream_stats {
 	uint64_t pkts_in;      /**< received on the relay socket, any source */
@@ -120,7 +148,7 @@ struct rtpb_stream_stats {
 	uint64_t last_rx_ns;   /**< CLOCK_MONOTONIC ns of the last accepted packet, 0 if none */
 	uint32_t latches;      /**< times the peer was latched or switched */
 	uint32_t handovers;    /**< of which mid-call switches (probation won) */
-} __attribute__((aligned(64)));
+};
 
 /**
  * Header at offset 0. Offsets are bytes from the start of the mapping.
@@ -140,7 +168,10 @@ struct rtpb_shm_hdr {
 	uint64_t off_c2d[RTPB_MAX_WORKERS];     /**< struct rte_ring */
 	uint64_t off_d2c;                       /**< struct rte_ring */
 	uint64_t off_lcore_stats;  /**< struct rtpb_lcore_stats[n_workers + 1] */
-	uint64_t off_stream_stats; /**< struct rtpb_stream_stats[max_streams] */
+	uint64_t off_streams;      /**< stream records [max_streams], the dataplane's layout */
+	uint32_t stream_size;      /**< bytes per stream record (a multiple of 64) */
+	uint32_t stream_pkts_off;  /**< offset of struct rtpb_stream_pkts in a record */
+	uint64_t off_stream_ctrs;  /**< struct rtpb_stream_ctrs[max_streams] */
 	uint64_t off_port_owner;   /**< uint8_t [RTPB_MAX_ADDRS][65536] */
 	uint64_t size;             /**< bytes mapped */
 	_Atomic uint64_t heartbeat_ns; /**< CLOCK_MONOTONIC ns, main lcore */
@@ -187,12 +218,46 @@ rtpb_lcore_stats_add(struct rtpb_lcore_stats *sum,
 		b[i] += a[i];
 }
 
-/** Counters of a stream id (< max_streams). */
-static inline struct rtpb_stream_stats *
-rtpb_shm_stream_stats(const struct rtpb_shm_hdr *h, uint32_t stream_id)
+/** Per-packet counters of a stream id (< max_streams), in its record. */
+static inline struct rtpb_stream_pkts *
+rtpb_shm_stream_pkts(const struct rtpb_shm_hdr *h, uint32_t stream_id)
 {
-	return (struct rtpb_stream_stats *)rtpb_shm_at(h, h->off_stream_stats) +
+	return (struct rtpb_stream_pkts *)rtpb_shm_at(h, h->off_streams +
+		(uint64_t)stream_id * h->stream_size + h->stream_pkts_off);
+}
+
+/** Drop and latch counters of a stream id (< max_streams). */
+static inline struct rtpb_stream_ctrs *
+rtpb_shm_stream_ctrs(const struct rtpb_shm_hdr *h, uint32_t stream_id)
+{
+	return (struct rtpb_stream_ctrs *)rtpb_shm_at(h, h->off_stream_ctrs) +
 	       stream_id;
+}
+
+/**
+ * Read the counters of a stream id (< max_streams) into out, for a reader
+ * other than the owner worker (control). The drops are read before the
+ * packets in (the worker counts a packet in before it may drop it), so
+ * relayed never goes negative; each value may be a packet behind.
+ */
+static inline void
+rtpb_shm_stream_read(const struct rtpb_shm_hdr *h, uint32_t stream_id,
+		     struct rtpb_stream_stats *out)
+{
+	const volatile struct rtpb_stream_ctrs *c = rtpb_shm_stream_ctrs(h, stream_id);
+	const volatile struct rtpb_stream_pkts *p = rtpb_shm_stream_pkts(h, stream_id);
+	uint64_t dropped = c->pkts_dropped, bytes_dropped = c->bytes_dropped;
+
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	out->drop_not_peer = c->drop_not_peer;
+	out->latches = c->latches;
+	out->handovers = c->handovers;
+	out->pkts_in = p->pkts_in;
+	out->bytes_in = p->bytes_in;
+	out->last_rx_ns = p->last_rx_ns;
+	out->pkts_dropped = dropped;
+	out->pkts_relayed = out->pkts_in > dropped ? out->pkts_in - dropped : 0;
+	out->bytes_relayed = out->bytes_in > bytes_dropped ? out->bytes_in - bytes_dropped : 0;
 }
 
 /** Owner worker slot of a relay port: addr_idx < n_addrs, port host order. */

@@ -341,11 +341,12 @@ ctl_dp_stream_del(struct ctl_dp *dp, uint32_t id, const struct rtpb_addr *local)
 }
 
 const struct rtpb_stream_stats *
-ctl_dp_stream_stats(const struct ctl_dp *dp, uint32_t id)
+ctl_dp_stream_stats(const struct ctl_dp *dp, uint32_t id, struct rtpb_stream_stats *buf)
 {
 	if (!dp->attached || id >= dp->max_streams)
 		return NULL;
-	return &dp->stats[id];
+	*buf = dp->stats[id];
+	return buf;
 }
 
 void

@@ -547,6 +547,38 @@ test_addr_table(void **state)
 	assert_int_equal(dp_addr_add(&a, 64), -EEXIST);
 	a.ip[15] = 9;
 	assert_int_equal(dp_addr_add(&a, 129), -EINVAL);
+	assert_int_equal(dp_ctx.addrs[1].sock.family, RTPB_AF_INET);
+	assert_int_equal(rtpb_addr_v4(&dp_ctx.addrs[1].sock), RTE_BE32(0xc0000201));
+	assert_int_equal(dp_ctx.addrs[1].sock.port, 0);
+	assert_memory_equal(dp_ctx.addrs[2].sock.ip, RELAY6B, 16);
+}
+
+/* Every slot of the address table, found by the all-at-once compare. */
+static void
+test_addr_table_full(void **state)
+{
+	static struct dp_ctx saved;
+	struct rtpb_addr a;
+	uint32_t i;
+
+	(void)state;
+	saved = dp_ctx;
+	for (i = dp_ctx.n_addrs; i < RTPB_MAX_ADDRS; i++) {
+		rtpb_addr_set_v4(&a, rte_cpu_to_be_32(0xcb007100u + i), 0); /* 203.0.113.x */
+		assert_int_equal(dp_addr_add(&a, 24), (int)i);
+	}
+	rtpb_addr_set_v4(&a, RTE_BE32(0xcb0071feu), 0);
+	assert_int_equal(dp_addr_add(&a, 24), -ENOSPC);
+	assert_int_equal(dp_addr_index(RTE_BE32(0xc0000201)), 1);
+	for (i = 3; i < RTPB_MAX_ADDRS; i++)
+		assert_int_equal(dp_addr_index(rte_cpu_to_be_32(0xcb007100u + i)), (int)i);
+	assert_int_equal(dp_addr_index(RTE_BE32(0xcb0071feu)), -1);
+	assert_int_equal(dp_addr_index(0), -1);
+	/* a slot past n_addr4 never matches, whatever it holds */
+	dp_ctx = saved;
+	dp_ctx.addr4_ip[dp_ctx.n_addr4 + 1] = rte_cpu_to_be_32(0xcb007103u);
+	assert_int_equal(dp_addr_index(rte_cpu_to_be_32(0xcb007103u)), -1);
+	dp_ctx = saved;
 }
 
 static void
@@ -589,6 +621,7 @@ main(int argc, char **argv)
 		       "--log-level=error", "-l", "0"};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_table),
+		cmocka_unit_test(test_addr_table_full),
 		cmocka_unit_test(test_for_relay),
 		cmocka_unit_test(test_ns_multicast_answered),
 		cmocka_unit_test(test_ns_unicast_without_slla),

@@ -368,8 +368,7 @@ setup(void **state)
 	dp_ctx.shm->n_addrs = 1;
 	rtpb_addr_set_v4(&dp_ctx.shm->addrs[0], rte_cpu_to_be_32(RELAY), 0);
 	dp_ctx.d2c = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_d2c);
-	dp_ctx.streams = rte_zmalloc(NULL, sizeof(struct dp_stream) * MAX_STREAMS,
-				     RTE_CACHE_LINE_SIZE);
+	dp_ctx.streams = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_streams);
 	dp_ctx.neigh = rte_zmalloc(NULL, sizeof(struct dp_neigh), RTE_CACHE_LINE_SIZE);
 	dp_ctx.sp_rx = rte_ring_create("tw_sp_rx", 1024, 0, RING_F_SC_DEQ);
 	dp_ctx.sp_tx = rte_ring_create("tw_sp_tx", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -558,7 +557,32 @@ test_two_workers_one_writer(void **state)
 	/* nothing ever left on the wrong queue, nothing leaked */
 	assert_int_equal(LSUM(drops[RTPB_DROP_RING_FULL]), 0);
 	assert_int_equal(LSUM(drops[RTPB_DROP_TX_FULL]), 0);
-	assert_int_equal(rtpb_shm_stream_stats(dp_ctx.shm, 1)->handovers, 2);
+	assert_int_equal(rtpb_shm_stream_ctrs(dp_ctx.shm, 1)->handovers, 2);
+
+	/* The streams' counters as control reads them add up to the
+	 * lcores': every packet relayed or dropped, relayed = in - dropped. */
+	{
+		static const uint32_t ids[] = {0, 1, 2, 3, 5, 7};
+		struct rtpb_stream_stats st;
+		uint64_t rel = 0, not_peer = 0, in = 0, dropped = 0;
+
+		for (i = 0; i < (int)RTE_DIM(ids); i++) {
+			rtpb_shm_stream_read(dp_ctx.shm, ids[i], &st);
+			assert_int_equal(st.pkts_relayed + st.pkts_dropped, st.pkts_in);
+			assert_int_equal(st.bytes_relayed, st.pkts_relayed * 172);
+			rel += st.pkts_relayed;
+			not_peer += st.drop_not_peer;
+			in += st.pkts_in;
+			dropped += st.pkts_dropped;
+		}
+		assert_int_equal(rel, LSUM(relayed));
+		assert_int_equal(not_peer, NOT_PEER);
+		/* the corrupt packet from A2 was dropped after the lookup */
+		assert_int_equal(dropped, NOT_PEER + 1);
+		rtpb_shm_stream_read(dp_ctx.shm, 1, &st);
+		assert_true(st.last_rx_ns >= dp_ctx.ns_base);
+		assert_true(in > rel);
+	}
 }
 
 int
