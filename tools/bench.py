@@ -23,6 +23,14 @@ numbers it wrote there last):
          replays the sessions into it. Beyond that, rtpb-gen installs the
          same layout straight into the dataplane's rings (--layout
          --install): labelled "direct".
+  workers  One worker lcore against two (issue 6: >= 1.8 x): the same
+         sessions (installed directly) and frames, one pcap for one
+         worker, one pcap per RX queue for two (rtpb-gen --pcap-queues 2:
+         call c's frames on the queue of the worker owning its streams,
+         as a NIC steering each relay port to its owner would), net_pcap
+         -> net_null; each worker's counters sampled once a second. With
+         two CPUs, worker 0 shares CPU 0 with the main lcore, so one
+         worker is also run in that seat.
   memif  The relay and rtpb-gen in two processes over net_memif: calls
          set up through control at the natural rate, at the maximum
          rate, at half of the maximum (latency); the spread of the
@@ -41,7 +49,8 @@ cleaned at exit (tests/e2e/rtpb_e2e.py's registry).
 
 Usage (root):
   tools/bench.py --build build [--sessions 1000,100000,250000]
-                 [--seconds 10] [--only pcap,memif] [--out docs/PERFORMANCE.md]
+                 [--seconds 10] [--only pcap,workers,memif]
+                 [--workers-sessions 1000,100000] [--out docs/PERFORMANCE.md]
                  [--json FILE] [--wait-quiet 600] [--quick]
 """
 
@@ -121,19 +130,21 @@ def busy_processes(ours=(), seconds=1.0, threshold=10.0):
 _KERNEL_HELPERS = ('ksoftirqd', 'kworker', 'rcu', 'migration', 'kdamond')
 
 
-def others_during(snapshot, ours, threshold=10.0):
+def others_during(snapshot, ours, threshold=10.0, new_too=False):
     """Processes not started by this run that used >= threshold % of a CPU
     since snapshot = (time.monotonic(), cpu_times()); kernel helpers
-    (softirq threads, workers), busy with this run's own traffic, aside."""
+    (softirq threads, workers), busy with this run's own traffic, aside.
+    new_too: also processes started since the snapshot (all their CPU time
+    is in the window; every process this run started must be in ours)."""
     t0, a = snapshot
     dt = time.monotonic() - t0
     hz = os.sysconf('SC_CLK_TCK')
     out = []
     for pid, (comm, t) in cpu_times().items():
-        if pid in ours or pid == os.getpid() or pid not in a or dt <= 0 or \
-                comm.startswith(_KERNEL_HELPERS):
+        if pid in ours or pid == os.getpid() or (pid not in a and not new_too) or \
+                dt <= 0 or comm.startswith(_KERNEL_HELPERS):
             continue
-        pct = 100.0 * (t - a[pid][1]) / hz / dt
+        pct = 100.0 * (t - (a[pid][1] if pid in a else 0)) / hz / dt
         if pct >= threshold:
             out.append({'pid': pid, 'comm': comm, 'cpu_pct': round(pct)})
     return sorted(out, key=lambda p: -p['cpu_pct'])
@@ -144,10 +155,10 @@ def machine():
     try:
         lscpu = subprocess.run(['lscpu'], capture_output=True, text=True).stdout
         for key in ('Model name', 'Hypervisor vendor', 'L2 cache', 'L3 cache',
-                    'CPU MHz'):
-            m = re.search(r'^%s:\s*(.+)$' % key, lscpu, re.M)
+                    'CPU MHz', 'Thread(s) per core'):
+            m = re.search(r'^%s:\s*(.+)$' % re.escape(key), lscpu, re.M)
             if m:
-                info[key.lower().replace(' ', '_')] = m.group(1).strip()
+                info[re.sub(r'\W+', '_', key.lower()).strip('_')] = m.group(1).strip()
     except OSError:
         pass
     try:
@@ -257,8 +268,10 @@ class Bench:
     # -- dataplane / control -------------------------------------------------
 
     def dataplane(self, prefix, vdevs, n_addrs, max_streams, what, lcores='0-1', extra=()):
-        argv = [self.dp_bin, '-l', lcores, '--no-pci', '--file-prefix', prefix,
-                '--huge-unlink']
+        """Start the dataplane; lcores is EAL's -l list, or an --lcores
+        map when it has '@' (e.g. '0@0,1@0,2@1': two lcores on CPU 0)."""
+        argv = [self.dp_bin, '--lcores' if '@' in lcores else '-l', lcores,
+                '--no-pci', '--file-prefix', prefix, '--huge-unlink']
         for v in vdevs:
             argv += ['--vdev', v]
         argv += ['--']
@@ -376,22 +389,47 @@ class Bench:
 
     @staticmethod
     def lcore(prefix, idx=0):
-        return e2e.telemetry(prefix, '/rtpbypass/lcore,%d' % idx, unwrap=True)
+        """Worker idx's counters; a timeout (the telemetry thread shares a
+        CPU with a busy-polling worker) is tried again, three times in all."""
+        for attempt in range(3):
+            try:
+                return e2e.telemetry(prefix, '/rtpbypass/lcore,%d' % idx, unwrap=True)
+            except e2e.E2ETimeout:
+                if attempt == 2:
+                    raise
+        return None
 
-    def settle(self, prefix, timeout=120):
-        """Wait until frames stop hitting unknown streams and are relayed:
-        every session is in (after control's replay or the install)."""
+    def settle(self, prefix, timeout=120, workers=1):
+        """Wait until frames stop hitting unknown streams and are relayed,
+        on each of the first `workers` workers: every session is in (after
+        control's replay or the install). @return worker 0's counters."""
         end = time.monotonic() + timeout
-        prev = self.lcore(prefix)
+        prev = [self.lcore(prefix, w) for w in range(workers)]
         while time.monotonic() < end:
             time.sleep(1.0)
-            cur = self.lcore(prefix)
-            if cur['drop_no_stream'] == prev['drop_no_stream'] and \
-                    cur['relayed'] > prev['relayed']:
-                return cur
+            cur = [self.lcore(prefix, w) for w in range(workers)]
+            if all(c['drop_no_stream'] == p['drop_no_stream'] and c['relayed'] > p['relayed']
+                   for p, c in zip(prev, cur)):
+                return cur[0]
             prev = cur
         raise e2e.E2EError('%s: frames still dropped as no_stream after %ds'
                            % (prefix, timeout))
+
+    @staticmethod
+    def lcore_delta(prev, cur, dt):
+        """One worker's rates between two reads of its counters dt s apart."""
+        rx = cur['rx_pkts'] - prev['rx_pkts']
+        rel = cur['relayed'] - prev['relayed']
+        busy = cur['busy_cycles'] - prev['busy_cycles']
+        tot = cur['total_cycles'] - prev['total_cycles']
+        drops = {k[5:]: cur[k] - prev[k] for k in cur
+                 if k.startswith('drop_') and cur[k] != prev[k]}
+        return {'relayed_pps': rel / dt, 'rx_pps': rx / dt, 'tsc_hz': tot / dt,
+                'busy_cycles_per_pkt': busy / rx if rx else None,
+                'total_cycles_per_pkt': tot / rx if rx else None,
+                'busy_ratio': busy / tot if tot else None,
+                'handoff_out': cur.get('handoff_out', 0) - prev.get('handoff_out', 0),
+                'drops': drops}
 
     def sample(self, prefix, seconds, stop_when=None):
         """One-second samples of worker 0: relayed/s, rx/s, cycles per
@@ -401,21 +439,27 @@ class Bench:
         for _ in range(int(seconds)):
             time.sleep(1.0)
             cur, t = self.lcore(prefix), time.monotonic()
-            dt = t - tprev
-            rx = cur['rx_pkts'] - prev['rx_pkts']
-            rel = cur['relayed'] - prev['relayed']
-            busy = cur['busy_cycles'] - prev['busy_cycles']
-            tot = cur['total_cycles'] - prev['total_cycles']
-            drops = {k[5:]: cur[k] - prev[k] for k in cur
-                     if k.startswith('drop_') and cur[k] != prev[k]}
-            out.append({'relayed_pps': rel / dt, 'rx_pps': rx / dt, 'tsc_hz': tot / dt,
-                        'busy_cycles_per_pkt': busy / rx if rx else None,
-                        'total_cycles_per_pkt': tot / rx if rx else None,
-                        'busy_ratio': busy / tot if tot else None,
-                        'drops': drops})
+            out.append(self.lcore_delta(prev, cur, t - tprev))
             prev, tprev = cur, t
             if stop_when is not None and stop_when():
                 break
+        return out
+
+    def sample_workers(self, prefix, seconds, workers):
+        """One-second samples of every worker (each read with its own
+        time): per worker what sample() gives, and the workers' sums of
+        relayed/s and rx/s."""
+        def read():
+            return [(self.lcore(prefix, w), time.monotonic()) for w in range(workers)]
+        out = []
+        prev = read()
+        for _ in range(int(seconds)):
+            time.sleep(1.0)
+            cur = read()
+            ws = [self.lcore_delta(p, c, tc - tp) for (p, tp), (c, tc) in zip(prev, cur)]
+            out.append({'relayed_pps': sum(w['relayed_pps'] for w in ws),
+                        'rx_pps': sum(w['rx_pps'] for w in ws), 'workers': ws})
+            prev = cur
         return out
 
     # -- testpmd ------------------------------------------------------------
@@ -626,6 +670,151 @@ def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
     res['ratio'] = res['relay_pps']['median'] / res['testpmd_pps']['median'] \
         if res['testpmd_pps']['median'] else None
     os.unlink(pcap)
+    return res
+
+
+# ---------------------------------------------------------------------------
+# workers: one worker lcore against two, RSS emulated by one pcap per queue.
+
+# (key, workers, EAL lcores, what): lcore 0 is the main lcore (asleep 500 us
+# at a time), the others are the workers, worker w on RX/TX queue w. The
+# machine has two CPUs and each of two workers needs one, so the main lcore
+# shares CPU 0 with worker 0; 'one_cpu0' is one worker in that same seat.
+WORKER_RUNS = (
+    ('one', 1, '0-1', 'one worker (CPU 1; main lcore on CPU 0)'),
+    ('one_cpu0', 1, '0@0,1@0', 'one worker on CPU 0, with the main lcore'),
+    ('two', 2, '0@0,1@0,2@1', 'two workers (CPU 0 with the main lcore, CPU 1)'),
+)
+
+
+def workers_case(b, sessions, seconds, frames=PCAP_FRAMES):
+    """One worker against two at one session count, run again (up to
+    --retries times) when noisy; the least noisy attempt is kept."""
+    tries = []
+    best = None
+    for attempt in range(1 + b.a.retries):
+        busy = before_case(b)
+        snap = (time.monotonic(), cpu_times())
+        res = workers_case_once(b, sessions, seconds, frames)
+        res['busy_before'] = busy
+        res['others_during'] = others_during(snap, b.pids, new_too=True)
+        res['noise'] = workers_noise(res)
+        tries.append(res['noise'] or 'quiet')
+        if best is None or len(res['noise']) < len(best['noise']):
+            best = res
+        if not res['noise']:
+            break
+        log('workers %d sessions: noisy (%s)%s' % (
+            sessions, '; '.join(res['noise']), '; again' if attempt < b.a.retries else ''))
+    best['attempts'] = tries
+    return best
+
+
+def workers_noise(res):
+    """Why a workers case's samples are suspect: others busy, a run's
+    summed samples spread by more than 15 %, a worker of the two spending
+    over 1.3 times the cycles per packet of one worker in the same seat
+    (a CPU shared with a process the others check missed: one started and
+    ended within the case), or hand-offs (the split is wrong: frames
+    crossed workers)."""
+    why = []
+    if res.get('others_during'):
+        why.append('others busy: ' + busy_text(res['others_during']))
+    for key, _, _, _ in WORKER_RUNS:
+        v = [x['relayed_pps'] for x in res.get(key, {}).get('samples', [])]
+        if v and min(v) > 0 and max(v) / min(v) > 1.15:
+            why.append('%s: samples spread %.2fx' % (key, max(v) / min(v)))
+    c1 = res.get('one', {}).get('workers', [{}])[0].get('busy_cycles_per_pkt', {}).get('median')
+    c0 = res.get('one_cpu0', {}).get('workers', [{}])[0].get('busy_cycles_per_pkt', {}).get('median')
+    if c0 and c1 and max(c0, c1) / min(c0, c1) > 1.3:
+        # the same work: one CPU ran slower (stolen by the host or another process)
+        why.append('one worker: %.0f cycles/pkt on CPU 1, %.0f on CPU 0' % (c1, c0))
+    two = res.get('two', {}).get('workers', [])
+    for w, ref in ((0, 'one_cpu0'), (1, 'one')):   # worker 0 on CPU 0, 1 on CPU 1
+        r = res.get(ref, {}).get('workers', [])
+        if w < len(two) and r and r[0]['busy_cycles_per_pkt']['median']:
+            x = two[w]['busy_cycles_per_pkt']['median'] / r[0]['busy_cycles_per_pkt']['median']
+            if x > 1.3:
+                why.append('two: worker %d at %.1fx the cycles/pkt of %s' % (w, x, ref))
+    if res.get('two', {}).get('handoff_out'):
+        why.append('two: %d hand-offs' % res['two']['handoff_out'])
+    return why
+
+
+def workers_case_once(b, sessions, seconds, frames):
+    """Write the pcaps of a direct layout (one file; one per queue for two
+    workers, rtpb-gen --pcap-queues 2: call c's frames on queue c % 2, the
+    queue of the worker --install makes its owner) and run WORKER_RUNS on
+    net_pcap -> net_null, the same sessions installed each time."""
+    res = {'sessions': sessions, 'setup': 'direct', 'pcap_frames': frames}
+    n_addrs = n_addrs_for(sessions)
+    ms = max_streams_for(sessions)
+    res['relay_addrs'] = n_addrs
+    res['max_streams'] = ms
+    addrs = ','.join(RELAY_NET % (i + 1) for i in range(n_addrs))
+    gen_eal = ['-l', '0', '--no-pci', '--no-huge', '-m', '128']
+    files = {}
+    try:
+        for nq in (1, 2):
+            path = os.path.join(b.dir, 'workers-%d-%dq.pcap' % (sessions, nq))
+            files[nq] = [path] if nq == 1 else ['%s.q%d' % (path, q) for q in range(nq)]
+            g = b.gen('pcap for %d queue(s) (%d sessions, layout)' % (nq, sessions), gen_eal,
+                      ['--calls', str(sessions), '--layout', addrs, '--duration', '0',
+                       '--write-pcap', path, '--pcap-frames', str(frames),
+                       '--pcap-queues', str(nq), '--quiet'])
+            res['pcap_%dq' % nq] = g.get('pcap')
+        for key, nw, lcores, what in WORKER_RUNS:
+            res[key] = workers_run(b, sessions, seconds, files[nw], nw, lcores, what,
+                                   n_addrs, ms, addrs)
+    finally:
+        for paths in files.values():
+            for f in paths:
+                if os.path.exists(f):
+                    os.unlink(f)
+    one, two = res['one']['sum_pps']['median'], res['two']['sum_pps']['median']
+    res['scaling'] = two / one if one else None
+    one0 = res['one_cpu0']['sum_pps']['median']
+    res['scaling_vs_cpu0'] = two / one0 if one0 else None
+    return res
+
+
+def workers_run(b, sessions, seconds, pcaps, n_workers, lcores, what, n_addrs, ms, addrs):
+    """One dataplane on net_pcap (one rx_pcap per queue, infinite_rx; its
+    TX drops) -> net_null (--tx-port 1, n_workers TX queues), sessions
+    installed directly, every worker sampled once a second."""
+    prefix = e2e.unique_prefix()
+    vdevs = ['net_pcap0,%s,infinite_rx=1' % ','.join('rx_pcap=%s' % f for f in pcaps)]
+    extra = []
+    if b.has_tx_port:
+        vdevs.append('net_null0,no-rx=1')
+        extra = ['--port', '0', '--tx-port', '1']
+    dp = None
+    try:
+        dp = b.dataplane(prefix, vdevs, n_addrs, ms, '%s, %d sessions, direct' % (what, sessions),
+                         lcores=lcores, extra=extra)
+        b.gen('install (%d sessions, %d worker(s))' % (sessions, n_workers),
+              ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
+              ['--calls', str(sessions), '--layout', addrs, '--install', prefix,
+               '--duration', '0', '--quiet'], timeout=300)
+        b.settle(prefix, workers=n_workers)
+        smp = b.sample_workers(prefix, seconds, n_workers)
+    finally:
+        b.stop(dp)
+        e2e.cleanup_dpdk_prefix(prefix)
+    res = {'lcores': lcores, 'workers_n': n_workers, 'pcaps': len(pcaps),
+           'tx_port': b.has_tx_port, 'samples': smp,
+           'sum_pps': spread([x['relayed_pps'] for x in smp]),
+           'handoff_out': sum(w['handoff_out'] for x in smp for w in x['workers']),
+           'workers': []}
+    for w in range(n_workers):
+        ws = [x['workers'][w] for x in smp]
+        res['workers'].append({
+            'relayed_pps': spread([x['relayed_pps'] for x in ws]),
+            'busy_cycles_per_pkt': spread([x['busy_cycles_per_pkt'] for x in ws
+                                           if x['busy_cycles_per_pkt']]),
+            'busy_ratio': spread([x['busy_ratio'] for x in ws if x['busy_ratio'] is not None]),
+            'tsc_hz': median([x['tsc_hz'] for x in ws]),
+            'handoff_out': sum(x['handoff_out'] for x in ws)})
     return res
 
 
@@ -1062,6 +1251,9 @@ def report(results, out_md, png_rel):
     elif r.get('plot_note'):
         L.append('Plot: %s.' % r['plot_note'])
         L.append('')
+    wk = r.get('workers')
+    if wk:
+        report_workers(L, wk, r)
     mem = r.get('memif')
     if mem:
         L.append('### memif: relay and rtpb-gen in two processes')
@@ -1214,6 +1406,81 @@ def report(results, out_md, png_rel):
         f.write(text)
 
 
+def report_workers(L, wk, r):
+    """The "Two workers" section: one worker against two, the method for
+    more cores."""
+    L.append('### Two workers (net_pcap with one RX queue per worker -> net_null)')
+    L.append('')
+    L.append('The same sessions (installed directly, `rtpb-gen --layout --install`: call c\'s '
+             'streams owned by worker c %% n) and the same %d RTP frames: one pcap for one '
+             'worker; for two, `rtpb-gen --pcap-queues 2` splits them into one pcap per RX '
+             'queue (`net_pcap0,rx_pcap=F.q0,rx_pcap=F.q1,infinite_rx=1`: two RX queues, and '
+             'net_pcap gives one dropping TX queue per RX queue), call c\'s frames on queue '
+             'c %% 2, the queue of the worker owning its streams: a NIC whose RSS steers each '
+             'relay port to its owner\'s queue, so no frame needs a hand-off. Relayed frames '
+             'leave on net_null (`--tx-port 1`, one TX queue per worker). This machine has two '
+             'CPUs and each worker needs one, so with two workers the main lcore (asleep 500 us '
+             'at a time, handling the pcaps\' ARP requests) shares CPU 0 with worker 0 '
+             '(`--lcores 0@0,1@0,2@1`); "one worker on CPU 0" is one worker in that same seat. '
+             'Figures: relayed frames per second, median [min..max] of one-second samples, '
+             'each worker read from its own `/rtpbypass/lcore,W`; cycles/pkt = busy_cycles / '
+             'rx_pkts of that worker.' % wk[0].get('pcap_frames', PCAP_FRAMES))
+    L.append('')
+    L.append('| sessions | run | EAL lcores | relayed Mpps (sum) median [min..max] | per worker '
+             'Mpps median | per worker busy cycles/pkt median | per worker busy % | '
+             'hand-offs | two / one | noise |')
+    L.append('|---:|---|---|---|---|---|---|---:|---:|---|')
+    labels = {'one': 'one worker (CPU 1)', 'one_cpu0': 'one worker on CPU 0 (with the main lcore)',
+              'two': 'two workers (CPU 0, CPU 1)'}
+    for c in wk:
+        for key, _, _, _ in WORKER_RUNS:
+            x = c.get(key)
+            if not x:
+                continue
+            sp = x['sum_pps']
+            ratio = ''
+            if key == 'two' and c.get('scaling'):
+                ratio = '**%.2f** (%.2f against one on CPU 0)' % (
+                    c['scaling'], c.get('scaling_vs_cpu0') or 0)
+            L.append('| %d | %s | `%s` | %s [%s..%s] | %s | %s | %s | %d | %s | %s |' % (
+                c['sessions'], labels.get(key, key), x['lcores'],
+                fmt_m(sp['median']), fmt_m(sp['min']), fmt_m(sp['max']),
+                ' + '.join(fmt_m(w['relayed_pps']['median']) for w in x['workers']),
+                ' / '.join('%.0f' % w['busy_cycles_per_pkt']['median'] for w in x['workers']),
+                ' / '.join('%.0f' % (100 * w['busy_ratio']['median']) for w in x['workers']),
+                x['handoff_out'], ratio,
+                ('; '.join(c.get('noise', [])) or 'quiet') if key == 'two' else ''))
+    L.append('')
+    L.append('two / one: the median of the two workers\' summed samples over the median of '
+             'one worker\'s (target: >= 1.8). noise: other processes busy meanwhile, a run\'s '
+             'samples spread by more than 15 %%, one worker spending over 1.3 times the '
+             'cycles/pkt on one CPU as on the other, a worker of the two over 1.3 times the '
+             'cycles/pkt of one worker in the same seat (its CPU was shared: by the host or a '
+             'process the check missed), or hand-offs; such a case is run again, up to '
+             '%d times in all, the least noisy attempt shown.' % (1 + r['args'].get('retries', 0)))
+    L.append('')
+    L.append('**More cores.** One RX queue per worker (the dataplane configures as many RX and '
+             'TX queues as workers, worker w on queue w). For no frame to take the hand-off '
+             'ring, the NIC must put every frame for a relay port on the queue of the worker '
+             'that owns the port: RSS on the destination address and port only '
+             '(`RTE_ETH_RSS_L3_DST_ONLY | RTE_ETH_RSS_L4_DST_ONLY` on `RTE_ETH_RSS_NONFRAG_IPV4_UDP`, '
+             'and the IPv6 equivalents), so a relay port always lands on one queue whatever '
+             'the peer, and the owner of a port chosen to match the RETA (the queue the NIC\'s '
+             'hash puts that port on; or a flow rule per port, or a RETA written to match the '
+             'owners). That is not what the dataplane does today: it asks for plain RSS '
+             '(`RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP`: the 5-tuple), and control picks each '
+             'session\'s owner round robin (its stream ids are that worker\'s: `id % '
+             'n_workers`), blind to the hash. '
+             'On a real NIC with n workers, a frame then lands on its owner\'s queue with '
+             'probability 1/n only: (n-1)/n of the frames (half of them with two workers) '
+             'take a hand-off ring (`handoff_out`: one more ring enqueue and dequeue each, '
+             'whose cost was not measured here), which the figures above, measured with no '
+             'hand-off, do not include. Measuring more workers needs a CPU per worker and one pcap per '
+             'queue (`rtpb-gen --pcap-queues N`, `--install` on an N-worker dataplane); it was '
+             'not measured here (two CPUs).')
+    L.append('')
+
+
 def strip_for_report(r):
     """The results without the bulky per-run echoes."""
     r = json.loads(json.dumps(r))
@@ -1229,10 +1496,14 @@ def main():
     ap.add_argument('--sessions', default='1000,100000,250000',
                     help='session counts of the pcap runs (default 1000,100000,250000)')
     ap.add_argument('--seconds', type=int, default=10, help='seconds per measurement')
-    ap.add_argument('--only', default='pcap,wset,memlat,memif,rtpengine',
-                    help='any of pcap, wset, memlat, memif, rtpengine (comma-separated); wset: '
-                    'the relay alone, all sessions installed directly, at --wset '
-                    'sessions:frames pairs (table size against streams touched)')
+    ap.add_argument('--only', default='pcap,wset,memlat,workers,memif,rtpengine',
+                    help='any of pcap, wset, memlat, workers, memif, rtpengine (comma-separated; '
+                    'default all); wset: the relay alone, all sessions installed directly, at '
+                    '--wset sessions:frames pairs (table size against streams touched); '
+                    'workers: one worker lcore against two on a two-queue net_pcap, at '
+                    '--workers-sessions (about 2 minutes)')
+    ap.add_argument('--workers-sessions', default='1000,100000',
+                    help='session counts of the workers runs (default 1000,100000)')
     ap.add_argument('--wset', default='1000:2000,3000:6000,100000:2000,100000:6000,'
                     '250000:2000,250000:6000')
     ap.add_argument('--rtpengine', help='rtpengine binary (default: rtpengine in PATH)')
@@ -1278,11 +1549,13 @@ def main():
         a.memif_big_sessions = 20000
         a.setup_calls = 2000
         a.wset = '1000:2000,20000:2000'
+        a.workers_sessions = '1000,20000'
         a.rtpengine_steps = '25000,50000,100000'
     a.sessions = [int(x) for x in a.sessions.split(',') if x]
     a.setup_windows = [int(x) for x in a.setup_windows.split(',') if x]
     a.rtpengine_steps = [int(x) for x in a.rtpengine_steps.split(',') if x]
     a.wset = [tuple(int(y) for y in x.split(':')) for x in a.wset.split(',') if x]
+    a.workers_sessions = [int(x) for x in a.workers_sessions.split(',') if x]
     only = set(a.only.split(','))
     if os.geteuid() != 0:
         raise SystemExit('bench: run as root (hugepages)')
@@ -1333,6 +1606,23 @@ def main():
                 log('  %.0f cycles/pkt' % c['relay_cycles_per_pkt']['median'])
         if 'memlat' in only:
             results['memlat'] = phase('memlat', lambda: memlat_case(b))
+        if 'workers' in only:
+            # issue 6: two workers >= 1.8 x one, RSS emulated by a pcap per queue
+            results['workers'] = []
+            for n in a.workers_sessions:
+                log('workers: %d sessions' % n)
+                c = phase('workers %d' % n, lambda: workers_case(b, n, a.seconds))
+                if c is None:
+                    continue
+                results['workers'].append(c)
+                log('workers %d: one %.2f Mpps, one on CPU 0 %.2f, two %.2f (%s); '
+                    'two / one %.2f' % (
+                        n, c['one']['sum_pps']['median'] / 1e6,
+                        c['one_cpu0']['sum_pps']['median'] / 1e6,
+                        c['two']['sum_pps']['median'] / 1e6,
+                        ' + '.join('%.2f' % (w['relayed_pps']['median'] / 1e6)
+                                   for w in c['two']['workers']),
+                        c['scaling'] or 0))
         if 'memif' in only:
             log('memif')
             results['memif'] = {'busy_before': before_case(b)}

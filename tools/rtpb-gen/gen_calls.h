@@ -101,4 +101,33 @@ void gen_calls_baseline(struct gen_leg *legs, uint32_t n_legs);
 #define GEN_LAYOUT_PAIRS 32256u
 #define GEN_LAYOUT_PORT0 1024u
 
+/**
+ * The worker owning call c's four streams on a dataplane with n_workers
+ * workers when --install pushed them (gen_shm.c), and so the RX queue a
+ * NIC steering each relay port to its owner's queue would put the call's
+ * frames on (--pcap-queues).
+ */
+static inline uint32_t
+gen_queue_of_call(uint32_t c, uint32_t n_workers)
+{
+	return c % n_workers;
+}
+
+/**
+ * The k-th of pick calls (k < pick <= n_calls) spread evenly over
+ * n_calls calls, balanced over nq queues: k goes to queue k % nq, and
+ * each queue's share is spread evenly over that queue's calls, so every
+ * queue gets pick / nq calls (one more for the first pick % nq queues)
+ * and no call is picked twice. With nq = 1: k * n_calls / pick.
+ */
+static inline uint32_t
+gen_pcap_call(uint32_t k, uint32_t pick, uint32_t n_calls, uint32_t nq)
+{
+	uint32_t q = k % nq, i = k / nq;
+	uint64_t pick_q = (pick - q + nq - 1) / nq; /* queue q's share */
+	uint64_t calls_q = (n_calls - q + nq - 1) / nq; /* calls of queue q */
+
+	return q + nq * (uint32_t)((uint64_t)i * calls_q / pick_q);
+}
+
 #endif /* GEN_CALLS_H */

@@ -67,6 +67,12 @@ usage(FILE *f)
 		"                       fewer, both legs of N/2 calls spread evenly over all\n"
 		"                       (net_pcap's infinite_rx holds the whole file in the\n"
 		"                       port's mbuf pool)\n"
+		"  --pcap-queues N      N > 1: write FILE.q0 .. FILE.q<N-1> instead of FILE,\n"
+		"                       one per RX queue of a relay with N workers: call c's\n"
+		"                       frames in FILE.q<c %% N>, the queue of the worker that\n"
+		"                       owns its streams after --install (RSS steering each\n"
+		"                       relay port to its owner: no hand-off); each file\n"
+		"                       starts with the ARP request (default 1)\n"
 		"  --no-udp-csum        send UDP checksum 0\n"
 		"  --seed N             SSRC/sequence seed (default: from the clock)\n"
 		"  --json               final summary as one JSON object on stdout\n"
@@ -175,6 +181,7 @@ gen_cfg_parse(struct gen_cfg *c, int argc, char **argv)
 		O_PCAP,
 		O_PCAP_ROUNDS,
 		O_PCAP_FRAMES,
+		O_PCAP_QUEUES,
 		O_NO_CSUM,
 		O_SEED,
 		O_JSON,
@@ -209,6 +216,7 @@ gen_cfg_parse(struct gen_cfg *c, int argc, char **argv)
 		{ "write-pcap", required_argument, NULL, O_PCAP },
 		{ "pcap-rounds", required_argument, NULL, O_PCAP_ROUNDS },
 		{ "pcap-frames", required_argument, NULL, O_PCAP_FRAMES },
+		{ "pcap-queues", required_argument, NULL, O_PCAP_QUEUES },
 		{ "no-udp-csum", no_argument, NULL, O_NO_CSUM },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "json", no_argument, NULL, O_JSON },
@@ -236,6 +244,7 @@ gen_cfg_parse(struct gen_cfg *c, int argc, char **argv)
 	c->ctl_retries = 5;
 	c->ctl_timeout_ms = 500;
 	c->pcap_rounds = 1;
+	c->pcap_queues = 1;
 	snprintf(prefix, sizeof(prefix), "rtpbgen%d", (int)getpid());
 	c->call_prefix = prefix;
 
@@ -359,6 +368,10 @@ gen_cfg_parse(struct gen_cfg *c, int argc, char **argv)
 			c->pcap_frames = (uint32_t)num("--pcap-frames", optarg,
 						       1, 1 << 30);
 			break;
+		case O_PCAP_QUEUES:
+			c->pcap_queues = (uint16_t)num("--pcap-queues", optarg,
+						       1, GEN_MAX_PCAP_QUEUES);
+			break;
 		case O_NO_CSUM:
 			c->udp_csum = false;
 			break;
@@ -387,6 +400,8 @@ gen_cfg_parse(struct gen_cfg *c, int argc, char **argv)
 			bad("--delete-only", "", "goes with --ctl only");
 		c->duration_s = 0;
 	}
+	if (c->pcap_queues > 1 && c->pcap_path == NULL)
+		bad("--pcap-queues", "", "goes with --write-pcap");
 	if (c->install != NULL && c->setup != GEN_SETUP_LAYOUT)
 		bad("--install", c->install, "needs --layout");
 	if (c->setup == GEN_SETUP_LAYOUT && c->n_ctl_local > 0)

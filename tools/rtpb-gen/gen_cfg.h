@@ -16,6 +16,7 @@
 
 #define GEN_MAX_RELAY_ADDRS 16 /**< as RTPB_MAX_ADDRS */
 #define GEN_MAX_QUEUES 8 /**< --queues */
+#define GEN_MAX_PCAP_QUEUES 16 /**< --pcap-queues: as RTPB_MAX_WORKERS */
 
 /** How the generator paces its RTP frames. */
 enum gen_rate_mode {
@@ -82,6 +83,8 @@ struct gen_cfg {
 	uint32_t pcap_frames; /**< RTP frames in the pcap; 0: pcap_rounds
 				   *   per leg; fewer than the legs: both
 				   *   legs of calls spread over the table */
+	uint16_t pcap_queues; /**< > 1: one pcap per RX queue, FILE.qN,
+				   *   call c's frames in FILE.q(c % N) */
 	bool json; /**< final summary as JSON on stdout */
 	bool quiet; /**< no progress lines */
 };

@@ -113,20 +113,35 @@ shuffle(uint32_t *v, uint32_t n, uint64_t seed)
  * or, when fewer than the legs, both legs of pcap_frames / 2 calls spread
  * evenly over all calls (so the streams a frame is relayed to are in the
  * file too, as in a real call), shuffled.
+ * With --pcap-queues N > 1: N files FILE.q0 .. FILE.q<N-1>, each with the
+ * ARP request first; a frame of call c goes to FILE.q<c % N>, the RX
+ * queue of the worker owning the call after --install (gen_shm.c), and
+ * the calls picked are balanced over the files (gen_pcap_call()).
+ * @return the frames written, per file in per_q[].
  */
 static uint64_t
-write_pcap(struct gen_run *r)
+write_pcap(struct gen_run *r, uint64_t per_q[GEN_MAX_PCAP_QUEUES])
 {
 	const struct gen_cfg *c = r->cfg;
 	uint8_t buf[GEN_FRAME_MAX];
-	struct gen_pcap *p = gen_pcap_open(c->pcap_path);
+	struct gen_pcap *p[GEN_MAX_PCAP_QUEUES];
+	char path[4096];
 	uint64_t frames = 0, t = 0, step, want, j;
-	uint32_t *sel = r->order, n_sel = r->n_order, k;
+	uint32_t *sel = r->order, n_sel = r->n_order, k, nq = c->pcap_queues;
+	uint32_t q, len;
 	int err = 0;
 
-	if (p == NULL)
-		rte_exit(EXIT_FAILURE, "--write-pcap %s: %s\n", c->pcap_path,
-			 strerror(errno));
+	for (q = 0; q < nq; q++) {
+		if (nq > 1)
+			snprintf(path, sizeof(path), "%s.q%u", c->pcap_path, q);
+		else
+			snprintf(path, sizeof(path), "%s", c->pcap_path);
+		p[q] = gen_pcap_open(path);
+		if (p[q] == NULL)
+			rte_exit(EXIT_FAILURE, "--write-pcap %s: %s\n", path,
+				 strerror(errno));
+		per_q[q] = 0;
+	}
 	want = c->pcap_frames ? c->pcap_frames :
 				(uint64_t)c->pcap_rounds * r->n_order;
 	if (want < r->n_order) {
@@ -137,7 +152,7 @@ write_pcap(struct gen_run *r)
 			rte_exit(EXIT_FAILURE, "out of memory for the pcap\n");
 		n_sel = 0;
 		for (k = 0; k < pick; k++) {
-			uint32_t call = (uint32_t)((uint64_t)k * calls / pick);
+			uint32_t call = gen_pcap_call(k, pick, calls, nq);
 
 			if (r->legs[2 * call].ok) {
 				sel[n_sel++] = 2 * call;
@@ -150,25 +165,34 @@ write_pcap(struct gen_run *r)
 	step = n_sel ? (uint64_t)c->ptime_ms * 1000000ull /
 			       RTE_MIN((uint64_t)n_sel, want) :
 		       0;
-	err = gen_pcap_write(p, buf,
-			     gen_pkt_arp_request(buf, &r->pc.src_mac, c->gw_ip,
-						 r->relay_ip),
-			     0);
-	frames++;
+	len = gen_pkt_arp_request(buf, &r->pc.src_mac, c->gw_ip, r->relay_ip);
+	for (q = 0; q < nq && err == 0; q++) {
+		err = gen_pcap_write(p[q], buf, len, 0);
+		per_q[q]++;
+		frames++;
+	}
 	for (j = 0; j < want && n_sel > 0 && err == 0; j++, t += step) {
 		uint32_t li = sel[j % n_sel];
 
-		err = gen_pcap_write(p, buf,
+		q = gen_queue_of_call(li / 2, nq);
+		err = gen_pcap_write(p[q], buf,
 				     gen_pkt_rtp(buf, &r->pc, &r->legs[li], li,
 						 (uint32_t)(j / n_sel), 0),
 				     t);
+		per_q[q]++;
 		frames++;
 	}
 	if (sel != r->order)
 		free(sel);
-	if (gen_pcap_close(p) != 0 || err != 0)
+	for (q = 0; q < nq; q++) {
+		int e = gen_pcap_close(p[q]); /* 0 or -errno */
+
+		if (err == 0)
+			err = e;
+	}
+	if (err != 0)
 		rte_exit(EXIT_FAILURE, "--write-pcap %s: write failed: %s\n",
-			 c->pcap_path, strerror(err ? -err : errno));
+			 c->pcap_path, strerror(-err));
 	return frames;
 }
 
@@ -322,7 +346,8 @@ main(int argc, char **argv)
 	}
 	if (cfg.pcap_path != NULL) {
 		sum.pcap = cfg.pcap_path;
-		sum.pcap_frames = write_pcap(&run);
+		sum.pcap_queues = cfg.pcap_queues;
+		sum.pcap_frames = write_pcap(&run, sum.pcap_frames_q);
 	}
 	if (cfg.have_port && cfg.duration_s > 0 && !gen_quit) {
 		ret = gen_loop_run(&run);

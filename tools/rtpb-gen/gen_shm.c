@@ -222,7 +222,7 @@ gen_shm_install(const char *file_prefix, const struct gen_leg *legs,
 	n_msgs = nw;
 	for (c = 0; c < n_calls; c++) {
 		const struct gen_leg *a = &legs[2 * c], *b = &legs[2 * c + 1];
-		uint32_t w = c % nw, id[4], i;
+		uint32_t w = gen_queue_of_call(c, nw), id[4], i;
 		struct rtpb_msg m;
 		int ia, ib;
 

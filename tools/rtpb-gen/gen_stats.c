@@ -149,6 +149,7 @@ summary_json(const struct gen_run *r, const struct gen_summary *s, FILE *f)
 {
 	const struct gen_samples *sm = &r->smp;
 	double sp[3];
+	uint32_t q;
 	int d;
 
 	fprintf(f, "{\"calls\":%u,", s->calls);
@@ -162,9 +163,16 @@ summary_json(const struct gen_run *r, const struct gen_summary *s, FILE *f)
 			s->install->seconds);
 	if (s->teardown != NULL)
 		json_ctl(f, "teardown", s->teardown);
-	if (s->pcap != NULL)
-		fprintf(f, "\"pcap\":{\"file\":\"%s\",\"frames\":%lu},",
-			s->pcap, (unsigned long)s->pcap_frames);
+	if (s->pcap != NULL) {
+		fprintf(f,
+			"\"pcap\":{\"file\":\"%s\",\"frames\":%lu,\"queues\":%u,"
+			"\"frames_per_file\":[",
+			s->pcap, (unsigned long)s->pcap_frames, s->pcap_queues);
+		for (q = 0; q < s->pcap_queues; q++)
+			fprintf(f, "%s%lu", q ? "," : "",
+				(unsigned long)s->pcap_frames_q[q]);
+		fprintf(f, "]},");
+	}
 	if (s->traffic) {
 		spread(sm->tx_fps, sm->n, sp);
 		fprintf(f,
@@ -235,6 +243,7 @@ summary_text(const struct gen_run *r, const struct gen_summary *s, FILE *f)
 {
 	const struct gen_samples *sm = &r->smp;
 	double sp[3];
+	uint32_t q;
 	int d;
 
 	fprintf(f, "rtpb-gen: %u calls\n", s->calls);
@@ -258,9 +267,17 @@ summary_text(const struct gen_run *r, const struct gen_summary *s, FILE *f)
 			"in %.3f s, ring full %lu times\n",
 			(unsigned long)s->install->streams, s->install->seconds,
 			(unsigned long)s->install->ring_full);
-	if (s->pcap != NULL)
+	if (s->pcap != NULL && s->pcap_queues > 1) {
+		fprintf(f, "  pcap: %s.q0 .. .q%u, %lu frames (", s->pcap,
+			s->pcap_queues - 1, (unsigned long)s->pcap_frames);
+		for (q = 0; q < s->pcap_queues; q++)
+			fprintf(f, "%s%lu", q ? " + " : "",
+				(unsigned long)s->pcap_frames_q[q]);
+		fprintf(f, ")\n");
+	} else if (s->pcap != NULL) {
 		fprintf(f, "  pcap: %s, %lu frames\n", s->pcap,
 			(unsigned long)s->pcap_frames);
+	}
 	if (s->traffic) {
 		spread(sm->tx_fps, sm->n, sp);
 		fprintf(f,

@@ -42,7 +42,9 @@ struct gen_summary {
 	const struct gen_ctl_stats *teardown; /**< NULL: no teardown */
 	uint32_t calls; /**< asked for */
 	const char *pcap; /**< written pcap, or NULL */
-	uint64_t pcap_frames;
+	uint64_t pcap_frames; /**< all files, ARP requests included */
+	uint32_t pcap_queues; /**< files: 1, or FILE.q0 .. FILE.q<n-1> */
+	uint64_t pcap_frames_q[GEN_MAX_PCAP_QUEUES]; /**< frames per file */
 	int traffic; /**< the loop ran */
 };
 

@@ -2,7 +2,8 @@
 /*
  * test_gen.c: unit tests of rtpb-gen's pure parts: the latency
  * histogram's quantiles, the phone layout and its inverse, the relay
- * layout, and frames built then parsed back (stamp, sequence, checksums).
+ * layout, the pcap's calls and their split over queues, and frames
+ * built then parsed back (stamp, sequence, checksums).
  * No EAL, no hugepages.
  */
 #include <setjmp.h>
@@ -125,6 +126,63 @@ test_relay_layout(void **state)
 	free(legs);
 }
 
+/* The calls of a pcap: spread over all calls, none twice, balanced over
+ * the queues, each in the queue of the worker --install gives it. */
+static void
+check_pcap_calls(uint32_t pick, uint32_t calls, uint32_t nq)
+{
+	uint8_t *seen = calloc(calls, 1);
+	uint32_t per_q[16] = { 0 }, k, c, q, lo = UINT32_MAX, hi = 0;
+
+	assert_non_null(seen);
+	for (k = 0; k < pick; k++) {
+		c = gen_pcap_call(k, pick, calls, nq);
+		assert_true(c < calls);
+		assert_int_equal(seen[c], 0);
+		seen[c] = 1;
+		q = gen_queue_of_call(c, nq);
+		assert_int_equal(q, k % nq);
+		per_q[q]++;
+	}
+	for (q = 0; q < nq; q++) {
+		lo = per_q[q] < lo ? per_q[q] : lo;
+		hi = per_q[q] > hi ? per_q[q] : hi;
+	}
+	assert_true(hi - lo <= 1);
+	/* spread: the first and the last picks of queue 0 span the table */
+	assert_int_equal(gen_pcap_call(0, pick, calls, nq), 0);
+	if (pick > nq)
+		assert_true(gen_pcap_call(pick - 1, pick, calls, nq) +
+				    2 * nq * (calls / pick + 1) >=
+			    calls);
+	free(seen);
+}
+
+static void
+test_pcap_calls(void **state)
+{
+	uint32_t k;
+
+	(void)state;
+	/* one queue: exactly the historical k * calls / pick */
+	for (k = 0; k < 3000; k++)
+		assert_int_equal(gen_pcap_call(k, 3000, 100000, 1),
+				 (uint32_t)((uint64_t)k * 100000 / 3000));
+	check_pcap_calls(3000, 100000, 1);
+	check_pcap_calls(3000, 100000, 2);
+	check_pcap_calls(3000, 250000, 2);
+	check_pcap_calls(3000, 250000, 3);
+	check_pcap_calls(3000, 3000, 2); /* every call */
+	check_pcap_calls(2999, 3001, 4);
+	check_pcap_calls(5, 7, 16); /* fewer calls than queues */
+	check_pcap_calls(1, 1, 2);
+	/* the owner --install gives call c: c % workers */
+	assert_int_equal(gen_queue_of_call(0, 2), 0);
+	assert_int_equal(gen_queue_of_call(7, 2), 1);
+	assert_int_equal(gen_queue_of_call(7, 1), 0);
+	assert_int_equal(gen_queue_of_call(11, 4), 3);
+}
+
 /* 16-bit ones' complement sum over len bytes, folded. */
 static uint16_t
 sum16(const uint8_t *p, size_t len, uint32_t s)
@@ -202,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_hist_merge),
 		cmocka_unit_test(test_phone_layout),
 		cmocka_unit_test(test_relay_layout),
+		cmocka_unit_test(test_pcap_calls),
 		cmocka_unit_test(test_rtp_roundtrip),
 	};
 
