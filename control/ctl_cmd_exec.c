@@ -42,6 +42,8 @@ struct ctl_exec {
 	struct ctl_rcache *rcache;
 	struct ctl_cmd *cmd;       /* 8 KiB, reused */
 	bool draining;
+	bool defer_sync;   /* batch: the caller syncs once (ctl_exec_sync()) */
+	bool sync_pending; /* a deferred sync is owed */
 	double load;
 	const struct sockaddr *src;   /* the command's sender, or NULL */
 	const struct sockaddr *local; /* its control socket, or NULL */
@@ -867,8 +869,12 @@ ctl_exec_cmd(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		break;
 	default:
 		exec_session_op(ex, cmd, now_ns, r);
-		/* the streams are in the dataplane before the reply leaves */
-		ctl_sessions_dp_sync(ex->sess);
+		/* the streams are in the dataplane before the reply leaves
+		 * (in a batch: before the batch's replies leave) */
+		if (ex->defer_sync)
+			ex->sync_pending = true;
+		else
+			ctl_sessions_dp_sync(ex->sess);
 		break;
 	}
 }
@@ -934,6 +940,22 @@ void
 ctl_exec_set_draining(struct ctl_exec *ex, bool on)
 {
 	ex->draining = on;
+}
+
+void
+ctl_exec_batch_begin(struct ctl_exec *ex)
+{
+	ex->defer_sync = true;
+}
+
+void
+ctl_exec_batch_end(struct ctl_exec *ex)
+{
+	ex->defer_sync = false;
+	if (ex->sync_pending) {
+		ex->sync_pending = false;
+		ctl_sessions_dp_sync(ex->sess);
+	}
 }
 
 void

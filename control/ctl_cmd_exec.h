@@ -113,6 +113,19 @@ void ctl_exec_tick(struct ctl_exec *ex, uint64_t now_ns);
  */
 void ctl_exec_set_draining(struct ctl_exec *ex, bool on);
 
+/**
+ * Batch mode, for a socket that read several datagrams at once: between
+ * ctl_exec_batch_begin() and ctl_exec_batch_end(), session commands push
+ * their stream messages without waiting for the dataplane to apply them;
+ * ctl_exec_batch_end() waits once for all of them (ctl_dp_sync()). The
+ * caller sends the batch's replies only after ctl_exec_batch_end(), so
+ * every reply still leaves after its streams are in place.
+ */
+void ctl_exec_batch_begin(struct ctl_exec *ex);
+
+/** End a batch: wait until the dataplane applied what the batch pushed. */
+void ctl_exec_batch_end(struct ctl_exec *ex);
+
 /** Load shown by "Il" (0..1, control thread busy fraction). */
 void ctl_exec_set_load(struct ctl_exec *ex, double load);
 

@@ -16,6 +16,8 @@
 static enum ctl_log_level log_level = CTL_LOG_INFO;
 static bool log_syslog;
 static ctl_log_hook_fn *log_hook;
+static bool log_buffered;
+static char log_buf[64 * 1024];
 static void *log_hook_arg;
 
 static const char *const level_names[] = {
@@ -127,11 +129,25 @@ log_write(enum ctl_log_level level, const char *prefix, const char *fmt,
 		syslog(level_prio[level], "%s%s", prefix, line);
 		return;
 	}
+	if (!log_buffered) {
+		/* Lines are written by ctl_log_flush() (every loop of the
+		 * main thread, before it blocks), not one write() each: a
+		 * session's lines cost one system call per batch of commands. */
+		setvbuf(stderr, log_buf, _IOFBF, sizeof(log_buf));
+		log_buffered = true;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	fprintf(stderr, "%02d:%02d:%02d.%03ld %s: %s%s\n", tm.tm_hour,
 		tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[level],
 		prefix, line);
+}
+
+void
+ctl_log_flush(void)
+{
+	if (log_buffered)
+		fflush(stderr);
 }
 
 void

@@ -58,6 +58,13 @@ typedef void(ctl_log_hook_fn)(enum ctl_log_level level, const char *line,
  */
 void ctl_log_set_hook(ctl_log_hook_fn *fn, void *arg);
 
+/**
+ * Write out the buffered lines of the stderr sink. Control's main loop
+ * calls it every iteration before it blocks in poll(), and at exit; a
+ * line waits at most one loop (a batch of commands, or 10 ms).
+ */
+void ctl_log_flush(void);
+
 /** Write one line (no trailing newline in fmt). */
 void ctl_log(enum ctl_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

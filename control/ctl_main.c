@@ -902,6 +902,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (!o.foreground) {
+		ctl_log_flush(); /* not twice: the buffer would be in both */
 		if (daemon(o.no_chdir ? 1 : 0, 0) != 0) {
 			fprintf(stderr, "rtpbypass-control: daemon: %s\n",
 				strerror(errno));

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "ctl_sock.h"
 
 #define DGRAM_BURST 64 /* datagrams read per socket per poll round */
+#define DGRAM_BATCH 32 /* datagrams per recvmmsg()/sendmmsg() */
 #define OUT_MAX (CTL_CMD_BUFLEN + CTL_REPLY_MAX + 2) /* cookie + reply */
 
 enum ent_kind {
@@ -59,6 +61,13 @@ struct ctl_socks {
 	int map[CTL_SOCK_MAX_LISTEN + CTL_SOCK_MAX_CONN]; /* pfd -> ent */
 	char in[CTL_CMD_BUFLEN + 2];
 	char out[OUT_MAX];
+	/* one batch of datagrams: read with one recvmmsg(), answered with
+	 * one sendmmsg() after one wait for the dataplane */
+	char bin[DGRAM_BATCH][CTL_CMD_BUFLEN + 2];
+	char bout[DGRAM_BATCH][OUT_MAX];
+	struct sockaddr_storage bfrom[DGRAM_BATCH];
+	struct iovec biov[DGRAM_BATCH];
+	struct mmsghdr bmsg[DGRAM_BATCH];
 };
 
 #define NENT (CTL_SOCK_MAX_LISTEN + CTL_SOCK_MAX_CONN)
@@ -270,7 +279,11 @@ listen_dgram(const struct ctl_sock_spec *spec)
 {
 	int fd = socket(spec->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
 					      SOCK_CLOEXEC, 0);
-	int rcvbuf = 16 * 1024; /* rtpproxy's control socket buffer */
+	/* rtpproxy asks for 16 KiB, which holds ~25 datagrams: a SIP proxy
+	 * with more worker processes than that, each with one command in
+	 * flight, loses commands to it (and waits for its retransmission
+	 * timer). Ask for 1 MiB; the kernel caps it at net.core.rmem_max. */
+	int rcvbuf = 1024 * 1024;
 	int on = 1;
 
 	if (fd < 0)
@@ -381,38 +394,82 @@ ctl_socks_listen(struct ctl_socks *ss, const struct ctl_sock_spec *spec)
 	return 0;
 }
 
-/* Read and answer up to DGRAM_BURST datagrams. */
+/* Send the k replies set up in ss->bmsg[0..k-1]; what the socket does not
+ * take now (full buffer) is lost, as with sendto(). */
+static void
+send_batch(struct ctl_socks *ss, struct ent *e, unsigned int k)
+{
+	unsigned int done = 0;
+
+	while (done < k) {
+		int r = sendmmsg(e->fd, ss->bmsg + done, k - done, 0);
+
+		if (r <= 0) {
+			ctl_log(CTL_LOG_WARN, "%u control replies not sent: %s",
+				k - done, strerror(r < 0 ? errno : EAGAIN));
+			return;
+		}
+		done += (unsigned int)r;
+	}
+}
+
+/*
+ * Read and answer up to DGRAM_BURST datagrams, DGRAM_BATCH at a time: one
+ * recvmmsg(), every command executed with its stream messages pushed, one
+ * wait for the dataplane to apply them all (ctl_exec_batch_end()), one
+ * sendmmsg(). Kamailio and OpenSIPS keep one command in flight per
+ * worker process, so with many workers the socket holds many.
+ */
 static int
 serve_dgram(struct ctl_socks *ss, struct ent *e, struct ctl_exec *ex)
 {
-	int n = 0;
+	const struct sockaddr *local =
+		e->has_local ? (struct sockaddr *)&e->local : NULL;
+	int total = 0;
 
-	for (; n < DGRAM_BURST; n++) {
-		struct sockaddr_storage from;
-		socklen_t flen = sizeof(from);
+	while (total < DGRAM_BURST) {
+		unsigned int k = 0, i;
+		int n;
+
+		for (i = 0; i < DGRAM_BATCH; i++) {
+			ss->biov[i] = (struct iovec){.iov_base = ss->bin[i],
+						     .iov_len = CTL_CMD_BUFLEN + 1};
+			ss->bmsg[i].msg_hdr = (struct msghdr){
+				.msg_name = &ss->bfrom[i],
+				.msg_namelen = sizeof(ss->bfrom[i]),
+				.msg_iov = &ss->biov[i], .msg_iovlen = 1};
+		}
 		/* MSG_TRUNC: the real size, so an oversized command is E5 */
-		ssize_t len = recvfrom(e->fd, ss->in, CTL_CMD_BUFLEN + 1,
-				       MSG_TRUNC, (struct sockaddr *)&from, &flen);
-		size_t olen;
-
-		if (len < 0)
+		n = recvmmsg(e->fd, ss->bmsg, DGRAM_BATCH, MSG_TRUNC, NULL);
+		if (n <= 0)
 			break;
-		if ((size_t)len > CTL_CMD_BUFLEN + 1)
-			len = CTL_CMD_BUFLEN + 1;
-		const struct sockaddr *local =
-			e->has_local ? (struct sockaddr *)&e->local : NULL;
+		ctl_exec_batch_begin(ex);
+		for (i = 0; i < (unsigned int)n; i++) {
+			size_t len = ss->bmsg[i].msg_len, olen;
 
-		olen = ctl_exec_text_from(ex, ss->in, (size_t)len, true,
-					  (struct sockaddr *)&from, local,
-					  ctl_now_ns(), ss->out,
-					  sizeof(ss->out));
-		if (olen > 0 &&
-		    sendto(e->fd, ss->out, olen, 0, (struct sockaddr *)&from,
-			   flen) < 0)
-			ctl_log(CTL_LOG_WARN, "control reply not sent: %s",
-				strerror(errno));
+			if (len > CTL_CMD_BUFLEN + 1)
+				len = CTL_CMD_BUFLEN + 1;
+			olen = ctl_exec_text_from(ex, ss->bin[i], len, true,
+						  (struct sockaddr *)&ss->bfrom[i], local,
+						  ctl_now_ns(), ss->bout[k],
+						  sizeof(ss->bout[k]));
+			if (olen == 0)
+				continue;
+			/* reuse slot k for the reply to datagram i (k <= i) */
+			ss->biov[k] = (struct iovec){.iov_base = ss->bout[k], .iov_len = olen};
+			ss->bmsg[k].msg_hdr = (struct msghdr){
+				.msg_name = &ss->bfrom[i],
+				.msg_namelen = ss->bmsg[i].msg_hdr.msg_namelen,
+				.msg_iov = &ss->biov[k], .msg_iovlen = 1};
+			k++;
+		}
+		ctl_exec_batch_end(ex);
+		send_batch(ss, e, k);
+		total += n;
+		if (n < DGRAM_BATCH)
+			break;
 	}
-	return n;
+	return total;
 }
 
 static void
@@ -540,6 +597,7 @@ ctl_socks_run(struct ctl_socks *ss, struct ctl_exec *ex, int timeout_ms,
 					      .events = POLLIN};
 		ss->map[np++] = i;
 	}
+	ctl_log_flush();
 	t0 = ctl_now_ns();
 	rc = poll(ss->pfd, (nfds_t)np, timeout_ms);
 	*idle_ns = ctl_now_ns() - t0;

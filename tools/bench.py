@@ -80,6 +80,7 @@ RELAY_PLEN = 24
 GATEWAY = '198.51.100.254'       # rtpb-gen's --gw default
 LAYOUT_PAIRS = 32256         # relay RTP ports per address, 1024..65534
 CTL_MAX_SESSIONS = 16128     # control today: one IPv4 port pool (-m 1024 -M 65535)
+CLK_TCK = os.sysconf('SC_CLK_TCK')
 PCAP_FRAMES = 6000           # the dataplane's mbuf pool (8191) holds the whole pcap
 BEGIN = '<!-- bench.py: begin -->'
 END = '<!-- bench.py: end -->'
@@ -860,22 +861,26 @@ def memif_case(b, seconds, res):
         # session setup through control
         res['setup'] = []
         for w in a.setup_windows:
+            t0 = proc_cpu_ticks(ctl.pid)
             g = b.gen('setup rate, window %d' % w, ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
                       ['--calls', str(a.setup_calls), '--duration', '0', '--ctl-window', str(w),
                        '--quiet'] + ctl_opt)
             res['setup'].append({'window': w, 'log': 'INFO', 'setup': g.get('setup'),
-                                 'teardown': g.get('teardown')})
+                                 'teardown': g.get('teardown'),
+                                 'ctl_cpu_s': (proc_cpu_ticks(ctl.pid) - t0) / CLK_TCK})
         # the same without control's INFO line per session
         b.stop(ctl)
         ctl = None
         ctl = b.control(prefix, port, extra=['-d', 'WARN'])
         for w in a.setup_windows:
+            t0 = proc_cpu_ticks(ctl.pid)
             g = b.gen('setup rate, window %d, control -d WARN' % w,
                       ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
                       ['--calls', str(a.setup_calls), '--duration', '0', '--ctl-window', str(w),
                        '--quiet'] + ctl_opt)
             res['setup'].append({'window': w, 'log': 'WARN', 'setup': g.get('setup'),
-                                 'teardown': g.get('teardown')})
+                                 'teardown': g.get('teardown'),
+                                 'ctl_cpu_s': (proc_cpu_ticks(ctl.pid) - t0) / CLK_TCK})
     finally:
         b.stop(ctl)
         b.stop(dp)
@@ -1319,14 +1324,24 @@ def report(results, out_md, png_rel):
                      'one UDP socket):' % r['args']['setup_calls'])
             L.append('')
             L.append('| window (commands in flight) | control log level | U+L pairs/s | ok | '
-                     'failed | resends | first failure | D/s |')
-            L.append('|---:|---|---:|---:|---:|---:|---|---:|')
+                     'failed | resends | first failure | D/s | control CPU per call (U+L+D) | '
+                     'calls per control CPU second |')
+            L.append('|---:|---|---:|---:|---:|---:|---|---:|---:|---:|')
             for s in mem['setup']:
                 su, td = s['setup'], s.get('teardown') or {}
-                L.append('| %d | %s | %.0f | %d | %d | %d | %s | %.0f |' % (
+                cpu = s.get('ctl_cpu_s')
+                per = cpu / su['calls_ok'] if cpu and su['calls_ok'] else None
+                L.append('| %d | %s | %.0f | %d | %d | %d | %s | %.0f | %s | %s |' % (
                     s['window'], s.get('log', 'INFO'), su['calls_per_s'], su['calls_ok'],
                     su['calls_failed'], su['resends'], su['first_error'] or '-',
-                    td.get('calls_per_s', 0)))
+                    td.get('calls_per_s', 0),
+                    '%.1f µs' % (per * 1e6) if per else '-',
+                    '%.0f' % (1 / per) if per else '-'))
+            L.append('')
+            L.append('The generator and control share CPU 0 here (the worker has CPU 1), so '
+                     'the pairs/s column is what one CPU does for both; the last column is '
+                     'control\'s own capacity per core, from its CPU time (utime + stime, '
+                     '10 ms ticks) over setup and teardown of every call.')
             L.append('')
     rte = r.get('rtpengine')
     if rte and 'skipped' in rte:

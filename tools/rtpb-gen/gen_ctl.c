@@ -19,6 +19,7 @@
 #define CTL_BATCH 4096u /* calls per U batch then L batch */
 #define CTL_CMD_MAX 256u
 #define CTL_REPLY_MAX 2048u
+#define CTL_MMSG 64u /* datagrams per sendmmsg()/recvmmsg() */
 
 enum cmd_state {
 	CMD_WAIT = 0,
@@ -30,6 +31,17 @@ enum cmd_state {
  * relay's cookie cache never answers a new command with an old reply. */
 static uint64_t ctl_batch;
 
+/* Datagram buffers of the one connection open at a time (setup, then
+ * teardown; the generator's control side is one thread). */
+struct ctl_io {
+	char tx[CTL_MMSG][CTL_CMD_MAX + 64];
+	char rx[CTL_MMSG][CTL_REPLY_MAX + 1];
+	struct iovec iov[CTL_MMSG];
+	struct mmsghdr mmsg[CTL_MMSG];
+};
+
+static struct ctl_io ctl_io;
+
 struct ctl_conn {
 	int fd;
 	unsigned int pid;
@@ -38,6 +50,11 @@ struct ctl_conn {
 	uint64_t t0_ns, next_progress_ns;
 	uint32_t progress_total; /* commands to answer */
 	const char *what;
+	/* commands queued by cmd_send(), sent by cmd_flush() with one
+	 * sendmmsg(); replies read CTL_MMSG at a time with recvmmsg(): a
+	 * SIP proxy's many workers, not one system call per command */
+	uint32_t ntx;
+	struct ctl_io *io;
 };
 
 /* Formats command i of a batch into buf (without the cookie). */
@@ -116,17 +133,65 @@ progress(struct ctl_conn *cc)
 }
 
 /* Send command i (again) with its cookie "<pid>_<batch>_<i>". */
+/* Send the queued commands (one sendmmsg() per CTL_MMSG). A datagram the
+ * socket refuses (EAGAIN, ENOBUFS) is left to the resend timer. */
+static void
+cmd_flush(struct ctl_conn *cc)
+{
+	uint32_t i, done = 0;
+
+	for (i = 0; i < cc->ntx; i++) {
+		cc->io->iov[i] = (struct iovec){.iov_base = cc->io->tx[i],
+					    .iov_len = strlen(cc->io->tx[i])};
+		cc->io->mmsg[i].msg_hdr = (struct msghdr){.msg_iov = &cc->io->iov[i],
+						      .msg_iovlen = 1};
+	}
+	while (done < cc->ntx) {
+		int r = sendmmsg(cc->fd, cc->io->mmsg + done, cc->ntx - done, 0);
+
+		if (r <= 0)
+			break;
+		done += (uint32_t)r;
+	}
+	cc->ntx = 0;
+}
+
+/* Queue command i of the batch (cookie PID_BATCH_I). */
 static void
 cmd_send(struct ctl_conn *cc, uint32_t i, cmd_fmt_fn *fmt, void *arg)
 {
-	char cmd[CTL_CMD_MAX], dgram[CTL_CMD_MAX + 64];
-	int n;
+	char cmd[CTL_CMD_MAX];
 
+	if (cc->ntx == CTL_MMSG)
+		cmd_flush(cc);
 	fmt(cmd, sizeof(cmd), i, arg);
-	n = snprintf(dgram, sizeof(dgram), "%u_%lu_%u %s", cc->pid,
-		     (unsigned long)ctl_batch, i, cmd);
-	/* EAGAIN/ENOBUFS: the resend timer covers it */
-	(void)send(cc->fd, dgram, (size_t)n, 0);
+	snprintf(cc->io->tx[cc->ntx++], sizeof(cc->io->tx[0]), "%u_%lu_%u %s", cc->pid,
+		 (unsigned long)ctl_batch, i, cmd);
+}
+
+/* One reply datagram (len bytes in buf, room for a NUL): command idx of
+ * this batch done, unless it is another batch's or a repeat. */
+static void
+reply_one(struct ctl_conn *cc, char *buf, size_t len, const char *prefix,
+	  size_t plen, uint32_t n, uint8_t *state, uint32_t *inflight,
+	  uint32_t *ndone, cmd_done_fn *done, void *arg)
+{
+	char *end, *sp;
+	unsigned long idx;
+
+	buf[len] = '\0';
+	if (len <= plen || memcmp(buf, prefix, plen) != 0)
+		return; /* an earlier batch's late reply */
+	idx = strtoul(buf + plen, &end, 10);
+	if (*end != ' ' || idx >= n || state[idx] != CMD_SENT)
+		return;
+	sp = end + 1;
+	sp[strcspn(sp, "\r\n")] = '\0';
+	state[idx] = CMD_DONE;
+	(*inflight)--;
+	(*ndone)++;
+	cc->st->commands++;
+	done((uint32_t)idx, sp, arg);
 }
 
 /*
@@ -142,9 +207,9 @@ ctl_run(struct ctl_conn *cc, uint32_t n, cmd_fmt_fn *fmt, cmd_done_fn *done,
 	uint8_t *state = calloc(n, 1), *tries = calloc(n, 1);
 	uint64_t *deadline = calloc(n, sizeof(uint64_t));
 	uint32_t next = 0, lo = 0, inflight = 0, ndone = 0, i;
-	char prefix[64], buf[CTL_REPLY_MAX + 1];
+	char prefix[64];
 	size_t plen;
-	int rc = 0;
+	int rc = 0, nrx, k;
 
 	if (state == NULL || tries == NULL || deadline == NULL) {
 		rc = -ENOMEM;
@@ -156,7 +221,6 @@ ctl_run(struct ctl_conn *cc, uint32_t n, cmd_fmt_fn *fmt, cmd_done_fn *done,
 	while (ndone < n) {
 		uint64_t t = now_ns(), wait_ns = timeout;
 		struct pollfd pfd = { .fd = cc->fd, .events = POLLIN };
-		ssize_t got;
 
 		while (inflight < cfg->ctl_window && next < n) {
 			cmd_send(cc, next, fmt, arg);
@@ -189,6 +253,7 @@ ctl_run(struct ctl_conn *cc, uint32_t n, cmd_fmt_fn *fmt, cmd_done_fn *done,
 			if (deadline[i] - t < wait_ns)
 				wait_ns = deadline[i] - t;
 		}
+		cmd_flush(cc);
 		if (ndone == n)
 			break;
 		if (poll(&pfd, 1, (int)(wait_ns / 1000000ull) + 1) < 0 &&
@@ -196,24 +261,21 @@ ctl_run(struct ctl_conn *cc, uint32_t n, cmd_fmt_fn *fmt, cmd_done_fn *done,
 			rc = -errno;
 			goto out;
 		}
-		while ((got = recv(cc->fd, buf, CTL_REPLY_MAX, 0)) > 0) {
-			char *end, *sp;
-			unsigned long idx;
-
-			buf[got] = '\0';
-			if ((size_t)got <= plen ||
-			    memcmp(buf, prefix, plen) != 0)
-				continue; /* an earlier batch's late reply */
-			idx = strtoul(buf + plen, &end, 10);
-			if (*end != ' ' || idx >= n || state[idx] != CMD_SENT)
-				continue;
-			sp = end + 1;
-			sp[strcspn(sp, "\r\n")] = '\0';
-			state[idx] = CMD_DONE;
-			inflight--;
-			ndone++;
-			cc->st->commands++;
-			done((uint32_t)idx, sp, arg);
+		for (;;) {
+			for (i = 0; i < CTL_MMSG; i++) {
+				cc->io->iov[i] = (struct iovec){.iov_base = cc->io->rx[i],
+							    .iov_len = CTL_REPLY_MAX};
+				cc->io->mmsg[i].msg_hdr = (struct msghdr){
+					.msg_iov = &cc->io->iov[i], .msg_iovlen = 1};
+			}
+			nrx = recvmmsg(cc->fd, cc->io->mmsg, CTL_MMSG, 0, NULL);
+			if (nrx <= 0)
+				break;
+			for (k = 0; k < nrx; k++)
+				reply_one(cc, cc->io->rx[k], cc->io->mmsg[k].msg_len, prefix, plen, n,
+					  state, &inflight, &ndone, done, arg);
+			if (nrx < (int)CTL_MMSG)
+				break;
 		}
 		progress(cc);
 	}
@@ -395,7 +457,7 @@ int
 gen_ctl_setup(const struct gen_cfg *cfg, struct gen_leg *legs, uint32_t n_calls,
 	      struct gen_ctl_stats *st)
 {
-	struct ctl_conn cc = { .cfg = cfg, .st = st, .what = "setup (U+L)" };
+	struct ctl_conn cc = { .cfg = cfg, .st = st, .what = "setup (U+L)", .io = &ctl_io };
 	struct setup_arg sa = {
 		.cfg = cfg, .legs = legs, .n_calls = n_calls, .st = st
 	};
@@ -478,7 +540,7 @@ int
 gen_ctl_teardown(const struct gen_cfg *cfg, const struct gen_leg *legs,
 		 uint32_t n_calls, struct gen_ctl_stats *st)
 {
-	struct ctl_conn cc = { .cfg = cfg, .st = st, .what = "teardown (D)" };
+	struct ctl_conn cc = { .cfg = cfg, .st = st, .what = "teardown (D)", .io = &ctl_io };
 	struct del_arg da = { .cfg = cfg, .legs = legs, .st = st };
 	uint32_t c, n = 0;
 	uint64_t t0;
