@@ -26,6 +26,8 @@ struct ctl_dp {
 	size_t n_addrs;
 	uint32_t seq;
 	uint32_t errors;
+	uint32_t syncs;    /* ctl_dp_sync() calls */
+	uint32_t unsynced; /* stream messages pushed since the last sync */
 	bool *in_use;
 	bool *live;
 	struct rtpb_stream_stats *stats;
@@ -283,8 +285,15 @@ int
 ctl_dp_sync(struct ctl_dp *dp, uint64_t timeout_ns)
 {
 	(void)timeout_ns;
-	return dp->attached ? 0 : -ENOTCONN;
+	if (!dp->attached)
+		return -ENOTCONN;
+	dp->syncs++;
+	dp->unsynced = 0;
+	return 0;
 }
+
+uint32_t fake_dp_syncs(void) { return fake_dp_handle()->syncs; }
+uint32_t fake_dp_unsynced(void) { return fake_dp_handle()->unsynced; }
 
 uint64_t
 ctl_dp_sync_timeouts(const struct ctl_dp *dp)
@@ -308,6 +317,7 @@ ctl_dp_stream_push(struct ctl_dp *dp, struct rtpb_msg_stream *m)
 		dp->errors++;
 	else
 		dp->live[m->stream_id] = true;
+	dp->unsynced++;
 	if (m->hdr.type == RTPB_MSG_STREAM_ADD)
 		memset(&dp->stats[m->stream_id], 0, sizeof(dp->stats[0]));
 	m->hdr.len = sizeof(*m);

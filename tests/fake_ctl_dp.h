@@ -51,6 +51,11 @@ struct rtpb_stream_stats *fake_dp_stats(uint32_t id);
 uint32_t fake_dp_ids_in_use(void);
 uint32_t fake_dp_errors(void);
 
+/** ctl_dp_sync() calls so far, and stream messages pushed since the last
+ *  one (0: every reply sent so far left after its streams were synced). */
+uint32_t fake_dp_syncs(void);
+uint32_t fake_dp_unsynced(void);
+
 /** The streams the fake dataplane holds (ADDed and not DELeted). */
 uint32_t fake_dp_live_streams(void);
 

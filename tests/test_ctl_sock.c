@@ -423,6 +423,61 @@ test_udp_cache(void **st)
 }
 
 /*
+ * udp: 40 datagrams (8 U, 32 V) from three senders waiting at once (more
+ * than one recvmmsg() batch) are all answered, each to its sender with its
+ * cookie, in order; the dataplane is synced once per batch, not per
+ * command, and before the replies leave.
+ */
+static void
+test_udp_batch(void **st)
+{
+	enum { N = 40, NCLI = 3 };
+	struct srv s;
+	int fd[NCLI], got[NCLI] = {0};
+	char text[128], buf[512];
+	uint32_t syncs0;
+
+	(void)st;
+	srv_open(&s, CTL_SOCK_UDP);
+	for (int c = 0; c < NCLI; c++)
+		fd[c] = cli_connect(&s);
+	syncs0 = fake_dp_syncs();
+	/* every 5th a new session (the pool has 10 port pairs), the rest V */
+	for (int i = 0; i < N; i++) {
+		if (i % 5 == 0)
+			snprintf(text, sizeof(text), "b%d U call%d 198.51.100.%d 5000 f%d", i,
+				 i, 10 + i, i);
+		else
+			snprintf(text, sizeof(text), "b%d V", i);
+		send_all(fd[i % NCLI], text, strlen(text));
+	}
+	for (int r = 0; r < PUMP_MAX && s.handled < N; r++)
+		srv_pump(&s);
+	assert_int_equal(s.handled, N);
+	assert_int_equal(fake_dp_unsynced(), 0);
+	assert_true(fake_dp_syncs() - syncs0 >= 2); /* 40 > one batch of 32 */
+	assert_true(fake_dp_syncs() - syncs0 <= 4);
+	for (int c = 0; c < NCLI; c++) {
+		ssize_t n;
+
+		while ((n = recv(fd[c], buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
+			int i = c + NCLI * got[c];
+			char want[16];
+
+			buf[n] = '\0';
+			snprintf(want, sizeof(want), "b%d ", i);
+			assert_true(strncmp(buf, want, strlen(want)) == 0);
+			assert_non_null(strstr(buf, i % 5 == 0 ? " 192.0.2.1\n" : " 20040107\n"));
+			got[c]++;
+		}
+		close(fd[c]);
+	}
+	assert_int_equal(got[0] + got[1] + got[2], N);
+	assert_int_equal(ctl_sessions_count(s.sess), N / 5);
+	srv_close(&s);
+}
+
+/*
  * unix: what one read brings is one command, a newline is whitespace
  * (rtpproxy's quirk: "U ...\nV\n" is one U whose to_tag is "V").
  */
@@ -559,6 +614,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_golden_unix),
 		cmocka_unit_test(test_golden_cunix),
 		cmocka_unit_test(test_udp_cache),
+		cmocka_unit_test(test_udp_batch),
 		cmocka_unit_test(test_unix_oneshot),
 		cmocka_unit_test(test_tcp_continuous),
 		cmocka_unit_test(test_tcp6_continuous),
