@@ -163,6 +163,11 @@ def machine():
     except OSError:
         pass
     try:
+        with open('/proc/cpuinfo') as f:
+            info['hypervisor_flag'] = bool(re.search(r'^flags\s*:.*\bhypervisor\b', f.read(), re.M))
+    except OSError:
+        pass
+    try:
         info['dpdk'] = subprocess.run(['pkg-config', '--modversion', 'libdpdk'],
                                       capture_output=True, text=True).stdout.strip()
     except OSError:
@@ -1164,9 +1169,11 @@ def report(results, out_md, png_rel):
                  ' plus uncommitted changes' if src.get('dirty') else ''))
     L.append('')
     m = r['machine']
+    hyp = m.get('hypervisor_vendor') or ('a virtual machine: CPU flag "hypervisor"'
+                                         if m.get('hypervisor_flag') else 'bare metal')
     L.append('Machine: %s, %s CPUs (%s), kernel %s, DPDK %s, %s MB hugepages free '
              'of %s, load average %s.' % (
-                 m.get('model_name', '?'), m.get('cpus'), m.get('hypervisor_vendor', 'bare metal'),
+                 m.get('model_name', '?'), m.get('cpus'), hyp,
                  m.get('kernel'), m.get('dpdk'),
                  m.get('HugePages_Free', 0) * m.get('Hugepagesize', 0) // 1024,
                  m.get('HugePages_Total', 0) * m.get('Hugepagesize', 0) // 1024,
