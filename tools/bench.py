@@ -686,10 +686,12 @@ def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
 # at a time), the others are the workers, worker w on RX/TX queue w. The
 # machine has two CPUs and each of two workers needs one, so the main lcore
 # shares CPU 0 with worker 0; 'one_cpu0' is one worker in that same seat.
+# (key, workers, EAL lcores, what, pcap split: owner's queue or 5-tuple hash)
 WORKER_RUNS = (
-    ('one', 1, '0-1', 'one worker (CPU 1; main lcore on CPU 0)'),
-    ('one_cpu0', 1, '0@0,1@0', 'one worker on CPU 0, with the main lcore'),
-    ('two', 2, '0@0,1@0,2@1', 'two workers (CPU 0 with the main lcore, CPU 1)'),
+    ('one', 1, '0-1', 'one worker (CPU 1; main lcore on CPU 0)', 'owner'),
+    ('one_cpu0', 1, '0@0,1@0', 'one worker on CPU 0, with the main lcore', 'owner'),
+    ('two', 2, '0@0,1@0,2@1', 'two workers (CPU 0 with the main lcore, CPU 1)', 'owner'),
+    ('two_rss', 2, '0@0,1@0,2@1', 'two workers, frames spread by a 5-tuple hash', 'flow'),
 )
 
 
@@ -726,7 +728,7 @@ def workers_noise(res):
     why = []
     if res.get('others_during'):
         why.append('others busy: ' + busy_text(res['others_during']))
-    for key, _, _, _ in WORKER_RUNS:
+    for key, _, _, _, _ in WORKER_RUNS:
         v = [x['relayed_pps'] for x in res.get(key, {}).get('samples', [])]
         if v and min(v) > 0 and max(v) / min(v) > 1.15:
             why.append('%s: samples spread %.2fx' % (key, max(v) / min(v)))
@@ -761,16 +763,17 @@ def workers_case_once(b, sessions, seconds, frames):
     gen_eal = ['-l', '0', '--no-pci', '--no-huge', '-m', '128']
     files = {}
     try:
-        for nq in (1, 2):
-            path = os.path.join(b.dir, 'workers-%d-%dq.pcap' % (sessions, nq))
-            files[nq] = [path] if nq == 1 else ['%s.q%d' % (path, q) for q in range(nq)]
-            g = b.gen('pcap for %d queue(s) (%d sessions, layout)' % (nq, sessions), gen_eal,
+        for nq, split in ((1, 'owner'), (2, 'owner'), (2, 'flow')):
+            path = os.path.join(b.dir, 'workers-%d-%dq-%s.pcap' % (sessions, nq, split))
+            files[nq, split] = [path] if nq == 1 else ['%s.q%d' % (path, q) for q in range(nq)]
+            g = b.gen('pcap for %d queue(s), split by %s (%d sessions, layout)'
+                      % (nq, split, sessions), gen_eal,
                       ['--calls', str(sessions), '--layout', addrs, '--duration', '0',
                        '--write-pcap', path, '--pcap-frames', str(frames),
-                       '--pcap-queues', str(nq), '--quiet'])
-            res['pcap_%dq' % nq] = g.get('pcap')
-        for key, nw, lcores, what in WORKER_RUNS:
-            res[key] = workers_run(b, sessions, seconds, files[nw], nw, lcores, what,
+                       '--pcap-queues', str(nq), '--pcap-split', split, '--quiet'])
+            res['pcap_%dq' % nq + ('' if split == 'owner' else '_' + split)] = g.get('pcap')
+        for key, nw, lcores, what, split in WORKER_RUNS:
+            res[key] = workers_run(b, sessions, seconds, files[nw, split], nw, lcores, what,
                                    n_addrs, ms, addrs)
     finally:
         for paths in files.values():
@@ -781,6 +784,8 @@ def workers_case_once(b, sessions, seconds, frames):
     res['scaling'] = two / one if one else None
     one0 = res['one_cpu0']['sum_pps']['median']
     res['scaling_vs_cpu0'] = two / one0 if one0 else None
+    rss = res['two_rss']['sum_pps']['median']
+    res['scaling_rss'] = rss / one if one else None
     return res
 
 
@@ -1453,9 +1458,10 @@ def report_workers(L, wk, r):
              'hand-offs | two / one | noise |')
     L.append('|---:|---|---|---|---|---|---|---:|---:|---|')
     labels = {'one': 'one worker (CPU 1)', 'one_cpu0': 'one worker on CPU 0 (with the main lcore)',
-              'two': 'two workers (CPU 0, CPU 1)'}
+              'two': 'two workers (CPU 0, CPU 1), frames on the owner\'s queue',
+              'two_rss': 'two workers, frames spread by 5-tuple RSS (hand-offs)'}
     for c in wk:
-        for key, _, _, _ in WORKER_RUNS:
+        for key, _, _, _, _ in WORKER_RUNS:
             x = c.get(key)
             if not x:
                 continue
@@ -1464,6 +1470,8 @@ def report_workers(L, wk, r):
             if key == 'two' and c.get('scaling'):
                 ratio = '**%.2f** (%.2f against one on CPU 0)' % (
                     c['scaling'], c.get('scaling_vs_cpu0') or 0)
+            elif key == 'two_rss' and c.get('scaling_rss'):
+                ratio = '%.2f' % c['scaling_rss']
             L.append('| %d | %s | `%s` | %s [%s..%s] | %s | %s | %s | %d | %s | %s |' % (
                 c['sessions'], labels.get(key, key), x['lcores'],
                 fmt_m(sp['median']), fmt_m(sp['min']), fmt_m(sp['max']),
@@ -1495,9 +1503,12 @@ def report_workers(L, wk, r):
              'n_workers`), blind to the hash. '
              'On a real NIC with n workers, a frame then lands on its owner\'s queue with '
              'probability 1/n only: (n-1)/n of the frames (half of them with two workers) '
-             'take a hand-off ring (`handoff_out`: one more ring enqueue and dequeue each, '
-             'whose cost was not measured here), which the figures above, measured with no '
-             'hand-off, do not include. Measuring more workers needs a CPU per worker and one pcap per '
+             'take a hand-off ring (`handoff_out`: one more ring enqueue and dequeue each, and '
+             'the frame\'s lines moving between the cores). The row "frames spread by 5-tuple '
+             'RSS" measures that: the same frames split over the two queues by the Toeplitz '
+             'hash of their 5-tuple (`rtpb-gen --pcap-split flow`, the usual default key, a '
+             'round-robin RETA), so about half of them are handed to the other worker; its '
+             'two / one is what two workers give on such a NIC today. Measuring more workers needs a CPU per worker and one pcap per '
              'queue (`rtpb-gen --pcap-queues N`, `--install` on an N-worker dataplane); it was '
              'not measured here (two CPUs).')
     L.append('')

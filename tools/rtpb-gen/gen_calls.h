@@ -22,6 +22,9 @@
 
 #include <stdint.h>
 
+#include <rte_byteorder.h>
+#include <rte_thash.h>
+
 #define GEN_LEGS_PER_HOST 16384u
 #define GEN_PHONE_PORT0 16384u
 
@@ -111,6 +114,41 @@ static inline uint32_t
 gen_queue_of_call(uint32_t c, uint32_t n_workers)
 {
 	return c % n_workers;
+}
+
+/**
+ * Toeplitz hash (rte_softrss()) of a leg's IPv4 5-tuple phone -> relay
+ * with the 40-byte key most PMDs start with (0x6d5a56da..., the key of
+ * Microsoft's RSS verification suite).
+ */
+static inline uint32_t
+gen_flow_hash(const struct gen_leg *l)
+{
+	static const uint8_t key[40] = {
+		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+		0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+		0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+		0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+	};
+	struct rte_ipv4_tuple t = {
+		.src_addr = rte_be_to_cpu_32(l->phone_ip),
+		.dst_addr = rte_be_to_cpu_32(l->relay_ip),
+		.sport = rte_be_to_cpu_16(l->phone_port),
+		.dport = rte_be_to_cpu_16(l->relay_port),
+	};
+
+	return rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, key);
+}
+
+/**
+ * The RX queue (of nq) a NIC's plain RSS would put a leg's frames on:
+ * gen_flow_hash() modulo nq (a RETA filled round robin, as ethdev does by
+ * default).
+ */
+static inline uint32_t
+gen_queue_of_flow(const struct gen_leg *l, uint32_t nq)
+{
+	return gen_flow_hash(l) % nq;
 }
 
 /**

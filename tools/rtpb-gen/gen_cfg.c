@@ -73,6 +73,10 @@ usage(FILE *f)
 		"                       owns its streams after --install (RSS steering each\n"
 		"                       relay port to its owner: no hand-off); each file\n"
 		"                       starts with the ARP request (default 1)\n"
+		"  --pcap-split owner|flow\n"
+		"                       which file a frame goes to: owner (above), or flow:\n"
+		"                       the Toeplitz hash of its 5-tuple (the usual default\n"
+		"                       RSS key) modulo N, as a NIC's plain RSS spreads it\n"
 		"  --no-udp-csum        send UDP checksum 0\n"
 		"  --seed N             SSRC/sequence seed (default: from the clock)\n"
 		"  --json               final summary as one JSON object on stdout\n"
@@ -182,6 +186,7 @@ gen_cfg_parse(struct gen_cfg *c, int argc, char **argv)
 		O_PCAP_ROUNDS,
 		O_PCAP_FRAMES,
 		O_PCAP_QUEUES,
+		O_PCAP_SPLIT,
 		O_NO_CSUM,
 		O_SEED,
 		O_JSON,
@@ -217,6 +222,7 @@ gen_cfg_parse(struct gen_cfg *c, int argc, char **argv)
 		{ "pcap-rounds", required_argument, NULL, O_PCAP_ROUNDS },
 		{ "pcap-frames", required_argument, NULL, O_PCAP_FRAMES },
 		{ "pcap-queues", required_argument, NULL, O_PCAP_QUEUES },
+		{ "pcap-split", required_argument, NULL, O_PCAP_SPLIT },
 		{ "no-udp-csum", no_argument, NULL, O_NO_CSUM },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "json", no_argument, NULL, O_JSON },
@@ -371,6 +377,14 @@ gen_cfg_parse(struct gen_cfg *c, int argc, char **argv)
 		case O_PCAP_QUEUES:
 			c->pcap_queues = (uint16_t)num("--pcap-queues", optarg,
 						       1, GEN_MAX_PCAP_QUEUES);
+			break;
+		case O_PCAP_SPLIT:
+			if (strcmp(optarg, "owner") == 0)
+				c->pcap_split_flow = false;
+			else if (strcmp(optarg, "flow") == 0)
+				c->pcap_split_flow = true;
+			else
+				bad("--pcap-split", optarg, "owner or flow");
 			break;
 		case O_NO_CSUM:
 			c->udp_csum = false;

@@ -85,6 +85,9 @@ struct gen_cfg {
 				   *   legs of calls spread over the table */
 	uint16_t pcap_queues; /**< > 1: one pcap per RX queue, FILE.qN,
 				   *   call c's frames in FILE.q(c % N) */
+	bool pcap_split_flow; /**< --pcap-split flow: a frame's queue from the
+				   *   Toeplitz hash of its 5-tuple, as a NIC's
+				   *   default RSS (not the owner's queue) */
 	bool json; /**< final summary as JSON on stdout */
 	bool quiet; /**< no progress lines */
 };

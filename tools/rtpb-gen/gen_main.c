@@ -116,7 +116,9 @@ shuffle(uint32_t *v, uint32_t n, uint64_t seed)
  * With --pcap-queues N > 1: N files FILE.q0 .. FILE.q<N-1>, each with the
  * ARP request first; a frame of call c goes to FILE.q<c % N>, the RX
  * queue of the worker owning the call after --install (gen_shm.c), and
- * the calls picked are balanced over the files (gen_pcap_call()).
+ * the calls picked are balanced over the files (gen_pcap_call()); with
+ * --pcap-split flow, the queue a NIC's plain RSS would pick instead
+ * (gen_queue_of_flow()): frames of one call on both queues.
  * @return the frames written, per file in per_q[].
  */
 static uint64_t
@@ -174,7 +176,8 @@ write_pcap(struct gen_run *r, uint64_t per_q[GEN_MAX_PCAP_QUEUES])
 	for (j = 0; j < want && n_sel > 0 && err == 0; j++, t += step) {
 		uint32_t li = sel[j % n_sel];
 
-		q = gen_queue_of_call(li / 2, nq);
+		q = c->pcap_split_flow ? gen_queue_of_flow(&r->legs[li], nq) :
+					 gen_queue_of_call(li / 2, nq);
 		err = gen_pcap_write(p[q], buf,
 				     gen_pkt_rtp(buf, &r->pc, &r->legs[li], li,
 						 (uint32_t)(j / n_sel), 0),

@@ -212,6 +212,36 @@ check_csums(const uint8_t *f, uint16_t len)
 	assert_int_equal(sum16(udp, ulen, ph), 0xffff);
 }
 
+/* gen_flow_hash() is the standard Toeplitz hash (Microsoft's RSS
+ * verification suite, IPv4 with ports: 66.9.149.187:2794 ->
+ * 161.142.100.80:1766 hashes to 0x51ccc178), and its queues spread
+ * 10 000 legs about evenly. */
+static void
+test_flow_hash(void **state)
+{
+	struct gen_leg l;
+	uint32_t n[2] = {0, 0};
+	struct gen_leg *legs;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	l.phone_ip = htonl(0x420995bbu);  /* 66.9.149.187 */
+	l.relay_ip = htonl(0xa18e6450u);  /* 161.142.100.80 */
+	l.phone_port = htons(2794);
+	l.relay_port = htons(1766);
+	assert_int_equal(gen_flow_hash(&l), 0x51ccc178u);
+	assert_int_equal(gen_queue_of_flow(&l, 2), 0x51ccc178u % 2);
+	legs = gen_calls_create(5000, 0xc6120000u, 15, 1);
+	assert_non_null(legs);
+	for (uint32_t i = 0; i < 10000; i++) {
+		legs[i].relay_ip = htonl(0xc6336401u);
+		legs[i].relay_port = htons((uint16_t)(1024 + 2 * i));
+		n[gen_queue_of_flow(&legs[i], 2)]++;
+	}
+	assert_true(n[0] > 4500 && n[1] > 4500);
+	free(legs);
+}
+
 static void
 test_rtp_roundtrip(void **state)
 {
@@ -259,6 +289,7 @@ main(void)
 		cmocka_unit_test(test_hist_bounds),
 		cmocka_unit_test(test_hist_merge),
 		cmocka_unit_test(test_phone_layout),
+		cmocka_unit_test(test_flow_hash),
 		cmocka_unit_test(test_relay_layout),
 		cmocka_unit_test(test_pcap_calls),
 		cmocka_unit_test(test_rtp_roundtrip),
