@@ -200,6 +200,9 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	uint32_t ids[DP_BURST], tx_ids[DP_BURST];
 	uint16_t kidx[DP_BURST], tx_len[DP_BURST];
 	struct rte_mbuf *tx[DP_BURST];
+	struct rte_mbuf *ho[RTPB_MAX_WORKERS][DP_BURST];
+	uint16_t n_ho[RTPB_MAX_WORKERS] = {0};
+	uint32_t ho_owners = 0;
 	uint16_t i, j, nk = 0, ntx = 0, sent;
 	uint64_t hits;
 	int a, r;
@@ -239,17 +242,29 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 				rte_be_to_cpu_16(pm->dst.port));
 
 			if (owner != w->idx && owner < dp_ctx.n_workers) {
-				if (rte_ring_mp_enqueue(dp_ctx.workers[owner].handoff,
-							pkts[i]) != 0)
-					worker_drop(w, pkts[i], RTPB_DROP_RING_FULL);
-				else
-					w->stats->handoff_out++;
+				if (n_ho[owner]++ == 0)
+					ho_owners |= 1u << owner;
+				ho[owner][n_ho[owner] - 1] = pkts[i];
 				continue;
 			}
 		}
 		dp_flow_key_set(&keys[nk], (uint32_t)a, pm->dst.port);
 		keyp[nk] = &keys[nk];
 		kidx[nk++] = i;
+	}
+
+	/* Hand-offs go out in one burst per owner (one ring operation, not
+	 * one compare-and-swap per packet). */
+	while (ho_owners != 0) {
+		uint32_t o = (uint32_t)rte_bsf32(ho_owners);
+		unsigned int done;
+
+		ho_owners &= ho_owners - 1;
+		done = rte_ring_mp_enqueue_burst(dp_ctx.workers[o].handoff,
+						 (void **)ho[o], n_ho[o], NULL);
+		w->stats->handoff_out += done;
+		for (j = (uint16_t)done; j < n_ho[o]; j++)
+			worker_drop(w, ho[o][j], RTPB_DROP_RING_FULL);
 	}
 
 	hits = dp_flow_lookup_burst(w->flow, keyp, nk, ids);
