@@ -148,7 +148,7 @@ ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 		dp_flow_del(w->flow, &key);
 	}
 	dp_flow_key_set(&key, (uint32_t)a, m->local.port);
-	if (dp_flow_add(w->flow, &key, m->stream_id) < 0) {
+	if (dp_flow_add(w->flow, &key, m->stream_id, m->out_stream_id) < 0) {
 		s->state = DP_LATCH_FREE;
 		return -ENOSPC;
 	}
@@ -177,7 +177,15 @@ ctl_stream_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	s = ctl_stream(w, m->stream_id, &m->local, &a);
 	if (s == NULL || s->state == DP_LATCH_FREE || !ctl_stream_is(s, a, m->local.port))
 		return -EINVAL;
-	s->out_stream_id = m->out_stream_id;
+	if (s->out_stream_id != m->out_stream_id) {
+		struct dp_flow_key key;
+
+		/* the flow table carries it too (dp_flow_add()) */
+		dp_flow_key_set(&key, s->addr_idx, s->local_port);
+		if (dp_flow_add(w->flow, &key, m->stream_id, m->out_stream_id) < 0)
+			return -ENOSPC;
+		s->out_stream_id = m->out_stream_id;
+	}
 	s->rtcp_stream_id = m->rtcp_stream_id;
 	s->flags = (uint16_t)((m->flags & DP_STREAM_F_CTL_MASK) | (s->flags & ~DP_STREAM_F_CTL_MASK));
 	s->cookie = m->cookie;

@@ -60,9 +60,11 @@ dp_flow_create(const char *name, uint32_t entries, int socket)
 
 int
 dp_flow_add(struct rte_hash *h, const struct dp_flow_key *k,
-	    uint32_t stream_id)
+	    uint32_t stream_id, uint32_t out_id)
 {
-	return rte_hash_add_key_data(h, k, (void *)(uintptr_t)stream_id);
+	RTE_BUILD_BUG_ON(sizeof(void *) < sizeof(uint64_t));
+	return rte_hash_add_key_data(h, k,
+		(void *)(uintptr_t)((uint64_t)out_id << 32 | stream_id));
 }
 
 int

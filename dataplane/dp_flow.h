@@ -45,11 +45,16 @@ struct rte_hash *dp_flow_create(const char *name, uint32_t entries,
 				int socket);
 
 /**
- * Map key to stream id (replacing an existing mapping).
+ * Map key to stream id, with the id of the stream its packets are relayed
+ * to (out_id, RTPB_STREAM_NONE if none) beside it, so one lookup lets the
+ * fast path prefetch both streams at once (the stream's own out_stream_id
+ * stays authoritative: a stale out_id would cost a useless prefetch, not a
+ * misrouted packet; dp_ctl keeps the two equal). Replaces an existing
+ * mapping.
  * @return 0, or -ENOSPC if the table is full, -EINVAL.
  */
 int dp_flow_add(struct rte_hash *h, const struct dp_flow_key *k,
-		uint32_t stream_id);
+		uint32_t stream_id, uint32_t out_id);
 
 /** Remove key. @return 0, or -ENOENT if absent. */
 int dp_flow_del(struct rte_hash *h, const struct dp_flow_key *k);
@@ -58,11 +63,12 @@ int dp_flow_del(struct rte_hash *h, const struct dp_flow_key *k);
  * Look up n keys (n <= RTE_HASH_LOOKUP_BULK_MAX).
  * @param keys pointers to n keys.
  * @param ids  out: stream id of each key found.
+ * @param outs out: the out_id given to dp_flow_add() for each key found.
  * @return bit i set if keys[i] was found.
  */
 static inline uint64_t
 dp_flow_lookup_burst(const struct rte_hash *h, const void **keys,
-		     uint32_t n, uint32_t *ids)
+		     uint32_t n, uint32_t *ids, uint32_t *outs)
 {
 	void *data[RTE_HASH_LOOKUP_BULK_MAX];
 	uint64_t hits = 0;
@@ -71,8 +77,12 @@ dp_flow_lookup_burst(const struct rte_hash *h, const void **keys,
 	if (n == 0)
 		return 0;
 	rte_hash_lookup_bulk_data(h, keys, n, &hits, data);
-	for (i = 0; i < n; i++)
-		ids[i] = (uint32_t)(uintptr_t)data[i];
+	for (i = 0; i < n; i++) {
+		uint64_t d = (uint64_t)(uintptr_t)data[i];
+
+		ids[i] = (uint32_t)d;
+		outs[i] = (uint32_t)(d >> 32);
+	}
 	return hits;
 }
 

@@ -197,7 +197,7 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	struct dp_pkt_meta meta[DP_BURST];
 	struct dp_flow_key keys[DP_BURST];
 	const void *keyp[DP_BURST];
-	uint32_t ids[DP_BURST], tx_ids[DP_BURST];
+	uint32_t ids[DP_BURST], outs[DP_BURST], tx_ids[DP_BURST];
 	uint16_t kidx[DP_BURST], tx_len[DP_BURST];
 	struct rte_mbuf *tx[DP_BURST];
 	struct rte_mbuf *ho[RTPB_MAX_WORKERS][DP_BURST];
@@ -267,24 +267,18 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			worker_drop(w, ho[o][j], RTPB_DROP_RING_FULL);
 	}
 
-	hits = dp_flow_lookup_burst(w->flow, keyp, nk, ids);
-	/* Stage the misses of the whole burst (with a million streams each
-	 * is a DRAM access): the streams first (line 0: state and counters),
-	 * then the other leg's stream, which the first stage tells; by the time the
-	 * loop below reaches a packet its lines are in. */
+	hits = dp_flow_lookup_burst(w->flow, keyp, nk, ids, outs);
+	/* Prefetch the whole burst's streams and the other legs' (with a
+	 * million streams each is a DRAM access): the flow table gives both
+	 * ids, so the two loads go out together rather than one after the
+	 * other; by the time the loop below reaches a packet its lines are
+	 * in. Line 0 of each: state, peer, counters. */
 	for (j = 0; j < nk; j++) {
 		if (!(hits & (1ull << j)))
 			continue;
 		rte_prefetch0(&dp_ctx.streams[ids[j]]);
-	}
-	for (j = 0; j < nk; j++) {
-		uint32_t out;
-
-		if (!(hits & (1ull << j)))
-			continue;
-		out = dp_ctx.streams[ids[j]].out_stream_id;
-		if (likely(out < dp_ctx.max_streams))
-			rte_prefetch0(&dp_ctx.streams[out]);
+		if (likely(outs[j] < dp_ctx.max_streams))
+			rte_prefetch0(&dp_ctx.streams[outs[j]]);
 	}
 	for (j = 0; j < nk; j++) {
 		i = kidx[j];

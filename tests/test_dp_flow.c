@@ -34,25 +34,31 @@ test_add_lookup_del(void **state)
 	struct rte_hash *h = dp_flow_create("t_small", 64, SOCKET_ID_ANY);
 	struct dp_flow_key k, other;
 	const void *kp[2] = {&k, &other};
-	uint32_t ids[2];
+	uint32_t ids[2], outs[2];
 	uint64_t hits;
 
 	(void)state;
 	assert_non_null(h);
 	key_of(&k, 1);
 	key_of(&other, 2);
-	assert_int_equal(dp_flow_add(h, &k, 7), 0);
-	hits = dp_flow_lookup_burst(h, kp, 2, ids);
+	assert_int_equal(dp_flow_add(h, &k, 7, 8), 0);
+	hits = dp_flow_lookup_burst(h, kp, 2, ids, outs);
 	assert_int_equal(hits, 1);
 	assert_int_equal(ids[0], 7);
-	/* Replace the mapping. */
-	assert_int_equal(dp_flow_add(h, &k, 9), 0);
-	hits = dp_flow_lookup_burst(h, kp, 1, ids);
+	assert_int_equal(outs[0], 8);
+	/* Replace the mapping (a new other leg, then none). */
+	assert_int_equal(dp_flow_add(h, &k, 9, 0x7ffffffeu), 0);
+	hits = dp_flow_lookup_burst(h, kp, 1, ids, outs);
 	assert_int_equal(ids[0], 9);
+	assert_int_equal(outs[0], 0x7ffffffeu);
+	assert_int_equal(dp_flow_add(h, &k, 9, UINT32_MAX), 0);
+	hits = dp_flow_lookup_burst(h, kp, 1, ids, outs);
+	assert_int_equal(ids[0], 9);
+	assert_int_equal(outs[0], UINT32_MAX);
 	assert_int_equal(dp_flow_del(h, &k), 0);
 	assert_int_equal(dp_flow_del(h, &k), -ENOENT);
-	assert_int_equal(dp_flow_lookup_burst(h, kp, 2, ids), 0);
-	assert_int_equal(dp_flow_lookup_burst(h, kp, 0, ids), 0);
+	assert_int_equal(dp_flow_lookup_burst(h, kp, 2, ids, outs), 0);
+	assert_int_equal(dp_flow_lookup_burst(h, kp, 0, ids, outs), 0);
 	rte_hash_free(h);
 }
 
@@ -62,19 +68,20 @@ test_family_and_port_distinguish(void **state)
 	struct rte_hash *h = dp_flow_create("t_fam", 64, SOCKET_ID_ANY);
 	struct dp_flow_key k1, k2;
 	const void *kp[1] = {&k2};
-	uint32_t id;
+	uint32_t id, out;
 
 	(void)state;
 	/* address 0 (say 192.0.2.1) and address 1 (say 2001:db8:a::1) */
 	dp_flow_key_set(&k1, 0, RTE_BE16(35000));
-	assert_int_equal(dp_flow_add(h, &k1, 1), 0);
+	assert_int_equal(dp_flow_add(h, &k1, 1, 3), 0);
 	dp_flow_key_set(&k2, 0, RTE_BE16(35001));
-	assert_int_equal(dp_flow_lookup_burst(h, kp, 1, &id), 0);
+	assert_int_equal(dp_flow_lookup_burst(h, kp, 1, &id, &out), 0);
 	dp_flow_key_set(&k2, 1, RTE_BE16(35000));
-	assert_int_equal(dp_flow_lookup_burst(h, kp, 1, &id), 0);
+	assert_int_equal(dp_flow_lookup_burst(h, kp, 1, &id, &out), 0);
 	dp_flow_key_set(&k2, 0, RTE_BE16(35000));
-	assert_int_equal(dp_flow_lookup_burst(h, kp, 1, &id), 1);
+	assert_int_equal(dp_flow_lookup_burst(h, kp, 1, &id, &out), 1);
 	assert_int_equal(id, 1);
+	assert_int_equal(out, 3);
 	rte_hash_free(h);
 }
 
@@ -84,24 +91,26 @@ test_100k_streams(void **state)
 	static struct dp_flow_key keys[N_STREAMS];
 	struct rte_hash *h = dp_flow_create("t_100k", N_STREAMS, SOCKET_ID_ANY);
 	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
-	uint32_t ids[RTE_HASH_LOOKUP_BULK_MAX], i, j, n, found = 0;
+	uint32_t ids[RTE_HASH_LOOKUP_BULK_MAX], outs[RTE_HASH_LOOKUP_BULK_MAX];
+	uint32_t i, j, n, found = 0;
 	uint64_t hits;
 
 	(void)state;
 	assert_non_null(h);
 	for (i = 0; i < N_STREAMS; i++) {
 		key_of(&keys[i], i);
-		assert_int_equal(dp_flow_add(h, &keys[i], i), 0);
+		assert_int_equal(dp_flow_add(h, &keys[i], i, i ^ 1), 0);
 	}
 	assert_int_equal(rte_hash_count(h), N_STREAMS);
 	for (i = 0; i < N_STREAMS; i += n) {
 		n = N_STREAMS - i < 32 ? N_STREAMS - i : 32;
 		for (j = 0; j < n; j++)
 			kp[j] = &keys[i + j];
-		hits = dp_flow_lookup_burst(h, kp, n, ids);
+		hits = dp_flow_lookup_burst(h, kp, n, ids, outs);
 		for (j = 0; j < n; j++) {
 			assert_true(hits & (1ull << j));
 			assert_int_equal(ids[j], i + j);
+			assert_int_equal(outs[j], (i + j) ^ 1);
 			found++;
 		}
 	}
@@ -113,13 +122,13 @@ test_100k_streams(void **state)
 	for (i = 0; i < N_STREAMS; i += 32) {
 		for (j = 0; j < 32; j++)
 			kp[j] = &keys[i + j < N_STREAMS ? i + j : i];
-		hits = dp_flow_lookup_burst(h, kp, 32, ids);
+		hits = dp_flow_lookup_burst(h, kp, 32, ids, outs);
 		for (j = 0; j < 32 && i + j < N_STREAMS; j++)
 			assert_int_equal(!!(hits & (1ull << j)), (i + j) % 2 == 0);
 	}
 	/* Re-add them: the table is reusable after deletes. */
 	for (i = 1; i < N_STREAMS; i += 2)
-		assert_int_equal(dp_flow_add(h, &keys[i], i), 0);
+		assert_int_equal(dp_flow_add(h, &keys[i], i, i ^ 1), 0);
 	assert_int_equal(rte_hash_count(h), N_STREAMS);
 	rte_hash_free(h);
 }
