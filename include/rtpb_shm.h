@@ -17,7 +17,10 @@
  * - c2d rings: control enqueues, worker <w> dequeues (rte_ring, SP/SC).
  * - d2c ring: workers and the main lcore enqueue, control dequeues (MP/SC).
  * - lcore stats: each lcore its own slot; control reads.
- * - stream stats: the owner worker of each stream; control reads.
+ * - stream records (the dataplane's layout: dataplane/dp_stream.h) and
+ *   their drop/latch counters: the owner worker of each stream; control
+ *   reads only the counters (struct rtpb_stream_pkts inside each record,
+ *   struct rtpb_stream_ctrs beside), through rtpb_shm_stream_read().
  * - port owner table: control writes before adding a stream; workers read
  *   it to hand a packet that arrived on another queue to the owner.
  */
