@@ -34,6 +34,7 @@
 
 #include "ctl_dp.h"
 #include "ctl_log.h"
+#include "ctl_sock.h" /* ctl_now_ns() */
 
 #define DP_RETRY_NS 500000000ull   /* between attach attempts */
 #define DP_CHECK_NS 100000000ull   /* between liveness checks */
@@ -402,15 +403,6 @@ dp_push(struct ctl_dp *dp, uint32_t id, struct rtpb_msg *m)
 	return 0;
 }
 
-static uint64_t
-dp_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int
 ctl_dp_sync(struct ctl_dp *dp, uint64_t timeout_ns)
 {
@@ -436,8 +428,8 @@ ctl_dp_sync(struct ctl_dp *dp, uint64_t timeout_ns)
 			continue;
 		}
 		if (t0 == 0)
-			t0 = dp_mono_ns();
-		waited = dp_mono_ns() - t0;
+			t0 = ctl_now_ns();
+		waited = ctl_now_ns() - t0;
 		if (waited >= timeout_ns) {
 			dp->sync_timeouts++;
 			return -ETIMEDOUT;
