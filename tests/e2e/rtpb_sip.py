@@ -352,6 +352,10 @@ _UAS_XML = '''<?xml version="1.0" encoding="ISO-8859-1" ?>
 
     ]]>
   </send>
+  <!-- ring before answering: Kamailio's children forward the 180 and the
+       200 in parallel, and a 200 sent right behind the 180 can overtake it
+       (the UAC then sees a 180 after its ACK and aborts the call) -->
+  <pause milliseconds="20"/>
   <send retrans="500">
     <![CDATA[
       SIP/2.0 200 OK
