@@ -693,6 +693,7 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		{"nrtcp_follows", c->rtcp_follows},
 		{"nreoffers", c->reoffers},
 		{"nfamily_moves", c->family_moves},
+		{"nport_spills", c->port_spills},
 	};
 
 	v->dbl = false;
@@ -726,7 +727,8 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
  * (latch events), nhandovers (of which handovers), nhandovers_dropped
  * (packets dropped in their probation), nrtcp_follows, nreoffers,
  * nfamily_moves (legs moved to a socket of the other family,
- * ctl_session.h), and npf_<verdict> for each of the prefilter's verdicts
+ * ctl_session.h), nport_spills (legs opened on another address of their
+ * family, --port-spill), and npf_<verdict> for each of the prefilter's verdicts
  * (npf_drop_budget: packets, rtpb_pf.h's names), 0 when the prefilter is
  * off (it counted nothing), so one query fits every relay.
  */

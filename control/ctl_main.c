@@ -67,6 +67,7 @@ struct opts {
 	struct ctl_addrs addrs;
 	long port_min, port_max;
 	bool sequential;       /* -b */
+	bool spill;            /* --port-spill */
 	long ttl_s;            /* -T */
 	long setup_ttl_s;      /* -W, 0: -T */
 	struct ctl_tnotify *tnotify; /* -n */
@@ -149,6 +150,10 @@ usage(FILE *f)
 "  -t TOS, -i, -2, -r DIR, -S DIR, -R, -P, -a, --no_redirect,\n"
 "  --overload_prot  rtpproxy's, taken for compatibility: without effect\n"
 "                   here (a warning says so)\n"
+"  --port-spill     when a family's default address has no free port pair,\n"
+"                   a leg the command did not pin takes one of the family's\n"
+"                   next -l address that has one (the reply names it);\n"
+"                   without: E71, as rtpproxy. Not in bridge mode\n"
 "  --file-prefix N  DPDK --file-prefix of the dataplane (default rtpbypass)\n"
 "  --prefilter      keep the XDP prefilter's maps current (on by default\n"
 "                   when root with a bpffs on the pin root); with this,\n"
@@ -298,6 +303,7 @@ print_caps(void)
 
 enum {
 	OPT_FILE_PREFIX = 256, OPT_PREFILTER, OPT_NO_PREFILTER, OPT_PIN_ROOT,
+	OPT_PORT_SPILL,
 	OPT_PF_BUDGET, OPT_FORCE_ASYM, OPT_BRIDGE_SYM, OPT_NO_RESOLVE, OPT_NICE,
 	OPT_NO_REDIRECT, OPT_OVERLOAD, OPT_CONFIG, OPT_DSO,
 };
@@ -333,6 +339,10 @@ parse_finish(struct opts *o)
 			  "--bpf-pin-root and --pf-budget");
 	if (o->pf_off_given)
 		o->pf_mode = PF_OFF;
+	/* the bridge's sides are chosen by E/I: a leg may not change side */
+	if (o->spill && o->addrs.bridge)
+		die_usage("--port-spill: not in bridge mode (-l INT/EXT): "
+			  "a leg stays on the side E/I chose");
 	/* rtpproxy aforce: bridge mode is asymmetric by default */
 	if (o->addrs.bridge && !o->bridge_symmetric)
 		o->aforce = true;
@@ -346,6 +356,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{"file-prefix", required_argument, NULL, OPT_FILE_PREFIX},
 		{"prefilter", no_argument, NULL, OPT_PREFILTER},
 		{"no-prefilter", no_argument, NULL, OPT_NO_PREFILTER},
+		{"port-spill", no_argument, NULL, OPT_PORT_SPILL},
 		{"bpf-pin-root", required_argument, NULL, OPT_PIN_ROOT},
 		{"pf-budget", required_argument, NULL, OPT_PF_BUDGET},
 		{"force_asymmetric", no_argument, NULL, OPT_FORCE_ASYM},
@@ -430,6 +441,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_PREFILTER: o->pf_mode = PF_ON; break;
 		case OPT_NO_PREFILTER: o->pf_off_given = true; break;
+		case OPT_PORT_SPILL: o->spill = true; break;
 		case OPT_PIN_ROOT:
 			if (*optarg == '\0')
 				die_usage("--bpf-pin-root: empty name");
@@ -535,8 +547,7 @@ struct ctl_app {
 	struct ctl_socks *socks;
 	struct ctl_dp *dp;
 	struct ctl_pf *pf;        /* NULL: prefilter off */
-	struct ctl_ports *ports;  /* IPv4 pool, NULL without -l */
-	struct ctl_ports *ports6; /* IPv6 pool, NULL without -6 */
+	struct ctl_ports *pools[CTL_ADDRS_MAX]; /* one per relay address */
 	struct ctl_sessions *sess;
 	struct ctl_exec *ex;
 	struct ctl_tnotify *tnotify; /* -n targets, NULL without */
@@ -675,8 +686,6 @@ addrs_describe(const struct ctl_addrs *t, char *buf, size_t bufsz)
 static int
 app_open(struct ctl_app *a, const struct opts *o)
 {
-	bool v4 = ctl_addrs_default(&o->addrs, RTPB_AF_INET) >= 0;
-	bool v6 = ctl_addrs_default(&o->addrs, RTPB_AF_INET6) >= 0;
 	char desc[1024];
 	uint16_t lo, hi;
 
@@ -687,21 +696,19 @@ app_open(struct ctl_app *a, const struct opts *o)
 	}
 	a->socks = ctl_socks_create();
 	a->dp = ctl_dp_create(o->file_prefix);
-	/* one pool per family over the same range (rtpproxy: one port
-	 * table per family): a port number is used at most once per
-	 * family, whichever of its addresses */
-	if (v4)
-		a->ports = ctl_ports_create(lo, hi, 0);
-	if (v6)
-		a->ports6 = ctl_ports_create(lo, hi, 0);
-	if (a->socks == NULL || a->dp == NULL || (v4 && a->ports == NULL) ||
-	    (v6 && a->ports6 == NULL))
+	if (a->socks == NULL || a->dp == NULL)
 		return -ENOMEM;
-	if (o->sequential) {
-		if (a->ports != NULL)
-			ctl_ports_set_sequential(a->ports, true);
-		if (a->ports6 != NULL)
-			ctl_ports_set_sequential(a->ports6, true);
+	/* one pool per relay address over the same range: the dataplane,
+	 * the prefilter and the replies tell sockets apart by address and
+	 * port, so each address has the whole range (rtpproxy shares one
+	 * table per family, which caps a family at one range's pairs
+	 * whatever the number of addresses) */
+	for (uint32_t i = 0; i < o->addrs.n; i++) {
+		a->pools[i] = ctl_ports_create(lo, hi, 0);
+		if (a->pools[i] == NULL)
+			return -ENOMEM;
+		if (o->sequential)
+			ctl_ports_set_sequential(a->pools[i], true);
 	}
 	for (int i = 0; i < o->nsocks; i++) {
 		int rc = ctl_socks_listen(a->socks, &o->socks[i]);
@@ -723,8 +730,7 @@ app_open(struct ctl_app *a, const struct opts *o)
 			return -ENOMEM;
 	}
 	struct ctl_sessions_cfg scfg = {
-		.dp = a->dp, .ports = a->ports, .ports6 = a->ports6,
-		.addrs = &o->addrs,
+		.dp = a->dp, .addrs = &o->addrs, .spill = o->spill,
 		.ttl_ns = (uint64_t)o->ttl_s * NS_PER_S,
 		.setup_ttl_ns = (uint64_t)o->setup_ttl_s * NS_PER_S,
 		.learn_ms = CTL_LEARN_MS, .pf = a->pf,
@@ -734,6 +740,7 @@ app_open(struct ctl_app *a, const struct opts *o)
 	struct ctl_exec_cfg ecfg = {.pf = a->pf, .tnotify = a->tnotify,
 				    .aforce = o->aforce};
 
+	memcpy(scfg.addr_ports, a->pools, sizeof(scfg.addr_ports));
 	a->sess = ctl_sessions_create(&scfg);
 	a->ex = a->sess != NULL ? ctl_exec_create(&ecfg, a->sess) : NULL;
 	if (a->ex == NULL)
@@ -741,10 +748,11 @@ app_open(struct ctl_app *a, const struct opts *o)
 	ctl_sessions_bind_dp(a->sess);
 	addrs_describe(&o->addrs, desc, sizeof(desc));
 	ctl_log(CTL_LOG_INFO, "rtpbypass-control %s: relay %s%s, ports %u-%u "
-		"(%u pairs per family%s), ttl %lds, setup ttl %lds, %u notify "
+		"(%u pairs per address%s%s), ttl %lds, setup ttl %lds, %u notify "
 		"targets, dataplane '%s'", RTPB_VERSION, desc,
 		o->addrs.bridge ? " (bridge mode)" : "", lo, hi,
 		(uint32_t)(hi - lo) / 2 + 1, o->sequential ? ", in order" : "",
+		o->spill ? ", spilling over" : "",
 		o->ttl_s, o->setup_ttl_s ? o->setup_ttl_s : o->ttl_s,
 		ctl_tnotify_count(a->tnotify), o->file_prefix);
 	for (int i = 0; i < o->nwarn; i++)
@@ -784,8 +792,8 @@ app_close(struct ctl_app *a)
 		ctl_log(CTL_LOG_INFO, "prefilter: no dataplane running, pins removed");
 	ctl_pf_close(a->pf, unpin);
 	ctl_dp_destroy(a->dp);
-	ctl_ports_destroy(a->ports);
-	ctl_ports_destroy(a->ports6);
+	for (uint32_t i = 0; i < CTL_ADDRS_MAX; i++)
+		ctl_ports_destroy(a->pools[i]);
 	ctl_socks_destroy(a->socks);
 	ctl_notify_destroy(a->notify);
 	ctl_tnotify_destroy(a->tnotify);

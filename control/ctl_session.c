@@ -35,7 +35,7 @@ struct grave {
 	bool waiting[2];             /* DEL still to be pushed */
 	struct rtpb_addr local[2];   /* as added */
 	uint16_t port;               /* pair freed once both DELs went */
-	uint8_t family;              /* its pool */
+	uint8_t laddr;               /* its relay address: addr_pool() */
 };
 
 /* A leg's relay socket, kept aside while the leg gets another one. */
@@ -88,12 +88,23 @@ family_pool(const struct ctl_sessions *t, uint8_t family)
 	return family == RTPB_AF_INET6 ? t->cfg.ports6 : t->cfg.ports;
 }
 
+/* The pool relay address laddr takes its port pairs from: its own, else
+ * its family's (ctl_sessions_cfg); NULL if none. */
+static struct ctl_ports *
+addr_pool(const struct ctl_sessions *t, int laddr)
+{
+	if (laddr < 0 || (uint32_t)laddr >= t->addrs.n)
+		return NULL;
+	if (t->cfg.addr_ports[laddr] != NULL)
+		return t->cfg.addr_ports[laddr];
+	return family_pool(t, ctl_addrs_family(&t->addrs, laddr));
+}
+
 /* A relay address and a pool of that family? */
 static bool
 family_ok(const struct ctl_sessions *t, uint8_t family)
 {
-	return ctl_addrs_default(&t->addrs, family) >= 0 &&
-	       family_pool(t, family) != NULL;
+	return addr_pool(t, ctl_addrs_default(&t->addrs, family)) != NULL;
 }
 
 /* Relay address laddr (index in the table) with port (host order). */
@@ -175,7 +186,7 @@ relay_check(struct ctl_sessions *t, int laddr)
 
 	if (laddr < 0 || (uint32_t)laddr >= t->addrs.n)
 		return no_family(t, RTPB_AF_NONE);
-	if (family_pool(t, ctl_addrs_family(&t->addrs, laddr)) == NULL)
+	if (addr_pool(t, laddr) == NULL)
 		return no_family(t, ctl_addrs_family(&t->addrs, laddr));
 	relay_addr(t, (uint8_t)laddr, 0, &a);
 	rc = ctl_dp_addr_index(t->cfg.dp, &a);
@@ -508,13 +519,13 @@ sock_release(struct ctl_sessions *t, const struct ctl_session *s, int li,
 		g->local[0] = k->rtp.sent.local;
 		g->local[1] = k->rtcp.sent.local;
 		g->port = k->port;
-		g->family = k->family;
+		g->laddr = k->laddr;
 		g_queue_push_tail(&t->graves, g);
 		ctl_log_call(CTL_LOG_WARN, s->call_id,
 			     "leg %d: ring full, DEL of %s port %u deferred", li,
 			     family_name(k->family), k->port);
 	} else {
-		ctl_ports_free(family_pool(t, k->family), k->port);
+		ctl_ports_free(addr_pool(t, k->laddr), k->port);
 	}
 }
 
@@ -558,27 +569,64 @@ leg_release(struct ctl_sessions *t, struct ctl_session *s, int li)
 }
 
 /*
+ * --port-spill: a free pair on another address of laddr's family, in -l
+ * order after laddr, for a leg whose address the command did not choose.
+ * Addresses with the family's shared pool are skipped (their pairs are
+ * the ones that just ran out), as is an address the dataplane does not
+ * serve. @return the address (port set), or -1.
+ */
+static int
+spill_pair(struct ctl_sessions *t, int laddr, uint16_t *port)
+{
+	uint8_t family = ctl_addrs_family(&t->addrs, laddr);
+	char why[sizeof(t->why)];
+
+	memcpy(why, t->why, sizeof(why));
+	for (uint32_t k = 1; k < t->addrs.n; k++) {
+		int a = (int)((uint32_t)laddr + k) % (int)t->addrs.n;
+
+		if (ctl_addrs_family(&t->addrs, a) != family ||
+		    t->cfg.addr_ports[a] == NULL || relay_check(t, a) != 0 ||
+		    ctl_ports_alloc(t->cfg.addr_ports[a], port) != 0)
+			continue;
+		memcpy(t->why, why, sizeof(why));
+		return a;
+	}
+	memcpy(t->why, why, sizeof(why));
+	return -1;
+}
+
+/*
  * Give leg li a new port on relay address laddr, with no streams yet;
  * its socket so far (maybe none) is saved in old. Nothing is pushed.
+ * With spill (the command did not choose laddr) and
+ * ctl_sessions_cfg.spill, a full laddr lends the leg to another address
+ * of its family (spill_pair()).
  * @return 0, or -ENOTCONN, -ENOENT, -EAFNOSUPPORT (relay_check()),
- *         -ENOSPC (the family's pool is empty).
+ *         -ENOSPC (the address's pool is empty).
  */
 static int
 leg_resocket(struct ctl_sessions *t, struct ctl_session *s, int li,
-	     int laddr, struct sock *old)
+	     int laddr, bool spill, struct sock *old)
 {
 	struct ctl_leg *l = &s->leg[li];
 	uint16_t port;
 	uint8_t family;
-	int rc = relay_check(t, laddr);
+	int rc = relay_check(t, laddr), a;
 
 	if (rc != 0)
 		return rc;
 	family = ctl_addrs_family(&t->addrs, laddr);
-	rc = ctl_ports_alloc(family_pool(t, family), &port);
+	rc = ctl_ports_alloc(addr_pool(t, laddr), &port);
+	if (rc == -ENOSPC && spill && t->cfg.spill &&
+	    (a = spill_pair(t, laddr, &port)) >= 0) {
+		t->c.port_spills++;
+		laddr = a;
+		rc = 0;
+	}
 	if (rc != 0) {
-		snprintf(t->why, sizeof(t->why), "no free %s port pair",
-			 family_name(family));
+		snprintf(t->why, sizeof(t->why), "no free %s port pair on %s",
+			 family_name(family), t->addrs.a[laddr].text);
 		return rc;
 	}
 	sock_save(l, old);
@@ -623,7 +671,7 @@ leg_open(struct ctl_sessions *t, struct ctl_session *s, int li, int laddr,
 		return 0;
 	if (!ctl_dp_ready(t->cfg.dp))
 		return -ENOTCONN;
-	rc = leg_resocket(t, s, li, laddr, &old);
+	rc = leg_resocket(t, s, li, laddr, !l->pinned, &old);
 	if (rc != 0)
 		return rc;
 	rc = leg_ids(t, s, li);
@@ -1037,20 +1085,21 @@ ctl_session_update(struct ctl_sessions *t, struct ctl_session *s, int sidx,
 		else if (!ctl_dp_ready(t->cfg.dp))
 			rc = -ENOTCONN;
 		else
-			rc = leg_resocket(t, s, sidx, addr, &old[sidx]);
+			rc = leg_resocket(t, s, sidx, addr,
+					  !chosen && !sl->pinned, &old[sidx]);
 		re[sidx] = rc == 0;
 		if (rc == 0 && chosen)
 			sl->pinned = true;
 	} else if (sl->has_remote &&
 		   (addr = move_family(t, sl, &sl->remote)) >= 0) {
-		rc = leg_resocket(t, s, sidx, addr, &old[sidx]);
+		rc = leg_resocket(t, s, sidx, addr, true, &old[sidx]);
 		re[sidx] = rc == 0;
 	}
 	/* leg pidx: an offer (U) in another family moves it; the answer's
 	 * L returns its new port to its party */
 	if (rc == 0 && is_update && sig->has_remote &&
 	    (addr = move_family(t, pl, &sig->remote)) >= 0) {
-		rc = leg_resocket(t, s, pidx, addr, &old[pidx]);
+		rc = leg_resocket(t, s, pidx, addr, true, &old[pidx]);
 		re[pidx] = rc == 0;
 	}
 	if (rc != 0)
@@ -1323,7 +1372,7 @@ grave_retry(struct ctl_sessions *t, struct grave *g)
 			return false;
 		g->waiting[k] = false;
 	}
-	ctl_ports_free(family_pool(t, g->family), g->port);
+	ctl_ports_free(addr_pool(t, g->laddr), g->port);
 	g_free(g);
 	return true;
 }
@@ -1404,7 +1453,7 @@ ctl_sessions_replay(struct ctl_sessions *t)
 	/* the old dataplane and all its streams are gone: ids and the
 	 * deferred DELs belong to it, ports can be reused */
 	while ((g = g_queue_pop_head(&t->graves)) != NULL) {
-		ctl_ports_free(family_pool(t, g->family), g->port);
+		ctl_ports_free(addr_pool(t, g->laddr), g->port);
 		g_free(g);
 	}
 	relay_warn(t);

@@ -159,6 +159,11 @@ typedef void(ctl_session_timeout_fn)(int target, const char *tag,
  * A family is configured when one of its addresses and its pool are
  * given. The addresses are addrs (copied) or, when NULL, relay_ip and
  * relay6 (ctl_addrs_from_relays(): IPv4 first).
+ *
+ * Pools: addr_ports[i] is relay address i's own pool (its port pairs are
+ * used on that address only); an address without one takes its pairs
+ * from its family's pool (ports, ports6), which its family's other
+ * addresses without one share (rtpproxy: one port table per family).
  */
 struct ctl_sessions_cfg {
 	struct ctl_dp *dp;
@@ -168,6 +173,14 @@ struct ctl_sessions_cfg {
 	struct ctl_ports *ports6; /**< the pool of relay6; NULL: no IPv6 */
 	uint8_t relay6[16];       /**< IPv6 relay address (-6), network order */
 	const struct ctl_addrs *addrs; /**< the relay addresses; NULL: above */
+	/** Pool of each relay address (index in addrs); NULL: the family's. */
+	struct ctl_ports *addr_ports[CTL_ADDRS_MAX];
+	/** --port-spill: a leg whose address the command did not choose,
+	 *  and whose family's default address has no free pair, takes a
+	 *  pair of the family's next address (in -l order) that has one;
+	 *  its reply carries that address (Kamailio's rtpproxy module puts
+	 *  it in the SDP). false: E71, as rtpproxy. */
+	bool spill;
 	uint64_t ttl_ns;         /**< rtpproxy -T, ns */
 	uint64_t setup_ttl_ns;   /**< rtpproxy -W, ns; 0: ttl_ns */
 	ctl_session_timeout_fn *on_timeout; /**< NULL: none */
@@ -194,6 +207,9 @@ struct ctl_sessions_counters {
 	uint64_t rtcp_follows; /**< of which RTCP following its RTP stream */
 	uint64_t reoffers;   /**< of which re-offers taken by the dataplane */
 	uint64_t family_moves; /**< legs moved to a socket of another family */
+	uint64_t port_spills;  /**< legs opened on another address of their
+				    family: the default had no free pair
+				    (ctl_sessions_cfg.spill) */
 	uint64_t push_fail;  /**< ADD/UPDATE/DEL refused (ring full etc.) */
 	uint64_t nortp;      /**< nsess_nortp: ended with no RTP either way */
 	uint64_t owrtp;      /**< nsess_owrtp: ended with RTP one way only */

@@ -39,6 +39,7 @@ struct fx {
 	struct ctl_sessions *sess;
 	struct ctl_exec *ex;
 	char out[CTL_CMD_BUFLEN + CTL_REPLY_MAX + 2];
+	struct ctl_ports *extra[2]; /* setup_multi: pools of b and c */
 	uint32_t latches;
 	GString *log; /* captured log lines, "\n" after each */
 };
@@ -761,6 +762,180 @@ test_family_pools(void **state)
 	cmd(f, "X");
 }
 
+/*
+ * Three IPv4 relay addresses (-l 192.0.2.1 -l b@192.0.2.2 -l c@192.0.2.3),
+ * each with a pool of its own (ctl_main's layout): 4 pairs each.
+ */
+#define MULTI_N 3
+
+static const char *const multi_ip[MULTI_N] = {RELAY, "192.0.2.2", "192.0.2.3"};
+
+static int
+setup_multi(void **state, bool spill)
+{
+	static const char *const args_s[MULTI_N] = {RELAY, "b@192.0.2.2",
+						     "c@192.0.2.3"};
+	struct fx *f = calloc(1, sizeof(*f));
+	struct ctl_sessions_cfg scfg = {.ttl_ns = 60 * NS,
+					.learn_ms = CTL_LEARN_MS, .spill = spill};
+	struct ctl_addr_arg args[MULTI_N];
+	struct ctl_exec_cfg ecfg = {0};
+	struct ctl_addrs addrs;
+	char err[128], warn[128];
+
+	for (int i = 0; i < MULTI_N; i++)
+		args[i] = (struct ctl_addr_arg){.s = args_s[i]};
+	assert_int_equal(ctl_addrs_build(&addrs, args, MULTI_N, NULL, true, err,
+					 sizeof(err), warn, sizeof(warn)), 0);
+	inet_pton(AF_INET, RELAY, &f->relay);
+	fake_dp_reset(4, 4096, f->relay);
+	fake_pf_reset();
+	for (int i = 1; i < MULTI_N; i++) {
+		struct rtpb_addr a;
+		uint32_t ip;
+
+		inet_pton(AF_INET, multi_ip[i], &ip);
+		rtpb_addr_set_v4(&a, ip, 0);
+		fake_dp_add_addr(&a);
+	}
+	for (int i = 0; i < MULTI_N; i++)
+		scfg.addr_ports[i] = ctl_ports_create(30000, 30006, 50 + i);
+	/* the fixture's teardown checks ports and ports6 */
+	f->ports = scfg.addr_ports[0];
+	f->ports6 = ctl_ports_create(30000, 30006, 60);
+	scfg.addrs = &addrs;
+	scfg.dp = ctl_dp_create("test");
+	scfg.pf = fake_pf_handle();
+	f->sess = ctl_sessions_create(&scfg);
+	f->ex = ctl_exec_create(&ecfg, f->sess);
+	f->log = g_string_new(NULL);
+	ctl_sessions_bind_dp(f->sess);
+	/* pools 1 and 2 are reached through the table's copy only */
+	f->extra[0] = scfg.addr_ports[1];
+	f->extra[1] = scfg.addr_ports[2];
+	*state = f;
+	return 0;
+}
+
+static int
+setup_multi_strict(void **state)
+{
+	return setup_multi(state, false);
+}
+
+static int
+setup_multi_spill(void **state)
+{
+	return setup_multi(state, true);
+}
+
+static int
+teardown_multi(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_ports *extra[2] = {f->extra[0], f->extra[1]};
+
+	assert_int_equal(teardown(state), 0);
+	/* every pair back to its own address's pool */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(ctl_ports_avail(extra[i]), ctl_ports_total(extra[i]));
+		ctl_ports_destroy(extra[i]);
+	}
+	return 0;
+}
+
+/* The port of a "<port> <addr>\n" reply on relay address ip. */
+static uint16_t
+reply_port_on(const char *r, const char *ip)
+{
+	unsigned port;
+	char addr[64];
+
+	assert_int_equal(sscanf(r, "%u %63s", &port, addr), 2);
+	assert_string_equal(addr, ip);
+	return (uint16_t)port;
+}
+
+static void
+test_addr_pools(void **state)
+{
+	struct fx *f = *state;
+	char buf[80];
+
+	/* a pool per address: 4 sessions on the default address, and the
+	 * same port numbers again on b, pinned with l{b} */
+	for (int i = 0; i < 4; i++) {
+		snprintf(buf, sizeof(buf), "U c%d 198.51.100.1 5000 f", i);
+		reply_port_on(cmd(f, buf), RELAY);
+	}
+	assert_int_equal(ctl_ports_avail(f->ports), 0);
+	for (int i = 0; i < 4; i++) {
+		snprintf(buf, sizeof(buf), "Ul{b} cb%d 198.51.100.1 5000 f", i);
+		reply_port_on(cmd(f, buf), "192.0.2.2");
+	}
+	assert_int_equal(ctl_ports_avail(f->extra[0]), 0);
+	assert_int_equal(ctl_ports_avail(f->extra[1]), 4);
+	/* without --port-spill a full default address is E71/E72, as in
+	 * rtpproxy, though c has pairs; so is a full pinned address */
+	assert_string_equal(cmd(f, "U cx 198.51.100.1 5000 f"), "E72\n");
+	assert_string_equal(cmd(f, "Ul{b} cy 198.51.100.1 5000 f"), "E72\n");
+	assert_int_equal(ctl_ports_avail(f->extra[1]), 4);
+	/* a pair freed on b goes back to b's pool, not the default's */
+	cmd(f, "D cb0 f");
+	assert_int_equal(ctl_ports_avail(f->extra[0]), 1);
+	assert_int_equal(ctl_ports_avail(f->ports), 0);
+	assert_string_equal(cmd(f, "G nport_spills"), "0\n");
+	cmd(f, "X");
+}
+
+static void
+test_port_spill(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	char buf[80];
+	uint16_t p;
+
+	/* fill the default address (2 sessions x 2 legs) */
+	for (int i = 0; i < 2; i++) {
+		snprintf(buf, sizeof(buf), "U c%d 198.51.100.1 5000 f", i);
+		reply_port_on(cmd(f, buf), RELAY);
+		snprintf(buf, sizeof(buf), "L c%d 198.51.100.2 6000 f t", i);
+		reply_port_on(cmd(f, buf), RELAY);
+	}
+	assert_int_equal(ctl_ports_avail(f->ports), 0);
+	/* the next call spills to b, both legs, and its streams are there */
+	fake_dp_clear_msgs();
+	p = reply_port_on(cmd(f, "U c2 198.51.100.1 5000 f"), "192.0.2.2");
+	assert_v4(&msg_stream(0, RTPB_MSG_STREAM_ADD)->local, "192.0.2.2", p);
+	assert_v4(&msg_stream(1, RTPB_MSG_STREAM_ADD)->local, "192.0.2.2", p + 1);
+	reply_port_on(cmd(f, "L c2 198.51.100.2 6000 f t"), "192.0.2.2");
+	s = find(f, "c2", "f");
+	assert_int_equal(s->leg[0].laddr, 1);
+	assert_int_equal(s->leg[1].laddr, 1);
+	assert_int_equal(ctl_ports_avail(f->extra[0]), 2);
+	/* a pinned leg does not spill: the command chose its address */
+	assert_string_equal(cmd(f, "Ul192.0.2.1 cp 198.51.100.1 5000 f"), "E72\n");
+	/* fill b and c: then the family is full */
+	for (int i = 3; i < 6; i++) {
+		snprintf(buf, sizeof(buf), "U c%d 198.51.100.1 5000 f", i);
+		reply_port_on(cmd(f, buf), i < 4 ? "192.0.2.2" : "192.0.2.3");
+		snprintf(buf, sizeof(buf), "L c%d 198.51.100.2 6000 f t", i);
+		reply_port_on(cmd(f, buf), i < 4 ? "192.0.2.2" : "192.0.2.3");
+	}
+	assert_string_equal(cmd(f, "U cz 198.51.100.1 5000 f"), "E72\n");
+	assert_string_equal(cmd(f, "G nport_spills"), "8\n");
+	/* a freed default pair is used first again */
+	cmd(f, "D c0 f");
+	reply_port_on(cmd(f, "U c6 198.51.100.1 5000 f"), RELAY);
+	/* a new port ('n') for a spilled leg comes from the default
+	 * address when it has one */
+	reply_port_on(cmd(f, "Un c2 198.51.100.1 5000 f t"), RELAY);
+	assert_int_equal(s->leg[0].laddr, 0);
+	assert_int_equal(ctl_ports_avail(f->extra[0]), 1);
+	cmd(f, "X");
+}
+
 static void
 test_relay_not_served(void **state)
 {
@@ -1315,6 +1490,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reoffer_family_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_family_pools, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_not_served, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_addr_pools, setup_multi_strict,
+						teardown_multi),
+		cmocka_unit_test_setup_teardown(test_port_spill, setup_multi_spill,
+						teardown_multi),
 		cmocka_unit_test_setup_teardown(test_handover_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_sockets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_ring_full_delete, setup, teardown),
