@@ -16,13 +16,15 @@ numbers it wrote there last):
          /rtpbypass/lcore,0). testpmd is also run net_pcap -> net_null
          (two ports), the issue's setup, which the dataplane cannot
          mirror (one port for RX and TX).
-         Sessions up to what control holds (one IPv4 port pool: 16 128)
-         are set up through control: a first dataplane (net_null) takes
-         the U/L, rtpb-gen writes the pcap of those very streams, then
-         the pcap dataplane starts on the same --file-prefix and control
-         replays the sessions into it. Beyond that, rtpb-gen installs the
-         same layout straight into the dataplane's rings (--layout
-         --install): labelled "direct".
+         Sessions up to what control holds (a pool per relay address,
+         16 addresses: 258 048) are set up through control, over as many
+         addresses as they need (control --port-spill fills them in
+         turn): a first dataplane (net_null) takes the U/L, rtpb-gen
+         writes the pcap of those very streams, then the pcap dataplane
+         starts on the same --file-prefix and control replays the
+         sessions into it. Beyond that, rtpb-gen installs the same layout
+         straight into the dataplane's rings (--layout --install):
+         labelled "direct".
   workers  One worker lcore against two (issue 6: >= 1.8 x): the same
          sessions (installed directly) and frames, one pcap for one
          worker, one pcap per RX queue for two (rtpb-gen --pcap-queues 2:
@@ -79,7 +81,9 @@ RELAY_NET = '198.51.100.%d'
 RELAY_PLEN = 24
 GATEWAY = '198.51.100.254'       # rtpb-gen's --gw default
 LAYOUT_PAIRS = 32256         # relay RTP ports per address, 1024..65534
-CTL_MAX_SESSIONS = 16128     # control today: one IPv4 port pool (-m 1024 -M 65535)
+# control: a pool of LAYOUT_PAIRS per relay address (-m 1024 -M 65535), 16
+# addresses at most, filled in turn (--port-spill); two pairs per session
+CTL_MAX_SESSIONS = 16 * (32256 // 2)
 CLK_TCK = os.sysconf('SC_CLK_TCK')
 PCAP_FRAMES = 6000           # the dataplane's mbuf pool (8191) holds the whole pcap
 BEGIN = '<!-- bench.py: begin -->'
@@ -582,9 +586,9 @@ def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
         if sessions <= CTL_MAX_SESSIONS and not direct:
             res['setup'] = 'control'
             port = b.free_udp_port()
-            dp = b.dataplane(prefix, ['net_null0,no-rx=1'], 1, ms,
+            dp = b.dataplane(prefix, ['net_null0,no-rx=1'], n_addrs, ms,
                              'dataplane for the setup (%d sessions)' % sessions)
-            ctl = b.control(prefix, port)
+            ctl = b.control(prefix, port, n_addrs, extra=['--port-spill'])
             g = b.gen('setup and pcap (%d sessions)' % sessions,
                       ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
                       ['--calls', str(sessions), '--ctl', 'udp:127.0.0.1:%d' % port,
@@ -598,7 +602,7 @@ def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
             res['info_before'] = info.splitlines()[:3]
             mark = ctl.log_mark()
             b.stop(dp)
-            dp = b.dataplane(prefix, [pcap_vdev], 1, ms,
+            dp = b.dataplane(prefix, [pcap_vdev], n_addrs, ms,
                              'dataplane on the pcap (%d sessions, through control)' % sessions)
             m = ctl.wait_for_log(r'(\d+) sessions replayed', timeout=120, since=mark)
             res['replayed'] = int(m.group(1))
