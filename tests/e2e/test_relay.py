@@ -11,8 +11,10 @@ rtpbypass-dataplane (net_af_xdp on the relay's veth, relay address
 Asserts: both directions arrive complete with payloads intact; each phone
 sees the relay address and the port control returned as the only source;
 'I' counts the session; packets to a port with no session are dropped and
-counted (exactly); after 'D' nothing is forwarded; no mbuf leaks; every
-process, namespace and DPDK file is gone afterwards.
+counted (exactly); after 'D' nothing is forwarded; with the default
+address's port pairs all taken, a call opens on the second relay address
+(control --port-spill, 192.0.2.2) and its RTP flows through that address;
+no mbuf leaks; every process, namespace and DPDK file is gone afterwards.
 
 Usage (root): test_relay.py --build BUILD_DIR
 """
@@ -33,6 +35,8 @@ A_PORT = 4000
 B_PORT = 6000
 NO_SESSION_PORT = 40000   # outside control's -m/-M range
 N_STRAY = 20
+RELAY_IP_B = '192.0.2.2'  # second relay address, for --port-spill
+PAIRS = 500               # control's -m 35000 -M 35999, per address
 
 
 class Failed(Exception):
@@ -58,7 +62,10 @@ def main():
     ok = False
     try:
         with e2e.Topology() as topo:
-            dp, ctl = e2e.start_relay(topo, args.build, prefix)
+            dp, ctl = e2e.start_relay(
+                topo, args.build, prefix,
+                extra_dp=['--addr', '%s/%d' % (RELAY_IP_B, e2e.PREFIX_LEN)],
+                extra_ctl=['-l', 'b@' + RELAY_IP_B, '--port-spill'])
             cmd = lambda c: e2e.rtpproxy_cmd(topo.relay, c)
 
             check(cmd('V') == '20040107', "V answers 20040107")
@@ -128,6 +135,34 @@ def main():
             check(s3['drop_no_stream'] - s2['drop_no_stream'] == 100,
                   "after D, their 100 packets are dropped as no-stream")
             check(cmd('D call-e2e-1 from1') == 'E50', "D again answers E50")
+
+            # --port-spill: every pair of the default address taken (two
+            # legs a call), the next call opens on the second address.
+            for i in range(PAIRS // 2):
+                for c in ('U fill-%d %s %d f' % (i, e2e.PHONE_A_IP, A_PORT),
+                          'L fill-%d %s %d f t' % (i, e2e.PHONE_B_IP, B_PORT)):
+                    r = cmd(c)
+                    if e2e.parse_ul_reply(r)[1] != e2e.RELAY_IP:
+                        raise Failed('%s: %r, not on %s' % (c, r, e2e.RELAY_IP))
+            e2e.log('ok: %d calls took the %d pairs of %s' % (PAIRS // 2, PAIRS, e2e.RELAY_IP))
+            q0, addr0, _ = e2e.parse_ul_reply(cmd('U call-e2e-2 %s %d from2;1'
+                                                  % (e2e.PHONE_A_IP, A_PORT)))
+            q1, addr1, _ = e2e.parse_ul_reply(cmd('L call-e2e-2 %s %d from2;1 to2;1'
+                                                  % (e2e.PHONE_B_IP, B_PORT)))
+            check(addr0 == RELAY_IP_B and addr1 == RELAY_IP_B,
+                  "the next call's legs open on %s (%s, %s)" % (RELAY_IP_B, addr0, addr1))
+            check(cmd('G nport_spills') == '2', "G nport_spills counts its 2 legs")
+            a, b = e2e.Call(topo, '%s:%d' % (RELAY_IP_B, q1), '%s:%d' % (RELAY_IP_B, q0),
+                            100, INTERVAL_MS, 'spill', a_port=A_PORT,
+                            b_port=B_PORT).results()
+            check(b['received_valid'] == 100 and a['received_valid'] == 100,
+                  "its RTP flows both ways through %s (A %d, B %d of 100)"
+                  % (RELAY_IP_B, a['received_valid'], b['received_valid']))
+            check(a['sources'] == {'%s:%d' % (RELAY_IP_B, q1): 100}
+                  and b['sources'] == {'%s:%d' % (RELAY_IP_B, q0): 100},
+                  "each phone saw only %s as source: %r, %r"
+                  % (RELAY_IP_B, a['sources'], b['sources']))
+            check(cmd('X') == '0', "X deletes every session")
 
             # Stop; the dataplane reports its mbufs.
             ctl.stop(timeout=10)
