@@ -25,7 +25,12 @@
 #include <linux/types.h>
 
 #define RTPB_PF_MAX_ADDRS 16
-#define RTPB_PF_MAX_SOCKS 262144 /**< relay sockets (streams) in pf_socks */
+/** Relay sockets (streams) in pf_socks: every port of every relay
+ * address (RTPB_PF_MAX_ADDRS x 65536), so the prefilter never refuses a
+ * leg control can open (a pool per address). The map is
+ * BPF_F_NO_PREALLOC: entries cost kernel memory when added; its 2^20
+ * buckets (16 MiB) are allocated at load. */
+#define RTPB_PF_MAX_SOCKS (RTPB_PF_MAX_ADDRS * 65536)
 #define RTPB_PF_MAX_QUEUES 64    /**< NIC queues in xsks_map */
 
 /** The pinned maps' names (LIBBPF_PIN_BY_NAME), under the pin root. */
