@@ -694,6 +694,7 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		{"nreoffers", c->reoffers},
 		{"nfamily_moves", c->family_moves},
 		{"nport_spills", c->port_spills},
+		{"nsteer_misses", c->steer_misses},
 	};
 
 	v->dbl = false;
@@ -728,7 +729,8 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
  * (packets dropped in their probation), nrtcp_follows, nreoffers,
  * nfamily_moves (legs moved to a socket of the other family,
  * ctl_session.h), nport_spills (legs opened on another address of their
- * family, --port-spill), and npf_<verdict> for each of the prefilter's verdicts
+ * family, --port-spill), nsteer_misses (ports the NIC steers to another
+ * worker than their session's), and npf_<verdict> for each of the prefilter's verdicts
  * (npf_drop_budget: packets, rtpb_pf.h's names), 0 when the prefilter is
  * off (it counted nothing), so one query fits every relay.
  */

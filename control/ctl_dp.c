@@ -367,6 +367,17 @@ ctl_dp_addr_index(const struct ctl_dp *dp, const struct rtpb_addr *a)
 }
 
 int
+ctl_dp_port_worker(const struct ctl_dp *dp, const struct rtpb_addr *local)
+{
+	int w;
+
+	if (!ctl_dp_ready(dp))
+		return -1;
+	w = rtpb_steer_worker(&dp->h->steer, local);
+	return w >= 0 && (uint32_t)w < dp->h->n_workers ? w : -1;
+}
+
+int
 ctl_dp_stream_id_alloc(struct ctl_dp *dp, uint32_t owner, uint32_t *id)
 {
 	if (!ctl_dp_ready(dp))

@@ -71,6 +71,15 @@ uint32_t ctl_dp_n_workers(const struct ctl_dp *dp);
 int ctl_dp_addr_index(const struct ctl_dp *dp, const struct rtpb_addr *a);
 
 /**
+ * The worker the NIC delivers packets to relay socket local to, by the
+ * steering the dataplane published (rtpb_steer.h).
+ * @return the worker (< n_workers), or -1 if not attached or the
+ *         steering is unknown (then any worker will do: control spreads
+ *         sessions round robin and the dataplane hands packets off).
+ */
+int ctl_dp_port_worker(const struct ctl_dp *dp, const struct rtpb_addr *local);
+
+/**
  * Allocate a stream id owned by worker owner (< n_workers).
  * @return 0 and *id, -ENOSPC if that worker's ids are exhausted,
  *         -ENOTCONN if not attached.

@@ -53,7 +53,7 @@
 #define RTPB_VERSION "unknown"
 #endif
 
-#define NS_PER_S 1000000000ULL
+#define CTL_NS_PER_S 1000000000ULL
 #define LOOP_MS 10
 #define DEFAULT_SOCK "unix:/var/run/rtpproxy.sock" /* rtpproxy CMD_SOCK */
 
@@ -731,8 +731,8 @@ app_open(struct ctl_app *a, const struct opts *o)
 	}
 	struct ctl_sessions_cfg scfg = {
 		.dp = a->dp, .addrs = &o->addrs, .spill = o->spill,
-		.ttl_ns = (uint64_t)o->ttl_s * NS_PER_S,
-		.setup_ttl_ns = (uint64_t)o->setup_ttl_s * NS_PER_S,
+		.ttl_ns = (uint64_t)o->ttl_s * CTL_NS_PER_S,
+		.setup_ttl_ns = (uint64_t)o->setup_ttl_s * CTL_NS_PER_S,
 		.learn_ms = CTL_LEARN_MS, .pf = a->pf,
 		.on_timeout = a->notify != NULL ? ctl_notify_on_timeout : NULL,
 		.timeout_arg = a->notify,
@@ -824,7 +824,7 @@ app_run(struct ctl_app *a)
 			ctl_log(CTL_LOG_INFO, "SIGHUP: draining, %u sessions left",
 				ctl_sessions_count(a->sess));
 		}
-		if (now - last_tick < NS_PER_S)
+		if (now - last_tick < CTL_NS_PER_S)
 			continue;
 		ctl_exec_set_load(a->ex, 1.0 - (double)idle_sum /
 						   (double)(now - last_tick));

@@ -117,32 +117,77 @@ ctl_ports_destroy(struct ctl_ports *p)
 	free(p);
 }
 
-int
-ctl_ports_alloc(struct ctl_ports *p, uint16_t *port)
+/* Take the free pair in free_pairs[slot]: the last free pair moves into
+ * its slot. */
+static uint16_t
+ports_take(struct ctl_ports *p, uint32_t slot)
 {
-	uint32_t slot, pair, last;
+	uint32_t pair = p->free_pairs[slot], last = p->free_pairs[p->nfree - 1];
 
-	if (p->nfree == 0)
-		return -ENOSPC;
-	if (p->sequential) {
-		/* a free pair exists: the scan ends within n steps */
-		for (pair = p->cursor % p->n; p->pos[pair] == POS_USED;
-		     pair = (pair + 1) % p->n)
-			;
-		slot = p->pos[pair];
-		p->cursor = (pair + 1) % p->n;
-	} else {
-		slot = (uint32_t)(ports_rand(p) % p->nfree);
-		pair = p->free_pairs[slot];
-	}
-	last = p->free_pairs[p->nfree - 1];
-	/* move the last free pair into the taken slot */
 	p->free_pairs[slot] = last;
 	p->pos[last] = slot;
 	p->pos[pair] = POS_USED;
 	p->nfree--;
-	*port = (uint16_t)(p->lo + 2 * pair);
+	return (uint16_t)(p->lo + 2 * pair);
+}
+
+/* -b: the first free pair at or after the cursor (one exists: the scan
+ * ends within n steps). */
+static uint32_t
+ports_next_free(const struct ctl_ports *p, uint32_t from)
+{
+	uint32_t pair;
+
+	for (pair = from % p->n; p->pos[pair] == POS_USED; pair = (pair + 1) % p->n)
+		;
+	return pair;
+}
+
+int
+ctl_ports_alloc(struct ctl_ports *p, uint16_t *port)
+{
+	uint32_t slot, pair;
+
+	if (p->nfree == 0)
+		return -ENOSPC;
+	if (p->sequential) {
+		pair = ports_next_free(p, p->cursor);
+		slot = p->pos[pair];
+		p->cursor = (pair + 1) % p->n;
+	} else {
+		slot = (uint32_t)(ports_rand(p) % p->nfree);
+	}
+	*port = ports_take(p, slot);
 	return 0;
+}
+
+int
+ctl_ports_alloc_if(struct ctl_ports *p, ctl_ports_pred_fn *ok, void *arg,
+		   uint32_t tries, uint16_t *port)
+{
+	uint32_t slot, pair = p->cursor, t;
+
+	if (p->nfree == 0)
+		return -ENOSPC;
+	if (tries > p->nfree)
+		tries = p->nfree;
+	for (t = 0; t < tries; t++) {
+		if (p->sequential) {
+			/* the next free pairs in order, each looked at once */
+			pair = ports_next_free(p, pair);
+			slot = p->pos[pair];
+			pair = (pair + 1) % p->n;
+		} else {
+			slot = (uint32_t)(ports_rand(p) % p->nfree);
+		}
+		if (ok((uint16_t)(p->lo + 2 * p->free_pairs[slot]), arg)) {
+			if (p->sequential)
+				p->cursor = pair;
+			*port = ports_take(p, slot);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int

@@ -53,6 +53,20 @@ void ctl_ports_destroy(struct ctl_ports *p);
  */
 int ctl_ports_alloc(struct ctl_ports *p, uint16_t *port);
 
+/** A test on an RTP port (host order) for ctl_ports_alloc_if(). */
+typedef bool(ctl_ports_pred_fn)(uint16_t port, void *arg);
+
+/**
+ * Take a free pair whose RTP port passes ok(), looking at no more than
+ * tries free pairs (at random, or in order with -b). Used to pick a port
+ * the NIC steers to a given worker (rtpb_steer.h).
+ * @param port out: the RTP port (even); RTCP is port + 1.
+ * @return 0, -ENOSPC if every pair is in use, or -ENOENT if none of the
+ *         pairs looked at passed (nothing taken).
+ */
+int ctl_ports_alloc_if(struct ctl_ports *p, ctl_ports_pred_fn *ok, void *arg,
+		       uint32_t tries, uint16_t *port);
+
 /**
  * Give a pair back; it may be handed out again at once.
  * @return 0, or -EINVAL if port is not a pair of this pool or is

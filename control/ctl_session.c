@@ -24,9 +24,13 @@
 #include "ctl_log.h"
 #include "ctl_session.h"
 
-#define NS_PER_S 1000000000ULL
+#define CTL_NS_PER_S 1000000000ULL
 /* "[" INET6_ADDRSTRLEN "]:65535", or "none" */
 #define ADDR_STRLEN (INET6_ADDRSTRLEN + 8)
+/* Free pairs looked at for one whose RTP port the NIC steers to the
+ * session's worker: 1 in n_workers is, so 256 miss with 16 workers once
+ * in ~15 million (ctl_session.h). */
+#define CTL_STEER_TRIES 256
 
 /* A relay socket whose streams' DELs were refused: retried by
  * ctl_sessions_flush. */
@@ -568,6 +572,64 @@ leg_release(struct ctl_sessions *t, struct ctl_session *s, int li)
 	l->in_pf = false;
 }
 
+/* The worker the NIC steers laddr:port (host order) to, or -1 (no
+ * steering known). */
+static int
+port_worker(const struct ctl_sessions *t, int laddr, uint16_t port)
+{
+	struct rtpb_addr a;
+
+	relay_addr(t, (uint8_t)laddr, port, &a);
+	return ctl_dp_port_worker(t->cfg.dp, &a);
+}
+
+struct steer_want {
+	const struct ctl_sessions *t;
+	int laddr;
+	int worker;
+};
+
+static bool
+steer_ok(uint16_t port, void *arg)
+{
+	const struct steer_want *w = arg;
+
+	return port_worker(w->t, w->laddr, port) == w->worker;
+}
+
+/*
+ * Take a free pair of relay address laddr for session s. With NIC
+ * steering: the session's first pair decides its owner; later ones are
+ * pairs the NIC steers to that owner (ctl_session.h).
+ * @return 0, or -ENOSPC (laddr's pool is empty).
+ */
+static int
+addr_take(struct ctl_sessions *t, struct ctl_session *s, int laddr,
+	  uint16_t *port)
+{
+	struct ctl_ports *pool = addr_pool(t, laddr);
+	struct steer_want want = {.t = t, .laddr = laddr,
+				  .worker = (int)s->owner};
+	int rc, w;
+
+	if (s->owner_open) {
+		rc = ctl_ports_alloc(pool, port);
+		if (rc == 0 && (w = port_worker(t, laddr, *port)) >= 0)
+			s->owner = (uint32_t)w;
+		if (rc == 0)
+			s->owner_open = false;
+		return rc;
+	}
+	if (port_worker(t, laddr, 0) < 0)
+		return ctl_ports_alloc(pool, port);
+	rc = ctl_ports_alloc_if(pool, steer_ok, &want, CTL_STEER_TRIES, port);
+	if (rc == -ENOENT) {
+		t->c.steer_misses++;
+		rc = ctl_ports_alloc(pool, port);
+	}
+	return rc;
+}
+
 /*
  * --port-spill: a free pair on another address of laddr's family, in -l
  * order after laddr, for a leg whose address the command did not choose.
@@ -576,7 +638,8 @@ leg_release(struct ctl_sessions *t, struct ctl_session *s, int li)
  * serve. @return the address (port set), or -1.
  */
 static int
-spill_pair(struct ctl_sessions *t, int laddr, uint16_t *port)
+spill_pair(struct ctl_sessions *t, struct ctl_session *s, int laddr,
+	   uint16_t *port)
 {
 	uint8_t family = ctl_addrs_family(&t->addrs, laddr);
 	char why[sizeof(t->why)];
@@ -587,7 +650,7 @@ spill_pair(struct ctl_sessions *t, int laddr, uint16_t *port)
 
 		if (ctl_addrs_family(&t->addrs, a) != family ||
 		    t->cfg.addr_ports[a] == NULL || relay_check(t, a) != 0 ||
-		    ctl_ports_alloc(t->cfg.addr_ports[a], port) != 0)
+		    addr_take(t, s, a, port) != 0)
 			continue;
 		memcpy(t->why, why, sizeof(why));
 		return a;
@@ -617,9 +680,9 @@ leg_resocket(struct ctl_sessions *t, struct ctl_session *s, int li,
 	if (rc != 0)
 		return rc;
 	family = ctl_addrs_family(&t->addrs, laddr);
-	rc = ctl_ports_alloc(addr_pool(t, laddr), &port);
+	rc = addr_take(t, s, laddr, &port);
 	if (rc == -ENOSPC && spill && t->cfg.spill &&
-	    (a = spill_pair(t, laddr, &port)) >= 0) {
+	    (a = spill_pair(t, s, laddr, &port)) >= 0) {
 		t->c.port_spills++;
 		laddr = a;
 		rc = 0;
@@ -739,7 +802,7 @@ session_account(struct ctl_sessions *t, const struct ctl_session *s)
 		t->c.owrtcp++;
 	if (t->now_ns > s->created_ns)
 		t->c.total_duration += (double)(t->now_ns - s->created_ns) /
-				       (double)NS_PER_S;
+				       (double)CTL_NS_PER_S;
 }
 
 /* Unlink s from the indexes and queues, release its legs, free it. */
@@ -890,7 +953,9 @@ ctl_session_create(struct ctl_sessions *t, const char *call_id,
 		return -ENOMEM;
 	}
 	s->serial = ++t->next_serial;
+	/* round robin, unless the NIC steers: then leg 0's port decides */
 	s->owner = t->rr++ % n;
+	s->owner_open = true;
 	s->leg[0].ptime = s->leg[1].ptime = -1;
 	/* rtpproxy rtpp_session_ctor(): weak creation sets weak[0] */
 	if (weak)
@@ -1285,7 +1350,7 @@ ctl_session_set_ttl(struct ctl_sessions *t, struct ctl_session *s,
 		    uint32_t ttl_s, uint64_t now_ns)
 {
 	clock_seen(t, now_ns);
-	s->ttl_ns = (uint64_t)ttl_s * NS_PER_S;
+	s->ttl_ns = (uint64_t)ttl_s * CTL_NS_PER_S;
 	s->last_ns = now_ns;
 	ctl_log_call(CTL_LOG_INFO, s->call_id, "session ttl set to %u s, tag %s",
 		     ttl_s, s->from_tag);
@@ -1324,7 +1389,7 @@ pps_update(struct ctl_sessions *t, uint64_t now_ns)
 
 	ctl_sessions_counters(t, &c);
 	if (t->pps_t_ns != 0 && now_ns > t->pps_t_ns && c.pkts_in >= t->pps_pkts)
-		t->c.pps_in = (double)(c.pkts_in - t->pps_pkts) * NS_PER_S /
+		t->c.pps_in = (double)(c.pkts_in - t->pps_pkts) * CTL_NS_PER_S /
 			      (double)(now_ns - t->pps_t_ns);
 	t->pps_t_ns = now_ns;
 	t->pps_pkts = c.pkts_in;
@@ -1470,7 +1535,17 @@ ctl_sessions_replay(struct ctl_sessions *t)
 		}
 		if (n == 0)
 			continue;
+		/* the new dataplane's steering decides, or round robin */
 		s->owner = t->rr++ % n;
+		for (int li = 0; li < 2; li++) {
+			int w = s->leg[li].port != 0 ?
+				port_worker(t, s->leg[li].laddr, s->leg[li].port) : -1;
+
+			if (w >= 0) {
+				s->owner = (uint32_t)w;
+				break;
+			}
+		}
 		if (session_sync(t, s) != 0)
 			mark_pending(t, s);
 	}
@@ -1677,7 +1752,7 @@ ctl_session_query(const struct ctl_sessions *t, const struct ctl_session *s,
 	memset(q, 0, sizeof(*q));
 	/* seconds left, rounded up: a fresh session shows the full TTL */
 	q->ttl_s = idle >= ttl ? 0
-			       : (int64_t)((ttl - idle + NS_PER_S - 1) / NS_PER_S);
+			       : (int64_t)((ttl - idle + CTL_NS_PER_S - 1) / CTL_NS_PER_S);
 	if (a != NULL) {
 		q->npkts_ina = a->pkts_in;
 		q->nrelayed += a->pkts_relayed;

@@ -50,7 +50,7 @@
  * socket and its previous signalled address.
  *
  * The dataplane mirror: every stream gets its id from the session's owner
- * worker (chosen round robin at creation) and is pushed as
+ * worker and is pushed as
  * RTPB_MSG_STREAM_ADD, then RTPB_MSG_STREAM_UPDATE whenever the wanted
  * message (signalled peer, flags, out_stream_id) differs from the last
  * one the ring took. A push refused by a full ring is retried from
@@ -58,6 +58,13 @@
  * port until a retry succeeds, so neither is reused while the dataplane
  * may still hold the stream. After the dataplane (re)attaches,
  * ctl_sessions_replay() pushes every live session again.
+ *
+ * The owner: when the dataplane's NIC steers relay sockets to queues by
+ * destination (rtpb_steer.h), the worker leg 0's RTP port reaches, and
+ * every later port of the session is one that reaches it too (up to
+ * CTL_STEER_TRIES free pairs looked at; else any, counted in
+ * steer_misses, whose packets the dataplane hands off); otherwise round
+ * robin at creation.
  *
  * The prefilter mirror (DESIGN.md §5), when cfg.pf is set: each leg's
  * relay socket has two pf_socks entries, RTP (P) and RTCP (P + 1), added
@@ -131,6 +138,7 @@ struct ctl_session {
 	char *from_tag;  /**< creating U's from_tag, owned */
 	uint64_t serial; /**< unique, never reused; stream cookies hold it */
 	uint32_t owner;  /**< worker owning all its streams */
+	bool owner_open; /**< the first port decides the owner (steering) */
 	bool strong;     /**< rtpproxy strong flag */
 	bool complete;   /**< both legs have ports */
 	bool pending;    /**< on the retry queue */
@@ -207,6 +215,8 @@ struct ctl_sessions_counters {
 	uint64_t rtcp_follows; /**< of which RTCP following its RTP stream */
 	uint64_t reoffers;   /**< of which re-offers taken by the dataplane */
 	uint64_t family_moves; /**< legs moved to a socket of another family */
+	uint64_t steer_misses; /**< ports taken that the NIC steers to another
+				    worker than their session's (see top) */
 	uint64_t port_spills;  /**< legs opened on another address of their
 				    family: the default had no free pair
 				    (ctl_sessions_cfg.spill) */

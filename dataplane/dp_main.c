@@ -43,6 +43,7 @@
 #include "dp_parse.h"
 #include "dp_shm.h"
 #include "dp_stats.h"
+#include "dp_steer.h"
 #include "dp_worker.h"
 
 RTE_LOG_REGISTER(dp_logtype, rtpb.dp, INFO);
@@ -416,7 +417,9 @@ port_init(uint16_t port, uint16_t nq, int primary)
 {
 	struct rte_eth_conf conf = {0};
 	struct rte_eth_dev_info info;
+	enum rtpb_steer_mode steer = RTPB_STEER_NONE;
 	uint16_t q, rxd = DP_RXD, txd = DP_TXD;
+	const char *why = NULL;
 	int r;
 
 	if (!rte_eth_dev_is_valid_port(port))
@@ -429,9 +432,14 @@ port_init(uint16_t port, uint16_t nq, int primary)
 		rte_exit(EXIT_FAILURE, "port %u (%s) has %u RX/%u TX queues, %u workers need as many\n",
 			 port, info.driver_name, info.max_rx_queues, info.max_tx_queues, nq);
 	if (nq > 1) {
+		/* RSS on the relay socket when the PMD can: each session's
+		 * packets then reach its owner's queue (dp_steer.h) */
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf =
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+		if (primary)
+			steer = dp_steer_rss_conf(&info, nq, &conf.rx_adv_conf.rss_conf, &why);
+		else
+			conf.rx_adv_conf.rss_conf.rss_hf =
+				(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
 	}
 	r = rte_eth_dev_configure(port, nq, nq, &conf);
 	if (r != 0)
@@ -458,6 +466,23 @@ port_init(uint16_t port, uint16_t nq, int primary)
 	r = rte_eth_dev_start(port);
 	if (r != 0)
 		rte_exit(EXIT_FAILURE, "rte_eth_dev_start(port %u): %s\n", port, rte_strerror(-r));
+	if (steer == RTPB_STEER_RSS_DST) {
+		r = dp_steer_publish(port, &info, nq, &dp_ctx.shm->steer);
+		if (r != 0)
+			DP_LOG(WARNING, "port %u (%s): RETA update: %s; relay ports stay "
+			       "spread by the PMD's own table, control picks workers round "
+			       "robin, and packets on another worker's queue are handed off",
+			       port, info.driver_name, rte_strerror(-r));
+		else
+			DP_LOG(INFO, "port %u (%s): RSS on the relay socket (destination "
+			       "address and port), RETA of %u entries over %u queues: "
+			       "control gives each session the worker its ports reach",
+			       port, info.driver_name, info.reta_size, nq);
+	} else if (primary && nq > 1) {
+		DP_LOG(INFO, "port %u (%s): RSS on the 5-tuple (%s): control picks "
+		       "workers round robin, and packets on another worker's queue "
+		       "are handed off", port, info.driver_name, why);
+	}
 	/* NDP: Neighbor Solicitations for the relay go to solicited-node
 	 * multicast MACs (33:33:ff:XX:XX:XX, RFC 4861 §7.2.2). */
 	if (!primary) {

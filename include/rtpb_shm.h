@@ -32,6 +32,7 @@
 
 #include "rtpb_addr.h"
 #include "rtpb_msg.h"
+#include "rtpb_steer.h"
 
 #define RTPB_SHM_MAGIC 0x42505452u /* "RTPB" little-endian */
 #define RTPB_MAX_ADDRS 16
@@ -176,6 +177,9 @@ struct rtpb_shm_hdr {
 	uint32_t stream_pkts_off;  /**< offset of struct rtpb_stream_pkts in a record */
 	uint64_t off_stream_ctrs;  /**< struct rtpb_stream_ctrs[max_streams] */
 	uint64_t off_port_owner;   /**< uint8_t [RTPB_MAX_ADDRS][65536] */
+	/** How the NIC spreads relay ports over the workers' queues
+	 *  (rtpb_steer.h): control picks a session's worker by it. */
+	struct rtpb_steer steer;
 	uint64_t size;             /**< bytes mapped */
 	_Atomic uint64_t heartbeat_ns; /**< CLOCK_MONOTONIC ns, main lcore */
 	_Atomic uint32_t state;        /**< enum rtpb_shm_state */

@@ -24,6 +24,7 @@ struct ctl_dp {
 	uint32_t relay;
 	struct rtpb_addr addrs[RTPB_MAX_ADDRS];
 	size_t n_addrs;
+	struct rtpb_steer steer;
 	uint32_t seq;
 	uint32_t errors;
 	uint32_t syncs;    /* ctl_dp_sync() calls */
@@ -68,6 +69,7 @@ fake_dp_reset(uint32_t n_workers, uint32_t max_streams, uint32_t relay)
 	d->ring_full = false;
 	d->budget = -1;
 	d->errors = 0;
+	memset(&d->steer, 0, sizeof(d->steer));
 	d->in_use = calloc(max_streams, sizeof(bool));
 	d->live = calloc(max_streams, sizeof(bool));
 	d->stats = calloc(max_streams, sizeof(*d->stats));
@@ -224,6 +226,23 @@ uint32_t
 ctl_dp_n_workers(const struct ctl_dp *dp)
 {
 	return dp->attached ? dp->n_workers : 0;
+}
+
+void
+fake_dp_set_steer(const struct rtpb_steer *st)
+{
+	fake_dp_handle()->steer = *st;
+}
+
+int
+ctl_dp_port_worker(const struct ctl_dp *dp, const struct rtpb_addr *local)
+{
+	int w;
+
+	if (!dp->attached)
+		return -1;
+	w = rtpb_steer_worker(&dp->steer, local);
+	return w >= 0 && (uint32_t)w < dp->n_workers ? w : -1;
 }
 
 int

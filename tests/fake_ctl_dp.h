@@ -22,6 +22,9 @@ void fake_dp_reset(uint32_t n_workers, uint32_t max_streams, uint32_t relay);
 void fake_dp_set_addrs(const struct rtpb_addr *addrs, size_t n);
 void fake_dp_add_addr(const struct rtpb_addr *a);
 
+/** The NIC steering the fake publishes (rtpb_steer.h); reset: none. */
+void fake_dp_set_steer(const struct rtpb_steer *st);
+
 /** Deliver a latch event as the dataplane sends it (reason, old peer,
  *  SSRC, packets dropped in probation) to the latch callback. */
 void fake_dp_latch_ev(const struct rtpb_msg_ev_latch *ev);

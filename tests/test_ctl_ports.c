@@ -140,6 +140,64 @@ test_sequential(void **state)
 	ctl_ports_destroy(p);
 }
 
+/* ctl_ports_alloc_if()'s test: RTP ports divisible by 8; counts calls. */
+static unsigned int pred_calls;
+
+static bool
+port_div8(uint16_t port, void *arg)
+{
+	(void)arg;
+	pred_calls++;
+	return port % 8 == 0;
+}
+
+static bool
+port_never(uint16_t port, void *arg)
+{
+	(void)port;
+	(void)arg;
+	pred_calls++;
+	return false;
+}
+
+static void
+test_alloc_if(void **state)
+{
+	for (int seq = 0; seq < 2; seq++) {
+		/* 40000..40038: 20 pairs, 5 of them with port % 8 == 0 */
+		struct ctl_ports *p = ctl_ports_create(40000, 40038, 11);
+		uint16_t port, got[5];
+
+		(void)state;
+		ctl_ports_set_sequential(p, seq != 0);
+		for (int i = 0; i < 5; i++) {
+			assert_int_equal(ctl_ports_alloc_if(p, port_div8, NULL, 1000, &got[i]), 0);
+			assert_int_equal(got[i] % 8, 0);
+			for (int j = 0; j < i; j++)
+				assert_int_not_equal(got[i], got[j]);
+		}
+		assert_int_equal(ctl_ports_avail(p), 15);
+		/* none left that passes: nothing taken, each free pair looked
+		 * at once at most (tries capped at the free pairs) */
+		pred_calls = 0;
+		assert_int_equal(ctl_ports_alloc_if(p, port_div8, NULL, 1000, &port), -ENOENT);
+		assert_int_equal(ctl_ports_avail(p), 15);
+		assert_true(pred_calls <= 15);
+		/* tries is a bound */
+		pred_calls = 0;
+		assert_int_equal(ctl_ports_alloc_if(p, port_never, NULL, 3, &port), -ENOENT);
+		assert_int_equal(pred_calls, 3);
+		/* a freed passing pair is found again */
+		assert_int_equal(ctl_ports_free(p, got[2]), 0);
+		assert_int_equal(ctl_ports_alloc_if(p, port_div8, NULL, 1000, &port), 0);
+		assert_int_equal(port, got[2]);
+		while (ctl_ports_alloc(p, &port) == 0)
+			;
+		assert_int_equal(ctl_ports_alloc_if(p, port_div8, NULL, 10, &port), -ENOSPC);
+		ctl_ports_destroy(p);
+	}
+}
+
 int
 main(void)
 {
@@ -148,6 +206,7 @@ main(void)
 		cmocka_unit_test(test_exhaustion_and_reuse),
 		cmocka_unit_test(test_randomness),
 		cmocka_unit_test(test_sequential),
+		cmocka_unit_test(test_alloc_if),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

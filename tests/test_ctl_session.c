@@ -936,6 +936,85 @@ test_port_spill(void **state)
 	cmd(f, "X");
 }
 
+/* The fake NIC: destination-only RSS, 128 RETA entries over 4 workers. */
+static void
+steer_on(struct rtpb_steer *st)
+{
+	static const uint8_t key[RTPB_STEER_KEY_MAX] = RTPB_STEER_KEY_INIT;
+
+	memset(st, 0, sizeof(*st));
+	st->mode = RTPB_STEER_RSS_DST;
+	st->key_len = 40;
+	memcpy(st->key, key, sizeof(key));
+	st->reta_size = 128;
+	for (int i = 0; i < 128; i++)
+		st->reta[i] = (uint8_t)(i % 4);
+	fake_dp_set_steer(st);
+}
+
+/* The worker st steers RELAY:port to. */
+static int
+steered(const struct rtpb_steer *st, struct fx *f, uint16_t port)
+{
+	struct rtpb_addr a;
+
+	rtpb_addr_set_v4(&a, f->relay, htons(port));
+	return rtpb_steer_worker(st, &a);
+}
+
+static void
+test_steer(void **state)
+{
+	struct fx *f = *state;
+	struct rtpb_steer st;
+	uint32_t per_worker[4] = {0};
+	char buf[80];
+	uint16_t p0, p1;
+
+	steer_on(&st);
+	/* 20 calls: each session's worker is the one both RTP ports reach,
+	 * and its streams are that worker's */
+	for (int i = 0; i < 20; i++) {
+		struct ctl_session *s;
+
+		snprintf(buf, sizeof(buf), "U c%d 198.51.100.1 5000 f", i);
+		p0 = reply_port(cmd(f, buf));
+		snprintf(buf, sizeof(buf), "L c%d 198.51.100.2 6000 f t", i);
+		p1 = reply_port(cmd(f, buf));
+		snprintf(buf, sizeof(buf), "c%d", i);
+		s = find(f, buf, "f");
+		assert_int_equal(steered(&st, f, p0), (int)s->owner);
+		assert_int_equal(steered(&st, f, p1), (int)s->owner);
+		for (int li = 0; li < 2; li++)
+			assert_int_equal(rtpb_stream_owner(s->leg[li].rtp.id, 4), s->owner);
+		per_worker[s->owner]++;
+	}
+	/* leg 0's random port spreads the sessions over the workers */
+	for (int w = 0; w < 4; w++)
+		assert_true(per_worker[w] > 0);
+	/* a new port ('n') keeps to the session's worker */
+	p1 = reply_port(cmd(f, "Ln c3 198.51.100.2 6000 f t"));
+	assert_int_equal(steered(&st, f, p1), (int)find(f, "c3", "f")->owner);
+	assert_string_equal(cmd(f, "G nsteer_misses"), "0\n");
+	/* a new dataplane: each session's worker comes from its ports */
+	fake_dp_restart(4);
+	for (int i = 0; i < 20; i++) {
+		struct ctl_session *s;
+
+		snprintf(buf, sizeof(buf), "c%d", i);
+		s = find(f, buf, "f");
+		assert_int_equal(steered(&st, f, s->leg[0].port), (int)s->owner);
+		assert_int_equal(rtpb_stream_owner(s->leg[1].rtcp.id, 4), s->owner);
+	}
+	/* without steering, round robin as before */
+	memset(&st, 0, sizeof(st));
+	fake_dp_set_steer(&st);
+	reply_port(cmd(f, "U r1 198.51.100.1 5000 f"));
+	reply_port(cmd(f, "U r2 198.51.100.1 5000 f"));
+	assert_int_equal((find(f, "r1", "f")->owner + 1) % 4, find(f, "r2", "f")->owner);
+	cmd(f, "X");
+}
+
 static void
 test_relay_not_served(void **state)
 {
@@ -1490,6 +1569,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reoffer_family_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_family_pools, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_not_served, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_steer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addr_pools, setup_multi_strict,
 						teardown_multi),
 		cmocka_unit_test_setup_teardown(test_port_spill, setup_multi_spill,
