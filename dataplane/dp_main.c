@@ -59,6 +59,8 @@ static struct {
 	uint16_t port_id;
 	int tx_port;              /* --tx-port, -1: the RX port */
 	uint32_t max_streams;
+	uint32_t mbufs;           /* --mbufs, 0: what the queues need */
+	uint16_t mbuf_room;       /* --mbuf-size: data room, bytes */
 	struct rtpb_addr neigh_ip[RTPB_MAX_ADDRS * 4]; /* --neigh */
 	struct rte_ether_addr neigh_mac[RTPB_MAX_ADDRS * 4];
 	uint32_t n_neigh;
@@ -68,6 +70,7 @@ static struct {
 	.port_id = 0,
 	.tx_port = -1,
 	.max_streams = DP_DEFAULT_MAX_STREAMS,
+	.mbuf_room = RTE_MBUF_DEFAULT_BUF_SIZE,
 	.ring_prefix = "rtpb",
 };
 
@@ -88,6 +91,12 @@ usage(const char *prog)
 	       "  --neigh IP,MAC      static neighbour, never asked for or expired\n"
 	       "                      (repeatable; benchmarks, or a gateway without ARP)\n"
 	       "  --max-streams N     streams the flow tables hold (default: %d)\n"
+	       "  --mbufs N           mbufs in the pool (default: what the queues need,\n"
+	       "                      at least 8191); benchmarks replaying a big pcap\n"
+	       "                      with net_pcap's infinite_rx, which holds the whole\n"
+	       "                      file in mbufs, need more\n"
+	       "  --mbuf-size BYTES   mbuf data room, headroom included (default: %u);\n"
+	       "                      smaller only where every frame fits (pcap replay)\n"
 	       "  --ring-prefix NAME  name prefix of the shared rings and memory (default: rtpb)\n"
 	       "  --probation-rtp N   consecutive RTP packets with a new SSRC for a new\n"
 	       "                      source to take over a latched stream (default: 10)\n"
@@ -102,7 +111,7 @@ usage(const char *prog)
 	       "  --help              this text\n"
 	       "\n"
 	       "Control attaches through DPDK's --file-prefix (default 'rtpbypass').\n",
-	       prog, RTPB_MAX_ADDRS, DP_DEFAULT_MAX_STREAMS);
+	       prog, RTPB_MAX_ADDRS, DP_DEFAULT_MAX_STREAMS, RTE_MBUF_DEFAULT_BUF_SIZE);
 }
 
 /* --addr ADDR[/PREFIX]: an IPv4 or IPv6 relay address. The order of the
@@ -234,6 +243,8 @@ parse_args(int argc, char **argv)
 		{"gateway6", required_argument, NULL, 'G'},
 		{"port", required_argument, NULL, 'p'},
 		{"max-streams", required_argument, NULL, 'n'},
+		{"mbufs", required_argument, NULL, 'm'},
+		{"mbuf-size", required_argument, NULL, 'M'},
 		{"ring-prefix", required_argument, NULL, 'r'},
 		{"probation-rtp", required_argument, NULL, 'P'},
 		{"probation-rtcp", required_argument, NULL, 'C'},
@@ -288,6 +299,23 @@ parse_args(int argc, char **argv)
 				return -1;
 			}
 			opt.max_streams = (uint32_t)v;
+			break;
+		case 'm':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v < 1024 || v > (1ul << 24)) {
+				fprintf(stderr, "--mbufs %s: want 1024..%lu\n", optarg, 1ul << 24);
+				return -1;
+			}
+			opt.mbufs = (uint32_t)v;
+			break;
+		case 'M':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v < RTE_PKTMBUF_HEADROOM + 256 || v > UINT16_MAX) {
+				fprintf(stderr, "--mbuf-size %s: want %u..%u bytes\n", optarg,
+					RTE_PKTMBUF_HEADROOM + 256, UINT16_MAX);
+				return -1;
+			}
+			opt.mbuf_room = (uint16_t)v;
 			break;
 		case 'r':
 			if (strlen(optarg) == 0 || strlen(optarg) > 16 || strchr(optarg, '/')) {
@@ -679,6 +707,7 @@ main(int argc, char **argv)
 	unsigned int lcore;
 	struct rte_eth_stats es;
 	int ret, in_use;
+	unsigned int n_mbufs;
 
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0)
@@ -701,11 +730,14 @@ main(int argc, char **argv)
 	workers_init(prefix);
 
 	dp_ctx.port_id = opt.port_id;
-	dp_ctx.pool = rte_pktmbuf_pool_create("rtpb_mbufs",
-		RTE_MAX(8192u, dp_ctx.n_workers * (DP_RXD + DP_TXD + 4 * DP_BURST) + 4096u) - 1,
-		256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	n_mbufs = RTE_MAX(8192u, dp_ctx.n_workers * (DP_RXD + DP_TXD + 4 * DP_BURST) + 4096u) - 1;
+	if (opt.mbufs != 0)
+		n_mbufs = RTE_MAX(opt.mbufs, n_mbufs);
+	dp_ctx.pool = rte_pktmbuf_pool_create("rtpb_mbufs", n_mbufs, 256, 0, opt.mbuf_room,
+					      (int)rte_socket_id());
 	if (dp_ctx.pool == NULL)
-		rte_exit(EXIT_FAILURE, "rte_pktmbuf_pool_create: %s\n", rte_strerror(rte_errno));
+		rte_exit(EXIT_FAILURE, "rte_pktmbuf_pool_create(%u mbufs of %u bytes): %s\n",
+			 n_mbufs, opt.mbuf_room, rte_strerror(rte_errno));
 	port_init(dp_ctx.port_id, (uint16_t)dp_ctx.n_workers, 1);
 	dp_ctx.tx_port_id = dp_ctx.port_id;
 	if (opt.tx_port >= 0 && opt.tx_port != dp_ctx.port_id) {

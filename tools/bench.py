@@ -85,7 +85,23 @@ LAYOUT_PAIRS = 32256         # relay RTP ports per address, 1024..65534
 # addresses at most, filled in turn (--port-spill); two pairs per session
 CTL_MAX_SESSIONS = 16 * (32256 // 2)
 CLK_TCK = os.sysconf('SC_CLK_TCK')
-PCAP_FRAMES = 6000           # the dataplane's mbuf pool (8191) holds the whole pcap
+PCAP_FRAMES = 6000           # the dataplane's default mbuf pool (8191) holds the whole pcap
+PCAP_FRAMES_MAX = 524288     # pcap cases: one frame per RTP leg, up to this
+PCAP_MBUF_SIZE = 512         # mbuf data room for big pcaps: headroom + a G.711 frame
+
+
+def pcap_frames_for(sessions):
+    """RTP frames in a pcap case's file: one per RTP leg (2 per call), so
+    every RTP stream of the table is touched, at least PCAP_FRAMES."""
+    return min(PCAP_FRAMES_MAX, max(PCAP_FRAMES, 2 * sessions))
+
+
+def mbuf_opts(frames):
+    """Dataplane options for a pcap of frames frames: net_pcap's
+    infinite_rx holds the whole file in the pool."""
+    if frames <= PCAP_FRAMES:
+        return []
+    return ['--mbufs', str(frames + 16384), '--mbuf-size', str(PCAP_MBUF_SIZE)]
 BEGIN = '<!-- bench.py: begin -->'
 END = '<!-- bench.py: end -->'
 
@@ -474,15 +490,17 @@ class Bench:
 
     # -- testpmd ------------------------------------------------------------
 
-    def testpmd_run(self, vdevs, topology, seconds, what):
+    def testpmd_run(self, vdevs, topology, seconds, what, frames=PCAP_FRAMES):
         prefix = e2e.unique_prefix()
+        mbufs = ['--total-num-mbufs=16384'] if frames <= PCAP_FRAMES else \
+            ['--total-num-mbufs=%d' % (frames + 16384), '--mbuf-size=%d' % PCAP_MBUF_SIZE]
         argv = [self.testpmd, '-l', '0-1', '--no-pci', '--file-prefix', prefix,
                 '--huge-unlink']
         for v in vdevs:
             argv += ['--vdev', v]
         argv += ['--', '--forward-mode=io', '--nb-cores=1', '--auto-start',
-                 '--stats-period', '1', '--record-core-cycles',
-                 '--total-num-mbufs=16384', '--no-lsc-interrupt', '--port-topology=%s' % topology]
+                 '--stats-period', '1', '--record-core-cycles'] + mbufs + \
+                ['--no-lsc-interrupt', '--port-topology=%s' % topology]
         self.note_cmd(what, argv)
         p = e2e.Proc(argv, name='testpmd', stdin=subprocess.PIPE)
         self.pids.add(p.pid)
@@ -520,11 +538,13 @@ def before_case(b):
     return wait_quiet(b.a.wait_quiet) if b.a.wait_quiet else busy_processes()
 
 
-def pcap_case(b, sessions, seconds, frames=PCAP_FRAMES, direct=False, testpmd=True):
+def pcap_case(b, sessions, seconds, frames=None, direct=False, testpmd=True):
     """One pcap case, run again (up to --retries times) when other
     processes used a CPU meanwhile; every attempt's disturbance is kept."""
     tries = []
     best = None
+    if frames is None:
+        frames = pcap_frames_for(sessions)
     for attempt in range(1 + b.a.retries):
         busy = before_case(b)
         snap = (time.monotonic(), cpu_times())
@@ -603,7 +623,8 @@ def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
             mark = ctl.log_mark()
             b.stop(dp)
             dp = b.dataplane(prefix, [pcap_vdev], n_addrs, ms,
-                             'dataplane on the pcap (%d sessions, through control)' % sessions)
+                             'dataplane on the pcap (%d sessions, through control)' % sessions,
+                             extra=mbuf_opts(frames))
             m = ctl.wait_for_log(r'(\d+) sessions replayed', timeout=120, since=mark)
             res['replayed'] = int(m.group(1))
         else:
@@ -613,7 +634,8 @@ def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
                   ['--calls', str(sessions), '--layout', addrs, '--duration', '0',
                    '--write-pcap', pcap, '--pcap-frames', str(frames), '--quiet'])
             dp = b.dataplane(prefix, [pcap_vdev], n_addrs, ms,
-                             'dataplane on the pcap (%d sessions, direct)' % sessions)
+                             'dataplane on the pcap (%d sessions, direct)' % sessions,
+                             extra=mbuf_opts(frames))
             g = b.gen('install (%d sessions)' % sessions,
                       ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
                       ['--calls', str(sessions), '--layout', addrs, '--install', prefix,
@@ -637,7 +659,7 @@ def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
             dp = b.dataplane(prefix, [pcap_vdev, 'net_null0,no-rx=1'], n_addrs, ms,
                              'dataplane net_pcap -> net_null (%d sessions, %s)'
                              % (sessions, res['setup']),
-                             extra=['--port', '0', '--tx-port', '1'])
+                             extra=['--port', '0', '--tx-port', '1'] + mbuf_opts(frames))
             if ctl:
                 ctl.wait_for_log(r'(\d+) sessions replayed', timeout=120, since=mark)
             else:
@@ -666,12 +688,14 @@ def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
     tp = []
     for when in ('before', 'after'):
         t = b.testpmd_run([pcap_vdev], 'loop', seconds,
-                          'testpmd io, same vdev (%s the relay, %d sessions)' % (when, sessions))
+                          'testpmd io, same vdev (%s the relay, %d sessions)' % (when, sessions),
+                          frames=frames)
         res['testpmd_%s' % when] = t
         tp += t['pps_samples']
     res['testpmd_pps'] = spread(tp)
     t = b.testpmd_run([pcap_vdev, 'net_null0,no-rx=1'], 'paired', seconds,
-                      'testpmd io, net_pcap -> net_null (two ports, %d sessions)' % sessions)
+                      'testpmd io, net_pcap -> net_null (two ports, %d sessions)' % sessions,
+                      frames=frames)
     res['testpmd_pcap_to_null'] = t
     hz = median([s['tsc_hz'] for s in res['relay']])
     res['tsc_hz'] = hz
@@ -1195,15 +1219,17 @@ def report(results, out_md, png_rel):
     if pc:
         L.append('### pcap -> drop, one lcore (relay vs testpmd io on the same vdev)')
         L.append('')
-        L.append('| sessions | set up | relay Mpps median [min..max] | relay cycles/pkt '
-                 'median [min..max] | testpmd Mpps median [min..max] | testpmd cycles/pkt '
-                 '(TSC Hz / pps) | relay / testpmd | target | noise | attempts |')
-        L.append('|---:|---|---|---|---|---:|---:|---|---|---:|')
+        L.append('| sessions | set up | RTP frames in the pcap | relay Mpps median [min..max] | '
+                 'relay cycles/pkt median [min..max] | testpmd Mpps median [min..max] | '
+                 'testpmd cycles/pkt (TSC Hz / pps) | relay / testpmd | target | noise | '
+                 'attempts |')
+        L.append('|---:|---|---:|---|---|---|---:|---:|---|---|---:|')
         for c in pc:
             rp, cp, tp = c['relay_pps'], c['relay_cycles_per_pkt'], c['testpmd_pps']
             tgt = '>= 0.6' if c['sessions'] <= 1000 else ('>= 0.4' if c['sessions'] >= 250000 else '')
-            L.append('| %d | %s | %s [%s..%s] | %.0f [%.0f..%.0f] | %s [%s..%s] | %s | %s | %s | %s | %d |' % (
-                c['sessions'], c['setup'], fmt_m(rp['median']), fmt_m(rp['min']), fmt_m(rp['max']),
+            L.append('| %d | %s | %s | %s [%s..%s] | %.0f [%.0f..%.0f] | %s [%s..%s] | %s | %s | %s | %s | %d |' % (
+                c['sessions'], c['setup'], c.get('pcap_frames', PCAP_FRAMES),
+                fmt_m(rp['median']), fmt_m(rp['min']), fmt_m(rp['max']),
                 cp['median'], cp['min'], cp['max'],
                 fmt_m(tp['median']), fmt_m(tp['min']), fmt_m(tp['max']),
                 '%.0f' % c['testpmd_cycles_per_pkt'] if c['testpmd_cycles_per_pkt'] else '-',
@@ -1234,11 +1260,12 @@ def report(results, out_md, png_rel):
                 fmt_m(t['median']), fmt_m(t['min']), fmt_m(t['max']),
                 '%.2f' % (rn['relay_pps']['median'] / t['median']) if rn and t['median'] else '-'))
         L.append('')
-        L.append('Each pcap holds %d RTP frames: at 1 000 sessions every RTP leg three '
-                 'times; above, both legs of %d calls spread evenly over the table '
-                 '(net_pcap keeps the whole file in the port\'s mbuf pool, and the '
-                 'dataplane\'s pool is 8 191 mbufs), so at most %d streams are touched '
-                 'whatever the table size.' % (PCAP_FRAMES, PCAP_FRAMES // 2, PCAP_FRAMES))
+        L.append('Each pcap holds one RTP frame per RTP leg (two per call), at least %d '
+                 '(at 1 000 sessions every RTP leg three times) and at most %d, so every RTP '
+                 'stream of the table is touched once per pass over the file. net_pcap keeps '
+                 'the whole file in the port\'s mbuf pool: above %d frames the relay and '
+                 'testpmd get a pool that holds it (`--mbufs`, %d-byte mbufs).'
+                 % (PCAP_FRAMES, PCAP_FRAMES_MAX, PCAP_FRAMES, PCAP_MBUF_SIZE))
         L.append('')
     ml = r.get('memlat')
     if ml:
