@@ -559,6 +559,18 @@ clock_init(void)
 	dp_ctx.ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / hz);
 }
 
+/* The shared memory's --file-prefix, for shm_atexit(). */
+static char shm_prefix[PATH_MAX];
+
+/* exit() after the shared memory was created (rte_exit() on a setup
+ * failure): remove it; a clean stop did already (dp_ctx.shm NULL). */
+static void
+shm_atexit(void)
+{
+	dp_shm_destroy(dp_ctx.shm, shm_prefix);
+	dp_ctx.shm = NULL;
+}
+
 static void
 workers_init(const char *prefix)
 {
@@ -582,6 +594,10 @@ workers_init(const char *prefix)
 	dp_ctx.shm = dp_shm_create(prefix, opt.ring_prefix, w, opt.max_streams, &err);
 	if (dp_ctx.shm == NULL)
 		rte_exit(EXIT_FAILURE, "shared memory: %s: %s\n", err, strerror(errno));
+	/* a setup failure from here on (rte_exit()) must not leave the
+	 * file, and its hugepages, behind */
+	snprintf(shm_prefix, sizeof(shm_prefix), "%s", prefix);
+	atexit(shm_atexit);
 	dp_ctx.shm->n_addrs = dp_ctx.n_addrs;
 	/* Control finds a stream's addr_idx here: same order as dp_ctx.addrs. */
 	for (i = 0; i < dp_ctx.n_addrs; i++) {
@@ -829,6 +845,7 @@ main(int argc, char **argv)
 	in_use = (int)rte_mempool_in_use_count(dp_ctx.pool);
 	DP_LOG(INFO, "mbufs in use after close: %d of %u", in_use, dp_ctx.pool->size);
 	dp_shm_destroy(dp_ctx.shm, prefix);
+	dp_ctx.shm = NULL;
 	rte_eal_cleanup();
 	return 0;
 }
