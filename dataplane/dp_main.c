@@ -22,9 +22,11 @@
 
 #include <rte_common.h>
 #include <rte_cycles.h>
+#include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_kvargs.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
@@ -438,6 +440,44 @@ signal_handler(int sig)
 	atomic_store(&dp_quit, true);
 }
 
+/* net_af_xdp: the kernel's RSS puts packets on the queues; with nq > 1,
+ * publish its steering when it is on the relay socket (dp_steer.h). */
+static void
+af_xdp_steer(uint16_t port, const struct rte_eth_dev_info *info, uint16_t nq)
+{
+	const struct rte_devargs *da = rte_dev_devargs(info->device);
+	struct rte_kvargs *kv = NULL;
+	const char *iface = NULL, *sq, *why = NULL;
+	uint32_t start = 0;
+	int r;
+
+	if (da != NULL && da->args != NULL)
+		kv = rte_kvargs_parse(da->args, NULL);
+	if (kv != NULL) {
+		iface = rte_kvargs_get(kv, "iface");
+		sq = rte_kvargs_get(kv, "start_queue");
+		if (sq != NULL)
+			start = (uint32_t)strtoul(sq, NULL, 10);
+	}
+	if (iface == NULL) {
+		DP_LOG(INFO, "port %u (net_af_xdp): no iface devarg; control picks workers "
+		       "round robin", port);
+	} else {
+		r = dp_steer_af_xdp(iface, start, nq, &dp_ctx.shm->steer, &why);
+		if (r == 0)
+			DP_LOG(INFO, "port %u (net_af_xdp on %s): the kernel's RSS is on the relay "
+			       "socket, indirection table of %u entries over queues %u-%u: control "
+			       "gives each session the worker its ports reach", port, iface,
+			       dp_ctx.shm->steer.reta_size, start, start + nq - 1u);
+		else
+			DP_LOG(INFO, "port %u (net_af_xdp on %s): the kernel's RSS is not on the "
+			       "relay socket (%s%s%s): control picks workers round robin, and "
+			       "packets on another worker's queue are handed off", port, iface,
+			       why, r != -EINVAL ? ": " : "", r != -EINVAL ? strerror(-r) : "");
+	}
+	rte_kvargs_free(kv);
+}
+
 /* Configure and start port with nq RX and TX queues. The relay's MAC
  * (and MTU) come from the primary port, the one --port names. */
 static void
@@ -506,6 +546,8 @@ port_init(uint16_t port, uint16_t nq, int primary)
 			       "address and port), RETA of %u entries over %u queues: "
 			       "control gives each session the worker its ports reach",
 			       port, info.driver_name, info.reta_size, nq);
+	} else if (primary && nq > 1 && strcmp(info.driver_name, "net_af_xdp") == 0) {
+		af_xdp_steer(port, &info, nq);
 	} else if (primary && nq > 1) {
 		DP_LOG(INFO, "port %u (%s): RSS on the 5-tuple (%s): control picks "
 		       "workers round robin, and packets on another worker's queue "

@@ -4,9 +4,20 @@
  * dp_steer.h). Setup path.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 
 #include "dp_steer.h"
+
+/* The kernel's ETH_RSS_HASH_TOP (ETH_RSS_HASH_TOP_BIT 0, include/linux/
+ * ethtool.h; not in the uapi header): the Toeplitz function. */
+#define DP_RSS_HASH_TOP (1u << 0)
 
 const uint8_t dp_steer_key[RTPB_STEER_KEY_MAX] = RTPB_STEER_KEY_INIT;
 
@@ -71,4 +82,104 @@ dp_steer_publish(uint16_t port, const struct rte_eth_dev_info *info, uint16_t nq
 		st->reta[i] = (uint8_t)(i % nq);
 	st->mode = RTPB_STEER_RSS_DST;
 	return 0;
+}
+
+int
+dp_steer_from_kernel(uint64_t udp4_fields, uint32_t hfunc, const uint32_t *indir,
+		     uint32_t indir_size, const uint8_t *key, uint32_t key_size,
+		     uint32_t start_queue, uint16_t nq, struct rtpb_steer *st,
+		     const char **why)
+{
+	uint32_t i;
+
+	memset(st, 0, sizeof(*st));
+	*why = NULL;
+	if (udp4_fields != (RXH_IP_DST | RXH_L4_B_2_3))
+		*why = "IPv4 UDP is not hashed on the destination only (ethtool -N IFACE "
+		       "rx-flow-hash udp4 dn)";
+	else if (hfunc != 0 && hfunc != DP_RSS_HASH_TOP)
+		*why = "the RSS function is not Toeplitz (ethtool -X IFACE hfunc toeplitz)";
+	else if (indir_size == 0 || indir_size > RTPB_STEER_RETA_MAX)
+		*why = "no indirection table of a size the shared memory holds";
+	else if (key_size < 24 || key_size > RTPB_STEER_KEY_MAX)
+		*why = "an RSS key of an unknown size";
+	else if (nq == 0)
+		*why = "no queue";
+	for (i = 0; *why == NULL && i < indir_size; i++)
+		if (indir[i] < start_queue || indir[i] - start_queue >= nq)
+			*why = "the indirection table names queues the AF_XDP sockets are not "
+			       "bound to (ethtool -X IFACE equal N, or start_queue/queue_count)";
+	if (*why != NULL)
+		return -EINVAL;
+	for (i = 0; i < indir_size; i++)
+		st->reta[i] = (uint8_t)(indir[i] - start_queue);
+	memcpy(st->key, key, key_size);
+	st->key_len = key_size;
+	st->reta_size = indir_size;
+	st->mode = RTPB_STEER_RSS_DST;
+	return 0;
+}
+
+/* One SIOCETHTOOL request on iface. @return 0 or -errno. */
+static int
+steer_ethtool(int fd, const char *iface, void *cmd)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface);
+	ifr.ifr_data = cmd;
+	return ioctl(fd, SIOCETHTOOL, &ifr) == 0 ? 0 : -errno;
+}
+
+int
+dp_steer_af_xdp(const char *iface, uint32_t start_queue, uint16_t nq,
+		struct rtpb_steer *st, const char **why)
+{
+	struct ethtool_rxnfc fh = {.cmd = ETHTOOL_GRXFH, .flow_type = UDP_V4_FLOW};
+	struct ethtool_rxfh sz = {.cmd = ETHTOOL_GRSSH}, *rx = NULL;
+	int fd, r;
+
+	memset(st, 0, sizeof(*st));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		*why = "socket() for SIOCETHTOOL";
+		return -errno;
+	}
+	r = steer_ethtool(fd, iface, &fh);
+	if (r != 0) {
+		*why = "ETHTOOL_GRXFH (the UDP flow hash fields)";
+		goto out;
+	}
+	r = steer_ethtool(fd, iface, &sz);
+	if (r != 0) {
+		*why = "ETHTOOL_GRSSH (the indirection table and key)";
+		goto out;
+	}
+	if (sz.indir_size > RTPB_STEER_RETA_MAX || sz.key_size > RTPB_STEER_KEY_MAX) {
+		*why = "an indirection table or key larger than the shared memory holds";
+		r = -EINVAL;
+		goto out;
+	}
+	rx = calloc(1, sizeof(*rx) + sz.indir_size * sizeof(uint32_t) + sz.key_size);
+	if (rx == NULL) {
+		*why = "memory for the indirection table";
+		r = -ENOMEM;
+		goto out;
+	}
+	rx->cmd = ETHTOOL_GRSSH;
+	rx->indir_size = sz.indir_size;
+	rx->key_size = sz.key_size;
+	r = steer_ethtool(fd, iface, rx);
+	if (r != 0) {
+		*why = "ETHTOOL_GRSSH (the indirection table and key)";
+		goto out;
+	}
+	r = dp_steer_from_kernel(fh.data, rx->hfunc, rx->rss_config, rx->indir_size,
+				 (const uint8_t *)(rx->rss_config + rx->indir_size),
+				 rx->key_size, start_queue, nq, st, why);
+out:
+	free(rx);
+	close(fd);
+	return r;
 }

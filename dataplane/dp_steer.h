@@ -45,4 +45,37 @@ enum rtpb_steer_mode dp_steer_rss_conf(const struct rte_eth_dev_info *info, uint
 int dp_steer_publish(uint16_t port, const struct rte_eth_dev_info *info, uint16_t nq,
 		     struct rtpb_steer *st);
 
+/**
+ * The steering of a kernel NIC's RSS (net_af_xdp: the kernel's RSS puts
+ * packets on the queues the AF_XDP sockets are bound to), as SIOCETHTOOL
+ * reports it. Steering holds when IPv4 UDP is hashed on the destination
+ * address and port only (`ethtool -N IFACE rx-flow-hash udp4 dn`), with
+ * the Toeplitz function, and every indirection table entry names one of
+ * the dataplane's queues. Pure: dp_steer_af_xdp() does the ioctls.
+ * @param udp4_fields ETHTOOL_GRXFH's data for UDP_V4_FLOW (RXH_* bits).
+ * @param hfunc       ETHTOOL_GRSSH's hfunc (bit 0: Toeplitz; 0: unknown,
+ *                    taken as Toeplitz, the kernel's default).
+ * @param indir       indirection table: entry -> netdev queue.
+ * @param key         the RSS key, key_size bytes.
+ * @param start_queue the first netdev queue of the port (its devarg);
+ *                    worker w reads queue start_queue + w, w < nq.
+ * @param why         out: what does not hold, when -EINVAL.
+ * @return 0 with st described (mode RTPB_STEER_RSS_DST), or -EINVAL with
+ *         st->mode RTPB_STEER_NONE.
+ */
+int dp_steer_from_kernel(uint64_t udp4_fields, uint32_t hfunc, const uint32_t *indir,
+			 uint32_t indir_size, const uint8_t *key, uint32_t key_size,
+			 uint32_t start_queue, uint16_t nq, struct rtpb_steer *st,
+			 const char **why);
+
+/**
+ * Read interface iface's RSS (SIOCETHTOOL: ETHTOOL_GRXFH, ETHTOOL_GRSSH)
+ * and describe it with dp_steer_from_kernel(). Setup path.
+ * @return 0 (st steered), -EINVAL (the kernel's RSS does not steer relay
+ *         sockets; why says what), or another negative errno of the
+ *         ioctls (why says which).
+ */
+int dp_steer_af_xdp(const char *iface, uint32_t start_queue, uint16_t nq,
+		    struct rtpb_steer *st, const char **why);
+
 #endif /* DP_STEER_H */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/ethtool.h>
 
 #include <cmocka.h>
 
@@ -219,6 +220,59 @@ test_publish(void **state)
 	rmdir(dir);
 }
 
+static void
+test_from_kernel(void **state)
+{
+	uint32_t indir[128];
+	struct rtpb_steer st;
+	const char *why;
+
+	(void)state;
+	/* queues 4..5 of the NIC are the AF_XDP port's (start_queue 4) */
+	for (int i = 0; i < 128; i++)
+		indir[i] = 4 + (uint32_t)(i % 2);
+	assert_int_equal(dp_steer_from_kernel(RXH_IP_DST | RXH_L4_B_2_3, 1, indir, 128,
+					      dp_steer_key, 40, 4, 2, &st, &why), 0);
+	assert_null(why);
+	assert_int_equal(st.mode, RTPB_STEER_RSS_DST);
+	assert_int_equal(st.reta_size, 128);
+	assert_int_equal(st.key_len, 40);
+	assert_memory_equal(st.key, dp_steer_key, 40);
+	for (int i = 0; i < 128; i++)
+		assert_int_equal(st.reta[i], i % 2);
+	/* hfunc 0 (not reported) is the kernel's default, Toeplitz */
+	assert_int_equal(dp_steer_from_kernel(RXH_IP_DST | RXH_L4_B_2_3, 0, indir, 128,
+					      dp_steer_key, 40, 4, 2, &st, &why), 0);
+	/* the 5-tuple (sdfn), or the source in it: no steering */
+	assert_int_equal(dp_steer_from_kernel(RXH_IP_SRC | RXH_IP_DST | RXH_L4_B_0_1 |
+					      RXH_L4_B_2_3, 1, indir, 128, dp_steer_key,
+					      40, 4, 2, &st, &why), -EINVAL);
+	assert_non_null(strstr(why, "rx-flow-hash udp4 dn"));
+	assert_int_equal(st.mode, RTPB_STEER_NONE);
+	/* XOR instead of Toeplitz */
+	assert_int_equal(dp_steer_from_kernel(RXH_IP_DST | RXH_L4_B_2_3, 2, indir, 128,
+					      dp_steer_key, 40, 4, 2, &st, &why), -EINVAL);
+	/* an entry on a queue no AF_XDP socket reads (queue 6; or 3) */
+	indir[77] = 6;
+	assert_int_equal(dp_steer_from_kernel(RXH_IP_DST | RXH_L4_B_2_3, 1, indir, 128,
+					      dp_steer_key, 40, 4, 2, &st, &why), -EINVAL);
+	assert_non_null(strstr(why, "queues"));
+	indir[77] = 3;
+	assert_int_equal(dp_steer_from_kernel(RXH_IP_DST | RXH_L4_B_2_3, 1, indir, 128,
+					      dp_steer_key, 40, 4, 2, &st, &why), -EINVAL);
+	indir[77] = 5;
+	/* a key too short for an IPv6 input, a table too big */
+	assert_int_equal(dp_steer_from_kernel(RXH_IP_DST | RXH_L4_B_2_3, 1, indir, 128,
+					      dp_steer_key, 16, 4, 2, &st, &why), -EINVAL);
+	assert_int_equal(dp_steer_from_kernel(RXH_IP_DST | RXH_L4_B_2_3, 1, indir,
+					      RTPB_STEER_RETA_MAX + 1, dp_steer_key, 40, 4,
+					      2, &st, &why), -EINVAL);
+	/* the loopback has no RSS: the ioctl's error, and which one */
+	assert_true(dp_steer_af_xdp("lo", 0, 2, &st, &why) < 0);
+	assert_non_null(why);
+	assert_int_equal(st.mode, RTPB_STEER_NONE);
+}
+
 int
 main(void)
 {
@@ -227,6 +281,7 @@ main(void)
 		cmocka_unit_test(test_hash_is_destination_only),
 		cmocka_unit_test(test_worker),
 		cmocka_unit_test(test_rss_conf),
+		cmocka_unit_test(test_from_kernel),
 		cmocka_unit_test(test_publish),
 	};
 
