@@ -236,6 +236,21 @@ parse_neigh(const char *arg)
 	return 0;
 }
 
+/* A decimal option value in lo..hi; says which option is wrong. */
+static int
+opt_ulong(const char *name, const char *arg, unsigned long lo, unsigned long hi,
+	  unsigned long *v)
+{
+	char *end;
+
+	*v = strtoul(arg, &end, 10);
+	if (*end != '\0' || arg[0] == '\0' || *v < lo || *v > hi) {
+		fprintf(stderr, "--%s %s: want %lu..%lu\n", name, arg, lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 parse_args(int argc, char **argv)
 {
@@ -295,28 +310,19 @@ parse_args(int argc, char **argv)
 			opt.port_id = (uint16_t)v;
 			break;
 		case 'n':
-			v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || v < 64 || v > (1ul << 26)) {
-				fprintf(stderr, "--max-streams %s: want 64..%lu\n", optarg, 1ul << 26);
+			if (opt_ulong("max-streams", optarg, 64, 1ul << 26, &v) != 0)
 				return -1;
-			}
 			opt.max_streams = (uint32_t)v;
 			break;
 		case 'm':
-			v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || v < 1024 || v > (1ul << 24)) {
-				fprintf(stderr, "--mbufs %s: want 1024..%lu\n", optarg, 1ul << 24);
+			if (opt_ulong("mbufs", optarg, 1024, 1ul << 24, &v) != 0)
 				return -1;
-			}
 			opt.mbufs = (uint32_t)v;
 			break;
 		case 'M':
-			v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || v < RTE_PKTMBUF_HEADROOM + 256 || v > UINT16_MAX) {
-				fprintf(stderr, "--mbuf-size %s: want %u..%u bytes\n", optarg,
-					RTE_PKTMBUF_HEADROOM + 256, UINT16_MAX);
+			if (opt_ulong("mbuf-size", optarg, RTE_PKTMBUF_HEADROOM + 256, UINT16_MAX,
+				      &v) != 0)
 				return -1;
-			}
 			opt.mbuf_room = (uint16_t)v;
 			break;
 		case 'r':

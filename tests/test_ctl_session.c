@@ -136,16 +136,23 @@ cmd(struct fx *f, const char *text)
 	return cmd_at(f, T0, text);
 }
 
-/* The port of a "<port> <addr>\n" reply, checking the address. */
+/* The port of a "<port> <addr>\n" reply on relay address ip. */
 static uint16_t
-reply_port(const char *r)
+reply_port_on(const char *r, const char *ip)
 {
 	unsigned port;
 	char addr[64];
 
 	assert_int_equal(sscanf(r, "%u %63s", &port, addr), 2);
-	assert_string_equal(addr, RELAY);
+	assert_string_equal(addr, ip);
 	return (uint16_t)port;
+}
+
+/* The port of a "<port> <addr>\n" reply, checking the address. */
+static uint16_t
+reply_port(const char *r)
+{
+	return reply_port_on(r, RELAY);
 }
 
 /* The port of a "<port> <IPv6> 6\n" reply, checking the address. */
@@ -842,18 +849,6 @@ teardown_multi(void **state)
 		ctl_ports_destroy(extra[i]);
 	}
 	return 0;
-}
-
-/* The port of a "<port> <addr>\n" reply on relay address ip. */
-static uint16_t
-reply_port_on(const char *r, const char *ip)
-{
-	unsigned port;
-	char addr[64];
-
-	assert_int_equal(sscanf(r, "%u %63s", &port, addr), 2);
-	assert_string_equal(addr, ip);
-	return (uint16_t)port;
 }
 
 static void
