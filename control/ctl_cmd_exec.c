@@ -695,6 +695,8 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		{"nfamily_moves", c->family_moves},
 		{"nport_spills", c->port_spills},
 		{"nsteer_misses", c->steer_misses},
+		{"nadopted", c->adopted},
+		{"norphans", c->orphans},
 	};
 
 	v->dbl = false;
@@ -730,7 +732,8 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
  * nfamily_moves (legs moved to a socket of the other family,
  * ctl_session.h), nport_spills (legs opened on another address of their
  * family, --port-spill), nsteer_misses (ports the NIC steers to another
- * worker than their session's), and npf_<verdict> for each of the prefilter's verdicts
+ * worker than their session's), nadopted and norphans (streams of an
+ * earlier control kept after a restart, and those still kept), and npf_<verdict> for each of the prefilter's verdicts
  * (npf_drop_budget: packets, rtpb_pf.h's names), 0 when the prefilter is
  * off (it counted nothing), so one query fits every relay.
  */

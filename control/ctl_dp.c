@@ -68,6 +68,8 @@ struct ctl_dp {
 	uint32_t seq;
 	uint32_t *free_ids[RTPB_MAX_WORKERS];
 	uint32_t n_free[RTPB_MAX_WORKERS];
+	struct ctl_dp_found *found; /* live streams at attach */
+	size_t n_found;
 	ctl_dp_replay_fn *replay;
 	ctl_dp_latch_fn *latch;
 	void *arg;
@@ -100,6 +102,9 @@ dp_free_ids(struct ctl_dp *dp)
 		dp->free_ids[w] = NULL;
 		dp->n_free[w] = 0;
 	}
+	free(dp->found);
+	dp->found = NULL;
+	dp->n_found = 0;
 }
 
 static void
@@ -154,10 +159,14 @@ dp_attach_fail(struct ctl_dp *dp, int err, const char *fmt, const char *detail)
 	return -err;
 }
 
+/* The free id stacks, without the ids of the streams the dataplane
+ * holds already (dp->found: deleted or adopted by the replay). */
 static int
 dp_ids_init(struct ctl_dp *dp)
 {
 	uint32_t n = dp->h->n_workers, max = dp->h->max_streams, w, id;
+	struct rtpb_stream_ident ident;
+	size_t cap = 0;
 
 	for (w = 0; w < n; w++) {
 		dp->free_ids[w] = malloc(sizeof(uint32_t) * (max / n + 1));
@@ -167,10 +176,31 @@ dp_ids_init(struct ctl_dp *dp)
 	}
 	/* Stacks popped from the end: low ids first. */
 	for (id = max; id-- > 0;) {
+		if (rtpb_shm_stream_ident(dp->h, id, &ident)) {
+			if (dp->n_found == cap) {
+				struct ctl_dp_found *f;
+
+				cap = cap != 0 ? 2 * cap : 256;
+				f = realloc(dp->found, cap * sizeof(*f));
+				if (f == NULL)
+					return -ENOMEM;
+				dp->found = f;
+			}
+			dp->found[dp->n_found].id = id;
+			dp->found[dp->n_found++].ident = ident;
+			continue;
+		}
 		w = rtpb_stream_owner(id, n);
 		dp->free_ids[w][dp->n_free[w]++] = id;
 	}
 	return 0;
+}
+
+size_t
+ctl_dp_found_streams(const struct ctl_dp *dp, const struct ctl_dp_found **list)
+{
+	*list = dp->found;
+	return dp->h != NULL ? dp->n_found : 0;
 }
 
 static void

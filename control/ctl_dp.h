@@ -70,6 +70,22 @@ uint32_t ctl_dp_n_workers(const struct ctl_dp *dp);
  */
 int ctl_dp_addr_index(const struct ctl_dp *dp, const struct rtpb_addr *a);
 
+/** A stream the dataplane held when control attached. */
+struct ctl_dp_found {
+	uint32_t id;                    /**< its stream id */
+	struct rtpb_stream_ident ident; /**< relay socket and cookie */
+};
+
+/**
+ * The streams the dataplane held when control attached
+ * (rtpb_shm_stream_ident()): an earlier control's, or this one's before
+ * it lost the dataplane for a while. Their ids are kept out of
+ * ctl_dp_stream_id_alloc(); the session table deletes or adopts them in
+ * its replay and gives the ids back with ctl_dp_stream_id_free().
+ * @return how many; *list is valid until the next attach.
+ */
+size_t ctl_dp_found_streams(const struct ctl_dp *dp, const struct ctl_dp_found **list);
+
 /**
  * The worker the NIC delivers packets to relay socket local to, by the
  * steering the dataplane published (rtpb_steer.h).

@@ -191,6 +191,20 @@ ctl_ports_alloc_if(struct ctl_ports *p, ctl_ports_pred_fn *ok, void *arg,
 }
 
 int
+ctl_ports_take(struct ctl_ports *p, uint16_t port)
+{
+	uint32_t pair;
+
+	if (port < p->lo || port > p->hi || port % 2 != 0)
+		return -EINVAL;
+	pair = (uint32_t)(port - p->lo) / 2;
+	if (p->pos[pair] == POS_USED)
+		return -EBUSY;
+	ports_take(p, p->pos[pair]);
+	return 0;
+}
+
+int
 ctl_ports_free(struct ctl_ports *p, uint16_t port)
 {
 	uint32_t pair;

@@ -68,6 +68,14 @@ int ctl_ports_alloc_if(struct ctl_ports *p, ctl_ports_pred_fn *ok, void *arg,
 		       uint32_t tries, uint16_t *port);
 
 /**
+ * Take the pair of RTP port port (even) if it is free: the pair of a
+ * stream control finds in the dataplane at attach and keeps.
+ * @return 0, -EBUSY if it is in use, -EINVAL if it is not a pair of
+ *         this pool.
+ */
+int ctl_ports_take(struct ctl_ports *p, uint16_t port);
+
+/**
  * Give a pair back; it may be handed out again at once.
  * @return 0, or -EINVAL if port is not a pair of this pool or is
  *         already free (nothing changes).

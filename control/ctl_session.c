@@ -42,6 +42,18 @@ struct grave {
 	uint8_t laddr;               /* its relay address: addr_pool() */
 };
 
+/* A stream of an earlier control found in the dataplane at attach, kept
+ * until idle (ctl_sessions_replay()). */
+struct orphan {
+	uint32_t id;
+	struct rtpb_addr local; /* relay socket, as found */
+	int laddr;              /* its relay address here, -1 if none */
+	uint16_t pair;          /* RTP port of its pair (host order) */
+	bool in_pf;             /* its prefilter entry was added */
+	bool doomed;            /* delete at once (its port is a session's) */
+	uint64_t since_ns;      /* adopted at */
+};
+
 /* A leg's relay socket, kept aside while the leg gets another one. */
 struct sock {
 	uint16_t port; /* 0: the leg had none */
@@ -58,6 +70,8 @@ struct ctl_sessions {
 	GHashTable *by_serial; /* uint64_t *serial -> struct ctl_session */
 	GQueue pending;        /* sessions with a refused ADD/UPDATE */
 	GQueue graves;         /* struct grave *, refused DELs */
+	GQueue orphans;        /* struct orphan *, ctl_sessions_replay() */
+	GHashTable *orphan_pairs; /* laddr << 16 | RTP port -> orphans on it */
 	uint64_t next_serial;
 	uint32_t rr;           /* round robin owner choice */
 	struct ctl_sessions_counters c; /* pkts_*: deleted streams only */
@@ -826,6 +840,132 @@ session_destroy(struct ctl_sessions *t, struct ctl_session *s)
 	session_free(s);
 }
 
+/* The key of a port pair in orphan_pairs. */
+static gpointer
+orphan_pair_key(int laddr, uint16_t pair)
+{
+	return GUINT_TO_POINTER((guint)laddr << 16 | pair);
+}
+
+/* One orphan fewer on its pair: the pair goes back to its pool with the
+ * last one. */
+static void
+orphan_pair_put(struct ctl_sessions *t, const struct orphan *o)
+{
+	gpointer k = orphan_pair_key(o->laddr, o->pair);
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(t->orphan_pairs, k));
+
+	if (o->laddr < 0 || o->doomed || n == 0)
+		return;
+	if (n > 1) {
+		g_hash_table_insert(t->orphan_pairs, k, GUINT_TO_POINTER(n - 1));
+		return;
+	}
+	g_hash_table_remove(t->orphan_pairs, k);
+	ctl_ports_free(addr_pool(t, o->laddr), o->pair);
+}
+
+/* Forget every orphan without a DEL (the dataplane is new: they are
+ * gone with the old one), their pairs back to their pools. */
+static void
+orphans_drop(struct ctl_sessions *t)
+{
+	struct orphan *o;
+
+	while ((o = g_queue_pop_head(&t->orphans)) != NULL) {
+		if (o->in_pf && t->cfg.pf != NULL)
+			ctl_pf_sock_del(t->cfg.pf, &o->local);
+		orphan_pair_put(t, o);
+		g_free(o);
+	}
+	t->c.orphans = 0;
+}
+
+/* Delete the orphans idle for -T at now_ns (all of them with UINT64_MAX;
+ * doomed ones at once): DEL, prefilter entry, id, pair. A refused DEL
+ * (ring full) is retried on the next call. */
+static void
+orphans_expire(struct ctl_sessions *t, uint64_t now_ns)
+{
+	for (guint n = t->orphans.length; n > 0; n--) {
+		struct orphan *o = g_queue_pop_head(&t->orphans);
+		struct rtpb_stream_stats buf;
+		const struct rtpb_stream_stats *ss;
+		uint64_t last = o->since_ns;
+
+		if (o->since_ns == 0 && now_ns != UINT64_MAX)
+			o->since_ns = last = now_ns; /* adopted before any clock */
+		ss = ctl_dp_stream_stats(t->cfg.dp, o->id, &buf);
+		if (ss != NULL && ss->last_rx_ns > last)
+			last = ss->last_rx_ns;
+		if (!o->doomed && now_ns != UINT64_MAX &&
+		    (now_ns <= last || now_ns - last <= t->cfg.ttl_ns)) {
+			g_queue_push_tail(&t->orphans, o);
+			continue;
+		}
+		if (dp_del(t, o->id, &o->local) != 0) {
+			g_queue_push_tail(&t->orphans, o);
+			continue;
+		}
+		if (o->in_pf && t->cfg.pf != NULL)
+			ctl_pf_sock_del(t->cfg.pf, &o->local);
+		orphan_pair_put(t, o);
+		t->c.orphans--;
+		g_free(o);
+	}
+}
+
+/* The relay address (index here) of a found stream, -1 if none. */
+static int
+found_laddr(const struct ctl_sessions *t, const struct rtpb_addr *local)
+{
+	for (uint32_t i = 0; i < t->addrs.n; i++)
+		if (rtpb_addr_host_eq(&t->addrs.a[i].ip, local))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * A stream the dataplane held at attach with no live session here:
+ * keep it (ctl_sessions_replay()), unless its port pair belongs to a
+ * session: then delete it.
+ */
+static void
+orphan_adopt(struct ctl_sessions *t, const struct ctl_dp_found *f)
+{
+	struct orphan *o = g_new0(struct orphan, 1);
+	struct ctl_ports *pool;
+	gpointer k;
+	guint n;
+
+	o->id = f->id;
+	o->local = f->ident.local;
+	o->laddr = found_laddr(t, &o->local);
+	o->pair = (uint16_t)(ntohs(o->local.port) & ~1u);
+	o->since_ns = t->now_ns;
+	pool = o->laddr >= 0 ? addr_pool(t, o->laddr) : NULL;
+	if (pool != NULL) {
+		k = orphan_pair_key(o->laddr, o->pair);
+		n = GPOINTER_TO_UINT(g_hash_table_lookup(t->orphan_pairs, k));
+		if (n > 0) {
+			g_hash_table_insert(t->orphan_pairs, k, GUINT_TO_POINTER(n + 1));
+		} else {
+			int rc = ctl_ports_take(pool, o->pair);
+
+			if (rc == 0)
+				g_hash_table_insert(t->orphan_pairs, k, GUINT_TO_POINTER(1));
+			else if (rc == -EBUSY)
+				o->doomed = true; /* a session's pair now */
+		}
+	}
+	if (!o->doomed && t->cfg.pf != NULL &&
+	    ctl_pf_sock_add(t->cfg.pf, &o->local, NULL) == 0)
+		o->in_pf = true;
+	t->c.adopted++;
+	t->c.orphans++;
+	g_queue_push_tail(&t->orphans, o);
+}
+
 struct ctl_sessions *
 ctl_sessions_create(const struct ctl_sessions_cfg *cfg)
 {
@@ -848,6 +988,8 @@ ctl_sessions_create(const struct ctl_sessions_cfg *cfg)
 	t->by_serial = g_hash_table_new(g_int64_hash, g_int64_equal);
 	g_queue_init(&t->pending);
 	g_queue_init(&t->graves);
+	g_queue_init(&t->orphans);
+	t->orphan_pairs = g_hash_table_new(g_direct_hash, g_direct_equal);
 	return t;
 }
 
@@ -859,11 +1001,14 @@ ctl_sessions_destroy(struct ctl_sessions *t)
 	if (t == NULL)
 		return;
 	ctl_sessions_delete_all(t);
+	orphans_expire(t, UINT64_MAX);
 	ctl_sessions_flush(t);
 	while ((g = g_queue_pop_head(&t->graves)) != NULL) {
 		ctl_log(CTL_LOG_WARN, "port %u: DEL never went through", g->port);
 		g_free(g);
 	}
+	orphans_drop(t);
+	g_hash_table_destroy(t->orphan_pairs);
 	g_hash_table_destroy(t->by_call);
 	g_hash_table_destroy(t->by_serial);
 	free(t);
@@ -1421,6 +1566,7 @@ ctl_sessions_tick(struct ctl_sessions *t, uint64_t now_ns)
 		n++;
 	}
 	g_ptr_array_unref(all);
+	orphans_expire(t, now_ns);
 	ctl_sessions_flush(t);
 	pps_update(t, now_ns);
 	return n;
@@ -1515,13 +1661,35 @@ ctl_sessions_replay(struct ctl_sessions *t)
 	struct grave *g;
 	struct ctl_session *s;
 
-	/* the old dataplane and all its streams are gone: ids and the
-	 * deferred DELs belong to it, ports can be reused */
+	const struct ctl_dp_found *found;
+	size_t n_found = ctl_dp_found_streams(t->cfg.dp, &found), n_own = 0;
+
+	/* the ids and deferred DELs belong to the dataplane as it was; the
+	 * streams it still holds are in found */
 	while ((g = g_queue_pop_head(&t->graves)) != NULL) {
 		ctl_ports_free(addr_pool(t, g->laddr), g->port);
 		g_free(g);
 	}
+	orphans_drop(t);
 	relay_warn(t);
+	/* the dataplane's streams: this table's from before are deleted
+	 * (the sessions are added again below), others adopted */
+	for (size_t i = 0; i < n_found; i++) {
+		uint64_t serial = found[i].ident.cookie >> 2;
+
+		if (g_hash_table_lookup(t->by_serial, &serial) == NULL) {
+			orphan_adopt(t, &found[i]);
+			continue;
+		}
+		n_own++;
+		if (dp_del(t, found[i].id, &found[i].ident.local) != 0) {
+			struct ctl_dp_found doomed = found[i];
+
+			/* ring full: an orphan deleted by the next tick */
+			orphan_adopt(t, &doomed);
+			((struct orphan *)g_queue_peek_tail(&t->orphans))->doomed = true;
+		}
+	}
 	while ((s = g_queue_pop_head(&t->pending)) != NULL)
 		s->pending = false;
 	for (guint i = 0; i < all->len; i++) {
@@ -1551,6 +1719,11 @@ ctl_sessions_replay(struct ctl_sessions *t)
 	}
 	ctl_log(CTL_LOG_INFO, "dataplane attached: %u sessions replayed%s",
 		all->len, t->pending.length ? ", some pushes pending" : "");
+	if (n_found > 0)
+		ctl_log(CTL_LOG_INFO, "dataplane held %zu streams: %zu of sessions here "
+			"(added again), %u of an earlier control kept until idle for "
+			"%llu s", n_found, n_own, t->orphans.length,
+			(unsigned long long)(t->cfg.ttl_ns / CTL_NS_PER_S));
 	g_ptr_array_unref(all);
 }
 

@@ -217,6 +217,11 @@ struct ctl_sessions_counters {
 	uint64_t family_moves; /**< legs moved to a socket of another family */
 	uint64_t steer_misses; /**< ports taken that the NIC steers to another
 				    worker than their session's (see top) */
+	uint64_t adopted;      /**< streams found in the dataplane at attach
+				    that belong to no session here (an
+				    earlier control's): kept relaying until
+				    idle for -T, then deleted */
+	uint64_t orphans;      /**< of which still kept */
 	uint64_t port_spills;  /**< legs opened on another address of their
 				    family: the default had no free pair
 				    (ctl_sessions_cfg.spill) */
@@ -419,10 +424,17 @@ unsigned ctl_sessions_tick(struct ctl_sessions *t, uint64_t now_ns);
 void ctl_sessions_flush(struct ctl_sessions *t);
 
 /**
- * The ctl_dp replay callback body: the dataplane is new, so every id
- * and every stream it had is gone. Re-pick owners, re-allocate ids and
- * push every live session's streams again (failures are retried). Warns
- * about a configured relay address the dataplane does not serve.
+ * The ctl_dp replay callback body, after every attach. The streams the
+ * dataplane already holds (ctl_dp_found_streams()) are either this
+ * table's from before (their cookie names a live session: DEL, the
+ * replay adds them again) or an earlier control's (DESIGN.md §2: calls
+ * survive a control restart): those are adopted, their ids and port
+ * pairs kept out of use and their prefilter entries restored, until they
+ * have received nothing for -T (ctl_sessions_tick() then deletes them);
+ * the SIP proxy's commands do not reach them (no call-id), a re-offer
+ * makes a new session. Then re-pick owners, re-allocate ids and push
+ * every live session's streams (failures are retried). Warns about a
+ * configured relay address the dataplane does not serve.
  */
 void ctl_sessions_replay(struct ctl_sessions *t);
 

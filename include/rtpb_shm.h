@@ -28,7 +28,9 @@
 #define RTPB_SHM_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "rtpb_addr.h"
 #include "rtpb_msg.h"
@@ -175,6 +177,14 @@ struct rtpb_shm_hdr {
 	uint64_t off_streams;      /**< stream records [max_streams], the dataplane's layout */
 	uint32_t stream_size;      /**< bytes per stream record (a multiple of 64) */
 	uint32_t stream_pkts_off;  /**< offset of struct rtpb_stream_pkts in a record */
+	/** Offsets in a record of what identifies a live stream
+	 *  (rtpb_shm_stream_ident()): written by the owner worker when it
+	 *  applies RTPB_MSG_STREAM_ADD and _DEL; control reads them when it
+	 *  attaches, to find the streams already there. */
+	uint16_t stream_state_off;  /**< uint8_t: 0 when no stream has the id */
+	uint16_t stream_addr_off;   /**< uint8_t: index of its relay address in addrs[] */
+	uint16_t stream_port_off;   /**< uint16_t: its relay port, network byte order */
+	uint16_t stream_cookie_off; /**< uint64_t: the cookie of its ADD */
 	uint64_t off_stream_ctrs;  /**< struct rtpb_stream_ctrs[max_streams] */
 	uint64_t off_port_owner;   /**< uint8_t [RTPB_MAX_ADDRS][65536] */
 	/** How the NIC spreads relay ports over the workers' queues
@@ -265,6 +275,38 @@ rtpb_shm_stream_read(const struct rtpb_shm_hdr *h, uint32_t stream_id,
 	out->pkts_dropped = dropped;
 	out->pkts_relayed = out->pkts_in > dropped ? out->pkts_in - dropped : 0;
 	out->bytes_relayed = out->bytes_in > bytes_dropped ? out->bytes_in - bytes_dropped : 0;
+}
+
+/** A stream the dataplane holds, as control added it. */
+struct rtpb_stream_ident {
+	struct rtpb_addr local; /**< relay address and port (network byte order) */
+	uint64_t cookie;        /**< RTPB_MSG_STREAM_ADD's cookie */
+};
+
+/**
+ * Whether stream id is live in the dataplane, and if so its relay socket
+ * and cookie. Meant for control's attach, when no ADD or DEL of its own
+ * is in flight. @return true if live (out filled).
+ */
+static inline bool
+rtpb_shm_stream_ident(const struct rtpb_shm_hdr *h, uint32_t stream_id,
+		      struct rtpb_stream_ident *out)
+{
+	const uint8_t *r = (const uint8_t *)rtpb_shm_at(h, h->off_streams) +
+			   (uint64_t)stream_id * h->stream_size;
+	uint8_t a;
+
+	if (stream_id >= h->max_streams ||
+	    *(const volatile uint8_t *)(r + h->stream_state_off) == 0)
+		return false;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	a = r[h->stream_addr_off];
+	memset(out, 0, sizeof(*out));
+	if (a < h->n_addrs && a < RTPB_MAX_ADDRS)
+		out->local = h->addrs[a];
+	memcpy(&out->local.port, r + h->stream_port_off, sizeof(out->local.port));
+	memcpy(&out->cookie, r + h->stream_cookie_off, sizeof(out->cookie));
+	return true;
 }
 
 /** Owner worker slot of a relay port: addr_idx < n_addrs, port host order. */

@@ -25,6 +25,8 @@ struct ctl_dp {
 	struct rtpb_addr addrs[RTPB_MAX_ADDRS];
 	size_t n_addrs;
 	struct rtpb_steer steer;
+	struct ctl_dp_found found[64]; /* streams held at the next (re)attach */
+	size_t n_found;
 	uint32_t seq;
 	uint32_t errors;
 	uint32_t syncs;    /* ctl_dp_sync() calls */
@@ -70,6 +72,7 @@ fake_dp_reset(uint32_t n_workers, uint32_t max_streams, uint32_t relay)
 	d->budget = -1;
 	d->errors = 0;
 	memset(&d->steer, 0, sizeof(d->steer));
+	d->n_found = 0;
 	d->in_use = calloc(max_streams, sizeof(bool));
 	d->live = calloc(max_streams, sizeof(bool));
 	d->stats = calloc(max_streams, sizeof(*d->stats));
@@ -154,6 +157,7 @@ fake_dp_restart(uint32_t n_workers)
 	memset(d->live, 0, d->max_streams * sizeof(bool));
 	memset(d->stats, 0, d->max_streams * sizeof(*d->stats));
 	d->n_workers = n_workers;
+	d->n_found = 0;
 	d->attached = true;
 	if (d->replay != NULL)
 		d->replay(d, d->arg);
@@ -226,6 +230,33 @@ uint32_t
 ctl_dp_n_workers(const struct ctl_dp *dp)
 {
 	return dp->attached ? dp->n_workers : 0;
+}
+
+void
+fake_dp_reattach(const struct ctl_dp_found *f, size_t n)
+{
+	struct ctl_dp *d = fake_dp_handle();
+
+	/* control's ids start over, but for the streams the dataplane
+	 * holds: those alone are live */
+	memset(d->in_use, 0, d->max_streams * sizeof(bool));
+	memset(d->live, 0, d->max_streams * sizeof(bool));
+	d->n_found = 0;
+	for (size_t i = 0; i < n && i < sizeof(d->found) / sizeof(d->found[0]); i++) {
+		d->found[d->n_found++] = f[i];
+		d->in_use[f[i].id] = true;
+		d->live[f[i].id] = true;
+	}
+	d->attached = true;
+	if (d->replay != NULL)
+		d->replay(d, d->arg);
+}
+
+size_t
+ctl_dp_found_streams(const struct ctl_dp *dp, const struct ctl_dp_found **list)
+{
+	*list = dp->found;
+	return dp->attached ? dp->n_found : 0;
 }
 
 void

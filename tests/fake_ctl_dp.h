@@ -22,6 +22,12 @@ void fake_dp_reset(uint32_t n_workers, uint32_t max_streams, uint32_t relay);
 void fake_dp_set_addrs(const struct rtpb_addr *addrs, size_t n);
 void fake_dp_add_addr(const struct rtpb_addr *a);
 
+/** Attach again to the same dataplane (a control restart, or a lost
+ *  and found dataplane), which holds exactly the streams f (ids taken,
+ *  live; ctl_dp_found_streams() gives them): every other id is free
+ *  again, and the replay callback runs. */
+void fake_dp_reattach(const struct ctl_dp_found *f, size_t n);
+
 /** The NIC steering the fake publishes (rtpb_steer.h); reset: none. */
 void fake_dp_set_steer(const struct rtpb_steer *st);
 

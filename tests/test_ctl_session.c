@@ -931,6 +931,116 @@ test_port_spill(void **state)
 	cmd(f, "X");
 }
 
+/* A stream an earlier control added: RELAY:port, cookie serial/leg/rtcp. */
+static struct ctl_dp_found
+found_stream(struct fx *f, uint32_t id, uint16_t port, uint64_t serial, int leg,
+	     bool rtcp)
+{
+	struct ctl_dp_found x = {.id = id};
+
+	rtpb_addr_set_v4(&x.ident.local, f->relay, htons(port));
+	x.ident.cookie = serial << 2 | (uint64_t)leg << 1 | (rtcp ? 1 : 0);
+	return x;
+}
+
+static void
+test_control_restart(void **state)
+{
+	struct fx *f = *state;
+	/* an earlier control's call: leg 0 on 30000/30001, leg 1's RTCP on
+	 * 30011 (its RTP stream gone already) */
+	struct ctl_dp_found found[3] = {
+		found_stream(f, 5, 30000, 77, 0, false),
+		found_stream(f, 9, 30001, 77, 0, true),
+		found_stream(f, 13, 30011, 77, 1, true),
+	};
+	uint32_t total = ctl_ports_total(f->ports);
+	char buf[80];
+
+	ctl_sessions_now(f->sess, T0);
+	fake_dp_reattach(found, 3);
+	/* kept: their ids taken, their two pairs out of the pool, their
+	 * prefilter entries back */
+	assert_string_equal(cmd(f, "G nadopted norphans"), "3 3\n");
+	assert_int_equal(fake_dp_ids_in_use(), 3);
+	assert_int_equal(ctl_ports_avail(f->ports), total - 2);
+	assert_int_equal(ctl_ports_take(f->ports, 30000), -EBUSY);
+	assert_int_equal(ctl_ports_take(f->ports, 30010), -EBUSY);
+	assert_int_equal(fake_pf_nsocks(), 3);
+	/* new calls take every other pair and never theirs */
+	for (uint32_t i = 0; i < (total - 2) / 2; i++) {
+		uint16_t p0, p1;
+
+		snprintf(buf, sizeof(buf), "U n%u 198.51.100.1 5000 f", i);
+		p0 = reply_port(cmd(f, buf));
+		snprintf(buf, sizeof(buf), "L n%u 198.51.100.2 6000 f t", i);
+		p1 = reply_port(cmd(f, buf));
+		assert_true(p0 != 30000 && p0 != 30010 && p1 != 30000 && p1 != 30010);
+	}
+	assert_string_equal(cmd(f, "U nx 198.51.100.1 5000 f"), "E72\n");
+	cmd(f, "X");
+	/* leg 0's RTP still receives; the RTCP streams do not */
+	fake_dp_stats(5)->last_rx_ns = T0 + 50 * NS;
+	fake_dp_clear_msgs();
+	ctl_sessions_tick(f->sess, T0 + 61 * NS);
+	assert_int_equal(fake_dp_nmsgs(), 2);
+	assert_int_equal(fake_dp_msg(0)->del.stream_id, 9);
+	assert_int_equal(fake_dp_msg(1)->del.stream_id, 13);
+	assert_v4(&fake_dp_msg(1)->del.local, RELAY, 30011);
+	assert_string_equal(cmd(f, "G norphans"), "1\n");
+	/* 30000's pair stays while stream 5 is kept; 30010's is back */
+	assert_int_equal(ctl_ports_avail(f->ports), total - 1);
+	assert_int_equal(fake_pf_nsocks(), 1);
+	ctl_sessions_tick(f->sess, T0 + 100 * NS);
+	assert_string_equal(cmd(f, "G norphans"), "1\n");
+	ctl_sessions_tick(f->sess, T0 + 111 * NS);
+	assert_string_equal(cmd(f, "G norphans"), "0\n");
+	assert_int_equal(ctl_ports_avail(f->ports), total);
+	assert_int_equal(fake_dp_ids_in_use(), 0);
+	assert_int_equal(fake_dp_live_streams(), 0);
+}
+
+static void
+test_reattach_own(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_dp_found found[4];
+	struct ctl_session *s;
+	uint32_t old[4];
+	size_t n = 0;
+
+	reply_port(cmd(f, "U c1 198.51.100.1 5000 f"));
+	reply_port(cmd(f, "L c1 198.51.100.2 6000 f t"));
+	s = find(f, "c1", "f");
+	/* the dataplane comes back holding exactly this session's streams
+	 * (control lost it for a while): they are deleted and added again,
+	 * nothing is adopted, no id or stream leaks */
+	for (int li = 0; li < 2; li++) {
+		const struct ctl_stream *st[2] = {&s->leg[li].rtp, &s->leg[li].rtcp};
+
+		for (int k = 0; k < 2; k++) {
+			const struct rtpb_msg_stream *m =
+				fake_dp_last_stream_msg(st[k]->id, RTPB_MSG_STREAM_ADD);
+
+			old[n] = st[k]->id;
+			found[n].id = st[k]->id;
+			found[n].ident.local = m->local;
+			found[n++].ident.cookie = m->cookie;
+		}
+	}
+	fake_dp_clear_msgs();
+	fake_dp_reattach(found, n);
+	assert_int_equal(count_type(0, RTPB_MSG_STREAM_DEL), 4);
+	assert_int_equal(count_type(0, RTPB_MSG_STREAM_ADD), 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(fake_dp_msg(i)->del.stream_id, old[i]);
+	assert_string_equal(cmd(f, "G nadopted norphans"), "0 0\n");
+	assert_int_equal(fake_dp_live_streams(), 4);
+	assert_int_equal(fake_dp_ids_in_use(), 4);
+	assert_int_equal(fake_dp_errors(), 0);
+	cmd(f, "X");
+}
+
 /* The fake NIC: destination-only RSS, 128 RETA entries over 4 workers. */
 static void
 steer_on(struct rtpb_steer *st)
@@ -1565,6 +1675,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_family_pools, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_not_served, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_steer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reattach_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addr_pools, setup_multi_strict,
 						teardown_multi),
 		cmocka_unit_test_setup_teardown(test_port_spill, setup_multi_spill,

@@ -1261,12 +1261,27 @@ def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
                    ['--gateway', ROUTER_IP_A, '--max-streams', '4096'] + list(extra_dp),
                    name='dataplane', ns_mode=mode)
     dp.wait_for_log(r'ready: 1 worker', timeout=30)
+    ctl = start_control(topo, build, prefix, ctl_port, extra_ctl, ipv6,
+                        ns_mode=mode, pf_ctl=pf_ctl)
+    return dp, ctl
+
+
+def start_control(topo, build, prefix, ctl_port=22222, extra_ctl=(), ipv6=False,
+                  ns_mode='ip', pf_ctl=()):
+    """Start rtpbypass-control as start_relay() does (udp:127.0.0.1:ctl_port,
+    RELAY_IP, with ipv6 RELAY_IP6 too, ports 35000-35999, extra_ctl) in the
+    relay namespace, and wait until it has attached to the dataplane of
+    prefix; also to start a control again after one was stopped.
+    @return its Proc.
+    """
+    ctl_bin = os.path.join(os.path.abspath(build), 'control', 'rtpbypass-control')
+    v6_ctl = ['-6', RELAY_IP6] if ipv6 else []
     ctl = topo.proc('rl', [ctl_bin, '-f', '-F', '-s', 'udp:127.0.0.1:%d' % ctl_port,
                            '-l', RELAY_IP] + v6_ctl + ['-m', '35000', '-M', '35999',
-                                                       '--file-prefix', prefix] + pf_ctl +
-                    list(extra_ctl), name='control', ns_mode=mode)
+                                                       '--file-prefix', prefix] +
+                    list(pf_ctl) + list(extra_ctl), name='control', ns_mode=ns_mode)
     ctl.wait_for_log(r'dataplane .* attached', timeout=15)
-    return dp, ctl
+    return ctl
 
 
 def parse_ul_reply(reply):

@@ -14,7 +14,10 @@ sees the relay address and the port control returned as the only source;
 counted (exactly); after 'D' nothing is forwarded; with the default
 address's port pairs all taken, a call opens on the second relay address
 (control --port-spill, 192.0.2.2) and its RTP flows through that address;
-no mbuf leaks; every process, namespace and DPDK file is gone afterwards.
+a call survives control being killed and started again (DESIGN.md §2):
+its RTP keeps flowing, the new control keeps its streams and deletes them
+once idle for -T; no mbuf leaks; every process, namespace and DPDK file is
+gone afterwards.
 
 Usage (root): test_relay.py --build BUILD_DIR
 """
@@ -23,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import sys
 import time
 
@@ -62,10 +66,11 @@ def main():
     ok = False
     try:
         with e2e.Topology() as topo:
+            ctl_extra = ['-l', 'b@' + RELAY_IP_B, '--port-spill']
             dp, ctl = e2e.start_relay(
                 topo, args.build, prefix,
                 extra_dp=['--addr', '%s/%d' % (RELAY_IP_B, e2e.PREFIX_LEN)],
-                extra_ctl=['-l', 'b@' + RELAY_IP_B, '--port-spill'])
+                extra_ctl=ctl_extra)
             cmd = lambda c: e2e.rtpproxy_cmd(topo.relay, c)
 
             check(cmd('V') == '20040107', "V answers 20040107")
@@ -162,6 +167,36 @@ def main():
                   and b['sources'] == {'%s:%d' % (RELAY_IP_B, q0): 100},
                   "each phone saw only %s as source: %r, %r"
                   % (RELAY_IP_B, a['sources'], b['sources']))
+            check(cmd('X') == '0', "X deletes every session")
+
+            # Control dies mid-call (SIGKILL: no goodbye) and a new one
+            # starts: the call's RTP goes on through the dataplane, the new
+            # control keeps its four streams and deletes them once idle.
+            r0, _, _ = e2e.parse_ul_reply(cmd('U call-e2e-3 %s %d from3;1'
+                                              % (e2e.PHONE_A_IP, A_PORT)))
+            r1, _, _ = e2e.parse_ul_reply(cmd('L call-e2e-3 %s %d from3;1 to3;1'
+                                              % (e2e.PHONE_B_IP, B_PORT)))
+            call = e2e.Call(topo, '%s:%d' % (e2e.RELAY_IP, r1), '%s:%d' % (e2e.RELAY_IP, r0),
+                            300, INTERVAL_MS, 'restart', a_port=A_PORT, b_port=B_PORT,
+                            start_delay_ms=500)
+            time.sleep(1.5)   # 100 packets each way through the first control
+            ctl.signal(signal.SIGKILL)
+            ctl.wait(timeout=10)
+            ctl = e2e.start_control(topo, args.build, prefix, extra_ctl=ctl_extra + ['-T', '2'])
+            a, b = call.results()
+            check(a['received_valid'] == 300 and b['received_valid'] == 300,
+                  "the call's RTP went on while control restarted (A %d, B %d of 300)"
+                  % (a['received_valid'], b['received_valid']))
+            check(cmd('G nadopted') == '4', "the new control kept the call's 4 streams")
+            check(cmd('D call-e2e-3 from3') == 'E50',
+                  "the old call is not the new control's session (D: E50)")
+            deadline = time.monotonic() + 10
+            while cmd('G norphans') != '0' and time.monotonic() < deadline:
+                time.sleep(0.5)
+            check(cmd('G norphans') == '0', "idle for -T (2 s), they are deleted")
+            q0, _, _ = e2e.parse_ul_reply(cmd('U call-e2e-4 %s %d from4;1'
+                                              % (e2e.PHONE_A_IP, A_PORT)))
+            check(35000 <= q0 <= 35998, "the new control sets calls up: U -> %d" % q0)
             check(cmd('X') == '0', "X deletes every session")
 
             # Stop; the dataplane reports its mbufs.
