@@ -758,20 +758,15 @@ app_open(struct ctl_app *a, const struct opts *o)
 	for (int i = 0; i < o->nwarn; i++)
 		ctl_log(CTL_LOG_WARN, "%s", o->warn[i]);
 	if (a->pf != NULL) {
-		/* No session is known yet, so this deletes every socket entry
-		 * (those a control that crashed left behind): UDP to them is
-		 * dropped until a U/L adds them again. DESIGN.md §2 wants
-		 * control to rebuild its sessions from the dataplane's table
-		 * after a restart, keeping calls in progress; once it does,
-		 * this must run after that rebuild. */
-		uint32_t stale = ctl_sessions_pf_reconcile(a->sess);
-
+		/* The socket entries an earlier control left stay until the
+		 * dataplane is attached: its replay keeps those of the streams
+		 * still there (a call in progress survives a control restart,
+		 * DESIGN.md §2) and deletes the rest
+		 * (ctl_sessions_pf_reconcile()). */
 		ctl_log(CTL_LOG_INFO, "prefilter: maps under %s, budget %u/s "
-			"burst %u per latched stream, %u stale socket entries "
-			"removed", o->pf_root,
+			"burst %u per latched stream", o->pf_root,
 			o->pf_pps ? o->pf_pps : RTPB_PF_BUDGET_PPS,
-			o->pf_burst ? o->pf_burst : RTPB_PF_BUDGET_BURST,
-			stale);
+			o->pf_burst ? o->pf_burst : RTPB_PF_BUDGET_BURST);
 	}
 	return 0;
 }

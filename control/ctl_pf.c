@@ -176,6 +176,20 @@ ctl_pf_sock_add(struct ctl_pf *pf, const struct rtpb_addr *local,
 }
 
 int
+ctl_pf_sock_keep(struct ctl_pf *pf, const struct rtpb_addr *local)
+{
+	struct rtpb_pf_sock_key k;
+	struct rtpb_pf_sock v;
+	int r;
+
+	memset(&v, 0, sizeof(v));
+	pf_sock_key(&k, local);
+	r = bpf_map__update_elem(pf->skel->maps.pf_socks, &k, sizeof(k), &v, sizeof(v),
+				 BPF_NOEXIST);
+	return r == -EEXIST ? 0 : r;
+}
+
+int
 ctl_pf_sock_latch(struct ctl_pf *pf, const struct rtpb_addr *local,
 		  const struct rtpb_addr *peer, uint32_t ssrc)
 {

@@ -63,6 +63,14 @@ int ctl_pf_sock_add(struct ctl_pf *pf, const struct rtpb_addr *local,
 		    const struct rtpb_addr *peer);
 
 /**
+ * A relay socket whose stream control keeps after a restart (an earlier
+ * control's, found in the dataplane): its entry stays as it is (latched
+ * peer, token bucket); if it has none, one without a peer is added.
+ * @return 0, or -errno (-E2BIG: map full).
+ */
+int ctl_pf_sock_keep(struct ctl_pf *pf, const struct rtpb_addr *local);
+
+/**
  * The dataplane latched local's stream to peer (RTPB_MSG_EV_LATCH):
  * other sources are budgeted from now on, except packets carrying ssrc
  * (the peer's SSRC, host order, from the event; 0 if unknown), which

@@ -959,7 +959,7 @@ orphan_adopt(struct ctl_sessions *t, const struct ctl_dp_found *f)
 		}
 	}
 	if (!o->doomed && t->cfg.pf != NULL &&
-	    ctl_pf_sock_add(t->cfg.pf, &o->local, NULL) == 0)
+	    ctl_pf_sock_keep(t->cfg.pf, &o->local) == 0)
 		o->in_pf = true;
 	t->c.adopted++;
 	t->c.orphans++;
@@ -1719,6 +1719,15 @@ ctl_sessions_replay(struct ctl_sessions *t)
 	}
 	ctl_log(CTL_LOG_INFO, "dataplane attached: %u sessions replayed%s",
 		all->len, t->pending.length ? ", some pushes pending" : "");
+	if (t->cfg.pf != NULL) {
+		/* what no session or kept stream holds: an earlier control's
+		 * entries of streams the dataplane no longer has */
+		uint32_t stale = ctl_sessions_pf_reconcile(t);
+
+		if (stale > 0)
+			ctl_log(CTL_LOG_INFO, "prefilter: %u stale socket entries removed",
+				stale);
+	}
 	if (n_found > 0)
 		ctl_log(CTL_LOG_INFO, "dataplane held %zu streams: %zu of sessions here "
 			"(added again), %u of an earlier control kept until idle for "
@@ -1839,6 +1848,12 @@ ctl_sessions_pf_reconcile(struct ctl_sessions *t)
 	/* the sockets of live sessions, in one set: the map may hold
 	 * RTPB_PF_MAX_SOCKS entries */
 	keep = g_hash_table_new_full(addr_hash, addr_equal, g_free, NULL);
+	for (GList *o = t->orphans.head; o != NULL; o = o->next) {
+		const struct orphan *x = o->data;
+
+		if (x->in_pf)
+			g_hash_table_add(keep, g_memdup2(&x->local, sizeof(x->local)));
+	}
 	g_hash_table_iter_init(&it, t->by_serial);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		const struct ctl_session *s = v;

@@ -469,9 +469,11 @@ void ctl_sessions_latch(struct ctl_sessions *t,
 void ctl_sessions_bind_dp(struct ctl_sessions *t);
 
 /**
- * Delete every prefilter socket entry that no live session holds, e.g.
- * what a control that crashed left in the pinned map (ctl_pf_reconcile()
- * with the session table as the judge). Nothing without a prefilter.
+ * Delete every prefilter socket entry that no live session or kept
+ * stream (an earlier control's, still in the dataplane) holds, e.g. what
+ * a control that crashed left in the pinned map for streams gone since
+ * (ctl_pf_reconcile() with the session table as the judge). Run by
+ * ctl_sessions_replay(). Nothing without a prefilter.
  * @return the number of entries deleted.
  */
 uint32_t ctl_sessions_pf_reconcile(struct ctl_sessions *t);

@@ -244,6 +244,17 @@ ctl_pf_sock_add(struct ctl_pf *pf, const struct rtpb_addr *local,
 }
 
 int
+ctl_pf_sock_keep(struct ctl_pf *pf, const struct rtpb_addr *local)
+{
+	g_string_append(pf->log, "keep ");
+	log_addr(pf->log, local);
+	g_string_append_c(pf->log, '\n');
+	if (fake_pf_sock(local) == NULL)
+		fake_pf_insert(local, NULL);
+	return 0;
+}
+
+int
 ctl_pf_sock_latch(struct ctl_pf *pf, const struct rtpb_addr *local,
 		  const struct rtpb_addr *peer, uint32_t ssrc)
 {

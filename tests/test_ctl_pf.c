@@ -166,6 +166,21 @@ test_maps_shared_and_managed(void **state)
 	pf = ctl_pf_open(pin_root, &err);
 	assert_non_null(pf);
 	assert_int_equal(verdict(pf, &phone, &s3), RTPB_PF_REDIRECT);
+	/* the new control keeps s2's stream (found in the dataplane): its
+	 * latched peer stays, evil is still budgeted; a kept socket with no
+	 * entry gets one without a peer */
+	assert_int_equal(ctl_pf_sock_keep(pf, &s2), 0);
+	assert_int_equal(verdict(pf, &phone, &s2), RTPB_PF_REDIRECT);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(verdict(pf, &evil, &s2), RTPB_PF_REDIRECT_CANDIDATE);
+	assert_int_equal(verdict(pf, &evil, &s2), RTPB_PF_DROP_BUDGET);
+	{
+		struct rtpb_addr s4 = addr4("192.0.2.1", 30006);
+
+		assert_int_equal(ctl_pf_sock_keep(pf, &s4), 0);
+		assert_int_equal(verdict(pf, &evil, &s4), RTPB_PF_REDIRECT);
+		assert_int_equal(ctl_pf_sock_del(pf, &s4), 0);
+	}
 	assert_int_equal(ctl_pf_reconcile(pf, keep_one, &keep), 2);
 	assert_int_equal(verdict(pf, &phone, &s1), RTPB_PF_DROP_NO_SESSION);
 	assert_int_equal(verdict(pf, &phone, &s3), RTPB_PF_DROP_NO_SESSION);

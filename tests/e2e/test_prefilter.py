@@ -41,6 +41,7 @@ Usage (root): test_prefilter.py --build BUILD_DIR
 
 import os
 import re
+import signal
 import sys
 import time
 
@@ -199,6 +200,29 @@ def body(build, prefix):
             expect(len(lines) == 1, '%s: one handover (%s) logged: %s' % (call, what, lines))
         for c in ports:
             check(cmd('D %s a' % c) == '0', 'D deletes %s' % c)
+
+        # Control dies mid-call (SIGKILL) and a new one starts: the XDP
+        # entries of the call's sockets stay (the new control keeps the
+        # streams it finds in the dataplane), so its RTP goes on.
+        r0, _, _ = e2e.parse_ul_reply(cmd('U pf-call-r %s 4300 a;1' % e2e.PHONE_A_IP))
+        r1, _, _ = e2e.parse_ul_reply(cmd('L pf-call-r %s 6300 a;1 b;1' % e2e.PHONE_B_IP))
+        call = e2e.Call(topo, e2e.hostport(relay, r1), e2e.hostport(relay, r0), 300, 10,
+                        'restart', a_port=4300, b_port=6300, start_delay_ms=500,
+                        ssrcs=('a3a3a3a3', 'b3b3b3b3'))
+        time.sleep(1.5)
+        ctl.signal(signal.SIGKILL)
+        ctl.wait(timeout=10)
+        ctl = e2e.start_control(topo, build, prefix, pf_ctl=['--prefilter'],
+                                ns_mode='join:%d' % topo.pf_holder.pid, extra_ctl=['-T', '2'])
+        a3, b3 = call.results()
+        expect(a3['received_valid'] == 300 and b3['received_valid'] == 300,
+               'a call went on through XDP and the dataplane while control restarted '
+               '(A %d, B %d of 300)' % (a3['received_valid'], b3['received_valid']))
+        expect(cmd('G nadopted') == '4', 'the new control kept its 4 streams')
+        deadline = time.monotonic() + 10
+        while cmd('G norphans') != '0' and time.monotonic() < deadline:
+            time.sleep(0.5)
+        expect(cmd('G norphans') == '0', 'idle for -T (2 s), they are deleted')
         time.sleep(0.2)
         expect(e2e.pinned_maps(topo) == ['pf_addrs', 'pf_cfg', 'pf_socks', 'pf_stats'],
                'the prefilter\'s maps are pinned while the relay runs: %s' % e2e.pinned_maps(topo))
