@@ -68,6 +68,7 @@ struct opts {
 	long port_min, port_max;
 	bool sequential;       /* -b */
 	bool spill;            /* --port-spill */
+	bool keep_on_exit;     /* --keep-on-exit */
 	long ttl_s;            /* -T */
 	long setup_ttl_s;      /* -W, 0: -T */
 	struct ctl_tnotify *tnotify; /* -n */
@@ -154,6 +155,10 @@ usage(FILE *f)
 "                   a leg the command did not pin takes one of the family's\n"
 "                   next -l address that has one (the reply names it);\n"
 "                   without: E71, as rtpproxy. Not in bridge mode\n"
+"  --keep-on-exit   on SIGTERM/SIGINT leave the calls' streams in the\n"
+"                   dataplane and their prefilter entries: the next control\n"
+"                   keeps them until idle for -T (restart, upgrade); without,\n"
+"                   a stop deletes them. A crash always leaves them\n"
 "  --file-prefix N  DPDK --file-prefix of the dataplane (default rtpbypass)\n"
 "  --prefilter      keep the XDP prefilter's maps current (on by default\n"
 "                   when root with a bpffs on the pin root); with this,\n"
@@ -303,7 +308,7 @@ print_caps(void)
 
 enum {
 	OPT_FILE_PREFIX = 256, OPT_PREFILTER, OPT_NO_PREFILTER, OPT_PIN_ROOT,
-	OPT_PORT_SPILL,
+	OPT_PORT_SPILL, OPT_KEEP_ON_EXIT,
 	OPT_PF_BUDGET, OPT_FORCE_ASYM, OPT_BRIDGE_SYM, OPT_NO_RESOLVE, OPT_NICE,
 	OPT_NO_REDIRECT, OPT_OVERLOAD, OPT_CONFIG, OPT_DSO,
 };
@@ -357,6 +362,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{"prefilter", no_argument, NULL, OPT_PREFILTER},
 		{"no-prefilter", no_argument, NULL, OPT_NO_PREFILTER},
 		{"port-spill", no_argument, NULL, OPT_PORT_SPILL},
+		{"keep-on-exit", no_argument, NULL, OPT_KEEP_ON_EXIT},
 		{"bpf-pin-root", required_argument, NULL, OPT_PIN_ROOT},
 		{"pf-budget", required_argument, NULL, OPT_PF_BUDGET},
 		{"force_asymmetric", no_argument, NULL, OPT_FORCE_ASYM},
@@ -442,6 +448,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_PREFILTER: o->pf_mode = PF_ON; break;
 		case OPT_NO_PREFILTER: o->pf_off_given = true; break;
 		case OPT_PORT_SPILL: o->spill = true; break;
+		case OPT_KEEP_ON_EXIT: o->keep_on_exit = true; break;
 		case OPT_PIN_ROOT:
 			if (*optarg == '\0')
 				die_usage("--bpf-pin-root: empty name");
@@ -772,7 +779,7 @@ app_open(struct ctl_app *a, const struct opts *o)
 }
 
 static void
-app_close(struct ctl_app *a)
+app_close(struct ctl_app *a, bool keep)
 {
 	ctl_exec_destroy(a->ex);
 	/* With a dataplane running, the maps stay pinned: its program still
@@ -782,7 +789,10 @@ app_close(struct ctl_app *a)
 	 * dataplane removes them when it stops last, --bpf-pin-root). */
 	bool unpin = a->pf != NULL && !ctl_dp_ready(a->dp);
 
-	ctl_sessions_destroy(a->sess); /* pushes the DELs, deletes pf entries */
+	if (keep && ctl_dp_ready(a->dp))
+		ctl_sessions_abandon(a->sess); /* the next control keeps them */
+	else
+		ctl_sessions_destroy(a->sess); /* pushes the DELs, deletes pf entries */
 	if (unpin)
 		ctl_log(CTL_LOG_INFO, "prefilter: no dataplane running, pins removed");
 	ctl_pf_close(a->pf, unpin);
@@ -901,7 +911,7 @@ main(int argc, char **argv)
 	/* sockets first: a bind error still reaches the terminal */
 	rc = app_open(&app, &o);
 	if (rc != 0) {
-		app_close(&app);
+		app_close(&app, false);
 		return 1;
 	}
 	if (!o.foreground) {
@@ -909,7 +919,7 @@ main(int argc, char **argv)
 		if (daemon(o.no_chdir ? 1 : 0, 0) != 0) {
 			fprintf(stderr, "rtpbypass-control: daemon: %s\n",
 				strerror(errno));
-			app_close(&app);
+			app_close(&app, false);
 			return 1;
 		}
 		ctl_log_use_syslog(o.facility);
@@ -917,13 +927,17 @@ main(int argc, char **argv)
 	if (o.pidfile != NULL && (rc = write_pidfile(o.pidfile)) != 0)
 		ctl_log(CTL_LOG_ERR, "pidfile %s: %s", o.pidfile, strerror(-rc));
 	if (drop_privileges(&o) != 0) {
-		app_close(&app);
+		app_close(&app, false);
 		return 1;
 	}
 	app_run(&app);
-	ctl_log(CTL_LOG_INFO, "exiting: %u sessions deleted",
-		ctl_sessions_count(app.sess));
-	app_close(&app);
+	if (o.keep_on_exit && ctl_dp_ready(app.dp))
+		ctl_log(CTL_LOG_INFO, "exiting: %u sessions left in the dataplane for the "
+			"next control (--keep-on-exit)", ctl_sessions_count(app.sess));
+	else
+		ctl_log(CTL_LOG_INFO, "exiting: %u sessions deleted",
+			ctl_sessions_count(app.sess));
+	app_close(&app, o.keep_on_exit);
 	if (o.pidfile != NULL)
 		unlink(o.pidfile);
 	return 0;

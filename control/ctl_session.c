@@ -72,6 +72,7 @@ struct ctl_sessions {
 	GQueue graves;         /* struct grave *, refused DELs */
 	GQueue orphans;        /* struct orphan *, ctl_sessions_replay() */
 	GHashTable *orphan_pairs; /* laddr << 16 | RTP port -> orphans on it */
+	bool abandon;          /* ctl_sessions_abandon(): push no DEL */
 	uint64_t next_serial;
 	uint32_t rr;           /* round robin owner choice */
 	struct ctl_sessions_counters c; /* pkts_*: deleted streams only */
@@ -470,7 +471,7 @@ dp_del(struct ctl_sessions *t, uint32_t id, const struct rtpb_addr *local)
 	uint64_t in = ss != NULL ? ss->pkts_in : 0;
 	uint64_t rel = ss != NULL ? ss->pkts_relayed : 0;
 	uint64_t drop = ss != NULL ? ss->pkts_dropped : 0;
-	int rc = ctl_dp_stream_del(t->cfg.dp, id, local);
+	int rc = t->abandon ? 0 : ctl_dp_stream_del(t->cfg.dp, id, local);
 
 	if (rc == -ENOBUFS) {
 		t->c.push_fail++;
@@ -991,6 +992,16 @@ ctl_sessions_create(const struct ctl_sessions_cfg *cfg)
 	g_queue_init(&t->orphans);
 	t->orphan_pairs = g_hash_table_new(g_direct_hash, g_direct_equal);
 	return t;
+}
+
+void
+ctl_sessions_abandon(struct ctl_sessions *t)
+{
+	if (t == NULL)
+		return;
+	t->abandon = true;
+	t->cfg.pf = NULL; /* the entries stay */
+	ctl_sessions_destroy(t);
 }
 
 void

@@ -256,6 +256,13 @@ struct ctl_sessions *ctl_sessions_create(const struct ctl_sessions_cfg *cfg);
 void ctl_sessions_destroy(struct ctl_sessions *t);
 
 /**
+ * Free all, leaving every stream in the dataplane and every prefilter
+ * entry as they are, for the next control to keep (--keep-on-exit,
+ * ctl_sessions_replay()). NULL is fine.
+ */
+void ctl_sessions_abandon(struct ctl_sessions *t);
+
+/**
  * rtpproxy find_stream()/rtpp_session_ematch(): the first session of
  * call_id whose from_tag equals from_tag (rval 0), or equals to_tag
  * (rval 1), or is to_tag + ";N" while from_tag ends with the same ";N"

@@ -41,7 +41,6 @@ Usage (root): test_prefilter.py --build BUILD_DIR
 
 import os
 import re
-import signal
 import sys
 import time
 
@@ -66,7 +65,8 @@ def pf_counters(reply):
 def body(build, prefix):
     with e2e.Topology(attacker=True) as topo:
         topo.add_phone_a_alt()
-        dp, ctl = e2e.start_relay(topo, build, prefix, prefilter=True)
+        dp, ctl = e2e.start_relay(topo, build, prefix, prefilter=True,
+                                  extra_ctl=['--keep-on-exit'])
         cmd = lambda c: e2e.rtpproxy_cmd(topo.relay, c)  # noqa: E731
         relay = e2e.RELAY_IP
         ports = {}
@@ -201,17 +201,18 @@ def body(build, prefix):
         for c in ports:
             check(cmd('D %s a' % c) == '0', 'D deletes %s' % c)
 
-        # Control dies mid-call (SIGKILL) and a new one starts: the XDP
-        # entries of the call's sockets stay (the new control keeps the
-        # streams it finds in the dataplane), so its RTP goes on.
+        # Control is restarted mid-call (SIGTERM with --keep-on-exit, as
+        # for an upgrade): the call's streams and XDP entries stay, the
+        # new control keeps them, so its RTP goes on.
         r0, _, _ = e2e.parse_ul_reply(cmd('U pf-call-r %s 4300 a;1' % e2e.PHONE_A_IP))
         r1, _, _ = e2e.parse_ul_reply(cmd('L pf-call-r %s 6300 a;1 b;1' % e2e.PHONE_B_IP))
         call = e2e.Call(topo, e2e.hostport(relay, r1), e2e.hostport(relay, r0), 300, 10,
                         'restart', a_port=4300, b_port=6300, start_delay_ms=500,
                         ssrcs=('a3a3a3a3', 'b3b3b3b3'))
         time.sleep(1.5)
-        ctl.signal(signal.SIGKILL)
-        ctl.wait(timeout=10)
+        ctl.stop(timeout=10)
+        check('1 sessions left in the dataplane for the next control' in ''.join(ctl.output()),
+              'control stopped, leaving its session in the dataplane')
         ctl = e2e.start_control(topo, build, prefix, pf_ctl=['--prefilter'],
                                 ns_mode='join:%d' % topo.pf_holder.pid, extra_ctl=['-T', '2'])
         a3, b3 = call.results()
