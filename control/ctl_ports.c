@@ -190,14 +190,22 @@ ctl_ports_alloc_if(struct ctl_ports *p, ctl_ports_pred_fn *ok, void *arg,
 	return -ENOENT;
 }
 
+/* The pair index of RTP port port, or -1 if it is not one of the pool. */
+static int64_t
+ports_pair(const struct ctl_ports *p, uint16_t port)
+{
+	if (port < p->lo || port > p->hi || port % 2 != 0)
+		return -1;
+	return (port - p->lo) / 2;
+}
+
 int
 ctl_ports_take(struct ctl_ports *p, uint16_t port)
 {
-	uint32_t pair;
+	int64_t pair = ports_pair(p, port);
 
-	if (port < p->lo || port > p->hi || port % 2 != 0)
+	if (pair < 0)
 		return -EINVAL;
-	pair = (uint32_t)(port - p->lo) / 2;
 	if (p->pos[pair] == POS_USED)
 		return -EBUSY;
 	ports_take(p, p->pos[pair]);
@@ -207,14 +215,11 @@ ctl_ports_take(struct ctl_ports *p, uint16_t port)
 int
 ctl_ports_free(struct ctl_ports *p, uint16_t port)
 {
-	uint32_t pair;
+	int64_t pair = ports_pair(p, port);
 
-	if (port < p->lo || port > p->hi || port % 2 != 0)
+	if (pair < 0 || p->pos[pair] != POS_USED)
 		return -EINVAL;
-	pair = (uint32_t)(port - p->lo) / 2;
-	if (p->pos[pair] != POS_USED)
-		return -EINVAL;
-	p->free_pairs[p->nfree] = pair;
+	p->free_pairs[p->nfree] = (uint32_t)pair;
 	p->pos[pair] = p->nfree;
 	p->nfree++;
 	return 0;
