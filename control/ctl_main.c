@@ -778,6 +778,8 @@ app_open(struct ctl_app *a, const struct opts *o)
 	return 0;
 }
 
+/* Free everything; keep: leave the sessions' streams and prefilter
+ * entries for the next control (--keep-on-exit, dataplane attached). */
 static void
 app_close(struct ctl_app *a, bool keep)
 {
@@ -789,7 +791,7 @@ app_close(struct ctl_app *a, bool keep)
 	 * dataplane removes them when it stops last, --bpf-pin-root). */
 	bool unpin = a->pf != NULL && !ctl_dp_ready(a->dp);
 
-	if (keep && ctl_dp_ready(a->dp))
+	if (keep)
 		ctl_sessions_abandon(a->sess); /* the next control keeps them */
 	else
 		ctl_sessions_destroy(a->sess); /* pushes the DELs, deletes pf entries */
@@ -901,6 +903,7 @@ main(int argc, char **argv)
 {
 	struct opts o;
 	struct ctl_app app = {0};
+	bool keep;
 	int rc;
 
 	parse_args(argc, argv, &o);
@@ -931,13 +934,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	app_run(&app);
-	if (o.keep_on_exit && ctl_dp_ready(app.dp))
+	/* without a dataplane there is nothing to leave: delete as usual */
+	keep = o.keep_on_exit && ctl_dp_ready(app.dp);
+	if (keep)
 		ctl_log(CTL_LOG_INFO, "exiting: %u sessions left in the dataplane for the "
 			"next control (--keep-on-exit)", ctl_sessions_count(app.sess));
 	else
 		ctl_log(CTL_LOG_INFO, "exiting: %u sessions deleted",
 			ctl_sessions_count(app.sess));
-	app_close(&app, o.keep_on_exit);
+	app_close(&app, keep);
 	if (o.pidfile != NULL)
 		unlink(o.pidfile);
 	return 0;

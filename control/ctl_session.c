@@ -916,23 +916,14 @@ orphans_expire(struct ctl_sessions *t, uint64_t now_ns)
 	}
 }
 
-/* The relay address (index here) of a found stream, -1 if none. */
-static int
-found_laddr(const struct ctl_sessions *t, const struct rtpb_addr *local)
-{
-	for (uint32_t i = 0; i < t->addrs.n; i++)
-		if (rtpb_addr_host_eq(&t->addrs.a[i].ip, local))
-			return (int)i;
-	return -1;
-}
-
 /*
  * A stream the dataplane held at attach with no live session here:
  * keep it (ctl_sessions_replay()), unless its port pair belongs to a
- * session: then delete it.
+ * session, or doomed (a session's own stream whose DEL the ring
+ * refused): then delete it on the next tick.
  */
 static void
-orphan_adopt(struct ctl_sessions *t, const struct ctl_dp_found *f)
+orphan_adopt(struct ctl_sessions *t, const struct ctl_dp_found *f, bool doomed)
 {
 	struct orphan *o = g_new0(struct orphan, 1);
 	struct ctl_ports *pool;
@@ -941,10 +932,11 @@ orphan_adopt(struct ctl_sessions *t, const struct ctl_dp_found *f)
 
 	o->id = f->id;
 	o->local = f->ident.local;
-	o->laddr = found_laddr(t, &o->local);
+	o->laddr = ctl_addrs_find_ip(&t->addrs, &o->local);
 	o->pair = (uint16_t)(ntohs(o->local.port) & ~1u);
 	o->since_ns = t->now_ns;
-	pool = o->laddr >= 0 ? addr_pool(t, o->laddr) : NULL;
+	o->doomed = doomed;
+	pool = o->laddr >= 0 && !doomed ? addr_pool(t, o->laddr) : NULL;
 	if (pool != NULL) {
 		k = orphan_pair_key(o->laddr, o->pair);
 		n = GPOINTER_TO_UINT(g_hash_table_lookup(t->orphan_pairs, k));
@@ -1689,17 +1681,13 @@ ctl_sessions_replay(struct ctl_sessions *t)
 		uint64_t serial = found[i].ident.cookie >> 2;
 
 		if (g_hash_table_lookup(t->by_serial, &serial) == NULL) {
-			orphan_adopt(t, &found[i]);
+			orphan_adopt(t, &found[i], false);
 			continue;
 		}
 		n_own++;
-		if (dp_del(t, found[i].id, &found[i].ident.local) != 0) {
-			struct ctl_dp_found doomed = found[i];
-
-			/* ring full: an orphan deleted by the next tick */
-			orphan_adopt(t, &doomed);
-			((struct orphan *)g_queue_peek_tail(&t->orphans))->doomed = true;
-		}
+		/* ring full: deleted by the next tick */
+		if (dp_del(t, found[i].id, &found[i].ident.local) != 0)
+			orphan_adopt(t, &found[i], true);
 	}
 	while ((s = g_queue_pop_head(&t->pending)) != NULL)
 		s->pending = false;
