@@ -867,14 +867,17 @@ orphan_pair_put(struct ctl_sessions *t, const struct orphan *o)
 }
 
 /* Forget every orphan without a DEL (the dataplane is new: they are
- * gone with the old one), their pairs back to their pools. */
+ * gone with the old one), their pairs back to their pools. pf_del:
+ * delete their prefilter entries too; a replay leaves them, as the
+ * streams the dataplane still holds are adopted again and keep their
+ * latched peer, and ctl_sessions_pf_reconcile() removes the others. */
 static void
-orphans_drop(struct ctl_sessions *t)
+orphans_drop(struct ctl_sessions *t, bool pf_del)
 {
 	struct orphan *o;
 
 	while ((o = g_queue_pop_head(&t->orphans)) != NULL) {
-		if (o->in_pf && t->cfg.pf != NULL)
+		if (pf_del && o->in_pf && t->cfg.pf != NULL)
 			ctl_pf_sock_del(t->cfg.pf, &o->local);
 		orphan_pair_put(t, o);
 		g_free(o);
@@ -1010,7 +1013,7 @@ ctl_sessions_destroy(struct ctl_sessions *t)
 		ctl_log(CTL_LOG_WARN, "port %u: DEL never went through", g->port);
 		g_free(g);
 	}
-	orphans_drop(t);
+	orphans_drop(t, true);
 	g_hash_table_destroy(t->orphan_pairs);
 	g_hash_table_destroy(t->by_call);
 	g_hash_table_destroy(t->by_serial);
@@ -1673,7 +1676,7 @@ ctl_sessions_replay(struct ctl_sessions *t)
 		ctl_ports_free(addr_pool(t, g->laddr), g->port);
 		g_free(g);
 	}
-	orphans_drop(t);
+	orphans_drop(t, false);
 	relay_warn(t);
 	/* the dataplane's streams: this table's from before are deleted
 	 * (the sessions are added again below), others adopted */

@@ -1549,6 +1549,42 @@ test_pf_reconcile(void **state)
 	assert_true(pf_has(relay6(f, p1 + 1)));
 }
 
+/* The dataplane is attached again still holding an earlier control's
+ * streams (adopted as orphans): the orphans' prefilter entries keep the
+ * peer they were latched to, and the entry of a stream the dataplane no
+ * longer holds goes. */
+static void
+test_pf_reattach_orphans(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_dp_found found[2] = {
+		found_stream(f, 5, 30000, 77, 0, false),
+		found_stream(f, 9, 30001, 77, 0, true),
+	};
+	struct rtpb_addr peer;
+
+	rtpb_addr_set_v4(&peer, inet_addr("198.51.100.1"), htons(5000));
+	fake_pf_insert((const struct rtpb_addr[]){relay4(f, 30000)}, &peer);
+	ctl_sessions_now(f->sess, T0);
+	fake_dp_reattach(found, 2);
+	assert_string_equal(cmd(f, "G nadopted norphans"), "2 2\n");
+	assert_latched(relay4(f, 30000), "198.51.100.1", 5000);
+	assert_true(pf_has(relay4(f, 30001)));
+	/* attached again: stream 9 is gone, stream 5 is adopted again */
+	fake_pf_clear_log();
+	fake_dp_reattach(found, 1);
+	assert_string_equal(cmd(f, "G nadopted norphans"), "3 1\n");
+	assert_latched(relay4(f, 30000), "198.51.100.1", 5000);
+	assert_false(pf_has(relay4(f, 30001)));
+	assert_int_equal(fake_pf_nsocks(), 1);
+	assert_int_equal(fake_pf_errors(), 0);
+	assert_int_equal(fake_dp_ids_in_use(), 1);
+	/* idle for -T: deleted, entry and all */
+	ctl_sessions_tick(f->sess, T0 + 61 * NS);
+	assert_string_equal(cmd(f, "G norphans"), "0\n");
+	assert_int_equal(fake_pf_nsocks(), 0);
+}
+
 static void
 test_pf_refused(void **state)
 {
@@ -1689,6 +1725,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pf_asymmetric, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_reconcile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pf_reattach_orphans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
