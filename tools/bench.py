@@ -490,17 +490,24 @@ class Bench:
 
     # -- testpmd ------------------------------------------------------------
 
-    def testpmd_run(self, vdevs, topology, seconds, what, frames=PCAP_FRAMES):
+    def testpmd_run(self, vdevs, topology, seconds, what, frames=PCAP_FRAMES,
+                    lcores='0-1', cores=1):
+        """testpmd io forwarding on vdevs for seconds: port 0's Rx-pps
+        samples and the whole run's cycles per packet (summed over the
+        forwarding lcores). cores: forwarding lcores, one RX and TX queue
+        per port each (lcores: EAL --lcores, the main lcore first)."""
         prefix = e2e.unique_prefix()
         mbufs = ['--total-num-mbufs=16384'] if frames <= PCAP_FRAMES else \
             ['--total-num-mbufs=%d' % (frames + 16384), '--mbuf-size=%d' % PCAP_MBUF_SIZE]
-        argv = [self.testpmd, '-l', '0-1', '--no-pci', '--file-prefix', prefix,
+        argv = [self.testpmd, '--lcores', lcores, '--no-pci', '--file-prefix', prefix,
                 '--huge-unlink']
         for v in vdevs:
             argv += ['--vdev', v]
-        argv += ['--', '--forward-mode=io', '--nb-cores=1', '--auto-start',
+        argv += ['--', '--forward-mode=io', '--nb-cores=%d' % cores, '--auto-start',
                  '--stats-period', '1', '--record-core-cycles'] + mbufs + \
                 ['--no-lsc-interrupt', '--port-topology=%s' % topology]
+        if cores > 1:
+            argv += ['--rxq=%d' % cores, '--txq=%d' % cores]
         self.note_cmd(what, argv)
         p = e2e.Proc(argv, name='testpmd', stdin=subprocess.PIPE)
         self.pids.add(p.pid)
@@ -803,6 +810,8 @@ def workers_case_once(b, sessions, seconds, frames):
         for key, nw, lcores, what, split in WORKER_RUNS:
             res[key] = workers_run(b, sessions, seconds, files[nw, split], nw, lcores, what,
                                    n_addrs, ms, addrs)
+        if b.has_tx_port:
+            res['link'] = workers_link(b, sessions, seconds, files, frames)
     finally:
         for paths in files.values():
             for f in paths:
@@ -814,7 +823,37 @@ def workers_case_once(b, sessions, seconds, frames):
     res['scaling_vs_cpu0'] = two / one0 if one0 else None
     rss = res['two_rss']['sum_pps']['median']
     res['scaling_rss'] = rss / one if one else None
+    link = res.get('link')
+    if link:
+        # what the relay's own work costs: its busy cycles/pkt less the
+        # link's (testpmd io on the same pcaps, lcores and queues)
+        c1 = res['one']['workers'][0]['busy_cycles_per_pkt']['median']
+        c2 = median([w['busy_cycles_per_pkt']['median'] for w in res['two']['workers']])
+        t1, t2 = link['one']['cycles_per_pkt_whole_run'], link['two']['cycles_per_pkt_whole_run']
+        if c1 and c2 and t1 and t2 and c1 > t1 and c2 > t2:
+            res['own_cycles'] = {'one': c1 - t1, 'two': c2 - t2}
+            res['own_scaling'] = 2 * (c1 - t1) / (c2 - t2)
     return res
+
+
+def workers_link(b, sessions, seconds, files, frames):
+    """The link's own scaling: testpmd io on the workers runs' vdevs
+    (the one-queue pcap, then the two queue pcaps -> net_null), one
+    forwarding lcore in worker 0's seat of 'one', then two in the seats of
+    'two'."""
+    out = {}
+    for key, pcaps, lcores, cores in (('one', files[1, 'owner'], '0@0,1@1', 1),
+                                      ('two', files[2, 'owner'], '0@0,1@0,2@1', 2)):
+        vdev = 'net_pcap0,%s,infinite_rx=1' % ','.join('rx_pcap=%s' % f for f in pcaps)
+        t = b.testpmd_run([vdev, 'net_null0,no-rx=1'], 'paired', seconds,
+                          'testpmd io, %d forwarding lcore(s), %d queue(s), net_pcap -> '
+                          'net_null (%d sessions)' % (cores, cores, sessions),
+                          frames=frames, lcores=lcores, cores=cores)
+        t['lcores'] = lcores
+        out[key] = t
+    one, two = out['one']['pps']['median'], out['two']['pps']['median']
+    out['scaling'] = two / one if one and two else None
+    return out
 
 
 def workers_run(b, sessions, seconds, pcaps, n_workers, lcores, what, n_addrs, ms, addrs):
@@ -1520,6 +1559,41 @@ def report_workers(L, wk, r):
              'process the check missed), or hand-offs; such a case is run again, up to '
              '%d times in all, the least noisy attempt shown.' % (1 + r['args'].get('retries', 0)))
     L.append('')
+    links = [c for c in wk if c.get('link')]
+    if links:
+        L.append('**The link\'s own scaling.** testpmd io forwarding on the same vdevs and '
+                 'pcaps (one queue, one forwarding lcore in the seat of "one worker"; two '
+                 'queues, two forwarding lcores in the seats of "two workers"), run after the '
+                 'relay: what net_pcap -> net_null itself gives a second core. cycles/pkt: '
+                 'testpmd\'s `--record-core-cycles` over the run (both lcores\' cycles over '
+                 'all packets). "Relay\'s own" is the relay\'s busy cycles/pkt less the '
+                 'link\'s in the same seats (one worker; the median of the two workers), and '
+                 'its scaling 2 x own(one) / own(two): an estimate that takes the two costs as '
+                 'adding up.')
+        L.append('')
+        L.append('| sessions | testpmd 1 lcore Mpps median [min..max] | cycles/pkt | '
+                 'testpmd 2 lcores Mpps median [min..max] | cycles/pkt | link two / one | '
+                 'relay two / one | relay\'s own cycles/pkt (one, two) | relay\'s own '
+                 'two / one |')
+        L.append('|---:|---|---:|---|---:|---:|---:|---|---:|')
+        for c in links:
+            lk = c['link']
+            own = c.get('own_cycles')
+            L.append('| %d | %s [%s..%s] | %s | %s [%s..%s] | %s | %s | %s | %s | %s |' % (
+                c['sessions'],
+                fmt_m(lk['one']['pps']['median']), fmt_m(lk['one']['pps']['min']),
+                fmt_m(lk['one']['pps']['max']),
+                '%.0f' % lk['one']['cycles_per_pkt_whole_run']
+                if lk['one']['cycles_per_pkt_whole_run'] else '-',
+                fmt_m(lk['two']['pps']['median']), fmt_m(lk['two']['pps']['min']),
+                fmt_m(lk['two']['pps']['max']),
+                '%.0f' % lk['two']['cycles_per_pkt_whole_run']
+                if lk['two']['cycles_per_pkt_whole_run'] else '-',
+                '%.2f' % lk['scaling'] if lk.get('scaling') else '-',
+                '%.2f' % c['scaling'] if c.get('scaling') else '-',
+                '%.0f, %.0f' % (own['one'], own['two']) if own else '-',
+                '%.2f' % c['own_scaling'] if c.get('own_scaling') else '-'))
+        L.append('')
     L.append('**More cores.** One RX queue per worker (the dataplane configures as many RX and '
              'TX queues as workers, worker w on queue w). For no frame to take the hand-off '
              'ring, the NIC must put every frame for a relay port on the queue of the worker '
@@ -1684,6 +1758,12 @@ def main():
                         ' + '.join('%.2f' % (w['relayed_pps']['median'] / 1e6)
                                    for w in c['two']['workers']),
                         c['scaling'] or 0))
+                if c.get('link'):
+                    log('workers %d: link (testpmd io) one %.2f Mpps, two %.2f, two / one '
+                        '%.2f; relay\'s own work two / one %.2f' % (
+                            n, c['link']['one']['pps']['median'] / 1e6,
+                            c['link']['two']['pps']['median'] / 1e6,
+                            c['link']['scaling'] or 0, c.get('own_scaling') or 0))
         if 'memif' in only:
             log('memif')
             results['memif'] = {'busy_before': before_case(b)}
