@@ -750,7 +750,12 @@ main_loop(void)
 		for (i = 0; i < n; i++)
 			dp_neigh_resolve(dp_ctx.neigh, &nh[i], now, nh_send, NULL);
 		if (now - last_age >= 100000000ull) {
-			dp_neigh_age(dp_ctx.neigh, now, nh_send, NULL);
+			uint32_t gone = dp_neigh_age(dp_ctx.neigh, now, nh_send, NULL);
+
+			if (gone > 0)
+				DP_LOG(DEBUG, "neighbour cache: %u entries evicted "
+				       "(unresolved for %llu s)", gone,
+				       DP_NEIGH_EVICT_NS / 1000000000ull);
 			last_age = now;
 		}
 		if (now - last_hb >= RTPB_SHM_HEARTBEAT_MS * 1000000ull) {

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_common.h>
+
 #include "dp_neigh.h"
 
 static void
@@ -22,44 +24,59 @@ int
 dp_neigh_insert(struct dp_neigh *t, uint32_t ip)
 {
 	uint32_t h = dp_neigh_hash(ip), i;
+	int free_slot = -1;
 
-	if (ip == 0)
+	if (ip == 0 || ip == DP_NEIGH_GONE)
 		return -EINVAL;
+	/* ip may sit past a tombstone: look on to the first empty slot */
 	for (i = 0; i < DP_NEIGH_PROBE_MAX; i++) {
 		uint32_t s = (h + i) & (DP_NEIGH_SIZE - 1);
-		struct dp_neigh_entry *e = &t->e[s];
-		uint32_t cur = atomic_load_explicit(&e->ip, memory_order_relaxed);
+		uint32_t cur = atomic_load_explicit(&t->e[s].ip, memory_order_relaxed);
 
 		if (cur == ip)
 			return (int)s;
+		if (cur == DP_NEIGH_GONE && free_slot < 0)
+			free_slot = (int)s;
 		if (cur == 0) {
-			neigh_state_init(&e->st);
-			atomic_store_explicit(&e->ip, ip, memory_order_release);
-			return (int)s;
+			if (free_slot < 0)
+				free_slot = (int)s;
+			break;
 		}
 	}
-	return -ENOSPC;
+	if (free_slot < 0)
+		return -ENOSPC;
+	neigh_state_init(&t->e[free_slot].st);
+	atomic_store_explicit(&t->e[free_slot].ip, ip, memory_order_release);
+	return free_slot;
 }
 
 int
 dp_neigh6_insert(struct dp_neigh *t, const uint8_t *ip)
 {
-	uint32_t h = dp_neigh6_hash(ip), i;
+	uint32_t h = dp_neigh6_hash(ip), i, g;
+	struct dp_neigh6_entry *e;
+	int free_slot = -1;
 
 	for (i = 0; i < DP_NEIGH_PROBE_MAX; i++) {
 		uint32_t s = (h + i) & (DP_NEIGH6_SIZE - 1);
-		struct dp_neigh6_entry *e = &t->e6[s];
 
-		if (atomic_load_explicit(&e->used, memory_order_relaxed) == 0) {
-			memcpy(e->ip, ip, 16);
-			neigh_state_init(&e->st);
-			atomic_store_explicit(&e->used, 1, memory_order_release);
+		e = &t->e6[s];
+		g = atomic_load_explicit(&e->gen, memory_order_relaxed);
+		if ((g & 1) && memcmp(e->ip, ip, 16) == 0)
 			return (int)s;
-		}
-		if (memcmp(e->ip, ip, 16) == 0)
-			return (int)s;
+		if (!(g & 1) && free_slot < 0)
+			free_slot = (int)s;
+		if (g == 0)
+			break;
 	}
-	return -ENOSPC;
+	if (free_slot < 0)
+		return -ENOSPC;
+	e = &t->e6[free_slot];
+	g = atomic_load_explicit(&e->gen, memory_order_relaxed);
+	memcpy(e->ip, ip, 16);
+	neigh_state_init(&e->st);
+	atomic_store_explicit(&e->gen, g + 1, memory_order_release);
+	return free_slot;
 }
 
 static void
@@ -69,7 +86,8 @@ neigh_state_confirm(struct dp_neigh_state *st, const struct rte_ether_addr *mac,
 	uint64_t v = 0;
 
 	memcpy(&v, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
-	atomic_store_explicit(&st->mac, v | DP_NEIGH_VALID, memory_order_relaxed);
+	/* release: after the slot's address (dp_neigh.h, eviction) */
+	atomic_store_explicit(&st->mac, v | DP_NEIGH_VALID, memory_order_release);
 	st->confirmed_ns = now_ns;
 	st->probes = 0;
 }
@@ -156,16 +174,21 @@ dp_neigh_resolve(struct dp_neigh *t, const struct rtpb_addr *ip,
 	neigh_ask(st, ip, now_ns, send, arg);
 }
 
-/* One entry's refresh or expiry; ip is its address. */
-static void
+/* One entry's refresh or expiry; ip is its address. @return 1 if the
+ * entry is to be evicted (unresolved, nothing for DP_NEIGH_EVICT_NS). */
+static int
 neigh_age_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
 	      uint64_t now_ns, dp_neigh_send_fn *send, void *arg)
 {
 	uint64_t v = atomic_load_explicit(&st->mac, memory_order_relaxed);
 
 	if (st->is_static)
-		return;
+		return 0;
 	if (!(v & DP_NEIGH_VALID)) {
+		uint64_t last = RTE_MAX(st->confirmed_ns, st->requested_ns);
+
+		if (now_ns > last && now_ns - last >= DP_NEIGH_EVICT_NS)
+			return 1;
 		/* Unresolved and asked for: ask again every DP_NEIGH_RETRY_NS,
 		 * DP_NEIGH_PROBES times (RFC 4861 §7.2.2 MAX_MULTICAST_SOLICIT;
 		 * an answer that was lost, e.g. to an XDP program not yet
@@ -174,45 +197,61 @@ neigh_age_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
 		if (st->requested_ns != 0 && st->probes < DP_NEIGH_PROBES &&
 		    now_ns - st->requested_ns >= DP_NEIGH_RETRY_NS)
 			neigh_ask(st, ip, now_ns, send, arg);
-		return;
+		return 0;
 	}
 	if (now_ns - st->confirmed_ns < DP_NEIGH_REACHABLE_NS)
-		return;
+		return 0;
 	if (now_ns - st->requested_ns < DP_NEIGH_RETRY_NS)
-		return;
+		return 0;
 	if (st->probes >= DP_NEIGH_PROBES) {
 		/* Silent neighbour: stop using its MAC. */
 		atomic_store_explicit(&st->mac, v & ~DP_NEIGH_VALID,
 				      memory_order_relaxed);
 		st->probes = 0;
 		st->requested_ns = 0;
-		return;
+		return 0;
 	}
 	neigh_ask(st, ip, now_ns, send, arg);
+	return 0;
 }
 
-void
+uint32_t
 dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 	     void *arg)
 {
 	struct rtpb_addr a;
-	uint32_t i, ip;
+	uint32_t i, ip, g, evicted = 0;
 
 	for (i = 0; i < DP_NEIGH_SIZE; i++) {
-		ip = atomic_load_explicit(&t->e[i].ip, memory_order_relaxed);
-		if (ip == 0)
+		struct dp_neigh_entry *e = &t->e[i];
+
+		ip = atomic_load_explicit(&e->ip, memory_order_relaxed);
+		if (ip == 0 || ip == DP_NEIGH_GONE)
 			continue;
 		rtpb_addr_set_v4(&a, ip, 0);
-		neigh_age_one(&t->e[i].st, &a, now_ns, send, arg);
+		if (neigh_age_one(&e->st, &a, now_ns, send, arg)) {
+			/* the MAC first: a reader of the old ip finds none */
+			atomic_store_explicit(&e->st.mac, 0, memory_order_relaxed);
+			atomic_store_explicit(&e->ip, DP_NEIGH_GONE, memory_order_release);
+			evicted++;
+		}
 	}
 	memset(&a, 0, sizeof(a));
 	a.family = RTPB_AF_INET6;
 	for (i = 0; i < DP_NEIGH6_SIZE; i++) {
 		struct dp_neigh6_entry *e = &t->e6[i];
 
-		if (atomic_load_explicit(&e->used, memory_order_relaxed) == 0)
+		g = atomic_load_explicit(&e->gen, memory_order_relaxed);
+		if (!(g & 1))
 			continue;
 		memcpy(a.ip, e->ip, 16);
-		neigh_age_one(&e->st, &a, now_ns, send, arg);
+		if (neigh_age_one(&e->st, &a, now_ns, send, arg)) {
+			atomic_store_explicit(&e->st.mac, 0, memory_order_relaxed);
+			/* even, never 0 (empty would cut the probe chains) */
+			atomic_store_explicit(&e->gen, g + 1 != 0 ? g + 1 : 2,
+					      memory_order_release);
+			evicted++;
+		}
 	}
+	return evicted;
 }

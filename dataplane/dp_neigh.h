@@ -5,13 +5,23 @@
  * Two open-addressing tables in one struct, one per family; a stream's
  * nh_idx caches a slot of the table of its relay address's family.
  *
- * Written only by the main lcore (ARP and NDP input, resolution, expiry),
- * read by every worker without locks: an entry's slot never moves once
- * its IP is set (insert only, never removed), the IP is published with a
- * release store after the rest of the entry is written (IPv4: the IP word
- * itself, 0 = empty; IPv6: the `used' word after the 16 address bytes,
- * which never change afterwards), and the MAC and its valid bit share one
- * 64-bit word that is read and written atomically.
+ * Written only by the main lcore (ARP and NDP input, resolution, expiry,
+ * eviction), read by every worker without locks. An entry is published
+ * with a release store after the rest of it is written (IPv4: the IP
+ * word itself, 0 = empty; IPv6: the generation word `gen' after the 16
+ * address bytes, 0 = empty, odd = in use), and the MAC and its valid bit
+ * share one 64-bit word that is read and written atomically.
+ *
+ * Eviction: an entry unresolved for DP_NEIGH_EVICT_NS (a host that left
+ * the link) becomes a tombstone (IPv4: DP_NEIGH_GONE, IPv6: gen even and
+ * not 0): lookups probe past it, and a later insert reuses it. Its MAC is
+ * cleared first. A worker may be reading the slot meanwhile (or hold its
+ * index in a stream's nh_idx), so dp_neigh_mac() and dp_neigh6_mac()
+ * read like a seqlock: the address (or gen), then the MAC (acquire),
+ * then the address (or gen) again; the MAC counts only if both reads
+ * agree. A MAC the main lcore stored for a reused slot is stored with
+ * release after the slot's new address, so a reader that sees it sees
+ * the new address on its second read and drops it.
  *
  * Entries are confirmed by ARP replies or requests (IPv4), or by Neighbor
  * Advertisements and Solicitations (IPv6, RFC 4861 §7.2.5, §7.2.3) from
@@ -40,6 +50,11 @@
 #define DP_NEIGH_PROBES 3
 #define DP_NEIGH_RETRY_NS 1000000000ull /**< between two requests, ns */
 #define DP_NEIGH_VALID (1ull << 63)
+/** An unresolved entry silent for this long is evicted, ns (Linux's
+ *  gc_stale_time default). */
+#define DP_NEIGH_EVICT_NS (60ull * 1000000000ull)
+/** IPv4 tombstone: 255.255.255.255 (limited broadcast, never a neighbour). */
+#define DP_NEIGH_GONE 0xffffffffu
 
 /** Resolution state of one neighbour, either family. */
 struct dp_neigh_state {
@@ -53,15 +68,17 @@ struct dp_neigh_state {
 
 /** One IPv4 neighbour. */
 struct dp_neigh_entry {
-	_Atomic uint32_t ip;      /**< IPv4, network byte order; 0 = empty */
+	_Atomic uint32_t ip;      /**< IPv4, network byte order; 0 = empty,
+				       DP_NEIGH_GONE = evicted */
 	uint32_t pad;
 	struct dp_neigh_state st;
 };
 
 /** One IPv6 neighbour. */
 struct dp_neigh6_entry {
-	uint8_t ip[16];           /**< IPv6, network byte order; valid once used */
-	_Atomic uint32_t used;    /**< 0 = empty, 1 = ip set (release store) */
+	uint8_t ip[16];           /**< IPv6, network byte order; valid while gen is odd */
+	_Atomic uint32_t gen;     /**< 0 = empty, odd = ip set (release store),
+				       even = evicted; +1 at each change */
 	uint32_t pad;
 	struct dp_neigh_state st;
 };
@@ -120,11 +137,12 @@ dp_neigh_find(const struct dp_neigh *t, uint32_t ip)
 	return -1;
 }
 
-/** The MAC in a state word, if valid. @return 1 and *mac, or 0. */
+/** The MAC in a state word, if valid (acquire: see the file comment).
+ *  @return 1 and *mac, or 0. */
 static inline int
 dp_neigh_state_mac(const struct dp_neigh_state *st, struct rte_ether_addr *mac)
 {
-	uint64_t v = atomic_load_explicit(&st->mac, memory_order_relaxed);
+	uint64_t v = atomic_load_explicit(&st->mac, memory_order_acquire);
 
 	if (!(v & DP_NEIGH_VALID))
 		return 0;
@@ -143,9 +161,11 @@ dp_neigh_mac(const struct dp_neigh *t, int slot, uint32_t ip,
 {
 	const struct dp_neigh_entry *e = &t->e[slot & (DP_NEIGH_SIZE - 1)];
 
-	if (atomic_load_explicit(&e->ip, memory_order_acquire) != ip)
+	if (atomic_load_explicit(&e->ip, memory_order_acquire) != ip ||
+	    !dp_neigh_state_mac(&e->st, mac))
 		return 0;
-	return dp_neigh_state_mac(&e->st, mac);
+	/* evicted and reused between the two reads: not this ip's MAC */
+	return atomic_load_explicit(&e->ip, memory_order_relaxed) == ip;
 }
 
 /**
@@ -160,10 +180,11 @@ dp_neigh6_find(const struct dp_neigh *t, const uint8_t *ip)
 	for (i = 0; i < DP_NEIGH_PROBE_MAX; i++) {
 		uint32_t s = (h + i) & (DP_NEIGH6_SIZE - 1);
 		const struct dp_neigh6_entry *e = &t->e6[s];
+		uint32_t g = atomic_load_explicit(&e->gen, memory_order_acquire);
 
-		if (atomic_load_explicit(&e->used, memory_order_acquire) == 0)
+		if (g == 0)
 			return -1;
-		if (memcmp(e->ip, ip, 16) == 0)
+		if ((g & 1) && memcmp(e->ip, ip, 16) == 0)
 			return (int)s;
 	}
 	return -1;
@@ -179,18 +200,20 @@ dp_neigh6_mac(const struct dp_neigh *t, int slot, const uint8_t *ip,
 	      struct rte_ether_addr *mac)
 {
 	const struct dp_neigh6_entry *e = &t->e6[slot & (DP_NEIGH6_SIZE - 1)];
+	uint32_t g = atomic_load_explicit(&e->gen, memory_order_acquire);
 
-	if (atomic_load_explicit(&e->used, memory_order_acquire) == 0 ||
-	    memcmp(e->ip, ip, 16) != 0)
+	if (!(g & 1) || memcmp(e->ip, ip, 16) != 0 || !dp_neigh_state_mac(&e->st, mac))
 		return 0;
-	return dp_neigh_state_mac(&e->st, mac);
+	/* evicted and reused between the two reads: not this ip's MAC */
+	return atomic_load_explicit(&e->gen, memory_order_relaxed) == g;
 }
 
 /**
- * Find or create the slot of IPv4 ip (network byte order, not 0).
+ * Find or create the slot of IPv4 ip (network byte order, not 0 nor
+ * DP_NEIGH_GONE); a new entry takes the first evicted or empty slot.
  * Main lcore only.
- * @return the slot, or -ENOSPC (DP_NEIGH_PROBE_MAX slots from its hash
- *         position are taken).
+ * @return the slot, -EINVAL (ip), or -ENOSPC (DP_NEIGH_PROBE_MAX slots
+ *         from its hash position are in use).
  */
 int dp_neigh_insert(struct dp_neigh *t, uint32_t ip);
 
@@ -219,12 +242,15 @@ int dp_neigh_add_static(struct dp_neigh *t, const struct rtpb_addr *ip,
 
 /**
  * Visit entries of both families that need a request now (due for a
- * refresh) and expire those that stayed silent. Main lcore, about every
- * 100 ms.
+ * refresh), expire those that stayed silent, and evict those unresolved
+ * and silent for DP_NEIGH_EVICT_NS (no answer, and no packet asked for
+ * them: dp_neigh_resolve()). Static entries stay. Main lcore, about
+ * every 100 ms.
  * @param send called with each IP to ask for and the MAC to unicast to.
+ * @return the number of entries evicted.
  */
-void dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
-		  void *arg);
+uint32_t dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
+		      void *arg);
 
 /**
  * Request resolution of ip (family INET or INET6; port ignored) now,

@@ -132,7 +132,7 @@ tel_neigh(const char *cmd, const char *params, struct rte_tel_data *d)
 		const struct dp_neigh_entry *e = &dp_ctx.neigh->e[i];
 		uint32_t ip = atomic_load_explicit(&e->ip, memory_order_acquire);
 
-		if (ip == 0)
+		if (ip == 0 || ip == DP_NEIGH_GONE)
 			continue;
 		neigh_to_array(v4, AF_INET, &ip, &e->st);
 		n++;
@@ -140,7 +140,7 @@ tel_neigh(const char *cmd, const char *params, struct rte_tel_data *d)
 	for (i = 0, n = 0; i < DP_NEIGH6_SIZE && n < DP_TEL_NEIGH_MAX; i++) {
 		const struct dp_neigh6_entry *e = &dp_ctx.neigh->e6[i];
 
-		if (atomic_load_explicit(&e->used, memory_order_acquire) == 0)
+		if (!(atomic_load_explicit(&e->gen, memory_order_acquire) & 1))
 			continue;
 		neigh_to_array(v6, AF_INET6, e->ip, &e->st);
 		n++;

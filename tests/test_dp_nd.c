@@ -614,6 +614,144 @@ test_neigh6_many_hosts(void **state)
 	reset(state);
 }
 
+/* A dp_neigh_send_fn that only counts (no frame built). */
+static unsigned int n_asked;
+
+static void
+count_send(const struct rtpb_addr *ip, const struct rte_ether_addr *mac, void *arg)
+{
+	(void)ip;
+	(void)mac;
+	(void)arg;
+	n_asked++;
+}
+
+/* Age the table every 100 ms from t0 to t1 (ns), as the main lcore does.
+ * @return the entries evicted. */
+static uint32_t
+age_until(uint64_t t0, uint64_t t1)
+{
+	uint32_t gone = 0;
+
+	for (uint64_t t = t0; t <= t1; t += 100000000ull)
+		gone += dp_neigh_age(dp_ctx.neigh, t, count_send, NULL);
+	return gone;
+}
+
+#define SEC 1000000000ull
+
+/* IPv4: an unresolved host is evicted once silent for
+ * DP_NEIGH_EVICT_NS, an answering one only after it stops answering, a
+ * static one never. (No two hosts of the documentation networks share a
+ * hash position: tombstones in a probe chain are tested with IPv6.) */
+static void
+test_neigh_evict_v4(void **state)
+{
+	struct rte_ether_addr mac, other = {{0x02, 0, 0, 0, 0, 0x77}};
+	uint32_t a = rte_cpu_to_be_32(0xc6336405u), b = rte_cpu_to_be_32(0xc6336406u),
+		c = rte_cpu_to_be_32(0xcb0071feu);
+	struct rtpb_addr ra, rc;
+	uint64_t t0 = 1000 * SEC;
+	int sa, sb, sc;
+
+	reset(state);
+	/* a asked for and never answering; b answering; c static */
+	rtpb_addr_set_v4(&ra, a, 0);
+	dp_neigh_resolve(dp_ctx.neigh, &ra, t0, count_send, NULL);
+	sa = dp_neigh_find(dp_ctx.neigh, a);
+	sb = dp_neigh_insert(dp_ctx.neigh, b);
+	assert_true(sa >= 0 && sb >= 0 && sb != sa);
+	dp_neigh_confirm(dp_ctx.neigh, sb, &other, t0);
+	rtpb_addr_set_v4(&rc, c, 0);
+	sc = dp_neigh_add_static(dp_ctx.neigh, &rc, &other, t0);
+	assert_true(sc >= 0);
+	/* a: asked DP_NEIGH_PROBES times, kept while its last request is
+	 * younger than DP_NEIGH_EVICT_NS, then evicted */
+	n_asked = 0;
+	assert_int_equal(age_until(t0, t0 + 20 * SEC), 0);
+	assert_int_equal(n_asked, DP_NEIGH_PROBES - 1);
+	assert_int_equal(dp_neigh_find(dp_ctx.neigh, a), sa);
+	dp_neigh_confirm(dp_ctx.neigh, sb, &other, t0 + 20 * SEC);
+	assert_int_equal(age_until(t0 + 20 * SEC, t0 + 70 * SEC), 1);
+	assert_int_equal(dp_neigh_find(dp_ctx.neigh, a), -1);
+	assert_int_equal(atomic_load(&dp_ctx.neigh->e[sa].ip), DP_NEIGH_GONE);
+	assert_false(dp_neigh_mac(dp_ctx.neigh, sa, a, &mac));
+	/* a stale cache of the tombstone finds nothing, even for
+	 * 255.255.255.255 */
+	assert_false(dp_neigh_mac(dp_ctx.neigh, sa, DP_NEIGH_GONE, &mac));
+	dp_neigh_confirm(dp_ctx.neigh, sb, &other, t0 + 70 * SEC);
+	assert_int_equal(dp_neigh_insert(dp_ctx.neigh, b), sb);
+	assert_true(dp_neigh_mac(dp_ctx.neigh, sb, b, &mac));
+	/* a packet for a again: the tombstone is taken back */
+	assert_int_equal(dp_neigh_insert(dp_ctx.neigh, a), sa);
+	assert_false(dp_neigh_mac(dp_ctx.neigh, sa, a, &mac));
+	/* b goes silent: expired after its probes, evicted later (a, never
+	 * asked for this time, too); the static neighbour stays */
+	assert_int_equal(age_until(t0 + 70 * SEC, t0 + 300 * SEC), 2);
+	assert_int_equal(dp_neigh_find(dp_ctx.neigh, b), -1);
+	assert_int_equal(dp_neigh_find(dp_ctx.neigh, a), -1);
+	assert_int_equal(dp_neigh_find(dp_ctx.neigh, c), sc);
+	assert_true(dp_neigh_mac(dp_ctx.neigh, sc, c, &mac));
+	assert_int_equal(dp_neigh_insert(dp_ctx.neigh, DP_NEIGH_GONE), -EINVAL);
+	reset(state);
+}
+
+static void
+test_neigh6_evict_reuse(void **state)
+{
+	struct rte_ether_addr mac, m1 = {{0x02, 0, 0, 0, 0, 0x01}},
+		m2 = {{0x02, 0, 0, 0, 0, 0x02}};
+	uint8_t ip[3][16], x[16];
+	struct rtpb_addr a;
+	uint64_t t0 = 1000 * SEC;
+	unsigned int n = 0;
+	int s0, s1, cached;
+
+	/* three hosts of 2001:db8:a::/64 on one hash position */
+	memcpy(ip[0], PHONE6, 16);
+	for (uint32_t i = 1; i < (1u << 22) && n < 2; i++) {
+		memcpy(x, PHONE6, 16);
+		x[12] = (uint8_t)(i >> 24);
+		x[13] = (uint8_t)(i >> 16);
+		x[14] = (uint8_t)(i >> 8);
+		x[15] = (uint8_t)i;
+		if (memcmp(x, ip[0], 16) != 0 && dp_neigh6_hash(x) == dp_neigh6_hash(ip[0]))
+			memcpy(ip[++n], x, 16);
+	}
+	assert_int_equal(n, 2);
+	reset(state);
+	memset(&a, 0, sizeof(a));
+	a.family = RTPB_AF_INET6;
+	memcpy(a.ip, ip[0], 16);
+	dp_neigh_resolve(dp_ctx.neigh, &a, t0, count_send, NULL);
+	s0 = dp_neigh6_find(dp_ctx.neigh, ip[0]);
+	s1 = dp_neigh6_insert(dp_ctx.neigh, ip[1]);
+	assert_true(s0 >= 0 && s1 >= 0 && s1 != s0);
+	dp_neigh6_confirm(dp_ctx.neigh, s0, &m1, t0);
+	cached = s0; /* a stream's nh_idx */
+	assert_true(dp_neigh6_mac(dp_ctx.neigh, cached, ip[0], &mac));
+	assert_int_equal(atomic_load(&dp_ctx.neigh->e6[s0].gen), 1);
+	/* ip[0] leaves the link: expired after 30 s and its probes, then
+	 * evicted; ip[1] never asked for, never answered: evicted too */
+	dp_neigh6_confirm(dp_ctx.neigh, s1, &m2, t0);
+	assert_int_equal(age_until(t0, t0 + 100 * SEC), 2);
+	assert_int_equal(atomic_load(&dp_ctx.neigh->e6[s0].gen), 2);
+	assert_false(dp_neigh6_mac(dp_ctx.neigh, cached, ip[0], &mac));
+	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, ip[0]), -1);
+	/* ip[2] takes the first tombstone; the stale cache of ip[0] does
+	 * not give ip[2]'s MAC */
+	assert_int_equal(dp_neigh6_insert(dp_ctx.neigh, ip[2]), s0);
+	dp_neigh6_confirm(dp_ctx.neigh, s0, &m2, t0 + 100 * SEC);
+	assert_int_equal(atomic_load(&dp_ctx.neigh->e6[s0].gen), 3);
+	assert_false(dp_neigh6_mac(dp_ctx.neigh, cached, ip[0], &mac));
+	assert_true(dp_neigh6_mac(dp_ctx.neigh, cached, ip[2], &mac));
+	assert_memory_equal(&mac, &m2, 6);
+	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, ip[2]), s0);
+	/* ip[1] comes back: past ip[2], on the second tombstone */
+	assert_int_equal(dp_neigh6_insert(dp_ctx.neigh, ip[1]), s1);
+	reset(state);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -631,6 +769,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_na_other),
 		cmocka_unit_test(test_solicit_source),
 		cmocka_unit_test(test_neigh6_many_hosts),
+		cmocka_unit_test(test_neigh_evict_v4),
+		cmocka_unit_test(test_neigh6_evict_reuse),
 	};
 	struct rtpb_addr a;
 	struct rtpb_shm_hdr *shm;
