@@ -691,6 +691,7 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		{"nhandovers", c->handovers},
 		{"nhandovers_dropped", c->handover_dropped},
 		{"nrtcp_follows", c->rtcp_follows},
+		{"nreverts", c->reverts},
 		{"nreoffers", c->reoffers},
 		{"nfamily_moves", c->family_moves},
 		{"nport_spills", c->port_spills},
@@ -728,7 +729,7 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
  * analyzer's (rtpa_*: E68 like unknown names), integers as %llu and
  * total_duration, pps_in as %f. Beyond rtpproxy's names: nlatches
  * (latch events), nhandovers (of which handovers), nhandovers_dropped
- * (packets dropped in their probation), nrtcp_follows, nreoffers,
+ * (packets dropped in their probation), nrtcp_follows, nreverts, nreoffers,
  * nfamily_moves (legs moved to a socket of the other family,
  * ctl_session.h), nport_spills (legs opened on another address of their
  * family, --port-spill), nsteer_misses (ports the NIC steers to another
