@@ -450,6 +450,15 @@ exec_ul(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		r->error = true;
 		return;
 	}
+	if (cmd->ul.has_remote && ctl_addrs_find_ip(ex->addrs, &cmd->ul.remote) >= 0) {
+		char ra[INET6_ADDRSTRLEN], why[INET6_ADDRSTRLEN + 48];
+
+		inet_ntop(cmd->ul.remote.family == RTPB_AF_INET6 ? AF_INET6 : AF_INET,
+			  cmd->ul.remote.ip, ra, sizeof(ra));
+		snprintf(why, sizeof(why), "remote address %s is one of the relay's own", ra);
+		reply_err(cmd, r, CTL_E_INVLARG_8, why);
+		return;
+	}
 	if (is_u && cmd->ul.notify_socket != NULL && !notify_enabled(ex)) {
 		reply_err(cmd, r, CTL_E_NSOFF,
 			  "must permit notification socket with -n");
