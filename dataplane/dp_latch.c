@@ -298,6 +298,14 @@ latch_refuse(struct dp_stream *s, const struct dp_latch_cfg *cfg,
 	s->refused_next = (uint8_t)((s->refused_next + 1) % DP_STREAM_REFUSED);
 }
 
+/* The peer won by a mid-call handover (a proof or a count). */
+static inline int
+latch_won_by_handover(const struct dp_stream *s)
+{
+	return s->won_by == RTPB_LATCH_SSRC || s->won_by == RTPB_LATCH_PROBATION ||
+	       s->won_by == RTPB_LATCH_CNAME || s->won_by == RTPB_LATCH_RTCP_FOLLOW;
+}
+
 /* The peer is about to change to another source: remember it as prev. */
 static inline void
 latch_keep_prev(struct dp_stream *s, uint32_t now)
@@ -319,10 +327,19 @@ latch_to(struct dp_stream *s, const struct dp_latch_cfg *cfg,
 	ev->old = s->peer;
 	ev->reason = why;
 	ev->dropped = dropped;
-	if (s->peer.family != RTPB_AF_NONE)
+	/* The signalled address displacing a peer that won by a handover
+	 * (a proof or a count: what an attacker does) does not keep it as
+	 * the previous peer, so it cannot win back by "showing life"; one
+	 * that latched in a window or by signalling stays revertable (a NAT
+	 * in front of the phone, §4.2 with a spoofed signalled address). */
+	if (s->peer.family != RTPB_AF_NONE &&
+	    (why != RTPB_LATCH_SIGNALLED || !latch_won_by_handover(s))) {
 		latch_keep_prev(s, dp_stream_tick(now_ns));
-	else
+	} else {
 		memset(&s->prev, 0, sizeof(s->prev));
+		s->prev_ssrc = 0;
+		s->flags &= ~(DP_STREAM_F_PREV_SEQ | DP_STREAM_F_WON_SSRC | DP_STREAM_F_PROVEN);
+	}
 	if (why == RTPB_LATCH_SSRC && pkt->kind == DP_LATCH_PKT_RTP) {
 		s->flags |= DP_STREAM_F_WON_SSRC;
 		s->handover_seq = pkt->seq;
@@ -330,6 +347,7 @@ latch_to(struct dp_stream *s, const struct dp_latch_cfg *cfg,
 	if (why == RTPB_LATCH_CNAME)
 		s->flags |= DP_STREAM_F_PROVEN;
 	s->peer = *src;
+	s->won_by = (uint8_t)why;
 	s->state = DP_LATCH_LATCHED;
 	s->flags &= ~DP_STREAM_F_SEQ_VALID;
 	if (pkt->kind == DP_LATCH_PKT_RTP && (s->flags & RTPB_STREAM_F_RTCP))
@@ -358,6 +376,7 @@ latch_back(struct dp_stream *s, const struct dp_latch_cfg *cfg, uint32_t now,
 	memset(&s->prev, 0, sizeof(s->prev));
 	s->prev_ssrc = 0;
 	s->state = DP_LATCH_LATCHED;
+	s->won_by = RTPB_LATCH_REVERT;
 	s->handover_tick = now;
 	latch_candidate_reset(s);
 }
@@ -376,10 +395,21 @@ latch_revert(struct dp_stream *s, struct dp_stream *pair,
 	ev->dropped = 0;
 	latch_back(s, cfg, now, &ev->old, &ev->refused);
 	latch_track_peer(s, cfg, pkt, now_ns);
-	if (pair != NULL && pair->prev.family != RTPB_AF_NONE &&
-	    rtpb_addr_host_eq(&pair->prev, src) &&
-	    !rtpb_addr_host_eq(&pair->peer, src)) {
+	if (pair == NULL || rtpb_addr_host_eq(&pair->peer, src))
+		return DP_LATCH_NEW_PEER;
+	if (pair->prev.family != RTPB_AF_NONE && rtpb_addr_host_eq(&pair->prev, src)) {
 		latch_back(pair, cfg, now, &ev->pair_old, &ev->pair_refused);
+		ev->pair_moved = 1;
+	} else if (pair->won_by == RTPB_LATCH_RTCP_FOLLOW &&
+		   rtpb_addr_host_eq(&pair->peer, &ev->old)) {
+		/* the RTCP stream had followed the loser, from no peer: back
+		 * to the signalled address (or none), the loser refused */
+		ev->pair_old = pair->peer;
+		latch_refuse(pair, cfg, &pair->peer, &ev->pair_refused);
+		pair->peer = pair->signalled;
+		pair->won_by = RTPB_LATCH_REVERT;
+		pair->ssrc = 0;
+		latch_candidate_reset(pair);
 		ev->pair_moved = 1;
 	}
 	return DP_LATCH_NEW_PEER;
@@ -547,11 +577,17 @@ latch_other(struct dp_stream *s, struct dp_stream *pair,
 	int alive, run;
 
 	/* §4.2: the signalled address is authoritative. STUN and DTLS are
-	 * forwarded but never latch by themselves (RFC 7983 classes). */
+	 * forwarded but never latch by themselves (RFC 7983 classes). If
+	 * it was the peer before the current one, it is winning back (§4.9:
+	 * the current one is refused); otherwise the peer it displaces is
+	 * not kept as a previous peer, so that it cannot win back by
+	 * "showing life": it needs a proof like any candidate. */
 	if (s->signalled.family != RTPB_AF_NONE &&
 	    rtpb_addr_eq(src, &s->signalled)) {
 		if (pkt->kind == DP_LATCH_PKT_OTHER)
 			return DP_LATCH_ACCEPT;
+		if (s->prev.family != RTPB_AF_NONE && rtpb_addr_eq(src, &s->prev))
+			return latch_revert(s, pair, cfg, src, pkt, now_ns, ev);
 		return latch_to(s, cfg, src, pkt, RTPB_LATCH_SIGNALLED, 0, now_ns, ev);
 	}
 	alive = latch_peer_alive(s, pair, now_ns);
@@ -643,6 +679,7 @@ dp_latch_signal(struct dp_stream *s, const struct rtpb_addr *signalled,
 	 * signalling event opens a learning window. */
 	if (changed) {
 		s->peer = *signalled;
+		s->won_by = RTPB_LATCH_REOFFER;
 		memset(&s->prev, 0, sizeof(s->prev));
 		s->flags &= ~(DP_STREAM_F_PREV_SEQ | DP_STREAM_F_WON_SSRC | DP_STREAM_F_PROVEN);
 	}
@@ -657,6 +694,7 @@ dp_latch_restore(struct dp_stream *s, const struct rtpb_addr *peer,
 	if (peer->family == RTPB_AF_NONE || (s->flags & RTPB_STREAM_F_ASYMMETRIC))
 		return;
 	s->peer = *peer;
+	s->won_by = RTPB_LATCH_REPLAY;
 	s->ssrc = ssrc;
 	s->state = DP_LATCH_LATCHED;
 	/* alive as of now: the phone was sending before the restart */
@@ -688,6 +726,7 @@ dp_latch_rtcp_follow(struct dp_stream *rtcp, const struct dp_stream *rtp,
 		rtcp->peer = rtp->peer;
 		rtcp->peer.port = rte_cpu_to_be_16((uint16_t)(port + 1));
 	}
+	rtcp->won_by = RTPB_LATCH_RTCP_FOLLOW;
 	rtcp->ssrc = 0; /* learnt from the new host's first RTCP */
 	rtcp->flags &= ~DP_STREAM_F_SEQ_VALID;
 	rtcp->state = DP_LATCH_LATCHED;

@@ -12,7 +12,10 @@
  * The rules (numbers are DESIGN.md §4 items):
  *  1. From the peer: accept. A peer's RTCP also feeds its liveness (the
  *     RTCP interval, learnt from arrivals) and the leg's CNAME.
- *  2. From exactly the signalled address: latch to it at once.
+ *  2. From exactly the signalled address: latch to it at once. If it was
+ *     the previous peer, that is a revert (the current peer is refused);
+ *     a displaced peer that had won by a handover is not kept as the
+ *     previous one (it must prove itself again).
  *  3. In the learning window (after each ADD/UPDATE), while the stream
  *     has no peer known to be alive: the first RTP/RTCP packet latches
  *     its source; STUN and DTLS are forwarded but never latch. A stream

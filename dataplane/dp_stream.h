@@ -108,7 +108,8 @@ struct dp_stream {
 	uint32_t rtcp_ivl;          /**< the peer's observed RTCP interval (moving average), ticks; 0 unknown */
 	uint32_t rtp_tick;          /**< rtcp-mux: the peer's last RTP before its last RTCP, ticks */
 	uint32_t cname;             /**< keyed hash of the peer's RTCP CNAME (RFC 3550 6.5.1); 0 unknown */
-	uint32_t reserved2;
+	uint8_t won_by;             /**< how the peer became the peer: enum rtpb_latch_reason */
+	uint8_t reserved2[3];
 	/* cache line 3: refusals and the budget for other sources */
 	uint32_t refused[DP_STREAM_REFUSED]; /**< keyed hashes of refused sources; 0 free */
 	uint32_t tb_last;           /**< budget: last refill, units of 1024 ns */

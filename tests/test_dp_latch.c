@@ -321,12 +321,37 @@ static const struct latch_case cases[] = {
 		 .want = V_NEW, .last_reason = L(LEARN)},
 		{.src = PHONE2, .kind = K_RTP, .ssrc = 0x55, .seq = 9, .t_ms = 60000,
 		 .want = V_NEW, .last_reason = L(SIGNALLED)},
-		/* the NAT'd source was alive: it wins back; PHONE2 is the
+		/* the NAT'd phone latched in the window: it is the previous
+		 * peer and wins back on its next packet; PHONE2 is the
 		 * signalled address, so it is not refused */
 		{.src = PHONE, .kind = K_RTP, .ssrc = SSRC_A, .seq = 2, .t_ms = 60100,
 		 .want = V_NEW, .last_reason = L(REVERT)},
+		/* PHONE2 is the signalled address: never refused */
 		{.src = PHONE2, .kind = K_RTP, .ssrc = 0x55, .seq = 10, .t_ms = 60200,
 		 .want = V_NEW, .last_reason = L(SIGNALLED)},
+	}},
+	{"the phone at its signalled address wins back: the attacker is refused", NEW_CALL_SIG, 0, 0, {
+		{.src = PHONE2, .kind = K_RTP, .ssrc = SSRC_A, .seq = 0, .ts = 0, .t_ms = 80,
+		 .want = V_NEW, .last_reason = L(SIGNALLED)},
+		{.src = PHONE2, .kind = K_RTP, .ssrc = SSRC_A, .seq = 1, .ts = 160, .t_ms = 100,
+		 .n = 50, .dt_ms = 20, .want = V_ACC, .last_reason = R_NONE},
+		/* onset of a silence: a paced attacker wins provisionally */
+		{.src = EVIL, .kind = K_RTP, .ssrc = SSRC_X, .seq = 7000, .ts = 5000,
+		 .t_ms = 1110, .n = 10, .dt_ms = 20, .want = V_DROP, .drop = D(NOT_PEER),
+		 .last = V_NEW, .last_reason = L(PROBATION)},
+		/* the phone (signalled, the previous peer) speaks: revert */
+		{.src = PHONE2, .kind = K_RTP, .ssrc = SSRC_A, .seq = 51, .ts = 51 * 160,
+		 .t_ms = 1500, .want = V_NEW, .last_reason = L(REVERT)},
+		{.src = EVIL, .kind = K_RTP, .ssrc = SSRC_X, .seq = 7010, .ts = 6600,
+		 .t_ms = 1510, .n = 30, .dt_ms = 20, .want = V_DROP, .drop = D(REFUSED),
+		 .last_reason = R_NONE},
+		/* the RTCP stream had followed the attacker: it went back too
+		 * (its phone sent no RTCP yet: not known alive, so a plain
+		 * not_peer drop) */
+		{.on = ON_RTCP, .src = EVIL_C, .kind = K_RTCP, .ssrc = SSRC_X, .cn = CN_OTHER,
+		 .t_ms = 2200, .want = V_DROP, .drop = D(NOT_PEER), .last_reason = R_NONE},
+		{.on = ON_RTCP, .src = PHONE2_C, .kind = K_RTCP, .ssrc = SSRC_A, .t_ms = 2210,
+		 .want = V_ACC, .last_reason = R_NONE},
 	}},
 };
 
