@@ -136,30 +136,25 @@ pf_ip_eq(const __u8 *a, const __u8 *b, int len)
 	return diff == 0;
 }
 
-/* Token bucket of a latched stream for packets from other sources. */
+/* Token bucket of a latched stream for packets from other sources: the
+ * rule of rtpb_pf_rules.h, which the dataplane runs in software too. */
 static __always_inline int
 pf_budget_ok(struct rtpb_pf_sock *s)
 {
 	__u32 zero = 0, pps = RTPB_PF_BUDGET_PPS, burst = RTPB_PF_BUDGET_BURST;
 	struct rtpb_pf_cfg *cfg = bpf_map_lookup_elem(&pf_cfg, &zero);
-	__u64 now = bpf_ktime_get_ns(), add, tokens;
+	__u64 now = bpf_ktime_get_ns(), elapsed = now - s->tb_last_ns;
+	__u32 tokens = s->tb_tokens;
+	int ok;
 
 	if (cfg && cfg->budget_burst != 0) {
 		pps = cfg->budget_pps;
 		burst = cfg->budget_burst;
 	}
-	/* tokens in 1/1000 packets: pps * dt_ns / 1e6 */
-	add = (now - s->tb_last_ns) / 1000 * pps / 1000;
-	tokens = s->tb_tokens + add;
-	if (tokens > (__u64)burst * 1000)
-		tokens = (__u64)burst * 1000;
+	ok = rtpb_pf_budget_take(elapsed, &tokens, pps, burst);
 	s->tb_last_ns = now;
-	if (tokens < 1000) {
-		s->tb_tokens = (__u32)tokens;
-		return 0;
-	}
-	s->tb_tokens = (__u32)(tokens - 1000);
-	return 1;
+	s->tb_tokens = tokens;
+	return ok;
 }
 
 /* The SSRC of an RTP packet (RFC 3550 §5.1), or the sender SSRC of an

@@ -66,6 +66,10 @@ enum ctl_ecode {
 	CTL_E_INVLARG_5 = 35,  /**< unknown U/L modifier; P "session" w/o c */
 	CTL_E_INVLARG_6 = 36,  /**< no local address of the family */
 	CTL_E_INVLARG_7 = 37,  /**< remote address/port not numeric */
+	/** remote address that can never be a phone: multicast, loopback,
+	 *  0.0.0.0/8 other than 0.0.0.0 (hold), class E, broadcast, the
+	 *  relay's own addresses (rtpbypass only: rtpproxy takes them) */
+	CTL_E_INVLARG_8 = 38,
 	CTL_E_SESUNKN = 50,    /**< session not found */
 	CTL_E_PLRFAIL = 60,    /**< play failed */
 	CTL_E_QRYFAIL = 62,    /**< Q: unknown counter */

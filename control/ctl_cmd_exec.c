@@ -450,6 +450,15 @@ exec_ul(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		r->error = true;
 		return;
 	}
+	if (cmd->ul.has_remote && ctl_addrs_find_ip(ex->addrs, &cmd->ul.remote) >= 0) {
+		char ra[INET6_ADDRSTRLEN], why[INET6_ADDRSTRLEN + 48];
+
+		inet_ntop(cmd->ul.remote.family == RTPB_AF_INET6 ? AF_INET6 : AF_INET,
+			  cmd->ul.remote.ip, ra, sizeof(ra));
+		snprintf(why, sizeof(why), "remote address %s is one of the relay's own", ra);
+		reply_err(cmd, r, CTL_E_INVLARG_8, why);
+		return;
+	}
 	if (is_u && cmd->ul.notify_socket != NULL && !notify_enabled(ex)) {
 		reply_err(cmd, r, CTL_E_NSOFF,
 			  "must permit notification socket with -n");
@@ -691,6 +700,7 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		{"nhandovers", c->handovers},
 		{"nhandovers_dropped", c->handover_dropped},
 		{"nrtcp_follows", c->rtcp_follows},
+		{"nreverts", c->reverts},
 		{"nreoffers", c->reoffers},
 		{"nfamily_moves", c->family_moves},
 		{"nport_spills", c->port_spills},
@@ -728,7 +738,7 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
  * analyzer's (rtpa_*: E68 like unknown names), integers as %llu and
  * total_duration, pps_in as %f. Beyond rtpproxy's names: nlatches
  * (latch events), nhandovers (of which handovers), nhandovers_dropped
- * (packets dropped in their probation), nrtcp_follows, nreoffers,
+ * (packets dropped in their probation), nrtcp_follows, nreverts, nreoffers,
  * nfamily_moves (legs moved to a socket of the other family,
  * ctl_session.h), nport_spills (legs opened on another address of their
  * family, --port-spill), nsteer_misses (ports the NIC steers to another

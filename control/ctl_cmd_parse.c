@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rtpb_pf_rules.h"
 #include "ctl_cmd.h"
 
 /* rtpproxy IS_IPSTR_VALID() bounds (rpcpv1_ul.c) */
@@ -525,6 +526,15 @@ ul_remote(struct ctl_cmd *cmd, struct ctl_ul_opts *ul, const char *a,
 	}
 	if (port == 0)
 		return 0;
+	/* DESIGN.md §4.9: an address no phone can have would take the
+	 * stream at once (the signalled address is authoritative); the
+	 * prefilter's bogon rule, one definition (rtpb_pf_rules.h) */
+	if (af == AF_INET6 && memcmp(ip, v4mapped, sizeof(v4mapped)) == 0 ?
+		    rtpb_pf_bogon4(ip + 12) :
+		    af == AF_INET ? rtpb_pf_bogon4(ip) : rtpb_pf_bogon6(ip))
+		return parse_failf(cmd, CTL_E_INVLARG_8,
+				   "remote address %s can never be a phone "
+				   "(multicast, loopback, 0/8, class E)", a);
 	memset(&ul->remote, 0, sizeof(ul->remote));
 	ul->remote.port = htons(port);
 	if (af == AF_INET6 && memcmp(ip, v4mapped, sizeof(v4mapped)) == 0) {

@@ -348,8 +348,10 @@ stream_want(const struct ctl_sessions *t, const struct ctl_session *s, int li,
 		(o->port != 0 && ost->has_id) ? ost->id : RTPB_STREAM_NONE;
 	m->flags = (l->asymmetric ? RTPB_STREAM_F_ASYMMETRIC : 0) |
 		   (rtcp ? RTPB_STREAM_F_RTCP : 0);
-	/* the RTCP stream follows an RTP handover (DESIGN.md §4.6) */
-	m->rtcp_stream_id = (!rtcp && l->rtcp.has_id) ? l->rtcp.id : RTPB_STREAM_NONE;
+	/* the RTCP stream follows an RTP handover (DESIGN.md §4.6); an RTCP
+	 * proof or revert moves the RTP stream too (§4.9) */
+	m->pair_stream_id = rtcp ? (l->rtp.has_id ? l->rtp.id : RTPB_STREAM_NONE) :
+				   (l->rtcp.has_id ? l->rtcp.id : RTPB_STREAM_NONE);
 	m->learn_ms = t->cfg.learn_ms;
 	relay_addr(t, l->laddr, (uint16_t)(l->port + (rtcp ? 1 : 0)),
 		   &m->local);
@@ -409,18 +411,25 @@ stream_sync(struct ctl_sessions *t, struct ctl_session *s, int li, bool rtcp)
 	if (st->in_dp && stream_msg_eq(&m, &st->sent))
 		return 0;
 	m.hdr.type = st->in_dp ? RTPB_MSG_STREAM_UPDATE : RTPB_MSG_STREAM_ADD;
+	/* an ADD into a restarted dataplane restores the latched peer */
+	if (!st->in_dp && !s->leg[li].asymmetric) {
+		m.peer = st->latched;
+		m.peer_ssrc = st->latched_ssrc;
+	}
 	rc = ctl_dp_stream_push(t->cfg.dp, &m);
 	if (rc != 0) {
 		t->c.push_fail++;
 		return rc;
 	}
+	memset(&m.peer, 0, sizeof(m.peer));
+	m.peer_ssrc = 0;
 	st->sent = m;
 	st->in_dp = true;
 	return 0;
 }
 
 /* Ids for both streams of leg li, before any ADD, so that each ADD
- * carries the right out_stream_id and rtcp_stream_id. */
+ * carries the right out_stream_id and pair_stream_id. */
 static int
 leg_ids(struct ctl_sessions *t, struct ctl_session *s, int li)
 {
@@ -1697,11 +1706,19 @@ ctl_sessions_replay(struct ctl_sessions *t)
 	for (guint i = 0; i < all->len; i++) {
 		s = all->pdata[i];
 		for (int li = 0; li < 2; li++) {
-			memset(&s->leg[li].rtp, 0, sizeof(s->leg[li].rtp));
-			memset(&s->leg[li].rtcp, 0, sizeof(s->leg[li].rtcp));
-			/* the new dataplane latched nothing yet */
-			pf_stream_latch(t, s, li, false, NULL, 0);
-			pf_stream_latch(t, s, li, true, NULL, 0);
+			struct ctl_leg *l = &s->leg[li];
+			struct ctl_stream rtp = l->rtp, rtcp = l->rtcp;
+
+			/* new ids; the latched peers are restored by the ADDs
+			 * (§4.9), and the prefilter keeps them meanwhile */
+			memset(&l->rtp, 0, sizeof(l->rtp));
+			memset(&l->rtcp, 0, sizeof(l->rtcp));
+			l->rtp.latched = rtp.latched;
+			l->rtp.latched_ssrc = rtp.latched_ssrc;
+			l->rtcp.latched = rtcp.latched;
+			l->rtcp.latched_ssrc = rtcp.latched_ssrc;
+			pf_stream_latch(t, s, li, false, &rtp.latched, rtp.latched_ssrc);
+			pf_stream_latch(t, s, li, true, &rtcp.latched, rtcp.latched_ssrc);
 		}
 		if (n == 0)
 			continue;
@@ -1745,7 +1762,7 @@ ctl_sessions_latch(struct ctl_sessions *t, const struct rtpb_msg_ev_latch *ev)
 	int li = (int)((ev->cookie >> 1) & 1);
 	bool rtcp = ev->cookie & 1;
 	struct ctl_session *s = g_hash_table_lookup(t->by_serial, &serial);
-	const struct ctl_stream *st;
+	struct ctl_stream *st;
 	const char *kind;
 	char pa[ADDR_STRLEN], oa[ADDR_STRLEN];
 
@@ -1754,6 +1771,8 @@ ctl_sessions_latch(struct ctl_sessions *t, const struct rtpb_msg_ev_latch *ev)
 	st = rtcp ? &s->leg[li].rtcp : &s->leg[li].rtp;
 	if (!st->has_id || st->id != ev->stream_id)
 		return; /* deleted, re-created or moved since */
+	st->latched = ev->peer;
+	st->latched_ssrc = ev->ssrc;
 	/* the prefilter budgets other sources from now on (§5); an
 	 * asymmetric leg has no peer there (§4.7) */
 	if (!s->leg[li].asymmetric)
@@ -1764,6 +1783,34 @@ ctl_sessions_latch(struct ctl_sessions *t, const struct rtpb_msg_ev_latch *ev)
 	s->latches++;
 	t->c.latches++;
 	switch (ev->reason) {
+	case RTPB_LATCH_REVERT:
+		s->reverts++;
+		t->c.reverts++;
+		if (ev->refused.family != RTPB_AF_NONE) {
+			char ra[ADDR_STRLEN];
+
+			addr_str(&ev->refused, ra, sizeof(ra));
+			ctl_log_call(CTL_LOG_WARN, s->call_id,
+				     "leg %d %sstream: %s showed life and won "
+				     "back from %s; %s refused for the rest of "
+				     "the call", li, kind, pa, oa, ra);
+		} else {
+			ctl_log_call(CTL_LOG_INFO, s->call_id,
+				     "leg %d %sstream: %s showed life and won "
+				     "back from %s (signalled, not refused)",
+				     li, kind, pa, oa);
+		}
+		return;
+	case RTPB_LATCH_CNAME:
+		s->handovers++;
+		t->c.handovers++;
+		t->c.handover_dropped += ev->dropped;
+		ctl_log_call(CTL_LOG_INFO, s->call_id,
+			     "leg %d %shandover from %s to %s (RTCP CNAME "
+			     "proof, SSRC 0x%08x), %llu packets dropped in "
+			     "probation", li, kind, oa, pa, ev->ssrc,
+			     (unsigned long long)ev->dropped);
+		return;
 	case RTPB_LATCH_SSRC:
 	case RTPB_LATCH_PROBATION:
 		s->handovers++;

@@ -110,7 +110,13 @@ struct ctl_stream {
 	uint32_t id;      /**< stream id, valid if has_id */
 	bool has_id;      /**< id allocated from the current dataplane */
 	bool in_dp;       /**< an ADD was accepted by the ring */
-	struct rtpb_msg_stream sent; /**< the last ADD/UPDATE accepted */
+	struct rtpb_msg_stream sent; /**< the last ADD/UPDATE accepted (peer aside) */
+	/** The peer the dataplane last reported this stream latched to
+	 *  (family NONE if none) and its SSRC (host order): a replay into a
+	 *  restarted dataplane starts the stream latched to it, so a third
+	 *  host in the replay's learning window reaches nobody (§4.9). */
+	struct rtpb_addr latched;
+	uint32_t latched_ssrc;
 };
 
 /** One leg (rtpproxy stream[i] of both the RTP and the RTCP pipe). */
@@ -150,6 +156,7 @@ struct ctl_session {
 	uint32_t latches; /**< latch events seen for its streams (all reasons) */
 	uint32_t handovers;    /**< of which RTPB_LATCH_SSRC / _PROBATION */
 	uint32_t rtcp_follows; /**< of which RTPB_LATCH_RTCP_FOLLOW */
+	uint32_t reverts;      /**< of which RTPB_LATCH_REVERT (a source refused) */
 	uint32_t reoffers;     /**< of which RTPB_LATCH_REOFFER */
 	struct ctl_leg leg[2];
 };
@@ -213,6 +220,7 @@ struct ctl_sessions_counters {
 	uint64_t handovers;  /**< of which handovers (SSRC, PROBATION) */
 	uint64_t handover_dropped; /**< packets dropped in their probation */
 	uint64_t rtcp_follows; /**< of which RTCP following its RTP stream */
+	uint64_t reverts;      /**< of which a previous peer winning back (§4.9) */
 	uint64_t reoffers;   /**< of which re-offers taken by the dataplane */
 	uint64_t family_moves; /**< legs moved to a socket of another family */
 	uint64_t steer_misses; /**< ports taken that the NIC steers to another

@@ -30,7 +30,8 @@ dp_ctl_latch_event(struct dp_worker *w, uint32_t id, const struct dp_stream *s,
 	struct rtpb_stream_ctrs *st = rtpb_shm_stream_ctrs(dp_ctx.shm, id);
 	struct rtpb_msg ev;
 	int handover = lev->reason == RTPB_LATCH_SSRC ||
-		       lev->reason == RTPB_LATCH_PROBATION;
+		       lev->reason == RTPB_LATCH_PROBATION ||
+		       lev->reason == RTPB_LATCH_CNAME;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.ev_latch.hdr.type = RTPB_MSG_EV_LATCH;
@@ -44,6 +45,7 @@ dp_ctl_latch_event(struct dp_worker *w, uint32_t id, const struct dp_stream *s,
 	ev.ev_latch.ssrc = s->ssrc;
 	ev.ev_latch.old = lev->old;
 	ev.ev_latch.peer = s->peer;
+	ev.ev_latch.refused = lev->refused;
 	w->stats->latches++;
 	st->latches++;
 	if (handover) {
@@ -156,13 +158,16 @@ ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	s->local_port = m->local.port;
 	s->addr_idx = (uint8_t)a;
 	s->out_stream_id = m->out_stream_id;
-	s->rtcp_stream_id = m->rtcp_stream_id;
+	s->pair_stream_id = m->pair_stream_id;
 	s->flags = (uint16_t)(m->flags & DP_STREAM_F_CTL_MASK);
 	s->cookie = m->cookie;
 	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
+	/* replay: the peer control saw latched, counted alive (§4.9) */
+	dp_latch_restore(s, &m->peer, m->peer_ssrc, now_ns);
 	memset(rtpb_shm_stream_ctrs(dp_ctx.shm, m->stream_id), 0,
 	       sizeof(struct rtpb_stream_ctrs));
-	dp_ctl_prefetch_nexthop(s, &s->signalled);
+	if (dp_latch_dest(s) != NULL)
+		dp_ctl_prefetch_nexthop(s, dp_latch_dest(s));
 	return 0;
 }
 
@@ -186,7 +191,7 @@ ctl_stream_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 			return -ENOSPC;
 		s->out_stream_id = m->out_stream_id;
 	}
-	s->rtcp_stream_id = m->rtcp_stream_id;
+	s->pair_stream_id = m->pair_stream_id;
 	s->flags = (uint16_t)((m->flags & DP_STREAM_F_CTL_MASK) | (s->flags & ~DP_STREAM_F_CTL_MASK));
 	s->cookie = m->cookie;
 	lev.old = s->peer;

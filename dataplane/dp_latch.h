@@ -1,25 +1,43 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dp_latch.h: latching and handover probation (DESIGN.md §4), a pure
- * function of (stream state, packet source, RTP/RTCP header fields, now).
+ * dp_latch.h: latching, handover probation, liveness and proof (DESIGN.md
+ * §4), a pure function of (stream state, the leg's other stream, packet
+ * source, RTP/RTCP header fields, now).
  *
- * It touches nothing but the stream it is given: no DPDK state, no
+ * It touches nothing but the streams it is given: no DPDK state, no
  * clock, no I/O, so tests drive it with time as a parameter. It runs per
- * packet on the stream's owner worker (one writer per stream), between
- * the flow lookup and the rewrite.
+ * packet on the stream's owner worker (one writer per session's streams),
+ * between the flow lookup and the rewrite.
  *
- * Summary of the rules (numbers are DESIGN.md §4 steps):
- *  1. From the peer: accept; the candidate's count restarts.
+ * The rules (numbers are DESIGN.md §4 items):
+ *  1. From the peer: accept. A peer's RTCP also feeds its liveness (the
+ *     RTCP interval, learnt from arrivals) and the leg's CNAME.
  *  2. From exactly the signalled address: latch to it at once.
- *  3. In the learning window of an unlatched stream (or one re-offered):
- *     the first RTP/RTCP packet latches its source; STUN and DTLS are
- *     forwarded but never latch (RFC 7983 classes).
- *  4. Another source is the candidate; per-candidate consecutive counting
- *     (a packet from the peer, or from another source, restarts it). It
- *     wins at cfg->probation_ssrc packets if RTP continuing the latched
- *     SSRC and sequence (RFC 3550 A.1), cfg->probation_rtp for RTP with
- *     another SSRC (never with cfg->strict_source), cfg->probation_rtcp
- *     for RTCP whose sender SSRC matches the stream's when known.
+ *  3. In the learning window (after each ADD/UPDATE), while the stream
+ *     has no peer known to be alive: the first RTP/RTCP packet latches
+ *     its source; STUN and DTLS are forwarded but never latch. A stream
+ *     whose peer is alive gives a third host nothing in the window.
+ *  4. Another source, outside those cases:
+ *     - refused (it lost a revert) while the peer is alive: dropped;
+ *     - the previous peer showing life (RTP continuing its own SSRC and
+ *       sequence, or RTCP with its SSRC): wins back at once (REVERT) and
+ *       the source it replaces is refused (§4.9);
+ *     - over the budget for other sources (rtpb_pf_rules.h, the XDP
+ *       prefilter's rule) unless it carries the peer's SSRC: dropped;
+ *     - proofs that win at once: RTP continuing the latched SSRC and
+ *       sequence (RFC 3550 A.1; cfg->probation_ssrc packets), RTCP
+ *       carrying the leg's CNAME (RFC 3550 6.5.1), RTP from the host
+ *       the leg's RTCP stream moved to by that proof;
+ *     - RTP with a new SSRC wins after cfg->probation_rtp consecutive
+ *       packets at media pace (at least DP_LATCH_PACE_MIN_NS apart,
+ *       timestamps advancing; a burst never counts), unless the peer is
+ *       alive and silent: its RTCP arrived within about two of its RTCP
+ *       intervals and its RTP had stopped more than DP_LATCH_GAP_NS
+ *       before the candidate began (DTX, hold). Never with
+ *       cfg->strict_source or cfg->cname_only;
+ *     - RTCP with the stream's sender SSRC wins after
+ *       cfg->probation_rtcp packets; RTCP of an RTCP stream that never
+ *       had any, from the host its RTP stream is latched to, likewise.
  *  5. Candidate packets are dropped until the candidate wins; the winning
  *     packet is forwarded.
  *  7. Asymmetric streams never latch: they accept the signalled host on
@@ -28,8 +46,9 @@
  *     learning window.
  * Step 6 (RTCP follows an RTP handover) is dp_latch_rtcp_follow().
  *
- * Cost: two address compares and a branch on the common path
- * (packet from the peer).
+ * Cost: the packet from the peer is checked first (two address compares
+ * and a branch, line 0 of the stream only); everything else is a cold
+ * path in another function.
  */
 #ifndef DP_LATCH_H
 #define DP_LATCH_H
@@ -37,23 +56,49 @@
 #include <stdint.h>
 
 #include "rtpb_msg.h"
+#include "rtpb_shm.h"
 #include "dp_stream.h"
 
 /** RFC 3550 A.1 sequence window. */
 #define DP_LATCH_MAX_DROPOUT 3000
 #define DP_LATCH_MAX_MISORDER 100
 
-/** Probation thresholds (dataplane options), packets. */
+/** A candidate's counted packets are at least this far apart, ns (a
+ * 10 ms packet time with some jitter). */
+#define DP_LATCH_PACE_MIN_NS (7 * 1000000ull)
+/** A peer's RTP "had stopped" when it was silent this long, ns (three
+ * 20 ms packet times). */
+#define DP_LATCH_GAP_NS (60 * 1000000ull)
+/** After a proof-based handover, packets of the previous peer that
+ * arrive within this time and are older than the winning packet are
+ * stragglers of the old path, not life, ns. */
+#define DP_LATCH_STRAGGLER_NS (25 * 1000000ull)
+/** A peer that sent any packet within this time is alive, ns. */
+#define DP_LATCH_RECENT_NS (1000 * 1000000ull)
+/** RTCP liveness with one RTCP seen and no interval yet: twice the RFC
+ * 3550 §6.2 minimum interval of 5 s, ns. */
+#define DP_LATCH_RTCP_UNKNOWN_NS (10000 * 1000000ull)
+/** RTCP arrivals closer than this do not update the interval (a
+ * compound split or a duplicate), ns. */
+#define DP_LATCH_RTCP_MIN_IVL_NS (50 * 1000000ull)
+
+/** Thresholds and modes (dataplane options). */
 struct dp_latch_cfg {
-	uint16_t probation_rtp;  /**< --probation-rtp: RTP with a new SSRC (10) */
-	uint16_t probation_rtcp; /**< --probation-rtcp: RTCP (2) */
-	uint16_t probation_ssrc; /**< --probation-ssrc: RTP continuing SSRC and seq (1) */
+	uint16_t probation_rtp;  /**< --probation-rtp: RTP with a new SSRC (10), packets */
+	uint16_t probation_rtcp; /**< --probation-rtcp: RTCP (2), packets */
+	uint16_t probation_ssrc; /**< --probation-ssrc: RTP continuing SSRC and seq (1), packets */
 	uint8_t strict_source;   /**< --strict-source: a new SSRC never wins */
+	uint8_t cname_only;      /**< --probation-cname-only: a new SSRC wins by CNAME proof only */
+	uint32_t budget_pps;     /**< other sources' budget per stream, packets/s */
+	uint32_t budget_burst;   /**< its depth, packets */
+	uint32_t seed;           /**< key of the CNAME and refusal hashes (random at start) */
 };
 
-/** The defaults: DESIGN.md §4.4. */
+/** The defaults: DESIGN.md §4.4, the prefilter's budget (rtpb_pf.h). */
 #define DP_LATCH_CFG_DEFAULT { .probation_rtp = 10, .probation_rtcp = 2, \
-			       .probation_ssrc = 1, .strict_source = 0 }
+			       .probation_ssrc = 1, .strict_source = 0,  \
+			       .cname_only = 0, .budget_pps = 150,       \
+			       .budget_burst = 5, .seed = 0x5eed }
 
 /** Packet kinds the latch tells apart (RFC 7983, RFC 5761 §4). */
 enum dp_latch_kind {
@@ -64,16 +109,24 @@ enum dp_latch_kind {
 
 /** Header fields of one packet, host byte order. */
 struct dp_latch_pkt {
-	uint8_t kind;  /**< enum dp_latch_kind */
-	uint16_t seq;  /**< RTP sequence number (RTP only) */
-	uint32_t ssrc; /**< RTP SSRC, or RTCP sender SSRC (RFC 3550 §6.4) */
+	uint8_t kind;      /**< enum dp_latch_kind */
+	uint16_t seq;      /**< RTP sequence number (RTP only) */
+	uint16_t len;      /**< UDP payload bytes */
+	uint32_t ts;       /**< RTP timestamp (RTP only) */
+	uint32_t ssrc;     /**< RTP SSRC, or RTCP sender SSRC (RFC 3550 §6.4) */
+	const uint8_t *p;  /**< the UDP payload (read for RTCP's SDES), not owned */
 };
 
-/** What a latch changed, for the event to control (DP_LATCH_NEW_PEER). */
+/** What a latch changed, for the events to control (DP_LATCH_NEW_PEER). */
 struct dp_latch_ev {
-	struct rtpb_addr old; /**< the previous peer; family NONE if none */
-	uint32_t reason;      /**< enum rtpb_latch_reason */
-	uint32_t dropped;     /**< the new peer's packets dropped in probation */
+	struct rtpb_addr old;     /**< the previous peer; family NONE if none */
+	struct rtpb_addr refused; /**< REVERT: the source refused; else family NONE */
+	uint32_t reason;          /**< enum rtpb_latch_reason */
+	uint32_t dropped;         /**< the new peer's packets dropped in probation */
+	uint8_t drop;             /**< DP_LATCH_DROP: enum rtpb_drop */
+	uint8_t pair_moved;       /**< the leg's other stream changed peer too */
+	struct rtpb_addr pair_old;     /**< if so: its previous peer */
+	struct rtpb_addr pair_refused; /**< and the source it refused */
 };
 
 /** What to do with a packet, from the latching point of view. */
@@ -81,30 +134,50 @@ enum dp_latch_verdict {
 	DP_LATCH_ACCEPT = 0, /**< forward it */
 	DP_LATCH_NEW_PEER,   /**< forward it; the stream latched to its source
 			      *   (*ev says why, for control) */
-	DP_LATCH_DROP,       /**< drop it (RTPB_DROP_NOT_PEER) */
+	DP_LATCH_DROP,       /**< drop it (ev->drop says why) */
 };
+
+/** now_ns in dp_stream's tick unit. */
+#define dp_latch_tick dp_stream_tick
 
 /**
  * Classify a UDP payload: RTP (version 2, at least 12 bytes) or RTCP
  * (second byte's payload type 64-95 as RFC 5761 §4 demultiplexes, at
  * least 8 bytes), else OTHER.
- * @param p   UDP payload.
+ * @param p   UDP payload (kept in out->p: it must outlive out).
  * @param len payload bytes.
  * @param out filled in.
  */
 void dp_latch_parse(const uint8_t *p, uint16_t len, struct dp_latch_pkt *out);
 
 /**
- * Decide on a packet received on stream s from src, updating s.
- * @param s      the stream (state not FREE), written on latch and probation.
- * @param cfg    thresholds.
+ * The CNAME of an RTCP compound packet (RFC 3550 6.5.1): the CNAME item
+ * of the SDES chunk of the sender SSRC (the first packet's SSRC), as a
+ * keyed hash. Defensive: every length is checked against len, at most 8
+ * packets and 16 items per chunk are read.
+ * @param p    the compound packet (UDP payload).
+ * @param len  its bytes.
+ * @param seed the hash key (dp_latch_cfg.seed).
+ * @return the hash, never 0; 0 if there is no well-formed CNAME for the
+ *         sender's SSRC.
+ */
+uint32_t dp_latch_rtcp_cname(const uint8_t *p, uint16_t len, uint32_t seed);
+
+/**
+ * Decide on a packet received on stream s from src, updating s (and pair,
+ * on a proof or a revert that moves the whole leg). A packet accepted
+ * sets s->pkts.last_rx_ns.
+ * @param s      the stream (state not FREE).
+ * @param pair   the same leg's other stream (s->pair_stream_id), same
+ *               owner; NULL if none.
+ * @param cfg    thresholds and modes.
  * @param src    source address and port, network byte order.
  * @param pkt    the packet's header fields (dp_latch_parse()).
  * @param now_ns monotonic time, ns.
- * @param ev     filled in on DP_LATCH_NEW_PEER only.
+ * @param ev     filled in on DP_LATCH_NEW_PEER (and ev->drop on DROP).
  * @return the verdict.
  */
-enum dp_latch_verdict dp_latch_rx(struct dp_stream *s,
+enum dp_latch_verdict dp_latch_rx(struct dp_stream *s, struct dp_stream *pair,
 				  const struct dp_latch_cfg *cfg,
 				  const struct rtpb_addr *src,
 				  const struct dp_latch_pkt *pkt,
@@ -123,15 +196,29 @@ int dp_latch_signal(struct dp_stream *s, const struct rtpb_addr *signalled,
 		    uint64_t learn_ns, uint64_t now_ns);
 
 /**
+ * Restore the peer control saw latched before a dataplane restart (ADD
+ * on replay): the stream is latched to peer, counted alive as of now_ns
+ * (so a third host in the replay's learning window reaches nobody), and
+ * its SSRC is known.
+ * @param peer the latched peer (family NONE: nothing is done).
+ * @param ssrc its SSRC, host order, 0 if unknown.
+ */
+void dp_latch_restore(struct dp_stream *s, const struct rtpb_addr *peer,
+		      uint32_t ssrc, uint64_t now_ns);
+
+/**
  * DESIGN.md §4.6: after RTP stream rtp won a handover, move its leg's
  * RTCP stream to the new host at the RTP port + 1, unless RTCP already
  * comes from that host, the leg uses rtcp-mux (DP_STREAM_F_MUX_SEEN on
- * rtp) or the RTCP stream is asymmetric.
- * @param rtcp the leg's RTCP stream (same owner as rtp).
- * @param rtp  the RTP stream, already switched.
+ * rtp) or the RTCP stream is asymmetric. The RTCP stream remembers its
+ * previous peer, so that its RTCP wins it back (§4.9).
+ * @param rtcp   the leg's RTCP stream (same owner as rtp).
+ * @param rtp    the RTP stream, already switched.
+ * @param now_ns monotonic time, ns.
  * @return 1 if rtcp's peer moved (control is told), else 0.
  */
-int dp_latch_rtcp_follow(struct dp_stream *rtcp, const struct dp_stream *rtp);
+int dp_latch_rtcp_follow(struct dp_stream *rtcp, const struct dp_stream *rtp,
+			 uint64_t now_ns);
 
 /**
  * Where packets leaving from stream o go: its peer, else the signalled

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sys/random.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,12 @@ usage(const char *prog)
 	       "  --probation-ssrc N  the same for RTP continuing the latched SSRC and\n"
 	       "                      sequence, RFC 3550 A.1 (default: 1)\n"
 	       "  --strict-source     a new SSRC never takes over without signalling\n"
+	       "  --probation-cname-only\n"
+	       "                      a new SSRC takes over only when the new source's\n"
+	       "                      RTCP carries the leg's CNAME, never by count\n"
+	       "  --pf-budget PPS/BURST  packets from other sources than a stream's\n"
+	       "                      peer (the XDP prefilter's rule, in software;\n"
+	       "                      default: 150/5)\n"
 	       "  --bpf-pin-root DIR  the XDP prefilter (xdp_prog= devarg of net_af_xdp)\n"
 	       "                      pins its maps in DIR (libbpf's default: /sys/fs/bpf);\n"
 	       "                      remove them at a clean stop when no control process\n"
@@ -267,6 +274,8 @@ parse_args(int argc, char **argv)
 		{"probation-rtcp", required_argument, NULL, 'C'},
 		{"probation-ssrc", required_argument, NULL, 'S'},
 		{"strict-source", no_argument, NULL, 's'},
+		{"probation-cname-only", no_argument, NULL, 'c'},
+		{"pf-budget", required_argument, NULL, 'b'},
 		{"bpf-pin-root", required_argument, NULL, 'B'},
 		{"tx-port", required_argument, NULL, 't'},
 		{"neigh", required_argument, NULL, 'N'},
@@ -351,6 +360,27 @@ parse_args(int argc, char **argv)
 		case 's':
 			dp_ctx.latch.strict_source = 1;
 			break;
+		case 'c':
+			dp_ctx.latch.cname_only = 1;
+			break;
+		case 'b': {
+			unsigned long pps, burst;
+
+			/* as control's --pf-budget: one rule, XDP and software */
+			pps = strtoul(optarg, &end, 10);
+			if (end == optarg || *end != '/' || pps < 1 || pps > 1000000) {
+				fprintf(stderr, "--pf-budget %s: want PPS/BURST (1..1000000/1..1000)\n", optarg);
+				return -1;
+			}
+			burst = strtoul(end + 1, &end, 10);
+			if (*end != '\0' || burst < 1 || burst > 1000) {
+				fprintf(stderr, "--pf-budget %s: want PPS/BURST (1..1000000/1..1000)\n", optarg);
+				return -1;
+			}
+			dp_ctx.latch.budget_pps = (uint32_t)pps;
+			dp_ctx.latch.budget_burst = (uint32_t)burst;
+			break;
+		}
 		case 't':
 			v = strtoul(optarg, &end, 10);
 			if (*end != '\0' || optarg[0] == '\0' || v >= RTE_MAX_ETHPORTS) {
@@ -846,10 +876,17 @@ main(int argc, char **argv)
 		rte_eal_remote_launch(dp_worker_main, &dp_ctx.workers[i], dp_ctx.workers[i].lcore);
 	atomic_store(&dp_ctx.shm->heartbeat_ns, mono_ns());
 	atomic_store(&dp_ctx.shm->state, RTPB_SHM_READY);
-	DP_LOG(INFO, "probation: %u RTP, %u RTCP, %u same-SSRC packets%s",
+	/* the key of the CNAME and refusal hashes: nobody outside knows it */
+	if (getrandom(&dp_ctx.latch.seed, sizeof(dp_ctx.latch.seed), 0) !=
+	    (ssize_t)sizeof(dp_ctx.latch.seed))
+		rte_exit(EXIT_FAILURE, "getrandom(latch seed): %s\n", strerror(errno));
+	DP_LOG(INFO, "probation: %u RTP, %u RTCP, %u same-SSRC packets%s%s; "
+	       "other sources' budget %u/s, burst %u",
 	       dp_ctx.latch.probation_rtp, dp_ctx.latch.probation_rtcp,
 	       dp_ctx.latch.probation_ssrc,
-	       dp_ctx.latch.strict_source ? ", strict source" : "");
+	       dp_ctx.latch.strict_source ? ", strict source" : "",
+	       dp_ctx.latch.cname_only ? ", new SSRC by CNAME only" : "",
+	       dp_ctx.latch.budget_pps, dp_ctx.latch.budget_burst);
 	DP_LOG(INFO, "ready: %u worker(s), max %u streams, file prefix '%s'",
 	       dp_ctx.n_workers, dp_ctx.max_streams, prefix);
 

@@ -12,16 +12,20 @@
  * stream (next-hop cache) and the same leg's RTCP stream (handover,
  * DESIGN.md §4.6) without locks.
  *
- * Memory per stream (issue 6 asks for at most 128 bytes):
- *   128  this record: line 0 everything a relayed packet reads and
- *        writes (peer, other leg, SSRC/sequence, per-packet counters),
- *        line 1 signalling and probation (read when a source is not the
- *        peer, or on a latch);
- *    32  struct rtpb_stream_ctrs (drops, latches; rtpb_shm.h);
- *  ~ 40  the flow table entry (rte_hash: bucket slot, extendable bucket
- *        slot, 16-byte key slot, free-slot ring), per worker table.
- * A relayed packet touches line 0 of its stream and line 0 of the other
- * leg's.
+ * Memory per stream: 256 bytes of record + 32 of struct rtpb_stream_ctrs
+ * (rtpb_shm.h) + the flow table entry. The record's four cache lines:
+ *   line 0  everything a relayed packet from the peer reads and writes
+ *           (peer, other leg, SSRC/sequence, per-packet counters);
+ *   line 1  signalling and probation: read when a source is not the peer;
+ *   line 2  liveness, proof and revert (DESIGN.md §4.9): the peer's RTCP
+ *           timing and CNAME, the previous peer after a handover, the
+ *           candidate's pace; written by the peer's RTCP (about once per
+ *           RTCP interval) and by other sources' packets;
+ *   line 3  sources refused after a revert and the budget for other
+ *           sources (the XDP prefilter's token bucket, in software).
+ * A relayed packet from the peer touches line 0 of its stream and line 0
+ * of the other leg's; lines 1-3 are cold (issue 19 may move them to a
+ * table of their own).
  */
 #ifndef DP_STREAM_H
 #define DP_STREAM_H
@@ -48,9 +52,15 @@ enum dp_latch_state {
  */
 #define DP_STREAM_F_SEQ_VALID (1u << 8) /**< seq holds the peer's highest RTP seq */
 #define DP_STREAM_F_MUX_SEEN (1u << 9)  /**< the peer sent RTCP on this RTP port (RFC 5761) */
+#define DP_STREAM_F_PROVEN (1u << 10)   /**< the peer won by CNAME proof (§4.9) */
+#define DP_STREAM_F_PREV_SEQ (1u << 11) /**< prev_seq holds the previous peer's highest seq */
+#define DP_STREAM_F_WON_SSRC (1u << 12) /**< the peer won by continuing the SSRC: handover_seq is valid */
 #define DP_STREAM_F_CTL_MASK 0xffu      /**< bits that come from control */
 
-/** Unit of dp_stream.window_end: 2^20 ns (1.05 ms); 32 bits wrap in 52 days. */
+/** Sources a stream refuses after reverts (hashes in dp_stream.refused). */
+#define DP_STREAM_REFUSED 4
+
+/** Unit of dp_stream's *_tick fields: 2^20 ns (1.05 ms); 32 bits wrap in 52 days. */
 #define DP_STREAM_TICK_SHIFT 20
 
 /** now_ns in dp_stream.window_end's unit. */
@@ -72,22 +82,46 @@ struct dp_stream {
 	uint16_t nh_idx;            /**< neighbour slot cached for peer */
 	uint32_t ssrc;              /**< SSRC of the peer's RTP (RTCP: sender SSRC), 0 if unknown */
 	uint16_t seq;               /**< highest RTP sequence number from peer (RFC 3550 A.1 max_seq) */
-	uint16_t candidate_count;   /**< consecutive packets from candidate, packets */
+	uint16_t reserved0;
 	struct rtpb_stream_pkts pkts; /**< per-packet counters, read by control */
 	/* cache line 1: signalling and probation */
 	struct rtpb_addr signalled; /**< peer from SDP; family NONE if unknown */
 	struct rtpb_addr candidate; /**< source trying to take over; family NONE if none */
 	uint64_t cookie;            /**< control's handle, echoed in events */
-	uint32_t rtcp_stream_id;    /**< RTP stream: its RTCP stream, or RTPB_STREAM_NONE */
-	uint32_t window_end;        /**< end of the learning window, dp_stream_tick() units */
+	/** The same leg's other stream (same owner): for an RTP stream its
+	 *  RTCP stream, for an RTCP stream its RTP stream; RTPB_STREAM_NONE. */
+	uint32_t pair_stream_id;
+	uint32_t window_end;        /**< end of the learning window, ticks */
 	uint32_t candidate_ssrc;    /**< SSRC of the candidate's last RTP/RTCP, 0 if none */
-	uint16_t candidate_seq;     /**< sequence number of the candidate's last RTP */
-	uint16_t reserved;
+	uint16_t candidate_seq;     /**< sequence number of the candidate's last counted RTP */
+	uint16_t candidate_count;   /**< packets of the candidate's run, packets */
+	/* cache line 2: liveness, proof, revert (DESIGN.md §4.9) */
+	struct rtpb_addr prev;      /**< peer before the last handover; family NONE if none */
+	uint32_t prev_ssrc;         /**< its SSRC (RTCP: sender SSRC) */
+	uint16_t prev_seq;          /**< its highest RTP sequence number (DP_STREAM_F_PREV_SEQ) */
+	uint16_t handover_seq;      /**< sequence number of the packet that won (DP_STREAM_F_WON_SSRC) */
+	uint32_t handover_tick;     /**< when the current peer won, ticks */
+	uint32_t cand_start_tick;   /**< when the candidate's run began, ticks */
+	uint32_t cand_last_tick;    /**< the candidate's last counted packet, ticks */
+	uint32_t cand_ts;           /**< its RTP timestamp */
+	uint32_t rtcp_tick;         /**< the peer's last RTCP on this stream, ticks; 0 none */
+	uint32_t rtcp_ivl;          /**< the peer's observed RTCP interval (moving average), ticks; 0 unknown */
+	uint32_t rtp_tick;          /**< rtcp-mux: the peer's last RTP before its last RTCP, ticks */
+	uint32_t cname;             /**< keyed hash of the peer's RTCP CNAME (RFC 3550 6.5.1); 0 unknown */
+	uint32_t reserved2;
+	/* cache line 3: refusals and the budget for other sources */
+	uint32_t refused[DP_STREAM_REFUSED]; /**< keyed hashes of refused sources; 0 free */
+	uint32_t tb_last;           /**< budget: last refill, units of 1024 ns */
+	uint32_t tb_tokens;         /**< budget: tokens left, 1/1000 packets */
+	uint8_t refused_next;       /**< next slot of refused[] to fill */
+	uint8_t reserved3[31];
 } __rte_cache_aligned;
 
-static_assert(sizeof(struct dp_stream) == 128, "dp_stream is two cache lines");
+static_assert(sizeof(struct dp_stream) == 256, "dp_stream is four cache lines");
 static_assert(offsetof(struct dp_stream, pkts) + sizeof(struct rtpb_stream_pkts) <= 64,
 	      "the per-packet counters are in line 0");
 static_assert(offsetof(struct dp_stream, signalled) == 64, "line 1 starts with signalling");
+static_assert(offsetof(struct dp_stream, prev) == 128, "line 2 starts with the previous peer");
+static_assert(offsetof(struct dp_stream, refused) == 192, "line 3 starts with the refusals");
 
 #endif /* DP_STREAM_H */

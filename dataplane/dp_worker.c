@@ -111,27 +111,38 @@ worker_nexthop(struct dp_stream *o, const struct rtpb_addr *dst,
 }
 
 /* Stream id latched (s->peer is new): tell control; on an RTP handover
- * move the leg's RTCP stream along (DESIGN.md §4.6). The RTCP stream has
- * the same owner (one session, one worker), so this lcore may write it. */
+ * move the leg's RTCP stream along (DESIGN.md §4.6), and report the
+ * leg's other stream when a proof or a revert moved it too (§4.9). The
+ * pair has the same owner (one session, one worker), so this lcore may
+ * write it. */
 static void
 worker_latched(struct dp_worker *w, uint32_t id, struct dp_stream *s,
-	       const struct dp_latch_ev *lev)
+	       struct dp_stream *pair, const struct dp_latch_ev *lev,
+	       uint64_t now_ns)
 {
-	struct dp_latch_ev rev = {.reason = RTPB_LATCH_RTCP_FOLLOW};
-	struct dp_stream *r;
+	struct dp_latch_ev rev;
 
 	dp_ctl_latch_event(w, id, s, lev);
 	/* the return stream goes there next: resolve its next hop now */
 	dp_ctl_prefetch_nexthop(s, &s->peer);
-	if ((lev->reason != RTPB_LATCH_SSRC && lev->reason != RTPB_LATCH_PROBATION) ||
-	    s->rtcp_stream_id >= dp_ctx.max_streams)
+	if (pair == NULL)
 		return;
-	r = &dp_ctx.streams[s->rtcp_stream_id];
-	rev.old = r->peer;
-	if (dp_latch_rtcp_follow(r, s)) {
-		dp_ctl_latch_event(w, s->rtcp_stream_id, r, &rev);
-		dp_ctl_prefetch_nexthop(r, &r->peer);
+	memset(&rev, 0, sizeof(rev));
+	if (lev->pair_moved) {
+		rev.reason = RTPB_LATCH_REVERT;
+		rev.old = lev->pair_old;
+		rev.refused = lev->pair_refused;
+	} else if ((lev->reason == RTPB_LATCH_SSRC || lev->reason == RTPB_LATCH_PROBATION ||
+		    lev->reason == RTPB_LATCH_CNAME) && !(s->flags & RTPB_STREAM_F_RTCP)) {
+		rev.reason = RTPB_LATCH_RTCP_FOLLOW;
+		rev.old = pair->peer;
+		if (!dp_latch_rtcp_follow(pair, s, now_ns))
+			return;
+	} else {
+		return;
 	}
+	dp_ctl_latch_event(w, s->pair_stream_id, pair, &rev);
+	dp_ctl_prefetch_nexthop(pair, &pair->peer);
 }
 
 /* Relay one UDP packet of stream id. Returns 0 and fills tx, or a drop
@@ -140,7 +151,7 @@ static inline int
 worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 	     const struct dp_pkt_meta *pm, uint32_t id, uint64_t now_ns)
 {
-	struct dp_stream *s = &dp_ctx.streams[id], *o;
+	struct dp_stream *s = &dp_ctx.streams[id], *o, *pair;
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *,
 		pm->l4_off + sizeof(struct rte_udp_hdr));
 	const struct rtpb_addr *dst;
@@ -162,17 +173,18 @@ worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 	    !dp_parse_l3_csum_ok(m, pm))
 		return RTPB_DROP_BAD_CSUM;
 	dp_latch_parse(payload, pm->payload_len, &lp);
-	switch (dp_latch_rx(s, &dp_ctx.latch, &pm->src, &lp, now_ns, &lev)) {
+	pair = likely(s->pair_stream_id < dp_ctx.max_streams) ?
+		&dp_ctx.streams[s->pair_stream_id] : NULL;
+	switch (dp_latch_rx(s, pair, &dp_ctx.latch, &pm->src, &lp, now_ns, &lev)) {
 	case DP_LATCH_ACCEPT:
 		break;
 	case DP_LATCH_NEW_PEER:
-		worker_latched(w, id, s, &lev);
+		worker_latched(w, id, s, pair, &lev, now_ns);
 		break;
 	default:
 		rtpb_shm_stream_ctrs(dp_ctx.shm, id)->drop_not_peer++;
-		return RTPB_DROP_NOT_PEER;
+		return lev.drop;
 	}
-	s->pkts.last_rx_ns = now_ns;
 
 	if (unlikely(s->out_stream_id >= dp_ctx.max_streams))
 		return RTPB_DROP_NO_PEER;

@@ -25,7 +25,7 @@
 
 #include "rtpb_addr.h"
 
-#define RTPB_MSG_VERSION 8
+#define RTPB_MSG_VERSION 9
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */
@@ -75,6 +75,12 @@ struct rtpb_msg_hello {
  * opens a learning window of learn_ms; UPDATE (a re-offer, rtpproxy 'U'/'L'
  * on an existing session) sets a new signalled peer and flags and opens a
  * new learning window, keeping counters.
+ *
+ * peer (ADD only) is the source control last saw the stream latched to,
+ * when it adds the stream again into a restarted dataplane (replay): the
+ * stream starts latched to it and counts it alive, so a third host
+ * inside the replay's learning window reaches nobody (DESIGN.md §4.9).
+ * Family NONE for a new stream, and in every UPDATE.
  */
 struct rtpb_msg_stream {
 	struct rtpb_msg_hdr hdr;
@@ -82,12 +88,17 @@ struct rtpb_msg_stream {
 	uint32_t out_stream_id; /**< the other leg's stream of the same kind */
 	uint32_t flags;         /**< RTPB_STREAM_F_* */
 	uint32_t learn_ms;      /**< learning window after this message, ms */
-	/** RTP stream: the same leg's RTCP stream (port + 1), which follows
-	 * a handover (DESIGN.md §4.6); RTPB_STREAM_NONE for RTCP streams. */
-	uint32_t rtcp_stream_id;
+	/** The same leg's other stream: for an RTP stream its RTCP stream
+	 * (port + 1), which follows a handover (DESIGN.md §4.6); for an RTCP
+	 * stream its RTP stream, which an RTCP proof or revert moves too
+	 * (§4.9). RTPB_STREAM_NONE if none. Same owner as stream_id. */
+	uint32_t pair_stream_id;
 	struct rtpb_addr local;     /**< relay socket; must be a relay address */
 	struct rtpb_addr signalled; /**< peer from SDP; family NONE if unknown */
 	uint64_t cookie;        /**< control's handle, echoed in events */
+	struct rtpb_addr peer;  /**< ADD on replay: the latched peer; else family NONE */
+	uint32_t peer_ssrc;     /**< its SSRC, host order; 0 if unknown */
+	uint32_t reserved;
 };
 
 /** RTPB_MSG_STREAM_DEL: remove the stream; its id may then be reused. */
@@ -114,13 +125,20 @@ enum rtpb_latch_reason {
 	RTPB_LATCH_PROBATION,   /**< handover: candidate passed probation (§4.4) */
 	RTPB_LATCH_RTCP_FOLLOW, /**< RTCP moved with its RTP stream (§4.6) */
 	RTPB_LATCH_REOFFER,     /**< re-offer: new signalled address taken (§4.8) */
+	RTPB_LATCH_CNAME,       /**< handover: candidate's RTCP carried the leg's CNAME (§4.9) */
+	RTPB_LATCH_REVERT,      /**< the previous peer showed life and won back; the
+				 *   peer it replaced is refused (§4.9) */
+	RTPB_LATCH_REPLAY,      /**< latched peer restored by control's replay */
 };
 
 /**
  * RTPB_MSG_EV_LATCH: stream stream_id now sends to and accepts from peer.
  * old is the previous peer (family NONE on the first latch). dropped is
  * the number of packets the new source sent that were dropped before it
- * won (its probation), packets. A handover is reason SSRC or PROBATION.
+ * won (its probation), packets. A handover is reason SSRC, PROBATION or
+ * CNAME. On REVERT, refused is the source that lost and is refused for
+ * the rest of the call (family NONE if it was the signalled address,
+ * which is never refused).
  */
 struct rtpb_msg_ev_latch {
 	struct rtpb_msg_hdr hdr;
@@ -132,6 +150,7 @@ struct rtpb_msg_ev_latch {
 	uint32_t ssrc;    /**< SSRC of the new peer's packets, host order; 0 if unknown */
 	struct rtpb_addr old;
 	struct rtpb_addr peer;
+	struct rtpb_addr refused;
 };
 
 /** One ring element: any message, RTPB_MSG_SIZE bytes. */

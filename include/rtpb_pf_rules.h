@@ -51,4 +51,39 @@ rtpb_pf_bogon6(const __u8 *ip)
 	return rest == 0 && (ip[15] == 0 || ip[15] == 1);
 }
 
+/**
+ * The budget of a latched stream for packets from other sources (DESIGN.md
+ * §5, §4.9): a token bucket of pps packets per second and depth burst
+ * packets, in 1/1000 packets so that refills smaller than a packet add up.
+ * One rule for the XDP program (bpf_ktime_get_ns() clock) and the
+ * dataplane's software twin (its own clock): each keeps the time of its
+ * last refill and passes the time since.
+ * @param elapsed_ns time since the last call for this stream, ns (a huge
+ *                   value, as on the first call, fills the bucket).
+ * @param tokens     the bucket, 1/1000 packets; updated.
+ * @param pps        refill rate, packets per second.
+ * @param burst      depth, packets.
+ * @return 1 if the packet is within the budget (a token taken), else 0.
+ */
+static inline int
+rtpb_pf_budget_take(__u64 elapsed_ns, __u32 *tokens, __u32 pps, __u32 burst)
+{
+	__u64 max = (__u64)burst * 1000;
+	__u64 t;
+
+	/* elapsed/1000 * pps/1000 keeps the product within 64 bits */
+	if (elapsed_ns > max * 1000000000ull)
+		t = max;
+	else
+		t = *tokens + elapsed_ns / 1000 * pps / 1000;
+	if (t > max)
+		t = max;
+	if (t < 1000) {
+		*tokens = (__u32)t;
+		return 0;
+	}
+	*tokens = (__u32)(t - 1000);
+	return 1;
+}
+
 #endif /* RTPB_PF_RULES_H */

@@ -75,7 +75,11 @@ enum rtpb_shm_state {
 	_(ND_OTHER, "nd_other", "NDP not for a relay address, or invalid")     \
 	_(FAMILY, "family", "peer's family differs from the relay socket's")   \
 	_(TOO_BIG, "too_big", "bridged to IPv6, exceeds the MTU (no fragmentation)") \
-	_(BOGON, "bogon", "bogon source address or port 0 (rtpb_pf_rules.h)")
+	_(BOGON, "bogon", "bogon source address or port 0 (rtpb_pf_rules.h)") \
+	_(PEER_ALIVE, "peer_alive", "new SSRC while the latched peer is alive (DESIGN.md 4.9)") \
+	_(REFUSED, "refused", "source refused after the peer it replaced won back") \
+	_(BUDGET, "budget", "other source of a latched stream, over its budget") \
+	_(PACE, "pace", "candidate packet not at media pace (a burst)")
 
 /** enum rtpb_drop: RTPB_DROP_<NAME>. */
 enum rtpb_drop {

@@ -222,9 +222,9 @@ test_u_creates_and_reuses(void **state)
 	assert_int_equal(rtcp->out_stream_id, RTPB_STREAM_NONE);
 	assert_int_equal(rtp->flags, 0);
 	assert_int_equal(rtcp->flags, RTPB_STREAM_F_RTCP);
-	/* the RTP stream names its RTCP stream from its first ADD on */
-	assert_int_equal(rtp->rtcp_stream_id, rtcp->stream_id);
-	assert_int_equal(rtcp->rtcp_stream_id, RTPB_STREAM_NONE);
+	/* each stream names the leg's other one from its first ADD on */
+	assert_int_equal(rtp->pair_stream_id, rtcp->stream_id);
+	assert_int_equal(rtcp->pair_stream_id, rtp->stream_id);
 	assert_int_equal(rtp->learn_ms, 10000);
 	assert_int_equal(rtpb_stream_owner(rtp->stream_id, 4),
 			 rtpb_stream_owner(rtcp->stream_id, 4));
@@ -538,7 +538,7 @@ test_ipv6_legs(void **state)
 	rtcp = msg_stream(1, RTPB_MSG_STREAM_ADD);
 	assert_v6(&rtp->local, RELAY6, p0);
 	assert_v6(&rtcp->local, RELAY6, p0 + 1);
-	assert_int_equal(rtp->rtcp_stream_id, rtcp->stream_id);
+	assert_int_equal(rtp->pair_stream_id, rtcp->stream_id);
 	/* the answer, IPv6 too: leg 1 in the offerer's family, with its
 	 * address (RTCP: port + 1); leg 0 gets the answerer's */
 	fake_dp_clear_msgs();
@@ -678,7 +678,7 @@ test_reoffer_family_change(void **state)
 	assert_v6(&a0->signalled, "2001:db8::1:5", 5004);
 	assert_v6(&a1->signalled, "2001:db8::1:5", 5005);
 	assert_int_not_equal(a0->stream_id, old_rtp);
-	assert_int_equal(a0->rtcp_stream_id, a1->stream_id);
+	assert_int_equal(a0->pair_stream_id, a1->stream_id);
 	assert_int_equal(a0->out_stream_id, s->leg[0].rtp.id);
 	assert_int_equal(a1->out_stream_id, s->leg[0].rtcp.id);
 	u0 = msg_stream(2, RTPB_MSG_STREAM_UPDATE);
@@ -1513,11 +1513,27 @@ test_pf_replay(void **state)
 	s = find(f, "c1", "ft1");
 	latch_ev(s, 0, false, RTPB_LATCH_LEARN, "198.51.100.2", 6000);
 	assert_latched(relay4(f, p0), "198.51.100.2", 6000);
-	/* a new dataplane has latched nothing: the entries stay, peerless */
+	/* a new dataplane gets the latched peer back with the ADD (§4.9):
+	 * the entries keep it meanwhile; the RTCP stream had latched nothing */
+	fake_dp_clear_msgs();
 	fake_dp_restart(2);
 	assert_int_equal(fake_pf_nsocks(), 2);
-	assert_false(pf_entry(relay4(f, p0))->latched);
+	assert_latched(relay4(f, p0), "198.51.100.2", 6000);
 	assert_false(pf_entry(relay4(f, p0 + 1))->latched);
+	{
+		bool found = false;
+
+		for (size_t i = 0; i < fake_dp_nmsgs(); i++) {
+			const struct rtpb_msg_stream *m = &fake_dp_msg(i)->stream;
+
+			if (m->hdr.type != RTPB_MSG_STREAM_ADD || (m->flags & RTPB_STREAM_F_RTCP))
+				continue;
+			assert_int_equal(m->peer.family, RTPB_AF_INET);
+			assert_int_equal(ntohs(m->peer.port), 6000);
+			found = true;
+		}
+		assert_true(found);
+	}
 	latch_ev(s, 0, false, RTPB_LATCH_LEARN, "198.51.100.2", 6000);
 	assert_latched(relay4(f, p0), "198.51.100.2", 6000);
 }

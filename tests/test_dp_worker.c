@@ -98,7 +98,7 @@ stream_add(uint32_t id, uint32_t out, uint32_t rtcp_id, uint16_t port,
 	m.stream.hdr.seq = ctl_seq++;
 	m.stream.stream_id = id;
 	m.stream.out_stream_id = out;
-	m.stream.rtcp_stream_id = rtcp_id;
+	m.stream.pair_stream_id = rtcp_id;
 	m.stream.flags = flags;
 	m.stream.learn_ms = 10000;
 	rtpb_addr_set_v4(&m.stream.local, rte_cpu_to_be_32(RELAY), rte_cpu_to_be_16(port));
@@ -139,8 +139,11 @@ lcore_sum(size_t off)
 	return n;
 }
 #define LSUM(f) lcore_sum(offsetof(struct rtpb_lcore_stats, f))
-#define NOT_PEER lcore_sum(offsetof(struct rtpb_lcore_stats, drops) + \
-			   RTPB_DROP_NOT_PEER * sizeof(uint64_t))
+/* Packets the latch dropped, whatever the reason (DESIGN.md §4). */
+#define DROPS(r) lcore_sum(offsetof(struct rtpb_lcore_stats, drops) + \
+			   RTPB_DROP_##r * sizeof(uint64_t))
+#define LATCH_DROPPED (DROPS(NOT_PEER) + DROPS(PEER_ALIVE) + DROPS(REFUSED) + \
+		       DROPS(BUDGET) + DROPS(PACE))
 
 /* ---- the phones' side ------------------------------------------- */
 
@@ -186,7 +189,11 @@ inject(unsigned int q, uint32_t sip, uint16_t sport, uint16_t dport,
 		p[4] = (uint8_t)(ssrc >> 24); p[5] = (uint8_t)(ssrc >> 16);
 		p[6] = (uint8_t)(ssrc >> 8); p[7] = (uint8_t)ssrc;
 	} else {
+		uint32_t ts = (uint32_t)seq * 160; /* 20 ms of 8 kHz per packet */
+
 		p[2] = (uint8_t)(seq >> 8); p[3] = (uint8_t)seq;
+		p[4] = (uint8_t)(ts >> 24); p[5] = (uint8_t)(ts >> 16);
+		p[6] = (uint8_t)(ts >> 8); p[7] = (uint8_t)ts;
 		p[8] = (uint8_t)(ssrc >> 24); p[9] = (uint8_t)(ssrc >> 16);
 		p[10] = (uint8_t)(ssrc >> 8); p[11] = (uint8_t)ssrc;
 	}
@@ -272,12 +279,12 @@ drop_one(unsigned int q, uint32_t sip, uint16_t sport, uint16_t dport,
 	 uint32_t ssrc, uint16_t seq)
 {
 	struct out o[16];
-	uint64_t before = NOT_PEER, t0 = mono_ns();
+	uint64_t before = LATCH_DROPPED, t0 = mono_ns();
 
 	inject(q, sip, sport, dport, ssrc, seq, 0);
-	while (NOT_PEER == before && mono_ns() - t0 < WAIT_NS)
+	while (LATCH_DROPPED == before && mono_ns() - t0 < WAIT_NS)
 		usleep(50);
-	assert_int_equal(NOT_PEER, before + 1);
+	assert_int_equal(LATCH_DROPPED, before + 1);
 	assert_int_equal(collect(o, 0), 0);
 }
 
@@ -445,7 +452,7 @@ test_two_workers_one_writer(void **state)
 	 * packets come from 4000 (latched in the learning window). */
 	stream_add(1, 3, 5, pa, A1, 3998, 0);
 	stream_add(3, 1, RTPB_STREAM_NONE, pb, B, 5000, 0);
-	stream_add(5, 7, RTPB_STREAM_NONE, pa + 1, A1, 3999, RTPB_STREAM_F_RTCP);
+	stream_add(5, 7, 1, pa + 1, A1, 3999, RTPB_STREAM_F_RTCP);
 	stream_add(7, 5, RTPB_STREAM_NONE, pb + 1, B, 5001, RTPB_STREAM_F_RTCP);
 	/* call 2: worker 0 */
 	stream_add(0, 2, RTPB_STREAM_NONE, pa0, A1, 6000, 0);
@@ -480,7 +487,7 @@ test_two_workers_one_writer(void **state)
 			drop_one((unsigned int)i & 1, EVIL, 4000, pa, 0x666, (uint16_t)(k * 9 + i));
 		relay_one((unsigned int)k & 1, A1, 4000, pa, ssrc_a, seq++, B, 5000, pb, 1);
 	}
-	assert_int_equal(NOT_PEER, 45);
+	assert_int_equal(LATCH_DROPPED, 45);
 	assert_int_equal(event().hdr.type, RTPB_MSG__COUNT);
 	/* bogon sources die before the flow lookup, as in the prefilter */
 	inject(0, 0x7f000001u, 4000, pa, ssrc_a, seq, 0);
@@ -492,7 +499,7 @@ test_two_workers_one_writer(void **state)
 		usleep(100);
 	assert_int_equal(LSUM(drops[RTPB_DROP_BOGON]), 4);
 	assert_int_equal(collect(o, 0), 0);
-	assert_int_equal(NOT_PEER, 45);
+	assert_int_equal(LATCH_DROPPED, 45);
 
 	/* Handover, same SSRC, the new source hashed to the other queue:
 	 * its first packet wins and is forwarded. */
@@ -522,10 +529,13 @@ test_two_workers_one_writer(void **state)
 	 * SSRC from it would be a move back, and win) */
 	drop_one(1, A1, 4000, pa, 0x4711u, 1);
 
-	/* Handover with a new SSRC over both queues: 9 dropped, the 10th
-	 * wins and is forwarded. */
-	for (i = 0; i < 9; i++)
+	/* Handover with a new SSRC over both queues, at media pace (20 ms):
+	 * 9 dropped, the 10th wins and is forwarded. */
+	for (i = 0; i < 9; i++) {
+		usleep(20000);
 		drop_one((unsigned int)i & 1, A1, 4200, pa, ssrc_a2, (uint16_t)(7000 + i));
+	}
+	usleep(20000);
 	relay_one(1, A1, 4200, pa, ssrc_a2, (uint16_t)(7000 + i), B, 5000, pb, 1);
 	ev = event();
 	assert_int_equal(ev.ev_latch.reason, RTPB_LATCH_PROBATION);
@@ -576,9 +586,9 @@ test_two_workers_one_writer(void **state)
 			dropped += st.pkts_dropped;
 		}
 		assert_int_equal(rel, LSUM(relayed));
-		assert_int_equal(not_peer, NOT_PEER);
+		assert_int_equal(not_peer, LATCH_DROPPED);
 		/* the corrupt packet from A2 was dropped after the lookup */
-		assert_int_equal(dropped, NOT_PEER + 1);
+		assert_int_equal(dropped, LATCH_DROPPED + 1);
 		rtpb_shm_stream_read(dp_ctx.shm, 1, &st);
 		assert_true(st.last_rx_ns >= dp_ctx.ns_base);
 		assert_true(in > rel);

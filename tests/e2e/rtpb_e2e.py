@@ -1299,6 +1299,17 @@ def hostport(ip, port):
     return '[%s]:%d' % (ip, port) if ':' in ip else '%s:%d' % (ip, port)
 
 
+# The dataplane's drop reasons for packets the latch refused (DESIGN.md §4):
+# another source than the peer, in probation or refused (rtpb_shm.h).
+LATCH_DROPS = ('drop_not_peer', 'drop_peer_alive', 'drop_refused', 'drop_budget',
+               'drop_pace')
+
+
+def latch_drops(d):
+    """Packets the latch dropped, whatever the reason, in a stats (delta) dict."""
+    return sum(d.get(k, 0) for k in LATCH_DROPS)
+
+
 def stats_delta(s0, s1):
     """Telemetry counters that changed between two /rtpbypass/stats."""
     return {k: s1[k] - s0.get(k, 0) for k in s1

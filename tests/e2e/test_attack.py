@@ -22,8 +22,9 @@ Asserted:
   - the attacker receives nothing;
   - each phone receives exactly the other's packets, all of them, intact,
     from the relay only, and no attacker packet (SSRCs, 'ATCK' marker);
-  - the relay: drop_not_peer = exactly the number of packets the attacker
-    sent, no other drop, no handover, relayed = the phones' packets;
+  - the relay: its latch drops (not_peer, pace, budget) = exactly the
+    number of packets the attacker sent, no other drop, no handover,
+    relayed = the phones' packets;
     'Q' counts the attacker's packets as the call's drops, 'I' no
     handover; control logs no handover and never names the attacker;
   - no mbuf leaked, nothing left behind.
@@ -130,11 +131,14 @@ def body(build, prefix):
             expect(p['sources'] == {e2e.hostport(relay, port): N_PKTS},
                    'phone %s saw only the relay %s as source' % (name, e2e.hostport(relay, port)))
 
-        # The relay counted every attacker packet as not_peer, and nothing else.
-        expect(d.get('drop_not_peer', 0) == r['sent'],
-               'relay: drop_not_peer +%d = exactly the attacker\'s packets (%d)'
-               % (d.get('drop_not_peer', 0), r['sent']))
-        other = {k: v for k, v in d.items() if k.startswith('drop_') and k != 'drop_not_peer'}
+        # The relay's latch dropped every attacker packet (not_peer, pace,
+        # budget), and nothing else.
+        expect(e2e.latch_drops(d) == r['sent'],
+               'relay: latch drops +%d = exactly the attacker\'s packets (%d): %s'
+               % (e2e.latch_drops(d), r['sent'],
+                  {k: d.get(k, 0) for k in e2e.LATCH_DROPS}))
+        other = {k: v for k, v in d.items()
+                 if k.startswith('drop_') and k not in e2e.LATCH_DROPS}
         expect(not other, 'relay: no other drop (%s)' % other)
         expect(d.get('handovers', 0) == 0 and 'handovers' in s1,
                'relay: no handover (handovers counter present: %s)' % ('handovers' in s1))

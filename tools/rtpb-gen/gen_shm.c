@@ -135,7 +135,7 @@ addr_index(const struct rtpb_shm_hdr *h, uint32_t ip)
  * peer, the other leg's socket its out stream (DESIGN.md §3). */
 static void
 stream_msg(struct rtpb_msg *m, const struct gen_leg *l, int rtcp, uint32_t id,
-	   uint32_t out_id, uint32_t rtcp_id, uint32_t learn_ms, uint32_t seq)
+	   uint32_t out_id, uint32_t pair_id, uint32_t learn_ms, uint32_t seq)
 {
 	uint16_t rp = (uint16_t)(ntohs(l->relay_port) + rtcp);
 	uint16_t pp = (uint16_t)(ntohs(l->phone_port) + rtcp);
@@ -148,7 +148,7 @@ stream_msg(struct rtpb_msg *m, const struct gen_leg *l, int rtcp, uint32_t id,
 	m->stream.out_stream_id = out_id;
 	m->stream.flags = rtcp ? RTPB_STREAM_F_RTCP : 0;
 	m->stream.learn_ms = learn_ms;
-	m->stream.rtcp_stream_id = rtcp_id;
+	m->stream.pair_stream_id = pair_id;
 	rtpb_addr_set_v4(&m->stream.local, l->relay_ip, htons(rp));
 	rtpb_addr_set_v4(&m->stream.signalled, l->phone_ip, htons(pp));
 	m->stream.cookie = id;
@@ -258,12 +258,12 @@ gen_shm_install(const char *file_prefix, const struct gen_leg *legs,
 			(uint8_t)w;
 		stream_msg(&m, a, 0, id[0], id[2], id[1], learn_ms, seq++);
 		r = push(h, w, &m, st);
-		stream_msg(&m, a, 1, id[1], id[3], RTPB_STREAM_NONE, learn_ms,
+		stream_msg(&m, a, 1, id[1], id[3], id[0], learn_ms,
 			   seq++);
 		r = r ? r : push(h, w, &m, st);
 		stream_msg(&m, b, 0, id[2], id[0], id[3], learn_ms, seq++);
 		r = r ? r : push(h, w, &m, st);
-		stream_msg(&m, b, 1, id[3], id[1], RTPB_STREAM_NONE, learn_ms,
+		stream_msg(&m, b, 1, id[3], id[1], id[2], learn_ms,
 			   seq++);
 		r = r ? r : push(h, w, &m, st);
 		if (r != 0) {
