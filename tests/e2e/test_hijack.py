@@ -651,6 +651,14 @@ def phase_cases(env, names):
         env.cmd('D %s a' % c.call)
 
 
+def relay_figures(d):
+    """The latch's drop reasons (always) and any other drop or handover
+    counter that moved, from a stats delta."""
+    kv = {k: d.get(k, 0) for k in DROP_KEYS + ('handovers', 'latches')}
+    kv.update({k: v for k, v in d.items() if k.startswith('drop_') and k not in kv and v})
+    return kv
+
+
 def body(build, prefix):
     names = [n for n in (OPTS.cases.split(',') if OPTS.cases else CASES)]
     for n in names:
@@ -668,15 +676,14 @@ def body(build, prefix):
         s1 = env.stats()
         d = e2e.stats_delta(s0, s1)
         figure('phase1_relay', seconds=round(time.monotonic() - t_start),
-               **{k: d.get(k, 0) for k in DROP_KEYS + ('handovers',)})
+               **relay_figures(d))
         if not OPTS.no_replay:
             t1 = time.monotonic()
             phase_replay(env)
             s2 = env.stats()
             d = e2e.stats_delta(s1, s2) if s2.get('rx_pkts', 0) >= s1.get('rx_pkts', 0) \
                 else {k: v for k, v in s2.items() if isinstance(v, int)}
-            figure('phase2_relay', seconds=round(time.monotonic() - t1),
-                   **{k: d.get(k, 0) for k in DROP_KEYS})
+            figure('phase2_relay', seconds=round(time.monotonic() - t1), **relay_figures(d))
         check('active sessions: 0' in env.cmd('I'), 'no session left')
         e2e.stop_relay(env.dp, env.ctl)
         names = list(topo.ns.values())
