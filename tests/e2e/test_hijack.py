@@ -167,7 +167,7 @@ class Case:
         self.specs = []         # processes to launch(): (key, ns, args, start_s, run_s)
         self.at = []            # control actions: (s after T0, fn)
 
-    def phone(self, role, t0, count, ssrc, extra=(), run_s=None, bind=None):
+    def phone(self, role, t0, count, ssrc, extra=(), run_s=None, bind=None, lag_ms=0):
         """Phone 'a' or 'b' of this call, from the phase's start (t0 is a
         placeholder here: launch() gives the real one)."""
         bind = bind or (e2e.hostport(e2e.PHONE_A_IP, self.a_port) if role == 'a'
@@ -175,7 +175,9 @@ class Case:
         to = self.pa_to if role == 'a' else self.pb_to
         run_s = run_s if run_s is not None else count * IV / 1000.0
         args = ['--bind', bind, '--to', to, '--count', str(count), '--interval-ms', str(IV),
-                '--ssrc', ssrc, '--linger-ms', '1500', '--start-at', T0,
+                '--ssrc', ssrc, '--linger-ms', '1500',
+                '--start-at', T0 + ('+%.3f' % (lag_ms / 1e3) if lag_ms else ''),
+                '--time-base', T0,
                 '--rtcp', '--rtcp-interval-ms', str(RTCP_MS), '--rx-log', '--tx-log'] \
             + list(extra)
         self.specs.append((role, 'pa' if role == 'a' else 'pb', args, 0.0, run_s))
@@ -212,7 +214,7 @@ class Case:
     def refused_lines(self):
         out, err = self.env.ctl.output()
         return [ln for ln in (out + err).splitlines()
-                if self.call in ln and 'refused' in ln]
+                if '[%s]' % self.call in ln and 'refused' in ln.replace('not refused', '')]
 
 
 # ---------------------------------------------------------------------------
@@ -364,12 +366,17 @@ def finish_winback(c):
         expect(refused, '%s: control logged the refused source with the call-id: %s'
                % (c.name, refused[:2]))
         # B's packets sent while the attacker held the stream: the share
+        after = sum(1 for x in att['rx_log'] if back is not None and x[0] > back + SLACK_MS)
         kv.update(won=1, hijack_ms=round(att['last_rx_ms'] - t_w),
-                  winback_ok=int(ok), refused_logged=int(bool(refused)))
+                  winback_ms=round(back - t_w) if back is not None else None,
+                  winback_ok=int(ok), rx_after_winback=after,
+                  refused_logged=int(bool(refused)))
     if c.name.startswith('observer'):
         dur_pkts = (att['last_tx_ms'] - att['first_tx_ms']) / IV + 1 \
             if att['first_tx_ms'] is not None else 0
         kv['leaked_share_pct'] = '%.2f' % (100.0 * rx / dur_pkts if dur_pkts else 0)
+        kv['injected_share_pct'] = '%.2f' % (100.0 * b['attack_rtp'] / dur_pkts
+                                             if dur_pkts else 0)
         kv['attack_pkts_b'] = round(dur_pkts)
     kv.update(a_lost=lost_ab(b, a), b_lost=lost_ab(a, b))
     figure(c.name, **kv)
@@ -427,7 +434,9 @@ def start_move(env, t0, name, new_ssrc, silence):
     if new_ssrc:
         extra += ['--move-ssrc', 'c100000%d' % (8 if silence else 9), '--move-start-seq', '40000']
     c.phone('a', t0, count, 'a100000%d' % (8 if silence else 9), extra, run_s=run_s)
-    c.phone('b', t0, int(run_s * PKT_S), 'b100000%d' % (8 if silence else 9))
+    # B half a period after A: what goes where at a switch does not depend
+    # on which of two packets sent at the same moment comes first
+    c.phone('b', t0, int(run_s * PKT_S), 'b100000%d' % (8 if silence else 9), lag_ms=IV / 2)
     c.max_lost = 10 if new_ssrc else 1
     return c, finish_move
 
@@ -460,7 +469,7 @@ def start_move_silence(env, t0, name, cname):
         extra.append('--move-rtcp-now')
     # 3 s, silence 3-7 s, 4 s
     c.phone('a', t0, 7 * PKT_S, 'a10000%s' % ('10' if cname else '11'), extra, run_s=11)
-    c.phone('b', t0, 11 * PKT_S, 'b10000%s' % ('10' if cname else '11'))
+    c.phone('b', t0, 11 * PKT_S, 'b10000%s' % ('10' if cname else '11'), lag_ms=IV / 2)
     c.cname = cname
     return c, finish_move_silence
 
@@ -509,7 +518,7 @@ def start_reoffer(env, t0, v6):
         move_bind = e2e.hostport(e2e.PHONE_A_IP2, c.a_port + 2)
     c.phone('a', t0, 10 * PKT_S, 'a1000012' if v6 else 'a1000013',
             ['--move-after', '1', '--move-bind', move_bind, '--move-when-file', move_file])
-    c.phone('b', t0, 10 * PKT_S, 'b1000012' if v6 else 'b1000013')
+    c.phone('b', t0, 10 * PKT_S, 'b1000012' if v6 else 'b1000013', lag_ms=IV / 2)
     # 5 ms after one of A's send slots, so that A's next packet, 15 ms
     # later, is the first that may meet the re-offer
     at = (5.005 if v6 else 4.005)
@@ -651,6 +660,25 @@ def phase_cases(env, names):
         env.cmd('D %s a' % c.call)
 
 
+def bogus_signalled(env):
+    """Addresses no phone can have are refused with an E-code (multicast,
+    loopback, 0/8, the relay's own); 0.0.0.0 (hold, RFC 2543) is not."""
+    codes = {}
+    for i, addr in enumerate(('224.0.0.1', '239.1.2.3', '127.0.0.1', '0.1.2.3', RELAY,
+                              '255.255.255.255')):
+        codes[addr] = env.cmd('U hj-bogus-%d %s 4000 a;1' % (i, addr))
+    hold = env.cmd('U hj-bogus-hold 0.0.0.0 4000 a;1')
+    bad = {a: r for a, r in codes.items() if not re.fullmatch(r'E\d+', r)}
+    expect(not bad, 'addresses no phone can have are refused with an E-code: %s' % codes)
+    expect(re.fullmatch(r'\d+( \S+)?', hold) is not None,
+           '0.0.0.0 (hold) is accepted: %r' % hold)
+    env.cmd('D hj-bogus-hold a')
+    for i in range(len(codes)):
+        env.cmd('D hj-bogus-%d a' % i)
+    figure('bogus_signalled', refused=len(codes) - len(bad), of=len(codes),
+           codes=','.join(sorted(set(codes.values()))), hold_ok=int(not hold.startswith('E')))
+
+
 def relay_figures(d):
     """The latch's drop reasons (always) and any other drop or handover
     counter that moved, from a stats delta."""
@@ -670,6 +698,7 @@ def body(build, prefix):
         env.dp, env.ctl = e2e.start_relay(topo, build, prefix, ipv6=True,
                                           prefilter=bool(OPTS.xdp),
                                           extra_dp=OPTS.dp_opt or ())
+        bogus_signalled(env)
         t_start = time.monotonic()
         s0 = env.stats()
         phase_cases(env, names)
