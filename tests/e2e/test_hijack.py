@@ -68,6 +68,10 @@ so they do not interfere):
               at most 1 lost each way after the U.
   reoffer_v6  at 5 s, A re-offers over IPv6 (U6, L: a new IPv6 relay
               port) and moves there: at most 1 lost each way after the U.
+  canary      a call nobody attacks or moves, for the whole phase: no
+              assertion; its loss (figure longest_gap_ms) is the host's
+              (a relay lcore stalled on a loaded 2-CPU machine), to read
+              the other figures of the run with.
 
 Phase 2 (it restarts the dataplane, so alone): a call talks; at 3 s the
 dataplane is stopped and started again, control replays the call; once
@@ -620,7 +624,47 @@ def phase_replay(env):
 
 # ---------------------------------------------------------------------------
 
+def start_canary(env, t0):
+    """A call nobody attacks and nobody moves, for the whole phase: what it
+    loses is the machine's (a stalled relay lcore on a loaded host), not a
+    latch decision, and it tells how to read the other figures."""
+    c = Case(env, 'canary')
+    n = int((OPTS.hold_s + 4) * PKT_S)
+    c.phone('a', t0, n, 'a1000030')
+    c.phone('b', t0, n, 'b1000030', lag_ms=IV / 2)
+    return c, finish_canary
+
+
+def gaps(p, q):
+    """Runs of q's packets that p never got: [[first idx, last idx], ...]."""
+    seen = {e[5] for e in p.get('rx_log') or [] if e[2] == 'rtp' and not e[6]}
+    runs = []
+    for i in range(q['sent']):
+        if i in seen:
+            continue
+        if runs and runs[-1][1] == i - 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return runs
+
+
+def finish_canary(c):
+    r = c.results()
+    a, b = r['a'], r['b']
+    if not (a and b):
+        return
+    ab, ba = gaps(b, a), gaps(a, b)
+    if ab or ba:
+        e2e.log('canary: the relay lost packets of a call nobody touched (A->B at packets '
+                '%s, B->A at %s, 20 ms each from T0): the host stalled it, and the other '
+                'figures of this run may carry that loss' % (ab, ba))
+    figure(c.name, lost_ab=lost_ab(a, b), lost_ba=lost_ab(b, a),
+           longest_gap_ms=max([(y - x + 1) * IV for x, y in ab + ba] or [0]))
+
+
 CASES = {
+    'canary': start_canary,
     'talking': start_talking,
     'dtx': start_dtx,
     'hold': start_hold,
