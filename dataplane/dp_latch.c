@@ -590,11 +590,12 @@ latch_other(struct dp_stream *s, struct dp_stream *pair,
 }
 
 enum dp_latch_verdict
-dp_latch_rx(struct dp_stream *s, struct dp_stream *pair,
+dp_latch_rx(struct dp_stream *streams, uint32_t max_streams, uint32_t id,
 	    const struct dp_latch_cfg *cfg, const struct rtpb_addr *src,
 	    const struct dp_latch_pkt *pkt, uint64_t now_ns,
 	    struct dp_latch_ev *ev)
 {
+	struct dp_stream *s = &streams[id], *pair;
 	enum dp_latch_verdict v;
 
 	/* §4.1: from the peer, the common case: line 0 only. */
@@ -607,6 +608,8 @@ dp_latch_rx(struct dp_stream *s, struct dp_stream *pair,
 		return DP_LATCH_ACCEPT;
 	}
 	memset(ev, 0, sizeof(*ev));
+	/* the leg's other stream: read only off the peer's path (line 1) */
+	pair = s->pair_stream_id < max_streams ? &streams[s->pair_stream_id] : NULL;
 	/* §4.7: asymmetric streams never latch; accept the signalled host. */
 	if (unlikely(s->flags & RTPB_STREAM_F_ASYMMETRIC))
 		v = rtpb_addr_host_eq(src, &s->signalled) ? DP_LATCH_ACCEPT :

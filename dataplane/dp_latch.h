@@ -164,12 +164,15 @@ void dp_latch_parse(const uint8_t *p, uint16_t len, struct dp_latch_pkt *out);
 uint32_t dp_latch_rtcp_cname(const uint8_t *p, uint16_t len, uint32_t seed);
 
 /**
- * Decide on a packet received on stream s from src, updating s (and pair,
- * on a proof or a revert that moves the whole leg). A packet accepted
- * sets s->pkts.last_rx_ns.
- * @param s      the stream (state not FREE).
- * @param pair   the same leg's other stream (s->pair_stream_id), same
- *               owner; NULL if none.
+ * Decide on a packet received on stream id from src, updating it (and
+ * the leg's other stream, on a proof or a revert that moves the whole
+ * leg). A packet accepted sets the stream's pkts.last_rx_ns. The packet
+ * from the peer reads and writes line 0 of its stream only.
+ * @param streams     the stream table (dp_ctx.streams); the packet's
+ *                    stream and the same leg's other one
+ *                    (pair_stream_id, same owner) may be written.
+ * @param max_streams its size.
+ * @param id          the packet's stream (< max_streams, state not FREE).
  * @param cfg    thresholds and modes.
  * @param src    source address and port, network byte order.
  * @param pkt    the packet's header fields (dp_latch_parse()).
@@ -177,8 +180,8 @@ uint32_t dp_latch_rtcp_cname(const uint8_t *p, uint16_t len, uint32_t seed);
  * @param ev     filled in on DP_LATCH_NEW_PEER (and ev->drop on DROP).
  * @return the verdict.
  */
-enum dp_latch_verdict dp_latch_rx(struct dp_stream *s, struct dp_stream *pair,
-				  const struct dp_latch_cfg *cfg,
+enum dp_latch_verdict dp_latch_rx(struct dp_stream *streams, uint32_t max_streams,
+				  uint32_t id, const struct dp_latch_cfg *cfg,
 				  const struct rtpb_addr *src,
 				  const struct dp_latch_pkt *pkt,
 				  uint64_t now_ns, struct dp_latch_ev *ev);

@@ -117,9 +117,10 @@ worker_nexthop(struct dp_stream *o, const struct rtpb_addr *dst,
  * write it. */
 static void
 worker_latched(struct dp_worker *w, uint32_t id, struct dp_stream *s,
-	       struct dp_stream *pair, const struct dp_latch_ev *lev,
-	       uint64_t now_ns)
+	       const struct dp_latch_ev *lev, uint64_t now_ns)
 {
+	struct dp_stream *pair = s->pair_stream_id < dp_ctx.max_streams ?
+		&dp_ctx.streams[s->pair_stream_id] : NULL;
 	struct dp_latch_ev rev;
 
 	dp_ctl_latch_event(w, id, s, lev);
@@ -151,7 +152,7 @@ static inline int
 worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 	     const struct dp_pkt_meta *pm, uint32_t id, uint64_t now_ns)
 {
-	struct dp_stream *s = &dp_ctx.streams[id], *o, *pair;
+	struct dp_stream *s = &dp_ctx.streams[id], *o;
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *,
 		pm->l4_off + sizeof(struct rte_udp_hdr));
 	const struct rtpb_addr *dst;
@@ -173,13 +174,12 @@ worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 	    !dp_parse_l3_csum_ok(m, pm))
 		return RTPB_DROP_BAD_CSUM;
 	dp_latch_parse(payload, pm->payload_len, &lp);
-	pair = likely(s->pair_stream_id < dp_ctx.max_streams) ?
-		&dp_ctx.streams[s->pair_stream_id] : NULL;
-	switch (dp_latch_rx(s, pair, &dp_ctx.latch, &pm->src, &lp, now_ns, &lev)) {
+	switch (dp_latch_rx(dp_ctx.streams, dp_ctx.max_streams, id, &dp_ctx.latch,
+			    &pm->src, &lp, now_ns, &lev)) {
 	case DP_LATCH_ACCEPT:
 		break;
 	case DP_LATCH_NEW_PEER:
-		worker_latched(w, id, s, pair, &lev, now_ns);
+		worker_latched(w, id, s, &lev, now_ns);
 		break;
 	default:
 		rtpb_shm_stream_ctrs(dp_ctx.shm, id)->drop_not_peer++;

@@ -330,7 +330,10 @@ static const struct latch_case cases[] = {
 	}},
 };
 
-static struct dp_stream rtp_s, rtcp_s;
+/* The leg's two streams, ids 0 (RTP) and 1 (RTCP), paired. */
+static struct dp_stream leg[2];
+#define rtp_s (leg[0])
+#define rtcp_s (leg[1])
 static struct dp_latch_cfg cfg;
 static uint8_t buf[600];
 
@@ -356,8 +359,6 @@ static enum dp_latch_verdict
 feed(int on, int src, int kind, int cn, uint32_t ssrc, uint16_t seq, uint32_t ts,
      uint64_t now, struct dp_latch_ev *ev)
 {
-	struct dp_stream *s = on == ON_RTCP ? &rtcp_s : &rtp_s;
-	struct dp_stream *pair = on == ON_RTCP ? &rtp_s : &rtcp_s;
 	struct dp_latch_pkt p;
 	enum dp_latch_verdict v;
 	uint16_t len;
@@ -380,7 +381,7 @@ feed(int on, int src, int kind, int cn, uint32_t ssrc, uint16_t seq, uint32_t ts
 		len = 20;
 	}
 	dp_latch_parse(buf, len, &p);
-	v = dp_latch_rx(s, pair, &cfg, &srcs[src], &p, now, ev);
+	v = dp_latch_rx(leg, 2, on == ON_RTCP ? 1 : 0, &cfg, &srcs[src], &p, now, ev);
 	if (v == DP_LATCH_NEW_PEER && on == ON_RTP && !ev->pair_moved &&
 	    (ev->reason == RTPB_LATCH_SSRC || ev->reason == RTPB_LATCH_PROBATION ||
 	     ev->reason == RTPB_LATCH_CNAME))
@@ -679,13 +680,14 @@ test_asymmetric(void **state)
 	cfg = (struct dp_latch_cfg)DP_LATCH_CFG_DEFAULT;
 	memset(&s, 0, sizeof(s));
 	s.flags = RTPB_STREAM_F_ASYMMETRIC;
+	s.pair_stream_id = RTPB_STREAM_NONE;
 	dp_latch_signal(&s, &sig, 10 * S, 0);
 	assert_int_equal(s.state, DP_LATCH_LATCHED);
 	dp_latch_parse(b, sizeof(b), &p);
 	/* the signalled host on any port is accepted, nothing latches */
-	assert_int_equal(dp_latch_rx(&s, NULL, &cfg, &srcs[PHONE_C], &p, S, &ev), DP_LATCH_ACCEPT);
+	assert_int_equal(dp_latch_rx(&s, 1, 0, &cfg, &srcs[PHONE_C], &p, S, &ev), DP_LATCH_ACCEPT);
 	for (int i = 0; i < 100; i++)
-		assert_int_equal(dp_latch_rx(&s, NULL, &cfg, &srcs[PHONE2], &p, 2 * S, &ev),
+		assert_int_equal(dp_latch_rx(&s, 1, 0, &cfg, &srcs[PHONE2], &p, 2 * S, &ev),
 				 DP_LATCH_DROP);
 	assert_true(rtpb_addr_eq(&s.peer, &sig));
 	/* a restore never latches an asymmetric stream */
@@ -722,7 +724,7 @@ test_reoffer(void **state)
 
 		assert_int_equal(dp_latch_signal(&rtp_s, &v6, 10 * S, 4 * S), 1);
 		dp_latch_parse(b, sizeof(b), &p);
-		assert_int_equal(dp_latch_rx(&rtp_s, &rtcp_s, &cfg, &v6, &p, 4 * S, &ev),
+		assert_int_equal(dp_latch_rx(leg, 2, 0, &cfg, &v6, &p, 4 * S, &ev),
 				 DP_LATCH_ACCEPT);
 		assert_true(rtpb_addr_eq(&rtp_s.peer, &v6));
 	}
