@@ -122,6 +122,11 @@ JSON: attack_mode, sent, rtcp_sent, per_target {addr: {sent}}, received,
 rx_kinds, sources, rx_ssrcs, rx_log [t_ms, source, kind, ssrc, seq, idx],
 first_rx_ms, last_rx_ms, first_tx_ms, last_tx_ms (t_ms from --time-base).
 
+--start-file PATH: bind, print READY, then wait until PATH holds the
+shared start T0 (wall clock); --start-at, --time-base and --observe-t0 are
+offsets from it.  A test starts every process, waits for all READYs, and
+only then picks T0, so no process starts late however slowly they spawn.
+
 Exit status: 0 when it ran (whatever it received), 2 on bad arguments or
 socket errors at bind.  It prints 'READY <ip:port>' on stderr once bound.
 """
@@ -827,6 +832,8 @@ class Phone:
         a = self.a
         print('READY %s' % fmt_addr(self.old.bind), file=sys.stderr,
               flush=True)
+        if not wait_start_file(a):
+            self.stop_flag = True       # no start: report what we have
         # Optional synchronised start: all phones bound before any sends.
         if a.start_at:
             delay = a.start_at - time.time()
@@ -1102,6 +1109,8 @@ class Attacker:
     def run(self):
         a = self.a
         print('READY %s' % fmt_addr(self.bind), file=sys.stderr, flush=True)
+        if not wait_start_file(a):
+            self.stop_flag = True       # no start: report what we have
         delay = (a.start_at - time.time()) if a.start_at \
             else a.start_delay_ms / 1000.0
         t_start = time.monotonic()
@@ -1324,6 +1333,8 @@ class ModeAttacker:
     def run(self):
         a = self.a
         print('READY %s' % fmt_addr(self.bind), file=sys.stderr, flush=True)
+        if not wait_start_file(a):
+            self.stop_flag = True       # no start: report what we have
         delay = (a.start_at - time.time()) if a.start_at \
             else a.start_delay_ms / 1000.0
         self.tbase = a.time_base or a.start_at or (time.time() + max(delay, 0))
@@ -1384,6 +1395,32 @@ class ModeAttacker:
             timed_out=timed_out, stopped_by_signal=self.stop_flag)
 
 
+def wait_start_file(a):
+    """--start-file: wait (bounded by --timeout-s) until the file holds the
+    shared start T0 (a wall-clock time), then make --start-at, --time-base
+    and --observe-t0, given as offsets from T0, absolute.
+    @return False if the file never came."""
+    if not a.start_file:
+        return True
+    deadline = time.monotonic() + a.timeout_s
+    for _ in range(int(a.timeout_s * 100) + 2):
+        try:
+            with open(a.start_file) as f:
+                text = f.read().strip()
+        except OSError:
+            text = ''
+        if text:
+            base = float(text)
+            a.start_at = base + a.start_at
+            a.time_base = base + a.time_base
+            a.observe_t0 = base + a.observe_t0
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return False
+
+
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description='RTP test phone (symmetric RTP)')
     ap.add_argument('--bind', required=True, help='IP:PORT or [IP6]:PORT')
@@ -1417,6 +1454,10 @@ def parse_args(argv=None):
     ap.add_argument('--silence-ms', type=float, action='append',
                     help='how long the silence of the --silence-at-ms of the '
                          'same rank lasts')
+    ap.add_argument('--start-file', metavar='PATH',
+                    help='once bound (READY), wait until PATH holds the shared '
+                         'start T0; --start-at, --time-base and --observe-t0 '
+                         'are then offsets from it (s)')
     ap.add_argument('--time-base', type=float, default=0.0,
                     help='wall-clock time the *_ms times and logs count '
                          'from (default --start-at)')

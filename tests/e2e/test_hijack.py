@@ -14,7 +14,9 @@ RTCP goes on.  Attackers know the relay address and ports only (but the
 observer, who also knows SSRC, sequence, pacing and CNAME); their packets
 carry the 'ATCK' marker, so a phone counts exactly what was injected into
 it, and each attacker counts what it received.  Times are ms after the
-shared start T0 of the phase (all processes log on that axis).
+shared start T0 of the phase (all processes log on that axis): every
+process is started, binds and waits (rtpb_phone.py --start-file); T0 is
+picked once all are bound, so a slow spawn never makes a phone late.
 
 Phase 1: all these calls at once on one relay (each its own call-id,
 phones, ports and attacker sockets; the per-stream budgets are per stream,
@@ -107,15 +109,15 @@ DROP_KEYS = ('drop_not_peer', 'drop_peer_alive', 'drop_refused', 'drop_budget',
              'drop_pace', 'drop_neigh_pending', 'drop_no_stream')
 
 OPTS = None             # parsed options
-T0 = '{T0}'             # the phase's start in process arguments, see _at()
+T0 = '{T0}'             # the phase's start T0 in process arguments, see _rel()
+FIGURES = []           # every FIGURE line, printed again at the end
 
 
-def _at(arg, t0):
-    """'{T0}' -> t0 and '{T0}+x' -> t0 + x, as wall-clock times."""
+def _rel(arg):
+    """'{T0}' -> '0' and '{T0}+x' -> 'x': offsets from T0 (--start-file)."""
     if not arg.startswith(T0):
         return arg
-    return '%.3f' % (t0 + float(arg[len(T0) + 1:] or 0))
-FIGURES = []
+    return '%.3f' % float(arg[len(T0) + 1:] or 0)
 
 
 def figure(case, **kv):
@@ -194,13 +196,13 @@ class Case:
                 '--attack-max-pkts', '200000', '--payload-size', '160'] + list(extra)
         self.specs.append((key, 'at', args, start_s, dur_s))
 
-    def launch(self, t0):
-        """Start every process of this case, the phase starting at t0."""
+    def launch(self, start_file):
+        """Start every process of this case; they bind, print READY and
+        wait until start_file holds T0 (start())."""
         for key, ns, args, start_s, run_s in self.specs:
-            args = [_at(x, t0) for x in args]
-            timeout = max(0.0, t0 + start_s - time.time()) + run_s + 15
+            args = [_rel(x) for x in args] + ['--start-file', start_file]
             self.runs[key] = e2e.PhoneRun(self.env.topo, ns, '%s_%s' % (self.name, key),
-                                          args, timeout)
+                                          args, start_s + run_s + 60)
         self.specs = []
 
     def results(self):
@@ -586,12 +588,20 @@ def restart_dataplane(env):
     env.ctl.wait_for_log(r'dataplane attached: \d+ sessions replayed', timeout=20, since=mark)
 
 
+class _Only:
+    """A stand-in holding some runs of a case (for start())."""
+
+    def __init__(self, runs):
+        self.runs = runs
+
+
 def phase_replay(env):
     c = Case(env, 'replay')
     c.phone('a', None, 18 * PKT_S, 'a1000020')
-    c.phone('b', None, 18 * PKT_S, 'b1000020')
-    t0 = time.time() + 2.0
-    c.launch(t0)
+    c.phone('b', None, 18 * PKT_S, 'b1000020', lag_ms=IV / 2)
+    start_file = os.path.join(e2e.logdir(), 'T0_replay')
+    c.launch(start_file)
+    t0 = start([c], start_file)
     time.sleep(max(0.0, t0 + 3 - time.time()))
     restart_dataplane(env)
     # RTP flows again on both legs (Q: packets in grow; bounded wait)
@@ -608,7 +618,7 @@ def phase_replay(env):
             flowing = True
             break
     expect(flowing, 'replay: RTP flows both ways again after the dataplane restart')
-    ts = time.time() - t0 + 0.2
+    ts = time.time() - t0 + 1.0         # after they are bound (start())
     both = [c.pa_to, c.pb_to]
     for key, mode, extra in (('stun', 'stun', ['--attack-tick-ms', '50', '--attack-burst', '2']),
                              ('dtls', 'dtls', ['--attack-tick-ms', '50', '--attack-burst', '2']),
@@ -616,7 +626,11 @@ def phase_replay(env):
                              ('burst', 'burst', ['--attack-tick-ms', '100',
                                                  '--attack-burst', '12'])):
         c.attacker(key, t0, ts, 8, both, mode, extra)
-    c.launch(t0)
+    att_file = os.path.join(e2e.logdir(), 'T0_replay_attack')
+    runs0 = dict(c.runs)
+    c.launch(att_file)
+    # the attackers: the phones' T0, written once they are bound
+    start([_Only({k: v for k, v in c.runs.items() if k not in runs0})], att_file, t0=t0)
     finish_zero(c)
     figure('replay_when', attack_from_ms=round(ts * 1000))
     env.cmd('D %s a' % c.call)
@@ -684,15 +698,38 @@ CASES = {
 }
 
 
+def start(cases, start_file, margin=0.5, t0=None):
+    """Wait until every process of cases is bound (READY; bounded), then
+    write T0 (t0, or now + margin) into start_file: they all start from it.
+    @return T0."""
+    runs = [r for c in cases for r in c.runs.values()]
+    deadline = time.monotonic() + 60
+    for _ in range(6000):
+        waiting = [r for r in runs if 'READY' not in r.proc.output()[1]]
+        if not waiting or time.monotonic() >= deadline:
+            break
+        if any(r.proc.poll() is not None for r in waiting):
+            break
+        time.sleep(0.01)
+    check(not waiting, 'every process is bound before T0 (%d of %d waiting: %s)'
+          % (len(waiting), len(runs), [r.name for r in waiting][:5]))
+    t0 = t0 if t0 is not None else time.time() + margin
+    with open(start_file + '.tmp', 'w') as f:
+        f.write('%.6f\n' % t0)
+    os.replace(start_file + '.tmp', start_file)
+    return t0
+
+
 def phase_cases(env, names):
     started = [CASES[n](env, None) for n in names]
-    n_procs = sum(len(c.specs) for c, _ in started)
-    # every process bound before T0 (about 0.2 s to start one here)
-    t0 = time.time() + 2.0 + 0.3 * n_procs
+    start_file = os.path.join(e2e.logdir(), 'T0_phase1')
+    t_launch = time.monotonic()
     for c, _ in started:
-        c.launch(t0)
-    e2e.log('phase 1: %d calls, %d processes, T0 in %.1f s'
-            % (len(started), n_procs, t0 - time.time()))
+        c.launch(start_file)
+    t0 = start([c for c, _ in started], start_file)
+    e2e.log('phase 1: %d calls, %d processes, bound in %.1f s'
+            % (len(started), sum(len(c.runs) for c, _ in started),
+               time.monotonic() - t_launch))
     # the control actions at their times (bounded: one pass, in order)
     actions = sorted(((at, fn) for c, _ in started for at, fn in c.at), key=lambda x: x[0])
     for at, fn in actions:
