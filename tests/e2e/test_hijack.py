@@ -47,6 +47,10 @@ so they do not interfere):
               and CNAME before it).  Required: A wins back on its next
               packet (the observer's receptions end within 100 ms of
               A's first packet after them); the leaked share is printed.
+  onset_nat, observer_nat, observer_cname_nat   the same with A behind NAT: its SDP names
+              203.0.113.10, it sends from 192.0.2.10, so the relay latches
+              it from packets and A never wins back as 'the signalled
+              address': only the revert rule (and its refusal) can.
   window      A and B talk 14 s; at 3 s a re-offer (U and L again) opens
               a learning window; from 3.1 s to 12 s a third host sends STUN,
               DTLS, paced and bursting RTP at both ports.  Required: 0
@@ -104,6 +108,7 @@ RTCP_MS = 1000          # RTCP interval of every phone
 PKT_S = 1000 // IV      # packets per second
 SLACK_MS = 100          # packets in flight when a stream switches back
 ATT_IP = e2e.ATTACKER_IP
+NAT_SIGNALLED = '203.0.113.10'  # A's SDP address in the NAT cases (RFC 5737)
 RELAY = e2e.RELAY_IP
 DROP_KEYS = ('drop_not_peer', 'drop_peer_alive', 'drop_refused', 'drop_budget',
              'drop_pace', 'drop_neigh_pending', 'drop_no_stream')
@@ -158,12 +163,17 @@ class Case:
     """One call of the table: set up with U/L; A sends to the relay port
     of leg A's stream (pa_to), B to leg B's (pb_to)."""
 
-    def __init__(self, env, name):
+    def __init__(self, env, name, nat=False):
         self.env, self.name = env, name
         self.call = 'hj-%s' % name
         self.a_port, self.b_port = env.ports()
-        r_u = env.cmd('U %s %s %d a;1' % (self.call, e2e.PHONE_A_IP, self.a_port))
-        r_l = env.cmd('L %s %s %d a;1 b;1' % (self.call, e2e.PHONE_B_IP, self.b_port))
+        # nat: A's SDP names another address than the one it sends from (a
+        # phone behind NAT): the relay latches A from its packets, and never
+        # takes A back as 'the signalled address'
+        a_sig = (NAT_SIGNALLED, self.a_port) if nat else (e2e.PHONE_A_IP, self.a_port)
+        self.u_cmd = 'U %s %s %d a;1' % (self.call, a_sig[0], a_sig[1])
+        self.l_cmd = 'L %s %s %d a;1 b;1' % (self.call, e2e.PHONE_B_IP, self.b_port)
+        r_u, r_l = env.cmd(self.u_cmd), env.cmd(self.l_cmd)
         self.p0, _, _ = e2e.parse_ul_reply(r_u)     # B sends here (leg B's stream)
         self.p1, _, _ = e2e.parse_ul_reply(r_l)     # A sends here (leg A's stream)
         self.pa_to = e2e.hostport(RELAY, self.p1)
@@ -172,6 +182,11 @@ class Case:
         self.res = {}
         self.specs = []         # processes to launch(): (key, ns, args, start_s, run_s)
         self.at = []            # control actions: (s after T0, fn)
+        if nat:
+            # the processes may take longer to start than the learning
+            # window lasts: open a new one just before T0, so that A
+            # latches from its first packet as a phone behind NAT does
+            self.at.append((-0.3, lambda: reoffer_same(self)))
 
     def phone(self, role, t0, count, ssrc, extra=(), run_s=None, bind=None, lag_ms=0):
         """Phone 'a' or 'b' of this call, from the phase's start (t0 is a
@@ -337,45 +352,50 @@ def start_hold(env, t0):
     return c, finish_zero
 
 
-def start_onset(env, t0):
-    c = Case(env, 'onset')
+def start_onset(env, t0, nat=False):
+    c = Case(env, 'onset_nat' if nat else 'onset', nat)
     # A: 3 s, silence 3-8 s, 4 s: 350 packets
-    c.phone('a', t0, 7 * PKT_S, 'a1000004', ['--silence-at-ms', '3000',
+    c.phone('a', t0, 7 * PKT_S, 'a100004%d' % nat, ['--silence-at-ms', '3000',
                                             '--silence-ms', '5000'], run_s=12)
-    c.phone('b', t0, 12 * PKT_S, 'b1000004')
+    c.phone('b', t0, 12 * PKT_S, 'b100004%d' % nat)
     c.attacker('paced', t0, 2, 9, [c.pa_to], 'paced', ['--attack-tick-ms', '20'])
     return c, finish_winback
 
 
 def finish_winback(c):
     """An attacker that won (provisionally, or as an observer) lost the
-    stream at the phone's next packet, and got nothing after."""
+    stream at the phone's next packet (RTP or RTCP), and its source got
+    nothing and injected nothing after that."""
     r = c.results()
     a, b = r['a'], r['b']
     att = r.get('paced') or r.get('observer')
     if not (a and b and att):
         return
     rx, inj = att['received'], injected(a, b)
-    t_w = att['first_rx_ms']
+    inj_at = [e[0] for e in b.get('rx_log') or [] if e[6]]     # attacker packets at B
+    starts = [t for t in (att['first_rx_ms'], inj_at[0] if inj_at else None) if t is not None]
     kv = dict(attacker_rx=rx, injected=inj, attacker_sent=att['sent'])
-    if t_w is None:
-        expect(True, '%s: the attacker never won (received 0, injected %d)' % (c.name, inj))
-        expect(inj == 0, '%s: nothing injected (%d)' % (c.name, inj))
+    if not starts:
+        expect(True, '%s: the attacker never won (received 0, injected 0)' % c.name)
         kv.update(won=0, hijack_ms=0)
     else:
+        t_w = min(starts)       # it won by then
         back = next_tx_after(a, t_w)
-        ok = back is not None and att['last_rx_ms'] <= back + SLACK_MS
-        expect(ok, '%s: A won back on its first packet after the attacker\'s first reception '
-               '(%.0f ms): A sent at %s ms, the attacker\'s last reception %.0f ms (<= +%d)'
-               % (c.name, t_w, back, att['last_rx_ms'], SLACK_MS))
+        last = max([att['last_rx_ms'] or t_w] + inj_at)
+        ok = back is not None and last <= back + SLACK_MS
+        expect(ok, '%s: A won back on its first packet after the attacker won (first reception '
+               'or injection at %.0f ms): A sent at %s ms; the attacker\'s last reception %s ms, '
+               'its last packet at B %s ms (<= +%d)'
+               % (c.name, t_w, back, att['last_rx_ms'], inj_at[-1] if inj_at else None,
+                  SLACK_MS))
         refused = c.refused_lines()
         expect(refused, '%s: control logged the refused source with the call-id: %s'
                % (c.name, refused[:2]))
-        # B's packets sent while the attacker held the stream: the share
-        after = sum(1 for x in att['rx_log'] if back is not None and x[0] > back + SLACK_MS)
-        kv.update(won=1, hijack_ms=round(att['last_rx_ms'] - t_w),
+        lim = (back if back is not None else t_w) + SLACK_MS
+        after = sum(1 for x in att['rx_log'] if x[0] > lim) + sum(1 for t in inj_at if t > lim)
+        kv.update(won=1, hijack_ms=round(last - t_w),
                   winback_ms=round(back - t_w) if back is not None else None,
-                  winback_ok=int(ok), rx_after_winback=after,
+                  winback_ok=int(ok), after_winback=after,
                   refused_logged=int(bool(refused)))
     if c.name.startswith('observer'):
         dur_pkts = (att['last_tx_ms'] - att['first_tx_ms']) / IV + 1 \
@@ -388,11 +408,11 @@ def finish_winback(c):
     figure(c.name, **kv)
 
 
-def start_observer(env, t0, cname):
-    c = Case(env, 'observer_cname' if cname else 'observer')
-    ssrc, seq = ('a1000006', 1000) if cname else ('a1000005', 1000)
+def start_observer(env, t0, cname, nat=False):
+    c = Case(env, ('observer_cname' if cname else 'observer') + ('_nat' if nat else ''), nat)
+    ssrc, seq = 'a10000%d%d' % (5 + cname, nat), 1000
     c.phone('a', t0, 12 * PKT_S, ssrc, ['--start-seq', str(seq)])
-    c.phone('b', t0, 12 * PKT_S, 'b1000005' if not cname else 'b1000006')
+    c.phone('b', t0, 12 * PKT_S, 'b10000%d%d' % (5 + cname, nat))
     extra = ['--attack-tick-ms', str(IV), '--observe-ssrc', ssrc, '--observe-seq', str(seq),
              '--observe-t0', T0, '--observe-interval-ms', str(IV)]
     if cname:
@@ -419,8 +439,7 @@ def start_window(env, t0):
 
 def reoffer_same(c):
     """U and L again, same addresses: a new learning window on both legs."""
-    r_u = c.env.cmd('U %s %s %d a;1' % (c.call, e2e.PHONE_A_IP, c.a_port))
-    r_l = c.env.cmd('L %s %s %d a;1 b;1' % (c.call, e2e.PHONE_B_IP, c.b_port))
+    r_u, r_l = c.env.cmd(c.u_cmd), c.env.cmd(c.l_cmd)
     expect(e2e.parse_ul_reply(r_u)[0] == c.p0 and e2e.parse_ul_reply(r_l)[0] == c.p1,
            '%s: the re-offer keeps the ports (U %s, L %s)' % (c.name, r_u, r_l))
 
@@ -683,8 +702,11 @@ CASES = {
     'dtx': start_dtx,
     'hold': start_hold,
     'onset': start_onset,
+    'onset_nat': lambda env, t0: start_onset(env, t0, True),
     'observer': lambda env, t0: start_observer(env, t0, False),
     'observer_cname': lambda env, t0: start_observer(env, t0, True),
+    'observer_nat': lambda env, t0: start_observer(env, t0, False, True),
+    'observer_cname_nat': lambda env, t0: start_observer(env, t0, True, True),
     'window': start_window,
     'ssrc_move_talk': lambda env, t0: start_move(env, t0, 'ssrc_move_talk', False, False),
     'ssrc_move_silence': lambda env, t0: start_move(env, t0, 'ssrc_move_silence', False, True),
@@ -698,7 +720,7 @@ CASES = {
 }
 
 
-def start(cases, start_file, margin=0.5, t0=None):
+def start(cases, start_file, margin=0.8, t0=None):
     """Wait until every process of cases is bound (READY; bounded), then
     write T0 (t0, or now + margin) into start_file: they all start from it.
     @return T0."""
