@@ -408,7 +408,7 @@ stream_sync(struct ctl_sessions *t, struct ctl_session *s, int li, bool rtcp)
 	if (rc != 0)
 		return rc;
 	stream_want(t, s, li, rtcp, &m);
-	if (st->in_dp && stream_msg_eq(&m, &st->sent))
+	if (st->in_dp && !st->resignal && stream_msg_eq(&m, &st->sent))
 		return 0;
 	m.hdr.type = st->in_dp ? RTPB_MSG_STREAM_UPDATE : RTPB_MSG_STREAM_ADD;
 	/* an ADD into a restarted dataplane restores the latched peer */
@@ -425,6 +425,7 @@ stream_sync(struct ctl_sessions *t, struct ctl_session *s, int li, bool rtcp)
 	m.peer_ssrc = 0;
 	st->sent = m;
 	st->in_dp = true;
+	st->resignal = false;
 	return 0;
 }
 
@@ -1208,6 +1209,9 @@ ctl_session_signal(struct ctl_sessions *t, struct ctl_session *s, int pidx,
 	free(l->codecs);
 	l->codecs = codecs;
 	s->last_ns = now_ns;
+	/* a new learning window for the leg, even with nothing changed */
+	l->rtp.resignal = l->rtp.in_dp;
+	l->rtcp.resignal = l->rtcp.in_dp;
 	if (leg_sync(t, s, pidx) != 0)
 		mark_pending(t, s);
 	pf_leg_asymmetric(t, s, pidx, was_asymmetric);
@@ -1330,6 +1334,10 @@ ctl_session_update(struct ctl_sessions *t, struct ctl_session *s, int sidx,
 	if (rc != 0)
 		goto undo;
 	leg_apply(pl, sig);
+	/* a new learning window for the signalled leg, even with nothing
+	 * changed (a new socket gets its ADD anyway) */
+	pl->rtp.resignal = pl->rtp.in_dp;
+	pl->rtcp.resignal = pl->rtcp.in_dp;
 	/* new sockets: ids of both first, then their ADDs */
 	for (int li = 0; li < 2 && rc == 0; li++)
 		if (re[li])

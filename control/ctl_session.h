@@ -117,6 +117,10 @@ struct ctl_stream {
 	 *  host in the replay's learning window reaches nobody (§4.9). */
 	struct rtpb_addr latched;
 	uint32_t latched_ssrc;
+	/** A U/L signalled this stream's leg since its last push: an UPDATE
+	 *  goes out even if nothing changed, so the dataplane opens a new
+	 *  learning window (rtpproxy re-learns after every update). */
+	bool resignal;
 };
 
 /** One leg (rtpproxy stream[i] of both the RTP and the RTCP pipe). */

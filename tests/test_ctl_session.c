@@ -280,10 +280,13 @@ test_l_opens_leg1(void **state)
 	assert_v4(&u1->signalled, "198.51.100.2", 6001);
 	assert_int_equal(u0->flags, RTPB_STREAM_F_ASYMMETRIC);
 	assert_int_equal(u1->flags, RTPB_STREAM_F_ASYMMETRIC | RTPB_STREAM_F_RTCP);
-	/* L again: same port, no change, no message */
+	/* L again: same port, nothing changed but a new learning window:
+	 * an UPDATE pair */
 	fake_dp_clear_msgs();
 	assert_int_equal(reply_port(cmd(f, "LA c1 198.51.100.2 6000 ft1 tt1")), p1);
-	assert_int_equal(fake_dp_nmsgs(), 0);
+	assert_int_equal(fake_dp_nmsgs(), 2);
+	msg_stream(0, RTPB_MSG_STREAM_UPDATE);
+	fake_dp_clear_msgs();
 	/* re-offer from the offerer with a new address: one UPDATE pair */
 	assert_int_equal(reply_port(cmd(f, "U c1 198.51.100.9 7000 ft1 tt1")), p0);
 	assert_int_equal(fake_dp_nmsgs(), 2);
@@ -556,11 +559,13 @@ test_ipv6_legs(void **state)
 	assert_v6(&u1->signalled, "2001:db8::20", 6001);
 	assert_int_equal(u0->out_stream_id, rtp->stream_id);
 	assert_int_equal(rtp->out_stream_id, u0->stream_id);
-	/* a U again: same port, same family, nothing pushed */
+	/* a U again: same port, same family: only the learning window's
+	 * UPDATE pair */
 	fake_dp_clear_msgs();
 	assert_int_equal(reply_port6(cmd(f, "U6 c1 2001:db8::10 5000 ft1 tt1")),
 			 p0);
-	assert_int_equal(fake_dp_nmsgs(), 0);
+	assert_int_equal(fake_dp_nmsgs(), 2);
+	fake_dp_clear_msgs();
 	/* an IPv4 address with '6' is E37, a '6' re-offer on hold clears */
 	assert_string_equal(cmd(f, "U6 c1 198.51.100.1 5000 ft1 tt1"), "E37\n");
 	cmd(f, "U6 c1 :: 5000 ft1 tt1");
@@ -702,7 +707,8 @@ test_reoffer_family_change(void **state)
 	fake_dp_clear_msgs();
 	assert_int_equal(reply_port6(cmd(f, "L c1 198.51.100.2 6000 ft1 tt1")),
 			 p1v6);
-	assert_int_equal(fake_dp_nmsgs(), 0);
+	/* (the answerer's leg: its learning window's UPDATE pair) */
+	assert_int_equal(fake_dp_nmsgs(), 2);
 	/* an event of the old stream is stale: ignored */
 	inet_pton(AF_INET, "198.51.100.1", ev.peer.ip);
 	ev.peer.family = RTPB_AF_INET;
@@ -1502,6 +1508,28 @@ test_pf_asymmetric(void **state)
 	assert_latched(relay4(f, p0), "198.51.100.2", 6000);
 }
 
+/* A U/L that changes nothing still opens a new learning window in the
+ * dataplane (an UPDATE for each of the leg's streams), as rtpproxy
+ * re-learns after every update: a phone whose NAT binding changed keeps
+ * its SDP. */
+static void
+test_reoffer_same_reopens_window(void **state)
+{
+	struct fx *f = *state;
+
+	reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1"));
+	reply_port(cmd(f, "L c1 198.51.100.2 6000 ft1 tt1"));
+	fake_dp_clear_msgs();
+	reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1 tt1"));
+	assert_int_equal(fake_dp_nmsgs(), 2);
+	assert_int_equal(msg_stream(0, RTPB_MSG_STREAM_UPDATE)->learn_ms, 10000);
+	assert_int_equal(msg_stream(1, RTPB_MSG_STREAM_UPDATE)->flags, RTPB_STREAM_F_RTCP);
+	/* a command that signals nothing (Q) pushes nothing */
+	fake_dp_clear_msgs();
+	cmd(f, "Q c1 ft1 tt1");
+	assert_int_equal(fake_dp_nmsgs(), 0);
+}
+
 static void
 test_pf_replay(void **state)
 {
@@ -1740,6 +1768,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pf_family_move, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_asymmetric, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reoffer_same_reopens_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_reconcile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_reattach_orphans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_refused, setup, teardown),
