@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ctl_cmd.h"
+#include "ctl_hash.h"
 #include "ctl_log.h"
 #include "ctl_session.h"
 
@@ -979,7 +980,8 @@ ctl_sessions_create(const struct ctl_sessions_cfg *cfg)
 	t->cfg.addrs = NULL; /* the copy is t->addrs */
 	if (t->cfg.setup_ttl_ns == 0)
 		t->cfg.setup_ttl_ns = t->cfg.ttl_ns;
-	t->by_call = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	/* keyed: Call-IDs come from the network (ctl_hash.h) */
+	t->by_call = g_hash_table_new_full(ctl_hash_str, g_str_equal, g_free,
 					   (GDestroyNotify)g_ptr_array_unref);
 	t->by_serial = g_hash_table_new(g_int64_hash, g_int64_equal);
 	g_queue_init(&t->pending);
