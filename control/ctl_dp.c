@@ -72,12 +72,14 @@ struct ctl_dp {
 	size_t n_found;
 	ctl_dp_replay_fn *replay;
 	ctl_dp_latch_fn *latch;
+	ctl_dp_detach_fn *detach;
 	void *arg;
 	uint64_t ring_full;
 	/* messages enqueued to each c2d ring, on the scale of the
 	 * dataplane's c2d_done[] (baseline taken at attach) */
 	uint64_t pushed[RTPB_MAX_WORKERS];
 	uint64_t sync_timeouts;
+	uint64_t poll_ns; /* ctl_dp_poll_ns() */
 };
 
 struct ctl_dp *
@@ -114,6 +116,9 @@ dp_detach(struct ctl_dp *dp, const char *why)
 		return;
 	ctl_log(CTL_LOG_WARN, "dataplane '%s' (pid %d) detached: %s", dp->prefix,
 		(int)dp->h->pid, why);
+	/* its counters are final now: the session layer keeps them */
+	if (dp->state == DP_READY && dp->detach != NULL)
+		dp->detach(dp, dp->arg);
 	munmap(dp->h, dp->size);
 	dp->h = NULL;
 	dp->state = DP_DETACHED;
@@ -137,10 +142,11 @@ ctl_dp_destroy(struct ctl_dp *dp)
 
 void
 ctl_dp_set_callbacks(struct ctl_dp *dp, ctl_dp_replay_fn *replay,
-		     ctl_dp_latch_fn *latch, void *arg)
+		     ctl_dp_latch_fn *latch, ctl_dp_detach_fn *detach, void *arg)
 {
 	dp->replay = replay;
 	dp->latch = latch;
+	dp->detach = detach;
 	dp->arg = arg;
 }
 
@@ -337,6 +343,7 @@ ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
 {
 	const char *why;
 
+	dp->poll_ns = now_ns;
 	if (dp->h == NULL) {
 		if (now_ns < dp->next_try_ns)
 			return;
@@ -369,6 +376,12 @@ ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
 			dp->next_try_ns = now_ns + 5 * DP_RETRY_NS;
 		}
 	}
+}
+
+uint64_t
+ctl_dp_poll_ns(const struct ctl_dp *dp)
+{
+	return dp->poll_ns;
 }
 
 bool

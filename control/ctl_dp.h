@@ -44,9 +44,18 @@ struct ctl_dp *ctl_dp_create(const char *file_prefix);
 /** Detach and free. */
 void ctl_dp_destroy(struct ctl_dp *dp);
 
-/** Set the callbacks; arg is passed back. */
+/**
+ * Called when control loses the dataplane it was ready with (it died,
+ * is stopping or was replaced), just before its shared memory is
+ * unmapped: ctl_dp_stream_stats() still reads that dataplane's last
+ * counters during the call.
+ */
+typedef void(ctl_dp_detach_fn)(struct ctl_dp *dp, void *arg);
+
+/** Set the callbacks (detach may be NULL); arg is passed back. */
 void ctl_dp_set_callbacks(struct ctl_dp *dp, ctl_dp_replay_fn *replay,
-			  ctl_dp_latch_fn *latch, void *arg);
+			  ctl_dp_latch_fn *latch, ctl_dp_detach_fn *detach,
+			  void *arg);
 
 /**
  * Housekeeping, call every few ms: attach if not attached (logging once
@@ -56,6 +65,12 @@ void ctl_dp_set_callbacks(struct ctl_dp *dp, ctl_dp_replay_fn *replay,
  * @param now_ns CLOCK_MONOTONIC ns.
  */
 void ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns);
+
+/**
+ * The now_ns of the ctl_dp_poll() call running (or that ran last): the
+ * time of a replay or detach callback. 0 before the first poll.
+ */
+uint64_t ctl_dp_poll_ns(const struct ctl_dp *dp);
 
 /** True while attached to a running dataplane that accepted HELLO. */
 bool ctl_dp_ready(const struct ctl_dp *dp);

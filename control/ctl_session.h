@@ -88,6 +88,15 @@
  * the session completes. A session a U armed with a notify target gets
  * cfg.on_timeout() called just before (rtpproxy writes its tag there).
  *
+ * Dataplane restarts (DESIGN.md §2, issue 16): time without a dataplane
+ * is not time without media. When control loses a dataplane, its
+ * streams' last packet times and counters are read one last time
+ * (ctl_sessions_detach()): the times into each session's last activity,
+ * the counters into struct ctl_stream_past. Until a dataplane is back no
+ * session times out (and no notification goes; Q's ttl stands still),
+ * and the replay pushes every session's TTL clock forward by the time
+ * without one.
+ *
  * Control's thread only. Time is always a parameter (CLOCK_MONOTONIC ns).
  */
 #ifndef CTL_SESSION_H
@@ -105,12 +114,26 @@
 /** rtpproxy UPDATE_WINDOW: learning window after a signalling event. */
 #define CTL_LEARN_MS 10000
 
+/**
+ * What earlier dataplane generations counted on a stream, packets: the
+ * counters of a dataplane are read one last time when control loses it
+ * (ctl_sessions_detach()) and added here, so Q, I and G report this plus
+ * what the current dataplane counts, and never go back across a
+ * dataplane restart.
+ */
+struct ctl_stream_past {
+	uint64_t pkts_in;
+	uint64_t pkts_relayed;
+	uint64_t pkts_dropped;
+};
+
 /** One dataplane stream of a leg. */
 struct ctl_stream {
 	uint32_t id;      /**< stream id, valid if has_id */
 	bool has_id;      /**< id allocated from the current dataplane */
 	bool in_dp;       /**< an ADD was accepted by the ring */
 	struct rtpb_msg_stream sent; /**< the last ADD/UPDATE accepted */
+	struct ctl_stream_past past; /**< earlier dataplanes' counters */
 };
 
 /** One leg (rtpproxy stream[i] of both the RTP and the RTCP pipe). */
@@ -143,7 +166,9 @@ struct ctl_session {
 	bool complete;   /**< both legs have ports */
 	bool pending;    /**< on the retry queue */
 	uint64_t created_ns;
-	uint64_t last_ns; /**< last U/L on it */
+	uint64_t last_ns; /**< last U/L on it (or packet, up to the loss of a
+			       dataplane), pushed forward by the time
+			       control had none */
 	uint64_t ttl_ns;  /**< "S ttl=" limit until complete, 0: -W/-T */
 	int notify_target; /**< ctl_tnotify index armed by U, -1 none */
 	char *notify_tag;  /**< its URL-decoded tag, owned */
@@ -470,8 +495,18 @@ void ctl_sessions_latch(struct ctl_sessions *t,
 			const struct rtpb_msg_ev_latch *ev);
 
 /**
- * Install ctl_sessions_replay() and ctl_sessions_latch() as the ctl_dp
- * callbacks of t's dataplane handle (t->cfg.dp).
+ * The ctl_dp detach callback body: the dataplane is gone but its shared
+ * memory still mapped. Every stream's counters go to its past (Q, I, G
+ * stay monotonic), every session's last activity takes its streams'
+ * last packet, and no session ages until a dataplane is attached again
+ * (see the top of this file).
+ */
+void ctl_sessions_detach(struct ctl_sessions *t);
+
+/**
+ * Install ctl_sessions_replay(), ctl_sessions_latch() and
+ * ctl_sessions_detach() as the ctl_dp callbacks of t's dataplane handle
+ * (t->cfg.dp).
  */
 void ctl_sessions_bind_dp(struct ctl_sessions *t);
 

@@ -380,6 +380,53 @@ test_ttl(void **state)
 	assert_string_equal(cmd(f, "G nsess_timeout nsess_created"), "2 2\n");
 }
 
+/*
+ * Issue 16: time without a dataplane is not time without media, and Q, I
+ * and G go on from what the lost dataplane counted.
+ */
+static void
+test_dp_lost_no_aging(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+
+	cmd(f, "U c1 198.51.100.1 5000 ft1");
+	cmd(f, "L c1 198.51.100.2 6000 ft1 tt1");
+	assert_int_equal(ctl_sessions_find(f->sess, "c1", "ft1", NULL, &s), 0);
+	*fake_dp_stats(s->leg[0].rtp.id) = (struct rtpb_stream_stats){
+		.pkts_in = 100, .pkts_relayed = 98, .pkts_dropped = 2,
+		.last_rx_ns = T0 + 30 * NS};
+	*fake_dp_stats(s->leg[1].rtp.id) = (struct rtpb_stream_stats){
+		.pkts_in = 50, .pkts_relayed = 50, .last_rx_ns = T0 + 30 * NS};
+	assert_string_equal(cmd_at(f, T0 + 40 * NS, "Q c1 ft1 tt1"),
+			    "50 50 100 148 2\n");
+	/* the dataplane dies at T0+40 s; 100 s without one: no timeout, and
+	 * Q's ttl stands still */
+	fake_dp_set_clock(T0 + 40 * NS);
+	fake_dp_set_attached(false);
+	assert_int_equal(ctl_sessions_tick(f->sess, T0 + 140 * NS), 0);
+	assert_string_equal(cmd_at(f, T0 + 140 * NS, "Q c1 ft1 tt1"),
+			    "50 50 100 148 2\n");
+	/* a new one at T0+140 s: replayed, counters go on from there */
+	fake_dp_set_clock(T0 + 140 * NS);
+	fake_dp_restart(4);
+	assert_string_equal(cmd_at(f, T0 + 140 * NS, "Q c1 ft1 tt1"),
+			    "50 50 100 148 2\n");
+	assert_int_equal(ctl_sessions_find(f->sess, "c1", "ft1", NULL, &s), 0);
+	*fake_dp_stats(s->leg[0].rtp.id) = (struct rtpb_stream_stats){
+		.pkts_in = 7, .pkts_relayed = 7};
+	assert_string_equal(cmd_at(f, T0 + 141 * NS, "Q c1 ft1 tt1"),
+			    "49 50 107 155 2\n");
+	assert_string_equal(cmd(f, "G npkts_rcvd npkts_relayed npkts_discard"),
+			    "157 155 2\n");
+	/* the clock was pushed forward by the 100 s: last activity T0+130 s */
+	assert_int_equal(ctl_sessions_tick(f->sess, T0 + 190 * NS), 0);
+	assert_int_equal(ctl_sessions_tick(f->sess, T0 + 191 * NS), 1);
+	/* the deleted streams keep every generation's packets in I and G */
+	assert_string_equal(cmd(f, "G nsess_timeout npkts_rcvd npkts_relayed"),
+			    "1 157 155\n");
+}
+
 static void
 test_not_attached(void **state)
 {
@@ -1729,6 +1776,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pf_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dp_lost_no_aging, setup,
+						teardown),
 	};
 
 	ctl_log_set_level(getenv("CTL_TEST_LOG") ? CTL_LOG_DBUG : CTL_LOG_CRIT);
