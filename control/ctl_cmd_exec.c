@@ -620,8 +620,10 @@ pf_counters(const struct ctl_exec *ex, uint64_t out[RTPB_PF_VERDICT__COUNT])
  * load" with 'l'), then this relay's: "handovers: N" (mid-call peer
  * switches that won probation, DESIGN.md §4.4) and, with the prefilter
  * on, one line per verdict, "prefilter <name>: N" (packets, rtpb_pf.h's
- * names); with admission limits (ctl_admit.h), "sessions refused (max
- * sessions): N" and "sessions refused (source rate): N". A reader of rtpproxy's lines finds them where rtpproxy puts
+ * names); once a dataplane worker was ever found stalled, "dataplane
+ * workers stalled: N (M stalls seen)"; with admission limits
+ * (ctl_admit.h), "sessions refused (max sessions): N" and "sessions
+ * refused (source rate): N". A reader of rtpproxy's lines finds them where rtpproxy puts
  * them.
  */
 static void
@@ -629,7 +631,8 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 {
 	struct ctl_sessions_counters c;
 	struct ctl_admit_counters ac;
-	uint64_t pf[RTPB_PF_VERDICT__COUNT];
+	uint64_t pf[RTPB_PF_VERDICT__COUNT], stalls;
+	uint32_t stalled;
 
 	ctl_sessions_counters(ex->sess, &c);
 	ctl_reply_reset(r);
@@ -649,6 +652,12 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 			ctl_reply_appendf(r, "prefilter %s: %llu\n",
 					  ctl_pf_verdict_name(v),
 					  (unsigned long long)pf[v]);
+	/* worker health (ctl_dp_workers_stalled()), once one ever stalled */
+	stalled = ctl_dp_workers_stalled(ctl_sessions_dp(ex->sess), &stalls);
+	if (stalls > 0)
+		ctl_reply_appendf(r, "dataplane workers stalled: %d (%llu stalls "
+				  "seen)\n", __builtin_popcount(stalled),
+				  (unsigned long long)stalls);
 	if (ex->cfg.admit != NULL) {
 		ctl_admit_counters(ex->cfg.admit, &ac);
 		ctl_reply_appendf(r, "sessions refused (max sessions): %llu\n"
@@ -675,6 +684,9 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 	    const uint64_t pf[RTPB_PF_VERDICT__COUNT], const char *name,
 	    struct stat_val *v)
 {
+	uint64_t stalls;
+	uint32_t stalled = ctl_dp_workers_stalled(ctl_sessions_dp(ex->sess),
+						  &stalls);
 	const struct {
 		const char *name;
 		uint64_t val;
@@ -717,6 +729,9 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		/* admission (ctl_admit.h): U refused with E98 */
 		{"nsess_refused_max", ac->refused_max},
 		{"nsess_refused_rate", ac->refused_rate},
+		/* worker health (ctl_dp_workers_stalled()) */
+		{"nworker_stalls", stalls},
+		{"nworkers_stalled", (uint64_t)__builtin_popcount(stalled)},
 	};
 
 	v->dbl = false;
@@ -755,7 +770,8 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
  * worker than their session's), nadopted and norphans (streams of an
  * earlier control kept after a restart, and those still kept),
  * nsess_refused_max and nsess_refused_rate (U refused with E98,
- * ctl_admit.h), and npf_<verdict> for each of the prefilter's verdicts
+ * ctl_admit.h), nworker_stalls and nworkers_stalled (dataplane workers
+ * found stalled, all told and now), and npf_<verdict> for each of the prefilter's verdicts
  * (npf_drop_budget: packets, rtpb_pf.h's names), 0 when the prefilter is
  * off (it counted nothing), so one query fits every relay.
  */

@@ -80,6 +80,10 @@ struct ctl_dp {
 	uint64_t pushed[RTPB_MAX_WORKERS];
 	uint64_t sync_timeouts;
 	uint64_t poll_ns; /* ctl_dp_poll_ns() */
+	/* worker heartbeats (rtpb_beat_check()), from attach on */
+	struct rtpb_beat_watch watch[RTPB_MAX_WORKERS];
+	uint32_t stalled;  /* bit per worker stalled now */
+	uint64_t stalls;   /* times one was found stalled, all attaches */
 };
 
 struct ctl_dp *
@@ -281,6 +285,8 @@ dp_attach(struct ctl_dp *dp, uint64_t now_ns)
 		}
 		dp->pushed[w]++;
 	}
+	memset(dp->watch, 0, sizeof(dp->watch));
+	dp->stalled = 0;
 	dp->state = DP_HELLO_SENT;
 	dp->hello_ok = 0;
 	dp->hello_deadline_ns = now_ns + DP_HELLO_NS;
@@ -304,6 +310,33 @@ dp_gone(struct ctl_dp *dp, uint64_t now_ns)
 	if (now_ns > hb && now_ns - hb > DP_STALE_NS)
 		return "dataplane heartbeat stale";
 	return NULL;
+}
+
+/* Every worker's heartbeat: a stalled one is logged, counted and no
+ * longer waited for by ctl_dp_sync(). */
+static void
+dp_watch_workers(struct ctl_dp *dp, uint64_t now_ns)
+{
+	for (uint32_t w = 0; w < dp->h->n_workers; w++) {
+		switch (rtpb_beat_check(&dp->watch[w], dp->h, w, now_ns)) {
+		case 1:
+			dp->stalled |= 1u << w;
+			dp->stalls++;
+			ctl_log(CTL_LOG_ERR, "dataplane worker %u stalled: no loop "
+				"for %llu ms; commands no longer wait for it (%llu "
+				"stalls seen)", w,
+				(unsigned long long)((now_ns - dp->watch[w].moved_ns) /
+						     1000000ull),
+				(unsigned long long)dp->stalls);
+			break;
+		case -1:
+			dp->stalled &= ~(1u << w);
+			ctl_log(CTL_LOG_INFO, "dataplane worker %u loops again", w);
+			break;
+		default:
+			break;
+		}
+	}
 }
 
 static void
@@ -358,6 +391,7 @@ ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
 			dp_detach(dp, why);
 			return;
 		}
+		dp_watch_workers(dp, now_ns);
 	}
 	dp_drain_events(dp);
 	if (dp->state == DP_HELLO_SENT) {
@@ -467,8 +501,10 @@ ctl_dp_sync(struct ctl_dp *dp, uint64_t timeout_ns)
 	if (dp->h == NULL)
 		return -ENOTCONN;
 	for (;;) {
+		/* a stalled worker is not waited for (dp_watch_workers()) */
 		for (w = 0; w < dp->h->n_workers; w++)
-			if (atomic_load_explicit(&dp->h->c2d_done[w], memory_order_acquire) <
+			if (!(dp->stalled & (1u << w)) &&
+			    atomic_load_explicit(&dp->h->c2d_done[w], memory_order_acquire) <
 			    dp->pushed[w])
 				break;
 		if (w == dp->h->n_workers)
@@ -503,6 +539,14 @@ uint64_t
 ctl_dp_sync_timeouts(const struct ctl_dp *dp)
 {
 	return dp->sync_timeouts;
+}
+
+uint32_t
+ctl_dp_workers_stalled(const struct ctl_dp *dp, uint64_t *stalls)
+{
+	if (stalls != NULL)
+		*stalls = dp->stalls;
+	return dp->h != NULL ? dp->stalled : 0;
 }
 
 int

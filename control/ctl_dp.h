@@ -146,6 +146,16 @@ int ctl_dp_sync(struct ctl_dp *dp, uint64_t timeout_ns);
 uint64_t ctl_dp_sync_timeouts(const struct ctl_dp *dp);
 
 /**
+ * Worker health (issue 16): ctl_dp_poll() looks at every worker's
+ * heartbeat (rtpb_shm.h) every 100 ms; a worker that has not looped for
+ * RTPB_WORKER_STALL_NS is stalled: logged once, counted, and
+ * ctl_dp_sync() no longer waits for it until it loops again.
+ * @param stalls out (may be NULL): stalls seen since control started.
+ * @return the workers stalled now, a bit each (0 when detached).
+ */
+uint32_t ctl_dp_workers_stalled(const struct ctl_dp *dp, uint64_t *stalls);
+
+/**
  * Push RTPB_MSG_STREAM_DEL for stream id on relay socket local.
  * @return 0, -ENOTCONN, -ENOBUFS as ctl_dp_stream_push().
  */

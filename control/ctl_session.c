@@ -2091,6 +2091,12 @@ ctl_sessions_by_serial(struct ctl_sessions *t, uint64_t serial)
 	return g_hash_table_lookup(t->by_serial, &serial);
 }
 
+struct ctl_dp *
+ctl_sessions_dp(const struct ctl_sessions *t)
+{
+	return t->cfg.dp;
+}
+
 const struct ctl_addrs *
 ctl_sessions_addrs(const struct ctl_sessions *t)
 {

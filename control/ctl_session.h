@@ -533,6 +533,9 @@ void ctl_session_query(const struct ctl_sessions *t,
 struct ctl_session *ctl_sessions_by_serial(struct ctl_sessions *t,
 					   uint64_t serial);
 
+/** The dataplane handle the sessions use (cfg.dp). */
+struct ctl_dp *ctl_sessions_dp(const struct ctl_sessions *t);
+
 /** The relay address table the sessions use (read-only). */
 const struct ctl_addrs *ctl_sessions_addrs(const struct ctl_sessions *t);
 

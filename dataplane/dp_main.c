@@ -40,6 +40,7 @@
 #include "dp_arp.h"
 #include "dp_ctx.h"
 #include "dp_flow.h"
+#include "dp_health.h"
 #include "dp_log.h"
 #include "dp_nd.h"
 #include "dp_parse.h"
@@ -763,6 +764,7 @@ main_loop(void)
 			 * TSC-derived dp_now_ns() drifts with a VM's TSC estimate */
 			atomic_store(&dp_ctx.shm->heartbeat_ns, mono_ns());
 			last_hb = now;
+			dp_health_check(now); /* the workers' own beats */
 		}
 		if (n == 0)
 			usleep(500);

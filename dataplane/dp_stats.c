@@ -66,6 +66,11 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	stats_to_dict(d, &sum);
 	rte_tel_data_add_dict_u64(d, "n_workers", dp_ctx.n_workers);
+	/* dp_health.c: stalls seen, and workers stalled now */
+	rte_tel_data_add_dict_u64(d, "worker_stalls",
+				  atomic_load(&dp_ctx.shm->worker_stalls));
+	rte_tel_data_add_dict_u64(d, "workers_stalled", (uint64_t)__builtin_popcount(
+		atomic_load(&dp_ctx.shm->workers_stalled)));
 	return 0;
 }
 

@@ -241,6 +241,15 @@ ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
 	(void)now_ns;
 }
 
+uint32_t
+ctl_dp_workers_stalled(const struct ctl_dp *dp, uint64_t *stalls)
+{
+	(void)dp;
+	if (stalls != NULL)
+		*stalls = 0;
+	return 0;
+}
+
 void fake_dp_set_clock(uint64_t now_ns) { fake_dp_handle()->poll_ns = now_ns; }
 
 uint64_t
