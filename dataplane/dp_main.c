@@ -670,6 +670,7 @@ workers_init(const char *prefix)
 	dp_ctx.neigh = rte_zmalloc("rtpb_neigh", sizeof(struct dp_neigh), RTE_CACHE_LINE_SIZE);
 	if (dp_ctx.neigh == NULL)
 		rte_exit(EXIT_FAILURE, "rte_zmalloc(neighbour table): out of hugepage memory\n");
+	dp_neigh_seed(dp_ctx.neigh); /* keyed: senders pick their addresses */
 
 	/* Ids are partitioned by owner (id % n_workers), so each table
 	 * holds at most max_streams / n_workers entries. */

@@ -43,6 +43,8 @@ stats_to_dict(struct rte_tel_data *d, const struct rtpb_lcore_stats *s)
 	STAT(arp_replies); STAT(arp_requests); STAT(nd_replies);
 	STAT(nd_requests); STAT(ctl_msgs);
 	STAT(ctl_errors); STAT(events_lost); STAT(latches); STAT(handovers);
+	STAT(neigh_refused_offlink); STAT(neigh_refused_mac);
+	STAT(neigh_refused_full);
 	STAT(busy_cycles); STAT(total_cycles);
 #undef STAT
 	for (i = 0; i < RTPB_DROP__COUNT; i++) {

@@ -108,6 +108,11 @@ struct rtpb_lcore_stats {
 	uint64_t handovers;    /**< of which mid-call switches (probation won) */
 	uint64_t ctl_errors;   /**< c2d messages refused (bad id, address) */
 	uint64_t events_lost;  /**< d2c events dropped: ring full */
+	/* ARP/NDP senders not learned as neighbours (main lcore, issue 16) */
+	uint64_t neigh_refused_offlink; /**< not on a relay address's link */
+	uint64_t neigh_refused_mac;  /**< link-layer address not the
+					  Ethernet source */
+	uint64_t neigh_refused_full; /**< no free slot on its probe chain */
 	uint64_t busy_cycles;  /**< cycles of loops that handled packets */
 	uint64_t total_cycles; /**< all loop cycles */
 	uint64_t drops[RTPB_DROP__COUNT];
