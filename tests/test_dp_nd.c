@@ -754,30 +754,24 @@ test_neigh6_evict_reuse(void **state)
 	reset(state);
 }
 
-/* An ARP request for tip from sip, Ethernet source eth_src, sender MAC sha. */
+/* An ARP request for tip from sip, Ethernet source eth_src, sender MAC
+ * sha: one of the relay's own (dp_arp_request()), re-addressed. */
 static struct rte_mbuf *
 build_arp(const struct rte_ether_addr *eth_src, const struct rte_ether_addr *sha,
 	  uint32_t sip, uint32_t tip)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dp_ctx.pool);
+	struct rte_mbuf *m;
 	struct rte_ether_hdr *eth;
 	struct rte_arp_hdr *arp;
 
+	dp_arp_request(tip, NULL, NULL);
+	m = sent();
 	assert_non_null(m);
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	arp = (struct rte_arp_hdr *)(eth + 1);
-	memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
 	eth->src_addr = *eth_src;
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
-	arp->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
-	arp->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
-	arp->arp_plen = 4;
-	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
 	arp->arp_data.arp_sha = *sha;
 	arp->arp_data.arp_sip = sip;
-	memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
-	arp->arp_data.arp_tip = tip;
 	return m;
 }
 
