@@ -36,7 +36,10 @@
 #include "ctl_log.h"
 #include "ctl_sock.h" /* ctl_now_ns() */
 
-#define DP_RETRY_NS 500000000ull   /* between attach attempts */
+/* Between attach attempts: an open() and a stat(), cheap; short, so a
+ * restarted dataplane gets its sessions (and media) back soon after it is
+ * ready (issue 16). */
+#define DP_RETRY_NS 100000000ull
 #define DP_CHECK_NS 100000000ull   /* between liveness checks */
 /* Heartbeat older than this with the pid alive: the dataplane crashed and
  * its pid was reused (a live dataplane beats every 100 ms; a loaded VM can
