@@ -8,7 +8,8 @@ namespaces this test creates (rtpb_e2e).
    kept, no session times out (G nsess_timeout 0, no timeout line, so no
    notification), control replays it, its RTP flows again, and Q's
    counters never go back (they go on from what the dead dataplane
-   counted).
+   counted). Killed and started again at once mid-call: the media comes
+   back once control has replayed (the packets lost are printed).
 2. With two workers (on net_null: a veth gives net_af_xdp one queue),
    one worker thread is stopped (ptrace: SIGSTOP would stop the whole
    process): control and the dataplane's main lcore report it within a
@@ -143,15 +144,16 @@ def body(build, prefix):
                         start_delay_ms=300).results()
         e2e.log('after the restart: B got %d/%d, A got %d/%d'
                 % (b['received_valid'], n2, a['received_valid'], n2))
-        # the new dataplane learns the phones' MACs from the first packets
-        # (neighbour cache not kept across a restart: not done yet)
-        check(a['received_valid'] >= n2 - 10 and b['received_valid'] >= n2 - 10,
+        # the first packets after a restart may be lost (the new dataplane
+        # resolves its neighbours again, the hosts refresh theirs): not
+        # done yet, see docs/RELIABILITY.md
+        check(a['received_valid'] >= n2 - 25 and b['received_valid'] >= n2 - 25,
               'the replayed call relays again: A %d, B %d of %d'
               % (a['received_valid'], b['received_valid'], n2))
         q_end = q_counts(cmd, 'chaos-1', 'fa', 'tb')
         e2e.log('Q: before %r, dead %r, replayed %r, end %r'
                 % (q_before, q_dead, q_after, q_end))
-        check(q_end[1] >= q_before[1] + b['sent'] - 10 and q_end[3] > q_after[3],
+        check(q_end[1] >= q_before[1] + b['sent'] - 25 and q_end[3] > q_after[3],
               'Q goes on from the old counts: npkts_ina %d -> %d, nrelayed %d -> %d'
               % (q_before[1], q_end[1], q_before[3], q_end[3]))
         expect(cmd('G nsess_timeout') == '0', 'no session timed out (G nsess_timeout 0)')
@@ -159,6 +161,33 @@ def body(build, prefix):
         expect('session timeout' not in out + err,
                'no timeout line, so no timeout notification')
 
+        # --- 1b. killed and started again at once, mid-call ----------------
+        n3 = 300
+        call = e2e.Call(topo, '%s:%d' % (e2e.RELAY_IP, p1), '%s:%d' % (e2e.RELAY_IP, p0),
+                        n3, INTERVAL_MS, 'quick', a_port=A_PORT, b_port=B_PORT,
+                        start_delay_ms=300)
+        time.sleep(2.3)   # 100 packets each way first
+        mark = ctl.log_mark()
+        t_kill = time.monotonic()
+        dp.signal(signal.SIGKILL)
+        dp.wait(timeout=10)
+        dp = e2e.start_dataplane(topo, build, prefix)
+        t_ready = time.monotonic() - t_kill
+        ctl.wait_for_log(r'dataplane back after (\d+) ms without', timeout=10, since=mark)
+        t_back = time.monotonic() - t_kill
+        a, b = call.results()
+        lost = (n3 - a['received_valid'], n3 - b['received_valid'])
+        e2e.log('killed and restarted mid-call: new dataplane ready after %.2f s, '
+                'replayed after %.2f s; lost A %d, B %d of %d (%.0f, %.0f ms of audio)'
+                % (t_ready, t_back, lost[0], lost[1], n3, lost[0] * INTERVAL_MS,
+                   lost[1] * INTERVAL_MS))
+        # ~100 packets each way went before the kill and ~150 after the
+        # replay: at most 100 lost means most of those 150 came through
+        # (how many are lost is a figure, noisy on a loaded VM)
+        check(max(lost) <= 100,
+              'media came back after the replay (lost %d, %d of %d)'
+              % (lost[0], lost[1], n3))
+        expect(cmd('G nsess_timeout') == '0', 'still no session timed out')
         check(cmd('X') == '0', 'X deletes every session')
         e2e.stop_relay(dp, ctl)
 
