@@ -622,7 +622,8 @@ port_worker(const struct ctl_sessions *t, int laddr, uint16_t port)
 struct steer_want {
 	const struct ctl_sessions *t;
 	int laddr;
-	int worker;
+	int worker;       /* steer_ok(): this one */
+	uint32_t stalled; /* steer_healthy(): none of these (a bit each) */
 };
 
 static bool
@@ -631,6 +632,31 @@ steer_ok(uint16_t port, void *arg)
 	const struct steer_want *w = arg;
 
 	return port_worker(w->t, w->laddr, port) == w->worker;
+}
+
+static bool
+steer_healthy(uint16_t port, void *arg)
+{
+	const struct steer_want *w = arg;
+	int k = port_worker(w->t, w->laddr, port);
+
+	return k >= 0 && !(w->stalled & (1u << k));
+}
+
+/* Round robin over the workers, passing over stalled ones
+ * (ctl_dp_workers_stalled()) unless all are. */
+static uint32_t
+owner_next(struct ctl_sessions *t, uint32_t n)
+{
+	uint32_t stalled = ctl_dp_workers_stalled(t->cfg.dp, NULL);
+
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t w = t->rr++ % n;
+
+		if (!(stalled & (1u << w)))
+			return w;
+	}
+	return t->rr++ % n;
 }
 
 /*
@@ -645,11 +671,19 @@ addr_take(struct ctl_sessions *t, struct ctl_session *s, int laddr,
 {
 	struct ctl_ports *pool = addr_pool(t, laddr);
 	struct steer_want want = {.t = t, .laddr = laddr,
-				  .worker = (int)s->owner};
+				  .worker = (int)s->owner,
+				  .stalled = ctl_dp_workers_stalled(t->cfg.dp, NULL)};
 	int rc, w;
 
 	if (s->owner_open) {
-		rc = ctl_ports_alloc(pool, port);
+		/* a new session goes to a worker that runs, if the NIC
+		 * steers a free pair to one */
+		rc = -ENOENT;
+		if (want.stalled != 0 && port_worker(t, laddr, 0) >= 0)
+			rc = ctl_ports_alloc_if(pool, steer_healthy, &want,
+						CTL_STEER_TRIES, port);
+		if (rc == -ENOENT)
+			rc = ctl_ports_alloc(pool, port);
 		if (rc == 0 && (w = port_worker(t, laddr, *port)) >= 0)
 			s->owner = (uint32_t)w;
 		if (rc == 0)
@@ -1145,8 +1179,9 @@ ctl_session_create(struct ctl_sessions *t, const char *call_id,
 		return -ENOMEM;
 	}
 	s->serial = ++t->next_serial;
-	/* round robin, unless the NIC steers: then leg 0's port decides */
-	s->owner = t->rr++ % n;
+	/* round robin over the workers that run, unless the NIC steers:
+	 * then leg 0's port decides */
+	s->owner = owner_next(t, n);
 	s->owner_open = true;
 	s->leg[0].ptime = s->leg[1].ptime = -1;
 	/* rtpproxy rtpp_session_ctor(): weak creation sets weak[0] */

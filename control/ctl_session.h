@@ -64,7 +64,10 @@
  * every later port of the session is one that reaches it too (up to
  * CTL_STEER_TRIES free pairs looked at; else any, counted in
  * steer_misses, whose packets the dataplane hands off); otherwise round
- * robin at creation.
+ * robin at creation. A new session is not given to a worker control
+ * sees stalled (ctl_dp_workers_stalled()) while another runs: round
+ * robin passes over it, and with steering leg 0 takes a pair steered to
+ * a running worker if one of CTL_STEER_TRIES free pairs is.
  *
  * The prefilter mirror (DESIGN.md §5), when cfg.pf is set: each leg's
  * relay socket has two pf_socks entries, RTP (P) and RTCP (P + 1), added

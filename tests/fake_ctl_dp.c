@@ -241,13 +241,16 @@ ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
 	(void)now_ns;
 }
 
+static uint32_t fake_stalled; /* fake_dp_set_stalled() */
+
+void fake_dp_set_stalled(uint32_t mask) { fake_stalled = mask; }
+
 uint32_t
 ctl_dp_workers_stalled(const struct ctl_dp *dp, uint64_t *stalls)
 {
-	(void)dp;
 	if (stalls != NULL)
-		*stalls = 0;
-	return 0;
+		*stalls = fake_stalled != 0;
+	return dp->attached ? fake_stalled : 0;
 }
 
 void fake_dp_set_clock(uint64_t now_ns) { fake_dp_handle()->poll_ns = now_ns; }

@@ -45,6 +45,10 @@ void fake_dp_set_attached(bool on);
 /** The time ctl_dp_poll_ns() gives (detach and replay callbacks). */
 void fake_dp_set_clock(uint64_t now_ns);
 
+/** The workers ctl_dp_workers_stalled() reports stalled, a bit each
+ *  (reset does not clear it). */
+void fake_dp_set_stalled(uint32_t mask);
+
 /** Ring full: pushes give -ENOBUFS. */
 void fake_dp_set_ring_full(bool on);
 

@@ -1167,6 +1167,46 @@ test_steer(void **state)
 	cmd(f, "X");
 }
 
+/* Issue 16: new sessions go to workers that run, not to a stalled one. */
+static void
+test_stalled_worker_skipped(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	char c[64];
+
+	fake_dp_set_stalled(1u << 1);
+	for (int i = 0; i < 8; i++) {
+		snprintf(c, sizeof(c), "U st%d 198.51.100.1 5000 ft", i);
+		reply_port(cmd(f, c));
+		snprintf(c, sizeof(c), "st%d", i);
+		assert_int_equal(ctl_sessions_find(f->sess, c, "ft", NULL, &s), 0);
+		assert_int_not_equal(s->owner, 1);
+	}
+	/* every worker stalled: round robin as before */
+	fake_dp_set_stalled(0xf);
+	reply_port(cmd(f, "U st-all 198.51.100.1 5000 ft"));
+	/* with NIC steering, leg 0 takes a pair steered to a running one */
+	{
+		struct rtpb_steer st;
+
+		steer_on(&st);
+		fake_dp_set_stalled(1u << 2);
+		for (int i = 0; i < 8; i++) {
+			snprintf(c, sizeof(c), "U sts%d 198.51.100.1 5000 ft", i);
+			reply_port(cmd(f, c));
+			snprintf(c, sizeof(c), "sts%d", i);
+			assert_int_equal(ctl_sessions_find(f->sess, c, "ft", NULL, &s), 0);
+			assert_int_not_equal(s->owner, 2);
+			assert_int_equal(steered(&st, f, s->leg[0].port), (int)s->owner);
+		}
+		memset(&st, 0, sizeof(st));
+		fake_dp_set_steer(&st);
+	}
+	fake_dp_set_stalled(0);
+	assert_string_equal(cmd(f, "X"), "0\n");
+}
+
 static void
 test_relay_not_served(void **state)
 {
@@ -1777,6 +1817,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pf_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dp_lost_no_aging, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_worker_skipped, setup,
 						teardown),
 	};
 
