@@ -1167,42 +1167,44 @@ test_steer(void **state)
 	cmd(f, "X");
 }
 
+/* 8 new sessions (call-ids tag0..tag7), none owned by worker `avoid';
+ * with st, each owned by the worker its leg 0 port is steered to. */
+static void
+new_sessions_avoid(struct fx *f, const char *tag, uint32_t avoid,
+		   const struct rtpb_steer *st)
+{
+	struct ctl_session *s;
+	char c[64];
+
+	for (int i = 0; i < 8; i++) {
+		snprintf(c, sizeof(c), "U %s%d 198.51.100.1 5000 ft", tag, i);
+		reply_port(cmd(f, c));
+		snprintf(c, sizeof(c), "%s%d", tag, i);
+		assert_int_equal(ctl_sessions_find(f->sess, c, "ft", NULL, &s), 0);
+		assert_int_not_equal(s->owner, avoid);
+		if (st != NULL)
+			assert_int_equal(steered(st, f, s->leg[0].port), (int)s->owner);
+	}
+}
+
 /* Issue 16: new sessions go to workers that run, not to a stalled one. */
 static void
 test_stalled_worker_skipped(void **state)
 {
 	struct fx *f = *state;
-	struct ctl_session *s;
-	char c[64];
+	struct rtpb_steer st;
 
 	fake_dp_set_stalled(1u << 1);
-	for (int i = 0; i < 8; i++) {
-		snprintf(c, sizeof(c), "U st%d 198.51.100.1 5000 ft", i);
-		reply_port(cmd(f, c));
-		snprintf(c, sizeof(c), "st%d", i);
-		assert_int_equal(ctl_sessions_find(f->sess, c, "ft", NULL, &s), 0);
-		assert_int_not_equal(s->owner, 1);
-	}
+	new_sessions_avoid(f, "st", 1, NULL);
 	/* every worker stalled: round robin as before */
 	fake_dp_set_stalled(0xf);
 	reply_port(cmd(f, "U st-all 198.51.100.1 5000 ft"));
 	/* with NIC steering, leg 0 takes a pair steered to a running one */
-	{
-		struct rtpb_steer st;
-
-		steer_on(&st);
-		fake_dp_set_stalled(1u << 2);
-		for (int i = 0; i < 8; i++) {
-			snprintf(c, sizeof(c), "U sts%d 198.51.100.1 5000 ft", i);
-			reply_port(cmd(f, c));
-			snprintf(c, sizeof(c), "sts%d", i);
-			assert_int_equal(ctl_sessions_find(f->sess, c, "ft", NULL, &s), 0);
-			assert_int_not_equal(s->owner, 2);
-			assert_int_equal(steered(&st, f, s->leg[0].port), (int)s->owner);
-		}
-		memset(&st, 0, sizeof(st));
-		fake_dp_set_steer(&st);
-	}
+	steer_on(&st);
+	fake_dp_set_stalled(1u << 2);
+	new_sessions_avoid(f, "sts", 2, &st);
+	memset(&st, 0, sizeof(st));
+	fake_dp_set_steer(&st);
 	fake_dp_set_stalled(0);
 	assert_string_equal(cmd(f, "X"), "0\n");
 }
