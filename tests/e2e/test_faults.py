@@ -176,6 +176,10 @@ def body(build, prefix):
         ctl.wait_for_log(r'dataplane back after (\d+) ms without', timeout=10, since=mark)
         t_back = time.monotonic() - t_kill
         a, b = call.results()
+        st = e2e.telemetry(prefix, '/rtpbypass/stats', unwrap=True)
+        e2e.log('the new dataplane since its start: rx %d, relayed %d, drops %s'
+                % (st['rx_pkts'], st['relayed'],
+                   {k: v for k, v in st.items() if k.startswith('drop_') and v}))
         lost = (n3 - a['received_valid'], n3 - b['received_valid'])
         e2e.log('killed and restarted mid-call: new dataplane ready after %.2f s, '
                 'replayed after %.2f s; lost A %d, B %d of %d (%.0f, %.0f ms of audio)'
