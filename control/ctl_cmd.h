@@ -79,6 +79,8 @@ enum ctl_ecode {
 	CTL_E_LSTFAIL_2 = 72,  /**< can't create a session */
 	CTL_E_NSOFF = 75,      /**< notify args without -n */
 	CTL_E_NOMEM_1 = 81,    /**< out of memory */
+	CTL_E_OVERLOAD = 98,   /**< new session refused: --max-sessions or
+				    --max-new-rate (ctl_admit.h) */
 	CTL_E_SLOWSHTDN = 99,  /**< new session refused while draining */
 };
 

@@ -392,7 +392,7 @@ run_subcs(struct ctl_exec *ex, struct ctl_cmd *cmd, struct subc_ctx *ctx,
 	}
 }
 
-/* New session for U (sidx 0), or E72/E99/E36. */
+/* New session for U (sidx 0), or E72/E98/E99/E36. */
 static struct ctl_session *
 ul_create(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 	  struct ctl_reply *r)
@@ -408,6 +408,13 @@ ul_create(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		reply_err(cmd, r, CTL_E_SLOWSHTDN,
 			  "proxy is in the deorbiting-burn mode, new session "
 			  "rejected");
+		return NULL;
+	}
+	/* E98 without reply_err()'s line per command: a flood of them is
+	 * logged once a second by ctl_admit */
+	if (ctl_admit_session(ex->cfg.admit, ctl_sessions_count(ex->sess),
+			      ex->src, now_ns) != 0) {
+		ctl_reply_error(r, CTL_E_OVERLOAD);
 		return NULL;
 	}
 	rc = ctl_session_create(ex->sess, cmd->call_id, cmd->from_tag,
@@ -622,14 +629,19 @@ pf_counters(const struct ctl_exec *ex, uint64_t out[RTPB_PF_VERDICT__COUNT])
  * load" with 'l'), then this relay's: "handovers: N" (mid-call peer
  * switches that won probation, DESIGN.md §4.4) and, with the prefilter
  * on, one line per verdict, "prefilter <name>: N" (packets, rtpb_pf.h's
- * names). A reader of rtpproxy's lines finds them where rtpproxy puts
+ * names); once a dataplane worker was ever found stalled, "dataplane
+ * workers stalled: N (M stalls seen)"; with admission limits
+ * (ctl_admit.h), "sessions refused (max sessions): N" and "sessions
+ * refused (source rate): N". A reader of rtpproxy's lines finds them where rtpproxy puts
  * them.
  */
 static void
 exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 {
 	struct ctl_sessions_counters c;
-	uint64_t pf[RTPB_PF_VERDICT__COUNT];
+	struct ctl_admit_counters ac;
+	uint64_t pf[RTPB_PF_VERDICT__COUNT], stalls;
+	uint32_t stalled;
 
 	ctl_sessions_counters(ex->sess, &c);
 	ctl_reply_reset(r);
@@ -649,6 +661,19 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 			ctl_reply_appendf(r, "prefilter %s: %llu\n",
 					  ctl_pf_verdict_name(v),
 					  (unsigned long long)pf[v]);
+	/* worker health (ctl_dp_workers_stalled()), once one ever stalled */
+	stalled = ctl_dp_workers_stalled(ctl_sessions_dp(ex->sess), &stalls);
+	if (stalls > 0)
+		ctl_reply_appendf(r, "dataplane workers stalled: %d (%llu stalls "
+				  "seen)\n", __builtin_popcount(stalled),
+				  (unsigned long long)stalls);
+	if (ex->cfg.admit != NULL) {
+		ctl_admit_counters(ex->cfg.admit, &ac);
+		ctl_reply_appendf(r, "sessions refused (max sessions): %llu\n"
+				  "sessions refused (source rate): %llu\n",
+				  (unsigned long long)ac.refused_max,
+				  (unsigned long long)ac.refused_rate);
+	}
 }
 
 /* One G value: an integer, or a double (rtpproxy's %f ones). */
@@ -664,9 +689,13 @@ struct stat_val {
  */
 static bool
 stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
+	    const struct ctl_admit_counters *ac,
 	    const uint64_t pf[RTPB_PF_VERDICT__COUNT], const char *name,
 	    struct stat_val *v)
 {
+	uint64_t stalls;
+	uint32_t stalled = ctl_dp_workers_stalled(ctl_sessions_dp(ex->sess),
+						  &stalls);
 	const struct {
 		const char *name;
 		uint64_t val;
@@ -707,6 +736,12 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		{"nsteer_misses", c->steer_misses},
 		{"nadopted", c->adopted},
 		{"norphans", c->orphans},
+		/* admission (ctl_admit.h): U refused with E98 */
+		{"nsess_refused_max", ac->refused_max},
+		{"nsess_refused_rate", ac->refused_rate},
+		/* worker health (ctl_dp_workers_stalled()) */
+		{"nworker_stalls", stalls},
+		{"nworkers_stalled", (uint64_t)__builtin_popcount(stalled)},
 	};
 
 	v->dbl = false;
@@ -743,7 +778,10 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
  * ctl_session.h), nport_spills (legs opened on another address of their
  * family, --port-spill), nsteer_misses (ports the NIC steers to another
  * worker than their session's), nadopted and norphans (streams of an
- * earlier control kept after a restart, and those still kept), and npf_<verdict> for each of the prefilter's verdicts
+ * earlier control kept after a restart, and those still kept),
+ * nsess_refused_max and nsess_refused_rate (U refused with E98,
+ * ctl_admit.h), nworker_stalls and nworkers_stalled (dataplane workers
+ * found stalled, all told and now), and npf_<verdict> for each of the prefilter's verdicts
  * (npf_drop_budget: packets, rtpb_pf.h's names), 0 when the prefilter is
  * off (it counted nothing), so one query fits every relay.
  */
@@ -751,10 +789,12 @@ static void
 exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 {
 	struct ctl_sessions_counters c;
+	struct ctl_admit_counters ac;
 	uint64_t pf[RTPB_PF_VERDICT__COUNT] = {0};
 	bool pf_read = false;
 
 	ctl_sessions_counters(ex->sess, &c);
+	ctl_admit_counters(ex->cfg.admit, &ac);
 	ctl_reply_reset(r);
 	for (int i = 0; i < cmd->nqnames; i++) {
 		struct stat_val v;
@@ -768,7 +808,7 @@ exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 			pf_counters(ex, pf);
 			pf_read = true;
 		}
-		if (!stats_value(ex, &c, pf, cmd->qnames[i], &v)) {
+		if (!stats_value(ex, &c, &ac, pf, cmd->qnames[i], &v)) {
 			reply_err(cmd, r, CTL_E_STSFAIL, "unknown counter name");
 			return;
 		}

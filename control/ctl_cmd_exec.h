@@ -21,6 +21,7 @@
 
 #include <sys/socket.h>
 
+#include "ctl_admit.h"
 #include "ctl_cmd.h"
 #include "ctl_reply.h"
 #include "ctl_session.h"
@@ -48,6 +49,8 @@ struct ctl_exec_cfg {
 				    --bridge_symmetric) */
 	struct ctl_pf *pf;     /**< the prefilter, for its counters in I
 				    and G; NULL: none (not owned) */
+	struct ctl_admit *admit; /**< admission of new sessions (E98);
+				    NULL: no limits (not owned) */
 	/** set by ctl_exec_create() from the session table's addresses
 	 *  and aforce; what is given here is ignored */
 	struct ctl_parse_cfg parse;

@@ -36,7 +36,10 @@
 #include "ctl_log.h"
 #include "ctl_sock.h" /* ctl_now_ns() */
 
-#define DP_RETRY_NS 500000000ull   /* between attach attempts */
+/* Between attach attempts: an open() and a stat(), cheap; short, so a
+ * restarted dataplane gets its sessions (and media) back soon after it is
+ * ready (issue 16). */
+#define DP_RETRY_NS 100000000ull
 #define DP_CHECK_NS 100000000ull   /* between liveness checks */
 /* Heartbeat older than this with the pid alive: the dataplane crashed and
  * its pid was reused (a live dataplane beats every 100 ms; a loaded VM can
@@ -72,12 +75,18 @@ struct ctl_dp {
 	size_t n_found;
 	ctl_dp_replay_fn *replay;
 	ctl_dp_latch_fn *latch;
+	ctl_dp_detach_fn *detach;
 	void *arg;
 	uint64_t ring_full;
 	/* messages enqueued to each c2d ring, on the scale of the
 	 * dataplane's c2d_done[] (baseline taken at attach) */
 	uint64_t pushed[RTPB_MAX_WORKERS];
 	uint64_t sync_timeouts;
+	uint64_t poll_ns; /* ctl_dp_poll_ns() */
+	/* worker heartbeats (rtpb_beat_check()), from attach on */
+	struct rtpb_beat_watch watch[RTPB_MAX_WORKERS];
+	uint32_t stalled;  /* bit per worker stalled now */
+	uint64_t stalls;   /* times one was found stalled, all attaches */
 };
 
 struct ctl_dp *
@@ -114,6 +123,9 @@ dp_detach(struct ctl_dp *dp, const char *why)
 		return;
 	ctl_log(CTL_LOG_WARN, "dataplane '%s' (pid %d) detached: %s", dp->prefix,
 		(int)dp->h->pid, why);
+	/* its counters are final now: the session layer keeps them */
+	if (dp->state == DP_READY && dp->detach != NULL)
+		dp->detach(dp, dp->arg);
 	munmap(dp->h, dp->size);
 	dp->h = NULL;
 	dp->state = DP_DETACHED;
@@ -137,10 +149,11 @@ ctl_dp_destroy(struct ctl_dp *dp)
 
 void
 ctl_dp_set_callbacks(struct ctl_dp *dp, ctl_dp_replay_fn *replay,
-		     ctl_dp_latch_fn *latch, void *arg)
+		     ctl_dp_latch_fn *latch, ctl_dp_detach_fn *detach, void *arg)
 {
 	dp->replay = replay;
 	dp->latch = latch;
+	dp->detach = detach;
 	dp->arg = arg;
 }
 
@@ -275,6 +288,8 @@ dp_attach(struct ctl_dp *dp, uint64_t now_ns)
 		}
 		dp->pushed[w]++;
 	}
+	memset(dp->watch, 0, sizeof(dp->watch));
+	dp->stalled = 0;
 	dp->state = DP_HELLO_SENT;
 	dp->hello_ok = 0;
 	dp->hello_deadline_ns = now_ns + DP_HELLO_NS;
@@ -298,6 +313,33 @@ dp_gone(struct ctl_dp *dp, uint64_t now_ns)
 	if (now_ns > hb && now_ns - hb > DP_STALE_NS)
 		return "dataplane heartbeat stale";
 	return NULL;
+}
+
+/* Every worker's heartbeat: a stalled one is logged, counted and no
+ * longer waited for by ctl_dp_sync(). */
+static void
+dp_watch_workers(struct ctl_dp *dp, uint64_t now_ns)
+{
+	for (uint32_t w = 0; w < dp->h->n_workers; w++) {
+		switch (rtpb_beat_check(&dp->watch[w], dp->h, w, now_ns)) {
+		case 1:
+			dp->stalled |= 1u << w;
+			dp->stalls++;
+			ctl_log(CTL_LOG_ERR, "dataplane worker %u stalled: no loop "
+				"for %llu ms; commands no longer wait for it (%llu "
+				"stalls seen)", w,
+				(unsigned long long)((now_ns - dp->watch[w].moved_ns) /
+						     1000000ull),
+				(unsigned long long)dp->stalls);
+			break;
+		case -1:
+			dp->stalled &= ~(1u << w);
+			ctl_log(CTL_LOG_INFO, "dataplane worker %u loops again", w);
+			break;
+		default:
+			break;
+		}
+	}
 }
 
 static void
@@ -337,6 +379,7 @@ ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
 {
 	const char *why;
 
+	dp->poll_ns = now_ns;
 	if (dp->h == NULL) {
 		if (now_ns < dp->next_try_ns)
 			return;
@@ -351,6 +394,7 @@ ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
 			dp_detach(dp, why);
 			return;
 		}
+		dp_watch_workers(dp, now_ns);
 	}
 	dp_drain_events(dp);
 	if (dp->state == DP_HELLO_SENT) {
@@ -369,6 +413,12 @@ ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
 			dp->next_try_ns = now_ns + 5 * DP_RETRY_NS;
 		}
 	}
+}
+
+uint64_t
+ctl_dp_poll_ns(const struct ctl_dp *dp)
+{
+	return dp->poll_ns;
 }
 
 bool
@@ -454,8 +504,10 @@ ctl_dp_sync(struct ctl_dp *dp, uint64_t timeout_ns)
 	if (dp->h == NULL)
 		return -ENOTCONN;
 	for (;;) {
+		/* a stalled worker is not waited for (dp_watch_workers()) */
 		for (w = 0; w < dp->h->n_workers; w++)
-			if (atomic_load_explicit(&dp->h->c2d_done[w], memory_order_acquire) <
+			if (!(dp->stalled & (1u << w)) &&
+			    atomic_load_explicit(&dp->h->c2d_done[w], memory_order_acquire) <
 			    dp->pushed[w])
 				break;
 		if (w == dp->h->n_workers)
@@ -490,6 +542,14 @@ uint64_t
 ctl_dp_sync_timeouts(const struct ctl_dp *dp)
 {
 	return dp->sync_timeouts;
+}
+
+uint32_t
+ctl_dp_workers_stalled(const struct ctl_dp *dp, uint64_t *stalls)
+{
+	if (stalls != NULL)
+		*stalls = dp->stalls;
+	return dp->h != NULL ? dp->stalled : 0;
 }
 
 int

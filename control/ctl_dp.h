@@ -44,9 +44,18 @@ struct ctl_dp *ctl_dp_create(const char *file_prefix);
 /** Detach and free. */
 void ctl_dp_destroy(struct ctl_dp *dp);
 
-/** Set the callbacks; arg is passed back. */
+/**
+ * Called when control loses the dataplane it was ready with (it died,
+ * is stopping or was replaced), just before its shared memory is
+ * unmapped: ctl_dp_stream_stats() still reads that dataplane's last
+ * counters during the call.
+ */
+typedef void(ctl_dp_detach_fn)(struct ctl_dp *dp, void *arg);
+
+/** Set the callbacks (detach may be NULL); arg is passed back. */
 void ctl_dp_set_callbacks(struct ctl_dp *dp, ctl_dp_replay_fn *replay,
-			  ctl_dp_latch_fn *latch, void *arg);
+			  ctl_dp_latch_fn *latch, ctl_dp_detach_fn *detach,
+			  void *arg);
 
 /**
  * Housekeeping, call every few ms: attach if not attached (logging once
@@ -56,6 +65,12 @@ void ctl_dp_set_callbacks(struct ctl_dp *dp, ctl_dp_replay_fn *replay,
  * @param now_ns CLOCK_MONOTONIC ns.
  */
 void ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns);
+
+/**
+ * The now_ns of the ctl_dp_poll() call running (or that ran last): the
+ * time of a replay or detach callback. 0 before the first poll.
+ */
+uint64_t ctl_dp_poll_ns(const struct ctl_dp *dp);
 
 /** True while attached to a running dataplane that accepted HELLO. */
 bool ctl_dp_ready(const struct ctl_dp *dp);
@@ -129,6 +144,16 @@ int ctl_dp_sync(struct ctl_dp *dp, uint64_t timeout_ns);
 
 /** Number of ctl_dp_sync() calls that timed out. */
 uint64_t ctl_dp_sync_timeouts(const struct ctl_dp *dp);
+
+/**
+ * Worker health (issue 16): ctl_dp_poll() looks at every worker's
+ * heartbeat (rtpb_shm.h) every 100 ms; a worker that has not looped for
+ * RTPB_WORKER_STALL_NS is stalled: logged once, counted, and
+ * ctl_dp_sync() no longer waits for it until it loops again.
+ * @param stalls out (may be NULL): stalls seen since control started.
+ * @return the workers stalled now, a bit each (0 when detached).
+ */
+uint32_t ctl_dp_workers_stalled(const struct ctl_dp *dp, uint64_t *stalls);
 
 /**
  * Push RTPB_MSG_STREAM_DEL for stream id on relay socket local.

@@ -210,3 +210,15 @@ ctl_log_call(enum ctl_log_level level, const char *call_id, const char *fmt,
 	log_write(level, prefix, fmt, ap);
 	va_end(ap);
 }
+
+bool
+ctl_log_limit(struct ctl_log_limit *l, uint64_t now_ns, uint64_t *n)
+{
+	l->since++;
+	if (now_ns < l->next_ns)
+		return false;
+	*n = l->since;
+	l->since = 0;
+	l->next_ns = now_ns + 1000000000ull;
+	return true;
+}

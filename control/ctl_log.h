@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /** Log levels, rtpproxy -d names: DBUG INFO WARN ERR CRIT. */
 enum ctl_log_level {
@@ -83,5 +84,20 @@ void ctl_log_call(enum ctl_log_level level, const char *call_id,
  * @return out.
  */
 char *ctl_log_escape(const char *in, size_t max, char *out, size_t outsz);
+
+/**
+ * Rate limit for a line about an event that may come in floods (refused
+ * connections, refused sessions): at most one line per second.
+ */
+struct ctl_log_limit {
+	uint64_t next_ns; /**< no line before (CLOCK_MONOTONIC ns) */
+	uint64_t since;   /**< events since the last line */
+};
+
+/**
+ * Count one event; true when its line may be written now, with *n the
+ * events it stands for (this one and those not logged since the last).
+ */
+bool ctl_log_limit(struct ctl_log_limit *l, uint64_t now_ns, uint64_t *n);
 
 #endif /* CTL_LOG_H */

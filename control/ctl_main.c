@@ -41,6 +41,7 @@
 #include "ctl_addrs.h"
 #include "ctl_cmd_exec.h"
 #include "ctl_dp.h"
+#include "ctl_hash.h"
 #include "ctl_log.h"
 #include "ctl_notify.h"
 #include "ctl_pf.h"
@@ -95,6 +96,9 @@ struct opts {
 	bool pf_off_given;  /* --no-prefilter */
 	const char *pf_root;
 	uint32_t pf_pps, pf_burst; /* 0: the defaults of rtpb_pf.h */
+	struct ctl_admit_cfg admit; /* --max-sessions, --max-new-rate */
+	long conn_idle_s;   /* --conn-idle */
+	long conn_per_peer; /* --conn-per-peer */
 	char warn[8][320];  /* rtpproxy flags taken without their effect */
 	int nwarn;
 };
@@ -159,6 +163,17 @@ usage(FILE *f)
 "                   dataplane and their prefilter entries: the next control\n"
 "                   keeps them until idle for -T (restart, upgrade); without,\n"
 "                   a stop deletes them. A crash always leaves them\n"
+"  --max-sessions N  refuse a U that would create more than N live\n"
+"                   sessions with E98 (rtpproxy's ECODE_OVERLOAD); default\n"
+"                   no limit\n"
+"  --max-new-rate R[/B]  new sessions per second per client address (token\n"
+"                   bucket of depth B, default R; unix sockets share one);\n"
+"                   over it, E98. Default no limit. Refusals are logged\n"
+"                   once a second, counted in I and G nsess_refused_*\n"
+"  --conn-idle S    close tcp/cunix control connections silent for S s\n"
+"                   (default %d)\n"
+"  --conn-per-peer N  open tcp/cunix connections per client (IP address,\n"
+"                   or uid on cunix) at most (default %d of %d)\n"
 "  --file-prefix N  DPDK --file-prefix of the dataplane (default rtpbypass)\n"
 "  --prefilter      keep the XDP prefilter's maps current (on by default\n"
 "                   when root with a bpffs on the pin root); with this,\n"
@@ -173,7 +188,8 @@ usage(FILE *f)
 "  -v               print the protocol capabilities and exit\n"
 "  -V               print the version and exit\n"
 "  --help, -h       this text\n", CTL_SOCK_DEFAULT_PORT,
-		RTPB_PF_BUDGET_PPS, RTPB_PF_BUDGET_BURST);
+		(int)(CTL_SOCK_CONT_IDLE_NS / CTL_NS_PER_S), CTL_SOCK_PER_PEER,
+		CTL_SOCK_MAX_CONN, RTPB_PF_BUDGET_PPS, RTPB_PF_BUDGET_BURST);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -229,6 +245,26 @@ pf_budget_arg(struct opts *o, const char *s)
 	o->pf_pps = (uint32_t)num_arg("--pf-budget PPS", pps, 1, 10000000);
 	o->pf_burst = (uint32_t)num_arg("--pf-budget BURST", slash + 1, 1,
 					1000000);
+}
+
+/* --max-new-rate RATE[/BURST], sessions per second per source. */
+static void
+rate_arg(struct opts *o, const char *s)
+{
+	const char *slash = strchr(s, '/');
+	char rate[32];
+
+	if (slash == NULL) {
+		o->admit.rate = (uint32_t)num_arg("--max-new-rate", s, 1, 1000000);
+		return;
+	}
+	if ((size_t)(slash - s) >= sizeof(rate))
+		die_usage("--max-new-rate '%s': not RATE[/BURST]", s);
+	memcpy(rate, s, (size_t)(slash - s));
+	rate[slash - s] = '\0';
+	o->admit.rate = (uint32_t)num_arg("--max-new-rate RATE", rate, 1, 1000000);
+	o->admit.burst = (uint32_t)num_arg("--max-new-rate BURST", slash + 1, 1,
+					   1000000);
 }
 
 static void
@@ -311,6 +347,7 @@ enum {
 	OPT_PORT_SPILL, OPT_KEEP_ON_EXIT,
 	OPT_PF_BUDGET, OPT_FORCE_ASYM, OPT_BRIDGE_SYM, OPT_NO_RESOLVE, OPT_NICE,
 	OPT_NO_REDIRECT, OPT_OVERLOAD, OPT_CONFIG, OPT_DSO,
+	OPT_MAX_SESSIONS, OPT_MAX_NEW_RATE, OPT_CONN_IDLE, OPT_CONN_PER_PEER,
 };
 
 /* The options that take effect only once all are read. */
@@ -373,6 +410,10 @@ parse_args(int argc, char **argv, struct opts *o)
 		{"overload_prot", optional_argument, NULL, OPT_OVERLOAD},
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"dso", required_argument, NULL, OPT_DSO},
+		{"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
+		{"max-new-rate", required_argument, NULL, OPT_MAX_NEW_RATE},
+		{"conn-idle", required_argument, NULL, OPT_CONN_IDLE},
+		{"conn-per-peer", required_argument, NULL, OPT_CONN_PER_PEER},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -471,6 +512,18 @@ parse_args(int argc, char **argv, struct opts *o)
 			no_effect(o, "--overload_prot: new sessions are not "
 				  "refused on load (no E98)");
 			break;
+		case OPT_MAX_SESSIONS:
+			o->admit.max_sessions = (uint32_t)num_arg(
+				"--max-sessions", optarg, 1, 100000000);
+			break;
+		case OPT_MAX_NEW_RATE: rate_arg(o, optarg); break;
+		case OPT_CONN_IDLE:
+			o->conn_idle_s = num_arg("--conn-idle", optarg, 1, 86400);
+			break;
+		case OPT_CONN_PER_PEER:
+			o->conn_per_peer = num_arg("--conn-per-peer", optarg, 1,
+						   CTL_SOCK_MAX_CONN);
+			break;
 		case OPT_CONFIG:
 		case OPT_DSO:
 			die_usage("--config/--dso: rtpproxy modules are not "
@@ -559,6 +612,7 @@ struct ctl_app {
 	struct ctl_exec *ex;
 	struct ctl_tnotify *tnotify; /* -n targets, NULL without */
 	struct ctl_notify *notify;   /* their connections */
+	struct ctl_admit *admit;     /* --max-sessions, --max-new-rate */
 };
 
 /* libbpf's level for its warnings: WARN, or DBUG while an open by
@@ -701,10 +755,24 @@ app_open(struct ctl_app *a, const struct opts *o)
 			"should be less than port_max\n", o->port_min, o->port_max);
 		exit(2);
 	}
+	int hrc = ctl_hash_init();
+
+	if (hrc != 0) {
+		fprintf(stderr, "rtpbypass-control: getrandom() for the session "
+			"table's hash secret: %s\n", strerror(-hrc));
+		return hrc;
+	}
 	a->socks = ctl_socks_create();
 	a->dp = ctl_dp_create(o->file_prefix);
+	if (o->admit.max_sessions != 0 || o->admit.rate != 0) {
+		a->admit = ctl_admit_create(&o->admit);
+		if (a->admit == NULL)
+			return -ENOMEM;
+	}
 	if (a->socks == NULL || a->dp == NULL)
 		return -ENOMEM;
+	ctl_socks_set_limits(a->socks, (uint64_t)o->conn_idle_s * CTL_NS_PER_S,
+			     (unsigned)o->conn_per_peer);
 	/* one pool per relay address over the same range: the dataplane,
 	 * the prefilter and the replies tell sockets apart by address and
 	 * port, so each address has the whole range (rtpproxy shares one
@@ -745,7 +813,7 @@ app_open(struct ctl_app *a, const struct opts *o)
 		.timeout_arg = a->notify,
 	};
 	struct ctl_exec_cfg ecfg = {.pf = a->pf, .tnotify = a->tnotify,
-				    .aforce = o->aforce};
+				    .aforce = o->aforce, .admit = a->admit};
 
 	memcpy(scfg.addr_ports, a->pools, sizeof(scfg.addr_ports));
 	a->sess = ctl_sessions_create(&scfg);
@@ -762,6 +830,11 @@ app_open(struct ctl_app *a, const struct opts *o)
 		o->spill ? ", spilling over" : "",
 		o->ttl_s, o->setup_ttl_s ? o->setup_ttl_s : o->ttl_s,
 		ctl_tnotify_count(a->tnotify), o->file_prefix);
+	if (o->admit.max_sessions != 0 || o->admit.rate != 0)
+		ctl_log(CTL_LOG_INFO, "admission: at most %u sessions, %u new "
+			"per second per client (burst %u); 0 = no limit",
+			o->admit.max_sessions, o->admit.rate,
+			o->admit.burst ? o->admit.burst : o->admit.rate);
 	for (int i = 0; i < o->nwarn; i++)
 		ctl_log(CTL_LOG_WARN, "%s", o->warn[i]);
 	if (a->pf != NULL) {
@@ -802,6 +875,7 @@ app_close(struct ctl_app *a, bool keep)
 	for (uint32_t i = 0; i < CTL_ADDRS_MAX; i++)
 		ctl_ports_destroy(a->pools[i]);
 	ctl_socks_destroy(a->socks);
+	ctl_admit_destroy(a->admit);
 	ctl_notify_destroy(a->notify);
 	ctl_tnotify_destroy(a->tnotify);
 }
@@ -840,6 +914,7 @@ app_run(struct ctl_app *a)
 		ctl_sessions_tick(a->sess, now);
 		ctl_exec_tick(a->ex, now);
 		ctl_socks_tick(a->socks, now);
+		ctl_admit_tick(a->admit, now);
 		if (draining && ctl_sessions_count(a->sess) == 0) {
 			ctl_log(CTL_LOG_INFO, "drained, exiting");
 			break;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl_hash.h"
 #include "ctl_reply.h"
 
 void
@@ -105,7 +106,8 @@ ctl_rcache_create(void)
 
 	if (rc == NULL)
 		return NULL;
-	rc->by_cookie = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	/* keyed: cookies come from the network (ctl_hash.h) */
+	rc->by_cookie = g_hash_table_new_full(ctl_hash_str, g_str_equal, g_free,
 					      g_free);
 	return rc;
 }

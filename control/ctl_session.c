@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ctl_cmd.h"
+#include "ctl_hash.h"
 #include "ctl_log.h"
 #include "ctl_session.h"
 
@@ -78,6 +79,8 @@ struct ctl_sessions {
 	struct ctl_sessions_counters c; /* pkts_*: deleted streams only */
 	struct ctl_addrs addrs; /* the relay addresses (a copy) */
 	uint64_t now_ns;       /* the latest time any call was given */
+	bool detached;         /* lost the dataplane: no aging (see .h) */
+	uint64_t lost_ns;      /* when (ctl_dp_poll_ns()) */
 	uint64_t pps_t_ns;     /* pps_in: time and packets of the last tick */
 	uint64_t pps_pkts;
 	char why[160];         /* ctl_sessions_why(), "" if none */
@@ -468,16 +471,19 @@ session_sync(struct ctl_sessions *t, struct ctl_session *s)
 }
 
 /*
- * DEL one stream and give its id back. The stream's counters are added
- * to the totals first (I reports deleted streams too). A detached
- * dataplane has no streams left, so -ENOTCONN counts as done.
+ * DEL one stream and give its id back. With count, the stream's counters
+ * are added to the totals first (I reports deleted streams too); without,
+ * they were taken already (ctl_sessions_detach()). A detached dataplane
+ * has no streams left, so -ENOTCONN counts as done.
  * @return 0, or -ENOBUFS (ring full: the id stays taken).
  */
 static int
-dp_del(struct ctl_sessions *t, uint32_t id, const struct rtpb_addr *local)
+dp_del(struct ctl_sessions *t, uint32_t id, const struct rtpb_addr *local,
+       bool count)
 {
 	struct rtpb_stream_stats buf;
-	const struct rtpb_stream_stats *ss = ctl_dp_stream_stats(t->cfg.dp, id, &buf);
+	const struct rtpb_stream_stats *ss =
+		count ? ctl_dp_stream_stats(t->cfg.dp, id, &buf) : NULL;
 	uint64_t in = ss != NULL ? ss->pkts_in : 0;
 	uint64_t rel = ss != NULL ? ss->pkts_relayed : 0;
 	uint64_t drop = ss != NULL ? ss->pkts_dropped : 0;
@@ -505,12 +511,23 @@ stream_release(struct ctl_sessions *t, struct ctl_stream *st)
 	if (!st->has_id)
 		return false;
 	if (st->in_dp)
-		wait = dp_del(t, st->id, &st->sent.local) != 0;
+		wait = dp_del(t, st->id, &st->sent.local, true) != 0;
 	else
 		ctl_dp_stream_id_free(t->cfg.dp, st->id);
 	if (!wait)
 		st->has_id = st->in_dp = false;
 	return wait;
+}
+
+/* Add what earlier dataplanes counted on st to the deleted streams'
+ * totals, and forget it. */
+static void
+past_retire(struct ctl_sessions *t, struct ctl_stream *st)
+{
+	t->c.pkts_in += st->past.pkts_in;
+	t->c.pkts_relayed += st->past.pkts_relayed;
+	t->c.pkts_dropped += st->past.pkts_dropped;
+	memset(&st->past, 0, sizeof(st->past));
 }
 
 /*
@@ -527,6 +544,10 @@ sock_release(struct ctl_sessions *t, const struct ctl_session *s, int li,
 	/* the prefilter first: no packet for it reaches the dataplane once
 	 * the DELs go, whenever that is */
 	pf_sock_del(t, s, li, k);
+	/* earlier dataplanes' counts join the deleted streams' totals (the
+	 * current one's are added by dp_del()) */
+	past_retire(t, &k->rtp);
+	past_retire(t, &k->rtcp);
 	if (try_del) {
 		w0 = stream_release(t, &k->rtp);
 		w1 = stream_release(t, &k->rtcp);
@@ -611,7 +632,8 @@ port_worker(const struct ctl_sessions *t, int laddr, uint16_t port)
 struct steer_want {
 	const struct ctl_sessions *t;
 	int laddr;
-	int worker;
+	int worker;       /* steer_ok(): this one */
+	uint32_t stalled; /* steer_healthy(): none of these (a bit each) */
 };
 
 static bool
@@ -620,6 +642,31 @@ steer_ok(uint16_t port, void *arg)
 	const struct steer_want *w = arg;
 
 	return port_worker(w->t, w->laddr, port) == w->worker;
+}
+
+static bool
+steer_healthy(uint16_t port, void *arg)
+{
+	const struct steer_want *w = arg;
+	int k = port_worker(w->t, w->laddr, port);
+
+	return k >= 0 && !(w->stalled & (1u << k));
+}
+
+/* Round robin over the workers, passing over stalled ones
+ * (ctl_dp_workers_stalled()) unless all are. */
+static uint32_t
+owner_next(struct ctl_sessions *t, uint32_t n)
+{
+	uint32_t stalled = ctl_dp_workers_stalled(t->cfg.dp, NULL);
+
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t w = t->rr++ % n;
+
+		if (!(stalled & (1u << w)))
+			return w;
+	}
+	return t->rr++ % n;
 }
 
 /*
@@ -634,11 +681,19 @@ addr_take(struct ctl_sessions *t, struct ctl_session *s, int laddr,
 {
 	struct ctl_ports *pool = addr_pool(t, laddr);
 	struct steer_want want = {.t = t, .laddr = laddr,
-				  .worker = (int)s->owner};
+				  .worker = (int)s->owner,
+				  .stalled = ctl_dp_workers_stalled(t->cfg.dp, NULL)};
 	int rc, w;
 
 	if (s->owner_open) {
-		rc = ctl_ports_alloc(pool, port);
+		/* a new session goes to a worker that runs, if the NIC
+		 * steers a free pair to one */
+		rc = -ENOENT;
+		if (want.stalled != 0 && port_worker(t, laddr, 0) >= 0)
+			rc = ctl_ports_alloc_if(pool, steer_healthy, &want,
+						CTL_STEER_TRIES, port);
+		if (rc == -ENOENT)
+			rc = ctl_ports_alloc(pool, port);
 		if (rc == 0 && (w = port_worker(t, laddr, *port)) >= 0)
 			s->owner = (uint32_t)w;
 		if (rc == 0)
@@ -791,17 +846,36 @@ session_free(struct ctl_session *s)
 	free(s);
 }
 
-/* Packets received on a stream so far (0 if it is in no dataplane). */
+/*
+ * A stream's packet counters as Q, I and G report them: what earlier
+ * dataplanes counted (st->past) plus the current one's, if it holds the
+ * stream; last_rx_ns the current one's only (0 if none).
+ */
+static void
+stream_counts(const struct ctl_sessions *t, const struct ctl_stream *st,
+	      struct rtpb_stream_stats *out)
+{
+	struct rtpb_stream_stats buf;
+	const struct rtpb_stream_stats *ss = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (st->in_dp)
+		ss = ctl_dp_stream_stats(t->cfg.dp, st->id, &buf);
+	if (ss != NULL)
+		*out = *ss;
+	out->pkts_in += st->past.pkts_in;
+	out->pkts_relayed += st->past.pkts_relayed;
+	out->pkts_dropped += st->past.pkts_dropped;
+}
+
+/* Packets received on a stream so far, all dataplanes. */
 static uint64_t
 stream_pkts_in(const struct ctl_sessions *t, const struct ctl_stream *st)
 {
-	struct rtpb_stream_stats buf;
-	const struct rtpb_stream_stats *ss;
+	struct rtpb_stream_stats c;
 
-	if (!st->in_dp)
-		return 0;
-	ss = ctl_dp_stream_stats(t->cfg.dp, st->id, &buf);
-	return ss != NULL ? ss->pkts_in : 0;
+	stream_counts(t, st, &c);
+	return c.pkts_in;
 }
 
 /*
@@ -917,7 +991,7 @@ orphans_expire(struct ctl_sessions *t, uint64_t now_ns)
 			g_queue_push_tail(&t->orphans, o);
 			continue;
 		}
-		if (dp_del(t, o->id, &o->local) != 0) {
+		if (dp_del(t, o->id, &o->local, true) != 0) {
 			g_queue_push_tail(&t->orphans, o);
 			continue;
 		}
@@ -989,7 +1063,8 @@ ctl_sessions_create(const struct ctl_sessions_cfg *cfg)
 	t->cfg.addrs = NULL; /* the copy is t->addrs */
 	if (t->cfg.setup_ttl_ns == 0)
 		t->cfg.setup_ttl_ns = t->cfg.ttl_ns;
-	t->by_call = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	/* keyed: Call-IDs come from the network (ctl_hash.h) */
+	t->by_call = g_hash_table_new_full(ctl_hash_str, g_str_equal, g_free,
 					   (GDestroyNotify)g_ptr_array_unref);
 	t->by_serial = g_hash_table_new(g_int64_hash, g_int64_equal);
 	g_queue_init(&t->pending);
@@ -1114,8 +1189,9 @@ ctl_session_create(struct ctl_sessions *t, const char *call_id,
 		return -ENOMEM;
 	}
 	s->serial = ++t->next_serial;
-	/* round robin, unless the NIC steers: then leg 0's port decides */
-	s->owner = t->rr++ % n;
+	/* round robin over the workers that run, unless the NIC steers:
+	 * then leg 0's port decides */
+	s->owner = owner_next(t, n);
 	s->owner_open = true;
 	s->leg[0].ptime = s->leg[1].ptime = -1;
 	/* rtpproxy rtpp_session_ctor(): weak creation sets weak[0] */
@@ -1481,11 +1557,16 @@ ctl_sessions_delete_all(struct ctl_sessions *t)
 	g_ptr_array_unref(all);
 }
 
-/* Newest activity: last U/L, or the newest packet on any stream. */
+/* Newest activity: last U/L, or the newest packet on any stream. While
+ * control has no dataplane, the time since it lost it counts as
+ * activity (no session ages then, see ctl_session.h). */
 static uint64_t
 session_last(const struct ctl_sessions *t, const struct ctl_session *s)
 {
 	uint64_t last = s->last_ns;
+
+	if (t->detached && t->now_ns > t->lost_ns)
+		last += t->now_ns - t->lost_ns;
 
 	for (int li = 0; li < 2; li++) {
 		const struct ctl_stream *sts[2] = {&s->leg[li].rtp,
@@ -1566,10 +1647,17 @@ pps_update(struct ctl_sessions *t, uint64_t now_ns)
 unsigned
 ctl_sessions_tick(struct ctl_sessions *t, uint64_t now_ns)
 {
-	GPtrArray *all = all_sessions(t);
+	GPtrArray *all;
 	unsigned n = 0;
 
 	clock_seen(t, now_ns);
+	if (!ctl_dp_ready(t->cfg.dp)) {
+		/* no dataplane: no aging, no timeout notification (the media
+		 * may flow again as soon as one is back) */
+		pps_update(t, now_ns);
+		return 0;
+	}
+	all = all_sessions(t);
 	for (guint i = 0; i < all->len; i++) {
 		struct ctl_session *s = all->pdata[i];
 		uint64_t last = session_last(t, s);
@@ -1602,7 +1690,7 @@ grave_retry(struct ctl_sessions *t, struct grave *g)
 	for (int k = 0; k < 2; k++) {
 		if (!g->waiting[k])
 			continue;
-		if (dp_del(t, g->id[k], &g->local[k]) != 0)
+		if (dp_del(t, g->id[k], &g->local[k], true) != 0)
 			return false;
 		g->waiting[k] = false;
 	}
@@ -1656,10 +1744,98 @@ sessions_on_latch(const struct rtpb_msg_ev_latch *ev, void *arg)
 	ctl_sessions_latch(arg, ev);
 }
 
+static void
+sessions_on_detach(struct ctl_dp *dp, void *arg)
+{
+	(void)dp;
+	ctl_sessions_detach(arg);
+}
+
 void
 ctl_sessions_bind_dp(struct ctl_sessions *t)
 {
-	ctl_dp_set_callbacks(t->cfg.dp, sessions_on_replay, sessions_on_latch, t);
+	ctl_dp_set_callbacks(t->cfg.dp, sessions_on_replay, sessions_on_latch,
+			     sessions_on_detach, t);
+}
+
+/* The lost dataplane's last counters of st into its past; its last
+ * packet time into *last. */
+static void
+stream_keep_past(struct ctl_sessions *t, struct ctl_stream *st,
+		 uint64_t *last)
+{
+	struct rtpb_stream_stats buf;
+	const struct rtpb_stream_stats *ss;
+
+	if (!st->in_dp)
+		return;
+	ss = ctl_dp_stream_stats(t->cfg.dp, st->id, &buf);
+	if (ss == NULL)
+		return;
+	st->past.pkts_in += ss->pkts_in;
+	st->past.pkts_relayed += ss->pkts_relayed;
+	st->past.pkts_dropped += ss->pkts_dropped;
+	if (ss->last_rx_ns > *last)
+		*last = ss->last_rx_ns;
+}
+
+void
+ctl_sessions_detach(struct ctl_sessions *t)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, t->by_serial);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct ctl_session *s = v;
+
+		for (int li = 0; li < 2; li++) {
+			stream_keep_past(t, &s->leg[li].rtp, &s->last_ns);
+			stream_keep_past(t, &s->leg[li].rtcp, &s->last_ns);
+		}
+	}
+	/* deferred DELs: their streams' counts join the deleted ones' */
+	for (GList *l = t->graves.head; l != NULL; l = l->next) {
+		struct grave *g = l->data;
+
+		for (int k = 0; k < 2; k++) {
+			struct rtpb_stream_stats buf;
+			const struct rtpb_stream_stats *ss;
+
+			if (!g->waiting[k])
+				continue;
+			ss = ctl_dp_stream_stats(t->cfg.dp, g->id[k], &buf);
+			if (ss == NULL)
+				continue;
+			t->c.pkts_in += ss->pkts_in;
+			t->c.pkts_relayed += ss->pkts_relayed;
+			t->c.pkts_dropped += ss->pkts_dropped;
+		}
+	}
+	t->detached = true;
+	t->lost_ns = ctl_dp_poll_ns(t->cfg.dp);
+	ctl_log(CTL_LOG_WARN, "dataplane lost: %u sessions kept, none ages until "
+		"one is back (their counters go on from what it counted)",
+		g_hash_table_size(t->by_serial));
+}
+
+/* A dataplane again after control lost one: push every session's TTL
+ * clock forward by the time without (ctl_session.h). */
+static void
+sessions_resume(struct ctl_sessions *t, GPtrArray *all)
+{
+	uint64_t now = ctl_dp_poll_ns(t->cfg.dp);
+	uint64_t gap = now > t->lost_ns ? now - t->lost_ns : 0;
+
+	if (!t->detached)
+		return;
+	t->detached = false;
+	for (guint i = 0; i < all->len; i++)
+		((struct ctl_session *)all->pdata[i])->last_ns += gap;
+	if (all->len > 0)
+		ctl_log(CTL_LOG_INFO, "dataplane back after %llu ms without: "
+			"the %u sessions' timers pushed forward as much",
+			(unsigned long long)(gap / 1000000), all->len);
 }
 
 /* After an attach: say so if a configured relay address is not one the
@@ -1694,6 +1870,7 @@ ctl_sessions_replay(struct ctl_sessions *t)
 		g_free(g);
 	}
 	orphans_drop(t, false);
+	sessions_resume(t, all);
 	relay_warn(t);
 	/* the dataplane's streams: this table's from before are deleted
 	 * (the sessions are added again below), others adopted */
@@ -1705,8 +1882,9 @@ ctl_sessions_replay(struct ctl_sessions *t)
 			continue;
 		}
 		n_own++;
-		/* ring full: deleted by the next tick */
-		if (dp_del(t, found[i].id, &found[i].ident.local) != 0)
+		/* ring full: deleted by the next tick; its counters went to
+		 * its stream's past when control lost this dataplane */
+		if (dp_del(t, found[i].id, &found[i].ident.local, false) != 0)
 			orphan_adopt(t, &found[i], true);
 	}
 	while ((s = g_queue_pop_head(&t->pending)) != NULL)
@@ -1717,10 +1895,13 @@ ctl_sessions_replay(struct ctl_sessions *t)
 			struct ctl_leg *l = &s->leg[li];
 			struct ctl_stream rtp = l->rtp, rtcp = l->rtcp;
 
-			/* new ids; the latched peers are restored by the ADDs
+			/* new ids; what earlier dataplanes counted and the
+			 * latched peers stay: the ADDs restore the peers
 			 * (§4.9), and the prefilter keeps them meanwhile */
 			memset(&l->rtp, 0, sizeof(l->rtp));
 			memset(&l->rtcp, 0, sizeof(l->rtcp));
+			l->rtp.past = rtp.past;
+			l->rtcp.past = rtcp.past;
 			l->rtp.latched = rtp.latched;
 			l->rtp.latched_ssrc = rtp.latched_ssrc;
 			l->rtcp.latched = rtcp.latched;
@@ -1959,37 +2140,22 @@ ctl_sessions_counters(const struct ctl_sessions *t,
 			if (s->leg[li].port != 0)
 				c->legs++;
 			for (int k = 0; k < 2; k++) {
-				struct rtpb_stream_stats buf;
-				const struct rtpb_stream_stats *ss;
+				struct rtpb_stream_stats sc;
 
-				if (!sts[k]->in_dp)
-					continue;
-				ss = ctl_dp_stream_stats(t->cfg.dp, sts[k]->id, &buf);
-				if (ss == NULL)
-					continue;
-				c->pkts_in += ss->pkts_in;
-				c->pkts_relayed += ss->pkts_relayed;
-				c->pkts_dropped += ss->pkts_dropped;
+				stream_counts(t, sts[k], &sc);
+				c->pkts_in += sc.pkts_in;
+				c->pkts_relayed += sc.pkts_relayed;
+				c->pkts_dropped += sc.pkts_dropped;
 			}
 		}
 	}
-}
-
-/* Counters of a leg's RTP stream (read into buf), or NULL. */
-static const struct rtpb_stream_stats *
-rtp_stats(const struct ctl_sessions *t, const struct ctl_leg *l,
-	  struct rtpb_stream_stats *buf)
-{
-	return l->rtp.in_dp ? ctl_dp_stream_stats(t->cfg.dp, l->rtp.id, buf) : NULL;
 }
 
 void
 ctl_session_query(const struct ctl_sessions *t, const struct ctl_session *s,
 		  int idx, uint64_t now_ns, struct ctl_session_query *q)
 {
-	struct rtpb_stream_stats abuf, obuf;
-	const struct rtpb_stream_stats *a = rtp_stats(t, &s->leg[idx], &abuf);
-	const struct rtpb_stream_stats *o = rtp_stats(t, &s->leg[!idx], &obuf);
+	struct rtpb_stream_stats a, o;
 	uint64_t last = session_last(t, s);
 	uint64_t idle = now_ns > last ? now_ns - last : 0;
 	uint64_t ttl = ctl_session_ttl_ns(t, s);
@@ -1998,22 +2164,25 @@ ctl_session_query(const struct ctl_sessions *t, const struct ctl_session *s,
 	/* seconds left, rounded up: a fresh session shows the full TTL */
 	q->ttl_s = idle >= ttl ? 0
 			       : (int64_t)((ttl - idle + CTL_NS_PER_S - 1) / CTL_NS_PER_S);
-	if (a != NULL) {
-		q->npkts_ina = a->pkts_in;
-		q->nrelayed += a->pkts_relayed;
-		q->ndropped += a->pkts_dropped;
-	}
-	if (o != NULL) {
-		q->npkts_ino = o->pkts_in;
-		q->nrelayed += o->pkts_relayed;
-		q->ndropped += o->pkts_dropped;
-	}
+	/* all dataplane generations: never back across a restart */
+	stream_counts(t, &s->leg[idx].rtp, &a);
+	stream_counts(t, &s->leg[!idx].rtp, &o);
+	q->npkts_ina = a.pkts_in;
+	q->npkts_ino = o.pkts_in;
+	q->nrelayed = a.pkts_relayed + o.pkts_relayed;
+	q->ndropped = a.pkts_dropped + o.pkts_dropped;
 }
 
 struct ctl_session *
 ctl_sessions_by_serial(struct ctl_sessions *t, uint64_t serial)
 {
 	return g_hash_table_lookup(t->by_serial, &serial);
+}
+
+struct ctl_dp *
+ctl_sessions_dp(const struct ctl_sessions *t)
+{
+	return t->cfg.dp;
 }
 
 const struct ctl_addrs *

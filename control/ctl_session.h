@@ -64,7 +64,10 @@
  * every later port of the session is one that reaches it too (up to
  * CTL_STEER_TRIES free pairs looked at; else any, counted in
  * steer_misses, whose packets the dataplane hands off); otherwise round
- * robin at creation.
+ * robin at creation. A new session is not given to a worker control
+ * sees stalled (ctl_dp_workers_stalled()) while another runs: round
+ * robin passes over it, and with steering leg 0 takes a pair steered to
+ * a running worker if one of CTL_STEER_TRIES free pairs is.
  *
  * The prefilter mirror (DESIGN.md §5), when cfg.pf is set: each leg's
  * relay socket has two pf_socks entries, RTP (P) and RTCP (P + 1), added
@@ -88,6 +91,15 @@
  * the session completes. A session a U armed with a notify target gets
  * cfg.on_timeout() called just before (rtpproxy writes its tag there).
  *
+ * Dataplane restarts (DESIGN.md §2, issue 16): time without a dataplane
+ * is not time without media. When control loses a dataplane, its
+ * streams' last packet times and counters are read one last time
+ * (ctl_sessions_detach()): the times into each session's last activity,
+ * the counters into struct ctl_stream_past. Until a dataplane is back no
+ * session times out (and no notification goes; Q's ttl stands still),
+ * and the replay pushes every session's TTL clock forward by the time
+ * without one.
+ *
  * Control's thread only. Time is always a parameter (CLOCK_MONOTONIC ns).
  */
 #ifndef CTL_SESSION_H
@@ -105,12 +117,26 @@
 /** rtpproxy UPDATE_WINDOW: learning window after a signalling event. */
 #define CTL_LEARN_MS 10000
 
+/**
+ * What earlier dataplane generations counted on a stream, packets: the
+ * counters of a dataplane are read one last time when control loses it
+ * (ctl_sessions_detach()) and added here, so Q, I and G report this plus
+ * what the current dataplane counts, and never go back across a
+ * dataplane restart.
+ */
+struct ctl_stream_past {
+	uint64_t pkts_in;
+	uint64_t pkts_relayed;
+	uint64_t pkts_dropped;
+};
+
 /** One dataplane stream of a leg. */
 struct ctl_stream {
 	uint32_t id;      /**< stream id, valid if has_id */
 	bool has_id;      /**< id allocated from the current dataplane */
 	bool in_dp;       /**< an ADD was accepted by the ring */
 	struct rtpb_msg_stream sent; /**< the last ADD/UPDATE accepted (peer aside) */
+	struct ctl_stream_past past; /**< earlier dataplanes' counters */
 	/** The peer the dataplane last reported this stream latched to
 	 *  (family NONE if none) and its SSRC (host order): a replay into a
 	 *  restarted dataplane starts the stream latched to it, so a third
@@ -153,7 +179,9 @@ struct ctl_session {
 	bool complete;   /**< both legs have ports */
 	bool pending;    /**< on the retry queue */
 	uint64_t created_ns;
-	uint64_t last_ns; /**< last U/L on it */
+	uint64_t last_ns; /**< last U/L on it (or packet, up to the loss of a
+			       dataplane), pushed forward by the time
+			       control had none */
 	uint64_t ttl_ns;  /**< "S ttl=" limit until complete, 0: -W/-T */
 	int notify_target; /**< ctl_tnotify index armed by U, -1 none */
 	char *notify_tag;  /**< its URL-decoded tag, owned */
@@ -482,8 +510,18 @@ void ctl_sessions_latch(struct ctl_sessions *t,
 			const struct rtpb_msg_ev_latch *ev);
 
 /**
- * Install ctl_sessions_replay() and ctl_sessions_latch() as the ctl_dp
- * callbacks of t's dataplane handle (t->cfg.dp).
+ * The ctl_dp detach callback body: the dataplane is gone but its shared
+ * memory still mapped. Every stream's counters go to its past (Q, I, G
+ * stay monotonic), every session's last activity takes its streams'
+ * last packet, and no session ages until a dataplane is attached again
+ * (see the top of this file).
+ */
+void ctl_sessions_detach(struct ctl_sessions *t);
+
+/**
+ * Install ctl_sessions_replay(), ctl_sessions_latch() and
+ * ctl_sessions_detach() as the ctl_dp callbacks of t's dataplane handle
+ * (t->cfg.dp).
  */
 void ctl_sessions_bind_dp(struct ctl_sessions *t);
 
@@ -509,6 +547,9 @@ void ctl_session_query(const struct ctl_sessions *t,
 /** The live session of serial, or NULL (it was destroyed). */
 struct ctl_session *ctl_sessions_by_serial(struct ctl_sessions *t,
 					   uint64_t serial);
+
+/** The dataplane handle the sessions use (cfg.dp). */
+struct ctl_dp *ctl_sessions_dp(const struct ctl_sessions *t);
 
 /** The relay address table the sessions use (read-only). */
 const struct ctl_addrs *ctl_sessions_addrs(const struct ctl_sessions *t);

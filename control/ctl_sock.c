@@ -45,7 +45,8 @@ enum ent_kind {
 struct ent {
 	enum ent_kind kind;
 	int fd;
-	uint64_t t_ns;   /* connections: when accepted */
+	uint64_t t_ns;   /* connections: accepted or last read */
+	uint8_t who[17]; /* continuous: the client (peer_of()) */
 	char *buf;       /* continuous: partial line, CTL_CMD_BUFLEN + 1 */
 	size_t blen;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* unlink */
@@ -68,6 +69,10 @@ struct ctl_socks {
 	struct sockaddr_storage bfrom[DGRAM_BATCH];
 	struct iovec biov[DGRAM_BATCH];
 	struct mmsghdr bmsg[DGRAM_BATCH];
+	uint64_t cont_idle_ns; /* ctl_socks_set_limits() */
+	unsigned per_peer;
+	struct ctl_socks_counters c;
+	struct ctl_log_limit log_refused, log_evicted;
 };
 
 #define NENT (CTL_SOCK_MAX_LISTEN + CTL_SOCK_MAX_CONN)
@@ -252,7 +257,24 @@ ctl_socks_create(void)
 		return NULL;
 	for (int i = 0; i < NENT; i++)
 		ss->ent[i].fd = -1;
+	ss->cont_idle_ns = CTL_SOCK_CONT_IDLE_NS;
+	ss->per_peer = CTL_SOCK_PER_PEER;
 	return ss;
+}
+
+void
+ctl_socks_set_limits(struct ctl_socks *ss, uint64_t idle_ns, unsigned per_peer)
+{
+	if (idle_ns != 0)
+		ss->cont_idle_ns = idle_ns;
+	if (per_peer != 0)
+		ss->per_peer = per_peer;
+}
+
+void
+ctl_socks_counters(const struct ctl_socks *ss, struct ctl_socks_counters *c)
+{
+	*c = ss->c;
 }
 
 static struct ent *
@@ -472,6 +494,82 @@ serve_dgram(struct ctl_socks *ss, struct ent *e, struct ctl_exec *ex)
 	return total;
 }
 
+/* Who the client of a new connection fd is: tcp its IP address, unix
+ * its uid (SO_PEERCRED), as 17 bytes (family, then the address). */
+static void
+peer_of(int fd, const struct sockaddr_storage *peer, uint8_t who[17])
+{
+	memset(who, 0, 17);
+	if (peer->ss_family == AF_INET) {
+		who[0] = AF_INET;
+		memcpy(who + 1, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+	} else if (peer->ss_family == AF_INET6) {
+		who[0] = AF_INET6;
+		memcpy(who + 1, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
+	} else {
+		struct ucred cr;
+		socklen_t len = sizeof(cr);
+
+		who[0] = AF_UNIX;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0)
+			memcpy(who + 1, &cr.uid, sizeof(cr.uid));
+	}
+}
+
+/* Continuous connections of client who. */
+static unsigned
+peer_conns(const struct ctl_socks *ss, const uint8_t who[17])
+{
+	unsigned n = 0;
+
+	for (int i = CTL_SOCK_MAX_LISTEN; i < NENT; i++)
+		if (ss->ent[i].kind == ENT_CONN_CONT &&
+		    memcmp(ss->ent[i].who, who, 17) == 0)
+			n++;
+	return n;
+}
+
+/* All slots taken: close the connection silent the longest, if for a
+ * second at least, and return its slot; else NULL. */
+static struct ent *
+ent_evict(struct ctl_socks *ss, uint64_t now_ns)
+{
+	struct ent *old = NULL;
+	uint64_t n;
+
+	for (int i = CTL_SOCK_MAX_LISTEN; i < NENT; i++) {
+		struct ent *e = &ss->ent[i];
+
+		if ((e->kind == ENT_CONN_CONT || e->kind == ENT_CONN_ONESHOT) &&
+		    (old == NULL || e->t_ns < old->t_ns))
+			old = e;
+	}
+	if (old == NULL || now_ns - old->t_ns < 1000000000ull)
+		return NULL;
+	ss->c.evicted++;
+	if (ctl_log_limit(&ss->log_evicted, now_ns, &n))
+		ctl_log(CTL_LOG_WARN, "control connections: all %d taken, the "
+			"longest silent closed for a new one (%llu such since "
+			"the last line, %llu in all)", CTL_SOCK_MAX_CONN,
+			(unsigned long long)n, (unsigned long long)ss->c.evicted);
+	ent_close(old);
+	return old;
+}
+
+/* Refuse a new connection: count, log once a second at most, close. */
+static void
+conn_refuse(struct ctl_socks *ss, int fd, uint64_t now_ns, const char *why)
+{
+	uint64_t n;
+
+	ss->c.refused++;
+	if (ctl_log_limit(&ss->log_refused, now_ns, &n))
+		ctl_log(CTL_LOG_WARN, "control connection refused: %s (%llu "
+			"refused since the last line, %llu in all)", why,
+			(unsigned long long)n, (unsigned long long)ss->c.refused);
+	close(fd);
+}
+
 static void
 serve_accept(struct ctl_socks *ss, struct ent *l)
 {
@@ -480,20 +578,29 @@ serve_accept(struct ctl_socks *ss, struct ent *l)
 		socklen_t plen = sizeof(peer);
 		int fd = accept4(l->fd, (struct sockaddr *)&peer, &plen,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		uint64_t now = ctl_now_ns();
+		bool cont = l->kind != ENT_LISTEN_UNIX;
+		uint8_t who[17];
 		struct ent *c;
 
 		if (fd < 0)
 			return;
+		peer_of(fd, &peer, who);
+		if (cont && peer_conns(ss, who) >= ss->per_peer) {
+			conn_refuse(ss, fd, now, "per-peer limit (--conn-per-peer)");
+			continue;
+		}
 		c = ent_new(ss, CTL_SOCK_MAX_LISTEN, NENT);
+		if (c == NULL)
+			c = ent_evict(ss, now);
 		if (c == NULL) {
-			ctl_log(CTL_LOG_WARN, "too many control connections");
-			close(fd);
+			conn_refuse(ss, fd, now, "all connection slots busy");
 			continue;
 		}
 		c->fd = fd;
-		c->t_ns = ctl_now_ns();
-		c->kind = l->kind == ENT_LISTEN_UNIX ? ENT_CONN_ONESHOT
-						     : ENT_CONN_CONT;
+		c->t_ns = now;
+		memcpy(c->who, who, sizeof(c->who));
+		c->kind = cont ? ENT_CONN_CONT : ENT_CONN_ONESHOT;
 		if (l->kind == ENT_LISTEN_TCP) {
 			int on = 1;
 
@@ -564,6 +671,7 @@ serve_cont(struct ctl_socks *ss, struct ent *c, struct ctl_exec *ex)
 		return 0;
 	}
 	c->blen += (size_t)len;
+	c->t_ns = ctl_now_ns(); /* not silent: the idle limit restarts */
 	while ((nl = memchr(c->buf, '\n', c->blen)) != NULL) {
 		size_t l = (size_t)(nl - c->buf);
 
@@ -652,6 +760,11 @@ ctl_socks_tick(struct ctl_socks *ss, uint64_t now_ns)
 		if (e->kind == ENT_CONN_ONESHOT &&
 		    now_ns - e->t_ns > CTL_SOCK_IDLE_NS)
 			ent_close(e);
+		else if (e->kind == ENT_CONN_CONT &&
+			 now_ns - e->t_ns > ss->cont_idle_ns) {
+			ss->c.idle_closed++;
+			ent_close(e);
+		}
 	}
 }
 

@@ -17,6 +17,15 @@
  * rtpproxy does; a line longer than 8 KiB is E5 and ends the connection.
  * All sockets are non-blocking and served from control's single poll()
  * loop; a one-shot connection silent for CTL_SOCK_IDLE_NS is closed.
+ *
+ * Exhaustion (DESIGN.md §8, issue 16): a continuous connection silent
+ * for the idle limit (CTL_SOCK_CONT_IDLE_NS by default) is closed; one
+ * client (tcp: its IP address, cunix: its uid) holds at most the per-peer
+ * limit of continuous connections (CTL_SOCK_PER_PEER); when all
+ * CTL_SOCK_MAX_CONN slots are taken, a new connection closes the one
+ * silent the longest if it has been silent for a second, else it is
+ * refused. Refused and evicted connections are counted and logged once
+ * a second at most.
  */
 #ifndef CTL_SOCK_H
 #define CTL_SOCK_H
@@ -33,6 +42,10 @@
 #define CTL_SOCK_MAX_LISTEN 16      /**< -s given at most this often */
 #define CTL_SOCK_MAX_CONN 256       /**< open stream connections */
 #define CTL_SOCK_IDLE_NS (10ULL * 1000000000ULL) /**< one-shot timeout */
+/** Default silence after which a continuous connection is closed. */
+#define CTL_SOCK_CONT_IDLE_NS (60ULL * 1000000000ULL)
+/** Default continuous connections per client. */
+#define CTL_SOCK_PER_PEER 64
 
 /** Control socket kinds. */
 enum ctl_sock_kind {
@@ -86,6 +99,26 @@ struct ctl_socks;
 struct ctl_socks *ctl_socks_create(void);
 
 /**
+ * Limits of stream connections (see the top): idle_ns the silence after
+ * which a continuous connection is closed, per_peer the continuous
+ * connections one client may hold; 0 keeps a default.
+ */
+void ctl_socks_set_limits(struct ctl_socks *ss, uint64_t idle_ns,
+			  unsigned per_peer);
+
+/** Stream connections refused (per-peer limit, or all slots busy) and
+ *  closed to make room (the longest silent), since creation. */
+struct ctl_socks_counters {
+	uint64_t refused;
+	uint64_t evicted;
+	uint64_t idle_closed; /**< continuous ones closed for silence */
+};
+
+/** Copy the counters. */
+void ctl_socks_counters(const struct ctl_socks *ss,
+			struct ctl_socks_counters *c);
+
+/**
  * Open a listener (a unix path is unlinked first, as rtpproxy does).
  * @return 0, or -errno of the failing socket/bind/listen/chmod/chown (or
  *         -ENOSPC after CTL_SOCK_MAX_LISTEN listeners).
@@ -109,7 +142,8 @@ int ctl_socks_local(const struct ctl_socks *ss, int i,
 int ctl_socks_run(struct ctl_socks *ss, struct ctl_exec *ex, int timeout_ms,
 		  uint64_t *idle_ns);
 
-/** Close one-shot connections idle for CTL_SOCK_IDLE_NS. */
+/** Close one-shot connections idle for CTL_SOCK_IDLE_NS, continuous
+ *  ones silent for the idle limit (ctl_socks_set_limits()). */
 void ctl_socks_tick(struct ctl_socks *ss, uint64_t now_ns);
 
 /** Close everything, unlink unix paths, free (NULL is fine). */

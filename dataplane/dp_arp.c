@@ -81,6 +81,32 @@ dp_arp_request(uint32_t ip, const struct rte_ether_addr *mac, void *arg)
 		arp_stats()->arp_requests++;
 }
 
+/* A new neighbour sip, if it is a host of a relay address's link (not
+ * a relay address, not the subnet's broadcast); refusals counted.
+ * @return its slot, or -1. */
+static int
+arp_learn(uint32_t sip)
+{
+	uint32_t i;
+	int slot;
+
+	for (i = 0; i < dp_ctx.n_addr4; i++) {
+		const struct dp_addr *a = &dp_ctx.addrs[dp_ctx.addr4_idx[i]];
+
+		if (dp_addr_onlink4(dp_ctx.addr4_idx[i], sip) &&
+		    (sip | a->mask4) != UINT32_MAX)
+			break;
+	}
+	if (i == dp_ctx.n_addr4 || dp_addr_index(sip) >= 0) {
+		arp_stats()->neigh_refused_offlink++;
+		return -1;
+	}
+	slot = dp_neigh_insert(dp_ctx.neigh, sip);
+	if (slot < 0)
+		arp_stats()->neigh_refused_full++;
+	return slot;
+}
+
 void
 dp_arp_input(struct rte_mbuf *m, uint16_t l3_off, uint64_t now_ns)
 {
@@ -97,10 +123,18 @@ dp_arp_input(struct rte_mbuf *m, uint16_t l3_off, uint64_t now_ns)
 		goto drop;
 
 	/* RFC 826 "merge": refresh a neighbour we know; learn the sender
-	 * when we are the target (it is about to talk to us). */
-	slot = dp_neigh_find(dp_ctx.neigh, sip);
-	if (slot < 0 && for_us)
-		slot = dp_neigh_insert(dp_ctx.neigh, sip);
+	 * when we are the target (it is about to talk to us). Only a sender
+	 * that gives its own Ethernet source as its MAC, and only one on a
+	 * relay address's link (a next hop can be nothing else): anyone
+	 * else would squat slots of the cache (issue 16). */
+	if (!rte_is_same_ether_addr(&arp->arp_data.arp_sha, &eth->src_addr)) {
+		arp_stats()->neigh_refused_mac++;
+		slot = -1;
+	} else {
+		slot = dp_neigh_find(dp_ctx.neigh, sip);
+		if (slot < 0 && for_us)
+			slot = arp_learn(sip);
+	}
 	if (slot >= 0)
 		dp_neigh_confirm(dp_ctx.neigh, slot, &arp->arp_data.arp_sha, now_ns);
 

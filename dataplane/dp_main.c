@@ -41,6 +41,7 @@
 #include "dp_arp.h"
 #include "dp_ctx.h"
 #include "dp_flow.h"
+#include "dp_health.h"
 #include "dp_log.h"
 #include "dp_nd.h"
 #include "dp_parse.h"
@@ -56,6 +57,7 @@ atomic_bool dp_quit;
 
 #define DP_RXD 1024
 #define DP_TXD 1024
+#define DP_RING_SIZE 4096 /* slow-path and hand-off rings, mbufs (+1) */
 #define DP_DEFAULT_MAX_STREAMS 65536
 
 static struct {
@@ -94,8 +96,9 @@ usage(const char *prog)
 	       "  --neigh IP,MAC      static neighbour, never asked for or expired\n"
 	       "                      (repeatable; benchmarks, or a gateway without ARP)\n"
 	       "  --max-streams N     streams the flow tables hold (default: %d)\n"
-	       "  --mbufs N           mbufs in the pool (default: what the queues need,\n"
-	       "                      at least 8191); benchmarks replaying a big pcap\n"
+	       "  --mbufs N           mbufs in the pool (default: what the rings, queues\n"
+	       "                      and caches hold, plus a quarter, at least 8191:\n"
+	       "                      14335 with one worker); benchmarks replaying a big pcap\n"
 	       "                      with net_pcap's infinite_rx, which holds the whole\n"
 	       "                      file in mbufs, need more\n"
 	       "  --mbuf-size BYTES   mbuf data room, headroom included (default: %u);\n"
@@ -612,6 +615,40 @@ port_init(uint16_t port, uint16_t nq, int primary)
 	       port, info.driver_name, nq, RTE_ETHER_ADDR_BYTES(&dp_ctx.mac), dp_ctx.mtu);
 }
 
+/* Per-lcore cache of the mbuf pool, and the most it may hold (DPDK
+ * flushes a cache above 1.5 times its size). */
+#define DP_MBUF_CACHE 256u
+#define DP_MBUF_CACHE_MAX (DP_MBUF_CACHE * 3 / 2)
+
+/*
+ * The mbufs the pool must hold so that RX never starves while every ring
+ * and queue that can hold mbufs is full (issue 16: an ARP flood fills
+ * the slow-path ring, a stalled worker its hand-off ring and RX queue):
+ *
+ *   ports * n_workers * (DP_RXD + DP_TXD)     RX and TX descriptors (an
+ *                                             AF_XDP queue's fill and
+ *                                             completion rings are as big)
+ * + 2 * (DP_RING_SIZE - 1)                    slow-path rings sp_rx, sp_tx
+ * + n_workers * (DP_RING_SIZE - 1)            hand-off rings (2+ workers)
+ * + (n_workers + 1) * DP_MBUF_CACHE_MAX       per-lcore caches
+ * + (n_workers + 1) * 2 * DP_BURST            bursts in the lcores' hands
+ *
+ * plus a quarter of headroom (mbufs the PMD keeps aside, timing), at
+ * least 8191. One worker, one port: 14 335 mbufs; two workers: 27 647.
+ */
+static unsigned int
+mbufs_needed(uint32_t n_workers, uint32_t ports)
+{
+	uint64_t n = (uint64_t)ports * n_workers * (DP_RXD + DP_TXD) +
+		     2ull * (DP_RING_SIZE - 1) +
+		     (n_workers > 1 ? (uint64_t)n_workers * (DP_RING_SIZE - 1) : 0) +
+		     (n_workers + 1ull) * (DP_MBUF_CACHE_MAX + 2 * DP_BURST);
+
+	n += n / 4;
+	n = RTE_ALIGN_CEIL(n, 1024) - 1;
+	return (unsigned int)RTE_MAX(n, 8191ull);
+}
+
 static struct rte_ring *
 ring_create(const char *what, unsigned int flags)
 {
@@ -619,7 +656,7 @@ ring_create(const char *what, unsigned int flags)
 	struct rte_ring *r;
 
 	snprintf(name, sizeof(name), "%s_%s", opt.ring_prefix, what);
-	r = rte_ring_create(name, 4096, (int)rte_socket_id(), flags);
+	r = rte_ring_create(name, DP_RING_SIZE, (int)rte_socket_id(), flags);
 	if (r == NULL)
 		rte_exit(EXIT_FAILURE, "rte_ring_create(%s): %s\n", name, rte_strerror(rte_errno));
 	return r;
@@ -699,6 +736,7 @@ workers_init(const char *prefix)
 	dp_ctx.neigh = rte_zmalloc("rtpb_neigh", sizeof(struct dp_neigh), RTE_CACHE_LINE_SIZE);
 	if (dp_ctx.neigh == NULL)
 		rte_exit(EXIT_FAILURE, "rte_zmalloc(neighbour table): out of hugepage memory\n");
+	dp_neigh_seed(dp_ctx.neigh); /* keyed: senders pick their addresses */
 
 	/* Ids are partitioned by owner (id % n_workers), so each table
 	 * holds at most max_streams / n_workers entries. */
@@ -793,6 +831,7 @@ main_loop(void)
 			 * TSC-derived dp_now_ns() drifts with a VM's TSC estimate */
 			atomic_store(&dp_ctx.shm->heartbeat_ns, mono_ns());
 			last_hb = now;
+			dp_health_check(now); /* the workers' own beats */
 		}
 		if (n == 0)
 			usleep(500);
@@ -829,10 +868,11 @@ main(int argc, char **argv)
 	workers_init(prefix);
 
 	dp_ctx.port_id = opt.port_id;
-	n_mbufs = RTE_MAX(8192u, dp_ctx.n_workers * (DP_RXD + DP_TXD + 4 * DP_BURST) + 4096u) - 1;
+	n_mbufs = mbufs_needed(dp_ctx.n_workers, opt.tx_port >= 0 &&
+					opt.tx_port != opt.port_id ? 2 : 1);
 	if (opt.mbufs != 0)
 		n_mbufs = RTE_MAX(opt.mbufs, n_mbufs);
-	dp_ctx.pool = rte_pktmbuf_pool_create("rtpb_mbufs", n_mbufs, 256, 0, opt.mbuf_room,
+	dp_ctx.pool = rte_pktmbuf_pool_create("rtpb_mbufs", n_mbufs, DP_MBUF_CACHE, 0, opt.mbuf_room,
 					      (int)rte_socket_id());
 	if (dp_ctx.pool == NULL)
 		rte_exit(EXIT_FAILURE, "rte_pktmbuf_pool_create(%u mbufs of %u bytes): %s\n",

@@ -282,15 +282,49 @@ nd_learn_na(const struct rte_mbuf *m, const struct dp_nd_msg *na, uint64_t now_n
 		return;
 	}
 	/* A unicast answer may omit the TLLA (§4.4): the sender is the
-	 * target then (no proxies here). */
+	 * target then (no proxies here); one that names another MAC than
+	 * its Ethernet source is not believed (issue 16). */
 	if (lla == NULL)
 		lla = &eth->src_addr;
+	else if (!rte_is_same_ether_addr(lla, &eth->src_addr)) {
+		nd_stats()->neigh_refused_mac++;
+		return;
+	}
 	/* Without Override, an NA does not replace a MAC we have (§7.2.5). */
 	if (!(na->flags & DP_ND_NA_F_OVERRIDE) &&
 	    dp_neigh_state_mac(&dp_ctx.neigh->e6[slot].st, &cur) &&
 	    !rte_is_same_ether_addr(&cur, lla))
 		return;
 	dp_neigh6_confirm(dp_ctx.neigh, slot, lla, now_ns);
+}
+
+/* §7.2.3 with issue 16's rules: the solicitor src (SLLA lla) becomes a
+ * neighbour only if lla is its Ethernet source and src is on a relay
+ * address's link (or link-local); refusals counted.
+ * @return its slot, or -1. */
+static int
+nd_learn_ns(const struct rte_mbuf *m, const uint8_t *src,
+	    const struct rte_ether_addr *lla)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	uint32_t i;
+	int slot = -1;
+
+	if (!rte_is_same_ether_addr(lla, &eth->src_addr)) {
+		nd_stats()->neigh_refused_mac++;
+		return -1;
+	}
+	for (i = 0; i < dp_ctx.n_addr6; i++)
+		if (dp_addr_onlink6(dp_ctx.addr6_idx[i], src))
+			break;
+	if (i == dp_ctx.n_addr6 || dp_addr6_index(src) >= 0) {
+		nd_stats()->neigh_refused_offlink++;
+		return -1;
+	}
+	slot = dp_neigh6_insert(dp_ctx.neigh, src);
+	if (slot < 0)
+		nd_stats()->neigh_refused_full++;
+	return slot;
 }
 
 void
@@ -314,7 +348,7 @@ dp_nd_input(struct rte_mbuf *m, const struct dp_pkt_meta *pm, uint64_t now_ns)
 		goto drop; /* another host's NS (all-multicast mode) */
 	/* §7.2.3: the solicitor is about to talk to us; learn its MAC. */
 	if (msg.lla != NULL && !nd_is_unspecified(pm->src.ip)) {
-		slot = dp_neigh6_insert(dp_ctx.neigh, pm->src.ip);
+		slot = nd_learn_ns(m, pm->src.ip, msg.lla);
 		if (slot >= 0)
 			dp_neigh6_confirm(dp_ctx.neigh, slot, msg.lla, now_ns);
 	}

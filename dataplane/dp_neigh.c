@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_random.h>
 
 #include "dp_neigh.h"
 
@@ -20,10 +21,16 @@ neigh_state_init(struct dp_neigh_state *st)
 	atomic_store_explicit(&st->mac, 0, memory_order_relaxed);
 }
 
+void
+dp_neigh_seed(struct dp_neigh *t)
+{
+	t->seed = (uint32_t)rte_rand();
+}
+
 int
 dp_neigh_insert(struct dp_neigh *t, uint32_t ip)
 {
-	uint32_t h = dp_neigh_hash(ip), i;
+	uint32_t h = dp_neigh_hash(t, ip), i;
 	int free_slot = -1;
 
 	if (ip == 0 || ip == DP_NEIGH_GONE)
@@ -53,7 +60,7 @@ dp_neigh_insert(struct dp_neigh *t, uint32_t ip)
 int
 dp_neigh6_insert(struct dp_neigh *t, const uint8_t *ip)
 {
-	uint32_t h = dp_neigh6_hash(ip), i, g;
+	uint32_t h = dp_neigh6_hash(t, ip), i, g;
 	struct dp_neigh6_entry *e;
 	int free_slot = -1;
 

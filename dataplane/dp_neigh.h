@@ -31,6 +31,12 @@
  * then dropped, counted as RTPB_DROP_NEIGH_PENDING, and trigger a new
  * resolution). This is RFC 4861 §7.3's REACHABLE/STALE/PROBE cycle
  * without the DELAY state.
+ *
+ * The tables are keyed by what the network sends (senders' addresses), so
+ * the hash is seeded (rte_jhash with dp_neigh.seed, random at start:
+ * dp_neigh_seed()): which addresses share a probe chain cannot be known
+ * from outside. ARP and NDP learn only on-link senders whose link-layer
+ * address matches their Ethernet source (dp_arp.c, dp_nd.c).
  */
 #ifndef DP_NEIGH_H
 #define DP_NEIGH_H
@@ -40,11 +46,12 @@
 #include <string.h>
 
 #include <rte_ether.h>
+#include <rte_jhash.h>
 
 #include "rtpb_addr.h"
 
-#define DP_NEIGH_SIZE 16384  /**< IPv4 slots, 2^14 (dp_neigh_hash()) */
-#define DP_NEIGH6_SIZE 16384 /**< IPv6 slots, 2^14 (dp_neigh6_hash()) */
+#define DP_NEIGH_SIZE 16384  /**< IPv4 slots, a power of 2 (dp_neigh_hash()) */
+#define DP_NEIGH6_SIZE 16384 /**< IPv6 slots, a power of 2 (dp_neigh6_hash()) */
 #define DP_NEIGH_PROBE_MAX 64 /**< slots probed from the hash position */
 #define DP_NEIGH_REACHABLE_NS (30ull * 1000000000ull)
 #define DP_NEIGH_PROBES 3
@@ -87,6 +94,7 @@ struct dp_neigh6_entry {
 struct dp_neigh {
 	struct dp_neigh_entry e[DP_NEIGH_SIZE];
 	struct dp_neigh6_entry e6[DP_NEIGH6_SIZE];
+	uint32_t seed; /**< hash key: dp_neigh_seed() before the first insert */
 };
 
 /**
@@ -97,23 +105,21 @@ struct dp_neigh {
 typedef void (dp_neigh_send_fn)(const struct rtpb_addr *ip,
 				const struct rte_ether_addr *mac, void *arg);
 
+/** Home slot of IPv4 ip (network byte order), keyed by t->seed. */
 static inline uint32_t
-dp_neigh_hash(uint32_t ip)
+dp_neigh_hash(const struct dp_neigh *t, uint32_t ip)
 {
-	return (ip * 2654435761u) >> (32 - 14);
+	return rte_jhash_1word(ip, t->seed) & (DP_NEIGH_SIZE - 1);
 }
 
+/** Home slot of IPv6 ip (16 bytes), keyed by t->seed. */
 static inline uint32_t
-dp_neigh6_hash(const uint8_t *ip)
+dp_neigh6_hash(const struct dp_neigh *t, const uint8_t *ip)
 {
-	uint32_t w[4], x;
+	uint32_t w[4];
 
 	memcpy(w, ip, 16);
-	/* Mix the interface identifier (low 64 bits, which vary most on a
-	 * link) into one word, then keep the product's high bits, which
-	 * depend on every bit of it (Knuth's multiplicative hashing). */
-	x = w[0] ^ w[1] ^ (w[2] * 0x85ebca6bu) ^ (w[3] * 0xc2b2ae35u);
-	return (x * 2654435761u) >> (32 - 14);
+	return rte_jhash_32b(w, 4, t->seed) & (DP_NEIGH6_SIZE - 1);
 }
 
 /**
@@ -123,7 +129,7 @@ dp_neigh6_hash(const uint8_t *ip)
 static inline int
 dp_neigh_find(const struct dp_neigh *t, uint32_t ip)
 {
-	uint32_t h = dp_neigh_hash(ip), i, cur;
+	uint32_t h = dp_neigh_hash(t, ip), i, cur;
 
 	for (i = 0; i < DP_NEIGH_PROBE_MAX; i++) {
 		const struct dp_neigh_entry *e = &t->e[(h + i) & (DP_NEIGH_SIZE - 1)];
@@ -175,7 +181,7 @@ dp_neigh_mac(const struct dp_neigh *t, int slot, uint32_t ip,
 static inline int
 dp_neigh6_find(const struct dp_neigh *t, const uint8_t *ip)
 {
-	uint32_t h = dp_neigh6_hash(ip), i;
+	uint32_t h = dp_neigh6_hash(t, ip), i;
 
 	for (i = 0; i < DP_NEIGH_PROBE_MAX; i++) {
 		uint32_t s = (h + i) & (DP_NEIGH6_SIZE - 1);
@@ -207,6 +213,12 @@ dp_neigh6_mac(const struct dp_neigh *t, int slot, const uint8_t *ip,
 	/* evicted and reused between the two reads: not this ip's MAC */
 	return atomic_load_explicit(&e->gen, memory_order_relaxed) == g;
 }
+
+/**
+ * Key the hash of an empty table t with a random seed (rte_rand(), which
+ * EAL seeds from the CPU's or the kernel's entropy); before any insert.
+ */
+void dp_neigh_seed(struct dp_neigh *t);
 
 /**
  * Find or create the slot of IPv4 ip (network byte order, not 0 nor

@@ -43,6 +43,8 @@ stats_to_dict(struct rte_tel_data *d, const struct rtpb_lcore_stats *s)
 	STAT(arp_replies); STAT(arp_requests); STAT(nd_replies);
 	STAT(nd_requests); STAT(ctl_msgs);
 	STAT(ctl_errors); STAT(events_lost); STAT(latches); STAT(handovers);
+	STAT(neigh_refused_offlink); STAT(neigh_refused_mac);
+	STAT(neigh_refused_full);
 	STAT(busy_cycles); STAT(total_cycles);
 #undef STAT
 	for (i = 0; i < RTPB_DROP__COUNT; i++) {
@@ -66,6 +68,11 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	stats_to_dict(d, &sum);
 	rte_tel_data_add_dict_u64(d, "n_workers", dp_ctx.n_workers);
+	/* dp_health.c: stalls seen, and workers stalled now */
+	rte_tel_data_add_dict_u64(d, "worker_stalls",
+				  atomic_load(&dp_ctx.shm->worker_stalls));
+	rte_tel_data_add_dict_u64(d, "workers_stalled", (uint64_t)__builtin_popcount(
+		atomic_load(&dp_ctx.shm->workers_stalled)));
 	return 0;
 }
 

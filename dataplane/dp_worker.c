@@ -349,6 +349,9 @@ dp_worker_main(void *arg)
 	while (!atomic_load_explicit(&dp_quit, memory_order_relaxed)) {
 		t0 = rte_rdtsc();
 		now_ns = dp_now_ns();
+		/* heartbeat (rtpb_shm.h): its own line, a plain store */
+		atomic_store_explicit(&dp_ctx.shm->beat[w->idx].loops, loops,
+				      memory_order_relaxed);
 		/* Control waits for its messages to be applied before it
 		 * answers U/L (the phones send at once): look every loop; an
 		 * empty ring costs two loads of lines nobody else writes. */

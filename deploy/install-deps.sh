@@ -27,7 +27,7 @@ set -euo pipefail
 PACKAGES=(
 	dpdk dpdk-dev libdpdk-dev
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libpcap-dev
-	libcmocka-dev libglib2.0-dev
+	libcmocka-dev libglib2.0-dev libxxhash-dev
 	clang llvm bpftool
 	libclang-rt-14-dev
 	meson ninja-build pkg-config gcc

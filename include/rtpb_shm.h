@@ -12,8 +12,9 @@
  *
  * Who writes what:
  * - header: the dataplane, once before setting state to RTPB_SHM_READY;
- *   then only heartbeat_ns (its main lcore, every RTPB_SHM_HEARTBEAT_MS)
- *   and c2d_done[w] (worker w, after applying c2d messages).
+ *   then only heartbeat_ns (its main lcore, every RTPB_SHM_HEARTBEAT_MS),
+ *   c2d_done[w] (worker w, after applying c2d messages), beat[w] (worker
+ *   w, every loop) and worker_stalls, workers_stalled (the main lcore).
  * - c2d rings: control enqueues, worker <w> dequeues (rte_ring, SP/SC).
  * - d2c ring: workers and the main lcore enqueue, control dequeues (MP/SC).
  * - lcore stats: each lcore its own slot; control reads.
@@ -111,6 +112,11 @@ struct rtpb_lcore_stats {
 	uint64_t handovers;    /**< of which mid-call switches (probation won) */
 	uint64_t ctl_errors;   /**< c2d messages refused (bad id, address) */
 	uint64_t events_lost;  /**< d2c events dropped: ring full */
+	/* ARP/NDP senders not learned as neighbours (main lcore, issue 16) */
+	uint64_t neigh_refused_offlink; /**< not on a relay address's link */
+	uint64_t neigh_refused_mac;  /**< link-layer address not the
+					  Ethernet source */
+	uint64_t neigh_refused_full; /**< no free slot on its probe chain */
 	uint64_t busy_cycles;  /**< cycles of loops that handled packets */
 	uint64_t total_cycles; /**< all loop cycles */
 	uint64_t drops[RTPB_DROP__COUNT];
@@ -161,6 +167,22 @@ struct rtpb_stream_stats {
 };
 
 /**
+ * A worker that has not looped for this long is stalled (issue 16:
+ * reported within a second; observers look every 100 ms).
+ */
+#define RTPB_WORKER_STALL_NS (500ull * 1000000ull)
+
+/**
+ * Heartbeat of one worker lcore: its loop count, stored (relaxed) on
+ * every loop by that worker only, one cache line each so no worker's
+ * store touches another's line. A count, not a time: no clock read per
+ * loop, and each observer times it with its own clock.
+ */
+struct rtpb_worker_beat {
+	_Atomic uint64_t loops;
+} __attribute__((aligned(64)));
+
+/**
  * Header at offset 0. Offsets are bytes from the start of the mapping.
  */
 struct rtpb_shm_hdr {
@@ -203,7 +225,52 @@ struct rtpb_shm_hdr {
 	 * compares it with what it enqueued to know a command's streams are
 	 * in place before it replies (ctl_dp_sync()). */
 	_Atomic uint64_t c2d_done[RTPB_MAX_WORKERS];
+	/** Times the main lcore saw a worker stall (rtpb_beat_check()), and
+	 *  the workers it sees stalled now, a bit each (telemetry). */
+	_Atomic uint64_t worker_stalls;
+	_Atomic uint32_t workers_stalled;
+	/** Worker w's heartbeat (its own line). */
+	struct rtpb_worker_beat beat[RTPB_MAX_WORKERS];
 };
+
+/**
+ * One observer's view of one worker's heartbeat (control and the
+ * dataplane's main lcore each keep their own). Zero-initialised.
+ */
+struct rtpb_beat_watch {
+	uint64_t loops;    /**< the count seen last */
+	uint64_t moved_ns; /**< observer's clock when it last changed; 0 never seen */
+	bool stalled;      /**< reported stalled */
+};
+
+/**
+ * Look at worker w's heartbeat at now_ns (the observer's clock, ns); call
+ * every ~100 ms.
+ * @return 1 when w has just been found stalled (its count unchanged for
+ *         RTPB_WORKER_STALL_NS), -1 when a stalled w loops again, else 0.
+ */
+static inline int
+rtpb_beat_check(struct rtpb_beat_watch *wt, const struct rtpb_shm_hdr *h,
+		uint32_t w, uint64_t now_ns)
+{
+	uint64_t loops = atomic_load_explicit(&h->beat[w].loops,
+					      memory_order_relaxed);
+
+	if (loops != wt->loops || wt->moved_ns == 0) {
+		wt->loops = loops;
+		wt->moved_ns = now_ns;
+		if (wt->stalled) {
+			wt->stalled = false;
+			return -1;
+		}
+		return 0;
+	}
+	if (!wt->stalled && now_ns - wt->moved_ns >= RTPB_WORKER_STALL_NS) {
+		wt->stalled = true;
+		return 1;
+	}
+	return 0;
+}
 
 /** The worker that owns stream id (ids are partitioned by worker). */
 static inline uint32_t

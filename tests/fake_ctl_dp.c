@@ -37,7 +37,9 @@ struct ctl_dp {
 	GArray *msgs;
 	ctl_dp_replay_fn *replay;
 	ctl_dp_latch_fn *latch;
+	ctl_dp_detach_fn *detach;
 	void *arg;
+	uint64_t poll_ns; /* fake_dp_set_clock() */
 };
 
 static struct ctl_dp *fake;
@@ -109,7 +111,24 @@ fake_dp_latch_ev(const struct rtpb_msg_ev_latch *ev)
 		fake->latch(&e, fake->arg);
 }
 
-void fake_dp_set_attached(bool on) { fake_dp_handle()->attached = on; }
+/* Losing the dataplane: the detach callback reads its last counters. */
+static void
+fake_dp_lose(struct ctl_dp *d)
+{
+	if (d->attached && d->detach != NULL)
+		d->detach(d, d->arg);
+}
+
+void
+fake_dp_set_attached(bool on)
+{
+	struct ctl_dp *d = fake_dp_handle();
+
+	if (!on)
+		fake_dp_lose(d);
+	d->attached = on;
+}
+
 void fake_dp_set_ring_full(bool on) { fake_dp_handle()->ring_full = on; }
 void fake_dp_set_push_budget(int n) { fake_dp_handle()->budget = n; }
 size_t fake_dp_nmsgs(void) { return fake_dp_handle()->msgs->len; }
@@ -153,6 +172,7 @@ fake_dp_restart(uint32_t n_workers)
 {
 	struct ctl_dp *d = fake_dp_handle();
 
+	fake_dp_lose(d);
 	memset(d->in_use, 0, d->max_streams * sizeof(bool));
 	memset(d->live, 0, d->max_streams * sizeof(bool));
 	memset(d->stats, 0, d->max_streams * sizeof(*d->stats));
@@ -206,10 +226,11 @@ ctl_dp_destroy(struct ctl_dp *dp)
 
 void
 ctl_dp_set_callbacks(struct ctl_dp *dp, ctl_dp_replay_fn *replay,
-		     ctl_dp_latch_fn *latch, void *arg)
+		     ctl_dp_latch_fn *latch, ctl_dp_detach_fn *detach, void *arg)
 {
 	dp->replay = replay;
 	dp->latch = latch;
+	dp->detach = detach;
 	dp->arg = arg;
 }
 
@@ -218,6 +239,26 @@ ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
 {
 	(void)dp;
 	(void)now_ns;
+}
+
+static uint32_t fake_stalled; /* fake_dp_set_stalled() */
+
+void fake_dp_set_stalled(uint32_t mask) { fake_stalled = mask; }
+
+uint32_t
+ctl_dp_workers_stalled(const struct ctl_dp *dp, uint64_t *stalls)
+{
+	if (stalls != NULL)
+		*stalls = fake_stalled != 0;
+	return dp->attached ? fake_stalled : 0;
+}
+
+void fake_dp_set_clock(uint64_t now_ns) { fake_dp_handle()->poll_ns = now_ns; }
+
+uint64_t
+ctl_dp_poll_ns(const struct ctl_dp *dp)
+{
+	return dp->poll_ns;
 }
 
 bool

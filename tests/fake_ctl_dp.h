@@ -38,8 +38,16 @@ void fake_dp_latch_ev(const struct rtpb_msg_ev_latch *ev);
 /** The handle (what ctl_dp_create() returned, created if needed). */
 struct ctl_dp *fake_dp_handle(void);
 
-/** Attached or not: detached, pushes give -ENOTCONN, ready() false. */
+/** Attached or not: detached, pushes give -ENOTCONN, ready() false;
+ *  detaching runs the detach callback first (counters still readable). */
 void fake_dp_set_attached(bool on);
+
+/** The time ctl_dp_poll_ns() gives (detach and replay callbacks). */
+void fake_dp_set_clock(uint64_t now_ns);
+
+/** The workers ctl_dp_workers_stalled() reports stalled, a bit each
+ *  (reset does not clear it). */
+void fake_dp_set_stalled(uint32_t mask);
 
 /** Ring full: pushes give -ENOBUFS. */
 void fake_dp_set_ring_full(bool on);
@@ -68,8 +76,9 @@ uint32_t fake_dp_unsynced(void);
 /** The streams the fake dataplane holds (ADDed and not DELeted). */
 uint32_t fake_dp_live_streams(void);
 
-/** A new dataplane generation: ids, streams and stats reset, attached,
- *  then the replay callback runs (as ctl_dp_poll() would). */
+/** A new dataplane generation: the detach callback runs if attached,
+ *  then ids, streams and stats reset, attached, and the replay callback
+ *  runs (as ctl_dp_poll() would). */
 void fake_dp_restart(uint32_t n_workers);
 
 /** Deliver a latch event to the latch callback. */

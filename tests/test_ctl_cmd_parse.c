@@ -308,6 +308,7 @@ directive(struct golden *g, const char *line)
 
 	if (sscanf(line, "!time %lf", &s) == 1) {
 		g->now = (uint64_t)(s * NS);
+		fake_dp_set_clock(g->now);
 	} else if (strcmp(line, "!tick") == 0) {
 		ctl_sessions_tick(g->sess, g->now);
 		ctl_exec_tick(g->ex, g->now);

@@ -383,6 +383,53 @@ test_ttl(void **state)
 	assert_string_equal(cmd(f, "G nsess_timeout nsess_created"), "2 2\n");
 }
 
+/*
+ * Issue 16: time without a dataplane is not time without media, and Q, I
+ * and G go on from what the lost dataplane counted.
+ */
+static void
+test_dp_lost_no_aging(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+
+	cmd(f, "U c1 198.51.100.1 5000 ft1");
+	cmd(f, "L c1 198.51.100.2 6000 ft1 tt1");
+	assert_int_equal(ctl_sessions_find(f->sess, "c1", "ft1", NULL, &s), 0);
+	*fake_dp_stats(s->leg[0].rtp.id) = (struct rtpb_stream_stats){
+		.pkts_in = 100, .pkts_relayed = 98, .pkts_dropped = 2,
+		.last_rx_ns = T0 + 30 * NS};
+	*fake_dp_stats(s->leg[1].rtp.id) = (struct rtpb_stream_stats){
+		.pkts_in = 50, .pkts_relayed = 50, .last_rx_ns = T0 + 30 * NS};
+	assert_string_equal(cmd_at(f, T0 + 40 * NS, "Q c1 ft1 tt1"),
+			    "50 50 100 148 2\n");
+	/* the dataplane dies at T0+40 s; 100 s without one: no timeout, and
+	 * Q's ttl stands still */
+	fake_dp_set_clock(T0 + 40 * NS);
+	fake_dp_set_attached(false);
+	assert_int_equal(ctl_sessions_tick(f->sess, T0 + 140 * NS), 0);
+	assert_string_equal(cmd_at(f, T0 + 140 * NS, "Q c1 ft1 tt1"),
+			    "50 50 100 148 2\n");
+	/* a new one at T0+140 s: replayed, counters go on from there */
+	fake_dp_set_clock(T0 + 140 * NS);
+	fake_dp_restart(4);
+	assert_string_equal(cmd_at(f, T0 + 140 * NS, "Q c1 ft1 tt1"),
+			    "50 50 100 148 2\n");
+	assert_int_equal(ctl_sessions_find(f->sess, "c1", "ft1", NULL, &s), 0);
+	*fake_dp_stats(s->leg[0].rtp.id) = (struct rtpb_stream_stats){
+		.pkts_in = 7, .pkts_relayed = 7};
+	assert_string_equal(cmd_at(f, T0 + 141 * NS, "Q c1 ft1 tt1"),
+			    "49 50 107 155 2\n");
+	assert_string_equal(cmd(f, "G npkts_rcvd npkts_relayed npkts_discard"),
+			    "157 155 2\n");
+	/* the clock was pushed forward by the 100 s: last activity T0+130 s */
+	assert_int_equal(ctl_sessions_tick(f->sess, T0 + 190 * NS), 0);
+	assert_int_equal(ctl_sessions_tick(f->sess, T0 + 191 * NS), 1);
+	/* the deleted streams keep every generation's packets in I and G */
+	assert_string_equal(cmd(f, "G nsess_timeout npkts_rcvd npkts_relayed"),
+			    "1 157 155\n");
+}
+
 static void
 test_not_attached(void **state)
 {
@@ -1126,6 +1173,48 @@ test_steer(void **state)
 	cmd(f, "X");
 }
 
+/* 8 new sessions (call-ids tag0..tag7), none owned by worker `avoid';
+ * with st, each owned by the worker its leg 0 port is steered to. */
+static void
+new_sessions_avoid(struct fx *f, const char *tag, uint32_t avoid,
+		   const struct rtpb_steer *st)
+{
+	struct ctl_session *s;
+	char c[64];
+
+	for (int i = 0; i < 8; i++) {
+		snprintf(c, sizeof(c), "U %s%d 198.51.100.1 5000 ft", tag, i);
+		reply_port(cmd(f, c));
+		snprintf(c, sizeof(c), "%s%d", tag, i);
+		assert_int_equal(ctl_sessions_find(f->sess, c, "ft", NULL, &s), 0);
+		assert_int_not_equal(s->owner, avoid);
+		if (st != NULL)
+			assert_int_equal(steered(st, f, s->leg[0].port), (int)s->owner);
+	}
+}
+
+/* Issue 16: new sessions go to workers that run, not to a stalled one. */
+static void
+test_stalled_worker_skipped(void **state)
+{
+	struct fx *f = *state;
+	struct rtpb_steer st;
+
+	fake_dp_set_stalled(1u << 1);
+	new_sessions_avoid(f, "st", 1, NULL);
+	/* every worker stalled: round robin as before */
+	fake_dp_set_stalled(0xf);
+	reply_port(cmd(f, "U st-all 198.51.100.1 5000 ft"));
+	/* with NIC steering, leg 0 takes a pair steered to a running one */
+	steer_on(&st);
+	fake_dp_set_stalled(1u << 2);
+	new_sessions_avoid(f, "sts", 2, &st);
+	memset(&st, 0, sizeof(st));
+	fake_dp_set_steer(&st);
+	fake_dp_set_stalled(0);
+	assert_string_equal(cmd(f, "X"), "0\n");
+}
+
 static void
 test_relay_not_served(void **state)
 {
@@ -1774,6 +1863,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pf_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pf_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dp_lost_no_aging, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_worker_skipped, setup,
+						teardown),
 	};
 
 	ctl_log_set_level(getenv("CTL_TEST_LOG") ? CTL_LOG_DBUG : CTL_LOG_CRIT);

@@ -562,6 +562,93 @@ test_cunix_continuous(void **st)
 	run_continuous(CTL_SOCK_CUNIX);
 }
 
+/* Did the server close fd (EOF within a few pumps)? */
+static bool
+closed_by_server(struct srv *s, int fd)
+{
+	char b[64];
+
+	for (int k = 0; k < 20; k++) {
+		ssize_t n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return true;
+		srv_pump(s);
+	}
+	return false;
+}
+
+/*
+ * Exhaustion (issue 16): a client holds at most --conn-per-peer
+ * continuous connections; silent ones are closed after --conn-idle; with
+ * every slot taken, the longest silent one (for 1 s) makes room; what is
+ * refused is counted.
+ */
+static void
+test_conn_limits(void **st)
+{
+	struct ctl_socks_counters c;
+	struct srv s;
+	int fd[CTL_SOCK_MAX_CONN + 1];
+	char *r;
+
+	(void)st;
+	srv_open(&s, CTL_SOCK_TCP);
+	ctl_socks_set_limits(s.socks, 60 * NS, 4);
+	for (int i = 0; i < 4; i++) {
+		fd[i] = cli_connect(&s);
+		r = exchange(&s, fd[i], "V\n", 1);
+		assert_string_equal(r, "20040107\n");
+		g_free(r);
+	}
+	/* the fifth of 127.0.0.1 is closed at once */
+	fd[4] = cli_connect(&s);
+	assert_true(closed_by_server(&s, fd[4]));
+	close(fd[4]);
+	ctl_socks_counters(s.socks, &c);
+	assert_int_equal(c.refused, 1);
+	/* a command restarts the silence; 61 s later all four are closed */
+	ctl_socks_tick(s.socks, ctl_now_ns() + 30 * NS);
+	ctl_socks_counters(s.socks, &c);
+	assert_int_equal(c.idle_closed, 0);
+	ctl_socks_tick(s.socks, ctl_now_ns() + 61 * NS);
+	ctl_socks_counters(s.socks, &c);
+	assert_int_equal(c.idle_closed, 4);
+	for (int i = 0; i < 4; i++) {
+		assert_true(closed_by_server(&s, fd[i]));
+		close(fd[i]);
+	}
+	/* every slot taken: after a second of silence the oldest makes
+	 * room for a new one, which is served */
+	ctl_socks_set_limits(s.socks, 0, CTL_SOCK_MAX_CONN);
+	for (int i = 0; i < CTL_SOCK_MAX_CONN; i++) {
+		fd[i] = cli_connect(&s);
+		srv_pump(&s);
+	}
+	for (int k = 0; k < 5; k++)
+		srv_pump(&s);
+	usleep(1100 * 1000);
+	/* from another client (127.0.0.2): 127.0.0.1 holds its limit */
+	{
+		struct sockaddr_in me = {.sin_family = AF_INET};
+		int f = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		inet_pton(AF_INET, "127.0.0.2", &me.sin_addr);
+		assert_int_equal(bind(f, (struct sockaddr *)&me, sizeof(me)), 0);
+		assert_int_equal(connect(f, (struct sockaddr *)&s.addr, s.addrlen), 0);
+		fd[CTL_SOCK_MAX_CONN] = f;
+	}
+	r = exchange(&s, fd[CTL_SOCK_MAX_CONN], "V\n", 1);
+	assert_string_equal(r, "20040107\n");
+	g_free(r);
+	ctl_socks_counters(s.socks, &c);
+	assert_int_equal(c.evicted, 1);
+	assert_true(closed_by_server(&s, fd[0]));
+	for (int i = 0; i <= CTL_SOCK_MAX_CONN; i++)
+		close(fd[i]);
+	srv_close(&s);
+}
+
 /* -s forms: kinds, default port, brackets, the unsupported ones. */
 static void
 test_parse(void **st)
@@ -619,6 +706,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_tcp_continuous),
 		cmocka_unit_test(test_tcp6_continuous),
 		cmocka_unit_test(test_cunix_continuous),
+		cmocka_unit_test(test_conn_limits),
 	};
 	int rc;
 

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_eal.h>
 #include <rte_ether.h>
@@ -30,6 +31,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "dp_arp.h"
 #include "dp_ctx.h"
 #include "dp_nd.h"
 #include "dp_neigh.h"
@@ -715,7 +717,7 @@ test_neigh6_evict_reuse(void **state)
 		x[13] = (uint8_t)(i >> 16);
 		x[14] = (uint8_t)(i >> 8);
 		x[15] = (uint8_t)i;
-		if (memcmp(x, ip[0], 16) != 0 && dp_neigh6_hash(x) == dp_neigh6_hash(ip[0]))
+		if (memcmp(x, ip[0], 16) != 0 && dp_neigh6_hash(dp_ctx.neigh, x) == dp_neigh6_hash(dp_ctx.neigh, ip[0]))
 			memcpy(ip[++n], x, 16);
 	}
 	assert_int_equal(n, 2);
@@ -752,6 +754,131 @@ test_neigh6_evict_reuse(void **state)
 	reset(state);
 }
 
+/* An ARP request for tip from sip, Ethernet source eth_src, sender MAC
+ * sha: one of the relay's own (dp_arp_request()), re-addressed. */
+static struct rte_mbuf *
+build_arp(const struct rte_ether_addr *eth_src, const struct rte_ether_addr *sha,
+	  uint32_t sip, uint32_t tip)
+{
+	struct rte_mbuf *m;
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+
+	dp_arp_request(tip, NULL, NULL);
+	m = sent();
+	assert_non_null(m);
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	eth->src_addr = *eth_src;
+	arp->arp_data.arp_sha = *sha;
+	arp->arp_data.arp_sip = sip;
+	return m;
+}
+
+/* Feed an ARP request to the main lcore; true if it was answered. */
+static bool
+arp_in(const struct rte_ether_addr *eth_src, const struct rte_ether_addr *sha,
+       uint32_t sip)
+{
+	struct rte_mbuf *r;
+
+	dp_arp_input(build_arp(eth_src, sha, sip, RTE_BE32(0xc0000201)),
+		     sizeof(struct rte_ether_hdr), 1000);
+	r = sent();
+	rte_pktmbuf_free(r);
+	return r != NULL;
+}
+
+/*
+ * Issue 16: ARP learns only on-link senders of the relay subnets whose
+ * sender MAC is their Ethernet source, and counts each refusal; the
+ * requests are answered all the same.
+ */
+static void
+test_arp_learning_rules(void **state)
+{
+	const uint32_t phone = RTE_BE32(0xc000020a), off = RTE_BE32(0xc6336407);
+	uint32_t h, n = 0, x;
+
+	reset(state);
+	dp_neigh_seed(dp_ctx.neigh);
+	/* 192.0.2.10 on 192.0.2.1/24, MAC as its source: learned */
+	assert_true(arp_in(&PHONE_MAC, &PHONE_MAC, phone));
+	assert_true(dp_neigh_find(dp_ctx.neigh, phone) >= 0);
+	/* 198.51.100.7: not on the relay's link */
+	assert_true(arp_in(&OTHER_MAC, &OTHER_MAC, off));
+	assert_int_equal(dp_neigh_find(dp_ctx.neigh, off), -1);
+	assert_int_equal(st->neigh_refused_offlink, 1);
+	/* the subnet's broadcast and the relay address itself neither */
+	assert_true(arp_in(&OTHER_MAC, &OTHER_MAC, RTE_BE32(0xc00002ff)));
+	assert_true(arp_in(&OTHER_MAC, &OTHER_MAC, RTE_BE32(0xc0000201)));
+	assert_int_equal(st->neigh_refused_offlink, 3);
+	/* a sender MAC other than the Ethernet source: not learned, and
+	 * not allowed to change a known neighbour's MAC */
+	assert_true(arp_in(&PHONE_MAC, &OTHER_MAC, RTE_BE32(0xc000020b)));
+	assert_int_equal(dp_neigh_find(dp_ctx.neigh, RTE_BE32(0xc000020b)), -1);
+	assert_true(arp_in(&OTHER_MAC, &RELAY_MAC, phone));
+	assert_int_equal(st->neigh_refused_mac, 2);
+	{
+		struct rte_ether_addr mac = {{0}};
+
+		assert_true(dp_neigh_mac(dp_ctx.neigh, dp_neigh_find(dp_ctx.neigh, phone),
+					 phone, &mac));
+		assert_true(rte_is_same_ether_addr(&mac, &PHONE_MAC));
+	}
+	/* its probe chain full (64 others on its home slot): counted */
+	h = dp_neigh_hash(dp_ctx.neigh, RTE_BE32(0xc000020c));
+	for (x = 1; n < DP_NEIGH_PROBE_MAX && x < (1u << 26); x++)
+		if (dp_neigh_hash(dp_ctx.neigh, RTE_BE32(0x0a000000u + x)) == h) {
+			assert_true(dp_neigh_insert(dp_ctx.neigh, RTE_BE32(0x0a000000u + x)) >= 0);
+			n++;
+		}
+	assert_int_equal(n, DP_NEIGH_PROBE_MAX);
+	assert_true(arp_in(&OTHER_MAC, &OTHER_MAC, RTE_BE32(0xc000020c)));
+	assert_int_equal(st->neigh_refused_full, 1);
+	/* the seed keys the hash: another seed, other home slots */
+	x = dp_ctx.neigh->seed;
+	h = dp_neigh_hash(dp_ctx.neigh, phone);
+	for (n = 0; n < 8; n++) {
+		dp_ctx.neigh->seed = x + 1 + n;
+		if (dp_neigh_hash(dp_ctx.neigh, phone) != h)
+			break;
+	}
+	dp_ctx.neigh->seed = x;
+	assert_true(n < 8);
+	reset(state);
+}
+
+/* NDP: the same rules for a Neighbor Solicitation's sender. */
+static void
+test_ns_learning_rules(void **state)
+{
+	struct ns_spec s;
+	static const uint8_t off6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x0b, [15] = 0x10};
+
+	reset(state);
+	/* SLLA other than the Ethernet source: answered, not learned */
+	ns_default(&s);
+	s.lla = &OTHER_MAC;
+	input(build_nd(&s));
+	rte_pktmbuf_free(sent());
+	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, PHONE6), -1);
+	assert_int_equal(st->neigh_refused_mac, 1);
+	/* off-link source */
+	ns_default(&s);
+	s.src = off6;
+	input(build_nd(&s));
+	rte_pktmbuf_free(sent());
+	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, off6), -1);
+	assert_int_equal(st->neigh_refused_offlink, 1);
+	/* on-link, matching: learned */
+	ns_default(&s);
+	input(build_nd(&s));
+	rte_pktmbuf_free(sent());
+	assert_true(dp_neigh6_find(dp_ctx.neigh, PHONE6) >= 0);
+	reset(state);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -771,6 +898,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_neigh6_many_hosts),
 		cmocka_unit_test(test_neigh_evict_v4),
 		cmocka_unit_test(test_neigh6_evict_reuse),
+		cmocka_unit_test(test_arp_learning_rules),
+		cmocka_unit_test(test_ns_learning_rules),
 	};
 	struct rtpb_addr a;
 	struct rtpb_shm_hdr *shm;

@@ -85,7 +85,7 @@ LAYOUT_PAIRS = 32256         # relay RTP ports per address, 1024..65534
 # addresses at most, filled in turn (--port-spill); two pairs per session
 CTL_MAX_SESSIONS = 16 * (32256 // 2)
 CLK_TCK = os.sysconf('SC_CLK_TCK')
-PCAP_FRAMES = 6000           # the dataplane's default mbuf pool (8191) holds the whole pcap
+PCAP_FRAMES = 6000           # the dataplane's default mbuf pool (14335, at least 8191) holds the whole pcap
 PCAP_FRAMES_MAX = 524288     # pcap cases: one frame per RTP leg, up to this
 PCAP_MBUF_SIZE = 512         # mbuf data room for big pcaps: headroom + a G.711 frame
 

@@ -1223,47 +1223,77 @@ if __name__ == '__main__':
 # The relay under test.
 
 def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
-                extra_dp=(), ipv6=False, prefilter=False):
-    """Start rtpbypass-dataplane (net_af_xdp on the relay's veth, relay
-    address RELAY_IP/24, gateway ROUTER_IP_A, lcores 0-1) and
-    rtpbypass-control (udp:127.0.0.1:ctl_port, ports 35000-35999) in the
-    relay namespace, and wait until control has attached.
-    ipv6: also RELAY_IP6/64 on the dataplane (--addr) and control (-6);
-    extra_dp, extra_ctl: more options for the dataplane and for control.
+                extra_dp=(), ipv6=False, prefilter=False, workers=1, vdev=None):
+    """Start rtpbypass-dataplane (start_dataplane(): extra_dp, ipv6,
+    workers, vdev) and rtpbypass-control (udp:127.0.0.1:ctl_port, ports
+    35000-35999) in the relay namespace, and wait until control has
+    attached.
+    extra_ctl: more options for control; ipv6: control gets -6 RELAY_IP6.
     prefilter: the net_af_xdp PMD loads the XDP prefilter
       (BUILD/bpf/prefilter.bpf.o, devarg xdp_prog=) and control keeps its
       maps (--prefilter); both run in the network and mount namespaces of a
       Topology.bpffs_holder(), whose private bpffs holds the pins.
     @return (dataplane Proc, control Proc).
     """
-    build = os.path.abspath(build)   # nsenter -m may not keep the cwd
-    dp_bin = os.path.join(build, 'dataplane', 'rtpbypass-dataplane')
-    ctl_bin = os.path.join(build, 'control', 'rtpbypass-control')
-    for b in (dp_bin, ctl_bin):
-        if not os.access(b, os.X_OK):
-            raise E2EError('missing binary %s (build first)' % b)
-    v6_dp = ['--addr', '%s/%d' % (RELAY_IP6, PREFIX6_LEN)] if ipv6 else []
-    v6_ctl = ['-6', RELAY_IP6] if ipv6 else []
-    mode, xdp, pf_ctl = 'ip', '', []
+    ctl_bin = os.path.join(os.path.abspath(build), 'control', 'rtpbypass-control')
+    if not os.access(ctl_bin, os.X_OK):
+        raise E2EError('missing binary %s (build first)' % ctl_bin)
+    mode, pf_ctl = 'ip', []
     if prefilter:
-        obj = os.path.join(os.path.abspath(build), 'bpf', 'prefilter.bpf.o')
-        if not os.access(obj, os.R_OK):
-            raise E2EError('missing %s (build first)' % obj)
         topo.pf_holder = topo.bpffs_holder('rl')
         mode = 'join:%d' % topo.pf_holder.pid
-        xdp, pf_ctl = ',xdp_prog=' + obj, ['--prefilter']
-        extra_dp = ['--bpf-pin-root', '/sys/fs/bpf'] + list(extra_dp)
-    dp = topo.proc('rl', [dp_bin, '--no-pci', '--file-prefix', prefix, '--huge-unlink',
-                          '-l', '0-1', '--log-level', 'rtpb.dp:info',
-                          '--vdev', 'net_af_xdp0,iface=%s,start_queue=0,queue_count=1%s'
-                          % (topo.relay_iface, xdp),
-                          '--', '--addr', '%s/%d' % (RELAY_IP, PREFIX_LEN)] + v6_dp +
-                   ['--gateway', ROUTER_IP_A, '--max-streams', '4096'] + list(extra_dp),
-                   name='dataplane', ns_mode=mode)
-    dp.wait_for_log(r'ready: 1 worker', timeout=30)
+        pf_ctl = ['--prefilter']
+    dp = start_dataplane(topo, build, prefix, extra_dp, ipv6, prefilter, workers, vdev)
     ctl = start_control(topo, build, prefix, ctl_port, extra_ctl, ipv6,
                         ns_mode=mode, pf_ctl=pf_ctl)
     return dp, ctl
+
+
+def start_dataplane(topo, build, prefix, extra_dp=(), ipv6=False,
+                    prefilter=False, workers=1, vdev=None):
+    """Start rtpbypass-dataplane in the relay namespace (net_af_xdp on the
+    relay's veth, one queue per worker, relay address RELAY_IP/24, gateway
+    ROUTER_IP_A) and wait until it is ready; also to start one again after
+    one died (chaos tests).
+    workers: worker lcores; the main lcore runs on CPU 0, the workers on
+      the other CPUs in turn (on 2 CPUs, two workers share CPU 1). A veth
+      has one combined channel: net_af_xdp takes one queue there, so more
+      workers need another vdev.
+    vdev: the port instead of net_af_xdp, e.g. 'net_null0,no-rx=1' (no
+      media: for what needs control and the workers only).
+    ipv6: also RELAY_IP6/64 (--addr); extra_dp: more options.
+    prefilter: with the XDP prefilter (start_relay(), which makes the
+      Topology's bpffs holder first).
+    @return its Proc.
+    """
+    build = os.path.abspath(build)   # nsenter -m may not keep the cwd
+    dp_bin = os.path.join(build, 'dataplane', 'rtpbypass-dataplane')
+    if not os.access(dp_bin, os.X_OK):
+        raise E2EError('missing binary %s (build first)' % dp_bin)
+    v6_dp = ['--addr', '%s/%d' % (RELAY_IP6, PREFIX6_LEN)] if ipv6 else []
+    mode, xdp = 'ip', ''
+    if prefilter:
+        obj = os.path.join(build, 'bpf', 'prefilter.bpf.o')
+        if not os.access(obj, os.R_OK):
+            raise E2EError('missing %s (build first)' % obj)
+        mode = 'join:%d' % topo.pf_holder.pid
+        xdp = ',xdp_prog=' + obj
+        extra_dp = ['--bpf-pin-root', '/sys/fs/bpf'] + list(extra_dp)
+    if workers == 1:
+        lcores = ['-l', '0-1']
+    else:
+        ncpu = max(2, os.cpu_count() or 2)
+        lcores = ['--lcores', ','.join(['0@0'] + ['%d@%d' % (w, 1 + (w - 1) % (ncpu - 1))
+                                                 for w in range(1, workers + 1)])]
+    vdev = vdev or ('net_af_xdp0,iface=%s,start_queue=0,queue_count=%d%s'
+                    % (topo.relay_iface, workers, xdp))
+    dp = topo.proc('rl', [dp_bin, '--no-pci', '--file-prefix', prefix, '--huge-unlink'] +
+                   lcores + ['--log-level', 'rtpb.dp:info', '--vdev', vdev,
+                             '--', '--addr', '%s/%d' % (RELAY_IP, PREFIX_LEN)] + v6_dp +
+                   ['--gateway', ROUTER_IP_A, '--max-streams', '4096'] + list(extra_dp),
+                   name='dataplane', ns_mode=mode)
+    dp.wait_for_log(r'ready: %d worker' % workers, timeout=30)
+    return dp
 
 
 def start_control(topo, build, prefix, ctl_port=22222, extra_ctl=(), ipv6=False,

@@ -84,7 +84,7 @@ build_fuzzer() {
 	"$cc" -g -fno-omit-frame-pointer "$@" -Wall -Wextra \
 		"${ctl_flags[@]}" -I"$src/tests" \
 		"${ctl_srcs[@]}" "${fakes[@]}" "$src/tests/fuzz/fuzz_ctl.c" \
-		$(pkg-config --cflags --libs glib-2.0) -lm \
+		$(pkg-config --cflags --libs glib-2.0 libxxhash) -lm \
 		-o "$exe.new" || die "build failed"
 	mv -f "$exe.new" "$exe"
 }
