@@ -1008,6 +1008,64 @@ class _Target:
         self.last_ssrc, self.last_seq = ssrc, seq
 
 
+def attack_loop(att, on_tick, set_tbase=False):
+    """The attacker modes' schedule: READY, wait for the start, then call
+    on_tick(n_tick, now) every --attack-tick-ms for --attack-duration-ms
+    (at most --attack-max-pkts sent; late ticks are skipped, never caught
+    up in a flood), receiving in between, then linger. Bounded by
+    --timeout-s and an iteration count. Returns (ticks, timed_out)."""
+    a = att.a
+    print('READY %s' % fmt_addr(att.bind), file=sys.stderr, flush=True)
+    if not wait_start_file(a):
+        att.stop_flag = True        # no start: report what we have
+    delay = (a.start_at - time.time()) if a.start_at \
+        else a.start_delay_ms / 1000.0
+    if set_tbase:
+        att.tbase = a.time_base or a.start_at or (time.time() + max(delay, 0))
+    t_start = time.monotonic()
+    hard_deadline = t_start + a.timeout_s
+    t0 = t_start + min(max(delay, 0.0), a.timeout_s)
+    t_end = t0 + a.attack_duration_ms / 1000.0
+    tick = a.attack_tick_ms / 1000.0
+    att.sock.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(att.sock, selectors.EVENT_READ)
+    n_tick = 0
+    t_stopped = None                # when sending ended
+    linger = a.linger_ms / 1000.0
+    timed_out = False
+    max_iter = 1000 + int(a.timeout_s * 2000) + \
+        4 * int(a.attack_duration_ms / a.attack_tick_ms + 1)
+    for _ in range(max_iter):
+        now = time.monotonic()
+        if now >= hard_deadline:
+            timed_out = True
+            break
+        if att.stop_flag:
+            break
+        sending = now < t_end and att.sent < a.attack_max_pkts
+        if sending and now >= t0 + n_tick * tick:
+            on_tick(n_tick, now)
+            n_tick = max(n_tick + 1, int((now - t0) / tick))
+            continue
+        if not sending:
+            if t_stopped is None:
+                t_stopped = now
+            if now >= t_stopped + linger:
+                break
+            nxt = t_stopped + linger
+        else:
+            nxt = t0 + n_tick * tick
+        wait = max(0.0, min(nxt - time.monotonic(), 0.5))
+        for _k, _ev in sel.select(wait):
+            att._recv()
+    else:
+        timed_out = True
+    att._recv()
+    sel.close()
+    return n_tick, timed_out
+
+
 class Attacker:
     """A blind RTP Bleed attacker; see the module doc."""
 
@@ -1108,57 +1166,15 @@ class Attacker:
 
     def run(self):
         a = self.a
-        print('READY %s' % fmt_addr(self.bind), file=sys.stderr, flush=True)
-        if not wait_start_file(a):
-            self.stop_flag = True       # no start: report what we have
-        delay = (a.start_at - time.time()) if a.start_at \
-            else a.start_delay_ms / 1000.0
-        t_start = time.monotonic()
-        hard_deadline = t_start + a.timeout_s
-        t0 = t_start + min(max(delay, 0.0), a.timeout_s)
-        t_end = t0 + a.attack_duration_ms / 1000.0
-        tick = a.attack_tick_ms / 1000.0
-        self.sock.setblocking(False)
-        sel = selectors.DefaultSelector()
-        sel.register(self.sock, selectors.EVENT_READ)
-        n_tick = 0
-        t_stopped = None            # when sending ended
-        linger = a.linger_ms / 1000.0
-        timed_out = False
-        max_iter = 1000 + int(a.timeout_s * 2000) + \
-            4 * int(a.attack_duration_ms / a.attack_tick_ms + 1)
-        for _ in range(max_iter):
-            now = time.monotonic()
-            if now >= hard_deadline:
-                timed_out = True
-                break
-            if self.stop_flag:
-                break
-            sending = now < t_end and self.sent < a.attack_max_pkts
-            if sending and now >= t0 + n_tick * tick:
-                pattern = ATTACK_PATTERNS[n_tick % len(ATTACK_PATTERNS)]
-                for t in self.targets:
-                    n = min(a.attack_burst, a.attack_max_pkts - self.sent)
-                    if n > 0:
-                        self._burst(t, pattern, n)
-                # late: skip the ticks missed, never catch up in a flood
-                n_tick = max(n_tick + 1, int((now - t0) / tick))
-                continue
-            if not sending:
-                if t_stopped is None:
-                    t_stopped = now
-                if now >= t_stopped + linger:
-                    break
-                nxt = t_stopped + linger
-            else:
-                nxt = t0 + n_tick * tick
-            wait = max(0.0, min(nxt - time.monotonic(), 0.5))
-            for _k, _ev in sel.select(wait):
-                self._recv()
-        else:
-            timed_out = True
-        self._recv()
-        sel.close()
+
+        def on_tick(n_tick, now):
+            pattern = ATTACK_PATTERNS[n_tick % len(ATTACK_PATTERNS)]
+            for t in self.targets:
+                n = min(a.attack_burst, a.attack_max_pkts - self.sent)
+                if n > 0:
+                    self._burst(t, pattern, n)
+
+        n_tick, timed_out = attack_loop(self, on_tick)
         return dict(
             mode='attack', bind=fmt_addr(self.bind), sent=self.sent,
             send_errors=self.send_errors, ticks=n_tick,
@@ -1332,56 +1348,12 @@ class ModeAttacker:
 
     def run(self):
         a = self.a
-        print('READY %s' % fmt_addr(self.bind), file=sys.stderr, flush=True)
-        if not wait_start_file(a):
-            self.stop_flag = True       # no start: report what we have
-        delay = (a.start_at - time.time()) if a.start_at \
-            else a.start_delay_ms / 1000.0
-        self.tbase = a.time_base or a.start_at or (time.time() + max(delay, 0))
-        t_start = time.monotonic()
-        hard_deadline = t_start + a.timeout_s
-        t0 = t_start + min(max(delay, 0.0), a.timeout_s)
-        t_end = t0 + a.attack_duration_ms / 1000.0
-        tick = a.attack_tick_ms / 1000.0
-        self.sock.setblocking(False)
-        sel = selectors.DefaultSelector()
-        sel.register(self.sock, selectors.EVENT_READ)
-        n_tick = 0
-        t_stopped = None
-        linger = a.linger_ms / 1000.0
-        timed_out = False
-        max_iter = 1000 + int(a.timeout_s * 2000) + \
-            4 * int(a.attack_duration_ms / a.attack_tick_ms + 1)
-        for _ in range(max_iter):
-            now = time.monotonic()
-            if now >= hard_deadline:
-                timed_out = True
-                break
-            if self.stop_flag:
-                break
-            sending = now < t_end and self.sent < a.attack_max_pkts
-            if sending and now >= t0 + n_tick * tick:
-                self._recv()
-                for t in self.targets:
-                    self._tick(t, now)
-                # late: skip the ticks missed, never catch up in a flood
-                n_tick = max(n_tick + 1, int((now - t0) / tick))
-                continue
-            if not sending:
-                if t_stopped is None:
-                    t_stopped = now
-                if now >= t_stopped + linger:
-                    break
-                nxt = t_stopped + linger
-            else:
-                nxt = t0 + n_tick * tick
-            wait = max(0.0, min(nxt - time.monotonic(), 0.5))
-            for _k, _ev in sel.select(wait):
-                self._recv()
-        else:
-            timed_out = True
-        self._recv()
-        sel.close()
+        def on_tick(n_tick, now):
+            self._recv()
+            for t in self.targets:
+                self._tick(t, now)
+
+        n_tick, timed_out = attack_loop(self, on_tick, set_tbase=True)
         return dict(
             mode='attack', attack_mode=a.attack_mode, ssrc_mode=a.attack_ssrc_mode,
             bind=fmt_addr(self.bind), sent=self.sent, rtcp_sent=self.rtcp_sent,
