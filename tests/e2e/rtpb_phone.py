@@ -1013,7 +1013,8 @@ def attack_loop(att, on_tick, set_tbase=False):
     on_tick(n_tick, now) every --attack-tick-ms for --attack-duration-ms
     (at most --attack-max-pkts sent; late ticks are skipped, never caught
     up in a flood), receiving in between, then linger. Bounded by
-    --timeout-s and an iteration count. Returns (ticks, timed_out)."""
+    --timeout-s and an iteration count. Returns (ticks, timed_out,
+    t_start), t_start the monotonic time it began."""
     a = att.a
     print('READY %s' % fmt_addr(att.bind), file=sys.stderr, flush=True)
     if not wait_start_file(a):
@@ -1063,7 +1064,7 @@ def attack_loop(att, on_tick, set_tbase=False):
         timed_out = True
     att._recv()
     sel.close()
-    return n_tick, timed_out
+    return n_tick, timed_out, t_start
 
 
 class Attacker:
@@ -1174,7 +1175,7 @@ class Attacker:
                 if n > 0:
                     self._burst(t, pattern, n)
 
-        n_tick, timed_out = attack_loop(self, on_tick)
+        n_tick, timed_out, t_start = attack_loop(self, on_tick)
         return dict(
             mode='attack', bind=fmt_addr(self.bind), sent=self.sent,
             send_errors=self.send_errors, ticks=n_tick,
@@ -1353,7 +1354,7 @@ class ModeAttacker:
             for t in self.targets:
                 self._tick(t, now)
 
-        n_tick, timed_out = attack_loop(self, on_tick, set_tbase=True)
+        n_tick, timed_out, t_start = attack_loop(self, on_tick, set_tbase=True)
         return dict(
             mode='attack', attack_mode=a.attack_mode, ssrc_mode=a.attack_ssrc_mode,
             bind=fmt_addr(self.bind), sent=self.sent, rtcp_sent=self.rtcp_sent,
