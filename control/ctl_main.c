@@ -38,6 +38,7 @@
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
+#include "rtpb_config.h"
 #include "ctl_addrs.h"
 #include "ctl_cmd_exec.h"
 #include "ctl_dp.h"
@@ -49,9 +50,6 @@
 #include "ctl_sock.h"
 #include "ctl_tnotify.h"
 
-#ifndef RTPB_VERSION
-#define RTPB_VERSION "unknown"
-#endif
 
 #define CTL_NS_PER_S 1000000000ULL
 #define LOOP_MS 10
@@ -171,7 +169,7 @@ usage(FILE *f)
 "  --pf-budget PPS/BURST  packets/s and burst let through from other\n"
 "                   sources of a latched stream (default %u/%u)\n"
 "  -v               print the protocol capabilities and exit\n"
-"  -V               print the version and exit\n"
+"  -V, --version    print the version and exit\n"
 "  --help, -h       this text\n", CTL_SOCK_DEFAULT_PORT,
 		RTPB_PF_BUDGET_PPS, RTPB_PF_BUDGET_BURST);
 }
@@ -358,6 +356,7 @@ parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lopts[] = {
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{"file-prefix", required_argument, NULL, OPT_FILE_PREFIX},
 		{"prefilter", no_argument, NULL, OPT_PREFILTER},
 		{"no-prefilter", no_argument, NULL, OPT_NO_PREFILTER},
