@@ -33,7 +33,9 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_version.h>
 
+#include "rtpb_config.h"
 #include "rtpb_msg.h"
 #include "rtpb_pf.h"
 #include "rtpb_shm.h"
@@ -56,6 +58,8 @@ atomic_bool dp_quit;
 #define DP_RXD 1024
 #define DP_TXD 1024
 #define DP_DEFAULT_MAX_STREAMS 65536
+/* control's default --file-prefix: the dataplane's too, unless given */
+#define DP_DEFAULT_FILE_PREFIX "rtpbypass"
 
 static struct {
 	uint16_t port_id;
@@ -80,6 +84,9 @@ static void
 usage(const char *prog)
 {
 	printf("Usage: %s EAL-ARGS -- --addr ADDR/PREFIX [--addr ...] [options]\n"
+	       "\n"
+	       "EAL-ARGS are DPDK's (e.g. -l 0-1 --no-pci --vdev net_af_xdp0,iface=eth1);\n"
+	       "--file-prefix defaults to '%s'. After '--':\n"
 	       "\n"
 	       "  --addr ADDR/PREFIX  relay IPv4 or IPv6 address and on-link prefix length,\n"
 	       "                      e.g. 192.0.2.1/24 or 2001:db8:a::1/64\n"
@@ -110,10 +117,63 @@ usage(const char *prog)
 	       "                      pins its maps in DIR (libbpf's default: /sys/fs/bpf);\n"
 	       "                      remove them at a clean stop when no control process\n"
 	       "                      is attached (default: leave them)\n"
-	       "  --help              this text\n"
+	       "  --help, -h          this text (before EAL starts, anywhere on the line)\n"
+	       "  --version, -V       print the version and DPDK's (the same)\n"
 	       "\n"
-	       "Control attaches through DPDK's --file-prefix (default 'rtpbypass').\n",
-	       prog, RTPB_MAX_ADDRS, DP_DEFAULT_MAX_STREAMS, RTE_MBUF_DEFAULT_BUF_SIZE);
+	       "Control attaches through DPDK's --file-prefix (default '%s').\n",
+	       prog, DP_DEFAULT_FILE_PREFIX, RTPB_MAX_ADDRS, DP_DEFAULT_MAX_STREAMS, RTE_MBUF_DEFAULT_BUF_SIZE,
+	       DP_DEFAULT_FILE_PREFIX);
+}
+
+/*
+ * Before rte_eal_init(): --help (-h) and --version (-V), anywhere on the
+ * line, EAL's part or ours, are answered here, so asking for them starts
+ * no EAL (no PCI probe, no hugepage file, no runtime directory). Exits
+ * when it answered.
+ */
+static void
+early_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage("rtpbypass-dataplane");
+			exit(EXIT_SUCCESS);
+		}
+		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+			printf("rtpbypass-dataplane %s (%s)\n", RTPB_VERSION, rte_version());
+			exit(EXIT_SUCCESS);
+		}
+	}
+}
+
+/*
+ * EAL's arguments with --file-prefix DP_DEFAULT_FILE_PREFIX added when
+ * the EAL part (before "--") has none, so the dataplane and control meet
+ * without either being told (DPDK's own default is "rte"). Not with
+ * --in-memory or --no-shconf: no shared files, nothing to meet through.
+ * @return the argument vector to give rte_eal_init() (argv itself, or a
+ *         copy with the option inserted after argv[0]); *argc updated.
+ */
+static char **
+eal_default_prefix(int *argc, char **argv)
+{
+	static char opt_prefix[] = "--file-prefix=" DP_DEFAULT_FILE_PREFIX;
+	char **v;
+	int i;
+
+	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++)
+		if (strncmp(argv[i], "--file-prefix", 13) == 0 ||
+		    strcmp(argv[i], "--in-memory") == 0 ||
+		    strcmp(argv[i], "--no-shconf") == 0)
+			return argv;
+	v = calloc((size_t)*argc + 2, sizeof(*v));
+	if (v == NULL)
+		rte_exit(EXIT_FAILURE, "argument vector: out of memory\n");
+	v[0] = argv[0];
+	v[1] = opt_prefix;
+	memcpy(&v[2], &argv[1], (size_t)(*argc - 1) * sizeof(*v));
+	(*argc)++;
+	return v;
 }
 
 /* --addr ADDR[/PREFIX]: an IPv4 or IPv6 relay address. The order of the
@@ -778,6 +838,8 @@ main(int argc, char **argv)
 	int ret, in_use;
 	unsigned int n_mbufs;
 
+	early_args(argc, argv);
+	argv = eal_default_prefix(&argc, argv);
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0)
 		rte_exit(EXIT_FAILURE, "rte_eal_init: %s (see the EAL messages above)\n",
