@@ -19,6 +19,9 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <libgen.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -506,42 +509,129 @@ signal_handler(int sig)
 	atomic_store(&dp_quit, true);
 }
 
-/* net_af_xdp: the kernel's RSS puts packets on the queues; with nq > 1,
- * publish its steering when it is on the relay socket (dp_steer.h). */
-static void
-af_xdp_steer(uint16_t port, const struct rte_eth_dev_info *info, uint16_t nq)
+/*
+ * The iface= and start_queue= devargs of a net_af_xdp port.
+ * @return 0 (iface copied to buf, *start set, 0 if not given), or -1 if
+ *         the port has no iface devarg.
+ */
+static int
+af_xdp_iface(const struct rte_eth_dev_info *info, char *buf, size_t bufsz,
+	     uint32_t *start)
 {
 	const struct rte_devargs *da = rte_dev_devargs(info->device);
 	struct rte_kvargs *kv = NULL;
-	const char *iface = NULL, *sq, *why = NULL;
-	uint32_t start = 0;
-	int r;
+	const char *iface = NULL, *sq;
 
+	*start = 0;
 	if (da != NULL && da->args != NULL)
 		kv = rte_kvargs_parse(da->args, NULL);
 	if (kv != NULL) {
 		iface = rte_kvargs_get(kv, "iface");
 		sq = rte_kvargs_get(kv, "start_queue");
 		if (sq != NULL)
-			start = (uint32_t)strtoul(sq, NULL, 10);
-	}
-	if (iface == NULL) {
-		DP_LOG(INFO, "port %u (net_af_xdp): no iface devarg; control picks workers "
-		       "round robin", port);
-	} else {
-		r = dp_steer_af_xdp(iface, start, nq, &dp_ctx.shm->steer, &why);
-		if (r == 0)
-			DP_LOG(INFO, "port %u (net_af_xdp on %s): the kernel's RSS is on the relay "
-			       "socket, indirection table of %u entries over queues %u-%u: control "
-			       "gives each session the worker its ports reach", port, iface,
-			       dp_ctx.shm->steer.reta_size, start, start + nq - 1u);
-		else
-			DP_LOG(INFO, "port %u (net_af_xdp on %s): the kernel's RSS is not on the "
-			       "relay socket (%s%s%s): control picks workers round robin, and "
-			       "packets on another worker's queue are handed off", port, iface,
-			       why, r != -EINVAL ? ": " : "", r != -EINVAL ? strerror(-r) : "");
+			*start = (uint32_t)strtoul(sq, NULL, 10);
+		if (iface != NULL)
+			snprintf(buf, bufsz, "%s", iface);
 	}
 	rte_kvargs_free(kv);
+	return iface != NULL ? 0 : -1;
+}
+
+/* net_af_xdp: the kernel's RSS puts packets on the queues; with nq > 1,
+ * publish its steering when it is on the relay socket (dp_steer.h). */
+static void
+af_xdp_steer(uint16_t port, const struct rte_eth_dev_info *info, uint16_t nq)
+{
+	char iface[IF_NAMESIZE];
+	const char *why = NULL;
+	uint32_t start;
+	int r;
+
+	if (af_xdp_iface(info, iface, sizeof(iface), &start) != 0) {
+		DP_LOG(INFO, "port %u (net_af_xdp): no iface devarg; control picks workers "
+		       "round robin", port);
+		return;
+	}
+	r = dp_steer_af_xdp(iface, start, nq, &dp_ctx.shm->steer, &why);
+	if (r == 0)
+		DP_LOG(INFO, "port %u (net_af_xdp on %s): the kernel's RSS is on the relay "
+		       "socket, indirection table of %u entries over queues %u-%u: control "
+		       "gives each session the worker its ports reach", port, iface,
+		       dp_ctx.shm->steer.reta_size, start, start + nq - 1u);
+	else
+		DP_LOG(INFO, "port %u (net_af_xdp on %s): the kernel's RSS is not on the "
+		       "relay socket (%s%s%s): control picks workers round robin, and "
+		       "packets on another worker's queue are handed off", port, iface,
+		       why, r != -EINVAL ? ": " : "", r != -EINVAL ? strerror(-r) : "");
+}
+
+/* The interface whose IFF_ALLMULTI the dataplane set (af_xdp_allmulti()),
+ * cleared again at stop; empty if it set none. */
+static char allmulti_iface[IF_NAMESIZE];
+
+/*
+ * Set (on) or clear IFF_ALLMULTI on a network interface, as 'ip link set
+ * IFACE allmulticast on|off' does (SIOCGIFFLAGS, SIOCSIFFLAGS).
+ * @return 1 if the flag changed, 0 if it was already so, or -errno.
+ */
+static int
+iface_allmulti(const char *iface, bool on)
+{
+	struct ifreq ifr;
+	int fd, r = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
+		r = -errno;
+	} else if (!!(ifr.ifr_flags & IFF_ALLMULTI) != on) {
+		ifr.ifr_flags = (short)(on ? ifr.ifr_flags | IFF_ALLMULTI
+					   : ifr.ifr_flags & ~IFF_ALLMULTI);
+		r = ioctl(fd, SIOCSIFFLAGS, &ifr) == 0 ? 1 : -errno;
+	}
+	close(fd);
+	return r;
+}
+
+/*
+ * Neighbor Solicitations for the relay go to solicited-node multicast
+ * MACs (33:33:ff:XX:XX:XX, RFC 4861 §7.2.2): with IPv6 relay addresses
+ * the port must take all multicast. The PMD's all-multicast mode where
+ * it has one; net_af_xdp has none (22.11), so the kernel interface's
+ * IFF_ALLMULTI, which the dataplane clears again at stop if it set it.
+ */
+static void
+port_allmulti(uint16_t port, const struct rte_eth_dev_info *info)
+{
+	char iface[IF_NAMESIZE];
+	uint32_t start;
+	int r;
+
+	r = rte_eth_allmulticast_enable(port);
+	if (r == 0)
+		return;
+	if (r == -ENOTSUP && strcmp(info->driver_name, "net_af_xdp") == 0 &&
+	    af_xdp_iface(info, iface, sizeof(iface), &start) == 0) {
+		r = iface_allmulti(iface, true);
+		if (r >= 0) {
+			DP_LOG(INFO, "port %u (net_af_xdp on %s): all-multicast on%s, for "
+			       "IPv6 Neighbor Solicitations", port, iface,
+			       r == 0 ? " already" : "");
+			if (r == 1)
+				snprintf(allmulti_iface, sizeof(allmulti_iface), "%s", iface);
+			return;
+		}
+		DP_LOG(WARNING, "port %u (net_af_xdp on %s): setting all-multicast "
+		       "(SIOCSIFFLAGS IFF_ALLMULTI): %s; IPv6 neighbours may not resolve "
+		       "the relay ('ip link set %s allmulticast on')", port, iface,
+		       strerror(-r), iface);
+		return;
+	}
+	DP_LOG(WARNING, "rte_eth_allmulticast_enable(port %u, %s): %s; IPv6 neighbours "
+	       "may not resolve the relay", port, info->driver_name, rte_strerror(-r));
 }
 
 /* Configure and start port with nq RX and TX queues. The relay's MAC
@@ -619,23 +709,13 @@ port_init(uint16_t port, uint16_t nq, int primary)
 		       "workers round robin, and packets on another worker's queue "
 		       "are handed off", port, info.driver_name, why);
 	}
-	/* NDP: Neighbor Solicitations for the relay go to solicited-node
-	 * multicast MACs (33:33:ff:XX:XX:XX, RFC 4861 §7.2.2). */
 	if (!primary) {
 		DP_LOG(INFO, "port %u (%s): %u queue(s), TX of relayed packets", port,
 		       info.driver_name, nq);
 		return;
 	}
-	if (dp_ctx.n_addr6 > 0) {
-		r = rte_eth_allmulticast_enable(port);
-		if (r == -ENOTSUP)
-			DP_LOG(INFO, "port %u (%s): no all-multicast mode; Neighbor Solicitations "
-			       "reach the relay only if the PMD passes multicast (AF_XDP: "
-			       "'ip link set IFACE allmulticast on')", port, info.driver_name);
-		else if (r != 0)
-			DP_LOG(WARNING, "rte_eth_allmulticast_enable(port %u): %s; IPv6 neighbours "
-			       "may not resolve the relay", port, rte_strerror(-r));
-	}
+	if (dp_ctx.n_addr6 > 0)
+		port_allmulti(port, &info);
 	if (rte_eth_dev_get_mtu(port, &dp_ctx.mtu) != 0 || dp_ctx.mtu < RTE_ETHER_MIN_MTU)
 		dp_ctx.mtu = RTE_ETHER_MTU;
 	DP_LOG(INFO, "port %u (%s): %u queue(s), MAC " RTE_ETHER_ADDR_PRT_FMT ", MTU %u",
@@ -951,6 +1031,9 @@ main(int argc, char **argv)
 	}
 	DP_LOG(INFO, "mbufs in use at stop: %u", rte_mempool_in_use_count(dp_ctx.pool));
 	prefilter_unpin();
+	if (allmulti_iface[0] != '\0' && (ret = iface_allmulti(allmulti_iface, false)) < 0)
+		DP_LOG(WARNING, "%s: clearing all-multicast: %s", allmulti_iface,
+		       strerror(-ret));
 	rte_eth_dev_stop(dp_ctx.port_id);
 	rte_eth_dev_close(dp_ctx.port_id);
 	if (dp_ctx.tx_port_id != dp_ctx.port_id) {
