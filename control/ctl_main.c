@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
+#include <systemd/sd-daemon.h>
 #include <linux/magic.h>
 
 #include "rtpb_config.h"
@@ -805,12 +806,13 @@ app_close(struct ctl_app *a, bool keep)
 	ctl_tnotify_destroy(a->tnotify);
 }
 
-/* The loop: sockets, dataplane, retries, 1 s tick. */
+/* The loop: sockets, dataplane, retries, 1 s tick. Under a systemd
+ * watchdog (WatchdogSec= of 2 s or more) each tick sends WATCHDOG=1. */
 static void
 app_run(struct ctl_app *a)
 {
-	uint64_t last_tick = ctl_now_ns(), idle_sum = 0;
-	bool draining = false;
+	uint64_t last_tick = ctl_now_ns(), idle_sum = 0, wd_usec = 0;
+	bool draining = false, watchdog = sd_watchdog_enabled(0, &wd_usec) > 0;
 
 	while (!quit_flag) {
 		uint64_t idle, now;
@@ -829,6 +831,7 @@ app_run(struct ctl_app *a)
 			ctl_exec_set_draining(a->ex, true);
 			ctl_log(CTL_LOG_INFO, "SIGHUP: draining, %u sessions left",
 				ctl_sessions_count(a->sess));
+			sd_notify(0, "STATUS=draining (SIGHUP): new sessions get E99");
 		}
 		if (now - last_tick < CTL_NS_PER_S)
 			continue;
@@ -839,6 +842,8 @@ app_run(struct ctl_app *a)
 		ctl_sessions_tick(a->sess, now);
 		ctl_exec_tick(a->ex, now);
 		ctl_socks_tick(a->socks, now);
+		if (watchdog)
+			sd_notify(0, "WATCHDOG=1");
 		if (draining && ctl_sessions_count(a->sess) == 0) {
 			ctl_log(CTL_LOG_INFO, "drained, exiting");
 			break;
@@ -932,7 +937,11 @@ main(int argc, char **argv)
 		app_close(&app, false);
 		return 1;
 	}
+	/* systemd (Type=notify): the sockets are bound; control attaches to
+	 * the dataplane whenever it runs */
+	sd_notify(0, "READY=1");
 	app_run(&app);
+	sd_notify(0, "STOPPING=1");
 	/* without a dataplane there is nothing to leave: delete as usual */
 	keep = o.keep_on_exit && ctl_dp_ready(app.dp);
 	if (keep)

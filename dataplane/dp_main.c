@@ -37,6 +37,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 #include <rte_version.h>
+#include <systemd/sd-daemon.h>
 
 #include "rtpb_config.h"
 #include "rtpb_msg.h"
@@ -846,7 +847,9 @@ nh_send(const struct rtpb_addr *ip, const struct rte_ether_addr *mac, void *arg)
 		dp_nd_solicit(ip->ip, mac);
 }
 
-/* The main lcore's loop: slow path and housekeeping, ~1 ms period. */
+/* The main lcore's loop: slow path and housekeeping, ~1 ms period.
+ * Under a systemd watchdog (WatchdogSec=) it sends WATCHDOG=1 every half
+ * period: a main lcore stuck in the loop stops feeding it. */
 static void
 main_loop(void)
 {
@@ -854,8 +857,11 @@ main_loop(void)
 	struct dp_pkt_meta meta;
 	struct rte_mbuf *m[DP_BURST];
 	struct rtpb_addr nh[DP_BURST], gw;
-	uint64_t now, last_age = 0, last_hb = 0;
+	uint64_t now, last_age = 0, last_hb = 0, last_wd = 0, wd_ns = 0, wd_usec = 0;
 	unsigned int n, i;
+
+	if (sd_watchdog_enabled(0, &wd_usec) > 0)
+		wd_ns = wd_usec * 1000ull / 2;
 
 	/* The gateways are every off-link peer's next hop: resolve them now
 	 * and keep them fresh (dp_neigh_age), not on the first call's packets. */
@@ -903,6 +909,10 @@ main_loop(void)
 			 * TSC-derived dp_now_ns() drifts with a VM's TSC estimate */
 			atomic_store(&dp_ctx.shm->heartbeat_ns, mono_ns());
 			last_hb = now;
+		}
+		if (wd_ns != 0 && now - last_wd >= wd_ns) {
+			sd_notify(0, "WATCHDOG=1");
+			last_wd = now;
 		}
 		if (n == 0)
 			usleep(500);
@@ -994,10 +1004,14 @@ main(int argc, char **argv)
 	       dp_ctx.latch.strict_source ? ", strict source" : "");
 	DP_LOG(INFO, "ready: %u worker(s), max %u streams, file prefix '%s'",
 	       dp_ctx.n_workers, dp_ctx.max_streams, prefix);
+	/* systemd (Type=notify): the ports are up and control can attach */
+	sd_notifyf(0, "READY=1\nSTATUS=%u worker(s), file prefix '%s'",
+		   dp_ctx.n_workers, prefix);
 
 	main_loop();
 
 	DP_LOG(INFO, "stopping");
+	sd_notify(0, "STOPPING=1");
 	atomic_store(&dp_ctx.shm->state, RTPB_SHM_STOPPING);
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_wait_lcore(lcore);
