@@ -34,6 +34,7 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 #include <rte_version.h>
@@ -974,6 +975,12 @@ main(int argc, char **argv)
 	DP_LOG(INFO, "mbufs in use after start: %u", rte_mempool_in_use_count(dp_ctx.pool));
 	if (dp_stats_telemetry_init() != 0)
 		DP_LOG(WARNING, "telemetry commands not registered");
+	/* packet capture: dpdk-dumpcap (a secondary process) asks this
+	 * primary to copy the port's packets to it; nothing is copied, and
+	 * the burst path costs nothing, until one does */
+	if (rte_pdump_init() != 0)
+		DP_LOG(WARNING, "rte_pdump_init: %s; dpdk-dumpcap will not work",
+		       rte_strerror(rte_errno));
 
 	for (uint32_t i = 0; i < dp_ctx.n_addrs; i++) {
 		const struct dp_addr *d = &dp_ctx.addrs[i];
@@ -1044,6 +1051,7 @@ main(int argc, char **argv)
 		}
 	}
 	DP_LOG(INFO, "mbufs in use at stop: %u", rte_mempool_in_use_count(dp_ctx.pool));
+	rte_pdump_uninit();
 	prefilter_unpin();
 	if (allmulti_iface[0] != '\0' && (ret = iface_allmulti(allmulti_iface, false)) < 0)
 		DP_LOG(WARNING, "%s: clearing all-multicast: %s", allmulti_iface,
