@@ -125,8 +125,12 @@ run_udp(int fd, const char *cmd, int timeout_ms, int retries)
 			ssize_t n = recv(fd, in, REPLY_MAX, 0);
 			size_t cl = strlen(cookie);
 
-			if (n < 0)
-				break; /* ECONNREFUSED: nobody there yet */
+			if (n < 0) {
+				/* ECONNREFUSED: nobody there yet (a control
+				 * starting): the try still lasts TIMEOUT_MS */
+				poll(NULL, 0, timeout_ms);
+				break;
+			}
 			in[n] = '\0';
 			if ((size_t)n > cl && strncmp(in, cookie, cl) == 0 &&
 			    in[cl] == ' ') {
