@@ -18,7 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <libgen.h>
+#include <mntent.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -749,6 +751,46 @@ clock_init(void)
 	dp_ctx.ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / hz);
 }
 
+/* EAL's --file-prefix, for hugefiles_atexit() (empty: not set yet). */
+static char huge_prefix[PATH_MAX];
+
+/*
+ * At exit (a clean stop, or rte_exit() after EAL started): remove this
+ * primary's hugepage files, "<prefix>map_<n>" in each hugetlbfs mount.
+ * rte_eal_cleanup() unmaps them but leaves the files (and their pages
+ * reserved) for secondaries that might attach; once the primary is gone
+ * nothing can, and a stopped service must hand its pages back.
+ * (--huge-unlink would remove them at start, which no secondary, such as
+ * dpdk-dumpcap, survives.)
+ */
+static void
+hugefiles_atexit(void)
+{
+	char want[PATH_MAX + 8], path[PATH_MAX * 2];
+	struct mntent *me;
+	struct dirent *de;
+	FILE *mt;
+	DIR *d;
+
+	if (huge_prefix[0] == '\0')
+		return;
+	snprintf(want, sizeof(want), "%smap_", huge_prefix);
+	mt = setmntent("/proc/mounts", "r");
+	if (mt == NULL)
+		return;
+	while ((me = getmntent(mt)) != NULL) {
+		if (strcmp(me->mnt_type, "hugetlbfs") != 0 || (d = opendir(me->mnt_dir)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL)
+			if (strncmp(de->d_name, want, strlen(want)) == 0) {
+				snprintf(path, sizeof(path), "%s/%s", me->mnt_dir, de->d_name);
+				unlink(path);
+			}
+		closedir(d);
+	}
+	endmntent(mt);
+}
+
 /* The shared memory's --file-prefix, for shm_atexit(). */
 static char shm_prefix[PATH_MAX];
 
@@ -945,6 +987,10 @@ main(int argc, char **argv)
 
 	snprintf(prefix, sizeof(prefix), "%s", rte_eal_get_runtime_dir());
 	snprintf(prefix, sizeof(prefix), "%s", basename(prefix));
+	/* EAL started as the primary of this prefix: its hugepage files
+	 * are this process's to remove at exit */
+	snprintf(huge_prefix, sizeof(huge_prefix), "%s", prefix);
+	atexit(hugefiles_atexit);
 
 	signal(SIGINT, signal_handler);
 	signal(SIGTERM, signal_handler);

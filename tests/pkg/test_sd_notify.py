@@ -10,6 +10,8 @@ for the dataplane (net_null port, no PCI, its own --file-prefix):
   - WATCHDOG=1 arrives at least twice in the next 2.5 s (half-period
     feeding from the main loop);
   - after SIGTERM, STOPPING=1 arrives and the process exits 0;
+  - the dataplane leaves no hugepage file behind (/dev/hugepages/PREFIXmap_*,
+    which a unit's clean stop must release);
 and for control, that with stderr on the "journal" (JOURNAL_STREAM naming
 its stderr) every log line starts with an sd-daemon priority, "<6>" for
 INFO; errors would be "<3>".
@@ -88,11 +90,15 @@ def main():
         assert not bad, "control lines without an sd-daemon prefix: %r" % bad[:3]
         assert any(l.startswith("<6>INFO: ") for l in lines), lines[:3]
         print("ok   control: %d log lines, each with an sd-daemon priority prefix" % len(lines))
+        huge = lambda: [f for f in os.listdir("/dev/hugepages") if f.startswith(prefix)]
         try:
             run("dataplane", [
                 os.path.join(build, "dataplane/rtpbypass-dataplane"), "-l", "0-1",
                 "--no-pci", "--file-prefix", prefix, "--vdev", "net_null0",
                 "--", "--addr", "192.0.2.1/24"], tmp)
+            left = huge()
+            assert not left, "hugepage files left after the stop: %r" % left[:5]
+            print("ok   dataplane: no hugepage file left after the stop")
         finally:
             # EAL's runtime directory (the hugepage files go at its stop)
             shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
