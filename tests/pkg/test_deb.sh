@@ -5,7 +5,9 @@
 # finds no error in it, and it holds what an operator needs: the four
 # binaries (not the benchmark tools), the XDP prefilter object where the
 # README's command names it, both systemd units and their /etc/default
-# files, the man pages, and the example SIP proxy configs.
+# files, the man pages, and the example SIP proxy configs. Then it
+# installs the package and runs README's commands with the installed
+# files: a call through them, and its capture (test_readme.sh PACKAGE).
 #
 # The source is copied (tracked and new files, mtimes kept) to
 # BUILD_DIR/pkg/src and built there with -nc, so later runs rebuild only
@@ -92,5 +94,8 @@ grep -q '^ExecStart=/usr/bin/rtpbypass-dataplane ' <<<"$unit" &&
 env=$(dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./etc/default/rtpbypass-dataplane)
 grep -q 'xdp_prog=/usr/lib/rtpbypass/prefilter.bpf.o' <<<"$env" ||
 	{ echo "FAIL /etc/default/rtpbypass-dataplane does not name the installed BPF object"; fail=1; }
-[ $fail -eq 0 ] && echo "ok   package contents: binaries, BPF object, units, env files, man pages, examples"
-exit $fail
+[ $fail -eq 0 ] || exit 1
+echo "ok   package contents: binaries, BPF object, units, env files, man pages, examples"
+# installed, README's commands place a call with its files
+echo "the package installed, README's lines with its files (tests/pkg/test_readme.sh):"
+"$src/tests/pkg/test_readme.sh" "$src" "$build" "$deb"

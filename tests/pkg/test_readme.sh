@@ -19,7 +19,13 @@
 # against the dataplane as deploy/README shows, captures the call's RTP
 # (tshark finds its packets in the pcapng).
 #
-# Usage: tests/pkg/test_readme.sh SRC_DIR BUILD_DIR
+# With a third argument, a Debian package (tests/pkg/test_deb.sh passes
+# the one it built), the files are the package's instead: it is installed
+# with dpkg -i (and removed afterwards unless it was installed before),
+# and the block's /usr/local/lib/rtpbypass is read as the package's
+# /usr/lib/rtpbypass, its commands from /usr/bin.
+#
+# Usage: tests/pkg/test_readme.sh SRC_DIR BUILD_DIR [PACKAGE.deb]
 set -euo pipefail
 
 src=$(cd "${1:?usage: test_readme.sh SRC_DIR BUILD_DIR}" && pwd)
@@ -27,8 +33,11 @@ build=$(cd "${2:?usage: test_readme.sh SRC_DIR BUILD_DIR}" && pwd)
 tag=rtpbrd$$
 nsr=${tag}r
 nsp=${tag}p
+deb=${3:-}
 tmp=$(mktemp -d)
 inner_pid=
+deb_installed=
+bindir=/usr/local/bin
 
 fail() {
 	echo "FAIL $*"
@@ -50,6 +59,7 @@ cleanup() {
 	fi
 	ip netns del "$nsr" 2>/dev/null
 	ip netns del "$nsp" 2>/dev/null
+	[ -n "$deb_installed" ] && dpkg -r rtpbypass >/dev/null
 	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -61,9 +71,21 @@ grep -q '^rtpbypass-control ' "$tmp/readme.sh" || fail "no control command in RE
 echo "README's commands:"
 sed 's/^/  | /' "$tmp/readme.sh"
 
-DESTDIR=$tmp/inst meson install -C "$build" --no-rebuild --quiet >/dev/null ||
-	fail "meson install --destdir"
-[ -d "$tmp/inst/usr/local/bin" ] || fail "the build's prefix is not /usr/local"
+if [ -z "$deb" ]; then
+	DESTDIR=$tmp/inst meson install -C "$build" --no-rebuild --quiet >/dev/null ||
+		fail "meson install --destdir"
+	[ -d "$tmp/inst/usr/local/bin" ] || fail "the build's prefix is not /usr/local"
+	bind_local="mount --bind $tmp/inst/usr/local /usr/local"
+else
+	if ! dpkg-query -W -f='${Status}' rtpbypass 2>/dev/null | grep -q 'ok installed'; then
+		deb_installed=1
+	fi
+	dpkg -i "$deb" >"$tmp/dpkg.log" 2>&1 || { cat "$tmp/dpkg.log"; fail "dpkg -i $deb"; }
+	echo "ok   dpkg -i $(basename "$deb")"
+	sed -i 's#/usr/local/lib/rtpbypass/#/usr/lib/rtpbypass/#g' "$tmp/readme.sh"
+	bindir=/usr/bin
+	bind_local=:
+fi
 
 ip netns add "$nsr"
 ip netns add "$nsp"
@@ -86,8 +108,8 @@ set -u
 mount -t tmpfs tmpfs /run && mkdir -p /run/dpdk /run/kamailio
 mount -t hugetlbfs nodev /dev/hugepages
 mount -t bpf bpf /sys/fs/bpf
-mount --bind "$tmp/inst/usr/local" /usr/local
-export PATH=/usr/local/bin:\$PATH
+$bind_local
+export PATH=$bindir:\$PATH
 source "$tmp/readme.sh"
 for _ in \$(seq 1 1200); do [ -e "$tmp/stop" ] && break; sleep 0.1; done
 pids=(\$(jobs -p))
@@ -103,7 +125,7 @@ in_relay() { nsenter -t "$inner_pid" -m -n -- "$@"; }
 
 ok=
 for _ in $(seq 1 60); do
-	if in_relay /usr/local/bin/rtpb-ctl -t 200 -r 1 V 2>/dev/null | grep -qx 20040107; then
+	if in_relay "$bindir/rtpb-ctl" -t 200 -r 1 V 2>/dev/null | grep -qx 20040107; then
 		ok=1
 		break
 	fi
@@ -123,7 +145,7 @@ for _ in $(seq 1 60); do
 	grep -q "dataplane 'rtpbypass' attached" "$tmp/inner.log" && break
 	sleep 0.5
 done
-ctl() { in_relay /usr/local/bin/rtpb-ctl "$@"; }
+ctl() { in_relay "$bindir/rtpb-ctl" "$@"; }
 ra=$(ctl U readme-call 192.0.2.10 4000 fa) || fail "U"
 rb=$(ctl L readme-call 192.0.2.11 5000 fa tb) || fail "L"
 echo "ok   U -> '$ra', L -> '$rb'"
