@@ -21,7 +21,7 @@
 #
 # With a third argument, a Debian package (tests/pkg/test_deb.sh passes
 # the one it built), the files are the package's instead: it is installed
-# with dpkg -i (and removed afterwards unless it was installed before),
+# with dpkg -i (and purged afterwards unless it was installed before),
 # and the block's /usr/local/lib/rtpbypass is read as the package's
 # /usr/lib/rtpbypass, its commands from /usr/bin.
 #
@@ -59,7 +59,7 @@ cleanup() {
 	fi
 	ip netns del "$nsr" 2>/dev/null
 	ip netns del "$nsp" 2>/dev/null
-	[ -n "$deb_installed" ] && dpkg -r rtpbypass >/dev/null
+	[ -n "$deb_installed" ] && dpkg -P rtpbypass >/dev/null
 	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
