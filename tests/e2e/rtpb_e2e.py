@@ -1223,7 +1223,7 @@ if __name__ == '__main__':
 # The relay under test.
 
 def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
-                extra_dp=(), ipv6=False, prefilter=False):
+                extra_dp=(), ipv6=False, prefilter=False, huge_unlink=True):
     """Start rtpbypass-dataplane (net_af_xdp on the relay's veth, relay
     address RELAY_IP/24, gateway ROUTER_IP_A, lcores 0-1) and
     rtpbypass-control (udp:127.0.0.1:ctl_port, ports 35000-35999) in the
@@ -1234,6 +1234,9 @@ def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
       (BUILD/bpf/prefilter.bpf.o, devarg xdp_prog=) and control keeps its
       maps (--prefilter); both run in the network and mount namespaces of a
       Topology.bpffs_holder(), whose private bpffs holds the pins.
+    huge_unlink: EAL --huge-unlink (no hugepage file outlives a killed
+      dataplane); False for a DPDK secondary such as dpdk-dumpcap, which
+      maps the primary's hugepage files.
     @return (dataplane Proc, control Proc).
     """
     build = os.path.abspath(build)   # nsenter -m may not keep the cwd
@@ -1253,11 +1256,12 @@ def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
         mode = 'join:%d' % topo.pf_holder.pid
         xdp, pf_ctl = ',xdp_prog=' + obj, ['--prefilter']
         extra_dp = ['--bpf-pin-root', '/sys/fs/bpf'] + list(extra_dp)
-    dp = topo.proc('rl', [dp_bin, '--no-pci', '--file-prefix', prefix, '--huge-unlink',
-                          '-l', '0-1', '--log-level', 'rtpb.dp:info',
-                          '--vdev', 'net_af_xdp0,iface=%s,start_queue=0,queue_count=1%s'
-                          % (topo.relay_iface, xdp),
-                          '--', '--addr', '%s/%d' % (RELAY_IP, PREFIX_LEN)] + v6_dp +
+    dp = topo.proc('rl', [dp_bin, '--no-pci', '--file-prefix', prefix] +
+                   (['--huge-unlink'] if huge_unlink else []) +
+                   ['-l', '0-1', '--log-level', 'rtpb.dp:info',
+                    '--vdev', 'net_af_xdp0,iface=%s,start_queue=0,queue_count=1%s'
+                    % (topo.relay_iface, xdp),
+                    '--', '--addr', '%s/%d' % (RELAY_IP, PREFIX_LEN)] + v6_dp +
                    ['--gateway', ROUTER_IP_A, '--max-streams', '4096'] + list(extra_dp),
                    name='dataplane', ns_mode=mode)
     dp.wait_for_log(r'ready: 1 worker', timeout=30)

@@ -161,7 +161,7 @@ nsenter -t "$inner_pid" -m -n -- dpdk-dumpcap --file-prefix rtpbypass -i net_af_
 	>"$tmp/dumpcap.log" 2>&1 &
 dump_pid=$!
 for _ in $(seq 1 50); do
-	grep -q 'Capturing on' "$tmp/dumpcap.log" && break
+	grep -q 'Packets captured' "$tmp/dumpcap.log" && break
 	sleep 0.2
 done
 
