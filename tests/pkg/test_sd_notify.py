@@ -12,6 +12,8 @@ for the dataplane (net_null port, no PCI, its own --file-prefix):
   - after SIGTERM, STOPPING=1 arrives and the process exits 0;
   - the dataplane leaves no hugepage file behind (/dev/hugepages/PREFIXmap_*,
     which a unit's clean stop must release);
+for control, that SIGHUP (the unit's ExecReload) drains it: with no
+session left it says so (STATUS=draining) and exits 0 at its next tick;
 and for control, that with stderr on the "journal" (JOURNAL_STREAM naming
 its stderr) every log line starts with an sd-daemon priority, "<6>" for
 INFO; errors would be "<3>".
@@ -19,6 +21,7 @@ Usage: test_sd_notify.py BUILD_DIR
 """
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +29,7 @@ import tempfile
 import time
 
 
-def run(name, argv, tmp, journal=False):
+def run(name, argv, tmp, journal=False, stop=signal.SIGTERM):
     path = os.path.join(tmp, name + ".notify")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(path)
@@ -56,7 +59,7 @@ def run(name, argv, tmp, journal=False):
             name, msgs, open(err_path).read()[-2000:])
         wd = sum(m.count("WATCHDOG=1") for m in msgs)
         assert wd >= 2, "%s: %d WATCHDOG=1 in 2.5 s after READY" % (name, wd)
-        proc.terminate()
+        proc.send_signal(stop)
         rc = proc.wait(timeout=20)
         end = time.monotonic() + 1
         while time.monotonic() < end:
@@ -64,9 +67,13 @@ def run(name, argv, tmp, journal=False):
                 msgs.append(sock.recv(4096).decode())
             except socket.timeout:
                 break
-        assert rc == 0, "%s: exit status %d after SIGTERM" % (name, rc)
+        sig = signal.Signals(stop).name
+        assert rc == 0, "%s: exit status %d after %s" % (name, rc, sig)
         assert any("STOPPING=1" in m for m in msgs), "%s: no STOPPING=1" % name
-        print("ok   %s: READY=1, %d WATCHDOG=1 in 2.5 s, STOPPING=1, exit 0" % (name, wd))
+        if stop == signal.SIGHUP:
+            assert any("STATUS=draining" in m for m in msgs), "%s: no STATUS=draining" % name
+        print("ok   %s: READY=1, %d WATCHDOG=1 in 2.5 s, %s: %sSTOPPING=1, exit 0"
+              % (name, wd, sig, "STATUS=draining, " if stop == signal.SIGHUP else ""))
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -90,6 +97,10 @@ def main():
         assert not bad, "control lines without an sd-daemon prefix: %r" % bad[:3]
         assert any(l.startswith("<6>INFO: ") for l in lines), lines[:3]
         print("ok   control: %d log lines, each with an sd-daemon priority prefix" % len(lines))
+        run("control-reload", [
+            os.path.join(build, "control/rtpbypass-control"), "-f", "-F",
+            "-s", "unix:" + os.path.join(tmp, "ctl2.sock"), "-l", "192.0.2.1",
+            "--no-prefilter", "--file-prefix", prefix], tmp, stop=signal.SIGHUP)
         huge = lambda: [f for f in os.listdir("/dev/hugepages") if f.startswith(prefix)]
         try:
             run("dataplane", [
