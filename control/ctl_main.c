@@ -51,7 +51,6 @@
 #include "ctl_sock.h"
 #include "ctl_tnotify.h"
 
-
 #define CTL_NS_PER_S 1000000000ULL
 #define LOOP_MS 10
 #define DEFAULT_SOCK "unix:/var/run/rtpproxy.sock" /* rtpproxy CMD_SOCK */

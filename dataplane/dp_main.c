@@ -569,7 +569,7 @@ af_xdp_steer(uint16_t port, const struct rte_eth_dev_info *info, uint16_t nq)
 		       why, r != -EINVAL ? ": " : "", r != -EINVAL ? strerror(-r) : "");
 }
 
-/* The interface whose IFF_ALLMULTI the dataplane set (af_xdp_allmulti()),
+/* The interface whose IFF_ALLMULTI the dataplane set (port_allmulti()),
  * cleared again at stop; empty if it set none. */
 static char allmulti_iface[IF_NAMESIZE];
 
