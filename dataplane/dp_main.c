@@ -19,10 +19,12 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <grp.h>
 #include <libgen.h>
 #include <mntent.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 
 #include <rte_common.h>
@@ -79,6 +81,8 @@ static struct {
 	uint32_t n_neigh;
 	const char *ring_prefix;
 	const char *bpf_pin_root; /* --bpf-pin-root, NULL: leave pins alone */
+	const char *shm_group;    /* --shm-group, NULL: root only */
+	gid_t shm_gid;
 } opt = {
 	.port_id = 0,
 	.tx_port = -1,
@@ -124,6 +128,8 @@ usage(const char *prog)
 	       "                      pins its maps in DIR (libbpf's default: /sys/fs/bpf);\n"
 	       "                      remove them at a clean stop when no control process\n"
 	       "                      is attached (default: leave them)\n"
+	       "  --shm-group GROUP   the shared memory is GROUP's too (read-write), so a\n"
+	       "                      control run as -u USER:GROUP attaches (default: root's)\n"
 	       "  --help, -h          this text (before EAL starts, anywhere on the line)\n"
 	       "  --version, -V       print the version and DPDK's (the same)\n"
 	       "\n"
@@ -337,6 +343,7 @@ parse_args(int argc, char **argv)
 		{"bpf-pin-root", required_argument, NULL, 'B'},
 		{"tx-port", required_argument, NULL, 't'},
 		{"neigh", required_argument, NULL, 'N'},
+		{"shm-group", required_argument, NULL, 'U'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -437,6 +444,17 @@ parse_args(int argc, char **argv)
 			}
 			opt.bpf_pin_root = optarg;
 			break;
+		case 'U': {
+			const struct group *gr = getgrnam(optarg);
+
+			if (gr == NULL) {
+				fprintf(stderr, "--shm-group %s: no such group\n", optarg);
+				return -1;
+			}
+			opt.shm_group = optarg;
+			opt.shm_gid = gr->gr_gid;
+			break;
+		}
 		case 'h':
 			usage(argv[0]);
 			exit(EXIT_SUCCESS);
@@ -880,6 +898,38 @@ workers_init(const char *prefix)
 		rte_exit(EXIT_FAILURE, "rte_ring_create_elem(nh_req): %s\n", rte_strerror(rte_errno));
 }
 
+/*
+ * --shm-group: let the group's members attach, as a control dropped to
+ * -u USER:GROUP does: the shared memory file (through its link in the
+ * runtime directory) becomes group read-write, the runtime directory
+ * group-searchable, and /var/run/dpdk, which EAL makes 0700, searchable
+ * by all (o+x: its entries can be opened by name, not listed; every other
+ * prefix's directory stays 0700). Nothing else of EAL's is opened.
+ */
+static void
+shm_share(const char *prefix)
+{
+	const char *rt = rte_eal_get_runtime_dir();
+	char link[PATH_MAX + 32], buf[PATH_MAX];
+	const char *parent;
+	struct stat st;
+
+	snprintf(link, sizeof(link), RTPB_SHM_LINK_FMT, prefix);
+	snprintf(buf, sizeof(buf), "%s", rt);
+	parent = dirname(buf);
+	if (chown(link, (uid_t)-1, opt.shm_gid) != 0 || chmod(link, 0660) != 0)
+		rte_exit(EXIT_FAILURE, "--shm-group %s: %s: %s\n", opt.shm_group, link,
+			 strerror(errno));
+	if (chown(rt, (uid_t)-1, opt.shm_gid) != 0 || chmod(rt, 0750) != 0)
+		rte_exit(EXIT_FAILURE, "--shm-group %s: %s: %s\n", opt.shm_group, rt,
+			 strerror(errno));
+	if (stat(parent, &st) != 0 ||
+	    ((st.st_mode & S_IXOTH) == 0 && chmod(parent, (st.st_mode & 07777) | S_IXOTH) != 0))
+		rte_exit(EXIT_FAILURE, "--shm-group %s: %s: %s\n", opt.shm_group, parent,
+			 strerror(errno));
+	DP_LOG(INFO, "shared memory: read-write for group %s (%s)", opt.shm_group, link);
+}
+
 /* dp_neigh_send_fn: ARP request or Neighbor Solicitation by family. */
 static void
 nh_send(const struct rtpb_addr *ip, const struct rte_ether_addr *mac, void *arg)
@@ -996,6 +1046,8 @@ main(int argc, char **argv)
 	signal(SIGTERM, signal_handler);
 	clock_init();
 	workers_init(prefix);
+	if (opt.shm_group != NULL)
+		shm_share(prefix);
 
 	dp_ctx.port_id = opt.port_id;
 	n_mbufs = RTE_MAX(8192u, dp_ctx.n_workers * (DP_RXD + DP_TXD + 4 * DP_BURST) + 4096u) - 1;
