@@ -31,12 +31,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
 #include <systemd/sd-daemon.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 
 #include "rtpb_config.h"
@@ -877,27 +880,53 @@ set_limits(const struct opts *o)
  * maps and the pid file are open. The dataplane's shared memory is
  * attached (and re-attached after a dataplane restart) afterwards, so
  * its file under /var/run/dpdk/<prefix>/ must be readable and writable
- * by that user (or group).
+ * by that user (or group): the dataplane's --shm-group.
+ *
+ * keep_bpf (the prefilter is on): CAP_BPF, and no other capability, is
+ * kept across the change of user: its maps are updated with the bpf()
+ * system call, which kernels before 6.5 (Debian 12's 6.1) refuse to a
+ * process without CAP_BPF whenever kernel.unprivileged_bpf_disabled is
+ * set (Debian's default, 2), open descriptors or not; later kernels check
+ * only map creation and program loading.
  * @return 0, or -1 (reported).
  */
 static int
-drop_privileges(const struct opts *o)
+drop_privileges(const struct opts *o, bool keep_bpf)
 {
+	struct __user_cap_header_struct ch = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct cd[_LINUX_CAPABILITY_U32S_3] = {{0}};
+
 	if (!o->drop)
 		return 0;
+	if (keep_bpf && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+		ctl_log(CTL_LOG_CRIT, "-u %s: prctl(PR_SET_KEEPCAPS): %s",
+			o->user, strerror(errno));
+		return -1;
+	}
 	if (setgroups(1, &o->gid) != 0 || setgid(o->gid) != 0 ||
 	    setuid(o->uid) != 0) {
 		ctl_log(CTL_LOG_CRIT, "-u %s: can't drop privileges: %s",
 			o->user, strerror(errno));
 		return -1;
 	}
+	if (keep_bpf) {
+		cd[CAP_TO_INDEX(CAP_BPF)].permitted = CAP_TO_MASK(CAP_BPF);
+		cd[CAP_TO_INDEX(CAP_BPF)].effective = CAP_TO_MASK(CAP_BPF);
+		if (syscall(SYS_capset, &ch, cd) != 0 ||
+		    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
+			ctl_log(CTL_LOG_CRIT, "-u %s: keeping CAP_BPF only (capset): %s",
+				o->user, strerror(errno));
+			return -1;
+		}
+	}
 	if (o->uid != 0 && setuid(0) == 0) {
 		ctl_log(CTL_LOG_CRIT, "-u %s: root privileges could be regained",
 			o->user);
 		return -1;
 	}
-	ctl_log(CTL_LOG_INFO, "running as %s (uid %u, gid %u)", o->user,
-		(unsigned)o->uid, (unsigned)o->gid);
+	ctl_log(CTL_LOG_INFO, "running as %s (uid %u, gid %u)%s", o->user,
+		(unsigned)o->uid, (unsigned)o->gid,
+		keep_bpf ? ", with CAP_BPF only (the prefilter's maps)" : "");
 	return 0;
 }
 
@@ -932,7 +961,7 @@ main(int argc, char **argv)
 	}
 	if (o.pidfile != NULL && (rc = write_pidfile(o.pidfile)) != 0)
 		ctl_log(CTL_LOG_ERR, "pidfile %s: %s", o.pidfile, strerror(-rc));
-	if (drop_privileges(&o) != 0) {
+	if (drop_privileges(&o, app.pf != NULL) != 0) {
 		app_close(&app, false);
 		return 1;
 	}
