@@ -81,7 +81,8 @@ else
 		deb_installed=1
 	fi
 	dpkg -i "$deb" >"$tmp/dpkg.log" 2>&1 || { cat "$tmp/dpkg.log"; fail "dpkg -i $deb"; }
-	echo "ok   dpkg -i $(basename "$deb")"
+	getent passwd rtpbypass >/dev/null || fail "the package created no rtpbypass user"
+	echo "ok   dpkg -i $(basename "$deb") (system user rtpbypass for control's -u)"
 	sed -i 's#/usr/local/lib/rtpbypass/#/usr/lib/rtpbypass/#g' "$tmp/readme.sh"
 	bindir=/usr/bin
 	bind_local=:

@@ -54,4 +54,10 @@ for u in rtpbypass-dataplane rtpbypass-control; do
 	want "$u" '^Wants=.*network-online\.target' "Wants=network-online.target"
 done
 want rtpbypass-control '^ExecReload=.*kill -HUP \$MAINPID' "ExecReload sends SIGHUP (drain)"
+want rtpbypass-control '^CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_BPF$' \
+	"capabilities bounded to CAP_SETUID CAP_SETGID CAP_BPF"
+grep -q -- '-u rtpbypass:rtpbypass' "$tmp/etc/default/rtpbypass-control" &&
+	grep -q -- '--shm-group rtpbypass' "$tmp/etc/default/rtpbypass-dataplane" &&
+	echo "ok   example env files: control -u rtpbypass:rtpbypass, dataplane --shm-group rtpbypass" ||
+	{ echo "FAIL example env files: control not unprivileged"; fail=1; }
 exit $fail
