@@ -683,89 +683,91 @@ struct stat_val {
 	double d;
 };
 
+/* One G counter: its name and value. */
+struct stat_ent {
+	const char *name;
+	struct stat_val v;
+};
+
+#define STAT_U(n, x) {.name = (n), .v = {.u = (x)}}
+#define STAT_D(n, x) {.name = (n), .v = {.dbl = true, .d = (x)}}
+/* room for every G counter: the fixed ones and one per verdict */
+#define STATS_MAX (40 + RTPB_PF_VERDICT__COUNT)
+
 /*
- * One G counter; false for names this relay does not keep. pf holds
- * the prefilter's verdict counters (zeros without a prefilter).
+ * Every G counter with its value, in the order a bare G lists them:
+ * rtpproxy's (src/rtpp_stats.c, rtpa_* excepted), this relay's, then
+ * npf_<verdict> from pf (the prefilter's counters, zeros without one),
+ * whose names are written to npf_names.
+ * @return the number of entries written to tab.
  */
-static bool
-stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
+static size_t
+stats_table(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 	    const struct ctl_admit_counters *ac,
-	    const uint64_t pf[RTPB_PF_VERDICT__COUNT], const char *name,
-	    struct stat_val *v)
+	    const uint64_t pf[RTPB_PF_VERDICT__COUNT],
+	    char npf_names[RTPB_PF_VERDICT__COUNT][48],
+	    struct stat_ent tab[STATS_MAX])
 {
 	uint64_t stalls;
 	uint32_t stalled = ctl_dp_workers_stalled(ctl_sessions_dp(ex->sess),
 						  &stalls);
-	const struct {
-		const char *name;
-		uint64_t val;
-	} tab[] = {
+	const struct stat_ent fixed[] = {
 		/* rtpproxy's (src/rtpp_stats.c) */
-		{"nsess_created", c->created},
-		{"nsess_destroyed", c->destroyed},
-		{"nsess_timeout", c->timeouts},
-		{"nsess_complete", c->completed},
-		{"nsess_nortp", c->nortp},
-		{"nsess_owrtp", c->owrtp},
-		{"nsess_nortcp", c->nortcp},
-		{"nsess_owrtcp", c->owrtcp},
+		STAT_U("nsess_created", c->created),
+		STAT_U("nsess_destroyed", c->destroyed),
+		STAT_U("nsess_timeout", c->timeouts),
+		STAT_U("nsess_complete", c->completed),
+		STAT_U("nsess_nortp", c->nortp),
+		STAT_U("nsess_owrtp", c->owrtp),
+		STAT_U("nsess_nortcp", c->nortcp),
+		STAT_U("nsess_owrtcp", c->owrtcp),
 		/* no players, no resizer: these are truly 0 */
-		{"nplrs_created", 0},
-		{"nplrs_destroyed", 0},
-		{"npkts_rcvd", c->pkts_in},
-		{"npkts_played", 0},
-		{"npkts_relayed", c->pkts_relayed},
-		{"npkts_resizer_in", 0},
-		{"npkts_resizer_out", 0},
-		{"npkts_resizer_discard", 0},
-		{"npkts_discard", c->pkts_dropped},
-		{"ncmds_rcvd", ex->c.ncmds_rcvd},
-		{"ncmds_rcvd_ndups", ex->c.ncmds_rcvd_ndups},
-		{"ncmds_succd", ex->c.ncmds_succd},
-		{"ncmds_errs", ex->c.ncmds_errs},
-		{"ncmds_repld", ex->c.ncmds_repld},
+		STAT_U("nplrs_created", 0),
+		STAT_U("nplrs_destroyed", 0),
+		STAT_U("npkts_rcvd", c->pkts_in),
+		STAT_U("npkts_played", 0),
+		STAT_U("npkts_relayed", c->pkts_relayed),
+		STAT_U("npkts_resizer_in", 0),
+		STAT_U("npkts_resizer_out", 0),
+		STAT_U("npkts_resizer_discard", 0),
+		STAT_U("npkts_discard", c->pkts_dropped),
+		STAT_U("ncmds_rcvd", ex->c.ncmds_rcvd),
+		STAT_U("ncmds_rcvd_ndups", ex->c.ncmds_rcvd_ndups),
+		STAT_U("ncmds_succd", ex->c.ncmds_succd),
+		STAT_U("ncmds_errs", ex->c.ncmds_errs),
+		STAT_U("ncmds_repld", ex->c.ncmds_repld),
+		STAT_D("total_duration", c->total_duration),
+		STAT_D("pps_in", c->pps_in),
 		/* this relay's (DESIGN.md §4): latch events by reason */
-		{"nlatches", c->latches},
-		{"nhandovers", c->handovers},
-		{"nhandovers_dropped", c->handover_dropped},
-		{"nrtcp_follows", c->rtcp_follows},
-		{"nreverts", c->reverts},
-		{"nreoffers", c->reoffers},
-		{"nfamily_moves", c->family_moves},
-		{"nport_spills", c->port_spills},
-		{"nsteer_misses", c->steer_misses},
-		{"nadopted", c->adopted},
-		{"norphans", c->orphans},
+		STAT_U("nlatches", c->latches),
+		STAT_U("nhandovers", c->handovers),
+		STAT_U("nhandovers_dropped", c->handover_dropped),
+		STAT_U("nrtcp_follows", c->rtcp_follows),
+		STAT_U("nreverts", c->reverts),
+		STAT_U("nreoffers", c->reoffers),
+		STAT_U("nfamily_moves", c->family_moves),
+		STAT_U("nport_spills", c->port_spills),
+		STAT_U("nsteer_misses", c->steer_misses),
+		STAT_U("nadopted", c->adopted),
+		STAT_U("norphans", c->orphans),
 		/* admission (ctl_admit.h): U refused with E98 */
-		{"nsess_refused_max", ac->refused_max},
-		{"nsess_refused_rate", ac->refused_rate},
+		STAT_U("nsess_refused_max", ac->refused_max),
+		STAT_U("nsess_refused_rate", ac->refused_rate),
 		/* worker health (ctl_dp_workers_stalled()) */
-		{"nworker_stalls", stalls},
-		{"nworkers_stalled", (uint64_t)__builtin_popcount(stalled)},
+		STAT_U("nworker_stalls", stalls),
+		STAT_U("nworkers_stalled", (uint64_t)__builtin_popcount(stalled)),
 	};
+	size_t n = sizeof(fixed) / sizeof(fixed[0]);
 
-	v->dbl = false;
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		if (strcmp(name, tab[i].name) == 0) {
-			v->u = tab[i].val;
-			return true;
-		}
-	}
-	if (strcmp(name, "total_duration") == 0 || strcmp(name, "pps_in") == 0) {
-		v->dbl = true;
-		v->d = name[0] == 't' ? c->total_duration : c->pps_in;
-		return true;
-	}
+	_Static_assert(sizeof(fixed) / sizeof(fixed[0]) + RTPB_PF_VERDICT__COUNT <=
+			       STATS_MAX, "STATS_MAX too small");
+	memcpy(tab, fixed, sizeof(fixed));
 	/* npf_<verdict>: the prefilter's packets of that verdict */
-	if (strncmp(name, "npf_", 4) == 0) {
-		for (uint32_t i = 0; i < RTPB_PF_VERDICT__COUNT; i++) {
-			if (strcmp(name + 4, ctl_pf_verdict_name(i)) == 0) {
-				v->u = pf[i];
-				return true;
-			}
-		}
+	for (uint32_t i = 0; i < RTPB_PF_VERDICT__COUNT; i++, n++) {
+		snprintf(npf_names[i], 48, "npf_%s", ctl_pf_verdict_name(i));
+		tab[n] = (struct stat_ent)STAT_U(npf_names[i], pf[i]);
 	}
-	return false;
+	return n;
 }
 
 /*
@@ -784,6 +786,11 @@ stats_value(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
  * found stalled, all told and now), and npf_<verdict> for each of the prefilter's verdicts
  * (npf_drop_budget: packets, rtpb_pf.h's names), 0 when the prefilter is
  * off (it counted nothing), so one query fits every relay.
+ *
+ * A bare G (or Gv) lists every counter, as name=value pairs separated
+ * by spaces (Gv's form). rtpproxy answers a bare G with an empty line
+ * (handle_get_stats() loops over the names given); a caller that names
+ * its counters gets the same reply from both.
  */
 static void
 exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
@@ -791,30 +798,40 @@ exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 	struct ctl_sessions_counters c;
 	struct ctl_admit_counters ac;
 	uint64_t pf[RTPB_PF_VERDICT__COUNT] = {0};
-	bool pf_read = false;
+	char npf_names[RTPB_PF_VERDICT__COUNT][48];
+	struct stat_ent tab[STATS_MAX];
+	bool all = cmd->nqnames == 0, verbose = cmd->verbose || all;
+	bool want_pf = all;
+	size_t ntab;
+	int n;
 
 	ctl_sessions_counters(ex->sess, &c);
 	ctl_admit_counters(ex->cfg.admit, &ac);
+	/* the map is read once per G, and only if it is asked for */
+	for (int i = 0; i < cmd->nqnames && !want_pf; i++)
+		want_pf = strncmp(cmd->qnames[i], "npf_", 4) == 0;
+	if (want_pf)
+		pf_counters(ex, pf);
+	ntab = stats_table(ex, &c, &ac, pf, npf_names, tab);
+	n = all ? (int)ntab : cmd->nqnames;
 	ctl_reply_reset(r);
-	for (int i = 0; i < cmd->nqnames; i++) {
-		struct stat_val v;
+	for (int i = 0; i < n; i++) {
+		const struct stat_ent *e = all ? &tab[i] : NULL;
 		const char *pre = i > 0 ? " " : "";
-		const char *nm = cmd->verbose ? cmd->qnames[i] : "";
-		const char *eq = cmd->verbose ? "=" : "";
+		const char *nm = verbose ? (all ? e->name : cmd->qnames[i]) : "";
+		const char *eq = verbose ? "=" : "";
 		int rc;
 
-		/* the map is read once per G, and only if it is asked for */
-		if (!pf_read && strncmp(cmd->qnames[i], "npf_", 4) == 0) {
-			pf_counters(ex, pf);
-			pf_read = true;
-		}
-		if (!stats_value(ex, &c, &ac, pf, cmd->qnames[i], &v)) {
+		for (size_t k = 0; e == NULL && k < ntab; k++)
+			if (strcmp(cmd->qnames[i], tab[k].name) == 0)
+				e = &tab[k];
+		if (e == NULL) {
 			reply_err(cmd, r, CTL_E_STSFAIL, "unknown counter name");
 			return;
 		}
-		rc = v.dbl ? ctl_reply_appendf(r, "%s%s%s%f", pre, nm, eq, v.d)
-			   : ctl_reply_appendf(r, "%s%s%s%llu", pre, nm, eq,
-					       (unsigned long long)v.u);
+		rc = e->v.dbl ? ctl_reply_appendf(r, "%s%s%s%f", pre, nm, eq, e->v.d)
+			      : ctl_reply_appendf(r, "%s%s%s%llu", pre, nm, eq,
+						  (unsigned long long)e->v.u);
 		if (rc != 0) {
 			reply_err(cmd, r, CTL_E_RTOOBIG_1, "reply too big");
 			return;

@@ -255,7 +255,10 @@ dp_attach(struct ctl_dp *dp, uint64_t now_ns)
 		munmap(h, (size_t)st.st_size);
 		return dp_attach_fail(dp, EPROTO, "incompatible dataplane: %s", v);
 	}
-	if (atomic_load(&h->state) != RTPB_SHM_READY || kill(h->pid, 0) != 0) {
+	/* kill(pid, 0): EPERM is a live dataplane of another user (root's,
+	 * to a control dropped to -u USER:GROUP, --shm-group) */
+	if (atomic_load(&h->state) != RTPB_SHM_READY ||
+	    (kill(h->pid, 0) != 0 && errno == ESRCH)) {
 		munmap(h, (size_t)st.st_size);
 		return dp_attach_fail(dp, ESRCH, "%s: dataplane not ready or gone", dp->link);
 	}

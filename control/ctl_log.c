@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "ctl_log.h"
 
@@ -103,11 +105,30 @@ ctl_log_set_hook(ctl_log_hook_fn *fn, void *arg)
 	log_hook_arg = arg;
 }
 
+/*
+ * Is stderr the journal's stream? systemd sets JOURNAL_STREAM to the
+ * "DEVICE:INODE" of the stream it connected (systemd.exec(5)); a
+ * redirected stderr no longer matches it.
+ */
+static bool
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	       fstat(fileno(stderr), &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 /* Write one formatted line to the sink (or the hook). */
 static void
 log_write(enum ctl_log_level level, const char *prefix, const char *fmt,
 	  va_list ap)
 {
+	static int journal = -1; /* stderr_is_journal(), asked once */
 	char line[2048];
 	struct timespec ts;
 	struct tm tm;
@@ -135,6 +156,15 @@ log_write(enum ctl_log_level level, const char *prefix, const char *fmt,
 		 * session's lines cost one system call per batch of commands. */
 		setvbuf(stderr, log_buf, _IOFBF, sizeof(log_buf));
 		log_buffered = true;
+	}
+	if (journal < 0)
+		journal = stderr_is_journal();
+	if (journal) {
+		/* sd-daemon(3)'s "<N>" prefix: journald keeps the level
+		 * (journalctl -p err), and stamps the time itself */
+		fprintf(stderr, "<%d>%s: %s%s\n", level_prio[level],
+			level_names[level], prefix, line);
+		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);

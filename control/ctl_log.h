@@ -3,7 +3,9 @@
  * ctl_log.h: control's logging.
  *
  * One process-wide sink: stderr in the foreground (-f), syslog once
- * daemonized. Levels are rtpproxy's -d levels. Every line about a call
+ * daemonized. On a stderr that is the journal's stream (systemd's
+ * JOURNAL_STREAM), each line starts with sd-daemon(3)'s "<N>" priority
+ * (no time: journald stamps it), so journald keeps its level. Levels are rtpproxy's -d levels. Every line about a call
  * starts with "[call-id] " (ctl_log_call()), so an operator can grep one
  * call's history; call-ids and tags come from the network, so they are
  * printed with control characters escaped and their length bounded.

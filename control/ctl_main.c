@@ -31,13 +31,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
+#include <systemd/sd-daemon.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 
+#include "rtpb_config.h"
 #include "ctl_addrs.h"
 #include "ctl_cmd_exec.h"
 #include "ctl_dp.h"
@@ -49,10 +54,6 @@
 #include "ctl_session.h"
 #include "ctl_sock.h"
 #include "ctl_tnotify.h"
-
-#ifndef RTPB_VERSION
-#define RTPB_VERSION "unknown"
-#endif
 
 #define CTL_NS_PER_S 1000000000ULL
 #define LOOP_MS 10
@@ -186,7 +187,7 @@ usage(FILE *f)
 "  --pf-budget PPS/BURST  packets/s and burst let through from other\n"
 "                   sources of a latched stream (default %u/%u)\n"
 "  -v               print the protocol capabilities and exit\n"
-"  -V               print the version and exit\n"
+"  -V, --version    print the version and exit\n"
 "  --help, -h       this text\n", CTL_SOCK_DEFAULT_PORT,
 		(int)(CTL_SOCK_CONT_IDLE_NS / CTL_NS_PER_S), CTL_SOCK_PER_PEER,
 		CTL_SOCK_MAX_CONN, RTPB_PF_BUDGET_PPS, RTPB_PF_BUDGET_BURST);
@@ -395,6 +396,7 @@ parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lopts[] = {
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{"file-prefix", required_argument, NULL, OPT_FILE_PREFIX},
 		{"prefilter", no_argument, NULL, OPT_PREFILTER},
 		{"no-prefilter", no_argument, NULL, OPT_NO_PREFILTER},
@@ -880,12 +882,13 @@ app_close(struct ctl_app *a, bool keep)
 	ctl_tnotify_destroy(a->tnotify);
 }
 
-/* The loop: sockets, dataplane, retries, 1 s tick. */
+/* The loop: sockets, dataplane, retries, 1 s tick. Under a systemd
+ * watchdog (WatchdogSec= of 2 s or more) each tick sends WATCHDOG=1. */
 static void
 app_run(struct ctl_app *a)
 {
-	uint64_t last_tick = ctl_now_ns(), idle_sum = 0;
-	bool draining = false;
+	uint64_t last_tick = ctl_now_ns(), idle_sum = 0, wd_usec = 0;
+	bool draining = false, watchdog = sd_watchdog_enabled(0, &wd_usec) > 0;
 
 	while (!quit_flag) {
 		uint64_t idle, now;
@@ -904,6 +907,7 @@ app_run(struct ctl_app *a)
 			ctl_exec_set_draining(a->ex, true);
 			ctl_log(CTL_LOG_INFO, "SIGHUP: draining, %u sessions left",
 				ctl_sessions_count(a->sess));
+			sd_notify(0, "STATUS=draining (SIGHUP): new sessions get E99");
 		}
 		if (now - last_tick < CTL_NS_PER_S)
 			continue;
@@ -915,6 +919,8 @@ app_run(struct ctl_app *a)
 		ctl_exec_tick(a->ex, now);
 		ctl_socks_tick(a->socks, now);
 		ctl_admit_tick(a->admit, now);
+		if (watchdog)
+			sd_notify(0, "WATCHDOG=1");
 		if (draining && ctl_sessions_count(a->sess) == 0) {
 			ctl_log(CTL_LOG_INFO, "drained, exiting");
 			break;
@@ -949,27 +955,53 @@ set_limits(const struct opts *o)
  * maps and the pid file are open. The dataplane's shared memory is
  * attached (and re-attached after a dataplane restart) afterwards, so
  * its file under /var/run/dpdk/<prefix>/ must be readable and writable
- * by that user (or group).
+ * by that user (or group): the dataplane's --shm-group.
+ *
+ * keep_bpf (the prefilter is on): CAP_BPF, and no other capability, is
+ * kept across the change of user: its maps are updated with the bpf()
+ * system call, which kernels before 6.5 (Debian 12's 6.1) refuse to a
+ * process without CAP_BPF whenever kernel.unprivileged_bpf_disabled is
+ * set (Debian's default, 2), open descriptors or not; later kernels check
+ * only map creation and program loading.
  * @return 0, or -1 (reported).
  */
 static int
-drop_privileges(const struct opts *o)
+drop_privileges(const struct opts *o, bool keep_bpf)
 {
+	struct __user_cap_header_struct ch = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct cd[_LINUX_CAPABILITY_U32S_3] = {{0}};
+
 	if (!o->drop)
 		return 0;
+	if (keep_bpf && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+		ctl_log(CTL_LOG_CRIT, "-u %s: prctl(PR_SET_KEEPCAPS): %s",
+			o->user, strerror(errno));
+		return -1;
+	}
 	if (setgroups(1, &o->gid) != 0 || setgid(o->gid) != 0 ||
 	    setuid(o->uid) != 0) {
 		ctl_log(CTL_LOG_CRIT, "-u %s: can't drop privileges: %s",
 			o->user, strerror(errno));
 		return -1;
 	}
+	if (keep_bpf) {
+		cd[CAP_TO_INDEX(CAP_BPF)].permitted = CAP_TO_MASK(CAP_BPF);
+		cd[CAP_TO_INDEX(CAP_BPF)].effective = CAP_TO_MASK(CAP_BPF);
+		if (syscall(SYS_capset, &ch, cd) != 0 ||
+		    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
+			ctl_log(CTL_LOG_CRIT, "-u %s: keeping CAP_BPF only (capset): %s",
+				o->user, strerror(errno));
+			return -1;
+		}
+	}
 	if (o->uid != 0 && setuid(0) == 0) {
 		ctl_log(CTL_LOG_CRIT, "-u %s: root privileges could be regained",
 			o->user);
 		return -1;
 	}
-	ctl_log(CTL_LOG_INFO, "running as %s (uid %u, gid %u)", o->user,
-		(unsigned)o->uid, (unsigned)o->gid);
+	ctl_log(CTL_LOG_INFO, "running as %s (uid %u, gid %u)%s", o->user,
+		(unsigned)o->uid, (unsigned)o->gid,
+		keep_bpf ? ", with CAP_BPF only (the prefilter's maps)" : "");
 	return 0;
 }
 
@@ -1004,11 +1036,15 @@ main(int argc, char **argv)
 	}
 	if (o.pidfile != NULL && (rc = write_pidfile(o.pidfile)) != 0)
 		ctl_log(CTL_LOG_ERR, "pidfile %s: %s", o.pidfile, strerror(-rc));
-	if (drop_privileges(&o) != 0) {
+	if (drop_privileges(&o, app.pf != NULL) != 0) {
 		app_close(&app, false);
 		return 1;
 	}
+	/* systemd (Type=notify): the sockets are bound; control attaches to
+	 * the dataplane whenever it runs */
+	sd_notify(0, "READY=1");
 	app_run(&app);
+	sd_notify(0, "STOPPING=1");
 	/* without a dataplane there is nothing to leave: delete as usual */
 	keep = o.keep_on_exit && ctl_dp_ready(app.dp);
 	if (keep)

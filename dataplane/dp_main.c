@@ -19,7 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <grp.h>
 #include <libgen.h>
+#include <mntent.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -32,9 +39,13 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_version.h>
+#include <systemd/sd-daemon.h>
 
+#include "rtpb_config.h"
 #include "rtpb_msg.h"
 #include "rtpb_pf.h"
 #include "rtpb_shm.h"
@@ -59,6 +70,8 @@ atomic_bool dp_quit;
 #define DP_TXD 1024
 #define DP_RING_SIZE 4096 /* slow-path and hand-off rings, mbufs (+1) */
 #define DP_DEFAULT_MAX_STREAMS 65536
+/* control's default --file-prefix: the dataplane's too, unless given */
+#define DP_DEFAULT_FILE_PREFIX "rtpbypass"
 
 static struct {
 	uint16_t port_id;
@@ -71,6 +84,8 @@ static struct {
 	uint32_t n_neigh;
 	const char *ring_prefix;
 	const char *bpf_pin_root; /* --bpf-pin-root, NULL: leave pins alone */
+	const char *shm_group;    /* --shm-group, NULL: root only */
+	gid_t shm_gid;
 } opt = {
 	.port_id = 0,
 	.tx_port = -1,
@@ -83,6 +98,9 @@ static void
 usage(const char *prog)
 {
 	printf("Usage: %s EAL-ARGS -- --addr ADDR/PREFIX [--addr ...] [options]\n"
+	       "\n"
+	       "EAL-ARGS are DPDK's (e.g. -l 0-1 --no-pci --vdev net_af_xdp0,iface=eth1);\n"
+	       "--file-prefix defaults to '%s'. After '--':\n"
 	       "\n"
 	       "  --addr ADDR/PREFIX  relay IPv4 or IPv6 address and on-link prefix length,\n"
 	       "                      e.g. 192.0.2.1/24 or 2001:db8:a::1/64\n"
@@ -120,10 +138,65 @@ usage(const char *prog)
 	       "                      pins its maps in DIR (libbpf's default: /sys/fs/bpf);\n"
 	       "                      remove them at a clean stop when no control process\n"
 	       "                      is attached (default: leave them)\n"
-	       "  --help              this text\n"
+	       "  --shm-group GROUP   the shared memory is GROUP's too (read-write), so a\n"
+	       "                      control run as -u USER:GROUP attaches (default: root's)\n"
+	       "  --help, -h          this text (before EAL starts, anywhere on the line)\n"
+	       "  --version, -V       print the version and DPDK's (the same)\n"
 	       "\n"
-	       "Control attaches through DPDK's --file-prefix (default 'rtpbypass').\n",
-	       prog, RTPB_MAX_ADDRS, DP_DEFAULT_MAX_STREAMS, RTE_MBUF_DEFAULT_BUF_SIZE);
+	       "Control attaches through DPDK's --file-prefix (default '%s').\n",
+	       prog, DP_DEFAULT_FILE_PREFIX, RTPB_MAX_ADDRS, DP_DEFAULT_MAX_STREAMS, RTE_MBUF_DEFAULT_BUF_SIZE,
+	       DP_DEFAULT_FILE_PREFIX);
+}
+
+/*
+ * Before rte_eal_init(): --help (-h) and --version (-V), anywhere on the
+ * line, EAL's part or ours, are answered here, so asking for them starts
+ * no EAL (no PCI probe, no hugepage file, no runtime directory). Exits
+ * when it answered.
+ */
+static void
+early_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage("rtpbypass-dataplane");
+			exit(EXIT_SUCCESS);
+		}
+		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+			printf("rtpbypass-dataplane %s (%s)\n", RTPB_VERSION, rte_version());
+			exit(EXIT_SUCCESS);
+		}
+	}
+}
+
+/*
+ * EAL's arguments with --file-prefix DP_DEFAULT_FILE_PREFIX added when
+ * the EAL part (before "--") has none, so the dataplane and control meet
+ * without either being told (DPDK's own default is "rte"). Not with
+ * --in-memory or --no-shconf: no shared files, nothing to meet through.
+ * @return the argument vector to give rte_eal_init() (argv itself, or a
+ *         copy with the option inserted after argv[0]); *argc updated.
+ */
+static char **
+eal_default_prefix(int *argc, char **argv)
+{
+	static char opt_prefix[] = "--file-prefix=" DP_DEFAULT_FILE_PREFIX;
+	char **v;
+	int i;
+
+	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++)
+		if (strncmp(argv[i], "--file-prefix", 13) == 0 ||
+		    strcmp(argv[i], "--in-memory") == 0 ||
+		    strcmp(argv[i], "--no-shconf") == 0)
+			return argv;
+	v = calloc((size_t)*argc + 2, sizeof(*v));
+	if (v == NULL)
+		rte_exit(EXIT_FAILURE, "argument vector: out of memory\n");
+	v[0] = argv[0];
+	v[1] = opt_prefix;
+	memcpy(&v[2], &argv[1], (size_t)(*argc - 1) * sizeof(*v));
+	(*argc)++;
+	return v;
 }
 
 /* --addr ADDR[/PREFIX]: an IPv4 or IPv6 relay address. The order of the
@@ -282,6 +355,7 @@ parse_args(int argc, char **argv)
 		{"bpf-pin-root", required_argument, NULL, 'B'},
 		{"tx-port", required_argument, NULL, 't'},
 		{"neigh", required_argument, NULL, 'N'},
+		{"shm-group", required_argument, NULL, 'U'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -403,6 +477,17 @@ parse_args(int argc, char **argv)
 			}
 			opt.bpf_pin_root = optarg;
 			break;
+		case 'U': {
+			const struct group *gr = getgrnam(optarg);
+
+			if (gr == NULL) {
+				fprintf(stderr, "--shm-group %s: no such group\n", optarg);
+				return -1;
+			}
+			opt.shm_group = optarg;
+			opt.shm_gid = gr->gr_gid;
+			break;
+		}
 		case 'h':
 			usage(argv[0]);
 			exit(EXIT_SUCCESS);
@@ -479,42 +564,129 @@ signal_handler(int sig)
 	atomic_store(&dp_quit, true);
 }
 
-/* net_af_xdp: the kernel's RSS puts packets on the queues; with nq > 1,
- * publish its steering when it is on the relay socket (dp_steer.h). */
-static void
-af_xdp_steer(uint16_t port, const struct rte_eth_dev_info *info, uint16_t nq)
+/*
+ * The iface= and start_queue= devargs of a net_af_xdp port.
+ * @return 0 (iface copied to buf, *start set, 0 if not given), or -1 if
+ *         the port has no iface devarg.
+ */
+static int
+af_xdp_iface(const struct rte_eth_dev_info *info, char *buf, size_t bufsz,
+	     uint32_t *start)
 {
 	const struct rte_devargs *da = rte_dev_devargs(info->device);
 	struct rte_kvargs *kv = NULL;
-	const char *iface = NULL, *sq, *why = NULL;
-	uint32_t start = 0;
-	int r;
+	const char *iface = NULL, *sq;
 
+	*start = 0;
 	if (da != NULL && da->args != NULL)
 		kv = rte_kvargs_parse(da->args, NULL);
 	if (kv != NULL) {
 		iface = rte_kvargs_get(kv, "iface");
 		sq = rte_kvargs_get(kv, "start_queue");
 		if (sq != NULL)
-			start = (uint32_t)strtoul(sq, NULL, 10);
-	}
-	if (iface == NULL) {
-		DP_LOG(INFO, "port %u (net_af_xdp): no iface devarg; control picks workers "
-		       "round robin", port);
-	} else {
-		r = dp_steer_af_xdp(iface, start, nq, &dp_ctx.shm->steer, &why);
-		if (r == 0)
-			DP_LOG(INFO, "port %u (net_af_xdp on %s): the kernel's RSS is on the relay "
-			       "socket, indirection table of %u entries over queues %u-%u: control "
-			       "gives each session the worker its ports reach", port, iface,
-			       dp_ctx.shm->steer.reta_size, start, start + nq - 1u);
-		else
-			DP_LOG(INFO, "port %u (net_af_xdp on %s): the kernel's RSS is not on the "
-			       "relay socket (%s%s%s): control picks workers round robin, and "
-			       "packets on another worker's queue are handed off", port, iface,
-			       why, r != -EINVAL ? ": " : "", r != -EINVAL ? strerror(-r) : "");
+			*start = (uint32_t)strtoul(sq, NULL, 10);
+		if (iface != NULL)
+			snprintf(buf, bufsz, "%s", iface);
 	}
 	rte_kvargs_free(kv);
+	return iface != NULL ? 0 : -1;
+}
+
+/* net_af_xdp: the kernel's RSS puts packets on the queues; with nq > 1,
+ * publish its steering when it is on the relay socket (dp_steer.h). */
+static void
+af_xdp_steer(uint16_t port, const struct rte_eth_dev_info *info, uint16_t nq)
+{
+	char iface[IF_NAMESIZE];
+	const char *why = NULL;
+	uint32_t start;
+	int r;
+
+	if (af_xdp_iface(info, iface, sizeof(iface), &start) != 0) {
+		DP_LOG(INFO, "port %u (net_af_xdp): no iface devarg; control picks workers "
+		       "round robin", port);
+		return;
+	}
+	r = dp_steer_af_xdp(iface, start, nq, &dp_ctx.shm->steer, &why);
+	if (r == 0)
+		DP_LOG(INFO, "port %u (net_af_xdp on %s): the kernel's RSS is on the relay "
+		       "socket, indirection table of %u entries over queues %u-%u: control "
+		       "gives each session the worker its ports reach", port, iface,
+		       dp_ctx.shm->steer.reta_size, start, start + nq - 1u);
+	else
+		DP_LOG(INFO, "port %u (net_af_xdp on %s): the kernel's RSS is not on the "
+		       "relay socket (%s%s%s): control picks workers round robin, and "
+		       "packets on another worker's queue are handed off", port, iface,
+		       why, r != -EINVAL ? ": " : "", r != -EINVAL ? strerror(-r) : "");
+}
+
+/* The interface whose IFF_ALLMULTI the dataplane set (port_allmulti()),
+ * cleared again at stop; empty if it set none. */
+static char allmulti_iface[IF_NAMESIZE];
+
+/*
+ * Set (on) or clear IFF_ALLMULTI on a network interface, as 'ip link set
+ * IFACE allmulticast on|off' does (SIOCGIFFLAGS, SIOCSIFFLAGS).
+ * @return 1 if the flag changed, 0 if it was already so, or -errno.
+ */
+static int
+iface_allmulti(const char *iface, bool on)
+{
+	struct ifreq ifr;
+	int fd, r = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
+		r = -errno;
+	} else if (!!(ifr.ifr_flags & IFF_ALLMULTI) != on) {
+		ifr.ifr_flags = (short)(on ? ifr.ifr_flags | IFF_ALLMULTI
+					   : ifr.ifr_flags & ~IFF_ALLMULTI);
+		r = ioctl(fd, SIOCSIFFLAGS, &ifr) == 0 ? 1 : -errno;
+	}
+	close(fd);
+	return r;
+}
+
+/*
+ * Neighbor Solicitations for the relay go to solicited-node multicast
+ * MACs (33:33:ff:XX:XX:XX, RFC 4861 §7.2.2): with IPv6 relay addresses
+ * the port must take all multicast. The PMD's all-multicast mode where
+ * it has one; net_af_xdp has none (22.11), so the kernel interface's
+ * IFF_ALLMULTI, which the dataplane clears again at stop if it set it.
+ */
+static void
+port_allmulti(uint16_t port, const struct rte_eth_dev_info *info)
+{
+	char iface[IF_NAMESIZE];
+	uint32_t start;
+	int r;
+
+	r = rte_eth_allmulticast_enable(port);
+	if (r == 0)
+		return;
+	if (r == -ENOTSUP && strcmp(info->driver_name, "net_af_xdp") == 0 &&
+	    af_xdp_iface(info, iface, sizeof(iface), &start) == 0) {
+		r = iface_allmulti(iface, true);
+		if (r >= 0) {
+			DP_LOG(INFO, "port %u (net_af_xdp on %s): all-multicast on%s, for "
+			       "IPv6 Neighbor Solicitations", port, iface,
+			       r == 0 ? " already" : "");
+			if (r == 1)
+				snprintf(allmulti_iface, sizeof(allmulti_iface), "%s", iface);
+			return;
+		}
+		DP_LOG(WARNING, "port %u (net_af_xdp on %s): setting all-multicast "
+		       "(SIOCSIFFLAGS IFF_ALLMULTI): %s; IPv6 neighbours may not resolve "
+		       "the relay ('ip link set %s allmulticast on')", port, iface,
+		       strerror(-r), iface);
+		return;
+	}
+	DP_LOG(WARNING, "rte_eth_allmulticast_enable(port %u, %s): %s; IPv6 neighbours "
+	       "may not resolve the relay", port, info->driver_name, rte_strerror(-r));
 }
 
 /* Configure and start port with nq RX and TX queues. The relay's MAC
@@ -592,23 +764,13 @@ port_init(uint16_t port, uint16_t nq, int primary)
 		       "workers round robin, and packets on another worker's queue "
 		       "are handed off", port, info.driver_name, why);
 	}
-	/* NDP: Neighbor Solicitations for the relay go to solicited-node
-	 * multicast MACs (33:33:ff:XX:XX:XX, RFC 4861 §7.2.2). */
 	if (!primary) {
 		DP_LOG(INFO, "port %u (%s): %u queue(s), TX of relayed packets", port,
 		       info.driver_name, nq);
 		return;
 	}
-	if (dp_ctx.n_addr6 > 0) {
-		r = rte_eth_allmulticast_enable(port);
-		if (r == -ENOTSUP)
-			DP_LOG(INFO, "port %u (%s): no all-multicast mode; Neighbor Solicitations "
-			       "reach the relay only if the PMD passes multicast (AF_XDP: "
-			       "'ip link set IFACE allmulticast on')", port, info.driver_name);
-		else if (r != 0)
-			DP_LOG(WARNING, "rte_eth_allmulticast_enable(port %u): %s; IPv6 neighbours "
-			       "may not resolve the relay", port, rte_strerror(-r));
-	}
+	if (dp_ctx.n_addr6 > 0)
+		port_allmulti(port, &info);
 	if (rte_eth_dev_get_mtu(port, &dp_ctx.mtu) != 0 || dp_ctx.mtu < RTE_ETHER_MIN_MTU)
 		dp_ctx.mtu = RTE_ETHER_MTU;
 	DP_LOG(INFO, "port %u (%s): %u queue(s), MAC " RTE_ETHER_ADDR_PRT_FMT ", MTU %u",
@@ -672,6 +834,46 @@ clock_init(void)
 	dp_ctx.tsc_base = rte_rdtsc();
 	dp_ctx.ns_base = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	dp_ctx.ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / hz);
+}
+
+/* EAL's --file-prefix, for hugefiles_atexit() (empty: not set yet). */
+static char huge_prefix[PATH_MAX];
+
+/*
+ * At exit (a clean stop, or rte_exit() after EAL started): remove this
+ * primary's hugepage files, "<prefix>map_<n>" in each hugetlbfs mount.
+ * rte_eal_cleanup() unmaps them but leaves the files (and their pages
+ * reserved) for secondaries that might attach; once the primary is gone
+ * nothing can, and a stopped service must hand its pages back.
+ * (--huge-unlink would remove them at start, which no secondary, such as
+ * dpdk-dumpcap, survives.)
+ */
+static void
+hugefiles_atexit(void)
+{
+	char want[PATH_MAX + 8], path[PATH_MAX * 2];
+	struct mntent *me;
+	struct dirent *de;
+	FILE *mt;
+	DIR *d;
+
+	if (huge_prefix[0] == '\0')
+		return;
+	snprintf(want, sizeof(want), "%smap_", huge_prefix);
+	mt = setmntent("/proc/mounts", "r");
+	if (mt == NULL)
+		return;
+	while ((me = getmntent(mt)) != NULL) {
+		if (strcmp(me->mnt_type, "hugetlbfs") != 0 || (d = opendir(me->mnt_dir)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL)
+			if (strncmp(de->d_name, want, strlen(want)) == 0) {
+				snprintf(path, sizeof(path), "%s/%s", me->mnt_dir, de->d_name);
+				unlink(path);
+			}
+		closedir(d);
+	}
+	endmntent(mt);
 }
 
 /* The shared memory's --file-prefix, for shm_atexit(). */
@@ -764,6 +966,38 @@ workers_init(const char *prefix)
 		rte_exit(EXIT_FAILURE, "rte_ring_create_elem(nh_req): %s\n", rte_strerror(rte_errno));
 }
 
+/*
+ * --shm-group: let the group's members attach, as a control dropped to
+ * -u USER:GROUP does: the shared memory file (through its link in the
+ * runtime directory) becomes group read-write, the runtime directory
+ * group-searchable, and /var/run/dpdk, which EAL makes 0700, searchable
+ * by all (o+x: its entries can be opened by name, not listed; every other
+ * prefix's directory stays 0700). Nothing else of EAL's is opened.
+ */
+static void
+shm_share(const char *prefix)
+{
+	const char *rt = rte_eal_get_runtime_dir();
+	char link[PATH_MAX + 32], buf[PATH_MAX];
+	const char *parent;
+	struct stat st;
+
+	snprintf(link, sizeof(link), RTPB_SHM_LINK_FMT, prefix);
+	snprintf(buf, sizeof(buf), "%s", rt);
+	parent = dirname(buf);
+	if (chown(link, (uid_t)-1, opt.shm_gid) != 0 || chmod(link, 0660) != 0)
+		rte_exit(EXIT_FAILURE, "--shm-group %s: %s: %s\n", opt.shm_group, link,
+			 strerror(errno));
+	if (chown(rt, (uid_t)-1, opt.shm_gid) != 0 || chmod(rt, 0750) != 0)
+		rte_exit(EXIT_FAILURE, "--shm-group %s: %s: %s\n", opt.shm_group, rt,
+			 strerror(errno));
+	if (stat(parent, &st) != 0 ||
+	    ((st.st_mode & S_IXOTH) == 0 && chmod(parent, (st.st_mode & 07777) | S_IXOTH) != 0))
+		rte_exit(EXIT_FAILURE, "--shm-group %s: %s: %s\n", opt.shm_group, parent,
+			 strerror(errno));
+	DP_LOG(INFO, "shared memory: read-write for group %s (%s)", opt.shm_group, link);
+}
+
 /* dp_neigh_send_fn: ARP request or Neighbor Solicitation by family. */
 static void
 nh_send(const struct rtpb_addr *ip, const struct rte_ether_addr *mac, void *arg)
@@ -774,7 +1008,9 @@ nh_send(const struct rtpb_addr *ip, const struct rte_ether_addr *mac, void *arg)
 		dp_nd_solicit(ip->ip, mac);
 }
 
-/* The main lcore's loop: slow path and housekeeping, ~1 ms period. */
+/* The main lcore's loop: slow path and housekeeping, ~1 ms period.
+ * Under a systemd watchdog (WatchdogSec=) it sends WATCHDOG=1 every half
+ * period: a main lcore stuck in the loop stops feeding it. */
 static void
 main_loop(void)
 {
@@ -782,8 +1018,11 @@ main_loop(void)
 	struct dp_pkt_meta meta;
 	struct rte_mbuf *m[DP_BURST];
 	struct rtpb_addr nh[DP_BURST], gw;
-	uint64_t now, last_age = 0, last_hb = 0;
+	uint64_t now, last_age = 0, last_hb = 0, last_wd = 0, wd_ns = 0, wd_usec = 0;
 	unsigned int n, i;
+
+	if (sd_watchdog_enabled(0, &wd_usec) > 0)
+		wd_ns = wd_usec * 1000ull / 2;
 
 	/* The gateways are every off-link peer's next hop: resolve them now
 	 * and keep them fresh (dp_neigh_age), not on the first call's packets. */
@@ -833,6 +1072,10 @@ main_loop(void)
 			last_hb = now;
 			dp_health_check(now); /* the workers' own beats */
 		}
+		if (wd_ns != 0 && now - last_wd >= wd_ns) {
+			sd_notify(0, "WATCHDOG=1");
+			last_wd = now;
+		}
 		if (n == 0)
 			usleep(500);
 	}
@@ -847,6 +1090,8 @@ main(int argc, char **argv)
 	int ret, in_use;
 	unsigned int n_mbufs;
 
+	early_args(argc, argv);
+	argv = eal_default_prefix(&argc, argv);
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0)
 		rte_exit(EXIT_FAILURE, "rte_eal_init: %s (see the EAL messages above)\n",
@@ -861,11 +1106,17 @@ main(int argc, char **argv)
 
 	snprintf(prefix, sizeof(prefix), "%s", rte_eal_get_runtime_dir());
 	snprintf(prefix, sizeof(prefix), "%s", basename(prefix));
+	/* EAL started as the primary of this prefix: its hugepage files
+	 * are this process's to remove at exit */
+	snprintf(huge_prefix, sizeof(huge_prefix), "%s", prefix);
+	atexit(hugefiles_atexit);
 
 	signal(SIGINT, signal_handler);
 	signal(SIGTERM, signal_handler);
 	clock_init();
 	workers_init(prefix);
+	if (opt.shm_group != NULL)
+		shm_share(prefix);
 
 	dp_ctx.port_id = opt.port_id;
 	n_mbufs = mbufs_needed(dp_ctx.n_workers, opt.tx_port >= 0 &&
@@ -892,6 +1143,12 @@ main(int argc, char **argv)
 	DP_LOG(INFO, "mbufs in use after start: %u", rte_mempool_in_use_count(dp_ctx.pool));
 	if (dp_stats_telemetry_init() != 0)
 		DP_LOG(WARNING, "telemetry commands not registered");
+	/* packet capture: dpdk-dumpcap (a secondary process) asks this
+	 * primary to copy the port's packets to it; nothing is copied, and
+	 * the burst path costs nothing, until one does */
+	if (rte_pdump_init() != 0)
+		DP_LOG(WARNING, "rte_pdump_init: %s; dpdk-dumpcap will not work",
+		       rte_strerror(rte_errno));
 
 	for (uint32_t i = 0; i < dp_ctx.n_addrs; i++) {
 		const struct dp_addr *d = &dp_ctx.addrs[i];
@@ -929,10 +1186,14 @@ main(int argc, char **argv)
 	       dp_ctx.latch.budget_pps, dp_ctx.latch.budget_burst);
 	DP_LOG(INFO, "ready: %u worker(s), max %u streams, file prefix '%s'",
 	       dp_ctx.n_workers, dp_ctx.max_streams, prefix);
+	/* systemd (Type=notify): the ports are up and control can attach */
+	sd_notifyf(0, "READY=1\nSTATUS=%u worker(s), file prefix '%s'",
+		   dp_ctx.n_workers, prefix);
 
 	main_loop();
 
 	DP_LOG(INFO, "stopping");
+	sd_notify(0, "STOPPING=1");
 	atomic_store(&dp_ctx.shm->state, RTPB_SHM_STOPPING);
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_wait_lcore(lcore);
@@ -965,7 +1226,11 @@ main(int argc, char **argv)
 		}
 	}
 	DP_LOG(INFO, "mbufs in use at stop: %u", rte_mempool_in_use_count(dp_ctx.pool));
+	rte_pdump_uninit();
 	prefilter_unpin();
+	if (allmulti_iface[0] != '\0' && (ret = iface_allmulti(allmulti_iface, false)) < 0)
+		DP_LOG(WARNING, "%s: clearing all-multicast: %s", allmulti_iface,
+		       strerror(-ret));
 	rte_eth_dev_stop(dp_ctx.port_id);
 	rte_eth_dev_close(dp_ctx.port_id);
 	if (dp_ctx.tx_port_id != dp_ctx.port_id) {

@@ -4,7 +4,9 @@
 # install-deps.sh: install the Debian 12 packages rtpbypass needs to build,
 # run and test (DPDK 22.11, libbpf 1.1, libxdp, cmocka, clang/llvm for BPF,
 # meson/ninja, and the tools the e2e tests call: ip, ethtool, sysctl, modprobe,
-# and Kamailio and sipp for the interop test, tests/e2e/test_kamailio.py).
+# and Kamailio and sipp for the interop test, tests/e2e/test_kamailio.py;
+# scdoc for the man pages, libsystemd-dev for sd_notify, debhelper and
+# lintian for the package test (tests/pkg/), tshark for the capture test).
 #
 # Kamailio's package ships a service that would start a SIP proxy on port
 # 5060: when this script installs it, it keeps it from starting (a
@@ -33,6 +35,9 @@ PACKAGES=(
 	meson ninja-build pkg-config gcc
 	iproute2 ethtool python3 procps kmod
 	kamailio sip-tester
+	scdoc libsystemd-dev
+	debhelper lintian fakeroot dpkg-dev
+	tshark
 )
 # Packages whose own service must not run (start, or start at boot) when
 # this script installs them.

@@ -19,6 +19,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -29,18 +30,25 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "rtpb_config.h"
+
 #define CMD_MAX 8192
 #define REPLY_MAX 9216
 
+/* The usage text: on stdout with status 0 for --help, else on stderr
+ * with status 2 (bad usage). */
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 		"usage: rtpb-ctl [-s udp:ADDR:PORT|udp6:[ADDR]:PORT|tcp:ADDR:PORT|"
 		"tcp6:[ADDR]:PORT|unix:PATH|cunix:PATH] [-t TIMEOUT_MS] "
 		"[-r RETRIES] WORD...\n"
-		"  default -s udp:127.0.0.1:22222, -t 1000, -r 5\n");
-	exit(2);
+		"  default -s udp:127.0.0.1:22222, -t 1000, -r 5\n"
+		"  e.g. rtpb-ctl I; rtpb-ctl Gv (every counter); rtpb-ctl Q CALL-ID FROM-TAG\n"
+		"  -h, --help     this text\n"
+		"  -V, --version  print the version\n");
+	exit(status);
 }
 
 static long
@@ -117,8 +125,12 @@ run_udp(int fd, const char *cmd, int timeout_ms, int retries)
 			ssize_t n = recv(fd, in, REPLY_MAX, 0);
 			size_t cl = strlen(cookie);
 
-			if (n < 0)
-				break; /* ECONNREFUSED: nobody there yet */
+			if (n < 0) {
+				/* ECONNREFUSED: nobody there yet (a control
+				 * starting): the try still lasts TIMEOUT_MS */
+				poll(NULL, 0, timeout_ms);
+				break;
+			}
 			in[n] = '\0';
 			if ((size_t)n > cl && strncmp(in, cookie, cl) == 0 &&
 			    in[cl] == ' ') {
@@ -225,16 +237,25 @@ main(int argc, char **argv)
 	static char cmd[CMD_MAX + 1];
 	size_t len = 0;
 
-	while ((c = getopt(argc, argv, "+s:t:r:h")) != -1) {
+	static const struct option lopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+
+	/* '+': the command's words (e.g. "Gv") are never taken for options */
+	while ((c = getopt_long(argc, argv, "+s:t:r:hV", lopts, NULL)) != -1) {
 		switch (c) {
 		case 's': sock = optarg; break;
 		case 't': timeout_ms = (int)num("-t", optarg, 1, 600000); break;
 		case 'r': retries = (int)num("-r", optarg, 1, 100); break;
-		default: usage();
+		case 'h': usage(0); break;
+		case 'V': printf("rtpb-ctl %s\n", RTPB_VERSION); return 0;
+		default: usage(2);
 		}
 	}
 	if (optind >= argc)
-		usage();
+		usage(2);
 	for (int i = optind; i < argc; i++) {
 		int n = snprintf(cmd + len, sizeof(cmd) - len, "%s%s",
 				 i > optind ? " " : "", argv[i]);

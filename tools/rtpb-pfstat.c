@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "rtpb_config.h"
 #include "rtpb_pf.h"
 
 static const char *const names[] = {
@@ -71,7 +72,8 @@ usage(const char *prog)
 	       "  --interval SEC  seconds between two lines (default 1)\n"
 	       "  --count N       stop after N intervals (default: until SIGINT)\n"
 	       "  --once          print the totals once\n"
-	       "  --json          print the totals once as JSON\n", prog);
+	       "  --json          print the totals once as JSON\n"
+	       "  --version       print the version\n", prog);
 }
 
 int
@@ -84,6 +86,7 @@ main(int argc, char **argv)
 		{"once", no_argument, NULL, 'o'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *root = "/sys/fs/bpf";
@@ -120,6 +123,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(argv[0]);
+			return 0;
+		case 'V':
+			printf("rtpb-pfstat %s\n", RTPB_VERSION);
 			return 0;
 		default:
 			usage(argv[0]);

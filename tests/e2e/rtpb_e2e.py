@@ -1223,16 +1223,20 @@ if __name__ == '__main__':
 # The relay under test.
 
 def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
-                extra_dp=(), ipv6=False, prefilter=False, workers=1, vdev=None):
+                extra_dp=(), ipv6=False, prefilter=False, workers=1, vdev=None,
+                huge_unlink=True):
     """Start rtpbypass-dataplane (start_dataplane(): extra_dp, ipv6,
-    workers, vdev) and rtpbypass-control (udp:127.0.0.1:ctl_port, ports
-    35000-35999) in the relay namespace, and wait until control has
+    workers, vdev, huge_unlink) and rtpbypass-control (udp:127.0.0.1:ctl_port,
+    ports 35000-35999) in the relay namespace, and wait until control has
     attached.
     extra_ctl: more options for control; ipv6: control gets -6 RELAY_IP6.
     prefilter: the net_af_xdp PMD loads the XDP prefilter
       (BUILD/bpf/prefilter.bpf.o, devarg xdp_prog=) and control keeps its
       maps (--prefilter); both run in the network and mount namespaces of a
       Topology.bpffs_holder(), whose private bpffs holds the pins.
+    huge_unlink: EAL --huge-unlink (no hugepage file outlives a killed
+      dataplane); False for a DPDK secondary such as dpdk-dumpcap, which
+      maps the primary's hugepage files.
     @return (dataplane Proc, control Proc).
     """
     ctl_bin = os.path.join(os.path.abspath(build), 'control', 'rtpbypass-control')
@@ -1243,14 +1247,15 @@ def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
         topo.pf_holder = topo.bpffs_holder('rl')
         mode = 'join:%d' % topo.pf_holder.pid
         pf_ctl = ['--prefilter']
-    dp = start_dataplane(topo, build, prefix, extra_dp, ipv6, prefilter, workers, vdev)
+    dp = start_dataplane(topo, build, prefix, extra_dp, ipv6, prefilter, workers, vdev,
+                         huge_unlink)
     ctl = start_control(topo, build, prefix, ctl_port, extra_ctl, ipv6,
                         ns_mode=mode, pf_ctl=pf_ctl)
     return dp, ctl
 
 
 def start_dataplane(topo, build, prefix, extra_dp=(), ipv6=False,
-                    prefilter=False, workers=1, vdev=None):
+                    prefilter=False, workers=1, vdev=None, huge_unlink=True):
     """Start rtpbypass-dataplane in the relay namespace (net_af_xdp on the
     relay's veth, one queue per worker, relay address RELAY_IP/24, gateway
     ROUTER_IP_A) and wait until it is ready; also to start one again after
@@ -1264,6 +1269,9 @@ def start_dataplane(topo, build, prefix, extra_dp=(), ipv6=False,
     ipv6: also RELAY_IP6/64 (--addr); extra_dp: more options.
     prefilter: with the XDP prefilter (start_relay(), which makes the
       Topology's bpffs holder first).
+    huge_unlink: EAL --huge-unlink (no hugepage file outlives a killed
+      dataplane); False for a DPDK secondary such as dpdk-dumpcap, which
+      maps the primary's hugepage files.
     @return its Proc.
     """
     build = os.path.abspath(build)   # nsenter -m may not keep the cwd
@@ -1287,8 +1295,8 @@ def start_dataplane(topo, build, prefix, extra_dp=(), ipv6=False,
                                                  for w in range(1, workers + 1)])]
     vdev = vdev or ('net_af_xdp0,iface=%s,start_queue=0,queue_count=%d%s'
                     % (topo.relay_iface, workers, xdp))
-    dp = topo.proc('rl', [dp_bin, '--no-pci', '--file-prefix', prefix, '--huge-unlink'] +
-                   lcores + ['--log-level', 'rtpb.dp:info', '--vdev', vdev,
+    dp = topo.proc('rl', [dp_bin, '--no-pci', '--file-prefix', prefix] +
+                   (['--huge-unlink'] if huge_unlink else []) + lcores + ['--log-level', 'rtpb.dp:info', '--vdev', vdev,
                              '--', '--addr', '%s/%d' % (RELAY_IP, PREFIX_LEN)] + v6_dp +
                    ['--gateway', ROUTER_IP_A, '--max-streams', '4096'] + list(extra_dp),
                    name='dataplane', ns_mode=mode)
