@@ -183,7 +183,9 @@ worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 		break;
 	default:
 		rtpb_shm_stream_ctrs(dp_ctx.shm, id)->drop_not_peer++;
-		return lev.drop;
+		/* 0 is RTPB_DROP_TRUNCATED, which a caller reads as "relay it":
+		 * never let a drop verdict come back as 0 */
+		return lev.drop != 0 ? lev.drop : RTPB_DROP_NOT_PEER;
 	}
 
 	if (unlikely(s->out_stream_id >= dp_ctx.max_streams))
