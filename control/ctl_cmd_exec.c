@@ -676,98 +676,150 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 	}
 }
 
-/* One G value: an integer, or a double (rtpproxy's %f ones). */
-struct stat_val {
-	bool dbl;
-	uint64_t u;
-	double d;
-};
-
-/* One G counter: its name and value. */
-struct stat_ent {
-	const char *name;
-	struct stat_val v;
-};
-
-#define STAT_U(n, x) {.name = (n), .v = {.u = (x)}}
-#define STAT_D(n, x) {.name = (n), .v = {.dbl = true, .d = (x)}}
-/* room for every G counter: the fixed ones and one per verdict */
-#define STATS_MAX (40 + RTPB_PF_VERDICT__COUNT)
+/*
+ * One G counter with its Prometheus export (ctl_cmd_exec.h): STAT_U
+ * and STAT_D are not exported (0 here, or a figure Prometheus derives
+ * itself), STAT_C is a counter, STAT_G a gauge, both named
+ * rtpbypass_<metric> with an optional label pair.
+ */
+#define STAT_U(n, x) {.name = (n), .u = (x)}
+#define STAT_D(n, x) {.name = (n), .dbl = true, .d = (x)}
+#define STAT_C(n, x, m, l, h) {.name = (n), .u = (x), .metric = (m), \
+			       .label = (l), .help = (h)}
+#define STAT_G(n, x, m, l, h) {.name = (n), .u = (x), .metric = (m), \
+			       .label = (l), .help = (h), .gauge = true}
 
 /*
  * Every G counter with its value, in the order a bare G lists them:
  * rtpproxy's (src/rtpp_stats.c, rtpa_* excepted), this relay's, then
- * npf_<verdict> from pf (the prefilter's counters, zeros without one),
- * whose names are written to npf_names.
- * @return the number of entries written to tab.
+ * npf_<verdict> from pf (the prefilter's counters, zeros without one).
+ * Entries of one Prometheus metric (a label each) are contiguous.
  */
-static size_t
+static void
 stats_table(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 	    const struct ctl_admit_counters *ac,
 	    const uint64_t pf[RTPB_PF_VERDICT__COUNT],
-	    char npf_names[RTPB_PF_VERDICT__COUNT][48],
-	    struct stat_ent tab[STATS_MAX])
+	    struct ctl_exec_stats *out)
 {
 	uint64_t stalls;
 	uint32_t stalled = ctl_dp_workers_stalled(ctl_sessions_dp(ex->sess),
 						  &stalls);
-	const struct stat_ent fixed[] = {
+	const struct ctl_exec_stat fixed[] = {
 		/* rtpproxy's (src/rtpp_stats.c) */
-		STAT_U("nsess_created", c->created),
-		STAT_U("nsess_destroyed", c->destroyed),
-		STAT_U("nsess_timeout", c->timeouts),
-		STAT_U("nsess_complete", c->completed),
-		STAT_U("nsess_nortp", c->nortp),
-		STAT_U("nsess_owrtp", c->owrtp),
-		STAT_U("nsess_nortcp", c->nortcp),
-		STAT_U("nsess_owrtcp", c->owrtcp),
+		STAT_C("nsess_created", c->created, "sessions_created_total",
+		       NULL, "Sessions created (U of a new call)"),
+		STAT_C("nsess_destroyed", c->destroyed, "sessions_destroyed_total",
+		       NULL, "Sessions ended (D, timeout, drain)"),
+		STAT_C("nsess_timeout", c->timeouts, "sessions_timed_out_total",
+		       NULL, "Sessions ended by their inactivity timeout"),
+		STAT_C("nsess_complete", c->completed, "sessions_completed_total",
+		       NULL, "Sessions whose both legs got a port (U then L)"),
+		STAT_C("nsess_nortp", c->nortp, "sessions_ended_media_total",
+		       "media=\"nortp\"",
+		       "Sessions ended by what media they saw: no RTP, RTP one way, "
+		       "no RTCP, RTCP one way"),
+		STAT_C("nsess_owrtp", c->owrtp, "sessions_ended_media_total",
+		       "media=\"owrtp\"", NULL),
+		STAT_C("nsess_nortcp", c->nortcp, "sessions_ended_media_total",
+		       "media=\"nortcp\"", NULL),
+		STAT_C("nsess_owrtcp", c->owrtcp, "sessions_ended_media_total",
+		       "media=\"owrtcp\"", NULL),
 		/* no players, no resizer: these are truly 0 */
 		STAT_U("nplrs_created", 0),
 		STAT_U("nplrs_destroyed", 0),
-		STAT_U("npkts_rcvd", c->pkts_in),
+		STAT_C("npkts_rcvd", c->pkts_in, "received_packets_total", NULL,
+		       "RTP and RTCP packets received on sessions' relay sockets"),
 		STAT_U("npkts_played", 0),
-		STAT_U("npkts_relayed", c->pkts_relayed),
+		STAT_C("npkts_relayed", c->pkts_relayed, "relayed_packets_total",
+		       NULL, "RTP and RTCP packets relayed to the other leg"),
 		STAT_U("npkts_resizer_in", 0),
 		STAT_U("npkts_resizer_out", 0),
 		STAT_U("npkts_resizer_discard", 0),
-		STAT_U("npkts_discard", c->pkts_dropped),
-		STAT_U("ncmds_rcvd", ex->c.ncmds_rcvd),
-		STAT_U("ncmds_rcvd_ndups", ex->c.ncmds_rcvd_ndups),
-		STAT_U("ncmds_succd", ex->c.ncmds_succd),
-		STAT_U("ncmds_errs", ex->c.ncmds_errs),
+		STAT_C("npkts_discard", c->pkts_dropped, "discarded_packets_total",
+		       NULL, "Packets of sessions' streams not relayed (by "
+		       "reason: rtpbypass_dropped_packets_total)"),
+		STAT_C("ncmds_rcvd", ex->c.ncmds_rcvd, "commands_received_total",
+		       NULL, "Control commands received, retransmissions not"),
+		STAT_C("ncmds_rcvd_ndups", ex->c.ncmds_rcvd_ndups,
+		       "commands_duplicate_total", NULL,
+		       "Retransmitted commands answered from the reply cache"),
+		STAT_C("ncmds_succd", ex->c.ncmds_succd, "commands_succeeded_total",
+		       NULL, "Commands replied with success"),
+		STAT_C("ncmds_errs", ex->c.ncmds_errs, "command_errors_total",
+		       NULL, "Commands replied with an error code"),
 		STAT_U("ncmds_repld", ex->c.ncmds_repld),
 		STAT_D("total_duration", c->total_duration),
 		STAT_D("pps_in", c->pps_in),
 		/* this relay's (DESIGN.md §4): latch events by reason */
-		STAT_U("nlatches", c->latches),
-		STAT_U("nhandovers", c->handovers),
-		STAT_U("nhandovers_dropped", c->handover_dropped),
-		STAT_U("nrtcp_follows", c->rtcp_follows),
-		STAT_U("nreverts", c->reverts),
-		STAT_U("nreoffers", c->reoffers),
-		STAT_U("nfamily_moves", c->family_moves),
-		STAT_U("nport_spills", c->port_spills),
-		STAT_U("nsteer_misses", c->steer_misses),
-		STAT_U("nadopted", c->adopted),
-		STAT_U("norphans", c->orphans),
+		STAT_C("nlatches", c->latches, "latches_total", NULL,
+		       "Latch events: a stream learned or switched its peer"),
+		STAT_C("nhandovers", c->handovers, "handovers_total", NULL,
+		       "Latches that were mid-call peer switches (probation won)"),
+		STAT_C("nhandovers_dropped", c->handover_dropped,
+		       "handover_dropped_packets_total", NULL,
+		       "Packets dropped during handover probations"),
+		STAT_C("nrtcp_follows", c->rtcp_follows, "rtcp_follows_total",
+		       NULL, "Latches of RTCP following its RTP stream"),
+		STAT_C("nreverts", c->reverts, "reverts_total", NULL,
+		       "Latches of a previous peer winning its stream back"),
+		STAT_C("nreoffers", c->reoffers, "reoffers_total", NULL,
+		       "Re-offers taken by the dataplane"),
+		STAT_C("nfamily_moves", c->family_moves, "family_moves_total",
+		       NULL, "Legs moved to a socket of the other IP family"),
+		STAT_C("nport_spills", c->port_spills, "port_spills_total", NULL,
+		       "Legs opened on another relay address (--port-spill)"),
+		STAT_C("nsteer_misses", c->steer_misses, "steer_misses_total",
+		       NULL, "Ports the NIC steers to another worker than "
+		       "their session's"),
+		STAT_C("nadopted", c->adopted, "adopted_streams_total", NULL,
+		       "Streams of an earlier control kept after a restart"),
+		STAT_G("norphans", c->orphans, "orphan_streams", NULL,
+		       "Adopted streams still kept"),
 		/* admission (ctl_admit.h): U refused with E98 */
-		STAT_U("nsess_refused_max", ac->refused_max),
-		STAT_U("nsess_refused_rate", ac->refused_rate),
+		STAT_C("nsess_refused_max", ac->refused_max,
+		       "sessions_refused_total", "reason=\"max_sessions\"",
+		       "New sessions refused with E98, by limit"),
+		STAT_C("nsess_refused_rate", ac->refused_rate,
+		       "sessions_refused_total", "reason=\"source_rate\"", NULL),
 		/* worker health (ctl_dp_workers_stalled()) */
-		STAT_U("nworker_stalls", stalls),
-		STAT_U("nworkers_stalled", (uint64_t)__builtin_popcount(stalled)),
+		STAT_C("nworker_stalls", stalls, "worker_stalls_total", NULL,
+		       "Times a dataplane worker was found stalled"),
+		STAT_G("nworkers_stalled", (uint64_t)__builtin_popcount(stalled),
+		       "workers_stalled", NULL,
+		       "Dataplane workers stalled now"),
 	};
 	size_t n = sizeof(fixed) / sizeof(fixed[0]);
 
 	_Static_assert(sizeof(fixed) / sizeof(fixed[0]) + RTPB_PF_VERDICT__COUNT <=
-			       STATS_MAX, "STATS_MAX too small");
-	memcpy(tab, fixed, sizeof(fixed));
+			       CTL_EXEC_STATS_MAX, "CTL_EXEC_STATS_MAX too small");
+	memcpy(out->e, fixed, sizeof(fixed));
 	/* npf_<verdict>: the prefilter's packets of that verdict */
 	for (uint32_t i = 0; i < RTPB_PF_VERDICT__COUNT; i++, n++) {
-		snprintf(npf_names[i], 48, "npf_%s", ctl_pf_verdict_name(i));
-		tab[n] = (struct stat_ent)STAT_U(npf_names[i], pf[i]);
+		snprintf(out->npf_names[i], sizeof(out->npf_names[i]), "npf_%s",
+			 ctl_pf_verdict_name(i));
+		snprintf(out->npf_labels[i], sizeof(out->npf_labels[i]),
+			 "verdict=\"%s\"", ctl_pf_verdict_name(i));
+		out->e[n] = (struct ctl_exec_stat)STAT_C(
+			out->npf_names[i], pf[i], "prefilter_packets_total",
+			out->npf_labels[i],
+			i == 0 ? "Packets seen by the XDP prefilter, by verdict "
+				 "(0 when it is off)" : NULL);
 	}
-	return n;
+	out->n = n;
+}
+
+void
+ctl_exec_stats_read(struct ctl_exec *ex, bool with_pf, struct ctl_exec_stats *out)
+{
+	struct ctl_sessions_counters c;
+	struct ctl_admit_counters ac;
+	uint64_t pf[RTPB_PF_VERDICT__COUNT] = {0};
+
+	ctl_sessions_counters(ex->sess, &c);
+	ctl_admit_counters(ex->cfg.admit, &ac);
+	if (with_pf)
+		pf_counters(ex, pf);
+	stats_table(ex, &c, &ac, pf, out);
 }
 
 /*
@@ -795,43 +847,34 @@ stats_table(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 static void
 exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 {
-	struct ctl_sessions_counters c;
-	struct ctl_admit_counters ac;
-	uint64_t pf[RTPB_PF_VERDICT__COUNT] = {0};
-	char npf_names[RTPB_PF_VERDICT__COUNT][48];
-	struct stat_ent tab[STATS_MAX];
+	struct ctl_exec_stats st;
 	bool all = cmd->nqnames == 0, verbose = cmd->verbose || all;
 	bool want_pf = all;
-	size_t ntab;
 	int n;
 
-	ctl_sessions_counters(ex->sess, &c);
-	ctl_admit_counters(ex->cfg.admit, &ac);
 	/* the map is read once per G, and only if it is asked for */
 	for (int i = 0; i < cmd->nqnames && !want_pf; i++)
 		want_pf = strncmp(cmd->qnames[i], "npf_", 4) == 0;
-	if (want_pf)
-		pf_counters(ex, pf);
-	ntab = stats_table(ex, &c, &ac, pf, npf_names, tab);
-	n = all ? (int)ntab : cmd->nqnames;
+	ctl_exec_stats_read(ex, want_pf, &st);
+	n = all ? (int)st.n : cmd->nqnames;
 	ctl_reply_reset(r);
 	for (int i = 0; i < n; i++) {
-		const struct stat_ent *e = all ? &tab[i] : NULL;
+		const struct ctl_exec_stat *e = all ? &st.e[i] : NULL;
 		const char *pre = i > 0 ? " " : "";
 		const char *nm = verbose ? (all ? e->name : cmd->qnames[i]) : "";
 		const char *eq = verbose ? "=" : "";
 		int rc;
 
-		for (size_t k = 0; e == NULL && k < ntab; k++)
-			if (strcmp(cmd->qnames[i], tab[k].name) == 0)
-				e = &tab[k];
+		for (size_t k = 0; e == NULL && k < st.n; k++)
+			if (strcmp(cmd->qnames[i], st.e[k].name) == 0)
+				e = &st.e[k];
 		if (e == NULL) {
 			reply_err(cmd, r, CTL_E_STSFAIL, "unknown counter name");
 			return;
 		}
-		rc = e->v.dbl ? ctl_reply_appendf(r, "%s%s%s%f", pre, nm, eq, e->v.d)
-			      : ctl_reply_appendf(r, "%s%s%s%llu", pre, nm, eq,
-						  (unsigned long long)e->v.u);
+		rc = e->dbl ? ctl_reply_appendf(r, "%s%s%s%f", pre, nm, eq, e->d)
+			    : ctl_reply_appendf(r, "%s%s%s%llu", pre, nm, eq,
+						(unsigned long long)e->u);
 		if (rc != 0) {
 			reply_err(cmd, r, CTL_E_RTOOBIG_1, "reply too big");
 			return;

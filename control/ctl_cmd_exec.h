@@ -26,6 +26,7 @@
 #include "ctl_reply.h"
 #include "ctl_session.h"
 #include "ctl_tnotify.h"
+#include "rtpb_pf.h"
 
 /** rtpproxy CPROTOVER: the V reply. */
 #define CTL_PROTO_VERSION 20040107
@@ -134,5 +135,42 @@ void ctl_exec_set_load(struct ctl_exec *ex, double load);
 
 /** Copy the command counters. */
 void ctl_exec_counters(const struct ctl_exec *ex, struct ctl_exec_counters *c);
+
+/**
+ * One G counter: its rtpproxy name and value, and how control's
+ * Prometheus endpoint exports it (ctl_metrics.h), so the list of
+ * counters is written once (ctl_cmd_exec.c stats_table()).
+ */
+struct ctl_exec_stat {
+	const char *name;   /**< G name ("npkts_relayed") */
+	bool dbl;           /**< the value is d (rtpproxy's %f ones), else u */
+	uint64_t u;
+	double d;
+	const char *metric; /**< Prometheus name after "rtpbypass_"
+				 ("relayed_packets_total"); NULL: not exported */
+	const char *label;  /**< one label pair ("verdict=\"pass\""), or NULL */
+	const char *help;   /**< HELP text; NULL on the later entries of a
+				 metric (they follow its first one) */
+	bool gauge;         /**< TYPE gauge, else counter */
+};
+
+/** Room for every G counter: the fixed ones and one per verdict. */
+#define CTL_EXEC_STATS_MAX (40 + RTPB_PF_VERDICT__COUNT)
+
+/** Every G counter, in the order a bare G lists them. */
+struct ctl_exec_stats {
+	size_t n;
+	struct ctl_exec_stat e[CTL_EXEC_STATS_MAX];
+	char npf_names[RTPB_PF_VERDICT__COUNT][48];  /* storage of e[].name */
+	char npf_labels[RTPB_PF_VERDICT__COUNT][48]; /* and of e[].label */
+};
+
+/**
+ * Read every G counter into out (what a bare G lists).
+ * @param with_pf read the prefilter's counters (a map read, summed over
+ *                CPUs); false: the npf_* entries are 0.
+ */
+void ctl_exec_stats_read(struct ctl_exec *ex, bool with_pf,
+			 struct ctl_exec_stats *out);
 
 #endif /* CTL_CMD_EXEC_H */
