@@ -6,13 +6,16 @@
 # meson/ninja, and the tools the e2e tests call: ip, ethtool, sysctl, modprobe,
 # and Kamailio and sipp for the interop test, tests/e2e/test_kamailio.py;
 # scdoc for the man pages, libsystemd-dev for sd_notify, debhelper and
-# lintian for the package test (tests/pkg/), tshark for the capture test).
+# lintian for the package test (tests/pkg/), tshark for the capture test,
+# libmicrohttpd-dev for control's --metrics endpoint and prometheus (its
+# promtool and server) for the metrics tests).
 #
 # Kamailio's package ships a service that would start a SIP proxy on port
-# 5060: when this script installs it, it keeps it from starting (a
+# 5060, and Prometheus's one a server on port 9090: when this script
+# installs them, it keeps them from starting (a
 # policy-rc.d for the length of the install, unless one exists) and
-# disables it afterwards; the test runs its own Kamailio in a namespace.
-# A Kamailio that was installed before is left as it is.
+# disables them afterwards; the tests run their own Kamailio and Prometheus
+# in a namespace.  One that was installed before is left as it is.
 #
 # Idempotent: when every package is already installed it does nothing (no
 # apt-get update, no network) and exits 0 within a second.  Otherwise it runs
@@ -38,10 +41,11 @@ PACKAGES=(
 	scdoc libsystemd-dev
 	debhelper lintian fakeroot dpkg-dev
 	tshark
+	libmicrohttpd-dev prometheus
 )
 # Packages whose own service must not run (start, or start at boot) when
 # this script installs them.
-NO_SERVICE=(kamailio)
+NO_SERVICE=(kamailio prometheus)
 
 die() {
 	echo "install-deps.sh: error: $*" >&2
