@@ -613,3 +613,15 @@ ctl_dp_totals(const struct ctl_dp *dp, struct rtpb_lcore_stats *sum)
 	for (i = 0; i <= dp->h->n_workers; i++)
 		rtpb_lcore_stats_add(sum, rtpb_shm_lcore_stats(dp->h, i));
 }
+
+int
+ctl_dp_lcore_stats(const struct ctl_dp *dp, uint32_t idx,
+		   struct rtpb_lcore_stats *buf)
+{
+	if (!ctl_dp_ready(dp))
+		return -ENOTCONN;
+	if (idx > dp->h->n_workers)
+		return -ERANGE;
+	*buf = *rtpb_shm_lcore_stats(dp->h, idx);
+	return 0;
+}

@@ -177,4 +177,12 @@ const struct rtpb_stream_stats *ctl_dp_stream_stats(const struct ctl_dp *dp,
  */
 void ctl_dp_totals(const struct ctl_dp *dp, struct rtpb_lcore_stats *sum);
 
+/**
+ * Counters of lcore idx of the attached dataplane (workers
+ * 0..n_workers-1, the main lcore at n_workers), copied into buf.
+ * @return 0, -ENOTCONN if not attached, -ERANGE if idx > n_workers.
+ */
+int ctl_dp_lcore_stats(const struct ctl_dp *dp, uint32_t idx,
+		       struct rtpb_lcore_stats *buf);
+
 #endif /* CTL_DP_H */

@@ -48,6 +48,7 @@
 #include "ctl_dp.h"
 #include "ctl_hash.h"
 #include "ctl_log.h"
+#include "ctl_metrics.h"
 #include "ctl_notify.h"
 #include "ctl_pf.h"
 #include "ctl_ports.h"
@@ -100,6 +101,8 @@ struct opts {
 	struct ctl_admit_cfg admit; /* --max-sessions, --max-new-rate */
 	long conn_idle_s;   /* --conn-idle */
 	long conn_per_peer; /* --conn-per-peer */
+	bool metrics;       /* --metrics given */
+	struct ctl_metrics_addr metrics_addr;
 	char warn[8][320];  /* rtpproxy flags taken without their effect */
 	int nwarn;
 };
@@ -175,6 +178,9 @@ usage(FILE *f)
 "                   (default %d)\n"
 "  --conn-per-peer N  open tcp/cunix connections per client (IP address,\n"
 "                   or uid on cunix) at most (default %d of %d)\n"
+"  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+"                   (text format; ADDR: IPv4, [IPv6] or localhost, e.g.\n"
+"                   127.0.0.1:9100); default off\n"
 "  --file-prefix N  DPDK --file-prefix of the dataplane (default rtpbypass)\n"
 "  --prefilter      keep the XDP prefilter's maps current (on by default\n"
 "                   when root with a bpffs on the pin root); with this,\n"
@@ -349,6 +355,7 @@ enum {
 	OPT_PF_BUDGET, OPT_FORCE_ASYM, OPT_BRIDGE_SYM, OPT_NO_RESOLVE, OPT_NICE,
 	OPT_NO_REDIRECT, OPT_OVERLOAD, OPT_CONFIG, OPT_DSO,
 	OPT_MAX_SESSIONS, OPT_MAX_NEW_RATE, OPT_CONN_IDLE, OPT_CONN_PER_PEER,
+	OPT_METRICS,
 };
 
 /* The options that take effect only once all are read. */
@@ -416,6 +423,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{"max-new-rate", required_argument, NULL, OPT_MAX_NEW_RATE},
 		{"conn-idle", required_argument, NULL, OPT_CONN_IDLE},
 		{"conn-per-peer", required_argument, NULL, OPT_CONN_PER_PEER},
+		{"metrics", required_argument, NULL, OPT_METRICS},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -526,6 +534,15 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->conn_per_peer = num_arg("--conn-per-peer", optarg, 1,
 						   CTL_SOCK_MAX_CONN);
 			break;
+		case OPT_METRICS: {
+			char err[160];
+
+			if (ctl_metrics_parse_addr(optarg, &o->metrics_addr, err,
+						   sizeof(err)) != 0)
+				die_usage("--metrics %s", err);
+			o->metrics = true;
+			break;
+		}
 		case OPT_CONFIG:
 		case OPT_DSO:
 			die_usage("--config/--dso: rtpproxy modules are not "
@@ -615,6 +632,7 @@ struct ctl_app {
 	struct ctl_tnotify *tnotify; /* -n targets, NULL without */
 	struct ctl_notify *notify;   /* their connections */
 	struct ctl_admit *admit;     /* --max-sessions, --max-new-rate */
+	struct ctl_metrics *metrics; /* --metrics, NULL without */
 };
 
 /* libbpf's level for its warnings: WARN, or DBUG while an open by
@@ -798,6 +816,15 @@ app_open(struct ctl_app *a, const struct opts *o)
 			return rc;
 		}
 	}
+	if (o->metrics) {
+		char err[200];
+
+		a->metrics = ctl_metrics_open(&o->metrics_addr, err, sizeof(err));
+		if (a->metrics == NULL) {
+			fprintf(stderr, "rtpbypass-control: --metrics: %s\n", err);
+			return -errno;
+		}
+	}
 	if (pf_open(a, o) != 0)
 		return -1;
 	if (o->tnotify != NULL) {
@@ -858,6 +885,7 @@ app_open(struct ctl_app *a, const struct opts *o)
 static void
 app_close(struct ctl_app *a, bool keep)
 {
+	ctl_metrics_close(a->metrics); /* first: its thread stops */
 	ctl_exec_destroy(a->ex);
 	/* With a dataplane running, the maps stay pinned: its program still
 	 * uses them (pf_addrs for ARP/NDP) and the next control opens them
@@ -919,6 +947,7 @@ app_run(struct ctl_app *a)
 		ctl_exec_tick(a->ex, now);
 		ctl_socks_tick(a->socks, now);
 		ctl_admit_tick(a->admit, now);
+		ctl_metrics_update(a->metrics, a->ex, a->sess, a->dp);
 		if (watchdog)
 			sd_notify(0, "WATCHDOG=1");
 		if (draining && ctl_sessions_count(a->sess) == 0) {
@@ -1039,6 +1068,19 @@ main(int argc, char **argv)
 	if (drop_privileges(&o, app.pf != NULL) != 0) {
 		app_close(&app, false);
 		return 1;
+	}
+	/* the HTTP thread: after daemon() (fork keeps no thread) */
+	if (app.metrics != NULL) {
+		ctl_metrics_update(app.metrics, app.ex, app.sess, app.dp);
+		rc = ctl_metrics_start(app.metrics);
+		if (rc != 0) {
+			ctl_log(CTL_LOG_CRIT, "--metrics %s: starting the HTTP "
+				"server: %s", o.metrics_addr.text, strerror(-rc));
+			app_close(&app, false);
+			return 1;
+		}
+		ctl_log(CTL_LOG_INFO, "metrics: http://%s/metrics",
+			o.metrics_addr.text);
 	}
 	/* systemd (Type=notify): the sockets are bound; control attaches to
 	 * the dataplane whenever it runs */

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_metrics.c: the Prometheus endpoint (ctl_metrics.h says why the
+ * main thread renders and the HTTP thread only copies).
+ *
+ * Who writes what: the main thread writes text/len (under lock) in
+ * ctl_metrics_update(); libmicrohttpd's thread reads them (under lock)
+ * in serve(). Nothing else is shared.
+ *
+ * What is exported, all already counted (no counter was added to the
+ * dataplane's fast path for it):
+ *  - rtpbypass_sessions, rtpbypass_streams: live now (gauges);
+ *  - every G counter the table in ctl_cmd_exec.c names a metric for
+ *    (sessions, relayed and received packets, latches, handovers,
+ *    reverts, E98 refusals, commands, worker stalls, prefilter verdicts);
+ *  - the dataplane's lcore counters (rtpb_shm.h): frames and bytes in
+ *    and out, drops by reason (RTPB_FOREACH_DROP's names), neighbour
+ *    refusals, lost events, and each worker's busy and total cycles.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <microhttpd.h>
+
+#include "ctl_cmd_exec.h"
+#include "ctl_dp.h"
+#include "ctl_metrics.h"
+#include "ctl_session.h"
+
+#define PREFIX "rtpbypass_"
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+/* a scraper or two, and a curl: more is a misuse */
+#define MAX_CONN 16
+#define MAX_CONN_PER_IP 4
+#define CONN_TIMEOUT_S 10
+
+struct ctl_metrics {
+	struct ctl_metrics_addr addr;
+	int fd;                  /* listening socket; MHD's once started */
+	struct MHD_Daemon *mhd;  /* NULL until ctl_metrics_start() */
+	pthread_mutex_t lock;    /* guards text and len */
+	char *text;              /* latest exposition, NULL before the first */
+	size_t len;
+};
+
+int
+ctl_metrics_parse_addr(const char *s, struct ctl_metrics_addr *out,
+		       char *err, size_t errsz)
+{
+	char host[64];
+	const char *colon = strrchr(s, ':'), *h = s;
+	size_t hlen;
+	char *end;
+	long port;
+
+	memset(out, 0, sizeof(*out));
+	if (colon == NULL || colon == s) {
+		snprintf(err, errsz, "'%s': not ADDR:PORT (e.g. 127.0.0.1:9100, "
+			 "[::1]:9100)", s);
+		return -EINVAL;
+	}
+	hlen = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (hlen < 3 || s[hlen - 1] != ']') {
+			snprintf(err, errsz, "'%s': an IPv6 address goes in "
+				 "brackets ([::1]:9100)", s);
+			return -EINVAL;
+		}
+		h = s + 1;
+		hlen -= 2;
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 1 ||
+	    port > 65535) {
+		snprintf(err, errsz, "'%s': port '%s' not in 1..65535", s,
+			 colon + 1);
+		return -EINVAL;
+	}
+	if (hlen >= sizeof(host)) {
+		snprintf(err, errsz, "'%s': address too long", s);
+		return -EINVAL;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (s[0] != '[') {
+		struct sockaddr_in *in = (struct sockaddr_in *)&out->ss;
+
+		if (inet_pton(AF_INET, host, &in->sin_addr) != 1) {
+			snprintf(err, errsz, "'%s': '%s' is not an IPv4 address, "
+				 "[IPv6] or localhost", s, host);
+			return -EINVAL;
+		}
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		out->len = sizeof(*in);
+		snprintf(out->text, sizeof(out->text), "%s:%u", host,
+			 (unsigned)(uint16_t)port);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&out->ss;
+
+		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1) {
+			snprintf(err, errsz, "'%s': '%s' is not an IPv6 address",
+				 s, host);
+			return -EINVAL;
+		}
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		out->len = sizeof(*in6);
+		snprintf(out->text, sizeof(out->text), "[%s]:%u", host,
+			 (unsigned)(uint16_t)port);
+	}
+	return 0;
+}
+
+struct ctl_metrics *
+ctl_metrics_open(const struct ctl_metrics_addr *a, char *err, size_t errsz)
+{
+	struct ctl_metrics *m = calloc(1, sizeof(*m));
+	const char *what = "socket";
+	int one = 1, e;
+
+	if (m == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	m->addr = *a;
+	m->fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (m->fd < 0)
+		goto err;
+	what = "setsockopt SO_REUSEADDR";
+	if (setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
+		goto err;
+	what = "setsockopt IPV6_V6ONLY";
+	if (a->ss.ss_family == AF_INET6 &&
+	    setsockopt(m->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0)
+		goto err;
+	what = "bind";
+	if (bind(m->fd, (const struct sockaddr *)&a->ss, a->len) != 0)
+		goto err;
+	what = "listen";
+	if (listen(m->fd, MAX_CONN) != 0)
+		goto err;
+	pthread_mutex_init(&m->lock, NULL);
+	return m;
+err:
+	e = errno;
+	snprintf(err, errsz, "%s %s: %s", what, a->text, strerror(e));
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m);
+	errno = e;
+	return NULL;
+}
+
+/* A fixed body (an error page) with status code. */
+static enum MHD_Result
+reply_static(struct MHD_Connection *c, unsigned int code, const char *body,
+	     const char *allow)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result rc;
+
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/plain; charset=utf-8");
+	if (allow != NULL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	rc = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/*
+ * libmicrohttpd's request handler (its thread): GET or HEAD /metrics
+ * gets a copy of the latest text; any other path 404, any other method
+ * 405, before the first render 503. Answered on the first call, so a
+ * request body is never read (MHD closes such a connection after).
+ */
+static enum MHD_Result
+serve(void *cls, struct MHD_Connection *c, const char *url,
+      const char *method, const char *version, const char *upload,
+      size_t *upload_size, void **con_cls)
+{
+	struct ctl_metrics *m = cls;
+	struct MHD_Response *r = NULL;
+	enum MHD_Result rc;
+
+	(void)version;
+	(void)upload;
+	(void)upload_size;
+	(void)con_cls;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+		return reply_static(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+				    "method not allowed\n", "GET, HEAD");
+	if (strcmp(url, "/metrics") != 0)
+		return reply_static(c, MHD_HTTP_NOT_FOUND,
+				    "not found: the metrics are at /metrics\n",
+				    NULL);
+	pthread_mutex_lock(&m->lock);
+	if (m->text != NULL)
+		r = MHD_create_response_from_buffer(m->len, m->text,
+						    MHD_RESPMEM_MUST_COPY);
+	pthread_mutex_unlock(&m->lock);
+	if (r == NULL)
+		return reply_static(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				    "no metrics yet\n", NULL);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
+	rc = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+int
+ctl_metrics_start(struct ctl_metrics *m)
+{
+	/* poll(), not select(): control may hold more than FD_SETSIZE fds */
+	unsigned int flags = MHD_USE_POLL_INTERNAL_THREAD;
+
+	if (m->addr.ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	m->mhd = MHD_start_daemon(flags, 0, NULL, NULL, serve, m,
+				  MHD_OPTION_LISTEN_SOCKET, m->fd,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONN,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				  (unsigned int)MAX_CONN_PER_IP,
+				  MHD_OPTION_CONNECTION_TIMEOUT,
+				  (unsigned int)CONN_TIMEOUT_S,
+				  MHD_OPTION_END);
+	if (m->mhd == NULL)
+		return errno != 0 ? -errno : -EIO;
+	m->fd = -1; /* MHD's now: MHD_stop_daemon() closes it */
+	return 0;
+}
+
+/* "# HELP" and "# TYPE" of metric PREFIX name. */
+static void
+family(GString *b, const char *name, bool gauge, const char *help)
+{
+	g_string_append_printf(b, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX
+			       "%s %s\n", name, help, name,
+			       gauge ? "gauge" : "counter");
+}
+
+/* One sample: PREFIX name{label} value (label NULL: none). */
+static void
+sample(GString *b, const char *name, const char *label, uint64_t v)
+{
+	g_string_append_printf(b, PREFIX "%s%s%s%s %" PRIu64 "\n", name,
+			       label != NULL ? "{" : "",
+			       label != NULL ? label : "",
+			       label != NULL ? "}" : "", v);
+}
+
+/* A metric of one unlabelled sample. */
+static void
+single(GString *b, const char *name, bool gauge, const char *help, uint64_t v)
+{
+	family(b, name, gauge, help);
+	sample(b, name, NULL, v);
+}
+
+/* The G table's exported counters (ctl_cmd_exec.c names them). */
+static void
+render_exec(GString *b, struct ctl_exec *ex)
+{
+	struct ctl_exec_stats st;
+
+	ctl_exec_stats_read(ex, true, &st);
+	for (size_t i = 0; i < st.n; i++) {
+		const struct ctl_exec_stat *e = &st.e[i];
+
+		if (e->metric == NULL || e->dbl)
+			continue;
+		if (e->help != NULL)
+			family(b, e->metric, e->gauge, e->help);
+		sample(b, e->metric, e->label, e->u);
+	}
+}
+
+/* The dataplane's lcore counters: totals, drops by reason, per worker. */
+static void
+render_dp(GString *b, const struct ctl_dp *dp)
+{
+	static const char *const drop_names[RTPB_DROP__COUNT] = {
+#define DROP_NAME(e, n, d) n,
+		RTPB_FOREACH_DROP(DROP_NAME)
+#undef DROP_NAME
+	};
+	struct rtpb_lcore_stats t, w;
+	uint32_t nw = ctl_dp_n_workers(dp);
+	char label[64];
+
+	ctl_dp_totals(dp, &t); /* zeros when detached */
+	single(b, "dataplane_up", true,
+	       "1 while control is attached to a running dataplane",
+	       ctl_dp_ready(dp) ? 1 : 0);
+	single(b, "dataplane_workers", true, "Worker lcores of the dataplane", nw);
+	single(b, "dataplane_received_packets_total", false,
+	       "Frames the dataplane received (since it started)", t.rx_pkts);
+	single(b, "dataplane_received_bytes_total", false,
+	       "Frame bytes the dataplane received", t.rx_bytes);
+	single(b, "dataplane_transmitted_packets_total", false,
+	       "Frames the dataplane sent (relayed media, ARP, NDP)", t.tx_pkts);
+	single(b, "dataplane_transmitted_bytes_total", false,
+	       "Frame bytes the dataplane sent", t.tx_bytes);
+	single(b, "dataplane_relayed_packets_total", false,
+	       "Packets the dataplane forwarded to the other leg", t.relayed);
+	family(b, "dropped_packets_total", false,
+	       "Packets the dataplane dropped, by reason (rtpb_shm.h "
+	       "RTPB_FOREACH_DROP)");
+	for (uint32_t r = 0; r < RTPB_DROP__COUNT; r++) {
+		snprintf(label, sizeof(label), "reason=\"%s\"", drop_names[r]);
+		sample(b, "dropped_packets_total", label, t.drops[r]);
+	}
+	family(b, "neighbour_refused_total", false,
+	       "ARP/NDP senders not learned as neighbours, by reason");
+	sample(b, "neighbour_refused_total", "reason=\"offlink\"",
+	       t.neigh_refused_offlink);
+	sample(b, "neighbour_refused_total", "reason=\"mac\"",
+	       t.neigh_refused_mac);
+	sample(b, "neighbour_refused_total", "reason=\"full\"",
+	       t.neigh_refused_full);
+	single(b, "dataplane_events_lost_total", false,
+	       "Latch events the dataplane dropped (its ring to control full)",
+	       t.events_lost);
+	single(b, "dataplane_sync_timeouts_total", false,
+	       "Commands whose streams the dataplane did not apply in time",
+	       ctl_dp_sync_timeouts(dp));
+	family(b, "worker_busy_cycles_total", false,
+	       "TSC cycles of worker loops that handled packets");
+	for (uint32_t i = 0; i < nw; i++)
+		if (ctl_dp_lcore_stats(dp, i, &w) == 0) {
+			snprintf(label, sizeof(label), "worker=\"%u\"", i);
+			sample(b, "worker_busy_cycles_total", label, w.busy_cycles);
+		}
+	family(b, "worker_cycles_total", false,
+	       "TSC cycles of all worker loops (busy and idle)");
+	for (uint32_t i = 0; i < nw; i++)
+		if (ctl_dp_lcore_stats(dp, i, &w) == 0) {
+			snprintf(label, sizeof(label), "worker=\"%u\"", i);
+			sample(b, "worker_cycles_total", label, w.total_cycles);
+		}
+}
+
+void
+ctl_metrics_update(struct ctl_metrics *m, struct ctl_exec *ex,
+		   const struct ctl_sessions *sess, const struct ctl_dp *dp)
+{
+	struct ctl_sessions_counters c;
+	GString *b;
+	char *old;
+	size_t len;
+
+	if (m == NULL)
+		return;
+	b = g_string_sized_new(m->len + 256);
+	ctl_sessions_counters(sess, &c);
+	single(b, "sessions", true, "Live sessions", c.active);
+	single(b, "streams", true,
+	       "Live RTP streams (two per session, as rtpproxy counts them)",
+	       c.streams);
+	render_exec(b, ex);
+	render_dp(b, dp);
+	len = b->len;
+	pthread_mutex_lock(&m->lock);
+	old = m->text;
+	m->text = g_string_free(b, FALSE);
+	m->len = len;
+	pthread_mutex_unlock(&m->lock);
+	g_free(old);
+}
+
+void
+ctl_metrics_close(struct ctl_metrics *m)
+{
+	if (m == NULL)
+		return;
+	if (m->mhd != NULL)
+		MHD_stop_daemon(m->mhd);
+	if (m->fd >= 0)
+		close(m->fd);
+	pthread_mutex_destroy(&m->lock);
+	g_free(m->text);
+	free(m);
+}
