@@ -180,7 +180,7 @@ usage(FILE *f)
 "                   or uid on cunix) at most (default %d of %d)\n"
 "  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 "                   (text format; ADDR: IPv4, [IPv6] or localhost, e.g.\n"
-"                   127.0.0.1:9100); default off\n"
+"                   127.0.0.1:9476); default off\n"
 "  --file-prefix N  DPDK --file-prefix of the dataplane (default rtpbypass)\n"
 "  --prefilter      keep the XDP prefilter's maps current (on by default\n"
 "                   when root with a bpffs on the pin root); with this,\n"

@@ -66,15 +66,15 @@ ctl_metrics_parse_addr(const char *s, struct ctl_metrics_addr *out,
 
 	memset(out, 0, sizeof(*out));
 	if (colon == NULL || colon == s) {
-		snprintf(err, errsz, "'%s': not ADDR:PORT (e.g. 127.0.0.1:9100, "
-			 "[::1]:9100)", s);
+		snprintf(err, errsz, "'%s': not ADDR:PORT (e.g. 127.0.0.1:9476, "
+			 "[::1]:9476)", s);
 		return -EINVAL;
 	}
 	hlen = (size_t)(colon - s);
 	if (s[0] == '[') {
 		if (hlen < 3 || s[hlen - 1] != ']') {
 			snprintf(err, errsz, "'%s': an IPv6 address goes in "
-				 "brackets ([::1]:9100)", s);
+				 "brackets ([::1]:9476)", s);
 			return -EINVAL;
 		}
 		h = s + 1;

@@ -38,7 +38,7 @@ struct ctl_metrics;
 struct ctl_metrics_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char text[80]; /**< "127.0.0.1:9100", "[::1]:9100" for logs */
+	char text[80]; /**< "127.0.0.1:9476", "[::1]:9476" for logs */
 };
 
 /**
@@ -52,7 +52,7 @@ int ctl_metrics_parse_addr(const char *s, struct ctl_metrics_addr *out,
 /**
  * Bind and listen on a (no thread yet).
  * @return the endpoint, or NULL with errno set and the failing call
- *         named in err ("bind 127.0.0.1:9100: Address already in use").
+ *         named in err ("bind 127.0.0.1:9476: Address already in use").
  */
 struct ctl_metrics *ctl_metrics_open(const struct ctl_metrics_addr *a,
 				     char *err, size_t errsz);
