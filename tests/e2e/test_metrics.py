@@ -26,7 +26,6 @@ Every wait is bounded; processes are stopped by PID (rtpb_e2e.Proc).
 Usage (root): test_metrics.py --build BUILD_DIR
 """
 
-import argparse
 import json
 import os
 import re
@@ -45,15 +44,7 @@ A_PORT = 4000
 B_PORT = 6000
 DROP_REASONS = ('truncated', 'not_peer', 'no_stream', 'neigh_pending', 'pace')
 
-
-class Failed(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failed(what)
-    e2e.log('ok: ' + what)
+check = e2e.check
 
 
 def free_port(topo):
@@ -98,7 +89,7 @@ def value(text, name, labels=''):
 def scrape(topo, port):
     status, text = http(topo, port, '/metrics')
     if status != 200:
-        raise Failed('/metrics answered %d' % status)
+        raise e2e.CheckFailed('/metrics answered %d' % status)
     return text
 
 
@@ -154,101 +145,87 @@ def start_prometheus(topo, metrics_port):
     return p, port
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--build', required=True, help='meson build directory')
-    args = ap.parse_args()
+def body(build, prefix):
     for tool in ('promtool', 'prometheus'):
         if shutil.which(tool) is None:
-            raise SystemExit('%s not found (deploy/install-deps.sh: prometheus)' % tool)
-    e2e.install_signal_handlers()
-    prefix = e2e.unique_prefix()
-    ok = False
+            raise e2e.E2EError('%s not found (deploy/install-deps.sh: prometheus)' % tool)
     t0 = time.monotonic()
-    try:
-        with e2e.Topology() as topo:
-            mport = free_port(topo)
-            dp, ctl = e2e.start_relay(topo, args.build, prefix,
-                                      extra_ctl=['--metrics', '127.0.0.1:%d' % mport])
-            ctl.wait_for_log(r'metrics: http://127\.0\.0\.1:%d/metrics' % mport, timeout=5)
-            cmd = lambda c: e2e.rtpproxy_cmd(topo.relay, c)
+    with e2e.Topology() as topo:
+        mport = free_port(topo)
+        dp, ctl = e2e.start_relay(topo, build, prefix,
+                                  extra_ctl=['--metrics', '127.0.0.1:%d' % mport])
+        ctl.wait_for_log(r'metrics: http://127\.0\.0\.1:%d/metrics' % mport, timeout=5)
+        cmd = lambda c: e2e.rtpproxy_cmd(topo.relay, c)
 
-            text, v = wait_scrape(topo, mport, 'rtpbypass_dataplane_up', 1)
-            check(v == 1, 'rtpbypass_dataplane_up is 1 once control is attached')
-            check(value(text, 'rtpbypass_sessions') == 0, 'rtpbypass_sessions is 0 before the call')
+        text, v = wait_scrape(topo, mport, 'rtpbypass_dataplane_up', 1)
+        check(v == 1, 'rtpbypass_dataplane_up is 1 once control is attached')
+        check(value(text, 'rtpbypass_sessions') == 0, 'rtpbypass_sessions is 0 before the call')
 
-            st, body = http(topo, mport, '/nope')
-            check(st == 404, 'another path answers 404 (got %d)' % st)
-            st, body = http(topo, mport, '/metrics', method='POST')
-            check(st == 405, 'a POST answers 405 (got %d)' % st)
+        st, body = http(topo, mport, '/nope')
+        check(st == 404, 'another path answers 404 (got %d)' % st)
+        st, body = http(topo, mport, '/metrics', method='POST')
+        check(st == 405, 'a POST answers 405 (got %d)' % st)
 
-            prom, pport = start_prometheus(topo, mport)
-            e2e.log('prometheus up after %.1fs' % (time.monotonic() - t0))
+        prom, pport = start_prometheus(topo, mport)
+        e2e.log('prometheus up after %.1fs' % (time.monotonic() - t0))
 
-            p0, _, _ = e2e.parse_ul_reply(cmd('U met-1 %s %d fa' % (e2e.PHONE_A_IP, A_PORT)))
-            p1, _, _ = e2e.parse_ul_reply(cmd('L met-1 %s %d fa tb' % (e2e.PHONE_B_IP, B_PORT)))
-            call = e2e.Call(topo, '%s:%d' % (e2e.RELAY_IP, p1), '%s:%d' % (e2e.RELAY_IP, p0),
-                            N_PKTS, 20, 'metrics', a_port=A_PORT, b_port=B_PORT,
-                            start_delay_ms=500)
+        p0, _, _ = e2e.parse_ul_reply(cmd('U met-1 %s %d fa' % (e2e.PHONE_A_IP, A_PORT)))
+        p1, _, _ = e2e.parse_ul_reply(cmd('L met-1 %s %d fa tb' % (e2e.PHONE_B_IP, B_PORT)))
+        call = e2e.Call(topo, '%s:%d' % (e2e.RELAY_IP, p1), '%s:%d' % (e2e.RELAY_IP, p0),
+                        N_PKTS, 20, 'metrics', a_port=A_PORT, b_port=B_PORT,
+                        start_delay_ms=500)
 
-            text, v = wait_scrape(topo, mport, 'rtpbypass_sessions', 1)
-            check(v == 1, 'rtpbypass_sessions is 1 after U/L')
-            check(value(text, 'rtpbypass_streams') == 2, 'rtpbypass_streams is 2')
+        text, v = wait_scrape(topo, mport, 'rtpbypass_sessions', 1)
+        check(v == 1, 'rtpbypass_sessions is 1 after U/L')
+        check(value(text, 'rtpbypass_streams') == 2, 'rtpbypass_streams is 2')
 
-            # two scrapes 2.5 s apart, both during the call
-            time.sleep(1.5)
-            first = scrape(topo, mport)
-            time.sleep(2.5)
-            second = scrape(topo, mport)
-            r1 = value(first, 'rtpbypass_relayed_packets_total')
-            r2 = value(second, 'rtpbypass_relayed_packets_total')
-            e2e.log('relayed packets: %s then %s' % (r1, r2))
-            check(r1 is not None and r2 is not None and r2 > r1 > 0,
-                  'rtpbypass_relayed_packets_total grows during the call')
-            check((value(second, 'rtpbypass_worker_cycles_total', '{worker="0"}') or 0) > 0,
-                  'worker 0 has cycles')
-            for reason in DROP_REASONS:
-                check(value(second, 'rtpbypass_dropped_packets_total',
-                            '{reason="%s"}' % reason) is not None,
-                      'rtpbypass_dropped_packets_total{reason="%s"} is exported' % reason)
-            path = os.path.join(e2e.logdir(), 'scrape.txt')
-            with open(path, 'w') as f:
-                f.write(second)
-            pt = subprocess.run(['promtool', 'check', 'metrics'], input=second,
-                                capture_output=True, text=True, timeout=30)
-            e2e.log('promtool check metrics: exit %d %s%s' % (pt.returncode, pt.stdout, pt.stderr))
-            check(pt.returncode == 0 and pt.stdout.strip() == '' and pt.stderr.strip() == '',
-                  'promtool check metrics finds nothing in a live scrape (%s)' % path)
+        # two scrapes 2.5 s apart, both during the call
+        time.sleep(1.5)
+        first = scrape(topo, mport)
+        time.sleep(2.5)
+        second = scrape(topo, mport)
+        r1 = value(first, 'rtpbypass_relayed_packets_total')
+        r2 = value(second, 'rtpbypass_relayed_packets_total')
+        e2e.log('relayed packets: %s then %s' % (r1, r2))
+        check(r1 is not None and r2 is not None and r2 > r1 > 0,
+              'rtpbypass_relayed_packets_total grows during the call')
+        check((value(second, 'rtpbypass_worker_cycles_total', '{worker="0"}') or 0) > 0,
+              'worker 0 has cycles')
+        for reason in DROP_REASONS:
+            check(value(second, 'rtpbypass_dropped_packets_total',
+                        '{reason="%s"}' % reason) is not None,
+                  'rtpbypass_dropped_packets_total{reason="%s"} is exported' % reason)
+        path = os.path.join(e2e.logdir(), 'scrape.txt')
+        with open(path, 'w') as f:
+            f.write(second)
+        pt = subprocess.run(['promtool', 'check', 'metrics'], input=second,
+                            capture_output=True, text=True, timeout=30)
+        e2e.log('promtool check metrics: exit %d %s%s' % (pt.returncode, pt.stdout, pt.stderr))
+        check(pt.returncode == 0 and pt.stdout.strip() == '' and pt.stderr.strip() == '',
+              'promtool check metrics finds nothing in a live scrape (%s)' % path)
 
-            v = wait_prom(topo, pport, 'rtpbypass_sessions', lambda x: x == 1, 15)
-            check(v == 1, 'Prometheus: rtpbypass_sessions is 1 during the call (got %s)' % v)
-            v = wait_prom(topo, pport, 'up{job="rtpbypass"}', lambda x: x == 1, 5)
-            check(v == 1, 'Prometheus: the relay target is up')
-            v = wait_prom(topo, pport, 'rtpbypass_relayed_packets_total', lambda x: x > 0, 5)
-            check(v is not None and v > 0,
-                  'Prometheus: rtpbypass_relayed_packets_total > 0 (%s)' % v)
+        v = wait_prom(topo, pport, 'rtpbypass_sessions', lambda x: x == 1, 15)
+        check(v == 1, 'Prometheus: rtpbypass_sessions is 1 during the call (got %s)' % v)
+        v = wait_prom(topo, pport, 'up{job="rtpbypass"}', lambda x: x == 1, 5)
+        check(v == 1, 'Prometheus: the relay target is up')
+        v = wait_prom(topo, pport, 'rtpbypass_relayed_packets_total', lambda x: x > 0, 5)
+        check(v is not None and v > 0,
+              'Prometheus: rtpbypass_relayed_packets_total > 0 (%s)' % v)
 
-            a, b = call.results()
-            check(a['received_valid'] == N_PKTS and b['received_valid'] == N_PKTS,
-                  'the call lost nothing (A %d, B %d of %d)'
-                  % (a['received_valid'], b['received_valid'], N_PKTS))
-            check(cmd('D met-1 fa') == '0', 'D deletes the call')
-            v = wait_prom(topo, pport, 'rtpbypass_sessions', lambda x: x == 0, 10)
-            check(v == 0, 'Prometheus: rtpbypass_sessions is 0 after D (got %s)' % v)
-            check(ctl.running, 'control still runs')
+        a, b = call.results()
+        check(a['received_valid'] == N_PKTS and b['received_valid'] == N_PKTS,
+              'the call lost nothing (A %d, B %d of %d)'
+              % (a['received_valid'], b['received_valid'], N_PKTS))
+        check(cmd('D met-1 fa') == '0', 'D deletes the call')
+        v = wait_prom(topo, pport, 'rtpbypass_sessions', lambda x: x == 0, 10)
+        check(v == 0, 'Prometheus: rtpbypass_sessions is 0 after D (got %s)' % v)
+        check(ctl.running, 'control still runs')
 
-            prom.stop(timeout=10)
-            dp.stop(timeout=10)
-            ctl.stop(timeout=10)
-        ok = True
-    except (Failed, e2e.E2EError) as exc:
-        e2e.log('FAIL: %s' % exc)
-        e2e.keep_logs()
-    finally:
-        e2e.cleanup_all()
-    e2e.log('%s in %.1fs' % ('PASS' if ok else 'FAIL', time.monotonic() - t0))
-    return 0 if ok else 1
+        prom.stop(timeout=10)
+        dp.stop(timeout=10)
+        ctl.stop(timeout=10)
+    e2e.log('done in %.1fs' % (time.monotonic() - t0))
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(e2e.run_test(body, description=__doc__))
