@@ -48,6 +48,7 @@
 struct ctl_metrics {
 	struct ctl_metrics_addr addr;
 	int fd;                  /* listening socket; MHD's once started */
+	uint16_t port;           /* bound port, host order */
 	struct MHD_Daemon *mhd;  /* NULL until ctl_metrics_start() */
 	pthread_mutex_t lock;    /* guards text and len */
 	char *text;              /* latest exposition, NULL before the first */
@@ -58,8 +59,11 @@ int
 ctl_metrics_parse_addr(const char *s, struct ctl_metrics_addr *out,
 		       char *err, size_t errsz)
 {
+	struct sockaddr_in *in = (struct sockaddr_in *)&out->ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&out->ss;
 	char host[64];
 	const char *colon = strrchr(s, ':'), *h = s;
+	bool v6;
 	size_t hlen;
 	char *end;
 	long port;
@@ -96,33 +100,25 @@ ctl_metrics_parse_addr(const char *s, struct ctl_metrics_addr *out,
 	host[hlen] = '\0';
 	if (strcmp(host, "localhost") == 0)
 		snprintf(host, sizeof(host), "127.0.0.1");
-	if (s[0] != '[') {
-		struct sockaddr_in *in = (struct sockaddr_in *)&out->ss;
-
-		if (inet_pton(AF_INET, host, &in->sin_addr) != 1) {
-			snprintf(err, errsz, "'%s': '%s' is not an IPv4 address, "
-				 "[IPv6] or localhost", s, host);
-			return -EINVAL;
-		}
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)port);
-		out->len = sizeof(*in);
-		snprintf(out->text, sizeof(out->text), "%s:%u", host,
-			 (unsigned)(uint16_t)port);
-	} else {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&out->ss;
-
-		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1) {
-			snprintf(err, errsz, "'%s': '%s' is not an IPv6 address",
-				 s, host);
-			return -EINVAL;
-		}
+	v6 = s[0] == '[';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host,
+		      v6 ? (void *)&in6->sin6_addr : (void *)&in->sin_addr) != 1) {
+		snprintf(err, errsz, "'%s': '%s' is not %s", s, host,
+			 v6 ? "an IPv6 address"
+			    : "an IPv4 address, [IPv6] or localhost");
+		return -EINVAL;
+	}
+	if (v6) {
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons((uint16_t)port);
 		out->len = sizeof(*in6);
-		snprintf(out->text, sizeof(out->text), "[%s]:%u", host,
-			 (unsigned)(uint16_t)port);
+	} else {
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		out->len = sizeof(*in);
 	}
+	snprintf(out->text, sizeof(out->text), v6 ? "[%s]:%u" : "%s:%u", host,
+		 (unsigned)(uint16_t)port);
 	return 0;
 }
 
@@ -131,6 +127,8 @@ ctl_metrics_open(const struct ctl_metrics_addr *a, char *err, size_t errsz)
 {
 	struct ctl_metrics *m = calloc(1, sizeof(*m));
 	const char *what = "socket";
+	struct sockaddr_storage bound;
+	socklen_t bound_len;
 	int one = 1, e;
 
 	if (m == NULL) {
@@ -154,6 +152,13 @@ ctl_metrics_open(const struct ctl_metrics_addr *a, char *err, size_t errsz)
 	what = "listen";
 	if (listen(m->fd, MAX_CONN) != 0)
 		goto err;
+	what = "getsockname";
+	bound_len = sizeof(bound);
+	if (getsockname(m->fd, (struct sockaddr *)&bound, &bound_len) != 0)
+		goto err;
+	m->port = ntohs(bound.ss_family == AF_INET6
+				? ((struct sockaddr_in6 *)&bound)->sin6_port
+				: ((struct sockaddr_in *)&bound)->sin_port);
 	pthread_mutex_init(&m->lock, NULL);
 	return m;
 err:
@@ -164,6 +169,12 @@ err:
 	free(m);
 	errno = e;
 	return NULL;
+}
+
+uint16_t
+ctl_metrics_port(const struct ctl_metrics *m)
+{
+	return m->port;
 }
 
 /* A fixed body (an error page) with status code. */

@@ -26,6 +26,7 @@
 #define CTL_METRICS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sys/socket.h>
 
@@ -56,6 +57,9 @@ int ctl_metrics_parse_addr(const char *s, struct ctl_metrics_addr *out,
  */
 struct ctl_metrics *ctl_metrics_open(const struct ctl_metrics_addr *a,
 				     char *err, size_t errsz);
+
+/** The TCP port m listens on (the kernel's pick if a's port was 0). */
+uint16_t ctl_metrics_port(const struct ctl_metrics *m);
 
 /**
  * Start serving (libmicrohttpd's thread). Until the first
