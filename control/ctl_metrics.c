@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,6 +315,18 @@ render_dp(GString *b, const struct ctl_dp *dp)
 		RTPB_FOREACH_DROP(DROP_NAME)
 #undef DROP_NAME
 	};
+	/* counters per worker lcore (the main lcore's are in the totals) */
+	static const struct {
+		const char *name, *help;
+		size_t off; /* in struct rtpb_lcore_stats */
+	} per_worker[] = {
+		{"worker_busy_cycles_total",
+		 "TSC cycles of worker loops that handled packets",
+		 offsetof(struct rtpb_lcore_stats, busy_cycles)},
+		{"worker_cycles_total",
+		 "TSC cycles of all worker loops (busy and idle)",
+		 offsetof(struct rtpb_lcore_stats, total_cycles)},
+	};
 	struct rtpb_lcore_stats t, w;
 	uint32_t nw = ctl_dp_n_workers(dp);
 	char label[64];
@@ -354,20 +367,17 @@ render_dp(GString *b, const struct ctl_dp *dp)
 	single(b, "dataplane_sync_timeouts_total", false,
 	       "Commands whose streams the dataplane did not apply in time",
 	       ctl_dp_sync_timeouts(dp));
-	family(b, "worker_busy_cycles_total", false,
-	       "TSC cycles of worker loops that handled packets");
-	for (uint32_t i = 0; i < nw; i++)
-		if (ctl_dp_lcore_stats(dp, i, &w) == 0) {
+	for (size_t k = 0; k < sizeof(per_worker) / sizeof(per_worker[0]); k++) {
+		family(b, per_worker[k].name, false, per_worker[k].help);
+		for (uint32_t i = 0; i < nw; i++) {
+			if (ctl_dp_lcore_stats(dp, i, &w) != 0)
+				continue;
 			snprintf(label, sizeof(label), "worker=\"%u\"", i);
-			sample(b, "worker_busy_cycles_total", label, w.busy_cycles);
+			sample(b, per_worker[k].name, label,
+			       *(const uint64_t *)((const char *)&w +
+						   per_worker[k].off));
 		}
-	family(b, "worker_cycles_total", false,
-	       "TSC cycles of all worker loops (busy and idle)");
-	for (uint32_t i = 0; i < nw; i++)
-		if (ctl_dp_lcore_stats(dp, i, &w) == 0) {
-			snprintf(label, sizeof(label), "worker=\"%u\"", i);
-			sample(b, "worker_cycles_total", label, w.total_cycles);
-		}
+	}
 }
 
 void
