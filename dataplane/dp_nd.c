@@ -283,10 +283,13 @@ nd_learn_na(const struct rte_mbuf *m, const struct dp_nd_msg *na, uint64_t now_n
 	}
 	/* A unicast answer may omit the TLLA (§4.4): the sender is the
 	 * target then (no proxies here); one that names another MAC than
-	 * its Ethernet source is not believed (issue 16). */
+	 * its Ethernet source is not believed (issue 16), nor is a group
+	 * MAC as the source (dp_nd_check() refuses one in a TLLA; found by
+	 * fuzz_pkt: media would be flooded to the whole link). */
 	if (lla == NULL)
 		lla = &eth->src_addr;
-	else if (!rte_is_same_ether_addr(lla, &eth->src_addr)) {
+	if (!rte_is_same_ether_addr(lla, &eth->src_addr) ||
+	    rte_is_multicast_ether_addr(lla)) {
 		nd_stats()->neigh_refused_mac++;
 		return;
 	}
