@@ -158,12 +158,18 @@ build_fuzzer "$out/$target" -O1 -fsanitize=fuzzer,address,undefined \
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:check_initialization_order=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-# a file or directory argument: run those inputs once (reproduce)
+# a file or directory argument: run those inputs once (reproduce). A
+# directory is a corpus to libFuzzer, fuzzed and written into unless
+# -runs=0 says run what it holds and stop (for files -runs=0 would run
+# nothing).
+reproduce=0 once=()
 for a in "$@"; do
-	if [ -e "$a" ]; then
-		exec "$out/$target" -rss_limit_mb=2048 -timeout=5 "$@"
-	fi
+	[ -e "$a" ] && reproduce=1
+	[ -d "$a" ] && once=(-runs=0)
 done
+if [ "$reproduce" = 1 ]; then
+	exec "$out/$target" -rss_limit_mb=2048 -timeout=5 "${once[@]}" "$@"
+fi
 
 log=$out/$target.log
 echo "run.sh: fuzzing for ${fuzz_time} s, log in $log"
