@@ -6,9 +6,31 @@
  * check is the program's (a header past the frame end), not dp_parse's.
  */
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "rtpb_pf_rules.h"
 #include "pf_twin.h"
+
+void
+pf_sock_entry(int family, const char *local, uint16_t port, const char *peer,
+	      uint16_t peer_port, uint32_t ssrc, struct rtpb_pf_sock_key *k,
+	      struct rtpb_pf_sock *v)
+{
+	int af = family == RTPB_PF_AF_INET ? AF_INET : AF_INET6;
+
+	memset(k, 0, sizeof(*k));
+	memset(v, 0, sizeof(*v));
+	k->family = (uint8_t)family;
+	k->port = htons(port);
+	inet_pton(af, local, k->ip);
+	if (peer == NULL)
+		return;
+	v->peer_ssrc = ssrc;
+	v->flags = RTPB_PF_F_LATCHED;
+	v->peer_family = (uint8_t)family;
+	v->peer_port = htons(peer_port);
+	inet_pton(af, peer, v->peer_ip);
+}
 
 static uint16_t
 be16(const uint8_t *p)

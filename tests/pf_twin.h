@@ -4,6 +4,8 @@
  * frame in memory, for tests/test_bpf_pf_diff.c: the same walk of the
  * headers and the same rules (include/rtpb_pf_rules.h), its maps as
  * small tables. It returns the verdict whose counter the program bumps.
+ * pf_sock_entry() builds a pf_socks entry for the twin and the tests'
+ * maps alike (test_bpf_prefilter.c uses it too).
  */
 #ifndef PF_TWIN_H
 #define PF_TWIN_H
@@ -27,6 +29,15 @@ struct pf_twin {
 	uint8_t budget_used[PF_TWIN_MAX];
 	int first_fills;
 };
+
+/**
+ * A pf_socks entry as control writes it: the relay socket local:port
+ * (family 4 or 6, addresses as text, port host order), latched to
+ * peer:peer_port with the peer's SSRC ssrc unless peer is NULL.
+ */
+void pf_sock_entry(int family, const char *local, uint16_t port, const char *peer,
+		   uint16_t peer_port, uint32_t ssrc, struct rtpb_pf_sock_key *k,
+		   struct rtpb_pf_sock *v);
 
 /**
  * The verdict of the prefilter on frame f of len bytes.

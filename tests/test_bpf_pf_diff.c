@@ -70,21 +70,11 @@ addr_add(int family, const char *s)
 static int
 sock_add(int family, const char *local, uint16_t port, const char *peer, uint16_t peer_port)
 {
-	struct rtpb_pf_sock_key k = {.family = (uint8_t)family, .port = htons(port)};
-	struct rtpb_pf_sock v = {0};
-	int af = family == 4 ? AF_INET : AF_INET6;
+	struct rtpb_pf_sock_key *k = &twin.keys[twin.n_socks];
+	struct rtpb_pf_sock *v = &twin.socks[twin.n_socks++];
 
-	inet_pton(af, local, k.ip);
-	if (peer != NULL) {
-		v.peer_ssrc = PEER_SSRC;
-		v.flags = RTPB_PF_F_LATCHED;
-		v.peer_family = (uint8_t)family;
-		v.peer_port = htons(peer_port);
-		inet_pton(af, peer, v.peer_ip);
-	}
-	twin.keys[twin.n_socks] = k;
-	twin.socks[twin.n_socks++] = v;
-	return bpf_map__update_elem(skel->maps.pf_socks, &k, sizeof(k), &v, sizeof(v), BPF_ANY);
+	pf_sock_entry(family, local, port, peer, peer_port, PEER_SSRC, k, v);
+	return bpf_map__update_elem(skel->maps.pf_socks, k, sizeof(*k), v, sizeof(*v), BPF_ANY);
 }
 
 /* ---- frames ------------------------------------------------------ */

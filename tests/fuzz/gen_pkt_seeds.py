@@ -18,6 +18,11 @@ import os
 import struct
 import sys
 
+# the RFC 1071 checksum of the e2e tests' frame builder
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'e2e'))
+from rtpb_flood import csum  # noqa: E402
+
 RELAY_MAC = bytes([2, 0, 0, 0, 0, 1])
 PHONE_MAC = bytes([2, 0, 0, 0, 0, 0x10])
 KNOWN_MAC = bytes([2, 0, 0, 0, 0, 0x20])
@@ -41,16 +46,6 @@ NEW6 = v6(0x0a, 0x30)
 B_SSRC = 0x0b0b0b0b
 B_CNAME = b'b@fuzz.example'
 GOOD, UNKNOWN, BAD, NONE = 0, 4, 8, 12  # sel bits 2-3
-
-
-def csum(data):
-    """RFC 1071 one's complement checksum."""
-    if len(data) % 2:
-        data += b'\0'
-    s = sum(struct.unpack('!%dH' % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 
 def eth(payload, etype, tags=(), src=PHONE_MAC, dst=RELAY_MAC, pad=0):
