@@ -60,6 +60,20 @@ dp_latch_parse(const uint8_t *p, uint16_t len, struct dp_latch_pkt *out)
 	out->ssrc = rte_be_to_cpu_32(v);
 }
 
+/* rte_hash_crc() of len bytes (at most 255) at p, which may lie at any
+ * offset: rte_hash_crc() loads 8, 4 and 2 bytes through pointers of
+ * those types, so it is given an aligned copy (a misaligned load is
+ * undefined behaviour; fuzz_pkt's UBSan found it on a CNAME at an odd
+ * offset). Off the peer's path: a CNAME, another source's address. */
+static uint32_t
+latch_crc(const void *p, uint32_t len, uint32_t seed)
+{
+	uint64_t buf[32];
+
+	memcpy(buf, p, len);
+	return rte_hash_crc(buf, len, seed);
+}
+
 static inline uint32_t
 be32_at(const uint8_t *p)
 {
@@ -100,7 +114,7 @@ sdes_cname(const uint8_t *p, uint32_t q, uint32_t end, uint32_t chunks,
 
 				if (ilen == 0)
 					return 0;
-				h = rte_hash_crc(p + q + 2, ilen, seed);
+				h = latch_crc(p + q + 2, ilen, seed);
 				return h != 0 ? h : 1;
 			}
 			q += 2 + ilen;
@@ -265,7 +279,7 @@ latch_track_peer(struct dp_stream *s, const struct dp_latch_cfg *cfg,
 static inline uint32_t
 latch_src_hash(const struct rtpb_addr *a, uint32_t seed)
 {
-	uint32_t h = rte_hash_crc(a, sizeof(*a), seed);
+	uint32_t h = latch_crc(a, sizeof(*a), seed);
 
 	return h != 0 ? h : 1;
 }

@@ -71,9 +71,12 @@ dp_nd_check(const struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 	if (pm->kind != DP_PKT_ND || pm->payload_len < DP_ND_MIN_LEN)
 		return -EINVAL;
 	/* §7.1.1/§7.1.2: hop limit 255 (from the link), code 0, checksum,
-	 * target not multicast. */
+	 * target not multicast; nor the source (RFC 4291 §2.7: the NA
+	 * answering it would go to a group with the Solicited flag, which
+	 * §7.1.2 forbids; found by fuzz_pkt). */
 	if (ip6->hop_limits != DP_ND_HOP_LIMIT || nd->code != 0 ||
-	    rte_ipv6_udptcp_cksum_verify(ip6, nd) != 0 || nd->target[0] == 0xff)
+	    rte_ipv6_udptcp_cksum_verify(ip6, nd) != 0 || nd->target[0] == 0xff ||
+	    ip6->src_addr[0] == 0xff)
 		return -EINVAL;
 	out->type = nd->type;
 	out->flags = nd->type == DP_ICMP6_NA ? nd->flags : 0;
@@ -283,10 +286,13 @@ nd_learn_na(const struct rte_mbuf *m, const struct dp_nd_msg *na, uint64_t now_n
 	}
 	/* A unicast answer may omit the TLLA (§4.4): the sender is the
 	 * target then (no proxies here); one that names another MAC than
-	 * its Ethernet source is not believed (issue 16). */
+	 * its Ethernet source is not believed (issue 16), nor is a group
+	 * MAC as the source (dp_nd_check() refuses one in a TLLA; found by
+	 * fuzz_pkt: media would be flooded to the whole link). */
 	if (lla == NULL)
 		lla = &eth->src_addr;
-	else if (!rte_is_same_ether_addr(lla, &eth->src_addr)) {
+	if (!rte_is_same_ether_addr(lla, &eth->src_addr) ||
+	    rte_is_multicast_ether_addr(lla)) {
 		nd_stats()->neigh_refused_mac++;
 		return;
 	}

@@ -93,7 +93,8 @@ dp_nd_for_relay(const uint8_t *dst)
 /**
  * Validate an NS or NA (pm from dp_parse_pkt(), kind DP_PKT_ND) per
  * RFC 4861 §7.1.1 / §7.1.2: hop limit 255, ICMPv6 checksum (RFC 4443
- * §2.3), code 0, length >= 24, target not multicast, every option of
+ * §2.3), code 0, length >= 24, target and source not multicast (RFC
+ * 4291 §2.7), every option of
  * non-zero length and inside the message; NS from :: only to a
  * solicited-node address and without SLLA; NA to a multicast address
  * without the Solicited flag.

@@ -30,6 +30,7 @@
 #include <linux/if_link.h>
 
 #include "rtpb_pf.h"
+#include "pf_twin.h"
 #include "prefilter.skel.h"
 
 static const char *verdict_name[] = {
@@ -224,18 +225,10 @@ static void
 sock_add(int family, const char *local, uint16_t port, const char *peer,
 	 uint16_t peer_port)
 {
-	struct rtpb_pf_sock_key k = {.family = (uint8_t)family, .port = htons(port)};
-	struct rtpb_pf_sock v = {0};
-	int af = family == 4 ? AF_INET : AF_INET6;
+	struct rtpb_pf_sock_key k;
+	struct rtpb_pf_sock v;
 
-	inet_pton(af, local, k.ip);
-	if (peer != NULL) {
-		v.peer_ssrc = PEER_SSRC;
-		v.flags = RTPB_PF_F_LATCHED;
-		v.peer_family = (uint8_t)family;
-		v.peer_port = htons(peer_port);
-		inet_pton(af, peer, v.peer_ip);
-	}
+	pf_sock_entry(family, local, port, peer, peer_port, PEER_SSRC, &k, &v);
 	assert_int_equal(bpf_map__update_elem(skel->maps.pf_socks, &k, sizeof(k), &v,
 					      sizeof(v), BPF_ANY), 0);
 }
