@@ -19,7 +19,6 @@ there); the call relays through XDP as before.
 Usage (root): test_unprivileged.py --build BUILD_DIR
 """
 
-import argparse
 import grp
 import os
 import pwd
@@ -29,20 +28,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rtpb_e2e as e2e  # noqa: E402
+from rtpb_e2e import check  # noqa: E402
 
 N_PKTS = 100
 A_PORT = 4000
 B_PORT = 6000
-
-
-class Failed(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failed(what)
-    e2e.log('ok: ' + what)
 
 
 def proc_status(pid):
@@ -56,10 +46,9 @@ def proc_status(pid):
     return res
 
 
-def run(build, user, group, uid, gid, prefilter):
+def run(build, prefix, user, group, uid, gid, prefilter):
     """One relay, control as user:group, a call; with or without the prefilter."""
     what = 'with the prefilter' if prefilter else 'without the prefilter'
-    prefix = e2e.unique_prefix()
     with e2e.Topology() as topo:
         dp, ctl = e2e.start_relay(topo, build, prefix, prefilter=prefilter,
                                   extra_dp=['--shm-group', group],
@@ -93,24 +82,17 @@ def run(build, user, group, uid, gid, prefilter):
         dp.stop(timeout=10)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--build', required=True, help='meson build directory')
-    args = ap.parse_args()
+def body(build, prefix):
+    """Control as nobody:nogroup, without and then with the prefilter."""
     user, group = 'nobody', 'nogroup'
     uid, gid = pwd.getpwnam(user).pw_uid, grp.getgrnam(group).gr_gid
-    e2e.install_signal_handlers()
-    ok = False
-    try:
-        for prefilter in (False, True):
-            run(args.build, user, group, uid, gid, prefilter)
-        ok = True
-    except (Failed, e2e.E2EError) as exc:
-        e2e.log('FAIL: %s' % exc)
-        e2e.keep_logs()
-    finally:
-        e2e.cleanup_all()
-    return 0 if ok else 1
+    for prefilter, pfx in ((False, prefix), (True, e2e.unique_prefix())):
+        run(build, pfx, user, group, uid, gid, prefilter)
+        e2e.cleanup_dpdk_prefix(pfx)
+
+
+def main():
+    return e2e.run_test(body)
 
 
 if __name__ == '__main__':
