@@ -320,6 +320,15 @@ latch_won_by_handover(const struct dp_stream *s)
 	       s->won_by == RTPB_LATCH_CNAME || s->won_by == RTPB_LATCH_RTCP_FOLLOW;
 }
 
+/* No previous peer to win back, and no proof of the current one's. */
+static inline void
+latch_forget_prev(struct dp_stream *s)
+{
+	memset(&s->prev, 0, sizeof(s->prev));
+	s->prev_ssrc = 0;
+	s->flags &= ~(DP_STREAM_F_PREV_SEQ | DP_STREAM_F_WON_SSRC | DP_STREAM_F_PROVEN);
+}
+
 /* The peer is about to change to another source: remember it as prev. */
 static inline void
 latch_keep_prev(struct dp_stream *s, uint32_t now)
@@ -347,13 +356,10 @@ latch_to(struct dp_stream *s, const struct dp_latch_cfg *cfg,
 	 * that latched in a window or by signalling stays revertable (a NAT
 	 * in front of the phone, §4.2 with a spoofed signalled address). */
 	if (s->peer.family != RTPB_AF_NONE &&
-	    (why != RTPB_LATCH_SIGNALLED || !latch_won_by_handover(s))) {
+	    (why != RTPB_LATCH_SIGNALLED || !latch_won_by_handover(s)))
 		latch_keep_prev(s, dp_stream_tick(now_ns));
-	} else {
-		memset(&s->prev, 0, sizeof(s->prev));
-		s->prev_ssrc = 0;
-		s->flags &= ~(DP_STREAM_F_PREV_SEQ | DP_STREAM_F_WON_SSRC | DP_STREAM_F_PROVEN);
-	}
+	else
+		latch_forget_prev(s);
 	if (why == RTPB_LATCH_SSRC && pkt->kind == DP_LATCH_PKT_RTP) {
 		s->flags |= DP_STREAM_F_WON_SSRC;
 		s->handover_seq = pkt->seq;
@@ -383,12 +389,10 @@ latch_back(struct dp_stream *s, const struct dp_latch_cfg *cfg, uint32_t now,
 	s->peer = s->prev;
 	s->ssrc = s->prev_ssrc;
 	s->seq = s->prev_seq;
-	s->flags &= ~(DP_STREAM_F_SEQ_VALID | DP_STREAM_F_WON_SSRC | DP_STREAM_F_PROVEN);
+	s->flags &= ~DP_STREAM_F_SEQ_VALID;
 	if (s->flags & DP_STREAM_F_PREV_SEQ)
 		s->flags |= DP_STREAM_F_SEQ_VALID;
-	s->flags &= ~DP_STREAM_F_PREV_SEQ;
-	memset(&s->prev, 0, sizeof(s->prev));
-	s->prev_ssrc = 0;
+	latch_forget_prev(s);
 	s->state = DP_LATCH_LATCHED;
 	s->won_by = RTPB_LATCH_REVERT;
 	s->handover_tick = now;
@@ -694,8 +698,7 @@ dp_latch_signal(struct dp_stream *s, const struct rtpb_addr *signalled,
 	if (changed) {
 		s->peer = *signalled;
 		s->won_by = RTPB_LATCH_REOFFER;
-		memset(&s->prev, 0, sizeof(s->prev));
-		s->flags &= ~(DP_STREAM_F_PREV_SEQ | DP_STREAM_F_WON_SSRC | DP_STREAM_F_PROVEN);
+		latch_forget_prev(s);
 	}
 	s->state = DP_LATCH_LEARNING;
 	return changed;
