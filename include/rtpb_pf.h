@@ -70,6 +70,38 @@ enum rtpb_pf_verdict {
 	RTPB_PF_VERDICT__COUNT
 };
 
+#ifndef __bpf__
+/**
+ * Short name of verdict v (RTPB_PF_FOREACH_VERDICT's second column: the
+ * label control, tools and tests print), "?" out of range. User space
+ * only. Static storage.
+ */
+static inline const char *
+rtpb_pf_verdict_name(unsigned int v)
+{
+	static const char *const names[RTPB_PF_VERDICT__COUNT] = {
+#define RTPB_PF_VERDICT_NAME(e, n, d) [RTPB_PF_##e] = n,
+		RTPB_PF_FOREACH_VERDICT(RTPB_PF_VERDICT_NAME)
+#undef RTPB_PF_VERDICT_NAME
+	};
+
+	return v < RTPB_PF_VERDICT__COUNT ? names[v] : "?";
+}
+
+/** What verdict v means (the third column), "?" out of range. */
+static inline const char *
+rtpb_pf_verdict_descr(unsigned int v)
+{
+	static const char *const descr[RTPB_PF_VERDICT__COUNT] = {
+#define RTPB_PF_VERDICT_DESCR(e, n, d) [RTPB_PF_##e] = d,
+		RTPB_PF_FOREACH_VERDICT(RTPB_PF_VERDICT_DESCR)
+#undef RTPB_PF_VERDICT_DESCR
+	};
+
+	return v < RTPB_PF_VERDICT__COUNT ? descr[v] : "?";
+}
+#endif /* !__bpf__ */
+
 /** Per-CPU counter of one verdict: packets and frame bytes. */
 struct rtpb_pf_stat {
 	__u64 pkts;
