@@ -2,9 +2,9 @@
 /*
  * dp_main.c: rtpbypass-dataplane setup and the main lcore.
  *
- * Setup: EAL, options (dp_opts.c), the port (one RX/TX queue pair per worker, RSS
- * when there are several), the mbuf pool, shared memory and rings, flow
- * tables, telemetry; then it launches the workers and runs the
+ * Setup: EAL, options (dp_opts.c), the port (one RX/TX queue pair per
+ * worker, RSS when there are several), the mbuf pool, shared memory and
+ * rings, flow tables, telemetry; then it launches the workers and runs the
  * housekeeping loop on the main lcore: ARP and NDP input, next-hop
  * resolution (both families), neighbour expiry, heartbeat, until
  * SIGINT/SIGTERM.
