@@ -22,7 +22,7 @@ struct ctl_pf {
 const char *
 ctl_pf_verdict_name(uint32_t v)
 {
-	return rtpb_pf_verdict_name(v);
+	return rtpb_pf_verdict_text(v)->name;
 }
 
 static void

@@ -71,34 +71,28 @@ enum rtpb_pf_verdict {
 };
 
 #ifndef __bpf__
+/** A verdict's short name (the label control, tools and tests print) and
+ * what it means: RTPB_PF_FOREACH_VERDICT's second and third columns. */
+struct rtpb_pf_verdict_text {
+	const char *name;
+	const char *descr;
+};
+
 /**
- * Short name of verdict v (RTPB_PF_FOREACH_VERDICT's second column: the
- * label control, tools and tests print), "?" out of range. User space
- * only. Static storage.
+ * Name and description of verdict v; {"?", "?"} out of range. User
+ * space only. Static storage.
  */
-static inline const char *
-rtpb_pf_verdict_name(unsigned int v)
+static inline const struct rtpb_pf_verdict_text *
+rtpb_pf_verdict_text(unsigned int v)
 {
-	static const char *const names[RTPB_PF_VERDICT__COUNT] = {
-#define RTPB_PF_VERDICT_NAME(e, n, d) [RTPB_PF_##e] = n,
-		RTPB_PF_FOREACH_VERDICT(RTPB_PF_VERDICT_NAME)
-#undef RTPB_PF_VERDICT_NAME
+	static const struct rtpb_pf_verdict_text t[RTPB_PF_VERDICT__COUNT + 1] = {
+#define RTPB_PF_VERDICT_TEXT(e, n, d) [RTPB_PF_##e] = {n, d},
+		RTPB_PF_FOREACH_VERDICT(RTPB_PF_VERDICT_TEXT)
+#undef RTPB_PF_VERDICT_TEXT
+		[RTPB_PF_VERDICT__COUNT] = {"?", "?"},
 	};
 
-	return v < RTPB_PF_VERDICT__COUNT ? names[v] : "?";
-}
-
-/** What verdict v means (the third column), "?" out of range. */
-static inline const char *
-rtpb_pf_verdict_descr(unsigned int v)
-{
-	static const char *const descr[RTPB_PF_VERDICT__COUNT] = {
-#define RTPB_PF_VERDICT_DESCR(e, n, d) [RTPB_PF_##e] = d,
-		RTPB_PF_FOREACH_VERDICT(RTPB_PF_VERDICT_DESCR)
-#undef RTPB_PF_VERDICT_DESCR
-	};
-
-	return v < RTPB_PF_VERDICT__COUNT ? descr[v] : "?";
+	return &t[v < RTPB_PF_VERDICT__COUNT ? v : RTPB_PF_VERDICT__COUNT];
 }
 #endif /* !__bpf__ */
 

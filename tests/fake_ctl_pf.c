@@ -322,5 +322,5 @@ ctl_pf_stats(struct ctl_pf *pf, uint64_t out[RTPB_PF_VERDICT__COUNT])
 const char *
 ctl_pf_verdict_name(uint32_t v)
 {
-	return rtpb_pf_verdict_name(v);
+	return rtpb_pf_verdict_text(v)->name;
 }

@@ -143,16 +143,16 @@ main(int argc, char **argv)
 		printf("{");
 		for (uint32_t v = 0; v < RTPB_PF_VERDICT__COUNT; v++)
 			printf("%s\"%s\": {\"packets\": %llu, \"bytes\": %llu}", v ? ", " : "",
-			       rtpb_pf_verdict_name(v), (unsigned long long)pkts[v],
+			       rtpb_pf_verdict_text(v)->name, (unsigned long long)pkts[v],
 			       (unsigned long long)bytes[v]);
 		printf("}\n");
 		return 0;
 	}
 	if (once) {
 		for (uint32_t v = 0; v < RTPB_PF_VERDICT__COUNT; v++)
-			printf("%-20s %14llu packets %16llu bytes  %s\n", rtpb_pf_verdict_name(v),
+			printf("%-20s %14llu packets %16llu bytes  %s\n", rtpb_pf_verdict_text(v)->name,
 			       (unsigned long long)pkts[v], (unsigned long long)bytes[v],
-			       rtpb_pf_verdict_descr(v));
+			       rtpb_pf_verdict_text(v)->descr);
 		return 0;
 	}
 	signal(SIGINT, on_signal);
@@ -164,7 +164,7 @@ main(int argc, char **argv)
 			break;
 		for (uint32_t v = 0; v < RTPB_PF_VERDICT__COUNT; v++)
 			if (pkts[v] != 0)
-				printf("%s%s %llu/s (%llu)", v ? "  " : "", rtpb_pf_verdict_name(v),
+				printf("%s%s %llu/s (%llu)", v ? "  " : "", rtpb_pf_verdict_text(v)->name,
 				       (unsigned long long)((pkts[v] - prev[v]) / (uint64_t)interval),
 				       (unsigned long long)pkts[v]);
 		printf("\n");
