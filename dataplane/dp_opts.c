@@ -315,9 +315,14 @@ dp_opts_parse(int argc, char **argv)
 				return -1;
 			break;
 		case 'p':
-			if (opts_ulong("port", optarg, 0, RTE_MAX_ETHPORTS - 1, &v) != 0)
+		case 't':
+			if (opts_ulong(c == 'p' ? "port" : "tx-port", optarg, 0,
+				       RTE_MAX_ETHPORTS - 1, &v) != 0)
 				return -1;
-			dp_opts.port_id = (uint16_t)v;
+			if (c == 'p')
+				dp_opts.port_id = (uint16_t)v;
+			else
+				dp_opts.tx_port = (int)v;
 			break;
 		case 'n':
 			if (opts_ulong("max-streams", optarg, 64, 1ul << 26, &v) != 0)
@@ -380,11 +385,6 @@ dp_opts_parse(int argc, char **argv)
 			dp_ctx.latch.budget_burst = (uint32_t)burst;
 			break;
 		}
-		case 't':
-			if (opts_ulong("tx-port", optarg, 0, RTE_MAX_ETHPORTS - 1, &v) != 0)
-				return -1;
-			dp_opts.tx_port = (int)v;
-			break;
 		case 'N':
 			if (opts_neigh(optarg) < 0)
 				return -1;
