@@ -57,7 +57,7 @@ dp_ctl_latch_event(struct dp_worker *w, uint32_t id, const struct dp_stream *s,
 }
 
 static void
-dp_ctl_hello(struct dp_worker *w, const struct rtpb_msg_hello *h)
+dp_ctl_apply_hello(struct dp_worker *w, const struct rtpb_msg_hello *h)
 {
 	struct rtpb_msg ev;
 	int ok = h->version == RTPB_MSG_VERSION && h->msg_size == RTPB_MSG_SIZE;
@@ -82,8 +82,8 @@ dp_ctl_hello(struct dp_worker *w, const struct rtpb_msg_hello *h)
 /* A stream id this worker may write, holding a relay address (IPv4 or
  * IPv6; *addr_idx is its index in dp_ctx.addrs). */
 static struct dp_stream *
-dp_ctl_stream(struct dp_worker *w, uint32_t id, const struct rtpb_addr *local,
-	      int *addr_idx)
+dp_ctl_owned_stream(struct dp_worker *w, uint32_t id,
+		    const struct rtpb_addr *local, int *addr_idx)
 {
 	if (id >= dp_ctx.max_streams ||
 	    rtpb_stream_owner(id, dp_ctx.n_workers) != w->idx)
@@ -95,23 +95,23 @@ dp_ctl_stream(struct dp_worker *w, uint32_t id, const struct rtpb_addr *local,
 
 /* Is s the relay socket (address index a, port in network order)? */
 static inline int
-dp_ctl_stream_is(const struct dp_stream *s, int a, uint16_t port)
+dp_ctl_same_socket(const struct dp_stream *s, int a, uint16_t port)
 {
 	return s->addr_idx == (uint8_t)a && s->local_port == port;
 }
 
 static int
-dp_ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
-		  uint64_t now_ns)
+dp_ctl_apply_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
+		 uint64_t now_ns)
 {
 	struct dp_flow_key key;
 	struct dp_stream *s;
 	int a;
 
-	s = dp_ctl_stream(w, m->stream_id, &m->local, &a);
+	s = dp_ctl_owned_stream(w, m->stream_id, &m->local, &a);
 	if (s == NULL)
 		return -EINVAL;
-	if (s->state != DP_LATCH_FREE && !dp_ctl_stream_is(s, a, m->local.port)) {
+	if (s->state != DP_LATCH_FREE && !dp_ctl_same_socket(s, a, m->local.port)) {
 		dp_flow_key_set(&key, s->addr_idx, s->local_port);
 		dp_flow_del(w->flow, &key);
 	}
@@ -138,15 +138,15 @@ dp_ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 }
 
 static int
-dp_ctl_stream_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
-		     uint64_t now_ns)
+dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
+		    uint64_t now_ns)
 {
 	struct dp_latch_ev lev = {.reason = RTPB_LATCH_REOFFER};
 	struct dp_stream *s;
 	int a;
 
-	s = dp_ctl_stream(w, m->stream_id, &m->local, &a);
-	if (s == NULL || s->state == DP_LATCH_FREE || !dp_ctl_stream_is(s, a, m->local.port))
+	s = dp_ctl_owned_stream(w, m->stream_id, &m->local, &a);
+	if (s == NULL || s->state == DP_LATCH_FREE || !dp_ctl_same_socket(s, a, m->local.port))
 		return -EINVAL;
 	if (s->out_stream_id != m->out_stream_id) {
 		struct dp_flow_key key;
@@ -169,14 +169,14 @@ dp_ctl_stream_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 }
 
 static int
-dp_ctl_stream_del(struct dp_worker *w, const struct rtpb_msg_stream_del *m)
+dp_ctl_apply_del(struct dp_worker *w, const struct rtpb_msg_stream_del *m)
 {
 	struct dp_flow_key key;
 	struct dp_stream *s;
 	int a;
 
-	s = dp_ctl_stream(w, m->stream_id, &m->local, &a);
-	if (s == NULL || s->state == DP_LATCH_FREE || !dp_ctl_stream_is(s, a, m->local.port))
+	s = dp_ctl_owned_stream(w, m->stream_id, &m->local, &a);
+	if (s == NULL || s->state == DP_LATCH_FREE || !dp_ctl_same_socket(s, a, m->local.port))
 		return -ENOENT;
 	dp_flow_key_set(&key, s->addr_idx, s->local_port);
 	dp_flow_del(w->flow, &key);
@@ -198,17 +198,17 @@ dp_ctl_drain(struct dp_worker *w, uint64_t now_ns)
 
 		switch (m->hdr.type) {
 		case RTPB_MSG_HELLO:
-			dp_ctl_hello(w, &m->hello);
+			dp_ctl_apply_hello(w, &m->hello);
 			r = 0;
 			break;
 		case RTPB_MSG_STREAM_ADD:
-			r = dp_ctl_stream_add(w, &m->stream, now_ns);
+			r = dp_ctl_apply_add(w, &m->stream, now_ns);
 			break;
 		case RTPB_MSG_STREAM_UPDATE:
-			r = dp_ctl_stream_update(w, &m->stream, now_ns);
+			r = dp_ctl_apply_update(w, &m->stream, now_ns);
 			break;
 		case RTPB_MSG_STREAM_DEL:
-			r = dp_ctl_stream_del(w, &m->del);
+			r = dp_ctl_apply_del(w, &m->del);
 			break;
 		default:
 			r = -EPROTO;
