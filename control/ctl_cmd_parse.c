@@ -423,25 +423,6 @@ ul_mods(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg,
 	return 0;
 }
 
-/* A UDP port as getaddrinfo(AI_NUMERICHOST) takes it: decimal 0..65535. */
-static int
-parse_port(const char *s, uint16_t *port)
-{
-	unsigned long v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > 65535)
-			return -1;
-	}
-	*port = (uint16_t)v;
-	return 0;
-}
-
 /*
  * The remote address and port. As rtpproxy: a string whose length
  * cannot be an address of the family is ignored (no remote, no error:
@@ -466,7 +447,7 @@ ul_remote(struct ctl_cmd *cmd, struct ctl_ul_opts *ul, const char *a,
 	if (af == AF_INET ? (alen < IPSTR_MIN_LENV4 || alen > IPSTR_MAX_LENV4)
 			  : (alen < IPSTR_MIN_LENV6 || alen > IPSTR_MAX_LENV6))
 		return 0;
-	if (inet_pton(af, a, ip) != 1 || parse_port(p, &port) != 0)
+	if (inet_pton(af, a, ip) != 1 || ctl_addrs_parse_port(p, &port) != 0)
 		return parse_fail(cmd, CTL_E_INVLARG_7,
 				  "remote address/port not numeric");
 	if (memcmp(ip, zero, af == AF_INET ? 4 : 16) == 0 ||
