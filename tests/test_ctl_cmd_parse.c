@@ -1,18 +1,31 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_ctl_cmd_parse: the protocol golden test, as rtpproxy's
- * tests/command_parser: every line of tests/data/cmd_parse.input is one
- * command run through ctl_exec_text() (parse + exec) against the fake
- * dataplane; the concatenated replies must equal cmd_parse.output byte
- * for byte. The actual output is also written to
- * test_ctl_cmd_parse.actual in the current directory for diffing.
+ * tests/command_parser: tests/data/cmd_parse.golden is a list of steps,
+ * each a command or a harness directive followed by the reply it must
+ * give, side by side:
  *
- * Input line forms:
- *   CMD           a stream-mode command (no cookie); an empty line is one
+ *   > U c1 192.0.2.9 5000 f1      a command, run through ctl_exec_text()
+ *   < 23838 192.0.2.1             (parse + exec) against the fake
+ *                                 dataplane; its reply, one '<' a line
+ *   !dp msgs                      a directive; what it outputs follows
+ *   < dp ADD 0 192.0.2.1:23838 peer none out -
+ *
+ * A step's output must equal its '<' lines (each ended by a newline)
+ * byte for byte; every differing step is reported with its line in the
+ * file. The actual steps and output, in the same form, are written to
+ * test_ctl_cmd_parse.actual in the current directory for diffing (and,
+ * once reviewed, as the new golden file). After the marker one space is
+ * skipped: "> " then the command's bytes, ">" alone an empty command,
+ * "<" alone an empty reply line. '#' lines are comments, empty lines
+ * separate nothing.
+ *
+ * Command forms (after "> "):
+ *   CMD           a stream-mode command (no cookie)
  *   @DATAGRAM     a datagram: cookie first, reply carries it, cached
  *   ~CMD          stream command with each "\0" replaced by a NUL byte
  *   ~@DATAGRAM    the same for a datagram
- *   # text        comment, no output
+ * Directives:
  *   !time S       set the clock to S seconds
  *   !tick         run the 1 s housekeeping (TTL, reply cache)
  *   !dp attach|detach|ringfull|ringok|restart
@@ -71,7 +84,7 @@
 #define RELAY4 "192.0.2.1"
 #define RELAY6 "2001:db8::1"
 
-static const char *input_path, *output_path;
+static const char *golden_path;
 
 struct golden {
 	struct ctl_ports *ports;
@@ -407,19 +420,14 @@ unescape_nul(char *s)
 	return w;
 }
 
+/* One command (the text after "> "), its reply appended to g->out. */
 static void
-run_line(struct golden *g, char *line)
+run_command(struct golden *g, char *line)
 {
 	static char out[CTL_CMD_BUFLEN + CTL_REPLY_MAX + 2];
 	bool dgram = false;
 	size_t len, n;
 
-	if (line[0] == '#')
-		return;
-	if (line[0] == '!') {
-		directive(g, line);
-		return;
-	}
 	if (line[0] == '@') {
 		dgram = true;
 		line++;
@@ -441,27 +449,60 @@ run_line(struct golden *g, char *line)
 	g_string_append_len(g->out, out, (gssize)n);
 }
 
+/* "> text" / ">" and "< text" / "<": the text after the marker. */
 static char *
-slurp(const char *path, size_t *len)
+after_marker(char *line)
 {
-	gchar *buf = NULL;
-	gsize n = 0;
+	return line[1] == ' ' ? line + 2 : line + 1;
+}
 
-	assert_true(g_file_get_contents(path, &buf, &n, NULL));
-	*len = n;
-	return buf;
+/* The output of a step as the golden file writes it: "< line" each. */
+static void
+write_replies(GString *actual, const char *out, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(out + i, '\n', len - i);
+		size_t n = nl != NULL ? (size_t)(nl - out - i) : len - i;
+
+		g_string_append(actual, n > 0 ? "< " : "<");
+		g_string_append_len(actual, out + i, (gssize)n);
+		g_string_append_c(actual, '\n');
+		i += n + 1;
+	}
+}
+
+/* The step that started at golden line lineno gave got; want was its. */
+static void
+check_step(GString *errs, int *nerrs, int lineno, const char *step,
+	   const char *got, size_t gotlen, const GString *want)
+{
+	if (gotlen == want->len && memcmp(got, want->str, gotlen) == 0)
+		return;
+	if (++*nerrs <= 10)
+		g_string_append_printf(errs, "\n  line %d: %s\n    got:  %.*s"
+				       "    want: %s", lineno, step, (int)gotlen,
+				       got, want->len > 0 ? want->str
+							  : "(nothing)\n");
 }
 
 static void
 test_golden(void **state)
 {
 	struct golden g = {0};
-	size_t inlen, explen;
-	char *in = slurp(input_path, &inlen), *exp = slurp(output_path, &explen);
+	gchar *text = NULL;
+	gsize textlen = 0;
 	char **lines;
+	GString *actual = g_string_new(NULL), *want = g_string_new(NULL);
+	GString *errs = g_string_new(NULL);
+	const char *step = NULL; /* the step whose replies are being read */
+	int step_line = 0, nerrs = 0, nsteps = 0;
+	size_t step_at = 0;      /* its output starts at g.out->str[step_at] */
 	uint32_t relay;
 
 	(void)state;
+	assert_true(g_file_get_contents(golden_path, &text, &textlen, NULL));
 	inet_pton(AF_INET, RELAY4, &relay);
 	fake_dp_reset(2, 4096, relay);
 	dp_addrs(RELAY4 " " RELAY6);
@@ -471,25 +512,56 @@ test_golden(void **state)
 	g.out = g_string_new(NULL);
 	g.now = 1000 * NS;
 
-	/* the input's final newline ends the last line, it is not a line */
-	if (inlen > 0 && in[inlen - 1] == '\n')
-		in[inlen - 1] = '\0';
-	lines = g_strsplit(in, "\n", -1);
-	for (char **l = lines; *l != NULL; l++)
-		run_line(&g, *l);
-	g_file_set_contents("test_ctl_cmd_parse.actual", g.out->str,
-			    (gssize)g.out->len, NULL);
-	if (g.out->len != explen || memcmp(g.out->str, exp, explen) != 0) {
-		char **a = g_strsplit(g.out->str, "\n", -1);
-		char **e = g_strsplit(exp, "\n", -1);
-		int i = 0;
+	/* the file's final newline ends the last line, it is not a line */
+	if (textlen > 0 && text[textlen - 1] == '\n')
+		text[textlen - 1] = '\0';
+	lines = g_strsplit(text, "\n", -1);
+	for (int i = 0;; i++) {
+		char *l = lines[i];
 
-		while (a[i] != NULL && e[i] != NULL && strcmp(a[i], e[i]) == 0)
-			i++;
-		fail_msg("output differs at output line %d: got '%s', want '%s' "
-			 "(see test_ctl_cmd_parse.actual)", i + 1,
-			 a[i] ? a[i] : "<end>", e[i] ? e[i] : "<end>");
+		if (l != NULL && l[0] == '<') {
+			if (step == NULL)
+				fail_msg("line %d: a reply without a command",
+					 i + 1);
+			g_string_append_printf(want, "%s\n", after_marker(l));
+			continue;
+		}
+		/* the previous step's replies are all read: compare */
+		if (step != NULL)
+			check_step(errs, &nerrs, step_line, step,
+				   g.out->str + step_at, g.out->len - step_at,
+				   want);
+		step = NULL;
+		if (l == NULL)
+			break;
+		g_string_append_printf(actual, "%s\n", l);
+		if (l[0] == '#' || l[0] == '\0')
+			continue;
+		if (l[0] != '!' && l[0] != '>')
+			fail_msg("line %d: neither '>', '<', '!' nor '#': %s",
+				 i + 1, l);
+		step_line = i + 1;
+		step_at = g.out->len;
+		g_string_truncate(want, 0);
+		nsteps++;
+		if (l[0] == '!') {
+			directive(&g, l);
+		} else {
+			char *cmd = g_strdup(after_marker(l));
+
+			run_command(&g, cmd); /* "\0" unescaped in place */
+			g_free(cmd);
+		}
+		step = l;
+		write_replies(actual, g.out->str + step_at,
+			      g.out->len - step_at);
 	}
+	g_file_set_contents("test_ctl_cmd_parse.actual", actual->str,
+			    (gssize)actual->len, NULL);
+	if (nerrs > 0)
+		fail_msg("%d of %d steps differ (see test_ctl_cmd_parse.actual):%s",
+			 nerrs, nsteps, errs->str);
+	assert_true(nsteps > 0);
 	assert_int_equal(fake_dp_errors(), 0);
 	g_strfreev(lines);
 	golden_close(&g);
@@ -500,8 +572,10 @@ test_golden(void **state)
 	ctl_ports_destroy(g.ports);
 	ctl_ports_destroy(g.ports6);
 	g_string_free(g.out, TRUE);
-	g_free(in);
-	g_free(exp);
+	g_string_free(actual, TRUE);
+	g_string_free(want, TRUE);
+	g_string_free(errs, TRUE);
+	g_free(text);
 }
 
 int
@@ -511,12 +585,11 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_golden),
 	};
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s INPUT OUTPUT\n", argv[0]);
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s GOLDEN\n", argv[0]);
 		return 2;
 	}
-	input_path = argv[1];
-	output_path = argv[2];
+	golden_path = argv[1];
 	ctl_log_set_level(getenv("CTL_TEST_LOG") ? CTL_LOG_DBUG : CTL_LOG_CRIT);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

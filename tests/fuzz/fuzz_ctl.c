@@ -14,8 +14,8 @@
  *               one, answered E5); NUL bytes are kept, the bytes are
  *               handed over in a buffer of exactly their length
  *
- * The directives are those of tests/data/cmd_parse.input (so its blocks
- * are seeds as they are), made total: bad arguments are ignored.
+ * The directives are those of tests/data/cmd_parse.golden (so its blocks
+ * are seeds, tests/fuzz/gen_seeds.py), made total: bad arguments are ignored.
  *   !time S           clock to S seconds (never backwards; starts at 1000)
  *   !wait S           clock forward S seconds, then the 1 s tick
  *   !tick             the 1 s housekeeping: TTL expiry, reply cache expiry
@@ -134,7 +134,7 @@ static const struct wcfg cfg_default = {.kind = "labels", .pf = true,
 					 .notify = true};
 
 /* FUZZ_CTL_ECHO set: replies go to stdout, to compare a run of the
- * golden input with tests/data/cmd_parse.output */
+ * golden steps with tests/data/cmd_parse.golden's replies */
 static bool echo;
 
 /* FUZZ_CTL_STRICT_LOG set: no control byte at all in a log line (what

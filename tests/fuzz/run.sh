@@ -88,7 +88,7 @@ fuzz_ctl)
 	cov_srcs=("${srcs[@]}")
 	srcs+=("${fakes[@]}" "$src/tests/fuzz/fuzz_ctl.c")
 	read -ra libs <<<"$(pkg-config --cflags --libs glib-2.0 libxxhash) -lm"
-	seeds() { python3 "$src/tests/fuzz/gen_seeds.py" "$src/tests/data/cmd_parse.input" "$1"; }
+	seeds() { python3 "$src/tests/fuzz/gen_seeds.py" "$src/tests/data/cmd_parse.golden" "$1"; }
 	dict=$src/tests/fuzz/ctl.dict
 	max_len=16384
 	# GLib 2.74's slice allocator hides leaks from LSan
