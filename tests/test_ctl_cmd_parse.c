@@ -1,24 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_ctl_cmd_parse: the protocol golden test, as rtpproxy's
- * tests/command_parser: tests/data/cmd_parse.golden is a list of steps,
- * each a command or a harness directive followed by the reply it must
- * give, side by side:
+ * tests/command_parser: tests/data/cmd_parse.golden (its form in
+ * tests/golden.h) is a list of steps, each a command or a harness
+ * directive with the reply it must give under it:
  *
- *   > U c1 192.0.2.9 5000 f1      a command, run through ctl_exec_text()
+ *   > U c1 198.51.100.9 5000 f1   a command, run through ctl_exec_text()
  *   < 23838 192.0.2.1             (parse + exec) against the fake
- *                                 dataplane; its reply, one '<' a line
- *   !dp msgs                      a directive; what it outputs follows
- *   < dp ADD 0 192.0.2.1:23838 peer none out -
+ *   !dp msgs                      dataplane; a directive: what it
+ *   < dp ADD 0 ...                outputs follows
  *
- * A step's output must equal its '<' lines (each ended by a newline)
- * byte for byte; every differing step is reported with its line in the
- * file. The actual steps and output, in the same form, are written to
- * test_ctl_cmd_parse.actual in the current directory for diffing (and,
- * once reviewed, as the new golden file). After the marker one space is
- * skipped: "> " then the command's bytes, ">" alone an empty command,
- * "<" alone an empty reply line. '#' lines are comments, empty lines
- * separate nothing.
+ * Each step's output must equal its '<' lines byte for byte; every step
+ * that differs is reported with its line. The actual steps and output,
+ * in the same form, go to test_ctl_cmd_parse.actual in the current
+ * directory for diffing.
  *
  * Command forms (after "> "):
  *   CMD           a stream-mode command (no cookie)
@@ -79,6 +74,7 @@
 #include "ctl_tnotify.h"
 #include "fake_ctl_dp.h"
 #include "fake_ctl_pf.h"
+#include "golden.h"
 
 #define NS 1000000000ULL
 #define RELAY4 "192.0.2.1"
@@ -420,7 +416,7 @@ unescape_nul(char *s)
 	return w;
 }
 
-/* One command (the text after "> "), its reply appended to g->out. */
+/* One command (a step's text after "> "), its reply appended to g->out. */
 static void
 run_command(struct golden *g, char *line)
 {
@@ -449,60 +445,16 @@ run_command(struct golden *g, char *line)
 	g_string_append_len(g->out, out, (gssize)n);
 }
 
-/* "> text" / ">" and "< text" / "<": the text after the marker. */
-static char *
-after_marker(char *line)
-{
-	return line[1] == ' ' ? line + 2 : line + 1;
-}
-
-/* The output of a step as the golden file writes it: "< line" each. */
-static void
-write_replies(GString *actual, const char *out, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		const char *nl = memchr(out + i, '\n', len - i);
-		size_t n = nl != NULL ? (size_t)(nl - out - i) : len - i;
-
-		g_string_append(actual, n > 0 ? "< " : "<");
-		g_string_append_len(actual, out + i, (gssize)n);
-		g_string_append_c(actual, '\n');
-		i += n + 1;
-	}
-}
-
-/* The step that started at golden line lineno gave got; want was its. */
-static void
-check_step(GString *errs, int *nerrs, int lineno, const char *step,
-	   const char *got, size_t gotlen, const GString *want)
-{
-	if (gotlen == want->len && memcmp(got, want->str, gotlen) == 0)
-		return;
-	if (++*nerrs <= 10)
-		g_string_append_printf(errs, "\n  line %d: %s\n    got:  %.*s"
-				       "    want: %s", lineno, step, (int)gotlen,
-				       got, want->len > 0 ? want->str
-							  : "(nothing)\n");
-}
-
 static void
 test_golden(void **state)
 {
 	struct golden g = {0};
-	gchar *text = NULL;
-	gsize textlen = 0;
-	char **lines;
-	GString *actual = g_string_new(NULL), *want = g_string_new(NULL);
-	GString *errs = g_string_new(NULL);
-	const char *step = NULL; /* the step whose replies are being read */
-	int step_line = 0, nerrs = 0, nsteps = 0;
-	size_t step_at = 0;      /* its output starts at g.out->str[step_at] */
+	struct golden_file *gf = golden_read(golden_path);
+	GString *actual = g_string_new(NULL), *errs = g_string_new(NULL);
+	int nerrs = 0;
 	uint32_t relay;
 
 	(void)state;
-	assert_true(g_file_get_contents(golden_path, &text, &textlen, NULL));
 	inet_pton(AF_INET, RELAY4, &relay);
 	fake_dp_reset(2, 4096, relay);
 	dp_addrs(RELAY4 " " RELAY6);
@@ -512,58 +464,27 @@ test_golden(void **state)
 	g.out = g_string_new(NULL);
 	g.now = 1000 * NS;
 
-	/* the file's final newline ends the last line, it is not a line */
-	if (textlen > 0 && text[textlen - 1] == '\n')
-		text[textlen - 1] = '\0';
-	lines = g_strsplit(text, "\n", -1);
-	for (int i = 0;; i++) {
-		char *l = lines[i];
+	for (guint i = 0; i < gf->steps->len; i++) {
+		const struct golden_step *st = g_ptr_array_index(gf->steps, i);
+		size_t at = g.out->len;
 
-		if (l != NULL && l[0] == '<') {
-			if (step == NULL)
-				fail_msg("line %d: a reply without a command",
-					 i + 1);
-			g_string_append_printf(want, "%s\n", after_marker(l));
-			continue;
-		}
-		/* the previous step's replies are all read: compare */
-		if (step != NULL)
-			check_step(errs, &nerrs, step_line, step,
-				   g.out->str + step_at, g.out->len - step_at,
-				   want);
-		step = NULL;
-		if (l == NULL)
-			break;
-		g_string_append_printf(actual, "%s\n", l);
-		if (l[0] == '#' || l[0] == '\0')
-			continue;
-		if (l[0] != '!' && l[0] != '>')
-			fail_msg("line %d: neither '>', '<', '!' nor '#': %s",
-				 i + 1, l);
-		step_line = i + 1;
-		step_at = g.out->len;
-		g_string_truncate(want, 0);
-		nsteps++;
-		if (l[0] == '!') {
-			directive(&g, l);
-		} else {
-			char *cmd = g_strdup(after_marker(l));
+		if (st->cmd != NULL) {
+			char *cmd = g_strdup(st->cmd); /* "\0" undone in place */
 
-			run_command(&g, cmd); /* "\0" unescaped in place */
+			run_command(&g, cmd);
 			g_free(cmd);
+		} else {
+			directive(&g, st->text);
 		}
-		step = l;
-		write_replies(actual, g.out->str + step_at,
-			      g.out->len - step_at);
+		golden_check(st, g.out->str + at, g.out->len - at, actual, errs,
+			     &nerrs);
 	}
-	g_file_set_contents("test_ctl_cmd_parse.actual", actual->str,
-			    (gssize)actual->len, NULL);
+	golden_write_actual(gf, actual, "test_ctl_cmd_parse.actual");
 	if (nerrs > 0)
-		fail_msg("%d of %d steps differ (see test_ctl_cmd_parse.actual):%s",
-			 nerrs, nsteps, errs->str);
-	assert_true(nsteps > 0);
+		fail_msg("%d of %u steps differ (see test_ctl_cmd_parse.actual):%s",
+			 nerrs, gf->steps->len, errs->str);
+	assert_true(gf->steps->len > 0);
 	assert_int_equal(fake_dp_errors(), 0);
-	g_strfreev(lines);
 	golden_close(&g);
 	assert_int_equal(fake_dp_ids_in_use(), 0);
 	assert_int_equal(fake_dp_errors(), 0);
@@ -573,9 +494,8 @@ test_golden(void **state)
 	ctl_ports_destroy(g.ports6);
 	g_string_free(g.out, TRUE);
 	g_string_free(actual, TRUE);
-	g_string_free(want, TRUE);
 	g_string_free(errs, TRUE);
-	g_free(text);
+	golden_free(gf);
 }
 
 int

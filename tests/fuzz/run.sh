@@ -81,8 +81,10 @@ case $target in
 fuzz_ctl)
 	mapfile -t srcs < <(target_info ctl_core sources)
 	mapfile -t flags < <(target_info ctl_core flags)
-	# test_ctl_cmd_parse's sources but its own file: the fakes control links with
-	mapfile -t fakes < <(target_info test_ctl_cmd_parse sources | grep -v '/test_ctl_cmd_parse\.c$')
+	# test_ctl_cmd_parse's sources but its own file and the golden file
+	# reader (cmocka): the fakes control links with
+	mapfile -t fakes < <(target_info test_ctl_cmd_parse sources |
+		grep -v -e '/test_ctl_cmd_parse\.c$' -e '/golden\.c$')
 	[ "${#srcs[@]}" -gt 0 ] || die "no sources for ctl_core in $intro"
 	[ "${#fakes[@]}" -gt 0 ] || die "no fakes for test_ctl_cmd_parse in $intro"
 	cov_srcs=("${srcs[@]}")
