@@ -7,10 +7,11 @@
  *   1. split (rtpp_command_split): a token with a NUL byte, a
  *      (sub)command of 24 tokens, a 16th "&&", an empty (sub)command,
  *      a datagram with nothing after its cookie -> E5; too long -> E5;
- *   2. pre-parse (rtpp_command_pre_parse): unknown letter E0, argument
- *      count E1, modifiers on a command without any E2, "&&" after a
- *      command other than U, L, Q E3;
- *   3. per-op options: U/L (rtpp_command_ul_opts_parse: E10, modifiers
+ *   2. pre-parse (rtpp_command_pre_parse), from the command table
+ *      (ctl_cmd.h CTL_CMD_FOREACH): unknown letter E0, argument count
+ *      E1, modifiers on a command without any E2, "&&" after a command
+ *      other than U, L, Q E3;
+ *   3. per-op options, the table's parse function: U/L (rtpp_command_ul_opts_parse: E10, modifiers
  *      in order E11..E16/E31/E32/E35, E36, E37), D E8, I E18, G E9,
  *      P E17, R/C/N E6/E7 (Q's E19 waits for the session lookup);
  *   4. sub-commands (rtpp_subcommand_ul_opts_parse): E3.
@@ -157,7 +158,8 @@ lookup_op(struct ctl_cmd *cmd)
 	return 0;
 }
 
-/* cmd's flag modifier c is one of its op's (ctl_cmd_def.mods) */
+/* cmd's flag modifier c is one of its op's (ctl_cmd_def.mods); for the
+ * ops of flag modifiers only (not CTL_CMD_MODS_ARGS, not NULL) */
 static bool
 mod_ok(const struct ctl_cmd *cmd, char c)
 {
