@@ -86,7 +86,7 @@ L call5 198.51.100.2 6000 f5 t5
 !load 0.25
 Il
 !drain off
-!dp attach 2
+!dp restart 2
 X""",
     # timeout notifications (-n, %%CC_SELF%%), -W, bridge sides
     """!config bridge pf notify W=10
