@@ -24,6 +24,9 @@
  *   bit 3 the clock starts 3 s before the 32-bit ticks wrap (else at 1000 s)
  *   bit 7 --probation-rtcp 1 (2)
  *
+ * Every payload also goes through the RTCP receiver report parser
+ * (dp_rtpa_rtcp_rr(), dataplane/dp_rtpa.c), whatever it is.
+ *
  * After every dp_latch_rx(), checked on every stream: state in range and
  * not FREE, every address clean (fuzz_addr_ok()), candidate_count at most
  * the packets fed to the stream, refused_next < DP_STREAM_REFUSED, no
@@ -31,6 +34,7 @@
  * the verdict: in range, a DROP with one of the latch's drop reasons, a
  * NEW_PEER latched to the packet's source with a reason in range.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +44,7 @@
 #include "rtpb_msg.h"
 #include "rtpb_pf_rules.h"
 #include "dp_latch.h"
+#include "dp_rtpa.h"
 #include "dp_stream.h"
 #include "fuzz_pkt.h"
 
@@ -288,6 +293,16 @@ fuzz_latch_frame(struct fuzz_latch *l, uint32_t id, const struct rte_mbuf *m,
 	h = dp_latch_rtcp_cname(payload, pm->payload_len, l->cfg.seed);
 	FUZZ_CHECK(h == dp_latch_rtcp_cname(payload, pm->payload_len, l->cfg.seed),
 		   "dp_latch_rtcp_cname not a function of its input");
+	/* and the RTCP receiver report parser (dp_rtpa.c): -EINVAL, 0 or
+	 * 1, and a block taken only when it says so */
+	{
+		struct rtpb_rtpa_rr rr = {0};
+		int r = dp_rtpa_rtcp_rr(payload, pm->payload_len, B_SSRC, &rr);
+
+		FUZZ_CHECK((r == -EINVAL || r == 0 || r == 1) &&
+			   rr.nrr == (uint32_t)(r == 1),
+			   "dp_rtpa_rtcp_rr: %d, nrr %u", r, rr.nrr);
+	}
 	/* what worker_relay() and the burst loop drop before the latch */
 	if (pm->payload_len == 0 || !dp_parse_media_class_ok(payload[0]))
 		return;
