@@ -150,13 +150,7 @@ dp_rtpa_rx_slow(struct dp_rtpa *r, uint32_t ssrc, uint16_t seq, uint32_t ts,
 	}
 	if (udelta < DP_RTPA_MAX_DROPOUT) {
 		/* in order (here: the payload type changed or no transit) */
-		if (seq < st->max_seq)
-			st->cycles++;
-		st->max_seq = seq;
-		st->seen = (udelta >= 64 ? 0 : st->seen << udelta) | 1;
-		c->nsent += udelta;
-		c->nrcvd++;
-		dp_rtpa_jitter(r, ts, now_ns);
+		dp_rtpa_in_order(r, seq, udelta, ts, now_ns);
 		return;
 	}
 	if (udelta <= DP_RTPA_SEQ_MOD - DP_RTPA_MAX_MISORDER) {

@@ -120,6 +120,23 @@ dp_rtpa_jitter(struct dp_rtpa *r, uint32_t ts, uint64_t now_ns)
 	c->njitter++;
 }
 
+/** A.1: a packet udelta (1 .. MAX_DROPOUT - 1) ahead of the highest
+ * sequence number: udelta - 1 packets lost (until they come late). */
+static inline void
+dp_rtpa_in_order(struct dp_rtpa *r, uint16_t seq, uint16_t udelta, uint32_t ts,
+		 uint64_t now_ns)
+{
+	struct dp_rtpa_state *st = &r->st;
+
+	if (seq < st->max_seq)
+		st->cycles++;
+	st->max_seq = seq;
+	st->seen = (udelta >= 64 ? 0 : st->seen << udelta) | 1;
+	r->ctr.nsent += udelta;
+	r->ctr.nrcvd++;
+	dp_rtpa_jitter(r, ts, now_ns);
+}
+
 /**
  * Account an RTP packet the latch accepted from the stream's peer.
  * @param ssrc, seq, ts, pt  the RTP header's fields, host byte order.
@@ -145,14 +162,7 @@ dp_rtpa_rx(struct dp_rtpa *r, uint32_t ssrc, uint16_t seq, uint32_t ts,
 		dp_rtpa_rx_slow(r, ssrc, seq, ts, pt, now_ns);
 		return;
 	}
-	/* A.1, in order with a permissible gap: udelta - 1 packets lost */
-	if (seq < st->max_seq)
-		st->cycles++;
-	st->max_seq = seq;
-	st->seen = (udelta >= 64 ? 0 : st->seen << udelta) | 1;
-	c->nsent += udelta;
-	c->nrcvd++;
-	dp_rtpa_jitter(r, ts, now_ns);
+	dp_rtpa_in_order(r, seq, udelta, ts, now_ns);
 }
 
 /** A packet from the peer on an RTP stream that is not valid RTP
