@@ -186,6 +186,21 @@ gen_gap(void)
 	return n;
 }
 
+/* Repeats 63 behind (inside the 64-packet window: duplicates) and 99
+ * behind (outside it, inside MAX_MISORDER: taken for late packets, so
+ * received exceeds sent and nlost clamps at 0; docs/RTPA.md). */
+static size_t
+gen_window_edge(void)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < 200; k++)
+		pkts[n++] = (struct pkt){SSRC_A, (uint16_t)(3000 + k)};
+	pkts[n++] = (struct pkt){SSRC_A, 3000 + 199 - 63};
+	pkts[n++] = (struct pkt){SSRC_A, 3000 + 199 - 99};
+	return n;
+}
+
 struct seq_case {
 	const char *name;
 	size_t (*gen)(void);
@@ -205,6 +220,8 @@ static const struct seq_case seq_cases[] = {
 	{"a stray jump is no restart", gen_stray, .nsent = 200, .nrcvd = 200},
 	{"new SSRC", gen_new_ssrc, .nsent = 200, .nrcvd = 200, .nrestarts = 1},
 	{"late before the first", gen_late_first, .nsent = 50, .nrcvd = 50, .nreordered = 1},
+	{"64-packet duplicate window", gen_window_edge, .nsent = 200, .nrcvd = 201,
+	 .ndups = 1, .nreordered = 1},
 	{"gap then late", gen_gap, .nsent = 2020, .nrcvd = 21, .nlost = 1999,
 	 .ndups = 1, .nreordered = 1},
 };
