@@ -61,6 +61,14 @@ dp_rtpa_init(struct dp_rtpa *r, uint32_t dyn_rate)
 	r->st.bad_seq = DP_RTPA_SEQ_MOD + 1;
 }
 
+void
+dp_rtpa_set_dyn_rate(struct dp_rtpa *r, uint32_t hz)
+{
+	r->ctr.dyn_clock_rate = hz != 0 ? hz : DP_RTPA_DEFAULT_RATE;
+	/* the next packet looks its payload type's rate up again */
+	r->st.flags &= (uint8_t)~DP_RTPA_F_PT;
+}
+
 /* Extended highest sequence number (A.1: cycles + max_seq). */
 static uint32_t
 ext_max(const struct dp_rtpa_state *st)

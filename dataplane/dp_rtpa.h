@@ -49,6 +49,8 @@
 #define DP_RTPA_F_TRACK 0x02   /**< the source passed probation: sequence tracked */
 #define DP_RTPA_F_TRANSIT 0x04 /**< transit holds the previous packet's (A.8) */
 #define DP_RTPA_F_PT 0x08      /**< pt and mult are set */
+/** All of them: the inline path may run. */
+#define DP_RTPA_F_FAST (DP_RTPA_F_SSRC | DP_RTPA_F_TRACK | DP_RTPA_F_TRANSIT | DP_RTPA_F_PT)
 
 /** The dataplane's part: RFC 3550 A.1's struct source, compacted. */
 struct dp_rtpa_state {
@@ -80,6 +82,13 @@ static_assert(sizeof(struct dp_rtpa) == 128, "dp_rtpa: two cache lines");
  * @param dyn_rate  clock rate of dynamic payload types, Hz; 0: 8000.
  */
 void dp_rtpa_init(struct dp_rtpa *r, uint32_t dyn_rate);
+
+/**
+ * Set the clock rate of dynamic payload types (an SDP rtpmap learnt on a
+ * re-offer) without clearing the counters; the next packet takes it.
+ * @param hz  Hz; 0: 8000.
+ */
+void dp_rtpa_set_dyn_rate(struct dp_rtpa *r, uint32_t hz);
 
 /**
  * Clock rate of a payload type: RFC 3551 table 4 and 5 for static ones
@@ -156,8 +165,7 @@ dp_rtpa_rx(struct dp_rtpa *r, uint32_t ssrc, uint16_t seq, uint32_t ts,
 		c->longest_ipi_ns = (uint64_t)ipi;
 	st->last_ns = now_ns;
 	if (__builtin_expect(ssrc != c->ssrc || pt != st->pt ||
-			     (st->flags & (DP_RTPA_F_TRACK | DP_RTPA_F_TRANSIT)) !=
-				     (DP_RTPA_F_TRACK | DP_RTPA_F_TRANSIT) ||
+			     (st->flags & DP_RTPA_F_FAST) != DP_RTPA_F_FAST ||
 			     (uint16_t)(udelta - 1) >= DP_RTPA_MAX_DROPOUT - 1, 0)) {
 		dp_rtpa_rx_slow(r, ssrc, seq, ts, pt, now_ns);
 		return;

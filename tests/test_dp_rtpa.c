@@ -370,6 +370,34 @@ test_gap_and_pt_change(void **state)
 	assert_true(r.ctr.jitter <= 1);
 }
 
+/* A dynamic payload type's rate set mid-call (a re-offer): the next
+ * packet is at 48000 Hz, its transit starts afresh, the counts go on. */
+static void
+test_dyn_rate(void **state)
+{
+	struct dp_rtpa r;
+	uint32_t k, n0;
+
+	(void)state;
+	dp_rtpa_init(&r, 0);
+	for (k = 0; k < 50; k++)
+		dp_rtpa_rx(&r, SSRC_A, (uint16_t)k, k * 160, 111, T0 + k * 20 * MS);
+	assert_int_equal(r.ctr.clock_rate, 8000);
+	n0 = r.ctr.njitter;
+	dp_rtpa_set_dyn_rate(&r, 48000);
+	assert_int_equal(r.ctr.nrcvd, 50);
+	dp_rtpa_rx(&r, SSRC_A, 50, 7, 111, T0 + 50 * 20 * MS);
+	assert_int_equal(r.ctr.clock_rate, 48000);
+	assert_int_equal(r.ctr.njitter, n0);
+	for (k = 51; k < 100; k++)
+		dp_rtpa_rx(&r, SSRC_A, (uint16_t)k, 7 + (k - 50) * 960, 111,
+			   T0 + k * 20 * MS);
+	assert_int_equal(r.ctr.njitter, n0 + 49);
+	assert_true(r.ctr.jitter <= 1);
+	assert_int_equal(r.ctr.nrcvd, 100);
+	assert_int_equal(r.ctr.nsent, 100);
+}
+
 /* ---- RTCP receiver reports (RFC 3550 6.4) ---- */
 
 #define PKT_MAX 256
@@ -710,6 +738,7 @@ main(void)
 		cmocka_unit_test(test_probation),
 		cmocka_unit_test(test_jitter_table),
 		cmocka_unit_test(test_gap_and_pt_change),
+		cmocka_unit_test(test_dyn_rate),
 		cmocka_unit_test(test_rr_table),
 		cmocka_unit_test(test_rr_mutations),
 		cmocka_unit_test(test_format),
