@@ -17,7 +17,8 @@
  * valid RTP; dp_rtpa_rtcp_rr() for RTCP (see docs/RTPA.md, wiring).
  * The common case (same SSRC and payload type, next sequence number
  * within MAX_DROPOUT) is inline and branch-light; everything else goes
- * to dp_rtpa_rx_slow(). Cost: see docs/RTPA.md (tools/bench-rtpa).
+ * to dp_rtpa_rx_slow(). Cost: ~7 TSC cycles per call (2.1 GHz TSC,
+ * 1 000 streams, record in cache; tools/bench-rtpa, docs/RTPA.md).
  *
  * Size: 128 bytes, two cache lines: 40 of state + 88 of counters.
  */
