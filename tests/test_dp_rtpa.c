@@ -35,14 +35,22 @@ struct pkt {
 
 static struct pkt pkts[NPKT_MAX];
 
+/* Append count packets of ssrc from sequence number first (wrapping) at
+ * pkts[n]; @return the new count. */
+static size_t
+run_of(size_t n, uint32_t ssrc, uint32_t first, size_t count)
+{
+	for (size_t k = 0; k < count; k++)
+		pkts[n++] = (struct pkt){ssrc, (uint16_t)(first + k)};
+	return n;
+}
+
 /* Generators: fill pkts[], return how many. Packet k is sent 20 ms after
  * packet k-1 with timestamp +160, whatever its sequence number. */
 static size_t
 gen_in_order(void)
 {
-	for (size_t k = 0; k < 500; k++)
-		pkts[k] = (struct pkt){SSRC_A, (uint16_t)(1000 + k)};
-	return 500;
+	return run_of(0, SSRC_A, 1000, 500);
 }
 
 /* 1000 sequence numbers, every tenth (k % 10 == 5) never sent: 100 lost. */
@@ -78,8 +86,7 @@ gen_dups(void)
 static size_t
 gen_reorder(void)
 {
-	for (size_t k = 0; k < 500; k++)
-		pkts[k] = (struct pkt){SSRC_A, (uint16_t)(7 + k)};
+	run_of(0, SSRC_A, 7, 500);
 	for (size_t k = 4; k + 1 < 500; k += 10) {
 		struct pkt t = pkts[k];
 
@@ -93,9 +100,7 @@ gen_reorder(void)
 static size_t
 gen_wrap(void)
 {
-	for (size_t k = 0; k < 1000; k++)
-		pkts[k] = (struct pkt){SSRC_A, (uint16_t)(65000 + k)};
-	return 1000;
+	return run_of(0, SSRC_A, 65000, 1000);
 }
 
 /* The wrap with 65535 and 0 lost and 65534 late after 1. */
@@ -121,66 +126,42 @@ gen_wrap_loss(void)
 static size_t
 gen_restart(void)
 {
-	size_t n = 0;
-
-	for (size_t k = 0; k < 200; k++)
-		pkts[n++] = (struct pkt){SSRC_A, (uint16_t)(100 + k)};
-	for (size_t k = 0; k < 200; k++)
-		pkts[n++] = (struct pkt){SSRC_A, (uint16_t)(30100 + k)};
-	return n;
+	return run_of(run_of(0, SSRC_A, 100, 200), SSRC_A, 30100, 200);
 }
 
 /* A single stray packet 40000 ahead: not a restart, not counted. */
 static size_t
 gen_stray(void)
 {
-	size_t n = 0;
+	size_t n = run_of(0, SSRC_A, 500, 100);
 
-	for (size_t k = 0; k < 200; k++) {
-		pkts[n++] = (struct pkt){SSRC_A, (uint16_t)(500 + k)};
-		if (k == 99)
-			pkts[n++] = (struct pkt){SSRC_A, 40600};
-	}
-	return n;
+	pkts[n++] = (struct pkt){SSRC_A, 40600};
+	return run_of(n, SSRC_A, 600, 100);
 }
 
 /* A new SSRC (a re-INVITE): a second run. */
 static size_t
 gen_new_ssrc(void)
 {
-	size_t n = 0;
-
-	for (size_t k = 0; k < 100; k++)
-		pkts[n++] = (struct pkt){SSRC_A, (uint16_t)(10 + k)};
-	for (size_t k = 0; k < 100; k++)
-		pkts[n++] = (struct pkt){SSRC_B, (uint16_t)(50000 + k)};
-	return n;
+	return run_of(run_of(0, SSRC_A, 10, 100), SSRC_B, 50000, 100);
 }
 
 /* The run's first two packets, then one older than both. */
 static size_t
 gen_late_first(void)
 {
-	size_t n = 0;
-
-	pkts[n++] = (struct pkt){SSRC_A, 11};
-	pkts[n++] = (struct pkt){SSRC_A, 12};
-	pkts[n++] = (struct pkt){SSRC_A, 10};
-	for (uint16_t s = 13; s < 60; s++)
-		pkts[n++] = (struct pkt){SSRC_A, s};
-	return n;
+	pkts[0] = (struct pkt){SSRC_A, 11};
+	pkts[1] = (struct pkt){SSRC_A, 12};
+	pkts[2] = (struct pkt){SSRC_A, 10};
+	return run_of(3, SSRC_A, 13, 47);
 }
 
 /* A gap of 2000 (within MAX_DROPOUT) then some of it late. */
 static size_t
 gen_gap(void)
 {
-	size_t n = 0;
+	size_t n = run_of(run_of(0, SSRC_A, 0, 10), SSRC_A, 2010, 10);
 
-	for (uint16_t s = 0; s < 10; s++)
-		pkts[n++] = (struct pkt){SSRC_A, s};
-	for (uint16_t s = 2010; s < 2020; s++)
-		pkts[n++] = (struct pkt){SSRC_A, s};
 	pkts[n++] = (struct pkt){SSRC_A, 2005}; /* 14 behind: late, counted */
 	pkts[n++] = (struct pkt){SSRC_A, 2005}; /* its duplicate */
 	return n;
@@ -192,10 +173,8 @@ gen_gap(void)
 static size_t
 gen_window_edge(void)
 {
-	size_t n = 0;
+	size_t n = run_of(0, SSRC_A, 3000, 200);
 
-	for (size_t k = 0; k < 200; k++)
-		pkts[n++] = (struct pkt){SSRC_A, (uint16_t)(3000 + k)};
 	pkts[n++] = (struct pkt){SSRC_A, 3000 + 199 - 63};
 	pkts[n++] = (struct pkt){SSRC_A, 3000 + 199 - 99};
 	return n;
