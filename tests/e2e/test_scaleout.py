@@ -48,7 +48,9 @@ Steps and what is asserted:
      Relay 2's calls go on untouched: every packet of their media, both
      ways, from their first to their last, reaches the other side (0
      lost, none twice); relay 1's calls had media before and lose the rest
-     (the kill took effect); every call's SIP completes all the same.
+     (the kill took effect); every call's SIP completes all the same, and
+     their BYE's Q and D go to relay 2 (the set now picks it), which
+     answers E50 (no such session).
   3. UAC B places N_B new calls right after the kill: all succeed, all
      their U and L are answered by relay 2 and their SDP names relay 2;
      the module found relay 1 dead (Kamailio logs that it disabled
@@ -336,6 +338,13 @@ def body(build, prefix):
                 expect(0 < ui['n'] < N_PKTS and 0 < ai['n'] < N_PKTS,
                        '%s on relay %d: media until the kill, none after (%d and %d of %d '
                        'each way)' % (cid, DEAD + 1, ui['n'], ai['n'], N_PKTS))
+                # Its BYE's Q and D: the set now picks the survivor, which
+                # has no such session.
+                late = by_relay[LIVE].get(cid, {})
+                qd = [x['replies'][:1] for k in 'QD' for x in late.get(k, [])]
+                expect(len(qd) == 2 and all(r and r[0] == 'E50' for r in qd),
+                       '%s: its Q and D went to relay %d, which answered E50 (no such '
+                       'session): %r' % (cid, LIVE + 1, qd))
         e2e.log('calls on the surviving relay %d: %d packets lost when relay %d died'
                 % (LIVE + 1, lost_live, DEAD + 1))
 
