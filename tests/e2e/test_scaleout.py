@@ -224,7 +224,7 @@ def body(build, prefix):
                                defines=[('WITH_SCALEOUT', ''),
                                         ('RTPPROXY_SET', '"%s"' % rset)])
             sip.wait_udp_listen(topo, 'px', sip.PROXY_IP, sip.SIP_PORT, 20)
-            for i, tap in enumerate(ctl_taps):
+            for tap in ctl_taps:
                 sip.wait_probe(tap, 20)
             e2e.log("kamailio probed both relays of the set %r" % rset)
             s0 = e2e.telemetry(prefixes[LIVE], '/rtpbypass/stats', unwrap=True)
