@@ -81,6 +81,17 @@ def tools_missing():
     return [p for p in (SIPP, KAMAILIO) if not os.access(p, os.X_OK)]
 
 
+def preflight():
+    """A SIP test's first step: check (rtpb_e2e.check()) that sipp and
+    kamailio are installed, and delete the proxy and second relay namespaces
+    of dead runs (cleanup_stale_px())."""
+    missing = tools_missing()
+    e2e.check(not missing, 'sipp and kamailio are installed (missing: %s; '
+              'deploy/install-deps.sh)' % ' '.join(missing))
+    for n in cleanup_stale_px():
+        e2e.log('removed stale namespace %s' % n)
+
+
 # ---------------------------------------------------------------------------
 # Topology: the phones' network of rtpb_e2e plus the SIP proxy.
 

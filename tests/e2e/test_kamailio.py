@@ -95,11 +95,7 @@ def lost_packets(sent, got, seq0):
 
 
 def body(build, prefix):
-    missing = sip.tools_missing()
-    check(not missing, 'sipp and kamailio are installed (missing: %s; deploy/install-deps.sh)'
-          % ' '.join(missing))
-    for n in sip.cleanup_stale_px():
-        e2e.log('removed stale namespace %s' % n)
+    sip.preflight()
     t_start = time.monotonic()
     relay = e2e.RELAY_IP
     d = e2e.logdir()

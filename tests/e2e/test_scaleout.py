@@ -181,11 +181,7 @@ def check_sipp(name, sp, rc, n):
 
 
 def body(build, prefix):
-    missing = sip.tools_missing()
-    check(not missing, 'sipp and kamailio are installed (missing: %s; deploy/install-deps.sh)'
-          % ' '.join(missing))
-    for n in sip.cleanup_stale_px():
-        e2e.log('removed stale namespace %s' % n)
+    sip.preflight()
     t_start = time.monotonic()
     d = e2e.logdir()
     prefixes = (prefix, e2e.unique_prefix())
