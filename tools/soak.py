@@ -14,8 +14,8 @@ as the e2e tests start them, for --minutes:
   - random restarts, on average one every --restart-every seconds: the
     dataplane or control (even odds) is killed (SIGKILL) and started
     again, mid-call;
-  - every --sample-s seconds: mbufs in use (telemetry /mempool/info:
-    size - common_pool_count - total_cache_count), the dataplane's
+  - every --sample-s seconds: mbufs in use (dpdk-proc-info
+    --show-mempool: not in the pool nor a per-lcore cache), the dataplane's
     hugepage memory mapped (hugetlb in /proc/PID/smaps), sessions
     (I "active sessions" and G norphans), streams, and the RSS of both
     processes (/proc/PID/status VmRSS).
@@ -92,7 +92,9 @@ class Soak:
         self.a, self.topo, self.prefix = a, topo, prefix
         self.rng = random.Random(a.seed)
         self.extra_ctl = ['-T', str(a.ttl)]
-        self.dp, self.ctl = e2e.start_relay(topo, a.build, prefix, extra_ctl=self.extra_ctl)
+        # no --huge-unlink: dpdk-proc-info (a secondary) reads the mbuf pool
+        self.dp, self.ctl = e2e.start_relay(topo, a.build, prefix, extra_ctl=self.extra_ctl,
+                                            huge_unlink=False)
         self.dp_gen = self.ctl_gen = 1
         self.t0 = time.monotonic()
         self.calls = []          # (call_id, Call, end time)
@@ -115,8 +117,7 @@ class Soak:
         self.events.append((round(self.now(), 1), what))
 
     def mbufs(self):
-        m = e2e.telemetry(self.prefix, '/mempool/info,rtpb_mbufs', unwrap=True)
-        return m['size'] - m['common_pool_count'] - m['total_cache_count'], m['size']
+        return e2e.mbufs_in_use(self.topo, self.prefix)
 
     def sessions(self):
         info = self.cmd('I')
@@ -134,7 +135,7 @@ class Soak:
             row['sessions'] = row['orphans'] = row['streams'] = ''
         try:
             row['mbufs_in_use'], row['mbuf_pool'] = self.mbufs()
-        except (e2e.E2EError, KeyError, TypeError):
+        except e2e.E2EError:
             row['mbufs_in_use'] = row['mbuf_pool'] = ''
         row['dp_hugetlb_mb'] = round(hugetlb_kb(self.dp.pid) / 1024, 1)
         row['dp_rss_mb'] = round(proc_kb(self.dp.pid, 'VmRSS') / 1024, 1)
@@ -186,7 +187,8 @@ class Soak:
             self.event('dataplane killed (SIGKILL) and started again')
             self.dp.signal(signal.SIGKILL)
             self.dp.wait(timeout=10)
-            self.dp = e2e.start_dataplane(self.topo, self.a.build, self.prefix)
+            self.dp = e2e.start_dataplane(self.topo, self.a.build, self.prefix,
+                                          huge_unlink=False)
             self.dp_gen += 1
             self.ctl.wait_for_log(r'dataplane back after', timeout=10)
         else:

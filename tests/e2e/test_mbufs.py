@@ -20,9 +20,9 @@ a flood can fill, a call relaying meanwhile (A <-> B, 20 ms each way):
 
 Checked after each: the call's media relays again (and during 1), the
 port's rx_nombuf (/ethdev/stats) is 0 (no RX mbuf allocation failed),
-the pool's in-use count (/mempool/info: size - common_pool_count -
-total_cache_count) sampled during the flood stays below the pool size,
-and after the flood it returns to within a small margin of its baseline.
+the pool's in-use count (dpdk-proc-info --show-mempool, read as the
+stall ends, when the rings hold the most) stays below the pool size, and
+after the flood it returns to within a small margin of its baseline.
 
 Prints the figures: frames flooded, ARP dropped as slow-path full, the
 highest in-use count seen against the pool size.
@@ -37,7 +37,6 @@ import random
 import socket
 import struct
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -84,39 +83,11 @@ def flood(iface, seconds, max_count):
     print(n)
 
 
-def in_use(prefix):
-    """The pool's mbufs in use (not in the common pool nor any cache), and
-    its size, from telemetry /mempool/info."""
-    m = e2e.telemetry(prefix, '/mempool/info,rtpb_mbufs', unwrap=True)
-    return m['size'] - m['common_pool_count'] - m['total_cache_count'], m['size']
-
-
-class Sampler:
-    """Samples in_use() every 50 ms in a thread until stop(); keeps the max."""
-
-    def __init__(self, prefix):
-        self.prefix, self.peak, self.n = prefix, 0, 0
-        self.done = threading.Event()
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        while not self.done.wait(0.05):
-            try:
-                self.peak = max(self.peak, in_use(self.prefix)[0])
-                self.n += 1
-            except e2e.E2EError:
-                pass
-
-    def stop(self):
-        self.done.set()
-        self.t.join(timeout=5)
-        return self.peak
-
-
 def body(build, prefix):
     with e2e.Topology() as topo:
-        dp, ctl = e2e.start_relay(topo, build, prefix)
+        # (no --huge-unlink: dpdk-proc-info maps the hugepage files)
+        dp, ctl = e2e.start_relay(topo, build, prefix, huge_unlink=False)
+        in_use = lambda: e2e.mbufs_in_use(topo, prefix)
         cmd = lambda c: e2e.rtpproxy_cmd(topo.relay, c)
         stats = lambda: e2e.telemetry(prefix, '/rtpbypass/stats', unwrap=True)
         eth = lambda: e2e.telemetry(prefix, '/ethdev/stats,0', unwrap=True)
@@ -130,7 +101,7 @@ def body(build, prefix):
         check(a['received_valid'] >= 50 and b['received_valid'] >= 50,
               'the call relays (A %d, B %d of 100)' % (a['received_valid'],
                                                         b['received_valid']))
-        base, size = in_use(prefix)
+        base, size = in_use()
         e2e.log('mbuf pool: %d, in use at rest: %d' % (size, base))
         check(eth()['rx_nombuf'] == 0, 'rx_nombuf 0 before the floods')
 
@@ -140,17 +111,16 @@ def body(build, prefix):
             n = int((FLOOD_S + STALL_S) * 1000 / INTERVAL_MS)
             c = call(n, 'flood_' + what.split()[-1])
             time.sleep(0.8)
-            sampler = Sampler(prefix)
             fl = topo.proc('pa', [sys.executable, me, '--flood', 'eth0', str(FLOOD_S),
                                   str(FLOOD_MAX)], name='arpflood')
             time.sleep(0.5)
             stop = ThreadStop(tid)
             try:
                 time.sleep(STALL_S)
+                peak = in_use()[0]
             finally:
                 stop.release()
             fl.wait(timeout=FLOOD_S + 10)
-            peak = sampler.stop()
             a, b = c.results()
             s1 = stats()
             sent = int(fl.output()[0].split()[-1])
@@ -158,11 +128,11 @@ def body(build, prefix):
             e2e.log('%s stopped %.1f s during an ARP flood of %d frames (%.0f/s): '
                     'rx %d, to the slow path %d, dropped as ring full %d, arp replies %d, '
                     'neighbours refused full %d; '
-                    'mbufs in use peak %d of %d (%d samples); call A %d, B %d of %d'
+                    'mbufs in use at the end of the stall %d of %d; call A %d, B %d of %d'
                     % (what, STALL_S, sent, sent / FLOOD_S, d.get('rx_pkts', 0),
                        d.get('slowpath_out', 0), d.get('drop_ring_full', 0),
                        d.get('arp_replies', 0), d.get('neigh_refused_full', 0),
-                       peak, size, sampler.n,
+                       peak, size,
                        a['received_valid'], b['received_valid'], n))
             check(sent > 10000, 'the flood sent %d ARP requests' % sent)
             expect(eth()['rx_nombuf'] == 0,
@@ -179,7 +149,7 @@ def body(build, prefix):
             check(a['received_valid'] >= 45 and b['received_valid'] >= 45,
                   'after the flood media relays again (A %d, B %d of 50)'
                   % (a['received_valid'], b['received_valid']))
-            now = in_use(prefix)[0]
+            now = in_use()[0]
             expect(abs(now - base) <= IN_USE_MARGIN,
                    'mbufs in use back to %d (baseline %d +- %d)' % (now, base, IN_USE_MARGIN))
         check(cmd('X') == '0', 'X deletes every session')
