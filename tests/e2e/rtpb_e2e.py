@@ -1191,8 +1191,7 @@ def mbufs_in_use(topo, prefix, pool='rtpb_mbufs'):
     False)): a secondary maps the primary's hugepage files.
     @return (in_use, size)
     @raise E2EError if proc-info fails or prints no count."""
-    cp = topo.run('rl', ['dpdk-proc-info', '-l', '0', '--no-pci', '--file-prefix', prefix,
-                         '--log-level', 'lib.*:error', '--',
+    cp = topo.run('rl', ['dpdk-proc-info', '--no-pci', '--file-prefix', prefix, '--',
                          '--show-mempool=%s' % pool], timeout=20, check=False)
     m = re.search(r'Count: avail \((\d+)\), in use \((\d+)\)', cp.stdout)
     if m is None:
