@@ -11,9 +11,9 @@ as the e2e tests start them, for --minutes:
   - new calls at --cps per second, each a U/L offer/answer and two phones
     (tests/e2e/rtpb_phone.py) sending RTP at the natural rate, 50 packets
     a second each way (20 ms), for --call-s seconds, then a D;
-  - random restarts, on average one every --restart-every seconds: the
-    dataplane or control (even odds) is killed (SIGKILL) and started
-    again, mid-call;
+  - random restarts, on average one every --restart-every seconds
+    (exponential intervals): the dataplane and control in turn (the first
+    drawn at random) are killed (SIGKILL) and started again, mid-call;
   - every --sample-s seconds: mbufs in use (dpdk-proc-info
     --show-mempool: not in the pool nor a per-lcore cache), the dataplane's
     hugepage memory mapped (hugetlb in /proc/PID/smaps), sessions
@@ -105,6 +105,7 @@ class Soak:
         self.d_errors = 0
         self.sent = self.received = 0
         self.mbuf_base = None
+        self.next_kind = None
 
     def cmd(self, c):
         return e2e.rtpproxy_cmd(self.topo.relay, c)
@@ -183,7 +184,12 @@ class Soak:
         self.calls = left
 
     def restart(self):
-        if self.rng.random() < 0.5:
+        # the two kinds in turn, the first one drawn at random
+        if self.next_kind is None:
+            self.next_kind = self.rng.choice(('dataplane', 'control'))
+        kind, self.next_kind = self.next_kind, ('control' if self.next_kind == 'dataplane'
+                                                 else 'dataplane')
+        if kind == 'dataplane':
             self.event('dataplane killed (SIGKILL) and started again')
             self.dp.signal(signal.SIGKILL)
             self.dp.wait(timeout=10)
@@ -300,10 +306,15 @@ def plot(path, rows, events):
     """The samples over time, four panels; None, or why there is no plot."""
     try:
         import matplotlib
-        matplotlib.use('Agg')
-        import matplotlib.pyplot as plt
     except ImportError:
-        return 'matplotlib not available (Debian: python3-matplotlib); no plot'
+        # Debian's python3-matplotlib, for a python3 that is not Debian's
+        sys.path.append('/usr/lib/python3/dist-packages')
+        try:
+            import matplotlib
+        except ImportError:
+            return 'matplotlib not available (Debian: python3-matplotlib); no plot'
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
     t = [r['t_s'] / 60 for r in rows]
 
     def col(c):

@@ -145,9 +145,9 @@ def body(build, prefix):
             expect(n - a['received_valid'] <= lost_ok and n - b['received_valid'] <= lost_ok,
                    '%s stalled: the call relayed (A %d, B %d of %d)'
                    % (what, a['received_valid'], b['received_valid'], n))
-            a, b = call(50, 'after_' + what.split()[-1]).results()
-            check(a['received_valid'] >= 45 and b['received_valid'] >= 45,
-                  'after the flood media relays again (A %d, B %d of 50)'
+            a, b = call(100, 'after_' + what.split()[-1]).results()
+            check(a['received_valid'] >= 80 and b['received_valid'] >= 80,
+                  'after the flood media relays again (A %d, B %d of 100)'
                   % (a['received_valid'], b['received_valid']))
             now = in_use()[0]
             expect(abs(now - base) <= IN_USE_MARGIN,
