@@ -18,7 +18,8 @@ a flood can fill, a call relaying meanwhile (A <-> B, 20 ms each way):
    flood goes on: it comes back to a full AF_XDP RX ring of ARP (a burst
    of as many frames as the ring holds) and must still find mbufs.
 
-Checked after each: the call's media relays again (and during 1), the
+Checked after each: the call's media relays again (and during 1; during
+2 at least a third of it: the stall and the backlog cost the rest), the
 port's rx_nombuf (/ethdev/stats) is 0 (no RX mbuf allocation failed),
 the pool's in-use count (dpdk-proc-info --show-mempool, read as the
 stall ends, when the rings hold the most) stays below the pool size, and
@@ -139,9 +140,14 @@ def body(build, prefix):
                    '%s stalled: rx_nombuf still 0 (RX always got mbufs)' % what)
             expect(peak < size, '%s stalled: in use peaked at %d < pool %d'
                    % (what, peak, size))
-            # the stalled thread's time is lost for the call only if it
-            # was the worker; the rest must come through
-            lost_ok = n // 10 + (STALL_S * 1000 / INTERVAL_MS if what == 'worker' else 0)
+            # with the main lcore stopped the call must come through (but
+            # for what the flood costs a worker sharing its CPU with the
+            # flooder); with the worker stopped its media is lost for the
+            # stall and, after it, while the worker works through an RX
+            # ring full of ARP beside the flood still running (the
+            # kernel drops what does not fit in the AF_XDP ring: not an
+            # mbuf shortage, rx_nombuf above says so)
+            lost_ok = n // 5 if what == 'main lcore' else 2 * n // 3
             expect(n - a['received_valid'] <= lost_ok and n - b['received_valid'] <= lost_ok,
                    '%s stalled: the call relayed (A %d, B %d of %d)'
                    % (what, a['received_valid'], b['received_valid'], n))
