@@ -130,17 +130,30 @@ struct ctl_stream_past {
 	uint64_t pkts_dropped;
 };
 
-/** One dataplane stream of a leg. */
+/*
+ * Desired and told. Each leg's DESIRED state is what the sessions say:
+ * its relay socket (ctl_sock's port, family, laddr), its signalled peer
+ * and flags (struct ctl_leg). What the dataplane and the prefilter were
+ * TOLD about it is kept apart, in each socket's ctl_stream records and
+ * in_pf; ctl_reconcile.c alone turns the difference into ring messages
+ * and map updates. Fields marked "durable" are the state a control
+ * restart must get back (plain values, no pointers, fixed size); the
+ * others are rebuilt from the dataplane (ids, what was sent) or are
+ * counters.
+ */
+
+/** What the dataplane was told of one stream (RTP or RTCP) of a socket. */
 struct ctl_stream {
 	uint32_t id;      /**< stream id, valid if has_id */
 	bool has_id;      /**< id allocated from the current dataplane */
 	bool in_dp;       /**< an ADD was accepted by the ring */
 	struct rtpb_msg_stream sent; /**< the last ADD/UPDATE accepted (peer aside) */
-	struct ctl_stream_past past; /**< earlier dataplanes' counters */
+	struct ctl_stream_past past; /**< earlier dataplanes' counters (durable) */
 	/** The peer the dataplane last reported this stream latched to
 	 *  (family NONE if none) and its SSRC (host order): a replay into a
 	 *  restarted dataplane starts the stream latched to it, so a third
-	 *  host in the replay's learning window reaches nobody (§4.9). */
+	 *  host in the replay's learning window reaches nobody (§4.9).
+	 *  Durable. */
 	struct rtpb_addr latched;
 	uint32_t latched_ssrc;
 	/** A U/L signalled this stream's leg since its last push: an UPDATE
@@ -149,26 +162,38 @@ struct ctl_stream {
 	bool resignal;
 };
 
-/** One leg (rtpproxy stream[i] of both the RTP and the RTCP pipe). */
-struct ctl_leg {
-	uint16_t port;      /**< RTP relay port, host order; 0 = none yet */
-	uint8_t family;     /**< enum rtpb_af of the relay socket (port != 0) */
-	uint8_t laddr;      /**< its relay address: index in the table
-				 (port != 0, or pinned) */
-	bool pinned;        /**< laddr chosen by a command (E/I, l, r) */
-	bool has_remote;    /**< remote is the signalled peer */
-	bool onhold;        /**< signalled 0.0.0.0 */
-	bool asymmetric;    /**< 'A': never latch */
-	bool weak;          /**< rtpproxy weak[i] flag ('W') */
-	bool in_pf;         /**< the prefilter has its socket's entries */
-	int ptime;          /**< 'Z' ms, -1 none (stored, not applied) */
-	char *codecs;       /**< 'c' list, owned, NULL none (stored) */
-	struct rtpb_addr remote; /**< RTP peer, network byte order */
-	struct ctl_stream rtp;
-	struct ctl_stream rtcp;
+/** A leg's relay socket: RTP on port, RTCP on port + 1. */
+struct ctl_sock {
+	uint16_t port;      /**< RTP relay port, host order; 0 = none (durable) */
+	uint8_t family;     /**< enum rtpb_af of the socket (durable) */
+	uint8_t laddr;      /**< its relay address: index in the table (durable) */
+	bool in_pf;         /**< told: the prefilter has its two entries */
+	struct ctl_stream rtp;  /**< told: its RTP stream */
+	struct ctl_stream rtcp; /**< told: its RTCP stream */
 };
 
-/** One session. Read-only outside ctl_session.c. */
+/** One leg (rtpproxy stream[i] of both the RTP and the RTCP pipe). */
+struct ctl_leg {
+	struct ctl_sock sock; /**< its relay socket (sock.port 0: none yet) */
+	bool pinned;        /**< sock.laddr chosen by a command (E/I, l, r);
+				 set before the leg has a port (durable) */
+	bool has_remote;    /**< remote is the signalled peer (durable) */
+	bool onhold;        /**< signalled 0.0.0.0 (durable) */
+	bool asymmetric;    /**< 'A': never latch (durable) */
+	bool weak;          /**< rtpproxy weak[i] flag ('W') (durable) */
+	int ptime;          /**< 'Z' ms, -1 none (stored, not applied; durable) */
+	char *codecs;       /**< 'c' list, owned, NULL none (stored; a journal
+				 writes the string) */
+	struct rtpb_addr remote; /**< RTP peer, network byte order (durable) */
+};
+
+/**
+ * One session. Read-only outside the session modules. Durable: call_id,
+ * from_tag, notify_tag (strings a journal writes), serial, owner,
+ * strong, complete, created_ns, last_ns, ttl_ns, notify_target, and
+ * each leg's durable fields; the rest is bookkeeping (pending) or
+ * counters.
+ */
 struct ctl_session {
 	char *call_id;   /**< owned */
 	char *from_tag;  /**< creating U's from_tag, owned */
@@ -321,6 +346,17 @@ struct ctl_leg_addr {
 };
 
 /**
+ * Why a session operation failed, returned by the operation itself: rc
+ * (-errno) picks the command's E-code, why is the reason for its log
+ * line (e.g. "relay address 2001:db8::1 not served by the dataplane", or
+ * the errno's meaning). A caller's local; see ctl_session_err_set().
+ */
+struct ctl_session_err {
+	int rc;
+	char why[160];
+};
+
+/**
  * Create a session (rtpproxy U on a missing session): pick the owner
  * worker, open leg 0 (port pair, two stream ids, two ADDs).
  * @param weak   create with weak[0] instead of strong ('W').
@@ -329,30 +365,18 @@ struct ctl_leg_addr {
  *               its socket takes the command's family (rtpproxy).
  * @param la     the addresses chosen for leg 0 and leg 1 (rtpproxy
  *               lia[0], lia[1]), or NULL.
+ * @param err    out: why, on failure.
  * @return 0 and *sp, or -ENOTCONN (dataplane not attached), -ENOSPC (no
  *         port pair or stream id), -ENOBUFS (ring full), -ENOENT (relay
- *         address unknown to the dataplane, see ctl_sessions_why()),
- *         -EAFNOSUPPORT (no relay address of that family; the parser
- *         answers E36 first), -EIO (the prefilter's map refused the
- *         socket's entries, see ctl_sessions_why()); nothing is left
- *         behind.
+ *         address unknown to the dataplane), -EAFNOSUPPORT (no relay
+ *         address of that family; the parser answers E36 first), -EIO
+ *         (the prefilter's map refused the socket's entries), -ENOMEM;
+ *         nothing is left behind.
  */
 int ctl_session_create(struct ctl_sessions *t, const char *call_id,
 		       const char *from_tag, bool weak, uint8_t family,
 		       const struct ctl_leg_addr la[2], uint64_t now_ns,
-		       struct ctl_session **sp);
-
-/**
- * Give leg idx a port and its streams if it has none (rtpproxy: L, or U
- * from the other side): ADDs for the leg, then UPDATEs for the other
- * leg's streams (their out_stream_id); a refused UPDATE is retried later.
- * The socket is in the family of the leg's remote, or family when the
- * remote is not known (see the top of this file).
- * @return 0 (also when the leg had a port), or the errors of
- *         ctl_session_create(); the leg is then left without a port.
- */
-int ctl_session_leg_open(struct ctl_sessions *t, struct ctl_session *s,
-			 int idx, uint8_t family);
+		       struct ctl_session **sp, struct ctl_session_err *err);
 
 /** What a U/L signals for the leg facing its sender (pidx). */
 struct ctl_leg_signal {
@@ -390,27 +414,36 @@ int ctl_session_signal(struct ctl_sessions *t, struct ctl_session *s,
 void ctl_session_mark(struct ctl_session *s, int sidx, bool weak,
 		      bool is_update);
 
+/** A U/L on an existing session, as ctl_session_update() takes it. */
+struct ctl_session_req {
+	int sidx;                   /**< the leg whose port the reply returns */
+	bool is_update;             /**< U (an offer), else L (an answer) */
+	bool weak;                  /**< 'W' */
+	bool new_port;              /**< 'n' (20150330): a new port for sidx */
+	struct ctl_leg_addr la;     /**< the address chosen for leg sidx */
+	struct ctl_leg_signal sig;  /**< what it signals for leg !sidx */
+};
+
 /**
  * U/L on an existing session (rtpproxy rtpp_command_ul_handle() with
- * sidx != -1): open leg sidx if it has no port, give it a new one if
- * new_port ('n', 20150330), or move it to the family of its remote if
- * that differs (its port is in the reply); a leg being opened or
- * re-opened takes la's address when pinned (rtpproxy: 'l'/'r', or both
- * E/I with 'n'); set the
- * strong/weak flag (ctl_session_mark()); apply sig to leg !sidx
- * (ctl_session_signal()), and, for a U (is_update: an offer), move leg
- * !sidx to the family of its new remote (see the top of this file).
- * Each changed stream gets exactly one ADD or UPDATE; a moved leg's old
- * streams one DEL each.
- * @return 0; or the errors of ctl_session_leg_open(): a failed open or
- *         move of leg sidx changes nothing, a failed move of leg !sidx
- *         leaves sig unapplied (leg sidx may have been opened or moved);
- *         or -ENOMEM.
+ * sidx != -1). The desired state of both legs is built first, in a local
+ * copy: leg sidx gets a port if it has none, a new one if new_port, or
+ * moves to the family of its remote if that differs (its port is in the
+ * reply); a leg being opened or re-opened takes la's address when
+ * pinned (rtpproxy: 'l'/'r', or both E/I with 'n'); sig applies to leg
+ * !sidx, and, for a U (an offer), moves leg !sidx to the family of its
+ * new remote (see the top of this file). New sockets are allocated and
+ * added (ADDs, prefilter entries) from the copy; only when all of that
+ * succeeded is the copy committed, the rest reconciled (one UPDATE per
+ * changed stream) and the moved legs' old sockets released (one DEL per
+ * stream). Sets the strong/weak flag (ctl_session_mark()), restarts the
+ * session timer.
+ * @return 0; or, with err filled, the errors of ctl_session_create()
+ *         (the session is then unchanged).
  */
 int ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
-		       int sidx, const struct ctl_leg_signal *sig, bool weak,
-		       bool is_update, const struct ctl_leg_addr *la,
-		       bool new_port, uint64_t now_ns);
+		       const struct ctl_session_req *req, uint64_t now_ns,
+		       struct ctl_session_err *err);
 
 /** The TTL limit of s now: its "S ttl=", else -W until complete, -T. */
 uint64_t ctl_session_ttl_ns(const struct ctl_sessions *t,
@@ -569,12 +602,5 @@ unsigned ctl_sessions_count(const struct ctl_sessions *t);
  *         -ETIMEDOUT (logged; the reply goes out anyway).
  */
 int ctl_sessions_dp_sync(struct ctl_sessions *t);
-
-/**
- * Why the last failed create/open/update of t failed, when it was for a
- * reason worth more than its errno (e.g. "relay address 2001:db8::1 not
- * served by the dataplane"), else NULL. Valid until the next call on t.
- */
-const char *ctl_sessions_why(const struct ctl_sessions *t);
 
 #endif /* CTL_SESSION_H */
