@@ -277,34 +277,22 @@ session_link(struct ctl_sessions *t, struct ctl_session *s)
 	g_hash_table_insert(t->by_serial, &s->serial, s);
 }
 
-int
-ctl_session_create(struct ctl_sessions *t, const char *call_id,
-		   const char *from_tag, bool weak, uint8_t family,
-		   const struct ctl_leg_addr la[2], uint64_t now_ns,
-		   struct ctl_session **sp, struct ctl_session_err *err)
+struct ctl_session *
+ctl_session_new(struct ctl_sessions *t, const char *call_id,
+		const char *from_tag, bool weak,
+		const struct ctl_leg_addr la[2], uint64_t now_ns)
 {
-	uint32_t n = ctl_dp_ready(t->cfg.dp) ? ctl_dp_n_workers(t->cfg.dp) : 0;
-	const bool open[2] = {true, false};
-	struct ctl_session *s;
-	int rc, laddr;
+	struct ctl_session *s = calloc(1, sizeof(*s));
 
 	ctl_session_clock(t, now_ns);
-	if (n == 0)
-		return ctl_session_err_set(err, -ENOTCONN, NULL);
-	s = calloc(1, sizeof(*s));
 	if (s == NULL)
-		return ctl_session_err_set(err, -ENOMEM, NULL);
+		return NULL;
 	s->call_id = strdup(call_id);
 	s->from_tag = strdup(from_tag);
 	if (s->call_id == NULL || s->from_tag == NULL) {
 		session_free(s);
-		return ctl_session_err_set(err, -ENOMEM, NULL);
+		return NULL;
 	}
-	s->serial = ++t->next_serial;
-	/* round robin over the workers that run, unless the NIC steers:
-	 * then leg 0's port decides */
-	s->owner = ctl_alloc_owner(t, n);
-	s->owner_open = true;
 	s->leg[0].ptime = s->leg[1].ptime = -1;
 	/* rtpproxy rtpp_session_ctor(): weak creation sets weak[0] */
 	if (weak)
@@ -322,22 +310,32 @@ ctl_session_create(struct ctl_sessions *t, const char *call_id,
 			s->leg[li].pinned = true;
 		}
 	}
-	/* leg 0 faces the answerer, not known yet: the command's family;
-	 * leg 1 has no port, so there is nothing to sync. The session is
-	 * linked only once its socket is told. */
-	laddr = ctl_alloc_leg_addr(t, &s->leg[0], family);
-	rc = laddr < 0 ? ctl_alloc_no_family(family, err)
-		       : ctl_alloc_sock(t, s, laddr, !s->leg[0].pinned,
-					&s->leg[0].sock, err);
-	if (rc == 0) {
-		rc = ctl_rec_open(t, s, s->leg, open, err);
-		if (rc != 0)
-			ctl_rec_sock_release(t, s, 0, &s->leg[0].sock, true);
-	}
-	if (rc != 0) {
-		session_free(s);
-		return rc;
-	}
+	return s;
+}
+
+/*
+ * A new session (ctl_session_new(), serial 0) gets its serial and owner
+ * before its first socket: round robin over the workers that run,
+ * unless the NIC steers (then leg 0's port decides, ctl_alloc.c).
+ */
+static int
+draft_owner(struct ctl_sessions *t, struct ctl_session *s,
+	    struct ctl_session_err *err)
+{
+	uint32_t n = ctl_dp_ready(t->cfg.dp) ? ctl_dp_n_workers(t->cfg.dp) : 0;
+
+	if (n == 0)
+		return ctl_session_err_set(err, -ENOTCONN, NULL);
+	s->serial = ++t->next_serial;
+	s->owner = ctl_alloc_owner(t, n);
+	s->owner_open = true;
+	return 0;
+}
+
+/* A new session's sockets are told: it joins the table. */
+static void
+draft_link(struct ctl_sessions *t, struct ctl_session *s)
+{
 	session_link(t, s);
 	t->c.created++;
 	ctl_log_call(CTL_LOG_INFO, s->call_id,
@@ -345,8 +343,6 @@ ctl_session_create(struct ctl_sessions *t, const char *call_id,
 		     s->from_tag, ctl_alloc_family_name(s->leg[0].sock.family),
 		     t->addrs.a[s->leg[0].sock.laddr].text, s->leg[0].sock.port,
 		     s->owner);
-	*sp = s;
-	return 0;
 }
 
 /* The signal's remote, on hold and flags onto leg l (no push). */
@@ -364,33 +360,6 @@ leg_apply(struct ctl_leg *l, const struct ctl_leg_signal *sig)
 	}
 	l->asymmetric = sig->asymmetric;
 	l->ptime = sig->ptime;
-}
-
-int
-ctl_session_signal(struct ctl_sessions *t, struct ctl_session *s, int pidx,
-		   const struct ctl_leg_signal *sig, uint64_t now_ns)
-{
-	struct ctl_leg *l = &s->leg[pidx];
-	bool was_asymmetric = l->asymmetric;
-	char *codecs = NULL;
-
-	ctl_session_clock(t, now_ns);
-	if (sig->codecs != NULL) {
-		codecs = strndup(sig->codecs, sig->codecs_len);
-		if (codecs == NULL)
-			return -ENOMEM;
-	}
-	leg_apply(l, sig);
-	free(l->codecs);
-	l->codecs = codecs;
-	s->last_ns = now_ns;
-	/* a new learning window for the leg, even with nothing changed */
-	l->sock.rtp.resignal = l->sock.rtp.in_dp;
-	l->sock.rtcp.resignal = l->sock.rtcp.in_dp;
-	if (ctl_rec_leg(t, s, s->leg, pidx) != 0)
-		ctl_rec_pending(t, s);
-	ctl_rec_pf_asymmetric(t, s, pidx, was_asymmetric);
-	return 0;
 }
 
 void
@@ -516,16 +485,18 @@ ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
 	struct ctl_leg next[2] = {s->leg[0], s->leg[1]};
 	struct ctl_sock old[2];
 	bool open[2] = {false, false}, repointed = true;
-	bool was_asymmetric = s->leg[pidx].asymmetric;
+	bool was_asymmetric = s->leg[pidx].asymmetric, draft = s->serial == 0;
 	char *codecs = NULL;
 
 	ctl_session_clock(t, now_ns);
-	if (sig->codecs != NULL) {
+	rc = draft ? draft_owner(t, s, err) : 0;
+	if (rc == 0 && sig->codecs != NULL) {
 		codecs = strndup(sig->codecs, sig->codecs_len);
 		if (codecs == NULL)
-			return ctl_session_err_set(err, -ENOMEM, NULL);
+			rc = ctl_session_err_set(err, -ENOMEM, NULL);
 	}
-	rc = want_sidx(t, s, next, req, &open[sidx], err);
+	if (rc == 0)
+		rc = want_sidx(t, s, next, req, &open[sidx], err);
 	if (rc == 0)
 		rc = want_pidx(t, s, next, req, &open[pidx], err);
 	/* the dataplane, then the prefilter, get the new sockets */
@@ -538,6 +509,8 @@ ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
 				ctl_rec_sock_release(t, s, li, &next[li].sock,
 						     true);
 		free(codecs);
+		if (draft)
+			session_free(s);
 		return rc;
 	}
 	/* commit */
@@ -547,6 +520,8 @@ ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
 	next[pidx].codecs = codecs;
 	s->leg[0] = next[0];
 	s->leg[1] = next[1];
+	if (draft)
+		draft_link(t, s);
 	/* the rest: one UPDATE per changed stream (out ids, signalled) */
 	for (int li = 0; li < 2; li++) {
 		if (!open[li] && ctl_rec_leg(t, s, s->leg, li) != 0) {
@@ -562,7 +537,8 @@ ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
 	for (int li = 0; li < 2; li++) {
 		if (!open[li])
 			continue;
-		log_resocket(t, s, li, &old[li]);
+		if (!draft) /* else "new session" said it */
+			log_resocket(t, s, li, &old[li]);
 		/* nothing may point at the old streams when they go: if the
 		 * re-pointing UPDATE waits, so do the DELs */
 		if (old[li].port != 0)

@@ -197,7 +197,8 @@ struct ctl_leg {
 struct ctl_session {
 	char *call_id;   /**< owned */
 	char *from_tag;  /**< creating U's from_tag, owned */
-	uint64_t serial; /**< unique, never reused; stream cookies hold it */
+	uint64_t serial; /**< unique, never reused; stream cookies hold it;
+			      0 until it joins the table (ctl_session_new()) */
 	uint32_t owner;  /**< worker owning all its streams */
 	bool owner_open; /**< the first port decides the owner (steering) */
 	bool strong;     /**< rtpproxy strong flag */
@@ -357,26 +358,18 @@ struct ctl_session_err {
 };
 
 /**
- * Create a session (rtpproxy U on a missing session): pick the owner
- * worker, open leg 0 (port pair, two stream ids, two ADDs).
+ * A new session (rtpproxy U on a missing session), not in the table yet
+ * and with no socket: ctl_session_update() opens its leg 0 and links it
+ * into the table, or frees it if that fails.
  * @param weak   create with weak[0] instead of strong ('W').
- * @param family enum rtpb_af of the U (RTPB_AF_INET6 with '6'): leg 0
- *               faces the answerer, whose address is not known yet, so
- *               its socket takes the command's family (rtpproxy).
  * @param la     the addresses chosen for leg 0 and leg 1 (rtpproxy
- *               lia[0], lia[1]), or NULL.
- * @param err    out: why, on failure.
- * @return 0 and *sp, or -ENOTCONN (dataplane not attached), -ENOSPC (no
- *         port pair or stream id), -ENOBUFS (ring full), -ENOENT (relay
- *         address unknown to the dataplane), -EAFNOSUPPORT (no relay
- *         address of that family; the parser answers E36 first), -EIO
- *         (the prefilter's map refused the socket's entries), -ENOMEM;
- *         nothing is left behind.
+ *               lia[0], lia[1]), or NULL: those legs are pinned to them.
+ * @return the session, or NULL (ENOMEM).
  */
-int ctl_session_create(struct ctl_sessions *t, const char *call_id,
-		       const char *from_tag, bool weak, uint8_t family,
-		       const struct ctl_leg_addr la[2], uint64_t now_ns,
-		       struct ctl_session **sp, struct ctl_session_err *err);
+struct ctl_session *ctl_session_new(struct ctl_sessions *t,
+				    const char *call_id, const char *from_tag,
+				    bool weak, const struct ctl_leg_addr la[2],
+				    uint64_t now_ns);
 
 /** What a U/L signals for the leg facing its sender (pidx). */
 struct ctl_leg_signal {
@@ -390,22 +383,6 @@ struct ctl_leg_signal {
 	const char *codecs;       /**< 'c', not NUL-terminated, or NULL */
 	size_t codecs_len;
 };
-
-/**
- * Apply a U/L to leg pidx (rtpproxy rtpp_command_ul_handle() tail): a
- * remote replaces the signalled peer (none keeps the old one, on hold
- * clears it), the asymmetric flag is set as given, codecs and ptime are
- * stored; the leg's streams get an UPDATE if their message changed (the
- * dataplane takes a new signalled peer at once, RTPB_LATCH_REOFFER).
- * The leg keeps its socket even if the remote is of another family (the
- * dataplane then gets no signalled peer); ctl_session_update() moves it.
- * Restarts the session timer.
- * @return 0, or -ENOMEM (codecs copy); ring trouble is retried, not
- *         reported.
- */
-int ctl_session_signal(struct ctl_sessions *t, struct ctl_session *s,
-		       int pidx, const struct ctl_leg_signal *sig,
-		       uint64_t now_ns);
 
 /**
  * rtpproxy's strong/weak flags on U: weak sets leg[sidx].weak, else a
@@ -425,8 +402,10 @@ struct ctl_session_req {
 };
 
 /**
- * U/L on an existing session (rtpproxy rtpp_command_ul_handle() with
- * sidx != -1). The desired state of both legs is built first, in a local
+ * U/L on a session (rtpproxy rtpp_command_ul_handle()), found or new
+ * (ctl_session_new(): its leg 0 faces the answerer, not known yet, so
+ * its socket takes the command's family, sig.family, as rtpproxy's '6'
+ * does). The desired state of both legs is built first, in a local
  * copy: leg sidx gets a port if it has none, a new one if new_port, or
  * moves to the family of its remote if that differs (its port is in the
  * reply); a leg being opened or re-opened takes la's address when
@@ -437,9 +416,18 @@ struct ctl_session_req {
  * succeeded is the copy committed, the rest reconciled (one UPDATE per
  * changed stream) and the moved legs' old sockets released (one DEL per
  * stream). Sets the strong/weak flag (ctl_session_mark()), restarts the
- * session timer.
- * @return 0; or, with err filled, the errors of ctl_session_create()
- *         (the session is then unchanged).
+ * session timer. A leg's remote replaces its signalled peer (none
+ * keeps the old one, on hold clears it); the leg keeps its socket even
+ * if the remote is of another family (the dataplane then gets no
+ * signalled peer), unless the rules above move it. The signalled leg's
+ * streams open a new learning window (RTPB_LATCH_REOFFER).
+ * @return 0; or, with err filled: -ENOTCONN (dataplane not attached),
+ *         -ENOSPC (no port pair or stream id), -ENOBUFS (ring full),
+ *         -ENOENT (relay address unknown to the dataplane),
+ *         -EAFNOSUPPORT (no relay address of that family; the parser
+ *         answers E36 first), -EIO (the prefilter's map refused the
+ *         socket's entries), -ENOMEM. The session is then unchanged; a
+ *         new one is freed.
  */
 int ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
 		       const struct ctl_session_req *req, uint64_t now_ns,
