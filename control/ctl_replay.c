@@ -354,9 +354,10 @@ ctl_sessions_replay(struct ctl_sessions *t)
 	g_ptr_array_unref(all);
 }
 
-/* ctl_pf_reconcile() judge: is local one of the relay sockets in keep? */
-static bool
-pf_keep(const struct rtpb_addr *local, void *arg)
+/* A relay socket as a key of the keep set: its family, port and
+ * address only (the rest zeroed), so equal sockets are equal bytes. */
+static GBytes *
+pf_key(const struct rtpb_addr *local)
 {
 	struct rtpb_addr k;
 
@@ -364,19 +365,18 @@ pf_keep(const struct rtpb_addr *local, void *arg)
 	k.family = local->family;
 	k.port = local->port;
 	memcpy(k.ip, local->ip, sizeof(k.ip));
-	return g_hash_table_contains(arg, &k);
+	return g_bytes_new(&k, sizeof(k));
 }
 
-static guint
-addr_hash(gconstpointer p)
+/* ctl_pf_reconcile() judge: is local one of the relay sockets in keep? */
+static bool
+pf_keep(const struct rtpb_addr *local, void *arg)
 {
-	return rtpb_addr_hash(p);
-}
+	GBytes *k = pf_key(local);
+	bool keep = g_hash_table_contains(arg, k);
 
-static gboolean
-addr_equal(gconstpointer a, gconstpointer b)
-{
-	return rtpb_addr_eq(a, b);
+	g_bytes_unref(k);
+	return keep;
 }
 
 uint32_t
@@ -391,12 +391,13 @@ ctl_sessions_pf_reconcile(struct ctl_sessions *t)
 		return 0;
 	/* the sockets of live sessions, in one set: the map may hold
 	 * RTPB_PF_MAX_SOCKS entries */
-	keep = g_hash_table_new_full(addr_hash, addr_equal, g_free, NULL);
+	keep = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+				     (GDestroyNotify)g_bytes_unref, NULL);
 	for (GList *o = t->orphans.head; o != NULL; o = o->next) {
 		const struct orphan *x = o->data;
 
 		if (x->in_pf)
-			g_hash_table_add(keep, g_memdup2(&x->local, sizeof(x->local)));
+			g_hash_table_add(keep, pf_key(&x->local));
 	}
 	g_hash_table_iter_init(&it, t->by_serial);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
@@ -408,11 +409,11 @@ ctl_sessions_pf_reconcile(struct ctl_sessions *t)
 			if (!l->sock.in_pf)
 				continue;
 			for (int rtcp = 0; rtcp < 2; rtcp++) {
-				struct rtpb_addr *a;
+				struct rtpb_addr a;
 
-				a = g_new0(struct rtpb_addr, 1);
-				ctl_rec_pf_local(t, l->sock.laddr, l->sock.port, rtcp, a);
-				g_hash_table_add(keep, a);
+				ctl_rec_pf_local(t, l->sock.laddr, l->sock.port,
+						 rtcp, &a);
+				g_hash_table_add(keep, pf_key(&a));
 			}
 		}
 	}
