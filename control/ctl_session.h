@@ -49,7 +49,8 @@
  * address; otherwise the command fails (E71) and the leg keeps its
  * socket and its previous signalled address.
  *
- * The dataplane mirror: every stream gets its id from the session's owner
+ * The dataplane (ctl_reconcile.c, the one module that tells it anything;
+ * replays in ctl_replay.c): every stream gets its id from the session's owner
  * worker and is pushed as
  * RTPB_MSG_STREAM_ADD, then RTPB_MSG_STREAM_UPDATE whenever the wanted
  * message (signalled peer, flags, out_stream_id) differs from the last
@@ -59,7 +60,7 @@
  * may still hold the stream. After the dataplane (re)attaches,
  * ctl_sessions_replay() pushes every live session again.
  *
- * The owner: when the dataplane's NIC steers relay sockets to queues by
+ * The owner (ctl_alloc.c): when the dataplane's NIC steers relay sockets to queues by
  * destination (rtpb_steer.h), the worker leg 0's RTP port reaches, and
  * every later port of the session is one that reaches it too (up to
  * CTL_STEER_TRIES free pairs looked at; else any, counted in
@@ -69,7 +70,7 @@
  * robin passes over it, and with steering leg 0 takes a pair steered to
  * a running worker if one of CTL_STEER_TRIES free pairs is.
  *
- * The prefilter mirror (DESIGN.md §5), when cfg.pf is set: each leg's
+ * The prefilter (DESIGN.md §5; ctl_reconcile.c), when cfg.pf is set: each leg's
  * relay socket has two pf_socks entries, RTP (P) and RTCP (P + 1), added
  * unlatched right after the dataplane took the socket's ADDs (a refused
  * add fails the command like a refused ADD) and deleted just before its
@@ -84,14 +85,14 @@
  * control's dataplane handle, not control: ctl_sessions_destroy()
  * deletes them.
  *
- * Timeouts (rtpproxy -T, -W; src/rtpp_proc_ttl.c): a session idle
+ * Timeouts (ctl_ttl.c; rtpproxy -T, -W; src/rtpp_proc_ttl.c): a session idle
  * (no U/L, no packet accepted on any of its streams) for longer than its
  * limit is destroyed on the 1 s tick: -W (setup_ttl_ns) until both legs
  * have ports, then -T (ttl_ns); an "&& S ttl=N" sub-command sets N until
  * the session completes. A session a U armed with a notify target gets
  * cfg.on_timeout() called just before (rtpproxy writes its tag there).
  *
- * Dataplane restarts (DESIGN.md §2, issue 16): time without a dataplane
+ * Dataplane restarts (ctl_replay.c; DESIGN.md §2, issue 16): time without a dataplane
  * is not time without media. When control loses a dataplane, its
  * streams' last packet times and counters are read one last time
  * (ctl_sessions_detach()): the times into each session's last activity,

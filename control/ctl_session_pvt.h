@@ -65,6 +65,7 @@ int ctl_session_err_set(struct ctl_session_err *err, int rc,
 
 /* ctl_alloc.c */
 
+/** "IPv4", "IPv6". */
 const char *ctl_alloc_family_name(uint8_t family);
 /** The pool relay address laddr takes its pairs from, or NULL. */
 struct ctl_ports *ctl_alloc_pool(const struct ctl_sessions *t, int laddr);
@@ -96,12 +97,17 @@ int ctl_alloc_move_family(const struct ctl_sessions *t,
 
 /* ctl_reconcile.c: legs is s->leg, or a copy being built (update) */
 
+/** Put s on the retry queue (a refused ADD/UPDATE). */
 void ctl_rec_pending(struct ctl_sessions *t, struct ctl_session *s);
+/** The prefilter entry (and stream local) of a socket: RTP at port,
+ *  RTCP at port + 1. */
 void ctl_rec_pf_local(const struct ctl_sessions *t, uint8_t laddr,
 		      uint16_t port, bool rtcp, struct rtpb_addr *a);
+/** The latched peer (NULL: none) of leg li's entry in the prefilter. */
 void ctl_rec_pf_latch(struct ctl_sessions *t, const struct ctl_session *s,
 		      int li, bool rtcp, const struct rtpb_addr *peer,
 		      uint32_t ssrc);
+/** Leg li turned asymmetric: its entries lose their peer (§4.7). */
 void ctl_rec_pf_asymmetric(struct ctl_sessions *t,
 			   const struct ctl_session *s, int li,
 			   bool was_asymmetric);
@@ -114,12 +120,17 @@ int ctl_rec_leg(struct ctl_sessions *t, struct ctl_session *s,
 		struct ctl_leg legs[2], int li);
 /** Everything of s: ids first, then each stream's ADD/UPDATE. */
 int ctl_rec_session(struct ctl_sessions *t, struct ctl_session *s);
+/** DEL one stream, its id freed; 0, or -ENOBUFS (ring full). */
 int ctl_rec_del(struct ctl_sessions *t, uint32_t id,
 		const struct rtpb_addr *local, bool count);
+/** Release socket k of leg li: prefilter entries, DELs, ids, port;
+ *  or a grave until its DELs go. */
 void ctl_rec_sock_release(struct ctl_sessions *t, const struct ctl_session *s,
 			  int li, struct ctl_sock *k, bool try_del);
+/** Release leg li's socket; the leg keeps its address. */
 void ctl_rec_leg_release(struct ctl_sessions *t, struct ctl_session *s,
 			 int li);
+/** A stream's counters, all dataplanes (past + current). */
 void ctl_rec_stream_counts(const struct ctl_sessions *t,
 			   const struct ctl_stream *st,
 			   struct rtpb_stream_stats *out);
@@ -130,7 +141,9 @@ void ctl_rec_graves_detach(struct ctl_sessions *t);
 
 /* ctl_replay.c */
 
+/** Forget every orphan (pf_del: and its prefilter entry). */
 void ctl_replay_orphans_drop(struct ctl_sessions *t, bool pf_del);
+/** Delete the orphans idle for -T at now_ns (UINT64_MAX: all). */
 void ctl_replay_orphans_expire(struct ctl_sessions *t, uint64_t now_ns);
 
 /* ctl_ttl.c */
