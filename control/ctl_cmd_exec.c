@@ -137,25 +137,6 @@ notify_enabled(const struct ctl_exec *ex)
 	return ex->cfg.notify_enabled || ctl_tnotify_enabled(ex->cfg.tnotify);
 }
 
-/* The log reason of a session-layer failure rc. */
-static const char *
-dp_reason(struct ctl_exec *ex, int rc)
-{
-	const char *why = ctl_sessions_why(ex->sess);
-
-	if (why != NULL)
-		return why;
-	switch (rc) {
-	case -ENOTCONN: return "dataplane not attached";
-	case -ENOBUFS: return "dataplane ring full";
-	case -ENOSPC: return "no free port pair or stream id";
-	case -ENOENT: return "relay address not served by the dataplane";
-	case -ENOMEM: return "out of memory";
-	case -EAFNOSUPPORT: return "no relay address of the family";
-	default: return "dataplane refused the stream";
-	}
-}
-
 /* VF (rtpproxy handle_ver_feature()): 1 if implemented, else 0. */
 static void
 exec_ver_feature(struct ctl_exec *ex, struct ctl_cmd *cmd,
@@ -196,9 +177,9 @@ static void
 ul_reply_text(const struct ctl_exec *ex, const struct ctl_leg *l, char *buf,
 	      size_t bufsz)
 {
-	snprintf(buf, bufsz, "%u %s%s", l->port,
-		 ctl_addrs_reply_text(ex->addrs, l->laddr),
-		 l->family == RTPB_AF_INET6 ? " 6" : "");
+	snprintf(buf, bufsz, "%u %s%s", l->sock.port,
+		 ctl_addrs_reply_text(ex->addrs, l->sock.laddr),
+		 l->sock.family == RTPB_AF_INET6 ? " 6" : "");
 }
 
 /* What a U/L signals for the leg facing its sender. */
@@ -265,25 +246,41 @@ ul_sidx_addr(const struct ctl_ul_opts *ul)
 }
 
 /*
- * U/L on an existing session s, leg sidx's port returned (rtpproxy
- * rtpp_command_ul_handle() with sidx != -1). Also "&& L" sub-commands.
- * @return 0, or the E-code (the reason is logged by the caller).
+ * The desired state a U/L asks for (rtpproxy rtpp_command_ul_handle()):
+ * leg sidx's port is returned, leg !sidx takes what the command signals.
+ * A new session's legs were given their chosen addresses when it was
+ * made (ctl_session_new()).
+ */
+static void
+ul_request(const struct ctl_ul_opts *ul, int sidx, bool is_u, bool created,
+	   struct ctl_session_req *req)
+{
+	*req = (struct ctl_session_req){
+		.sidx = sidx,
+		.is_update = is_u,
+		.weak = ul->weak,
+		.new_port = ul->new_port,
+		.la = created ? (struct ctl_leg_addr){.laddr = -1}
+			      : ul_sidx_addr(ul),
+	};
+	ul_signal(ul, &req->sig);
+}
+
+/*
+ * Set the desired state of s and reconcile (ctl_session_update()).
+ * Also "&& L" sub-commands.
+ * @return 0, or the E-code (err's reason is logged by the caller).
  */
 static int
-ul_existing(struct ctl_exec *ex, struct ctl_session *s, int sidx,
-	    const struct ctl_ul_opts *ul, bool is_u, uint64_t now_ns, int *rcp)
+ul_apply(struct ctl_exec *ex, struct ctl_session *s,
+	 const struct ctl_session_req *req, bool created, uint64_t now_ns,
+	 struct ctl_session_err *err)
 {
-	struct ctl_leg_signal sig;
-	struct ctl_leg_addr la = ul_sidx_addr(ul);
-	int rc;
+	int rc = ctl_session_update(ex->sess, s, req, now_ns, err);
 
-	ul_signal(ul, &sig);
-	rc = ctl_session_update(ex->sess, s, sidx, &sig, ul->weak, is_u, &la,
-				ul->new_port, now_ns);
-	*rcp = rc;
 	if (rc == -ENOMEM)
 		return CTL_E_NOMEM_1;
-	return rc != 0 ? ul_ecode(rc, false) : 0;
+	return rc != 0 ? ul_ecode(rc, created) : 0;
 }
 
 /* Sub-command context (rtpproxy struct rtpp_subc_ctx). */
@@ -311,7 +308,9 @@ run_subc(struct ctl_exec *ex, struct ctl_cmd *cmd, int k,
 	const struct ctl_subc *sc = &cmd->subc[k];
 	struct ctl_session *s = subc_session(ex, ctx);
 	char call_id[256], from_tag[256];
-	int n, rc, ecode;
+	struct ctl_session_err err;
+	struct ctl_session_req req;
+	int n, ecode;
 
 	buf[0] = '\0';
 	switch (sc->op) {
@@ -345,11 +344,11 @@ run_subc(struct ctl_exec *ex, struct ctl_cmd *cmd, int k,
 				     "&& L: notify socket given but -n is not");
 			return -1;
 		}
-		ecode = ul_existing(ex, s, ctx->in_leg, &sc->ul, sc->update,
-				    now_ns, &rc);
+		ul_request(&sc->ul, ctx->in_leg, sc->update, false, &req);
+		ecode = ul_apply(ex, s, &req, false, now_ns, &err);
 		if (ecode != 0) {
 			ctl_log_call(CTL_LOG_ERR, cmd->call_id, "&& L: %s (E%d)",
-				     dp_reason(ex, rc), ecode);
+				     err.why, ecode);
 			return -1;
 		}
 		if (sc->update)
@@ -392,7 +391,8 @@ run_subcs(struct ctl_exec *ex, struct ctl_cmd *cmd, struct subc_ctx *ctx,
 	}
 }
 
-/* New session for U (sidx 0), or E72/E98/E99/E36. */
+/* A new session for U (not in the table until ctl_session_update()
+ * opens it), or E72/E98/E99. */
 static struct ctl_session *
 ul_create(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 	  struct ctl_reply *r)
@@ -401,8 +401,7 @@ ul_create(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		{.laddr = cmd->ul.laddr[0], .pinned = cmd->ul.pinned},
 		{.laddr = cmd->ul.laddr[1], .pinned = cmd->ul.pinned},
 	};
-	struct ctl_session *s = NULL;
-	int rc;
+	struct ctl_session *s;
 
 	if (ex->draining) {
 		reply_err(cmd, r, CTL_E_SLOWSHTDN,
@@ -417,14 +416,10 @@ ul_create(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		ctl_reply_error(r, CTL_E_OVERLOAD);
 		return NULL;
 	}
-	rc = ctl_session_create(ex->sess, cmd->call_id, cmd->from_tag,
-				cmd->ul.weak,
-				cmd->ul.ipv6 ? RTPB_AF_INET6 : RTPB_AF_INET, la,
-				now_ns, &s);
-	if (rc != 0) {
-		reply_err(cmd, r, ul_ecode(rc, true), dp_reason(ex, rc));
-		return NULL;
-	}
+	s = ctl_session_new(ex->sess, cmd->call_id, cmd->from_tag,
+			    cmd->ul.weak, la, now_ns);
+	if (s == NULL)
+		reply_err(cmd, r, ul_ecode(-ENOMEM, true), "out of memory");
 	return s;
 }
 
@@ -433,18 +428,22 @@ ul_create(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
  * sidx is the leg whose port is returned (U: 0 on the creator's tag
  * order, L: the other); the command's address is leg pidx = !sidx's
  * remote. L on a missing session replies "0", counted as an error.
+ * Parsed -> the session found or made -> its desired state -> reconciled
+ * (ctl_session_update()) -> the reply.
  */
 static void
 exec_ul(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 	struct ctl_reply *r)
 {
-	bool is_u = cmd->op == CTL_OP_UPDATE;
+	bool is_u = cmd->op == CTL_OP_UPDATE, created;
 	struct ctl_session *s = NULL;
 	int sidx = ctl_sessions_find(ex->sess, cmd->call_id, cmd->from_tag,
 				     cmd->to_tag, &s);
+	struct ctl_session_req req;
+	struct ctl_session_err err;
 	struct subc_ctx ctx;
 	char text[128];
-	int rc, ecode;
+	int ecode;
 
 	if (sidx != -1 && !is_u)
 		sidx = !sidx;
@@ -471,25 +470,18 @@ exec_ul(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 			  "must permit notification socket with -n");
 		return;
 	}
-	if (sidx == -1) {
-		struct ctl_leg_signal sig;
-
+	created = sidx == -1;
+	if (created) {
 		s = ul_create(ex, cmd, now_ns, r);
 		if (s == NULL)
 			return;
 		sidx = 0;
-		ul_signal(&cmd->ul, &sig);
-		rc = ctl_session_signal(ex->sess, s, 1, &sig, now_ns);
-		if (rc != 0) {
-			reply_err(cmd, r, CTL_E_NOMEM_1, "out of memory");
-			return;
-		}
-	} else {
-		ecode = ul_existing(ex, s, sidx, &cmd->ul, is_u, now_ns, &rc);
-		if (ecode != 0) {
-			reply_err(cmd, r, ecode, dp_reason(ex, rc));
-			return;
-		}
+	}
+	ul_request(&cmd->ul, sidx, is_u, created, &req);
+	ecode = ul_apply(ex, s, &req, created, now_ns, &err);
+	if (ecode != 0) {
+		reply_err(cmd, r, ecode, err.why);
+		return;
 	}
 	if (is_u)
 		ul_notify(ex, s, &cmd->ul);

@@ -49,7 +49,8 @@
  * address; otherwise the command fails (E71) and the leg keeps its
  * socket and its previous signalled address.
  *
- * The dataplane mirror: every stream gets its id from the session's owner
+ * The dataplane (ctl_reconcile.c, the one module that tells it anything;
+ * replays in ctl_replay.c): every stream gets its id from the session's owner
  * worker and is pushed as
  * RTPB_MSG_STREAM_ADD, then RTPB_MSG_STREAM_UPDATE whenever the wanted
  * message (signalled peer, flags, out_stream_id) differs from the last
@@ -59,7 +60,7 @@
  * may still hold the stream. After the dataplane (re)attaches,
  * ctl_sessions_replay() pushes every live session again.
  *
- * The owner: when the dataplane's NIC steers relay sockets to queues by
+ * The owner (ctl_alloc.c): when the dataplane's NIC steers relay sockets to queues by
  * destination (rtpb_steer.h), the worker leg 0's RTP port reaches, and
  * every later port of the session is one that reaches it too (up to
  * CTL_STEER_TRIES free pairs looked at; else any, counted in
@@ -69,7 +70,7 @@
  * robin passes over it, and with steering leg 0 takes a pair steered to
  * a running worker if one of CTL_STEER_TRIES free pairs is.
  *
- * The prefilter mirror (DESIGN.md §5), when cfg.pf is set: each leg's
+ * The prefilter (DESIGN.md §5; ctl_reconcile.c), when cfg.pf is set: each leg's
  * relay socket has two pf_socks entries, RTP (P) and RTCP (P + 1), added
  * unlatched right after the dataplane took the socket's ADDs (a refused
  * add fails the command like a refused ADD) and deleted just before its
@@ -84,14 +85,14 @@
  * control's dataplane handle, not control: ctl_sessions_destroy()
  * deletes them.
  *
- * Timeouts (rtpproxy -T, -W; src/rtpp_proc_ttl.c): a session idle
+ * Timeouts (ctl_ttl.c; rtpproxy -T, -W; src/rtpp_proc_ttl.c): a session idle
  * (no U/L, no packet accepted on any of its streams) for longer than its
  * limit is destroyed on the 1 s tick: -W (setup_ttl_ns) until both legs
  * have ports, then -T (ttl_ns); an "&& S ttl=N" sub-command sets N until
  * the session completes. A session a U armed with a notify target gets
  * cfg.on_timeout() called just before (rtpproxy writes its tag there).
  *
- * Dataplane restarts (DESIGN.md §2, issue 16): time without a dataplane
+ * Dataplane restarts (ctl_replay.c; DESIGN.md §2, issue 16): time without a dataplane
  * is not time without media. When control loses a dataplane, its
  * streams' last packet times and counters are read one last time
  * (ctl_sessions_detach()): the times into each session's last activity,
@@ -130,17 +131,30 @@ struct ctl_stream_past {
 	uint64_t pkts_dropped;
 };
 
-/** One dataplane stream of a leg. */
+/*
+ * Desired and told. Each leg's DESIRED state is what the sessions say:
+ * its relay socket (ctl_sock's port, family, laddr), its signalled peer
+ * and flags (struct ctl_leg). What the dataplane and the prefilter were
+ * TOLD about it is kept apart, in each socket's ctl_stream records and
+ * in_pf; ctl_reconcile.c alone turns the difference into ring messages
+ * and map updates. Fields marked "durable" are the state a control
+ * restart must get back (plain values, no pointers, fixed size); the
+ * others are rebuilt from the dataplane (ids, what was sent) or are
+ * counters.
+ */
+
+/** What the dataplane was told of one stream (RTP or RTCP) of a socket. */
 struct ctl_stream {
 	uint32_t id;      /**< stream id, valid if has_id */
 	bool has_id;      /**< id allocated from the current dataplane */
 	bool in_dp;       /**< an ADD was accepted by the ring */
 	struct rtpb_msg_stream sent; /**< the last ADD/UPDATE accepted (peer aside) */
-	struct ctl_stream_past past; /**< earlier dataplanes' counters */
+	struct ctl_stream_past past; /**< earlier dataplanes' counters (durable) */
 	/** The peer the dataplane last reported this stream latched to
 	 *  (family NONE if none) and its SSRC (host order): a replay into a
 	 *  restarted dataplane starts the stream latched to it, so a third
-	 *  host in the replay's learning window reaches nobody (§4.9). */
+	 *  host in the replay's learning window reaches nobody (§4.9).
+	 *  Durable. */
 	struct rtpb_addr latched;
 	uint32_t latched_ssrc;
 	/** A U/L signalled this stream's leg since its last push: an UPDATE
@@ -149,30 +163,43 @@ struct ctl_stream {
 	bool resignal;
 };
 
-/** One leg (rtpproxy stream[i] of both the RTP and the RTCP pipe). */
-struct ctl_leg {
-	uint16_t port;      /**< RTP relay port, host order; 0 = none yet */
-	uint8_t family;     /**< enum rtpb_af of the relay socket (port != 0) */
-	uint8_t laddr;      /**< its relay address: index in the table
-				 (port != 0, or pinned) */
-	bool pinned;        /**< laddr chosen by a command (E/I, l, r) */
-	bool has_remote;    /**< remote is the signalled peer */
-	bool onhold;        /**< signalled 0.0.0.0 */
-	bool asymmetric;    /**< 'A': never latch */
-	bool weak;          /**< rtpproxy weak[i] flag ('W') */
-	bool in_pf;         /**< the prefilter has its socket's entries */
-	int ptime;          /**< 'Z' ms, -1 none (stored, not applied) */
-	char *codecs;       /**< 'c' list, owned, NULL none (stored) */
-	struct rtpb_addr remote; /**< RTP peer, network byte order */
-	struct ctl_stream rtp;
-	struct ctl_stream rtcp;
+/** A leg's relay socket: RTP on port, RTCP on port + 1. */
+struct ctl_sock {
+	uint16_t port;      /**< RTP relay port, host order; 0 = none (durable) */
+	uint8_t family;     /**< enum rtpb_af of the socket (durable) */
+	uint8_t laddr;      /**< its relay address: index in the table (durable) */
+	bool in_pf;         /**< told: the prefilter has its two entries */
+	struct ctl_stream rtp;  /**< told: its RTP stream */
+	struct ctl_stream rtcp; /**< told: its RTCP stream */
 };
 
-/** One session. Read-only outside ctl_session.c. */
+/** One leg (rtpproxy stream[i] of both the RTP and the RTCP pipe). */
+struct ctl_leg {
+	struct ctl_sock sock; /**< its relay socket (sock.port 0: none yet) */
+	bool pinned;        /**< sock.laddr chosen by a command (E/I, l, r);
+				 set before the leg has a port (durable) */
+	bool has_remote;    /**< remote is the signalled peer (durable) */
+	bool onhold;        /**< signalled 0.0.0.0 (durable) */
+	bool asymmetric;    /**< 'A': never latch (durable) */
+	bool weak;          /**< rtpproxy weak[i] flag ('W') (durable) */
+	int ptime;          /**< 'Z' ms, -1 none (stored, not applied; durable) */
+	char *codecs;       /**< 'c' list, owned, NULL none (stored; a journal
+				 writes the string) */
+	struct rtpb_addr remote; /**< RTP peer, network byte order (durable) */
+};
+
+/**
+ * One session. Read-only outside the session modules. Durable: call_id,
+ * from_tag, notify_tag (strings a journal writes), serial, owner,
+ * strong, complete, created_ns, last_ns, ttl_ns, notify_target, and
+ * each leg's durable fields; the rest is bookkeeping (pending) or
+ * counters.
+ */
 struct ctl_session {
 	char *call_id;   /**< owned */
 	char *from_tag;  /**< creating U's from_tag, owned */
-	uint64_t serial; /**< unique, never reused; stream cookies hold it */
+	uint64_t serial; /**< unique, never reused; stream cookies hold it;
+			      0 until it joins the table (ctl_session_new()) */
 	uint32_t owner;  /**< worker owning all its streams */
 	bool owner_open; /**< the first port decides the owner (steering) */
 	bool strong;     /**< rtpproxy strong flag */
@@ -321,38 +348,29 @@ struct ctl_leg_addr {
 };
 
 /**
- * Create a session (rtpproxy U on a missing session): pick the owner
- * worker, open leg 0 (port pair, two stream ids, two ADDs).
- * @param weak   create with weak[0] instead of strong ('W').
- * @param family enum rtpb_af of the U (RTPB_AF_INET6 with '6'): leg 0
- *               faces the answerer, whose address is not known yet, so
- *               its socket takes the command's family (rtpproxy).
- * @param la     the addresses chosen for leg 0 and leg 1 (rtpproxy
- *               lia[0], lia[1]), or NULL.
- * @return 0 and *sp, or -ENOTCONN (dataplane not attached), -ENOSPC (no
- *         port pair or stream id), -ENOBUFS (ring full), -ENOENT (relay
- *         address unknown to the dataplane, see ctl_sessions_why()),
- *         -EAFNOSUPPORT (no relay address of that family; the parser
- *         answers E36 first), -EIO (the prefilter's map refused the
- *         socket's entries, see ctl_sessions_why()); nothing is left
- *         behind.
+ * Why a session operation failed, returned by the operation itself: rc
+ * (-errno) picks the command's E-code, why is the reason for its log
+ * line (e.g. "relay address 2001:db8::1 not served by the dataplane", or
+ * the errno's meaning). A caller's local; see ctl_session_err_set().
  */
-int ctl_session_create(struct ctl_sessions *t, const char *call_id,
-		       const char *from_tag, bool weak, uint8_t family,
-		       const struct ctl_leg_addr la[2], uint64_t now_ns,
-		       struct ctl_session **sp);
+struct ctl_session_err {
+	int rc;
+	char why[160];
+};
 
 /**
- * Give leg idx a port and its streams if it has none (rtpproxy: L, or U
- * from the other side): ADDs for the leg, then UPDATEs for the other
- * leg's streams (their out_stream_id); a refused UPDATE is retried later.
- * The socket is in the family of the leg's remote, or family when the
- * remote is not known (see the top of this file).
- * @return 0 (also when the leg had a port), or the errors of
- *         ctl_session_create(); the leg is then left without a port.
+ * A new session (rtpproxy U on a missing session), not in the table yet
+ * and with no socket: ctl_session_update() opens its leg 0 and links it
+ * into the table, or frees it if that fails.
+ * @param weak   create with weak[0] instead of strong ('W').
+ * @param la     the addresses chosen for leg 0 and leg 1 (rtpproxy
+ *               lia[0], lia[1]), or NULL: those legs are pinned to them.
+ * @return the session, or NULL (ENOMEM).
  */
-int ctl_session_leg_open(struct ctl_sessions *t, struct ctl_session *s,
-			 int idx, uint8_t family);
+struct ctl_session *ctl_session_new(struct ctl_sessions *t,
+				    const char *call_id, const char *from_tag,
+				    bool weak, const struct ctl_leg_addr la[2],
+				    uint64_t now_ns);
 
 /** What a U/L signals for the leg facing its sender (pidx). */
 struct ctl_leg_signal {
@@ -368,49 +386,53 @@ struct ctl_leg_signal {
 };
 
 /**
- * Apply a U/L to leg pidx (rtpproxy rtpp_command_ul_handle() tail): a
- * remote replaces the signalled peer (none keeps the old one, on hold
- * clears it), the asymmetric flag is set as given, codecs and ptime are
- * stored; the leg's streams get an UPDATE if their message changed (the
- * dataplane takes a new signalled peer at once, RTPB_LATCH_REOFFER).
- * The leg keeps its socket even if the remote is of another family (the
- * dataplane then gets no signalled peer); ctl_session_update() moves it.
- * Restarts the session timer.
- * @return 0, or -ENOMEM (codecs copy); ring trouble is retried, not
- *         reported.
- */
-int ctl_session_signal(struct ctl_sessions *t, struct ctl_session *s,
-		       int pidx, const struct ctl_leg_signal *sig,
-		       uint64_t now_ns);
-
-/**
  * rtpproxy's strong/weak flags on U: weak sets leg[sidx].weak, else a
  * U sets strong. (Creation already set them.)
  */
 void ctl_session_mark(struct ctl_session *s, int sidx, bool weak,
 		      bool is_update);
 
+/** A U/L on an existing session, as ctl_session_update() takes it. */
+struct ctl_session_req {
+	int sidx;                   /**< the leg whose port the reply returns */
+	bool is_update;             /**< U (an offer), else L (an answer) */
+	bool weak;                  /**< 'W' */
+	bool new_port;              /**< 'n' (20150330): a new port for sidx */
+	struct ctl_leg_addr la;     /**< the address chosen for leg sidx */
+	struct ctl_leg_signal sig;  /**< what it signals for leg !sidx */
+};
+
 /**
- * U/L on an existing session (rtpproxy rtpp_command_ul_handle() with
- * sidx != -1): open leg sidx if it has no port, give it a new one if
- * new_port ('n', 20150330), or move it to the family of its remote if
- * that differs (its port is in the reply); a leg being opened or
- * re-opened takes la's address when pinned (rtpproxy: 'l'/'r', or both
- * E/I with 'n'); set the
- * strong/weak flag (ctl_session_mark()); apply sig to leg !sidx
- * (ctl_session_signal()), and, for a U (is_update: an offer), move leg
- * !sidx to the family of its new remote (see the top of this file).
- * Each changed stream gets exactly one ADD or UPDATE; a moved leg's old
- * streams one DEL each.
- * @return 0; or the errors of ctl_session_leg_open(): a failed open or
- *         move of leg sidx changes nothing, a failed move of leg !sidx
- *         leaves sig unapplied (leg sidx may have been opened or moved);
- *         or -ENOMEM.
+ * U/L on a session (rtpproxy rtpp_command_ul_handle()), found or new
+ * (ctl_session_new(): its leg 0 faces the answerer, not known yet, so
+ * its socket takes the command's family, sig.family, as rtpproxy's '6'
+ * does). The desired state of both legs is built first, in a local
+ * copy: leg sidx gets a port if it has none, a new one if new_port, or
+ * moves to the family of its remote if that differs (its port is in the
+ * reply); a leg being opened or re-opened takes la's address when
+ * pinned (rtpproxy: 'l'/'r', or both E/I with 'n'); sig applies to leg
+ * !sidx, and, for a U (an offer), moves leg !sidx to the family of its
+ * new remote (see the top of this file). New sockets are allocated and
+ * added (ADDs, prefilter entries) from the copy; only when all of that
+ * succeeded is the copy committed, the rest reconciled (one UPDATE per
+ * changed stream) and the moved legs' old sockets released (one DEL per
+ * stream). Sets the strong/weak flag (ctl_session_mark()), restarts the
+ * session timer. A leg's remote replaces its signalled peer (none
+ * keeps the old one, on hold clears it); the leg keeps its socket even
+ * if the remote is of another family (the dataplane then gets no
+ * signalled peer), unless the rules above move it. The signalled leg's
+ * streams open a new learning window (RTPB_LATCH_REOFFER).
+ * @return 0; or, with err filled: -ENOTCONN (dataplane not attached),
+ *         -ENOSPC (no port pair or stream id), -ENOBUFS (ring full),
+ *         -ENOENT (relay address unknown to the dataplane),
+ *         -EAFNOSUPPORT (no relay address of that family; the parser
+ *         answers E36 first), -EIO (the prefilter's map refused the
+ *         socket's entries), -ENOMEM. The session is then unchanged; a
+ *         new one is freed.
  */
 int ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
-		       int sidx, const struct ctl_leg_signal *sig, bool weak,
-		       bool is_update, const struct ctl_leg_addr *la,
-		       bool new_port, uint64_t now_ns);
+		       const struct ctl_session_req *req, uint64_t now_ns,
+		       struct ctl_session_err *err);
 
 /** The TTL limit of s now: its "S ttl=", else -W until complete, -T. */
 uint64_t ctl_session_ttl_ns(const struct ctl_sessions *t,
@@ -569,12 +591,5 @@ unsigned ctl_sessions_count(const struct ctl_sessions *t);
  *         -ETIMEDOUT (logged; the reply goes out anyway).
  */
 int ctl_sessions_dp_sync(struct ctl_sessions *t);
-
-/**
- * Why the last failed create/open/update of t failed, when it was for a
- * reason worth more than its errno (e.g. "relay address 2001:db8::1 not
- * served by the dataplane"), else NULL. Valid until the next call on t.
- */
-const char *ctl_sessions_why(const struct ctl_sessions *t);
 
 #endif /* CTL_SESSION_H */

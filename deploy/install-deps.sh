@@ -37,6 +37,7 @@ PACKAGES=(
 	libclang-rt-14-dev
 	meson ninja-build pkg-config gcc
 	iproute2 ethtool python3 procps kmod
+	python3-matplotlib
 	kamailio sip-tester
 	scdoc libsystemd-dev
 	debhelper lintian fakeroot dpkg-dev

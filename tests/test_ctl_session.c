@@ -367,7 +367,7 @@ test_ttl(void **state)
 	cmd(f, "U c1 198.51.100.1 5000 ft1");
 	cmd(f, "U c2 198.51.100.1 5002 ft2");
 	assert_int_equal(ctl_sessions_find(f->sess, "c1", "ft1", NULL, &s), 0);
-	id = s->leg[0].rtcp.id;
+	id = s->leg[0].sock.rtcp.id;
 	/* packets on c1's RTCP stream at T0+50 s keep it alive */
 	fake_dp_stats(id)->last_rx_ns = T0 + 50 * NS;
 	assert_int_equal(ctl_sessions_tick(f->sess, T0 + 60 * NS), 0);
@@ -396,10 +396,10 @@ test_dp_lost_no_aging(void **state)
 	cmd(f, "U c1 198.51.100.1 5000 ft1");
 	cmd(f, "L c1 198.51.100.2 6000 ft1 tt1");
 	assert_int_equal(ctl_sessions_find(f->sess, "c1", "ft1", NULL, &s), 0);
-	*fake_dp_stats(s->leg[0].rtp.id) = (struct rtpb_stream_stats){
+	*fake_dp_stats(s->leg[0].sock.rtp.id) = (struct rtpb_stream_stats){
 		.pkts_in = 100, .pkts_relayed = 98, .pkts_dropped = 2,
 		.last_rx_ns = T0 + 30 * NS};
-	*fake_dp_stats(s->leg[1].rtp.id) = (struct rtpb_stream_stats){
+	*fake_dp_stats(s->leg[1].sock.rtp.id) = (struct rtpb_stream_stats){
 		.pkts_in = 50, .pkts_relayed = 50, .last_rx_ns = T0 + 30 * NS};
 	assert_string_equal(cmd_at(f, T0 + 40 * NS, "Q c1 ft1 tt1"),
 			    "50 50 100 148 2\n");
@@ -416,7 +416,7 @@ test_dp_lost_no_aging(void **state)
 	assert_string_equal(cmd_at(f, T0 + 140 * NS, "Q c1 ft1 tt1"),
 			    "50 50 100 148 2\n");
 	assert_int_equal(ctl_sessions_find(f->sess, "c1", "ft1", NULL, &s), 0);
-	*fake_dp_stats(s->leg[0].rtp.id) = (struct rtpb_stream_stats){
+	*fake_dp_stats(s->leg[0].sock.rtp.id) = (struct rtpb_stream_stats){
 		.pkts_in = 7, .pkts_relayed = 7};
 	assert_string_equal(cmd_at(f, T0 + 141 * NS, "Q c1 ft1 tt1"),
 			    "49 50 107 155 2\n");
@@ -514,13 +514,13 @@ test_replay(void **state)
 	struct ctl_session *s;
 
 	assert_int_equal(ctl_sessions_find(f->sess, "c1", "ft1", NULL, &s), 0);
-	assert_int_equal(rtpb_stream_owner(s->leg[0].rtp.id, 3),
-			 rtpb_stream_owner(s->leg[1].rtcp.id, 3));
-	assert_int_equal(fake_dp_last_stream_msg(s->leg[0].rtp.id, -1)->out_stream_id,
-			 s->leg[1].rtp.id);
-	assert_int_equal(fake_dp_last_stream_msg(s->leg[1].rtcp.id, -1)->out_stream_id,
-			 s->leg[0].rtcp.id);
-	assert_v4(&fake_dp_last_stream_msg(s->leg[1].rtp.id, -1)->signalled,
+	assert_int_equal(rtpb_stream_owner(s->leg[0].sock.rtp.id, 3),
+			 rtpb_stream_owner(s->leg[1].sock.rtcp.id, 3));
+	assert_int_equal(fake_dp_last_stream_msg(s->leg[0].sock.rtp.id, -1)->out_stream_id,
+			 s->leg[1].sock.rtp.id);
+	assert_int_equal(fake_dp_last_stream_msg(s->leg[1].sock.rtcp.id, -1)->out_stream_id,
+			 s->leg[0].sock.rtcp.id);
+	assert_v4(&fake_dp_last_stream_msg(s->leg[1].sock.rtp.id, -1)->signalled,
 		  "198.51.100.1", 5000);
 }
 
@@ -536,12 +536,12 @@ test_latch(void **state)
 	assert_int_equal(ctl_sessions_find(f->sess, "c1", "ft1", NULL, &s), 0);
 	inet_pton(AF_INET, "198.51.100.99", peer.ip);
 	rtpb_addr_set_v4(&peer, rtpb_addr_v4(&peer), htons(40000));
-	fake_dp_latch(s->leg[0].rtp.id,
-		      fake_dp_last_stream_msg(s->leg[0].rtp.id, -1)->cookie,
+	fake_dp_latch(s->leg[0].sock.rtp.id,
+		      fake_dp_last_stream_msg(s->leg[0].sock.rtp.id, -1)->cookie,
 		      &peer);
 	/* a stale event (wrong id for the cookie) is ignored */
-	fake_dp_latch(s->leg[0].rtp.id + 1,
-		      fake_dp_last_stream_msg(s->leg[0].rtp.id, -1)->cookie,
+	fake_dp_latch(s->leg[0].sock.rtp.id + 1,
+		      fake_dp_last_stream_msg(s->leg[0].sock.rtp.id, -1)->cookie,
 		      &peer);
 	ctl_sessions_counters(f->sess, &c);
 	assert_int_equal(c.latches, 1);
@@ -636,21 +636,21 @@ test_bridge(void **state)
 	p1 = reply_port(cmd(f, "L6 c1 2001:db8::2 6000 ft1 tt1"));
 	s = find(f, "c1", "ft1");
 	/* leg 1 faces the offerer: IPv4 like it */
-	assert_int_equal(s->leg[1].family, RTPB_AF_INET);
+	assert_int_equal(s->leg[1].sock.family, RTPB_AF_INET);
 	/* leg 0's port went to the answerer in the offer: it stays IPv4,
 	 * and the dataplane gets no IPv6 peer for an IPv4 socket */
-	assert_int_equal(s->leg[0].family, RTPB_AF_INET);
-	assert_int_equal(s->leg[0].port, p0);
+	assert_int_equal(s->leg[0].sock.family, RTPB_AF_INET);
+	assert_int_equal(s->leg[0].sock.port, p0);
 	assert_int_equal(
-		fake_dp_last_stream_msg(s->leg[0].rtp.id, -1)->signalled.family,
+		fake_dp_last_stream_msg(s->leg[0].sock.rtp.id, -1)->signalled.family,
 		RTPB_AF_NONE);
-	old_rtp = s->leg[0].rtp.id;
-	old_rtcp = s->leg[0].rtcp.id;
+	old_rtp = s->leg[0].sock.rtp.id;
+	old_rtcp = s->leg[0].sock.rtcp.id;
 	/* the next offer returns leg 0 to the answerer: IPv6 now */
 	fake_dp_clear_msgs();
 	p0v6 = reply_port6(cmd(f, "U c1 198.51.100.1 5000 ft1 tt1"));
-	assert_int_equal(s->leg[0].family, RTPB_AF_INET6);
-	assert_int_equal(s->leg[1].family, RTPB_AF_INET);
+	assert_int_equal(s->leg[0].sock.family, RTPB_AF_INET6);
+	assert_int_equal(s->leg[1].sock.family, RTPB_AF_INET);
 	n = fake_dp_nmsgs();
 	assert_int_equal(n, 6);
 	a0 = msg_stream(0, RTPB_MSG_STREAM_ADD);
@@ -660,8 +660,8 @@ test_bridge(void **state)
 	assert_v6(&a0->signalled, "2001:db8::2", 6000);
 	assert_v6(&a1->signalled, "2001:db8::2", 6001);
 	/* the legs point at each other, across families */
-	assert_int_equal(a0->out_stream_id, s->leg[1].rtp.id);
-	assert_int_equal(a1->out_stream_id, s->leg[1].rtcp.id);
+	assert_int_equal(a0->out_stream_id, s->leg[1].sock.rtp.id);
+	assert_int_equal(a1->out_stream_id, s->leg[1].sock.rtcp.id);
 	assert_int_equal(msg_stream(2, RTPB_MSG_STREAM_UPDATE)->out_stream_id,
 			 a0->stream_id);
 	assert_int_equal(msg_stream(3, RTPB_MSG_STREAM_UPDATE)->out_stream_id,
@@ -675,8 +675,8 @@ test_bridge(void **state)
 	assert_v4(&fake_dp_msg(5)->del.local, RELAY, p0 + 1);
 	/* all streams on the session's owner worker */
 	for (int li = 0; li < 2; li++) {
-		assert_int_equal(rtpb_stream_owner(s->leg[li].rtp.id, 4), s->owner);
-		assert_int_equal(rtpb_stream_owner(s->leg[li].rtcp.id, 4),
+		assert_int_equal(rtpb_stream_owner(s->leg[li].sock.rtp.id, 4), s->owner);
+		assert_int_equal(rtpb_stream_owner(s->leg[li].sock.rtcp.id, 4),
 				 s->owner);
 	}
 	/* the answer's L: leg 1 as before */
@@ -685,7 +685,7 @@ test_bridge(void **state)
 	 * P1 (the offerer's leg); the answerer's leg moves at once */
 	fake_dp_clear_msgs();
 	assert_int_equal(reply_port(cmd(f, "U c1 198.51.100.2 6002 tt1 ft1")), p1);
-	assert_int_equal(s->leg[0].family, RTPB_AF_INET);
+	assert_int_equal(s->leg[0].sock.family, RTPB_AF_INET);
 	assert_int_equal(count_type(0, RTPB_MSG_STREAM_ADD), 2);
 	assert_int_equal(count_type(0, RTPB_MSG_STREAM_DEL), 2);
 	assert_int_equal(fake_dp_live_streams(), 4);
@@ -693,7 +693,7 @@ test_bridge(void **state)
 	assert_int_equal(ctl_ports_avail(f->ports), ctl_ports_total(f->ports) - 2);
 	/* the offerer's answer returns the moved leg: IPv4 */
 	assert_int_equal(reply_port(cmd(f, "L c1 198.51.100.1 5000 tt1 ft1")),
-			 s->leg[0].port);
+			 s->leg[0].sock.port);
 	assert_string_equal(cmd(f, "G nfamily_moves"), "2\n");
 }
 
@@ -711,8 +711,8 @@ test_reoffer_family_change(void **state)
 	p0 = reply_port(cmd(f, "U c1 198.51.100.1 5000 ft1"));
 	p1 = reply_port(cmd(f, "L c1 198.51.100.2 6000 ft1 tt1"));
 	s = find(f, "c1", "ft1");
-	old_rtp = s->leg[1].rtp.id;
-	old_rtcp = s->leg[1].rtcp.id;
+	old_rtp = s->leg[1].sock.rtp.id;
+	old_rtcp = s->leg[1].sock.rtcp.id;
 	cookie = fake_dp_last_stream_msg(old_rtp, -1)->cookie;
 	/* the offerer moves to IPv6 (pjsua_handle_ip_change, re-INVITE):
 	 * its leg gets an IPv6 socket at once; the reply is still P0 */
@@ -731,11 +731,11 @@ test_reoffer_family_change(void **state)
 	assert_v6(&a1->signalled, "2001:db8::1:5", 5005);
 	assert_int_not_equal(a0->stream_id, old_rtp);
 	assert_int_equal(a0->pair_stream_id, a1->stream_id);
-	assert_int_equal(a0->out_stream_id, s->leg[0].rtp.id);
-	assert_int_equal(a1->out_stream_id, s->leg[0].rtcp.id);
+	assert_int_equal(a0->out_stream_id, s->leg[0].sock.rtp.id);
+	assert_int_equal(a1->out_stream_id, s->leg[0].sock.rtcp.id);
 	u0 = msg_stream(2, RTPB_MSG_STREAM_UPDATE);
 	u1 = msg_stream(3, RTPB_MSG_STREAM_UPDATE);
-	assert_int_equal(u0->stream_id, s->leg[0].rtp.id);
+	assert_int_equal(u0->stream_id, s->leg[0].sock.rtp.id);
 	assert_int_equal(u0->out_stream_id, a0->stream_id);
 	assert_int_equal(u1->out_stream_id, a1->stream_id);
 	assert_v4(&u0->local, RELAY, p0);
@@ -771,8 +771,8 @@ test_reoffer_family_change(void **state)
 	assert_string_equal(cmd(f, "U c1 198.51.100.9 5000 ft1 tt1"), "E71\n");
 	fake_dp_set_push_budget(-1);
 	ctl_sessions_flush(f->sess);
-	assert_int_equal(s->leg[1].family, RTPB_AF_INET6);
-	assert_int_equal(s->leg[1].port, p1v6);
+	assert_int_equal(s->leg[1].sock.family, RTPB_AF_INET6);
+	assert_int_equal(s->leg[1].sock.port, p1v6);
 	assert_v6(&s->leg[1].remote, "2001:db8::1:5", 5004);
 	assert_int_equal(fake_dp_live_streams(), 4);
 	assert_int_equal(ctl_ports_avail(f->ports), total - 1);
@@ -783,7 +783,7 @@ test_reoffer_family_change(void **state)
 	fake_dp_set_push_budget(2);
 	assert_int_equal(reply_port(cmd(f, "U c1 198.51.100.9 5000 ft1 tt1")), p0);
 	assert_int_equal(fake_dp_nmsgs(), 2);
-	assert_int_equal(s->leg[1].family, RTPB_AF_INET);
+	assert_int_equal(s->leg[1].sock.family, RTPB_AF_INET);
 	assert_int_equal(ctl_ports_avail(f->ports6), total - 1); /* buried */
 	fake_dp_set_push_budget(-1);
 	ctl_sessions_flush(f->sess);
@@ -817,7 +817,7 @@ test_family_pools(void **state)
 	/* a re-offer moving a leg to the full family: E71, nothing moved */
 	reply_port6(cmd(f, "L6 cy 2001:db8::1:2 6000 f t"));
 	assert_string_equal(cmd(f, "U cy 198.51.100.3 5000 f t"), "E71\n");
-	assert_int_equal(find(f, "cy", "f")->leg[1].family, RTPB_AF_INET6);
+	assert_int_equal(find(f, "cy", "f")->leg[1].sock.family, RTPB_AF_INET6);
 	assert_v6(&find(f, "cy", "f")->leg[1].remote, "2001:db8::1:1", 5000);
 	cmd(f, "X");
 }
@@ -959,8 +959,8 @@ test_port_spill(void **state)
 	assert_v4(&msg_stream(1, RTPB_MSG_STREAM_ADD)->local, "192.0.2.2", p + 1);
 	reply_port_on(cmd(f, "L c2 198.51.100.2 6000 f t"), "192.0.2.2");
 	s = find(f, "c2", "f");
-	assert_int_equal(s->leg[0].laddr, 1);
-	assert_int_equal(s->leg[1].laddr, 1);
+	assert_int_equal(s->leg[0].sock.laddr, 1);
+	assert_int_equal(s->leg[1].sock.laddr, 1);
 	assert_int_equal(ctl_ports_avail(f->extra[0]), 2);
 	/* a pinned leg does not spill: the command chose its address */
 	assert_string_equal(cmd(f, "Ul192.0.2.1 cp 198.51.100.1 5000 f"), "E72\n");
@@ -979,7 +979,7 @@ test_port_spill(void **state)
 	/* a new port ('n') for a spilled leg comes from the default
 	 * address when it has one */
 	reply_port_on(cmd(f, "Un c2 198.51.100.1 5000 f t"), RELAY);
-	assert_int_equal(s->leg[0].laddr, 0);
+	assert_int_equal(s->leg[0].sock.laddr, 0);
 	assert_int_equal(ctl_ports_avail(f->extra[0]), 1);
 	cmd(f, "X");
 }
@@ -1069,7 +1069,7 @@ test_reattach_own(void **state)
 	 * (control lost it for a while): they are deleted and added again,
 	 * nothing is adopted, no id or stream leaks */
 	for (int li = 0; li < 2; li++) {
-		const struct ctl_stream *st[2] = {&s->leg[li].rtp, &s->leg[li].rtcp};
+		const struct ctl_stream *st[2] = {&s->leg[li].sock.rtp, &s->leg[li].sock.rtcp};
 
 		for (int k = 0; k < 2; k++) {
 			const struct rtpb_msg_stream *m =
@@ -1144,7 +1144,7 @@ test_steer(void **state)
 		assert_int_equal(steered(&st, f, p0), (int)s->owner);
 		assert_int_equal(steered(&st, f, p1), (int)s->owner);
 		for (int li = 0; li < 2; li++)
-			assert_int_equal(rtpb_stream_owner(s->leg[li].rtp.id, 4), s->owner);
+			assert_int_equal(rtpb_stream_owner(s->leg[li].sock.rtp.id, 4), s->owner);
 		per_worker[s->owner]++;
 	}
 	/* leg 0's random port spreads the sessions over the workers */
@@ -1161,8 +1161,8 @@ test_steer(void **state)
 
 		snprintf(buf, sizeof(buf), "c%d", i);
 		s = find(f, buf, "f");
-		assert_int_equal(steered(&st, f, s->leg[0].port), (int)s->owner);
-		assert_int_equal(rtpb_stream_owner(s->leg[1].rtcp.id, 4), s->owner);
+		assert_int_equal(steered(&st, f, s->leg[0].sock.port), (int)s->owner);
+		assert_int_equal(rtpb_stream_owner(s->leg[1].sock.rtcp.id, 4), s->owner);
 	}
 	/* without steering, round robin as before */
 	memset(&st, 0, sizeof(st));
@@ -1189,7 +1189,7 @@ new_sessions_avoid(struct fx *f, const char *tag, uint32_t avoid,
 		assert_int_equal(ctl_sessions_find(f->sess, c, "ft", NULL, &s), 0);
 		assert_int_not_equal(s->owner, avoid);
 		if (st != NULL)
-			assert_int_equal(steered(st, f, s->leg[0].port), (int)s->owner);
+			assert_int_equal(steered(st, f, s->leg[0].sock.port), (int)s->owner);
 	}
 }
 
@@ -1258,7 +1258,7 @@ test_handover_events(void **state)
 	ctl_log_set_level(CTL_LOG_INFO);
 	ctl_log_set_hook(log_capture, f);
 	/* leg 1 (IPv4) first latch */
-	ev.stream_id = s->leg[1].rtp.id;
+	ev.stream_id = s->leg[1].sock.rtp.id;
 	ev.cookie = fake_dp_last_stream_msg(ev.stream_id, -1)->cookie;
 	ev.reason = RTPB_LATCH_LEARN;
 	inet_pton(AF_INET, "198.51.100.1", ev.peer.ip);
@@ -1273,7 +1273,7 @@ test_handover_events(void **state)
 	ev.ssrc = 0x1234abcd;
 	fake_dp_latch_ev(&ev);
 	/* leg 0 (IPv6): a new SSRC won its probation, 9 packets dropped */
-	ev.stream_id = s->leg[0].rtp.id;
+	ev.stream_id = s->leg[0].sock.rtp.id;
 	ev.cookie = fake_dp_last_stream_msg(ev.stream_id, -1)->cookie;
 	memset(&ev.old, 0, sizeof(ev.old));
 	ev.old.family = RTPB_AF_INET6;
@@ -1287,7 +1287,7 @@ test_handover_events(void **state)
 	ev.dropped = 9;
 	fake_dp_latch_ev(&ev);
 	/* its RTCP follows; then a re-offer of leg 0's RTCP */
-	ev.stream_id = s->leg[0].rtcp.id;
+	ev.stream_id = s->leg[0].sock.rtcp.id;
 	ev.cookie = fake_dp_last_stream_msg(ev.stream_id, -1)->cookie;
 	ev.old.port = htons(6001);
 	ev.peer.port = htons(6101);
@@ -1401,7 +1401,7 @@ latch_ev(const struct ctl_session *s, int li, bool rtcp, int reason,
 	 const char *ip, uint16_t port)
 {
 	struct rtpb_msg_ev_latch ev = {.reason = (uint32_t)reason};
-	const struct ctl_stream *st = rtcp ? &s->leg[li].rtcp : &s->leg[li].rtp;
+	const struct ctl_stream *st = rtcp ? &s->leg[li].sock.rtcp : &s->leg[li].sock.rtp;
 
 	ev.stream_id = st->id;
 	ev.cookie = fake_dp_last_stream_msg(st->id, -1)->cookie;
@@ -1457,8 +1457,8 @@ test_pf_sockets(void **state)
 	/* an event of a stream that is gone changes nothing */
 	fake_pf_clear_log();
 	stale = relay4(f, 40000);
-	fake_dp_latch(s->leg[0].rtp.id + 1,
-		      fake_dp_last_stream_msg(s->leg[0].rtp.id, -1)->cookie, &stale);
+	fake_dp_latch(s->leg[0].sock.rtp.id + 1,
+		      fake_dp_last_stream_msg(s->leg[0].sock.rtp.id, -1)->cookie, &stale);
 	assert_string_equal(fake_pf_log(), "");
 	/* D: the four entries go */
 	assert_string_equal(cmd(f, "D c1 ft1 tt1"), "0\n");
@@ -1524,9 +1524,9 @@ test_pf_family_move(void **state)
 	 * yet) once its ADDs went, then the old socket's go */
 	fake_pf_clear_log();
 	assert_int_equal(reply_port(cmd(f, "U6 c1 2001:db8::1:5 5004 ft1 tt1")),
-			 s->leg[0].port);
-	assert_int_equal(s->leg[1].family, RTPB_AF_INET6);
-	p1v6 = s->leg[1].port;
+			 s->leg[0].sock.port);
+	assert_int_equal(s->leg[1].sock.family, RTPB_AF_INET6);
+	p1v6 = s->leg[1].sock.port;
 	snprintf(want, sizeof(want),
 		 "add [%s]:%u\nadd [%s]:%u\ndel %s:%u\ndel %s:%u\n", RELAY6, p1v6,
 		 RELAY6, p1v6 + 1, RELAY, p1, RELAY, p1 + 1);
@@ -1550,10 +1550,10 @@ test_pf_family_move(void **state)
 	 * its entries go at once all the same */
 	fake_dp_set_push_budget(2);
 	reply_port(cmd(f, "U c1 198.51.100.9 5000 ft1 tt1"));
-	assert_int_equal(s->leg[1].family, RTPB_AF_INET);
+	assert_int_equal(s->leg[1].sock.family, RTPB_AF_INET);
 	assert_false(pf_has(relay6(f, p1v6)));
 	assert_false(pf_has(relay6(f, p1v6 + 1)));
-	assert_true(pf_has(relay4(f, s->leg[1].port)));
+	assert_true(pf_has(relay4(f, s->leg[1].sock.port)));
 	assert_int_equal(fake_pf_nsocks(), 4);
 	fake_dp_set_push_budget(-1);
 	ctl_sessions_flush(f->sess);
@@ -1744,7 +1744,7 @@ test_pf_refused(void **state)
 	s = find(f, "c2", "ft2");
 	fake_pf_fail_add(1, -ENOMEM);
 	assert_string_equal(cmd(f, "L c2 198.51.100.2 6000 ft2 tt2"), "E71\n");
-	assert_int_equal(s->leg[1].port, 0);
+	assert_int_equal(s->leg[1].sock.port, 0);
 	assert_int_equal(fake_pf_nsocks(), 2);
 	assert_int_equal(fake_dp_live_streams(), 2);
 	assert_int_equal(ctl_ports_avail(f->ports), total - 1);
@@ -1752,10 +1752,10 @@ test_pf_refused(void **state)
 	reply_port(cmd(f, "L c2 198.51.100.2 6000 ft2 tt2"));
 	fake_pf_fail_add(0, -E2BIG);
 	assert_string_equal(cmd(f, "U6 c2 2001:db8::1:5 5004 ft2 tt2"), "E71\n");
-	assert_int_equal(s->leg[1].family, RTPB_AF_INET);
+	assert_int_equal(s->leg[1].sock.family, RTPB_AF_INET);
 	assert_v4(&s->leg[1].remote, "198.51.100.1", 5000);
 	assert_int_equal(fake_pf_nsocks(), 4);
-	assert_true(pf_has(relay4(f, s->leg[1].port)));
+	assert_true(pf_has(relay4(f, s->leg[1].sock.port)));
 	assert_int_equal(fake_dp_live_streams(), 4);
 	assert_int_equal(ctl_ports_avail(f->ports6), ctl_ports_total(f->ports6));
 	ctl_log_set_hook(NULL, NULL);

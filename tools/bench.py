@@ -1473,12 +1473,15 @@ def report(results, out_md, png_rel):
     for err in r.get('errors', []):
         L.append('**Failed:** `%s`' % err.splitlines()[0][:300])
         L.append('')
-    L.append('<details><summary>Raw numbers (JSON: every one-second sample)</summary>')
-    L.append('')
-    L.append('```json')
-    L.append(json.dumps(strip_for_report(r), indent=None, separators=(',', ':')))
-    L.append('```')
-    L.append('</details>')
+    # the raw numbers go to a file beside the report (docs/data/), not
+    # into it: one JSON line of ~100 KB made the page unreadable
+    raw_rel = os.path.join('data', 'bench-%s.json' % r['date'][:10])
+    raw = os.path.join(os.path.dirname(os.path.abspath(out_md)), raw_rel)
+    os.makedirs(os.path.dirname(raw), exist_ok=True)
+    with open(raw, 'w') as f:
+        f.write(json.dumps(strip_for_report(r), indent=None, separators=(',', ':')) + '\n')
+    L.append('Raw numbers (JSON, every one-second sample): [`%s`](%s).'
+             % (raw_rel, raw_rel))
     L.append('')
     L.append('<details><summary>Command lines</summary>')
     L.append('')

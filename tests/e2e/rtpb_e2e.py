@@ -1181,6 +1181,25 @@ def telemetry(prefix, cmd, timeout=2.0, path=None, unwrap=False):
     return reply
 
 
+
+def mbufs_in_use(topo, prefix, pool='rtpb_mbufs'):
+    """How many mbufs of the dataplane's pool are in use (not in the pool
+    nor in a per-lcore cache), and the pool's size, read by a DPDK
+    secondary process (dpdk-proc-info --show-mempool) in the relay
+    namespace: DPDK 22.11's telemetry /mempool/info has no counts. The
+    dataplane must run without --huge-unlink (start_relay(huge_unlink=
+    False)): a secondary maps the primary's hugepage files.
+    @return (in_use, size)
+    @raise E2EError if proc-info fails or prints no count."""
+    cp = topo.run('rl', ['dpdk-proc-info', '--no-pci', '--file-prefix', prefix, '--',
+                         '--show-mempool=%s' % pool], timeout=20, check=False)
+    m = re.search(r'Count: avail \((\d+)\), in use \((\d+)\)', cp.stdout)
+    if m is None:
+        raise E2EError('dpdk-proc-info --show-mempool=%s: no count (exit %d): %s'
+                       % (pool, cp.returncode, (cp.stdout + cp.stderr)[-300:]))
+    avail, used = int(m.group(1)), int(m.group(2))
+    return used, avail + used
+
 # ---------------------------------------------------------------------------
 # Command line.
 
