@@ -310,11 +310,6 @@ render_exec(GString *b, struct ctl_exec *ex)
 static void
 render_dp(GString *b, const struct ctl_dp *dp)
 {
-	static const char *const drop_names[RTPB_DROP__COUNT] = {
-#define DROP_NAME(e, n, d) n,
-		RTPB_FOREACH_DROP(DROP_NAME)
-#undef DROP_NAME
-	};
 	/* counters per worker lcore (the main lcore's are in the totals) */
 	static const struct {
 		const char *name, *help;
@@ -349,8 +344,8 @@ render_dp(GString *b, const struct ctl_dp *dp)
 	family(b, "dropped_packets_total", false,
 	       "Packets the dataplane dropped, by reason (rtpb_shm.h "
 	       "RTPB_FOREACH_DROP)");
-	for (uint32_t r = 0; r < RTPB_DROP__COUNT; r++) {
-		snprintf(label, sizeof(label), "reason=\"%s\"", drop_names[r]);
+	for (uint32_t r = RTPB_DROP_NONE + 1; r < RTPB_DROP__COUNT; r++) {
+		snprintf(label, sizeof(label), "reason=\"%s\"", rtpb_drop_name(r));
 		sample(b, "dropped_packets_total", label, t.drops[r]);
 	}
 	family(b, "neighbour_refused_total", false,

@@ -19,16 +19,10 @@ struct ctl_pf {
 	int ncpu;
 };
 
-static const char *const pf_names[] = {
-#define PF_NAME(e, n, d) n,
-	RTPB_PF_FOREACH_VERDICT(PF_NAME)
-#undef PF_NAME
-};
-
 const char *
 ctl_pf_verdict_name(uint32_t v)
 {
-	return v < RTPB_PF_VERDICT__COUNT ? pf_names[v] : "?";
+	return rtpb_pf_verdict_text(v)->name;
 }
 
 static void

@@ -15,22 +15,12 @@
 
 #include "dp_arp.h"
 #include "dp_ctx.h"
+#include "dp_slowtx.h"
 
 static struct rtpb_lcore_stats *
 arp_stats(void)
 {
 	return rtpb_shm_lcore_stats(dp_ctx.shm, dp_ctx.n_workers);
-}
-
-int
-dp_arp_tx(struct rte_mbuf *m)
-{
-	if (rte_ring_enqueue(dp_ctx.sp_tx, m) != 0) {
-		arp_stats()->drops[RTPB_DROP_RING_FULL]++;
-		rte_pktmbuf_free(m);
-		return -ENOBUFS;
-	}
-	return 0;
 }
 
 /* The relay address to speak from toward ip: the one whose prefix holds
@@ -77,7 +67,7 @@ dp_arp_request(uint32_t ip, const struct rte_ether_addr *mac, void *arg)
 	arp->arp_data.arp_sip = arp_source_for(ip);
 	memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
 	arp->arp_data.arp_tip = ip;
-	if (dp_arp_tx(m) == 0)
+	if (dp_slowtx_queue(m) == 0)
 		arp_stats()->arp_requests++;
 }
 
@@ -149,7 +139,7 @@ dp_arp_input(struct rte_mbuf *m, uint16_t l3_off, uint64_t now_ns)
 	arp->arp_data.arp_sip = tip;
 	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
 	rte_ether_addr_copy(&dp_ctx.mac, &eth->src_addr);
-	if (dp_arp_tx(m) == 0)
+	if (dp_slowtx_queue(m) == 0)
 		arp_stats()->arp_replies++;
 	return;
 drop:

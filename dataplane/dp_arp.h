@@ -25,10 +25,4 @@ void dp_arp_input(struct rte_mbuf *m, uint16_t l3_off, uint64_t now_ns);
  */
 void dp_arp_request(uint32_t ip, const struct rte_ether_addr *mac, void *arg);
 
-/**
- * Queue a frame built by the main lcore (ARP, NDP) for transmission by
- * worker 0. Consumes m. @return 0, or -ENOBUFS (m freed, counted).
- */
-int dp_arp_tx(struct rte_mbuf *m);
-
 #endif /* DP_ARP_H */

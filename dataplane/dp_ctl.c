@@ -15,6 +15,7 @@
 #include "dp_ctl.h"
 #include "dp_flow.h"
 #include "dp_latch.h"
+#include "dp_nexthop.h"
 
 void
 dp_ctl_event(struct rtpb_lcore_stats *st, struct rtpb_msg *ev)
@@ -56,7 +57,7 @@ dp_ctl_latch_event(struct dp_worker *w, uint32_t id, const struct dp_stream *s,
 }
 
 static void
-ctl_hello(struct dp_worker *w, const struct rtpb_msg_hello *h)
+dp_ctl_apply_hello(struct dp_worker *w, const struct rtpb_msg_hello *h)
 {
 	struct rtpb_msg ev;
 	int ok = h->version == RTPB_MSG_VERSION && h->msg_size == RTPB_MSG_SIZE;
@@ -81,8 +82,8 @@ ctl_hello(struct dp_worker *w, const struct rtpb_msg_hello *h)
 /* A stream id this worker may write, holding a relay address (IPv4 or
  * IPv6; *addr_idx is its index in dp_ctx.addrs). */
 static struct dp_stream *
-ctl_stream(struct dp_worker *w, uint32_t id, const struct rtpb_addr *local,
-	   int *addr_idx)
+dp_ctl_owned_stream(struct dp_worker *w, uint32_t id,
+		    const struct rtpb_addr *local, int *addr_idx)
 {
 	if (id >= dp_ctx.max_streams ||
 	    rtpb_stream_owner(id, dp_ctx.n_workers) != w->idx)
@@ -94,58 +95,23 @@ ctl_stream(struct dp_worker *w, uint32_t id, const struct rtpb_addr *local,
 
 /* Is s the relay socket (address index a, port in network order)? */
 static inline int
-ctl_stream_is(const struct dp_stream *s, int a, uint16_t port)
+dp_ctl_same_socket(const struct dp_stream *s, int a, uint16_t port)
 {
 	return s->addr_idx == (uint8_t)a && s->local_port == port;
 }
 
-/* Resolve the next hop toward a signalled peer ahead of its first packet,
- * so the call's first packets are not dropped waiting for ARP or NDP. The
- * peer must be of the stream's family (else the fast path drops with
- * RTPB_DROP_FAMILY anyway). */
-void
-dp_ctl_prefetch_nexthop(const struct dp_stream *s, const struct rtpb_addr *dst)
-{
-	struct rte_ether_addr mac;
-	struct rtpb_addr nh;
-	uint32_t ip;
-
-	if (dst->family != dp_ctx.addrs[s->addr_idx].family)
-		return;
-	memset(&nh, 0, sizeof(nh));
-	nh.family = dst->family;
-	if (dst->family == RTPB_AF_INET) {
-		ip = rtpb_addr_v4(dst);
-		if (!dp_addr_onlink4(s->addr_idx, ip))
-			ip = dp_ctx.gateway;
-		if (ip == 0 || dp_neigh_mac(dp_ctx.neigh, dp_neigh_find(dp_ctx.neigh, ip), ip, &mac))
-			return;
-		memcpy(nh.ip, &ip, 4);
-	} else {
-		if (dp_addr_onlink6(s->addr_idx, dst->ip))
-			memcpy(nh.ip, dst->ip, 16);
-		else if (dp_ctx.gateway6_set)
-			memcpy(nh.ip, dp_ctx.gateway6, 16);
-		else
-			return;
-		if (dp_neigh6_mac(dp_ctx.neigh, dp_neigh6_find(dp_ctx.neigh, nh.ip), nh.ip, &mac))
-			return;
-	}
-	rte_ring_mp_enqueue_elem(dp_ctx.nh_req, &nh, sizeof(nh));
-}
-
 static int
-ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
-	       uint64_t now_ns)
+dp_ctl_apply_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
+		 uint64_t now_ns)
 {
 	struct dp_flow_key key;
 	struct dp_stream *s;
 	int a;
 
-	s = ctl_stream(w, m->stream_id, &m->local, &a);
+	s = dp_ctl_owned_stream(w, m->stream_id, &m->local, &a);
 	if (s == NULL)
 		return -EINVAL;
-	if (s->state != DP_LATCH_FREE && !ctl_stream_is(s, a, m->local.port)) {
+	if (s->state != DP_LATCH_FREE && !dp_ctl_same_socket(s, a, m->local.port)) {
 		dp_flow_key_set(&key, s->addr_idx, s->local_port);
 		dp_flow_del(w->flow, &key);
 	}
@@ -167,20 +133,20 @@ ctl_stream_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	memset(rtpb_shm_stream_ctrs(dp_ctx.shm, m->stream_id), 0,
 	       sizeof(struct rtpb_stream_ctrs));
 	if (dp_latch_dest(s) != NULL)
-		dp_ctl_prefetch_nexthop(s, dp_latch_dest(s));
+		dp_nexthop_prefetch(s, dp_latch_dest(s));
 	return 0;
 }
 
 static int
-ctl_stream_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
-		  uint64_t now_ns)
+dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
+		    uint64_t now_ns)
 {
 	struct dp_latch_ev lev = {.reason = RTPB_LATCH_REOFFER};
 	struct dp_stream *s;
 	int a;
 
-	s = ctl_stream(w, m->stream_id, &m->local, &a);
-	if (s == NULL || s->state == DP_LATCH_FREE || !ctl_stream_is(s, a, m->local.port))
+	s = dp_ctl_owned_stream(w, m->stream_id, &m->local, &a);
+	if (s == NULL || s->state == DP_LATCH_FREE || !dp_ctl_same_socket(s, a, m->local.port))
 		return -EINVAL;
 	if (s->out_stream_id != m->out_stream_id) {
 		struct dp_flow_key key;
@@ -198,19 +164,19 @@ ctl_stream_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	/* §4.8: a re-offer's new address is the peer at once */
 	if (dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns))
 		dp_ctl_latch_event(w, m->stream_id, s, &lev);
-	dp_ctl_prefetch_nexthop(s, &s->signalled);
+	dp_nexthop_prefetch(s, &s->signalled);
 	return 0;
 }
 
 static int
-ctl_stream_del(struct dp_worker *w, const struct rtpb_msg_stream_del *m)
+dp_ctl_apply_del(struct dp_worker *w, const struct rtpb_msg_stream_del *m)
 {
 	struct dp_flow_key key;
 	struct dp_stream *s;
 	int a;
 
-	s = ctl_stream(w, m->stream_id, &m->local, &a);
-	if (s == NULL || s->state == DP_LATCH_FREE || !ctl_stream_is(s, a, m->local.port))
+	s = dp_ctl_owned_stream(w, m->stream_id, &m->local, &a);
+	if (s == NULL || s->state == DP_LATCH_FREE || !dp_ctl_same_socket(s, a, m->local.port))
 		return -ENOENT;
 	dp_flow_key_set(&key, s->addr_idx, s->local_port);
 	dp_flow_del(w->flow, &key);
@@ -232,17 +198,17 @@ dp_ctl_drain(struct dp_worker *w, uint64_t now_ns)
 
 		switch (m->hdr.type) {
 		case RTPB_MSG_HELLO:
-			ctl_hello(w, &m->hello);
+			dp_ctl_apply_hello(w, &m->hello);
 			r = 0;
 			break;
 		case RTPB_MSG_STREAM_ADD:
-			r = ctl_stream_add(w, &m->stream, now_ns);
+			r = dp_ctl_apply_add(w, &m->stream, now_ns);
 			break;
 		case RTPB_MSG_STREAM_UPDATE:
-			r = ctl_stream_update(w, &m->stream, now_ns);
+			r = dp_ctl_apply_update(w, &m->stream, now_ns);
 			break;
 		case RTPB_MSG_STREAM_DEL:
-			r = ctl_stream_del(w, &m->del);
+			r = dp_ctl_apply_del(w, &m->del);
 			break;
 		default:
 			r = -EPROTO;

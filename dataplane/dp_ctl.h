@@ -30,14 +30,4 @@ void dp_ctl_event(struct rtpb_lcore_stats *st, struct rtpb_msg *ev);
 void dp_ctl_latch_event(struct dp_worker *w, uint32_t id,
 			const struct dp_stream *s, const struct dp_latch_ev *ev);
 
-/**
- * Ask the main lcore (nh_req ring) to resolve the next hop toward dst
- * from stream s's relay address unless the neighbour cache has it, so
- * the first packets toward a signalled peer, or a peer that just
- * latched (handover), are not dropped waiting for ARP/NDP. dst of
- * another family than s's socket is ignored. Never blocks; any lcore.
- */
-void dp_ctl_prefetch_nexthop(const struct dp_stream *s,
-			     const struct rtpb_addr *dst);
-
 #endif /* DP_CTL_H */

@@ -20,6 +20,7 @@
 #include <rte_ether.h>
 #include <rte_vect.h>
 #include <rte_hash.h>
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -30,7 +31,6 @@
 #include "dp_stream.h"
 
 #define DP_BURST 32
-#define DP_CTL_EVERY 16 /**< loops between two slow-path TX drains (worker 0) */
 
 /** State of one worker lcore. */
 struct dp_worker {
@@ -104,6 +104,17 @@ struct dp_ctx {
 
 extern struct dp_ctx dp_ctx;
 extern atomic_bool dp_quit;
+
+/**
+ * Drop m for reason why (not RTPB_DROP_NONE): count it in the lcore's
+ * counters st and free it. Any lcore, its own st.
+ */
+static inline void
+dp_drop(struct rtpb_lcore_stats *st, struct rte_mbuf *m, enum rtpb_drop why)
+{
+	st->drops[why]++;
+	rte_pktmbuf_free(m);
+}
 
 /** CLOCK_MONOTONIC-compatible ns from the TSC (no syscall). */
 static inline uint64_t

@@ -2,15 +2,14 @@
 /*
  * dp_main.c: rtpbypass-dataplane setup and the main lcore.
  *
- * Setup: EAL, options, the port (one RX/TX queue pair per worker, RSS
- * when there are several), the mbuf pool, shared memory and rings, flow
- * tables, telemetry; then it launches the workers and runs the
+ * Setup: EAL, options (dp_opts.c), the port (one RX/TX queue pair per
+ * worker, RSS when there are several), the mbuf pool, shared memory and
+ * rings, flow tables, telemetry; then it launches the workers and runs the
  * housekeeping loop on the main lcore: ARP and NDP input, next-hop
  * resolution (both families), neighbour expiry, heartbeat, until
  * SIGINT/SIGTERM.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <sys/random.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,7 +19,6 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <grp.h>
 #include <libgen.h>
 #include <mntent.h>
 #include <net/if.h>
@@ -42,10 +40,8 @@
 #include <rte_pdump.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
-#include <rte_version.h>
 #include <systemd/sd-daemon.h>
 
-#include "rtpb_config.h"
 #include "rtpb_msg.h"
 #include "rtpb_pf.h"
 #include "rtpb_shm.h"
@@ -55,6 +51,7 @@
 #include "dp_health.h"
 #include "dp_log.h"
 #include "dp_nd.h"
+#include "dp_opts.h"
 #include "dp_parse.h"
 #include "dp_shm.h"
 #include "dp_stats.h"
@@ -69,452 +66,6 @@ atomic_bool dp_quit;
 #define DP_RXD 1024
 #define DP_TXD 1024
 #define DP_RING_SIZE 4096 /* slow-path and hand-off rings, mbufs (+1) */
-#define DP_DEFAULT_MAX_STREAMS 65536
-/* control's default --file-prefix: the dataplane's too, unless given */
-#define DP_DEFAULT_FILE_PREFIX "rtpbypass"
-
-static struct {
-	uint16_t port_id;
-	int tx_port;              /* --tx-port, -1: the RX port */
-	uint32_t max_streams;
-	uint32_t mbufs;           /* --mbufs, 0: what the queues need */
-	uint16_t mbuf_room;       /* --mbuf-size: data room, bytes */
-	struct rtpb_addr neigh_ip[RTPB_MAX_ADDRS * 4]; /* --neigh */
-	struct rte_ether_addr neigh_mac[RTPB_MAX_ADDRS * 4];
-	uint32_t n_neigh;
-	const char *ring_prefix;
-	const char *bpf_pin_root; /* --bpf-pin-root, NULL: leave pins alone */
-	const char *shm_group;    /* --shm-group, NULL: root only */
-	gid_t shm_gid;
-} opt = {
-	.port_id = 0,
-	.tx_port = -1,
-	.max_streams = DP_DEFAULT_MAX_STREAMS,
-	.mbuf_room = RTE_MBUF_DEFAULT_BUF_SIZE,
-	.ring_prefix = "rtpb",
-};
-
-static void
-usage(const char *prog)
-{
-	printf("Usage: %s EAL-ARGS -- --addr ADDR/PREFIX [--addr ...] [options]\n"
-	       "\n"
-	       "EAL-ARGS are DPDK's (e.g. -l 0-1 --no-pci --vdev net_af_xdp0,iface=eth1);\n"
-	       "--file-prefix defaults to '%s'. After '--':\n"
-	       "\n"
-	       "  --addr ADDR/PREFIX  relay IPv4 or IPv6 address and on-link prefix length,\n"
-	       "                      e.g. 192.0.2.1/24 or 2001:db8:a::1/64\n"
-	       "                      (repeatable, up to %d; required)\n"
-	       "  --gateway ADDR      IPv4 default gateway for off-link peers (default: none)\n"
-	       "  --gateway6 ADDR     IPv6 default gateway for off-link peers, global or\n"
-	       "                      link-local (default: none)\n"
-	       "  --port N            ethdev port to use (default: 0)\n"
-	       "  --tx-port N         send relayed packets on port N instead (benchmarks:\n"
-	       "                      net_pcap in, net_null out); ARP/NDP stay on --port\n"
-	       "  --neigh IP,MAC      static neighbour, never asked for or expired\n"
-	       "                      (repeatable; benchmarks, or a gateway without ARP)\n"
-	       "  --max-streams N     streams the flow tables hold (default: %d)\n"
-	       "  --mbufs N           mbufs in the pool (default: what the rings, queues\n"
-	       "                      and caches hold, plus a quarter, at least 8191:\n"
-	       "                      14335 with one worker); benchmarks replaying a big pcap\n"
-	       "                      with net_pcap's infinite_rx, which holds the whole\n"
-	       "                      file in mbufs, need more\n"
-	       "  --mbuf-size BYTES   mbuf data room, headroom included (default: %u);\n"
-	       "                      smaller only where every frame fits (pcap replay)\n"
-	       "  --ring-prefix NAME  name prefix of the shared rings and memory (default: rtpb)\n"
-	       "  --probation-rtp N   consecutive RTP packets with a new SSRC for a new\n"
-	       "                      source to take over a latched stream (default: 10)\n"
-	       "  --probation-rtcp N  the same for RTCP (default: 2)\n"
-	       "  --probation-ssrc N  the same for RTP continuing the latched SSRC and\n"
-	       "                      sequence, RFC 3550 A.1 (default: 1)\n"
-	       "  --strict-source     a new SSRC never takes over without signalling\n"
-	       "  --probation-cname-only\n"
-	       "                      a new SSRC takes over only when the new source's\n"
-	       "                      RTCP carries the leg's CNAME, never by count\n"
-	       "  --pf-budget PPS/BURST  packets from other sources than a stream's\n"
-	       "                      peer (the XDP prefilter's rule, in software;\n"
-	       "                      default: 150/5)\n"
-	       "  --bpf-pin-root DIR  the XDP prefilter (xdp_prog= devarg of net_af_xdp)\n"
-	       "                      pins its maps in DIR (libbpf's default: /sys/fs/bpf);\n"
-	       "                      remove them at a clean stop when no control process\n"
-	       "                      is attached (default: leave them)\n"
-	       "  --shm-group GROUP   the shared memory is GROUP's too (read-write), so a\n"
-	       "                      control run as -u USER:GROUP attaches (default: root's)\n"
-	       "  --help, -h          this text (before EAL starts, anywhere on the line)\n"
-	       "  --version, -V       print the version and DPDK's (the same)\n"
-	       "\n"
-	       "Control attaches through DPDK's --file-prefix (default '%s').\n",
-	       prog, DP_DEFAULT_FILE_PREFIX, RTPB_MAX_ADDRS, DP_DEFAULT_MAX_STREAMS, RTE_MBUF_DEFAULT_BUF_SIZE,
-	       DP_DEFAULT_FILE_PREFIX);
-}
-
-/*
- * Before rte_eal_init(): --help (-h) and --version (-V), anywhere on the
- * line, EAL's part or ours, are answered here, so asking for them starts
- * no EAL (no PCI probe, no hugepage file, no runtime directory). Exits
- * when it answered.
- */
-static void
-early_args(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage("rtpbypass-dataplane");
-			exit(EXIT_SUCCESS);
-		}
-		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
-			printf("rtpbypass-dataplane %s (%s)\n", RTPB_VERSION, rte_version());
-			exit(EXIT_SUCCESS);
-		}
-	}
-}
-
-/*
- * EAL's arguments with --file-prefix DP_DEFAULT_FILE_PREFIX added when
- * the EAL part (before "--") has none, so the dataplane and control meet
- * without either being told (DPDK's own default is "rte"). Not with
- * --in-memory or --no-shconf: no shared files, nothing to meet through.
- * @return the argument vector to give rte_eal_init() (argv itself, or a
- *         copy with the option inserted after argv[0]); *argc updated.
- */
-static char **
-eal_default_prefix(int *argc, char **argv)
-{
-	static char opt_prefix[] = "--file-prefix=" DP_DEFAULT_FILE_PREFIX;
-	char **v;
-	int i;
-
-	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++)
-		if (strncmp(argv[i], "--file-prefix", 13) == 0 ||
-		    strcmp(argv[i], "--in-memory") == 0 ||
-		    strcmp(argv[i], "--no-shconf") == 0)
-			return argv;
-	v = calloc((size_t)*argc + 2, sizeof(*v));
-	if (v == NULL)
-		rte_exit(EXIT_FAILURE, "argument vector: out of memory\n");
-	v[0] = argv[0];
-	v[1] = opt_prefix;
-	memcpy(&v[2], &argv[1], (size_t)(*argc - 1) * sizeof(*v));
-	(*argc)++;
-	return v;
-}
-
-/* --addr ADDR[/PREFIX]: an IPv4 or IPv6 relay address. The order of the
- * options is the addr_idx order (shared memory, port owners). */
-static int
-parse_addr(const char *arg)
-{
-	char buf[64], *slash;
-	struct in_addr a;
-	struct in6_addr a6;
-	struct rtpb_addr ra;
-	unsigned long plen = 0;
-	int v6, has_plen = 0, r;
-
-	if (strlen(arg) >= sizeof(buf)) {
-		fprintf(stderr, "--addr %s: too long for an address\n", arg);
-		return -1;
-	}
-	snprintf(buf, sizeof(buf), "%s", arg);
-	slash = strchr(buf, '/');
-	if (slash != NULL) {
-		char *end;
-
-		*slash = '\0';
-		plen = strtoul(slash + 1, &end, 10);
-		if (*end != '\0' || slash[1] < '0' || slash[1] > '9' || plen > 255) {
-			fprintf(stderr, "--addr %s: bad prefix length '%s'\n", arg, slash + 1);
-			return -1;
-		}
-		has_plen = 1;
-	}
-	memset(&ra, 0, sizeof(ra));
-	if (inet_pton(AF_INET, buf, &a) == 1) {
-		v6 = 0;
-		rtpb_addr_set_v4(&ra, a.s_addr, 0);
-	} else if (inet_pton(AF_INET6, buf, &a6) == 1) {
-		v6 = 1;
-		ra.family = RTPB_AF_INET6;
-		memcpy(ra.ip, a6.s6_addr, 16);
-	} else {
-		fprintf(stderr, "--addr %s: '%s' is neither an IPv4 nor an IPv6 address\n",
-			arg, buf);
-		return -1;
-	}
-	if (!has_plen)
-		plen = v6 ? 128 : 32;
-	if (plen > (v6 ? 128u : 32u)) {
-		fprintf(stderr, "--addr %s: prefix length %lu is more than %u for %s\n",
-			arg, plen, v6 ? 128 : 32, v6 ? "IPv6" : "IPv4");
-		return -1;
-	}
-	if (v6 ? (a6.s6_addr[0] == 0xff || IN6_IS_ADDR_UNSPECIFIED(&a6) ||
-		  IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_V4MAPPED(&a6)) :
-		 (a.s_addr == 0 || a.s_addr == INADDR_BROADCAST ||
-		  IN_MULTICAST(rte_be_to_cpu_32(a.s_addr)))) {
-		fprintf(stderr, "--addr %s: not a unicast address\n", arg);
-		return -1;
-	}
-	r = dp_addr_add(&ra, (unsigned int)plen);
-	if (r == -EEXIST)
-		fprintf(stderr, "--addr %s: given twice\n", arg);
-	else if (r == -ENOSPC)
-		fprintf(stderr, "--addr %s: more than %d relay addresses\n", arg, RTPB_MAX_ADDRS);
-	else if (r < 0)
-		fprintf(stderr, "--addr %s: %s\n", arg, strerror(-r));
-	return r < 0 ? -1 : 0;
-}
-
-/* --gateway6 ADDR: a unicast IPv6 address, link-local (the usual router
- * address, RFC 4861 §4.2) or global. */
-static int
-parse_gateway6(const char *arg)
-{
-	struct in6_addr a6;
-
-	if (inet_pton(AF_INET6, arg, &a6) != 1) {
-		fprintf(stderr, "--gateway6 %s: not an IPv6 address\n", arg);
-		return -1;
-	}
-	if (a6.s6_addr[0] == 0xff || IN6_IS_ADDR_UNSPECIFIED(&a6) ||
-	    IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_V4MAPPED(&a6)) {
-		fprintf(stderr, "--gateway6 %s: not a unicast address\n", arg);
-		return -1;
-	}
-	memcpy(dp_ctx.gateway6, a6.s6_addr, 16);
-	dp_ctx.gateway6_set = true;
-	return 0;
-}
-
-/* --neigh IP,MAC */
-static int
-parse_neigh(const char *arg)
-{
-	char buf[128], *comma;
-	struct rtpb_addr *a = &opt.neigh_ip[opt.n_neigh];
-
-	if (opt.n_neigh >= RTE_DIM(opt.neigh_ip)) {
-		fprintf(stderr, "--neigh %s: more than %zu static neighbours\n", arg,
-			RTE_DIM(opt.neigh_ip));
-		return -1;
-	}
-	snprintf(buf, sizeof(buf), "%s", arg);
-	comma = strrchr(buf, ',');
-	if (comma == NULL || rte_ether_unformat_addr(comma + 1, &opt.neigh_mac[opt.n_neigh]) != 0) {
-		fprintf(stderr, "--neigh %s: want IP,MAC (e.g. 192.0.2.254,02:00:00:00:00:fe)\n",
-			arg);
-		return -1;
-	}
-	*comma = '\0';
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, buf, a->ip) == 1) {
-		a->family = RTPB_AF_INET;
-	} else if (inet_pton(AF_INET6, buf, a->ip) == 1) {
-		a->family = RTPB_AF_INET6;
-	} else {
-		fprintf(stderr, "--neigh %s: %s is not an IP address\n", arg, buf);
-		return -1;
-	}
-	opt.n_neigh++;
-	return 0;
-}
-
-/* A decimal option value in lo..hi; says which option is wrong. */
-static int
-opt_ulong(const char *name, const char *arg, unsigned long lo, unsigned long hi,
-	  unsigned long *v)
-{
-	char *end;
-
-	*v = strtoul(arg, &end, 10);
-	if (*end != '\0' || arg[0] == '\0' || *v < lo || *v > hi) {
-		fprintf(stderr, "--%s %s: want %lu..%lu\n", name, arg, lo, hi);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-parse_args(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{"addr", required_argument, NULL, 'a'},
-		{"gateway", required_argument, NULL, 'g'},
-		{"gateway6", required_argument, NULL, 'G'},
-		{"port", required_argument, NULL, 'p'},
-		{"max-streams", required_argument, NULL, 'n'},
-		{"mbufs", required_argument, NULL, 'm'},
-		{"mbuf-size", required_argument, NULL, 'M'},
-		{"ring-prefix", required_argument, NULL, 'r'},
-		{"probation-rtp", required_argument, NULL, 'P'},
-		{"probation-rtcp", required_argument, NULL, 'C'},
-		{"probation-ssrc", required_argument, NULL, 'S'},
-		{"strict-source", no_argument, NULL, 's'},
-		{"probation-cname-only", no_argument, NULL, 'c'},
-		{"pf-budget", required_argument, NULL, 'b'},
-		{"bpf-pin-root", required_argument, NULL, 'B'},
-		{"tx-port", required_argument, NULL, 't'},
-		{"neigh", required_argument, NULL, 'N'},
-		{"shm-group", required_argument, NULL, 'U'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct in_addr gw;
-	unsigned long v;
-	char *end;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			if (parse_addr(optarg) < 0)
-				return -1;
-			break;
-		case 'g':
-			if (inet_pton(AF_INET, optarg, &gw) != 1) {
-				fprintf(stderr, "--gateway %s: not an IPv4 address%s\n", optarg,
-					strchr(optarg, ':') ? " (use --gateway6)" : "");
-				return -1;
-			}
-			if (gw.s_addr == 0 || gw.s_addr == INADDR_BROADCAST ||
-			    IN_MULTICAST(rte_be_to_cpu_32(gw.s_addr))) {
-				fprintf(stderr, "--gateway %s: not a unicast address\n", optarg);
-				return -1;
-			}
-			dp_ctx.gateway = gw.s_addr;
-			break;
-		case 'G':
-			if (parse_gateway6(optarg) < 0)
-				return -1;
-			break;
-		case 'p':
-			v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || v >= RTE_MAX_ETHPORTS) {
-				fprintf(stderr, "--port %s: bad port number\n", optarg);
-				return -1;
-			}
-			opt.port_id = (uint16_t)v;
-			break;
-		case 'n':
-			if (opt_ulong("max-streams", optarg, 64, 1ul << 26, &v) != 0)
-				return -1;
-			opt.max_streams = (uint32_t)v;
-			break;
-		case 'm':
-			if (opt_ulong("mbufs", optarg, 1024, 1ul << 24, &v) != 0)
-				return -1;
-			opt.mbufs = (uint32_t)v;
-			break;
-		case 'M':
-			if (opt_ulong("mbuf-size", optarg, RTE_PKTMBUF_HEADROOM + 256, UINT16_MAX,
-				      &v) != 0)
-				return -1;
-			opt.mbuf_room = (uint16_t)v;
-			break;
-		case 'r':
-			if (strlen(optarg) == 0 || strlen(optarg) > 16 || strchr(optarg, '/')) {
-				fprintf(stderr, "--ring-prefix %s: want 1-16 characters, no '/'\n", optarg);
-				return -1;
-			}
-			opt.ring_prefix = optarg;
-			break;
-		case 'P':
-		case 'C':
-		case 'S':
-			v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || optarg[0] == '\0' || v < 1 || v > 1000) {
-				fprintf(stderr, "--probation-%s %s: want 1..1000 packets\n",
-					c == 'P' ? "rtp" : c == 'C' ? "rtcp" : "ssrc", optarg);
-				return -1;
-			}
-			if (c == 'P')
-				dp_ctx.latch.probation_rtp = (uint16_t)v;
-			else if (c == 'C')
-				dp_ctx.latch.probation_rtcp = (uint16_t)v;
-			else
-				dp_ctx.latch.probation_ssrc = (uint16_t)v;
-			break;
-		case 's':
-			dp_ctx.latch.strict_source = 1;
-			break;
-		case 'c':
-			dp_ctx.latch.cname_only = 1;
-			break;
-		case 'b': {
-			unsigned long pps, burst;
-
-			/* as control's --pf-budget: one rule, XDP and software */
-			pps = strtoul(optarg, &end, 10);
-			if (end == optarg || *end != '/' || pps < 1 || pps > 1000000) {
-				fprintf(stderr, "--pf-budget %s: want PPS/BURST (1..1000000/1..1000)\n", optarg);
-				return -1;
-			}
-			burst = strtoul(end + 1, &end, 10);
-			if (*end != '\0' || burst < 1 || burst > 1000) {
-				fprintf(stderr, "--pf-budget %s: want PPS/BURST (1..1000000/1..1000)\n", optarg);
-				return -1;
-			}
-			dp_ctx.latch.budget_pps = (uint32_t)pps;
-			dp_ctx.latch.budget_burst = (uint32_t)burst;
-			break;
-		}
-		case 't':
-			v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || optarg[0] == '\0' || v >= RTE_MAX_ETHPORTS) {
-				fprintf(stderr, "--tx-port %s: bad port number\n", optarg);
-				return -1;
-			}
-			opt.tx_port = (int)v;
-			break;
-		case 'N':
-			if (parse_neigh(optarg) < 0)
-				return -1;
-			break;
-		case 'B':
-			if (optarg[0] != '/') {
-				fprintf(stderr, "--bpf-pin-root %s: want an absolute path\n", optarg);
-				return -1;
-			}
-			opt.bpf_pin_root = optarg;
-			break;
-		case 'U': {
-			const struct group *gr = getgrnam(optarg);
-
-			if (gr == NULL) {
-				fprintf(stderr, "--shm-group %s: no such group\n", optarg);
-				return -1;
-			}
-			opt.shm_group = optarg;
-			opt.shm_gid = gr->gr_gid;
-			break;
-		}
-		case 'h':
-			usage(argv[0]);
-			exit(EXIT_SUCCESS);
-		default:
-			usage(argv[0]);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
-		return -1;
-	}
-	if (dp_ctx.n_addrs == 0) {
-		fprintf(stderr, "at least one --addr is required\n");
-		return -1;
-	}
-	if (dp_ctx.gateway != 0 && dp_ctx.n_addr4 == 0) {
-		fprintf(stderr, "--gateway needs an IPv4 --addr to reach it from\n");
-		return -1;
-	}
-	if (dp_ctx.gateway6_set && dp_ctx.n_addr6 == 0) {
-		fprintf(stderr, "--gateway6 needs an IPv6 --addr to reach it from\n");
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Clean stop: the PMD detaches the prefilter, whose maps stay pinned for
  * control. Remove the pins if no control process is attached any more
@@ -530,21 +81,21 @@ prefilter_unpin(void)
 	char path[PATH_MAX];
 	unsigned int i, n = 0;
 
-	if (opt.bpf_pin_root == NULL)
+	if (dp_opts.bpf_pin_root == NULL)
 		return;
 	if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) {
 		DP_LOG(INFO, "prefilter pins in %s kept: control (pid %d) still runs",
-		       opt.bpf_pin_root, (int)pid);
+		       dp_opts.bpf_pin_root, (int)pid);
 		return;
 	}
 	for (i = 0; i < RTE_DIM(maps); i++) {
-		snprintf(path, sizeof(path), "%s/%s", opt.bpf_pin_root, maps[i]);
+		snprintf(path, sizeof(path), "%s/%s", dp_opts.bpf_pin_root, maps[i]);
 		if (unlink(path) == 0)
 			n++;
 		else if (errno != ENOENT)
 			DP_LOG(WARNING, "prefilter pin %s: unlink: %s", path, strerror(errno));
 	}
-	DP_LOG(INFO, "prefilter: %u pinned map(s) removed from %s", n, opt.bpf_pin_root);
+	DP_LOG(INFO, "prefilter: %u pinned map(s) removed from %s", n, dp_opts.bpf_pin_root);
 }
 
 /* CLOCK_MONOTONIC, ns (main lcore: a vDSO call, not the fast path). */
@@ -817,7 +368,7 @@ ring_create(const char *what, unsigned int flags)
 	char name[RTE_RING_NAMESIZE];
 	struct rte_ring *r;
 
-	snprintf(name, sizeof(name), "%s_%s", opt.ring_prefix, what);
+	snprintf(name, sizeof(name), "%s_%s", dp_opts.ring_prefix, what);
 	r = rte_ring_create(name, DP_RING_SIZE, (int)rte_socket_id(), flags);
 	if (r == NULL)
 		rte_exit(EXIT_FAILURE, "rte_ring_create(%s): %s\n", name, rte_strerror(rte_errno));
@@ -906,9 +457,9 @@ workers_init(const char *prefix)
 	if (w == 0)
 		rte_exit(EXIT_FAILURE, "no worker lcore: give EAL at least two lcores (e.g. -l 0-1)\n");
 	dp_ctx.n_workers = w;
-	dp_ctx.max_streams = opt.max_streams;
+	dp_ctx.max_streams = dp_opts.max_streams;
 
-	dp_ctx.shm = dp_shm_create(prefix, opt.ring_prefix, w, opt.max_streams, &err);
+	dp_ctx.shm = dp_shm_create(prefix, dp_opts.ring_prefix, w, dp_opts.max_streams, &err);
 	if (dp_ctx.shm == NULL)
 		rte_exit(EXIT_FAILURE, "shared memory: %s: %s\n", err, strerror(errno));
 	/* a setup failure from here on (rte_exit()) must not leave the
@@ -942,12 +493,12 @@ workers_init(const char *prefix)
 
 	/* Ids are partitioned by owner (id % n_workers), so each table
 	 * holds at most max_streams / n_workers entries. */
-	per_worker = (opt.max_streams + w - 1) / w;
+	per_worker = (dp_opts.max_streams + w - 1) / w;
 	for (i = 0; i < w; i++) {
 		struct dp_worker *wk = &dp_ctx.workers[i];
 		char name[RTE_HASH_NAMESIZE];
 
-		snprintf(name, sizeof(name), "%s_flow_%u", opt.ring_prefix, i);
+		snprintf(name, sizeof(name), "%s_flow_%u", dp_opts.ring_prefix, i);
 		wk->flow = dp_flow_create(name, per_worker, (int)rte_lcore_to_socket_id(wk->lcore));
 		if (wk->flow == NULL)
 			rte_exit(EXIT_FAILURE, "flow table %s: %s\n", name, rte_strerror(rte_errno));
@@ -985,17 +536,17 @@ shm_share(const char *prefix)
 	snprintf(link, sizeof(link), RTPB_SHM_LINK_FMT, prefix);
 	snprintf(buf, sizeof(buf), "%s", rt);
 	parent = dirname(buf);
-	if (chown(link, (uid_t)-1, opt.shm_gid) != 0 || chmod(link, 0660) != 0)
-		rte_exit(EXIT_FAILURE, "--shm-group %s: %s: %s\n", opt.shm_group, link,
+	if (chown(link, (uid_t)-1, dp_opts.shm_gid) != 0 || chmod(link, 0660) != 0)
+		rte_exit(EXIT_FAILURE, "--shm-group %s: %s: %s\n", dp_opts.shm_group, link,
 			 strerror(errno));
-	if (chown(rt, (uid_t)-1, opt.shm_gid) != 0 || chmod(rt, 0750) != 0)
-		rte_exit(EXIT_FAILURE, "--shm-group %s: %s: %s\n", opt.shm_group, rt,
+	if (chown(rt, (uid_t)-1, dp_opts.shm_gid) != 0 || chmod(rt, 0750) != 0)
+		rte_exit(EXIT_FAILURE, "--shm-group %s: %s: %s\n", dp_opts.shm_group, rt,
 			 strerror(errno));
 	if (stat(parent, &st) != 0 ||
 	    ((st.st_mode & S_IXOTH) == 0 && chmod(parent, (st.st_mode & 07777) | S_IXOTH) != 0))
-		rte_exit(EXIT_FAILURE, "--shm-group %s: %s: %s\n", opt.shm_group, parent,
+		rte_exit(EXIT_FAILURE, "--shm-group %s: %s: %s\n", dp_opts.shm_group, parent,
 			 strerror(errno));
-	DP_LOG(INFO, "shared memory: read-write for group %s (%s)", opt.shm_group, link);
+	DP_LOG(INFO, "shared memory: read-write for group %s (%s)", dp_opts.shm_group, link);
 }
 
 /* dp_neigh_send_fn: ARP request or Neighbor Solicitation by family. */
@@ -1019,7 +570,7 @@ main_loop(void)
 	struct rte_mbuf *m[DP_BURST];
 	struct rtpb_addr nh[DP_BURST], gw;
 	uint64_t now, last_age = 0, last_hb = 0, last_wd = 0, wd_ns = 0, wd_usec = 0;
-	unsigned int n, i;
+	unsigned int n_rx, n_nh, i;
 
 	if (sd_watchdog_enabled(0, &wd_usec) > 0)
 		wd_ns = wd_usec * 1000ull / 2;
@@ -1039,8 +590,8 @@ main_loop(void)
 
 	while (!atomic_load(&dp_quit)) {
 		now = dp_now_ns();
-		n = rte_ring_sc_dequeue_burst(dp_ctx.sp_rx, (void **)m, DP_BURST, NULL);
-		for (i = 0; i < n; i++) {
+		n_rx = rte_ring_sc_dequeue_burst(dp_ctx.sp_rx, (void **)m, DP_BURST, NULL);
+		for (i = 0; i < n_rx; i++) {
 			st->rx_pkts++;
 			switch (dp_parse_pkt(m[i], &meta)) {
 			case DP_PKT_ARP:
@@ -1053,8 +604,8 @@ main_loop(void)
 				rte_pktmbuf_free(m[i]);
 			}
 		}
-		n = rte_ring_sc_dequeue_burst_elem(dp_ctx.nh_req, nh, sizeof(nh[0]), DP_BURST, NULL);
-		for (i = 0; i < n; i++)
+		n_nh = rte_ring_sc_dequeue_burst_elem(dp_ctx.nh_req, nh, sizeof(nh[0]), DP_BURST, NULL);
+		for (i = 0; i < n_nh; i++)
 			dp_neigh_resolve(dp_ctx.neigh, &nh[i], now, nh_send, NULL);
 		if (now - last_age >= 100000000ull) {
 			uint32_t gone = dp_neigh_age(dp_ctx.neigh, now, nh_send, NULL);
@@ -1076,7 +627,9 @@ main_loop(void)
 			sd_notify(0, "WATCHDOG=1");
 			last_wd = now;
 		}
-		if (n == 0)
+		/* idle only when neither ring had work: a busy ARP/NDP ring
+		 * is read again at once */
+		if (n_rx == 0 && n_nh == 0)
 			usleep(500);
 	}
 }
@@ -1090,8 +643,8 @@ main(int argc, char **argv)
 	int ret, in_use;
 	unsigned int n_mbufs;
 
-	early_args(argc, argv);
-	argv = eal_default_prefix(&argc, argv);
+	dp_opts_early(argc, argv);
+	argv = dp_opts_eal_prefix(&argc, argv);
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0)
 		rte_exit(EXIT_FAILURE, "rte_eal_init: %s (see the EAL messages above)\n",
@@ -1099,7 +652,7 @@ main(int argc, char **argv)
 	argc -= ret;
 	argv += ret;
 	argv[0] = (char *)"rtpbypass-dataplane";
-	if (parse_args(argc, argv) < 0)
+	if (dp_opts_parse(argc, argv) < 0)
 		rte_exit(EXIT_FAILURE, "invalid options, see --help\n");
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		rte_exit(EXIT_FAILURE, "the dataplane must be the DPDK primary process\n");
@@ -1115,27 +668,27 @@ main(int argc, char **argv)
 	signal(SIGTERM, signal_handler);
 	clock_init();
 	workers_init(prefix);
-	if (opt.shm_group != NULL)
+	if (dp_opts.shm_group != NULL)
 		shm_share(prefix);
 
-	dp_ctx.port_id = opt.port_id;
-	n_mbufs = mbufs_needed(dp_ctx.n_workers, opt.tx_port >= 0 &&
-					opt.tx_port != opt.port_id ? 2 : 1);
-	if (opt.mbufs != 0)
-		n_mbufs = RTE_MAX(opt.mbufs, n_mbufs);
-	dp_ctx.pool = rte_pktmbuf_pool_create("rtpb_mbufs", n_mbufs, DP_MBUF_CACHE, 0, opt.mbuf_room,
+	dp_ctx.port_id = dp_opts.port_id;
+	n_mbufs = mbufs_needed(dp_ctx.n_workers, dp_opts.tx_port >= 0 &&
+					dp_opts.tx_port != dp_opts.port_id ? 2 : 1);
+	if (dp_opts.mbufs != 0)
+		n_mbufs = RTE_MAX(dp_opts.mbufs, n_mbufs);
+	dp_ctx.pool = rte_pktmbuf_pool_create("rtpb_mbufs", n_mbufs, DP_MBUF_CACHE, 0, dp_opts.mbuf_room,
 					      (int)rte_socket_id());
 	if (dp_ctx.pool == NULL)
 		rte_exit(EXIT_FAILURE, "rte_pktmbuf_pool_create(%u mbufs of %u bytes): %s\n",
-			 n_mbufs, opt.mbuf_room, rte_strerror(rte_errno));
+			 n_mbufs, dp_opts.mbuf_room, rte_strerror(rte_errno));
 	port_init(dp_ctx.port_id, (uint16_t)dp_ctx.n_workers, 1);
 	dp_ctx.tx_port_id = dp_ctx.port_id;
-	if (opt.tx_port >= 0 && opt.tx_port != dp_ctx.port_id) {
-		dp_ctx.tx_port_id = (uint16_t)opt.tx_port;
+	if (dp_opts.tx_port >= 0 && dp_opts.tx_port != dp_ctx.port_id) {
+		dp_ctx.tx_port_id = (uint16_t)dp_opts.tx_port;
 		port_init(dp_ctx.tx_port_id, (uint16_t)dp_ctx.n_workers, 0);
 	}
-	for (uint32_t i = 0; i < opt.n_neigh; i++)
-		if (dp_neigh_add_static(dp_ctx.neigh, &opt.neigh_ip[i], &opt.neigh_mac[i],
+	for (uint32_t i = 0; i < dp_opts.n_neigh; i++)
+		if (dp_neigh_add_static(dp_ctx.neigh, &dp_opts.neigh_ip[i], &dp_opts.neigh_mac[i],
 					dp_now_ns()) < 0)
 			rte_exit(EXIT_FAILURE, "--neigh: neighbour table full\n");
 	/* The PMD holds some mbufs (RX rings, AF_XDP fill queue): the

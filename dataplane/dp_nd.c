@@ -15,9 +15,9 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
-#include "dp_arp.h"
 #include "dp_ctx.h"
 #include "dp_nd.h"
+#include "dp_slowtx.h"
 
 /* ICMPv6 NS/NA fixed part (RFC 4861 §4.3, §4.4). */
 struct nd_hdr {
@@ -267,7 +267,7 @@ dp_nd_solicit(const uint8_t *ip, const struct rte_ether_addr *mac)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (dp_arp_tx(m) == 0)
+	if (dp_slowtx_queue(m) == 0)
 		nd_stats()->nd_requests++;
 }
 
@@ -360,7 +360,7 @@ dp_nd_input(struct rte_mbuf *m, const struct dp_pkt_meta *pm, uint64_t now_ns)
 	}
 	if (dp_nd_make_na(m, pm, &msg, &dp_ctx.mac) != 0)
 		goto drop;
-	if (dp_arp_tx(m) == 0)
+	if (dp_slowtx_queue(m) == 0)
 		nd_stats()->nd_replies++;
 	return;
 drop:

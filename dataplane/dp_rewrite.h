@@ -34,10 +34,11 @@
  *
  * No allocation: the mbuf the packet came in leaves with it.
  *
- * Cost: in place ~20 cycles/pkt; bridging adds a 14-22 byte memmove and a
- * header build (~40 cycles), plus ~0.3 cycles/payload byte for the full
- * checksum of zero-checksum IPv4 bridged to IPv6 (tools/bench_dp, to be
- * measured).
+ * Cost (estimated, not measured per stage): in place ~20 cycles/pkt;
+ * bridging adds a 14-22 byte memmove and a header build (~40 cycles),
+ * plus ~0.3 cycles/payload byte for the full checksum of zero-checksum
+ * IPv4 bridged to IPv6. The whole burst path is measured by
+ * tools/bench.py --only pcap (docs/PERFORMANCE.md).
  */
 #ifndef DP_REWRITE_H
 #define DP_REWRITE_H
@@ -56,13 +57,6 @@
 #include "dp_parse.h"
 
 #define DP_REWRITE_TTL 64 /**< TTL / hop limit of relayed packets */
-
-/* One's-complement sum of the 16-bit words of a 32-bit value. */
-static inline uint32_t
-dp_csum32(uint32_t v)
-{
-	return (v & 0xffff) + (v >> 16);
-}
 
 /** Fold a sum of 16- or 32-bit words to a 16-bit one's-complement sum. */
 static inline uint16_t
@@ -182,7 +176,7 @@ dp_rewrite_same6(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 }
 
 /* 4->6 or 6->4: move the L2 header, build the new IP header. */
-static inline int
+static inline enum rtpb_drop
 dp_rewrite_bridge(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 		  const struct rtpb_addr *from, const struct rtpb_addr *to,
 		  uint16_t mtu)
@@ -237,7 +231,7 @@ dp_rewrite_bridge(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 			/* No IPv4 checksum: IPv6 needs one (RFC 8200 §8.1). */
 			udp->dgram_cksum = 0;
 			udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip6, udp);
-			return 0;
+			return RTPB_DROP_NONE;
 		}
 	} else {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + l2);
@@ -255,7 +249,7 @@ dp_rewrite_bridge(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 	}
 	udp->dgram_cksum = dp_csum_udp_update(cksum, &pm->src, &pm->dst, from, to);
-	return 0;
+	return RTPB_DROP_NONE;
 }
 
 /**
@@ -264,17 +258,17 @@ dp_rewrite_bridge(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
  * differ from pm's), via next-hop MAC dst_mac, from src_mac. Addresses and
  * ports in network byte order. m must be a single segment, writable.
  * @param mtu the port's MTU, IP bytes (bridging to IPv6 grows by 20).
- * @return 0, or RTPB_DROP_TOO_BIG (m unchanged or partly rewritten; the
- *         caller frees it).
+ * @return RTPB_DROP_NONE, or RTPB_DROP_TOO_BIG (m unchanged or partly
+ *         rewritten; the caller frees it).
  */
-static inline int
+static inline enum rtpb_drop
 dp_rewrite_udp(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 	       const struct rtpb_addr *from, const struct rtpb_addr *to,
 	       const struct rte_ether_addr *src_mac,
 	       const struct rte_ether_addr *dst_mac, uint16_t mtu)
 {
 	struct rte_ether_hdr *eth;
-	int r;
+	enum rtpb_drop r;
 
 	if (likely(pm->dst.family == to->family)) {
 		if (likely(to->family == RTPB_AF_INET))
@@ -283,13 +277,13 @@ dp_rewrite_udp(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 			dp_rewrite_same6(m, pm, from, to);
 	} else {
 		r = dp_rewrite_bridge(m, pm, from, to, mtu);
-		if (unlikely(r != 0))
+		if (unlikely(r != RTPB_DROP_NONE))
 			return r;
 	}
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
 	rte_ether_addr_copy(src_mac, &eth->src_addr);
-	return 0;
+	return RTPB_DROP_NONE;
 }
 
 #endif /* DP_REWRITE_H */

@@ -16,12 +16,6 @@
 #include "dp_ctx.h"
 #include "dp_stats.h"
 
-static const char *const drop_names[] = {
-#define DROP_NAME(e, n, d) n,
-	RTPB_FOREACH_DROP(DROP_NAME)
-#undef DROP_NAME
-};
-
 void
 dp_stats_sum(struct rtpb_lcore_stats *sum)
 {
@@ -35,22 +29,15 @@ dp_stats_sum(struct rtpb_lcore_stats *sum)
 static void
 stats_to_dict(struct rte_tel_data *d, const struct rtpb_lcore_stats *s)
 {
-	int i;
+	unsigned int i;
 
-#define STAT(f) rte_tel_data_add_dict_u64(d, #f, s->f)
-	STAT(rx_pkts); STAT(rx_bytes); STAT(tx_pkts); STAT(tx_bytes);
-	STAT(relayed); STAT(handoff_out); STAT(slowpath_out);
-	STAT(arp_replies); STAT(arp_requests); STAT(nd_replies);
-	STAT(nd_requests); STAT(ctl_msgs);
-	STAT(ctl_errors); STAT(events_lost); STAT(latches); STAT(handovers);
-	STAT(neigh_refused_offlink); STAT(neigh_refused_mac);
-	STAT(neigh_refused_full);
-	STAT(busy_cycles); STAT(total_cycles);
+#define STAT(f, descr) rte_tel_data_add_dict_u64(d, #f, s->f);
+	RTPB_FOREACH_LCORE_CTR(STAT)
 #undef STAT
-	for (i = 0; i < RTPB_DROP__COUNT; i++) {
+	for (i = RTPB_DROP_NONE + 1; i < RTPB_DROP__COUNT; i++) {
 		char name[64];
 
-		snprintf(name, sizeof(name), "drop_%s", drop_names[i]);
+		snprintf(name, sizeof(name), "drop_%s", rtpb_drop_name(i));
 		rte_tel_data_add_dict_u64(d, name, s->drops[i]);
 	}
 }

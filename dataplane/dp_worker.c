@@ -1,7 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dp_worker.c: the fast path. One loop per worker lcore: RX burst ->
- * parse -> flow lookup (bulk) -> latch -> rewrite -> TX burst.
+ * dp_worker.c: the fast path. One loop per worker lcore; each burst goes
+ * through the stages in this order (dp_worker_burst()):
+ *
+ *   rx -> parse -> filter -> handoff -> flow -> latch -> nexthop ->
+ *   rewrite -> tx
+ *
+ * rx: rte_eth_rx_burst() (or the handoff ring); parse: dp_parse.h;
+ * filter: dp_filter.h (to a relay address, source rules); handoff:
+ * dp_handoff.h (to the worker that owns the socket); flow: dp_flow.h
+ * (bulk lookup of the stream); latch: dp_latch.h (is the source the
+ * peer?); nexthop: dp_nexthop.h (the MAC toward the other leg's peer);
+ * rewrite: dp_rewrite.h; tx: rte_eth_tx_burst(). ARP and NDP leave after
+ * parse, for the main lcore (dp_arp.c, dp_nd.c), whose replies worker 0
+ * sends (dp_slowtx.h).
  *
  * Rules: no allocation, no syscall, no lock, no log here. Every mbuf
  * received is sent, passed to another lcore through a ring, or freed
@@ -18,21 +30,17 @@
 #include <rte_ring.h>
 
 #include "rtpb_msg.h"
-#include "rtpb_pf_rules.h"
 #include "dp_ctl.h"
+#include "dp_filter.h"
 #include "dp_flow.h"
+#include "dp_handoff.h"
 #include "dp_latch.h"
 #include "dp_nd.h"
+#include "dp_nexthop.h"
 #include "dp_parse.h"
 #include "dp_rewrite.h"
+#include "dp_slowtx.h"
 #include "dp_worker.h"
-
-static inline void
-worker_drop(struct dp_worker *w, struct rte_mbuf *m, enum rtpb_drop why)
-{
-	w->stats->drops[why]++;
-	rte_pktmbuf_free(m);
-}
 
 /* A packet of stream id counted in, not relayed: relayed = in - dropped
  * (rtpb_shm_stream_read()). */
@@ -43,71 +51,6 @@ worker_stream_drop(uint32_t id, uint16_t payload_len)
 
 	c->pkts_dropped++;
 	c->bytes_dropped += payload_len;
-}
-
-/* A source no peer can have: the rules of the XDP prefilter (bogon
- * ranges, a relay address, port 0), shared with it. */
-static inline int
-worker_bogon(const struct rtpb_addr *src)
-{
-	if (unlikely(src->port == 0))
-		return 1;
-	if (likely(src->family == RTPB_AF_INET))
-		return rtpb_pf_bogon4(src->ip) || dp_addr_index(rtpb_addr_v4(src)) >= 0;
-	return rtpb_pf_bogon6(src->ip) || dp_addr6_index(src->ip) >= 0;
-}
-
-/* Next-hop MAC toward dst from stream o's relay address, either family:
- * dst itself if on-link for that address's prefix, else the gateway of
- * the family. Caches the neighbour slot (of the family's table) in o.
- * Returns 0, or the drop reason; unresolved next hops are sent to the
- * main lcore on nh_req (struct rtpb_addr) and the packet is dropped. */
-static inline int
-worker_nexthop(struct dp_stream *o, const struct rtpb_addr *dst,
-	       struct rte_ether_addr *mac)
-{
-	struct rtpb_addr req;
-	const uint8_t *nh6;
-	uint32_t nh;
-	int slot;
-
-	if (unlikely(dst->family != dp_ctx.addrs[o->addr_idx].family))
-		return RTPB_DROP_FAMILY;
-	if (likely(dst->family == RTPB_AF_INET)) {
-		nh = rtpb_addr_v4(dst);
-		if (!dp_addr_onlink4(o->addr_idx, nh))
-			nh = dp_ctx.gateway;
-		if (unlikely(nh == 0))
-			return RTPB_DROP_NO_ROUTE;
-		if (likely(dp_neigh_mac(dp_ctx.neigh, o->nh_idx, nh, mac)))
-			return 0;
-		slot = dp_neigh_find(dp_ctx.neigh, nh);
-		if (slot >= 0 && dp_neigh_mac(dp_ctx.neigh, slot, nh, mac)) {
-			o->nh_idx = (uint16_t)slot;
-			return 0;
-		}
-		rtpb_addr_set_v4(&req, nh, 0);
-	} else {
-		nh6 = dst->ip;
-		if (!dp_addr_onlink6(o->addr_idx, nh6)) {
-			if (unlikely(!dp_ctx.gateway6_set))
-				return RTPB_DROP_NO_ROUTE;
-			nh6 = dp_ctx.gateway6;
-		}
-		if (likely(dp_neigh6_mac(dp_ctx.neigh, o->nh_idx, nh6, mac)))
-			return 0;
-		slot = dp_neigh6_find(dp_ctx.neigh, nh6);
-		if (slot >= 0 && dp_neigh6_mac(dp_ctx.neigh, slot, nh6, mac)) {
-			o->nh_idx = (uint16_t)slot;
-			return 0;
-		}
-		memset(&req, 0, sizeof(req));
-		req.family = RTPB_AF_INET6;
-		memcpy(req.ip, nh6, 16);
-	}
-	/* Ask the main lcore to resolve it; the packet is not queued. */
-	rte_ring_mp_enqueue_elem(dp_ctx.nh_req, &req, sizeof(req));
-	return RTPB_DROP_NEIGH_PENDING;
 }
 
 /* Stream id latched (s->peer is new): tell control; on an RTP handover
@@ -125,7 +68,7 @@ worker_latched(struct dp_worker *w, uint32_t id, struct dp_stream *s,
 
 	dp_ctl_latch_event(w, id, s, lev);
 	/* the return stream goes there next: resolve its next hop now */
-	dp_ctl_prefetch_nexthop(s, &s->peer);
+	dp_nexthop_prefetch(s, &s->peer);
 	if (pair == NULL)
 		return;
 	memset(&rev, 0, sizeof(rev));
@@ -143,24 +86,23 @@ worker_latched(struct dp_worker *w, uint32_t id, struct dp_stream *s,
 		return;
 	}
 	dp_ctl_latch_event(w, s->pair_stream_id, pair, &rev);
-	dp_ctl_prefetch_nexthop(pair, &pair->peer);
+	dp_nexthop_prefetch(pair, &pair->peer);
 }
 
-/* Relay one UDP packet of stream id. Returns 0 and fills tx, or a drop
- * reason. */
-static inline int
-worker_relay(struct dp_worker *w, struct rte_mbuf *m,
-	     const struct dp_pkt_meta *pm, uint32_t id, uint64_t now_ns)
+/* The latch stage for one UDP packet of stream id: count it in, check
+ * it may be media (RFC 7983 class), run the latch, and find where it
+ * goes: the other leg's stream (*out) and its peer (*dst).
+ * Returns RTPB_DROP_NONE, or why the packet is dropped. */
+static inline enum rtpb_drop
+worker_latch(struct dp_worker *w, struct rte_mbuf *m,
+	     const struct dp_pkt_meta *pm, uint32_t id, uint64_t now_ns,
+	     struct dp_stream **out, const struct rtpb_addr **dst)
 {
 	struct dp_stream *s = &dp_ctx.streams[id], *o;
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *,
 		pm->l4_off + sizeof(struct rte_udp_hdr));
-	const struct rtpb_addr *dst;
-	struct rtpb_addr from;
 	struct dp_latch_pkt lp;
 	struct dp_latch_ev lev;
-	struct rte_ether_addr mac;
-	int r;
 
 	s->pkts.pkts_in++;
 	s->pkts.bytes_in += pm->payload_len;
@@ -183,25 +125,53 @@ worker_relay(struct dp_worker *w, struct rte_mbuf *m,
 		break;
 	default:
 		rtpb_shm_stream_ctrs(dp_ctx.shm, id)->drop_not_peer++;
-		/* 0 is RTPB_DROP_TRUNCATED, which a caller reads as "relay it":
-		 * never let a drop verdict come back as 0 */
-		return lev.drop != 0 ? lev.drop : RTPB_DROP_NOT_PEER;
+		return (enum rtpb_drop)lev.drop;
 	}
 
 	if (unlikely(s->out_stream_id >= dp_ctx.max_streams))
 		return RTPB_DROP_NO_PEER;
 	o = &dp_ctx.streams[s->out_stream_id];
-	if (unlikely(o->state == DP_LATCH_FREE || (dst = dp_latch_dest(o)) == NULL))
+	if (unlikely(o->state == DP_LATCH_FREE || (*dst = dp_latch_dest(o)) == NULL))
 		return RTPB_DROP_NO_PEER;
 	/* Bridging rebuilds the IP header: the old one must be right. */
-	if (unlikely(dst->family != pm->dst.family) && !dp_parse_l3_csum_ok(m, pm))
+	if (unlikely((*dst)->family != pm->dst.family) && !dp_parse_l3_csum_ok(m, pm))
 		return RTPB_DROP_BAD_CSUM;
-	r = worker_nexthop(o, dst, &mac);
-	if (unlikely(r != 0))
-		return r;
-	from = dp_ctx.addrs[o->addr_idx].sock;
-	from.port = o->local_port;
-	return dp_rewrite_udp(m, pm, &from, dst, &dp_ctx.mac, &mac, dp_ctx.mtu);
+	*out = o;
+	return RTPB_DROP_NONE;
+}
+
+/* ARP and NDP go to the main lcore (sp_rx); other hosts' NDP (the port
+ * is in all-multicast mode) stays here. */
+static inline void
+worker_slowpath_rx(struct dp_worker *w, struct rte_mbuf *m,
+		   const struct dp_pkt_meta *pm)
+{
+	if (pm->kind == DP_PKT_ND && !dp_nd_for_relay(pm->dst.ip))
+		dp_drop(w->stats, m, RTPB_DROP_ND_OTHER);
+	else if (rte_ring_mp_enqueue(dp_ctx.sp_rx, m) != 0)
+		dp_drop(w->stats, m, RTPB_DROP_RING_FULL);
+	else
+		w->stats->slowpath_out++;
+}
+
+/* Prefetch the streams of the flow lookup's hits and their other legs'
+ * (with a million streams each is a DRAM access): the flow table gives
+ * both ids, so the two loads go out together rather than one after the
+ * other; by the time the latch reaches a packet its lines are in. Line
+ * 0 of each: state, peer, counters. */
+static inline void
+worker_prefetch_streams(const uint32_t *ids, const uint32_t *outs,
+			uint16_t nk, uint64_t hits)
+{
+	uint16_t j;
+
+	for (j = 0; j < nk; j++) {
+		if (!(hits & (1ull << j)))
+			continue;
+		rte_prefetch0(&dp_ctx.streams[ids[j]]);
+		if (likely(outs[j] < dp_ctx.max_streams))
+			rte_prefetch0(&dp_ctx.streams[outs[j]]);
+	}
 }
 
 void
@@ -214,102 +184,73 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	uint32_t ids[DP_BURST], outs[DP_BURST], tx_ids[DP_BURST];
 	uint16_t kidx[DP_BURST], tx_len[DP_BURST];
 	struct rte_mbuf *tx[DP_BURST];
-	struct rte_mbuf *ho[RTPB_MAX_WORKERS][DP_BURST];
-	uint16_t n_ho[RTPB_MAX_WORKERS] = {0};
-	uint32_t ho_owners = 0;
+	struct dp_handoff ho;
 	uint16_t i, j, nk = 0, ntx = 0, sent;
 	uint64_t hits;
-	int a, r;
+	enum rtpb_drop r;
+	int a = 0;
 
+	/* parse */
 	dp_parse_burst(pkts, n, meta);
+	dp_handoff_init(&ho);
 	for (i = 0; i < n; i++) {
-		struct dp_pkt_meta *pm = &meta[i];
+		const struct dp_pkt_meta *pm = &meta[i];
 
 		if (unlikely(pm->kind == DP_PKT_ARP || pm->kind == DP_PKT_ND)) {
-			/* Other hosts' NDP (all-multicast mode) stays here. */
-			if (pm->kind == DP_PKT_ND && !dp_nd_for_relay(pm->dst.ip))
-				worker_drop(w, pkts[i], RTPB_DROP_ND_OTHER);
-			else if (rte_ring_mp_enqueue(dp_ctx.sp_rx, pkts[i]) != 0)
-				worker_drop(w, pkts[i], RTPB_DROP_RING_FULL);
-			else
-				w->stats->slowpath_out++;
+			worker_slowpath_rx(w, pkts[i], pm);
 			continue;
 		}
-		if (unlikely(pm->kind != DP_PKT_UDP)) {
-			worker_drop(w, pkts[i], pm->drop);
+		/* filter */
+		r = likely(pm->kind == DP_PKT_UDP) ? dp_filter_udp(pm, &a) :
+						     (enum rtpb_drop)pm->drop;
+		if (unlikely(r != RTPB_DROP_NONE)) {
+			dp_drop(w->stats, pkts[i], r);
 			continue;
 		}
-		a = likely(pm->dst.family == RTPB_AF_INET) ?
-			dp_addr_index(rtpb_addr_v4(&pm->dst)) : dp_addr6_index(pm->dst.ip);
-		if (unlikely(a < 0)) {
-			worker_drop(w, pkts[i], RTPB_DROP_NOT_LOCAL);
+		/* handoff */
+		if (dp_handoff_take(&ho, w, handed_off, (uint32_t)a, pm->dst.port, pkts[i]))
 			continue;
-		}
-		/* The prefilter's source rules, in software for NICs with no
-		 * XDP program in front (DESIGN.md §5, rtpb_pf_rules.h). */
-		if (unlikely(worker_bogon(&pm->src))) {
-			worker_drop(w, pkts[i], RTPB_DROP_BOGON);
-			continue;
-		}
-		if (dp_ctx.n_workers > 1 && !handed_off) {
-			uint8_t owner = *rtpb_shm_port_owner(dp_ctx.shm, (uint32_t)a,
-				rte_be_to_cpu_16(pm->dst.port));
-
-			if (owner != w->idx && owner < dp_ctx.n_workers) {
-				if (n_ho[owner]++ == 0)
-					ho_owners |= 1u << owner;
-				ho[owner][n_ho[owner] - 1] = pkts[i];
-				continue;
-			}
-		}
 		dp_flow_key_set(&keys[nk], (uint32_t)a, pm->dst.port);
 		keyp[nk] = &keys[nk];
 		kidx[nk++] = i;
 	}
+	dp_handoff_flush(&ho, w);
 
-	/* Hand-offs go out in one burst per owner (one ring operation, not
-	 * one compare-and-swap per packet). */
-	while (ho_owners != 0) {
-		uint32_t o = (uint32_t)rte_bsf32(ho_owners);
-		unsigned int done;
-
-		ho_owners &= ho_owners - 1;
-		done = rte_ring_mp_enqueue_burst(dp_ctx.workers[o].handoff,
-						 (void **)ho[o], n_ho[o], NULL);
-		w->stats->handoff_out += done;
-		for (j = (uint16_t)done; j < n_ho[o]; j++)
-			worker_drop(w, ho[o][j], RTPB_DROP_RING_FULL);
-	}
-
+	/* flow */
 	hits = dp_flow_lookup_burst(w->flow, keyp, nk, ids, outs);
-	/* Prefetch the whole burst's streams and the other legs' (with a
-	 * million streams each is a DRAM access): the flow table gives both
-	 * ids, so the two loads go out together rather than one after the
-	 * other; by the time the loop below reaches a packet its lines are
-	 * in. Line 0 of each: state, peer, counters. */
+	worker_prefetch_streams(ids, outs, nk, hits);
 	for (j = 0; j < nk; j++) {
-		if (!(hits & (1ull << j)))
-			continue;
-		rte_prefetch0(&dp_ctx.streams[ids[j]]);
-		if (likely(outs[j] < dp_ctx.max_streams))
-			rte_prefetch0(&dp_ctx.streams[outs[j]]);
-	}
-	for (j = 0; j < nk; j++) {
+		struct dp_stream *o = NULL;
+		const struct rtpb_addr *dst = NULL;
+		struct rte_ether_addr mac;
+		struct rtpb_addr from;
+
 		i = kidx[j];
 		if (unlikely(!(hits & (1ull << j)))) {
-			worker_drop(w, pkts[i], RTPB_DROP_NO_STREAM);
+			dp_drop(w->stats, pkts[i], RTPB_DROP_NO_STREAM);
 			continue;
 		}
-		r = worker_relay(w, pkts[i], &meta[i], ids[j], now_ns);
-		if (unlikely(r != 0)) {
+		/* latch, nexthop, rewrite */
+		r = worker_latch(w, pkts[i], &meta[i], ids[j], now_ns, &o, &dst);
+		if (likely(r == RTPB_DROP_NONE))
+			r = dp_nexthop_mac(o, dst, &mac);
+		if (likely(r == RTPB_DROP_NONE)) {
+			from = dp_ctx.addrs[o->addr_idx].sock;
+			from.port = o->local_port;
+			r = dp_rewrite_udp(pkts[i], &meta[i], &from, dst, &dp_ctx.mac,
+					   &mac, dp_ctx.mtu);
+		}
+		if (unlikely(r != RTPB_DROP_NONE)) {
 			worker_stream_drop(ids[j], meta[i].payload_len);
-			worker_drop(w, pkts[i], (enum rtpb_drop)r);
+			dp_drop(w->stats, pkts[i], r);
 			continue;
 		}
 		tx_ids[ntx] = ids[j];
 		tx_len[ntx] = meta[i].payload_len;
 		tx[ntx++] = pkts[i];
 	}
+
+	/* tx */
 	if (ntx == 0)
 		return;
 	sent = rte_eth_tx_burst(dp_ctx.tx_port_id, w->queue, tx, ntx);
@@ -319,24 +260,8 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		w->stats->tx_bytes += rte_pktmbuf_pkt_len(tx[i]);
 	for (i = sent; i < ntx; i++) {
 		worker_stream_drop(tx_ids[i], tx_len[i]);
-		worker_drop(w, tx[i], RTPB_DROP_TX_FULL);
+		dp_drop(w->stats, tx[i], RTPB_DROP_TX_FULL);
 	}
-}
-
-/* Worker 0 also sends the frames the main lcore built (ARP, NDP). */
-static void
-worker_slowpath_tx(struct dp_worker *w)
-{
-	struct rte_mbuf *m[DP_BURST];
-	unsigned int n, sent, i;
-
-	n = rte_ring_sc_dequeue_burst(dp_ctx.sp_tx, (void **)m, DP_BURST, NULL);
-	if (n == 0)
-		return;
-	sent = rte_eth_tx_burst(dp_ctx.port_id, w->queue, m, (uint16_t)n);
-	w->stats->tx_pkts += sent;
-	for (i = sent; i < n; i++)
-		worker_drop(w, m[i], RTPB_DROP_TX_FULL);
 }
 
 int
@@ -359,8 +284,8 @@ dp_worker_main(void *arg)
 		 * empty ring costs two loads of lines nobody else writes. */
 		if (unlikely(!rte_ring_empty(w->c2d)))
 			dp_ctl_drain(w, now_ns);
-		if ((loops++ & (DP_CTL_EVERY - 1)) == 0 && w->idx == 0)
-			worker_slowpath_tx(w);
+		if ((loops++ & (DP_SLOWTX_EVERY - 1)) == 0 && w->idx == 0)
+			dp_slowtx_send(w);
 		n = rte_eth_rx_burst(dp_ctx.port_id, w->queue, pkts, DP_BURST);
 		if (n > 0) {
 			w->stats->rx_pkts += n;

@@ -20,8 +20,9 @@
 int dp_worker_main(void *arg);
 
 /**
- * Relay one burst of received frames: parse, flow lookup, latch,
- * rewrite, transmit on w's TX queue. Consumes every mbuf (sent, passed
+ * Relay one burst of received frames through the stages: parse, filter,
+ * handoff, flow lookup, latch, next hop, rewrite, transmit on w's TX
+ * queue (dp_worker.c). Consumes every mbuf (sent, passed
  * on, or freed and counted). Exposed for tests and benchmarks.
  * @param handed_off the frames came from another worker's handoff.
  */

@@ -25,7 +25,7 @@
 
 #include "rtpb_addr.h"
 
-#define RTPB_MSG_VERSION 9
+#define RTPB_MSG_VERSION 10
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */

@@ -70,6 +70,32 @@ enum rtpb_pf_verdict {
 	RTPB_PF_VERDICT__COUNT
 };
 
+#ifndef __bpf__
+/** A verdict's short name (the label control, tools and tests print) and
+ * what it means: RTPB_PF_FOREACH_VERDICT's second and third columns. */
+struct rtpb_pf_verdict_text {
+	const char *name;
+	const char *descr;
+};
+
+/**
+ * Name and description of verdict v; {"?", "?"} out of range. User
+ * space only. Static storage.
+ */
+static inline const struct rtpb_pf_verdict_text *
+rtpb_pf_verdict_text(unsigned int v)
+{
+	static const struct rtpb_pf_verdict_text t[RTPB_PF_VERDICT__COUNT + 1] = {
+#define RTPB_PF_VERDICT_TEXT(e, n, d) [RTPB_PF_##e] = {n, d},
+		RTPB_PF_FOREACH_VERDICT(RTPB_PF_VERDICT_TEXT)
+#undef RTPB_PF_VERDICT_TEXT
+		[RTPB_PF_VERDICT__COUNT] = {"?", "?"},
+	};
+
+	return &t[v < RTPB_PF_VERDICT__COUNT ? v : RTPB_PF_VERDICT__COUNT];
+}
+#endif /* !__bpf__ */
+
 /** Per-CPU counter of one verdict: packets and frame bytes. */
 struct rtpb_pf_stat {
 	__u64 pkts;

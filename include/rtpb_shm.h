@@ -82,8 +82,14 @@ enum rtpb_shm_state {
 	_(BUDGET, "budget", "other source of a latched stream, over its budget") \
 	_(PACE, "pace", "candidate packet not at media pace (a burst)")
 
-/** enum rtpb_drop: RTPB_DROP_<NAME>. */
+/**
+ * enum rtpb_drop: RTPB_DROP_<NAME>. 0 is RTPB_DROP_NONE, "not dropped"
+ * (as in VPP's error lists): a stage that returns 0 lets the packet go
+ * on; the reasons of RTPB_FOREACH_DROP are 1..RTPB_DROP__COUNT-1, and
+ * drops[RTPB_DROP_NONE] stays 0.
+ */
 enum rtpb_drop {
+	RTPB_DROP_NONE = 0, /**< not dropped */
 #define RTPB_DROP_ENUM(e, n, d) RTPB_DROP_##e,
 	RTPB_FOREACH_DROP(RTPB_DROP_ENUM)
 #undef RTPB_DROP_ENUM
@@ -91,34 +97,62 @@ enum rtpb_drop {
 };
 
 /**
+ * Short name of drop reason r (RTPB_FOREACH_DROP's second column; the
+ * label in telemetry and metrics): "none" for RTPB_DROP_NONE, "?" out of
+ * range. Static storage.
+ */
+static inline const char *
+rtpb_drop_name(unsigned int r)
+{
+	static const char *const names[RTPB_DROP__COUNT] = {
+		[RTPB_DROP_NONE] = "none",
+#define RTPB_DROP_NAME(e, n, d) [RTPB_DROP_##e] = n,
+		RTPB_FOREACH_DROP(RTPB_DROP_NAME)
+#undef RTPB_DROP_NAME
+	};
+
+	return r < RTPB_DROP__COUNT ? names[r] : "?";
+}
+
+/**
+ * The scalar counters of one lcore, in struct order: field and what it
+ * counts. One list for the struct, telemetry (dp_stats.c) and whoever
+ * prints them all. Packets and bytes (frame bytes); cycles are TSC
+ * cycles.
+ */
+#define RTPB_FOREACH_LCORE_CTR(_)                                             \
+	_(rx_pkts, "frames received")                                          \
+	_(rx_bytes, "frame bytes received")                                    \
+	_(tx_pkts, "frames sent")                                              \
+	_(tx_bytes, "frame bytes sent")                                        \
+	_(relayed, "packets forwarded to the other leg")                       \
+	_(handoff_out, "packets passed to their owner worker")                 \
+	_(slowpath_out, "ARP/NDP frames passed to the main lcore")             \
+	_(arp_replies, "ARP replies sent for relay addresses")                 \
+	_(arp_requests, "ARP requests sent to resolve next hops")              \
+	_(nd_replies, "Neighbor Advertisements sent for relay addresses")      \
+	_(nd_requests, "Neighbor Solicitations sent to resolve next hops")     \
+	_(ctl_msgs, "c2d messages applied")                                    \
+	_(latches, "streams latched or switched peer")                         \
+	_(handovers, "of which mid-call switches (probation won)")             \
+	_(ctl_errors, "c2d messages refused (bad id, address)")                \
+	_(events_lost, "d2c events dropped: ring full")                        \
+	/* ARP/NDP senders not learned as neighbours (main lcore, issue 16) */ \
+	_(neigh_refused_offlink, "not on a relay address's link")              \
+	_(neigh_refused_mac, "link-layer address not the Ethernet source")    \
+	_(neigh_refused_full, "no free slot on its probe chain")               \
+	_(busy_cycles, "cycles of loops that handled packets")                 \
+	_(total_cycles, "all loop cycles")
+
+/**
  * Counters of one lcore (workers 0..n_workers-1, then the main lcore at
- * index n_workers). Written only by that lcore; packets and bytes (frame
- * bytes), cycles are TSC cycles.
+ * index n_workers). Written only by that lcore: RTPB_FOREACH_LCORE_CTR,
+ * then drops by reason (enum rtpb_drop; drops[RTPB_DROP_NONE] unused).
  */
 struct rtpb_lcore_stats {
-	uint64_t rx_pkts;
-	uint64_t rx_bytes;
-	uint64_t tx_pkts;
-	uint64_t tx_bytes;
-	uint64_t relayed;      /**< packets forwarded to the other leg */
-	uint64_t handoff_out;  /**< packets passed to their owner worker */
-	uint64_t slowpath_out; /**< ARP/NDP frames passed to the main lcore */
-	uint64_t arp_replies;  /**< ARP replies sent for relay addresses */
-	uint64_t arp_requests; /**< ARP requests sent to resolve next hops */
-	uint64_t nd_replies;   /**< Neighbor Advertisements sent for relay addresses */
-	uint64_t nd_requests;  /**< Neighbor Solicitations sent to resolve next hops */
-	uint64_t ctl_msgs;     /**< c2d messages applied */
-	uint64_t latches;      /**< streams latched or switched peer */
-	uint64_t handovers;    /**< of which mid-call switches (probation won) */
-	uint64_t ctl_errors;   /**< c2d messages refused (bad id, address) */
-	uint64_t events_lost;  /**< d2c events dropped: ring full */
-	/* ARP/NDP senders not learned as neighbours (main lcore, issue 16) */
-	uint64_t neigh_refused_offlink; /**< not on a relay address's link */
-	uint64_t neigh_refused_mac;  /**< link-layer address not the
-					  Ethernet source */
-	uint64_t neigh_refused_full; /**< no free slot on its probe chain */
-	uint64_t busy_cycles;  /**< cycles of loops that handled packets */
-	uint64_t total_cycles; /**< all loop cycles */
+#define RTPB_LCORE_CTR_FIELD(f, d) uint64_t f;
+	RTPB_FOREACH_LCORE_CTR(RTPB_LCORE_CTR_FIELD)
+#undef RTPB_LCORE_CTR_FIELD
 	uint64_t drops[RTPB_DROP__COUNT];
 } __attribute__((aligned(64)));
 

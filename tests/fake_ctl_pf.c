@@ -322,11 +322,5 @@ ctl_pf_stats(struct ctl_pf *pf, uint64_t out[RTPB_PF_VERDICT__COUNT])
 const char *
 ctl_pf_verdict_name(uint32_t v)
 {
-	static const char *const names[] = {
-#define FAKE_PF_NAME(e, n, d) n,
-		RTPB_PF_FOREACH_VERDICT(FAKE_PF_NAME)
-#undef FAKE_PF_NAME
-	};
-
-	return v < RTPB_PF_VERDICT__COUNT ? names[v] : "?";
+	return rtpb_pf_verdict_text(v)->name;
 }

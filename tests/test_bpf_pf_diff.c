@@ -36,12 +36,6 @@
 #define FRAME_MAX 256
 #define PEER_SSRC 0x11223344u
 
-static const char *const names[] = {
-#define NAME(e, n, d) n,
-	RTPB_PF_FOREACH_VERDICT(NAME)
-#undef NAME
-};
-
 static struct prefilter *skel;
 static struct pf_twin twin;
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -298,7 +292,8 @@ compare(const uint8_t *f, uint32_t len, uint64_t *seen)
 		seen[v] = c;
 	}
 	fprintf(stderr, "disagreement: twin %s (XDP %d), kernel %s (XDP %u); frame %u bytes:",
-		names[want], action, names[got], topts.retval, len);
+		rtpb_pf_verdict_text(want)->name, action, rtpb_pf_verdict_text(got)->name,
+		topts.retval, len);
 	for (v = 0; v < len; v++)
 		fprintf(stderr, "%s%02x", v % 32 ? "" : "\n  ", f[v]);
 	fprintf(stderr, "\n");
@@ -337,7 +332,7 @@ main(void)
 			bad++;
 	}
 	for (uint32_t v = 0; v < RTPB_PF_VERDICT__COUNT; v++)
-		printf("  %-20s %lu\n", names[v], (unsigned long)seen[v]);
+		printf("  %-20s %lu\n", rtpb_pf_verdict_text(v)->name, (unsigned long)seen[v]);
 	printf("%ld frames, %ld disagreements\n", i, bad);
 	if (skel != NULL) {
 		bpf_object__unpin_maps(skel->obj, NULL);

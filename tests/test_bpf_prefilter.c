@@ -33,12 +33,6 @@
 #include "pf_twin.h"
 #include "prefilter.skel.h"
 
-static const char *verdict_name[] = {
-#define NAME(e, n, d) n,
-	RTPB_PF_FOREACH_VERDICT(NAME)
-#undef NAME
-};
-
 #define PEER_SSRC 0x11223344u /* SSRC of the latched peer of 192.0.2.1:30002 */
 
 static struct prefilter *skel;
@@ -278,11 +272,11 @@ run_case(const struct verdict_case *c)
 	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.pf_main), &topts), 0);
 	if ((int)topts.retval != c->action || verdict_count(c->verdict) != before[c->verdict] + 1)
 		fail_msg("%s: action %u (want %d), %s +%lu (want +1)", c->what, topts.retval,
-			 c->action, verdict_name[c->verdict],
+			 c->action, rtpb_pf_verdict_text(c->verdict)->name,
 			 (unsigned long)(verdict_count(c->verdict) - before[c->verdict]));
 	for (uint32_t v = 0; v < RTPB_PF_VERDICT__COUNT; v++)
 		if (v != c->verdict && verdict_count(v) != before[v])
-			fail_msg("%s: %s moved too", c->what, verdict_name[v]);
+			fail_msg("%s: %s moved too", c->what, rtpb_pf_verdict_text(v)->name);
 }
 
 static void

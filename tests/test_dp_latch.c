@@ -535,14 +535,20 @@ test_revert_state(void **state)
 	assert_int_equal(rtp_s.prev.family, RTPB_AF_NONE);
 }
 
-/* RFC 3550 A.1 windows, random SSRCs and sequence numbers, alternating
- * sources: nothing adds up to a win while the phone talks. */
+/* Alternating with the talking phone, intruders from two sources send
+ * pseudo-random packets: half with a random SSRC, half with the phone's
+ * SSRC and a random sequence number outside the RFC 3550 A.1 window of
+ * the phone's (so the window check, not the SSRC, refuses them); random
+ * timestamps. Nothing adds up to a win. Then the same SSRC inside the
+ * window does win at once: the window decided. */
 static void
 test_never_adds_up(void **state)
 {
+	const uint32_t outside = 65536u - DP_LATCH_MAX_DROPOUT - DP_LATCH_MAX_MISORDER;
 	struct dp_latch_ev ev;
-	uint32_t x = 12345;
-	int i;
+	uint32_t x = 12345, ssrc;
+	uint16_t seq;
+	int i, n_phone_ssrc = 0;
 
 	(void)state;
 	cfg = (struct dp_latch_cfg)DP_LATCH_CFG_DEFAULT;
@@ -550,23 +556,37 @@ test_never_adds_up(void **state)
 	for (i = 0; i < 2000; i++) {
 		uint64_t t = 2 * S + (uint64_t)i * 10 * MS;
 
-		x = x * 1103515245u + 12345u;
-		if (i % 2 == 0)
+		x = x * 1103515245u + 12345u; /* LCG: use its high bits */
+		if (i % 2 == 0) {
 			assert_int_equal(feed(ON_RTP, PHONE, K_RTP, 0, SSRC_A,
 					      (uint16_t)(100 + i / 2), (100 + i / 2) * 160u, t, &ev),
 					 DP_LATCH_ACCEPT);
-		else
-			/* random SSRC, sequence, timestamp; two sources */
-			assert_int_equal(feed(ON_RTP, (x >> 8) & 1 ? EVIL : EVIL2, K_RTP, 0,
-					      (x >> 16) & 1 ? x : SSRC_X, (uint16_t)(x >> 3),
-					      x * 7u, t, &ev), DP_LATCH_DROP);
+			continue;
+		}
+		if ((x >> 30) & 1) {
+			ssrc = SSRC_A;
+			seq = (uint16_t)(rtp_s.seq + DP_LATCH_MAX_DROPOUT + (x >> 8) % outside);
+			n_phone_ssrc++;
+		} else {
+			ssrc = x >> 1 == SSRC_A >> 1 ? SSRC_X : x;
+			seq = (uint16_t)(x >> 12);
+		}
+		assert_int_equal(feed(ON_RTP, (x >> 31) & 1 ? EVIL : EVIL2, K_RTP, 0,
+				      ssrc, seq, x * 7u, t, &ev), DP_LATCH_DROP);
+		assert_int_not_equal(ev.drop, RTPB_DROP_NONE);
 	}
+	assert_true(n_phone_ssrc > 100 && n_phone_ssrc < 900);
 	assert_true(rtpb_addr_eq(&rtp_s.peer, &srcs[PHONE]));
 	/* the real SSRC outside the A.1 window: not a continuation */
 	assert_int_equal(feed(ON_RTP, EVIL, K_RTP, 0, SSRC_A, (uint16_t)(rtp_s.seq + 3000), 0,
 			      30 * S, &ev), DP_LATCH_DROP);
 	assert_int_equal(feed(ON_RTP, EVIL, K_RTP, 0, SSRC_A, (uint16_t)(rtp_s.seq - 100), 0,
 			      30 * S + 10 * MS, &ev), DP_LATCH_DROP);
+	/* inside it: a continuation (a move, probation_ssrc 1) */
+	assert_int_equal(feed(ON_RTP, EVIL, K_RTP, 0, SSRC_A, (uint16_t)(rtp_s.seq + 1), 0,
+			      30 * S + 20 * MS, &ev), DP_LATCH_NEW_PEER);
+	assert_int_equal(ev.reason, RTPB_LATCH_SSRC);
+	assert_true(rtpb_addr_eq(&rtp_s.peer, &srcs[EVIL]));
 }
 
 static void

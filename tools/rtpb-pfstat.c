@@ -26,16 +26,6 @@
 #include "rtpb_config.h"
 #include "rtpb_pf.h"
 
-static const char *const names[] = {
-#define NAME(e, n, d) n,
-	RTPB_PF_FOREACH_VERDICT(NAME)
-#undef NAME
-};
-static const char *const descr[] = {
-#define DESCR(e, n, d) d,
-	RTPB_PF_FOREACH_VERDICT(DESCR)
-#undef DESCR
-};
 
 static volatile sig_atomic_t quit;
 
@@ -153,14 +143,16 @@ main(int argc, char **argv)
 		printf("{");
 		for (uint32_t v = 0; v < RTPB_PF_VERDICT__COUNT; v++)
 			printf("%s\"%s\": {\"packets\": %llu, \"bytes\": %llu}", v ? ", " : "",
-			       names[v], (unsigned long long)pkts[v], (unsigned long long)bytes[v]);
+			       rtpb_pf_verdict_text(v)->name, (unsigned long long)pkts[v],
+			       (unsigned long long)bytes[v]);
 		printf("}\n");
 		return 0;
 	}
 	if (once) {
 		for (uint32_t v = 0; v < RTPB_PF_VERDICT__COUNT; v++)
-			printf("%-20s %14llu packets %16llu bytes  %s\n", names[v],
-			       (unsigned long long)pkts[v], (unsigned long long)bytes[v], descr[v]);
+			printf("%-20s %14llu packets %16llu bytes  %s\n", rtpb_pf_verdict_text(v)->name,
+			       (unsigned long long)pkts[v], (unsigned long long)bytes[v],
+			       rtpb_pf_verdict_text(v)->descr);
 		return 0;
 	}
 	signal(SIGINT, on_signal);
@@ -172,7 +164,7 @@ main(int argc, char **argv)
 			break;
 		for (uint32_t v = 0; v < RTPB_PF_VERDICT__COUNT; v++)
 			if (pkts[v] != 0)
-				printf("%s%s %llu/s (%llu)", v ? "  " : "", names[v],
+				printf("%s%s %llu/s (%llu)", v ? "  " : "", rtpb_pf_verdict_text(v)->name,
 				       (unsigned long long)((pkts[v] - prev[v]) / (uint64_t)interval),
 				       (unsigned long long)pkts[v]);
 		printf("\n");

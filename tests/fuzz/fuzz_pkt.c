@@ -112,7 +112,9 @@ fuzz_check_meta(const struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 
 	FUZZ_CHECK(kind == pm->kind, "returned kind %d, meta says %d", kind, pm->kind);
 	if (kind == DP_PKT_DROP) {
-		FUZZ_CHECK(pm->drop < RTPB_DROP__COUNT, "drop reason %u", pm->drop);
+		/* 0 is RTPB_DROP_NONE: the worker would take the frame on */
+		FUZZ_CHECK(pm->drop > RTPB_DROP_NONE && pm->drop < RTPB_DROP__COUNT,
+			   "drop reason %u", pm->drop);
 		return;
 	}
 	FUZZ_CHECK(kind == DP_PKT_UDP || kind == DP_PKT_ARP || kind == DP_PKT_ND,

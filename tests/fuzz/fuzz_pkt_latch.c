@@ -2,7 +2,7 @@
 /*
  * fuzz_pkt_latch.c: fuzz_pkt's stream table and the latch on it
  * (dataplane/dp_latch.c), as a worker runs it (dp_worker.c
- * worker_relay(), worker_latched()).
+ * worker_latch(), worker_latched()).
  *
  * Four streams, one call of two legs, each leg an RTP stream and its
  * RTCP stream (pair_stream_id), each stream's out stream the other
@@ -333,7 +333,7 @@ fuzz_latch_frame(struct fuzz_latch *l, uint32_t id, const struct rte_mbuf *m,
 			   rr.nrr == (uint32_t)(r == 1),
 			   "dp_rtpa_rtcp_rr: %d, nrr %u", r, rr.nrr);
 	}
-	/* what worker_relay() and the burst loop drop before the latch */
+	/* what the filter stage (dp_filter.h) and worker_latch() drop before the latch */
 	if (pm->payload_len == 0 || !dp_parse_media_class_ok(payload[0]))
 		return;
 	if (src->port == 0 || (src->family == RTPB_AF_INET ? rtpb_pf_bogon4(src->ip) :
