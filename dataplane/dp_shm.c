@@ -120,8 +120,10 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	h->off_d2c = off_d2c;
 	h->off_lcore_stats = off_lst;
 	h->off_streams = off_str;
-	h->stream_size = sizeof(struct dp_stream);
-	h->stream_pkts_off = offsetof(struct dp_stream, pkts);
+	/* the contract's counters table: one struct rtpb_stream_pkts per
+	 * record, by stride (control knows no more of struct dp_stream) */
+	h->off_stream_counters = off_str + offsetof(struct dp_stream, pkts);
+	h->stream_stride = sizeof(struct dp_stream);
 	h->stream_state_off = offsetof(struct dp_stream, state);
 	h->stream_addr_off = offsetof(struct dp_stream, addr_idx);
 	h->stream_port_off = offsetof(struct dp_stream, local_port);

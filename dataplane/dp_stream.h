@@ -3,8 +3,10 @@
  * dp_stream.h: the dataplane's state of one stream (one relay socket).
  *
  * One record per stream id, in the shared mapping (rtpb_shm.h:
- * off_streams, stream_size), so that control reads the per-packet
- * counters where the worker writes them. Each record is written only by
+ * off_streams, stream_stride), so that control reads the per-packet
+ * counters (the contract's struct rtpb_stream_pkts, published as a table
+ * by stride: off_stream_counters) where the worker writes them; control
+ * knows nothing else of this struct. Each record is written only by
  * the worker that owns its id (rtpb_stream_owner()): by dp_ctl.c when a
  * c2d message arrives and by the fast path when packets arrive. Control
  * gives all streams of a session (both legs, RTP and RTCP) the same
@@ -121,6 +123,18 @@ struct dp_stream {
 static_assert(sizeof(struct dp_stream) == 256, "dp_stream is four cache lines");
 static_assert(offsetof(struct dp_stream, pkts) + sizeof(struct rtpb_stream_pkts) <= 64,
 	      "the per-packet counters are in line 0");
+/* Line 0 as a relayed packet reads it, pinned field by field (pahole). */
+static_assert(offsetof(struct dp_stream, peer) == 0 &&
+	      offsetof(struct dp_stream, out_stream_id) == 20 &&
+	      offsetof(struct dp_stream, flags) == 24 &&
+	      offsetof(struct dp_stream, state) == 26 &&
+	      offsetof(struct dp_stream, addr_idx) == 27 &&
+	      offsetof(struct dp_stream, local_port) == 28 &&
+	      offsetof(struct dp_stream, nh_idx) == 30 &&
+	      offsetof(struct dp_stream, ssrc) == 32 &&
+	      offsetof(struct dp_stream, seq) == 36 &&
+	      offsetof(struct dp_stream, pkts) == 40,
+	      "line 0 layout");
 static_assert(offsetof(struct dp_stream, signalled) == 64, "line 1 starts with signalling");
 static_assert(offsetof(struct dp_stream, prev) == 128, "line 2 starts with the previous peer");
 static_assert(offsetof(struct dp_stream, refused) == 192, "line 3 starts with the refusals");
