@@ -25,9 +25,10 @@
 
 #include "rtpb_addr.h"
 
-/** 10: the shared header publishes the per-packet counters as a table
- *  (off_stream_counters, stream_stride) instead of an offset inside the
- *  dataplane's record. */
+/** 10: the shared header publishes the per-packet counters and the
+ *  stream keys and cookies as tables by stride (off_stream_counters,
+ *  off_stream_keys, off_stream_cookies, stream_stride) instead of offsets
+ *  inside the dataplane's record. */
 #define RTPB_MSG_VERSION 10
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
