@@ -437,3 +437,21 @@ ctl_addrs_default(const struct ctl_addrs *t, uint8_t family)
 		return t->def[1];
 	return -1;
 }
+
+int
+ctl_addrs_parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > 65535)
+			return -1;
+	}
+	*port = (uint16_t)v;
+	return 0;
+}

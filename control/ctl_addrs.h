@@ -124,4 +124,14 @@ ctl_addrs_reply_text(const struct ctl_addrs *t, int idx)
 int ctl_addrs_parse_ip(const char *s, size_t len, uint8_t family,
 		       struct rtpb_addr *a);
 
+/**
+ * A UDP/TCP port as getaddrinfo(AI_NUMERICSERV) takes it: decimal digits
+ * only, 0..65535 (RFC 768: a 16-bit field). Used for the remote port of
+ * U/L (ctl_cmd_parse.c: 0 is taken, "no remote") and the port of a
+ * listener (ctl_sock.c: 0 refused there).
+ * @param port out, host byte order.
+ * @return 0, or -1 if s is empty, not all digits, or above 65535.
+ */
+int ctl_addrs_parse_port(const char *s, uint16_t *port);
+
 #endif /* CTL_ADDRS_H */

@@ -84,24 +84,104 @@ enum ctl_ecode {
 	CTL_E_SLOWSHTDN = 99,  /**< new session refused while draining */
 };
 
-/** Operations (rtpproxy's enum rtpp_cmd_op). */
+/** Q accepts up to this many counter names after to_tag (rtpproxy
+ *  RTPP_QUERY_NSTATS) */
+#define CTL_CMD_QUERY_NSTATS 14
+
+/** .mods of an op whose modifiers carry values (U/L options, P's count):
+ *  its parse function reads them, with its own error codes */
+#define CTL_CMD_MODS_ARGS "<args>"
+
+/**
+ * The command table: every rtpproxy command, once (rtpproxy keeps its
+ * list in src/rtpp_command_parse.c fill_cmd_props(); handle_command()
+ * dispatches on it). The parser (ctl_cmd_parse.c) reads the word, the
+ * argument counts, the modifiers, the call-id and tag positions and the
+ * sub-command flag; the executor (ctl_cmd_exec.c) reads the handler.
+ * One line: _(OP, PARSE, EXEC, .field = value ...) where
+ *  - OP is the enum ctl_op name after CTL_OP_;
+ *  - PARSE is ctl_cmd_parse.c's function for the op's options
+ *    (ctl_cmd_parse_fn), NULL when the pre-parse checks are all;
+ *  - EXEC is ctl_cmd_exec.c's handler (ctl_exec_fn);
+ *  - the rest are the designated initialisers of its struct ctl_cmd_def.
+ */
+#define CTL_CMD_FOREACH(_)                                                   \
+	_(VER, NULL, exec_version,                                           \
+	  .word = "V", .name = "get_version", .min_argc = 1, .max_argc = 1)  \
+	_(VER_FEATURE, parse_feature, exec_ver_feature,                      \
+	  .word = "VF", .name = "feature_check", .min_argc = 2,              \
+	  .max_argc = 2)                                                     \
+	_(INFO, parse_info, exec_info,                                       \
+	  .word = "I", .name = "get_info", .min_argc = 1, .max_argc = 1,     \
+	  .mods = "lb")                                                      \
+	_(GET_STATS, parse_stats, exec_stats,                                \
+	  .word = "G", .name = "get_stats", .min_argc = 1,                   \
+	  .max_argc = CTL_CMD_MAX_ARGC, .mods = "v")                         \
+	_(DELETE_ALL, NULL, exec_delete_all,                                 \
+	  .word = "X", .name = "delete_all", .min_argc = 1, .max_argc = 1)   \
+	_(UPDATE, parse_ul, exec_ul,                                         \
+	  .word = "U", .name = "update/create", .min_argc = 5,               \
+	  .max_argc = 8, .mods = CTL_CMD_MODS_ARGS, .call_id = true,         \
+	  .from_tag = 4, .to_tag = 5, .subc = true)                          \
+	_(LOOKUP, parse_ul, exec_ul,                                         \
+	  .word = "L", .name = "lookup", .min_argc = 5, .max_argc = 6,       \
+	  .mods = CTL_CMD_MODS_ARGS, .call_id = true, .from_tag = 4,         \
+	  .to_tag = 5, .subc = true)                                         \
+	_(DELETE, parse_delete, exec_delete,                                 \
+	  .word = "D", .name = "delete", .min_argc = 3, .max_argc = 4,       \
+	  .mods = "w", .call_id = true, .from_tag = 2, .to_tag = 3)          \
+	_(QUERY, parse_stats, exec_query,                                    \
+	  .word = "Q", .name = "query", .min_argc = 3,                       \
+	  .max_argc = 4 + CTL_CMD_QUERY_NSTATS, .mods = "v", .call_id = true,\
+	  .from_tag = 2, .to_tag = 3, .subc = true)                          \
+	_(PLAY, parse_play, exec_play,                                       \
+	  .word = "P", .name = "play", .min_argc = 5, .max_argc = 6,         \
+	  .mods = CTL_CMD_MODS_ARGS, .call_id = true, .from_tag = 4,         \
+	  .to_tag = 5)                                                       \
+	_(NOPLAY, NULL, exec_noplay,                                         \
+	  .word = "S", .name = "noplay", .min_argc = 3, .max_argc = 4,       \
+	  .call_id = true, .from_tag = 2, .to_tag = 3)                       \
+	_(RECORD, parse_record, exec_record,                                 \
+	  .word = "R", .name = "record", .min_argc = 3, .max_argc = 4,       \
+	  .mods = "s", .call_id = true, .from_tag = 2, .to_tag = 3)          \
+	_(COPY, parse_record, exec_copy,                                     \
+	  .word = "C", .name = "copy", .min_argc = 4, .max_argc = 5,         \
+	  .mods = "sp", .call_id = true, .from_tag = 3, .to_tag = 4)         \
+	_(NORECORD, parse_record, exec_record,                               \
+	  .word = "N", .name = "norecord", .min_argc = 3, .max_argc = 4,     \
+	  .mods = "a", .call_id = true, .from_tag = 2, .to_tag = 3)
+
+/** Operations (rtpproxy's enum rtpp_cmd_op), from CTL_CMD_FOREACH. */
 enum ctl_op {
 	CTL_OP_NONE = 0,
-	CTL_OP_VER,         /**< V */
-	CTL_OP_VER_FEATURE, /**< VF */
-	CTL_OP_INFO,        /**< I */
-	CTL_OP_GET_STATS,   /**< G */
-	CTL_OP_DELETE_ALL,  /**< X */
-	CTL_OP_UPDATE,      /**< U */
-	CTL_OP_LOOKUP,      /**< L */
-	CTL_OP_DELETE,      /**< D */
-	CTL_OP_QUERY,       /**< Q */
-	CTL_OP_PLAY,        /**< P */
-	CTL_OP_NOPLAY,      /**< S */
-	CTL_OP_RECORD,      /**< R */
-	CTL_OP_COPY,        /**< C */
-	CTL_OP_NORECORD,    /**< N */
+#define CTL_CMD_ENUM(op, parse, exec, ...) CTL_OP_##op,
+	CTL_CMD_FOREACH(CTL_CMD_ENUM)
+#undef CTL_CMD_ENUM
+	CTL_OP__COUNT
 };
+
+/**
+ * One command of the table (CTL_CMD_FOREACH; rtpproxy struct
+ * rtpp_cmd_props). Argument counts include the command word.
+ */
+struct ctl_cmd_def {
+	const char *word;  /**< its letters, matched case-insensitively at
+			        the start of argv[0] (the longest wins: "VF"
+			        before "V"); what follows are modifiers */
+	const char *name;  /**< rtpproxy's name, for logs */
+	int min_argc;      /**< fewer tokens: E1 */
+	int max_argc;      /**< more tokens: E1 */
+	/** modifiers accepted, lower case, any case matched: NULL none
+	 *  (any is E2); CTL_CMD_MODS_ARGS: read by the op's parser */
+	const char *mods;
+	bool call_id;      /**< argv[1] is a call-id: a session op */
+	int from_tag;      /**< argv index of from_tag, 0 none */
+	int to_tag;        /**< argv index of the optional to_tag, 0 none */
+	bool subc;         /**< "&&" sub-commands accepted (E3 if not) */
+};
+
+/** The table, indexed by enum ctl_op (CTL_OP_NONE: all zero). */
+extern const struct ctl_cmd_def ctl_cmd_defs[CTL_OP__COUNT];
 
 /**
  * U/L options (rtpproxy struct ul_opts). The remote is the media address
@@ -168,7 +248,8 @@ struct ctl_cmd {
 	struct ctl_subc subc[CTL_CMD_MAX_SUBC]; /**< parsed (U, L, Q) */
 	const char *cookie;   /**< datagram cookie, NULL in stream mode */
 	enum ctl_op op;
-	const char *name;     /**< rtpproxy's name of the op, for logs */
+	const char *name;     /**< rtpproxy's name of the op, for logs
+				   (ctl_cmd_defs[op].name) */
 	const char *mods;     /**< modifier chars after the letter(s) */
 	const char *call_id;  /**< NULL for V, VF, I, G, X */
 	const char *from_tag; /**< NULL if the op has none */

@@ -159,7 +159,7 @@ dp_reason(struct ctl_exec *ex, int rc)
 /* VF (rtpproxy handle_ver_feature()): 1 if implemented, else 0. */
 static void
 exec_ver_feature(struct ctl_exec *ex, struct ctl_cmd *cmd,
-		 struct ctl_reply *r)
+		 uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
 {
 	if (strcmp(cmd->feature, "20081224") == 0 && !notify_enabled(ex)) {
 		ctl_reply_number(r, 0);
@@ -503,7 +503,8 @@ exec_ul(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 
 /* D (rpcpv1_delete.c): 0 if anything matched, else E50. */
 static void
-exec_delete(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
+exec_delete(struct ctl_exec *ex, struct ctl_cmd *cmd,
+	     uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
 {
 	if (ctl_sessions_delete(ex->sess, cmd->call_id, cmd->from_tag,
 				cmd->to_tag, cmd->weak) == 0) {
@@ -636,7 +637,8 @@ pf_counters(const struct ctl_exec *ex, uint64_t out[RTPB_PF_VERDICT__COUNT])
  * them.
  */
 static void
-exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
+exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd,
+	   uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
 {
 	struct ctl_sessions_counters c;
 	struct ctl_admit_counters ac;
@@ -845,7 +847,8 @@ ctl_exec_stats_read(struct ctl_exec *ex, bool with_pf, struct ctl_exec_stats *ou
  * its counters gets the same reply from both.
  */
 static void
-exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
+exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd,
+	    uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
 {
 	struct ctl_exec_stats st;
 	bool all = cmd->nqnames == 0, verbose = cmd->verbose || all;
@@ -886,7 +889,8 @@ exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 
 /* P (handle_play path): see the file comment. */
 static void
-exec_play(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
+exec_play(struct ctl_exec *ex, struct ctl_cmd *cmd,
+	   uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
 {
 	int idx;
 	struct ctl_session *s = find_other(ex, cmd, r, &idx);
@@ -908,7 +912,8 @@ exec_play(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 
 /* R and N: a session may match, but nothing records (see top). */
 static void
-exec_record(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
+exec_record(struct ctl_exec *ex, struct ctl_cmd *cmd,
+	     uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
 {
 	struct ctl_session *s = NULL;
 	bool found = ctl_sessions_find(ex->sess, cmd->call_id, cmd->from_tag,
@@ -923,41 +928,59 @@ exec_record(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r)
 		reply_err(cmd, r, CTL_E_SESUNKN, "nothing is recording");
 }
 
-/* The ops that need a session lookup. */
+/* V (rtpproxy handle_command()): the protocol version. */
 static void
-exec_session_op(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
-		struct ctl_reply *r)
+exec_version(struct ctl_exec *ex, struct ctl_cmd *cmd,
+	     uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
+{
+	(void)ex;
+	(void)cmd;
+	ctl_reply_number(r, CTL_PROTO_VERSION);
+}
+
+/* X: every session deleted. */
+static void
+exec_delete_all(struct ctl_exec *ex, struct ctl_cmd *cmd,
+		uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
+{
+	(void)cmd;
+	ctl_log(CTL_LOG_INFO, "deleting all %u active sessions",
+		ctl_sessions_count(ex->sess));
+	ctl_sessions_delete_all(ex->sess);
+	ctl_reply_number(r, 0);
+}
+
+/* S: no player, so a found session has nothing to stop. */
+static void
+exec_noplay(struct ctl_exec *ex, struct ctl_cmd *cmd,
+	    uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
 {
 	int idx;
 
-	switch (cmd->op) {
-	case CTL_OP_UPDATE:
-	case CTL_OP_LOOKUP:
-		exec_ul(ex, cmd, now_ns, r);
-		break;
-	case CTL_OP_DELETE:
-		exec_delete(ex, cmd, r);
-		break;
-	case CTL_OP_QUERY:
-		exec_query(ex, cmd, now_ns, r);
-		break;
-	case CTL_OP_PLAY:
-		exec_play(ex, cmd, r);
-		break;
-	case CTL_OP_NOPLAY:
-		if (find_other(ex, cmd, r, &idx) != NULL)
-			ctl_reply_number(r, 0); /* no player: nothing to stop */
-		break;
-	case CTL_OP_COPY:
-		if (find_other(ex, cmd, r, &idx) != NULL)
-			reply_err(cmd, r, CTL_E_CPYFAIL,
-				  "copy/fork is not supported");
-		break;
-	default:
-		exec_record(ex, cmd, r);
-		break;
-	}
+	if (find_other(ex, cmd, r, &idx) != NULL)
+		ctl_reply_number(r, 0);
 }
+
+/* C: E50 without a session, else E65 (see top). */
+static void
+exec_copy(struct ctl_exec *ex, struct ctl_cmd *cmd,
+	  uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
+{
+	int idx;
+
+	if (find_other(ex, cmd, r, &idx) != NULL)
+		reply_err(cmd, r, CTL_E_CPYFAIL, "copy/fork is not supported");
+}
+
+/* A handler of the command table (ctl_cmd.h CTL_CMD_FOREACH). */
+typedef void (ctl_exec_fn)(struct ctl_exec *ex, struct ctl_cmd *cmd,
+			   uint64_t now_ns, struct ctl_reply *r);
+
+static ctl_exec_fn *const exec_fns[CTL_OP__COUNT] = {
+#define EXEC_FN(op, parse, exec, ...) [CTL_OP_##op] = exec,
+	CTL_CMD_FOREACH(EXEC_FN)
+#undef EXEC_FN
+};
 
 void
 ctl_exec_cmd(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
@@ -965,35 +988,15 @@ ctl_exec_cmd(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 {
 	ctl_reply_reset(r);
 	ctl_sessions_now(ex->sess, now_ns);
-	switch (cmd->op) {
-	case CTL_OP_VER:
-		ctl_reply_number(r, CTL_PROTO_VERSION);
-		break;
-	case CTL_OP_VER_FEATURE:
-		exec_ver_feature(ex, cmd, r);
-		break;
-	case CTL_OP_INFO:
-		exec_info(ex, cmd, r);
-		break;
-	case CTL_OP_GET_STATS:
-		exec_stats(ex, cmd, r);
-		break;
-	case CTL_OP_DELETE_ALL:
-		ctl_log(CTL_LOG_INFO, "deleting all %u active sessions",
-			ctl_sessions_count(ex->sess));
-		ctl_sessions_delete_all(ex->sess);
-		ctl_reply_number(r, 0);
-		break;
-	default:
-		exec_session_op(ex, cmd, now_ns, r);
-		/* the streams are in the dataplane before the reply leaves
-		 * (in a batch: before the batch's replies leave) */
-		if (ex->defer_sync)
-			ex->sync_pending = true;
-		else
-			ctl_sessions_dp_sync(ex->sess);
-		break;
-	}
+	exec_fns[cmd->op](ex, cmd, now_ns, r);
+	if (!ctl_cmd_defs[cmd->op].call_id)
+		return;
+	/* a session op: the streams are in the dataplane before the reply
+	 * leaves (in a batch: before the batch's replies leave) */
+	if (ex->defer_sync)
+		ex->sync_pending = true;
+	else
+		ctl_sessions_dp_sync(ex->sess);
 }
 
 size_t

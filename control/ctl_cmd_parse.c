@@ -7,10 +7,11 @@
  *   1. split (rtpp_command_split): a token with a NUL byte, a
  *      (sub)command of 24 tokens, a 16th "&&", an empty (sub)command,
  *      a datagram with nothing after its cookie -> E5; too long -> E5;
- *   2. pre-parse (rtpp_command_pre_parse): unknown letter E0, argument
- *      count E1, modifiers on a command without any E2, "&&" after a
- *      command other than U, L, Q E3;
- *   3. per-op options: U/L (rtpp_command_ul_opts_parse: E10, modifiers
+ *   2. pre-parse (rtpp_command_pre_parse), from the command table
+ *      (ctl_cmd.h CTL_CMD_FOREACH): unknown letter E0, argument count
+ *      E1, modifiers on a command without any E2, "&&" after a command
+ *      other than U, L, Q E3;
+ *   3. per-op options, the table's parse function: U/L (rtpp_command_ul_opts_parse: E10, modifiers
  *      in order E11..E16/E31/E32/E35, E36, E37), D E8, I E18, G E9,
  *      P E17, R/C/N E6/E7 (Q's E19 waits for the session lookup);
  *   4. sub-commands (rtpp_subcommand_ul_opts_parse): E3.
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rtpb_pf_rules.h"
 #include "ctl_cmd.h"
@@ -32,21 +34,6 @@
 #define IPSTR_MAX_LENV4 15 /* "255.255.255.255" */
 #define IPSTR_MIN_LENV6 2  /* "::" */
 #define IPSTR_MAX_LENV6 45
-
-/** Per-op argument counts and flags (rtpproxy fill_cmd_props()). */
-struct cmd_props {
-	enum ctl_op op;
-	const char *name;
-	int min_argc;
-	int max_argc;
-	bool has_mods;
-	bool has_call_id;
-	int fpos; /* from_tag index, -1 if none */
-	int tpos; /* to_tag index, -1 if none */
-};
-
-/* Q accepts up to this many counter names after to_tag (RTPP_QUERY_NSTATS) */
-#define QUERY_NSTATS 14
 
 static int
 parse_fail(struct ctl_cmd *cmd, int ecode, const char *reason)
@@ -137,81 +124,47 @@ split(struct ctl_cmd *cmd, size_t len, bool datagram)
 	return 0;
 }
 
-/* The command table: rtpproxy fill_cmd_props(), by first letter. */
+/* The command table (ctl_cmd.h): what each op is. */
+const struct ctl_cmd_def ctl_cmd_defs[CTL_OP__COUNT] = {
+#define DEF(op, parse, exec, ...) [CTL_OP_##op] = {__VA_ARGS__},
+	CTL_CMD_FOREACH(DEF)
+#undef DEF
+};
+
+/*
+ * The op of argv[0] (rtpproxy fill_cmd_props(), by first letter): the
+ * longest word of the table it starts with, case-insensitively ("VF"
+ * before "V"). The modifiers are the rest of the token. E0 if none.
+ */
 static int
-cmd_props(struct ctl_cmd *cmd, struct cmd_props *p)
+lookup_op(struct ctl_cmd *cmd)
 {
 	const char *a0 = cmd->argv[0];
+	size_t best = 0;
 
-	memset(p, 0, sizeof(*p));
-	p->has_call_id = true;
-	p->fpos = p->tpos = -1;
-	cmd->mods = a0 + 1;
-	switch (a0[0]) {
-	case 'u': case 'U':
-		*p = (struct cmd_props){CTL_OP_UPDATE, "update/create", 5, 8,
-					true, true, 4, 5};
-		break;
-	case 'l': case 'L':
-		*p = (struct cmd_props){CTL_OP_LOOKUP, "lookup", 5, 6, true,
-					true, 4, 5};
-		break;
-	case 'd': case 'D':
-		*p = (struct cmd_props){CTL_OP_DELETE, "delete", 3, 4, true,
-					true, 2, 3};
-		break;
-	case 'p': case 'P':
-		*p = (struct cmd_props){CTL_OP_PLAY, "play", 5, 6, true, true,
-					4, 5};
-		break;
-	case 'r': case 'R':
-		*p = (struct cmd_props){CTL_OP_RECORD, "record", 3, 4, true,
-					true, 2, 3};
-		break;
-	case 'c': case 'C':
-		*p = (struct cmd_props){CTL_OP_COPY, "copy", 4, 5, true, true,
-					3, 4};
-		break;
-	case 's': case 'S':
-		*p = (struct cmd_props){CTL_OP_NOPLAY, "noplay", 3, 4, false,
-					true, 2, 3};
-		break;
-	case 'n': case 'N':
-		*p = (struct cmd_props){CTL_OP_NORECORD, "norecord", 3, 4,
-					true, true, 2, 3};
-		break;
-	case 'v': case 'V':
-		if (a0[1] == 'f' || a0[1] == 'F') {
-			cmd->mods = a0 + 2;
-			*p = (struct cmd_props){CTL_OP_VER_FEATURE,
-						"feature_check", 2, 2, false,
-						false, -1, -1};
-		} else {
-			*p = (struct cmd_props){CTL_OP_VER, "get_version", 1,
-						1, false, false, -1, -1};
+	for (int op = CTL_OP_NONE + 1; op < CTL_OP__COUNT; op++) {
+		size_t n = strlen(ctl_cmd_defs[op].word);
+
+		if (n > best && strncasecmp(a0, ctl_cmd_defs[op].word, n) == 0) {
+			cmd->op = (enum ctl_op)op;
+			best = n;
 		}
-		break;
-	case 'i': case 'I':
-		*p = (struct cmd_props){CTL_OP_INFO, "get_info", 1, 1, true,
-					false, -1, -1};
-		break;
-	case 'q': case 'Q':
-		*p = (struct cmd_props){CTL_OP_QUERY, "query", 3,
-					4 + QUERY_NSTATS, true, true, 2, 3};
-		break;
-	case 'x': case 'X':
-		*p = (struct cmd_props){CTL_OP_DELETE_ALL, "delete_all", 1, 1,
-					false, false, -1, -1};
-		break;
-	case 'g': case 'G':
-		*p = (struct cmd_props){CTL_OP_GET_STATS, "get_stats", 1,
-					CTL_CMD_MAX_ARGC, true, false, -1, -1};
-		break;
-	default:
+	}
+	if (best == 0)
 		return parse_failf(cmd, CTL_E_CMDUNKN, "unknown command \"%c\"",
 				   isprint((unsigned char)a0[0]) ? a0[0] : '?');
-	}
+	cmd->name = ctl_cmd_defs[cmd->op].name;
+	cmd->mods = a0 + best;
 	return 0;
+}
+
+/* cmd's flag modifier c is one of its op's (ctl_cmd_def.mods); for the
+ * ops of flag modifiers only (not CTL_CMD_MODS_ARGS, not NULL) */
+static bool
+mod_ok(const struct ctl_cmd *cmd, char c)
+{
+	return strchr(ctl_cmd_defs[cmd->op].mods,
+		      tolower((unsigned char)c)) != NULL;
 }
 
 /* rtpproxy url_unquote(): %XX -> byte, in place; -1 on bad encoding. */
@@ -472,25 +425,6 @@ ul_mods(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg,
 	return 0;
 }
 
-/* A UDP port as getaddrinfo(AI_NUMERICHOST) takes it: decimal 0..65535. */
-static int
-parse_port(const char *s, uint16_t *port)
-{
-	unsigned long v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > 65535)
-			return -1;
-	}
-	*port = (uint16_t)v;
-	return 0;
-}
-
 /*
  * The remote address and port. As rtpproxy: a string whose length
  * cannot be an address of the family is ignored (no remote, no error:
@@ -515,7 +449,7 @@ ul_remote(struct ctl_cmd *cmd, struct ctl_ul_opts *ul, const char *a,
 	if (af == AF_INET ? (alen < IPSTR_MIN_LENV4 || alen > IPSTR_MAX_LENV4)
 			  : (alen < IPSTR_MIN_LENV6 || alen > IPSTR_MAX_LENV6))
 		return 0;
-	if (inet_pton(af, a, ip) != 1 || parse_port(p, &port) != 0)
+	if (inet_pton(af, a, ip) != 1 || ctl_addrs_parse_port(p, &port) != 0)
 		return parse_fail(cmd, CTL_E_INVLARG_7,
 				  "remote address/port not numeric");
 	if (memcmp(ip, zero, af == AF_INET ? 4 : 16) == 0 ||
@@ -637,11 +571,13 @@ parse_ul(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg)
 			     cmd->argv[3], nsock, ntag);
 }
 
+/* D[w] (E8). */
 static int
-parse_delete(struct ctl_cmd *cmd)
+parse_delete(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg)
 {
+	(void)cfg;
 	for (const char *cp = cmd->mods; *cp != '\0'; cp++) {
-		if (*cp != 'w' && *cp != 'W')
+		if (!mod_ok(cmd, *cp))
 			return parse_failf(cmd, CTL_E_PARSE_4,
 					   "unknown command modifier '%c'",
 					   isprint((unsigned char)*cp) ? *cp : '?');
@@ -650,15 +586,17 @@ parse_delete(struct ctl_cmd *cmd)
 	return 0;
 }
 
+/* I[l][b] (E18). */
 static int
-parse_info(struct ctl_cmd *cmd)
+parse_info(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg)
 {
+	(void)cfg;
 	for (const char *cp = cmd->mods; *cp != '\0'; cp++) {
-		if (*cp == 'l' || *cp == 'L')
-			cmd->info_load = true;
-		else if (*cp != 'b' && *cp != 'B')
+		if (!mod_ok(cmd, *cp))
 			return parse_fail(cmd, CTL_E_PARSE_7,
 					  "unknown command modifier");
+		if (*cp == 'l' || *cp == 'L')
+			cmd->info_load = true;
 	}
 	return 0;
 }
@@ -667,13 +605,16 @@ parse_info(struct ctl_cmd *cmd)
  * G: 'v' only (E9); Q: 'v' only too, but rtpproxy checks Q's modifiers
  * after the session lookup (handle_query(): E50 comes first), so a bad
  * one is only noted here (qmod_bad, E19 in ctl_cmd_exec.c). The counter
- * names are kept.
+ * names are kept: G's after the word, Q's after the to_tag.
  */
 static int
-parse_stats(struct ctl_cmd *cmd, int first_name)
+parse_stats(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg)
 {
+	const struct ctl_cmd_def *d = &ctl_cmd_defs[cmd->op];
+
+	(void)cfg;
 	for (const char *cp = cmd->mods; *cp != '\0'; cp++) {
-		if (*cp == 'v' || *cp == 'V') {
+		if (mod_ok(cmd, *cp)) {
 			cmd->verbose = true;
 		} else if (cmd->op == CTL_OP_QUERY) {
 			if (cmd->qmod_bad == 0)
@@ -683,7 +624,7 @@ parse_stats(struct ctl_cmd *cmd, int first_name)
 					  "unknown command modifier");
 		}
 	}
-	for (int i = first_name; i < cmd->argc; i++) {
+	for (int i = d->to_tag > 0 ? d->to_tag + 1 : 1; i < cmd->argc; i++) {
 		if (cmd->nqnames == CTL_CMD_MAX_QNAMES)
 			return parse_fail(cmd, CTL_E_PARSE_NARGS,
 					  "too many counter names");
@@ -694,11 +635,12 @@ parse_stats(struct ctl_cmd *cmd, int first_name)
 
 /* P<count>: an integer, negative = loop (rtpproxy strtol check, E17). */
 static int
-parse_play(struct ctl_cmd *cmd)
+parse_play(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg)
 {
 	char *end;
 	long v;
 
+	(void)cfg;
 	cmd->play_count = 1;
 	cmd->play_name = cmd->argv[2];
 	cmd->play_codecs = cmd->argv[3];
@@ -717,14 +659,11 @@ parse_play(struct ctl_cmd *cmd)
  * N 'a' followed by junk -> E6, anything unknown -> E7.
  */
 static int
-parse_record(struct ctl_cmd *cmd)
+parse_record(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg)
 {
-	const char *ok = cmd->op == CTL_OP_RECORD ? "sS"
-			 : cmd->op == CTL_OP_COPY ? "sSpP"
-						  : "aA";
-
+	(void)cfg;
 	for (const char *cp = cmd->mods; *cp != '\0'; cp++) {
-		if (strchr(ok, *cp) != NULL) {
+		if (mod_ok(cmd, *cp)) {
 			if (cmd->op == CTL_OP_NORECORD && cp[1] != '\0')
 				return parse_fail(cmd, CTL_E_PARSE_2,
 						  "junk after 'a'");
@@ -741,62 +680,49 @@ parse_record(struct ctl_cmd *cmd)
 	return 0;
 }
 
-/* Step 3: the options of each op. */
+/* VF: the capability asked about. */
 static int
-parse_op(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg)
+parse_feature(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg)
 {
-	switch (cmd->op) {
-	case CTL_OP_UPDATE:
-	case CTL_OP_LOOKUP:
-		return parse_ul(cmd, cfg);
-	case CTL_OP_DELETE:
-		return parse_delete(cmd);
-	case CTL_OP_INFO:
-		return parse_info(cmd);
-	case CTL_OP_GET_STATS:
-		return parse_stats(cmd, 1);
-	case CTL_OP_QUERY:
-		return parse_stats(cmd, 4);
-	case CTL_OP_PLAY:
-		return parse_play(cmd);
-	case CTL_OP_RECORD:
-	case CTL_OP_COPY:
-	case CTL_OP_NORECORD:
-		return parse_record(cmd);
-	case CTL_OP_VER_FEATURE:
-		cmd->feature = cmd->argv[1];
-		return 0;
-	default:
-		return 0;
-	}
+	(void)cfg;
+	cmd->feature = cmd->argv[1];
+	return 0;
 }
 
-/* Step 2: rtpp_command_pre_parse(). */
+/* Step 3, the options of each op: the table's PARSE functions. */
+typedef int (ctl_cmd_parse_fn)(struct ctl_cmd *cmd,
+			       const struct ctl_parse_cfg *cfg);
+
+static ctl_cmd_parse_fn *const parse_fns[CTL_OP__COUNT] = {
+#define PARSE_FN(op, parse, exec, ...) [CTL_OP_##op] = parse,
+	CTL_CMD_FOREACH(PARSE_FN)
+#undef PARSE_FN
+};
+
+/* Step 2: rtpp_command_pre_parse(), from the table. */
 static int
 pre_parse(struct ctl_cmd *cmd)
 {
-	struct cmd_props p;
+	const struct ctl_cmd_def *d;
 
-	if (cmd_props(cmd, &p) != 0)
+	if (lookup_op(cmd) != 0)
 		return -1;
-	cmd->op = p.op;
-	cmd->name = p.name;
-	if (cmd->argc < p.min_argc || cmd->argc > p.max_argc)
+	d = &ctl_cmd_defs[cmd->op];
+	if (cmd->argc < d->min_argc || cmd->argc > d->max_argc)
 		return parse_failf(cmd, CTL_E_PARSE_NARGS,
 				   "invalid number of arguments (%d)",
 				   cmd->argc);
-	if (!p.has_mods && *cmd->mods != '\0')
+	if (d->mods == NULL && *cmd->mods != '\0')
 		return parse_fail(cmd, CTL_E_PARSE_MODS,
 				  "modifiers are not supported by the command");
-	/* rtpproxy has_subc: U, L and Q take sub-commands */
-	if (cmd->nsubc > 0 && cmd->op != CTL_OP_UPDATE &&
-	    cmd->op != CTL_OP_LOOKUP && cmd->op != CTL_OP_QUERY)
+	if (cmd->nsubc > 0 && !d->subc)
 		return parse_fail(cmd, CTL_E_PARSE_SUBC,
 				  "subcommand is not supported");
-	cmd->call_id = p.has_call_id ? cmd->argv[1] : NULL;
-	cmd->from_tag = p.fpos > 0 ? cmd->argv[p.fpos] : NULL;
-	cmd->to_tag = (p.tpos > 0 && p.tpos < cmd->argc) ? cmd->argv[p.tpos]
-							  : NULL;
+	cmd->call_id = d->call_id ? cmd->argv[1] : NULL;
+	cmd->from_tag = d->from_tag > 0 ? cmd->argv[d->from_tag] : NULL;
+	cmd->to_tag = (d->to_tag > 0 && d->to_tag < cmd->argc)
+			      ? cmd->argv[d->to_tag]
+			      : NULL;
 	return 0;
 }
 
@@ -892,7 +818,8 @@ ctl_cmd_parse(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg,
 		return -1;
 	if (len > CTL_CMD_BUFLEN)
 		return parse_fail(cmd, CTL_E_PARSE_1, "command too long");
-	if (pre_parse(cmd) != 0 || parse_op(cmd, cfg) != 0)
+	if (pre_parse(cmd) != 0 ||
+	    (parse_fns[cmd->op] != NULL && parse_fns[cmd->op](cmd, cfg) != 0))
 		return -1;
 	for (int k = 0; k < cmd->nsubc; k++) {
 		if (parse_subc(cmd, cfg, k) != 0)

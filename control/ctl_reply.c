@@ -165,9 +165,3 @@ ctl_rcache_expire(struct ctl_rcache *rc, uint64_t now_ns)
 {
 	return g_hash_table_foreach_remove(rc->by_cookie, rcache_old, &now_ns);
 }
-
-unsigned
-ctl_rcache_size(const struct ctl_rcache *rc)
-{
-	return g_hash_table_size(rc->by_cookie);
-}

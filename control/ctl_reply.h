@@ -95,7 +95,4 @@ int ctl_rcache_insert(struct ctl_rcache *rc, const char *cookie,
 /** Drop entries older than CTL_RCACHE_TTL_NS. @return how many. */
 unsigned ctl_rcache_expire(struct ctl_rcache *rc, uint64_t now_ns);
 
-/** Number of cached replies. */
-unsigned ctl_rcache_size(const struct ctl_rcache *rc);
-
 #endif /* CTL_REPLY_H */

@@ -12,7 +12,6 @@
  * %%CC_SELF%% notify targets. Control's thread only.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -25,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl_addrs.h"
 #include "ctl_log.h"
 #include "ctl_sock.h"
 
@@ -103,22 +103,6 @@ ctl_sock_kind_name(enum ctl_sock_kind kind)
 	}
 }
 
-/* "1".."65535" */
-static int
-parse_port(const char *s, uint16_t *port)
-{
-	char *end;
-	long v;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	v = strtol(s, &end, 10);
-	if (*end != '\0' || v < 1 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 /* Resolve host (or "*") for binding; port in host order. */
 static int
 resolve_bind(const char *host, uint16_t port, int af,
@@ -170,7 +154,8 @@ parse_inet(const char *rest, int af, struct ctl_sock_spec *spec, char *err,
 			ps = colon + 1;
 		}
 	}
-	if (ps != NULL && parse_port(ps, &port) != 0) {
+	/* a listener needs a port: 1..65535 */
+	if (ps != NULL && (ctl_addrs_parse_port(ps, &port) != 0 || port == 0)) {
 		snprintf(err, errsz, "invalid port in '%s'", rest);
 		return -EINVAL;
 	}

@@ -2,20 +2,21 @@
 /*
  * test_ctl_sock: the protocol over real control sockets (ctl_sock.c).
  *
- * The golden part: every line of tests/data/ctl_sock.input (but '#'
- * comments; an empty line is a command too) is sent as one command over
- * each control socket kind, listened on by ctl_sock.c as control does:
+ * The golden part: every command of tests/data/ctl_sock.golden (its
+ * form in tests/golden.h: "> command", then its "< reply" lines) is sent
+ * over each control socket kind, listened on by ctl_sock.c as control does:
  * udp:127.0.0.1, udp6:[::1], tcp:127.0.0.1, tcp6:[::1] (ephemeral ports),
  * unix: and cunix: (paths in a temp dir), served by the executor against
- * the fake dataplane (tests/fake_ctl_dp.c). The replies must equal
- * ctl_sock.output byte for byte, for every kind: on udp/udp6 each
+ * the fake dataplane (tests/fake_ctl_dp.c). Each reply must equal the
+ * command's reply lines byte for byte, for every kind: on udp/udp6 each
  * command goes as "<cookie> <command>" (Kamailio's form, no newline) and
  * the reply must start with "<cookie> ", which is stripped; on tcp,
  * tcp6 and cunix all commands go over one connection, one line each; on
  * unix each goes over a new connection, one write, no newline (an empty
  * command as one space), and the reply is all there is before the close.
  * The state (sessions, seeded port pools, counters) starts over for each
- * kind. The actual replies go to test_ctl_sock.<kind>.actual for diffing.
+ * kind. The actual replies go to test_ctl_sock.<kind>.actual, in the
+ * golden form, for diffing.
  *
  * Then the framing rules of each kind (rtpproxy src/rtpp_command*.c):
  * datagram retransmissions answered from the cache, replies to each
@@ -46,13 +47,14 @@
 #include "ctl_log.h"
 #include "ctl_sock.h"
 #include "fake_ctl_dp.h"
+#include "golden.h"
 
 #define NS 1000000000ULL
 #define RELAY4 "192.0.2.1"
 #define RELAY6 "2001:db8::1"
 #define PUMP_MAX 300 /* 10 ms rounds: 3 s at most per reply */
 
-static const char *input_path, *output_path;
+static const char *golden_path;
 static char tmpdir[64];
 
 /* One control process: state, executor, listeners. */
@@ -230,45 +232,27 @@ collect(struct srv *s, int fd, int want, bool until_eof, GString *out)
 	return got;
 }
 
-/* The commands of the golden input: comments out, empty lines kept. */
-static char **
-golden_lines(void)
-{
-	gchar *text = NULL;
-	gsize len = 0;
-	GPtrArray *cmds = g_ptr_array_new();
-	char **lines;
-
-	assert_true(g_file_get_contents(input_path, &text, &len, NULL));
-	if (len > 0 && text[len - 1] == '\n')
-		text[len - 1] = '\0';
-	lines = g_strsplit(text, "\n", -1);
-	for (char **l = lines; *l != NULL; l++)
-		if ((*l)[0] != '#')
-			g_ptr_array_add(cmds, g_strdup(*l));
-	g_ptr_array_add(cmds, NULL);
-	g_strfreev(lines);
-	g_free(text);
-	return (char **)g_ptr_array_free(cmds, FALSE);
-}
-
 /* The golden file over one kind. */
 static void
 run_golden(enum ctl_sock_kind kind)
 {
 	struct srv s;
-	char **cmds = golden_lines();
-	GString *out = g_string_new(NULL);
-	gchar *exp = NULL;
-	gsize explen = 0;
+	struct golden_file *gf = golden_read(golden_path);
+	GString *actual = g_string_new(NULL), *errs = g_string_new(NULL);
 	char name[64];
-	int fd = -1, i = 0;
+	int fd = -1, nerrs = 0;
 
 	srv_open(&s, kind);
 	if (kind != CTL_SOCK_UNIX)
 		fd = cli_connect(&s);
-	for (char **c = cmds; *c != NULL; c++, i++) {
+	for (guint i = 0; i < gf->steps->len; i++) {
+		const struct golden_step *st = g_ptr_array_index(gf->steps, i);
+		const char *cmd = st->cmd;
 		GString *reply = g_string_new(NULL);
+
+		if (st->cmd == NULL)
+			fail_msg("%s:%d: no directives here", golden_path,
+				 st->line);
 
 		switch (kind) {
 		case CTL_SOCK_UDP:
@@ -276,9 +260,9 @@ run_golden(enum ctl_sock_kind kind)
 			char cookie[32];
 			char *dg;
 
-			snprintf(cookie, sizeof(cookie), "%d_%d", getpid(), i);
-			dg = (*c)[0] != '\0' ?
-				     g_strdup_printf("%s %s", cookie, *c) :
+			snprintf(cookie, sizeof(cookie), "%d_%u", getpid(), i);
+			dg = cmd[0] != '\0' ?
+				     g_strdup_printf("%s %s", cookie, cmd) :
 				     g_strdup(cookie);
 			send_all(fd, dg, strlen(dg));
 			g_free(dg);
@@ -294,14 +278,14 @@ run_golden(enum ctl_sock_kind kind)
 		case CTL_SOCK_UNIX:
 			fd = cli_connect(&s);
 			/* Kamailio: one write, no newline */
-			send_all(fd, (*c)[0] != '\0' ? *c : " ",
-				 (*c)[0] != '\0' ? strlen(*c) : 1);
+			send_all(fd, cmd[0] != '\0' ? cmd : " ",
+				 cmd[0] != '\0' ? strlen(cmd) : 1);
 			collect(&s, fd, 1, true, reply);
 			close(fd);
 			fd = -1;
 			break;
 		default: {
-			char *line = g_strdup_printf("%s\n", *c);
+			char *line = g_strdup_printf("%s\n", cmd);
 
 			send_all(fd, line, strlen(line));
 			g_free(line);
@@ -309,30 +293,21 @@ run_golden(enum ctl_sock_kind kind)
 			break;
 		}
 		}
-		g_string_append_len(out, reply->str, (gssize)reply->len);
+		golden_check(st, reply->str, reply->len, actual, errs, &nerrs);
 		g_string_free(reply, TRUE);
 	}
 	if (fd >= 0)
 		close(fd);
 	snprintf(name, sizeof(name), "test_ctl_sock.%s.actual",
 		 ctl_sock_kind_name(kind));
-	g_file_set_contents(name, out->str, (gssize)out->len, NULL);
-	assert_true(g_file_get_contents(output_path, &exp, &explen, NULL));
-	if (out->len != explen || memcmp(out->str, exp, explen) != 0) {
-		char **a = g_strsplit(out->str, "\n", -1);
-		char **e = g_strsplit(exp, "\n", -1);
-		int k = 0;
-
-		while (a[k] != NULL && e[k] != NULL && strcmp(a[k], e[k]) == 0)
-			k++;
-		fail_msg("%s: output differs at line %d: got '%s', want '%s' "
-			 "(see %s)",
-			 ctl_sock_kind_name(kind), k + 1, a[k] ? a[k] : "<end>",
-			 e[k] ? e[k] : "<end>", name);
-	}
-	g_free(exp);
-	g_string_free(out, TRUE);
-	g_strfreev(cmds);
+	golden_write_actual(gf, actual, name);
+	if (nerrs > 0)
+		fail_msg("%s: %d of %u commands differ (see %s):%s",
+			 ctl_sock_kind_name(kind), nerrs, gf->steps->len, name,
+			 errs->str);
+	g_string_free(actual, TRUE);
+	g_string_free(errs, TRUE);
+	golden_free(gf);
 	srv_close(&s);
 }
 
@@ -710,12 +685,11 @@ main(int argc, char **argv)
 	};
 	int rc;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s INPUT OUTPUT\n", argv[0]);
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s GOLDEN\n", argv[0]);
 		return 2;
 	}
-	input_path = argv[1];
-	output_path = argv[2];
+	golden_path = argv[1];
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_ctl_sock.XXXXXX");
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");

@@ -1224,7 +1224,8 @@ if __name__ == '__main__':
 
 def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
                 extra_dp=(), ipv6=False, prefilter=False, workers=1, vdev=None,
-                huge_unlink=True):
+                huge_unlink=True, ns='rl', addr=RELAY_IP, lcores=None,
+                ports=(35000, 35999)):
     """Start rtpbypass-dataplane (start_dataplane(): extra_dp, ipv6,
     workers, vdev, huge_unlink) and rtpbypass-control (udp:127.0.0.1:ctl_port,
     ports 35000-35999) in the relay namespace, and wait until control has
@@ -1237,6 +1238,8 @@ def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
     huge_unlink: EAL --huge-unlink (no hugepage file outlives a killed
       dataplane); False for a DPDK secondary such as dpdk-dumpcap, which
       maps the primary's hugepage files.
+    ns, addr, lcores, ports: another relay host (start_dataplane(),
+      start_control()), e.g. a second relay namespace with its own address.
     @return (dataplane Proc, control Proc).
     """
     ctl_bin = os.path.join(os.path.abspath(build), 'control', 'rtpbypass-control')
@@ -1248,14 +1251,15 @@ def start_relay(topo, build, prefix, ctl_port=22222, extra_ctl=(),
         mode = 'join:%d' % topo.pf_holder.pid
         pf_ctl = ['--prefilter']
     dp = start_dataplane(topo, build, prefix, extra_dp, ipv6, prefilter, workers, vdev,
-                         huge_unlink)
+                         huge_unlink, ns=ns, addr=addr, lcores=lcores)
     ctl = start_control(topo, build, prefix, ctl_port, extra_ctl, ipv6,
-                        ns_mode=mode, pf_ctl=pf_ctl)
+                        ns_mode=mode, pf_ctl=pf_ctl, ns=ns, addr=addr, ports=ports)
     return dp, ctl
 
 
 def start_dataplane(topo, build, prefix, extra_dp=(), ipv6=False,
-                    prefilter=False, workers=1, vdev=None, huge_unlink=True):
+                    prefilter=False, workers=1, vdev=None, huge_unlink=True,
+                    ns='rl', addr=RELAY_IP, lcores=None):
     """Start rtpbypass-dataplane in the relay namespace (net_af_xdp on the
     relay's veth, one queue per worker, relay address RELAY_IP/24, gateway
     ROUTER_IP_A) and wait until it is ready; also to start one again after
@@ -1272,6 +1276,10 @@ def start_dataplane(topo, build, prefix, extra_dp=(), ipv6=False,
     huge_unlink: EAL --huge-unlink (no hugepage file outlives a killed
       dataplane); False for a DPDK secondary such as dpdk-dumpcap, which
       maps the primary's hugepage files.
+    ns, addr: the relay namespace (its port is topo.relay_iface there) and
+      the relay address (/PREFIX_LEN), for a second relay host.
+    lcores: EAL's lcore option instead of the one workers implies, e.g.
+      ['--lcores', '0@0,1@1'] (two dataplanes on one machine).
     @return its Proc.
     """
     build = os.path.abspath(build)   # nsenter -m may not keep the cwd
@@ -1287,7 +1295,9 @@ def start_dataplane(topo, build, prefix, extra_dp=(), ipv6=False,
         mode = 'join:%d' % topo.pf_holder.pid
         xdp = ',xdp_prog=' + obj
         extra_dp = ['--bpf-pin-root', '/sys/fs/bpf'] + list(extra_dp)
-    if workers == 1:
+    if lcores:
+        lcores = list(lcores)
+    elif workers == 1:
         lcores = ['-l', '0-1']
     else:
         ncpu = max(2, os.cpu_count() or 2)
@@ -1295,9 +1305,9 @@ def start_dataplane(topo, build, prefix, extra_dp=(), ipv6=False,
                                                  for w in range(1, workers + 1)])]
     vdev = vdev or ('net_af_xdp0,iface=%s,start_queue=0,queue_count=%d%s'
                     % (topo.relay_iface, workers, xdp))
-    dp = topo.proc('rl', [dp_bin, '--no-pci', '--file-prefix', prefix] +
+    dp = topo.proc(ns, [dp_bin, '--no-pci', '--file-prefix', prefix] +
                    (['--huge-unlink'] if huge_unlink else []) + lcores + ['--log-level', 'rtpb.dp:info', '--vdev', vdev,
-                             '--', '--addr', '%s/%d' % (RELAY_IP, PREFIX_LEN)] + v6_dp +
+                             '--', '--addr', '%s/%d' % (addr, PREFIX_LEN)] + v6_dp +
                    ['--gateway', ROUTER_IP_A, '--max-streams', '4096'] + list(extra_dp),
                    name='dataplane', ns_mode=mode)
     dp.wait_for_log(r'ready: %d worker' % workers, timeout=30)
@@ -1305,18 +1315,19 @@ def start_dataplane(topo, build, prefix, extra_dp=(), ipv6=False,
 
 
 def start_control(topo, build, prefix, ctl_port=22222, extra_ctl=(), ipv6=False,
-                  ns_mode='ip', pf_ctl=()):
+                  ns_mode='ip', pf_ctl=(), ns='rl', addr=RELAY_IP, ports=(35000, 35999)):
     """Start rtpbypass-control as start_relay() does (udp:127.0.0.1:ctl_port,
-    RELAY_IP, with ipv6 RELAY_IP6 too, ports 35000-35999, extra_ctl) in the
-    relay namespace, and wait until it has attached to the dataplane of
-    prefix; also to start a control again after one was stopped.
+    addr (RELAY_IP), with ipv6 RELAY_IP6 too, media ports ports (35000-35999),
+    extra_ctl) in the relay namespace ns, and wait until it has attached to
+    the dataplane of prefix; also to start a control again after one was
+    stopped.
     @return its Proc.
     """
     ctl_bin = os.path.join(os.path.abspath(build), 'control', 'rtpbypass-control')
     v6_ctl = ['-6', RELAY_IP6] if ipv6 else []
-    ctl = topo.proc('rl', [ctl_bin, '-f', '-F', '-s', 'udp:127.0.0.1:%d' % ctl_port,
-                           '-l', RELAY_IP] + v6_ctl + ['-m', '35000', '-M', '35999',
-                                                       '--file-prefix', prefix] +
+    ctl = topo.proc(ns, [ctl_bin, '-f', '-F', '-s', 'udp:127.0.0.1:%d' % ctl_port,
+                         '-l', addr] + v6_ctl + ['-m', str(ports[0]), '-M', str(ports[1]),
+                                                 '--file-prefix', prefix] +
                     list(pf_ctl) + list(extra_ctl), name='control', ns_mode=ns_mode)
     ctl.wait_for_log(r'dataplane .* attached', timeout=15)
     return ctl
@@ -1372,6 +1383,12 @@ def handover_lines(ctl, call_id):
                             new=m.group(4), why=m.group(5), dropped=int(m.group(6)),
                             line=line.strip()))
     return res
+
+
+def parse_info(reply):
+    """An I reply -> {'sessions created': n, 'active sessions': n, ...}."""
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r'^([a-z ]+):\s*(-?\d+)\s*$', reply, re.M)}
 
 
 def info_handovers(reply):

@@ -10,7 +10,10 @@ What it provides:
                     eth0 192.0.2.5/24 on the bridge (the phones' link,
                     default route via the router), eth1 203.0.113.1/24 on a
                     private link to the relay namespace (ctl0 203.0.113.2/24),
-                    where control's rtpproxy socket listens for Kamailio.
+                    where control's rtpproxy socket listens for Kamailio;
+                    with relays=2 a second relay host 'r2' (scale-out).
+  rtpp_select()     the relay the rtpproxy module picks for a call-id in a
+                    weighted set (Kamailio's select_rtpp_node()).
   write_rtp_pcap()  a pcap (Ethernet/IPv4/UDP/RTP) of 20 ms PCMU (G.711
                     u-law, PT 0) packets, for sipp's play_pcap_audio.
   uac_scenario(), uas_scenario(), Sipp
@@ -27,6 +30,9 @@ What it provides:
   CtlTap            records every rtpproxy command Kamailio sends and every
                     reply, from the wire of the proxy's control link.
   parse_sdp()       c= and m= of an SDP body.
+  wait_udp_listen(), wait_probe(), call_commands()
+                    a bound socket, the module's V/VF probe, Kamailio's
+                    commands per call (from a CtlTap).
 
 Addresses are from the documentation ranges (RFC 5737).  Every wait is
 bounded by a timeout, every loop by a count; processes are stopped by PID
@@ -49,6 +55,8 @@ import rtpb_e2e as e2e
 PROXY_IP = '192.0.2.5'          # Kamailio's SIP address, on the phones' link
 PROXY_CTL_IP = '203.0.113.1'    # Kamailio's end of the control link
 RELAY_CTL_IP = '203.0.113.2'    # control's rtpproxy socket for Kamailio
+RELAY2_CTL_IP = '203.0.113.3'   # the second relay's (SipTopology(relays=2))
+RELAY2_IP = '192.0.2.2'         # the second relay's address, in its DPDK
 CTL_PREFIX_LEN = 24
 CTL_PORT = 22222
 SIP_PORT = 5060
@@ -73,6 +81,17 @@ def tools_missing():
     return [p for p in (SIPP, KAMAILIO) if not os.access(p, os.X_OK)]
 
 
+def preflight():
+    """A SIP test's first step: check (rtpb_e2e.check()) that sipp and
+    kamailio are installed, and delete the proxy and second relay namespaces
+    of dead runs (cleanup_stale_px())."""
+    missing = tools_missing()
+    e2e.check(not missing, 'sipp and kamailio are installed (missing: %s; '
+              'deploy/install-deps.sh)' % ' '.join(missing))
+    for n in cleanup_stale_px():
+        e2e.log('removed stale namespace %s' % n)
+
+
 # ---------------------------------------------------------------------------
 # Topology: the phones' network of rtpb_e2e plus the SIP proxy.
 
@@ -85,12 +104,22 @@ class SipTopology(e2e.Topology):
     ctl0 203.0.113.2/24 in the relay namespace: the relay's control network,
     apart from rl0, which DPDK owns.  'px' is created, cleaned and deleted
     with the other namespaces (it is in .ns before the base class builds).
+
+    relays=2 adds a second relay host, namespace 'r2' (.relay2): its own
+    rl0 on the bridge (for a second dataplane, address RELAY2_IP) and its
+    own control link, px eth2 203.0.113.1 peer 203.0.113.3 <-> r2 ctl0
+    203.0.113.3/24 (the same proxy address on both links, a host route to
+    each relay's control socket).
     """
 
-    def __init__(self, **kw):
+    def __init__(self, relays=1, **kw):
         super().__init__(**kw)
         self.ns['px'] = self.tag + 'px'
         self.proxy = self.ns['px']
+        self.relay2 = None
+        if relays == 2:
+            self.ns['r2'] = self.tag + 'r2'
+            self.relay2 = self.ns['r2']
 
     def _build(self):
         super()._build()
@@ -110,13 +139,34 @@ class SipTopology(e2e.Topology):
             self._ip(ns, 'link', 'set', dev, 'up')
         e2e.log('topology %s: SIP proxy %s (%s, control link %s -> %s:%d)'
                 % (self.tag, self.proxy, PROXY_IP, PROXY_CTL_IP, RELAY_CTL_IP, CTL_PORT))
+        if self.relay2:
+            self._build_relay2()
+
+    def _build_relay2(self):
+        """The second relay host: like 'rl', a bridge port for its DPDK and
+        a control link from the proxy (IPv6 is off there: the base class
+        turned it off in every namespace but the phones')."""
+        self._veth('sw', 's_r2', 'r2', self.relay_iface)
+        self._ip('sw', 'link', 'set', 's_r2', 'master', 'br0')
+        for ns, dev in (('sw', 's_r2'), ('r2', self.relay_iface)):
+            self._tx_off(ns, dev)
+            self._ip(ns, 'link', 'set', dev, 'up')
+        self._veth('px', 'eth2', 'r2', 'ctl0')
+        self._tx_off('px', 'eth2')
+        self._tx_off('r2', 'ctl0')
+        self._ip('px', 'addr', 'add', PROXY_CTL_IP, 'peer', RELAY2_CTL_IP, 'dev', 'eth2')
+        self._ip('r2', 'addr', 'add', '%s/%d' % (RELAY2_CTL_IP, CTL_PREFIX_LEN), 'dev', 'ctl0')
+        for ns, dev in (('px', 'eth2'), ('r2', 'ctl0')):
+            self._ip(ns, 'link', 'set', dev, 'up')
+        e2e.log('topology %s: second relay host %s (control link %s -> %s:%d)'
+                % (self.tag, self.relay2, PROXY_CTL_IP, RELAY2_CTL_IP, CTL_PORT))
 
 
-_STALE_PX_RE = re.compile(r'^rtpb(\d+)[a-z]+px$')
+_STALE_PX_RE = re.compile(r'^rtpb(\d+)[a-z]+(px|r2)$')
 
 
 def cleanup_stale_px():
-    """Delete proxy namespaces of dead runs (a run killed with SIGKILL);
+    """Delete proxy and second relay namespaces of dead runs (SIGKILL);
     rtpb_e2e.cleanup_stale() knows only its own roles.  @return names."""
     gone = []
     for name in e2e.netns_list():
@@ -546,14 +596,16 @@ class Kamailio:
     """Kamailio in namespace ns of topo with the deploy config and the
     test's addresses (checked with 'kamailio -c' first); foreground (-DD),
     logging to stderr (-E), runtime files in the log dir.  It is ready when
-    it listens and its rtpproxy module's probe (V, VF) got its replies."""
+    it listens and its rtpproxy module's probe (V, VF) got its replies.
+    defines: more (name, value) #!define lines, e.g. [('WITH_SCALEOUT',
+    ''), ('RTPPROXY_SET', '"udp:...=2 udp:...=1"')]."""
 
     def __init__(self, topo, ns, sip_listen, rtpproxy_sock, children=2,
-                 shm_mb=64, pkg_mb=8):
+                 shm_mb=64, pkg_mb=8, defines=()):
         d = e2e.logdir()
         self.cfg = kamailio_cfg(os.path.join(d, 'kamailio.cfg'), [
             ('SIP_LISTEN', sip_listen), ('RTPPROXY_SOCK', '"%s"' % rtpproxy_sock),
-            ('SIP_CHILDREN', str(children))])
+            ('SIP_CHILDREN', str(children))] + list(defines))
         kamailio_check(self.cfg, topo.ns.get(ns, ns))
         self.rundir = os.path.join(d, 'kamailio-run')
         os.makedirs(self.rundir, exist_ok=True)
@@ -659,7 +711,8 @@ class _Tap:
 
 class RtpTap(_Tap):
     """The RTP an endpoint (local_ip, media_port) exchanges with the relay
-    (relay_ip), per relay port:
+    (relay_ip; or a list of relays' addresses whose port ranges do not
+    overlap), per relay port:
 
       out[port]: frames sent from local_ip:media_port to relay_ip:port
       inn[port]: frames received from relay_ip:port at local_ip:media_port
@@ -672,6 +725,7 @@ class RtpTap(_Tap):
 
     def __init__(self, ns, dev, local_ip, media_port, relay_ip, payload, **kw):
         self.local_ip, self.media_port, self.relay_ip = local_ip, media_port, relay_ip
+        self.relay_ips = (relay_ip,) if isinstance(relay_ip, str) else tuple(relay_ip)
         self.payload = payload
         self.out, self.inn = {}, {}
         self.stray = 0
@@ -682,14 +736,14 @@ class RtpTap(_Tap):
         if u is None:
             return
         if pkttype == PACKET_OUTGOING:
-            if u['src'] != self.local_ip or u['dst'] != self.relay_ip:
+            if u['src'] != self.local_ip or u['dst'] not in self.relay_ips:
                 return
             if u['sport'] != self.media_port:
                 self.stray += 1
                 return
             table, port = self.out, u['dport']
         else:
-            if u['src'] != self.relay_ip or u['dst'] != self.local_ip:
+            if u['src'] not in self.relay_ips or u['dst'] != self.local_ip:
                 return
             if u['dport'] != self.media_port:
                 self.stray += 1
@@ -771,3 +825,78 @@ def short(cmd_reply_list, limit=12):
     if len(cmd_reply_list) > limit:
         out.append('... %d more' % (len(cmd_reply_list) - limit))
     return out
+
+
+# ---------------------------------------------------------------------------
+# The rtpproxy module seen from the relay's side.
+
+def wait_udp_listen(topo, ns, ip, port, timeout):
+    """Wait (bounded) until a UDP socket is bound to ip:port in ns."""
+    deadline = time.monotonic() + timeout
+    want = '%s:%d' % (ip, port)
+    while True:
+        out = topo.run(ns, ['ss', '-Hlun'], check=False).stdout
+        if any(want in ln.split() for ln in out.splitlines()):
+            return
+        if time.monotonic() >= deadline:
+            raise e2e.E2ETimeout('nothing listens on udp %s in %s after %.0fs' % (want, ns,
+                                                                                 timeout))
+        time.sleep(0.05)
+
+
+def wait_probe(tap, timeout):
+    """Wait (bounded) until the module's probe got its replies: V and
+    VF 20050322 (without them Kamailio disables the relay)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        exs = tap.exchanges()
+        seen = {ex['cmd'].strip(): ex['replies'] for ex in exs}
+        if seen.get('V') and seen.get('VF 20050322'):
+            return exs
+        if time.monotonic() >= deadline:
+            raise e2e.E2ETimeout("Kamailio's rtpproxy probe incomplete after %.0fs: %s"
+                                 % (timeout, short(exs)))
+        time.sleep(0.05)
+
+
+# U/L as the module sends them: command+modifiers, call-id, address, port,
+# from tag, to tag.
+UL_RE = re.compile(r'^([UL])(\S*) (\S+) (\S+) (\d+) (\S+)(?: (\S+))?')
+
+
+def call_commands(exchanges):
+    """Kamailio's commands per call-id (without a ';branch' suffix):
+    {cid: {'U': [exchange, ...], 'L': [...], 'Q': [...], 'D': [...]}}."""
+    calls = {}
+    for ex in exchanges:
+        words = ex['cmd'].split()
+        if not words or words[0][0] not in 'ULQD' or len(words) < 2:
+            continue
+        letter = words[0][0]
+        cid = words[1].split(';', 1)[0]
+        c = calls.setdefault(cid, {'U': [], 'L': [], 'Q': [], 'D': []})
+        c[letter].append(ex)
+    return calls
+
+
+def rtpp_select(call_id, weights):
+    """The index in weights (the relays' weights in rtpproxy_sock order,
+    0 for a disabled one) of the relay Kamailio's rtpproxy module picks for
+    call_id, or None if none is enabled.
+
+    Kamailio 5.6 select_rtpp_node(): with more than one relay in the set,
+    sum = the sum of the Call-ID's bytes, & 0xff; sumcut = sum % (the sum
+    of the enabled relays' weights); the first enabled relay whose weight
+    exceeds what is left of sumcut, walking the list.  A relay that does
+    not answer (rtpproxy_tout seconds, rtpproxy_retr times) is disabled for
+    rtpproxy_disable_tout seconds and the call picks again among the rest.
+    """
+    total = sum(weights)
+    if total == 0:
+        return None
+    cut = (sum(call_id.encode()) & 0xff) % total
+    for i, w in enumerate(weights):
+        if cut < w:
+            return i
+        cut -= w
+    return None

@@ -87,59 +87,6 @@ def lcore_stats(prefix, n_workers):
             for i in range(n_workers + 1)]
 
 
-def parse_info(reply):
-    """An I reply -> {'sessions created': n, 'active sessions': n, ...}."""
-    return {m.group(1): int(m.group(2))
-            for m in re.finditer(r'^([a-z ]+):\s*(-?\d+)\s*$', reply, re.M)}
-
-
-def wait_udp_listen(topo, ns, ip, port, timeout):
-    """Wait (bounded) until a UDP socket is bound to ip:port in ns."""
-    deadline = time.monotonic() + timeout
-    want = '%s:%d' % (ip, port)
-    while True:
-        out = topo.run(ns, ['ss', '-Hlun'], check=False).stdout
-        if any(want in ln.split() for ln in out.splitlines()):
-            return
-        if time.monotonic() >= deadline:
-            raise e2e.E2ETimeout('nothing listens on udp %s in %s after %.0fs' % (want, ns,
-                                                                                 timeout))
-        time.sleep(0.05)
-
-
-def wait_probe(tap, timeout):
-    """Wait (bounded) until the module's probe got its replies: V and
-    VF 20050322 (without them Kamailio disables the relay)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        exs = tap.exchanges()
-        seen = {ex['cmd'].strip(): ex['replies'] for ex in exs}
-        if seen.get('V') and seen.get('VF 20050322'):
-            return exs
-        if time.monotonic() >= deadline:
-            raise e2e.E2ETimeout("Kamailio's rtpproxy probe incomplete after %.0fs: %s"
-                                 % (timeout, sip.short(exs)))
-        time.sleep(0.05)
-
-
-_UL_RE = re.compile(r'^([UL])(\S*) (\S+) (\S+) (\d+) (\S+)(?: (\S+))?')
-
-
-def call_commands(exchanges):
-    """Kamailio's commands per call-id (without a ';branch' suffix):
-    {cid: {'U': [exchange, ...], 'L': [...], 'Q': [...], 'D': [...]}}."""
-    calls = {}
-    for ex in exchanges:
-        words = ex['cmd'].split()
-        if not words or words[0][0] not in 'ULQD' or len(words) < 2:
-            continue
-        letter = words[0][0]
-        cid = words[1].split(';', 1)[0]
-        c = calls.setdefault(cid, {'U': [], 'L': [], 'Q': [], 'D': []})
-        c[letter].append(ex)
-    return calls
-
-
 def lost_packets(sent, got, seq0):
     """' (missing: packet indexes ...)' for the packets of sent (a tap
     entry) that got lacks, '' if none."""
@@ -148,11 +95,7 @@ def lost_packets(sent, got, seq0):
 
 
 def body(build, prefix):
-    missing = sip.tools_missing()
-    check(not missing, 'sipp and kamailio are installed (missing: %s; deploy/install-deps.sh)'
-          % ' '.join(missing))
-    for n in sip.cleanup_stale_px():
-        e2e.log('removed stale namespace %s' % n)
+    sip.preflight()
     t_start = time.monotonic()
     relay = e2e.RELAY_IP
     d = e2e.logdir()
@@ -160,7 +103,7 @@ def body(build, prefix):
         dp, ctl = e2e.start_relay(topo, build, prefix, extra_ctl=[
             '-s', 'udp:%s:%d' % (sip.RELAY_CTL_IP, sip.CTL_PORT)])
         cmd = lambda c: e2e.rtpproxy_cmd(topo.relay, c)  # noqa: E731
-        info0 = parse_info(cmd('I'))
+        info0 = e2e.parse_info(cmd('I'))
         check(info0.get('active sessions') == 0, 'control starts with no session: %r' % info0)
 
         # The media both sides play.
@@ -173,7 +116,7 @@ def body(build, prefix):
               'pcaps written: %d PCMU packets, 20 ms apart, per side' % N_PKTS)
 
         # Kamailio, once control listens on the control link.
-        wait_udp_listen(topo, 'rl', sip.RELAY_CTL_IP, sip.CTL_PORT, 10)
+        sip.wait_udp_listen(topo, 'rl', sip.RELAY_CTL_IP, sip.CTL_PORT, 10)
         with sip.CtlTap(topo.proxy, 'eth1', sip.RELAY_CTL_IP) as ctl_tap, \
                 sip.RtpTap(topo.phone_a, 'eth0', sip.UAC_IP, sip.UAC_MEDIA_PORT, relay,
                            payload) as uac_tap, \
@@ -181,8 +124,8 @@ def body(build, prefix):
                            payload) as uas_tap:
             kam = sip.Kamailio(topo, 'px', 'udp:%s:%d' % (sip.PROXY_IP, sip.SIP_PORT),
                                'udp:%s:%d' % (sip.RELAY_CTL_IP, sip.CTL_PORT))
-            wait_udp_listen(topo, 'px', sip.PROXY_IP, sip.SIP_PORT, 20)
-            probe = wait_probe(ctl_tap, 20)
+            sip.wait_udp_listen(topo, 'px', sip.PROXY_IP, sip.SIP_PORT, 20)
+            probe = sip.wait_probe(ctl_tap, 20)
             for line in sip.short(probe):
                 e2e.log('kamailio probe: %s' % line)
 
@@ -191,7 +134,7 @@ def body(build, prefix):
             l0 = lcore_stats(prefix, nw)
             uas = sip.Sipp(topo, 'pb', 'uas', sip.uas_scenario(uas_pcap), sip.UAS_IP,
                            sip.UAS_MEDIA_PORT, N_CALLS, timeout_s=SIPP_TIMEOUT_S)
-            wait_udp_listen(topo, 'pb', sip.UAS_IP, sip.SIP_PORT, 10)
+            sip.wait_udp_listen(topo, 'pb', sip.UAS_IP, sip.SIP_PORT, 10)
             t_calls = time.monotonic()
             uac = sip.Sipp(topo, 'pa', 'uac', sip.uac_scenario(uac_pcap, HOLD_MS), sip.UAC_IP,
                            sip.UAC_MEDIA_PORT, N_CALLS,
@@ -208,7 +151,7 @@ def body(build, prefix):
             uas_out, uas_in = uas_tap.snapshot()
         s1 = stats(prefix)
         l1 = lcore_stats(prefix, nw)
-        info1 = parse_info(cmd('I'))
+        info1 = e2e.parse_info(cmd('I'))
         e2e.log('calls took %.1f s' % t_calls)
 
         # -- sipp --------------------------------------------------------
@@ -245,7 +188,7 @@ def body(build, prefix):
         expect(v and all(ex['replies'][:1] == ['20040107'] for ex in v)
                and vf and all(ex['replies'][:1] == ['1'] for ex in vf),
                'probe: V -> 20040107, VF 20050322 -> 1')
-        calls = call_commands(exchanges)
+        calls = sip.call_commands(exchanges)
 
         # -- per call: commands, SDP, RTP --------------------------------
         invites = {}
@@ -276,7 +219,7 @@ def body(build, prefix):
             if not good:
                 continue
             u, l_, q, dd = c['U'][0], c['L'][0], c['Q'][0], c['D'][0]
-            mu, ml = _UL_RE.match(u['cmd']), _UL_RE.match(l_['cmd'])
+            mu, ml = sip.UL_RE.match(u['cmd']), sip.UL_RE.match(l_['cmd'])
             expect(mu and mu.group(4) == sip.UAC_IP and int(mu.group(5)) == sip.UAC_MEDIA_PORT
                    and ml and ml.group(4) == sip.UAS_IP
                    and int(ml.group(5)) == sip.UAS_MEDIA_PORT,

@@ -24,6 +24,11 @@
  *   bit 3 the clock starts 3 s before the 32-bit ticks wrap (else at 1000 s)
  *   bit 7 --probation-rtcp 1 (2)
  *
+ * Every payload also goes through the RTCP receiver report parser
+ * (dp_rtpa_rtcp_rr(), dataplane/dp_rtpa.c), whatever it is, and RTP the
+ * latch lets through on an RTP stream through dp_rtpa_rx(), whose
+ * counters are checked after each packet (rtpa_packet()).
+ *
  * After every dp_latch_rx(), checked on every stream: state in range and
  * not FREE, every address clean (fuzz_addr_ok()), candidate_count at most
  * the packets fed to the stream, refused_next < DP_STREAM_REFUSED, no
@@ -31,6 +36,7 @@
  * the verdict: in range, a DROP with one of the latch's drop reasons, a
  * NEW_PEER latched to the packet's source with a reason in range.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +46,7 @@
 #include "rtpb_msg.h"
 #include "rtpb_pf_rules.h"
 #include "dp_latch.h"
+#include "dp_rtpa.h"
 #include "dp_stream.h"
 #include "fuzz_pkt.h"
 
@@ -53,6 +60,8 @@
 struct fuzz_latch {
 	struct dp_stream s[N_STREAMS];
 	uint32_t fed[N_STREAMS]; /* packets given to dp_latch_rx() */
+	struct dp_rtpa rtpa[N_STREAMS]; /* RTP analysis, as the worker will run it */
+	uint32_t rtpa_fed[N_STREAMS];   /* packets given to dp_rtpa_rx() */
 	struct dp_latch_cfg cfg;
 	uint64_t now;
 };
@@ -121,6 +130,26 @@ latch_drop_reason(uint8_t d)
 	       d == RTPB_DROP_REFUSED || d == RTPB_DROP_BUDGET || d == RTPB_DROP_PACE;
 }
 
+/* dp_rtpa_rx() and its invariants: each call counts at most one packet
+ * (received or duplicate) but for the one before it that probation or
+ * bad_seq held back; jitter samples only from counted packets. */
+static void
+rtpa_packet(struct fuzz_latch *l, uint32_t id, const struct dp_latch_pkt *lp)
+{
+	const struct rtpb_rtpa *c = &l->rtpa[id].ctr;
+
+	dp_rtpa_rx(&l->rtpa[id], lp->ssrc, lp->seq, lp->ts, lp->p[1] & 0x7f, l->now);
+	l->rtpa_fed[id]++;
+	FUZZ_CHECK(c->nrcvd + c->ndups <= l->rtpa_fed[id] &&
+		   c->nreordered <= c->nrcvd && c->njitter <= c->nrcvd &&
+		   c->jitter <= c->jmax && c->jmax <= 16 * DP_RTPA_D_MAX &&
+		   c->clock_rate >= 8000 && c->clock_rate <= 240000,
+		   "dp_rtpa: fed %u nrcvd %llu ndups %u nreord %u njitter %u "
+		   "jitter %u jmax %u rate %u", l->rtpa_fed[id],
+		   (unsigned long long)c->nrcvd, c->ndups, c->nreordered,
+		   c->njitter, c->jitter, c->jmax, c->clock_rate);
+}
+
 /* dp_latch_rx() on stream id and what worker_latched() does after it. */
 static void
 latch_packet(struct fuzz_latch *l, uint32_t id, const struct rtpb_addr *src,
@@ -147,6 +176,10 @@ latch_packet(struct fuzz_latch *l, uint32_t id, const struct rtpb_addr *src,
 			v == DP_LATCH_NEW_PEER ? ev.reason : 0, v == DP_LATCH_DROP ? ev.drop : 0);
 	FUZZ_CHECK(v == DP_LATCH_ACCEPT || v == DP_LATCH_NEW_PEER || v == DP_LATCH_DROP,
 		   "verdict %d", v);
+	/* RTP analysis of RTP the latch let through (docs/RTPA.md wiring) */
+	if (v != DP_LATCH_DROP && lp.kind == DP_LATCH_PKT_RTP &&
+	    !(s->flags & RTPB_STREAM_F_RTCP))
+		rtpa_packet(l, id, &lp);
 	if (v == DP_LATCH_DROP) {
 		FUZZ_CHECK(latch_drop_reason(ev.drop), "latch drop reason %u", ev.drop);
 	} else {
@@ -215,6 +248,8 @@ fuzz_latch_reset(uint8_t cfg)
 	uint16_t n;
 
 	memset(&l, 0, sizeof(l));
+	for (int i = 0; i < N_STREAMS; i++)
+		dp_rtpa_init(&l.rtpa[i], 0);
 	memset(&none, 0, sizeof(none));
 	l.cfg = def;
 	l.cfg.strict_source = cfg & 1;
@@ -288,6 +323,16 @@ fuzz_latch_frame(struct fuzz_latch *l, uint32_t id, const struct rte_mbuf *m,
 	h = dp_latch_rtcp_cname(payload, pm->payload_len, l->cfg.seed);
 	FUZZ_CHECK(h == dp_latch_rtcp_cname(payload, pm->payload_len, l->cfg.seed),
 		   "dp_latch_rtcp_cname not a function of its input");
+	/* and the RTCP receiver report parser (dp_rtpa.c): -EINVAL, 0 or
+	 * 1, and a block taken only when it says so */
+	{
+		struct rtpb_rtpa_rr rr = {0};
+		int r = dp_rtpa_rtcp_rr(payload, pm->payload_len, B_SSRC, &rr);
+
+		FUZZ_CHECK((r == -EINVAL || r == 0 || r == 1) &&
+			   rr.nrr == (uint32_t)(r == 1),
+			   "dp_rtpa_rtcp_rr: %d, nrr %u", r, rr.nrr);
+	}
 	/* what worker_relay() and the burst loop drop before the latch */
 	if (pm->payload_len == 0 || !dp_parse_media_class_ok(payload[0]))
 		return;

@@ -212,6 +212,20 @@ def scenarios():
         rec(to_b(X6, 5001, p, port=35003), stream=3, dt=0)
         for p in (many, chunks, eight + rtcp(B_SSRC), bad, bytes(trunc),
                   rtcp(B_SSRC)[:31]))
+    # receiver reports (dp_rtpa_rtcp_rr(), which fuzz_pkt asks about
+    # B_SSRC): an RR with a block about another SSRC then B_SSRC, an SR
+    # with one block, each followed by SDES
+    def block(ssrc, frac, cum, jitter):
+        return struct.pack('!IIIIII', ssrc, frac << 24 | (cum & 0xffffff),
+                           0x1beef, jitter, 0, 0)
+    rr = struct.pack('!BBHI', 0x82, 201, 13, B_SSRC) + \
+        block(0xa0a0a0a0, 1, 2, 3) + block(B_SSRC, 25, -3, 77)
+    sr_rb = struct.pack('!BBHIIIIII', 0x81, 200, 12, B_SSRC, 0xe0000000, 0,
+                        160, 10, 1600) + block(B_SSRC, 255, 0x7fffff, 123456)
+    s['rtcp-rr-blocks'] = bytes([0]) + b''.join(
+        rec(to_b(B6, 6001, p + sdes(B_SSRC, [(1, B_CNAME)]), port=35003),
+            stream=3, dt=200)
+        for p in (rr, sr_rb))
     # frames for the parser and the rewrite
     s['vlan-qinq'] = bytes([0x20]) + rec(a_rtp(1, tags=(100,))) + \
         rec(a_rtp(2, tags=(200, 100)), to=2) + \

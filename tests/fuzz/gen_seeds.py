@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""gen_seeds.py: the fuzz_ctl seed corpus, from the golden protocol input.
+"""gen_seeds.py: the fuzz_ctl seed corpus, from the golden protocol file.
 
-Usage: gen_seeds.py INPUT OUTDIR
+Usage: gen_seeds.py GOLDEN OUTDIR
 
-INPUT is tests/data/cmd_parse.input (line forms in
-tests/test_ctl_cmd_parse.c). fuzz_ctl's input language is the same
-(tests/fuzz/fuzz_ctl.c), so the lines are taken as they are, except:
-comments are dropped and '~' lines become the bytes they stand for ("\\0"
-is a NUL byte). OUTDIR is emptied, then gets:
+GOLDEN is tests/data/cmd_parse.golden (its form in
+tests/test_ctl_cmd_parse.c). fuzz_ctl's input language is that of its
+steps (tests/fuzz/fuzz_ctl.c), so these are taken as they are, except:
+comments, empty lines and the '<' replies are dropped, "> " is taken off
+the commands ('>' alone is an empty command), and '~' commands become the
+bytes they stand for ("\\0" is a NUL byte). OUTDIR is emptied, then gets:
   all        the whole file, after "!config inet4" (the golden test's
-             start), so a run of it gives cmd_parse.output;
+             start), so a run of it gives the golden file's replies;
   block-NN   each "# ---" section alone (stateful sequences);
   line-NNN   each command line alone (parser paths);
   extra-NN   the scenarios below, for what the golden file does not
@@ -85,7 +86,7 @@ L call5 198.51.100.2 6000 f5 t5
 !load 0.25
 Il
 !drain off
-!dp attach 2
+!dp restart 2
 X""",
     # timeout notifications (-n, %%CC_SELF%%), -W, bridge sides
     """!config bridge pf notify W=10
@@ -135,8 +136,10 @@ L c7 198.51.100.2 5000 a b""",
 
 def line_bytes(line):
     """The bytes fuzz_ctl is given for one golden line, or None."""
-    if line.startswith('#'):
+    if line == '' or line[0] in '#<':
         return None
+    if line.startswith('>'):
+        line = line[2:] if line.startswith('> ') else line[1:]
     if line.startswith('~'):
         return line[1:].encode().replace(b'\\0', b'\0')
     return line.encode()
@@ -144,7 +147,7 @@ def line_bytes(line):
 
 def main():
     if len(sys.argv) != 3:
-        sys.exit('usage: gen_seeds.py INPUT OUTDIR')
+        sys.exit('usage: gen_seeds.py GOLDEN OUTDIR')
     with open(sys.argv[1], encoding='utf-8') as f:
         text = f.read()
     if text.endswith('\n'):

@@ -81,14 +81,16 @@ case $target in
 fuzz_ctl)
 	mapfile -t srcs < <(target_info ctl_core sources)
 	mapfile -t flags < <(target_info ctl_core flags)
-	# test_ctl_cmd_parse's sources but its own file: the fakes control links with
-	mapfile -t fakes < <(target_info test_ctl_cmd_parse sources | grep -v '/test_ctl_cmd_parse\.c$')
+	# test_ctl_cmd_parse's sources but its own file and the golden file
+	# reader (cmocka): the fakes control links with
+	mapfile -t fakes < <(target_info test_ctl_cmd_parse sources |
+		grep -v -e '/test_ctl_cmd_parse\.c$' -e '/golden\.c$')
 	[ "${#srcs[@]}" -gt 0 ] || die "no sources for ctl_core in $intro"
 	[ "${#fakes[@]}" -gt 0 ] || die "no fakes for test_ctl_cmd_parse in $intro"
 	cov_srcs=("${srcs[@]}")
 	srcs+=("${fakes[@]}" "$src/tests/fuzz/fuzz_ctl.c")
 	read -ra libs <<<"$(pkg-config --cflags --libs glib-2.0 libxxhash) -lm"
-	seeds() { python3 "$src/tests/fuzz/gen_seeds.py" "$src/tests/data/cmd_parse.input" "$1"; }
+	seeds() { python3 "$src/tests/fuzz/gen_seeds.py" "$src/tests/data/cmd_parse.golden" "$1"; }
 	dict=$src/tests/fuzz/ctl.dict
 	max_len=16384
 	# GLib 2.74's slice allocator hides leaks from LSan
@@ -99,7 +101,7 @@ fuzz_pkt)
 	# dp_rewrite.h's "static inline __rte_always_inline": gcc is silent
 	flags+=(-Wno-duplicate-decl-specifier)
 	cov_srcs=()
-	for f in dp_parse.c dp_latch.c dp_arp.c dp_nd.c dp_neigh.c; do
+	for f in dp_parse.c dp_latch.c dp_rtpa.c dp_arp.c dp_nd.c dp_neigh.c; do
 		cov_srcs+=("$src/dataplane/$f")
 	done
 	srcs=("${cov_srcs[@]}")
