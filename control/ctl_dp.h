@@ -6,7 +6,9 @@
  * attaching when the dataplane appears, noticing when it restarts (the
  * generation changes or its pid is gone) and re-attaching, the producer
  * side of the c2d rings, the consumer side of the d2c ring, and the
- * allocation of stream ids (partitioned by owner worker).
+ * allocation of stream ids (partitioned by owner worker). The ring
+ * mechanics are lib/rtpb_prod.h's (shared with tools/rtpb-gen); this is
+ * control's policy around them.
  *
  * Everything here is called from control's single thread; nothing blocks.
  */

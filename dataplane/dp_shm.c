@@ -120,12 +120,12 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	h->off_d2c = off_d2c;
 	h->off_lcore_stats = off_lst;
 	h->off_streams = off_str;
-	h->stream_size = sizeof(struct dp_stream);
-	h->stream_pkts_off = offsetof(struct dp_stream, pkts);
-	h->stream_state_off = offsetof(struct dp_stream, state);
-	h->stream_addr_off = offsetof(struct dp_stream, addr_idx);
-	h->stream_port_off = offsetof(struct dp_stream, local_port);
-	h->stream_cookie_off = offsetof(struct dp_stream, cookie);
+	/* the contract's tables, one entry per record, by stride: counters,
+	 * keys, cookies (control knows no more of struct dp_stream) */
+	h->off_stream_counters = off_str + offsetof(struct dp_stream, pkts);
+	h->stream_stride = sizeof(struct dp_stream);
+	h->off_stream_keys = off_str + offsetof(struct dp_stream, key);
+	h->off_stream_cookies = off_str + offsetof(struct dp_stream, cookie);
 	h->off_stream_ctrs = off_ctr;
 	h->off_port_owner = off_own;
 	h->size = size;

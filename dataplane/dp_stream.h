@@ -3,8 +3,11 @@
  * dp_stream.h: the dataplane's state of one stream (one relay socket).
  *
  * One record per stream id, in the shared mapping (rtpb_shm.h:
- * off_streams, stream_size), so that control reads the per-packet
- * counters where the worker writes them. Each record is written only by
+ * off_streams, stream_stride), so that control reads the per-packet
+ * counters (the contract's struct rtpb_stream_pkts, published as a table
+ * by stride: off_stream_counters) where the worker writes them, and the
+ * stream's key and cookie (off_stream_keys, off_stream_cookies); control
+ * knows nothing else of this struct. Each record is written only by
  * the worker that owns its id (rtpb_stream_owner()): by dp_ctl.c when a
  * c2d message arrives and by the fast path when packets arrive. Control
  * gives all streams of a session (both legs, RTP and RTCP) the same
@@ -76,9 +79,16 @@ struct dp_stream {
 	struct rtpb_addr peer;      /**< where we send and whom we accept; family NONE if none */
 	uint32_t out_stream_id;     /**< other leg's stream or RTPB_STREAM_NONE */
 	uint16_t flags;             /**< RTPB_STREAM_F_* | DP_STREAM_F_* */
-	uint8_t state;              /**< enum dp_latch_state */
-	uint8_t addr_idx;           /**< relay address: index in dp_ctx.addrs */
-	uint16_t local_port;        /**< relay port, network byte order */
+	union {
+		/** the contract's view of the three below, read by control
+		 *  (rtpb_shm.h: off_stream_keys) */
+		struct rtpb_stream_key key;
+		struct {
+			uint8_t state;       /**< enum dp_latch_state */
+			uint8_t addr_idx;    /**< relay address: index in dp_ctx.addrs */
+			uint16_t local_port; /**< relay port, network byte order */
+		};
+	};
 	uint16_t nh_idx;            /**< neighbour slot cached for peer */
 	uint32_t ssrc;              /**< SSRC of the peer's RTP (RTCP: sender SSRC), 0 if unknown */
 	uint16_t seq;               /**< highest RTP sequence number from peer (RFC 3550 A.1 max_seq) */
@@ -121,6 +131,26 @@ struct dp_stream {
 static_assert(sizeof(struct dp_stream) == 256, "dp_stream is four cache lines");
 static_assert(offsetof(struct dp_stream, pkts) + sizeof(struct rtpb_stream_pkts) <= 64,
 	      "the per-packet counters are in line 0");
+/* Line 0 as a relayed packet reads it, pinned field by field (pahole). */
+static_assert(offsetof(struct dp_stream, peer) == 0 &&
+	      offsetof(struct dp_stream, out_stream_id) == 20 &&
+	      offsetof(struct dp_stream, flags) == 24 &&
+	      offsetof(struct dp_stream, state) == 26 &&
+	      offsetof(struct dp_stream, addr_idx) == 27 &&
+	      offsetof(struct dp_stream, local_port) == 28 &&
+	      offsetof(struct dp_stream, nh_idx) == 30 &&
+	      offsetof(struct dp_stream, ssrc) == 32 &&
+	      offsetof(struct dp_stream, seq) == 36 &&
+	      offsetof(struct dp_stream, pkts) == 40,
+	      "line 0 layout");
+static_assert(offsetof(struct dp_stream, key) == offsetof(struct dp_stream, state) &&
+	      offsetof(struct dp_stream, state) - offsetof(struct dp_stream, key) ==
+	      offsetof(struct rtpb_stream_key, state) &&
+	      offsetof(struct dp_stream, addr_idx) - offsetof(struct dp_stream, key) ==
+	      offsetof(struct rtpb_stream_key, addr_idx) &&
+	      offsetof(struct dp_stream, local_port) - offsetof(struct dp_stream, key) ==
+	      offsetof(struct rtpb_stream_key, local_port),
+	      "struct rtpb_stream_key overlays state, addr_idx, local_port");
 static_assert(offsetof(struct dp_stream, signalled) == 64, "line 1 starts with signalling");
 static_assert(offsetof(struct dp_stream, prev) == 128, "line 2 starts with the previous peer");
 static_assert(offsetof(struct dp_stream, refused) == 192, "line 3 starts with the refusals");

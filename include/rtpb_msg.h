@@ -12,8 +12,8 @@
  * ("rtpb_d2c") that control drains.
  *
  * Every message is RTPB_MSG_SIZE bytes (one struct rtpb_msg); rings are
- * created with that element size. Any change to a struct below bumps
- * RTPB_MSG_VERSION: the dataplane publishes its version in the shared
+ * created with that element size. Any change to a struct below, or to
+ * the shared memory layout (rtpb_shm.h), bumps RTPB_MSG_VERSION: the dataplane publishes its version in the shared
  * memory header and control refuses to attach on a mismatch, then says
  * so with RTPB_MSG_HELLO (which the dataplane also checks).
  */
@@ -25,7 +25,12 @@
 
 #include "rtpb_addr.h"
 
-#define RTPB_MSG_VERSION 10
+/** 10: the shared header publishes the per-packet counters and the
+ *  stream keys and cookies as tables by stride (off_stream_counters,
+ *  off_stream_keys, off_stream_cookies, stream_stride) instead of offsets
+ *  inside the dataplane's record. */
+/** 11: drop reason 0 is RTPB_DROP_NONE (drops[] moved by one). */
+#define RTPB_MSG_VERSION 11
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */

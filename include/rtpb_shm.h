@@ -18,16 +18,22 @@
  * - c2d rings: control enqueues, worker <w> dequeues (rte_ring, SP/SC).
  * - d2c ring: workers and the main lcore enqueue, control dequeues (MP/SC).
  * - lcore stats: each lcore its own slot; control reads.
- * - stream records (the dataplane's layout: dataplane/dp_stream.h) and
- *   their drop/latch counters: the owner worker of each stream; control
- *   reads only the counters (struct rtpb_stream_pkts inside each record,
- *   struct rtpb_stream_ctrs beside), through rtpb_shm_stream_read().
+ * - per-stream counters: the owner worker of each stream. Control reads
+ *   them through rtpb_shm_stream_read(), knowing only the contract's
+ *   structs: a table of struct rtpb_stream_pkts by stride
+ *   (off_stream_counters, stream_stride: the dataplane keeps each one in
+ *   the cache line it reads per packet anyway) and an array of struct
+ *   rtpb_stream_ctrs (off_stream_ctrs); what identifies a live stream
+ *   likewise (struct rtpb_stream_key, its cookie: off_stream_keys,
+ *   off_stream_cookies, by the same stride). The rest of a stream's
+ *   record is the dataplane's own (dataplane/dp_stream.h).
  * - port owner table: control writes before adding a stream; workers read
  *   it to hand a packet that arrived on another queue to the owner.
  */
 #ifndef RTPB_SHM_H
 #define RTPB_SHM_H
 
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -157,10 +163,11 @@ struct rtpb_lcore_stats {
 } __attribute__((aligned(64)));
 
 /**
- * Per-packet counters of one stream. They live inside the stream's record
- * (off_streams + id * stream_size + stream_pkts_off), in the cache line
- * the owner worker reads for every packet anyway, so counting costs no
- * extra line. Written only by the owner worker; reset by
+ * Per-packet counters of one stream: a table by stride, stream id's at
+ * off_stream_counters + id * stream_stride. The dataplane embeds each in
+ * its stream's record, in the cache line the owner worker reads for every
+ * packet anyway, so counting costs no extra line; control knows only this
+ * struct and the stride. Written only by the owner worker; reset by
  * RTPB_MSG_STREAM_ADD. Control reads them through rtpb_shm_stream_read().
  */
 struct rtpb_stream_pkts {
@@ -168,6 +175,20 @@ struct rtpb_stream_pkts {
 	uint64_t bytes_in;   /**< their UDP payload, bytes */
 	uint64_t last_rx_ns; /**< CLOCK_MONOTONIC ns of the last accepted packet, 0 if none */
 };
+static_assert(sizeof(struct rtpb_stream_pkts) == 24, "shm ABI: per-packet counters");
+
+/**
+ * What identifies a live stream: a table by stride like the counters
+ * (off_stream_keys + id * stream_stride). Written only by the owner
+ * worker when it applies RTPB_MSG_STREAM_ADD and _DEL;
+ * control reads it when it attaches (rtpb_shm_stream_ident()).
+ */
+struct rtpb_stream_key {
+	uint8_t state;       /**< 0 when no stream has the id */
+	uint8_t addr_idx;    /**< index of its relay address in addrs[] */
+	uint16_t local_port; /**< its relay port, network byte order */
+};
+static_assert(sizeof(struct rtpb_stream_key) == 4, "shm ABI: stream key");
 
 /**
  * Counters of one stream that change only on drops and latches (array at
@@ -234,17 +255,20 @@ struct rtpb_shm_hdr {
 	uint64_t off_c2d[RTPB_MAX_WORKERS];     /**< struct rte_ring */
 	uint64_t off_d2c;                       /**< struct rte_ring */
 	uint64_t off_lcore_stats;  /**< struct rtpb_lcore_stats[n_workers + 1] */
-	uint64_t off_streams;      /**< stream records [max_streams], the dataplane's layout */
-	uint32_t stream_size;      /**< bytes per stream record (a multiple of 64) */
-	uint32_t stream_pkts_off;  /**< offset of struct rtpb_stream_pkts in a record */
-	/** Offsets in a record of what identifies a live stream
-	 *  (rtpb_shm_stream_ident()): written by the owner worker when it
-	 *  applies RTPB_MSG_STREAM_ADD and _DEL; control reads them when it
-	 *  attaches, to find the streams already there. */
-	uint16_t stream_state_off;  /**< uint8_t: 0 when no stream has the id */
-	uint16_t stream_addr_off;   /**< uint8_t: index of its relay address in addrs[] */
-	uint16_t stream_port_off;   /**< uint16_t: its relay port, network byte order */
-	uint16_t stream_cookie_off; /**< uint64_t: the cookie of its ADD */
+	uint64_t off_streams;      /**< stream records [max_streams], the dataplane's
+				    *   own layout (stream_stride bytes each) */
+	/** struct rtpb_stream_pkts of stream 0; stream id's is stream_stride
+	 *  bytes times id further (rtpb_shm_stream_pkts()). */
+	uint64_t off_stream_counters;
+	uint32_t stream_stride;    /**< bytes from one stream's record (and
+				    *   counters) to the next, a multiple of 64 */
+	uint32_t reserved_stream;
+	/** What identifies a live stream, read by control when it attaches
+	 *  to find the streams already there (rtpb_shm_stream_ident()):
+	 *  struct rtpb_stream_key and the uint64_t cookie of its ADD, of
+	 *  stream 0, each stream_stride bytes apart like the counters. */
+	uint64_t off_stream_keys;
+	uint64_t off_stream_cookies;
 	uint64_t off_stream_ctrs;  /**< struct rtpb_stream_ctrs[max_streams] */
 	uint64_t off_port_owner;   /**< uint8_t [RTPB_MAX_ADDRS][65536] */
 	/** How the NIC spreads relay ports over the workers' queues
@@ -344,8 +368,8 @@ rtpb_lcore_stats_add(struct rtpb_lcore_stats *sum,
 static inline struct rtpb_stream_pkts *
 rtpb_shm_stream_pkts(const struct rtpb_shm_hdr *h, uint32_t stream_id)
 {
-	return (struct rtpb_stream_pkts *)rtpb_shm_at(h, h->off_streams +
-		(uint64_t)stream_id * h->stream_size + h->stream_pkts_off);
+	return (struct rtpb_stream_pkts *)rtpb_shm_at(h, h->off_stream_counters +
+		(uint64_t)stream_id * h->stream_stride);
 }
 
 /** Drop and latch counters of a stream id (< max_streams). */
@@ -397,20 +421,24 @@ static inline bool
 rtpb_shm_stream_ident(const struct rtpb_shm_hdr *h, uint32_t stream_id,
 		      struct rtpb_stream_ident *out)
 {
-	const uint8_t *r = (const uint8_t *)rtpb_shm_at(h, h->off_streams) +
-			   (uint64_t)stream_id * h->stream_size;
-	uint8_t a;
+	uint64_t at = (uint64_t)stream_id * h->stream_stride;
+	const volatile struct rtpb_stream_key *k;
+	struct rtpb_stream_key key;
 
-	if (stream_id >= h->max_streams ||
-	    *(const volatile uint8_t *)(r + h->stream_state_off) == 0)
+	if (stream_id >= h->max_streams)
+		return false;
+	k = (const volatile struct rtpb_stream_key *)rtpb_shm_at(h, h->off_stream_keys + at);
+	if (k->state == 0)
 		return false;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	a = r[h->stream_addr_off];
+	key.addr_idx = k->addr_idx;
+	key.local_port = k->local_port;
 	memset(out, 0, sizeof(*out));
-	if (a < h->n_addrs && a < RTPB_MAX_ADDRS)
-		out->local = h->addrs[a];
-	memcpy(&out->local.port, r + h->stream_port_off, sizeof(out->local.port));
-	memcpy(&out->cookie, r + h->stream_cookie_off, sizeof(out->cookie));
+	if (key.addr_idx < h->n_addrs && key.addr_idx < RTPB_MAX_ADDRS)
+		out->local = h->addrs[key.addr_idx];
+	out->local.port = key.local_port;
+	memcpy(&out->cookie, rtpb_shm_at(h, h->off_stream_cookies + at),
+	       sizeof(out->cookie));
 	return true;
 }
 

@@ -18,18 +18,17 @@
  * and is handed off: 1 packet in ~250.
  *
  * The hash is the Toeplitz hash (Microsoft RSS) over the destination
- * address and port, in that order, as DPDK's rte_softrss() computes it;
- * the RETA entry is hash % reta_size. Written by the dataplane once at
- * start, before RTPB_SHM_READY; read by control.
+ * address and port, in that order; rtpb_toeplitz() computes it in plain C
+ * (the contract needs no DPDK header), bit for bit what DPDK's
+ * rte_softrss() computes (tests/test_steer.c checks both). The RETA entry
+ * is hash % reta_size. Written by the dataplane once at start, before
+ * RTPB_SHM_READY; read by control.
  */
 #ifndef RTPB_STEER_H
 #define RTPB_STEER_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include <string.h>
-
-#include <rte_byteorder.h>
-#include <rte_thash.h>
 
 #include "rtpb_addr.h"
 
@@ -68,6 +67,32 @@ struct rtpb_steer {
 };
 
 /**
+ * The Toeplitz hash (Microsoft RSS) of len bytes of in under key, as the
+ * RSS specification states it: for each set bit of the input, XOR in the
+ * 32 key bits that start at that bit. The same value as DPDK's
+ * rte_softrss() over the input in host-order 32-bit words.
+ * @param key at least len + 4 bytes.
+ * @param in  the input, in the order the NIC hashes it (network order).
+ * @return the 32-bit hash.
+ */
+static inline uint32_t
+rtpb_toeplitz(const uint8_t *key, const uint8_t *in, size_t len)
+{
+	uint32_t h = 0;
+	uint32_t window = (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 |
+			  (uint32_t)key[2] << 8 | key[3];
+
+	for (size_t i = 0; i < len; i++) {
+		for (int b = 7; b >= 0; b--) {
+			if (in[i] & (1u << b))
+				h ^= window;
+			window = window << 1 | ((key[i + 4] >> b) & 1u);
+		}
+	}
+	return h;
+}
+
+/**
  * The Toeplitz hash of a relay socket as the NIC computes it with
  * destination-only UDP RSS: input = address then port (IPv4: 6 bytes,
  * IPv6: 18), network order on the wire.
@@ -77,25 +102,20 @@ struct rtpb_steer {
 static inline uint32_t
 rtpb_steer_hash(const struct rtpb_steer *st, const struct rtpb_addr *local)
 {
-	uint32_t in[5] = {0}, a;
-	uint32_t n;
+	uint8_t in[18];
+	size_t n;
 
-	if (local->family == RTPB_AF_INET) {
-		memcpy(&a, local->ip, 4);
-		in[0] = rte_be_to_cpu_32(a);
-		in[1] = (uint32_t)rte_be_to_cpu_16(local->port) << 16;
-		n = 2;
-	} else if (local->family == RTPB_AF_INET6) {
-		for (int i = 0; i < 4; i++) {
-			memcpy(&a, local->ip + 4 * i, 4);
-			in[i] = rte_be_to_cpu_32(a);
-		}
-		in[4] = (uint32_t)rte_be_to_cpu_16(local->port) << 16;
-		n = 5;
-	} else {
+	if (local->family == RTPB_AF_INET)
+		n = 4;
+	else if (local->family == RTPB_AF_INET6)
+		n = 16;
+	else
 		return 0;
-	}
-	return rte_softrss(in, n, st->key);
+	for (size_t i = 0; i < n; i++)
+		in[i] = local->ip[i];
+	in[n] = (uint8_t)(((const uint8_t *)&local->port)[0]);
+	in[n + 1] = (uint8_t)(((const uint8_t *)&local->port)[1]);
+	return rtpb_toeplitz(st->key, in, n + 2);
 }
 
 /**

@@ -3,7 +3,8 @@
  * test_steer: destination-only RSS steering (include/rtpb_steer.h,
  * dataplane/dp_steer.c): the hash control predicts against a bit-by-bit
  * Toeplitz hash over the bytes a NIC hashes (itself checked against
- * Microsoft's RSS verification vectors), the RETA lookup, the
+ * Microsoft's RSS verification vectors) and against DPDK's
+ * rte_softrss() (the contract's plain-C rtpb_toeplitz()), the RETA lookup, the
  * dataplane's choice of RSS configuration from what a PMD offers, and
  * dp_steer_publish() on a net_null port (which has a RETA): what it
  * publishes is what the port holds.
@@ -23,6 +24,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_thash.h>
 
 #include "dp_steer.h"
 #include "rtpb_steer.h"
@@ -90,6 +92,42 @@ test_hash_is_destination_only(void **state)
 	in[16] = 35000 >> 8;
 	in[17] = 35000 & 0xff;
 	assert_int_equal(rtpb_steer_hash(&st, &a), toeplitz_ref(st.key, in, 18));
+}
+
+/* rtpb_toeplitz() (plain C, include/) is rte_softrss() bit for bit, over
+ * pseudo-random inputs of every word count the contract hashes (IPv4:
+ * 2 words, IPv6: 5) and random keys. */
+static void
+test_toeplitz_is_softrss(void **state)
+{
+	uint8_t key[RTPB_STEER_KEY_MAX];
+	uint32_t x = 0x2545f491u;
+
+	(void)state;
+	for (int round = 0; round < 2000; round++) {
+		uint32_t words[5];
+		uint8_t in[20];
+		uint32_t n = round % 2 ? 5 : 2;
+
+		for (size_t i = 0; i < sizeof(key); i++) {
+			x = x * 1103515245u + 12345u;
+			key[i] = (uint8_t)(x >> 16);
+		}
+		if (round == 0)
+			memcpy(key, dp_steer_key, sizeof(key));
+		for (uint32_t i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			words[i] = x ^ (x << 7);
+			in[4 * i] = (uint8_t)(words[i] >> 24);
+			in[4 * i + 1] = (uint8_t)(words[i] >> 16);
+			in[4 * i + 2] = (uint8_t)(words[i] >> 8);
+			in[4 * i + 3] = (uint8_t)words[i];
+		}
+		assert_int_equal(rtpb_toeplitz(key, in, 4 * n),
+				 rte_softrss(words, n, key));
+		assert_int_equal(rtpb_toeplitz(key, in, 4 * n),
+				 toeplitz_ref(key, in, 4 * n));
+	}
 }
 
 static void
@@ -279,6 +317,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reference_vectors),
 		cmocka_unit_test(test_hash_is_destination_only),
+		cmocka_unit_test(test_toeplitz_is_softrss),
 		cmocka_unit_test(test_worker),
 		cmocka_unit_test(test_rss_conf),
 		cmocka_unit_test(test_from_kernel),
