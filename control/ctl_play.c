@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -45,9 +46,16 @@ ctl_play_codec(int pt)
 
 struct ctl_play_dir {
 	int fd;
+	GHashTable *cache; /* "<name>.<pt>" -> struct ctl_play_prompt (one ref) */
 	size_t path_len;
 	char path[PATH_MAX];
 };
+
+static void
+cache_put(gpointer p)
+{
+	ctl_play_prompt_put(p);
+}
 
 struct ctl_play_dir *
 ctl_play_dir_open(const char *path)
@@ -74,6 +82,7 @@ ctl_play_dir_open(const char *path)
 		errno = e;
 		return NULL;
 	}
+	d->cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, cache_put);
 	return d;
 }
 
@@ -82,6 +91,7 @@ ctl_play_dir_close(struct ctl_play_dir *d)
 {
 	if (d == NULL)
 		return;
+	g_hash_table_destroy(d->cache);
 	close(d->fd);
 	free(d);
 }
@@ -184,7 +194,7 @@ read_all(int fd, size_t size, uint8_t **out)
 }
 
 int
-ctl_play_prompt_load(const struct ctl_play_dir *d, const char *name, int pt,
+ctl_play_prompt_load(struct ctl_play_dir *d, const char *name, int pt,
 		     struct ctl_play_prompt **out)
 {
 	const char *f = ctl_play_file_name(d, name);
@@ -192,7 +202,8 @@ ctl_play_prompt_load(const struct ctl_play_dir *d, const char *name, int pt,
 	struct ctl_play_prompt *p;
 	struct stat st;
 	uint8_t *data = NULL;
-	int fd, rc;
+	uint64_t mtime_ns;
+	int fd, rc = 0;
 
 	if (f == NULL)
 		return -EINVAL;
@@ -215,6 +226,14 @@ ctl_play_prompt_load(const struct ctl_play_dir *d, const char *name, int pt,
 		rc = -EFBIG;
 		goto out_close;
 	}
+	mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+	p = g_hash_table_lookup(d->cache, fname);
+	if (p != NULL && p->dev == st.st_dev && p->ino == st.st_ino &&
+	    p->len == (size_t)st.st_size && p->mtime_ns == mtime_ns) {
+		p->refs++;
+		*out = p;
+		goto out_close;
+	}
 	rc = read_all(fd, (size_t)st.st_size, &data);
 	if (rc != 0)
 		goto out_close;
@@ -227,7 +246,12 @@ ctl_play_prompt_load(const struct ctl_play_dir *d, const char *name, int pt,
 	p->data = data;
 	p->len = (size_t)st.st_size;
 	p->pt = (uint8_t)pt;
-	p->refs = 1;
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
+	p->mtime_ns = mtime_ns;
+	p->refs = 2; /* the caller's and the cache's */
+	/* a changed file replaces its entry; players keep the old copy */
+	g_hash_table_replace(d->cache, g_strdup(fname), p);
 	*out = p;
 out_close:
 	close(fd);
@@ -235,7 +259,7 @@ out_close:
 }
 
 int
-ctl_play_select(const struct ctl_play_dir *d, const char *name, const char *codecs_list,
+ctl_play_select(struct ctl_play_dir *d, const char *name, const char *codecs_list,
 		struct ctl_play_prompt **out)
 {
 	const char *c = codecs_list;

@@ -12,7 +12,10 @@
  * name comes from the network and never leads out of it
  * (ctl_play_file_name()).
  *
- * Everything is loaded when P is executed (ctl_play_select()); the pacer
+ * Everything is loaded when P is executed (ctl_play_select()), once per
+ * file: the directory keeps what it loaded, and a prompt already loaded
+ * whose file is unchanged (device, inode, size, mtime) is shared, not
+ * read again (music on hold for many calls is one copy). The pacer
  * (ctl_play_next()) does no I/O, no allocation and no syscall: it copies
  * bytes from the loaded prompt into the caller's struct rtpb_play_pkt
  * (include/rtpb_play.h), the element control enqueues for the worker that
@@ -63,7 +66,8 @@ struct ctl_play_codec {
 /** @return the framing of payload type pt, or NULL if the player has none. */
 const struct ctl_play_codec *ctl_play_codec(int pt);
 
-/** The prompt directory, opened once (its fd and its path). */
+/** The prompt directory, opened once (its fd and its path), and the
+ *  prompts loaded from it. */
 struct ctl_play_dir;
 
 /**
@@ -74,7 +78,8 @@ struct ctl_play_dir;
  */
 struct ctl_play_dir *ctl_play_dir_open(const char *path);
 
-/** Close (NULL is fine). Prompts loaded from it stay valid. */
+/** Close (NULL is fine). Prompts loaded from it and still referenced
+ *  stay valid. */
 void ctl_play_dir_close(struct ctl_play_dir *d);
 
 /**
@@ -94,20 +99,22 @@ struct ctl_play_prompt {
 	uint8_t *data;  /**< the file's bytes, owned */
 	size_t len;     /**< bytes */
 	uint8_t pt;     /**< its payload type (the file name's suffix) */
-	uint32_t refs;  /**< holders (the loader, each player) */
+	uint32_t refs;  /**< holders (the directory's cache, each loader, each player) */
+	uint64_t dev, ino, mtime_ns; /**< the file it was read from (0: from memory) */
 };
 
 /**
  * Load prompt name for payload type pt from d: the whole regular file
  * "<file name>.<pt>" (ctl_play_file_name()), opened without blocking
- * (no FIFO or device stalls control).
+ * (no FIFO or device stalls control); the directory's copy if the file
+ * is the one it read before, else read and kept for the next load.
  * @param out set to the prompt (one reference) on success.
  * @return 0; -EINVAL a hostile name or a file that is not a regular file;
  *         -EPROTONOSUPPORT no framing for pt (ctl_play_codec());
  *         -ENOENT no such file; -EFBIG over CTL_PLAY_FILE_MAX;
  *         -ENOMEM; -EIO a short read; else open(2)'s -errno.
  */
-int ctl_play_prompt_load(const struct ctl_play_dir *d, const char *name, int pt,
+int ctl_play_prompt_load(struct ctl_play_dir *d, const char *name, int pt,
 			 struct ctl_play_prompt **out);
 
 /**
@@ -134,7 +141,7 @@ void ctl_play_prompt_put(struct ctl_play_prompt *p);
  *         ends the search as in rtpproxy. The P handler answers E60 to
  *         every error.
  */
-int ctl_play_select(const struct ctl_play_dir *d, const char *name, const char *codecs,
+int ctl_play_select(struct ctl_play_dir *d, const char *name, const char *codecs,
 		    struct ctl_play_prompt **out);
 
 /** First RTP header values of a player (host byte order). */

@@ -397,6 +397,49 @@ test_hostile_names(void **state)
 	assert_int_equal(errno, ENOENT);
 }
 
+/* The directory loads a file once and shares it while it is unchanged;
+ * a changed file is read again, and players keep the copy they have. */
+static void
+test_cache(void **state)
+{
+	static uint8_t a[400], b[480];
+	struct ctl_play_dir *d = ctl_play_dir_open(pdir);
+	struct ctl_play_prompt *p1, *p2, *pa, *pb;
+	const struct ctl_play_cfg cfg = {.count = 1};
+	struct rtpb_play_pkt k;
+	struct ctl_play *pl;
+
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(ctl_play_prompt_load(d, "prompt", 0, &p1), 0);
+	assert_int_equal(ctl_play_select(d, "prompt", "0", &p2), 0);
+	assert_ptr_equal(p1, p2);
+	assert_int_equal(p1->refs, 3); /* the cache's and two loads */
+	ctl_play_prompt_put(p1);
+	ctl_play_prompt_put(p2);
+
+	memset(a, 0x11, sizeof(a));
+	memset(b, 0x22, sizeof(b));
+	write_file(pdir, "moh.8", a, sizeof(a));
+	assert_int_equal(ctl_play_prompt_load(d, "moh", 8, &pa), 0);
+	pl = ctl_play_create(pa, &cfg);
+	assert_non_null(pl);
+	write_file(pdir, "moh.8", b, sizeof(b));
+	assert_int_equal(ctl_play_prompt_load(d, "moh", 8, &pb), 0);
+	assert_ptr_not_equal(pa, pb);
+	assert_int_equal(pb->len, sizeof(b));
+	assert_memory_equal(pb->data, b, sizeof(b));
+	ctl_play_prompt_put(pa);
+	ctl_play_prompt_put(pb);
+	ctl_play_dir_close(d);
+	/* the player still plays the first file's bytes */
+	ctl_play_start(pl, T0);
+	assert_int_equal(ctl_play_next(pl, T0, &k), CTL_PLAY_PKT);
+	assert_memory_equal(k.rtp + 12, a, 160);
+	assert_int_equal(ctl_play_prompt(pl)->len, sizeof(a));
+	ctl_play_destroy(pl);
+}
+
 /* Header fields of one played packet. */
 struct rtp_fields {
 	int marker, pt;
@@ -629,6 +672,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_makeann_options),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_pace_and_loop),
 		cmocka_unit_test(test_late_caller),
 		cmocka_unit_test(test_framing),
