@@ -8,7 +8,8 @@
 # scdoc for the man pages, libsystemd-dev for sd_notify, debhelper and
 # lintian for the package test (tests/pkg/), tshark for the capture test,
 # libmicrohttpd-dev for control's --metrics endpoint and prometheus (its
-# promtool and server) for the metrics tests).
+# promtool and server) for the metrics tests), libsndfile1-dev for
+# rtpb-makeann (playback prompts from WAV) and its test).
 #
 # Kamailio's package ships a service that would start a SIP proxy on port
 # 5060, and Prometheus's one a server on port 9090: when this script
@@ -43,6 +44,7 @@ PACKAGES=(
 	debhelper lintian fakeroot dpkg-dev
 	tshark
 	libmicrohttpd-dev prometheus
+	libsndfile1-dev
 )
 # Packages whose own service must not run (start, or start at boot) when
 # this script installs them.

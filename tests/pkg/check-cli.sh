@@ -16,7 +16,7 @@ ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
 
 for b in dataplane/rtpbypass-dataplane control/rtpbypass-control tools/rtpb-ctl \
-	tools/rtpb-pfstat; do
+	tools/rtpb-pfstat tools/rtpb-makeann; do
 	name=$(basename "$b")
 	if out=$(timeout 10 "$build/$b" --version 2>&1) && grep -q "^$name $version" <<<"$out"; then
 		ok "$name --version: $out"

@@ -62,7 +62,7 @@ fi
 
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's#^\./#/#')
 for f in /usr/bin/rtpbypass-dataplane /usr/bin/rtpbypass-control \
-	/usr/bin/rtpb-ctl /usr/bin/rtpb-pfstat \
+	/usr/bin/rtpb-ctl /usr/bin/rtpb-pfstat /usr/bin/rtpb-makeann \
 	/usr/lib/rtpbypass/prefilter.bpf.o \
 	/usr/libexec/rtpbypass/hugepages.sh \
 	/lib/systemd/system/rtpbypass-dataplane.service \
@@ -71,6 +71,7 @@ for f in /usr/bin/rtpbypass-dataplane /usr/bin/rtpbypass-control \
 	/usr/share/man/man8/rtpbypass-dataplane.8.gz \
 	/usr/share/man/man8/rtpbypass-control.8.gz \
 	/usr/share/man/man1/rtpb-ctl.1.gz /usr/share/man/man1/rtpb-pfstat.1.gz \
+	/usr/share/man/man1/rtpb-makeann.1.gz \
 	/usr/share/doc/rtpbypass/examples/kamailio/kamailio.cfg \
 	/usr/share/doc/rtpbypass/examples/opensips/opensips.cfg \
 	/usr/share/doc/rtpbypass/changelog.gz; do
