@@ -54,22 +54,15 @@ struct rec_buf {
 	uint8_t data[RTPB_MIRROR_SNAPLEN];
 } __attribute__((aligned(64)));
 
+/* An address of family RTPB_AF_INET or RTPB_AF_INET6 from text. */
 static void
-addr4(struct rtpb_addr *a, const char *ip, uint16_t port)
+addr(struct rtpb_addr *a, uint8_t family, const char *ip, uint16_t port)
 {
 	memset(a, 0, sizeof(*a));
-	a->family = RTPB_AF_INET;
+	a->family = family;
 	a->port = htons(port);
-	assert_int_equal(inet_pton(AF_INET, ip, a->ip), 1);
-}
-
-static void
-addr6(struct rtpb_addr *a, const char *ip, uint16_t port)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = RTPB_AF_INET6;
-	a->port = htons(port);
-	assert_int_equal(inet_pton(AF_INET6, ip, a->ip), 1);
+	assert_int_equal(inet_pton(family == RTPB_AF_INET ? AF_INET : AF_INET6,
+				   ip, a->ip), 1);
 }
 
 /*
@@ -90,11 +83,11 @@ mk(struct rec_buf *b, uint32_t id, enum rtpb_mirror_dir dir,
 	b->r.orig_len = len;
 	b->r.cap_len = len > RTPB_MIRROR_SNAPLEN ? RTPB_MIRROR_SNAPLEN : len;
 	if (dir == RTPB_MIRROR_DIR_A) {
-		addr4(&b->r.src, "198.51.100.7", 5004 + kind);
-		addr4(&b->r.dst, "192.0.2.1", PORT_A + kind);
+		addr(&b->r.src, RTPB_AF_INET, "198.51.100.7", 5004 + kind);
+		addr(&b->r.dst, RTPB_AF_INET, "192.0.2.1", PORT_A + kind);
 	} else {
-		addr4(&b->r.src, "203.0.113.9", 6000 + kind);
-		addr4(&b->r.dst, "192.0.2.1", PORT_O + kind);
+		addr(&b->r.src, RTPB_AF_INET, "203.0.113.9", 6000 + kind);
+		addr(&b->r.dst, RTPB_AF_INET, "192.0.2.1", PORT_O + kind);
 	}
 	for (uint16_t i = 0; i < b->r.cap_len; i++)
 		b->data[i] = (uint8_t)(i * 7 + seq + dir);
@@ -490,8 +483,8 @@ test_adhoc(void **state)
 	assert_int_equal(ctl_rec_start(rec, 7, CALLID, TAG, NULL, CTL_REC_ORIG), 0);
 	mk(&b[0], 7, RTPB_MIRROR_DIR_O, RTPB_MIRROR_RTP, 1, 172);
 	mk(&b[1], 7, RTPB_MIRROR_DIR_O, RTPB_MIRROR_RTP, 2, 40);
-	addr6(&b[1].r.src, "2001:db8::7", 6000);
-	addr6(&b[1].r.dst, "2001:db8::1", PORT_O);
+	addr(&b[1].r.src, RTPB_AF_INET6, "2001:db8::7", 6000);
+	addr(&b[1].r.dst, RTPB_AF_INET6, "2001:db8::1", PORT_O);
 	mk(&b[2], 7, RTPB_MIRROR_DIR_O, RTPB_MIRROR_RTP, 3, 3000); /* cut */
 	assert_int_equal(ctl_rec_drain(rec, p, 3), 3);
 	ctl_rec_destroy(rec);
@@ -529,8 +522,8 @@ test_pcap_v6_truncated(void **state)
 	assert_non_null(rec);
 	assert_int_equal(ctl_rec_start(rec, 5, CALLID, TAG, NULL, 0), 0);
 	mk(&b[0], 5, RTPB_MIRROR_DIR_A, RTPB_MIRROR_RTP, 9, 172);
-	addr6(&b[0].r.src, "2001:db8::7", 5004);
-	addr6(&b[0].r.dst, "2001:db8::1", PORT_A);
+	addr(&b[0].r.src, RTPB_AF_INET6, "2001:db8::7", 5004);
+	addr(&b[0].r.dst, RTPB_AF_INET6, "2001:db8::1", PORT_A);
 	mk(&b[1], 5, RTPB_MIRROR_DIR_A, RTPB_MIRROR_RTP, 10, 4000);
 	assert_int_equal(ctl_rec_drain(rec, p, 2), 2);
 	ctl_rec_stats(rec, &st);
