@@ -158,6 +158,7 @@ static int
 setup(void **state)
 {
 	(void)state;
+	umask(022); /* the mode check below: 0640 as created */
 	snprintf(root, sizeof(root), "/tmp/test_ctl_rec.XXXXXX");
 	assert_non_null(mkdtemp(root));
 	snprintf(recdir, sizeof(recdir), "%s/rec", root);
@@ -352,6 +353,13 @@ test_pcap_files_spool(void **state)
 	ctl_rec_destroy(rec); /* stops 11 */
 	assert_int_equal(count_dir(spooldir), 0);
 	assert_int_equal(count_dir(recdir), 4);
+	{
+		struct stat fst;
+
+		snprintf(path, sizeof(path), "%s/%s", recdir, CALLID "=" TAG ".o.rtp");
+		assert_int_equal(stat(path, &fst), 0);
+		assert_int_equal(fst.st_mode & 0777, 0640); /* call audio: not world-readable */
+	}
 
 	snprintf(path, sizeof(path), "%s/%s", recdir, CALLID "=" TAG ".a.rtp");
 	check_pcap(path, n);
@@ -563,7 +571,7 @@ test_hostile_names(void **state)
 	struct ctl_rec_conf c = {.record_dir = recdir, .spool_dir = spooldir,
 				 .pcap = true};
 	struct ctl_rec *rec = ctl_rec_create(&c);
-	char longid[400];
+	char longid[400], target[PATH_MAX], link[PATH_MAX];
 
 	(void)state;
 	assert_non_null(rec);
@@ -584,6 +592,13 @@ test_hostile_names(void **state)
 	assert_int_equal(ctl_rec_start(rec, 7, NULL, "t", NULL, 0), -EINVAL);
 	assert_int_equal(count_dir(spooldir), 5);
 	assert_int_equal(count_dir(root), 2); /* nothing escaped */
+	/* a symlink planted where a file goes is not followed */
+	snprintf(target, sizeof(target), "%s/target", root);
+	snprintf(link, sizeof(link), "%s/planted=t.pcap", spooldir);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(ctl_rec_start(rec, 8, "planted", "t", NULL, CTL_REC_SINGLE), -ELOOP);
+	assert_false(exists(root, "target"));
+	assert_int_equal(unlink(link), 0);
 	ctl_rec_destroy(rec);
 	assert_int_equal(count_dir(recdir), 5);
 	assert_true(exists(recdir, "%2Fetc%2Fpasswd=t.pcap"));
