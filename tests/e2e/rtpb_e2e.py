@@ -1528,6 +1528,8 @@ class Call:
     (a, b), the phones' JSON.
     """
 
+    _starts = itertools.count()
+
     def __init__(self, topo, a_to, b_to, count, interval_ms=20, tag='call',
                  start_delay_ms=1500, a_port=4000, b_port=6000,
                  ssrcs=('a0a0a0a0', 'b0b0b0b0'), linger_ms=1500,
@@ -1537,6 +1539,11 @@ class Call:
         timeout_s = int(count * interval_ms / 1000) + 30
         if start_at is None:
             start_at = time.time() + start_delay_ms / 1000.0
+        # Both phones bind, say READY and wait for T0 in start_file
+        # (rtpb_phone.py --start-file; --start-at is then an offset from
+        # T0), so that on a loaded machine neither sends before the other
+        # listens: T0 is start_at, or later if a phone was slow to start.
+        start_file = os.path.join(logdir(), '%s.%d.T0' % (tag, next(Call._starts)))
         for role, bind, to, ssrc, extra, lag in (
                 ('pa', a_bind or '%s:%d' % (PHONE_A_IP, a_port), a_to, ssrcs[0], a_extra, 0),
                 ('pb', b_bind or '%s:%d' % (PHONE_B_IP, b_port), b_to, ssrcs[1], b_extra,
@@ -1545,9 +1552,19 @@ class Call:
                 topo, role, '%s_%s' % (tag, role),
                 ['--bind', bind, '--to', to, '--count', str(count),
                  '--interval-ms', str(interval_ms), '--ssrc', ssrc,
-                 '--linger-ms', str(linger_ms),
-                 '--start-at', '%.3f' % (start_at + lag / 1000.0)] + list(extra),
+                 '--linger-ms', str(linger_ms), '--start-file', start_file,
+                 '--start-at', '%.3f' % (lag / 1000.0)] + list(extra),
                 timeout_s))
+        for r in self.runs:
+            r.proc.wait_for_log(r'READY', timeout=30)
+        t0 = max(start_at, time.time() + 0.2)
+        if t0 > start_at + 0.05:
+            log('%s: phones ready late, start moved by %.0f ms'
+                % (tag, (t0 - start_at) * 1e3))
+        with open(start_file + '.tmp', 'w') as f:
+            f.write('%.6f\n' % t0)
+        os.replace(start_file + '.tmp', start_file)
+        self.t0 = t0
 
     def results(self):
         return tuple(r.result() for r in self.runs)
