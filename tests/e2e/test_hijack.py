@@ -60,7 +60,8 @@ so they do not interfere):
   ssrc_move_silence  A moves at the end of a 3 s silence, same SSRC: at
                      most 1 lost each way.
   newssrc_move_talk  A moves with a new SSRC while talking, its old address
-                     goes quiet (RTP and RTCP): at most 10 lost each way.
+                     goes quiet (RTP and RTCP): at most 12 lost each way
+                     (9, more when a stalled sender bursts).
   newssrc_move_silence_cname    A moves in a silence (at 5 s of 3-7 s) with
                      a new SSRC, its new address sends RTCP with A's CNAME
                      at once; RTP resumes there at 7 s.  Required: B gets
@@ -462,7 +463,11 @@ def start_move(env, t0, name, new_ssrc, silence):
     # B half a period after A: what goes where at a switch does not depend
     # on which of two packets sent at the same moment comes first
     c.phone('b', t0, int(run_s * PKT_S), 'b100000%d' % (8 if silence else 9), lag_ms=IV / 2)
-    c.max_lost = 10 if new_ssrc else 1
+    # A new SSRC wins on its 10th packet at media pace (9 lost). A sender
+    # the loaded host stalled sends its backlog in a burst, and packets
+    # under 7 ms apart do not count (DESIGN.md 4.9 media pace): one or two
+    # more are lost then, as the figures in docs/SECURITY.md say (10-11).
+    c.max_lost = 12 if new_ssrc else 1
     return c, finish_move
 
 
