@@ -41,6 +41,9 @@ MAX_SESSIONS = 8
 INTERVAL_MS = 20
 A_PORT = 4000
 B_PORT = 6000
+# media back after a dataplane restart, from its ready line: the target
+# is 0.1 s, the bound has room for a loaded 2-CPU machine (1b below)
+RESTART_GAP_BOUND_S = 0.3
 
 # ptrace(2) requests (linux/ptrace.h) and waitpid's __WALL
 PTRACE_DETACH = 17
@@ -96,6 +99,16 @@ def q_counts(cmd, call, ftag, ttag):
     m = re.fullmatch(r'(-?\d+) (\d+) (\d+) (\d+) (\d+)', r)
     check(m is not None, 'Q answers five values: %r' % r)
     return tuple(int(x) for x in m.groups())
+
+
+def ctl_log_time(hms, near):
+    """Control's log stamp 'HH:MM:SS.mmm' (local time) as a wall-clock
+    time, on the day of wall-clock time near."""
+    h, m, sec = hms.split(':')
+    lt = time.localtime(near)
+    day = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, 0, 0, 0, 0, 0, lt.tm_isdst))
+    t = day + int(h) * 3600 + int(m) * 60 + float(sec)
+    return t + 86400 * round((near - t) / 86400)
 
 
 def body(build, prefix):
@@ -162,35 +175,58 @@ def body(build, prefix):
                'no timeout line, so no timeout notification')
 
         # --- 1b. killed and started again at once, mid-call ----------------
+        # Every arrival is logged (wall clock from t0): the gap per
+        # direction is from the new dataplane's ready line (its realtime
+        # stamp) to the first packet a phone gets after it.
         n3 = 300
+        t0 = time.time() + 0.3
+        rxlog = ['--rx-log', '--time-base', '%.3f' % t0]
         call = e2e.Call(topo, '%s:%d' % (e2e.RELAY_IP, p1), '%s:%d' % (e2e.RELAY_IP, p0),
                         n3, INTERVAL_MS, 'quick', a_port=A_PORT, b_port=B_PORT,
-                        start_delay_ms=300)
+                        start_at=t0, a_extra=rxlog, b_extra=rxlog)
         time.sleep(2.3)   # 100 packets each way first
         mark = ctl.log_mark()
-        t_kill = time.monotonic()
+        t_kill = time.time()
         dp.signal(signal.SIGKILL)
         dp.wait(timeout=10)
         dp = e2e.start_dataplane(topo, build, prefix)
-        t_ready = time.monotonic() - t_kill
+        t_ready = float(dp.wait_for_log(r'ready: .* realtime (\d+\.\d+)').group(1))
         ctl.wait_for_log(r'dataplane back after (\d+) ms without', timeout=10, since=mark)
-        t_back = time.monotonic() - t_kill
+        t_attach = ctl_log_time(ctl.wait_for_log(r"^(\S+) \S+: .*dataplane '[^']*' attached: pid",
+                                                 since=mark).group(1), t_ready)
+        t_replay = ctl_log_time(ctl.wait_for_log(r'^(\S+) \S+: .*dataplane back after',
+                                                 since=mark).group(1), t_ready)
         a, b = call.results()
         st = e2e.telemetry(prefix, '/rtpbypass/stats', unwrap=True)
         e2e.log('the new dataplane since its start: rx %d, relayed %d, drops %s'
                 % (st['rx_pkts'], st['relayed'],
                    {k: v for k, v in st.items() if k.startswith('drop_') and v}))
         lost = (n3 - a['received_valid'], n3 - b['received_valid'])
-        e2e.log('killed and restarted mid-call: new dataplane ready after %.2f s, '
-                'replayed after %.2f s; lost A %d, B %d of %d (%.0f, %.0f ms of audio)'
-                % (t_ready, t_back, lost[0], lost[1], n3, lost[0] * INTERVAL_MS,
-                   lost[1] * INTERVAL_MS))
-        # ~100 packets each way went before the kill and ~150 after the
-        # replay: at most 100 lost means most of those 150 came through
-        # (how many are lost is a figure, noisy on a loaded VM)
-        check(max(lost) <= 100,
-              'media came back after the replay (lost %d, %d of %d)'
-              % (lost[0], lost[1], n3))
+        gaps = {}
+        for name, ph in (('B->A', a), ('A->B', b)):
+            times = [t0 + e[0] / 1e3 for e in ph['rx_log'] if e[2] == 'rtp' and not e[6]]
+            before = [t for t in times if t < t_kill]
+            after = [t for t in times if t > t_ready]
+            check(before and after, '%s: media before the kill and after the restart' % name)
+            gaps[name] = (after[0] - t_ready, after[0] - before[-1])
+        e2e.log('killed and restarted mid-call: new dataplane ready %.3f s after the kill; '
+                'control attached %+.3f s, replayed %+.3f s from ready (its log, ms)'
+                % (t_ready - t_kill, t_attach - t_ready, t_replay - t_ready))
+        for name, (g_ready, g_all) in sorted(gaps.items()):
+            e2e.log('FIGURE restart gap %s: %.0f ms after ready (%.0f ms silence in all)'
+                    % (name, 1000 * g_ready, 1000 * g_all))
+        e2e.log('lost A %d, B %d of %d (%.0f, %.0f ms of audio)'
+                % (lost[0], lost[1], n3, lost[0] * INTERVAL_MS, lost[1] * INTERVAL_MS))
+        # The target is 100 ms from ready (a packet every 20 ms, control
+        # attaching within 10 ms, the dataplane holding RX until the
+        # replay); the bound allows for the 2-CPU CI machine, where the
+        # phones, control and the dataplane's two lcores share two CPUs
+        # with other builds: a 100-200 ms scheduling delay of one of them
+        # is ordinary there (see docs/RELIABILITY.md)
+        for name, (g_ready, _) in gaps.items():
+            check(g_ready < RESTART_GAP_BOUND_S,
+                  '%s: media back %.0f ms after the new dataplane was ready (bound %.0f)'
+                  % (name, 1000 * g_ready, 1000 * RESTART_GAP_BOUND_S))
         expect(cmd('G nsess_timeout') == '0', 'still no session timed out')
         check(cmd('X') == '0', 'X deletes every session')
         e2e.stop_relay(dp, ctl)
