@@ -37,14 +37,18 @@
 
 /* Between attach attempts: an open() and a stat(), cheap; short, so a
  * restarted dataplane gets its sessions (and media) back soon after it is
- * ready (issue 16). */
-#define CTL_DP_RETRY_NS 100000000ull
+ * ready (issue 16): the main loop polls every 10 ms, so every iteration. */
+#define CTL_DP_RETRY_NS 10000000ull
 #define CTL_DP_CHECK_NS 100000000ull   /* between liveness checks */
 /* Heartbeat older than this with the pid alive: the dataplane crashed and
  * its pid was reused (a live dataplane beats every 100 ms; a loaded VM can
  * stall it for a second or two, which must not cost a detach and replay). */
 #define CTL_DP_STALE_NS 10000000000ull
 #define CTL_DP_HELLO_NS 2000000000ull  /* HELLO answers expected within */
+/* Right after an attach, wait this long at most for the HELLO answers
+ * (the workers look at their ring every loop, and hold RX until the
+ * replay: every ms here is media held), instead of the next poll */
+#define CTL_DP_HELLO_SPIN_NS 20000000ull
 #define CTL_DP_SYNC_SPINS 4096         /* pause loops (~20-50 us) before yielding */
 #define CTL_DP_SYNC_ALIVE_NS 1000000ull /* a waiting sync checks the pid this often */
 
@@ -282,6 +286,14 @@ ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
 		dp->next_try_ns = now_ns + CTL_DP_RETRY_NS;
 		if (ctl_dp_attach(dp, now_ns) != 0)
 			return;
+		while (ctl_now_ns() - now_ns < CTL_DP_HELLO_SPIN_NS) {
+			ctl_dp_drain_events(dp);
+			if (dp->prod.h == NULL || rtpb_prod_hello_done(&dp->prod))
+				break;
+			sched_yield();
+		}
+		if (dp->prod.h == NULL)
+			return;
 	}
 	if (now_ns >= dp->next_check_ns) {
 		dp->next_check_ns = now_ns + CTL_DP_CHECK_NS;
@@ -302,6 +314,9 @@ ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
 				dp->prod.h->max_streams);
 			if (dp->replay != NULL)
 				dp->replay(dp, dp->arg);
+			/* pushed: the workers may start RX (rtpb_shm.h) */
+			atomic_store_explicit(&dp->prod.h->replayed, 1,
+					      memory_order_release);
 		} else if (now_ns > dp->hello_deadline_ns) {
 			ctl_dp_detach(dp, "workers did not accept HELLO (version mismatch?)");
 			dp->next_try_ns = now_ns + 5 * CTL_DP_RETRY_NS;

@@ -100,6 +100,9 @@ struct dp_ctx {
 	uint64_t ns_base;             /**< CLOCK_MONOTONIC ns at start */
 	uint64_t ns_mult;             /**< ns per TSC cycle, 32.32 fixed point */
 	struct dp_worker workers[RTPB_MAX_WORKERS];
+	/** at start, workers hold RX this long at most for control's replay
+	 *  (--replay-wait, dp_worker_main()); 0: no wait */
+	uint64_t replay_wait_ns;
 };
 
 extern struct dp_ctx dp_ctx;

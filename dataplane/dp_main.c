@@ -458,6 +458,7 @@ workers_init(const char *prefix)
 		rte_exit(EXIT_FAILURE, "no worker lcore: give EAL at least two lcores (e.g. -l 0-1)\n");
 	dp_ctx.n_workers = w;
 	dp_ctx.max_streams = dp_opts.max_streams;
+	dp_ctx.replay_wait_ns = dp_opts.replay_wait_ms * 1000000ull;
 
 	dp_ctx.shm = dp_shm_create(prefix, dp_opts.ring_prefix, w, dp_opts.max_streams, &err);
 	if (dp_ctx.shm == NULL)
@@ -737,8 +738,15 @@ main(int argc, char **argv)
 	       dp_ctx.latch.strict_source ? ", strict source" : "",
 	       dp_ctx.latch.cname_only ? ", new SSRC by CNAME only" : "",
 	       dp_ctx.latch.budget_pps, dp_ctx.latch.budget_burst);
-	DP_LOG(INFO, "ready: %u worker(s), max %u streams, file prefix '%s'",
-	       dp_ctx.n_workers, dp_ctx.max_streams, prefix);
+	{
+		/* the wall-clock stamp times a restart's media gap (e2e_faults) */
+		struct timespec rt;
+
+		clock_gettime(CLOCK_REALTIME, &rt);
+		DP_LOG(INFO, "ready: %u worker(s), max %u streams, file prefix '%s', "
+		       "realtime %lld.%06ld", dp_ctx.n_workers, dp_ctx.max_streams, prefix,
+		       (long long)rt.tv_sec, rt.tv_nsec / 1000);
+	}
 	/* systemd (Type=notify): the ports are up and control can attach */
 	sd_notifyf(0, "READY=1\nSTATUS=%u worker(s), file prefix '%s'",
 		   dp_ctx.n_workers, prefix);

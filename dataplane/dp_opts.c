@@ -31,6 +31,7 @@ struct dp_opts dp_opts = {
 	.port_id = 0,
 	.tx_port = -1,
 	.max_streams = DP_DEFAULT_MAX_STREAMS,
+	.replay_wait_ms = DP_DEFAULT_REPLAY_WAIT_MS,
 	.mbuf_room = RTE_MBUF_DEFAULT_BUF_SIZE,
 	.ring_prefix = "rtpb",
 };
@@ -63,6 +64,8 @@ opts_usage(const char *prog)
 	       "  --mbuf-size BYTES   mbuf data room, headroom included (default: %u);\n"
 	       "                      smaller only where every frame fits (pcap replay)\n"
 	       "  --ring-prefix NAME  name prefix of the shared rings and memory (default: rtpb)\n"
+	       "  --replay-wait MS    at start, the workers hold RX until control has replayed\n"
+	       "                      its sessions, for at most MS ms (default: %u; 0: no wait)\n"
 	       "  --probation-rtp N   consecutive RTP packets with a new SSRC for a new\n"
 	       "                      source to take over a latched stream (default: 10)\n"
 	       "  --probation-rtcp N  the same for RTCP (default: 2)\n"
@@ -86,6 +89,7 @@ opts_usage(const char *prog)
 	       "\n"
 	       "Control attaches through DPDK's --file-prefix (default '%s').\n",
 	       prog, DP_DEFAULT_FILE_PREFIX, RTPB_MAX_ADDRS, DP_DEFAULT_MAX_STREAMS, RTE_MBUF_DEFAULT_BUF_SIZE,
+	       DP_DEFAULT_REPLAY_WAIT_MS,
 	       DP_DEFAULT_FILE_PREFIX);
 }
 
@@ -271,6 +275,7 @@ dp_opts_parse(int argc, char **argv)
 		{"port", required_argument, NULL, 'p'},
 		{"max-streams", required_argument, NULL, 'n'},
 		{"mbufs", required_argument, NULL, 'm'},
+		{"replay-wait", required_argument, NULL, 'W'},
 		{"mbuf-size", required_argument, NULL, 'M'},
 		{"ring-prefix", required_argument, NULL, 'r'},
 		{"probation-rtp", required_argument, NULL, 'P'},
@@ -333,6 +338,11 @@ dp_opts_parse(int argc, char **argv)
 			if (opts_ulong("mbufs", optarg, 1024, 1ul << 24, &v) != 0)
 				return -1;
 			dp_opts.mbufs = (uint32_t)v;
+			break;
+		case 'W':
+			if (opts_ulong("replay-wait", optarg, 0, 60000, &v) != 0)
+				return -1;
+			dp_opts.replay_wait_ms = (uint32_t)v;
 			break;
 		case 'M':
 			if (opts_ulong("mbuf-size", optarg, RTE_PKTMBUF_HEADROOM + 256, UINT16_MAX,

@@ -17,6 +17,9 @@
 #include "rtpb_shm.h"
 
 #define DP_DEFAULT_MAX_STREAMS 65536
+/** --replay-wait default, ms: a restarted dataplane holds RX this long at
+ *  most for control's replay (control attaches within 10 ms of ready) */
+#define DP_DEFAULT_REPLAY_WAIT_MS 1000
 /** control's default --file-prefix: the dataplane's too, unless given */
 #define DP_DEFAULT_FILE_PREFIX "rtpbypass"
 
@@ -26,6 +29,7 @@ struct dp_opts {
 	int tx_port;              /**< --tx-port, -1: the RX port */
 	uint32_t max_streams;     /**< --max-streams */
 	uint32_t mbufs;           /**< --mbufs, 0: what the queues need */
+	uint32_t replay_wait_ms;  /**< --replay-wait: RX held for control's replay, ms */
 	uint16_t mbuf_room;       /**< --mbuf-size: data room, bytes */
 	struct rtpb_addr neigh_ip[RTPB_MAX_ADDRS * 4]; /**< --neigh IPs */
 	struct rte_ether_addr neigh_mac[RTPB_MAX_ADDRS * 4]; /**< and MACs */

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -264,6 +265,37 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	}
 }
 
+/*
+ * A (re)started dataplane: apply control's messages (HELLO, the replay)
+ * and send worker 0's slow-path frames (the ARP/NDP requests for the
+ * replayed peers' next hops), but leave RX alone until control says its
+ * replay is pushed (rtpb_shm_hdr.replayed) or dp_ctx.replay_wait_ns has
+ * passed. What arrives meanwhile waits in the RX ring and then finds its
+ * stream, instead of being dropped as no_stream (DESIGN.md §2). Before
+ * the loop only; not on the per-packet path.
+ */
+static void
+worker_wait_replay(struct dp_worker *w)
+{
+	uint64_t start = dp_now_ns(), now_ns = start, loops = 0;
+
+	while (!atomic_load_explicit(&dp_quit, memory_order_relaxed) &&
+	       now_ns - start < dp_ctx.replay_wait_ns &&
+	       !atomic_load_explicit(&dp_ctx.shm->replayed, memory_order_acquire)) {
+		atomic_store_explicit(&dp_ctx.shm->beat[w->idx].loops, loops++,
+				      memory_order_relaxed);
+		while (dp_ctl_drain(w, now_ns) > 0)
+			;
+		if (w->idx == 0)
+			dp_slowtx_send(w);
+		rte_delay_us_sleep(100);
+		now_ns = dp_now_ns();
+	}
+	/* what control pushed before setting replayed (acquire above) */
+	while (dp_ctl_drain(w, dp_now_ns()) > 0)
+		;
+}
+
 int
 dp_worker_main(void *arg)
 {
@@ -273,6 +305,8 @@ dp_worker_main(void *arg)
 	uint16_t n, i;
 	unsigned int nh;
 
+	if (dp_ctx.replay_wait_ns != 0)
+		worker_wait_replay(w);
 	while (!atomic_load_explicit(&dp_quit, memory_order_relaxed)) {
 		t0 = rte_rdtsc();
 		now_ns = dp_now_ns();

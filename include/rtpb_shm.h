@@ -277,7 +277,11 @@ struct rtpb_shm_hdr {
 	uint64_t size;             /**< bytes mapped */
 	_Atomic uint64_t heartbeat_ns; /**< CLOCK_MONOTONIC ns, main lcore */
 	_Atomic uint32_t state;        /**< enum rtpb_shm_state */
-	uint32_t reserved;
+	/** Control sets it to 1 (release) once it has pushed its replay of
+	 *  every session onto the c2d rings of this dataplane (0 at start).
+	 *  A worker holds RX until then, for at most --replay-wait, so the
+	 *  first packets after a restart find their streams (DESIGN.md §2). */
+	_Atomic uint32_t replayed;
 	/** Messages worker w has taken from its c2d ring and applied, since
 	 * the dataplane started (worker w writes, release order). Control
 	 * compares it with what it enqueued to know a command's streams are

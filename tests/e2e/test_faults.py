@@ -9,7 +9,10 @@ namespaces this test creates (rtpb_e2e).
    notification), control replays it, its RTP flows again, and Q's
    counters never go back (they go on from what the dead dataplane
    counted). Killed and started again at once mid-call: the media comes
-   back once control has replayed (the packets lost are printed).
+   back, in each direction, within RESTART_GAP_BOUND_S of the new
+   dataplane's ready line (the phones log every arrival; the gap is
+   printed as FIGURE lines, the target is 100 ms), the session is kept,
+   no timeout line, Q monotonic.
 2. With two workers (on net_null: a veth gives net_af_xdp one queue),
    one worker thread is stopped (ptrace: SIGSTOP would stop the whole
    process): control and the dataplane's main lcore report it within a
@@ -41,6 +44,13 @@ MAX_SESSIONS = 8
 INTERVAL_MS = 20
 A_PORT = 4000
 B_PORT = 6000
+# media back after a dataplane restart, from its ready line: the target
+# is 0.1 s, the bound has room for a loaded 2-CPU machine (1b below)
+RESTART_GAP_BOUND_S = 0.3
+# phones start this long after they are spawned: on a loaded 2-CPU
+# machine a Python phone can take more than 0.5 s to bind, and what is
+# relayed to it before is lost (the relay sent it: its opackets count it)
+PHONE_START_MS = 1500
 
 # ptrace(2) requests (linux/ptrace.h) and waitpid's __WALL
 PTRACE_DETACH = 17
@@ -98,6 +108,16 @@ def q_counts(cmd, call, ftag, ttag):
     return tuple(int(x) for x in m.groups())
 
 
+def ctl_log_time(hms, near):
+    """Control's log stamp 'HH:MM:SS.mmm' (local time) as a wall-clock
+    time, on the day of wall-clock time near."""
+    h, m, sec = hms.split(':')
+    lt = time.localtime(near)
+    day = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, 0, 0, 0, 0, 0, lt.tm_isdst))
+    t = day + int(h) * 3600 + int(m) * 60 + float(sec)
+    return t + 86400 * round((near - t) / 86400)
+
+
 def body(build, prefix):
     with e2e.Topology() as topo:
         dp, ctl = e2e.start_relay(topo, build, prefix, extra_ctl=['-T', str(TTL_S)])
@@ -109,7 +129,7 @@ def body(build, prefix):
         n1 = 100
         a, b = e2e.Call(topo, '%s:%d' % (e2e.RELAY_IP, p1), '%s:%d' % (e2e.RELAY_IP, p0),
                         n1, INTERVAL_MS, 'before', a_port=A_PORT, b_port=B_PORT,
-                        start_delay_ms=500).results()
+                        start_delay_ms=PHONE_START_MS).results()
         # (a first packet or few may wait for ARP: neigh_pending)
         check(a['received_valid'] >= n1 - 10 and b['received_valid'] >= n1 - 10,
               'before the crash: A got %d, B got %d of %d'
@@ -141,9 +161,11 @@ def body(build, prefix):
         n2 = 150
         a, b = e2e.Call(topo, '%s:%d' % (e2e.RELAY_IP, p1), '%s:%d' % (e2e.RELAY_IP, p0),
                         n2, INTERVAL_MS, 'after', a_port=A_PORT, b_port=B_PORT,
-                        start_delay_ms=300).results()
-        e2e.log('after the restart: B got %d/%d, A got %d/%d'
-                % (b['received_valid'], n2, a['received_valid'], n2))
+                        start_delay_ms=PHONE_START_MS).results()
+        st = e2e.telemetry(prefix, '/rtpbypass/stats', unwrap=True)
+        e2e.log('after the restart: B got %d/%d, A got %d/%d; dataplane drops %s'
+                % (b['received_valid'], n2, a['received_valid'], n2,
+                   {k: v for k, v in st.items() if k.startswith('drop_') and v}))
         # the first packets after a restart may be lost (the new dataplane
         # resolves its neighbours again, the hosts refresh theirs): not
         # done yet, see docs/RELIABILITY.md
@@ -162,35 +184,66 @@ def body(build, prefix):
                'no timeout line, so no timeout notification')
 
         # --- 1b. killed and started again at once, mid-call ----------------
+        # Every arrival is logged (wall clock from t0): the gap per
+        # direction is from the new dataplane's ready line (its realtime
+        # stamp) to the first packet a phone gets after it.
         n3 = 300
+        t0 = time.time() + PHONE_START_MS / 1000.0
+        rxlog = ['--rx-log', '--time-base', '%.3f' % t0]
         call = e2e.Call(topo, '%s:%d' % (e2e.RELAY_IP, p1), '%s:%d' % (e2e.RELAY_IP, p0),
                         n3, INTERVAL_MS, 'quick', a_port=A_PORT, b_port=B_PORT,
-                        start_delay_ms=300)
-        time.sleep(2.3)   # 100 packets each way first
+                        start_at=t0, a_extra=rxlog, b_extra=rxlog)
+        time.sleep(PHONE_START_MS / 1000.0 + 2.0)   # 100 packets each way first
+        q_kill = q_counts(cmd, 'chaos-1', 'fa', 'tb')
         mark = ctl.log_mark()
-        t_kill = time.monotonic()
+        t_kill = time.time()
         dp.signal(signal.SIGKILL)
         dp.wait(timeout=10)
         dp = e2e.start_dataplane(topo, build, prefix)
-        t_ready = time.monotonic() - t_kill
+        t_ready = float(dp.wait_for_log(r'ready: .* realtime (\d+\.\d+)').group(1))
         ctl.wait_for_log(r'dataplane back after (\d+) ms without', timeout=10, since=mark)
-        t_back = time.monotonic() - t_kill
+        t_attach = ctl_log_time(ctl.wait_for_log(r"^(\S+) \S+: .*dataplane '[^']*' attached: pid",
+                                                 since=mark).group(1), t_ready)
+        t_replay = ctl_log_time(ctl.wait_for_log(r'^(\S+) \S+: .*dataplane back after',
+                                                 since=mark).group(1), t_ready)
+        q_replayed = q_counts(cmd, 'chaos-1', 'fa', 'tb')
         a, b = call.results()
+        q_end = q_counts(cmd, 'chaos-1', 'fa', 'tb')
+        check(all(x <= y <= z for x, y, z in zip(q_kill[1:], q_replayed[1:], q_end[1:])),
+              'Q monotonic across the restart: %r -> %r -> %r' % (q_kill, q_replayed, q_end))
+        check('active sessions: 1' in cmd('I'), 'the restart lost no session')
+        out, err = ctl.output()
+        check('session timeout' not in out + err, 'no timeout line, so no notification')
         st = e2e.telemetry(prefix, '/rtpbypass/stats', unwrap=True)
         e2e.log('the new dataplane since its start: rx %d, relayed %d, drops %s'
                 % (st['rx_pkts'], st['relayed'],
                    {k: v for k, v in st.items() if k.startswith('drop_') and v}))
         lost = (n3 - a['received_valid'], n3 - b['received_valid'])
-        e2e.log('killed and restarted mid-call: new dataplane ready after %.2f s, '
-                'replayed after %.2f s; lost A %d, B %d of %d (%.0f, %.0f ms of audio)'
-                % (t_ready, t_back, lost[0], lost[1], n3, lost[0] * INTERVAL_MS,
-                   lost[1] * INTERVAL_MS))
-        # ~100 packets each way went before the kill and ~150 after the
-        # replay: at most 100 lost means most of those 150 came through
-        # (how many are lost is a figure, noisy on a loaded VM)
-        check(max(lost) <= 100,
-              'media came back after the replay (lost %d, %d of %d)'
-              % (lost[0], lost[1], n3))
+        gaps = {}
+        for name, ph in (('B->A', a), ('A->B', b)):
+            times = [t0 + e[0] / 1e3 for e in ph['rx_log'] if e[2] == 'rtp' and not e[6]]
+            before = [t for t in times if t < t_kill]
+            after = [t for t in times if t > t_ready]
+            check(before and after, '%s: media before the kill and after the restart' % name)
+            gaps[name] = (after[0] - t_ready, after[0] - before[-1])
+        e2e.log('killed and restarted mid-call: new dataplane ready %.3f s after the kill; '
+                'control attached %+.3f s, replayed %+.3f s from ready (its log, ms)'
+                % (t_ready - t_kill, t_attach - t_ready, t_replay - t_ready))
+        for name, (g_ready, g_all) in sorted(gaps.items()):
+            e2e.log('FIGURE restart gap %s: %.0f ms after ready (%.0f ms silence in all)'
+                    % (name, 1000 * g_ready, 1000 * g_all))
+        e2e.log('lost A %d, B %d of %d (%.0f, %.0f ms of audio)'
+                % (lost[0], lost[1], n3, lost[0] * INTERVAL_MS, lost[1] * INTERVAL_MS))
+        # The target is 100 ms from ready (a packet every 20 ms, control
+        # attaching within 10 ms, the dataplane holding RX until the
+        # replay); the bound allows for the 2-CPU CI machine, where the
+        # phones, control and the dataplane's two lcores share two CPUs
+        # with other builds: a 100-200 ms scheduling delay of one of them
+        # is ordinary there (see docs/RELIABILITY.md)
+        for name, (g_ready, _) in gaps.items():
+            check(g_ready < RESTART_GAP_BOUND_S,
+                  '%s: media back %.0f ms after the new dataplane was ready (bound %.0f)'
+                  % (name, 1000 * g_ready, 1000 * RESTART_GAP_BOUND_S))
         expect(cmd('G nsess_timeout') == '0', 'still no session timed out')
         check(cmd('X') == '0', 'X deletes every session')
         e2e.stop_relay(dp, ctl)

@@ -216,6 +216,8 @@ gen_shm_install(const char *file_prefix, const struct gen_leg *legs,
 		goto out;
 	}
 	st->seconds = (double)(now_ns() - t0) / 1e9;
+	/* its state is in: the workers may start RX (rtpb_shm_hdr.replayed) */
+	atomic_store_explicit(&p->h->replayed, 1, memory_order_release);
 out:
 	rtpb_prod_unmap(p);
 	return r;
