@@ -1543,7 +1543,12 @@ class Call:
         # (rtpb_phone.py --start-file; --start-at is then an offset from
         # T0), so that on a loaded machine neither sends before the other
         # listens: T0 is start_at, or later if a phone was slow to start.
-        start_file = os.path.join(logdir(), '%s.%d.T0' % (tag, next(Call._starts)))
+        # Not when a caller gives absolute times of its own (--time-base,
+        # --observe-t0), which --start-file would read as offsets.
+        absolute = any(o in ('--time-base', '--observe-t0')
+                       for o in list(a_extra) + list(b_extra))
+        start_file = None if absolute else \
+            os.path.join(logdir(), '%s.%d.T0' % (tag, next(Call._starts)))
         for role, bind, to, ssrc, extra, lag in (
                 ('pa', a_bind or '%s:%d' % (PHONE_A_IP, a_port), a_to, ssrcs[0], a_extra, 0),
                 ('pb', b_bind or '%s:%d' % (PHONE_B_IP, b_port), b_to, ssrcs[1], b_extra,
@@ -1552,9 +1557,14 @@ class Call:
                 topo, role, '%s_%s' % (tag, role),
                 ['--bind', bind, '--to', to, '--count', str(count),
                  '--interval-ms', str(interval_ms), '--ssrc', ssrc,
-                 '--linger-ms', str(linger_ms), '--start-file', start_file,
-                 '--start-at', '%.3f' % (lag / 1000.0)] + list(extra),
+                 '--linger-ms', str(linger_ms)] +
+                (['--start-file', start_file, '--start-at', '%.3f' % (lag / 1000.0)]
+                 if start_file else ['--start-at', '%.3f' % (start_at + lag / 1000.0)]) +
+                list(extra),
                 timeout_s))
+        self.t0 = start_at
+        if start_file is None:
+            return
         for r in self.runs:
             r.proc.wait_for_log(r'READY', timeout=30)
         t0 = max(start_at, time.time() + 0.2)
