@@ -36,6 +36,7 @@
 #include "dp_nd.h"
 #include "dp_neigh.h"
 #include "dp_parse.h"
+#include "test_eal.h"
 
 struct dp_ctx dp_ctx;
 atomic_bool dp_quit;
@@ -882,8 +883,6 @@ test_ns_learning_rules(void **state)
 int
 main(int argc, char **argv)
 {
-	char *eal[] = {argv[0], "--in-memory", "-m", "64", "--no-pci", "--no-telemetry",
-		       "--log-level=error", "-l", "0"};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_table),
 		cmocka_unit_test(test_addr_table_full),
@@ -903,14 +902,11 @@ main(int argc, char **argv)
 	};
 	struct rtpb_addr a;
 	struct rtpb_shm_hdr *shm;
-	char rundir[4096];
 	int r;
 
 	(void)argc;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "rte_eal_init failed\n");
+	if (test_eal_init(argv[0], "64") < 0)
 		return 1;
-	}
 	/* dp_ctx as dp_main.c lays it out: the main lcore's counters are
 	 * lcore slot n_workers (0 here) of a shared-memory-shaped buffer. */
 	dp_ctx.pool = rte_pktmbuf_pool_create("t_nd", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -951,8 +947,6 @@ main(int argc, char **argv)
 	rte_mempool_free(dp_ctx.pool);
 	rte_free(dp_ctx.neigh);
 	rte_free(shm);
-	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	rmdir(rundir);
+	test_eal_cleanup();
 	return r;
 }

@@ -28,6 +28,7 @@
 
 #include "dp_parse.h"
 #include "dp_rewrite.h"
+#include "test_eal.h"
 
 static struct rte_mempool *pool;
 
@@ -418,8 +419,6 @@ test_csum_update_matches_full(void **state)
 int
 main(int argc, char **argv)
 {
-	char *eal[] = {argv[0], "--in-memory", "-m", "64", "--no-pci", "--no-telemetry",
-		       "--log-level=error", "-l", "0"};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_4to4),
 		cmocka_unit_test(test_6to6),
@@ -430,14 +429,11 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_csum_update_matches_full),
 	};
-	char rundir[4096];
 	int r;
 
 	(void)argc;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "rte_eal_init failed\n");
+	if (test_eal_init(argv[0], "64") < 0)
 		return 1;
-	}
 	pool = rte_pktmbuf_pool_create("t_rewrite", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);
 	if (pool == NULL) {
@@ -447,8 +443,6 @@ main(int argc, char **argv)
 	r = cmocka_run_group_tests(tests, NULL, NULL);
 	assert_int_equal(rte_mempool_in_use_count(pool), 0);
 	rte_mempool_free(pool);
-	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	rmdir(rundir);
+	test_eal_cleanup();
 	return r;
 }
