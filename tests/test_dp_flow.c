@@ -135,19 +135,13 @@ test_100k_streams(void **state)
 }
 
 int
-main(int argc, char **argv)
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_lookup_del),
 		cmocka_unit_test(test_family_and_port_distinguish),
 		cmocka_unit_test(test_100k_streams),
 	};
-	int r;
 
-	(void)argc;
-	if (test_eal_init(argv[0], "256") < 0)
-		return 1;
-	r = cmocka_run_group_tests(tests, NULL, NULL);
-	test_eal_cleanup();
-	return r;
+	return TEST_EAL_RUN("test_dp_flow", "256", tests, NULL, NULL);
 }

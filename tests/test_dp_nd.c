@@ -880,8 +880,69 @@ test_ns_learning_rules(void **state)
 	reset(state);
 }
 
+static struct rtpb_shm_hdr *shm; /* the lcore counters' home */
+
+/* dp_ctx for the slow path: pool, TX ring, neighbour table, counters,
+ * the relay's MAC and addresses. */
+static int
+ctx_setup(void **state)
+{
+	struct rtpb_addr a;
+
+	(void)state;
+	/* dp_ctx as dp_main.c lays it out: the main lcore's counters are
+	 * lcore slot n_workers (0 here) of a shared-memory-shaped buffer. */
+	dp_ctx.pool = rte_pktmbuf_pool_create("t_nd", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					      SOCKET_ID_ANY);
+	dp_ctx.sp_tx = rte_ring_create("t_nd_sp_tx", 64, SOCKET_ID_ANY,
+				       RING_F_SP_ENQ | RING_F_SC_DEQ);
+	dp_ctx.neigh = rte_zmalloc(NULL, sizeof(struct dp_neigh), RTE_CACHE_LINE_SIZE);
+	shm = rte_zmalloc(NULL, 4096, RTE_CACHE_LINE_SIZE);
+	if (dp_ctx.pool == NULL || dp_ctx.sp_tx == NULL || dp_ctx.neigh == NULL || shm == NULL) {
+		fprintf(stderr, "setup failed\n");
+		return -1;
+	}
+	shm->off_lcore_stats = RTE_ALIGN_CEIL(sizeof(*shm), 64);
+	dp_ctx.shm = shm;
+	dp_ctx.n_workers = 0;
+	st = rtpb_shm_lcore_stats(shm, 0);
+	dp_ctx.mac = RELAY_MAC;
+	memset(&a, 0, sizeof(a));
+	a.family = RTPB_AF_INET6;
+	memcpy(a.ip, RELAY6, 16);
+	if (dp_addr_add(&a, 64) != 0)
+		return -1;
+	rtpb_addr_set_v4(&a, RTE_BE32(0xc0000201), 0);
+	if (dp_addr_add(&a, 24) != 1)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.family = RTPB_AF_INET6;
+	memcpy(a.ip, RELAY6B, 16);
+	if (dp_addr_add(&a, 64) != 2)
+		return -1;
+	return 0;
+}
+
+/* No mbuf leaked by any test. */
+static int
+ctx_teardown(void **state)
+{
+	int r = 0;
+
+	(void)state;
+	if (rte_mempool_in_use_count(dp_ctx.pool) != 0) {
+		fprintf(stderr, "mbuf leak: %u in use\n", rte_mempool_in_use_count(dp_ctx.pool));
+		r = -1;
+	}
+	rte_ring_free(dp_ctx.sp_tx);
+	rte_mempool_free(dp_ctx.pool);
+	rte_free(dp_ctx.neigh);
+	rte_free(shm);
+	return r;
+}
+
 int
-main(int argc, char **argv)
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_table),
@@ -900,53 +961,6 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_arp_learning_rules),
 		cmocka_unit_test(test_ns_learning_rules),
 	};
-	struct rtpb_addr a;
-	struct rtpb_shm_hdr *shm;
-	int r;
 
-	(void)argc;
-	if (test_eal_init(argv[0], "64") < 0)
-		return 1;
-	/* dp_ctx as dp_main.c lays it out: the main lcore's counters are
-	 * lcore slot n_workers (0 here) of a shared-memory-shaped buffer. */
-	dp_ctx.pool = rte_pktmbuf_pool_create("t_nd", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					      SOCKET_ID_ANY);
-	dp_ctx.sp_tx = rte_ring_create("t_nd_sp_tx", 64, SOCKET_ID_ANY,
-				       RING_F_SP_ENQ | RING_F_SC_DEQ);
-	dp_ctx.neigh = rte_zmalloc(NULL, sizeof(struct dp_neigh), RTE_CACHE_LINE_SIZE);
-	shm = rte_zmalloc(NULL, 4096, RTE_CACHE_LINE_SIZE);
-	if (dp_ctx.pool == NULL || dp_ctx.sp_tx == NULL || dp_ctx.neigh == NULL || shm == NULL) {
-		fprintf(stderr, "setup failed\n");
-		return 1;
-	}
-	shm->off_lcore_stats = RTE_ALIGN_CEIL(sizeof(*shm), 64);
-	dp_ctx.shm = shm;
-	dp_ctx.n_workers = 0;
-	st = rtpb_shm_lcore_stats(shm, 0);
-	dp_ctx.mac = RELAY_MAC;
-	memset(&a, 0, sizeof(a));
-	a.family = RTPB_AF_INET6;
-	memcpy(a.ip, RELAY6, 16);
-	if (dp_addr_add(&a, 64) != 0)
-		return 1;
-	rtpb_addr_set_v4(&a, RTE_BE32(0xc0000201), 0);
-	if (dp_addr_add(&a, 24) != 1)
-		return 1;
-	memset(&a, 0, sizeof(a));
-	a.family = RTPB_AF_INET6;
-	memcpy(a.ip, RELAY6B, 16);
-	if (dp_addr_add(&a, 64) != 2)
-		return 1;
-
-	r = cmocka_run_group_tests(tests, NULL, NULL);
-	if (rte_mempool_in_use_count(dp_ctx.pool) != 0) {
-		fprintf(stderr, "mbuf leak: %u in use\n", rte_mempool_in_use_count(dp_ctx.pool));
-		r = 1;
-	}
-	rte_ring_free(dp_ctx.sp_tx);
-	rte_mempool_free(dp_ctx.pool);
-	rte_free(dp_ctx.neigh);
-	rte_free(shm);
-	test_eal_cleanup();
-	return r;
+	return TEST_EAL_RUN("test_dp_nd", "64", tests, ctx_setup, ctx_teardown);
 }

@@ -416,8 +416,37 @@ test_csum_update_matches_full(void **state)
 	assert_int_equal(dp_csum_udp_update(0x1234, &c, &d, &d, &c), 0x1234);
 }
 
+/* The pool every test builds its frames in. */
+static int
+pool_setup(void **state)
+{
+	(void)state;
+	pool = rte_pktmbuf_pool_create("t_rewrite", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       SOCKET_ID_ANY);
+	if (pool == NULL) {
+		fprintf(stderr, "rte_pktmbuf_pool_create failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* No mbuf leaked by any test. */
+static int
+pool_teardown(void **state)
+{
+	unsigned int in_use = rte_mempool_in_use_count(pool);
+
+	(void)state;
+	rte_mempool_free(pool);
+	if (in_use != 0) {
+		fprintf(stderr, "mbuf leak: %u in use\n", in_use);
+		return -1;
+	}
+	return 0;
+}
+
 int
-main(int argc, char **argv)
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_4to4),
@@ -429,20 +458,6 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_csum_update_matches_full),
 	};
-	int r;
 
-	(void)argc;
-	if (test_eal_init(argv[0], "64") < 0)
-		return 1;
-	pool = rte_pktmbuf_pool_create("t_rewrite", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	if (pool == NULL) {
-		fprintf(stderr, "rte_pktmbuf_pool_create failed\n");
-		return 1;
-	}
-	r = cmocka_run_group_tests(tests, NULL, NULL);
-	assert_int_equal(rte_mempool_in_use_count(pool), 0);
-	rte_mempool_free(pool);
-	test_eal_cleanup();
-	return r;
+	return TEST_EAL_RUN("test_dp_rewrite", "64", tests, pool_setup, pool_teardown);
 }
