@@ -222,11 +222,24 @@ check_na(struct rte_mbuf *m, int n_vlan, const uint8_t *ip_dst,
 	assert_int_equal(dp_parse_pkt(m, &pm), DP_PKT_ND);
 }
 
+/* Send the NS of s; the relay answers it with the NA check_na() expects. */
+static void
+expect_na(const struct ns_spec *s, const uint8_t *ip_dst, const struct rte_ether_addr *eth_dst,
+	  uint8_t flags)
+{
+	struct rte_mbuf *m;
+
+	input(build_nd(s));
+	m = sent();
+	assert_non_null(m);
+	check_na(m, s->n_vlan, ip_dst, eth_dst, flags);
+	rte_pktmbuf_free(m);
+}
+
 static void
 test_ns_multicast_answered(void **state)
 {
 	struct ns_spec s;
-	struct rte_mbuf *m;
 	struct rte_ether_addr mac;
 	int slot, vlan;
 
@@ -234,12 +247,8 @@ test_ns_multicast_answered(void **state)
 		reset(state);
 		ns_default(&s);
 		s.n_vlan = vlan;
-		input(build_nd(&s));
-		m = sent();
-		assert_non_null(m);
 		/* Solicited + Override, to the solicitor at its SLLA. */
-		check_na(m, vlan, PHONE6, &PHONE_MAC, DP_ND_NA_F_SOLICITED | DP_ND_NA_F_OVERRIDE);
-		rte_pktmbuf_free(m);
+		expect_na(&s, PHONE6, &PHONE_MAC, DP_ND_NA_F_SOLICITED | DP_ND_NA_F_OVERRIDE);
 		assert_int_equal(st->nd_replies, 1);
 		assert_int_equal(st->drops[RTPB_DROP_ND_OTHER], 0);
 		/* §7.2.3: the solicitor's MAC is learnt. */
@@ -254,19 +263,14 @@ static void
 test_ns_unicast_without_slla(void **state)
 {
 	struct ns_spec s;
-	struct rte_mbuf *m;
 
 	reset(state);
 	ns_default(&s);
 	s.dst = RELAY6;
 	s.lla = NULL;
 	s.eth_src = &OTHER_MAC;
-	input(build_nd(&s));
-	m = sent();
-	assert_non_null(m);
 	/* No SLLA: answered to the frame's source MAC, nothing learnt. */
-	check_na(m, 0, PHONE6, &OTHER_MAC, DP_ND_NA_F_SOLICITED | DP_ND_NA_F_OVERRIDE);
-	rte_pktmbuf_free(m);
+	expect_na(&s, PHONE6, &OTHER_MAC, DP_ND_NA_F_SOLICITED | DP_ND_NA_F_OVERRIDE);
 	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, PHONE6), -1);
 }
 
@@ -275,18 +279,13 @@ test_ns_dad(void **state)
 {
 	static const struct rte_ether_addr all_nodes_mac = {{0x33, 0x33, 0, 0, 0, 1}};
 	struct ns_spec s;
-	struct rte_mbuf *m;
 
 	reset(state);
 	ns_default(&s);
 	s.src = UNSPEC;
 	s.lla = NULL;
-	input(build_nd(&s));
-	m = sent();
-	assert_non_null(m);
 	/* §7.2.4: to all-nodes, without the Solicited flag. */
-	check_na(m, 0, ALL_NODES, &all_nodes_mac, DP_ND_NA_F_OVERRIDE);
-	rte_pktmbuf_free(m);
+	expect_na(&s, ALL_NODES, &all_nodes_mac, DP_ND_NA_F_OVERRIDE);
 	assert_int_equal(st->nd_replies, 1);
 	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, UNSPEC), -1);
 }
