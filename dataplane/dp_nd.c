@@ -110,6 +110,40 @@ dp_nd_check(const struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 }
 
 /* Size m to len bytes of data (single segment). */
+/* The fixed IPv6 header fields of an NS or NA we send: hop limit 255
+ * (RFC 4861 §7.1.1, §7.1.2) and a payload of the message with one
+ * link-layer option. The addresses are the caller's. */
+static void
+nd_ip6_fixed(struct rte_ipv6_hdr *ip6)
+{
+	ip6->vtc_flow = RTE_BE32(6u << 28);
+	ip6->payload_len = RTE_BE16(DP_ND_LEN_WITH_LLA);
+	ip6->proto = IPPROTO_ICMPV6;
+	ip6->hop_limits = DP_ND_HOP_LIMIT;
+}
+
+/* The NS or NA after ip6, whose addresses are set: type, flags (NA: R, S,
+ * O; NS: 0), target, one link-layer option (SLLA or TLLA) carrying mac,
+ * then the ICMPv6 checksum over the pseudo-header (§4.3, §4.4, §4.6.1). */
+static void
+nd_body(struct rte_ipv6_hdr *ip6, uint8_t type, uint8_t flags, const uint8_t *target,
+	uint8_t opt_type, const struct rte_ether_addr *mac)
+{
+	struct nd_hdr *nd = (struct nd_hdr *)(ip6 + 1);
+	struct nd_opt_lla *o = (struct nd_opt_lla *)(nd + 1);
+
+	nd->type = type;
+	nd->code = 0;
+	nd->flags = flags;
+	memset(nd->reserved, 0, sizeof(nd->reserved));
+	memcpy(nd->target, target, 16);
+	o->type = opt_type;
+	o->len = 1;
+	rte_ether_addr_copy(mac, &o->mac);
+	nd->cksum = 0;
+	nd->cksum = rte_ipv6_udptcp_cksum(ip6, nd);
+}
+
 static int
 nd_resize(struct rte_mbuf *m, uint16_t len)
 {
@@ -128,8 +162,6 @@ dp_nd_make_na(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 {
 	struct rte_ether_hdr *eth;
 	struct rte_ipv6_hdr *ip6;
-	struct nd_hdr *nd;
-	struct nd_opt_lla *o;
 	struct rte_ether_addr dst_mac;
 	uint8_t target[16];
 	int dad;
@@ -154,10 +186,7 @@ dp_nd_make_na(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 
 	rte_ether_addr_copy(&dst_mac, &eth->dst_addr);
 	rte_ether_addr_copy(mac, &eth->src_addr);
-	ip6->vtc_flow = RTE_BE32(6u << 28);
-	ip6->payload_len = RTE_BE16(DP_ND_LEN_WITH_LLA);
-	ip6->proto = IPPROTO_ICMPV6;
-	ip6->hop_limits = DP_ND_HOP_LIMIT;
+	nd_ip6_fixed(ip6);
 	if (dad) {
 		memset(ip6->dst_addr, 0, 16);
 		ip6->dst_addr[0] = 0xff;
@@ -167,19 +196,8 @@ dp_nd_make_na(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 		memcpy(ip6->dst_addr, pm->src.ip, 16);
 	}
 	memcpy(ip6->src_addr, target, 16);
-
-	nd = (struct nd_hdr *)(ip6 + 1);
-	nd->type = DP_ICMP6_NA;
-	nd->code = 0;
-	nd->flags = DP_ND_NA_F_OVERRIDE | (dad ? 0 : DP_ND_NA_F_SOLICITED);
-	memset(nd->reserved, 0, sizeof(nd->reserved));
-	memcpy(nd->target, target, 16);
-	o = (struct nd_opt_lla *)(nd + 1);
-	o->type = DP_ND_OPT_TLLA;
-	o->len = 1;
-	rte_ether_addr_copy(mac, &o->mac);
-	nd->cksum = 0;
-	nd->cksum = rte_ipv6_udptcp_cksum(ip6, nd);
+	nd_body(ip6, DP_ICMP6_NA, DP_ND_NA_F_OVERRIDE | (dad ? 0 : DP_ND_NA_F_SOLICITED),
+		target, DP_ND_OPT_TLLA, mac);
 	return 0;
 }
 
@@ -190,16 +208,12 @@ dp_nd_make_ns(struct rte_mbuf *m, const uint8_t *src, const uint8_t *target,
 {
 	struct rte_ether_hdr *eth;
 	struct rte_ipv6_hdr *ip6;
-	struct nd_hdr *nd;
-	struct nd_opt_lla *o;
 
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
 		sizeof(*eth) + sizeof(*ip6) + DP_ND_LEN_WITH_LLA);
 	if (eth == NULL)
 		return -ENOSPC;
 	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
-	nd = (struct nd_hdr *)(ip6 + 1);
-	o = (struct nd_opt_lla *)(nd + 1);
 
 	if (dst_mac != NULL) {
 		rte_ether_addr_copy(dst_mac, &eth->dst_addr);
@@ -213,21 +227,9 @@ dp_nd_make_ns(struct rte_mbuf *m, const uint8_t *src, const uint8_t *target,
 	}
 	rte_ether_addr_copy(mac, &eth->src_addr);
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
-	ip6->vtc_flow = RTE_BE32(6u << 28);
-	ip6->payload_len = RTE_BE16(DP_ND_LEN_WITH_LLA);
-	ip6->proto = IPPROTO_ICMPV6;
-	ip6->hop_limits = DP_ND_HOP_LIMIT;
+	nd_ip6_fixed(ip6);
 	memcpy(ip6->src_addr, src, 16);
-	nd->type = DP_ICMP6_NS;
-	nd->code = 0;
-	nd->flags = 0;
-	memset(nd->reserved, 0, sizeof(nd->reserved));
-	memcpy(nd->target, target, 16);
-	o->type = DP_ND_OPT_SLLA;
-	o->len = 1;
-	rte_ether_addr_copy(mac, &o->mac);
-	nd->cksum = 0;
-	nd->cksum = rte_ipv6_udptcp_cksum(ip6, nd);
+	nd_body(ip6, DP_ICMP6_NS, 0, target, DP_ND_OPT_SLLA, mac);
 	return 0;
 }
 

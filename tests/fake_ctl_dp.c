@@ -147,24 +147,27 @@ fake_dp_stats(uint32_t id)
 	return &fake_dp_handle()->stats[id];
 }
 
-uint32_t
-fake_dp_ids_in_use(void)
+/* How many of the fake's max_streams flags are set. */
+static uint32_t
+count_set(const bool *flags)
 {
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < fake->max_streams; i++)
-		n += fake->in_use[i];
+		n += flags[i];
 	return n;
+}
+
+uint32_t
+fake_dp_ids_in_use(void)
+{
+	return count_set(fake->in_use);
 }
 
 uint32_t
 fake_dp_live_streams(void)
 {
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i < fake->max_streams; i++)
-		n += fake->live[i];
-	return n;
+	return count_set(fake->live);
 }
 
 void

@@ -20,34 +20,38 @@
 static void
 test_range_rounding(void **state)
 {
+	static const struct {
+		long min, max; /* as given on the command line */
+		int ret;
+		uint16_t lo, hi;
+	} cases[] = {
+		/* defaults: 35000..65000 -> last RTP 64998 (RTCP 64999 <= 65000) */
+		{35000, 65000, 0, 35000, 64998},
+		/* odd min up to even; odd max: RTP max - 1, RTCP = max */
+		{23821, 23823, 0, 23822, 23822},
+		/* rtpproxy's golden test range: -m 23820 -M 23823 -> 2 pairs */
+		{23820, 23823, 0, 23820, 23822},
+		{1, 65535, 0, 2, 65534},
+		/* exactly one pair */
+		{5000, 5001, 0, 5000, 5000},
+		/* no pair fits, out of range */
+		{5001, 5002, -EINVAL, 0, 0},
+		{5000, 5000, -EINVAL, 0, 0},
+		{6000, 5000, -EINVAL, 0, 0},
+		{0, 5000, -EINVAL, 0, 0},
+		{5000, 65536, -EINVAL, 0, 0},
+	};
 	uint16_t lo, hi;
 
 	(void)state;
-	/* defaults: 35000..65000 -> last RTP 64998 (RTCP 64999 <= 65000) */
-	assert_int_equal(ctl_ports_range(35000, 65000, &lo, &hi), 0);
-	assert_int_equal(lo, 35000);
-	assert_int_equal(hi, 64998);
-	/* odd min up to even; odd max: RTP max - 1, RTCP = max */
-	assert_int_equal(ctl_ports_range(23821, 23823, &lo, &hi), 0);
-	assert_int_equal(lo, 23822);
-	assert_int_equal(hi, 23822);
-	/* rtpproxy's golden test range: -m 23820 -M 23823 -> 2 pairs */
-	assert_int_equal(ctl_ports_range(23820, 23823, &lo, &hi), 0);
-	assert_int_equal(lo, 23820);
-	assert_int_equal(hi, 23822);
-	assert_int_equal(ctl_ports_range(1, 65535, &lo, &hi), 0);
-	assert_int_equal(lo, 2);
-	assert_int_equal(hi, 65534);
-	/* exactly one pair */
-	assert_int_equal(ctl_ports_range(5000, 5001, &lo, &hi), 0);
-	assert_int_equal(lo, 5000);
-	assert_int_equal(hi, 5000);
-	/* no pair fits, out of range */
-	assert_int_equal(ctl_ports_range(5001, 5002, &lo, &hi), -EINVAL);
-	assert_int_equal(ctl_ports_range(5000, 5000, &lo, &hi), -EINVAL);
-	assert_int_equal(ctl_ports_range(6000, 5000, &lo, &hi), -EINVAL);
-	assert_int_equal(ctl_ports_range(0, 5000, &lo, &hi), -EINVAL);
-	assert_int_equal(ctl_ports_range(5000, 65536, &lo, &hi), -EINVAL);
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(ctl_ports_range(cases[i].min, cases[i].max, &lo, &hi),
+				 cases[i].ret);
+		if (cases[i].ret == 0) {
+			assert_int_equal(lo, cases[i].lo);
+			assert_int_equal(hi, cases[i].hi);
+		}
+	}
 	assert_null(ctl_ports_create(5001, 5010, 1));
 	assert_null(ctl_ports_create(5010, 5000, 1));
 }

@@ -359,6 +359,16 @@ exchange(struct srv *s, int fd, const char *text, int want)
 	return g_string_free(r, FALSE);
 }
 
+/* Send text; the replies to its want commands read exactly reply. */
+static void
+expect_reply(struct srv *s, int fd, const char *text, int want, const char *reply)
+{
+	char *r = exchange(s, fd, text, want);
+
+	assert_string_equal(r, reply);
+	g_free(r);
+}
+
 /*
  * udp: a retransmission (same cookie) gets the cached reply and is not
  * run again, even with another command; every reply goes to its
@@ -369,25 +379,16 @@ test_udp_cache(void **st)
 {
 	struct srv s;
 	int fd, fd2;
-	char *r;
 	struct ctl_exec_counters c;
 
 	(void)st;
 	srv_open(&s, CTL_SOCK_UDP);
 	fd = cli_connect(&s);
 	fd2 = cli_connect(&s);
-	r = exchange(&s, fd, "k1 U c1 198.51.100.1 5000 f1", 1);
-	assert_string_equal(r, "k1 23838 192.0.2.1\n");
-	g_free(r);
-	r = exchange(&s, fd, "k1 U c1 198.51.100.1 5000 f1", 1);
-	assert_string_equal(r, "k1 23838 192.0.2.1\n");
-	g_free(r);
-	r = exchange(&s, fd2, "k1 V", 1);
-	assert_string_equal(r, "k1 23838 192.0.2.1\n");
-	g_free(r);
-	r = exchange(&s, fd2, "k2 V\n", 1);
-	assert_string_equal(r, "k2 20040107\n");
-	g_free(r);
+	expect_reply(&s, fd, "k1 U c1 198.51.100.1 5000 f1", 1, "k1 23838 192.0.2.1\n");
+	expect_reply(&s, fd, "k1 U c1 198.51.100.1 5000 f1", 1, "k1 23838 192.0.2.1\n");
+	expect_reply(&s, fd2, "k1 V", 1, "k1 23838 192.0.2.1\n");
+	expect_reply(&s, fd2, "k2 V\n", 1, "k2 20040107\n");
 	ctl_exec_counters(s.ex, &c);
 	assert_int_equal(c.ncmds_rcvd, 2);
 	assert_int_equal(c.ncmds_rcvd_ndups, 2);
@@ -489,24 +490,17 @@ static void
 run_continuous(enum ctl_sock_kind kind)
 {
 	struct srv s;
-	char *r;
 	int fd;
 
 	srv_open(&s, kind);
 	fd = cli_connect(&s);
-	r = exchange(&s, fd, "V\nVF 20050322\nVF 19990101\n", 3);
-	assert_string_equal(r, "20040107\n1\n0\n");
-	g_free(r);
-	r = exchange(&s, fd, "V\r\n", 1);
-	assert_string_equal(r, "20040107\n");
-	g_free(r);
+	expect_reply(&s, fd, "V\nVF 20050322\nVF 19990101\n", 3, "20040107\n1\n0\n");
+	expect_reply(&s, fd, "V\r\n", 1, "20040107\n");
 	send_all(fd, "U c1 198.51", 11);
 	for (int k = 0; k < 5; k++)
 		srv_pump(&s);
 	assert_int_equal(ctl_sessions_count(s.sess), 0);
-	r = exchange(&s, fd, ".100.1 5000 f1\n", 1);
-	assert_string_equal(r, "23838 192.0.2.1\n");
-	g_free(r);
+	expect_reply(&s, fd, ".100.1 5000 f1\n", 1, "23838 192.0.2.1\n");
 	/* no newline, then EOF: nothing runs, nothing is answered */
 	send_all(fd, "X", 1);
 	shutdown(fd, SHUT_WR);
@@ -565,16 +559,13 @@ test_conn_limits(void **st)
 	struct ctl_socks_counters c;
 	struct srv s;
 	int fd[CTL_SOCK_MAX_CONN + 1];
-	char *r;
 
 	(void)st;
 	srv_open(&s, CTL_SOCK_TCP);
 	ctl_socks_set_limits(s.socks, 60 * NS, 4);
 	for (int i = 0; i < 4; i++) {
 		fd[i] = cli_connect(&s);
-		r = exchange(&s, fd[i], "V\n", 1);
-		assert_string_equal(r, "20040107\n");
-		g_free(r);
+		expect_reply(&s, fd[i], "V\n", 1, "20040107\n");
 	}
 	/* the fifth of 127.0.0.1 is closed at once */
 	fd[4] = cli_connect(&s);
@@ -613,9 +604,7 @@ test_conn_limits(void **st)
 		assert_int_equal(connect(f, (struct sockaddr *)&s.addr, s.addrlen), 0);
 		fd[CTL_SOCK_MAX_CONN] = f;
 	}
-	r = exchange(&s, fd[CTL_SOCK_MAX_CONN], "V\n", 1);
-	assert_string_equal(r, "20040107\n");
-	g_free(r);
+	expect_reply(&s, fd[CTL_SOCK_MAX_CONN], "V\n", 1, "20040107\n");
 	ctl_socks_counters(s.socks, &c);
 	assert_int_equal(c.evicted, 1);
 	assert_true(closed_by_server(&s, fd[0]));

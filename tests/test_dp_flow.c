@@ -18,6 +18,7 @@
 #include <rte_hash.h>
 
 #include "dp_flow.h"
+#include "test_eal.h"
 
 #define N_STREAMS 100000
 
@@ -134,27 +135,13 @@ test_100k_streams(void **state)
 }
 
 int
-main(int argc, char **argv)
+main(void)
 {
-	/* In-memory: no runtime directory or hugepage files left behind. */
-	char *eal[] = {argv[0], "--in-memory", "-m", "256", "--no-pci", "--no-telemetry",
-		       "--log-level=error", "-l", "0"};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_lookup_del),
 		cmocka_unit_test(test_family_and_port_distinguish),
 		cmocka_unit_test(test_100k_streams),
 	};
-	char rundir[4096];
-	int r;
 
-	(void)argc;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "rte_eal_init failed\n");
-		return 1;
-	}
-	r = cmocka_run_group_tests(tests, NULL, NULL);
-	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	rmdir(rundir); /* empty in in-memory mode; fails harmlessly if shared */
-	return r;
+	return TEST_EAL_RUN("test_dp_flow", "256", tests, NULL, NULL);
 }

@@ -36,6 +36,7 @@
 #include "dp_nd.h"
 #include "dp_neigh.h"
 #include "dp_parse.h"
+#include "test_eal.h"
 
 struct dp_ctx dp_ctx;
 atomic_bool dp_quit;
@@ -221,11 +222,24 @@ check_na(struct rte_mbuf *m, int n_vlan, const uint8_t *ip_dst,
 	assert_int_equal(dp_parse_pkt(m, &pm), DP_PKT_ND);
 }
 
+/* Send the NS of s; the relay answers it with the NA check_na() expects. */
+static void
+expect_na(const struct ns_spec *s, const uint8_t *ip_dst, const struct rte_ether_addr *eth_dst,
+	  uint8_t flags)
+{
+	struct rte_mbuf *m;
+
+	input(build_nd(s));
+	m = sent();
+	assert_non_null(m);
+	check_na(m, s->n_vlan, ip_dst, eth_dst, flags);
+	rte_pktmbuf_free(m);
+}
+
 static void
 test_ns_multicast_answered(void **state)
 {
 	struct ns_spec s;
-	struct rte_mbuf *m;
 	struct rte_ether_addr mac;
 	int slot, vlan;
 
@@ -233,12 +247,8 @@ test_ns_multicast_answered(void **state)
 		reset(state);
 		ns_default(&s);
 		s.n_vlan = vlan;
-		input(build_nd(&s));
-		m = sent();
-		assert_non_null(m);
 		/* Solicited + Override, to the solicitor at its SLLA. */
-		check_na(m, vlan, PHONE6, &PHONE_MAC, DP_ND_NA_F_SOLICITED | DP_ND_NA_F_OVERRIDE);
-		rte_pktmbuf_free(m);
+		expect_na(&s, PHONE6, &PHONE_MAC, DP_ND_NA_F_SOLICITED | DP_ND_NA_F_OVERRIDE);
 		assert_int_equal(st->nd_replies, 1);
 		assert_int_equal(st->drops[RTPB_DROP_ND_OTHER], 0);
 		/* §7.2.3: the solicitor's MAC is learnt. */
@@ -253,19 +263,14 @@ static void
 test_ns_unicast_without_slla(void **state)
 {
 	struct ns_spec s;
-	struct rte_mbuf *m;
 
 	reset(state);
 	ns_default(&s);
 	s.dst = RELAY6;
 	s.lla = NULL;
 	s.eth_src = &OTHER_MAC;
-	input(build_nd(&s));
-	m = sent();
-	assert_non_null(m);
 	/* No SLLA: answered to the frame's source MAC, nothing learnt. */
-	check_na(m, 0, PHONE6, &OTHER_MAC, DP_ND_NA_F_SOLICITED | DP_ND_NA_F_OVERRIDE);
-	rte_pktmbuf_free(m);
+	expect_na(&s, PHONE6, &OTHER_MAC, DP_ND_NA_F_SOLICITED | DP_ND_NA_F_OVERRIDE);
 	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, PHONE6), -1);
 }
 
@@ -274,18 +279,13 @@ test_ns_dad(void **state)
 {
 	static const struct rte_ether_addr all_nodes_mac = {{0x33, 0x33, 0, 0, 0, 1}};
 	struct ns_spec s;
-	struct rte_mbuf *m;
 
 	reset(state);
 	ns_default(&s);
 	s.src = UNSPEC;
 	s.lla = NULL;
-	input(build_nd(&s));
-	m = sent();
-	assert_non_null(m);
 	/* §7.2.4: to all-nodes, without the Solicited flag. */
-	check_na(m, 0, ALL_NODES, &all_nodes_mac, DP_ND_NA_F_OVERRIDE);
-	rte_pktmbuf_free(m);
+	expect_na(&s, ALL_NODES, &all_nodes_mac, DP_ND_NA_F_OVERRIDE);
 	assert_int_equal(st->nd_replies, 1);
 	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, UNSPEC), -1);
 }
@@ -879,11 +879,70 @@ test_ns_learning_rules(void **state)
 	reset(state);
 }
 
-int
-main(int argc, char **argv)
+static struct rtpb_shm_hdr *shm; /* the lcore counters' home */
+
+/* dp_ctx for the slow path: pool, TX ring, neighbour table, counters,
+ * the relay's MAC and addresses. */
+static int
+ctx_setup(void **state)
 {
-	char *eal[] = {argv[0], "--in-memory", "-m", "64", "--no-pci", "--no-telemetry",
-		       "--log-level=error", "-l", "0"};
+	struct rtpb_addr a;
+
+	(void)state;
+	/* dp_ctx as dp_main.c lays it out: the main lcore's counters are
+	 * lcore slot n_workers (0 here) of a shared-memory-shaped buffer. */
+	dp_ctx.pool = rte_pktmbuf_pool_create("t_nd", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					      SOCKET_ID_ANY);
+	dp_ctx.sp_tx = rte_ring_create("t_nd_sp_tx", 64, SOCKET_ID_ANY,
+				       RING_F_SP_ENQ | RING_F_SC_DEQ);
+	dp_ctx.neigh = rte_zmalloc(NULL, sizeof(struct dp_neigh), RTE_CACHE_LINE_SIZE);
+	shm = rte_zmalloc(NULL, 4096, RTE_CACHE_LINE_SIZE);
+	if (dp_ctx.pool == NULL || dp_ctx.sp_tx == NULL || dp_ctx.neigh == NULL || shm == NULL) {
+		fprintf(stderr, "setup failed\n");
+		return -1;
+	}
+	shm->off_lcore_stats = RTE_ALIGN_CEIL(sizeof(*shm), 64);
+	dp_ctx.shm = shm;
+	dp_ctx.n_workers = 0;
+	st = rtpb_shm_lcore_stats(shm, 0);
+	dp_ctx.mac = RELAY_MAC;
+	memset(&a, 0, sizeof(a));
+	a.family = RTPB_AF_INET6;
+	memcpy(a.ip, RELAY6, 16);
+	if (dp_addr_add(&a, 64) != 0)
+		return -1;
+	rtpb_addr_set_v4(&a, RTE_BE32(0xc0000201), 0);
+	if (dp_addr_add(&a, 24) != 1)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.family = RTPB_AF_INET6;
+	memcpy(a.ip, RELAY6B, 16);
+	if (dp_addr_add(&a, 64) != 2)
+		return -1;
+	return 0;
+}
+
+/* No mbuf leaked by any test. */
+static int
+ctx_teardown(void **state)
+{
+	int r = 0;
+
+	(void)state;
+	if (rte_mempool_in_use_count(dp_ctx.pool) != 0) {
+		fprintf(stderr, "mbuf leak: %u in use\n", rte_mempool_in_use_count(dp_ctx.pool));
+		r = -1;
+	}
+	rte_ring_free(dp_ctx.sp_tx);
+	rte_mempool_free(dp_ctx.pool);
+	rte_free(dp_ctx.neigh);
+	rte_free(shm);
+	return r;
+}
+
+int
+main(void)
+{
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_table),
 		cmocka_unit_test(test_addr_table_full),
@@ -901,58 +960,6 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_arp_learning_rules),
 		cmocka_unit_test(test_ns_learning_rules),
 	};
-	struct rtpb_addr a;
-	struct rtpb_shm_hdr *shm;
-	char rundir[4096];
-	int r;
 
-	(void)argc;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "rte_eal_init failed\n");
-		return 1;
-	}
-	/* dp_ctx as dp_main.c lays it out: the main lcore's counters are
-	 * lcore slot n_workers (0 here) of a shared-memory-shaped buffer. */
-	dp_ctx.pool = rte_pktmbuf_pool_create("t_nd", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					      SOCKET_ID_ANY);
-	dp_ctx.sp_tx = rte_ring_create("t_nd_sp_tx", 64, SOCKET_ID_ANY,
-				       RING_F_SP_ENQ | RING_F_SC_DEQ);
-	dp_ctx.neigh = rte_zmalloc(NULL, sizeof(struct dp_neigh), RTE_CACHE_LINE_SIZE);
-	shm = rte_zmalloc(NULL, 4096, RTE_CACHE_LINE_SIZE);
-	if (dp_ctx.pool == NULL || dp_ctx.sp_tx == NULL || dp_ctx.neigh == NULL || shm == NULL) {
-		fprintf(stderr, "setup failed\n");
-		return 1;
-	}
-	shm->off_lcore_stats = RTE_ALIGN_CEIL(sizeof(*shm), 64);
-	dp_ctx.shm = shm;
-	dp_ctx.n_workers = 0;
-	st = rtpb_shm_lcore_stats(shm, 0);
-	dp_ctx.mac = RELAY_MAC;
-	memset(&a, 0, sizeof(a));
-	a.family = RTPB_AF_INET6;
-	memcpy(a.ip, RELAY6, 16);
-	if (dp_addr_add(&a, 64) != 0)
-		return 1;
-	rtpb_addr_set_v4(&a, RTE_BE32(0xc0000201), 0);
-	if (dp_addr_add(&a, 24) != 1)
-		return 1;
-	memset(&a, 0, sizeof(a));
-	a.family = RTPB_AF_INET6;
-	memcpy(a.ip, RELAY6B, 16);
-	if (dp_addr_add(&a, 64) != 2)
-		return 1;
-
-	r = cmocka_run_group_tests(tests, NULL, NULL);
-	if (rte_mempool_in_use_count(dp_ctx.pool) != 0) {
-		fprintf(stderr, "mbuf leak: %u in use\n", rte_mempool_in_use_count(dp_ctx.pool));
-		r = 1;
-	}
-	rte_ring_free(dp_ctx.sp_tx);
-	rte_mempool_free(dp_ctx.pool);
-	rte_free(dp_ctx.neigh);
-	rte_free(shm);
-	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	rmdir(rundir);
-	return r;
+	return TEST_EAL_RUN("test_dp_nd", "64", tests, ctx_setup, ctx_teardown);
 }

@@ -39,6 +39,31 @@ frame_set(struct frame *f, const uint8_t *data, uint16_t len)
 	f->m.nb_segs = 1;
 }
 
+/* Load the frame with len bytes of data and classify it. */
+static enum dp_pkt_kind
+parse_frame(struct frame *f, struct dp_pkt_meta *pm, const uint8_t *data, uint16_t len)
+{
+	frame_set(f, data, len);
+	return dp_parse_pkt(&f->m, pm);
+}
+
+/* The frame of len bytes is dropped for the reason drop. */
+static void
+expect_drop(struct frame *f, struct dp_pkt_meta *pm, const uint8_t *data, uint16_t len,
+	    unsigned int drop)
+{
+	assert_int_equal(parse_frame(f, pm, data, len), DP_PKT_DROP);
+	assert_int_equal(pm->drop, drop);
+}
+
+/* Recompute an IPv4 header checksum after a field was changed. */
+static void
+ip4_recsum(struct rte_ipv4_hdr *ip)
+{
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
 /* Build Ethernet [+ n_vlan tags] + IPv4 + UDP + payload; returns length. */
 static uint16_t
 build_udp(uint8_t *p, int n_vlan, uint32_t src, uint32_t dst, uint16_t sport,
@@ -89,8 +114,7 @@ test_good_udp(void **state)
 	uint16_t len = build_udp(pkt, 0, A_SRC, A_DST, 4000, 35000, 172);
 
 	(void)state;
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_UDP);
 	assert_int_equal(pm.l3_off, 14);
 	assert_int_equal(pm.l4_off, 34);
 	assert_int_equal(pm.payload_len, 172);
@@ -112,12 +136,10 @@ test_vlan_and_qinq(void **state)
 
 	(void)state;
 	len = build_udp(pkt, 1, A_SRC, A_DST, 4000, 35000, 160);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_UDP);
 	assert_int_equal(pm.l3_off, 18);
 	len = build_udp(pkt, 2, A_SRC, A_DST, 4000, 35000, 160);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_UDP);
 	assert_int_equal(pm.l3_off, 22);
 	assert_int_equal(pm.payload_len, 160);
 }
@@ -133,12 +155,9 @@ test_truncated_everywhere(void **state)
 	(void)state;
 	/* Every cut short of the full frame is refused, never read beyond. */
 	for (cut = 0; cut < len; cut++) {
-		frame_set(&f, pkt, cut);
-		assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-		assert_true(pm.drop == RTPB_DROP_TRUNCATED);
+		expect_drop(&f, &pm, pkt, cut, RTPB_DROP_TRUNCATED);
 	}
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_UDP);
 }
 
 static void
@@ -172,67 +191,47 @@ test_bad_headers(void **state)
 	assert_true(dp_parse_l3_csum_ok(&f.m, &pm));
 	/* A right checksum passes the worker's check. */
 	ip->hdr_checksum ^= 0x1234;
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_UDP);
 	assert_true(pm.l3_unverified);
 	assert_true(dp_parse_l3_csum_ok(&f.m, &pm));
 
 	/* Fragments: MF set, or an offset. */
 	len = build_udp(pkt, 0, A_SRC, A_DST, 1, 2, 10);
 	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_MF_FLAG);
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_FRAGMENT);
+	ip4_recsum(ip);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_FRAGMENT);
 	ip->fragment_offset = RTE_BE16(10);
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_FRAGMENT);
+	ip4_recsum(ip);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_FRAGMENT);
 	/* DF alone is fine. */
 	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	ip4_recsum(ip);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_UDP);
 
 	/* TCP. */
 	len = build_udp(pkt, 0, A_SRC, A_DST, 1, 2, 10);
 	ip->next_proto_id = IPPROTO_TCP;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_NOT_UDP);
+	ip4_recsum(ip);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_NOT_UDP);
 
 	/* UDP length larger than the IP payload, or below 8. */
 	len = build_udp(pkt, 0, A_SRC, A_DST, 1, 2, 10);
 	udp->dgram_len = RTE_BE16(100);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_TRUNCATED);
 	udp->dgram_len = RTE_BE16(7);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_DROP);
 
 	/* IHL below 5, version 6 in an IPv4 ethertype. */
 	len = build_udp(pkt, 0, A_SRC, A_DST, 1, 2, 10);
 	ip->version_ihl = 0x44;
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_DROP);
 	ip->version_ihl = 0x65;
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_DROP);
 	/* Total length beyond the frame. */
 	len = build_udp(pkt, 0, A_SRC, A_DST, 1, 2, 10);
 	ip->total_length = RTE_BE16(1000);
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	ip4_recsum(ip);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_TRUNCATED);
 }
 
 static void
@@ -245,8 +244,7 @@ test_ethernet_padding_ok(void **state)
 
 	(void)state;
 	/* 44-byte frame padded to the 60-byte minimum: UDP length rules. */
-	frame_set(&f, pkt, len < 60 ? 60 : len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len < 60 ? 60 : len), DP_PKT_UDP);
 	assert_int_equal(pm.payload_len, 2);
 }
 
@@ -260,15 +258,11 @@ test_arp_and_other(void **state)
 
 	(void)state;
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
-	frame_set(&f, pkt, 42);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_ARP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, 42), DP_PKT_ARP);
 	assert_int_equal(pm.l3_off, 14);
-	frame_set(&f, pkt, 41);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, 41), DP_PKT_DROP);
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_LLDP);
-	frame_set(&f, pkt, 64);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_ETHERTYPE);
+	expect_drop(&f, &pm, pkt, 64, RTPB_DROP_ETHERTYPE);
 }
 
 /* ---- IPv6 (RFC 8200) ---------------------------------------------- */
@@ -346,8 +340,7 @@ test_good_udp6(void **state)
 	uint16_t len = build_udp6(pkt, 0, B_SRC6, A_DST6, 6000, 35002, 172);
 
 	(void)state;
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_UDP);
 	assert_int_equal(pm.l3_off, 14);
 	assert_int_equal(pm.l4_off, 54);
 	assert_int_equal(pm.payload_len, 172);
@@ -362,16 +355,14 @@ test_good_udp6(void **state)
 
 	/* Behind 802.1ad + 802.1Q tags. */
 	len = build_udp6(pkt, 2, B_SRC6, A_DST6, 6000, 35002, 160);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_UDP);
 	assert_int_equal(pm.l3_off, 22);
 	assert_int_equal(pm.l4_off, 62);
 	assert_int_equal(pm.payload_len, 160);
 
 	/* Bytes beyond the IPv6 payload (padding) are not the packet's. */
 	len = build_udp6(pkt, 0, B_SRC6, A_DST6, 1, 2, 0);
-	frame_set(&f, pkt, (uint16_t)(len + 10));
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, (uint16_t)(len + 10)), DP_PKT_UDP);
 	assert_int_equal(pm.payload_len, 0);
 }
 
@@ -389,22 +380,16 @@ test_truncated6_everywhere(void **state)
 	for (vlan = 0; vlan <= 2; vlan++) {
 		len = build_udp6(pkt, vlan, B_SRC6, A_DST6, 6000, 35002, 20);
 		for (cut = 0; cut < len; cut++) {
-			frame_set(&f, pkt, cut);
-			assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-			assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+			expect_drop(&f, &pm, pkt, cut, RTPB_DROP_TRUNCATED);
 		}
-		frame_set(&f, pkt, len);
-		assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+		assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_UDP);
 	}
 	/* The same for a Neighbor Solicitation (24 bytes + an option). */
 	len = build_icmp6(pkt, DP_ICMP6_NS, 32);
 	for (cut = 0; cut < len; cut++) {
-		frame_set(&f, pkt, cut);
-		assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-		assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+		expect_drop(&f, &pm, pkt, cut, RTPB_DROP_TRUNCATED);
 	}
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_ND);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_ND);
 }
 
 static void
@@ -437,56 +422,40 @@ test_bad_headers6(void **state)
 	for (i = 0; i < RTE_DIM(ext); i++) {
 		len = build_udp6(pkt, 0, B_SRC6, A_DST6, 1, 2, 10);
 		ip6->proto = ext[i].nh;
-		frame_set(&f, pkt, len);
-		assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
+		assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_DROP);
 		assert_int_equal(pm.drop, ext[i].drop);
 	}
 
 	/* RFC 8200 §8.1: a zero UDP checksum is not allowed. */
 	len = build_udp6(pkt, 0, B_SRC6, A_DST6, 1, 2, 10);
 	udp->dgram_cksum = 0;
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_UDP6_ZERO_CSUM);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_UDP6_ZERO_CSUM);
 
 	/* Version 4 in an IPv6 ethertype. */
 	len = build_udp6(pkt, 0, B_SRC6, A_DST6, 1, 2, 10);
 	ip6->vtc_flow = RTE_BE32(0x40000000);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_TRUNCATED);
 
 	/* Payload length beyond the frame. */
 	len = build_udp6(pkt, 0, B_SRC6, A_DST6, 1, 2, 10);
 	ip6->payload_len = RTE_BE16(19);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_TRUNCATED);
 
 	/* Payload length below a UDP header; jumbogram (0). */
 	ip6->payload_len = RTE_BE16(7);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_TRUNCATED);
 	ip6->payload_len = 0;
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_TRUNCATED);
 
 	/* UDP length above the IPv6 payload, or below 8 (RFC 768). */
 	len = build_udp6(pkt, 0, B_SRC6, A_DST6, 1, 2, 10);
 	udp->dgram_len = RTE_BE16(19);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_TRUNCATED);
 	udp->dgram_len = RTE_BE16(7);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_TRUNCATED);
 	/* Shorter than the IPv6 payload is fine: the rest is not UDP's. */
 	udp->dgram_len = RTE_BE16(12);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_UDP);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_UDP);
 	assert_int_equal(pm.payload_len, 4);
 }
 
@@ -501,8 +470,7 @@ test_nd_classified(void **state)
 	(void)state;
 	/* NS and NA go to the slow path, with their addresses. */
 	len = build_icmp6(pkt, DP_ICMP6_NS, 32);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_ND);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_ND);
 	assert_int_equal(pm.l3_off, 14);
 	assert_int_equal(pm.l4_off, 54);
 	assert_int_equal(pm.payload_len, 32);
@@ -511,29 +479,20 @@ test_nd_classified(void **state)
 	assert_memory_equal(pm.dst.ip, A_DST6, 16);
 	assert_int_equal(pm.dst.port, 0);
 	len = build_icmp6(pkt, DP_ICMP6_NA, 24);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_ND);
+	assert_int_equal(parse_frame(&f, &pm, pkt, len), DP_PKT_ND);
 	assert_int_equal(pm.payload_len, 24);
 
 	/* Shorter than RFC 4861's 24 bytes. */
 	len = build_icmp6(pkt, DP_ICMP6_NS, 20);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_TRUNCATED);
 	len = build_icmp6(pkt, DP_ICMP6_NS, 3);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_TRUNCATED);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_TRUNCATED);
 
 	/* Other ICMPv6: echo request, router solicitation. */
 	len = build_icmp6(pkt, 128, 64);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_NOT_UDP);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_NOT_UDP);
 	len = build_icmp6(pkt, 133, 8);
-	frame_set(&f, pkt, len);
-	assert_int_equal(dp_parse_pkt(&f.m, &pm), DP_PKT_DROP);
-	assert_int_equal(pm.drop, RTPB_DROP_NOT_UDP);
+	expect_drop(&f, &pm, pkt, len, RTPB_DROP_NOT_UDP);
 }
 
 static void

@@ -28,6 +28,7 @@
 
 #include "dp_parse.h"
 #include "dp_rewrite.h"
+#include "test_eal.h"
 
 static struct rte_mempool *pool;
 
@@ -415,11 +416,38 @@ test_csum_update_matches_full(void **state)
 	assert_int_equal(dp_csum_udp_update(0x1234, &c, &d, &d, &c), 0x1234);
 }
 
-int
-main(int argc, char **argv)
+/* The pool every test builds its frames in. */
+static int
+pool_setup(void **state)
 {
-	char *eal[] = {argv[0], "--in-memory", "-m", "64", "--no-pci", "--no-telemetry",
-		       "--log-level=error", "-l", "0"};
+	(void)state;
+	pool = rte_pktmbuf_pool_create("t_rewrite", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       SOCKET_ID_ANY);
+	if (pool == NULL) {
+		fprintf(stderr, "rte_pktmbuf_pool_create failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* No mbuf leaked by any test. */
+static int
+pool_teardown(void **state)
+{
+	unsigned int in_use = rte_mempool_in_use_count(pool);
+
+	(void)state;
+	rte_mempool_free(pool);
+	if (in_use != 0) {
+		fprintf(stderr, "mbuf leak: %u in use\n", in_use);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(void)
+{
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_4to4),
 		cmocka_unit_test(test_6to6),
@@ -430,25 +458,6 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_csum_update_matches_full),
 	};
-	char rundir[4096];
-	int r;
 
-	(void)argc;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "rte_eal_init failed\n");
-		return 1;
-	}
-	pool = rte_pktmbuf_pool_create("t_rewrite", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	if (pool == NULL) {
-		fprintf(stderr, "rte_pktmbuf_pool_create failed\n");
-		return 1;
-	}
-	r = cmocka_run_group_tests(tests, NULL, NULL);
-	assert_int_equal(rte_mempool_in_use_count(pool), 0);
-	rte_mempool_free(pool);
-	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	rmdir(rundir);
-	return r;
+	return TEST_EAL_RUN("test_dp_rewrite", "64", tests, pool_setup, pool_teardown);
 }

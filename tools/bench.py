@@ -259,6 +259,24 @@ def spread(v):
     return {'min': min(v), 'median': median(v), 'max': max(v), 'n': len(v)}
 
 
+def gen_traffic(x):
+    """rtpb-gen's traffic in run x, or None if it has none: (traffic,
+    A>B, B>A, spread of the frames received per s, both ways, without
+    the first second when there are more than two)."""
+    if not x or 'traffic' not in x['gen']:
+        return None
+    t = x['gen']['traffic']
+    ab, ba = t['a_to_b'], t['b_to_a']
+    rx = [p + q for p, q in zip(ab['rx_fps']['samples'], ba['rx_fps']['samples'])]
+    return t, ab, ba, spread(rx[1:] if len(rx) > 2 else rx)
+
+
+def latency_us(d):
+    """One direction's latency p50 / p99 / p99.9 in us."""
+    lat = d['latency_ns']
+    return '%.1f / %.1f / %.1f' % (lat['p50'] / 1e3, lat['p99'] / 1e3, lat['p999'] / 1e3)
+
+
 # ---------------------------------------------------------------------------
 # Processes.
 
@@ -545,29 +563,37 @@ def before_case(b):
     return wait_quiet(b.a.wait_quiet) if b.a.wait_quiet else busy_processes()
 
 
-def pcap_case(b, sessions, seconds, frames=None, direct=False, testpmd=True):
-    """One pcap case, run again (up to --retries times) when other
-    processes used a CPU meanwhile; every attempt's disturbance is kept."""
+def least_noisy(b, what, noise, once, new_too=False):
+    """Run once() until noise(result) is empty, at most 1 + --retries
+    times; return the least noisy result, with the processes busy before
+    it, what others used during it and every attempt's noise."""
     tries = []
     best = None
-    if frames is None:
-        frames = pcap_frames_for(sessions)
     for attempt in range(1 + b.a.retries):
         busy = before_case(b)
         snap = (time.monotonic(), cpu_times())
-        res = pcap_case_once(b, sessions, seconds, frames, direct, testpmd)
+        res = once()
         res['busy_before'] = busy
-        res['others_during'] = others_during(snap, b.pids)
-        res['noise'] = noise_of(res)
+        res['others_during'] = others_during(snap, b.pids, new_too=new_too)
+        res['noise'] = noise(res)
         tries.append(res['noise'] or 'quiet')
         if best is None or len(res['noise']) < len(best['noise']):
             best = res
         if not res['noise']:
             break
-        log('%d sessions: noisy (%s)%s' % (sessions, '; '.join(res['noise']),
-                                           '; again' if attempt < b.a.retries else ''))
+        log('%s: noisy (%s)%s' % (what, '; '.join(res['noise']),
+                                  '; again' if attempt < b.a.retries else ''))
     best['attempts'] = tries
     return best
+
+
+def pcap_case(b, sessions, seconds, frames=None, direct=False, testpmd=True):
+    """One pcap case, run again (up to --retries times) when other
+    processes used a CPU meanwhile; every attempt's disturbance is kept."""
+    if frames is None:
+        frames = pcap_frames_for(sessions)
+    return least_noisy(b, '%d sessions' % sessions, noise_of,
+                       lambda: pcap_case_once(b, sessions, seconds, frames, direct, testpmd))
 
 
 def noise_of(res):
@@ -733,24 +759,8 @@ WORKER_RUNS = (
 def workers_case(b, sessions, seconds, frames=PCAP_FRAMES):
     """One worker against two at one session count, run again (up to
     --retries times) when noisy; the least noisy attempt is kept."""
-    tries = []
-    best = None
-    for attempt in range(1 + b.a.retries):
-        busy = before_case(b)
-        snap = (time.monotonic(), cpu_times())
-        res = workers_case_once(b, sessions, seconds, frames)
-        res['busy_before'] = busy
-        res['others_during'] = others_during(snap, b.pids, new_too=True)
-        res['noise'] = workers_noise(res)
-        tries.append(res['noise'] or 'quiet')
-        if best is None or len(res['noise']) < len(best['noise']):
-            best = res
-        if not res['noise']:
-            break
-        log('workers %d sessions: noisy (%s)%s' % (
-            sessions, '; '.join(res['noise']), '; again' if attempt < b.a.retries else ''))
-    best['attempts'] = tries
-    return best
+    return least_noisy(b, 'workers %d sessions' % sessions, workers_noise,
+                       lambda: workers_case_once(b, sessions, seconds, frames), new_too=True)
 
 
 def workers_noise(res):
@@ -1360,42 +1370,31 @@ def report(results, out_md, png_rel):
                            ('big', 'max rate (%s sessions, direct)' % (
                                mem.get('big', {}).get('sessions')))):
             x = mem.get(key)
-            if not x or 'traffic' not in x['gen']:
+            g = gen_traffic(x)
+            if g is None:
                 continue
-            t = x['gen']['traffic']
-            ab, ba = t['a_to_b'], t['b_to_a']
-            rx = [p + q for p, q in zip(ab['rx_fps']['samples'], ba['rx_fps']['samples'])]
-            rx = rx[1:] if len(rx) > 2 else rx
-            s = spread(rx)
+            t, ab, ba, s = g
             busy = relay_busy_samples(x['relay'])
             cpp = [q['busy_cycles_per_pkt'] for q in busy if q['busy_cycles_per_pkt']]
             br = [q['busy_ratio'] for q in busy if q['busy_ratio'] is not None]
             off = 'max' if t['target_fps'] == 0 else '%.0f/s' % t['target_fps']
-            L.append('| %s | %s | %s [%s..%s] | %d | %d | %.1f / %.1f / %.1f; %.1f / %.1f / %.1f | %s | %s |' % (
+            L.append('| %s | %s | %s [%s..%s] | %d | %d | %s; %s | %s | %s |' % (
                 label, off, '%.0f' % s['median'], '%.0f' % s['min'], '%.0f' % s['max'],
                 ab['lost'] + ba['lost'], ab['reordered'] + ba['reordered'],
-                ab['latency_ns']['p50'] / 1e3, ab['latency_ns']['p99'] / 1e3,
-                ab['latency_ns']['p999'] / 1e3, ba['latency_ns']['p50'] / 1e3,
-                ba['latency_ns']['p99'] / 1e3, ba['latency_ns']['p999'] / 1e3,
+                latency_us(ab), latency_us(ba),
                 '%.0f' % (100 * median(br)) if br else '-',
                 ('%.0f' % median(cpp) if cpp else '-') +
                 ('' if br and median(br) >= 0.95 else ' (not saturated)')))
         for key, label in (('natural', 'floor: testpmd io instead of the relay, natural rate'),
                            ('half', 'floor: testpmd io instead of the relay, half-load rate')):
-            x = mem.get('baseline', {}).get(key)
-            if not x or 'traffic' not in x['gen']:
+            g = gen_traffic(mem.get('baseline', {}).get(key))
+            if g is None:
                 continue
-            t = x['gen']['traffic']
-            ab, ba = t['a_to_b'], t['b_to_a']
-            rx = [p + q for p, q in zip(ab['rx_fps']['samples'], ba['rx_fps']['samples'])]
-            s_ = spread(rx[1:] if len(rx) > 2 else rx)
-            L.append('| %s | %.0f/s | %.0f [%.0f..%.0f] | %d | %d | %.1f / %.1f / %.1f; '
-                     '%.1f / %.1f / %.1f | - | - |' % (
-                         label, t['target_fps'], s_['median'], s_['min'], s_['max'],
-                         ab['lost'] + ba['lost'], ab['reordered'] + ba['reordered'],
-                         ab['latency_ns']['p50'] / 1e3, ab['latency_ns']['p99'] / 1e3,
-                         ab['latency_ns']['p999'] / 1e3, ba['latency_ns']['p50'] / 1e3,
-                         ba['latency_ns']['p99'] / 1e3, ba['latency_ns']['p999'] / 1e3))
+            t, ab, ba, s_ = g
+            L.append('| %s | %.0f/s | %.0f [%.0f..%.0f] | %d | %d | %s; %s | - | - |' % (
+                label, t['target_fps'], s_['median'], s_['min'], s_['max'],
+                ab['lost'] + ba['lost'], ab['reordered'] + ba['reordered'],
+                latency_us(ab), latency_us(ba)))
         L.append('')
         L.append('Busy cycles per packet are the relay\'s cost only when it is saturated '
                  '(busy near 100 %); below that, each loop handles a few packets and the '
@@ -1449,23 +1448,19 @@ def report(results, out_md, png_rel):
         runs += [('%d/s offered (%d calls)' % (x['pps'], r['args']['memif_calls']), x)
                  for x in rte.get('steps', [])]
         for label, x in runs:
-            if not x or 'traffic' not in x['gen']:
+            g = gen_traffic(x)
+            if g is None:
                 continue
-            t = x['gen']['traffic']
-            ab, ba = t['a_to_b'], t['b_to_a']
-            rx = [p + q for p, q in zip(ab['rx_fps']['samples'], ba['rx_fps']['samples'])]
-            rx = rx[1:] if len(rx) > 2 else rx
-            sp = spread(rx)
+            t, ab, ba, sp = g
             act = [c for c in x['cpu'] if c['rtpengine_cpu'] > 0.02]
             cpu = [c['rtpengine_cpu'] for c in act]
             c1 = [c['cpu1_busy'] for c in act]
             cpp = (median(c1) * hz / sp['median']) if c1 and sp['median'] and hz else None
-            L.append('| %s | %s | %.0f [%.0f..%.0f] | %d (%.2f %%) | %.1f / %.1f / %.1f | %s | %s | %s |' % (
+            L.append('| %s | %s | %.0f [%.0f..%.0f] | %d (%.2f %%) | %s | %s | %s | %s |' % (
                 label, 'max' if t['target_fps'] == 0 else '%.0f/s' % t['target_fps'],
                 sp['median'], sp['min'], sp['max'], ab['lost'] + ba['lost'],
                 100.0 * (ab['lost'] + ba['lost']) / max(1, ab['sent'] + ba['sent']),
-                ab['latency_ns']['p50'] / 1e3, ab['latency_ns']['p99'] / 1e3,
-                ab['latency_ns']['p999'] / 1e3,
+                latency_us(ab),
                 '%.2f' % median(cpu) if cpu else '-',
                 '%.0f %%' % (100 * median(c1)) if c1 else '-',
                 '%.0f' % cpp if cpp else '-'))
@@ -1717,68 +1712,76 @@ def main():
             results.setdefault('errors', []).append('%s: %s' % (name, str(ex)[:2000]))
             return None
 
+    def series(key, items, names, run, done):
+        """results[key]: one phase run(item) per item; names(item) gives its
+        log line and phase name, done(item, result) logs what came back."""
+        results[key] = []
+        for item in items:
+            line, name = names(item)
+            log(line)
+            c = phase(name, lambda: run(item))
+            if c is None:
+                continue
+            results[key].append(c)
+            done(item, c)
+
+    def pcap_done(n, c):
+        log('pcap %d: relay %.2f Mpps, %.0f cycles/pkt; testpmd %.2f Mpps; ratio %.2f'
+            % (n, c['relay_pps']['median'] / 1e6, c['relay_cycles_per_pkt']['median'],
+               c['testpmd_pps']['median'] / 1e6, c['ratio'] or 0))
+
+    def wset_done(nf, c):
+        c['frames'] = nf[1]
+        log('  %.0f cycles/pkt' % c['relay_cycles_per_pkt']['median'])
+
+    def workers_done(n, c):
+        log('workers %d: one %.2f Mpps, one on CPU 0 %.2f, two %.2f (%s); '
+            'two / one %.2f' % (
+                n, c['one']['sum_pps']['median'] / 1e6,
+                c['one_cpu0']['sum_pps']['median'] / 1e6,
+                c['two']['sum_pps']['median'] / 1e6,
+                ' + '.join('%.2f' % (w['relayed_pps']['median'] / 1e6)
+                           for w in c['two']['workers']),
+                c['scaling'] or 0))
+        if c.get('link'):
+            log('workers %d: link (testpmd io) one %.2f Mpps, two %.2f, two / one '
+                '%.2f; relay\'s own work two / one %.2f' % (
+                    n, c['link']['one']['pps']['median'] / 1e6,
+                    c['link']['two']['pps']['median'] / 1e6,
+                    c['link']['scaling'] or 0, c.get('own_scaling') or 0))
+
+    def peer(key, run):
+        """results[key]: a peer's phase run(b, seconds, results[key]), with
+        the processes busy before it and what others used during it."""
+        log(key)
+        results[key] = {'busy_before': before_case(b)}
+        snap = (time.monotonic(), cpu_times())
+        phase(key, lambda: run(b, a.seconds, results[key]))
+        results[key]['others_during'] = others_during(snap, b.pids)
+
     try:
         if 'pcap' in only:
-            results['pcap'] = []
-            for n in a.sessions:
-                log('pcap: %d sessions' % n)
-                c = phase('pcap %d' % n, lambda: pcap_case(b, n, a.seconds))
-                if c is None:
-                    continue
-                results['pcap'].append(c)
-                c = results['pcap'][-1]
-                log('pcap %d: relay %.2f Mpps, %.0f cycles/pkt; testpmd %.2f Mpps; ratio %.2f'
-                    % (n, c['relay_pps']['median'] / 1e6, c['relay_cycles_per_pkt']['median'],
-                       c['testpmd_pps']['median'] / 1e6, c['ratio'] or 0))
+            series('pcap', a.sessions, lambda n: ('pcap: %d sessions' % n, 'pcap %d' % n),
+                   lambda n: pcap_case(b, n, a.seconds), pcap_done)
         if 'wset' in only:
             # what drives the cost: the table's size or the streams touched
-            results['wset'] = []
-            for n, f in a.wset:
-                log('working set: %d sessions, %d frames' % (n, f))
-                c = phase('wset %d:%d' % (n, f), lambda: pcap_case(
-                    b, n, a.seconds, frames=f, direct=True, testpmd=False))
-                if c is None:
-                    continue
-                c['frames'] = f
-                results['wset'].append(c)
-                log('  %.0f cycles/pkt' % c['relay_cycles_per_pkt']['median'])
+            series('wset', a.wset,
+                   lambda nf: ('working set: %d sessions, %d frames' % tuple(nf),
+                               'wset %d:%d' % tuple(nf)),
+                   lambda nf: pcap_case(b, nf[0], a.seconds, frames=nf[1], direct=True,
+                                        testpmd=False),
+                   wset_done)
         if 'memlat' in only:
             results['memlat'] = phase('memlat', lambda: memlat_case(b))
         if 'workers' in only:
             # issue 6: two workers >= 1.8 x one, RSS emulated by a pcap per queue
-            results['workers'] = []
-            for n in a.workers_sessions:
-                log('workers: %d sessions' % n)
-                c = phase('workers %d' % n, lambda: workers_case(b, n, a.seconds))
-                if c is None:
-                    continue
-                results['workers'].append(c)
-                log('workers %d: one %.2f Mpps, one on CPU 0 %.2f, two %.2f (%s); '
-                    'two / one %.2f' % (
-                        n, c['one']['sum_pps']['median'] / 1e6,
-                        c['one_cpu0']['sum_pps']['median'] / 1e6,
-                        c['two']['sum_pps']['median'] / 1e6,
-                        ' + '.join('%.2f' % (w['relayed_pps']['median'] / 1e6)
-                                   for w in c['two']['workers']),
-                        c['scaling'] or 0))
-                if c.get('link'):
-                    log('workers %d: link (testpmd io) one %.2f Mpps, two %.2f, two / one '
-                        '%.2f; relay\'s own work two / one %.2f' % (
-                            n, c['link']['one']['pps']['median'] / 1e6,
-                            c['link']['two']['pps']['median'] / 1e6,
-                            c['link']['scaling'] or 0, c.get('own_scaling') or 0))
+            series('workers', a.workers_sessions,
+                   lambda n: ('workers: %d sessions' % n, 'workers %d' % n),
+                   lambda n: workers_case(b, n, a.seconds), workers_done)
         if 'memif' in only:
-            log('memif')
-            results['memif'] = {'busy_before': before_case(b)}
-            snap = (time.monotonic(), cpu_times())
-            phase('memif', lambda: memif_case(b, a.seconds, results['memif']))
-            results['memif']['others_during'] = others_during(snap, b.pids)
+            peer('memif', memif_case)
         if 'rtpengine' in only:
-            log('rtpengine')
-            results['rtpengine'] = {'busy_before': before_case(b)}
-            snap = (time.monotonic(), cpu_times())
-            phase('rtpengine', lambda: rtpengine_case(b, a.seconds, results['rtpengine']))
-            results['rtpengine']['others_during'] = others_during(snap, b.pids)
+            peer('rtpengine', rtpengine_case)
     finally:
         results['busy_at_end'] = busy_processes()
         results['commands'] = b.commands

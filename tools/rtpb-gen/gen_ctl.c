@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "gen_clock.h"
 #include "gen_ctl.h"
 
 #define CTL_BATCH 4096u /* calls per U batch then L batch */
@@ -61,15 +62,6 @@ struct ctl_conn {
 typedef void(cmd_fmt_fn)(char *buf, size_t len, uint32_t i, void *arg);
 /* Called once per command with its reply text, or NULL if none came. */
 typedef void(cmd_done_fn)(uint32_t i, const char *reply, void *arg);
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* udp:HOST:PORT or udp6:[HOST]:PORT -> a connected UDP socket. */
 static int
@@ -122,7 +114,7 @@ conn_open(struct ctl_conn *cc, const char *spec)
 static void
 progress(struct ctl_conn *cc)
 {
-	uint64_t t = now_ns();
+	uint64_t t = gen_now_ns();
 
 	if (cc->cfg->quiet || t < cc->next_progress_ns)
 		return;
@@ -219,7 +211,7 @@ ctl_run(struct ctl_conn *cc, uint32_t n, cmd_fmt_fn *fmt, cmd_done_fn *done,
 	plen = (size_t)snprintf(prefix, sizeof(prefix), "%u_%lu_", cc->pid,
 				(unsigned long)ctl_batch);
 	while (ndone < n) {
-		uint64_t t = now_ns(), wait_ns = timeout;
+		uint64_t t = gen_now_ns(), wait_ns = timeout;
 		struct pollfd pfd = { .fd = cc->fd, .events = POLLIN };
 
 		while (inflight < cfg->ctl_window && next < n) {
@@ -475,7 +467,7 @@ gen_ctl_setup(const struct gen_cfg *cfg, struct gen_leg *legs, uint32_t n_calls,
 	rc = conn_open(&cc, cfg->ctl);
 	if (rc != 0)
 		goto out;
-	t0 = now_ns();
+	t0 = gen_now_ns();
 	cc.t0_ns = t0;
 	cc.next_progress_ns = t0 + 1000000000ull;
 	cc.progress_total = 2 * n_calls;
@@ -495,7 +487,7 @@ gen_ctl_setup(const struct gen_cfg *cfg, struct gen_leg *legs, uint32_t n_calls,
 		if (rc != 0)
 			break;
 	}
-	st->seconds = (double)(now_ns() - t0) / 1e9;
+	st->seconds = (double)(gen_now_ns() - t0) / 1e9;
 	st->calls_failed = n_calls - st->calls_ok;
 	close(cc.fd);
 out:
@@ -558,12 +550,12 @@ gen_ctl_teardown(const struct gen_cfg *cfg, const struct gen_leg *legs,
 		free(da.calls);
 		return rc;
 	}
-	t0 = now_ns();
+	t0 = gen_now_ns();
 	cc.t0_ns = t0;
 	cc.next_progress_ns = t0 + 1000000000ull;
 	cc.progress_total = n;
 	rc = ctl_run(&cc, n, fmt_d, done_d, &da);
-	st->seconds = (double)(now_ns() - t0) / 1e9;
+	st->seconds = (double)(gen_now_ns() - t0) / 1e9;
 	st->calls_failed = n - st->calls_ok;
 	close(cc.fd);
 	free(da.calls);

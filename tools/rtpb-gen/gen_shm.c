@@ -16,16 +16,8 @@
 #include "rtpb_msg.h"
 #include "rtpb_prod.h"
 #include "rtpb_shm.h"
+#include "gen_clock.h"
 #include "gen_shm.h"
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* c2d messages the workers refused (bad id, address, flow table full). */
 static uint64_t
@@ -42,7 +34,7 @@ sum_errors(const struct rtpb_shm_hdr *h)
 static int
 hello(struct rtpb_prod *p, char *err, size_t errsz)
 {
-	uint64_t deadline = now_ns() + 5000000000ull;
+	uint64_t deadline = gen_now_ns() + 5000000000ull;
 	struct rtpb_msg ev[32];
 	unsigned int n, i;
 
@@ -65,7 +57,7 @@ hello(struct rtpb_prod *p, char *err, size_t errsz)
 			}
 		}
 		if (n == 0) {
-			if (now_ns() > deadline) {
+			if (gen_now_ns() > deadline) {
 				snprintf(err, errsz,
 					 "no HELLO answer from every worker in 5 s "
 					 "(answered: mask %#x)", p->hello_ok);
@@ -81,11 +73,11 @@ hello(struct rtpb_prod *p, char *err, size_t errsz)
 static int
 push(struct rtpb_prod *p, const struct rtpb_msg_stream *m)
 {
-	uint64_t give_up = now_ns() + 10000000000ull;
+	uint64_t give_up = gen_now_ns() + 10000000000ull;
 	int r;
 
 	while ((r = rtpb_prod_stream_push(p, m)) == -ENOBUFS) {
-		if (now_ns() > give_up)
+		if (gen_now_ns() > give_up)
 			return -ETIMEDOUT;
 		usleep(20);
 	}
@@ -120,7 +112,7 @@ gen_shm_install(const char *file_prefix, const struct gen_leg *legs,
 {
 	static struct rtpb_prod prod; /* PATH_MAX and more: not on the stack */
 	struct rtpb_prod *p = &prod;
-	uint64_t t0 = now_ns(), errs0, deadline, ring_full0;
+	uint64_t t0 = gen_now_ns(), errs0, deadline, ring_full0;
 	uint32_t nw, c;
 	char why[512];
 	int r;
@@ -196,9 +188,9 @@ gen_shm_install(const char *file_prefix, const struct gen_leg *legs,
 	}
 	st->ring_full = p->ring_full - ring_full0;
 	/* wait until the workers applied them all */
-	deadline = now_ns() + 30000000000ull;
+	deadline = gen_now_ns() + 30000000000ull;
 	while (rtpb_prod_pending(p) != 0) {
-		if (now_ns() > deadline) {
+		if (gen_now_ns() > deadline) {
 			snprintf(err, errsz,
 				 "the workers did not apply every stream message in "
 				 "30 s (pending: mask %#x)", rtpb_prod_pending(p));
@@ -215,7 +207,7 @@ gen_shm_install(const char *file_prefix, const struct gen_leg *legs,
 		r = -EINVAL;
 		goto out;
 	}
-	st->seconds = (double)(now_ns() - t0) / 1e9;
+	st->seconds = (double)(gen_now_ns() - t0) / 1e9;
 	/* its state is in: the workers may start RX (rtpb_shm_hdr.replayed) */
 	atomic_store_explicit(&p->h->replayed, 1, memory_order_release);
 out:
