@@ -396,6 +396,7 @@ setup(void **state)
 		wk->flow = dp_flow_create(name, MAX_STREAMS, 0);
 		assert_non_null(wk->flow);
 		wk->c2d = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_c2d[w]);
+		wk->mirror = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_mirror[w]);
 		wk->stats = rtpb_shm_lcore_stats(dp_ctx.shm, w);
 		snprintf(name, sizeof(name), "tw_handoff_%u", w);
 		wk->handoff = rte_ring_create(name, 1024, 0, RING_F_SC_DEQ);
