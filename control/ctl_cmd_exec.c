@@ -927,10 +927,15 @@ exec_rec(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r,
 	 const char *name)
 {
 	int idx, rc, ecode, stopped = 0;
-	struct ctl_session *s = find_other(ex, cmd, r, &idx);
+	struct ctl_session *s = NULL;
+	int rval = ctl_sessions_find_rec(ex->sess, cmd->call_id, cmd->from_tag,
+					 cmd->to_tag, &s);
 
-	if (s == NULL)
+	if (rval == -1) {
+		reply_err(cmd, r, CTL_E_SESUNKN, "session not found");
 		return;
+	}
+	idx = !rval;
 	/* rtpproxy: R fails with E50, C (handle_copy()) with E65 */
 	ecode = cmd->op == CTL_OP_COPY ? CTL_E_CPYFAIL : CTL_E_SESUNKN;
 	if (ex->cfg.rec == NULL) {

@@ -275,6 +275,27 @@ ctl_sessions_find(struct ctl_sessions *t, const char *call_id,
 	return -1;
 }
 
+int
+ctl_sessions_find_rec(struct ctl_sessions *t, const char *call_id,
+		      const char *from_tag, const char *to_tag,
+		      struct ctl_session **sp)
+{
+	GPtrArray *arr = g_hash_table_lookup(t->by_call, call_id);
+
+	for (guint i = 0; arr != NULL && i < arr->len; i++) {
+		struct ctl_session *s = arr->pdata[i];
+		int rval = ctl_cmd_tag_cmp(s->from_tag, from_tag, NULL) != 0 ? 0 :
+			   to_tag != NULL && ctl_cmd_tag_cmp(s->from_tag, to_tag, NULL) != 0 ?
+			   1 : -1;
+
+		if (rval >= 0) {
+			*sp = s;
+			return rval;
+		}
+	}
+	return -1;
+}
+
 /* Index a new session. */
 static void
 session_link(struct ctl_sessions *t, struct ctl_session *s)

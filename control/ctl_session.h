@@ -346,6 +346,18 @@ void ctl_sessions_destroy(struct ctl_sessions *t);
 void ctl_sessions_abandon(struct ctl_sessions *t);
 
 /**
+ * rtpproxy handle_record()'s match (R, C, N): the first session of
+ * call_id whose from_tag is from_tag (rval 0) or to_tag (rval 1), with or
+ * without a ";<medianum>" suffix (compare_session_tags(): Kamailio's
+ * start_recording() sends the tags without it). rtpproxy records every
+ * session that matches; this finds the first.
+ * @return 0 or 1 with *sp set, or -1 if none matches.
+ */
+int ctl_sessions_find_rec(struct ctl_sessions *t, const char *call_id,
+			  const char *from_tag, const char *to_tag,
+			  struct ctl_session **sp);
+
+/**
  * Record (rec_id != 0) or stop recording (0) the party whose packets leg
  * li's socket receives: its RTP stream, and its RTCP stream if rtcp. The
  * dataplane is told at once (an UPDATE that changes nothing else), or on
