@@ -52,8 +52,8 @@ def tshark_fields(path):
                           '-T', 'fields', '-e', 'ip.src', '-e', 'udp.srcport',
                           '-e', 'ip.dst', '-e', 'udp.dstport', '-e', 'rtp.seq'],
                          capture_output=True, text=True, timeout=60)
-    check(out.returncode == 0, 'tshark reads %s (%s)' % (os.path.basename(path),
-                                                        out.stderr.strip()[-300:]))
+    check(out.returncode == 0, 'tshark reads %s%s' % (
+        os.path.basename(path), '' if out.returncode == 0 else ': ' + out.stderr[-300:]))
     rows = []
     for ln in out.stdout.splitlines():
         f = ln.split('\t')
