@@ -34,6 +34,7 @@
 
 #include "ctl_cmd_exec.h"
 #include "ctl_log.h"
+#include "ctl_recorder.h"
 
 struct ctl_exec {
 	struct ctl_exec_cfg cfg;
@@ -55,9 +56,9 @@ struct ctl_exec {
  * descriptions). Answered 0, because this relay lacks what they stand
  * for: 20071116 (repacketization), 20071218 (forking), 20140617
  * (connect time anchoring), 20150420 and 20230205/20230424 (rtpa_* and
- * jitter counters), 20200226 (N: nothing records), 20250523 and
- * 20260309 (forking), 20251015 (S tos=: the TTL half is accepted).
- * 20081224 is 1 only with -n, as in rtpproxy.
+ * jitter counters), 20250523 and 20260309 (forking), 20251015 (S tos=:
+ * the TTL half is accepted). 20081224 is 1 only with -n, as in rtpproxy;
+ * 20200226 (N) only with -r (recording configured).
  */
 const char *const ctl_exec_caps[][2] = {
 	{"20040107", "Basic RTP proxy functionality"},
@@ -144,6 +145,10 @@ exec_ver_feature(struct ctl_exec *ex, struct ctl_cmd *cmd,
 {
 	if (strcmp(cmd->feature, "20081224") == 0 && !notify_enabled(ex)) {
 		ctl_reply_number(r, 0);
+		return;
+	}
+	if (strcmp(cmd->feature, "20200226") == 0) {
+		ctl_reply_number(r, ex->cfg.rec != NULL ? 1 : 0);
 		return;
 	}
 	for (size_t i = 0; ctl_exec_caps[i][0] != NULL; i++) {
@@ -902,22 +907,68 @@ exec_play(struct ctl_exec *ex, struct ctl_cmd *cmd,
 		  "can't play: no prompt files (playback is not supported)");
 }
 
-/* R and N: a session may match, but nothing records (see top). */
+/* Has the command modifier c? */
+static bool
+has_mod(const struct ctl_cmd *cmd, char c)
+{
+	return cmd->mods != NULL && strchr(cmd->mods, c) != NULL;
+}
+
+/*
+ * R[s], C[s] to a file, N[a] (rtpproxy handle_record(), handle_copy(),
+ * handle_norecord()): the party the tags designate (leg idx: its socket
+ * receives that party's packets); Rs/Cs under -P both parties in one
+ * file, Na both parties. 0, or E50 when the session is unknown, the
+ * recorder not configured (no -r) or nothing was started or stopped (C:
+ * E65 for the last two, rtpproxy's ECODE_CPYFAIL).
+ */
+static void
+exec_rec(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r,
+	 const char *name)
+{
+	int idx, rc, ecode, stopped = 0;
+	struct ctl_session *s = NULL;
+	int rval = ctl_sessions_find_rec(ex->sess, cmd->call_id, cmd->from_tag,
+					 cmd->to_tag, &s);
+
+	if (rval == -1) {
+		reply_err(cmd, r, CTL_E_SESUNKN, "session not found");
+		return;
+	}
+	idx = !rval;
+	/* rtpproxy: R fails with E50, C (handle_copy()) with E65 */
+	ecode = cmd->op == CTL_OP_COPY ? CTL_E_CPYFAIL : CTL_E_SESUNKN;
+	if (ex->cfg.rec == NULL) {
+		reply_err(cmd, r, ecode, "recording is not configured (no -r)");
+		return;
+	}
+	if (cmd->op == CTL_OP_NORECORD) {
+		for (int li = 0; li < 2; li++)
+			if ((li == idx || has_mod(cmd, 'a')) &&
+			    ex->cfg.rec(ex->cfg.rec_arg, ex->sess, s, li, NULL,
+					CTL_RECORDER_STOP) == 0)
+				stopped++;
+		if (stopped == 0)
+			reply_err(cmd, r, CTL_E_SESUNKN, "nothing is recording");
+		else
+			ctl_reply_number(r, 0);
+		return;
+	}
+	rc = ex->cfg.rec(ex->cfg.rec_arg, ex->sess, s, idx, name,
+			 has_mod(cmd, 's') ? CTL_REC_SINGLE : 0);
+	if (rc != 0 && rc != -EALREADY) {
+		reply_err(cmd, r, ecode, strerror(-rc));
+		return;
+	}
+	ctl_reply_number(r, 0);
+}
+
+/* R and N. */
 static void
 exec_record(struct ctl_exec *ex, struct ctl_cmd *cmd,
 	     uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
 {
-	struct ctl_session *s = NULL;
-	bool found = ctl_sessions_find(ex->sess, cmd->call_id, cmd->from_tag,
-				       cmd->to_tag, &s) != -1;
-
-	if (!found)
-		reply_err(cmd, r, CTL_E_SESUNKN, "session not found");
-	else if (cmd->op == CTL_OP_RECORD)
-		reply_err(cmd, r, CTL_E_SESUNKN,
-			  "recording is not supported (as rtpproxy without -r)");
-	else
-		reply_err(cmd, r, CTL_E_SESUNKN, "nothing is recording");
+	exec_rec(ex, cmd, r, NULL);
 }
 
 /* V (rtpproxy handle_command()): the protocol version. */
@@ -953,13 +1004,19 @@ exec_noplay(struct ctl_exec *ex, struct ctl_cmd *cmd,
 		ctl_reply_number(r, 0);
 }
 
-/* C: E50 without a session, else E65 (see top). */
+/* C: to a file as R (exec_rec()); E50 without a session; a remote
+ * target (udp:host:port, Cp) is forking: E65 (see top). */
 static void
 exec_copy(struct ctl_exec *ex, struct ctl_cmd *cmd,
 	  uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
 {
 	int idx;
 
+	if (strncmp(cmd->copy_target, "udp:", 4) != 0 &&
+	    strncmp(cmd->copy_target, "udp6:", 5) != 0 && !has_mod(cmd, 'p')) {
+		exec_rec(ex, cmd, r, cmd->copy_target);
+		return;
+	}
 	if (find_other(ex, cmd, r, &idx) != NULL)
 		reply_err(cmd, r, CTL_E_CPYFAIL, "copy/fork is not supported");
 }

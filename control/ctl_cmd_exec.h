@@ -37,6 +37,19 @@
  * leg's: "<port> <addr>\n", or "<port> <addr> 6\n" for IPv6, <addr>
  * being its advertised address if it has one (rtpproxy ul_reply_port()).
  */
+struct ctl_session;
+struct ctl_sessions;
+
+/**
+ * The recorder's entry for R, C to a file and N (ctl_recorder_cmd()):
+ * start (flags CTL_REC_SINGLE or 0) or stop (CTL_RECORDER_STOP) the
+ * party of leg li of s; name is C's file name or NULL.
+ * @return 0, -EALREADY, -ENOENT (stop: nothing recorded), or a writer error.
+ */
+typedef int(ctl_exec_rec_fn)(void *arg, struct ctl_sessions *t,
+			     struct ctl_session *s, int li, const char *name,
+			     unsigned int flags);
+
 struct ctl_exec_cfg {
 	uint32_t relay_ip;     /**< unused (the session table's addresses) */
 	bool has_relay6;       /**< unused */
@@ -52,6 +65,10 @@ struct ctl_exec_cfg {
 				    and G; NULL: none (not owned) */
 	struct ctl_admit *admit; /**< admission of new sessions (E98);
 				    NULL: no limits (not owned) */
+	/** -r: the recorder (R, C to a file, N); NULL: not configured
+	 *  (R answers E50, as rtpproxy without -r) */
+	ctl_exec_rec_fn *rec;
+	void *rec_arg;
 	/** set by ctl_exec_create() from the session table's addresses
 	 *  and aforce; what is given here is ignored */
 	struct ctl_parse_cfg parse;

@@ -80,6 +80,11 @@ bool ctl_dp_ready(const struct ctl_dp *dp);
 /** Number of worker lcores of the attached dataplane (0 if none). */
 uint32_t ctl_dp_n_workers(const struct ctl_dp *dp);
 
+struct rte_ring;
+/** Worker w's mirror ring (rtpb_mirror.h; control's recorder is its
+ *  consumer), or NULL when detached or w is not a worker. */
+struct rte_ring *ctl_dp_mirror_ring(const struct ctl_dp *dp, uint32_t w);
+
 /**
  * Index of relay address a (port ignored) in the dataplane's address list.
  * @return the index, or -ENOENT if the dataplane does not own a, or

@@ -52,6 +52,7 @@
 #include "ctl_notify.h"
 #include "ctl_pf.h"
 #include "ctl_ports.h"
+#include "ctl_recorder.h"
 #include "ctl_session.h"
 #include "ctl_sock.h"
 #include "ctl_tnotify.h"
@@ -103,6 +104,8 @@ struct opts {
 	long conn_per_peer; /* --conn-per-peer */
 	bool metrics;       /* --metrics given */
 	struct ctl_metrics_addr metrics_addr;
+	struct ctl_rec_conf rec; /* -r, -S, -P, -R */
+	bool rec_all;            /* -a */
 	char warn[8][320];  /* rtpproxy flags taken without their effect */
 	int nwarn;
 };
@@ -156,7 +159,12 @@ usage(FILE *f)
 "  --bridge_symmetric  in bridge mode, legs are symmetric unless A\n"
 "  --no_resolve     numeric relay addresses only\n"
 "  --nice N         scheduling priority\n"
-"  -t TOS, -i, -2, -r DIR, -S DIR, -R, -P, -a, --no_redirect,\n"
+"  -r DIR           record directory: R, C to a file, N (docs/RECORDING.md)\n"
+"  -S DIR           spool: recordings are written there, moved to -r at stop\n"
+"  -P               record pcap files (Rs, Cs: one file for both parties)\n"
+"  -R               do not record RTCP\n"
+"  -a               record every session from its creation (both parties)\n"
+"  -t TOS, -i, -2, --no_redirect,\n"
 "  --overload_prot  rtpproxy's, taken for compatibility: without effect\n"
 "                   here (a warning says so)\n"
 "  --port-spill     when a family's default address has no free port pair,\n"
@@ -487,10 +495,11 @@ parse_args(int argc, char **argv, struct opts *o)
 		case '2':
 			no_effect(o, "-2: low-bitrate packets are sent once");
 			break;
-		case 'r': case 'S': case 'R': case 'P': case 'a':
-			no_effect(o, "-%c: recording is not supported (R answers "
-				  "E50, as rtpproxy without -r)", c);
-			break;
+		case 'r': o->rec.record_dir = optarg; break;
+		case 'S': o->rec.spool_dir = optarg; break;
+		case 'P': o->rec.pcap = true; break;
+		case 'R': o->rec.no_rtcp = true; break;
+		case 'a': o->rec_all = true; break;
 		case OPT_FILE_PREFIX:
 			if (*optarg == '\0' || strchr(optarg, '/') != NULL)
 				die_usage("--file-prefix '%s': not a name", optarg);
@@ -633,6 +642,7 @@ struct ctl_app {
 	struct ctl_notify *notify;   /* their connections */
 	struct ctl_admit *admit;     /* --max-sessions, --max-new-rate */
 	struct ctl_metrics *metrics; /* --metrics, NULL without */
+	struct ctl_recorder *rec;    /* -r, NULL without */
 };
 
 /* libbpf's level for its warnings: WARN, or DBUG while an open by
@@ -833,6 +843,18 @@ app_open(struct ctl_app *a, const struct opts *o)
 		if (a->notify == NULL)
 			return -ENOMEM;
 	}
+	if (o->rec.record_dir != NULL) {
+		a->rec = ctl_recorder_create(&o->rec, o->rec_all);
+		if (a->rec == NULL) {
+			fprintf(stderr, "rtpbypass-control: -r %s%s%s: %s\n",
+				o->rec.record_dir, o->rec.spool_dir ? " -S " : "",
+				o->rec.spool_dir ? o->rec.spool_dir : "", strerror(errno));
+			return -errno;
+		}
+	} else if (o->rec.spool_dir != NULL || o->rec.pcap || o->rec.no_rtcp || o->rec_all) {
+		ctl_log(CTL_LOG_WARN, "-S, -P, -R, -a: no record directory (-r): "
+			"R answers E50");
+	}
 	struct ctl_sessions_cfg scfg = {
 		.dp = a->dp, .addrs = &o->addrs, .spill = o->spill,
 		.ttl_ns = (uint64_t)o->ttl_s * CTL_NS_PER_S,
@@ -840,9 +862,13 @@ app_open(struct ctl_app *a, const struct opts *o)
 		.learn_ms = CTL_LEARN_MS, .pf = a->pf,
 		.on_timeout = a->notify != NULL ? ctl_notify_on_timeout : NULL,
 		.timeout_arg = a->notify,
+		.on_rec = a->rec != NULL ? ctl_recorder_session : NULL,
+		.rec_arg = a->rec,
 	};
 	struct ctl_exec_cfg ecfg = {.pf = a->pf, .tnotify = a->tnotify,
-				    .aforce = o->aforce, .admit = a->admit};
+				    .aforce = o->aforce, .admit = a->admit,
+				    .rec = a->rec != NULL ? ctl_recorder_cmd : NULL,
+				    .rec_arg = a->rec};
 
 	memcpy(scfg.addr_ports, a->pools, sizeof(scfg.addr_ports));
 	a->sess = ctl_sessions_create(&scfg);
@@ -882,6 +908,18 @@ app_open(struct ctl_app *a, const struct opts *o)
 
 /* Free everything; keep: leave the sessions' streams and prefilter
  * entries for the next control (--keep-on-exit, dataplane attached). */
+/* The recorder's turn: the workers' mirror rings into the files. */
+static void
+recorder_poll(struct ctl_app *a, uint64_t now)
+{
+	struct rte_ring *rings[RTPB_MAX_WORKERS];
+	uint32_t n = ctl_dp_n_workers(a->dp);
+
+	for (uint32_t w = 0; w < n; w++)
+		rings[w] = ctl_dp_mirror_ring(a->dp, w);
+	ctl_recorder_poll(a->rec, rings, n, now);
+}
+
 static void
 app_close(struct ctl_app *a, bool keep)
 {
@@ -898,6 +936,10 @@ app_close(struct ctl_app *a, bool keep)
 		ctl_sessions_abandon(a->sess); /* the next control keeps them */
 	else
 		ctl_sessions_destroy(a->sess); /* pushes the DELs, deletes pf entries */
+	if (a->rec != NULL) {
+		recorder_poll(a, ctl_now_ns()); /* what the rings still hold */
+		ctl_recorder_destroy(a->rec);
+	}
 	if (unpin)
 		ctl_log(CTL_LOG_INFO, "prefilter: no dataplane running, pins removed");
 	ctl_pf_close(a->pf, unpin);
@@ -928,6 +970,8 @@ app_run(struct ctl_app *a)
 		now = ctl_now_ns();
 		ctl_dp_poll(a->dp, now);
 		ctl_sessions_flush(a->sess);
+		if (a->rec != NULL)
+			recorder_poll(a, now);
 		if (a->notify != NULL)
 			ctl_notify_run(a->notify, now);
 		if (drain_flag && !draining) {

@@ -321,6 +321,12 @@ render_dp(GString *b, const struct ctl_dp *dp)
 		{"worker_cycles_total",
 		 "TSC cycles of all worker loops (busy and idle)",
 		 offsetof(struct rtpb_lcore_stats, total_cycles)},
+		{"worker_mirror_copies_total",
+		 "Recorded packets copied to the worker's mirror ring",
+		 offsetof(struct rtpb_lcore_stats, mirror_copies)},
+		{"worker_mirror_drops_total",
+		 "Recorded packets not copied: the mirror ring was full",
+		 offsetof(struct rtpb_lcore_stats, mirror_drops)},
 	};
 	struct rtpb_lcore_stats t, w;
 	uint32_t nw = ctl_dp_n_workers(dp);

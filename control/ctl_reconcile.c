@@ -188,6 +188,11 @@ stream_want(const struct ctl_sessions *t, const struct ctl_session *s,
 		}
 	}
 	m->cookie = s->serial << 2 | (uint64_t)li << 1 | (rtcp ? 1 : 0);
+	/* recording: leg 1 receives the from-tag party's packets (".o") */
+	if (l->rec_id != 0 && (!rtcp || l->rec_rtcp)) {
+		m->flags |= RTPB_STREAM_F_RECORD | (li == 1 ? RTPB_STREAM_F_REC_ORIG : 0);
+		m->rec_id = l->rec_id;
+	}
 }
 
 /* Same content, header (len, seq) aside. */
@@ -198,6 +203,18 @@ stream_msg_eq(const struct rtpb_msg_stream *a, const struct rtpb_msg_stream *b)
 
 	return memcmp((const char *)a + h, (const char *)b + h,
 		      sizeof(*a) - h) == 0;
+}
+
+/* a and b differ in their recording only (R, N). */
+static bool
+stream_msg_rec_only(const struct rtpb_msg_stream *a, const struct rtpb_msg_stream *b)
+{
+	struct rtpb_msg_stream x = *a;
+
+	x.flags = (x.flags & ~(RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG)) |
+		  (b->flags & (RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG));
+	x.rec_id = b->rec_id;
+	return stream_msg_eq(&x, b);
 }
 
 /* Allocate the stream's id from the session's owner if it has none. */
@@ -227,6 +244,7 @@ stream_sync(struct ctl_sessions *t, struct ctl_session *s,
 {
 	struct ctl_stream *st = leg_stream(&legs[li], rtcp);
 	struct rtpb_msg_stream m;
+	bool rec_only;
 	int rc = stream_id(t, s, st);
 
 	if (rc != 0)
@@ -235,6 +253,10 @@ stream_sync(struct ctl_sessions *t, struct ctl_session *s,
 	if (st->in_dp && !st->resignal && stream_msg_eq(&m, &st->sent))
 		return 0;
 	m.hdr.type = st->in_dp ? RTPB_MSG_STREAM_UPDATE : RTPB_MSG_STREAM_ADD;
+	/* R, N: the dataplane keeps the latch and its window */
+	rec_only = st->in_dp && !st->resignal && stream_msg_rec_only(&m, &st->sent);
+	if (rec_only)
+		m.flags |= RTPB_STREAM_F_REC_ONLY;
 	/* an ADD into a restarted dataplane restores the latched peer */
 	if (!st->in_dp && !legs[li].asymmetric) {
 		m.peer = st->latched;
@@ -247,6 +269,7 @@ stream_sync(struct ctl_sessions *t, struct ctl_session *s,
 	}
 	memset(&m.peer, 0, sizeof(m.peer));
 	m.peer_ssrc = 0;
+	m.flags &= ~RTPB_STREAM_F_REC_ONLY;
 	st->sent = m;
 	st->in_dp = true;
 	st->resignal = false;

@@ -142,6 +142,16 @@ session_account(struct ctl_sessions *t, const struct ctl_session *s)
 				       (double)CTL_NS_PER_S;
 }
 
+void
+ctl_session_set_record(struct ctl_sessions *t, struct ctl_session *s,
+		       int li, uint32_t rec_id, bool rtcp)
+{
+	s->leg[li].rec_id = rec_id;
+	s->leg[li].rec_rtcp = rec_id != 0 && rtcp;
+	if (ctl_rec_leg(t, s, s->leg, li) != 0)
+		ctl_rec_pending(t, s);
+}
+
 /* Unlink s from the indexes and queues, release its legs, free it. */
 void
 ctl_session_destroy(struct ctl_sessions *t, struct ctl_session *s)
@@ -149,6 +159,8 @@ ctl_session_destroy(struct ctl_sessions *t, struct ctl_session *s)
 	GPtrArray *arr = g_hash_table_lookup(t->by_call, s->call_id);
 
 	session_account(t, s);
+	if (t->cfg.on_rec != NULL)
+		t->cfg.on_rec(t, s, false, t->cfg.rec_arg);
 	ctl_rec_leg_release(t, s, 0);
 	ctl_rec_leg_release(t, s, 1);
 	if (s->pending)
@@ -263,6 +275,27 @@ ctl_sessions_find(struct ctl_sessions *t, const char *call_id,
 	return -1;
 }
 
+int
+ctl_sessions_find_rec(struct ctl_sessions *t, const char *call_id,
+		      const char *from_tag, const char *to_tag,
+		      struct ctl_session **sp)
+{
+	GPtrArray *arr = g_hash_table_lookup(t->by_call, call_id);
+
+	for (guint i = 0; arr != NULL && i < arr->len; i++) {
+		struct ctl_session *s = arr->pdata[i];
+		int rval = ctl_cmd_tag_cmp(s->from_tag, from_tag, NULL) != 0 ? 0 :
+			   to_tag != NULL && ctl_cmd_tag_cmp(s->from_tag, to_tag, NULL) != 0 ?
+			   1 : -1;
+
+		if (rval >= 0) {
+			*sp = s;
+			return rval;
+		}
+	}
+	return -1;
+}
+
 /* Index a new session. */
 static void
 session_link(struct ctl_sessions *t, struct ctl_session *s)
@@ -343,6 +376,8 @@ draft_link(struct ctl_sessions *t, struct ctl_session *s)
 		     s->from_tag, ctl_alloc_family_name(s->leg[0].sock.family),
 		     t->addrs.a[s->leg[0].sock.laddr].text, s->leg[0].sock.port,
 		     s->owner);
+	if (t->cfg.on_rec != NULL)
+		t->cfg.on_rec(t, s, true, t->cfg.rec_arg);
 }
 
 /* The signal's remote, on hold and flags onto leg l (no push). */

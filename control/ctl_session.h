@@ -186,6 +186,11 @@ struct ctl_leg {
 	char *codecs;       /**< 'c' list, owned, NULL none (stored; a journal
 				 writes the string) */
 	struct rtpb_addr remote; /**< RTP peer, network byte order (durable) */
+	/** Recording id of the party whose packets this leg's socket
+	 *  receives (leg 1: the from-tag party, ".o"; leg 0: ".a"), 0 none
+	 *  (ctl_recorder.h; not durable: a new control starts none). */
+	uint32_t rec_id;
+	bool rec_rtcp;      /**< its RTCP stream records too (not -R) */
 };
 
 /**
@@ -219,6 +224,12 @@ struct ctl_session {
 	uint32_t reoffers;     /**< of which RTPB_LATCH_REOFFER */
 	struct ctl_leg leg[2];
 };
+
+struct ctl_sessions;
+
+/** The recorder's hook (struct ctl_sessions_cfg.on_rec). */
+typedef void(ctl_session_rec_fn)(struct ctl_sessions *t, struct ctl_session *s,
+				 bool created, void *arg);
 
 /**
  * Called when a session armed with a notify target times out, before it
@@ -259,6 +270,11 @@ struct ctl_sessions_cfg {
 	uint64_t setup_ttl_ns;   /**< rtpproxy -W, ns; 0: ttl_ns */
 	ctl_session_timeout_fn *on_timeout; /**< NULL: none */
 	void *timeout_arg;
+	/** Called when a session joins the table (created) and before one
+	 *  is destroyed (D, X, timeout): the recorder's start (-a) and stop
+	 *  (ctl_recorder.h). NULL: none. */
+	ctl_session_rec_fn *on_rec;
+	void *rec_arg;
 	uint32_t learn_ms;       /**< learning window, CTL_LEARN_MS */
 	struct ctl_pf *pf;       /**< the prefilter's maps; NULL: none */
 };
@@ -328,6 +344,27 @@ void ctl_sessions_destroy(struct ctl_sessions *t);
  * ctl_sessions_replay()). NULL is fine.
  */
 void ctl_sessions_abandon(struct ctl_sessions *t);
+
+/**
+ * rtpproxy handle_record()'s match (R, C, N): the first session of
+ * call_id whose from_tag is from_tag (rval 0) or to_tag (rval 1), with or
+ * without a ";<medianum>" suffix (compare_session_tags(): Kamailio's
+ * start_recording() sends the tags without it). rtpproxy records every
+ * session that matches; this finds the first.
+ * @return 0 or 1 with *sp set, or -1 if none matches.
+ */
+int ctl_sessions_find_rec(struct ctl_sessions *t, const char *call_id,
+			  const char *from_tag, const char *to_tag,
+			  struct ctl_session **sp);
+
+/**
+ * Record (rec_id != 0) or stop recording (0) the party whose packets leg
+ * li's socket receives: its RTP stream, and its RTCP stream if rtcp. The
+ * dataplane is told at once (an UPDATE that changes nothing else), or on
+ * the retry queue if its ring is full.
+ */
+void ctl_session_set_record(struct ctl_sessions *t, struct ctl_session *s,
+			    int li, uint32_t rec_id, bool rtcp);
 
 /**
  * rtpproxy find_stream()/rtpp_session_ematch(): the first session of

@@ -125,7 +125,8 @@ dp_ctl_apply_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	s->addr_idx = (uint8_t)a;
 	s->out_stream_id = m->out_stream_id;
 	s->pair_stream_id = m->pair_stream_id;
-	s->flags = (uint16_t)(m->flags & DP_STREAM_F_CTL_MASK);
+	s->flags = (uint16_t)(m->flags & DP_STREAM_F_CTL_MASK & ~RTPB_STREAM_F_REC_ONLY);
+	s->rec_id = m->rec_id;
 	s->cookie = m->cookie;
 	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
 	/* replay: the peer control saw latched, counted alive (§4.9) */
@@ -148,6 +149,13 @@ dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	s = dp_ctl_owned_stream(w, m->stream_id, &m->local, &a);
 	if (s == NULL || s->state == DP_LATCH_FREE || !dp_ctl_same_socket(s, a, m->local.port))
 		return -EINVAL;
+	if (m->flags & RTPB_STREAM_F_REC_ONLY) {
+		/* R / N: the copy starts or stops; nothing else changes */
+		s->flags = (uint16_t)((s->flags & ~DP_STREAM_F_REC_MASK) |
+				      (m->flags & DP_STREAM_F_REC_MASK));
+		s->rec_id = m->rec_id;
+		return 0;
+	}
 	if (s->out_stream_id != m->out_stream_id) {
 		struct dp_flow_key key;
 
@@ -158,7 +166,9 @@ dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 		s->out_stream_id = m->out_stream_id;
 	}
 	s->pair_stream_id = m->pair_stream_id;
-	s->flags = (uint16_t)((m->flags & DP_STREAM_F_CTL_MASK) | (s->flags & ~DP_STREAM_F_CTL_MASK));
+	s->flags = (uint16_t)((m->flags & DP_STREAM_F_CTL_MASK & ~RTPB_STREAM_F_REC_ONLY) |
+			      (s->flags & ~DP_STREAM_F_CTL_MASK));
+	s->rec_id = m->rec_id;
 	s->cookie = m->cookie;
 	lev.old = s->peer;
 	/* §4.8: a re-offer's new address is the peer at once */

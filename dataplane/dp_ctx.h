@@ -39,6 +39,7 @@ struct dp_worker {
 	uint16_t queue;      /**< RX and TX queue on the port */
 	struct rte_hash *flow;           /**< streams owned by this worker */
 	struct rte_ring *c2d;            /**< from control (shared memory) */
+	struct rte_ring *mirror;         /**< copies of recorded packets, to control (SP/SC, shared memory) */
 	struct rte_ring *handoff;        /**< mbufs from other workers, MP/SC */
 	struct rtpb_lcore_stats *stats;  /**< in shared memory */
 	uint32_t ev_seq;                 /**< d2c sequence numbers */
@@ -99,6 +100,9 @@ struct dp_ctx {
 	uint64_t tsc_base;            /**< TSC at ns_base */
 	uint64_t ns_base;             /**< CLOCK_MONOTONIC ns at start */
 	uint64_t ns_mult;             /**< ns per TSC cycle, 32.32 fixed point */
+	/** CLOCK_REALTIME minus CLOCK_MONOTONIC at start, ns: dp_now_ns() +
+	 *  this is UNIX time (the recordings' arrival stamps). */
+	uint64_t rt_off_ns;
 	struct dp_worker workers[RTPB_MAX_WORKERS];
 	/** at start, workers hold RX this long at most for control's replay
 	 *  (--replay-wait, dp_worker_main()); 0: no wait */

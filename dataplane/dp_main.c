@@ -385,6 +385,9 @@ clock_init(void)
 	dp_ctx.tsc_base = rte_rdtsc();
 	dp_ctx.ns_base = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	dp_ctx.ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / hz);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	dp_ctx.rt_off_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec -
+		dp_ctx.ns_base;
 }
 
 /* EAL's --file-prefix, for hugefiles_atexit() (empty: not set yet). */
@@ -504,6 +507,7 @@ workers_init(const char *prefix)
 		if (wk->flow == NULL)
 			rte_exit(EXIT_FAILURE, "flow table %s: %s\n", name, rte_strerror(rte_errno));
 		wk->c2d = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_c2d[i]);
+		wk->mirror = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_mirror[i]);
 		wk->stats = rtpb_shm_lcore_stats(dp_ctx.shm, i);
 		if (w > 1) {
 			snprintf(name, sizeof(name), "handoff_%u", i);

@@ -22,6 +22,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "rtpb_mirror.h"
 #include "dp_shm.h"
 #include "dp_stream.h"
 
@@ -69,11 +70,14 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	struct rtpb_shm_hdr *h;
 	struct timespec ts;
 	uint64_t off = sizeof(*h), size;
+	ssize_t mir_sz = rte_ring_get_memsize_elem(RTPB_MIRROR_ELEM_SIZE,
+						   RTPB_MIRROR_RING_ELEMS);
 	uint64_t off_c2d[RTPB_MAX_WORKERS], off_d2c, off_lst, off_str, off_ctr, off_own;
+	uint64_t off_mir[RTPB_MAX_WORKERS];
 	uint32_t w;
 	int fd;
 
-	if (ring_sz < 0) {
+	if (ring_sz < 0 || mir_sz < 0) {
 		*err = "rte_ring_get_memsize_elem";
 		errno = EINVAL;
 		return NULL;
@@ -85,6 +89,8 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	off_str = shm_take(&off, sizeof(struct dp_stream) * (uint64_t)max_streams);
 	off_ctr = shm_take(&off, sizeof(struct rtpb_stream_ctrs) * (uint64_t)max_streams);
 	off_own = shm_take(&off, (uint64_t)RTPB_MAX_ADDRS * 65536u);
+	for (w = 0; w < n_workers; w++)
+		off_mir[w] = shm_take(&off, (uint64_t)mir_sz);
 	size = RTE_ALIGN_CEIL(off, SHM_ALIGN);
 
 	if (shm_hugetlbfs_dir(dir, sizeof(dir)) == NULL)
@@ -128,12 +134,21 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	h->off_stream_cookies = off_str + offsetof(struct dp_stream, cookie);
 	h->off_stream_ctrs = off_ctr;
 	h->off_port_owner = off_own;
+	memcpy(h->off_mirror, off_mir, sizeof(off_mir[0]) * n_workers);
 	h->size = size;
 	for (w = 0; w < n_workers; w++) {
 		snprintf(name, sizeof(name), "%s_c2d_%u", ring_prefix, w);
 		if (rte_ring_init(rtpb_shm_at(h, off_c2d[w]), name, RTPB_RING_SIZE,
 				  RING_F_SP_ENQ | RING_F_SC_DEQ) != 0) {
 			*err = "rte_ring_init c2d";
+			goto err_map;
+		}
+	}
+	for (w = 0; w < n_workers; w++) {
+		snprintf(name, sizeof(name), RTPB_MIRROR_RING_FMT, ring_prefix, w);
+		if (rte_ring_init(rtpb_shm_at(h, off_mir[w]), name, RTPB_MIRROR_RING_ELEMS,
+				  RING_F_SP_ENQ | RING_F_SC_DEQ) != 0) {
+			*err = "rte_ring_init mirror";
 			goto err_map;
 		}
 	}

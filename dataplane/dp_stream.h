@@ -59,6 +59,8 @@ enum dp_latch_state {
 #define DP_STREAM_F_PREV_SEQ (1u << 11) /**< prev_seq holds the previous peer's highest seq */
 #define DP_STREAM_F_WON_SSRC (1u << 12) /**< the peer won by continuing the SSRC: handover_seq is valid */
 #define DP_STREAM_F_CTL_MASK 0xffu      /**< bits that come from control */
+/** The recording bits of control's (RTPB_MSG_STREAM_UPDATE with REC_ONLY). */
+#define DP_STREAM_F_REC_MASK (RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG)
 
 /** Sources a stream refuses after reverts (hashes in dp_stream.refused). */
 #define DP_STREAM_REFUSED 4
@@ -125,7 +127,12 @@ struct dp_stream {
 	uint32_t tb_last;           /**< budget: last refill, units of 1024 ns */
 	uint32_t tb_tokens;         /**< budget: tokens left, 1/1000 packets */
 	uint8_t refused_next;       /**< next slot of refused[] to fill */
-	uint8_t reserved3[31];
+	uint8_t reserved3[3];
+	/** Recording id of the copies (read only when flags has
+	 *  RTPB_STREAM_F_RECORD, which line 0 holds: streams that do not
+	 *  record never load this line for it). */
+	uint32_t rec_id;
+	uint8_t reserved4[24];
 } __rte_cache_aligned;
 
 static_assert(sizeof(struct dp_stream) == 256, "dp_stream is four cache lines");

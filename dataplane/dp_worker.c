@@ -3,7 +3,8 @@
  * dp_worker.c: the fast path. One loop per worker lcore; each burst goes
  * through the stages in this order (dp_worker_burst()):
  *
- *   rx -> parse -> filter -> handoff -> flow -> latch -> nexthop ->
+ *   rx -> parse -> filter -> handoff -> flow -> latch (-> mirror) ->
+ *   nexthop ->
  *   rewrite -> tx
  *
  * rx: rte_eth_rx_burst() (or the handoff ring); parse: dp_parse.h;
@@ -36,6 +37,7 @@
 #include "dp_flow.h"
 #include "dp_handoff.h"
 #include "dp_latch.h"
+#include "dp_mirror.h"
 #include "dp_nd.h"
 #include "dp_nexthop.h"
 #include "dp_parse.h"
@@ -90,6 +92,34 @@ worker_latched(struct dp_worker *w, uint32_t id, struct dp_stream *s,
 	dp_nexthop_prefetch(pair, &pair->peer);
 }
 
+/* Recording (docs/RECORDING.md): copy a packet stream s accepted, as
+ * received, into this worker's mirror ring. Only streams with
+ * RTPB_STREAM_F_RECORD come here; a full ring drops the copy, never the
+ * packet. */
+static void
+worker_mirror(struct dp_worker *w, const struct dp_stream *s,
+	      const struct dp_pkt_meta *pm, const struct dp_latch_pkt *lp,
+	      const uint8_t *payload, uint64_t now_ns)
+{
+	struct rtpb_mirror_rec h = {
+		.ts_ns = now_ns + dp_ctx.rt_off_ns,
+		.rec_id = s->rec_id,
+		.orig_len = pm->payload_len,
+		.dir = (s->flags & RTPB_STREAM_F_REC_ORIG) ? RTPB_MIRROR_DIR_O :
+							      RTPB_MIRROR_DIR_A,
+		/* under rtcp-mux the RTP stream's RTCP is RTCP (RFC 5761) */
+		.kind = lp->kind == DP_LATCH_PKT_RTCP ? RTPB_MIRROR_RTCP : RTPB_MIRROR_RTP,
+		.worker = (uint8_t)w->idx,
+		.src = pm->src,
+		.dst = pm->dst,
+	};
+
+	if (likely(dp_mirror_copy(w->mirror, &h, payload) == 0))
+		w->stats->mirror_copies++;
+	else
+		w->stats->mirror_drops++;
+}
+
 /* The latch stage for one UDP packet of stream id: count it in, check
  * it may be media (RFC 7983 class), run the latch, and find where it
  * goes: the other leg's stream (*out) and its peer (*dst).
@@ -137,6 +167,10 @@ worker_latch(struct dp_worker *w, struct rte_mbuf *m,
 	/* Bridging rebuilds the IP header: the old one must be right. */
 	if (unlikely((*dst)->family != pm->dst.family) && !dp_parse_l3_csum_ok(m, pm))
 		return RTPB_DROP_BAD_CSUM;
+	/* accepted for relaying: a recorded stream copies it (its flags are
+	 * in line 0, already loaded: nothing more for the others) */
+	if (unlikely(s->flags & RTPB_STREAM_F_RECORD))
+		worker_mirror(w, s, pm, &lp, payload, now_ns);
 	*out = o;
 	return RTPB_DROP_NONE;
 }

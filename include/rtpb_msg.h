@@ -30,7 +30,9 @@
  *  off_stream_keys, off_stream_cookies, stream_stride) instead of offsets
  *  inside the dataplane's record. */
 /** 11: drop reason 0 is RTPB_DROP_NONE (drops[] moved by one). */
-#define RTPB_MSG_VERSION 11
+/** 12: recording: RTPB_STREAM_F_RECORD/_REC_ORIG, rtpb_msg_stream.rec_id,
+ *  the mirror rings (off_mirror) and mirror_copies/mirror_drops. */
+#define RTPB_MSG_VERSION 12
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */
@@ -57,6 +59,15 @@ struct rtpb_msg_hdr {
 /** Stream flags (rtpb_msg_stream.flags). */
 #define RTPB_STREAM_F_ASYMMETRIC (1u << 0) /**< rtpproxy 'A': never latch */
 #define RTPB_STREAM_F_RTCP (1u << 1)       /**< RTCP stream (port + 1) */
+/** Copy each packet the stream accepts into the owner worker's mirror
+ *  ring, stamped with rec_id (rtpb_mirror.h; rtpproxy R, C, -a). */
+#define RTPB_STREAM_F_RECORD (1u << 2)
+/** With RECORD: the stream receives the from-tag party's packets
+ *  (RTPB_MIRROR_DIR_O); without it the to-tag party's (DIR_A). */
+#define RTPB_STREAM_F_REC_ORIG (1u << 3)
+/** UPDATE only, not kept: the message sets RECORD, REC_ORIG and rec_id
+ *  and nothing else (R, N: the latch, peer and window stay). */
+#define RTPB_STREAM_F_REC_ONLY (1u << 4)
 
 /**
  * RTPB_MSG_HELLO: control's first message on each c2d ring after attach.
@@ -103,7 +114,9 @@ struct rtpb_msg_stream {
 	uint64_t cookie;        /**< control's handle, echoed in events */
 	struct rtpb_addr peer;  /**< ADD on replay: the latched peer; else family NONE */
 	uint32_t peer_ssrc;     /**< its SSRC, host order; 0 if unknown */
-	uint32_t reserved;
+	/** Recording id stamped on the copies (RTPB_STREAM_F_RECORD), never
+	 *  0 then; 0 without the flag. */
+	uint32_t rec_id;
 };
 
 /** RTPB_MSG_STREAM_DEL: remove the stream; its id may then be reused. */

@@ -17,6 +17,8 @@
  *   w, every loop) and worker_stalls, workers_stalled (the main lcore).
  * - c2d rings: control enqueues, worker <w> dequeues (rte_ring, SP/SC).
  * - d2c ring: workers and the main lcore enqueue, control dequeues (MP/SC).
+ * - mirror rings (off_mirror): worker <w> enqueues copies of recorded
+ *   packets, control's recorder dequeues (SP/SC; rtpb_mirror.h).
  * - lcore stats: each lcore its own slot; control reads.
  * - per-stream counters: the owner worker of each stream. Control reads
  *   them through rtpb_shm_stream_read(), knowing only the contract's
@@ -143,6 +145,8 @@ rtpb_drop_name(unsigned int r)
 	_(handovers, "of which mid-call switches (probation won)")             \
 	_(ctl_errors, "c2d messages refused (bad id, address)")                \
 	_(events_lost, "d2c events dropped: ring full")                        \
+	_(mirror_copies, "recorded packets copied to the mirror ring")         \
+	_(mirror_drops, "recorded packets not copied: mirror ring full")       \
 	/* ARP/NDP senders not learned as neighbours (main lcore, issue 16) */ \
 	_(neigh_refused_offlink, "not on a relay address's link")              \
 	_(neigh_refused_mac, "link-layer address not the Ethernet source")    \
@@ -271,6 +275,10 @@ struct rtpb_shm_hdr {
 	uint64_t off_stream_cookies;
 	uint64_t off_stream_ctrs;  /**< struct rtpb_stream_ctrs[max_streams] */
 	uint64_t off_port_owner;   /**< uint8_t [RTPB_MAX_ADDRS][65536] */
+	/** Worker w's mirror ring (struct rte_ring, rtpb_mirror.h): worker w
+	 *  enqueues the copies of recorded packets, control's recorder
+	 *  dequeues them. */
+	uint64_t off_mirror[RTPB_MAX_WORKERS];
 	/** How the NIC spreads relay ports over the workers' queues
 	 *  (rtpb_steer.h): control picks a session's worker by it. */
 	struct rtpb_steer steer;

@@ -5,11 +5,13 @@
  * argument is refused (-1) before anything is done.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl_world.h"
 #include "fake_ctl_dp.h"
@@ -83,6 +85,22 @@ ctl_world_open(struct ctl_world *w, const struct ctl_world_cfg *c, char *err,
 		scfg.on_timeout = w->on_timeout;
 		scfg.timeout_arg = w->timeout_arg;
 	}
+#ifdef CTL_WORLD_REC
+	if (c->rec) {
+		struct ctl_rec_conf rc = {.record_dir = w->rec_dir, .pcap = c->rec_pcap};
+
+		snprintf(w->rec_dir, sizeof(w->rec_dir), "/tmp/rtpb-golden-rec-XXXXXX");
+		w->rec = mkdtemp(w->rec_dir) != NULL ? ctl_recorder_create(&rc, false) : NULL;
+		if (w->rec == NULL) {
+			snprintf(err, errsz, "recorder: %s", strerror(errno));
+			return -1;
+		}
+		scfg.on_rec = ctl_recorder_session;
+		scfg.rec_arg = ecfg.rec_arg = w->rec;
+		ecfg.rec = ctl_recorder_cmd;
+	}
+#endif
+	/* without CTL_WORLD_REC (the fuzzer) "rec" is a world without -r */
 	w->sess = ctl_sessions_create(&scfg);
 	w->ex = w->sess != NULL ? ctl_exec_create(&ecfg, w->sess) : NULL;
 	if (w->ex == NULL) {
@@ -93,12 +111,42 @@ ctl_world_open(struct ctl_world *w, const struct ctl_world_cfg *c, char *err,
 	return 0;
 }
 
+#ifdef CTL_WORLD_REC
+/* Remove directory dir and the files in it. */
+static void
+rec_dir_remove(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[512];
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d != NULL)
+		closedir(d);
+	rmdir(dir);
+}
+#endif
+
 void
 ctl_world_close(struct ctl_world *w)
 {
 	ctl_exec_destroy(w->ex);
 	ctl_sessions_destroy(w->sess);
 	ctl_tnotify_destroy(w->tnotify);
+#ifdef CTL_WORLD_REC
+	if (w->rec != NULL) {
+		/* the files the script made, then the directory */
+		ctl_recorder_destroy(w->rec);
+		rec_dir_remove(w->rec_dir);
+		w->rec = NULL;
+		w->rec_dir[0] = '\0';
+	}
+#endif
 	w->ex = NULL;
 	w->sess = NULL;
 	w->tnotify = NULL;
@@ -211,12 +259,21 @@ dp_msgs(struct ctl_world *w)
 		asym = m->stream.flags & RTPB_STREAM_F_ASYMMETRIC;
 		rtcp = m->stream.flags & RTPB_STREAM_F_RTCP;
 		g_string_append_printf(
-			w->out, "dp %s %u %s peer %s out %s%s%s\n",
+			w->out, "dp %s %u %s peer %s out %s%s%s",
 			m->hdr.type == RTPB_MSG_STREAM_ADD ? "ADD" : "UPDATE",
 			m->stream.stream_id,
 			addr_text(&m->stream.local, l, sizeof(l)),
 			addr_text(&m->stream.signalled, p, sizeof(p)), o,
 			asym ? " asym" : "", rtcp ? " rtcp" : "");
+		/* recording: " rec ID[ orig][ only]" (an UPDATE that stops
+		 * it shows " only" alone) */
+		if (m->stream.flags & RTPB_STREAM_F_RECORD)
+			g_string_append_printf(w->out, " rec %u%s", m->stream.rec_id,
+					       (m->stream.flags & RTPB_STREAM_F_REC_ORIG) ?
+					       " orig" : "");
+		if (m->stream.flags & RTPB_STREAM_F_REC_ONLY)
+			g_string_append(w->out, " only");
+		g_string_append_c(w->out, '\n');
 	}
 	fake_dp_clear_msgs();
 }
@@ -328,7 +385,7 @@ dir_pf(struct ctl_world *w, char **tok, int ntok)
 	return 0;
 }
 
-/* "config KIND [pf] [notify] [aforce] [W=S]": start over. */
+/* "config KIND [pf] [notify] [aforce] [W=S] [rec [pcap]]": start over. */
 static int
 dir_config(struct ctl_world *w, char **tok, int ntok)
 {
@@ -350,6 +407,10 @@ dir_config(struct ctl_world *w, char **tok, int ntok)
 			c.notify = true;
 		else if (strcmp(tok[i], "aforce") == 0)
 			c.aforce = true;
+		else if (strcmp(tok[i], "rec") == 0)
+			c.rec = true;
+		else if (strcmp(tok[i], "pcap") == 0)
+			c.rec_pcap = true;
 		else if (strncmp(tok[i], "W=", 2) == 0 &&
 			 parse_num(tok[i] + 2, 0, 100000, &v))
 			c.setup_ttl_s = (long)v;

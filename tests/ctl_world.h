@@ -64,6 +64,7 @@
 #include "ctl_addrs.h"
 #include "ctl_cmd_exec.h"
 #include "ctl_ports.h"
+#include "ctl_recorder.h"
 #include "ctl_session.h"
 #include "ctl_tnotify.h"
 
@@ -82,6 +83,9 @@ struct ctl_world_cfg {
 	bool notify;      /**< the three -n targets, timeouts notified */
 	bool aforce;      /**< --force_asymmetric */
 	long setup_ttl_s; /**< -W; 0: -T */
+	bool rec;         /**< -r (and -P with rec_pcap): a recorder writing
+			       into a new temporary directory */
+	bool rec_pcap;    /**< -P */
 };
 
 /** Everything a script runs against. */
@@ -92,6 +96,10 @@ struct ctl_world {
 	struct ctl_tnotify *tnotify;
 	struct ctl_sessions *sess;
 	struct ctl_exec *ex;
+	/** "config ... rec": -r into rec_dir (built with CTL_WORLD_REC: the
+	 *  golden test links the recorder, the fuzzer does not) */
+	struct ctl_recorder *rec;
+	char rec_dir[64];         /**< its temporary directory, "" none */
 	bool attached;      /**< the fake dataplane is attached */
 	uint32_t max_streams; /**< of the fake dataplane */
 	uint64_t now;       /**< ns */

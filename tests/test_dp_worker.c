@@ -36,6 +36,7 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
+#include "rtpb_mirror.h"
 #include "rtpb_msg.h"
 #include "rtpb_shm.h"
 #include "dp_ctx.h"
@@ -83,6 +84,9 @@ ctl_msgs(void)
 	return n;
 }
 
+/* rec_id of the next stream_add() with RTPB_STREAM_F_RECORD. */
+static uint32_t next_rec_id;
+
 /* STREAM_ADD on the owner's ring, as ctl_dp.c does; waits until applied. */
 static void
 stream_add(uint32_t id, uint32_t out, uint32_t rtcp_id, uint16_t port,
@@ -106,6 +110,8 @@ stream_add(uint32_t id, uint32_t out, uint32_t rtcp_id, uint16_t port,
 		rtpb_addr_set_v4(&m.stream.signalled, rte_cpu_to_be_32(sig_ip),
 				 rte_cpu_to_be_16(sig_port));
 	m.stream.cookie = 0xc0de0000u + id;
+	if (flags & RTPB_STREAM_F_RECORD)
+		m.stream.rec_id = next_rec_id;
 	*rtpb_shm_port_owner(dp_ctx.shm, 0, port) = (uint8_t)owner;
 	assert_int_equal(rte_ring_sp_enqueue_elem(dp_ctx.workers[owner].c2d, &m, sizeof(m)), 0);
 	while (ctl_msgs() == before && mono_ns() - t0 < WAIT_NS)
@@ -367,6 +373,14 @@ setup(void **state)
 	dp_ctx.tsc_base = rte_rdtsc();
 	dp_ctx.ns_base = mono_ns();
 	dp_ctx.ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / rte_get_tsc_hz());
+	{
+		/* the recordings' UNIX time, as dp_main.c sets it */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		dp_ctx.rt_off_ns = (uint64_t)ts.tv_sec * 1000000000ull +
+				   (uint64_t)ts.tv_nsec - dp_ctx.ns_base;
+	}
 	dp_ctx.shm = dp_shm_create(prefix, "rtpb_tw", NQ, MAX_STREAMS, &err);
 	if (dp_ctx.shm == NULL) {
 		fprintf(stderr, "dp_shm_create: %s: %s\n", err, strerror(errno));
@@ -396,6 +410,7 @@ setup(void **state)
 		wk->flow = dp_flow_create(name, MAX_STREAMS, 0);
 		assert_non_null(wk->flow);
 		wk->c2d = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_c2d[w]);
+		wk->mirror = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_mirror[w]);
 		wk->stats = rtpb_shm_lcore_stats(dp_ctx.shm, w);
 		snprintf(name, sizeof(name), "tw_handoff_%u", w);
 		wk->handoff = rte_ring_create(name, 1024, 0, RING_F_SC_DEQ);
@@ -595,11 +610,71 @@ test_two_workers_one_writer(void **state)
 	}
 }
 
+/*
+ * Recording: a stream with RTPB_STREAM_F_RECORD copies each packet it
+ * relays, as received, into its owner's mirror ring (rtpb_mirror.h);
+ * the other leg's stream, which does not record, copies nothing, nor
+ * does a refused source's packet.
+ */
+static void
+test_record_mirror(void **state)
+{
+	const uint16_t pa = 32000, pb = 32002;
+	struct rte_ring *mir;
+	uint8_t elems[8][RTPB_MIRROR_ELEM_SIZE] __rte_aligned(64);
+	const struct rtpb_mirror_rec *h = (const void *)elems[0];
+	uint64_t copies0 = LSUM(mirror_copies);
+	uint16_t seq = 100;
+	uint32_t owner = rtpb_stream_owner(9, NQ), got = 0;
+	int i;
+
+	(void)state;
+	next_rec_id = 77;
+	stream_add(9, 11, RTPB_STREAM_NONE, pa, A1, 4000,
+		   RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG);
+	stream_add(11, 9, RTPB_STREAM_NONE, pb, B, 5000, 0);
+	mir = dp_ctx.workers[owner].mirror;
+	for (i = 0; i < 5; i++, seq++)
+		relay_one(0, A1, 4000, pa, 0x5eed0001u, seq, B, 5000, pb, owner);
+	for (i = 0; i < 3; i++)
+		relay_one(0, B, 5000, pb, 0x5eed0002u, (uint16_t)i, A1, 4000, pa, owner);
+	drop_one(0, EVIL, 4000, pa, 0x666u, 1);
+	assert_int_equal(LSUM(mirror_copies) - copies0, 5);
+	assert_int_equal(LSUM(mirror_drops), 0);
+	/* 172 bytes of payload: a header and three payload elements each */
+	while (rte_ring_sc_dequeue_bulk_elem(mir, elems, RTPB_MIRROR_ELEM_SIZE, 4, NULL) == 4) {
+		assert_int_equal(h->rec_id, 77);
+		assert_int_equal(h->orig_len, 172);
+		assert_int_equal(h->cap_len, 172);
+		assert_int_equal(h->dir, RTPB_MIRROR_DIR_O);
+		assert_int_equal(h->kind, RTPB_MIRROR_RTP);
+		assert_int_equal(h->worker, owner);
+		assert_int_equal(h->src.ip[3], A1 & 0xff);
+		assert_int_equal(rte_be_to_cpu_16(h->src.port), 4000);
+		assert_int_equal(rte_be_to_cpu_16(h->dst.port), pa);
+		/* the RTP header as sent: sequence number */
+		assert_int_equal((elems[1][2] << 8 | elems[1][3]), 100 + got);
+		/* UNIX time: within a minute of the test's clock */
+		{
+			struct timespec ts;
+			uint64_t rt;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			rt = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+			assert_true(h->ts_ns <= rt && h->ts_ns + 60000000000ull > rt);
+		}
+		got++;
+	}
+	assert_int_equal(got, 5);
+	assert_true(rte_ring_empty(mir));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_workers_one_writer),
+		cmocka_unit_test(test_record_mirror),
 	};
 
 	if (geteuid() != 0) {

@@ -502,6 +502,23 @@ def parse_sipp_stats(text):
     return dict(zip(names, vals))
 
 
+def place_calls(topo, uac_pcap, uas_pcap, n_calls, hold_ms, rate, timeout_s):
+    """The UAS (phone B) answers, then the UAC (phone A) places n_calls
+    calls through the proxy at rate per second, each side playing its pcap
+    after the ACK; the UAC hangs up hold_ms after it.  Waits for both.
+    Returns (uac, uas, rc_uac, rc_uas)."""
+    uas = Sipp(topo, 'pb', 'uas', uas_scenario(uas_pcap), UAS_IP,
+               UAS_MEDIA_PORT, n_calls, timeout_s=timeout_s)
+    wait_udp_listen(topo, 'pb', UAS_IP, SIP_PORT, 10)
+    uac = Sipp(topo, 'pa', 'uac', uac_scenario(uac_pcap, hold_ms), UAC_IP,
+               UAC_MEDIA_PORT, n_calls, target='%s:%d' % (UAS_IP, SIP_PORT),
+               rsa='%s:%d' % (PROXY_IP, SIP_PORT), rate=rate, limit=n_calls,
+               timeout_s=timeout_s)
+    rc_uac = uac.wait(timeout_s + 15)
+    rc_uas = uas.wait(timeout_s + 15)
+    return uac, uas, rc_uac, rc_uas
+
+
 class Sipp:
     """One sipp in namespace ns of topo, its scenario, logs and stats in
     the run's log dir.

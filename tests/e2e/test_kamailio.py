@@ -132,17 +132,9 @@ def body(build, prefix):
             s0 = stats(prefix)
             nw = s0['n_workers']
             l0 = lcore_stats(prefix, nw)
-            uas = sip.Sipp(topo, 'pb', 'uas', sip.uas_scenario(uas_pcap), sip.UAS_IP,
-                           sip.UAS_MEDIA_PORT, N_CALLS, timeout_s=SIPP_TIMEOUT_S)
-            sip.wait_udp_listen(topo, 'pb', sip.UAS_IP, sip.SIP_PORT, 10)
             t_calls = time.monotonic()
-            uac = sip.Sipp(topo, 'pa', 'uac', sip.uac_scenario(uac_pcap, HOLD_MS), sip.UAC_IP,
-                           sip.UAC_MEDIA_PORT, N_CALLS,
-                           target='%s:%d' % (sip.UAS_IP, sip.SIP_PORT),
-                           rsa='%s:%d' % (sip.PROXY_IP, sip.SIP_PORT), rate=RATE,
-                           limit=N_CALLS, timeout_s=SIPP_TIMEOUT_S)
-            rc_uac = uac.wait(SIPP_TIMEOUT_S + 15)
-            rc_uas = uas.wait(SIPP_TIMEOUT_S + 15)
+            uac, uas, rc_uac, rc_uas = sip.place_calls(topo, uac_pcap, uas_pcap, N_CALLS,
+                                                       HOLD_MS, RATE, SIPP_TIMEOUT_S)
             t_calls = time.monotonic() - t_calls
             for tap in (uac_tap, uas_tap, ctl_tap):
                 tap.stop()
