@@ -216,6 +216,7 @@ ctl_sessions_detach(struct ctl_sessions *t)
 	}
 	/* deferred DELs: their streams' counts join the deleted ones' */
 	ctl_rec_graves_detach(t);
+	ctl_sjournal_put_all(t); /* the counters moved to the past */
 	t->detached = true;
 	t->lost_ns = ctl_dp_poll_ns(t->cfg.dp);
 	ctl_log(CTL_LOG_WARN, "dataplane lost: %u sessions kept, none ages until "
@@ -335,6 +336,7 @@ ctl_sessions_replay(struct ctl_sessions *t)
 		if (ctl_rec_session(t, s) != 0)
 			ctl_rec_pending(t, s);
 	}
+	ctl_sjournal_put_all(t); /* new ids and owners */
 	ctl_log(CTL_LOG_INFO, "dataplane attached: %u sessions replayed%s",
 		all->len, t->pending.length ? ", some pushes pending" : "");
 	if (t->cfg.pf != NULL) {

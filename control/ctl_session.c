@@ -103,6 +103,7 @@ session_free(struct ctl_session *s)
 	free(s->call_id);
 	free(s->from_tag);
 	free(s->notify_tag);
+	free(s->notify_name);
 	free(s);
 }
 
@@ -160,6 +161,7 @@ ctl_session_destroy(struct ctl_sessions *t, struct ctl_session *s)
 	}
 	g_hash_table_remove(t->by_serial, &s->serial);
 	t->c.destroyed++;
+	ctl_sjournal_drop(t, s);
 	session_free(s);
 }
 
@@ -301,6 +303,7 @@ ctl_session_new(struct ctl_sessions *t, const char *call_id,
 		s->strong = true;
 	s->created_ns = s->last_ns = now_ns;
 	s->notify_target = -1;
+	s->jslot = -1;
 	/* the relay addresses the command chose (rtpproxy lia[0], lia[1]),
 	 * kept for leg 1 until it opens */
 	for (int li = 0; li < 2 && la != NULL; li++) {
@@ -557,6 +560,7 @@ ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
 			     ctl_alloc_family_name(pl->sock.family),
 			     pl->sock.port);
 	}
+	ctl_sjournal_put(t, s);
 	return 0;
 }
 
@@ -596,6 +600,7 @@ ctl_sessions_delete(struct ctl_sessions *t, const char *call_id,
 				     "continues (strong=%d, weak=%d/%d)",
 				     medianum, s->strong, s->leg[0].weak,
 				     s->leg[1].weak);
+			ctl_sjournal_put(t, s);
 			continue;
 		}
 		ctl_log_call(CTL_LOG_INFO, s->call_id,
@@ -639,7 +644,6 @@ ctl_session_set_notify(struct ctl_sessions *t, struct ctl_session *s,
 {
 	char *copy = NULL;
 
-	(void)t;
 	if (target >= 0) {
 		copy = strdup(tag != NULL ? tag : "");
 		if (copy == NULL)
@@ -648,6 +652,7 @@ ctl_session_set_notify(struct ctl_sessions *t, struct ctl_session *s,
 	free(s->notify_tag);
 	s->notify_tag = copy;
 	s->notify_target = target >= 0 ? target : -1;
+	ctl_sjournal_put(t, s);
 	return 0;
 }
 

@@ -218,6 +218,12 @@ struct ctl_session {
 	uint32_t reverts;      /**< of which RTPB_LATCH_REVERT (a source refused) */
 	uint32_t reoffers;     /**< of which RTPB_LATCH_REOFFER */
 	struct ctl_leg leg[2];
+	/* the journal (ctl_sjournal.c) */
+	int32_t jslot;     /**< its slot in cfg.journal, -1 none */
+	bool jskip;        /**< not journalled (too large, journal full) */
+	char *notify_name; /**< the U's notify socket name, owned (durable) */
+	struct rtpb_addr notify_src;   /**< the U's source (%%CC_SELF%%) */
+	struct rtpb_addr notify_local; /**< control socket's own address */
 };
 
 /**
@@ -261,6 +267,10 @@ struct ctl_sessions_cfg {
 	void *timeout_arg;
 	uint32_t learn_ms;       /**< learning window, CTL_LEARN_MS */
 	struct ctl_pf *pf;       /**< the prefilter's maps; NULL: none */
+	/** The session journal (--journal, ctl_journal.h), owned by the
+	 *  caller: each live session's durable record (ctl_durable.h) is
+	 *  kept in a slot of it. NULL: none. */
+	struct ctl_journal *journal;
 };
 
 /** Counters for I, G and Q; packets from the dataplane's stream stats. */
@@ -298,6 +308,9 @@ struct ctl_sessions_counters {
 	uint64_t nortcp;     /**< nsess_nortcp */
 	uint64_t owrtcp;     /**< nsess_owrtcp */
 	uint64_t pkts_dropped; /**< npkts_discard, live + deleted streams */
+	uint64_t journal_writes;  /**< session records written to the journal */
+	uint64_t journal_skipped; /**< sessions not journalled (record too
+				       large for a slot, or no free slot) */
 	double total_duration; /**< seconds, sessions ended */
 	double pps_in;       /**< packets in per second, last tick */
 };
@@ -454,6 +467,20 @@ int ctl_session_set_notify(struct ctl_sessions *t, struct ctl_session *s,
 			   int target, const char *tag);
 
 /**
+ * Remember what armed s's notify target (the U's notify socket name, its
+ * source and the control socket's address, as ctl_tnotify_lookup() took
+ * them), so a restarted control resolves it again (%%CC_SELF%%). Call
+ * after ctl_session_set_notify() with a target >= 0; src, local may be
+ * NULL.
+ * @return 0, or -ENOMEM (then unchanged).
+ */
+struct sockaddr;
+int ctl_session_set_notify_origin(struct ctl_sessions *t,
+				  struct ctl_session *s, const char *name,
+				  const struct sockaddr *src,
+				  const struct sockaddr *local);
+
+/**
  * The time of the command being run, for what has no time parameter
  * (D's and X's total_duration). Never goes back.
  */
@@ -556,6 +583,17 @@ void ctl_sessions_bind_dp(struct ctl_sessions *t);
  * @return the number of entries deleted.
  */
 uint32_t ctl_sessions_pf_reconcile(struct ctl_sessions *t);
+
+/**
+ * Read the journal (cfg.journal) an earlier control left, before any
+ * command. This version does not restore the sessions yet: each record
+ * is logged with its call-id ("journal: [call-id] not restored") and
+ * cleared, so the journal holds this control's sessions only (the
+ * earlier control's streams are still adopted as orphans by the replay).
+ * Nothing without a journal.
+ * @return the records found.
+ */
+uint32_t ctl_sessions_journal_load(struct ctl_sessions *t);
 
 /** Fill c (packet sums read from the dataplane's stream stats). */
 void ctl_sessions_counters(const struct ctl_sessions *t,

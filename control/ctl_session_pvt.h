@@ -146,6 +146,15 @@ void ctl_replay_orphans_drop(struct ctl_sessions *t, bool pf_del);
 /** Delete the orphans idle for -T at now_ns (UINT64_MAX: all). */
 void ctl_replay_orphans_expire(struct ctl_sessions *t, uint64_t now_ns);
 
+/* ctl_sjournal.c: the journal (cfg.journal; nothing when NULL) */
+
+/** Write s's durable record to its slot (taking one if it has none). */
+void ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s);
+/** Free s's slot (kept when the table is abandoned: --keep-on-exit). */
+void ctl_sjournal_drop(struct ctl_sessions *t, struct ctl_session *s);
+/** Rewrite every live session's record (new ids, counters moved). */
+void ctl_sjournal_put_all(struct ctl_sessions *t);
+
 /* ctl_ttl.c */
 
 /** Newest activity of s (last U/L, newest packet). */

@@ -16,12 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <cmocka.h>
 #include <glib.h>
 
 #include "ctl_cmd_exec.h"
+#include "ctl_durable.h"
+#include "ctl_journal.h"
 #include "ctl_log.h"
 #include "fake_ctl_dp.h"
 #include "fake_ctl_pf.h"
@@ -56,6 +59,10 @@ log_capture(enum ctl_log_level level, const char *line, void *arg)
 
 
 
+/* setup_journal(): the journal the next setup() gives the table */
+static struct ctl_journal *g_journal;
+static char g_jdir[64], g_jpath[128];
+
 static int
 setup(void **state)
 {
@@ -80,6 +87,7 @@ setup(void **state)
 	scfg.ports6 = f->ports6;
 	scfg.pf = fake_pf_handle();
 	memcpy(scfg.relay6, f->relay6, 16);
+	scfg.journal = g_journal;
 	f->sess = ctl_sessions_create(&scfg);
 	ecfg = (struct ctl_exec_cfg){.relay_ip = f->relay, .has_relay6 = true,
 				     .pf = fake_pf_handle()};
@@ -117,6 +125,36 @@ teardown(void **state)
 	g_string_free(f->log, TRUE);
 	free(f);
 	return 0;
+}
+
+/* setup() with a journal in a temp dir. */
+static int
+setup_journal(void **state)
+{
+	char err[256];
+
+	snprintf(g_jdir, sizeof(g_jdir), "/tmp/test_ctl_session.XXXXXX");
+	if (mkdtemp(g_jdir) == NULL)
+		return -1;
+	snprintf(g_jpath, sizeof(g_jpath), "%s/s.journal", g_jdir);
+	g_journal = ctl_journal_open(g_jpath, 64, err, sizeof(err));
+	if (g_journal == NULL)
+		return -1;
+	return setup(state);
+}
+
+static int
+teardown_journal(void **state)
+{
+	int rc = teardown(state);
+
+	/* a clean stop ended every call: no record left */
+	assert_int_equal(ctl_journal_used(g_journal), 0);
+	ctl_journal_close(g_journal);
+	g_journal = NULL;
+	unlink(g_jpath);
+	rmdir(g_jdir);
+	return rc;
 }
 
 /* Run one stream-mode command at time now; the reply, NUL-terminated. */
@@ -325,6 +363,140 @@ test_direction_and_medianum(void **state)
 	/* the swapped U on a session the callee did not create: new one */
 	reply_port(cmd(f, "U c1 198.51.100.2 6000 z;1 y;1"));
 	assert_int_equal(ctl_sessions_count(f->sess), 3);
+}
+
+static struct ctl_session *find(struct fx *f, const char *call_id,
+				const char *from_tag);
+
+/* What the journal holds, as parsed records (slot order). */
+struct jseen {
+	uint32_t n;
+	struct ctl_durable d[8];
+	uint8_t rec[8][CTL_JOURNAL_PAYLOAD];
+};
+
+static int
+jcollect(uint32_t slot, const void *rec, size_t len, void *arg)
+{
+	struct jseen *j = arg;
+
+	(void)slot;
+	assert_true(j->n < 8);
+	memcpy(j->rec[j->n], rec, len);
+	assert_int_equal(ctl_durable_parse(j->rec[j->n], len, &j->d[j->n]), 0);
+	j->n++;
+	return 0;
+}
+
+/* Reopen the journal file (a restarted control) and read it. */
+static void
+jread(struct jseen *j)
+{
+	char err[256];
+	struct ctl_journal *r = ctl_journal_open(g_jpath, 64, err, sizeof(err));
+
+	assert_non_null(r);
+	memset(j, 0, sizeof(*j));
+	ctl_journal_load(r, jcollect, j, NULL);
+	ctl_journal_close(r);
+}
+
+static bool
+jstr_is(const struct ctl_durable_str *s, const char *want)
+{
+	return s->len == strlen(want) && memcmp(s->p, want, s->len) == 0;
+}
+
+/* The journal follows the session's durable state (U, L, latch, S ttl=,
+ * a D that leaves it alive) and loses it when the session ends. */
+static void
+test_journal(void **state)
+{
+	struct fx *f = *state;
+	struct jseen j;
+	struct ctl_session *s;
+	struct rtpb_msg_ev_latch ev = {.reason = RTPB_LATCH_LEARN};
+	uint16_t p0, p1;
+
+	assert_int_equal(ctl_journal_used(g_journal), 0);
+	p0 = reply_port(cmd_at(f, T0, "U c1 198.51.100.1 5000 ft1"));
+	jread(&j);
+	assert_int_equal(j.n, 1);
+	assert_true(jstr_is(&j.d[0].call_id, "c1"));
+	assert_true(jstr_is(&j.d[0].from_tag, "ft1"));
+	assert_int_equal(j.d[0].leg[0].port, p0);
+	assert_int_equal(j.d[0].leg[1].port, 0);
+	assert_true(j.d[0].created_ns == T0);
+	assert_int_equal(j.d[0].flags & CTL_DURABLE_F_COMPLETE, 0);
+
+	p1 = reply_port(cmd_at(f, T0 + NS, "Lc0,8 c1 198.51.100.2 6000 ft1 tt1"));
+	s = find(f, "c1", "ft1");
+	jread(&j);
+	assert_int_equal(j.n, 1);
+	assert_int_equal(j.d[0].leg[1].port, p1);
+	assert_true(j.d[0].last_ns == T0 + NS);
+	assert_true(j.d[0].flags & CTL_DURABLE_F_COMPLETE);
+	assert_true(j.d[0].leg[0].flags & CTL_DURABLE_LEG_HAS_REMOTE);
+	assert_v4(&j.d[0].leg[0].remote, "198.51.100.2", 6000);
+	assert_true(jstr_is(&j.d[0].leg[0].codecs, "0,8"));
+	assert_int_equal(j.d[0].leg[1].st[0].id, s->leg[1].sock.rtp.id);
+	assert_true(j.d[0].leg[1].st[0].cookie ==
+		    fake_dp_last_stream_msg(s->leg[1].sock.rtp.id, -1)->cookie);
+
+	/* a latch event: the peer and SSRC are kept */
+	ev.stream_id = s->leg[1].sock.rtp.id;
+	ev.cookie = j.d[0].leg[1].st[0].cookie;
+	ev.peer.family = RTPB_AF_INET;
+	ev.peer.port = htons(6002);
+	inet_pton(AF_INET, "198.51.100.9", ev.peer.ip);
+	ev.ssrc = 0x1234;
+	ctl_sessions_latch(f->sess, &ev);
+	jread(&j);
+	assert_v4(&j.d[0].leg[1].st[0].latched, "198.51.100.9", 6002);
+	assert_int_equal(j.d[0].leg[1].st[0].latched_ssrc, 0x1234);
+
+	/* a second session, then S ttl= on the first */
+	cmd_at(f, T0 + 2 * NS, "U c2 198.51.100.1 5010 ft2");
+	cmd_at(f, T0 + 3 * NS, "U c1 198.51.100.1 5000 ft1 tt1 && S ttl=90");
+	jread(&j);
+	assert_int_equal(j.n, 2);
+	for (uint32_t i = 0; i < j.n; i++)
+		if (jstr_is(&j.d[i].call_id, "c1"))
+			assert_true(j.d[i].ttl_ns == 90 * NS);
+
+	/* D ends c1: its slot goes, c2's stays */
+	assert_string_equal(cmd_at(f, T0 + 4 * NS, "D c1 ft1 tt1"), "0\n");
+	jread(&j);
+	assert_int_equal(j.n, 1);
+	assert_true(jstr_is(&j.d[0].call_id, "c2"));
+	/* a timeout too */
+	ctl_sessions_tick(f->sess, T0 + 200 * NS);
+	assert_int_equal(ctl_journal_used(g_journal), 0);
+	jread(&j);
+	assert_int_equal(j.n, 0);
+}
+
+/* A call-id too large for a slot: the session works, is not journalled,
+ * and is counted. */
+static void
+test_journal_too_large(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_sessions_counters c;
+	char text[CTL_JOURNAL_PAYLOAD + 64];
+	int n;
+
+	n = snprintf(text, sizeof(text), "U ");
+	memset(text + n, 'x', CTL_JOURNAL_PAYLOAD);
+	n += CTL_JOURNAL_PAYLOAD;
+	snprintf(text + n, sizeof(text) - (size_t)n, " 198.51.100.1 5000 ft");
+	reply_port(cmd(f, text));
+	ctl_sessions_counters(f->sess, &c);
+	assert_int_equal(ctl_sessions_count(f->sess), 1);
+	assert_int_equal(c.journal_skipped, 1);
+	assert_int_equal(ctl_journal_used(g_journal), 0);
+	cmd(f, "U c1 198.51.100.1 5002 ft");
+	assert_int_equal(ctl_journal_used(g_journal), 1);
 }
 
 static void
@@ -1833,6 +2005,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_l_opens_leg1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direction_and_medianum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal, setup_journal,
+						teardown_journal),
+		cmocka_unit_test_setup_teardown(test_journal_too_large,
+						setup_journal, teardown_journal),
 		cmocka_unit_test_setup_teardown(test_ttl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_attached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_full, setup, teardown),
