@@ -63,6 +63,18 @@ ctl_session_set_notify_origin(struct ctl_sessions *t, struct ctl_session *s,
 	return 0;
 }
 
+/* s is not journalled: counted and logged once per session. */
+static void
+skip(struct ctl_sessions *t, struct ctl_session *s, const char *why)
+{
+	if (s->jskip)
+		return;
+	s->jskip = true;
+	t->c.journal_skipped++;
+	ctl_log_call(CTL_LOG_WARN, s->call_id, "%s: the session will not "
+		     "survive a control restart", why);
+}
+
 void
 ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
 {
@@ -83,26 +95,14 @@ ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
 	}
 	n = ctl_durable_write(&d, rec, sizeof(rec));
 	if (n < 0) {
-		if (!s->jskip) {
-			s->jskip = true;
-			t->c.journal_skipped++;
-			ctl_log_call(CTL_LOG_WARN, s->call_id,
-				     "session too large for the journal: it "
-				     "will not survive a control restart");
-		}
+		skip(t, s, "session too large for the journal");
 		ctl_sjournal_drop(t, s);
 		return;
 	}
 	if (s->jslot < 0) {
 		slot = ctl_journal_alloc(t->cfg.journal);
 		if (slot < 0) {
-			if (!s->jskip) {
-				s->jskip = true;
-				t->c.journal_skipped++;
-				ctl_log_call(CTL_LOG_WARN, s->call_id,
-					     "journal full: session will not "
-					     "survive a control restart");
-			}
+			skip(t, s, "journal full");
 			return;
 		}
 		s->jslot = slot;

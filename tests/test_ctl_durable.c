@@ -24,22 +24,16 @@
 #include "ctl_durable.h"
 #include "ctl_journal.h"
 
+/* An address of either family: IPv6 when ip holds a ':'. */
 static void
-addr4(struct rtpb_addr *a, const char *ip, uint16_t port)
+addr(struct rtpb_addr *a, const char *ip, uint16_t port)
 {
-	memset(a, 0, sizeof(*a));
-	a->family = RTPB_AF_INET;
-	a->port = htons(port);
-	assert_int_equal(inet_pton(AF_INET, ip, a->ip), 1);
-}
+	bool v6 = strchr(ip, ':') != NULL;
 
-static void
-addr6(struct rtpb_addr *a, const char *ip, uint16_t port)
-{
 	memset(a, 0, sizeof(*a));
-	a->family = RTPB_AF_INET6;
+	a->family = v6 ? RTPB_AF_INET6 : RTPB_AF_INET;
 	a->port = htons(port);
-	assert_int_equal(inet_pton(AF_INET6, ip, a->ip), 1);
+	assert_int_equal(inet_pton(v6 ? AF_INET6 : AF_INET, ip, a->ip), 1);
 }
 
 static struct ctl_durable_str
@@ -65,8 +59,8 @@ full(struct ctl_durable *d)
 	d->to_tag = s_("314159");
 	d->notify_tag = s_("dlg 42:7");
 	d->notify_name = s_("tcp:%%CC_SELF%%:5060");
-	addr4(&d->notify_src, "192.0.2.10", 40000);
-	addr4(&d->notify_local, "192.0.2.1", 22222);
+	addr(&d->notify_src, "192.0.2.10", 40000);
+	addr(&d->notify_local, "192.0.2.1", 22222);
 	for (int i = 0; i < 2; i++) {
 		struct ctl_durable_leg *l = &d->leg[i];
 
@@ -81,9 +75,9 @@ full(struct ctl_durable *d)
 				     CTL_DURABLE_LEG_ASYMMETRIC);
 		l->ptime = i == 0 ? 20 : -1;
 		if (i == 0)
-			addr4(&l->remote, "198.51.100.7", 4000);
+			addr(&l->remote, "198.51.100.7", 4000);
 		else
-			addr6(&l->remote, "2001:db8::7", 4002);
+			addr(&l->remote, "2001:db8::7", 4002);
 		l->codecs = i == 0 ? s_("0,8,101") : (struct ctl_durable_str){ 0 };
 		for (int k = 0; k < 2; k++) {
 			struct ctl_durable_stream *st = &l->st[k];
@@ -92,10 +86,10 @@ full(struct ctl_durable *d)
 			st->has_id = true;
 			st->cookie = d->serial;
 			if (i == 0)
-				addr4(&st->latched, "203.0.113.5",
+				addr(&st->latched, "203.0.113.5",
 				      (uint16_t)(5000 + k));
 			else
-				addr6(&st->latched, "2001:db8::99",
+				addr(&st->latched, "2001:db8::99",
 				      (uint16_t)(6000 + k));
 			st->latched_ssrc = 0xdeadbe00u + (uint32_t)k;
 			st->pkts_in = 1000u + (uint64_t)i * 7 + (uint64_t)k;
