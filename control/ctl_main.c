@@ -652,6 +652,40 @@ struct ctl_app {
 	struct ctl_journal *journal; /* --journal, NULL: none */
 };
 
+/* A journalled address as a sockaddr (family NONE: NULL). */
+static const struct sockaddr *
+journal_sa(const struct rtpb_addr *a, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == RTPB_AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = a->port;
+		memcpy(&in->sin_addr, a->ip, 4);
+	} else if (a->family == RTPB_AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = a->port;
+		memcpy(&in6->sin6_addr, a->ip, 16);
+	} else {
+		return NULL;
+	}
+	return (const struct sockaddr *)ss;
+}
+
+/* ctl_sessions_cfg.notify_resolve: a restored session's -n target. */
+static int
+journal_notify(const char *name, const struct rtpb_addr *src,
+	       const struct rtpb_addr *local, void *arg)
+{
+	struct sockaddr_storage s1, s2;
+
+	return ctl_tnotify_lookup(arg, name, journal_sa(src, &s1),
+				  journal_sa(local, &s2));
+}
+
 /* Open the session journal (--journal; default CTL_JOURNAL_DIR, made
  * 0700, <file-prefix>.journal), with a slot per port pair (at least 64).
  * @return 0 (a->journal NULL with --journal none), or -1 (said why). */
@@ -893,6 +927,8 @@ app_open(struct ctl_app *a, const struct opts *o)
 		.on_timeout = a->notify != NULL ? ctl_notify_on_timeout : NULL,
 		.timeout_arg = a->notify,
 	};
+	scfg.notify_resolve = a->tnotify != NULL ? journal_notify : NULL;
+	scfg.notify_resolve_arg = a->tnotify;
 	struct ctl_exec_cfg ecfg = {.pf = a->pf, .tnotify = a->tnotify,
 				    .aforce = o->aforce, .admit = a->admit};
 
@@ -902,7 +938,7 @@ app_open(struct ctl_app *a, const struct opts *o)
 	if (a->ex == NULL)
 		return -ENOMEM;
 	ctl_sessions_bind_dp(a->sess);
-	ctl_sessions_journal_load(a->sess);
+	ctl_sessions_journal_load(a->sess, ctl_now_ns());
 	addrs_describe(&o->addrs, desc, sizeof(desc));
 	ctl_log(CTL_LOG_INFO, "rtpbypass-control %s: relay %s%s, ports %u-%u "
 		"(%u pairs per address%s%s), ttl %lds, setup ttl %lds, %u notify "

@@ -95,8 +95,8 @@ session_check_complete(struct ctl_sessions *t, struct ctl_session *s)
 	}
 }
 
-static void
-session_free(struct ctl_session *s)
+void
+ctl_session_free(struct ctl_session *s)
 {
 	for (int li = 0; li < 2; li++)
 		free(s->leg[li].codecs);
@@ -162,7 +162,7 @@ ctl_session_destroy(struct ctl_sessions *t, struct ctl_session *s)
 	g_hash_table_remove(t->by_serial, &s->serial);
 	t->c.destroyed++;
 	ctl_sjournal_drop(t, s);
-	session_free(s);
+	ctl_session_free(s);
 }
 
 struct ctl_sessions *
@@ -266,8 +266,8 @@ ctl_sessions_find(struct ctl_sessions *t, const char *call_id,
 }
 
 /* Index a new session. */
-static void
-session_link(struct ctl_sessions *t, struct ctl_session *s)
+void
+ctl_session_link(struct ctl_sessions *t, struct ctl_session *s)
 {
 	GPtrArray *arr = g_hash_table_lookup(t->by_call, s->call_id);
 
@@ -292,7 +292,7 @@ ctl_session_new(struct ctl_sessions *t, const char *call_id,
 	s->call_id = strdup(call_id);
 	s->from_tag = strdup(from_tag);
 	if (s->call_id == NULL || s->from_tag == NULL) {
-		session_free(s);
+		ctl_session_free(s);
 		return NULL;
 	}
 	s->leg[0].ptime = s->leg[1].ptime = -1;
@@ -339,7 +339,7 @@ draft_owner(struct ctl_sessions *t, struct ctl_session *s,
 static void
 draft_link(struct ctl_sessions *t, struct ctl_session *s)
 {
-	session_link(t, s);
+	ctl_session_link(t, s);
 	t->c.created++;
 	ctl_log_call(CTL_LOG_INFO, s->call_id,
 		     "new session, tag %s, leg 0 on %s %s port %u, worker %u",
@@ -513,7 +513,7 @@ ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
 						     true);
 		free(codecs);
 		if (draft)
-			session_free(s);
+			ctl_session_free(s);
 		return rc;
 	}
 	/* commit */

@@ -224,6 +224,7 @@ struct ctl_session {
 	char *notify_name; /**< the U's notify socket name, owned (durable) */
 	struct rtpb_addr notify_src;   /**< the U's source (%%CC_SELF%%) */
 	struct rtpb_addr notify_local; /**< control socket's own address */
+	bool jrestored;    /**< rebuilt from the journal, not replayed yet */
 };
 
 /**
@@ -233,6 +234,16 @@ struct ctl_session {
  */
 typedef void(ctl_session_timeout_fn)(int target, const char *tag,
 				     const char *call_id, void *arg);
+
+/**
+ * Resolve a journalled notify target again (ctl_tnotify_lookup() with
+ * the U's source and the control socket's address; family NONE: none).
+ * @return the target index, or -1.
+ */
+typedef int(ctl_session_notify_resolve_fn)(const char *name,
+					   const struct rtpb_addr *src,
+					   const struct rtpb_addr *local,
+					   void *arg);
 
 /**
  * Configuration of the table; dp and the pools stay owned by the caller.
@@ -271,6 +282,10 @@ struct ctl_sessions_cfg {
 	 *  caller: each live session's durable record (ctl_durable.h) is
 	 *  kept in a slot of it. NULL: none. */
 	struct ctl_journal *journal;
+	/** Restored sessions' notify targets; NULL: a restored session
+	 *  has none. */
+	ctl_session_notify_resolve_fn *notify_resolve;
+	void *notify_resolve_arg;
 };
 
 /** Counters for I, G and Q; packets from the dataplane's stream stats. */
@@ -585,15 +600,19 @@ void ctl_sessions_bind_dp(struct ctl_sessions *t);
 uint32_t ctl_sessions_pf_reconcile(struct ctl_sessions *t);
 
 /**
- * Read the journal (cfg.journal) an earlier control left, before any
- * command. This version does not restore the sessions yet: each record
- * is logged with its call-id ("journal: [call-id] not restored") and
- * cleared, so the journal holds this control's sessions only (the
- * earlier control's streams are still adopted as orphans by the replay).
+ * Rebuild the sessions an earlier control journalled (cfg.journal),
+ * before any command: call-ids, tags, legs (their port pairs taken back
+ * from the pools), flags, notify targets (cfg.notify_resolve), timers
+ * (the stored CLOCK_MONOTONIC times), earlier counters and latched
+ * peers. A record whose session cannot be restored (relay address no
+ * longer configured, port out of range or taken) is dropped with a log
+ * line naming the call-id. Until the dataplane attaches no session ages;
+ * the replay then takes over their streams (ctl_sessions_replay()).
  * Nothing without a journal.
- * @return the records found.
+ * @param now_ns CLOCK_MONOTONIC.
+ * @return the sessions restored.
  */
-uint32_t ctl_sessions_journal_load(struct ctl_sessions *t);
+uint32_t ctl_sessions_journal_load(struct ctl_sessions *t, uint64_t now_ns);
 
 /** Fill c (packet sums read from the dataplane's stream stats). */
 void ctl_sessions_counters(const struct ctl_sessions *t,

@@ -53,6 +53,10 @@ void ctl_session_clock(struct ctl_sessions *t, uint64_t now_ns);
 /** "ADDR:PORT", "[ADDR]:PORT" for IPv6, "none" without an address. */
 const char *ctl_session_addr_str(const struct rtpb_addr *a, char *buf,
 				 size_t n);
+/** Free s and its strings (not linked, no socket). */
+void ctl_session_free(struct ctl_session *s);
+/** Index s (by call-id, by serial). */
+void ctl_session_link(struct ctl_sessions *t, struct ctl_session *s);
 /** Unlink s, release its sockets (DELs), count it, free it. */
 void ctl_session_destroy(struct ctl_sessions *t, struct ctl_session *s);
 /** Every live session, as a new array (callers may destroy them). */

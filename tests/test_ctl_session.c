@@ -44,6 +44,8 @@ struct fx {
 	char out[CTL_CMD_BUFLEN + CTL_REPLY_MAX + 2];
 	struct ctl_ports *extra[2]; /* setup_multi: pools of b and c */
 	uint32_t latches;
+	struct ctl_sessions_cfg scfg; /* what made sess and ex, for a restart */
+	struct ctl_exec_cfg ecfg;
 	GString *log; /* captured log lines, "\n" after each */
 };
 
@@ -93,6 +95,8 @@ setup(void **state)
 				     .pf = fake_pf_handle()};
 	memcpy(ecfg.relay6, f->relay6, 16);
 	f->ex = ctl_exec_create(&ecfg, f->sess);
+	f->scfg = scfg;
+	f->ecfg = ecfg;
 	f->log = g_string_new(NULL);
 	ctl_sessions_bind_dp(f->sess);
 	*state = f;
@@ -474,6 +478,129 @@ test_journal(void **state)
 	assert_int_equal(ctl_journal_used(g_journal), 0);
 	jread(&j);
 	assert_int_equal(j.n, 0);
+}
+
+/* The streams of s as the dataplane holds them, appended at found[*n]. */
+static void
+found_of(const struct ctl_session *s, struct ctl_dp_found *found, size_t *n)
+{
+	for (int li = 0; li < 2; li++) {
+		const struct ctl_sock *k = &s->leg[li].sock;
+
+		if (k->port == 0)
+			continue;
+		found[(*n)++] = (struct ctl_dp_found){.id = k->rtp.id,
+			.ident = {.local = k->rtp.sent.local,
+				  .cookie = k->rtp.sent.cookie}};
+		found[(*n)++] = (struct ctl_dp_found){.id = k->rtcp.id,
+			.ident = {.local = k->rtcp.sent.local,
+				  .cookie = k->rtcp.sent.cookie}};
+	}
+}
+
+/* A control SIGKILLed and started again: the new table rebuilds the
+ * session from the journal, takes its streams back from the dataplane
+ * (no orphan), and D, Q and a re-offer work on it. */
+static void
+test_journal_restart(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	struct ctl_dp_found found[6];
+	char err[256], q[80];
+	uint16_t p0, p1;
+	uint64_t serial;
+	size_t n = 0;
+
+	p0 = reply_port(cmd_at(f, T0, "U c1 198.51.100.1 5000 ft1 && S ttl=90"));
+	p1 = reply_port(cmd_at(f, T0 + NS, "L c1 198.51.100.2 6000 ft1 tt1"));
+	cmd_at(f, T0 + NS, "U c2 198.51.100.1 5010 ft2");
+	s = find(f, "c1", "ft1");
+	serial = s->serial;
+	found_of(s, found, &n);
+	found_of(find(f, "c2", "ft2"), found, &n);
+	strcpy(q, cmd_at(f, T0 + 2 * NS, "Q c1 ft1 tt1"));
+	/* the crash: nothing deleted, the journal file stays */
+	/* (the fake: control's handle lets go of the dataplane first, as
+	 * a dying process does; the streams stay, found at the reattach) */
+	fake_dp_set_attached(false);
+	ctl_exec_destroy(f->ex);
+	ctl_sessions_abandon(f->sess);
+	ctl_journal_close(g_journal);
+	g_journal = ctl_journal_open(g_jpath, 64, err, sizeof(err));
+	assert_non_null(g_journal);
+	f->scfg.journal = g_journal;
+	f->sess = ctl_sessions_create(&f->scfg);
+	assert_int_equal(ctl_sessions_journal_load(f->sess, T0 + 3 * NS), 2);
+	f->ex = ctl_exec_create(&f->ecfg, f->sess);
+	ctl_sessions_bind_dp(f->sess);
+	/* their ports are out of the pools before the dataplane is back */
+	assert_int_equal(ctl_ports_take(f->ports, p0), -EBUSY);
+	assert_int_equal(ctl_ports_take(f->ports, p1), -EBUSY);
+	ctl_sessions_now(f->sess, T0 + 3 * NS);
+	fake_dp_reattach(found, n);
+	assert_string_equal(cmd_at(f, T0 + 3 * NS, "G nadopted norphans"),
+			    "0 0\n");
+	s = find(f, "c1", "ft1");
+	assert_true(s->serial == serial);
+	assert_v4(&s->leg[0].remote, "198.51.100.2", 6000);
+	/* a new session does not reuse a restored serial */
+	cmd_at(f, T0 + 3 * NS, "U c3 198.51.100.1 5020 ft3");
+	assert_true(find(f, "c3", "ft3")->serial > serial);
+	/* Q answers (same counters: the fake counts nothing), a re-offer
+	 * keeps the ports, D finds the call */
+	/* ttl left: 60 s from the L at T0 + 1 s */
+	assert_string_equal(strchr(cmd_at(f, T0 + 3 * NS, "Q c1 ft1 tt1"), ' '),
+			    strchr(q, ' '));
+	assert_int_equal(atoi(f->out), 58);
+	assert_int_equal(reply_port(cmd_at(f, T0 + 4 * NS,
+					   "U c1 198.51.100.1 5000 ft1 tt1")), p0);
+	assert_int_equal(reply_port(cmd_at(f, T0 + 4 * NS,
+					   "L c1 198.51.100.2 6000 ft1 tt1")), p1);
+	assert_string_equal(cmd_at(f, T0 + 5 * NS, "D c1 ft1 tt1"), "0\n");
+	assert_string_equal(cmd_at(f, T0 + 5 * NS, "D c2 ft2"), "0\n");
+	assert_int_equal(ctl_sessions_count(f->sess), 1);
+}
+
+/* A record whose relay address is gone is dropped, naming the call. */
+static void
+test_journal_restore_dropped(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+
+	struct jseen j;
+
+	reply_port6(cmd_at(f, T0, "U6 c9 2001:db8::5 5000 ft9"));
+	jread(&j);
+	assert_int_equal(j.n, 1);
+	/* (the fake: control's handle lets go of the dataplane first, as
+	 * a dying process does; the streams stay, found at the reattach) */
+	fake_dp_set_attached(false);
+	ctl_exec_destroy(f->ex);
+	ctl_sessions_abandon(f->sess);
+	ctl_journal_close(g_journal);
+	g_journal = ctl_journal_open(g_jpath, 64, err, sizeof(err));
+	assert_non_null(g_journal);
+	/* restarted with IPv4 only */
+	f->scfg.journal = g_journal;
+	f->scfg.ports6 = NULL;
+	memset(f->scfg.relay6, 0, 16);
+	f->sess = ctl_sessions_create(&f->scfg);
+	ctl_log_set_level(CTL_LOG_INFO);
+	ctl_log_set_hook(log_capture, f);
+	assert_int_equal(ctl_sessions_journal_load(f->sess, T0 + NS), 0);
+	ctl_log_set_hook(NULL, NULL);
+	ctl_log_set_level(CTL_LOG_CRIT);
+	if (strstr(f->log->str, "journal: session not restored") == NULL)
+		fail_msg("log: %s", f->log->str);
+	assert_non_null(strstr(f->log->str, "c9"));
+	assert_int_equal(ctl_journal_used(g_journal), 0);
+	f->ex = ctl_exec_create(&f->ecfg, f->sess);
+	ctl_sessions_bind_dp(f->sess);
+	/* (its IPv6 streams went with the old dataplane's address) */
+	fake_dp_reattach(NULL, 0);
+	assert_int_equal(ctl_sessions_count(f->sess), 0);
 }
 
 /* A call-id too large for a slot: the session works, is not journalled,
@@ -2007,6 +2134,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal, setup_journal,
 						teardown_journal),
+		cmocka_unit_test_setup_teardown(test_journal_restart,
+						setup_journal, teardown_journal),
+		cmocka_unit_test_setup_teardown(test_journal_restore_dropped,
+						setup_journal, teardown_journal),
 		cmocka_unit_test_setup_teardown(test_journal_too_large,
 						setup_journal, teardown_journal),
 		cmocka_unit_test_setup_teardown(test_ttl, setup, teardown),
