@@ -498,6 +498,24 @@ found_of(const struct ctl_session *s, struct ctl_dp_found *found, size_t *n)
 	}
 }
 
+/* Control dies: its table freed with nothing deleted, the journal file
+ * reopened as a new process would (f->scfg.journal). The fake: control's
+ * handle lets go of the dataplane first, as a dying process does; the
+ * streams stay, found at the reattach. */
+static void
+crash(struct fx *f)
+{
+	char err[256];
+
+	fake_dp_set_attached(false);
+	ctl_exec_destroy(f->ex);
+	ctl_sessions_abandon(f->sess);
+	ctl_journal_close(g_journal);
+	g_journal = ctl_journal_open(g_jpath, 64, err, sizeof(err));
+	assert_non_null(g_journal);
+	f->scfg.journal = g_journal;
+}
+
 /* A control SIGKILLed and started again: the new table rebuilds the
  * session from the journal, takes its streams back from the dataplane
  * (no orphan), and D, Q and a re-offer work on it. */
@@ -507,7 +525,7 @@ test_journal_restart(void **state)
 	struct fx *f = *state;
 	struct ctl_session *s;
 	struct ctl_dp_found found[6];
-	char err[256], q[80];
+	char q[80];
 	uint16_t p0, p1;
 	uint64_t serial;
 	size_t n = 0;
@@ -521,15 +539,7 @@ test_journal_restart(void **state)
 	found_of(find(f, "c2", "ft2"), found, &n);
 	strcpy(q, cmd_at(f, T0 + 2 * NS, "Q c1 ft1 tt1"));
 	/* the crash: nothing deleted, the journal file stays */
-	/* (the fake: control's handle lets go of the dataplane first, as
-	 * a dying process does; the streams stay, found at the reattach) */
-	fake_dp_set_attached(false);
-	ctl_exec_destroy(f->ex);
-	ctl_sessions_abandon(f->sess);
-	ctl_journal_close(g_journal);
-	g_journal = ctl_journal_open(g_jpath, 64, err, sizeof(err));
-	assert_non_null(g_journal);
-	f->scfg.journal = g_journal;
+	crash(f);
 	f->sess = ctl_sessions_create(&f->scfg);
 	assert_int_equal(ctl_sessions_journal_load(f->sess, T0 + 3 * NS), 2);
 	f->ex = ctl_exec_create(&f->ecfg, f->sess);
@@ -567,23 +577,13 @@ static void
 test_journal_restore_dropped(void **state)
 {
 	struct fx *f = *state;
-	char err[256];
-
 	struct jseen j;
 
 	reply_port6(cmd_at(f, T0, "U6 c9 2001:db8::5 5000 ft9"));
 	jread(&j);
 	assert_int_equal(j.n, 1);
-	/* (the fake: control's handle lets go of the dataplane first, as
-	 * a dying process does; the streams stay, found at the reattach) */
-	fake_dp_set_attached(false);
-	ctl_exec_destroy(f->ex);
-	ctl_sessions_abandon(f->sess);
-	ctl_journal_close(g_journal);
-	g_journal = ctl_journal_open(g_jpath, 64, err, sizeof(err));
-	assert_non_null(g_journal);
+	crash(f);
 	/* restarted with IPv4 only */
-	f->scfg.journal = g_journal;
 	f->scfg.ports6 = NULL;
 	memset(f->scfg.relay6, 0, 16);
 	f->sess = ctl_sessions_create(&f->scfg);
