@@ -231,7 +231,10 @@ ul_notify(struct ctl_exec *ex, struct ctl_session *s,
 	if (target >= 0 && s->notify_target != target)
 		ctl_log_call(CTL_LOG_INFO, s->call_id,
 			     "setting timeout handler");
-	if (ctl_session_set_notify(ex->sess, s, target, ul->notify_tag) != 0)
+	if (ctl_session_set_notify(ex->sess, s, target, ul->notify_tag) != 0 ||
+	    (target >= 0 &&
+	     ctl_session_set_notify_origin(ex->sess, s, ul->notify_socket,
+					   ex->src, ex->local) != 0))
 		ctl_log_call(CTL_LOG_ERR, s->call_id,
 			     "setting timeout handler: out of memory");
 }

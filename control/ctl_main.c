@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -33,6 +34,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -47,6 +49,7 @@
 #include "ctl_cmd_exec.h"
 #include "ctl_dp.h"
 #include "ctl_hash.h"
+#include "ctl_journal.h"
 #include "ctl_log.h"
 #include "ctl_metrics.h"
 #include "ctl_notify.h"
@@ -60,6 +63,8 @@
 #define CTL_NS_PER_S 1000000000ULL
 #define LOOP_MS 10
 #define DEFAULT_SOCK "unix:/var/run/rtpproxy.sock" /* rtpproxy CMD_SOCK */
+/* --journal default directory (systemd RuntimeDirectory=rtpbypass) */
+#define CTL_JOURNAL_DIR "/run/rtpbypass"
 
 /** Everything the command line sets. */
 struct opts {
@@ -94,6 +99,7 @@ struct opts {
 	int facility;
 	const char *pidfile;
 	const char *file_prefix;
+	const char *journal;   /* --journal: path, "none", NULL: default */
 	/* prefilter: PF_AUTO (root and bpffs), PF_ON (asked), PF_OFF */
 	enum { PF_AUTO, PF_ON, PF_OFF } pf_mode;
 	bool pf_off_given;  /* --no-prefilter */
@@ -190,6 +196,10 @@ usage(FILE *f)
 "                   (text format; ADDR: IPv4, [IPv6] or localhost, e.g.\n"
 "                   127.0.0.1:9476); default off\n"
 "  --file-prefix N  DPDK --file-prefix of the dataplane (default rtpbypass)\n"
+"  --journal PATH   the session journal, a file of one record per call\n"
+"                   rewritten on U/L, latch, S ttl= (default\n"
+"                   " CTL_JOURNAL_DIR "/<file-prefix>.journal, its directory\n"
+"                   made 0700); 'none': no journal\n"
 "  --prefilter      keep the XDP prefilter's maps current (on by default\n"
 "                   when root with a bpffs on the pin root); with this,\n"
 "                   --bpf-pin-root or --pf-budget, failing to open them\n"
@@ -363,7 +373,7 @@ enum {
 	OPT_PF_BUDGET, OPT_FORCE_ASYM, OPT_BRIDGE_SYM, OPT_NO_RESOLVE, OPT_NICE,
 	OPT_NO_REDIRECT, OPT_OVERLOAD, OPT_CONFIG, OPT_DSO,
 	OPT_MAX_SESSIONS, OPT_MAX_NEW_RATE, OPT_CONN_IDLE, OPT_CONN_PER_PEER,
-	OPT_METRICS,
+	OPT_METRICS, OPT_JOURNAL,
 };
 
 /* The options that take effect only once all are read. */
@@ -413,6 +423,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{"file-prefix", required_argument, NULL, OPT_FILE_PREFIX},
+		{"journal", required_argument, NULL, OPT_JOURNAL},
 		{"prefilter", no_argument, NULL, OPT_PREFILTER},
 		{"no-prefilter", no_argument, NULL, OPT_NO_PREFILTER},
 		{"port-spill", no_argument, NULL, OPT_PORT_SPILL},
@@ -504,6 +515,11 @@ parse_args(int argc, char **argv, struct opts *o)
 			if (*optarg == '\0' || strchr(optarg, '/') != NULL)
 				die_usage("--file-prefix '%s': not a name", optarg);
 			o->file_prefix = optarg;
+			break;
+		case OPT_JOURNAL:
+			if (*optarg == '\0')
+				die_usage("--journal: empty name");
+			o->journal = optarg;
 			break;
 		case OPT_PREFILTER: o->pf_mode = PF_ON; break;
 		case OPT_NO_PREFILTER: o->pf_off_given = true; break;
@@ -643,7 +659,74 @@ struct ctl_app {
 	struct ctl_admit *admit;     /* --max-sessions, --max-new-rate */
 	struct ctl_metrics *metrics; /* --metrics, NULL without */
 	struct ctl_recorder *rec;    /* -r, NULL without */
+	struct ctl_journal *journal; /* --journal, NULL: none */
 };
+
+/* A journalled address as a sockaddr (family NONE: NULL). */
+static const struct sockaddr *
+journal_sa(const struct rtpb_addr *a, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == RTPB_AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = a->port;
+		memcpy(&in->sin_addr, a->ip, 4);
+	} else if (a->family == RTPB_AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = a->port;
+		memcpy(&in6->sin6_addr, a->ip, 16);
+	} else {
+		return NULL;
+	}
+	return (const struct sockaddr *)ss;
+}
+
+/* ctl_sessions_cfg.notify_resolve: a restored session's -n target. */
+static int
+journal_notify(const char *name, const struct rtpb_addr *src,
+	       const struct rtpb_addr *local, void *arg)
+{
+	struct sockaddr_storage s1, s2;
+
+	return ctl_tnotify_lookup(arg, name, journal_sa(src, &s1),
+				  journal_sa(local, &s2));
+}
+
+/* Open the session journal (--journal; default CTL_JOURNAL_DIR, made
+ * 0700, <file-prefix>.journal), with a slot per port pair (at least 64).
+ * @return 0 (a->journal NULL with --journal none), or -1 (said why). */
+static int
+journal_open(struct ctl_app *a, const struct opts *o, uint32_t pairs)
+{
+	char path[PATH_MAX], err[PATH_MAX + 64];
+
+	if (o->journal != NULL && strcmp(o->journal, "none") == 0)
+		return 0;
+	if (o->journal != NULL) {
+		snprintf(path, sizeof(path), "%s", o->journal);
+	} else {
+		if (mkdir(CTL_JOURNAL_DIR, 0700) != 0 && errno != EEXIST) {
+			fprintf(stderr, "rtpbypass-control: --journal: mkdir %s: "
+				"%s\n", CTL_JOURNAL_DIR, strerror(errno));
+			return -1;
+		}
+		snprintf(path, sizeof(path), CTL_JOURNAL_DIR "/%s.journal",
+			 o->file_prefix);
+	}
+	a->journal = ctl_journal_open(path, pairs < 64 ? 64 : pairs, err,
+				      sizeof(err));
+	if (a->journal == NULL) {
+		fprintf(stderr, "rtpbypass-control: --journal: %s\n", err);
+		return -1;
+	}
+	ctl_log(CTL_LOG_INFO, "session journal %s, %u slots", path,
+		ctl_journal_slots(a->journal));
+	return 0;
+}
 
 /* libbpf's level for its warnings: WARN, or DBUG while an open by
  * default may fail quietly (its own single warning says why). */
@@ -855,7 +938,10 @@ app_open(struct ctl_app *a, const struct opts *o)
 		ctl_log(CTL_LOG_WARN, "-S, -P, -R, -a: no record directory (-r): "
 			"R answers E50");
 	}
+	if (journal_open(a, o, o->addrs.n * ((uint32_t)(hi - lo) / 2 + 1)) != 0)
+		return -1;
 	struct ctl_sessions_cfg scfg = {
+		.journal = a->journal,
 		.dp = a->dp, .addrs = &o->addrs, .spill = o->spill,
 		.ttl_ns = (uint64_t)o->ttl_s * CTL_NS_PER_S,
 		.setup_ttl_ns = (uint64_t)o->setup_ttl_s * CTL_NS_PER_S,
@@ -865,6 +951,8 @@ app_open(struct ctl_app *a, const struct opts *o)
 		.on_rec = a->rec != NULL ? ctl_recorder_session : NULL,
 		.rec_arg = a->rec,
 	};
+	scfg.notify_resolve = a->tnotify != NULL ? journal_notify : NULL;
+	scfg.notify_resolve_arg = a->tnotify;
 	struct ctl_exec_cfg ecfg = {.pf = a->pf, .tnotify = a->tnotify,
 				    .aforce = o->aforce, .admit = a->admit,
 				    .rec = a->rec != NULL ? ctl_recorder_cmd : NULL,
@@ -876,6 +964,7 @@ app_open(struct ctl_app *a, const struct opts *o)
 	if (a->ex == NULL)
 		return -ENOMEM;
 	ctl_sessions_bind_dp(a->sess);
+	ctl_sessions_journal_load(a->sess, ctl_now_ns());
 	addrs_describe(&o->addrs, desc, sizeof(desc));
 	ctl_log(CTL_LOG_INFO, "rtpbypass-control %s: relay %s%s, ports %u-%u "
 		"(%u pairs per address%s%s), ttl %lds, setup ttl %lds, %u notify "
@@ -944,6 +1033,7 @@ app_close(struct ctl_app *a, bool keep)
 		ctl_log(CTL_LOG_INFO, "prefilter: no dataplane running, pins removed");
 	ctl_pf_close(a->pf, unpin);
 	ctl_dp_destroy(a->dp);
+	ctl_journal_close(a->journal);
 	for (uint32_t i = 0; i < CTL_ADDRS_MAX; i++)
 		ctl_ports_destroy(a->pools[i]);
 	ctl_socks_destroy(a->socks);

@@ -216,6 +216,7 @@ ctl_sessions_detach(struct ctl_sessions *t)
 	}
 	/* deferred DELs: their streams' counts join the deleted ones' */
 	ctl_rec_graves_detach(t);
+	ctl_sjournal_put_all(t); /* the counters moved to the past */
 	t->detached = true;
 	t->lost_ns = ctl_dp_poll_ns(t->cfg.dp);
 	ctl_log(CTL_LOG_WARN, "dataplane lost: %u sessions kept, none ages until "
@@ -269,6 +270,34 @@ stream_forget(struct ctl_stream *st)
 	};
 }
 
+/* A stream of a session restored from the journal (ctl_sjournal.c),
+ * found in the dataplane that outlived both controls: what it counted
+ * goes to the stream's past before the replay deletes and adds it
+ * again, so Q stays monotonic across the control restart. */
+static void
+journal_found(struct ctl_sessions *t, const struct ctl_dp_found *f)
+{
+	uint64_t serial = f->ident.cookie >> 2;
+	struct ctl_session *s = g_hash_table_lookup(t->by_serial, &serial);
+	struct ctl_leg *l;
+	struct ctl_stream *st;
+	struct rtpb_stream_stats buf;
+	const struct rtpb_stream_stats *ss;
+
+	if (s == NULL || !s->jrestored)
+		return;
+	l = &s->leg[(f->ident.cookie >> 1) & 1];
+	st = (f->ident.cookie & 1) ? &l->sock.rtcp : &l->sock.rtp;
+	if (l->sock.port == 0 ||
+	    (ss = ctl_dp_stream_stats(t->cfg.dp, f->id, &buf)) == NULL)
+		return;
+	st->past.pkts_in += ss->pkts_in;
+	st->past.pkts_relayed += ss->pkts_relayed;
+	st->past.pkts_dropped += ss->pkts_dropped;
+	if (ss->last_rx_ns > s->last_ns)
+		s->last_ns = ss->last_rx_ns;
+}
+
 void
 ctl_sessions_replay(struct ctl_sessions *t)
 {
@@ -295,6 +324,7 @@ ctl_sessions_replay(struct ctl_sessions *t)
 			continue;
 		}
 		n_own++;
+		journal_found(t, &found[i]);
 		/* ring full: deleted by the next tick; its counters went to
 		 * its stream's past when control lost this dataplane */
 		if (ctl_rec_del(t, found[i].id, &found[i].ident.local, false) != 0)
@@ -304,6 +334,7 @@ ctl_sessions_replay(struct ctl_sessions *t)
 		s->pending = false;
 	for (guint i = 0; i < all->len; i++) {
 		s = all->pdata[i];
+		s->jrestored = false;
 		for (int li = 0; li < 2; li++) {
 			struct ctl_sock *k = &s->leg[li].sock;
 
@@ -335,6 +366,7 @@ ctl_sessions_replay(struct ctl_sessions *t)
 		if (ctl_rec_session(t, s) != 0)
 			ctl_rec_pending(t, s);
 	}
+	ctl_sjournal_put_all(t); /* new ids and owners */
 	ctl_log(CTL_LOG_INFO, "dataplane attached: %u sessions replayed%s",
 		all->len, t->pending.length ? ", some pushes pending" : "");
 	if (t->cfg.pf != NULL) {

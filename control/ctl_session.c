@@ -95,14 +95,15 @@ session_check_complete(struct ctl_sessions *t, struct ctl_session *s)
 	}
 }
 
-static void
-session_free(struct ctl_session *s)
+void
+ctl_session_free(struct ctl_session *s)
 {
 	for (int li = 0; li < 2; li++)
 		free(s->leg[li].codecs);
 	free(s->call_id);
 	free(s->from_tag);
 	free(s->notify_tag);
+	free(s->notify_name);
 	free(s);
 }
 
@@ -172,7 +173,8 @@ ctl_session_destroy(struct ctl_sessions *t, struct ctl_session *s)
 	}
 	g_hash_table_remove(t->by_serial, &s->serial);
 	t->c.destroyed++;
-	session_free(s);
+	ctl_sjournal_drop(t, s);
+	ctl_session_free(s);
 }
 
 struct ctl_sessions *
@@ -297,8 +299,8 @@ ctl_sessions_find_rec(struct ctl_sessions *t, const char *call_id,
 }
 
 /* Index a new session. */
-static void
-session_link(struct ctl_sessions *t, struct ctl_session *s)
+void
+ctl_session_link(struct ctl_sessions *t, struct ctl_session *s)
 {
 	GPtrArray *arr = g_hash_table_lookup(t->by_call, s->call_id);
 
@@ -323,7 +325,7 @@ ctl_session_new(struct ctl_sessions *t, const char *call_id,
 	s->call_id = strdup(call_id);
 	s->from_tag = strdup(from_tag);
 	if (s->call_id == NULL || s->from_tag == NULL) {
-		session_free(s);
+		ctl_session_free(s);
 		return NULL;
 	}
 	s->leg[0].ptime = s->leg[1].ptime = -1;
@@ -334,6 +336,7 @@ ctl_session_new(struct ctl_sessions *t, const char *call_id,
 		s->strong = true;
 	s->created_ns = s->last_ns = now_ns;
 	s->notify_target = -1;
+	s->jslot = -1;
 	/* the relay addresses the command chose (rtpproxy lia[0], lia[1]),
 	 * kept for leg 1 until it opens */
 	for (int li = 0; li < 2 && la != NULL; li++) {
@@ -369,7 +372,7 @@ draft_owner(struct ctl_sessions *t, struct ctl_session *s,
 static void
 draft_link(struct ctl_sessions *t, struct ctl_session *s)
 {
-	session_link(t, s);
+	ctl_session_link(t, s);
 	t->c.created++;
 	ctl_log_call(CTL_LOG_INFO, s->call_id,
 		     "new session, tag %s, leg 0 on %s %s port %u, worker %u",
@@ -545,7 +548,7 @@ ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
 						     true);
 		free(codecs);
 		if (draft)
-			session_free(s);
+			ctl_session_free(s);
 		return rc;
 	}
 	/* commit */
@@ -592,6 +595,7 @@ ctl_session_update(struct ctl_sessions *t, struct ctl_session *s,
 			     ctl_alloc_family_name(pl->sock.family),
 			     pl->sock.port);
 	}
+	ctl_sjournal_put(t, s);
 	return 0;
 }
 
@@ -631,6 +635,7 @@ ctl_sessions_delete(struct ctl_sessions *t, const char *call_id,
 				     "continues (strong=%d, weak=%d/%d)",
 				     medianum, s->strong, s->leg[0].weak,
 				     s->leg[1].weak);
+			ctl_sjournal_put(t, s);
 			continue;
 		}
 		ctl_log_call(CTL_LOG_INFO, s->call_id,
@@ -674,7 +679,6 @@ ctl_session_set_notify(struct ctl_sessions *t, struct ctl_session *s,
 {
 	char *copy = NULL;
 
-	(void)t;
 	if (target >= 0) {
 		copy = strdup(tag != NULL ? tag : "");
 		if (copy == NULL)
@@ -683,6 +687,7 @@ ctl_session_set_notify(struct ctl_sessions *t, struct ctl_session *s,
 	free(s->notify_tag);
 	s->notify_tag = copy;
 	s->notify_target = target >= 0 ? target : -1;
+	ctl_sjournal_put(t, s);
 	return 0;
 }
 

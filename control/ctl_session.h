@@ -223,6 +223,13 @@ struct ctl_session {
 	uint32_t reverts;      /**< of which RTPB_LATCH_REVERT (a source refused) */
 	uint32_t reoffers;     /**< of which RTPB_LATCH_REOFFER */
 	struct ctl_leg leg[2];
+	/* the journal (ctl_sjournal.c) */
+	int32_t jslot;     /**< its slot in cfg.journal, -1 none */
+	bool jskip;        /**< not journalled (too large, journal full) */
+	char *notify_name; /**< the U's notify socket name, owned (durable) */
+	struct rtpb_addr notify_src;   /**< the U's source (%%CC_SELF%%) */
+	struct rtpb_addr notify_local; /**< control socket's own address */
+	bool jrestored;    /**< rebuilt from the journal, not replayed yet */
 };
 
 struct ctl_sessions;
@@ -238,6 +245,16 @@ typedef void(ctl_session_rec_fn)(struct ctl_sessions *t, struct ctl_session *s,
  */
 typedef void(ctl_session_timeout_fn)(int target, const char *tag,
 				     const char *call_id, void *arg);
+
+/**
+ * Resolve a journalled notify target again (ctl_tnotify_lookup() with
+ * the U's source and the control socket's address; family NONE: none).
+ * @return the target index, or -1.
+ */
+typedef int(ctl_session_notify_resolve_fn)(const char *name,
+					   const struct rtpb_addr *src,
+					   const struct rtpb_addr *local,
+					   void *arg);
 
 /**
  * Configuration of the table; dp and the pools stay owned by the caller.
@@ -277,6 +294,14 @@ struct ctl_sessions_cfg {
 	void *rec_arg;
 	uint32_t learn_ms;       /**< learning window, CTL_LEARN_MS */
 	struct ctl_pf *pf;       /**< the prefilter's maps; NULL: none */
+	/** The session journal (--journal, ctl_journal.h), owned by the
+	 *  caller: each live session's durable record (ctl_durable.h) is
+	 *  kept in a slot of it. NULL: none. */
+	struct ctl_journal *journal;
+	/** Restored sessions' notify targets; NULL: a restored session
+	 *  has none. */
+	ctl_session_notify_resolve_fn *notify_resolve;
+	void *notify_resolve_arg;
 };
 
 /** Counters for I, G and Q; packets from the dataplane's stream stats. */
@@ -314,6 +339,9 @@ struct ctl_sessions_counters {
 	uint64_t nortcp;     /**< nsess_nortcp */
 	uint64_t owrtcp;     /**< nsess_owrtcp */
 	uint64_t pkts_dropped; /**< npkts_discard, live + deleted streams */
+	uint64_t journal_writes;  /**< session records written to the journal */
+	uint64_t journal_skipped; /**< sessions not journalled (record too
+				       large for a slot, or no free slot) */
 	double total_duration; /**< seconds, sessions ended */
 	double pps_in;       /**< packets in per second, last tick */
 };
@@ -491,6 +519,20 @@ int ctl_session_set_notify(struct ctl_sessions *t, struct ctl_session *s,
 			   int target, const char *tag);
 
 /**
+ * Remember what armed s's notify target (the U's notify socket name, its
+ * source and the control socket's address, as ctl_tnotify_lookup() took
+ * them), so a restarted control resolves it again (%%CC_SELF%%). Call
+ * after ctl_session_set_notify() with a target >= 0; src, local may be
+ * NULL.
+ * @return 0, or -ENOMEM (then unchanged).
+ */
+struct sockaddr;
+int ctl_session_set_notify_origin(struct ctl_sessions *t,
+				  struct ctl_session *s, const char *name,
+				  const struct sockaddr *src,
+				  const struct sockaddr *local);
+
+/**
  * The time of the command being run, for what has no time parameter
  * (D's and X's total_duration). Never goes back.
  */
@@ -593,6 +635,21 @@ void ctl_sessions_bind_dp(struct ctl_sessions *t);
  * @return the number of entries deleted.
  */
 uint32_t ctl_sessions_pf_reconcile(struct ctl_sessions *t);
+
+/**
+ * Rebuild the sessions an earlier control journalled (cfg.journal),
+ * before any command: call-ids, tags, legs (their port pairs taken back
+ * from the pools), flags, notify targets (cfg.notify_resolve), timers
+ * (the stored CLOCK_MONOTONIC times), earlier counters and latched
+ * peers. A record whose session cannot be restored (relay address no
+ * longer configured, port out of range or taken) is dropped with a log
+ * line naming the call-id. Until the dataplane attaches no session ages;
+ * the replay then takes over their streams (ctl_sessions_replay()).
+ * Nothing without a journal.
+ * @param now_ns CLOCK_MONOTONIC.
+ * @return the sessions restored.
+ */
+uint32_t ctl_sessions_journal_load(struct ctl_sessions *t, uint64_t now_ns);
 
 /** Fill c (packet sums read from the dataplane's stream stats). */
 void ctl_sessions_counters(const struct ctl_sessions *t,

@@ -53,6 +53,10 @@ void ctl_session_clock(struct ctl_sessions *t, uint64_t now_ns);
 /** "ADDR:PORT", "[ADDR]:PORT" for IPv6, "none" without an address. */
 const char *ctl_session_addr_str(const struct rtpb_addr *a, char *buf,
 				 size_t n);
+/** Free s and its strings (not linked, no socket). */
+void ctl_session_free(struct ctl_session *s);
+/** Index s (by call-id, by serial). */
+void ctl_session_link(struct ctl_sessions *t, struct ctl_session *s);
 /** Unlink s, release its sockets (DELs), count it, free it. */
 void ctl_session_destroy(struct ctl_sessions *t, struct ctl_session *s);
 /** Every live session, as a new array (callers may destroy them). */
@@ -145,6 +149,15 @@ void ctl_rec_graves_detach(struct ctl_sessions *t);
 void ctl_replay_orphans_drop(struct ctl_sessions *t, bool pf_del);
 /** Delete the orphans idle for -T at now_ns (UINT64_MAX: all). */
 void ctl_replay_orphans_expire(struct ctl_sessions *t, uint64_t now_ns);
+
+/* ctl_sjournal.c: the journal (cfg.journal; nothing when NULL) */
+
+/** Write s's durable record to its slot (taking one if it has none). */
+void ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s);
+/** Free s's slot (kept when the table is abandoned: --keep-on-exit). */
+void ctl_sjournal_drop(struct ctl_sessions *t, struct ctl_session *s);
+/** Rewrite every live session's record (new ids, counters moved). */
+void ctl_sjournal_put_all(struct ctl_sessions *t);
 
 /* ctl_ttl.c */
 

@@ -57,6 +57,7 @@ ctl_session_set_ttl(struct ctl_sessions *t, struct ctl_session *s,
 	ctl_session_clock(t, now_ns);
 	s->ttl_ns = (uint64_t)ttl_s * CTL_NS_PER_S;
 	s->last_ns = now_ns;
+	ctl_sjournal_put(t, s);
 	ctl_log_call(CTL_LOG_INFO, s->call_id, "session ttl set to %u s, tag %s",
 		     ttl_s, s->from_tag);
 }

@@ -16,12 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <cmocka.h>
 #include <glib.h>
 
 #include "ctl_cmd_exec.h"
+#include "ctl_durable.h"
+#include "ctl_journal.h"
 #include "ctl_log.h"
 #include "fake_ctl_dp.h"
 #include "fake_ctl_pf.h"
@@ -41,6 +44,8 @@ struct fx {
 	char out[CTL_CMD_BUFLEN + CTL_REPLY_MAX + 2];
 	struct ctl_ports *extra[2]; /* setup_multi: pools of b and c */
 	uint32_t latches;
+	struct ctl_sessions_cfg scfg; /* what made sess and ex, for a restart */
+	struct ctl_exec_cfg ecfg;
 	GString *log; /* captured log lines, "\n" after each */
 };
 
@@ -55,6 +60,10 @@ log_capture(enum ctl_log_level level, const char *line, void *arg)
 }
 
 
+
+/* setup_journal(): the journal the next setup() gives the table */
+static struct ctl_journal *g_journal;
+static char g_jdir[64], g_jpath[128];
 
 static int
 setup(void **state)
@@ -80,11 +89,14 @@ setup(void **state)
 	scfg.ports6 = f->ports6;
 	scfg.pf = fake_pf_handle();
 	memcpy(scfg.relay6, f->relay6, 16);
+	scfg.journal = g_journal;
 	f->sess = ctl_sessions_create(&scfg);
 	ecfg = (struct ctl_exec_cfg){.relay_ip = f->relay, .has_relay6 = true,
 				     .pf = fake_pf_handle()};
 	memcpy(ecfg.relay6, f->relay6, 16);
 	f->ex = ctl_exec_create(&ecfg, f->sess);
+	f->scfg = scfg;
+	f->ecfg = ecfg;
 	f->log = g_string_new(NULL);
 	ctl_sessions_bind_dp(f->sess);
 	*state = f;
@@ -117,6 +129,36 @@ teardown(void **state)
 	g_string_free(f->log, TRUE);
 	free(f);
 	return 0;
+}
+
+/* setup() with a journal in a temp dir. */
+static int
+setup_journal(void **state)
+{
+	char err[256];
+
+	snprintf(g_jdir, sizeof(g_jdir), "/tmp/test_ctl_session.XXXXXX");
+	if (mkdtemp(g_jdir) == NULL)
+		return -1;
+	snprintf(g_jpath, sizeof(g_jpath), "%s/s.journal", g_jdir);
+	g_journal = ctl_journal_open(g_jpath, 64, err, sizeof(err));
+	if (g_journal == NULL)
+		return -1;
+	return setup(state);
+}
+
+static int
+teardown_journal(void **state)
+{
+	int rc = teardown(state);
+
+	/* a clean stop ended every call: no record left */
+	assert_int_equal(ctl_journal_used(g_journal), 0);
+	ctl_journal_close(g_journal);
+	g_journal = NULL;
+	unlink(g_jpath);
+	rmdir(g_jdir);
+	return rc;
 }
 
 /* Run one stream-mode command at time now; the reply, NUL-terminated. */
@@ -325,6 +367,263 @@ test_direction_and_medianum(void **state)
 	/* the swapped U on a session the callee did not create: new one */
 	reply_port(cmd(f, "U c1 198.51.100.2 6000 z;1 y;1"));
 	assert_int_equal(ctl_sessions_count(f->sess), 3);
+}
+
+static struct ctl_session *find(struct fx *f, const char *call_id,
+				const char *from_tag);
+
+/* What the journal holds, as parsed records (slot order). */
+struct jseen {
+	uint32_t n;
+	struct ctl_durable d[8];
+	uint8_t rec[8][CTL_JOURNAL_PAYLOAD];
+};
+
+static int
+jcollect(uint32_t slot, const void *rec, size_t len, void *arg)
+{
+	struct jseen *j = arg;
+
+	(void)slot;
+	assert_true(j->n < 8);
+	memcpy(j->rec[j->n], rec, len);
+	assert_int_equal(ctl_durable_parse(j->rec[j->n], len, &j->d[j->n]), 0);
+	j->n++;
+	return 0;
+}
+
+/* Reopen the journal file (a restarted control) and read it. */
+static void
+jread(struct jseen *j)
+{
+	char err[256];
+	struct ctl_journal *r = ctl_journal_open(g_jpath, 64, err, sizeof(err));
+
+	assert_non_null(r);
+	memset(j, 0, sizeof(*j));
+	ctl_journal_load(r, jcollect, j, NULL);
+	ctl_journal_close(r);
+}
+
+static bool
+jstr_is(const struct ctl_durable_str *s, const char *want)
+{
+	return s->len == strlen(want) && memcmp(s->p, want, s->len) == 0;
+}
+
+/* The journal follows the session's durable state (U, L, latch, S ttl=,
+ * a D that leaves it alive) and loses it when the session ends. */
+static void
+test_journal(void **state)
+{
+	struct fx *f = *state;
+	struct jseen j;
+	struct ctl_session *s;
+	struct rtpb_msg_ev_latch ev = {.reason = RTPB_LATCH_LEARN};
+	uint16_t p0, p1;
+
+	assert_int_equal(ctl_journal_used(g_journal), 0);
+	p0 = reply_port(cmd_at(f, T0, "U c1 198.51.100.1 5000 ft1"));
+	jread(&j);
+	assert_int_equal(j.n, 1);
+	assert_true(jstr_is(&j.d[0].call_id, "c1"));
+	assert_true(jstr_is(&j.d[0].from_tag, "ft1"));
+	assert_int_equal(j.d[0].leg[0].port, p0);
+	assert_int_equal(j.d[0].leg[1].port, 0);
+	assert_true(j.d[0].created_ns == T0);
+	assert_int_equal(j.d[0].flags & CTL_DURABLE_F_COMPLETE, 0);
+
+	p1 = reply_port(cmd_at(f, T0 + NS, "Lc0,8 c1 198.51.100.2 6000 ft1 tt1"));
+	s = find(f, "c1", "ft1");
+	jread(&j);
+	assert_int_equal(j.n, 1);
+	assert_int_equal(j.d[0].leg[1].port, p1);
+	assert_true(j.d[0].last_ns == T0 + NS);
+	assert_true(j.d[0].flags & CTL_DURABLE_F_COMPLETE);
+	assert_true(j.d[0].leg[0].flags & CTL_DURABLE_LEG_HAS_REMOTE);
+	assert_v4(&j.d[0].leg[0].remote, "198.51.100.2", 6000);
+	assert_true(jstr_is(&j.d[0].leg[0].codecs, "0,8"));
+	assert_int_equal(j.d[0].leg[1].st[0].id, s->leg[1].sock.rtp.id);
+	assert_true(j.d[0].leg[1].st[0].cookie ==
+		    fake_dp_last_stream_msg(s->leg[1].sock.rtp.id, -1)->cookie);
+
+	/* a latch event: the peer and SSRC are kept */
+	ev.stream_id = s->leg[1].sock.rtp.id;
+	ev.cookie = j.d[0].leg[1].st[0].cookie;
+	ev.peer.family = RTPB_AF_INET;
+	ev.peer.port = htons(6002);
+	inet_pton(AF_INET, "198.51.100.9", ev.peer.ip);
+	ev.ssrc = 0x1234;
+	ctl_sessions_latch(f->sess, &ev);
+	jread(&j);
+	assert_v4(&j.d[0].leg[1].st[0].latched, "198.51.100.9", 6002);
+	assert_int_equal(j.d[0].leg[1].st[0].latched_ssrc, 0x1234);
+
+	/* a second session, then S ttl= on the first */
+	cmd_at(f, T0 + 2 * NS, "U c2 198.51.100.1 5010 ft2");
+	cmd_at(f, T0 + 3 * NS, "U c1 198.51.100.1 5000 ft1 tt1 && S ttl=90");
+	jread(&j);
+	assert_int_equal(j.n, 2);
+	for (uint32_t i = 0; i < j.n; i++)
+		if (jstr_is(&j.d[i].call_id, "c1"))
+			assert_true(j.d[i].ttl_ns == 90 * NS);
+
+	/* D ends c1: its slot goes, c2's stays */
+	assert_string_equal(cmd_at(f, T0 + 4 * NS, "D c1 ft1 tt1"), "0\n");
+	jread(&j);
+	assert_int_equal(j.n, 1);
+	assert_true(jstr_is(&j.d[0].call_id, "c2"));
+	/* a timeout too */
+	ctl_sessions_tick(f->sess, T0 + 200 * NS);
+	assert_int_equal(ctl_journal_used(g_journal), 0);
+	jread(&j);
+	assert_int_equal(j.n, 0);
+}
+
+/* The streams of s as the dataplane holds them, appended at found[*n]. */
+static void
+found_of(const struct ctl_session *s, struct ctl_dp_found *found, size_t *n)
+{
+	for (int li = 0; li < 2; li++) {
+		const struct ctl_sock *k = &s->leg[li].sock;
+
+		if (k->port == 0)
+			continue;
+		found[(*n)++] = (struct ctl_dp_found){.id = k->rtp.id,
+			.ident = {.local = k->rtp.sent.local,
+				  .cookie = k->rtp.sent.cookie}};
+		found[(*n)++] = (struct ctl_dp_found){.id = k->rtcp.id,
+			.ident = {.local = k->rtcp.sent.local,
+				  .cookie = k->rtcp.sent.cookie}};
+	}
+}
+
+/* Control dies: its table freed with nothing deleted, the journal file
+ * reopened as a new process would (f->scfg.journal). The fake: control's
+ * handle lets go of the dataplane first, as a dying process does; the
+ * streams stay, found at the reattach. */
+static void
+crash(struct fx *f)
+{
+	char err[256];
+
+	fake_dp_set_attached(false);
+	ctl_exec_destroy(f->ex);
+	ctl_sessions_abandon(f->sess);
+	ctl_journal_close(g_journal);
+	g_journal = ctl_journal_open(g_jpath, 64, err, sizeof(err));
+	assert_non_null(g_journal);
+	f->scfg.journal = g_journal;
+}
+
+/* A control SIGKILLed and started again: the new table rebuilds the
+ * session from the journal, takes its streams back from the dataplane
+ * (no orphan), and D, Q and a re-offer work on it. */
+static void
+test_journal_restart(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	struct ctl_dp_found found[6];
+	char q[80];
+	uint16_t p0, p1;
+	uint64_t serial;
+	size_t n = 0;
+
+	p0 = reply_port(cmd_at(f, T0, "U c1 198.51.100.1 5000 ft1 && S ttl=90"));
+	p1 = reply_port(cmd_at(f, T0 + NS, "L c1 198.51.100.2 6000 ft1 tt1"));
+	cmd_at(f, T0 + NS, "U c2 198.51.100.1 5010 ft2");
+	s = find(f, "c1", "ft1");
+	serial = s->serial;
+	found_of(s, found, &n);
+	found_of(find(f, "c2", "ft2"), found, &n);
+	strcpy(q, cmd_at(f, T0 + 2 * NS, "Q c1 ft1 tt1"));
+	/* the crash: nothing deleted, the journal file stays */
+	crash(f);
+	f->sess = ctl_sessions_create(&f->scfg);
+	assert_int_equal(ctl_sessions_journal_load(f->sess, T0 + 3 * NS), 2);
+	f->ex = ctl_exec_create(&f->ecfg, f->sess);
+	ctl_sessions_bind_dp(f->sess);
+	/* their ports are out of the pools before the dataplane is back */
+	assert_int_equal(ctl_ports_take(f->ports, p0), -EBUSY);
+	assert_int_equal(ctl_ports_take(f->ports, p1), -EBUSY);
+	ctl_sessions_now(f->sess, T0 + 3 * NS);
+	fake_dp_reattach(found, n);
+	assert_string_equal(cmd_at(f, T0 + 3 * NS, "G nadopted norphans"),
+			    "0 0\n");
+	s = find(f, "c1", "ft1");
+	assert_true(s->serial == serial);
+	assert_v4(&s->leg[0].remote, "198.51.100.2", 6000);
+	/* a new session does not reuse a restored serial */
+	cmd_at(f, T0 + 3 * NS, "U c3 198.51.100.1 5020 ft3");
+	assert_true(find(f, "c3", "ft3")->serial > serial);
+	/* Q answers (same counters: the fake counts nothing), a re-offer
+	 * keeps the ports, D finds the call */
+	/* ttl left: 60 s from the L at T0 + 1 s */
+	assert_string_equal(strchr(cmd_at(f, T0 + 3 * NS, "Q c1 ft1 tt1"), ' '),
+			    strchr(q, ' '));
+	assert_int_equal(atoi(f->out), 58);
+	assert_int_equal(reply_port(cmd_at(f, T0 + 4 * NS,
+					   "U c1 198.51.100.1 5000 ft1 tt1")), p0);
+	assert_int_equal(reply_port(cmd_at(f, T0 + 4 * NS,
+					   "L c1 198.51.100.2 6000 ft1 tt1")), p1);
+	assert_string_equal(cmd_at(f, T0 + 5 * NS, "D c1 ft1 tt1"), "0\n");
+	assert_string_equal(cmd_at(f, T0 + 5 * NS, "D c2 ft2"), "0\n");
+	assert_int_equal(ctl_sessions_count(f->sess), 1);
+}
+
+/* A record whose relay address is gone is dropped, naming the call. */
+static void
+test_journal_restore_dropped(void **state)
+{
+	struct fx *f = *state;
+	struct jseen j;
+
+	reply_port6(cmd_at(f, T0, "U6 c9 2001:db8::5 5000 ft9"));
+	jread(&j);
+	assert_int_equal(j.n, 1);
+	crash(f);
+	/* restarted with IPv4 only */
+	f->scfg.ports6 = NULL;
+	memset(f->scfg.relay6, 0, 16);
+	f->sess = ctl_sessions_create(&f->scfg);
+	ctl_log_set_level(CTL_LOG_INFO);
+	ctl_log_set_hook(log_capture, f);
+	assert_int_equal(ctl_sessions_journal_load(f->sess, T0 + NS), 0);
+	ctl_log_set_hook(NULL, NULL);
+	ctl_log_set_level(CTL_LOG_CRIT);
+	if (strstr(f->log->str, "journal: session not restored") == NULL)
+		fail_msg("log: %s", f->log->str);
+	assert_non_null(strstr(f->log->str, "c9"));
+	assert_int_equal(ctl_journal_used(g_journal), 0);
+	f->ex = ctl_exec_create(&f->ecfg, f->sess);
+	ctl_sessions_bind_dp(f->sess);
+	/* (its IPv6 streams went with the old dataplane's address) */
+	fake_dp_reattach(NULL, 0);
+	assert_int_equal(ctl_sessions_count(f->sess), 0);
+}
+
+/* A call-id too large for a slot: the session works, is not journalled,
+ * and is counted. */
+static void
+test_journal_too_large(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_sessions_counters c;
+	char text[CTL_JOURNAL_PAYLOAD + 64];
+	int n;
+
+	n = snprintf(text, sizeof(text), "U ");
+	memset(text + n, 'x', CTL_JOURNAL_PAYLOAD);
+	n += CTL_JOURNAL_PAYLOAD;
+	snprintf(text + n, sizeof(text) - (size_t)n, " 198.51.100.1 5000 ft");
+	reply_port(cmd(f, text));
+	ctl_sessions_counters(f->sess, &c);
+	assert_int_equal(ctl_sessions_count(f->sess), 1);
+	assert_int_equal(c.journal_skipped, 1);
+	assert_int_equal(ctl_journal_used(g_journal), 0);
+	cmd(f, "U c1 198.51.100.1 5002 ft");
+	assert_int_equal(ctl_journal_used(g_journal), 1);
 }
 
 static void
@@ -1833,6 +2132,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_l_opens_leg1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direction_and_medianum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal, setup_journal,
+						teardown_journal),
+		cmocka_unit_test_setup_teardown(test_journal_restart,
+						setup_journal, teardown_journal),
+		cmocka_unit_test_setup_teardown(test_journal_restore_dropped,
+						setup_journal, teardown_journal),
+		cmocka_unit_test_setup_teardown(test_journal_too_large,
+						setup_journal, teardown_journal),
 		cmocka_unit_test_setup_teardown(test_ttl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_attached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_full, setup, teardown),

@@ -1058,12 +1058,22 @@ def unique_prefix():
     return pfx
 
 
+def journal_path(prefix):
+    """The session journal (--journal) of the control of prefix: in the
+    temp dir, named after the unique prefix, removed with the prefix's
+    files at exit (cleanup_dpdk_prefix()); a control started again on the
+    same prefix finds its predecessor's journal."""
+    return os.path.join(tempfile.gettempdir(), 'rtpb_%s.journal' % prefix)
+
+
 def _prefix_files(prefix):
     pats = [os.path.join(HUGEPAGE_DIR, glob.escape(prefix) + '*'),
             os.path.join(HUGEPAGE_DIR, 'rtpbypass_' + glob.escape(prefix) + '*'),
             # the dataplane's shared memory: <ring-prefix>_<prefix>_shm
             os.path.join(HUGEPAGE_DIR, 'rtpb_' + glob.escape(prefix) + '_shm'),
-            os.path.join('/dev/shm', 'rtpb_' + glob.escape(prefix) + '_shm')]
+            os.path.join('/dev/shm', 'rtpb_' + glob.escape(prefix) + '_shm'),
+            # control's session journal (journal_path()), and one moved aside
+            glob.escape(journal_path(prefix)) + '*']
     files = []
     for p in pats:
         files.extend(glob.glob(p))
@@ -1346,7 +1356,8 @@ def start_control(topo, build, prefix, ctl_port=22222, extra_ctl=(), ipv6=False,
     v6_ctl = ['-6', RELAY_IP6] if ipv6 else []
     ctl = topo.proc(ns, [ctl_bin, '-f', '-F', '-s', 'udp:127.0.0.1:%d' % ctl_port,
                          '-l', addr] + v6_ctl + ['-m', str(ports[0]), '-M', str(ports[1]),
-                                                 '--file-prefix', prefix] +
+                                                 '--file-prefix', prefix,
+                                                 '--journal', journal_path(prefix)] +
                     list(pf_ctl) + list(extra_ctl), name='control', ns_mode=ns_mode)
     ctl.wait_for_log(r'dataplane .* attached', timeout=15)
     return ctl

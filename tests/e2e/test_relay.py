@@ -170,8 +170,10 @@ def main():
             check(cmd('X') == '0', "X deletes every session")
 
             # Control dies mid-call (SIGKILL: no goodbye) and a new one
-            # starts: the call's RTP goes on through the dataplane, the new
-            # control keeps its four streams and deletes them once idle.
+            # starts: the call's RTP goes on through the dataplane, and the
+            # new control rebuilds the session from its journal (issue 16
+            # item 2): Q answers, not below its counts before the kill, a
+            # re-offer gets the same port, D finds it.
             r0, _, _ = e2e.parse_ul_reply(cmd('U call-e2e-3 %s %d from3;1'
                                               % (e2e.PHONE_A_IP, A_PORT)))
             r1, _, _ = e2e.parse_ul_reply(cmd('L call-e2e-3 %s %d from3;1 to3;1'
@@ -180,20 +182,28 @@ def main():
                             300, INTERVAL_MS, 'restart', a_port=A_PORT, b_port=B_PORT,
                             start_delay_ms=500)
             time.sleep(1.5)   # 100 packets each way through the first control
+            q_before = [int(v) for v in cmd('Q call-e2e-3 from3;1 to3;1').split()]
             ctl.signal(signal.SIGKILL)
             ctl.wait(timeout=10)
             ctl = e2e.start_control(topo, args.build, prefix, extra_ctl=ctl_extra + ['-T', '2'])
             a, b = call.results()
-            check(a['received_valid'] == 300 and b['received_valid'] == 300,
+            # The replay deletes and adds the restored session's streams
+            # again (with their latched peers): a gap of a packet or two
+            # (DEL, ADD); up to 10 (100 ms) is allowed, the loss printed.
+            print('control restart: lost A %d, B %d of 300'
+                  % (300 - a['received_valid'], 300 - b['received_valid']), flush=True)
+            check(a['received_valid'] >= 290 and b['received_valid'] >= 290,
                   "the call's RTP went on while control restarted (A %d, B %d of 300)"
                   % (a['received_valid'], b['received_valid']))
-            check(cmd('G nadopted') == '4', "the new control kept the call's 4 streams")
-            check(cmd('D call-e2e-3 from3') == 'E50',
-                  "the old call is not the new control's session (D: E50)")
-            deadline = time.monotonic() + 10
-            while cmd('G norphans') != '0' and time.monotonic() < deadline:
-                time.sleep(0.5)
-            check(cmd('G norphans') == '0', "idle for -T (2 s), they are deleted")
+            check(cmd('G nadopted') == '0', "the call's 4 streams are its session's, no orphan")
+            q_after = cmd('Q call-e2e-3 from3;1 to3;1').split()
+            check(len(q_after) == 5 and all(int(x) >= y for x, y in
+                                            zip(q_after[1:], q_before[1:])),
+                  "Q on the old call is monotonic: %r -> %r" % (q_before, q_after))
+            r0b, _, _ = e2e.parse_ul_reply(cmd('U call-e2e-3 %s %d from3;1 to3;1'
+                                               % (e2e.PHONE_A_IP, A_PORT)))
+            check(r0b == r0, "a re-offer gets the same port (%d, %d)" % (r0, r0b))
+            check(cmd('D call-e2e-3 from3') == '0', "D finds the old call")
             q0, _, _ = e2e.parse_ul_reply(cmd('U call-e2e-4 %s %d from4;1'
                                               % (e2e.PHONE_A_IP, A_PORT)))
             check(35000 <= q0 <= 35998, "the new control sets calls up: U -> %d" % q0)

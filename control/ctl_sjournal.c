@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl_sjournal.c: the session table's journal writer (DESIGN.md §2,
+ * issue 16 item 2). Each live session owns one slot of cfg.journal
+ * (ctl_journal.h) holding its ctl_durable record, rewritten whenever its
+ * durable state changes (U/L, latch event, S ttl=, notify armed, a D that
+ * leaves it alive, a dataplane attached or lost) and freed when it ends
+ * (D, X, timeout). Never per packet. A session whose record does not fit
+ * a slot (a huge call-id) is not journalled: counted and logged once.
+ * ctl_sessions_abandon() (--keep-on-exit) leaves the slots for the next
+ * control.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ctl_durable.h"
+#include "ctl_journal.h"
+#include "ctl_log.h"
+#include "ctl_session_pvt.h"
+
+/* Call-id bytes a log line shows. */
+#define CTL_DURABLE_LOG_ID 256
+
+/* A socket address as a durable address (family NONE: not IP). */
+static void
+sa_to_addr(const struct sockaddr *sa, struct rtpb_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		a->family = RTPB_AF_INET;
+		a->port = in->sin_port;
+		memcpy(a->ip, &in->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		a->family = RTPB_AF_INET6;
+		a->port = in6->sin6_port;
+		memcpy(a->ip, &in6->sin6_addr, 16);
+	}
+}
+
+int
+ctl_session_set_notify_origin(struct ctl_sessions *t, struct ctl_session *s,
+			      const char *name, const struct sockaddr *src,
+			      const struct sockaddr *local)
+{
+	char *copy = strdup(name != NULL ? name : "");
+
+	if (copy == NULL)
+		return -ENOMEM;
+	free(s->notify_name);
+	s->notify_name = copy;
+	sa_to_addr(src, &s->notify_src);
+	sa_to_addr(local, &s->notify_local);
+	ctl_sjournal_put(t, s);
+	return 0;
+}
+
+/* s is not journalled: counted and logged once per session. */
+static void
+skip(struct ctl_sessions *t, struct ctl_session *s, const char *why)
+{
+	if (s->jskip)
+		return;
+	s->jskip = true;
+	t->c.journal_skipped++;
+	ctl_log_call(CTL_LOG_WARN, s->call_id, "%s: the session will not "
+		     "survive a control restart", why);
+}
+
+void
+ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
+{
+	uint8_t rec[CTL_JOURNAL_PAYLOAD];
+	struct ctl_durable d;
+	int n, slot;
+
+	if (t->cfg.journal == NULL || s->serial == 0)
+		return;
+	ctl_durable_from_session(s, &d);
+	if (s->notify_target >= 0 && s->notify_name != NULL) {
+		d.notify_name.p = s->notify_name;
+		d.notify_name.len = (uint16_t)strnlen(s->notify_name, 256);
+		d.notify_src = s->notify_src;
+		d.notify_local = s->notify_local;
+	} else {
+		d.flags &= (uint8_t)~CTL_DURABLE_F_NOTIFY;
+	}
+	n = ctl_durable_write(&d, rec, sizeof(rec));
+	if (n < 0) {
+		skip(t, s, "session too large for the journal");
+		ctl_sjournal_drop(t, s);
+		return;
+	}
+	if (s->jslot < 0) {
+		slot = ctl_journal_alloc(t->cfg.journal);
+		if (slot < 0) {
+			skip(t, s, "journal full");
+			return;
+		}
+		s->jslot = slot;
+	}
+	if (ctl_journal_put(t->cfg.journal, (uint32_t)s->jslot, rec,
+			    (size_t)n) == 0)
+		t->c.journal_writes++;
+}
+
+void
+ctl_sjournal_drop(struct ctl_sessions *t, struct ctl_session *s)
+{
+	if (s->jslot < 0 || t->cfg.journal == NULL)
+		return;
+	/* --keep-on-exit: the next control reads it back */
+	if (!t->abandon)
+		ctl_journal_free(t->cfg.journal, (uint32_t)s->jslot);
+	s->jslot = -1;
+}
+
+void
+ctl_sjournal_put_all(struct ctl_sessions *t)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	if (t->cfg.journal == NULL)
+		return;
+	g_hash_table_iter_init(&it, t->by_serial);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		ctl_sjournal_put(t, v);
+}
+
+/* A journalled leg's socket back: its address still configured in its
+ * family, its pair taken back from its pool. */
+static int
+leg_restore(struct ctl_sessions *t, const struct ctl_durable_leg *dl,
+	    struct ctl_leg *l, const char **why)
+{
+	struct ctl_ports *pool;
+
+	l->pinned = dl->flags & CTL_DURABLE_LEG_PINNED;
+	l->has_remote = dl->flags & CTL_DURABLE_LEG_HAS_REMOTE;
+	l->onhold = dl->flags & CTL_DURABLE_LEG_ONHOLD;
+	l->asymmetric = dl->flags & CTL_DURABLE_LEG_ASYMMETRIC;
+	l->weak = dl->flags & CTL_DURABLE_LEG_WEAK;
+	l->ptime = dl->ptime;
+	l->remote = dl->remote;
+	if (dl->codecs.len > 0 &&
+	    (l->codecs = strndup(dl->codecs.p, dl->codecs.len)) == NULL) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	l->sock.laddr = dl->laddr;
+	if (dl->port == 0)
+		return 0;
+	if (dl->laddr >= t->addrs.n ||
+	    t->addrs.a[dl->laddr].ip.family != dl->family) {
+		*why = "relay address no longer configured";
+		return -ENOENT;
+	}
+	pool = ctl_alloc_pool(t, dl->laddr);
+	if (pool == NULL || ctl_ports_take(pool, dl->port) != 0) {
+		*why = "port out of the configured range or in use";
+		return -ERANGE;
+	}
+	l->sock.port = dl->port;
+	l->sock.family = dl->family;
+	/* the prefilter's entries outlive control (DESIGN.md §5): the
+	 * replay's reconcile keeps them, a release deletes them */
+	l->sock.in_pf = t->cfg.pf != NULL;
+	for (int k = 0; k < 2; k++) {
+		const struct ctl_durable_stream *ds = &dl->st[k];
+		struct ctl_stream *st = k ? &l->sock.rtcp : &l->sock.rtp;
+
+		st->latched = ds->latched;
+		st->latched_ssrc = ds->latched_ssrc;
+		st->past.pkts_in = ds->pkts_in;
+		st->past.pkts_relayed = ds->pkts_relayed;
+		st->past.pkts_dropped = ds->pkts_dropped;
+	}
+	return 0;
+}
+
+/* Give back what leg_restore() took. */
+static void
+leg_unrestore(struct ctl_sessions *t, struct ctl_leg *l)
+{
+	if (l->sock.port != 0)
+		ctl_ports_free(ctl_alloc_pool(t, l->sock.laddr), l->sock.port);
+	l->sock.port = 0;
+}
+
+/* A session from its record, linked, holding slot; NULL (why set). */
+static struct ctl_session *
+session_restore(struct ctl_sessions *t, const struct ctl_durable *d,
+		uint32_t slot, const char **why)
+{
+	struct ctl_session *s = calloc(1, sizeof(*s));
+	int li;
+
+	*why = "out of memory";
+	if (s == NULL)
+		return NULL;
+	s->notify_target = -1;
+	s->jslot = -1;
+	s->call_id = strndup(d->call_id.p, d->call_id.len);
+	s->from_tag = strndup(d->from_tag.p, d->from_tag.len);
+	if (s->call_id == NULL || s->from_tag == NULL)
+		goto fail;
+	if (g_hash_table_lookup(t->by_serial, &d->serial) != NULL) {
+		*why = "serial already in use";
+		goto fail;
+	}
+	for (li = 0; li < 2; li++)
+		if (leg_restore(t, &d->leg[li], &s->leg[li], why) != 0)
+			goto fail_legs;
+	s->serial = d->serial;
+	s->owner = d->owner;
+	s->strong = d->flags & CTL_DURABLE_F_STRONG;
+	s->complete = d->flags & CTL_DURABLE_F_COMPLETE;
+	s->created_ns = d->created_ns;
+	s->last_ns = d->last_ns;
+	s->ttl_ns = d->ttl_ns;
+	if ((d->flags & CTL_DURABLE_F_NOTIFY) && t->cfg.notify_resolve != NULL) {
+		char name[257];
+		int target;
+
+		snprintf(name, sizeof(name), "%.*s", (int)d->notify_name.len,
+			 d->notify_name.p);
+		target = t->cfg.notify_resolve(name, &d->notify_src,
+					       &d->notify_local,
+					       t->cfg.notify_resolve_arg);
+		s->notify_name = strdup(name);
+		s->notify_tag = strndup(d->notify_tag.p != NULL ?
+					d->notify_tag.p : "",
+					d->notify_tag.len);
+		s->notify_src = d->notify_src;
+		s->notify_local = d->notify_local;
+		if (s->notify_name == NULL || s->notify_tag == NULL)
+			goto fail_legs;
+		s->notify_target = target;
+		if (target < 0)
+			ctl_log_call(CTL_LOG_WARN, s->call_id, "journal: notify "
+				     "target %s no longer permitted: no "
+				     "timeout notification", name);
+	}
+	s->jslot = (int32_t)slot;
+	s->jrestored = true;
+	ctl_session_link(t, s);
+	if (s->serial > t->next_serial)
+		t->next_serial = s->serial;
+	return s;
+fail_legs:
+	for (li = 0; li < 2; li++)
+		leg_unrestore(t, &s->leg[li]);
+fail:
+	ctl_session_free(s);
+	return NULL;
+}
+
+struct load_ctx {
+	struct ctl_sessions *t;
+	uint32_t restored;
+	uint32_t dropped;
+};
+
+/* ctl_journal_load() callback: restore the record's session, or drop
+ * the record with a log line naming its call-id. */
+static int
+journal_restore_rec(uint32_t slot, const void *rec, size_t len, void *arg)
+{
+	struct load_ctx *x = arg;
+	struct ctl_durable d;
+	char id[CTL_DURABLE_LOG_ID];
+	const char *why;
+
+	if (ctl_durable_parse(rec, len, &d) != 0) {
+		ctl_log(CTL_LOG_WARN, "journal: slot %u: unreadable record "
+			"dropped", slot);
+		x->dropped++;
+		return 1;
+	}
+	if (session_restore(x->t, &d, slot, &why) != NULL) {
+		x->restored++;
+		return 0;
+	}
+	snprintf(id, sizeof(id), "%.*s", (int)d.call_id.len, d.call_id.p);
+	ctl_log_call(CTL_LOG_WARN, id, "journal: session not restored (ports "
+		     "%u/%u): %s", d.leg[0].port, d.leg[1].port, why);
+	x->dropped++;
+	return 1;
+}
+
+uint32_t
+ctl_sessions_journal_load(struct ctl_sessions *t, uint64_t now_ns)
+{
+	struct load_ctx x = {.t = t};
+	uint32_t bad = 0;
+
+	if (t->cfg.journal == NULL)
+		return 0;
+	ctl_journal_load(t->cfg.journal, journal_restore_rec, &x, &bad);
+	if (x.restored > 0) {
+		/* no dataplane yet: nothing ages until one attaches, and the
+		 * replay matches or adds their streams */
+		t->detached = true;
+		t->lost_ns = now_ns;
+		t->c.created += x.restored;
+	}
+	if (x.restored > 0 || x.dropped > 0 || bad > 0)
+		ctl_log(CTL_LOG_INFO, "journal: %u sessions of an earlier "
+			"control restored, %u records dropped, %u torn or "
+			"corrupt slots", x.restored, x.dropped, bad);
+	return x.restored;
+}
