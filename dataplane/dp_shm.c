@@ -22,6 +22,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "dp_rtpa_stage.h"
 #include "dp_shm.h"
 #include "dp_stream.h"
 
@@ -69,7 +70,7 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	struct rtpb_shm_hdr *h;
 	struct timespec ts;
 	uint64_t off = sizeof(*h), size;
-	uint64_t off_c2d[RTPB_MAX_WORKERS], off_d2c, off_lst, off_str, off_ctr, off_own;
+	uint64_t off_c2d[RTPB_MAX_WORKERS], off_d2c, off_lst, off_str, off_ctr, off_rta, off_own;
 	uint32_t w;
 	int fd;
 
@@ -84,6 +85,8 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	off_lst = shm_take(&off, sizeof(struct rtpb_lcore_stats) * (n_workers + 1));
 	off_str = shm_take(&off, sizeof(struct dp_stream) * (uint64_t)max_streams);
 	off_ctr = shm_take(&off, sizeof(struct rtpb_stream_ctrs) * (uint64_t)max_streams);
+	off = RTE_ALIGN_CEIL(off, sizeof(struct dp_rtpa)); /* two lines, not three */
+	off_rta = shm_take(&off, sizeof(struct dp_rtpa) * (uint64_t)max_streams);
 	off_own = shm_take(&off, (uint64_t)RTPB_MAX_ADDRS * 65536u);
 	size = RTE_ALIGN_CEIL(off, SHM_ALIGN);
 
@@ -127,6 +130,9 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	h->off_stream_keys = off_str + offsetof(struct dp_stream, key);
 	h->off_stream_cookies = off_str + offsetof(struct dp_stream, cookie);
 	h->off_stream_ctrs = off_ctr;
+	h->off_stream_rtpa = off_rta + offsetof(struct dp_rtpa, ctr);
+	h->stream_rtpa_stride = sizeof(struct dp_rtpa);
+	dp_rtpa_tab = rtpb_shm_at(h, off_rta);
 	h->off_port_owner = off_own;
 	h->size = size;
 	for (w = 0; w < n_workers; w++) {

@@ -30,7 +30,9 @@
  *  off_stream_keys, off_stream_cookies, stream_stride) instead of offsets
  *  inside the dataplane's record. */
 /** 11: drop reason 0 is RTPB_DROP_NONE (drops[] moved by one). */
-#define RTPB_MSG_VERSION 11
+/** 12: the RTP analysis counters of each stream (struct rtpb_rtpa) as a
+ *  table by stride (off_stream_rtpa, stream_rtpa_stride). */
+#define RTPB_MSG_VERSION 12
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */
