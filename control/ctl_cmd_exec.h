@@ -155,7 +155,7 @@ struct ctl_exec_stat {
 };
 
 /** Room for every G counter: the fixed ones and one per verdict. */
-#define CTL_EXEC_STATS_MAX (40 + RTPB_PF_VERDICT__COUNT)
+#define CTL_EXEC_STATS_MAX (48 + RTPB_PF_VERDICT__COUNT)
 
 /** Every G counter, in the order a bare G lists them. */
 struct ctl_exec_stats {
