@@ -191,6 +191,16 @@ check_shape(const char *body)
 		if (sscanf(l, "# TYPE %127s", typed) == 1)
 			continue;
 		assert_int_equal(sscanf(l, "%127[a-z_]", name), 1);
+		/* a histogram's samples: <name>_bucket, _sum, _count */
+		for (const char *sfx = "_bucket\0_sum\0_count\0"; *sfx != '\0';
+		     sfx += strlen(sfx) + 1) {
+			size_t nl = strlen(name), sl = strlen(sfx);
+
+			if (nl > sl && strcmp(name + nl - sl, sfx) == 0 &&
+			    strncmp(name, typed, nl - sl) == 0 &&
+			    typed[nl - sl] == '\0')
+				name[nl - sl] = '\0';
+		}
 		if (strcmp(name, typed) != 0)
 			fail_msg("sample '%s' outside its TYPE (%s)", l, typed);
 		assert_int_equal(strncmp(name, "rtpbypass_", 10), 0);
