@@ -1007,6 +1007,21 @@ ctl_exec_cmd(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		ctl_sessions_dp_sync(ex->sess);
 }
 
+
+/* The reply of cmd, by command letter and result (ctl_exec_counters.by_cmd). */
+static void
+count_by_cmd(struct ctl_exec *ex, const struct ctl_cmd *cmd,
+	     const struct ctl_reply *r)
+{
+	char c = cmd->argc > 0 && cmd->argv[0] != NULL ? cmd->argv[0][0] : '\0';
+	int t = c >= 'a' && c <= 'z' ? c - 'a' : c >= 'A' && c <= 'Z' ? c - 'A'
+									 : CTL_EXEC_CMD_OTHER;
+	int res = !r->error ? 0 : r->ecode > 0 && r->ecode < CTL_EXEC_RESULTS ?
+				  r->ecode : CTL_EXEC_RESULTS - 1;
+
+	ex->c.by_cmd[t][res]++;
+}
+
 size_t
 ctl_exec_text_from(struct ctl_exec *ex, const char *in, size_t len,
 		   bool datagram, const struct sockaddr *src,
@@ -1047,6 +1062,7 @@ ctl_exec_text_from(struct ctl_exec *ex, const char *in, size_t len,
 		ex->c.ncmds_errs++;
 	else
 		ex->c.ncmds_succd++;
+	count_by_cmd(ex, cmd, &r);
 	return n;
 }
 

@@ -396,6 +396,34 @@ histogram(GString *b, const char *name, const char *help, const double *bounds,
 			       "\n", name, cum, name, sum, name, count);
 }
 
+/* Replies by command and result: rtpbypass_commands_total{command="U",
+ * result="ok"|"E<n>"} (only the pairs seen). */
+static void
+render_commands(GString *b, const struct ctl_exec *ex)
+{
+	struct ctl_exec_counters *c = g_new(struct ctl_exec_counters, 1);
+	char label[64];
+
+	ctl_exec_counters(ex, c);
+	family(b, "commands_total", false,
+	       "Commands replied, by command letter and result (ok or the E code)");
+	for (int t = 0; t <= CTL_EXEC_CMD_OTHER; t++)
+		for (int r = 0; r < CTL_EXEC_RESULTS; r++) {
+			char res[8];
+
+			if (c->by_cmd[t][r] == 0)
+				continue;
+			if (r == 0)
+				snprintf(res, sizeof(res), "ok");
+			else
+				snprintf(res, sizeof(res), "E%d", r);
+			snprintf(label, sizeof(label), "command=\"%c\",result=\"%s\"",
+				 t == CTL_EXEC_CMD_OTHER ? '?' : 'A' + t, res);
+			sample(b, "commands_total", label, c->by_cmd[t][r]);
+		}
+	g_free(c);
+}
+
 /* Per-call quality at session end (ctl_session.c's session_quality()):
  * one observation per direction that carried RTP. */
 static void
@@ -434,6 +462,7 @@ ctl_metrics_update(struct ctl_metrics *m, struct ctl_exec *ex,
 	render_exec(b, ex);
 	render_dp(b, dp);
 	render_quality(b, &c);
+	render_commands(b, ex);
 	len = b->len;
 	pthread_mutex_lock(&m->lock);
 	old = m->text;

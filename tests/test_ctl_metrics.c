@@ -226,9 +226,18 @@ test_serve(void **state)
 	assert_int_equal(ctl_metrics_start(m), 0);
 	assert_int_equal(http(port, "GET", "/metrics", buf, sizeof(buf)), 503);
 
+	/* replies by command and result */
+	assert_true(ctl_exec_text(e.ex, "V", 1, false, 0, buf, sizeof(buf)) > 0);
+	assert_true(ctl_exec_text(e.ex, "V", 1, false, 0, buf, sizeof(buf)) > 0);
+	assert_true(ctl_exec_text(e.ex, "D nosuch a", 10, false, 0, buf, sizeof(buf)) > 0);
 	ctl_metrics_update(m, e.ex, e.sess, e.dp);
 	assert_int_equal(http(port, "GET", "/metrics", buf, sizeof(buf)), 200);
 	assert_non_null(strstr(buf, "Content-Type: text/plain; version=0.0.4"));
+	assert_non_null(strstr(buf, "\nrtpbypass_commands_total{command=\"V\",result=\"ok\"} 2\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_commands_total{command=\"D\",result=\"E50\"} 1\n"));
+	/* no session ended: the quality histograms are empty */
+	assert_non_null(strstr(buf, "\nrtpbypass_call_loss_ratio_count 0\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_call_jitter_seconds_bucket{le=\"+Inf\"} 0\n"));
 	check_shape(strstr(buf, "\r\n\r\n") + 4);
 	assert_non_null(strstr(buf, "\nrtpbypass_sessions 0\n"));
 	assert_non_null(strstr(buf, "\nrtpbypass_streams 0\n"));
