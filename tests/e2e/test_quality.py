@@ -27,7 +27,6 @@ Usage (root): test_quality.py --build BUILD_DIR
 """
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -35,7 +34,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rtpb_e2e as e2e  # noqa: E402
-from test_metrics import free_port, scrape, value, wait_scrape  # noqa: E402
+from test_metrics import free_port, value, wait_scrape  # noqa: E402
 
 N_PKTS = 200          # 4 s at 20 ms
 SKIP = 10             # A skips packets 10, 20, ... 190: 19
