@@ -55,10 +55,9 @@ struct ctl_exec {
  * VF: the capabilities implemented (rtpproxy proto_caps[], with its
  * descriptions). Answered 0, because this relay lacks what they stand
  * for: 20071116 (repacketization), 20071218 (forking), 20140617
- * (connect time anchoring), 20150420 and 20230205/20230424 (rtpa_* and
- * jitter counters), 20250523 and 20260309 (forking), 20251015 (S tos=:
- * the TTL half is accepted). 20081224 is 1 only with -n, as in rtpproxy;
- * 20200226 (N) only with -r (recording configured).
+ * (connect time anchoring), 20250523 and 20260309 (forking), 20251015
+ * (S tos=: the TTL half is accepted). 20081224 is 1 only with -n, as in
+ * rtpproxy; 20200226 (N) only with -r (recording configured).
  */
 const char *const ctl_exec_caps[][2] = {
 	{"20040107", "Basic RTP proxy functionality"},
@@ -71,10 +70,15 @@ const char *const ctl_exec_caps[][2] = {
 	{"20140323", "Support for tracking/reporting load"},
 	{"20141004", "Support for extendable performance counters"},
 	{"20150330", "Support for allocating a new port (\"Un\"/\"Ln\" commands)"},
+	{"20150420", "Support for SEQ tracking and new rtpa_ counters; Q command extended"},
 	{"20150617", "Support for the wildcard %%CC_SELF%% as a disconnect "
 		     "notify target"},
 	{"20191015", "Support for the && sub-command specifier"},
+	/* the "h" modifier of catch_dtmf half is not here (no DTMF module) */
+	{"20230205", "Support for the \"rtpa_nlost\" counter"},
 	{"20230314", "Support for for \"fusing\" G and D commands"},
+	{"20230424", "Support for the \"longest_ipi\", \"rtpa_jlast\", "
+		     "\"rtpa_jmax\" and \"rtpa_javg\" counters"},
 	{"20260306", "Support for address labels in the U/L commands"},
 	{"20260308", "Support for single-shot dual leg U ... && L ..."},
 	{NULL, NULL},
@@ -553,8 +557,9 @@ query_value(const struct ctl_session_query *q, const char *name, int64_t *v)
 /*
  * Q[v] (rpcpv1_query.c): "ttl npkts_ina npkts_ino nrelayed ndropped", or
  * the named counters, then the sub-command results. Names rtpproxy knows
- * but this relay does not measure (longest_ipi, rtpa_*: no RTP analyzer)
- * get E62 like unknown ones. The modifiers are checked here, after the
+ * rtpa_* and longest_ipi come from the dataplane's RTP analysis of leg
+ * idx's RTP stream (docs/RTPA.md; rtpproxy's formats); unknown names
+ * get E62. The modifiers are checked here, after the
  * lookup, as rtpproxy does (E50 before E19).
  */
 static void
@@ -579,18 +584,23 @@ exec_query(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 	ctl_session_query(ex->sess, s, idx, now_ns, &q);
 	ctl_reply_reset(r);
 	for (int i = 0; i < n; i++) {
+		char val[64];
 		int64_t v;
 
-		if (!query_value(&q, names[i], &v)) {
+		/* then the RTP analysis of leg idx's RTP stream (rtpa_*,
+		 * longest_ipi, this relay's rtpb_*: include/rtpb_rtpa.h) */
+		if (query_value(&q, names[i], &v))
+			snprintf(val, sizeof(val), "%lld", (long long)v);
+		else if (rtpb_rtpa_format(&q.rtpa, names[i], val, sizeof(val)) < 0) {
 			reply_err(cmd, r, CTL_E_QRYFAIL,
 				  "unsupported/invalid counter name");
 			return;
 		}
 		/* rtpproxy's check leaves room for the sub-command results */
-		if (ctl_reply_appendf(r, "%s%s%s%lld", i > 0 ? " " : "",
+		if (ctl_reply_appendf(r, "%s%s%s%s", i > 0 ? " " : "",
 				      cmd->verbose ? names[i] : "",
 				      cmd->verbose ? "=" : "",
-				      (long long)v) != 0 ||
+				      val) != 0 ||
 		    r->len > CTL_REPLY_MAX - 16) {
 			reply_err(cmd, r, CTL_E_RTOOBIG_2, "reply too big");
 			return;
@@ -693,7 +703,7 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd,
 
 /*
  * Every G counter with its value, in the order a bare G lists them:
- * rtpproxy's (src/rtpp_stats.c, rtpa_* excepted), this relay's, then
+ * rtpproxy's (src/rtpp_stats.c), this relay's, then
  * npf_<verdict> from pf (the prefilter's counters, zeros without one).
  * Entries of one Prometheus metric (a label each) are contiguous.
  */
@@ -752,6 +762,12 @@ stats_table(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		STAT_U("ncmds_repld", ex->c.ncmds_repld),
 		STAT_D("total_duration", c->total_duration),
 		STAT_D("pps_in", c->pps_in),
+		/* RTP analysis of ended sessions' RTP streams (rtpp_stats.c) */
+		STAT_U("rtpa_nsent", c->rtpa_nsent),
+		STAT_U("rtpa_nrcvd", c->rtpa_nrcvd),
+		STAT_U("rtpa_ndups", c->rtpa_ndups),
+		STAT_U("rtpa_nlost", c->rtpa_nlost),
+		STAT_U("rtpa_perrs", c->rtpa_perrs),
 		/* this relay's (DESIGN.md §4): latch events by reason */
 		STAT_C("nlatches", c->latches, "latches_total", NULL,
 		       "Latch events: a stream learned or switched its peer"),
@@ -825,8 +841,8 @@ ctl_exec_stats_read(struct ctl_exec *ex, bool with_pf, struct ctl_exec_stats *ou
 }
 
 /*
- * G[v] [name ...] (rpcpv1_stats.c): rtpproxy's counters but the RTP
- * analyzer's (rtpa_*: E68 like unknown names), integers as %llu and
+ * G[v] [name ...] (rpcpv1_stats.c): rtpproxy's counters (rtpa_*: the
+ * RTP analysis of ended sessions, added at their end), integers as %llu and
  * total_duration, pps_in as %f. Beyond rtpproxy's names: nlatches
  * (latch events), nhandovers (of which handovers), nhandovers_dropped
  * (packets dropped in their probation), nrtcp_follows, nreverts, nreoffers,
@@ -1051,6 +1067,21 @@ ctl_exec_cmd(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
 		ctl_sessions_dp_sync(ex->sess);
 }
 
+
+/* The reply of cmd, by command letter and result (ctl_exec_counters.by_cmd). */
+static void
+count_by_cmd(struct ctl_exec *ex, const struct ctl_cmd *cmd,
+	     const struct ctl_reply *r)
+{
+	char c = cmd->argc > 0 && cmd->argv[0] != NULL ? cmd->argv[0][0] : '\0';
+	int t = c >= 'a' && c <= 'z' ? c - 'a' : c >= 'A' && c <= 'Z' ? c - 'A'
+									 : CTL_EXEC_CMD_OTHER;
+	int res = !r->error ? 0 : r->ecode > 0 && r->ecode < CTL_EXEC_RESULTS ?
+				  r->ecode : CTL_EXEC_RESULTS - 1;
+
+	ex->c.by_cmd[t][res]++;
+}
+
 size_t
 ctl_exec_text_from(struct ctl_exec *ex, const char *in, size_t len,
 		   bool datagram, const struct sockaddr *src,
@@ -1091,6 +1122,7 @@ ctl_exec_text_from(struct ctl_exec *ex, const char *in, size_t len,
 		ex->c.ncmds_errs++;
 	else
 		ex->c.ncmds_succd++;
+	count_by_cmd(ex, cmd, &r);
 	return n;
 }
 

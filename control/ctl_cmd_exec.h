@@ -75,12 +75,20 @@ struct ctl_exec_cfg {
 };
 
 /** rtpproxy's command counters (G ncmds_*). */
+#define CTL_EXEC_CMD_OTHER 26 /**< by_cmd index of a reply without a command word */
+#define CTL_EXEC_RESULTS 128  /**< by_cmd results: success, E1..E127 */
+
 struct ctl_exec_counters {
 	uint64_t ncmds_rcvd;       /**< commands received, duplicates not */
 	uint64_t ncmds_rcvd_ndups; /**< answered from the reply cache */
 	uint64_t ncmds_succd;      /**< replied with success */
 	uint64_t ncmds_errs;       /**< replied with an error */
 	uint64_t ncmds_repld;      /**< replied */
+	/** replies by command letter (A..Z, then CTL_EXEC_CMD_OTHER: no
+	 *  command word) and result (0: success, n: En, n < CTL_EXEC_RESULTS;
+	 *  larger codes count in CTL_EXEC_RESULTS - 1): the metric
+	 *  rtpbypass_commands_total{command,result} */
+	uint64_t by_cmd[CTL_EXEC_CMD_OTHER + 1][CTL_EXEC_RESULTS];
 };
 
 struct ctl_exec;
@@ -172,7 +180,7 @@ struct ctl_exec_stat {
 };
 
 /** Room for every G counter: the fixed ones and one per verdict. */
-#define CTL_EXEC_STATS_MAX (40 + RTPB_PF_VERDICT__COUNT)
+#define CTL_EXEC_STATS_MAX (48 + RTPB_PF_VERDICT__COUNT)
 
 /** Every G counter, in the order a bare G lists them. */
 struct ctl_exec_stats {

@@ -462,6 +462,15 @@ ctl_dp_stream_stats(const struct ctl_dp *dp, uint32_t id, struct rtpb_stream_sta
 	return buf;
 }
 
+const struct rtpb_rtpa *
+ctl_dp_stream_rtpa(const struct ctl_dp *dp, uint32_t id, struct rtpb_rtpa *buf)
+{
+	if (!ctl_dp_ready(dp) || id >= dp->prod.h->max_streams)
+		return NULL;
+	rtpb_shm_stream_rtpa(dp->prod.h, id, buf);
+	return buf;
+}
+
 void
 ctl_dp_totals(const struct ctl_dp *dp, struct rtpb_lcore_stats *sum)
 {

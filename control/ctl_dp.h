@@ -179,6 +179,14 @@ const struct rtpb_stream_stats *ctl_dp_stream_stats(const struct ctl_dp *dp,
 						    struct rtpb_stream_stats *buf);
 
 /**
+ * RTP analysis counters of stream id (include/rtpb_rtpa.h), copied from
+ * shared memory into buf (may be a packet old; rtpb_shm_stream_rtpa()).
+ * @return buf, or NULL if not attached or id out of range.
+ */
+const struct rtpb_rtpa *ctl_dp_stream_rtpa(const struct ctl_dp *dp, uint32_t id,
+					   struct rtpb_rtpa *buf);
+
+/**
  * Sums over all lcores of the attached dataplane (zeros when detached):
  * rx and tx in packets, relayed packets, drops[] per enum rtpb_drop.
  */

@@ -381,6 +381,73 @@ render_dp(GString *b, const struct ctl_dp *dp)
 	}
 }
 
+/* One histogram of per-call quality (Prometheus text format: cumulative
+ * buckets, +Inf, _sum, _count); bucket[] holds per-bucket counts. */
+static void
+histogram(GString *b, const char *name, const char *help, const double *bounds,
+	  const uint64_t *bucket, double sum, uint64_t count)
+{
+	uint64_t cum = 0;
+
+	g_string_append_printf(b, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX
+			       "%s histogram\n", name, help, name);
+	for (int i = 0; i < CTL_QUALITY_NBUCKETS; i++) {
+		cum += bucket[i];
+		g_string_append_printf(b, PREFIX "%s_bucket{le=\"%g\"} %" PRIu64
+				       "\n", name, bounds[i], cum);
+	}
+	cum += bucket[CTL_QUALITY_NBUCKETS];
+	g_string_append_printf(b, PREFIX "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+			       PREFIX "%s_sum %.9g\n" PREFIX "%s_count %" PRIu64
+			       "\n", name, cum, name, sum, name, count);
+}
+
+/* Replies by command and result: rtpbypass_commands_total{command="U",
+ * result="ok"|"E<n>"} (only the pairs seen). */
+static void
+render_commands(GString *b, const struct ctl_exec *ex)
+{
+	struct ctl_exec_counters *c = g_new(struct ctl_exec_counters, 1);
+	char label[64];
+
+	ctl_exec_counters(ex, c);
+	family(b, "commands_total", false,
+	       "Commands replied, by command letter and result (ok or the E code)");
+	for (int t = 0; t <= CTL_EXEC_CMD_OTHER; t++)
+		for (int r = 0; r < CTL_EXEC_RESULTS; r++) {
+			char res[8];
+
+			if (c->by_cmd[t][r] == 0)
+				continue;
+			if (r == 0)
+				snprintf(res, sizeof(res), "ok");
+			else
+				snprintf(res, sizeof(res), "E%d", r);
+			snprintf(label, sizeof(label), "command=\"%c\",result=\"%s\"",
+				 t == CTL_EXEC_CMD_OTHER ? '?' : 'A' + t, res);
+			sample(b, "commands_total", label, c->by_cmd[t][r]);
+		}
+	g_free(c);
+}
+
+/* Per-call quality at session end (ctl_session.c's session_quality()):
+ * one observation per direction that carried RTP. */
+static void
+render_quality(GString *b, const struct ctl_sessions_counters *c)
+{
+	static const double lb[] = CTL_QUALITY_LOSS_BOUNDS;
+	static const double jb[] = CTL_QUALITY_JITTER_BOUNDS;
+
+	histogram(b, "call_loss_ratio",
+		  "RTP loss of ended calls, per direction: lost / expected "
+		  "(RFC 3550 A.3)", lb, c->q_loss_bucket, c->q_loss_sum,
+		  c->q_count);
+	histogram(b, "call_jitter_seconds",
+		  "Interarrival jitter of ended calls at their end, per "
+		  "direction (RFC 3550 A.8)", jb, c->q_jitter_bucket,
+		  c->q_jitter_sum, c->q_count);
+}
+
 void
 ctl_metrics_update(struct ctl_metrics *m, struct ctl_exec *ex,
 		   const struct ctl_sessions *sess, const struct ctl_dp *dp)
@@ -400,6 +467,8 @@ ctl_metrics_update(struct ctl_metrics *m, struct ctl_exec *ex,
 	       c.streams);
 	render_exec(b, ex);
 	render_dp(b, dp);
+	render_quality(b, &c);
+	render_commands(b, ex);
 	len = b->len;
 	pthread_mutex_lock(&m->lock);
 	old = m->text;

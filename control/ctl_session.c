@@ -117,6 +117,78 @@ stream_pkts_in(const struct ctl_sessions *t, const struct ctl_stream *st)
 	return c.pkts_in;
 }
 
+/* RTP analysis of an RTP stream (current dataplane) into out; zeros if
+ * it has none there. */
+static void
+session_rtpa(const struct ctl_sessions *t, const struct ctl_stream *st,
+	     struct rtpb_rtpa *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (st->in_dp)
+		ctl_dp_stream_rtpa(t->cfg.dp, st->id, out);
+}
+
+/* One histogram observation: the first bucket whose bound is >= v. */
+static void
+quality_observe(uint64_t *bucket, const double *bounds, double v)
+{
+	int i = 0;
+
+	while (i < CTL_QUALITY_NBUCKETS && v > bounds[i])
+		i++;
+	bucket[i]++;
+}
+
+/*
+ * Per-call quality at session end (issue 18 item 1): the rtpa_* totals
+ * of G (rtpproxy adds them per stream at its end, src/rtpp_stream.c),
+ * the histograms of ctl_metrics.c (each direction that carried RTP), and
+ * one log line with both directions: what the relay saw of each phone's
+ * media (packets, lost, duplicates, reordered, jitter) and what the other
+ * phone's RTCP receiver reports said of it (fraction lost, cumulative
+ * lost, jitter).
+ */
+static void
+session_quality(struct ctl_sessions *t, const struct ctl_session *s)
+{
+	static const double lb[] = CTL_QUALITY_LOSS_BOUNDS;
+	static const double jb[] = CTL_QUALITY_JITTER_BOUNDS;
+	char dir[2][256];
+
+	for (int li = 0; li < 2; li++) {
+		struct rtpb_rtpa a;
+		uint64_t lost;
+		double jms, rrj;
+
+		session_rtpa(t, &s->leg[li].sock.rtp, &a);
+		lost = rtpb_rtpa_nlost(&a);
+		jms = rtpb_rtpa_ms(&a, a.jitter);
+		rrj = a.clock_rate != 0 ? a.rr.jitter * 1000.0 / a.clock_rate : 0.0;
+		t->c.rtpa_nsent += a.nsent;
+		t->c.rtpa_nrcvd += a.nrcvd;
+		t->c.rtpa_ndups += a.ndups;
+		t->c.rtpa_nlost += lost;
+		t->c.rtpa_perrs += a.perrs;
+		if (a.nsent > 0) {
+			double ratio = (double)lost / (double)a.nsent;
+
+			quality_observe(t->c.q_loss_bucket, lb, ratio);
+			quality_observe(t->c.q_jitter_bucket, jb, jms / 1000.0);
+			t->c.q_loss_sum += ratio;
+			t->c.q_jitter_sum += jms / 1000.0;
+			t->c.q_count++;
+		}
+		snprintf(dir[li], sizeof(dir[li]),
+			 "leg%d: pkts=%llu lost=%llu dups=%u reordered=%u "
+			 "jitter_ms=%.3f rr=%u rr_fraction_lost=%.4f "
+			 "rr_cum_lost=%d rr_jitter_ms=%.3f",
+			 li, (unsigned long long)a.nrcvd,
+			 (unsigned long long)lost, a.ndups, a.nreordered, jms,
+			 a.rr.nrr, a.rr.fraction_lost / 256.0, a.rr.cum_lost, rrj);
+	}
+	ctl_log_call(CTL_LOG_INFO, s->call_id, "quality: %s; %s", dir[0], dir[1]);
+}
+
 /*
  * rtpproxy's end-of-session counters: nsess_nortp (no RTP either way),
  * nsess_owrtp (RTP one way only), the same for RTCP, total_duration.
@@ -125,6 +197,8 @@ static void
 session_account(struct ctl_sessions *t, const struct ctl_session *s)
 {
 	uint64_t rtp[2], rtcp[2];
+
+	session_quality(t, s);
 
 	for (int li = 0; li < 2; li++) {
 		rtp[li] = stream_pkts_in(t, &s->leg[li].sock.rtp);
@@ -749,6 +823,7 @@ ctl_session_query(const struct ctl_sessions *t, const struct ctl_session *s,
 	/* all dataplane generations: never back across a restart */
 	ctl_rec_stream_counts(t, &s->leg[idx].sock.rtp, &a);
 	ctl_rec_stream_counts(t, &s->leg[!idx].sock.rtp, &o);
+	session_rtpa(t, &s->leg[idx].sock.rtp, &q->rtpa);
 	q->npkts_ina = a.pkts_in;
 	q->npkts_ino = o.pkts_in;
 	q->nrelayed = a.pkts_relayed + o.pkts_relayed;

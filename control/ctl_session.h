@@ -304,6 +304,12 @@ struct ctl_sessions_cfg {
 	void *notify_resolve_arg;
 };
 
+/** Buckets of the per-call quality histograms (upper bounds, base units):
+ *  loss ratio and jitter seconds. */
+#define CTL_QUALITY_NBUCKETS 8
+#define CTL_QUALITY_LOSS_BOUNDS {0.0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2}
+#define CTL_QUALITY_JITTER_BOUNDS {0.001, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2}
+
 /** Counters for I, G and Q; packets from the dataplane's stream stats. */
 struct ctl_sessions_counters {
 	uint64_t created;    /**< nsess_created */
@@ -342,6 +348,17 @@ struct ctl_sessions_counters {
 	uint64_t journal_writes;  /**< session records written to the journal */
 	uint64_t journal_skipped; /**< sessions not journalled (record too
 				       large for a slot, or no free slot) */
+	/** G rtpa_*: RTP analysis of the RTP streams of ended sessions,
+	 *  added at session end (rtpproxy adds at stream end), packets */
+	uint64_t rtpa_nsent, rtpa_nrcvd, rtpa_ndups, rtpa_nlost, rtpa_perrs;
+	/** Per-call quality at session end, per direction with packets
+	 *  (ctl_metrics.c's histograms): counts per bucket of
+	 *  CTL_QUALITY_LOSS_BOUNDS / CTL_QUALITY_JITTER_BOUNDS (+Inf last),
+	 *  the sums (ratio, seconds) and the number of directions. */
+	uint64_t q_loss_bucket[CTL_QUALITY_NBUCKETS + 1];
+	uint64_t q_jitter_bucket[CTL_QUALITY_NBUCKETS + 1];
+	double q_loss_sum, q_jitter_sum;
+	uint64_t q_count;
 	double total_duration; /**< seconds, sessions ended */
 	double pps_in;       /**< packets in per second, last tick */
 };
@@ -353,6 +370,9 @@ struct ctl_session_query {
 	uint64_t npkts_ino;     /**< received on the other leg (RTP) */
 	uint64_t nrelayed;      /**< relayed, both RTP streams */
 	uint64_t ndropped;      /**< dropped, both RTP streams */
+	/** RTP analysis of leg idx's RTP stream (rtpa_*, Q's names), of the
+	 *  current dataplane; all zero if it has none */
+	struct rtpb_rtpa rtpa;
 };
 
 struct ctl_sessions;

@@ -16,6 +16,7 @@
 #include "dp_flow.h"
 #include "dp_latch.h"
 #include "dp_nexthop.h"
+#include "dp_rtpa_stage.h"
 
 void
 dp_ctl_event(struct rtpb_lcore_stats *st, struct rtpb_msg *ev)
@@ -133,6 +134,9 @@ dp_ctl_apply_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	dp_latch_restore(s, &m->peer, m->peer_ssrc, now_ns);
 	memset(rtpb_shm_stream_ctrs(dp_ctx.shm, m->stream_id), 0,
 	       sizeof(struct rtpb_stream_ctrs));
+	/* RTP analysis from scratch (not on UPDATE: a re-INVITE keeps the
+	 * call's figures) */
+	dp_rtpa_init(&dp_rtpa_tab[m->stream_id], 0);
 	if (dp_latch_dest(s) != NULL)
 		dp_nexthop_prefetch(s, dp_latch_dest(s));
 	return 0;

@@ -42,6 +42,7 @@
 #include "dp_nexthop.h"
 #include "dp_parse.h"
 #include "dp_rewrite.h"
+#include "dp_rtpa_stage.h"
 #include "dp_slowtx.h"
 #include "dp_worker.h"
 
@@ -158,6 +159,8 @@ worker_latch(struct dp_worker *w, struct rte_mbuf *m,
 		rtpb_shm_stream_ctrs(dp_ctx.shm, id)->drop_not_peer++;
 		return (enum rtpb_drop)lev.drop;
 	}
+	/* from the peer: RTP analysis (dp_rtpa_stage.h) */
+	dp_rtpa_stage(id, s, &lp, now_ns);
 
 	if (unlikely(s->out_stream_id >= dp_ctx.max_streams))
 		return RTPB_DROP_NO_PEER;
@@ -204,6 +207,7 @@ worker_prefetch_streams(const uint32_t *ids, const uint32_t *outs,
 		if (!(hits & (1ull << j)))
 			continue;
 		rte_prefetch0(&dp_ctx.streams[ids[j]]);
+		dp_rtpa_prefetch(ids[j]);
 		if (likely(outs[j] < dp_ctx.max_streams))
 			rte_prefetch0(&dp_ctx.streams[outs[j]]);
 	}

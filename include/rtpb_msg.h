@@ -32,7 +32,9 @@
 /** 11: drop reason 0 is RTPB_DROP_NONE (drops[] moved by one). */
 /** 12: recording: RTPB_STREAM_F_RECORD/_REC_ORIG, rtpb_msg_stream.rec_id,
  *  the mirror rings (off_mirror) and mirror_copies/mirror_drops. */
-#define RTPB_MSG_VERSION 12
+/** 13: the RTP analysis counters of each stream (struct rtpb_rtpa) as a
+ *  table by stride (off_stream_rtpa, stream_rtpa_stride). */
+#define RTPB_MSG_VERSION 13
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */

@@ -29,6 +29,10 @@
  *   likewise (struct rtpb_stream_key, its cookie: off_stream_keys,
  *   off_stream_cookies, by the same stride). The rest of a stream's
  *   record is the dataplane's own (dataplane/dp_stream.h).
+ * - RTP analysis of each stream (struct rtpb_rtpa, rtpb_rtpa.h): the
+ *   owner worker, per RTP packet from the peer and per RTCP report about
+ *   it; a table by stride (off_stream_rtpa, stream_rtpa_stride), reset by
+ *   RTPB_MSG_STREAM_ADD. Control copies it out (rtpb_shm_stream_rtpa()).
  * - port owner table: control writes before adding a stream; workers read
  *   it to hand a packet that arrived on another queue to the owner.
  */
@@ -43,6 +47,7 @@
 
 #include "rtpb_addr.h"
 #include "rtpb_msg.h"
+#include "rtpb_rtpa.h"
 #include "rtpb_steer.h"
 
 #define RTPB_SHM_MAGIC 0x42505452u /* "RTPB" little-endian */
@@ -266,7 +271,8 @@ struct rtpb_shm_hdr {
 	uint64_t off_stream_counters;
 	uint32_t stream_stride;    /**< bytes from one stream's record (and
 				    *   counters) to the next, a multiple of 64 */
-	uint32_t reserved_stream;
+	/** bytes from one stream's struct rtpb_rtpa to the next (off_stream_rtpa) */
+	uint32_t stream_rtpa_stride;
 	/** What identifies a live stream, read by control when it attaches
 	 *  to find the streams already there (rtpb_shm_stream_ident()):
 	 *  struct rtpb_stream_key and the uint64_t cookie of its ADD, of
@@ -274,6 +280,10 @@ struct rtpb_shm_hdr {
 	uint64_t off_stream_keys;
 	uint64_t off_stream_cookies;
 	uint64_t off_stream_ctrs;  /**< struct rtpb_stream_ctrs[max_streams] */
+	/** RTP analysis (include/rtpb_rtpa.h): struct rtpb_rtpa of stream 0;
+	 *  stream id's is stream_rtpa_stride bytes times id further
+	 *  (rtpb_shm_stream_rtpa()). */
+	uint64_t off_stream_rtpa;
 	uint64_t off_port_owner;   /**< uint8_t [RTPB_MAX_ADDRS][65536] */
 	/** Worker w's mirror ring (struct rte_ring, rtpb_mirror.h): worker w
 	 *  enqueues the copies of recorded packets, control's recorder
@@ -416,6 +426,21 @@ rtpb_shm_stream_read(const struct rtpb_shm_hdr *h, uint32_t stream_id,
 	out->pkts_dropped = dropped;
 	out->pkts_relayed = out->pkts_in > dropped ? out->pkts_in - dropped : 0;
 	out->bytes_relayed = out->bytes_in > bytes_dropped ? out->bytes_in - bytes_dropped : 0;
+}
+
+/**
+ * Copy the RTP analysis counters of stream id (< max_streams) into out,
+ * for a reader other than the owner worker (control): one memcpy; a
+ * field is never torn, two may be a packet apart.
+ */
+static inline void
+rtpb_shm_stream_rtpa(const struct rtpb_shm_hdr *h, uint32_t stream_id,
+		     struct rtpb_rtpa *out)
+{
+	memcpy(out, rtpb_shm_at(h, h->off_stream_rtpa +
+				(uint64_t)stream_id * h->stream_rtpa_stride),
+	       sizeof(*out));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 }
 
 /** A stream the dataplane holds, as control added it. */

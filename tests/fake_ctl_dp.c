@@ -34,6 +34,7 @@ struct ctl_dp {
 	bool *in_use;
 	bool *live;
 	struct rtpb_stream_stats *stats;
+	struct rtpb_rtpa *rtpa; /* RTP analysis per stream (fake_dp_rtpa()) */
 	GArray *msgs;
 	ctl_dp_replay_fn *replay;
 	ctl_dp_latch_fn *latch;
@@ -63,6 +64,7 @@ fake_dp_reset(uint32_t n_workers, uint32_t max_streams, uint32_t relay)
 	free(d->in_use);
 	free(d->live);
 	free(d->stats);
+	free(d->rtpa);
 	d->n_workers = n_workers;
 	d->max_streams = max_streams;
 	d->relay = relay;
@@ -78,6 +80,7 @@ fake_dp_reset(uint32_t n_workers, uint32_t max_streams, uint32_t relay)
 	d->in_use = calloc(max_streams, sizeof(bool));
 	d->live = calloc(max_streams, sizeof(bool));
 	d->stats = calloc(max_streams, sizeof(*d->stats));
+	d->rtpa = calloc(max_streams, sizeof(*d->rtpa));
 	g_array_set_size(d->msgs, 0);
 }
 
@@ -179,6 +182,7 @@ fake_dp_restart(uint32_t n_workers)
 	memset(d->in_use, 0, d->max_streams * sizeof(bool));
 	memset(d->live, 0, d->max_streams * sizeof(bool));
 	memset(d->stats, 0, d->max_streams * sizeof(*d->stats));
+	memset(d->rtpa, 0, d->max_streams * sizeof(*d->rtpa));
 	d->n_workers = n_workers;
 	d->n_found = 0;
 	d->attached = true;
@@ -412,8 +416,10 @@ ctl_dp_stream_push(struct ctl_dp *dp, struct rtpb_msg_stream *m)
 	else
 		dp->live[m->stream_id] = true;
 	dp->unsynced++;
-	if (m->hdr.type == RTPB_MSG_STREAM_ADD)
+	if (m->hdr.type == RTPB_MSG_STREAM_ADD) {
 		memset(&dp->stats[m->stream_id], 0, sizeof(dp->stats[0]));
+		memset(&dp->rtpa[m->stream_id], 0, sizeof(dp->rtpa[0]));
+	}
 	m->hdr.len = sizeof(*m);
 	m->hdr.seq = ++dp->seq;
 	memset(&msg, 0, sizeof(msg));
@@ -451,6 +457,21 @@ ctl_dp_stream_stats(const struct ctl_dp *dp, uint32_t id, struct rtpb_stream_sta
 		return NULL;
 	*buf = dp->stats[id];
 	return buf;
+}
+
+const struct rtpb_rtpa *
+ctl_dp_stream_rtpa(const struct ctl_dp *dp, uint32_t id, struct rtpb_rtpa *buf)
+{
+	if (!dp->attached || id >= dp->max_streams)
+		return NULL;
+	*buf = dp->rtpa[id];
+	return buf;
+}
+
+struct rtpb_rtpa *
+fake_dp_rtpa(uint32_t id)
+{
+	return &fake_dp_handle()->rtpa[id];
 }
 
 void

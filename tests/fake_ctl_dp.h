@@ -62,6 +62,8 @@ void fake_dp_clear_msgs(void);
 
 /** Counters of stream id, writable by tests. */
 struct rtpb_stream_stats *fake_dp_stats(uint32_t id);
+/** The RTP analysis counters control reads for stream id (zeroed by ADD). */
+struct rtpb_rtpa *fake_dp_rtpa(uint32_t id);
 
 /** Stream ids currently allocated; misuse (double free, push with a
  *  free id, wrong owner) counted in fake_dp_errors(). */

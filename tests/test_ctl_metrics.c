@@ -191,6 +191,16 @@ check_shape(const char *body)
 		if (sscanf(l, "# TYPE %127s", typed) == 1)
 			continue;
 		assert_int_equal(sscanf(l, "%127[a-z_]", name), 1);
+		/* a histogram's samples: <name>_bucket, _sum, _count */
+		for (const char *sfx = "_bucket\0_sum\0_count\0"; *sfx != '\0';
+		     sfx += strlen(sfx) + 1) {
+			size_t nl = strlen(name), sl = strlen(sfx);
+
+			if (nl > sl && strcmp(name + nl - sl, sfx) == 0 &&
+			    strncmp(name, typed, nl - sl) == 0 &&
+			    typed[nl - sl] == '\0')
+				name[nl - sl] = '\0';
+		}
 		if (strcmp(name, typed) != 0)
 			fail_msg("sample '%s' outside its TYPE (%s)", l, typed);
 		assert_int_equal(strncmp(name, "rtpbypass_", 10), 0);
@@ -216,9 +226,18 @@ test_serve(void **state)
 	assert_int_equal(ctl_metrics_start(m), 0);
 	assert_int_equal(http(port, "GET", "/metrics", buf, sizeof(buf)), 503);
 
+	/* replies by command and result */
+	assert_true(ctl_exec_text(e.ex, "V", 1, false, 0, buf, sizeof(buf)) > 0);
+	assert_true(ctl_exec_text(e.ex, "V", 1, false, 0, buf, sizeof(buf)) > 0);
+	assert_true(ctl_exec_text(e.ex, "D nosuch a", 10, false, 0, buf, sizeof(buf)) > 0);
 	ctl_metrics_update(m, e.ex, e.sess, e.dp);
 	assert_int_equal(http(port, "GET", "/metrics", buf, sizeof(buf)), 200);
 	assert_non_null(strstr(buf, "Content-Type: text/plain; version=0.0.4"));
+	assert_non_null(strstr(buf, "\nrtpbypass_commands_total{command=\"V\",result=\"ok\"} 2\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_commands_total{command=\"D\",result=\"E50\"} 1\n"));
+	/* no session ended: the quality histograms are empty */
+	assert_non_null(strstr(buf, "\nrtpbypass_call_loss_ratio_count 0\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_call_jitter_seconds_bucket{le=\"+Inf\"} 0\n"));
 	check_shape(strstr(buf, "\r\n\r\n") + 4);
 	assert_non_null(strstr(buf, "\nrtpbypass_sessions 0\n"));
 	assert_non_null(strstr(buf, "\nrtpbypass_streams 0\n"));

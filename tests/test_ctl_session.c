@@ -656,6 +656,68 @@ test_delete(void **state)
 	assert_int_equal(ctl_sessions_count(f->sess), 0);
 }
 
+/*
+ * RTP analysis (issue 17 item 4, issue 18 item 1): Q's rtpa_* names read
+ * leg idx's RTP stream (as npkts_ina), G's rtpa_* grow at session end,
+ * and the session's end logs both directions' quality and counts them in
+ * the per-call histograms.
+ */
+static void
+test_quality(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_sessions_counters c;
+	struct ctl_session *s;
+
+	cmd(f, "U c1 198.51.100.1 5000 ft1");
+	cmd(f, "L c1 198.51.100.2 6000 ft1 tt1");
+	assert_int_equal(ctl_sessions_find(f->sess, "c1", "ft1", NULL, &s), 0);
+	/* leg 1: 1000 sent, 990 received (10 lost), 5 duplicates, jitter
+	 * 2 ms at 8 kHz (16 ts units = 256/16); the other phone's RR: 5/256
+	 * lost, 7 cumulative, 24 ts units (3 ms) */
+	*fake_dp_rtpa(s->leg[1].sock.rtp.id) = (struct rtpb_rtpa){
+		.nsent = 1000, .nrcvd = 990, .ndups = 5, .nreordered = 2,
+		.jitter = 256, .jmax = 320, .jsum = 2560, .njitter = 10,
+		.clock_rate = 8000, .longest_ipi_ns = 60000000,
+		.rr = {.nrr = 3, .fraction_lost = 5, .cum_lost = 7, .jitter = 24}};
+	/* leg 0: clean */
+	*fake_dp_rtpa(s->leg[0].sock.rtp.id) = (struct rtpb_rtpa){
+		.nsent = 500, .nrcvd = 500, .clock_rate = 8000};
+	assert_string_equal(cmd(f, "Qv c1 ft1 tt1 rtpa_nsent rtpa_nrcvd rtpa_nlost "
+				   "rtpa_ndups rtpa_perrs"),
+			    "rtpa_nsent=1000 rtpa_nrcvd=990 rtpa_nlost=10 "
+			    "rtpa_ndups=5 rtpa_perrs=0\n");
+	assert_string_equal(cmd(f, "Q c1 ft1 tt1 ttl rtpa_jlast rtpa_jmax rtpa_javg longest_ipi"),
+			    "60 16.000000 20.000000 16.000000 0.060000\n");
+	assert_string_equal(cmd(f, "Q c1 tt1 ft1 rtpa_nlost"), "0\n");
+	assert_string_equal(cmd(f, "Q c1 ft1 tt1 rtpa_nosuch"), "E62\n");
+	assert_string_equal(cmd(f, "G rtpa_nsent"), "0\n");
+
+	ctl_log_set_level(CTL_LOG_INFO);
+	ctl_log_set_hook(log_capture, f);
+	assert_string_equal(cmd(f, "D c1 ft1 tt1"), "0\n");
+	ctl_log_set_hook(NULL, NULL);
+	ctl_log_set_level(getenv("CTL_TEST_LOG") ? CTL_LOG_DBUG : CTL_LOG_CRIT);
+	assert_non_null(strstr(f->log->str,
+			       "[c1] quality: leg0: pkts=500 lost=0 dups=0 reordered=0 "
+			       "jitter_ms=0.000 rr=0 "));
+	assert_non_null(strstr(f->log->str,
+			       "leg1: pkts=990 lost=10 dups=5 reordered=2 jitter_ms=2.000 "
+			       "rr=3 rr_fraction_lost=0.0195 rr_cum_lost=7 "
+			       "rr_jitter_ms=3.000"));
+	assert_string_equal(cmd(f, "Gv rtpa_nsent rtpa_nrcvd rtpa_ndups rtpa_nlost rtpa_perrs"),
+			    "rtpa_nsent=1500 rtpa_nrcvd=1490 rtpa_ndups=5 "
+			    "rtpa_nlost=10 rtpa_perrs=0\n");
+	ctl_sessions_counters(f->sess, &c);
+	assert_int_equal(c.q_count, 2);
+	/* loss 0 in the first bucket (le 0), 1 % in le 0.01 (index 3) */
+	assert_int_equal(c.q_loss_bucket[0], 1);
+	assert_int_equal(c.q_loss_bucket[3], 1);
+	/* jitter 0 in le 0.001, 2 ms in le 0.005 */
+	assert_int_equal(c.q_jitter_bucket[0], 1);
+	assert_int_equal(c.q_jitter_bucket[1], 1);
+}
+
 static void
 test_ttl(void **state)
 {
@@ -2140,6 +2202,7 @@ main(void)
 						setup_journal, teardown_journal),
 		cmocka_unit_test_setup_teardown(test_journal_too_large,
 						setup_journal, teardown_journal),
+		cmocka_unit_test_setup_teardown(test_quality, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ttl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_attached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_full, setup, teardown),

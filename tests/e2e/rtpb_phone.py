@@ -541,6 +541,8 @@ class Phone:
         self.move_ms = None
         self.slot = self._next_slot(0)
         self.sent = self.send_errors = self.octets = 0
+        self.skipped = self.duplicated = 0
+        self.skew = a.jitter_ms / 1e3
         self.received = self.valid = self.invalid = self.mismatch = 0
         self.attack_marked = self.attack_rtp = self.attack_rtcp = 0
         self.attack_other = 0
@@ -626,6 +628,10 @@ class Phone:
         if self.a.move_rtcp_now and self.a.rtcp:
             self.next_rtcp = time.monotonic()   # the new address's RTCP now
 
+    def _due(self, t0, interval):
+        """When the current slot is due: odd slots --jitter-ms late."""
+        return t0 + self.slot * interval + (self.skew if self.slot % 2 else 0)
+
     def _send_rtp(self, i):
         a = self.a
         if self.new is not None and not self.moved and a.move_at_ms is None \
@@ -653,7 +659,17 @@ class Phone:
                 info['first_seq_after'] = seq
         ts = (a.start_ts + self.slot * TS_STEP) & 0xffffffff
         pkt = build_rtp(ssrc, i, seq, ts, a.pt, a.payload_size, marker=marker)
+        if a.skip_every and i > 0 and i % a.skip_every == 0 and i < a.count - 1:
+            # --skip-every: the sequence number is used, the packet never
+            # sent (a loss the relay's RTP analysis must count)
+            self.skipped += 1
+            self.sent += 1
+            self.slot = self._next_slot(self.slot + 1)
+            return
         try:
+            if a.dup_every and i % a.dup_every == a.dup_every // 2:
+                ep.sock.sendto(pkt, ep.to)      # --dup-every: sent twice
+                self.duplicated += 1
             ep.sock.sendto(pkt, ep.to)
             self.sent += 1
             ep.rtp_sent += 1
@@ -875,12 +891,12 @@ class Phone:
             # arrived before this send slot is read first, so that counts
             # taken at reception (sent_before_first_rx, after_move) do not
             # depend on the order of this loop.
-            if self.sent < a.count and now >= t0 + self.slot * interval:
+            if self.sent < a.count and now >= self._due(t0, interval):
                 for ep in self.eps:
                     self._recv_rtp(ep)
             burst = 0
             while self.sent < a.count and burst < 8 and \
-                    now >= t0 + self.slot * interval:
+                    now >= self._due(t0, interval):
                 self._send_rtp(self.sent)
                 burst += 1
                 last_send = now
@@ -898,7 +914,7 @@ class Phone:
             # Wait for input until the next event.
             nxt = hard_deadline
             if self.sent < a.count:
-                nxt = min(nxt, t0 + self.slot * interval)
+                nxt = min(nxt, self._due(t0, interval))
             else:
                 nxt = min(nxt, last_send + a.linger_ms / 1000.0)
             if a.rtcp:
@@ -938,6 +954,7 @@ class Phone:
             start_seq=a.start_seq,
             payload_size=a.payload_size, pt=a.pt, interval_ms=a.interval_ms,
             sent=self.sent, send_errors=self.send_errors,
+            skipped=self.skipped, duplicated=self.duplicated,
             received=self.received, received_valid=self.valid,
             invalid=self.invalid, header_mismatch=self.mismatch,
             attack_marked=self.attack_marked, attack_rtp=self.attack_rtp,
@@ -1414,6 +1431,15 @@ def parse_args(argv=None):
     ap.add_argument('--timeout-s', type=float, default=None,
                     help='hard limit on the whole run '
                          '(default: send time + delay + linger + 10 s)')
+    ap.add_argument('--skip-every', type=int, default=0, metavar='N',
+                    help='never send packets N, 2N, ... (their sequence '
+                         'numbers are lost; not the last packet); JSON skipped')
+    ap.add_argument('--dup-every', type=int, default=0, metavar='N',
+                    help='send packets N/2, N/2 + N, ... twice; JSON duplicated')
+    ap.add_argument('--jitter-ms', type=float, default=0.0,
+                    help='send odd slots this late (timestamps unchanged): '
+                         'every packet\'s transit differs from the last by '
+                         'this much, RFC 3550 A.8 jitter converges to it')
     ap.add_argument('--rtcp', action='store_true')
     ap.add_argument('--rtcp-interval-ms', type=float, default=1000.0)
     ap.add_argument('--cname', help='RTCP SDES CNAME (default phone@<ssrc>)')
@@ -1500,6 +1526,8 @@ def parse_args(argv=None):
         ap.error('intervals must be positive')
     if not 16 <= a.payload_size <= 65000:
         ap.error('--payload-size must be 16..65000')
+    if a.skip_every < 0 or a.dup_every < 0 or not 0 <= a.jitter_ms < a.interval_ms:
+        ap.error('--skip-every, --dup-every >= 0; --jitter-ms 0..interval')
     if not 0 <= a.pt <= 127:
         ap.error('--pt must be 0..127')
     if a.move_after < 0 or a.move_after > a.count:
