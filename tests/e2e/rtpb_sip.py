@@ -39,6 +39,7 @@ bounded by a timeout, every loop by a count; processes are stopped by PID
 (rtpb_e2e.Proc).
 """
 
+import contextlib
 import math
 import os
 import re
@@ -917,3 +918,16 @@ def rtpp_select(call_id, weights):
             return i
         cut -= w
     return None
+
+
+@contextlib.contextmanager
+def call_taps(topo, relay, payload):
+    """The three taps of a call through the proxy: the control link
+    (CtlTap), the UAC's and the UAS's media (RtpTap, payload the PCMU
+    bytes their pcaps send). Yields (ctl_tap, uac_tap, uas_tap)."""
+    with CtlTap(topo.proxy, 'eth1', RELAY_CTL_IP) as ctl_tap, \
+            RtpTap(topo.phone_a, 'eth0', UAC_IP, UAC_MEDIA_PORT, relay,
+                   payload) as uac_tap, \
+            RtpTap(topo.phone_b, 'eth0', UAS_IP, UAS_MEDIA_PORT, relay,
+                   payload) as uas_tap:
+        yield ctl_tap, uac_tap, uas_tap

@@ -97,11 +97,7 @@ def body(build, prefix):
         sip.write_rtp_pcap(uas_pcap, N_PKTS, UAS_SSRC, UAS_SEQ0, payload=payload)
         sip.wait_udp_listen(topo, 'rl', sip.RELAY_CTL_IP, sip.CTL_PORT, 10)
         copies0 = lcore_sum(prefix, 'mirror_copies')
-        with sip.CtlTap(topo.proxy, 'eth1', sip.RELAY_CTL_IP) as ctl_tap, \
-                sip.RtpTap(topo.phone_a, 'eth0', sip.UAC_IP, sip.UAC_MEDIA_PORT, relay,
-                           payload) as uac_tap, \
-                sip.RtpTap(topo.phone_b, 'eth0', sip.UAS_IP, sip.UAS_MEDIA_PORT, relay,
-                           payload) as uas_tap:
+        with sip.call_taps(topo, relay, payload) as (ctl_tap, uac_tap, uas_tap):
             kam = sip.Kamailio(topo, 'px', 'udp:%s:%d' % (sip.PROXY_IP, sip.SIP_PORT),
                          'udp:%s:%d' % (sip.RELAY_CTL_IP, sip.CTL_PORT),
                          defines=[('WITH_RECORDING', '')])

@@ -43,14 +43,8 @@ RELAY_IP_B = '192.0.2.2'  # second relay address, for --port-spill
 PAIRS = 500               # control's -m 35000 -M 35999, per address
 
 
-class Failed(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failed(what)
-    e2e.log('ok: ' + what)
+Failed = e2e.CheckFailed
+check = e2e.check
 
 
 def stats(prefix):
@@ -210,14 +204,7 @@ def main():
             check(cmd('X') == '0', "X deletes every session")
 
             # Stop; the dataplane reports its mbufs.
-            ctl.stop(timeout=10)
-            dp.stop(timeout=15)
-            out = '\n'.join(dp.output())
-            m1 = re.search(r'mbufs in use after start: (\d+)', out)
-            m2 = re.search(r'mbufs in use at stop: (\d+)', out)
-            check(m1 is not None and m2 is not None and m1.group(1) == m2.group(1),
-                  "no mbuf leaked (in use after start %s, at stop %s)"
-                  % (m1 and m1.group(1), m2 and m2.group(1)))
+            e2e.stop_relay(dp, ctl)
             names = list(topo.ns.values())
         left = [n for n in names if e2e.netns_exists(n)]
         check(not left, "every namespace is gone")
