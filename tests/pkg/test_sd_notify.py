@@ -90,7 +90,8 @@ def main():
         log = run("control", [
             os.path.join(build, "control/rtpbypass-control"), "-f", "-F",
             "-s", "unix:" + os.path.join(tmp, "ctl.sock"), "-l", "192.0.2.1", "--no-prefilter",
-            "--file-prefix", prefix], tmp, journal=True)
+            "--file-prefix", prefix, "--journal", os.path.join(tmp, "journal")],
+            tmp, journal=True)
         lines = [l for l in log.splitlines() if l]
         assert lines, "control wrote no log line"
         bad = [l for l in lines if not (l[:1] == "<" and l[2:3] == ">" and l[1].isdigit())]
@@ -100,7 +101,8 @@ def main():
         run("control-reload", [
             os.path.join(build, "control/rtpbypass-control"), "-f", "-F",
             "-s", "unix:" + os.path.join(tmp, "ctl2.sock"), "-l", "192.0.2.1",
-            "--no-prefilter", "--file-prefix", prefix], tmp, stop=signal.SIGHUP)
+            "--no-prefilter", "--file-prefix", prefix,
+            "--journal", os.path.join(tmp, "journal")], tmp, stop=signal.SIGHUP)
         huge = lambda: [f for f in os.listdir("/dev/hugepages") if f.startswith(prefix)]
         try:
             run("dataplane", [
