@@ -1529,27 +1529,28 @@ class PhoneRun:
             return json.load(f)
 
 
-def start_when_bound(runs, start_file, t0=None, not_before=None, lead_s=0.2,
+def start_when_bound(procs, start_file, t0=None, not_before=None, lead_s=0.2,
                      timeout_s=60.0):
-    """Wait until every PhoneRun of runs is bound (its READY line: the
-    rtpb_phone.py --start-file handshake), then write T0 (wall-clock
-    seconds) into start_file, atomically (a temp file renamed): the runs
-    all start from it.  T0 is t0 when given, as is (also in the past:
-    late processes timed from an earlier T0), else now + lead_s, and no
-    earlier than not_before.  The wait is bounded by timeout_s and ends
-    early when a waiting process exits.
+    """Wait until every process of procs (Proc: rtpb_phone.py runs given
+    --start-file) is bound, i.e. has said READY on stderr, then write T0
+    (wall-clock seconds) into start_file, atomically (a temp file
+    renamed): they all start from it, so none sends before its peer
+    listens.  T0 is t0 when given, as is (also in the past: processes
+    timed from an earlier T0), else now + lead_s, and no earlier than
+    not_before.  The wait is bounded by timeout_s and ends early when a
+    waiting process exits.
     @return T0
     @raise CheckFailed naming the processes not bound."""
     deadline = time.monotonic() + timeout_s
-    waiting = list(runs)
+    waiting = list(procs)
     for _ in range(int(timeout_s * 100) + 1):
-        waiting = [r for r in waiting if 'READY' not in r.proc.output()[1]]
+        waiting = [p for p in waiting if 'READY' not in p.output()[1]]
         if not waiting or time.monotonic() >= deadline or \
-                any(r.proc.poll() is not None for r in waiting):
+                any(p.poll() is not None for p in waiting):
             break
         time.sleep(0.01)
     check(not waiting, 'every process is bound before T0 (%d of %d waiting: %s)'
-          % (len(waiting), len(runs), [r.name for r in waiting][:5]))
+          % (len(waiting), len(procs), [p.name for p in waiting][:5]))
     if t0 is None:
         t0 = time.time() + lead_s
         if not_before is not None:
@@ -1607,7 +1608,8 @@ class Call:
         self.t0 = start_at
         if start_file is None:
             return
-        t0 = start_when_bound(self.runs, start_file, not_before=start_at)
+        t0 = start_when_bound([r.proc for r in self.runs], start_file,
+                              not_before=start_at)
         if t0 > start_at + 0.05:
             log('%s: phones ready late, start moved by %.0f ms'
                 % (tag, (t0 - start_at) * 1e3))

@@ -728,7 +728,7 @@ CASES = {
 def start(cases, start_file, margin=0.8, t0=None):
     """Every process of cases bound, then T0 (t0, or now + margin) in
     start_file (e2e.start_when_bound()). @return T0."""
-    return e2e.start_when_bound([r for c in cases for r in c.runs.values()],
+    return e2e.start_when_bound([r.proc for c in cases for r in c.runs.values()],
                                 start_file, t0=t0, lead_s=margin)
 
 
