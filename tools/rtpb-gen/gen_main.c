@@ -220,11 +220,12 @@ setup_incomplete(const struct gen_cfg *c, const struct gen_ctl_stats *st)
 		"at most 7 500 calls): start control with -m 1024 -M 65535 "
 		"(about 16 000 calls per address), or with several -l addresses "
 		"and --port-spill\n"
-		"rtpb-gen: %s; deleting the %u calls that were set up\n",
+		"rtpb-gen: %s; deleting the %u sessions control holds for them "
+		"(answered U, whatever their L got)\n",
 		st->calls_ok, c->calls, st->first_error,
 		c->pcap_path != NULL ? "no pcap written, no traffic sent" :
 				       "no traffic sent",
-		st->calls_ok);
+		st->sessions);
 }
 
 int
@@ -304,7 +305,7 @@ main(int argc, char **argv)
 
 	if (cfg.delete_only) {
 		for (l = 0; l < run.n_legs; l++)
-			run.legs[l].ok = 1;
+			run.legs[l].ok = run.legs[l].in_ctl = 1;
 	} else if (cfg.setup == GEN_SETUP_CTL) {
 		ret = gen_ctl_setup(&cfg, run.legs, cfg.calls, &setup);
 		if (ret != 0)
