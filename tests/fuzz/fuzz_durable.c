@@ -292,6 +292,8 @@ restore(const uint8_t *data, size_t size, const struct ctl_durable *d)
 	fuzz_world_check_fakes();
 	command(&w, "I", d);
 	command(&w, "Q %.*s %.*s", d);
+	/* half the sessions end by D, the others by their TTL (the choice
+	 * from the record, so an input always takes the same path) */
 	if (d->leg[0].port & 2)
 		command(&w, "D %.*s %.*s", d);
 	(void)ctl_world_directive(&w, "wait 200");
