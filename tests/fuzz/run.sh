@@ -19,7 +19,12 @@
 #        (no fuzzing: line coverage of the target's sources by the seeds
 #        and the corpus, with clang's source-based coverage)
 # Environment: FUZZ_TARGET (default fuzz_ctl), FUZZ_TIME (seconds,
-# default 60), CC_FUZZ (default clang), FUZZ_CTL_STRICT_LOG=1 (fuzz_ctl:
+# default 60), FUZZ_BESIDE (another target, fuzzed for FUZZ_BESIDE_TIME
+# seconds, default 30, at the same time as this one: built and started
+# once this one is built, its failure this run's; a time-bounded fuzzer
+# takes the CPU it gets, so on a 2-CPU machine, where meson runs two
+# tests at a time, a third target adds no slot of its own), CC_FUZZ
+# (default clang), FUZZ_CTL_STRICT_LOG=1 (fuzz_ctl:
 # also fail on a control byte in a log line).
 # Needs clang and libclang-rt-14-dev (deploy/install-deps.sh), python3.
 #
@@ -189,6 +194,16 @@ if [ "$reproduce" = 1 ]; then
 	exec "$out/$target" -rss_limit_mb=2048 -timeout=5 "${once[@]}" "$@"
 fi
 
+beside=
+if [ -n "${FUZZ_BESIDE:-}" ]; then
+	echo "run.sh: $FUZZ_BESIDE beside $target"
+	beside_out=$build/tests/fuzz/$FUZZ_BESIDE.beside.out
+	mkdir -p "$build/tests/fuzz"
+	FUZZ_TARGET=$FUZZ_BESIDE FUZZ_TIME=${FUZZ_BESIDE_TIME:-30} FUZZ_BESIDE= \
+		"$0" "$build" >"$beside_out" 2>&1 &
+	beside=$!
+fi
+
 log=$out/$target.log
 echo "run.sh: fuzzing for ${fuzz_time} s, log in $log"
 touch "$out/.started"
@@ -215,4 +230,10 @@ grep -aE 'INITED|DONE' "$log" || true
 grep -aE '^stat::' "$log" || true
 grep -aqE '^stat::number_of_executed_units: *[1-9]' "$log" ||
 	die "no input was run"
+if [ -n "$beside" ]; then
+	brc=0
+	wait "$beside" || brc=$?
+	sed "s/^/[$FUZZ_BESIDE] /" "$beside_out"
+	[ "$brc" -eq 0 ] || die "$FUZZ_BESIDE failed (exit $brc, its lines above)"
+fi
 echo "run.sh: ok"
