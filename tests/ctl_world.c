@@ -63,6 +63,7 @@ ctl_world_open(struct ctl_world *w, const struct ctl_world_cfg *c, char *err,
 	fake_dp_set_addrs(served, w->addrs.n);
 	scfg.dp = ctl_dp_create("test");
 	scfg.addrs = &w->addrs;
+	scfg.journal = w->journal;
 	if (ctl_addrs_default(&w->addrs, RTPB_AF_INET) >= 0)
 		scfg.ports = w->ports;
 	if (ctl_addrs_default(&w->addrs, RTPB_AF_INET6) >= 0)
@@ -82,6 +83,8 @@ ctl_world_open(struct ctl_world *w, const struct ctl_world_cfg *c, char *err,
 				    errsz) != 0)
 			return -1;
 		ecfg.tnotify = w->tnotify;
+		scfg.notify_resolve = w->notify_resolve;
+		scfg.notify_resolve_arg = w->tnotify;
 		scfg.on_timeout = w->on_timeout;
 		scfg.timeout_arg = w->timeout_arg;
 	}

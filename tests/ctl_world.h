@@ -63,6 +63,7 @@
 
 #include "ctl_addrs.h"
 #include "ctl_cmd_exec.h"
+#include "ctl_journal.h"
 #include "ctl_ports.h"
 #include "ctl_recorder.h"
 #include "ctl_session.h"
@@ -108,6 +109,12 @@ struct ctl_world {
 	/** a timeout notification (set before ctl_world_start()) */
 	ctl_session_timeout_fn *on_timeout;
 	void *timeout_arg;
+	/** the session journal the table writes (set before
+	 *  ctl_world_start(); NULL: none) */
+	struct ctl_journal *journal;
+	/** how a restored session's notify target is found again (as
+	 *  control's journal_notify()); NULL: not at all */
+	ctl_session_notify_resolve_fn *notify_resolve;
 	/** "!config" closes the world with this (the fuzzer settles the
 	 *  fakes and checks nothing is left); NULL: ctl_world_close() */
 	void (*close)(struct ctl_world *w);

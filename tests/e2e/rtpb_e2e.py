@@ -1529,6 +1529,38 @@ class PhoneRun:
             return json.load(f)
 
 
+def start_when_bound(procs, start_file, t0=None, not_before=None, lead_s=0.2,
+                     timeout_s=60.0):
+    """Wait until every process of procs (Proc: rtpb_phone.py runs given
+    --start-file) is bound, i.e. has said READY on stderr, then write T0
+    (wall-clock seconds) into start_file, atomically (a temp file
+    renamed): they all start from it, so none sends before its peer
+    listens.  T0 is t0 when given, as is (also in the past: processes
+    timed from an earlier T0), else now + lead_s, and no earlier than
+    not_before.  The wait is bounded by timeout_s and ends early when a
+    waiting process exits.
+    @return T0
+    @raise CheckFailed naming the processes not bound."""
+    deadline = time.monotonic() + timeout_s
+    waiting = list(procs)
+    for _ in range(int(timeout_s * 100) + 1):
+        waiting = [p for p in waiting if 'READY' not in p.output()[1]]
+        if not waiting or time.monotonic() >= deadline or \
+                any(p.poll() is not None for p in waiting):
+            break
+        time.sleep(0.01)
+    check(not waiting, 'every process is bound before T0 (%d of %d waiting: %s)'
+          % (len(waiting), len(procs), [p.name for p in waiting][:5]))
+    if t0 is None:
+        t0 = time.time() + lead_s
+        if not_before is not None:
+            t0 = max(t0, not_before)
+    with open(start_file + '.tmp', 'w') as f:
+        f.write('%.6f\n' % t0)
+    os.replace(start_file + '.tmp', start_file)
+    return t0
+
+
 class Call:
     """Phone A (PHONE_A_IP:a_port) and phone B (PHONE_B_IP:b_port) each
     streaming count RTP packets every interval_ms to the relay socket they
@@ -1576,15 +1608,11 @@ class Call:
         self.t0 = start_at
         if start_file is None:
             return
-        for r in self.runs:
-            r.proc.wait_for_log(r'READY', timeout=30)
-        t0 = max(start_at, time.time() + 0.2)
+        t0 = start_when_bound([r.proc for r in self.runs], start_file,
+                              not_before=start_at)
         if t0 > start_at + 0.05:
             log('%s: phones ready late, start moved by %.0f ms'
                 % (tag, (t0 - start_at) * 1e3))
-        with open(start_file + '.tmp', 'w') as f:
-            f.write('%.6f\n' % t0)
-        os.replace(start_file + '.tmp', start_file)
         self.t0 = t0
 
     def results(self):

@@ -726,25 +726,10 @@ CASES = {
 
 
 def start(cases, start_file, margin=0.8, t0=None):
-    """Wait until every process of cases is bound (READY; bounded), then
-    write T0 (t0, or now + margin) into start_file: they all start from it.
-    @return T0."""
-    runs = [r for c in cases for r in c.runs.values()]
-    deadline = time.monotonic() + 60
-    for _ in range(6000):
-        waiting = [r for r in runs if 'READY' not in r.proc.output()[1]]
-        if not waiting or time.monotonic() >= deadline:
-            break
-        if any(r.proc.poll() is not None for r in waiting):
-            break
-        time.sleep(0.01)
-    check(not waiting, 'every process is bound before T0 (%d of %d waiting: %s)'
-          % (len(waiting), len(runs), [r.name for r in waiting][:5]))
-    t0 = t0 if t0 is not None else time.time() + margin
-    with open(start_file + '.tmp', 'w') as f:
-        f.write('%.6f\n' % t0)
-    os.replace(start_file + '.tmp', start_file)
-    return t0
+    """Every process of cases bound, then T0 (t0, or now + margin) in
+    start_file (e2e.start_when_bound()). @return T0."""
+    return e2e.start_when_bound([r.proc for c in cases for r in c.runs.values()],
+                                start_file, t0=t0, lead_s=margin)
 
 
 def phase_cases(env, names):

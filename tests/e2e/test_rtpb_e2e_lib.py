@@ -342,10 +342,10 @@ def run_phones(topo, count=50, interval_ms=20, rtcp=False):
     ja, jb = os.path.join(d, 'pa.json'), os.path.join(d, 'pb.json')
     a_addr = '%s:30000' % e2e.PHONE_A_IP
     b_addr = '%s:40000' % e2e.PHONE_B_IP
-    start_at = time.time() + 0.7        # both bound before either sends
+    start_file = os.path.join(d, 'phones.T0')
     common = ['--count', str(count), '--interval-ms', str(interval_ms),
               '--linger-ms', '500', '--expect', str(count),
-              '--start-at', '%.3f' % start_at]
+              '--start-file', start_file, '--start-at', '0']
     if rtcp:
         common += ['--rtcp', '--rtcp-interval-ms', '200']
     pb = topo.proc('pb', [PY, PHONE, '--bind', b_addr, '--to', a_addr,
@@ -354,8 +354,9 @@ def run_phones(topo, count=50, interval_ms=20, rtcp=False):
     pa = topo.proc('pa', [PY, PHONE, '--bind', a_addr, '--to', b_addr,
                           '--ssrc', 'aaaa0001', '--start-seq', '65500',
                           '--json', ja] + common, name='phone_a')
-    pb.wait_for_log(r'^READY', timeout=5)
-    pa.wait_for_log(r'^READY', timeout=5)
+    # both bound before either sends (a fixed start time lost the first
+    # packets of a phone that bound late on a loaded machine)
+    e2e.start_when_bound([pa, pb], start_file, lead_s=0.2, timeout_s=10)
     limit = count * interval_ms / 1000.0 + 15
     check(pa.wait(limit) == 0, 'phone A exit 0')
     check(pb.wait(limit) == 0, 'phone B exit 0')

@@ -57,6 +57,7 @@
 #include "ctl_world.h"
 #include "fake_ctl_dp.h"
 #include "fake_ctl_pf.h"
+#include "fuzz_world.h"
 
 /* few stream ids (and ctl_world.h's 21 port pairs), so running out of
  * ports and stream ids is reachable */
@@ -67,18 +68,6 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* An invariant: when broken, say which and abort (a crash to libFuzzer). */
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fflush(stdout);                                      \
-			fprintf(stderr,                                      \
-				"fuzz_ctl: invariant broken: " __VA_ARGS__); \
-			fprintf(stderr, "\n");                               \
-			abort();                                             \
-		}                                                            \
-	} while (0)
 
 /* The configuration each input starts with: every feature on. */
 static const struct ctl_world_cfg cfg_default = {.kind = "labels", .pf = true,
@@ -99,21 +88,11 @@ log_hook(enum ctl_log_level level, const char *line, void *arg)
 {
 	(void)level;
 	(void)arg;
-	CHECK(strpbrk(line, "\r\n") == NULL, "log line with CR/LF: %s", line);
+	FUZZ_CHECK(strpbrk(line, "\r\n") == NULL, "log line with CR/LF: %s", line);
 	for (const char *c = line; strict_log && *c != '\0'; c++)
-		CHECK((unsigned char)*c >= 0x20 && *c != 0x7f,
+		FUZZ_CHECK((unsigned char)*c >= 0x20 && *c != 0x7f,
 		      "log line with control byte 0x%02x: %s",
 		      (unsigned char)*c, line);
-}
-
-/* Control used the dataplane and the prefilter as their contracts say. */
-static void
-check_fakes(void)
-{
-	CHECK(fake_dp_errors() == 0, "dataplane misused (%u)", fake_dp_errors());
-	CHECK(fake_pf_errors() == 0,
-	      "prefilter misused (%u); its calls so far:\n%s", fake_pf_errors(),
-	      fake_pf_log());
 }
 
 /* A timeout notification: a target of the set, a tag, a call-id. */
@@ -125,48 +104,16 @@ on_timeout(int target, const char *tag, const char *call_id, void *arg)
 	const char *d;
 	volatile size_t n;
 
-	CHECK(ctl_tnotify_get(w->tnotify, target) != NULL,
+	FUZZ_CHECK(ctl_tnotify_get(w->tnotify, target) != NULL,
 	      "timeout notification to target %d of %u", target,
 	      ctl_tnotify_count(w->tnotify));
-	CHECK(tag != NULL && call_id != NULL, "notification without tag");
+	FUZZ_CHECK(tag != NULL && call_id != NULL, "notification without tag");
 	d = ctl_tnotify_describe(w->tnotify, target, name, sizeof(name));
 	/* read them whole: a freed tag or call-id is an ASan report */
 	n = strlen(d) + strlen(tag) + strlen(call_id);
 	(void)n;
 	if (echo)
 		printf("notify %s %s\n", d, tag);
-}
-
-/*
- * Destroy the table as control does at exit, after the dataplane is
- * back and its ring has room (else the DELs wait and ports stay taken,
- * by design), then check that nothing is left behind.
- */
-static void
-world_close(struct ctl_world *w)
-{
-	if (!w->attached) {
-		fake_dp_restart(CTL_WORLD_WORKERS);
-		w->attached = true;
-	}
-	fake_dp_set_ring_full(false);
-	fake_dp_set_push_budget(-1);
-	fake_pf_fail_add(0, 0);
-	ctl_sessions_flush(w->sess);
-	ctl_world_close(w);
-	check_fakes();
-	CHECK(fake_dp_ids_in_use() == 0, "%u stream ids left",
-	      fake_dp_ids_in_use());
-	CHECK(fake_dp_live_streams() == 0, "%u dataplane streams left",
-	      fake_dp_live_streams());
-	CHECK(ctl_ports_avail(w->ports) == ctl_ports_total(w->ports),
-	      "%u IPv4 port pairs left",
-	      ctl_ports_total(w->ports) - ctl_ports_avail(w->ports));
-	CHECK(ctl_ports_avail(w->ports6) == ctl_ports_total(w->ports6),
-	      "%u IPv6 port pairs left",
-	      ctl_ports_total(w->ports6) - ctl_ports_avail(w->ports6));
-	CHECK(fake_pf_nsocks() == 0, "%u prefilter entries left",
-	      fake_pf_nsocks());
 }
 
 /*
@@ -186,7 +133,7 @@ directive(struct ctl_world *w, const uint8_t *p, size_t len)
 	buf[len] = '\0';
 	if (strcmp(buf, "pf reconcile") == 0) {
 		n = ctl_sessions_pf_reconcile(w->sess);
-		CHECK(n == 0, "reconcile deleted %u entries of live sessions", n);
+		FUZZ_CHECK(n == 0, "reconcile deleted %u entries of live sessions", n);
 		return;
 	}
 	(void)ctl_world_directive(w, buf); /* a bad one does nothing */
@@ -247,25 +194,25 @@ command(struct ctl_world *w, char *out, const uint8_t *p, size_t len,
 	size_t tlen, clen, n;
 	bool cookie_ok;
 
-	CHECK(in != NULL, "malloc");
+	FUZZ_CHECK(in != NULL, "malloc");
 	memcpy(in, p, len);
 	n = ctl_world_command(w, in, len, datagram, out, OUT_MAX);
 	free(in);
 	if (echo)
 		fwrite(out, 1, n, stdout);
-	CHECK(n > 0 && n <= OUT_MAX, "no reply (%zu bytes)", n);
-	CHECK(out[n - 1] == '\n', "reply not ended by a newline");
+	FUZZ_CHECK(n > 0 && n <= OUT_MAX, "no reply (%zu bytes)", n);
+	FUZZ_CHECK(out[n - 1] == '\n', "reply not ended by a newline");
 	if (datagram) {
 		tlen = first_token(p, len, &tok);
 		nul = memchr(tok, '\0', tlen);
 		clen = nul != NULL ? (size_t)(nul - tok) : tlen;
 		cookie_ok = clen > 0 && n > clen + 1 &&
 			    memcmp(out, tok, clen) == 0 && out[clen] == ' ';
-		CHECK(cookie_ok || ((nul != NULL || tlen == 0) &&
+		FUZZ_CHECK(cookie_ok || ((nul != NULL || tlen == 0) &&
 				    bare_error(out, n)),
 		      "datagram reply without its cookie");
 	}
-	check_fakes();
+	fuzz_world_check_fakes();
 }
 
 int
@@ -288,12 +235,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char out[OUT_MAX];
 	struct ctl_world w = {.on_timeout = on_timeout, .timeout_arg = &w,
-			      .close = world_close};
+			      .close = fuzz_world_close};
 	char err[256];
 	size_t i = 0;
 
 	w.out = g_string_new(NULL);
-	CHECK(ctl_world_start(&w, MAX_STREAMS, &cfg_default, err,
+	FUZZ_CHECK(ctl_world_start(&w, MAX_STREAMS, &cfg_default, err,
 			      sizeof(err)) == 0, "ctl_world_start: %s", err);
 
 	while (i < size) {
@@ -310,7 +257,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			command(&w, out, line, len, false);
 	}
 
-	world_close(&w);
+	fuzz_world_close(&w);
 	ctl_world_stop(&w);
 	g_string_free(w.out, TRUE);
 	fake_dp_clear_msgs();

@@ -6,10 +6,12 @@
 --
 -- The pcap must hold frames of sessions that are live in the relay: write
 -- it with rtpb-gen against the relay's control socket right before
--- (tools/README.md, "Load-testing with Pktgen-DPDK"), then:
+-- (tools/README.md, "Load-testing with Pktgen-DPDK", has every step), then,
+-- from anywhere (the script needs nothing from Pktgen's Lua tree), on a
+-- 2-CPU host (lcore 0: Pktgen's display and timers, lcore 1: port 0):
 --
 --   RTPB_CALLS=10000 RTPB_LINK_GBPS=10 RTPB_SECONDS=60 \
---   pktgen -l 0-2 -n 4 -a 0000:3b:00.1 -- -P -m "[1:2].0" \
+--   pktgen -l 0-1 -n 4 -a 0000:3b:00.1 -- -P -m "1.0" \
 --          -s 0:rtp.pcap -f tools/pktgen/rtpb-rtp.lua
 --
 -- Environment:
@@ -26,9 +28,23 @@
 -- on the wire with FCS, preamble and inter-frame gap. What the relay sends
 -- back arrives on the same port (the phones sit behind Pktgen, which is
 -- their gateway in the pcap's ARP frame); rx counts it.
+--
+-- Pktgen 23.03 (app/lpktgenlib.c) registers its "pktgen" table as a
+-- global (luaL_requiref(L, "pktgen", ..., 1)); Pktgen.lua, which
+-- `require "Pktgen"` loads, only adds helpers such as printf. The script
+-- defines the one it uses, so it runs without LUA_PATH pointing into
+-- Pktgen's tree.
 
-package.path = package.path .. ";?.lua;test/?.lua;app/?.lua;"
-require "Pktgen"
+local function printf(...)
+	io.write(string.format(...))
+	io.flush()
+end
+
+-- Pktgen refreshes the stats portStats() returns once a second, on its
+-- timer thread (app/pktgen.c _timer_thread: pktgen_process_stats() every
+-- pktgen.hz cycles). After the stop, the relay's last frames arrive within
+-- milliseconds; the totals are read after one full refresh period more.
+local SETTLE_MS = 1500
 
 local port = os.getenv("RTPB_PORT") or "0"
 local pnum = tonumber(port)
@@ -64,7 +80,7 @@ for t = 1, seconds do
 	printf("rtpb-rtp: t=%3ds tx %10d/s rx %10d/s\n", t, r.pkts_tx, r.pkts_rx)
 end
 pktgen.stop(port)
-pktgen.delay(500)  -- the relay's last frames
+pktgen.delay(SETTLE_MS)  -- the relay's last frames, then a stats refresh
 
 local s = pktgen.portStats(port, "port")[pnum]
 table.sort(rx_samples)

@@ -45,7 +45,9 @@ struct gen_leg {
 			      *   leg at the other phone (RFC 3550 A.1) */
 	uint8_t rx_seen; /**< rx_max is valid */
 	uint8_t ok; /**< the call was set up (both relay ports known) */
-	uint16_t reserved;
+	uint8_t in_ctl; /**< (leg A) control holds the call's session: its U
+			 *   was answered, whatever became of its L */
+	uint8_t reserved;
 };
 
 /**

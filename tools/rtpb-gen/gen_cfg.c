@@ -61,7 +61,8 @@ usage(FILE *f)
 		"                       rings of the dataplane of DPDK file prefix PREFIX\n"
 		"                       (benchmarks only; no control may be attached)\n"
 		"  --write-pcap FILE    after the setup, write the RTP frames (an ARP request\n"
-		"                       to the relay first) to FILE (pcap)\n"
+		"                       to the relay first) to FILE (pcap); not when control\n"
+		"                       set up fewer than --calls calls (see below)\n"
 		"  --pcap-rounds N      frames per leg in the pcap (default 1)\n"
 		"  --pcap-frames N      N RTP frames instead: rounds over the legs or, if\n"
 		"                       fewer, both legs of N/2 calls spread evenly over all\n"
@@ -81,7 +82,11 @@ usage(FILE *f)
 		"  --seed N             SSRC/sequence seed (default: from the clock)\n"
 		"  --json               final summary as one JSON object on stdout\n"
 		"  --quiet              no progress lines\n"
-		"  --help               this text\n");
+		"  --help               this text\n"
+		"\n"
+		"When control sets up fewer calls than --calls (its -m/-M port range too\n"
+		"small for them, say), rtpb-gen says so, writes no pcap, sends no traffic,\n"
+		"deletes the calls it did set up (--keep-sessions or not) and exits 1.\n");
 }
 
 static void __attribute__((noreturn))

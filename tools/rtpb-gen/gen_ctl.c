@@ -389,6 +389,8 @@ done_u(uint32_t i, const char *reply, void *arg)
 		return;
 	}
 	sa->u_ok[i] = 1;
+	sa->legs[2 * c].in_ctl = 1;
+	sa->st->sessions++;
 }
 
 static void
@@ -543,7 +545,7 @@ gen_ctl_teardown(const struct gen_cfg *cfg, const struct gen_leg *legs,
 	if (da.calls == NULL)
 		return -ENOMEM;
 	for (c = 0; c < n_calls; c++)
-		if (legs[2 * c].ok)
+		if (legs[2 * c].in_ctl)
 			da.calls[n++] = c;
 	rc = conn_open(&cc, cfg->ctl);
 	if (rc != 0) {

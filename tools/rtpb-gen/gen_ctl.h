@@ -24,6 +24,8 @@ struct gen_ctl_stats {
 	uint32_t calls_ok; /**< calls with both relay ports (setup), or
 				 *   deleted (teardown) */
 	uint32_t calls_failed; /**< an error reply or no reply */
+	uint32_t sessions; /**< (setup) calls control holds a session for:
+			    *   calls_ok and those whose L failed */
 	uint64_t commands; /**< commands answered */
 	uint64_t resends; /**< datagrams sent again after a timeout */
 	uint64_t no_reply; /**< commands given up after all tries */
@@ -34,7 +36,8 @@ struct gen_ctl_stats {
 
 /**
  * U and L for every call (legs[2c], legs[2c + 1]); fills each leg's
- * relay socket from the replies and sets ok on calls that got both.
+ * relay socket from the replies, sets in_ctl on leg A of every call whose
+ * U was answered and ok on calls that got both.
  * Prints one progress line per second on stderr unless cfg->quiet.
  * @return 0 (check st->calls_failed), or -errno if the socket failed.
  */
@@ -42,7 +45,8 @@ int gen_ctl_setup(const struct gen_cfg *cfg, struct gen_leg *legs,
 		  uint32_t n_calls, struct gen_ctl_stats *st);
 
 /**
- * D for every call that is ok.
+ * D for every call control holds (in_ctl on leg A), set up in full or
+ * not.
  * @return 0, or -errno if the socket failed.
  */
 int gen_ctl_teardown(const struct gen_cfg *cfg, const struct gen_leg *legs,

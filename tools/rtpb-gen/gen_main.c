@@ -7,6 +7,8 @@
  * optionally installed straight into a dataplane); the pcap if asked;
  * the relay's MAC by ARP; the traffic loop on the main lcore; the
  * summary; the teardown (D per call) unless --keep-sessions.
+ * A setup short of --calls ends the run after the setup: no pcap, no
+ * traffic, the calls set up deleted, exit 1 (setup_incomplete()).
  * SIGINT/SIGTERM end the traffic early and still report and tear down.
  */
 #include <errno.h>
@@ -199,6 +201,33 @@ write_pcap(struct gen_run *r, uint64_t per_q[GEN_MAX_PCAP_QUEUES])
 	return frames;
 }
 
+/*
+ * Control set up fewer calls than asked for (its port range too small
+ * for them, its limits, or errors): a pcap or a measurement of the calls
+ * that did get set up would pass for one of all of them (a Pktgen replay
+ * offering the rate of --calls over fewer streams). Say so, and what
+ * usually fixes it; the caller then writes no pcap, sends no traffic and
+ * deletes the calls that were set up, --keep-sessions or not.
+ */
+static void
+setup_incomplete(const struct gen_cfg *c, const struct gen_ctl_stats *st)
+{
+	fprintf(stderr,
+		"rtpb-gen: error: control set up %u of the %u calls asked for "
+		"(first failure: %s)\n"
+		"rtpb-gen: each call takes two RTP/RTCP port pairs of control's "
+		"-m/-M range per relay address (the default 35000-65000 holds "
+		"at most 7 500 calls): start control with -m 1024 -M 65535 "
+		"(about 16 000 calls per address), or with several -l addresses "
+		"and --port-spill\n"
+		"rtpb-gen: %s; deleting the %u sessions control holds for them "
+		"(answered U, whatever their L got)\n",
+		st->calls_ok, c->calls, st->first_error,
+		c->pcap_path != NULL ? "no pcap written, no traffic sent" :
+				       "no traffic sent",
+		st->sessions);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -209,6 +238,7 @@ main(int argc, char **argv)
 	struct gen_shm_stats install;
 	struct timespec ts;
 	uint32_t l;
+	bool incomplete = false;
 	int ret;
 
 	ret = rte_eal_init(argc, argv);
@@ -275,7 +305,7 @@ main(int argc, char **argv)
 
 	if (cfg.delete_only) {
 		for (l = 0; l < run.n_legs; l++)
-			run.legs[l].ok = 1;
+			run.legs[l].ok = run.legs[l].in_ctl = 1;
 	} else if (cfg.setup == GEN_SETUP_CTL) {
 		ret = gen_ctl_setup(&cfg, run.legs, cfg.calls, &setup);
 		if (ret != 0)
@@ -291,6 +321,10 @@ main(int argc, char **argv)
 					0,
 				setup.first_error[0] ? "; first failure: " : "",
 				setup.first_error);
+		if (setup.calls_failed != 0) {
+			setup_incomplete(&cfg, &setup);
+			incomplete = true;
+		}
 	} else if (cfg.setup == GEN_SETUP_BASELINE) {
 		gen_calls_baseline(run.legs, run.n_legs);
 		/* nobody to resolve: the forwarder sends back what it gets */
@@ -335,7 +369,7 @@ main(int argc, char **argv)
 	shuffle(run.order, run.n_order, cfg.seed);
 
 	if (cfg.have_port && !run.relay_mac_known && run.relay_ip != 0 &&
-	    (cfg.duration_s > 0 || cfg.pcap_path != NULL)) {
+	    !incomplete && (cfg.duration_s > 0 || cfg.pcap_path != NULL)) {
 		if (gen_loop_resolve(&run, 5.0) != 0) {
 			struct in_addr a = { .s_addr = run.relay_ip };
 
@@ -347,19 +381,19 @@ main(int argc, char **argv)
 				gen_quit = true;
 		}
 	}
-	if (cfg.pcap_path != NULL) {
+	if (cfg.pcap_path != NULL && !incomplete) {
 		sum.pcap = cfg.pcap_path;
 		sum.pcap_queues = cfg.pcap_queues;
 		sum.pcap_frames = write_pcap(&run, sum.pcap_frames_q);
 	}
-	if (cfg.have_port && cfg.duration_s > 0 && !gen_quit) {
+	if (cfg.have_port && cfg.duration_s > 0 && !gen_quit && !incomplete) {
 		ret = gen_loop_run(&run);
 		if (ret != 0)
 			rte_exit(EXIT_FAILURE, "traffic loop: %s\n",
 				 strerror(-ret));
 		sum.traffic = 1;
 	}
-	if (cfg.setup == GEN_SETUP_CTL && !cfg.keep_sessions) {
+	if (cfg.setup == GEN_SETUP_CTL && (!cfg.keep_sessions || incomplete)) {
 		ret = gen_ctl_teardown(&cfg, run.legs, cfg.calls, &teardown);
 		if (ret == 0)
 			sum.teardown = &teardown;
