@@ -10,6 +10,7 @@
 #include <rte_random.h>
 
 #include "dp_neigh.h"
+#include "dp_nkeep.h"
 
 static void
 neigh_state_init(struct dp_neigh_state *st)
@@ -99,18 +100,60 @@ neigh_state_confirm(struct dp_neigh_state *st, const struct rte_ether_addr *mac,
 	st->probes = 0;
 }
 
+/* A learnt neighbour goes to the file too (dp_nkeep.h). */
 void
 dp_neigh_confirm(struct dp_neigh *t, int slot, const struct rte_ether_addr *mac,
 		 uint64_t now_ns)
 {
-	neigh_state_confirm(&t->e[slot].st, mac, now_ns);
+	struct dp_neigh_entry *e = &t->e[slot];
+
+	neigh_state_confirm(&e->st, mac, now_ns);
+	if (!e->st.is_static)
+		dp_nkeep_put4((uint32_t)slot, atomic_load_explicit(&e->ip,
+				memory_order_relaxed),
+			      atomic_load_explicit(&e->st.mac, memory_order_relaxed));
 }
 
 void
 dp_neigh6_confirm(struct dp_neigh *t, int slot, const struct rte_ether_addr *mac,
 		  uint64_t now_ns)
 {
-	neigh_state_confirm(&t->e6[slot].st, mac, now_ns);
+	struct dp_neigh6_entry *e = &t->e6[slot];
+
+	neigh_state_confirm(&e->st, mac, now_ns);
+	if (!e->st.is_static)
+		dp_nkeep_put6((uint32_t)slot, e->ip,
+			      atomic_load_explicit(&e->st.mac, memory_order_relaxed));
+}
+
+int
+dp_neigh_restore(struct dp_neigh *t, const struct rtpb_addr *ip, uint64_t mac,
+		 uint64_t now_ns)
+{
+	struct dp_neigh_state *st;
+	int slot;
+
+	if (ip->family == RTPB_AF_INET) {
+		slot = dp_neigh_insert(t, rtpb_addr_v4(ip));
+		if (slot < 0)
+			return slot;
+		st = &t->e[slot].st;
+		dp_nkeep_put4((uint32_t)slot, rtpb_addr_v4(ip), mac);
+	} else if (ip->family == RTPB_AF_INET6) {
+		slot = dp_neigh6_insert(t, ip->ip);
+		if (slot < 0)
+			return slot;
+		st = &t->e6[slot].st;
+		dp_nkeep_put6((uint32_t)slot, ip->ip, mac);
+	} else {
+		return -EINVAL;
+	}
+	atomic_store_explicit(&st->mac, mac | DP_NEIGH_VALID, memory_order_release);
+	st->confirmed_ns = now_ns > DP_NEIGH_REACHABLE_NS ?
+			   now_ns - DP_NEIGH_REACHABLE_NS : 0;
+	st->requested_ns = now_ns;
+	st->probes = 1;
+	return slot;
 }
 
 int
@@ -240,6 +283,7 @@ dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 			/* the MAC first: a reader of the old ip finds none */
 			atomic_store_explicit(&e->st.mac, 0, memory_order_relaxed);
 			atomic_store_explicit(&e->ip, DP_NEIGH_GONE, memory_order_release);
+			dp_nkeep_put4(i, 0, 0);
 			evicted++;
 		}
 	}
@@ -257,6 +301,7 @@ dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 			/* even, never 0 (empty would cut the probe chains) */
 			atomic_store_explicit(&e->gen, g + 1 != 0 ? g + 1 : 2,
 					      memory_order_release);
+			dp_nkeep_put6(i, e->ip, 0);
 			evicted++;
 		}
 	}

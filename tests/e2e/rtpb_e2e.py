@@ -1066,6 +1066,13 @@ def journal_path(prefix):
     return os.path.join(tempfile.gettempdir(), 'rtpb_%s.journal' % prefix)
 
 
+def neigh_path(prefix):
+    """The dataplane's kept neighbours (--neigh-file) for prefix: in the
+    temp dir like journal_path(), so a dataplane started again on the
+    same prefix finds what its predecessor resolved."""
+    return os.path.join(tempfile.gettempdir(), 'rtpb_%s.neigh' % prefix)
+
+
 def _prefix_files(prefix):
     pats = [os.path.join(HUGEPAGE_DIR, glob.escape(prefix) + '*'),
             os.path.join(HUGEPAGE_DIR, 'rtpbypass_' + glob.escape(prefix) + '*'),
@@ -1073,7 +1080,9 @@ def _prefix_files(prefix):
             os.path.join(HUGEPAGE_DIR, 'rtpb_' + glob.escape(prefix) + '_shm'),
             os.path.join('/dev/shm', 'rtpb_' + glob.escape(prefix) + '_shm'),
             # control's session journal (journal_path()), and one moved aside
-            glob.escape(journal_path(prefix)) + '*']
+            glob.escape(journal_path(prefix)) + '*',
+            # the dataplane's kept neighbours (neigh_path())
+            glob.escape(neigh_path(prefix))]
     files = []
     for p in pats:
         files.extend(glob.glob(p))
@@ -1337,7 +1346,8 @@ def start_dataplane(topo, build, prefix, extra_dp=(), ipv6=False,
     dp = topo.proc(ns, [dp_bin, '--no-pci', '--file-prefix', prefix] +
                    (['--huge-unlink'] if huge_unlink else []) + lcores + ['--log-level', 'rtpb.dp:info', '--vdev', vdev,
                              '--', '--addr', '%s/%d' % (addr, PREFIX_LEN)] + v6_dp +
-                   ['--gateway', ROUTER_IP_A, '--max-streams', '4096'] + list(extra_dp),
+                   ['--gateway', ROUTER_IP_A, '--max-streams', '4096',
+                    '--neigh-file', neigh_path(prefix)] + list(extra_dp),
                    name='dataplane', ns_mode=mode)
     dp.wait_for_log(r'ready: %d worker' % workers, timeout=30)
     return dp

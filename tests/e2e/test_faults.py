@@ -12,7 +12,8 @@ namespaces this test creates (rtpb_e2e).
    back, in each direction, within RESTART_GAP_BOUND_S of the new
    dataplane's ready line (the phones log every arrival; the gap is
    printed as FIGURE lines, the target is 100 ms), the session is kept,
-   no timeout line, Q monotonic.
+   no timeout line, Q monotonic, and the new dataplane drops nothing as
+   neigh_pending (it restored its predecessor's neighbours, --neigh-file).
 2. With two workers (on net_null: a veth gives net_af_xdp one queue),
    one worker thread is stopped (ptrace: SIGSTOP would stop the whole
    process): control and the dataplane's main lcore report it within a
@@ -218,6 +219,15 @@ def body(build, prefix):
         e2e.log('the new dataplane since its start: rx %d, relayed %d, drops %s'
                 % (st['rx_pkts'], st['relayed'],
                    {k: v for k, v in st.items() if k.startswith('drop_') and v}))
+        # the neighbours the dead dataplane resolved are kept (--neigh-file,
+        # dataplane/dp_nkeep.h): the media held in RX during the replay
+        # finds its next hops at once
+        check(st.get('drop_neigh_pending', -1) == 0,
+              'the new dataplane dropped nothing as neigh_pending (%s)'
+              % st.get('drop_neigh_pending'))
+        dm = dp.wait_for_log(r'neighbours kept in \S+: (\d+) restored', timeout=1)
+        check(int(dm.group(1)) >= 2, 'the new dataplane restored the neighbours '
+              'its predecessor resolved (%s)' % dm.group(1))
         lost = (n3 - a['received_valid'], n3 - b['received_valid'])
         gaps = {}
         for name, ph in (('B->A', a), ('A->B', b)):
