@@ -225,7 +225,8 @@ dp_neigh_resolve(struct dp_neigh *t, const struct rtpb_addr *ip,
 }
 
 /* One entry's refresh or expiry; ip is its address. @return 1 if the
- * entry is to be evicted (unresolved, nothing for DP_NEIGH_EVICT_NS). */
+ * entry is to be evicted (unresolved, nothing for DP_NEIGH_EVICT_NS), 2
+ * if its MAC was just given up (silent to the probes), else 0. */
 static int
 neigh_age_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
 	      uint64_t now_ns, dp_neigh_send_fn *send, void *arg)
@@ -259,7 +260,7 @@ neigh_age_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
 				      memory_order_relaxed);
 		st->probes = 0;
 		st->requested_ns = 0;
-		return 0;
+		return 2;
 	}
 	neigh_ask(st, ip, now_ns, send, arg);
 	return 0;
@@ -271,6 +272,7 @@ dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 {
 	struct rtpb_addr a;
 	uint32_t i, ip, g, evicted = 0;
+	int r;
 
 	for (i = 0; i < DP_NEIGH_SIZE; i++) {
 		struct dp_neigh_entry *e = &t->e[i];
@@ -279,7 +281,10 @@ dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 		if (ip == 0 || ip == DP_NEIGH_GONE)
 			continue;
 		rtpb_addr_set_v4(&a, ip, 0);
-		if (neigh_age_one(&e->st, &a, now_ns, send, arg)) {
+		r = neigh_age_one(&e->st, &a, now_ns, send, arg);
+		if (r == 2)
+			dp_nkeep_put4(i, 0, 0); /* not kept any more */
+		if (r == 1) {
 			/* the MAC first: a reader of the old ip finds none */
 			atomic_store_explicit(&e->st.mac, 0, memory_order_relaxed);
 			atomic_store_explicit(&e->ip, DP_NEIGH_GONE, memory_order_release);
@@ -296,7 +301,10 @@ dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 		if (!(g & 1))
 			continue;
 		memcpy(a.ip, e->ip, 16);
-		if (neigh_age_one(&e->st, &a, now_ns, send, arg)) {
+		r = neigh_age_one(&e->st, &a, now_ns, send, arg);
+		if (r == 2)
+			dp_nkeep_put6(i, e->ip, 0);
+		if (r == 1) {
 			atomic_store_explicit(&e->st.mac, 0, memory_order_relaxed);
 			/* even, never 0 (empty would cut the probe chains) */
 			atomic_store_explicit(&e->gen, g + 1 != 0 ? g + 1 : 2,
