@@ -52,7 +52,8 @@ ctl_recorder_create(const struct ctl_rec_conf *conf, bool all)
 	 * unknown), which must not land in this control's files. An earlier
 	 * control's ids reach this one's only if it started more than 256
 	 * recordings a second on average. */
-	rr->next_id = (uint32_t)((uint64_t)time(NULL) << 8);
+	rr->next_id = conf->first_id != 0 ? conf->first_id :
+		      (uint32_t)((uint64_t)time(NULL) << 8);
 	rr->stops = g_array_new(false, false, sizeof(uint32_t));
 	return rr;
 }
