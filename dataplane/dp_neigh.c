@@ -126,28 +126,36 @@ dp_neigh6_confirm(struct dp_neigh *t, int slot, const struct rte_ether_addr *mac
 			      atomic_load_explicit(&e->st.mac, memory_order_relaxed));
 }
 
+/* Insert ip in the table of its family: its state, and its slot in
+ * *slot; NULL with *slot -EINVAL (family) or -ENOSPC. */
+static struct dp_neigh_state *
+neigh_insert_any(struct dp_neigh *t, const struct rtpb_addr *ip, int *slot)
+{
+	if (ip->family == RTPB_AF_INET) {
+		*slot = dp_neigh_insert(t, rtpb_addr_v4(ip));
+		return *slot < 0 ? NULL : &t->e[*slot].st;
+	}
+	if (ip->family == RTPB_AF_INET6) {
+		*slot = dp_neigh6_insert(t, ip->ip);
+		return *slot < 0 ? NULL : &t->e6[*slot].st;
+	}
+	*slot = -EINVAL;
+	return NULL;
+}
+
 int
 dp_neigh_restore(struct dp_neigh *t, const struct rtpb_addr *ip, uint64_t mac,
 		 uint64_t now_ns)
 {
-	struct dp_neigh_state *st;
 	int slot;
+	struct dp_neigh_state *st = neigh_insert_any(t, ip, &slot);
 
-	if (ip->family == RTPB_AF_INET) {
-		slot = dp_neigh_insert(t, rtpb_addr_v4(ip));
-		if (slot < 0)
-			return slot;
-		st = &t->e[slot].st;
+	if (st == NULL)
+		return slot;
+	if (ip->family == RTPB_AF_INET)
 		dp_nkeep_put4((uint32_t)slot, rtpb_addr_v4(ip), mac);
-	} else if (ip->family == RTPB_AF_INET6) {
-		slot = dp_neigh6_insert(t, ip->ip);
-		if (slot < 0)
-			return slot;
-		st = &t->e6[slot].st;
+	else
 		dp_nkeep_put6((uint32_t)slot, ip->ip, mac);
-	} else {
-		return -EINVAL;
-	}
 	atomic_store_explicit(&st->mac, mac | DP_NEIGH_VALID, memory_order_release);
 	st->confirmed_ns = now_ns > DP_NEIGH_REACHABLE_NS ?
 			   now_ns - DP_NEIGH_REACHABLE_NS : 0;
@@ -160,22 +168,11 @@ int
 dp_neigh_add_static(struct dp_neigh *t, const struct rtpb_addr *ip,
 		    const struct rte_ether_addr *mac, uint64_t now_ns)
 {
-	struct dp_neigh_state *st;
 	int slot;
+	struct dp_neigh_state *st = neigh_insert_any(t, ip, &slot);
 
-	if (ip->family == RTPB_AF_INET) {
-		slot = dp_neigh_insert(t, rtpb_addr_v4(ip));
-		if (slot < 0)
-			return slot;
-		st = &t->e[slot].st;
-	} else if (ip->family == RTPB_AF_INET6) {
-		slot = dp_neigh6_insert(t, ip->ip);
-		if (slot < 0)
-			return slot;
-		st = &t->e6[slot].st;
-	} else {
-		return -EINVAL;
-	}
+	if (st == NULL)
+		return slot;
 	neigh_state_confirm(st, mac, now_ns);
 	st->is_static = 1;
 	return slot;
@@ -201,22 +198,11 @@ void
 dp_neigh_resolve(struct dp_neigh *t, const struct rtpb_addr *ip,
 		 uint64_t now_ns, dp_neigh_send_fn *send, void *arg)
 {
-	struct dp_neigh_state *st;
 	int slot;
+	struct dp_neigh_state *st = neigh_insert_any(t, ip, &slot);
 
-	if (ip->family == RTPB_AF_INET) {
-		slot = dp_neigh_insert(t, rtpb_addr_v4(ip));
-		if (slot < 0)
-			return;
-		st = &t->e[slot].st;
-	} else if (ip->family == RTPB_AF_INET6) {
-		slot = dp_neigh6_insert(t, ip->ip);
-		if (slot < 0)
-			return;
-		st = &t->e6[slot].st;
-	} else {
+	if (st == NULL)
 		return;
-	}
 	if (atomic_load_explicit(&st->mac, memory_order_relaxed) & DP_NEIGH_VALID)
 		return;
 	if (st->requested_ns != 0 && now_ns - st->requested_ns < DP_NEIGH_RETRY_NS)

@@ -574,6 +574,23 @@ test_journal_restart(void **state)
 	assert_int_equal(ctl_sessions_count(f->sess), 1);
 }
 
+/* A control started again after crash(): a new table from the journal,
+ * its commands and the dataplane bound, its clock at now; nothing
+ * attached yet. @return the sessions restored. */
+static uint32_t
+restart(struct fx *f, uint64_t now)
+{
+	uint32_t n;
+
+	crash(f);
+	f->sess = ctl_sessions_create(&f->scfg);
+	n = ctl_sessions_journal_load(f->sess, now);
+	f->ex = ctl_exec_create(&f->ecfg, f->sess);
+	ctl_sessions_bind_dp(f->sess);
+	ctl_sessions_now(f->sess, now);
+	return n;
+}
+
 /* Messages pushed since the last fake_dp_clear_msgs(), by type. */
 static void
 msg_counts(int *add, int *upd, int *del)
@@ -618,12 +635,7 @@ test_journal_keep_in_place(void **state)
 			    "59 30 40 69 1\n");
 	assert_string_equal(cmd(f, "G njournal_slots_used njournal_slots_free "
 				"njournal_restored nstreams_kept"), "1 63 0 0\n");
-	crash(f);
-	f->sess = ctl_sessions_create(&f->scfg);
-	assert_int_equal(ctl_sessions_journal_load(f->sess, T0 + 3 * NS), 1);
-	f->ex = ctl_exec_create(&f->ecfg, f->sess);
-	ctl_sessions_bind_dp(f->sess);
-	ctl_sessions_now(f->sess, T0 + 3 * NS);
+	assert_int_equal(restart(f, T0 + 3 * NS), 1);
 	fake_dp_clear_msgs();
 	fake_dp_reattach(found, n);
 	msg_counts(&add, &upd, &del);
@@ -671,12 +683,7 @@ test_journal_keep_partial(void **state)
 	reply_port(cmd_at(f, T0 + NS, "L c1 198.51.100.2 6000 ft1 tt1"));
 	s = find(f, "c1", "ft1");
 	found_of(s, found, &n);
-	crash(f);
-	f->sess = ctl_sessions_create(&f->scfg);
-	assert_int_equal(ctl_sessions_journal_load(f->sess, T0 + 3 * NS), 1);
-	f->ex = ctl_exec_create(&f->ecfg, f->sess);
-	ctl_sessions_bind_dp(f->sess);
-	ctl_sessions_now(f->sess, T0 + 3 * NS);
+	assert_int_equal(restart(f, T0 + 3 * NS), 1);
 	fake_dp_clear_msgs();
 	found[2].ident.cookie = 999u << 2;
 	fake_dp_reattach(found, 3);

@@ -1058,6 +1058,15 @@ def unique_prefix():
     return pfx
 
 
+def q_counts(cmd, call, ftag, ttag):
+    """Q's values for a call: (ttl, npkts_ina, npkts_ino, nrelayed,
+    ndropped); cmd sends a command and returns the reply."""
+    r = cmd('Q %s %s %s' % (call, ftag, ttag))
+    m = re.fullmatch(r'(-?\d+) (\d+) (\d+) (\d+) (\d+)', r)
+    check(m is not None, 'Q answers five values: %r' % r)
+    return tuple(int(x) for x in m.groups())
+
+
 def journal_path(prefix):
     """The session journal (--journal) of the control of prefix: in the
     temp dir, named after the unique prefix, removed with the prefix's

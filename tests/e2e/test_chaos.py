@@ -36,7 +36,6 @@ Usage (root): test_chaos.py --build BUILD_DIR
 """
 
 import os
-import re
 import signal
 import socket
 import statistics
@@ -121,12 +120,7 @@ class NotifyListener:
             pass
 
 
-def q_counts(cmd, call, ftag, ttag):
-    """Q's values: (ttl, npkts_ina, npkts_ino, nrelayed, ndropped)."""
-    r = cmd('Q %s %s %s' % (call, ftag, ttag))
-    m = re.fullmatch(r'(-?\d+) (\d+) (\d+) (\d+) (\d+)', r)
-    check(m is not None, 'Q answers five values: %r' % r)
-    return tuple(int(x) for x in m.groups())
+q_counts = e2e.q_counts
 
 
 def wait_notified(listener, tag, timeout):

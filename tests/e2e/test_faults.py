@@ -101,12 +101,7 @@ def worker_tid(pid, lcore):
     raise e2e.E2EError('no thread %s in pid %d: %s' % (want[0], pid, names))
 
 
-def q_counts(cmd, call, ftag, ttag):
-    """Q's values: (ttl, npkts_ina, npkts_ino, nrelayed, ndropped)."""
-    r = cmd('Q %s %s %s' % (call, ftag, ttag))
-    m = re.fullmatch(r'(-?\d+) (\d+) (\d+) (\d+) (\d+)', r)
-    check(m is not None, 'Q answers five values: %r' % r)
-    return tuple(int(x) for x in m.groups())
+q_counts = e2e.q_counts
 
 
 def ctl_log_time(hms, near):
