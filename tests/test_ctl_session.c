@@ -653,6 +653,16 @@ test_journal_keep_in_place(void **state)
 	fake_dp_stats(ids[2])->pkts_in += 5;
 	assert_string_equal(cmd_at(f, T0 + 3 * NS, "Q c1 ft1 tt1"),
 			    "58 35 40 69 1\n");
+	/* a second restart keeps them again: the journal was rewritten
+	 * with the kept ids */
+	assert_int_equal(restart(f, T0 + 3 * NS), 1);
+	fake_dp_clear_msgs();
+	fake_dp_reattach(found, n);
+	msg_counts(&add, &upd, &del);
+	assert_int_equal(add + upd + del, 0);
+	assert_string_equal(cmd(f, "G nstreams_kept"), "4\n");
+	assert_string_equal(cmd_at(f, T0 + 3 * NS, "Q c1 ft1 tt1"),
+			    "58 35 40 69 1\n");
 	/* a re-offer of what the journal holds changes nothing but opens a
 	 * learning window: UPDATE, no ADD */
 	fake_dp_clear_msgs();
