@@ -10,7 +10,9 @@
  * ADD/UPDATE wait on t->pending, relay sockets with a refused DEL on
  * t->graves (their ids and ports stay taken until the DEL goes), both
  * retried by ctl_sessions_flush(). A replay (ctl_replay.c) is the same
- * reconciliation from an empty told state.
+ * reconciliation from an empty told state, or, for the streams kept in
+ * place after a control restart, from the told state the journal gives
+ * (ctl_rec_keep()).
  */
 #include <arpa/inet.h>
 #include <errno.h>

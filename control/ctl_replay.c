@@ -2,9 +2,12 @@
 /*
  * ctl_replay.c: a dataplane attaching or lost (DESIGN.md §2). After an
  * attach the told state is empty: the streams the dataplane already
- * holds are either this table's from before (deleted, added again) or an
- * earlier control's (orphans: adopted, kept until idle for -T); then
- * every session is reconciled from scratch. When the dataplane is lost,
+ * holds are either those of sessions restored from the journal, as the
+ * journal names them (kept in place: the told state is what the journal
+ * says, no DEL/ADD, no packet lost), or this table's from before
+ * (deleted, added again), or an earlier control's that no session names
+ * (orphans: adopted, kept until idle for -T); then every session is
+ * reconciled. When the dataplane is lost,
  * its counters are kept (Q, I, G never go back) and no session ages.
  * The prefilter's stale entries are reconciled here too.
  */
