@@ -643,7 +643,8 @@ pf_counters(const struct ctl_exec *ex, uint64_t out[RTPB_PF_VERDICT__COUNT])
  * names); once a dataplane worker was ever found stalled, "dataplane
  * workers stalled: N (M stalls seen)"; with admission limits
  * (ctl_admit.h), "sessions refused (max sessions): N" and "sessions
- * refused (source rate): N". A reader of rtpproxy's lines finds them where rtpproxy puts
+ * refused (source rate): N"; with a session journal, "journal: N
+ * records written, ...". A reader of rtpproxy's lines finds them where rtpproxy puts
  * them.
  */
 static void
@@ -679,6 +680,18 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd,
 		ctl_reply_appendf(r, "dataplane workers stalled: %d (%llu stalls "
 				  "seen)\n", __builtin_popcount(stalled),
 				  (unsigned long long)stalls);
+	/* the session journal, when there is one */
+	if (c.journal_slots_used + c.journal_slots_free > 0)
+		ctl_reply_appendf(r, "journal: %llu records written, %llu "
+				  "write errors, slots %llu used %llu free, "
+				  "%llu sessions restored at start, %llu "
+				  "streams kept in place\n",
+				  (unsigned long long)c.journal_writes,
+				  (unsigned long long)c.journal_write_errors,
+				  (unsigned long long)c.journal_slots_used,
+				  (unsigned long long)c.journal_slots_free,
+				  (unsigned long long)c.journal_restored,
+				  (unsigned long long)c.streams_kept);
 	if (ex->cfg.admit != NULL) {
 		ctl_admit_counters(ex->cfg.admit, &ac);
 		ctl_reply_appendf(r, "sessions refused (max sessions): %llu\n"
@@ -700,6 +713,12 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd,
 			       .label = (l), .help = (h)}
 #define STAT_G(n, x, m, l, h) {.name = (n), .u = (x), .metric = (m), \
 			       .label = (l), .help = (h), .gauge = true}
+/* The same, given to a G that names it but not listed by a bare G. */
+#define STAT_CN(n, x, m, l, h) {.name = (n), .u = (x), .metric = (m), \
+				.label = (l), .help = (h), .by_name = true}
+#define STAT_GN(n, x, m, l, h) {.name = (n), .u = (x), .metric = (m), \
+				.label = (l), .help = (h), .gauge = true, \
+				.by_name = true}
 
 /*
  * Every G counter with its value, in the order a bare G lists them:
@@ -805,6 +824,28 @@ stats_table(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		STAT_G("nworkers_stalled", (uint64_t)__builtin_popcount(stalled),
 		       "workers_stalled", NULL,
 		       "Dataplane workers stalled now"),
+		/* the session journal (ctl_journal.h; 0 without one): by name
+		 * only, a bare G would not fit CTL_REPLY_MAX with them */
+		STAT_CN("njournal_writes", c->journal_writes,
+		       "journal_writes_total", NULL,
+		       "Session records written to the journal"),
+		STAT_CN("njournal_write_errors", c->journal_write_errors,
+		       "journal_write_errors_total", NULL,
+		       "Journal record writes that failed (too large, full)"),
+		STAT_GN("njournal_slots_used", c->journal_slots_used,
+		       "journal_slots", "state=\"used\"",
+		       "Journal slots, by state"),
+		STAT_GN("njournal_slots_free", c->journal_slots_free,
+		       "journal_slots", "state=\"free\"", NULL),
+		STAT_CN("njournal_restored", c->journal_restored,
+		       "journal_restored_sessions_total", NULL,
+		       "Sessions restored from the journal at start"),
+		STAT_CN("njournal_dropped", c->journal_dropped,
+		       "journal_dropped_records_total", NULL,
+		       "Journal records dropped at start (unreadable, torn)"),
+		STAT_CN("nstreams_kept", c->streams_kept,
+		       "kept_streams_total", NULL,
+		       "Restored sessions' streams kept in place at attach"),
 	};
 	size_t n = sizeof(fixed) / sizeof(fixed[0]);
 
@@ -853,7 +894,11 @@ ctl_exec_stats_read(struct ctl_exec *ex, bool with_pf, struct ctl_exec_stats *ou
  * earlier control kept after a restart, and those still kept),
  * nsess_refused_max and nsess_refused_rate (U refused with E98,
  * ctl_admit.h), nworker_stalls and nworkers_stalled (dataplane workers
- * found stalled, all told and now), and npf_<verdict> for each of the prefilter's verdicts
+ * found stalled, all told and now), njournal_* (the session journal:
+ * records written, write errors, slots used and free, sessions restored
+ * and records dropped at start), nstreams_kept (streams of restored
+ * sessions kept in place at attach; these two kinds only when named:
+ * a bare G does not list them), and npf_<verdict> for each of the prefilter's verdicts
  * (npf_drop_budget: packets, rtpb_pf.h's names), 0 when the prefilter is
  * off (it counted nothing), so one query fits every relay.
  *
@@ -877,16 +922,19 @@ exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd,
 	ctl_exec_stats_read(ex, want_pf, &st);
 	n = all ? (int)st.n : cmd->nqnames;
 	ctl_reply_reset(r);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0, shown = 0; i < n; i++) {
 		const struct ctl_exec_stat *e = all ? &st.e[i] : NULL;
-		const char *pre = i > 0 ? " " : "";
+		const char *pre = shown > 0 ? " " : "";
 		const char *nm = verbose ? (all ? e->name : cmd->qnames[i]) : "";
 		const char *eq = verbose ? "=" : "";
 		int rc;
 
+		if (e != NULL && e->by_name)
+			continue; /* a bare G: listed by name only */
 		for (size_t k = 0; e == NULL && k < st.n; k++)
 			if (strcmp(cmd->qnames[i], st.e[k].name) == 0)
 				e = &st.e[k];
+		shown++;
 		if (e == NULL) {
 			reply_err(cmd, r, CTL_E_STSFAIL, "unknown counter name");
 			return;

@@ -177,10 +177,13 @@ struct ctl_exec_stat {
 	const char *help;   /**< HELP text; NULL on the later entries of a
 				 metric (they follow its first one) */
 	bool gauge;         /**< TYPE gauge, else counter */
+	bool by_name;       /**< given to a G that names it, not listed by a
+				 bare G (whose reply is capped at
+				 CTL_REPLY_MAX, rtpproxy's buffer) */
 };
 
 /** Room for every G counter: the fixed ones and one per verdict. */
-#define CTL_EXEC_STATS_MAX (48 + RTPB_PF_VERDICT__COUNT)
+#define CTL_EXEC_STATS_MAX (64 + RTPB_PF_VERDICT__COUNT)
 
 /** Every G counter, in the order a bare G lists them. */
 struct ctl_exec_stats {

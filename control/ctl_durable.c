@@ -280,11 +280,12 @@ ctl_durable_parse(const void *buf, size_t len, struct ctl_durable *d)
 }
 
 static void
-stream_from(const struct ctl_stream *st, uint64_t serial,
+stream_from(const struct ctl_stream *st, uint64_t serial, bool jrestored,
 	    struct ctl_durable_stream *o)
 {
 	o->id = st->id;
-	o->has_id = st->has_id;
+	/* restored, not replayed yet: the earlier control's id stays */
+	o->has_id = jrestored ? st->id != RTPB_STREAM_NONE : st->has_id;
 	o->cookie = st->has_id ? st->sent.cookie : serial;
 	if (o->cookie == 0)
 		o->cookie = serial;
@@ -335,7 +336,7 @@ ctl_durable_from_session(const struct ctl_session *s, struct ctl_durable *d)
 		o->ptime = l->ptime;
 		o->remote = l->remote;
 		str_from(l->codecs, &o->codecs);
-		stream_from(&l->sock.rtp, s->serial, &o->st[0]);
-		stream_from(&l->sock.rtcp, s->serial, &o->st[1]);
+		stream_from(&l->sock.rtp, s->serial, s->jrestored, &o->st[0]);
+		stream_from(&l->sock.rtcp, s->serial, s->jrestored, &o->st[1]);
 	}
 }

@@ -47,6 +47,10 @@ struct ctl_rec_conf {
 	/** Open files at most (each holds a descriptor and a 16 KiB
 	 *  buffer); 0: CTL_REC_MAX_FILES. */
 	unsigned int max_files;
+	/** The first recording id ctl_recorder.h hands out; 0: from the wall
+	 *  clock (ctl_recorder_create(): no collision with an earlier
+	 *  control's ids still in the dataplane). Tests set 1. */
+	uint32_t first_id;
 };
 
 /** Default bound of open recording files. */

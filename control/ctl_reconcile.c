@@ -10,7 +10,9 @@
  * ADD/UPDATE wait on t->pending, relay sockets with a refused DEL on
  * t->graves (their ids and ports stay taken until the DEL goes), both
  * retried by ctl_sessions_flush(). A replay (ctl_replay.c) is the same
- * reconciliation from an empty told state.
+ * reconciliation from an empty told state, or, for the streams kept in
+ * place after a control restart, from the told state the journal gives
+ * (ctl_rec_keep()).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -274,6 +276,51 @@ stream_sync(struct ctl_sessions *t, struct ctl_session *s,
 	st->in_dp = true;
 	st->resignal = false;
 	return 0;
+}
+
+/*
+ * A session restored from the journal at a dataplane's attach
+ * (ctl_replay.c): its streams marked kept (in_dp, no id yet: found in the
+ * dataplane with the journal's id, relay socket and cookie) stay in the
+ * dataplane as they are, latch and counters included. Their told state
+ * is what the journal says the earlier control told (stream_want() with
+ * the journalled ids of all four streams); the other streams lose their
+ * journalled ids, so ctl_rec_session() adds them with new ones and
+ * UPDATEs a kept stream only if its wanted message changed (a new out or
+ * pair id, a desired state the dataplane was never told).
+ * @return the streams kept.
+ */
+uint32_t
+ctl_rec_keep(struct ctl_sessions *t, struct ctl_session *s)
+{
+	uint32_t n = 0;
+	int li, rtcp;
+
+	for (li = 0; li < 2; li++)
+		for (rtcp = 0; rtcp < 2; rtcp++) {
+			struct ctl_stream *st = leg_stream(&s->leg[li], rtcp);
+
+			st->has_id = s->leg[li].sock.port != 0 &&
+				     st->id != RTPB_STREAM_NONE;
+		}
+	for (li = 0; li < 2; li++)
+		for (rtcp = 0; rtcp < 2; rtcp++) {
+			struct ctl_stream *st = leg_stream(&s->leg[li], rtcp);
+
+			if (!st->in_dp)
+				continue;
+			stream_want(t, s, s->leg, li, rtcp, &st->sent);
+			st->sent.hdr.type = RTPB_MSG_STREAM_ADD;
+			n++;
+		}
+	for (li = 0; li < 2; li++)
+		for (rtcp = 0; rtcp < 2; rtcp++) {
+			struct ctl_stream *st = leg_stream(&s->leg[li], rtcp);
+
+			if (!st->in_dp)
+				st->has_id = false;
+		}
+	return n;
 }
 
 /* Ids for both streams of leg li, before any ADD, so that each ADD

@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl_log.h"
 #include "ctl_rec_ring.h"
@@ -45,7 +46,14 @@ ctl_recorder_create(const struct ctl_rec_conf *conf, bool all)
 	rr->all = all;
 	rr->pcap = conf->pcap;
 	rr->no_rtcp = conf->no_rtcp;
-	rr->next_id = 1;
+	/* Ids go on from the wall clock (seconds << 8), not from 1: after a
+	 * control restart the dataplane may still mirror the kept streams
+	 * of an earlier control's recordings under its ids (dropped here as
+	 * unknown), which must not land in this control's files. An earlier
+	 * control's ids reach this one's only if it started more than 256
+	 * recordings a second on average. */
+	rr->next_id = conf->first_id != 0 ? conf->first_id :
+		      (uint32_t)((uint64_t)time(NULL) << 8);
 	rr->stops = g_array_new(false, false, sizeof(uint32_t));
 	return rr;
 }

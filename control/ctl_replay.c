@@ -2,9 +2,12 @@
 /*
  * ctl_replay.c: a dataplane attaching or lost (DESIGN.md §2). After an
  * attach the told state is empty: the streams the dataplane already
- * holds are either this table's from before (deleted, added again) or an
- * earlier control's (orphans: adopted, kept until idle for -T); then
- * every session is reconciled from scratch. When the dataplane is lost,
+ * holds are either those of sessions restored from the journal, as the
+ * journal names them (kept in place: the told state is what the journal
+ * says, no DEL/ADD, no packet lost), or this table's from before
+ * (deleted, added again), or an earlier control's that no session names
+ * (orphans: adopted, kept until idle for -T); then every session is
+ * reconciled. When the dataplane is lost,
  * its counters are kept (Q, I, G never go back) and no session ages.
  * The prefilter's stale entries are reconciled here too.
  */
@@ -216,8 +219,8 @@ ctl_sessions_detach(struct ctl_sessions *t)
 	}
 	/* deferred DELs: their streams' counts join the deleted ones' */
 	ctl_rec_graves_detach(t);
-	ctl_sjournal_put_all(t); /* the counters moved to the past */
 	t->detached = true;
+	ctl_sjournal_put_all(t); /* the counters moved to the past, no ids */
 	t->lost_ns = ctl_dp_poll_ns(t->cfg.dp);
 	ctl_log(CTL_LOG_WARN, "dataplane lost: %u sessions kept, none ages until "
 		"one is back (their counters go on from what it counted)",
@@ -288,7 +291,9 @@ journal_found(struct ctl_sessions *t, const struct ctl_dp_found *f)
 		return;
 	l = &s->leg[(f->ident.cookie >> 1) & 1];
 	st = (f->ident.cookie & 1) ? &l->sock.rtcp : &l->sock.rtp;
-	if (l->sock.port == 0 ||
+	/* no id in the journal: written after the earlier control lost this
+	 * dataplane, with its counts in the past already */
+	if (l->sock.port == 0 || st->id == RTPB_STREAM_NONE ||
 	    (ss = ctl_dp_stream_stats(t->cfg.dp, f->id, &buf)) == NULL)
 		return;
 	st->past.pkts_in += ss->pkts_in;
@@ -296,6 +301,51 @@ journal_found(struct ctl_sessions *t, const struct ctl_dp_found *f)
 	st->past.pkts_dropped += ss->pkts_dropped;
 	if (ss->last_rx_ns > s->last_ns)
 		s->last_ns = ss->last_rx_ns;
+}
+
+/* The same relay socket: family, port, address of that family. */
+static bool
+local_eq(const struct rtpb_addr *a, const struct rtpb_addr *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       memcmp(a->ip, b->ip, a->family == RTPB_AF_INET6 ? 16 : 4) == 0;
+}
+
+/*
+ * Stream f, found in the dataplane at attach, of session s: is it the
+ * stream s's journal record names (a restored session; same id, relay
+ * socket and cookie, an id of s's owner among n workers)? Then mark it
+ * kept (in_dp, no id yet: ctl_rec_keep()) and leave it in the dataplane:
+ * no DEL, no ADD, no packet lost across the control restart.
+ */
+static bool
+journal_keep(struct ctl_sessions *t, struct ctl_session *s,
+	     const struct ctl_dp_found *f, uint32_t n)
+{
+	struct ctl_leg *l = &s->leg[(f->ident.cookie >> 1) & 1];
+	bool rtcp = f->ident.cookie & 1;
+	struct ctl_stream *st = rtcp ? &l->sock.rtcp : &l->sock.rtp;
+	struct rtpb_addr local;
+
+	if (!s->jrestored || l->sock.port == 0 || st->in_dp ||
+	    st->id != f->id || s->owner >= n ||
+	    rtpb_stream_owner(f->id, n) != s->owner)
+		return false;
+	ctl_rec_pf_local(t, l->sock.laddr, l->sock.port, rtcp, &local);
+	if (!local_eq(&local, &f->ident.local))
+		return false;
+	st->in_dp = true;
+	return true;
+}
+
+/* Any stream of s marked kept by journal_keep()? */
+static bool
+session_kept(const struct ctl_session *s)
+{
+	for (int li = 0; li < 2; li++)
+		if (s->leg[li].sock.rtp.in_dp || s->leg[li].sock.rtcp.in_dp)
+			return true;
+	return false;
 }
 
 void
@@ -307,6 +357,7 @@ ctl_sessions_replay(struct ctl_sessions *t)
 
 	const struct ctl_dp_found *found;
 	size_t n_found = ctl_dp_found_streams(t->cfg.dp, &found), n_own = 0;
+	uint32_t n_kept = 0;
 
 	/* the ids and deferred DELs belong to the dataplane as it was; the
 	 * streams it still holds are in found */
@@ -314,16 +365,20 @@ ctl_sessions_replay(struct ctl_sessions *t)
 	ctl_replay_orphans_drop(t, false);
 	sessions_resume(t, all);
 	relay_warn(t);
-	/* the dataplane's streams: this table's from before are deleted
-	 * (the sessions are added again below), others adopted */
+	/* the dataplane's streams: those of restored sessions that the
+	 * journal names are kept in place; this table's others from before
+	 * are deleted (the sessions are added again below), others adopted */
 	for (size_t i = 0; i < n_found; i++) {
 		uint64_t serial = found[i].ident.cookie >> 2;
+		struct ctl_session *fs = g_hash_table_lookup(t->by_serial, &serial);
 
-		if (g_hash_table_lookup(t->by_serial, &serial) == NULL) {
+		if (fs == NULL) {
 			orphan_adopt(t, &found[i], false);
 			continue;
 		}
 		n_own++;
+		if (journal_keep(t, fs, &found[i], n))
+			continue;
 		journal_found(t, &found[i]);
 		/* ring full: deleted by the next tick; its counters went to
 		 * its stream's past when control lost this dataplane */
@@ -333,17 +388,25 @@ ctl_sessions_replay(struct ctl_sessions *t)
 	while ((s = g_queue_pop_head(&t->pending)) != NULL)
 		s->pending = false;
 	for (guint i = 0; i < all->len; i++) {
+		bool kept;
+
 		s = all->pdata[i];
+		kept = s->jrestored && session_kept(s);
 		s->jrestored = false;
+		if (kept)
+			n_kept += ctl_rec_keep(t, s);
 		for (int li = 0; li < 2; li++) {
 			struct ctl_sock *k = &s->leg[li].sock;
 
 			/* the new dataplane was told nothing: new ids; what
 			 * earlier dataplanes counted and the latched peers
 			 * stay: the ADDs restore the peers (§4.9), and the
-			 * prefilter keeps them meanwhile */
-			stream_forget(&k->rtp);
-			stream_forget(&k->rtcp);
+			 * prefilter keeps them meanwhile. Kept streams
+			 * (ctl_rec_keep()) stay as they are. */
+			if (!kept) {
+				stream_forget(&k->rtp);
+				stream_forget(&k->rtcp);
+			}
 			ctl_rec_pf_latch(t, s, li, false, &k->rtp.latched,
 					 k->rtp.latched_ssrc);
 			ctl_rec_pf_latch(t, s, li, true, &k->rtcp.latched,
@@ -351,13 +414,15 @@ ctl_sessions_replay(struct ctl_sessions *t)
 		}
 		if (n == 0)
 			continue;
-		/* the new dataplane's steering decides, or round robin */
-		s->owner = t->rr++ % n;
-		for (int li = 0; li < 2; li++) {
+		/* the new dataplane's steering decides, or round robin; a
+		 * session with kept streams keeps the owner of their ids */
+		for (int li = 0; li < 2 && !kept; li++) {
 			const struct ctl_sock *k = &s->leg[li].sock;
 			int w = k->port != 0 ?
 				ctl_alloc_port_worker(t, k->laddr, k->port) : -1;
 
+			if (li == 0)
+				s->owner = t->rr++ % n;
 			if (w >= 0) {
 				s->owner = (uint32_t)w;
 				break;
@@ -366,6 +431,7 @@ ctl_sessions_replay(struct ctl_sessions *t)
 		if (ctl_rec_session(t, s) != 0)
 			ctl_rec_pending(t, s);
 	}
+	t->c.streams_kept += n_kept;
 	ctl_sjournal_put_all(t); /* new ids and owners */
 	ctl_log(CTL_LOG_INFO, "dataplane attached: %u sessions replayed%s",
 		all->len, t->pending.length ? ", some pushes pending" : "");
@@ -380,8 +446,9 @@ ctl_sessions_replay(struct ctl_sessions *t)
 	}
 	if (n_found > 0)
 		ctl_log(CTL_LOG_INFO, "dataplane held %zu streams: %zu of sessions here "
-			"(added again), %u of an earlier control kept until idle for "
-			"%llu s", n_found, n_own, t->orphans.length,
+			"(%u kept in place, the others added again), %u of an "
+			"earlier control kept until idle for %llu s", n_found,
+			n_own, n_kept, t->orphans.length,
 			(unsigned long long)(t->cfg.ttl_ns / CTL_NS_PER_S));
 	g_ptr_array_unref(all);
 }

@@ -22,6 +22,7 @@
 
 #include "ctl_cmd.h"
 #include "ctl_hash.h"
+#include "ctl_journal.h"
 #include "ctl_log.h"
 #include "ctl_session_pvt.h"
 
@@ -780,6 +781,11 @@ ctl_sessions_counters(const struct ctl_sessions *t,
 
 	*c = t->c;
 	c->active = g_hash_table_size(t->by_serial);
+	if (t->cfg.journal != NULL) {
+		c->journal_slots_used = ctl_journal_used(t->cfg.journal);
+		c->journal_slots_free = ctl_journal_slots(t->cfg.journal) -
+					c->journal_slots_used;
+	}
 	c->streams = 0;
 	c->legs = 0;
 	g_hash_table_iter_init(&it, t->by_serial);

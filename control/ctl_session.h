@@ -145,7 +145,10 @@ struct ctl_stream_past {
 
 /** What the dataplane was told of one stream (RTP or RTCP) of a socket. */
 struct ctl_stream {
-	uint32_t id;      /**< stream id, valid if has_id */
+	uint32_t id;      /**< stream id, valid if has_id; in a session
+			       restored from the journal and not replayed
+			       yet, the earlier control's (RTPB_STREAM_NONE:
+			       none), matched at attach (ctl_rec_keep()) */
 	bool has_id;      /**< id allocated from the current dataplane */
 	bool in_dp;       /**< an ADD was accepted by the ring */
 	struct rtpb_msg_stream sent; /**< the last ADD/UPDATE accepted (peer aside) */
@@ -348,6 +351,17 @@ struct ctl_sessions_counters {
 	uint64_t journal_writes;  /**< session records written to the journal */
 	uint64_t journal_skipped; /**< sessions not journalled (record too
 				       large for a slot, or no free slot) */
+	/* the journal, more (issue 16 item 4; slots are 0 without one) */
+	uint64_t journal_write_errors; /**< record writes that failed (too
+					    large, journal full, refused) */
+	uint64_t journal_restored; /**< sessions restored at start */
+	uint64_t journal_dropped;  /**< records dropped at start (unreadable,
+					not restorable, torn or corrupt) */
+	uint64_t journal_slots_used; /**< slots taken now (gauge) */
+	uint64_t journal_slots_free; /**< slots free now (gauge) */
+	uint64_t streams_kept; /**< streams of restored sessions kept in the
+				    dataplane at attach, in place (no DEL/ADD:
+				    no packet lost) */
 	/** G rtpa_*: RTP analysis of the RTP streams of ended sessions,
 	 *  added at session end (rtpproxy adds at stream end), packets */
 	uint64_t rtpa_nsent, rtpa_nrcvd, rtpa_ndups, rtpa_nlost, rtpa_perrs;

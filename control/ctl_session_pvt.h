@@ -124,6 +124,10 @@ int ctl_rec_leg(struct ctl_sessions *t, struct ctl_session *s,
 		struct ctl_leg legs[2], int li);
 /** Everything of s: ids first, then each stream's ADD/UPDATE. */
 int ctl_rec_session(struct ctl_sessions *t, struct ctl_session *s);
+/** Keep the streams of restored session s marked kept (in_dp without
+ *  an id) as the dataplane holds them; forget the others' journalled
+ *  ids. @return streams kept. */
+uint32_t ctl_rec_keep(struct ctl_sessions *t, struct ctl_session *s);
 /** DEL one stream, its id freed; 0, or -ENOBUFS (ring full). */
 int ctl_rec_del(struct ctl_sessions *t, uint32_t id,
 		const struct rtpb_addr *local, bool count);

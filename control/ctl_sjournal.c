@@ -86,6 +86,11 @@ ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
 	if (t->cfg.journal == NULL || s->serial == 0)
 		return;
 	ctl_durable_from_session(s, &d);
+	/* the ids of a lost dataplane are void, and its counts are in the
+	 * past already: a next control must not keep those streams in place
+	 * nor count them again (ctl_replay.c) */
+	for (int li = 0; t->detached && !s->jrestored && li < 2; li++)
+		d.leg[li].st[0].has_id = d.leg[li].st[1].has_id = false;
 	if (s->notify_target >= 0 && s->notify_name != NULL) {
 		d.notify_name.p = s->notify_name;
 		d.notify_name.len = (uint16_t)strnlen(s->notify_name, 256);
@@ -96,6 +101,7 @@ ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
 	}
 	n = ctl_durable_write(&d, rec, sizeof(rec));
 	if (n < 0) {
+		t->c.journal_write_errors++;
 		skip(t, s, "session too large for the journal");
 		ctl_sjournal_drop(t, s);
 		return;
@@ -103,6 +109,7 @@ ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
 	if (s->jslot < 0) {
 		slot = ctl_journal_alloc(t->cfg.journal);
 		if (slot < 0) {
+			t->c.journal_write_errors++;
 			skip(t, s, "journal full");
 			return;
 		}
@@ -111,6 +118,8 @@ ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
 	if (ctl_journal_put(t->cfg.journal, (uint32_t)s->jslot, rec,
 			    (size_t)n) == 0)
 		t->c.journal_writes++;
+	else
+		t->c.journal_write_errors++;
 }
 
 void
@@ -181,6 +190,9 @@ leg_restore(struct ctl_sessions *t, const struct ctl_durable_leg *dl,
 
 		st->latched = ds->latched;
 		st->latched_ssrc = ds->latched_ssrc;
+		/* the earlier control's id: the replay keeps the stream in
+		 * place if the dataplane holds it (ctl_rec_keep()) */
+		st->id = ds->has_id ? ds->id : RTPB_STREAM_NONE;
 		st->past.pkts_in = ds->pkts_in;
 		st->past.pkts_relayed = ds->pkts_relayed;
 		st->past.pkts_dropped = ds->pkts_dropped;
@@ -314,6 +326,8 @@ ctl_sessions_journal_load(struct ctl_sessions *t, uint64_t now_ns)
 		t->lost_ns = now_ns;
 		t->c.created += x.restored;
 	}
+	t->c.journal_restored += x.restored;
+	t->c.journal_dropped += x.dropped + bad;
 	if (x.restored > 0 || x.dropped > 0 || bad > 0)
 		ctl_log(CTL_LOG_INFO, "journal: %u sessions of an earlier "
 			"control restored, %u records dropped, %u torn or "

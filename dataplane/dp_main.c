@@ -52,6 +52,7 @@
 #include "dp_log.h"
 #include "dp_nd.h"
 #include "dp_opts.h"
+#include "dp_nkeep.h"
 #include "dp_parse.h"
 #include "dp_shm.h"
 #include "dp_stats.h"
@@ -442,6 +443,42 @@ shm_atexit(void)
 	dp_ctx.shm = NULL;
 }
 
+/*
+ * The neighbours kept across a restart (dp_nkeep.h, --neigh-file):
+ * map the file and put what an earlier dataplane resolved into the new
+ * table, before any worker runs. A file that cannot be opened costs the
+ * feature, not the start.
+ */
+static void
+neigh_keep_open(void)
+{
+	char path[PATH_MAX], err[PATH_MAX + 64];
+	const char *rt = rte_eal_get_runtime_dir(), *base = strrchr(rt, '/');
+	uint32_t n;
+
+	if (dp_opts.neigh_file != NULL && strcmp(dp_opts.neigh_file, "none") == 0)
+		return;
+	if (dp_opts.neigh_file != NULL) {
+		snprintf(path, sizeof(path), "%s", dp_opts.neigh_file);
+	} else {
+		if (mkdir(DP_NKEEP_DIR, 0700) != 0 && errno != EEXIST) {
+			DP_LOG(WARNING, "--neigh-file: mkdir %s: %s: neighbours not "
+			       "kept across a restart", DP_NKEEP_DIR, strerror(errno));
+			return;
+		}
+		snprintf(path, sizeof(path), DP_NKEEP_DIR "/%s.neigh",
+			 base != NULL ? base + 1 : rt);
+	}
+	if (dp_nkeep_open(path, err, sizeof(err)) != 0) {
+		DP_LOG(WARNING, "--neigh-file: %s: neighbours not kept across a "
+		       "restart", err);
+		return;
+	}
+	n = dp_nkeep_restore(dp_ctx.neigh, dp_now_ns());
+	DP_LOG(INFO, "neighbours kept in %s: %u restored from an earlier "
+	       "dataplane", path, n);
+}
+
 static void
 workers_init(const char *prefix)
 {
@@ -494,6 +531,7 @@ workers_init(const char *prefix)
 	if (dp_ctx.neigh == NULL)
 		rte_exit(EXIT_FAILURE, "rte_zmalloc(neighbour table): out of hugepage memory\n");
 	dp_neigh_seed(dp_ctx.neigh); /* keyed: senders pick their addresses */
+	neigh_keep_open();
 
 	/* Ids are partitioned by owner (id % n_workers), so each table
 	 * holds at most max_streams / n_workers entries. */
@@ -592,6 +630,8 @@ main_loop(void)
 		memcpy(gw.ip, dp_ctx.gateway6, 16);
 		dp_neigh_resolve(dp_ctx.neigh, &gw, dp_now_ns(), nh_send, NULL);
 	}
+	/* the kept neighbours (dp_nkeep.h): used at once, asked again */
+	dp_nkeep_ask(nh_send, NULL);
 
 	while (!atomic_load(&dp_quit)) {
 		now = dp_now_ns();

@@ -10,6 +10,7 @@
 #include <rte_random.h>
 
 #include "dp_neigh.h"
+#include "dp_nkeep.h"
 
 static void
 neigh_state_init(struct dp_neigh_state *st)
@@ -99,40 +100,79 @@ neigh_state_confirm(struct dp_neigh_state *st, const struct rte_ether_addr *mac,
 	st->probes = 0;
 }
 
+/* A learnt neighbour goes to the file too (dp_nkeep.h). */
 void
 dp_neigh_confirm(struct dp_neigh *t, int slot, const struct rte_ether_addr *mac,
 		 uint64_t now_ns)
 {
-	neigh_state_confirm(&t->e[slot].st, mac, now_ns);
+	struct dp_neigh_entry *e = &t->e[slot];
+
+	neigh_state_confirm(&e->st, mac, now_ns);
+	if (!e->st.is_static)
+		dp_nkeep_put4((uint32_t)slot, atomic_load_explicit(&e->ip,
+				memory_order_relaxed),
+			      atomic_load_explicit(&e->st.mac, memory_order_relaxed));
 }
 
 void
 dp_neigh6_confirm(struct dp_neigh *t, int slot, const struct rte_ether_addr *mac,
 		  uint64_t now_ns)
 {
-	neigh_state_confirm(&t->e6[slot].st, mac, now_ns);
+	struct dp_neigh6_entry *e = &t->e6[slot];
+
+	neigh_state_confirm(&e->st, mac, now_ns);
+	if (!e->st.is_static)
+		dp_nkeep_put6((uint32_t)slot, e->ip,
+			      atomic_load_explicit(&e->st.mac, memory_order_relaxed));
+}
+
+/* Insert ip in the table of its family: its state, and its slot in
+ * *slot; NULL with *slot -EINVAL (family) or -ENOSPC. */
+static struct dp_neigh_state *
+neigh_insert_any(struct dp_neigh *t, const struct rtpb_addr *ip, int *slot)
+{
+	if (ip->family == RTPB_AF_INET) {
+		*slot = dp_neigh_insert(t, rtpb_addr_v4(ip));
+		return *slot < 0 ? NULL : &t->e[*slot].st;
+	}
+	if (ip->family == RTPB_AF_INET6) {
+		*slot = dp_neigh6_insert(t, ip->ip);
+		return *slot < 0 ? NULL : &t->e6[*slot].st;
+	}
+	*slot = -EINVAL;
+	return NULL;
+}
+
+int
+dp_neigh_restore(struct dp_neigh *t, const struct rtpb_addr *ip, uint64_t mac,
+		 uint64_t now_ns)
+{
+	int slot;
+	struct dp_neigh_state *st = neigh_insert_any(t, ip, &slot);
+
+	if (st == NULL)
+		return slot;
+	if (ip->family == RTPB_AF_INET)
+		dp_nkeep_put4((uint32_t)slot, rtpb_addr_v4(ip), mac);
+	else
+		dp_nkeep_put6((uint32_t)slot, ip->ip, mac);
+	atomic_store_explicit(&st->mac, mac | DP_NEIGH_VALID, memory_order_release);
+	st->confirmed_ns = now_ns > DP_NEIGH_REACHABLE_NS ?
+			   now_ns - DP_NEIGH_REACHABLE_NS : 0;
+	st->requested_ns = now_ns;
+	st->probes = 1;
+	return slot;
 }
 
 int
 dp_neigh_add_static(struct dp_neigh *t, const struct rtpb_addr *ip,
 		    const struct rte_ether_addr *mac, uint64_t now_ns)
 {
-	struct dp_neigh_state *st;
 	int slot;
+	struct dp_neigh_state *st = neigh_insert_any(t, ip, &slot);
 
-	if (ip->family == RTPB_AF_INET) {
-		slot = dp_neigh_insert(t, rtpb_addr_v4(ip));
-		if (slot < 0)
-			return slot;
-		st = &t->e[slot].st;
-	} else if (ip->family == RTPB_AF_INET6) {
-		slot = dp_neigh6_insert(t, ip->ip);
-		if (slot < 0)
-			return slot;
-		st = &t->e6[slot].st;
-	} else {
-		return -EINVAL;
-	}
+	if (st == NULL)
+		return slot;
 	neigh_state_confirm(st, mac, now_ns);
 	st->is_static = 1;
 	return slot;
@@ -158,22 +198,11 @@ void
 dp_neigh_resolve(struct dp_neigh *t, const struct rtpb_addr *ip,
 		 uint64_t now_ns, dp_neigh_send_fn *send, void *arg)
 {
-	struct dp_neigh_state *st;
 	int slot;
+	struct dp_neigh_state *st = neigh_insert_any(t, ip, &slot);
 
-	if (ip->family == RTPB_AF_INET) {
-		slot = dp_neigh_insert(t, rtpb_addr_v4(ip));
-		if (slot < 0)
-			return;
-		st = &t->e[slot].st;
-	} else if (ip->family == RTPB_AF_INET6) {
-		slot = dp_neigh6_insert(t, ip->ip);
-		if (slot < 0)
-			return;
-		st = &t->e6[slot].st;
-	} else {
+	if (st == NULL)
 		return;
-	}
 	if (atomic_load_explicit(&st->mac, memory_order_relaxed) & DP_NEIGH_VALID)
 		return;
 	if (st->requested_ns != 0 && now_ns - st->requested_ns < DP_NEIGH_RETRY_NS)
@@ -182,7 +211,8 @@ dp_neigh_resolve(struct dp_neigh *t, const struct rtpb_addr *ip,
 }
 
 /* One entry's refresh or expiry; ip is its address. @return 1 if the
- * entry is to be evicted (unresolved, nothing for DP_NEIGH_EVICT_NS). */
+ * entry is to be evicted (unresolved, nothing for DP_NEIGH_EVICT_NS), 2
+ * if its MAC was just given up (silent to the probes), else 0. */
 static int
 neigh_age_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
 	      uint64_t now_ns, dp_neigh_send_fn *send, void *arg)
@@ -216,7 +246,7 @@ neigh_age_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
 				      memory_order_relaxed);
 		st->probes = 0;
 		st->requested_ns = 0;
-		return 0;
+		return 2;
 	}
 	neigh_ask(st, ip, now_ns, send, arg);
 	return 0;
@@ -228,6 +258,7 @@ dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 {
 	struct rtpb_addr a;
 	uint32_t i, ip, g, evicted = 0;
+	int r;
 
 	for (i = 0; i < DP_NEIGH_SIZE; i++) {
 		struct dp_neigh_entry *e = &t->e[i];
@@ -236,10 +267,14 @@ dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 		if (ip == 0 || ip == DP_NEIGH_GONE)
 			continue;
 		rtpb_addr_set_v4(&a, ip, 0);
-		if (neigh_age_one(&e->st, &a, now_ns, send, arg)) {
+		r = neigh_age_one(&e->st, &a, now_ns, send, arg);
+		if (r == 2)
+			dp_nkeep_put4(i, 0, 0); /* not kept any more */
+		if (r == 1) {
 			/* the MAC first: a reader of the old ip finds none */
 			atomic_store_explicit(&e->st.mac, 0, memory_order_relaxed);
 			atomic_store_explicit(&e->ip, DP_NEIGH_GONE, memory_order_release);
+			dp_nkeep_put4(i, 0, 0);
 			evicted++;
 		}
 	}
@@ -252,11 +287,15 @@ dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 		if (!(g & 1))
 			continue;
 		memcpy(a.ip, e->ip, 16);
-		if (neigh_age_one(&e->st, &a, now_ns, send, arg)) {
+		r = neigh_age_one(&e->st, &a, now_ns, send, arg);
+		if (r == 2)
+			dp_nkeep_put6(i, e->ip, 0);
+		if (r == 1) {
 			atomic_store_explicit(&e->st.mac, 0, memory_order_relaxed);
 			/* even, never 0 (empty would cut the probe chains) */
 			atomic_store_explicit(&e->gen, g + 1 != 0 ? g + 1 : 2,
 					      memory_order_release);
+			dp_nkeep_put6(i, e->ip, 0);
 			evicted++;
 		}
 	}

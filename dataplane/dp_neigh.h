@@ -244,6 +244,17 @@ void dp_neigh6_confirm(struct dp_neigh *t, int slot,
 		       const struct rte_ether_addr *mac, uint64_t now_ns);
 
 /**
+ * Insert neighbour ip, kept by an earlier dataplane (dp_nkeep.h), with
+ * mac (bytes 0-5 | DP_NEIGH_VALID): usable at once, STALE (confirmed
+ * DP_NEIGH_REACHABLE_NS before now_ns, one request counted as sent at
+ * now_ns: the caller sends it), so dp_neigh_age() probes it if no answer
+ * comes. Main lcore, setup.
+ * @return the slot, -EINVAL (family), or -ENOSPC.
+ */
+int dp_neigh_restore(struct dp_neigh *t, const struct rtpb_addr *ip,
+		     uint64_t mac, uint64_t now_ns);
+
+/**
  * Add a static neighbour (the dataplane's --neigh IP,MAC): resolved at
  * once, never refreshed, never expired; a later ARP/NDP from it updates
  * the MAC. Main lcore, setup.

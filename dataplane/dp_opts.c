@@ -84,6 +84,9 @@ opts_usage(const char *prog)
 	       "                      is attached (default: leave them)\n"
 	       "  --shm-group GROUP   the shared memory is GROUP's too (read-write), so a\n"
 	       "                      control run as -u USER:GROUP attaches (default: root's)\n"
+	       "  --neigh-file PATH   keep the resolved neighbours (IP, MAC) in PATH, so a\n"
+	       "                      restarted dataplane has them at once (default:\n"
+	       "                      " DP_NKEEP_DIR "/<file-prefix>.neigh; 'none': not kept)\n"
 	       "  --help, -h          this text (before EAL starts, anywhere on the line)\n"
 	       "  --version, -V       print the version and DPDK's (the same)\n"
 	       "\n"
@@ -288,6 +291,8 @@ dp_opts_parse(int argc, char **argv)
 		{"tx-port", required_argument, NULL, 't'},
 		{"neigh", required_argument, NULL, 'N'},
 		{"shm-group", required_argument, NULL, 'U'},
+		/* neighbours kept across a restart (dp_nkeep.h) */
+		{"neigh-file", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -338,6 +343,13 @@ dp_opts_parse(int argc, char **argv)
 			if (opts_ulong("mbufs", optarg, 1024, 1ul << 24, &v) != 0)
 				return -1;
 			dp_opts.mbufs = (uint32_t)v;
+			break;
+		case 'K': /* neighbours kept across a restart */
+			if (optarg[0] == '\0') {
+				fprintf(stderr, "--neigh-file: empty path\n");
+				return -1;
+			}
+			dp_opts.neigh_file = optarg;
 			break;
 		case 'W':
 			if (opts_ulong("replay-wait", optarg, 0, 60000, &v) != 0)

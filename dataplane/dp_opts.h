@@ -38,7 +38,14 @@ struct dp_opts {
 	const char *bpf_pin_root; /**< --bpf-pin-root, NULL: leave pins alone */
 	const char *shm_group;    /**< --shm-group, NULL: root only */
 	gid_t shm_gid;            /**< its gid */
+	/* neighbours kept across a restart (dp_nkeep.h) */
+	const char *neigh_file;   /**< --neigh-file, NULL: the default
+				       DP_NKEEP_DIR/<file-prefix>.neigh;
+				       "none": not kept */
 };
+
+/** --neigh-file's default directory (the systemd unit's RuntimeDirectory). */
+#define DP_NKEEP_DIR "/run/rtpbypass"
 
 extern struct dp_opts dp_opts;
 

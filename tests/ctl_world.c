@@ -90,7 +90,8 @@ ctl_world_open(struct ctl_world *w, const struct ctl_world_cfg *c, char *err,
 	}
 #ifdef CTL_WORLD_REC
 	if (c->rec) {
-		struct ctl_rec_conf rc = {.record_dir = w->rec_dir, .pcap = c->rec_pcap};
+		struct ctl_rec_conf rc = {.record_dir = w->rec_dir, .pcap = c->rec_pcap,
+					  .first_id = 1};
 
 		snprintf(w->rec_dir, sizeof(w->rec_dir), "/tmp/rtpb-golden-rec-XXXXXX");
 		w->rec = mkdtemp(w->rec_dir) != NULL ? ctl_recorder_create(&rc, false) : NULL;

@@ -245,6 +245,14 @@ test_serve(void **state)
 	assert_non_null(strstr(buf, "# TYPE rtpbypass_relayed_packets_total counter\n"));
 	assert_non_null(strstr(buf, "# TYPE rtpbypass_sessions gauge\n"));
 	assert_non_null(strstr(buf, "rtpbypass_sessions_refused_total{reason=\"max_sessions\"} 0\n"));
+	/* the session journal's (none here: zeros, one HELP and TYPE each) */
+	assert_non_null(strstr(buf, "# TYPE rtpbypass_journal_slots gauge\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_journal_slots{state=\"used\"} 0\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_journal_slots{state=\"free\"} 0\n"));
+	assert_non_null(strstr(buf, "# TYPE rtpbypass_journal_writes_total counter\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_journal_write_errors_total 0\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_journal_restored_sessions_total 0\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_kept_streams_total 0\n"));
 	assert_non_null(strstr(buf, "rtpbypass_prefilter_packets_total{verdict=\""));
 #define DROP_SEEN(en, n, d)                                                    \
 	assert_non_null(strstr(buf, "\nrtpbypass_dropped_packets_total{reason=\"" \

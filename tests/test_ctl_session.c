@@ -500,13 +500,15 @@ found_of(const struct ctl_session *s, struct ctl_dp_found *found, size_t *n)
 
 /* Control dies: its table freed with nothing deleted, the journal file
  * reopened as a new process would (f->scfg.journal). The fake: control's
- * handle lets go of the dataplane first, as a dying process does; the
+ * handle lets go of the dataplane first, as a dying process does,
+ * without a detach (a SIGKILLed control reads nothing more); the
  * streams stay, found at the reattach. */
 static void
 crash(struct fx *f)
 {
 	char err[256];
 
+	ctl_dp_set_callbacks(fake_dp_handle(), NULL, NULL, NULL, NULL);
 	fake_dp_set_attached(false);
 	ctl_exec_destroy(f->ex);
 	ctl_sessions_abandon(f->sess);
@@ -572,6 +574,158 @@ test_journal_restart(void **state)
 	assert_int_equal(ctl_sessions_count(f->sess), 1);
 }
 
+/* A control started again after crash(): a new table from the journal,
+ * its commands and the dataplane bound, its clock at now; nothing
+ * attached yet. @return the sessions restored. */
+static uint32_t
+restart(struct fx *f, uint64_t now)
+{
+	uint32_t n;
+
+	crash(f);
+	f->sess = ctl_sessions_create(&f->scfg);
+	n = ctl_sessions_journal_load(f->sess, now);
+	f->ex = ctl_exec_create(&f->ecfg, f->sess);
+	ctl_sessions_bind_dp(f->sess);
+	ctl_sessions_now(f->sess, now);
+	return n;
+}
+
+/* Messages pushed since the last fake_dp_clear_msgs(), by type. */
+static void
+msg_counts(int *add, int *upd, int *del)
+{
+	*add = *upd = *del = 0;
+	for (size_t i = 0; i < fake_dp_nmsgs(); i++) {
+		int ty = fake_dp_msg(i)->hdr.type;
+
+		*add += ty == RTPB_MSG_STREAM_ADD;
+		*upd += ty == RTPB_MSG_STREAM_UPDATE;
+		*del += ty == RTPB_MSG_STREAM_DEL;
+	}
+}
+
+/* A control restart keeps the restored session's streams in the
+ * dataplane in place (issue 16: no DEL/ADD, so no packet is lost): no
+ * message at the attach, the same ids, the counters go on from the
+ * dataplane's own; a D afterwards deletes them. The journal counters
+ * (G njournal_*, nstreams_kept) say so. */
+static void
+test_journal_keep_in_place(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	struct ctl_dp_found found[4];
+	uint32_t ids[4];
+	size_t n = 0;
+	int add, upd, del;
+
+	reply_port(cmd_at(f, T0, "U c1 198.51.100.1 5000 ft1"));
+	reply_port(cmd_at(f, T0 + NS, "L c1 198.51.100.2 6000 ft1 tt1"));
+	s = find(f, "c1", "ft1");
+	*fake_dp_stats(s->leg[0].sock.rtp.id) = (struct rtpb_stream_stats){
+		.pkts_in = 40, .pkts_relayed = 40, .last_rx_ns = T0 + NS};
+	*fake_dp_stats(s->leg[1].sock.rtp.id) = (struct rtpb_stream_stats){
+		.pkts_in = 30, .pkts_relayed = 29, .pkts_dropped = 1,
+		.last_rx_ns = T0 + NS};
+	found_of(s, found, &n);
+	for (int i = 0; i < 4; i++)
+		ids[i] = found[i].id;
+	assert_string_equal(cmd_at(f, T0 + 2 * NS, "Q c1 ft1 tt1"),
+			    "59 30 40 69 1\n");
+	assert_string_equal(cmd(f, "G njournal_slots_used njournal_slots_free "
+				"njournal_restored nstreams_kept"), "1 63 0 0\n");
+	assert_int_equal(restart(f, T0 + 3 * NS), 1);
+	fake_dp_clear_msgs();
+	fake_dp_reattach(found, n);
+	msg_counts(&add, &upd, &del);
+	assert_int_equal(add + upd + del, 0);
+	assert_string_equal(cmd(f, "G nstreams_kept njournal_restored "
+				"nadopted njournal_slots_used"), "4 1 0 1\n");
+	s = find(f, "c1", "ft1");
+	assert_int_equal(s->leg[0].sock.rtp.id, ids[0]);
+	assert_int_equal(s->leg[0].sock.rtcp.id, ids[1]);
+	assert_int_equal(s->leg[1].sock.rtp.id, ids[2]);
+	assert_int_equal(s->leg[1].sock.rtcp.id, ids[3]);
+	/* the counts are the dataplane's, not doubled into the past */
+	assert_string_equal(cmd_at(f, T0 + 3 * NS, "Q c1 ft1 tt1"),
+			    "58 30 40 69 1\n");
+	fake_dp_stats(ids[2])->pkts_in += 5;
+	assert_string_equal(cmd_at(f, T0 + 3 * NS, "Q c1 ft1 tt1"),
+			    "58 35 40 69 1\n");
+	/* a second restart keeps them again: the journal was rewritten
+	 * with the kept ids */
+	assert_int_equal(restart(f, T0 + 3 * NS), 1);
+	fake_dp_clear_msgs();
+	fake_dp_reattach(found, n);
+	msg_counts(&add, &upd, &del);
+	assert_int_equal(add + upd + del, 0);
+	assert_string_equal(cmd(f, "G nstreams_kept"), "4\n");
+	assert_string_equal(cmd_at(f, T0 + 3 * NS, "Q c1 ft1 tt1"),
+			    "58 35 40 69 1\n");
+	/* a re-offer of what the journal holds changes nothing but opens a
+	 * learning window: UPDATE, no ADD */
+	fake_dp_clear_msgs();
+	cmd_at(f, T0 + 4 * NS, "U c1 198.51.100.1 5000 ft1 tt1");
+	msg_counts(&add, &upd, &del);
+	assert_int_equal(add + del, 0);
+	assert_string_equal(cmd_at(f, T0 + 5 * NS, "D c1 ft1 tt1"), "0\n");
+	msg_counts(&add, &upd, &del);
+	assert_int_equal(del, 4);
+	assert_int_equal(fake_dp_errors(), 0);
+}
+
+/* Only some of a restored session's streams are found as the journal
+ * names them: those are kept; the others are added again with new ids
+ * (leg 1's RTP id is held by another control's stream on its socket,
+ * adopted, doomed; leg 1's RTCP is gone), and a kept stream whose out
+ * or pair id changed gets an UPDATE, never an ADD. */
+static void
+test_journal_keep_partial(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_session *s;
+	struct ctl_dp_found found[4];
+	size_t n = 0;
+	int add = 0, upd = 0, del = 0;
+
+	reply_port(cmd_at(f, T0, "U c1 198.51.100.1 5000 ft1"));
+	reply_port(cmd_at(f, T0 + NS, "L c1 198.51.100.2 6000 ft1 tt1"));
+	s = find(f, "c1", "ft1");
+	found_of(s, found, &n);
+	assert_int_equal(restart(f, T0 + 3 * NS), 1);
+	fake_dp_clear_msgs();
+	found[2].ident.cookie = 999u << 2;
+	fake_dp_reattach(found, 3);
+	for (size_t i = 0; i < fake_dp_nmsgs(); i++) {
+		const struct rtpb_msg *m = fake_dp_msg(i);
+		bool kept = m->stream.stream_id == found[0].id ||
+			    m->stream.stream_id == found[1].id;
+
+		if (m->hdr.type == RTPB_MSG_STREAM_ADD) {
+			assert_false(kept);
+			add++;
+		} else if (m->hdr.type == RTPB_MSG_STREAM_UPDATE) {
+			assert_true(kept);
+			upd++;
+		} else {
+			del++;
+		}
+	}
+	assert_int_equal(add, 2);
+	assert_int_equal(del, 0);
+	/* leg 0's RTP relays to leg 1's RTP, under a new id now */
+	assert_true(upd >= 1);
+	s = find(f, "c1", "ft1");
+	assert_int_not_equal(s->leg[1].sock.rtp.id, found[2].id);
+	assert_int_equal(s->leg[0].sock.rtp.id, found[0].id);
+	assert_string_equal(cmd(f, "G nstreams_kept nadopted"), "2 1\n");
+	assert_string_equal(cmd_at(f, T0 + 5 * NS, "D c1 ft1 tt1"), "0\n");
+	ctl_sessions_tick(f->sess, T0 + 6 * NS);
+	assert_int_equal(fake_dp_live_streams(), 0);
+	assert_int_equal(fake_dp_errors(), 0);
+}
+
 /* A record whose relay address is gone is dropped, naming the call. */
 static void
 test_journal_restore_dropped(void **state)
@@ -597,6 +751,8 @@ test_journal_restore_dropped(void **state)
 	assert_non_null(strstr(f->log->str, "c9"));
 	assert_int_equal(ctl_journal_used(g_journal), 0);
 	f->ex = ctl_exec_create(&f->ecfg, f->sess);
+	assert_string_equal(cmd(f, "G njournal_restored njournal_dropped"),
+			    "0 1\n");
 	ctl_sessions_bind_dp(f->sess);
 	/* (its IPv6 streams went with the old dataplane's address) */
 	fake_dp_reattach(NULL, 0);
@@ -621,9 +777,16 @@ test_journal_too_large(void **state)
 	ctl_sessions_counters(f->sess, &c);
 	assert_int_equal(ctl_sessions_count(f->sess), 1);
 	assert_int_equal(c.journal_skipped, 1);
+	/* each write attempt of it (two for a U) */
+	assert_int_equal(c.journal_write_errors, 2);
 	assert_int_equal(ctl_journal_used(g_journal), 0);
 	cmd(f, "U c1 198.51.100.1 5002 ft");
 	assert_int_equal(ctl_journal_used(g_journal), 1);
+	assert_string_equal(cmd(f, "G njournal_write_errors njournal_slots_used "
+				"njournal_slots_free"), "2 1 63\n");
+	/* I says it in a line of its own */
+	assert_non_null(strstr(cmd(f, "I"), "journal: "));
+	assert_non_null(strstr(f->out, "2 write errors, slots 1 used 63 free"));
 }
 
 static void
@@ -2197,6 +2360,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal, setup_journal,
 						teardown_journal),
 		cmocka_unit_test_setup_teardown(test_journal_restart,
+						setup_journal, teardown_journal),
+		cmocka_unit_test_setup_teardown(test_journal_keep_in_place,
+						setup_journal, teardown_journal),
+		cmocka_unit_test_setup_teardown(test_journal_keep_partial,
 						setup_journal, teardown_journal),
 		cmocka_unit_test_setup_teardown(test_journal_restore_dropped,
 						setup_journal, teardown_journal),

@@ -35,6 +35,7 @@
 #include "dp_ctx.h"
 #include "dp_nd.h"
 #include "dp_neigh.h"
+#include "dp_nkeep.h"
 #include "dp_parse.h"
 #include "test_eal.h"
 
@@ -375,6 +376,107 @@ check_ns(struct rte_mbuf *m, const uint8_t *src, const uint8_t *target, int unic
 	assert_int_equal(icmp[25], 1);
 	assert_memory_equal(icmp + 26, &RELAY_MAC, 6);
 	assert_int_equal(icmp6_sum(ip6), 0xffff);
+}
+
+/* dp_nkeep_ask()'s requests: counted, all broadcast. */
+static unsigned int nkeep_asked;
+
+static void
+nkeep_send(const struct rtpb_addr *ip, const struct rte_ether_addr *mac, void *arg)
+{
+	(void)arg;
+	(void)ip;
+	assert_null(mac);
+	nkeep_asked++;
+}
+
+/* Free every frame the slow path was given to send. */
+static void
+nkeep_drain(void)
+{
+	struct rte_mbuf *m;
+
+	while (rte_ring_dequeue(dp_ctx.sp_tx, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+}
+
+/* A new dataplane's table (another seed) from the file (dp_nkeep.h):
+ * @return the neighbours restored. */
+static uint32_t
+nkeep_new_table(const char *path, uint32_t seed, uint64_t now)
+{
+	char err[256];
+
+	dp_nkeep_close();
+	memset(dp_ctx.neigh, 0, sizeof(*dp_ctx.neigh));
+	dp_ctx.neigh->seed = seed;
+	if (dp_nkeep_open(path, err, sizeof(err)) != 0)
+		fail_msg("dp_nkeep_open: %s", err);
+	return dp_nkeep_restore(dp_ctx.neigh, now);
+}
+
+/*
+ * The neighbours kept across a restart (issue 16 item 2): one learnt
+ * from a Neighbor Solicitation and one confirmed by ARP go to the file;
+ * a new table (another seed) restored from it has both MACs at once,
+ * STALE (asked again, broadcast; probed by dp_neigh_age() if silent);
+ * one that stays silent to the probes is given up and forgotten by the
+ * file too; the other one is restored again from the rewritten file.
+ */
+static void
+test_neigh_kept(void **state)
+{
+	char path[] = "/tmp/test_dp_nd_nkeep_XXXXXX";
+	const uint32_t ip4 = rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 10));
+	const struct rte_ether_addr mac4 = {{0x02, 0, 0, 0, 0, 0x0a}};
+	struct rte_ether_addr mac;
+	struct ns_spec s;
+	uint64_t t = 50000000000ull;
+	int fd = mkstemp(path), slot;
+
+	assert_true(fd >= 0);
+	close(fd);
+	reset(state);
+	/* an empty file (another size): started again, nothing restored */
+	assert_int_equal(nkeep_new_table(path, 7, t), 0);
+	ns_default(&s);
+	expect_na(&s, PHONE6, &PHONE_MAC, DP_ND_NA_F_SOLICITED | DP_ND_NA_F_OVERRIDE);
+	slot = dp_neigh_insert(dp_ctx.neigh, ip4);
+	assert_true(slot >= 0);
+	dp_neigh_confirm(dp_ctx.neigh, slot, &mac4, t);
+	/* the dataplane dies; a new one, another seed */
+	assert_int_equal(nkeep_new_table(path, 0x9e3779b9u, t + 1000), 2);
+	slot = dp_neigh6_find(dp_ctx.neigh, PHONE6);
+	assert_true(slot >= 0);
+	assert_true(dp_neigh6_mac(dp_ctx.neigh, slot, PHONE6, &mac));
+	assert_memory_equal(&mac, &PHONE_MAC, 6);
+	slot = dp_neigh_find(dp_ctx.neigh, ip4);
+	assert_true(slot >= 0);
+	assert_true(dp_neigh_mac(dp_ctx.neigh, slot, ip4, &mac));
+	assert_memory_equal(&mac, &mac4, 6);
+	nkeep_asked = 0;
+	dp_nkeep_ask(nkeep_send, NULL);
+	assert_int_equal(nkeep_asked, 2);
+	/* STALE: the IPv4 one silent for the probes, its MAC is no longer
+	 * used; the IPv6 one answers (confirmed) */
+	dp_neigh6_confirm(dp_ctx.neigh, dp_neigh6_find(dp_ctx.neigh, PHONE6),
+			  &PHONE_MAC, t + 2000);
+	memset(&asked, 0, sizeof(asked));
+	for (int i = 1; i <= 4; i++)
+		dp_neigh_age(dp_ctx.neigh, t + 1000 + (uint64_t)i * DP_NEIGH_RETRY_NS,
+			     record_send, NULL);
+	nkeep_drain();
+	assert_true(asked.n >= 2);
+	assert_false(dp_neigh_mac(dp_ctx.neigh, slot, ip4, &mac));
+	/* a third dataplane, from the rewritten file: the neighbour given
+	 * up is not kept any more, the other one is */
+	assert_int_equal(nkeep_new_table(path, 3, t), 1);
+	assert_int_equal(dp_neigh_find(dp_ctx.neigh, ip4), -1);
+	slot = dp_neigh6_find(dp_ctx.neigh, PHONE6);
+	assert_true(dp_neigh6_mac(dp_ctx.neigh, slot, PHONE6, &mac));
+	dp_nkeep_close();
+	unlink(path);
+	reset(state);
 }
 
 static void
@@ -959,6 +1061,7 @@ main(void)
 		cmocka_unit_test(test_neigh6_evict_reuse),
 		cmocka_unit_test(test_arp_learning_rules),
 		cmocka_unit_test(test_ns_learning_rules),
+		cmocka_unit_test(test_neigh_kept),
 	};
 
 	return TEST_EAL_RUN("test_dp_nd", "64", tests, ctx_setup, ctx_teardown);

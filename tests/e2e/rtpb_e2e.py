@@ -1058,12 +1058,28 @@ def unique_prefix():
     return pfx
 
 
+def q_counts(cmd, call, ftag, ttag):
+    """Q's values for a call: (ttl, npkts_ina, npkts_ino, nrelayed,
+    ndropped); cmd sends a command and returns the reply."""
+    r = cmd('Q %s %s %s' % (call, ftag, ttag))
+    m = re.fullmatch(r'(-?\d+) (\d+) (\d+) (\d+) (\d+)', r)
+    check(m is not None, 'Q answers five values: %r' % r)
+    return tuple(int(x) for x in m.groups())
+
+
 def journal_path(prefix):
     """The session journal (--journal) of the control of prefix: in the
     temp dir, named after the unique prefix, removed with the prefix's
     files at exit (cleanup_dpdk_prefix()); a control started again on the
     same prefix finds its predecessor's journal."""
     return os.path.join(tempfile.gettempdir(), 'rtpb_%s.journal' % prefix)
+
+
+def neigh_path(prefix):
+    """The dataplane's kept neighbours (--neigh-file) for prefix: in the
+    temp dir like journal_path(), so a dataplane started again on the
+    same prefix finds what its predecessor resolved."""
+    return os.path.join(tempfile.gettempdir(), 'rtpb_%s.neigh' % prefix)
 
 
 def _prefix_files(prefix):
@@ -1073,7 +1089,9 @@ def _prefix_files(prefix):
             os.path.join(HUGEPAGE_DIR, 'rtpb_' + glob.escape(prefix) + '_shm'),
             os.path.join('/dev/shm', 'rtpb_' + glob.escape(prefix) + '_shm'),
             # control's session journal (journal_path()), and one moved aside
-            glob.escape(journal_path(prefix)) + '*']
+            glob.escape(journal_path(prefix)) + '*',
+            # the dataplane's kept neighbours (neigh_path())
+            glob.escape(neigh_path(prefix))]
     files = []
     for p in pats:
         files.extend(glob.glob(p))
@@ -1337,7 +1355,8 @@ def start_dataplane(topo, build, prefix, extra_dp=(), ipv6=False,
     dp = topo.proc(ns, [dp_bin, '--no-pci', '--file-prefix', prefix] +
                    (['--huge-unlink'] if huge_unlink else []) + lcores + ['--log-level', 'rtpb.dp:info', '--vdev', vdev,
                              '--', '--addr', '%s/%d' % (addr, PREFIX_LEN)] + v6_dp +
-                   ['--gateway', ROUTER_IP_A, '--max-streams', '4096'] + list(extra_dp),
+                   ['--gateway', ROUTER_IP_A, '--max-streams', '4096',
+                    '--neigh-file', neigh_path(prefix)] + list(extra_dp),
                    name='dataplane', ns_mode=mode)
     dp.wait_for_log(r'ready: %d worker' % workers, timeout=30)
     return dp

@@ -108,7 +108,8 @@ def main():
             run("dataplane", [
                 os.path.join(build, "dataplane/rtpbypass-dataplane"), "-l", "0-1",
                 "--no-pci", "--file-prefix", prefix, "--vdev", "net_null0",
-                "--", "--addr", "192.0.2.1/24"], tmp)
+                "--", "--addr", "192.0.2.1/24",
+                "--neigh-file", os.path.join(tmp, "neigh")], tmp)
             left = huge()
             assert not left, "hugepage files left after the stop: %r" % left[:5]
             print("ok   dataplane: no hugepage file left after the stop")
