@@ -128,6 +128,8 @@ dp_ctl_apply_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	s->pair_stream_id = m->pair_stream_id;
 	s->flags = (uint16_t)(m->flags & DP_STREAM_F_CTL_MASK & ~RTPB_STREAM_F_REC_ONLY);
 	s->rec_id = m->rec_id;
+	s->tos = m->tos;
+	s->dtmf_pt = m->dtmf_pt;
 	s->cookie = m->cookie;
 	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
 	/* replay: the peer control saw latched, counted alive (§4.9) */
@@ -158,6 +160,11 @@ dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 		s->flags = (uint16_t)((s->flags & ~DP_STREAM_F_REC_MASK) |
 				      (m->flags & DP_STREAM_F_REC_MASK));
 		s->rec_id = m->rec_id;
+		/* "&& S tos=", "&& M3:1" likewise */
+		s->flags = (uint16_t)((s->flags & ~DP_STREAM_F_FEAT_MASK) |
+				      (m->flags & DP_STREAM_F_FEAT_MASK));
+		s->tos = m->tos;
+		s->dtmf_pt = m->dtmf_pt;
 		return 0;
 	}
 	if (s->out_stream_id != m->out_stream_id) {
@@ -173,6 +180,8 @@ dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	s->flags = (uint16_t)((m->flags & DP_STREAM_F_CTL_MASK & ~RTPB_STREAM_F_REC_ONLY) |
 			      (s->flags & ~DP_STREAM_F_CTL_MASK));
 	s->rec_id = m->rec_id;
+	s->tos = m->tos;
+	s->dtmf_pt = m->dtmf_pt;
 	s->cookie = m->cookie;
 	lev.old = s->peer;
 	/* §4.8: a re-offer's new address is the peer at once */
