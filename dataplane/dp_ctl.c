@@ -26,6 +26,15 @@ dp_ctl_event(struct rtpb_lcore_stats *st, struct rtpb_msg *ev)
 }
 
 void
+dp_ctl_event_init(struct dp_worker *w, struct rtpb_msg *ev, enum rtpb_msg_type type)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = (uint16_t)type;
+	ev->hdr.len = rtpb_msg_type_len(type);
+	ev->hdr.seq = w->ev_seq++;
+}
+
+void
 dp_ctl_latch_event(struct dp_worker *w, uint32_t id, const struct dp_stream *s,
 		   const struct dp_latch_ev *lev)
 {
@@ -35,10 +44,7 @@ dp_ctl_latch_event(struct dp_worker *w, uint32_t id, const struct dp_stream *s,
 		       lev->reason == RTPB_LATCH_PROBATION ||
 		       lev->reason == RTPB_LATCH_CNAME;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.ev_latch.hdr.type = RTPB_MSG_EV_LATCH;
-	ev.ev_latch.hdr.len = sizeof(ev.ev_latch);
-	ev.ev_latch.hdr.seq = w->ev_seq++;
+	dp_ctl_event_init(w, &ev, RTPB_MSG_EV_LATCH);
 	ev.ev_latch.stream_id = id;
 	ev.ev_latch.worker = w->idx;
 	ev.ev_latch.cookie = s->cookie;

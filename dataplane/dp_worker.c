@@ -133,10 +133,7 @@ worker_dtmf(struct dp_worker *w, uint32_t id, struct dp_stream *s,
 	struct rtpb_msg ev;
 
 	if (dp_dtmf_rx(&s->dtmf, lp->p, lp->len, &rep)) {
-		memset(&ev, 0, sizeof(ev));
-		ev.ev_dtmf.hdr.type = RTPB_MSG_EV_DTMF;
-		ev.ev_dtmf.hdr.len = sizeof(ev.ev_dtmf);
-		ev.ev_dtmf.hdr.seq = w->ev_seq++;
+		dp_ctl_event_init(w, &ev, RTPB_MSG_EV_DTMF);
 		ev.ev_dtmf.stream_id = id;
 		ev.ev_dtmf.worker = w->idx;
 		ev.ev_dtmf.cookie = s->cookie;
