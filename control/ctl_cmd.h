@@ -223,13 +223,31 @@ enum ctl_subc_op {
 	CTL_SUBC_SET_TTL,    /**< "S[r] ttl=N": the session's TTL, seconds */
 	CTL_SUBC_UL,         /**< "L[mods] addr port [nsock ntag]" after a U
 				  with a to_tag: the other leg (20260308) */
+	CTL_SUBC_SET_TOS,    /**< "S[r] tos=N": the TOS of a leg's packets */
+	CTL_SUBC_DTMF,       /**< "M3:1 tag [pt [h]]": catch_dtmf (docs/DTMF.md) */
 };
+
+/** rtpproxy's catch_dtmf module: module id and the one instance. */
+#define CTL_SUBC_DTMF_MODULE 3
+#define CTL_SUBC_DTMF_INSTANCE 1
+/** catch_dtmf's default payload type of telephone-events */
+#define CTL_SUBC_DTMF_PT 101
 
 /** One parsed sub-command. */
 struct ctl_subc {
 	enum ctl_subc_op op;
 	bool weak;              /**< D 'w' */
 	int ttl_s;              /**< S ttl=N */
+	bool reverse;           /**< S 'r': the other leg (strmp_out) */
+	int tos;                /**< S tos=N, N > 0 (the kernel keeps the
+				     low byte, and so does this relay) */
+	/** M3:1: the URL-decoded tag (NUL-ended, in buf), payload type,
+	 *  'h'; dtmf_bad: its arguments are wrong, which rtpproxy finds
+	 *  when it runs the sub-command (" && -1"), not when it parses */
+	const char *dtmf_tag;
+	int dtmf_pt;
+	bool dtmf_hide;
+	const char *dtmf_bad;   /**< why, or NULL */
 	bool update;            /**< L with notify args runs as a U */
 	struct ctl_ul_opts ul;  /**< L */
 };

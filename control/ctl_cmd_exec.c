@@ -11,8 +11,9 @@
  *    stored per leg (c feeds "P ... session"), but nothing repacketizes:
  *    rtpproxy accepts Z the same way, and VF 20071116 answers 0 so
  *    Kamailio and OpenSIPS do not send it.
- *  - "&&" after U, L, Q: D[w], S[r] ttl=N, and (after a U with a to_tag)
- *    L addr port [nsock ntag]; results as rtpproxy's (" && <res>").
+ *  - "&&" after U, L, Q: D[w], S[r] ttl=N, S[r] tos=N, M3:1 (catch_dtmf,
+ *    docs/DTMF.md) and (after a U with a to_tag) L addr port [nsock
+ *    ntag]; results as rtpproxy's (" && <res>").
  *  - S (stop playback): there is no player, so a found session has
  *    nothing to stop: "0", as rtpproxy for a session that plays nothing;
  *    E50 if no session matches.
@@ -55,8 +56,8 @@ struct ctl_exec {
  * VF: the capabilities implemented (rtpproxy proto_caps[], with its
  * descriptions). Answered 0, because this relay lacks what they stand
  * for: 20071116 (repacketization), 20071218 (forking), 20140617
- * (connect time anchoring), 20250523 and 20260309 (forking), 20251015
- * (S tos=: the TTL half is accepted). 20081224 is 1 only with -n, as in
+ * (connect time anchoring), 20250523 and 20260309 (forking).
+ * 20081224 is 1 only with -n, as in
  * rtpproxy; 20200226 (N) only with -r (recording configured).
  */
 const char *const ctl_exec_caps[][2] = {
@@ -74,11 +75,12 @@ const char *const ctl_exec_caps[][2] = {
 	{"20150617", "Support for the wildcard %%CC_SELF%% as a disconnect "
 		     "notify target"},
 	{"20191015", "Support for the && sub-command specifier"},
-	/* the "h" modifier of catch_dtmf half is not here (no DTMF module) */
+	/* and catch_dtmf's "h" modifier (docs/DTMF.md) */
 	{"20230205", "Support for the \"rtpa_nlost\" counter"},
 	{"20230314", "Support for for \"fusing\" G and D commands"},
 	{"20230424", "Support for the \"longest_ipi\", \"rtpa_jlast\", "
 		     "\"rtpa_jmax\" and \"rtpa_javg\" counters"},
+	{"20251015", "Support for changing session's ttl / IP tos via S subcommand"},
 	{"20260306", "Support for address labels in the U/L commands"},
 	{"20260308", "Support for single-shot dual leg U ... && L ..."},
 	{NULL, NULL},
@@ -309,6 +311,39 @@ subc_session(struct ctl_exec *ex, const struct subc_ctx *ctx)
 }
 
 /*
+ * "S[r] tos=N" and "M3:1 tag [pt [h]]" (docs/DTMF.md): the TOS of the
+ * packets leg in_leg's socket sends ('r': the other leg's), or DTMF
+ * catching on the packets it receives. catch_dtmf fails (-1) on a
+ * session without a notify target, as rtpproxy's module does.
+ */
+static int
+run_subc_media(struct ctl_exec *ex, struct ctl_cmd *cmd,
+	       const struct ctl_subc *sc, struct ctl_session *s,
+	       const struct subc_ctx *ctx)
+{
+	if (sc->op == CTL_SUBC_SET_TOS) {
+		/* rtpproxy sets it on a stream a "D" before deleted too */
+		if (s != NULL)
+			ctl_session_set_tos(ex->sess, s,
+					    sc->reverse ? !ctx->in_leg : ctx->in_leg,
+					    (uint8_t)sc->tos);
+		return 0;
+	}
+	if (s == NULL || s->notify_target < 0 || sc->dtmf_bad != NULL) {
+		ctl_log_call(CTL_LOG_ERR, cmd->call_id, "&& M3:1 (catch_dtmf): %s",
+			     s == NULL ? "the session was deleted before" :
+			     s->notify_target < 0 ? "notification is not enabled" :
+			     sc->dtmf_bad);
+		return -1;
+	}
+	if (ctl_session_set_dtmf(ex->sess, s, ctx->in_leg, s->notify_target,
+				 sc->dtmf_tag, (uint8_t)sc->dtmf_pt,
+				 sc->dtmf_hide) != 0)
+		return -1;
+	return 0;
+}
+
+/*
  * Run sub-command k (rtpproxy after_success handlers).
  * @param buf out: its text result ("" for none).
  * @return 0, or -1 (failed, logged).
@@ -344,6 +379,9 @@ run_subc(struct ctl_exec *ex, struct ctl_cmd *cmd, int k,
 			ctl_session_set_ttl(ex->sess, s, (uint32_t)sc->ttl_s,
 					    now_ns);
 		return 0;
+	case CTL_SUBC_SET_TOS:
+	case CTL_SUBC_DTMF:
+		return run_subc_media(ex, cmd, sc, s, ctx);
 	case CTL_SUBC_UL:
 		if (s == NULL) {
 			ctl_log_call(CTL_LOG_ERR, cmd->call_id,

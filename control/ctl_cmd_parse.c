@@ -167,7 +167,8 @@ mod_ok(const struct ctl_cmd *cmd, char c)
 		      tolower((unsigned char)c)) != NULL;
 }
 
-/* rtpproxy url_unquote(): %XX -> byte, in place; -1 on bad encoding. */
+/* rtpproxy url_unquote(): %XX -> byte, '+' -> ' ', in place; -1 on
+ * bad encoding. */
 static int
 url_unquote(char *s)
 {
@@ -176,7 +177,8 @@ url_unquote(char *s)
 
 	while (*r != '\0') {
 		if (*r != '%') {
-			*w++ = *r++;
+			*w++ = *r == '+' ? ' ' : *r;
+			r++;
 			continue;
 		}
 		if (!isxdigit((unsigned char)r[1]) ||
@@ -747,15 +749,73 @@ positive_int(const char *s, int *v)
 	return 0;
 }
 
+/* rtpproxy atoi_saferange(): all of s a strtol() number in lo..hi. */
+static bool
+dec_int_range(const char *s, long lo, long hi, int *v)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0 || n < lo || n > hi)
+		return false;
+	*v = (int)n;
+	return true;
+}
+
+/*
+ * "M<mod>:<inst> tag [pt [mods]]" (handle_mod_subc_parse() and the
+ * catch_dtmf module's rtpp_catch_dtmf_handle_command()). The address is
+ * checked here, E3 as in rtpproxy: both numbers whole and >= 1, and a
+ * module this relay has, catch_dtmf (module id 3) instance 1, built in
+ * (rtpproxy loads it with --dso; dtls_gw and ice_lite do not exist
+ * here). The arguments rtpproxy checks when it runs the sub-command (its
+ * failure is " && -1"): they are checked here and the verdict kept in
+ * sc->dtmf_bad for ctl_cmd_exec.c.
+ */
+static int
+parse_subc_module(struct ctl_subc *sc, char **v, int c)
+{
+	const char *cp = v[0] + 1, *colon = strchr(cp, ':');
+	char mod[16];
+	int mod_id, inst_id;
+
+	if (colon == NULL || (size_t)(colon - cp) >= sizeof(mod))
+		return -1;
+	memcpy(mod, cp, (size_t)(colon - cp));
+	mod[colon - cp] = '\0';
+	if (positive_int(mod, &mod_id) != 0 || positive_int(colon + 1, &inst_id) != 0 ||
+	    mod_id != CTL_SUBC_DTMF_MODULE || inst_id != CTL_SUBC_DTMF_INSTANCE)
+		return -1;
+	sc->op = CTL_SUBC_DTMF;
+	sc->dtmf_pt = CTL_SUBC_DTMF_PT;
+	if (c < 2)
+		sc->dtmf_bad = "no tag specified";
+	else if (c > 4)
+		sc->dtmf_bad = "too many arguments";
+	else if (url_unquote(v[1]) < 0)
+		sc->dtmf_bad = "syntax error: invalid URL encoding";
+	if (sc->dtmf_bad != NULL)
+		return 0;
+	sc->dtmf_tag = v[1];
+	if (c > 2 && (!dec_int_range(v[2], 0, 127, &sc->dtmf_pt)))
+		sc->dtmf_bad = "syntax error: invalid payload type";
+	for (const char *o = c > 3 ? v[3] : ""; sc->dtmf_bad == NULL && *o != '\0'; o++) {
+		if (*o != 'h' && *o != 'H')
+			sc->dtmf_bad = "syntax error: invalid modifier";
+		sc->dtmf_hide = true;
+	}
+	return 0;
+}
+
 /*
  * One sub-command (rtpp_subcommand_ul_opts_parse()). Anything it cannot
  * take is E3 for the whole command, as in rtpproxy, including what
  * rtpproxy can do but this relay cannot:
- *  - "M<mod>:<inst> ..." module sub-commands (catch_dtmf, dtls_gw,
- *    ice_lite): no modules, as rtpproxy built without them ("module
- *    command, but modules are not compiled in");
- *  - "C ..." (fork both streams into another session): no forking;
- *  - "S tos=N": the dataplane does not set the IP TOS.
+ *  - "M<mod>:<inst> ..." module sub-commands other than catch_dtmf's
+ *    (dtls_gw, ice_lite: not built here, as rtpproxy without them);
+ *  - "C ..." (fork both streams into another session): no forking.
  */
 static int
 parse_subc(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg, int k)
@@ -781,12 +841,21 @@ parse_subc(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg, int k)
 		if (c != 2 || strlen(v[0]) > 2)
 			return -1;
 		/* forward or reverse ('r') direction: one TTL per session
-		 * here (rtpproxy without -i shares it between directions) */
+		 * here (rtpproxy without -i shares it between directions);
+		 * a TOS per leg (rpcpv1_ul_subc_set.c) */
+		sc->reverse = v[0][1] == 'r' || v[0][1] == 'R';
+		if (strncmp(v[1], "tos=", 4) == 0 && strlen(v[1]) >= 5 &&
+		    positive_int(v[1] + 4, &sc->tos) == 0) {
+			sc->op = CTL_SUBC_SET_TOS;
+			return 0;
+		}
 		if (strncmp(v[1], "ttl=", 4) != 0 || strlen(v[1]) < 5 ||
 		    positive_int(v[1] + 4, &sc->ttl_s) != 0)
 			return -1;
 		sc->op = CTL_SUBC_SET_TTL;
 		return 0;
+	case 'M': case 'm':
+		return parse_subc_module(sc, v, c);
 	case 'L': case 'l':
 		/* "U cid addr port from to && L addr port [nsock ntag]" */
 		if (cmd->op != CTL_OP_UPDATE || cmd->to_tag == NULL ||

@@ -75,6 +75,8 @@ struct ctl_dp {
 	ctl_dp_latch_fn *latch;
 	ctl_dp_detach_fn *detach;
 	void *arg;
+	ctl_dp_dtmf_fn *dtmf; /* RTPB_MSG_EV_DTMF (docs/DTMF.md) */
+	void *dtmf_arg;
 	uint64_t sync_timeouts;
 	uint64_t poll_ns; /* ctl_dp_poll_ns() */
 	/* worker heartbeats (rtpb_beat_check()), from attach on */
@@ -137,6 +139,13 @@ ctl_dp_set_callbacks(struct ctl_dp *dp, ctl_dp_replay_fn *replay,
 	dp->latch = latch;
 	dp->detach = detach;
 	dp->arg = arg;
+}
+
+void
+ctl_dp_set_dtmf_cb(struct ctl_dp *dp, ctl_dp_dtmf_fn *fn, void *arg)
+{
+	dp->dtmf = fn;
+	dp->dtmf_arg = arg;
 }
 
 /* rtpb_prod_ids_init()'s found callback: the streams the dataplane holds
@@ -266,6 +275,10 @@ ctl_dp_drain_events(struct ctl_dp *dp)
 			case RTPB_MSG_EV_LATCH:
 				if (dp->latch != NULL && dp->state == CTL_DP_READY)
 					dp->latch(&ev[i].ev_latch, dp->arg);
+				break;
+			case RTPB_MSG_EV_DTMF:
+				if (dp->dtmf != NULL && dp->state == CTL_DP_READY)
+					dp->dtmf(&ev[i].ev_dtmf, dp->dtmf_arg);
 				break;
 			default:
 				break;

@@ -59,6 +59,12 @@ void ctl_dp_set_callbacks(struct ctl_dp *dp, ctl_dp_replay_fn *replay,
 			  ctl_dp_latch_fn *latch, ctl_dp_detach_fn *detach,
 			  void *arg);
 
+/** Called for each RTPB_MSG_EV_DTMF event drained (docs/DTMF.md). */
+typedef void(ctl_dp_dtmf_fn)(const struct rtpb_msg_ev_dtmf *ev, void *arg);
+
+/** Set the DTMF event callback (NULL: such events are ignored). */
+void ctl_dp_set_dtmf_cb(struct ctl_dp *dp, ctl_dp_dtmf_fn *fn, void *arg);
+
 /**
  * Housekeeping, call every few ms: attach if not attached (logging once
  * per state change, "dataplane 'X' not running, retrying"), detect a dead

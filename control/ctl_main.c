@@ -685,6 +685,21 @@ journal_sa(const struct rtpb_addr *a, struct sockaddr_storage *ss)
 	return (const struct sockaddr *)ss;
 }
 
+/* DTMF catching (docs/DTMF.md): a dataplane event to its notify target,
+ * in rtpproxy's catch_dtmf format. */
+static void
+app_dtmf(const struct rtpb_msg_ev_dtmf *ev, void *arg)
+{
+	struct ctl_app *a = arg;
+	char line[512];
+	int target;
+
+	if (a->notify == NULL ||
+	    ctl_sessions_dtmf(a->sess, ev, &target, line, sizeof(line)) != 0)
+		return;
+	ctl_notify_send(a->notify, target, line, ctl_now_ns());
+}
+
 /* ctl_sessions_cfg.notify_resolve: a restored session's -n target. */
 static int
 journal_notify(const char *name, const struct rtpb_addr *src,
@@ -964,6 +979,8 @@ app_open(struct ctl_app *a, const struct opts *o)
 	if (a->ex == NULL)
 		return -ENOMEM;
 	ctl_sessions_bind_dp(a->sess);
+	/* DTMF catching: the dataplane's events to the notify socket */
+	ctl_dp_set_dtmf_cb(a->dp, app_dtmf, a);
 	ctl_sessions_journal_load(a->sess, ctl_now_ns());
 	addrs_describe(&o->addrs, desc, sizeof(desc));
 	ctl_log(CTL_LOG_INFO, "rtpbypass-control %s: relay %s%s, ports %u-%u "

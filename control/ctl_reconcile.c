@@ -195,6 +195,15 @@ stream_want(const struct ctl_sessions *t, const struct ctl_session *s,
 		m->flags |= RTPB_STREAM_F_RECORD | (li == 1 ? RTPB_STREAM_F_REC_ORIG : 0);
 		m->rec_id = l->rec_id;
 	}
+	/* "&& S tos=" for both streams; DTMF catching on RTP (docs/DTMF.md) */
+	if (l->has_tos) {
+		m->flags |= RTPB_STREAM_F_TOS;
+		m->tos = l->tos;
+	}
+	if (l->dtmf && !rtcp) {
+		m->flags |= RTPB_STREAM_F_DTMF;
+		m->dtmf_pt = (uint8_t)(l->dtmf_pt | (l->dtmf_hide ? RTPB_DTMF_PT_HIDE : 0));
+	}
 }
 
 /* Same content, header (len, seq) aside. */
@@ -207,15 +216,20 @@ stream_msg_eq(const struct rtpb_msg_stream *a, const struct rtpb_msg_stream *b)
 		      sizeof(*a) - h) == 0;
 }
 
-/* a and b differ in their recording only (R, N). */
+/* a and b differ in their recording, TOS or DTMF catching only (R, N,
+ * "&& S tos=", "&& M3:1"). */
 static bool
 stream_msg_rec_only(const struct rtpb_msg_stream *a, const struct rtpb_msg_stream *b)
 {
 	struct rtpb_msg_stream x = *a;
 
-	x.flags = (x.flags & ~(RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG)) |
-		  (b->flags & (RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG));
+	const uint32_t f = RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG |
+			   RTPB_STREAM_F_TOS | RTPB_STREAM_F_DTMF;
+
+	x.flags = (x.flags & ~f) | (b->flags & f);
 	x.rec_id = b->rec_id;
+	x.tos = b->tos;
+	x.dtmf_pt = b->dtmf_pt;
 	return stream_msg_eq(&x, b);
 }
 

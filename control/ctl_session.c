@@ -99,8 +99,10 @@ session_check_complete(struct ctl_sessions *t, struct ctl_session *s)
 void
 ctl_session_free(struct ctl_session *s)
 {
-	for (int li = 0; li < 2; li++)
+	for (int li = 0; li < 2; li++) {
 		free(s->leg[li].codecs);
+		free(s->leg[li].dtmf_tag);
+	}
 	free(s->call_id);
 	free(s->from_tag);
 	free(s->notify_tag);

@@ -194,6 +194,14 @@ struct ctl_leg {
 	 *  (ctl_recorder.h; not durable: a new control starts none). */
 	uint32_t rec_id;
 	bool rec_rtcp;      /**< its RTCP stream records too (not -R) */
+	/* "&& S tos=", "&& M3:1" (docs/DTMF.md; not durable, as rec_id) */
+	bool has_tos;       /**< its socket's packets leave with tos */
+	uint8_t tos;        /**< IPv4 TOS / IPv6 traffic class byte */
+	bool dtmf;          /**< catch_dtmf: report this party's events */
+	uint8_t dtmf_pt;    /**< their payload type, 0..127 */
+	bool dtmf_hide;     /**< 'h': drop them instead of relaying */
+	int dtmf_target;    /**< ctl_tnotify index the reports go to */
+	char *dtmf_tag;     /**< URL-decoded tag, owned */
 };
 
 /**
@@ -543,6 +551,40 @@ uint64_t ctl_session_ttl_ns(const struct ctl_sessions *t,
  */
 void ctl_session_set_ttl(struct ctl_sessions *t, struct ctl_session *s,
 			 uint32_t ttl_s, uint64_t now_ns);
+
+/**
+ * rtpproxy "&& S[r] tos=N" (20251015, rpcpv1_ul_subc_set.c): the packets
+ * leg li's socket sends (RTP and RTCP, to leg li's party) leave with TOS
+ * / traffic class tos (ctl_tos.c). The dataplane is told at once, or on
+ * the retry queue if its ring is full.
+ */
+void ctl_session_set_tos(struct ctl_sessions *t, struct ctl_session *s,
+			 int li, uint8_t tos);
+
+/**
+ * rtpproxy catch_dtmf ("&& M3:1 tag [pt [h]]", ctl_dtmf.c): report the
+ * RFC 4733 events leg li's socket receives (from leg li's party) with
+ * payload type pt to notify target `target' with `tag' (copied), and
+ * drop them if hide. A leg that catches already keeps its tag and target
+ * and takes pt and hide (as the module's second registration does).
+ * @return 0, or -ENOMEM (then unchanged).
+ */
+int ctl_session_set_dtmf(struct ctl_sessions *t, struct ctl_session *s,
+			 int li, int target, const char *tag, uint8_t pt,
+			 bool hide);
+
+/**
+ * The report of a DTMF event from the dataplane (RTPB_MSG_EV_DTMF), in
+ * rtpproxy's catch_dtmf format: "<tag> <digit> <volume> <duration>
+ * <side>" (digit one of "0123456789*#ABCD " by event code, side 0 for
+ * the from-tag party's events, 1 for the other's), without the newline
+ * ctl_notify_send() adds.
+ * @param target out: the notify target.
+ * @return 0, or -ENOENT (the stream's session, leg or catching is gone:
+ *         nothing to send), -ENOSPC (buf too small).
+ */
+int ctl_sessions_dtmf(struct ctl_sessions *t, const struct rtpb_msg_ev_dtmf *ev,
+		      int *target, char *buf, size_t bufsz);
 
 /**
  * Arm (target >= 0, tag copied) or disarm (target -1) the timeout

@@ -26,6 +26,15 @@ dp_ctl_event(struct rtpb_lcore_stats *st, struct rtpb_msg *ev)
 }
 
 void
+dp_ctl_event_init(struct dp_worker *w, struct rtpb_msg *ev, enum rtpb_msg_type type)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = (uint16_t)type;
+	ev->hdr.len = rtpb_msg_type_len(type);
+	ev->hdr.seq = w->ev_seq++;
+}
+
+void
 dp_ctl_latch_event(struct dp_worker *w, uint32_t id, const struct dp_stream *s,
 		   const struct dp_latch_ev *lev)
 {
@@ -35,10 +44,7 @@ dp_ctl_latch_event(struct dp_worker *w, uint32_t id, const struct dp_stream *s,
 		       lev->reason == RTPB_LATCH_PROBATION ||
 		       lev->reason == RTPB_LATCH_CNAME;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.ev_latch.hdr.type = RTPB_MSG_EV_LATCH;
-	ev.ev_latch.hdr.len = sizeof(ev.ev_latch);
-	ev.ev_latch.hdr.seq = w->ev_seq++;
+	dp_ctl_event_init(w, &ev, RTPB_MSG_EV_LATCH);
 	ev.ev_latch.stream_id = id;
 	ev.ev_latch.worker = w->idx;
 	ev.ev_latch.cookie = s->cookie;
@@ -128,6 +134,8 @@ dp_ctl_apply_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	s->pair_stream_id = m->pair_stream_id;
 	s->flags = (uint16_t)(m->flags & DP_STREAM_F_CTL_MASK & ~RTPB_STREAM_F_REC_ONLY);
 	s->rec_id = m->rec_id;
+	s->tos = m->tos;
+	s->dtmf_pt = m->dtmf_pt;
 	s->cookie = m->cookie;
 	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
 	/* replay: the peer control saw latched, counted alive (§4.9) */
@@ -158,6 +166,11 @@ dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 		s->flags = (uint16_t)((s->flags & ~DP_STREAM_F_REC_MASK) |
 				      (m->flags & DP_STREAM_F_REC_MASK));
 		s->rec_id = m->rec_id;
+		/* "&& S tos=", "&& M3:1" likewise */
+		s->flags = (uint16_t)((s->flags & ~DP_STREAM_F_FEAT_MASK) |
+				      (m->flags & DP_STREAM_F_FEAT_MASK));
+		s->tos = m->tos;
+		s->dtmf_pt = m->dtmf_pt;
 		return 0;
 	}
 	if (s->out_stream_id != m->out_stream_id) {
@@ -173,6 +186,8 @@ dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	s->flags = (uint16_t)((m->flags & DP_STREAM_F_CTL_MASK & ~RTPB_STREAM_F_REC_ONLY) |
 			      (s->flags & ~DP_STREAM_F_CTL_MASK));
 	s->rec_id = m->rec_id;
+	s->tos = m->tos;
+	s->dtmf_pt = m->dtmf_pt;
 	s->cookie = m->cookie;
 	lev.old = s->peer;
 	/* §4.8: a re-offer's new address is the peer at once */

@@ -22,6 +22,10 @@ unsigned int dp_ctl_drain(struct dp_worker *w, uint64_t now_ns);
  */
 void dp_ctl_event(struct rtpb_lcore_stats *st, struct rtpb_msg *ev);
 
+/** Zero ev and fill its header: type, its length, w's next sequence. */
+void dp_ctl_event_init(struct dp_worker *w, struct rtpb_msg *ev,
+		       enum rtpb_msg_type type);
+
 /**
  * Tell control that stream id (owned by w) latched or switched peer:
  * an RTPB_MSG_EV_LATCH with what ev says. Counts latches and handovers

@@ -41,6 +41,7 @@
 
 #include "rtpb_addr.h"
 #include "rtpb_shm.h"
+#include "dp_dtmf.h"
 
 /** Latch states. */
 enum dp_latch_state {
@@ -61,6 +62,8 @@ enum dp_latch_state {
 #define DP_STREAM_F_CTL_MASK 0xffu      /**< bits that come from control */
 /** The recording bits of control's (RTPB_MSG_STREAM_UPDATE with REC_ONLY). */
 #define DP_STREAM_F_REC_MASK (RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG)
+/** The TOS and DTMF bits, which a REC_ONLY UPDATE sets too. */
+#define DP_STREAM_F_FEAT_MASK (RTPB_STREAM_F_TOS | RTPB_STREAM_F_DTMF)
 
 /** Sources a stream refuses after reverts (hashes in dp_stream.refused). */
 #define DP_STREAM_REFUSED 4
@@ -94,7 +97,12 @@ struct dp_stream {
 	uint16_t nh_idx;            /**< neighbour slot cached for peer */
 	uint32_t ssrc;              /**< SSRC of the peer's RTP (RTCP: sender SSRC), 0 if unknown */
 	uint16_t seq;               /**< highest RTP sequence number from peer (RFC 3550 A.1 max_seq) */
-	uint16_t reserved0;
+	/** TOS / traffic class of the packets this socket sends
+	 *  (RTPB_STREAM_F_TOS; docs/DTMF.md "S tos=") */
+	uint8_t tos;
+	/** payload type of RFC 4733 events (RTPB_STREAM_F_DTMF), |
+	 *  RTPB_DTMF_PT_HIDE */
+	uint8_t dtmf_pt;
 	struct rtpb_stream_pkts pkts; /**< per-packet counters, read by control */
 	/* cache line 1: signalling and probation */
 	struct rtpb_addr signalled; /**< peer from SDP; family NONE if unknown */
@@ -132,7 +140,10 @@ struct dp_stream {
 	 *  RTPB_STREAM_F_RECORD, which line 0 holds: streams that do not
 	 *  record never load this line for it). */
 	uint32_t rec_id;
-	uint8_t reserved4[24];
+	/** The last RFC 4733 events received (dp_dtmf.h; read only when
+	 *  flags has RTPB_STREAM_F_DTMF and the payload type matches). */
+	struct dp_dtmf_hist dtmf;
+	uint8_t reserved4[24 - sizeof(struct dp_dtmf_hist)];
 } __rte_cache_aligned;
 
 static_assert(sizeof(struct dp_stream) == 256, "dp_stream is four cache lines");
@@ -148,6 +159,8 @@ static_assert(offsetof(struct dp_stream, peer) == 0 &&
 	      offsetof(struct dp_stream, nh_idx) == 30 &&
 	      offsetof(struct dp_stream, ssrc) == 32 &&
 	      offsetof(struct dp_stream, seq) == 36 &&
+	      offsetof(struct dp_stream, tos) == 38 &&
+	      offsetof(struct dp_stream, dtmf_pt) == 39 &&
 	      offsetof(struct dp_stream, pkts) == 40,
 	      "line 0 layout");
 static_assert(offsetof(struct dp_stream, key) == offsetof(struct dp_stream, state) &&

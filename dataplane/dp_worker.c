@@ -33,6 +33,7 @@
 
 #include "rtpb_msg.h"
 #include "dp_ctl.h"
+#include "dp_dtmf.h"
 #include "dp_filter.h"
 #include "dp_flow.h"
 #include "dp_handoff.h"
@@ -121,6 +122,30 @@ worker_mirror(struct dp_worker *w, const struct dp_stream *s,
 		w->stats->mirror_drops++;
 }
 
+/* DTMF catching (dp_dtmf.h, docs/DTMF.md): an RFC 4733 packet of a
+ * stream with RTPB_STREAM_F_DTMF; an event's end goes to control once.
+ * Returns RTPB_DROP_DTMF_HIDDEN if the stream hides its events ('h'). */
+static enum rtpb_drop
+worker_dtmf(struct dp_worker *w, uint32_t id, struct dp_stream *s,
+	    const struct dp_latch_pkt *lp)
+{
+	struct dp_dtmf_report rep;
+	struct rtpb_msg ev;
+
+	if (dp_dtmf_rx(&s->dtmf, lp->p, lp->len, &rep)) {
+		dp_ctl_event_init(w, &ev, RTPB_MSG_EV_DTMF);
+		ev.ev_dtmf.stream_id = id;
+		ev.ev_dtmf.worker = w->idx;
+		ev.ev_dtmf.cookie = s->cookie;
+		ev.ev_dtmf.ts = rep.ts;
+		ev.ev_dtmf.duration = rep.duration;
+		ev.ev_dtmf.event = rep.event;
+		ev.ev_dtmf.volume = rep.volume;
+		dp_ctl_event(w->stats, &ev);
+	}
+	return (s->dtmf_pt & RTPB_DTMF_PT_HIDE) ? RTPB_DROP_DTMF_HIDDEN : RTPB_DROP_NONE;
+}
+
 /* The latch stage for one UDP packet of stream id: count it in, check
  * it may be media (RFC 7983 class), run the latch, and find where it
  * goes: the other leg's stream (*out) and its peer (*dst).
@@ -161,6 +186,11 @@ worker_latch(struct dp_worker *w, struct rte_mbuf *m,
 	}
 	/* from the peer: RTP analysis (dp_rtpa_stage.h) */
 	dp_rtpa_stage(id, s, &lp, now_ns);
+	/* DTMF catching: flags and dtmf_pt are in line 0, already loaded */
+	if (unlikely(s->flags & RTPB_STREAM_F_DTMF) && lp.kind == DP_LATCH_PKT_RTP &&
+	    (payload[1] & 0x7f) == (s->dtmf_pt & 0x7f) &&
+	    worker_dtmf(w, id, s, &lp) != RTPB_DROP_NONE)
+		return RTPB_DROP_DTMF_HIDDEN;
 
 	if (unlikely(s->out_stream_id >= dp_ctx.max_streams))
 		return RTPB_DROP_NO_PEER;
@@ -278,6 +308,9 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			from.port = o->local_port;
 			r = dp_rewrite_udp(pkts[i], &meta[i], &from, dst, &dp_ctx.mac,
 					   &mac, dp_ctx.mtu);
+			/* "&& S tos=": o's flags are in line 0, already loaded */
+			if (unlikely(o->flags & RTPB_STREAM_F_TOS) && r == RTPB_DROP_NONE)
+				dp_rewrite_tos(pkts[i], meta[i].l3_off, dst->family, o->tos);
 		}
 		if (unlikely(r != RTPB_DROP_NONE)) {
 			worker_stream_drop(ids[j], meta[i].payload_len);

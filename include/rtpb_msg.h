@@ -34,7 +34,9 @@
  *  the mirror rings (off_mirror) and mirror_copies/mirror_drops. */
 /** 13: the RTP analysis counters of each stream (struct rtpb_rtpa) as a
  *  table by stride (off_stream_rtpa, stream_rtpa_stride). */
-#define RTPB_MSG_VERSION 13
+/** 14: "&& S tos=" and DTMF catching: RTPB_STREAM_F_TOS/_DTMF,
+ *  rtpb_msg_stream.tos/.dtmf_pt, RTPB_MSG_EV_DTMF, drop dtmf_hidden. */
+#define RTPB_MSG_VERSION 14
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */
@@ -48,6 +50,7 @@ enum rtpb_msg_type {
 	RTPB_MSG_STREAM_DEL,    /**< c2d: delete a stream */
 	RTPB_MSG_EV_HELLO,      /**< d2c: a worker accepted/refused HELLO */
 	RTPB_MSG_EV_LATCH,      /**< d2c: a stream latched or switched peer */
+	RTPB_MSG_EV_DTMF,       /**< d2c: an RFC 4733 event ended on a stream */
 	RTPB_MSG__COUNT
 };
 
@@ -67,9 +70,19 @@ struct rtpb_msg_hdr {
 /** With RECORD: the stream receives the from-tag party's packets
  *  (RTPB_MIRROR_DIR_O); without it the to-tag party's (DIR_A). */
 #define RTPB_STREAM_F_REC_ORIG (1u << 3)
-/** UPDATE only, not kept: the message sets RECORD, REC_ORIG and rec_id
- *  and nothing else (R, N: the latch, peer and window stay). */
+/** UPDATE only, not kept: the message sets RECORD, REC_ORIG and rec_id,
+ *  and TOS, tos, DTMF and dtmf_pt, and nothing else (R, N, "&& S tos=",
+ *  "&& M3:1": the latch, peer and window stay). */
 #define RTPB_STREAM_F_REC_ONLY (1u << 4)
+/** Packets SENT from this stream's socket leave with IPv4 TOS / IPv6
+ *  traffic class rtpb_msg_stream.tos (rtpproxy "&& S tos=N", 20251015). */
+#define RTPB_STREAM_F_TOS (1u << 6)
+/** Report the RFC 4733 telephone-events this stream receives with
+ *  payload type dtmf_pt (RTPB_MSG_EV_DTMF; rtpproxy catch_dtmf). */
+#define RTPB_STREAM_F_DTMF (1u << 7)
+/** In rtpb_msg_stream.dtmf_pt (a payload type is 7 bits): also drop the
+ *  events' packets instead of relaying them (catch_dtmf's 'h'). */
+#define RTPB_DTMF_PT_HIDE 0x80u
 
 /**
  * RTPB_MSG_HELLO: control's first message on each c2d ring after attach.
@@ -119,6 +132,10 @@ struct rtpb_msg_stream {
 	/** Recording id stamped on the copies (RTPB_STREAM_F_RECORD), never
 	 *  0 then; 0 without the flag. */
 	uint32_t rec_id;
+	uint8_t tos;      /**< with RTPB_STREAM_F_TOS: the TOS / traffic class byte */
+	uint8_t dtmf_pt;  /**< with RTPB_STREAM_F_DTMF: payload type 0..127,
+			   *   | RTPB_DTMF_PT_HIDE */
+	uint16_t reserved16;
 };
 
 /** RTPB_MSG_STREAM_DEL: remove the stream; its id may then be reused. */
@@ -173,6 +190,24 @@ struct rtpb_msg_ev_latch {
 	struct rtpb_addr refused;
 };
 
+/**
+ * RTPB_MSG_EV_DTMF: stream stream_id (RTPB_STREAM_F_DTMF) received the
+ * end of an RFC 4733 telephone-event (§2.3: E bit set) from its peer,
+ * once per event (the end packet's retransmissions share its timestamp
+ * and are not reported again). Fields host order; the report rules are
+ * rtpproxy's catch_dtmf module (docs/DTMF.md).
+ */
+struct rtpb_msg_ev_dtmf {
+	struct rtpb_msg_hdr hdr;
+	uint32_t stream_id;
+	uint32_t worker;
+	uint64_t cookie;   /**< as given in the stream's ADD/UPDATE */
+	uint32_t ts;       /**< RTP timestamp of the event */
+	uint16_t duration; /**< longest duration seen for it, timestamp units */
+	uint8_t event;     /**< event code, 0..16 (RFC 4733 §3.2) */
+	uint8_t volume;    /**< volume of the end packet, -dBm0, 0..63 */
+};
+
 /** One ring element: any message, RTPB_MSG_SIZE bytes. */
 struct rtpb_msg {
 	union {
@@ -182,6 +217,7 @@ struct rtpb_msg {
 		struct rtpb_msg_stream_del del;
 		struct rtpb_msg_ev_hello ev_hello;
 		struct rtpb_msg_ev_latch ev_latch;
+		struct rtpb_msg_ev_dtmf ev_dtmf;
 		uint8_t raw[RTPB_MSG_SIZE];
 	};
 };
@@ -191,6 +227,7 @@ static_assert(sizeof(struct rtpb_msg) == RTPB_MSG_SIZE, "ring ABI");
 static_assert(sizeof(struct rtpb_msg_stream) <= RTPB_MSG_SIZE, "ring ABI");
 static_assert(sizeof(struct rtpb_msg_ev_latch) <= RTPB_MSG_SIZE, "ring ABI");
 static_assert(sizeof(struct rtpb_msg_hello) <= RTPB_MSG_SIZE, "ring ABI");
+static_assert(sizeof(struct rtpb_msg_ev_dtmf) <= RTPB_MSG_SIZE, "ring ABI");
 
 /** Byte size of the struct of each message type, for HELLO's table. */
 static inline uint16_t
@@ -203,6 +240,7 @@ rtpb_msg_type_len(enum rtpb_msg_type t)
 	case RTPB_MSG_STREAM_DEL: return sizeof(struct rtpb_msg_stream_del);
 	case RTPB_MSG_EV_HELLO: return sizeof(struct rtpb_msg_ev_hello);
 	case RTPB_MSG_EV_LATCH: return sizeof(struct rtpb_msg_ev_latch);
+	case RTPB_MSG_EV_DTMF: return sizeof(struct rtpb_msg_ev_dtmf);
 	default: return 0;
 	}
 }

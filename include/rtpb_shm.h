@@ -93,7 +93,8 @@ enum rtpb_shm_state {
 	_(PEER_ALIVE, "peer_alive", "new SSRC while the latched peer is alive (DESIGN.md 4.9)") \
 	_(REFUSED, "refused", "source refused after the peer it replaced won back") \
 	_(BUDGET, "budget", "other source of a latched stream, over its budget") \
-	_(PACE, "pace", "candidate packet not at media pace (a burst)")
+	_(PACE, "pace", "candidate packet not at media pace (a burst)")      \
+	_(DTMF_HIDDEN, "dtmf_hidden", "RFC 4733 event caught and hidden (catch_dtmf 'h')")
 
 /**
  * enum rtpb_drop: RTPB_DROP_<NAME>. 0 is RTPB_DROP_NONE, "not dropped"

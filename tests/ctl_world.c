@@ -275,6 +275,14 @@ dp_msgs(struct ctl_world *w)
 			g_string_append_printf(w->out, " rec %u%s", m->stream.rec_id,
 					       (m->stream.flags & RTPB_STREAM_F_REC_ORIG) ?
 					       " orig" : "");
+		/* "&& S tos=" and catch_dtmf: " tos N", " dtmf PT[ hide]" */
+		if (m->stream.flags & RTPB_STREAM_F_TOS)
+			g_string_append_printf(w->out, " tos %u", m->stream.tos);
+		if (m->stream.flags & RTPB_STREAM_F_DTMF)
+			g_string_append_printf(w->out, " dtmf %u%s",
+					       m->stream.dtmf_pt & 0x7fu,
+					       (m->stream.dtmf_pt & RTPB_DTMF_PT_HIDE) ?
+					       " hide" : "");
 		if (m->stream.flags & RTPB_STREAM_F_REC_ONLY)
 			g_string_append(w->out, " only");
 		g_string_append_c(w->out, '\n');
@@ -462,6 +470,38 @@ dir_latch(struct ctl_world *w, char **tok, int ntok)
 	return 0;
 }
 
+/* "dtmf ID EVENT VOLUME DURATION": a DTMF event of stream ID as the
+ * dataplane sends it (cookie of its last ADD/UPDATE); outputs the
+ * notification control makes of it, "notify TARGET LINE", or "notify
+ * none" (ctl_sessions_dtmf()). */
+static int
+dir_dtmf(struct ctl_world *w, char **tok, int ntok)
+{
+	struct rtpb_msg_ev_dtmf ev = {.ts = 1000};
+	const struct rtpb_msg_stream *m;
+	long long id, e, vol, dur;
+	char line[512];
+	int target;
+
+	if (ntok != 5 || !parse_num(tok[1], 0, (long long)w->max_streams - 1, &id) ||
+	    !parse_num(tok[2], 0, 255, &e) || !parse_num(tok[3], 0, 63, &vol) ||
+	    !parse_num(tok[4], 0, 65535, &dur))
+		return -1;
+	m = fake_dp_last_stream_msg((uint32_t)id, -1);
+	if (m == NULL)
+		return -1;
+	ev.stream_id = (uint32_t)id;
+	ev.cookie = m->cookie;
+	ev.event = (uint8_t)e;
+	ev.volume = (uint8_t)vol;
+	ev.duration = (uint16_t)dur;
+	if (ctl_sessions_dtmf(w->sess, &ev, &target, line, sizeof(line)) == 0)
+		g_string_append_printf(w->out, "notify %d %s\n", target, line);
+	else
+		g_string_append(w->out, "notify none\n");
+	return 0;
+}
+
 static int
 dir_src(struct ctl_world *w, const char *a)
 {
@@ -538,6 +578,8 @@ ctl_world_directive(struct ctl_world *w, const char *line)
 		return dir_src(w, tok[1]);
 	} else if (strcmp(tok[0], "latch") == 0) {
 		return dir_latch(w, tok, ntok);
+	} else if (strcmp(tok[0], "dtmf") == 0) {
+		return dir_dtmf(w, tok, ntok);
 	} else if (ntok == 3 && strcmp(tok[0], "rx") == 0) {
 		return dir_rx(w, tok[1], tok[2]);
 	} else if (ntok == 2 && strcmp(tok[0], "drain") == 0) {

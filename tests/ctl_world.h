@@ -23,7 +23,8 @@
  *   dp budget N     N more pushes taken, then the ring is full
  *   dp clear        forget the messages pushed to the fake dataplane
  *   dp msgs         output them, one line each: "dp ADD|UPDATE ID LOCAL
- *                   peer SIGNALLED|none out ID|- [asym] [rtcp]" or "dp DEL
+ *                   peer SIGNALLED|none out ID|- [asym] [rtcp] [rec ..]
+ *                   [tos N] [dtmf PT [hide]] [only]" or "dp DEL
  *                   ID LOCAL" (IPv6 in brackets); then forget them
  *   dp addrs A..    the relay addresses the fake dataplane serves
  *   config inet4|inet6|dual|bridge|labels [pf] [notify] [W=S] [aforce]
@@ -45,6 +46,10 @@
  *   latch ID PEER [REASON [OLD [DROPPED]]]  a latch event of stream ID
  *                   (reason LEARN by default; PEER as ADDR:PORT or
  *                   [ADDR6]:PORT), with the cookie of its last ADD/UPDATE
+ *   dtmf ID E V D   a DTMF event (code E, volume V, duration D) of
+ *                   stream ID, with the cookie of its last ADD/UPDATE;
+ *                   outputs "notify TARGET LINE" (the catch_dtmf line
+ *                   control sends) or "notify none"
  *   rx ID N         stream ID received and relayed N packets now
  *   src ADDR|none   later commands come from ADDR (IPv4 or IPv6, for
  *                   tcp:%%CC_SELF%% notify targets), or a unix socket

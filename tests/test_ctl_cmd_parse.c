@@ -41,6 +41,8 @@
 #include "golden.h"
 
 static const char *golden_path;
+/* where the actual steps go (argv[2], default test_ctl_cmd_parse.actual) */
+static const char *actual_path = "test_ctl_cmd_parse.actual";
 
 /* The on_timeout callback: the notification as a line of output. */
 static void
@@ -129,10 +131,10 @@ test_golden(void **state)
 		golden_check(st, w.out->str + at, w.out->len - at, actual, errs,
 			     &nerrs);
 	}
-	golden_write_actual(gf, actual, "test_ctl_cmd_parse.actual");
+	golden_write_actual(gf, actual, actual_path);
 	if (nerrs > 0)
-		fail_msg("%d of %u steps differ (see test_ctl_cmd_parse.actual):%s",
-			 nerrs, gf->steps->len, errs->str);
+		fail_msg("%d of %u steps differ (see %s):%s",
+			 nerrs, gf->steps->len, actual_path, errs->str);
 	assert_true(gf->steps->len > 0);
 	assert_int_equal(fake_dp_errors(), 0);
 	ctl_world_close(&w);
@@ -154,11 +156,13 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_golden),
 	};
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s GOLDEN\n", argv[0]);
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: %s GOLDEN [ACTUAL]\n", argv[0]);
 		return 2;
 	}
 	golden_path = argv[1];
+	if (argc == 3)
+		actual_path = argv[2];
 	ctl_log_set_level(getenv("CTL_TEST_LOG") ? CTL_LOG_DBUG : CTL_LOG_CRIT);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

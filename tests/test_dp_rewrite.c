@@ -445,6 +445,82 @@ pool_teardown(void **state)
 	return 0;
 }
 
+/*
+ * "&& S tos=" (dp_rewrite_tos()): after the rewrite, the TOS / traffic
+ * class is tos, the IPv4 header checksum verifies (RFC 1624 eqn. 3
+ * against a full sum), and nothing else in the IP header moved (the
+ * IPv6 flow label included).
+ */
+static void
+check_tos(const struct spec *sp, const struct rtpb_addr *from,
+	  const struct rtpb_addr *to, uint8_t tos)
+{
+	static uint8_t payload[2048];
+	struct rte_mbuf *m = build(sp, payload);
+	struct dp_pkt_meta pm, out;
+	uint8_t before[60], *ip;
+	uint16_t hl;
+
+	assert_int_equal(dp_parse_pkt(m, &pm), DP_PKT_UDP);
+	assert_int_equal(dp_rewrite_udp(m, &pm, from, to, &RELAY_MAC, &NH_MAC, 1500), 0);
+	ip = rte_pktmbuf_mtod_offset(m, uint8_t *, pm.l3_off);
+	hl = to->family == RTPB_AF_INET6 ? 40 :
+		(uint16_t)rte_ipv4_hdr_len((struct rte_ipv4_hdr *)ip);
+	memcpy(before, ip, hl);
+	dp_rewrite_tos(m, pm.l3_off, to->family, tos);
+	assert_int_equal(dp_parse_pkt(m, &out), DP_PKT_UDP);
+	assert_true(rtpb_addr_eq(&out.dst, to));
+	if (to->family == RTPB_AF_INET6) {
+		uint32_t v = rte_be_to_cpu_32(((struct rte_ipv6_hdr *)ip)->vtc_flow);
+		uint32_t b = rte_be_to_cpu_32(((struct rte_ipv6_hdr *)before)->vtc_flow);
+
+		assert_int_equal((v >> 20) & 0xff, tos);
+		assert_int_equal(v & 0xf00fffffu, b & 0xf00fffffu); /* version, flow label */
+		assert_memory_equal(ip + 4, before + 4, 36);
+	} else {
+		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)ip;
+
+		assert_int_equal(h->type_of_service, tos);
+		assert_int_equal(rte_raw_cksum(h, hl), 0xffff);
+		assert_int_equal(ip[0], before[0]);
+		assert_memory_equal(ip + 2, before + 2, 8);   /* up to the checksum */
+		assert_memory_equal(ip + 12, before + 12, hl - 12);
+		/* the value a full computation gives (0 and 0xffff are the
+		 * same one's complement zero) */
+		uint16_t inc = h->hdr_checksum, full;
+
+		h->hdr_checksum = 0;
+		full = rte_ipv4_cksum(h);
+		assert_true(inc == full || (inc == 0 && full == 0xffff) ||
+			    (inc == 0xffff && full == 0));
+	}
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_tos(void **state)
+{
+	struct spec sp;
+	struct rtpb_addr from, to;
+	unsigned int t;
+
+	(void)state;
+	for (int in6 = 0; in6 < 2; in6++) {
+		for (int out6 = 0; out6 < 2; out6++) {
+			legs(&sp, in6, &from, &to, out6);
+			/* every byte value over plain IPv4, a sample otherwise */
+			for (t = 0; t < 256; t += (in6 || out6) ? 37 : 1) {
+				sp.seed = t;
+				sp.n_vlan = (int)(t % 3);
+				sp.ip_options = !in6 && !out6 && (t & 4);
+				sp.tos = (uint8_t)(t * 7);
+				check_tos(&sp, &from, &to, (uint8_t)t);
+			}
+			check_tos(&sp, &from, &to, 0xff);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -457,6 +533,7 @@ main(void)
 		cmocka_unit_test(test_corrupt_stays_corrupt),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_csum_update_matches_full),
+		cmocka_unit_test(test_tos),
 	};
 
 	return TEST_EAL_RUN("test_dp_rewrite", "64", tests, pool_setup, pool_teardown);

@@ -333,6 +333,19 @@ fuzz_latch_frame(struct fuzz_latch *l, uint32_t id, const struct rte_mbuf *m,
 			   rr.nrr == (uint32_t)(r == 1),
 			   "dp_rtpa_rtcp_rr: %d, nrr %u", r, rr.nrr);
 	}
+	/* and DTMF catching (dp_dtmf.h) with the stream's history: a
+	 * report is an event code and volume in range, and the same packet
+	 * again never reports a second time */
+	{
+		struct dp_dtmf_report rep = {0}, rep2;
+		bool r1 = dp_dtmf_rx(&l->s[id].dtmf, payload, pm->payload_len, &rep);
+		bool r2 = dp_dtmf_rx(&l->s[id].dtmf, payload, pm->payload_len, &rep2);
+
+		FUZZ_CHECK(!(r1 && r2) && (!r1 || (rep.event <= DP_DTMF_MAX_EVENT &&
+						   rep.volume <= 63)),
+			   "dp_dtmf_rx: %d %d event %u volume %u", r1, r2, rep.event,
+			   rep.volume);
+	}
 	/* what the filter stage (dp_filter.h) and worker_latch() drop before the latch */
 	if (pm->payload_len == 0 || !dp_parse_media_class_ok(payload[0]))
 		return;

@@ -142,4 +142,16 @@ fuzz_rewrite(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 	fuzz_check_meta(m, &out, DP_PKT_UDP);
 	check_after(m, pm, &out, &b, from, to);
 	free(b.payload);
+	/* "&& S tos=" on top (dp_rewrite_tos()): the byte is set and the
+	 * IPv4 header checksum stays as right (or wrong) as it was */
+	{
+		uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, out.l3_off);
+		uint8_t tos = (uint8_t)(pm->payload_len * 37u);
+		int ok = l3_ok(l3, &out);
+
+		dp_rewrite_tos(m, out.l3_off, to->family, tos);
+		FUZZ_CHECK(tos_of(l3, to->family) == tos, "dp_rewrite_tos: TOS not set");
+		FUZZ_CHECK(l3_ok(l3, &out) == ok, "dp_rewrite_tos: IPv4 header checksum %s -> %s",
+			   ok ? "right" : "wrong", ok ? "wrong" : "right");
+	}
 }

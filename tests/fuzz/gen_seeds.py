@@ -107,6 +107,14 @@ Qv call10 f10 t10 ttl && S ttl=7
 !wait 6
 Q call10 f10 t10 && D
 U call11 198.51.100.10 5000 f11 t11 && Dw""",
+    # S tos= and catch_dtmf (docs/DTMF.md), its event through control
+    """!config inet4 notify
+U call12 198.51.100.12 5000 f12 unix:/tmp/rtpb-n.sock t%2012 && M3:1 A%20b 101 && S tos=184
+L call12 198.51.100.13 6000 f12 t12 && M3:1 c+d 96 h && Sr tos=300
+!dtmf 4 11 10 960
+!dtmf 0 16 63 480
+Q call12 t12 f12 && S tos=8 && M3:1 x 0
+D call12 f12""",
     # the longest replies (G with 22 names, verbose) and a command over
     # the 8 KiB limit
     "Gv " + " ".join((["npkts_resizer_discard", "nhandovers_dropped",
