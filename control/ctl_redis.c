@@ -403,6 +403,17 @@ resync_start(struct ctl_redis *r)
 		r->resync = true;
 }
 
+/* A change that cannot be queued: a drop, and a resync later. Before
+ * the first connection was made or failed it is no drop: that
+ * connection's resync writes it anyway. */
+static void
+drop(struct ctl_redis *r)
+{
+	if (r->c.connects > 0 || r->c.errors > 0)
+		r->c.drops++;
+	r->resync = true;
+}
+
 /* Queue an entry's record, or count a drop (and resync later). */
 static void
 entry_set(struct ctl_redis *r, struct entry *e, const void *rec, size_t len)
@@ -410,13 +421,11 @@ entry_set(struct ctl_redis *r, struct entry *e, const void *rec, size_t len)
 	uint8_t *copy;
 
 	if (r->st != ST_UP && r->st != ST_RESYNC) {
-		r->c.drops++;
-		r->resync = true;
+		drop(r);
 		return;
 	}
 	if (e->rec == NULL && !r->restoring && r->c.pending >= r->queue_max) {
-		r->c.drops++;
-		r->resync = true;
+		drop(r);
 		return;
 	}
 	copy = g_memdup2(rec, len);
@@ -466,8 +475,7 @@ store_del(uint64_t serial, void *arg)
 	}
 	if ((r->st != ST_UP && r->st != ST_RESYNC) ||
 	    g_queue_get_length(&r->dels) >= r->queue_max) {
-		r->c.drops++;
-		r->resync = true;
+		drop(r);
 		return;
 	}
 	g_queue_push_tail(&r->dels, g_memdup2(&serial, sizeof(serial)));
@@ -737,9 +745,7 @@ ctl_redis_create(const struct ctl_redis_cfg *cfg, struct ctl_sessions *t,
 	g_queue_init(&r->dels);
 	st = (struct ctl_session_store){.put = store_put, .del = store_del,
 					.arg = r};
-	ctl_sessions_set_store(t, &st);
-	r->resync = false;
-	r->c.drops = 0; /* sessions before the first connection: its resync */
+	ctl_sessions_set_store(t, &st); /* no drops: not connected yet */
 	return r;
 }
 
