@@ -749,17 +749,25 @@ ctl_redis_create(const struct ctl_redis_cfg *cfg, struct ctl_sessions *t,
 	return r;
 }
 
+/* CLOCK_MONOTONIC, ns (the close and the restore read their own). */
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
 void
 ctl_redis_close(struct ctl_redis *r, uint32_t flush_ms)
 {
-	struct timespec ts;
 	uint64_t end;
 
 	if (r == NULL)
 		return;
 	r->t = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	r->now_ns = (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+	r->now_ns = mono_ns();
 	end = r->now_ns + flush_ms * NS_PER_MS;
 	while (r->ac != NULL && r->st == ST_UP && r->now_ns < end &&
 	       (r->c.inflight > 0 || r->c.pending > 0 ||
@@ -771,8 +779,7 @@ ctl_redis_close(struct ctl_redis *r, uint32_t flush_ms)
 			redisAsyncHandleWrite(r->ac);
 		if (r->ac != NULL && poll(&p, 1, 10) > 0)
 			redisAsyncHandleRead(r->ac);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		r->now_ns = (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+		r->now_ns = mono_ns();
 	}
 	if (r->ac != NULL) {
 		redisAsyncContext *ac = r->ac;
@@ -811,15 +818,6 @@ ctl_redis_relay_id(const struct ctl_redis *r)
 }
 
 /* ---- the restore: a blocking connection, bounded ---- */
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
 
 /* Socket timeouts to what is left until end; false when nothing is. */
 static bool

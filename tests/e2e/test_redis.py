@@ -85,11 +85,6 @@ def g_value(cmd, name):
     return int(r)
 
 
-def rx_times(ph, source_port):
-    """Arrival times (ms from T0) of RTP from the relay."""
-    return [e[0] for e in ph['rx_log'] if e[2] == 'rtp']
-
-
 def cpu_ns(pid):
     """CPU time of pid so far, ns (/proc/PID/schedstat)."""
     with open('/proc/%d/schedstat' % pid) as f:
