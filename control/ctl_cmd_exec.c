@@ -36,6 +36,7 @@
 #include "ctl_cmd_exec.h"
 #include "ctl_log.h"
 #include "ctl_recorder.h"
+#include "ctl_redis.h"
 
 struct ctl_exec {
 	struct ctl_exec_cfg cfg;
@@ -730,6 +731,20 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd,
 				  (unsigned long long)c.journal_slots_free,
 				  (unsigned long long)c.journal_restored,
 				  (unsigned long long)c.streams_kept);
+	if (ex->cfg.redis_counters != NULL) {
+		struct ctl_redis_counters rc;
+
+		ex->cfg.redis_counters(ex->cfg.redis_arg, &rc);
+		ctl_reply_appendf(r, "redis: %s, writes %llu, deletes %llu, "
+				  "drops %llu, errors %llu, resyncs %llu, "
+				  "pending %u\n",
+				  rc.connected ? "connected" : "down",
+				  (unsigned long long)rc.writes,
+				  (unsigned long long)rc.deletes,
+				  (unsigned long long)rc.drops,
+				  (unsigned long long)rc.errors,
+				  (unsigned long long)rc.resyncs, rc.pending);
+	}
 	if (ex->cfg.admit != NULL) {
 		ctl_admit_counters(ex->cfg.admit, &ac);
 		ctl_reply_appendf(r, "sessions refused (max sessions): %llu\n"
@@ -773,6 +788,10 @@ stats_table(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 	uint64_t stalls;
 	uint32_t stalled = ctl_dp_workers_stalled(ctl_sessions_dp(ex->sess),
 						  &stalls);
+	struct ctl_redis_counters rc = {0};
+
+	if (ex->cfg.redis_counters != NULL)
+		ex->cfg.redis_counters(ex->cfg.redis_arg, &rc);
 	const struct ctl_exec_stat fixed[] = {
 		/* rtpproxy's (src/rtpp_stats.c) */
 		STAT_C("nsess_created", c->created, "sessions_created_total",
@@ -884,6 +903,21 @@ stats_table(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		STAT_CN("nstreams_kept", c->streams_kept,
 		       "kept_streams_total", NULL,
 		       "Restored sessions' streams kept in place at attach"),
+		/* Redis session state (issue 21 item 2, ctl_redis.h) */
+		STAT_CN("nredis_writes", rc.writes, "redis_writes_total", NULL,
+		       "Session records written to Redis (--redis)"),
+		STAT_CN("nredis_deletes", rc.deletes, "redis_deletes_total", NULL,
+		       "Session keys deleted from Redis"),
+		STAT_CN("nredis_drops", rc.drops, "redis_drops_total", NULL,
+		       "Session changes not written (queue full or Redis "
+		       "down; a resync follows)"),
+		STAT_CN("nredis_errors", rc.errors, "redis_errors_total", NULL,
+		       "Redis error replies and failed connections"),
+		STAT_CN("nredis_resyncs", rc.resyncs, "redis_resyncs_total", NULL,
+		       "Full rewrites of the live sessions to Redis"),
+		STAT_GN("nredis_connected", rc.connected ? 1 : 0,
+		       "redis_connected", NULL,
+		       "1 when connected to Redis and in sync"),
 	};
 	size_t n = sizeof(fixed) / sizeof(fixed[0]);
 
@@ -938,7 +972,11 @@ ctl_exec_stats_read(struct ctl_exec *ex, bool with_pf, struct ctl_exec_stats *ou
  * sessions kept in place at attach; these two kinds only when named:
  * a bare G does not list them), and npf_<verdict> for each of the prefilter's verdicts
  * (npf_drop_budget: packets, rtpb_pf.h's names), 0 when the prefilter is
- * off (it counted nothing), so one query fits every relay.
+ * off (it counted nothing), so one query fits every relay. Given by
+ * name only (a bare G stays within rtpproxy's 1024 bytes):
+ * nredis_writes, nredis_deletes, nredis_drops, nredis_errors,
+ * nredis_resyncs and nredis_connected (--redis, ctl_redis.h; 0
+ * without).
  *
  * A bare G (or Gv) lists every counter, as name=value pairs separated
  * by spaces (Gv's form). rtpproxy answers a bare G with an empty line

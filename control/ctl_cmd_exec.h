@@ -50,6 +50,8 @@ typedef int(ctl_exec_rec_fn)(void *arg, struct ctl_sessions *t,
 			     struct ctl_session *s, int li, const char *name,
 			     unsigned int flags);
 
+struct ctl_redis_counters;
+
 struct ctl_exec_cfg {
 	uint32_t relay_ip;     /**< unused (the session table's addresses) */
 	bool has_relay6;       /**< unused */
@@ -69,6 +71,10 @@ struct ctl_exec_cfg {
 	 *  (R answers E50, as rtpproxy without -r) */
 	ctl_exec_rec_fn *rec;
 	void *rec_arg;
+	/** --redis (ctl_redis.h): its counters for I and G (nredis_*);
+	 *  NULL: not configured (G's nredis_* are 0, I has no line) */
+	void (*redis_counters)(const void *arg, struct ctl_redis_counters *c);
+	const void *redis_arg;
 	/** set by ctl_exec_create() from the session table's addresses
 	 *  and aforce; what is given here is ignored */
 	struct ctl_parse_cfg parse;
@@ -183,7 +189,7 @@ struct ctl_exec_stat {
 };
 
 /** Room for every G counter: the fixed ones and one per verdict. */
-#define CTL_EXEC_STATS_MAX (64 + RTPB_PF_VERDICT__COUNT)
+#define CTL_EXEC_STATS_MAX (72 + RTPB_PF_VERDICT__COUNT)
 
 /** Every G counter, in the order a bare G lists them. */
 struct ctl_exec_stats {

@@ -349,6 +349,23 @@ session_kept(const struct ctl_session *s)
 }
 
 void
+ctl_replay_pick_owner(struct ctl_sessions *t, struct ctl_session *s,
+		      uint32_t n)
+{
+	s->owner = t->rr++ % n;
+	for (int li = 0; li < 2; li++) {
+		const struct ctl_sock *k = &s->leg[li].sock;
+		int w = k->port != 0 ?
+			ctl_alloc_port_worker(t, k->laddr, k->port) : -1;
+
+		if (w >= 0) {
+			s->owner = (uint32_t)w;
+			return;
+		}
+	}
+}
+
+void
 ctl_sessions_replay(struct ctl_sessions *t)
 {
 	uint32_t n = ctl_dp_n_workers(t->cfg.dp);
@@ -416,18 +433,8 @@ ctl_sessions_replay(struct ctl_sessions *t)
 			continue;
 		/* the new dataplane's steering decides, or round robin; a
 		 * session with kept streams keeps the owner of their ids */
-		for (int li = 0; li < 2 && !kept; li++) {
-			const struct ctl_sock *k = &s->leg[li].sock;
-			int w = k->port != 0 ?
-				ctl_alloc_port_worker(t, k->laddr, k->port) : -1;
-
-			if (li == 0)
-				s->owner = t->rr++ % n;
-			if (w >= 0) {
-				s->owner = (uint32_t)w;
-				break;
-			}
-		}
+		if (!kept)
+			ctl_replay_pick_owner(t, s, n);
 		if (ctl_rec_session(t, s) != 0)
 			ctl_rec_pending(t, s);
 	}
