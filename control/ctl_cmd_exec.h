@@ -69,6 +69,9 @@ struct ctl_exec_cfg {
 	 *  (R answers E50, as rtpproxy without -r) */
 	ctl_exec_rec_fn *rec;
 	void *rec_arg;
+	/** -R: forks (C udp:host:port) copy RTP only, no RTCP (rtpproxy's
+	 *  rrtcp); with or without -r */
+	bool fork_no_rtcp;
 	/** set by ctl_exec_create() from the session table's addresses
 	 *  and aforce; what is given here is ignored */
 	struct ctl_parse_cfg parse;

@@ -111,6 +111,7 @@
 
 #include "ctl_addrs.h"
 #include "ctl_dp.h"
+#include "ctl_fork.h"
 #include "ctl_pf.h"
 #include "ctl_ports.h"
 #include "rtpb_msg.h"
@@ -161,6 +162,11 @@ struct ctl_stream {
 	 *  goes out even if nothing changed, so the dataplane opens a new
 	 *  learning window (rtpproxy re-learns after every update). */
 	bool resignal;
+	/** Told: the fork the dataplane was last told (RTPB_MSG_STREAM_FORK
+	 *  accepted by the ring): its target (family NONE: not forking) and
+	 *  its socket's port (network order). An ADD clears it. */
+	struct rtpb_addr fork_told;
+	uint16_t fork_told_port;
 };
 
 /** A leg's relay socket: RTP on port, RTCP on port + 1. */
@@ -191,6 +197,10 @@ struct ctl_leg {
 	 *  (ctl_recorder.h; not durable: a new control starts none). */
 	uint32_t rec_id;
 	bool rec_rtcp;      /**< its RTCP stream records too (not -R) */
+	/** Forking (rtpproxy 'C udp:host:port', ctl_fork.h): the same
+	 *  party's packets copied to a remote target; port 0 none (not
+	 *  durable: a control restart ends it). */
+	struct ctl_fork fork;
 };
 
 /**

@@ -34,7 +34,9 @@
  *  the mirror rings (off_mirror) and mirror_copies/mirror_drops. */
 /** 13: the RTP analysis counters of each stream (struct rtpb_rtpa) as a
  *  table by stride (off_stream_rtpa, stream_rtpa_stride). */
-#define RTPB_MSG_VERSION 13
+/** 14: forking (rtpproxy C udp:): RTPB_STREAM_F_FORK, RTPB_MSG_STREAM_FORK,
+ *  lcore counters fork_copies/fork_drops. */
+#define RTPB_MSG_VERSION 14
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */
@@ -48,6 +50,7 @@ enum rtpb_msg_type {
 	RTPB_MSG_STREAM_DEL,    /**< c2d: delete a stream */
 	RTPB_MSG_EV_HELLO,      /**< d2c: a worker accepted/refused HELLO */
 	RTPB_MSG_EV_LATCH,      /**< d2c: a stream latched or switched peer */
+	RTPB_MSG_STREAM_FORK,   /**< c2d: fork a stream's packets to a target, or stop */
 	RTPB_MSG__COUNT
 };
 
@@ -70,6 +73,11 @@ struct rtpb_msg_hdr {
 /** UPDATE only, not kept: the message sets RECORD, REC_ORIG and rec_id
  *  and nothing else (R, N: the latch, peer and window stay). */
 #define RTPB_STREAM_F_REC_ONLY (1u << 4)
+/** The stream forks: each packet it relays is also sent, rewritten as
+ *  relayed, from its fork socket to its fork target. Set and cleared by
+ *  RTPB_MSG_STREAM_FORK only (ADD clears it, UPDATE keeps it); never in
+ *  an ADD/UPDATE's flags. */
+#define RTPB_STREAM_F_FORK (1u << 8)
 
 /**
  * RTPB_MSG_HELLO: control's first message on each c2d ring after attach.
@@ -129,6 +137,31 @@ struct rtpb_msg_stream_del {
 	struct rtpb_addr local; /**< the relay socket, as added */
 };
 
+/** rtpb_msg_stream_fork.flags */
+#define RTPB_FORK_F_ON (1u << 0) /**< set the fork; without it, stop forking */
+
+/**
+ * RTPB_MSG_STREAM_FORK: forking (rtpproxy 'C callid udp:host:port ...',
+ * remote recording; docs/FORKING.md). With RTPB_FORK_F_ON, every packet
+ * the stream accepts and relays is also sent as a copy, rewritten as the
+ * relay sends it (same UDP payload), from relay socket local to target;
+ * without it the stream stops forking. Control sends one per stream: an
+ * RTP stream's fork socket and target ports are even, its RTCP stream's
+ * are those + 1. local is a relay address of target's family, on a port
+ * control took from its pool for the fork (no stream is on it: what the
+ * target sends back is dropped as no_stream). The stream must exist and
+ * carry cookie (a message for an older stream on the id is refused). A
+ * new ADD of the stream clears its fork; UPDATE keeps it.
+ */
+struct rtpb_msg_stream_fork {
+	struct rtpb_msg_hdr hdr;
+	uint32_t stream_id;
+	uint32_t flags;          /**< RTPB_FORK_F_* */
+	uint64_t cookie;         /**< the stream's, as in its ADD/UPDATE */
+	struct rtpb_addr local;  /**< the fork's relay socket, network order */
+	struct rtpb_addr target; /**< where the copies go, network order */
+};
+
 /** RTPB_MSG_EV_HELLO: a worker's answer to RTPB_MSG_HELLO. */
 struct rtpb_msg_ev_hello {
 	struct rtpb_msg_hdr hdr;
@@ -182,6 +215,7 @@ struct rtpb_msg {
 		struct rtpb_msg_stream_del del;
 		struct rtpb_msg_ev_hello ev_hello;
 		struct rtpb_msg_ev_latch ev_latch;
+		struct rtpb_msg_stream_fork fork;
 		uint8_t raw[RTPB_MSG_SIZE];
 	};
 };
@@ -191,6 +225,7 @@ static_assert(sizeof(struct rtpb_msg) == RTPB_MSG_SIZE, "ring ABI");
 static_assert(sizeof(struct rtpb_msg_stream) <= RTPB_MSG_SIZE, "ring ABI");
 static_assert(sizeof(struct rtpb_msg_ev_latch) <= RTPB_MSG_SIZE, "ring ABI");
 static_assert(sizeof(struct rtpb_msg_hello) <= RTPB_MSG_SIZE, "ring ABI");
+static_assert(sizeof(struct rtpb_msg_stream_fork) <= RTPB_MSG_SIZE, "ring ABI");
 
 /** Byte size of the struct of each message type, for HELLO's table. */
 static inline uint16_t
@@ -203,6 +238,7 @@ rtpb_msg_type_len(enum rtpb_msg_type t)
 	case RTPB_MSG_STREAM_DEL: return sizeof(struct rtpb_msg_stream_del);
 	case RTPB_MSG_EV_HELLO: return sizeof(struct rtpb_msg_ev_hello);
 	case RTPB_MSG_EV_LATCH: return sizeof(struct rtpb_msg_ev_latch);
+	case RTPB_MSG_STREAM_FORK: return sizeof(struct rtpb_msg_stream_fork);
 	default: return 0;
 	}
 }

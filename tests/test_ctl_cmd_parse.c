@@ -12,7 +12,8 @@
  *
  * Each step's output must equal its '<' lines byte for byte; every step
  * that differs is reported with its line. The actual steps and output,
- * in the same form, go to test_ctl_cmd_parse.actual in the current
+ * in the same form, go to <name>.actual (cmd_parse.actual for
+ * cmd_parse.golden) in the current
  * directory for diffing.
  *
  * Command forms (after "> "):
@@ -129,10 +130,20 @@ test_golden(void **state)
 		golden_check(st, w.out->str + at, w.out->len - at, actual, errs,
 			     &nerrs);
 	}
-	golden_write_actual(gf, actual, "test_ctl_cmd_parse.actual");
+	/* one actual file per golden file: tests may run side by side */
+	char *base = g_path_get_basename(golden_path);
+	char *dot = strrchr(base, '.');
+	char *actual_name;
+
+	if (dot != NULL)
+		*dot = '\0';
+	actual_name = g_strdup_printf("%s.actual", base);
+	golden_write_actual(gf, actual, actual_name);
 	if (nerrs > 0)
-		fail_msg("%d of %u steps differ (see test_ctl_cmd_parse.actual):%s",
-			 nerrs, gf->steps->len, errs->str);
+		fail_msg("%d of %u steps differ (see %s):%s", nerrs,
+			 gf->steps->len, actual_name, errs->str);
+	g_free(actual_name);
+	g_free(base);
 	assert_true(gf->steps->len > 0);
 	assert_int_equal(fake_dp_errors(), 0);
 	ctl_world_close(&w);
