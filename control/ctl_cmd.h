@@ -223,6 +223,9 @@ enum ctl_subc_op {
 	CTL_SUBC_SET_TTL,    /**< "S[r] ttl=N": the session's TTL, seconds */
 	CTL_SUBC_UL,         /**< "L[mods] addr port [nsock ntag]" after a U
 				  with a to_tag: the other leg (20260308) */
+	CTL_SUBC_COPY,       /**< "C callid from_tag to_tag" after a U with a
+				  to_tag: fork both streams of that session
+				  into this one's (20260309, ctl_fork.h) */
 };
 
 /** One parsed sub-command. */
@@ -232,6 +235,9 @@ struct ctl_subc {
 	int ttl_s;              /**< S ttl=N */
 	bool update;            /**< L with notify args runs as a U */
 	struct ctl_ul_opts ul;  /**< L */
+	const char *copy_call_id;  /**< C: the session forked */
+	const char *copy_from_tag; /**< C */
+	const char *copy_to_tag;   /**< C */
 };
 
 /**

@@ -12,7 +12,9 @@
  *    rtpproxy accepts Z the same way, and VF 20071116 answers 0 so
  *    Kamailio and OpenSIPS do not send it.
  *  - "&&" after U, L, Q: D[w], S[r] ttl=N, and (after a U with a to_tag)
- *    L addr port [nsock ntag]; results as rtpproxy's (" && <res>").
+ *    L addr port [nsock ntag] and C callid from_tag to_tag (fork another
+ *    session into this one, ctl_fork.h); results as rtpproxy's
+ *    (" && <res>").
  *  - S (stop playback): there is no player, so a found session has
  *    nothing to stop: "0", as rtpproxy for a session that plays nothing;
  *    E50 if no session matches.
@@ -56,8 +58,7 @@ struct ctl_exec {
  * VF: the capabilities implemented (rtpproxy proto_caps[], with its
  * descriptions). Answered 0, because this relay lacks what they stand
  * for: 20071116 (repacketization), 20071218 (forking), 20140617
- * (connect time anchoring), 20260309 ("&& C", forking both streams into
- * another session), 20251015 (S tos=: the TTL half is accepted).
+ * (connect time anchoring), 20251015 (S tos=: the TTL half is accepted).
  * 20081224 is 1 only with -n, as in rtpproxy. 20071218 (C to
  * udp:host:port), 20250523 (Cp) and 20200226 (N) work without -r (N
  * stops forks too).
@@ -87,6 +88,7 @@ const char *const ctl_exec_caps[][2] = {
 	{"20250523", "Support for the \"P\" modifier in the C command"},
 	{"20260306", "Support for address labels in the U/L commands"},
 	{"20260308", "Support for single-shot dual leg U ... && L ..."},
+	{"20260309", "Support for forking both streams via \"C\" sub-command"},
 	{NULL, NULL},
 };
 
@@ -370,6 +372,23 @@ run_subc(struct ctl_exec *ex, struct ctl_cmd *cmd, int k,
 		ul_reply_text(ex, &s->leg[ctx->in_leg], buf, bufsz);
 		ctx->in_leg = !ctx->in_leg; /* rtpproxy swaps in and out */
 		return 0;
+	case CTL_SUBC_COPY: {
+		/* fork another session's streams into this one's (ctl_fork.h) */
+		struct ctl_session *src = NULL;
+		int sidx = ctl_sessions_find(ex->sess, sc->copy_call_id,
+					     sc->copy_from_tag, sc->copy_to_tag,
+					     &src);
+
+		if (s == NULL || sidx == -1 ||
+		    ctl_session_fork_into(ex->sess, src, sidx, s, ctx->in_leg,
+					  &err) != 0) {
+			ctl_log_call(CTL_LOG_ERR, cmd->call_id, "&& C: %s",
+				     s == NULL ? "the session was deleted before" :
+				     sidx == -1 ? "no session to fork" : err.why);
+			return -1;
+		}
+		return 0;
+	}
 	default:
 		return -1;
 	}

@@ -754,7 +754,6 @@ positive_int(const char *s, int *v)
  *  - "M<mod>:<inst> ..." module sub-commands (catch_dtmf, dtls_gw,
  *    ice_lite): no modules, as rtpproxy built without them ("module
  *    command, but modules are not compiled in");
- *  - "C ..." (fork both streams into another session): no forking;
  *  - "S tos=N": the dataplane does not set the IP TOS.
  */
 static int
@@ -798,6 +797,17 @@ parse_subc(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg, int k)
 				  c == 5 ? v[4] : NULL) != 0)
 			return -1;
 		sc->op = CTL_SUBC_UL;
+		return 0;
+	case 'C': case 'c':
+		/* "U cid addr port from to && C cid2 from2 to2" (rtpproxy
+		 * rtpp_command_ul_copy_subc_pre_parse()) */
+		if (cmd->op != CTL_OP_UPDATE || cmd->to_tag == NULL || c != 4 ||
+		    v[0][1] != '\0' || *v[1] == '\0' || *v[2] == '\0' || *v[3] == '\0')
+			return -1;
+		sc->copy_call_id = v[1];
+		sc->copy_from_tag = v[2];
+		sc->copy_to_tag = v[3];
+		sc->op = CTL_SUBC_COPY;
 		return 0;
 	default:
 		return -1;

@@ -116,14 +116,64 @@ ctl_session_set_fork(struct ctl_sessions *t, struct ctl_session *s, int li,
 	return 0;
 }
 
-/* Give the fork's port pair back. */
+/* Give the fork's port pair back (not a borrowed one: another
+ * session's socket). */
 static void
 fork_port_free(struct ctl_sessions *t, struct ctl_fork *f)
 {
 	if (f->port == 0)
 		return;
-	ctl_ports_free(ctl_alloc_pool(t, f->laddr), f->port);
+	if (!f->borrowed)
+		ctl_ports_free(ctl_alloc_pool(t, f->laddr), f->port);
 	memset(f, 0, sizeof(*f));
+}
+
+/* The peer of leg l to send copies to: its signalled address, else the
+ * one its RTP stream latched to; false if neither is known. */
+static bool
+leg_peer(const struct ctl_leg *l, struct rtpb_addr *a)
+{
+	if (l->has_remote && !l->onhold && l->remote.family == l->sock.family)
+		*a = l->remote;
+	else if (l->sock.rtp.latched.family == l->sock.family)
+		*a = l->sock.rtp.latched;
+	else
+		return false;
+	return true;
+}
+
+int
+ctl_session_fork_into(struct ctl_sessions *t, struct ctl_session *src,
+		      int sidx, struct ctl_session *tgt, int in_leg,
+		      struct ctl_session_err *err)
+{
+	struct rtpb_addr peer[2];
+	int sl[2] = {sidx, !sidx}, tl[2] = {in_leg, !in_leg};
+
+	if (src == tgt)
+		return ctl_session_err_set(err, -EINVAL, "a session cannot fork "
+					   "into itself");
+	for (int j = 0; j < 2; j++) {
+		if (src->leg[sl[j]].fork.port != 0)
+			return ctl_session_err_set(err, -EALREADY, "leg %d of the "
+						   "forked session forks already",
+						   sl[j]);
+		if (tgt->leg[tl[j]].sock.port == 0 || !leg_peer(&tgt->leg[tl[j]], &peer[j]))
+			return ctl_session_err_set(err, -EINVAL, "leg %d has no socket "
+						   "or no known peer", tl[j]);
+	}
+	for (int j = 0; j < 2; j++) {
+		const struct ctl_sock *k = &tgt->leg[tl[j]].sock;
+
+		src->leg[sl[j]].fork = (struct ctl_fork){
+			.port = k->port, .laddr = k->laddr, .rtcp = true,
+			.target = peer[j], .borrowed = true};
+		tgt->leg[tl[j]].tap = (struct ctl_fork_tap){
+			.serial = src->serial, .leg = (uint8_t)sl[j]};
+		if (ctl_rec_leg(t, src, src->leg, sl[j]) != 0)
+			ctl_rec_pending(t, src);
+	}
+	return 0;
 }
 
 int
@@ -144,6 +194,16 @@ ctl_session_clear_fork(struct ctl_sessions *t, struct ctl_session *s, int li)
 void
 ctl_fork_release(struct ctl_sessions *t, struct ctl_session *s, int li)
 {
+	const struct ctl_leg *l = &s->leg[li];
+	struct ctl_session *src;
+
+	/* "&& C" into this leg: the forking session stops sending from its
+	 * socket, before the socket's port can be reused */
+	src = l->tap.serial != 0 ? ctl_sessions_by_serial(t, l->tap.serial) : NULL;
+	if (src != NULL && src->leg[l->tap.leg].fork.borrowed &&
+	    src->leg[l->tap.leg].fork.port == l->sock.port &&
+	    src->leg[l->tap.leg].fork.laddr == l->sock.laddr)
+		ctl_session_clear_fork(t, src, l->tap.leg);
 	fork_port_free(t, &s->leg[li].fork);
 }
 

@@ -35,6 +35,16 @@ struct ctl_fork {
 	uint8_t laddr;          /**< its relay address (index in the table) */
 	bool rtcp;              /**< the RTCP stream forks too (not -R) */
 	struct rtpb_addr target; /**< RTP target, network order (RTCP: port + 1) */
+	/** "&& C": the socket is another session's leg's (its port is not
+	 *  this fork's to free); see ctl_session_fork_into() */
+	bool borrowed;
+};
+
+/** "&& C" seen from the session forked into: leg leg of session serial
+ *  forks into this leg's socket (serial 0: none). */
+struct ctl_fork_tap {
+	uint64_t serial;
+	uint8_t leg;
 };
 
 /**
@@ -82,6 +92,26 @@ struct ctl_session_err;
 int ctl_session_set_fork(struct ctl_sessions *t, struct ctl_session *s, int li,
 			 const struct rtpb_addr *target, bool rtcp,
 			 struct ctl_session_err *err);
+
+/**
+ * rtpproxy 3.2 "U ... && C callid from_tag to_tag" (20260309,
+ * rpcpv1_ul_subc_copy.c): fork both streams of session src into session
+ * tgt, the one the U set up. src's leg sidx (the match of
+ * ctl_sessions_find(), rtpproxy's find_stream()) and leg !sidx fork
+ * into tgt's legs in_leg and !in_leg: the packets src's leg receives are
+ * also sent from that tgt leg's socket (RTP, and RTCP from port + 1) to
+ * that tgt leg's peer (its signalled address, else the one it latched;
+ * RTCP to port + 1), with or without -R. The forks end with N on src, or
+ * when tgt ends. Unlike rtpproxy, tgt's own parties' packets are still
+ * relayed between them, and a later move of tgt's peers (latch, re-offer)
+ * is not followed (docs/FORKING.md).
+ * @return 0; or, with err filled: -EINVAL (src is tgt; a tgt leg without
+ *         a socket, or whose peer is unknown), -EALREADY (a src leg forks
+ *         already); nothing is changed then.
+ */
+int ctl_session_fork_into(struct ctl_sessions *t, struct ctl_session *src,
+			  int sidx, struct ctl_session *tgt, int in_leg,
+			  struct ctl_session_err *err);
 
 /**
  * Stop leg li's fork (rtpproxy N: its recorders, remote ones too): the

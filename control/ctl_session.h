@@ -201,6 +201,9 @@ struct ctl_leg {
 	 *  party's packets copied to a remote target; port 0 none (not
 	 *  durable: a control restart ends it). */
 	struct ctl_fork fork;
+	/** "&& C": the session leg that forks into this leg's socket (its
+	 *  fork stops when this session ends). Not durable. */
+	struct ctl_fork_tap tap;
 };
 
 /**
