@@ -84,6 +84,22 @@ ctl_msgs(void)
 	return n;
 }
 
+/* Enqueue m on worker owner's c2d ring, as ctl_dp.c does, and wait
+ * until it is applied: refused errs times more than before (0 or 1). */
+static void
+c2d_apply(uint32_t owner, struct rtpb_msg *m, uint64_t errs)
+{
+	uint64_t before = ctl_msgs(), t0 = mono_ns();
+	uint64_t errs0 = dp_ctx.workers[owner].stats->ctl_errors;
+
+	m->hdr.seq = ctl_seq++;
+	assert_int_equal(rte_ring_sp_enqueue_elem(dp_ctx.workers[owner].c2d, m, sizeof(*m)), 0);
+	while (ctl_msgs() == before && mono_ns() - t0 < WAIT_NS)
+		usleep(100);
+	assert_int_equal(ctl_msgs(), before + 1);
+	assert_int_equal(dp_ctx.workers[owner].stats->ctl_errors, errs0 + errs);
+}
+
 /* rec_id of the next stream_add() with RTPB_STREAM_F_RECORD. */
 static uint32_t next_rec_id;
 
@@ -94,12 +110,10 @@ stream_add(uint32_t id, uint32_t out, uint32_t rtcp_id, uint16_t port,
 {
 	struct rtpb_msg m;
 	uint32_t owner = rtpb_stream_owner(id, NQ);
-	uint64_t before = ctl_msgs(), t0 = mono_ns();
 
 	memset(&m, 0, sizeof(m));
 	m.stream.hdr.type = RTPB_MSG_STREAM_ADD;
 	m.stream.hdr.len = sizeof(m.stream);
-	m.stream.hdr.seq = ctl_seq++;
 	m.stream.stream_id = id;
 	m.stream.out_stream_id = out;
 	m.stream.pair_stream_id = rtcp_id;
@@ -113,11 +127,8 @@ stream_add(uint32_t id, uint32_t out, uint32_t rtcp_id, uint16_t port,
 	if (flags & RTPB_STREAM_F_RECORD)
 		m.stream.rec_id = next_rec_id;
 	*rtpb_shm_port_owner(dp_ctx.shm, 0, port) = (uint8_t)owner;
-	assert_int_equal(rte_ring_sp_enqueue_elem(dp_ctx.workers[owner].c2d, &m, sizeof(m)), 0);
-	while (ctl_msgs() == before && mono_ns() - t0 < WAIT_NS)
-		usleep(100);
-	assert_int_equal(ctl_msgs(), before + 1);
 	assert_int_equal(dp_ctx.workers[owner].stats->ctl_errors, 0);
+	c2d_apply(owner, &m, 0);
 }
 
 /* Next d2c event, or type RTPB_MSG__COUNT if none within a short wait. */
@@ -677,24 +688,16 @@ stream_fork(uint32_t id, uint64_t cookie, uint16_t port, uint32_t tip,
 	    uint16_t tport, bool on, bool ok)
 {
 	struct rtpb_msg m;
-	uint32_t owner = rtpb_stream_owner(id, NQ);
-	uint64_t before = ctl_msgs(), errs = dp_ctx.workers[owner].stats->ctl_errors;
-	uint64_t t0 = mono_ns();
 
 	memset(&m, 0, sizeof(m));
 	m.fork.hdr.type = RTPB_MSG_STREAM_FORK;
 	m.fork.hdr.len = sizeof(m.fork);
-	m.fork.hdr.seq = ctl_seq++;
 	m.fork.stream_id = id;
 	m.fork.cookie = cookie;
 	m.fork.flags = on ? RTPB_FORK_F_ON : 0;
 	rtpb_addr_set_v4(&m.fork.local, rte_cpu_to_be_32(RELAY), rte_cpu_to_be_16(port));
 	rtpb_addr_set_v4(&m.fork.target, rte_cpu_to_be_32(tip), rte_cpu_to_be_16(tport));
-	assert_int_equal(rte_ring_sp_enqueue_elem(dp_ctx.workers[owner].c2d, &m, sizeof(m)), 0);
-	while (ctl_msgs() == before && mono_ns() - t0 < WAIT_NS)
-		usleep(100);
-	assert_int_equal(ctl_msgs(), before + 1);
-	assert_int_equal(dp_ctx.workers[owner].stats->ctl_errors, errs + (ok ? 0 : 1));
+	c2d_apply(rtpb_stream_owner(id, NQ), &m, ok ? 0 : 1);
 }
 
 /* Take every frame the relay sent within a short wait (at most max). */
