@@ -21,6 +21,10 @@ Asserted:
     and no fork drop;
   - after 'N' the listener receives nothing of a second stream, which B
     still receives; 'N' again answers E50;
+  - "U tap ... && L ... && C CALL" (rtpproxy 3.2's SRS spy) with the
+    listener's ports 7100 and 7102 as the tap session's parties: A's
+    packets reach 7100 from the socket of the L's reply, B's reach 7102
+    from the U's, all of them intact; after 'D tap' nothing;
   - a fork again, then 'D': nothing reaches the listener afterwards;
   - no mbuf leaked.
 
@@ -41,6 +45,7 @@ from rtpb_e2e import check, expect  # noqa: E402
 
 LISTENER_IP = e2e.ATTACKER_IP       # 192.0.2.66, the topology's spare host
 LISTENER_PORT = 7000
+TAP_PORT_U, TAP_PORT_L = 7100, 7102  # the "&& C" session's two parties
 A_PORT, B_PORT = 4000, 6000
 N_PKTS = 300
 INTERVAL_MS = 10
@@ -48,12 +53,12 @@ SSRC_A, SSRC_B = 0xa0a0a0a0, 0xb0b0b0b0
 
 
 class Listener:
-    """UDP sockets on LISTENER_IP:port and port + 1 in the listener's
-    namespace, read by a thread until stop(): every datagram with its
-    source, per port."""
+    """UDP sockets on LISTENER_IP:port and port + 1, for each port of
+    ports, in the listener's namespace, read by a thread until stop():
+    every datagram with its source, per port."""
 
-    def __init__(self, topo, port):
-        self.got = {port: [], port + 1: []}
+    def __init__(self, topo, ports):
+        self.got = {q: [] for p in ports for q in (p, p + 1)}
         self.socks = []
         for p in self.got:
             s = topo.socket('at')
@@ -103,7 +108,7 @@ def body(build, prefix):
         p0, _, _ = e2e.parse_ul_reply(cmd('U fork-1 %s %d fa;1' % (e2e.PHONE_A_IP, A_PORT)))
         p1, _, _ = e2e.parse_ul_reply(cmd('L fork-1 %s %d fa;1 tb;1'
                                           % (e2e.PHONE_B_IP, B_PORT)))
-        listener = Listener(topo, LISTENER_PORT)
+        listener = Listener(topo, (LISTENER_PORT, TAP_PORT_U, TAP_PORT_L))
         try:
             r = cmd('Cp fork-1 udp:%s:%d fa;1' % (LISTENER_IP, LISTENER_PORT))
             m = re.fullmatch(r'(\d+) (\S+)', r)
@@ -164,6 +169,39 @@ def body(build, prefix):
                    'after N the listener receives nothing (%d, %d)'
                    % (len(got[LISTENER_PORT]), len(got[LISTENER_PORT + 1])))
 
+            # "U ... && L ... && C" (rtpproxy's SRS spy): a session whose
+            # two parties are the listener's ports 7100 (the U's) and 7102
+            # (the L's) gets both of the call's streams: A's from the
+            # socket of the L's reply to 7100, B's from the U's to 7102
+            r = cmd('U tap %s %d sx sy && L %s %d && C fork-1 fa;1 tb;1' % (
+                LISTENER_IP, TAP_PORT_U, LISTENER_IP, TAP_PORT_L))
+            m = re.fullmatch(r'(\d+) (\S+) && (\d+) (\S+)', r)
+            check(m is not None, "U && L && C replies the two ports, the C nothing: %r" % r)
+            tu, tl = int(m.group(1)), int(m.group(3))
+            a, b = e2e.Call(topo, e2e.hostport(relay, p1), e2e.hostport(relay, p0),
+                            100, INTERVAL_MS, 'tap', a_port=A_PORT, b_port=B_PORT,
+                            ssrcs=('%08x' % SSRC_A, '%08x' % SSRC_B)).results()
+            time.sleep(0.3)
+            got = listener.take()
+            for port, src, ssrc, sent, who in ((TAP_PORT_U, tl, SSRC_A, a['sent'], 'A'),
+                                               (TAP_PORT_L, tu, SSRC_B, b['sent'], 'B')):
+                parsed = [rtpb_phone.parse_rtp(d) for _, d in got[port]]
+                expect(len(parsed) == sent == 100
+                       and all(p is not None and p['payload_ok'] and p['ssrc'] == ssrc
+                               for p in parsed)
+                       and {s for s, _ in got[port]} == {(relay, src)},
+                       "&& C: %s's %d packets reach %d intact from %s:%d (%d)"
+                       % (who, sent, port, relay, src, len(parsed)))
+            expect(not got[LISTENER_PORT] and b['received_valid'] == 100
+                   and a['received_valid'] == 100,
+                   '&& C: the call still relayed whole, nothing to the stopped fork')
+            check(cmd('D tap sx') == '0', 'D ends the tap session')
+            e2e.Call(topo, e2e.hostport(relay, p1), e2e.hostport(relay, p0),
+                     50, INTERVAL_MS, 'after_tap', a_port=A_PORT, b_port=B_PORT).results()
+            time.sleep(0.3)
+            got = listener.take()
+            expect(not any(got.values()), 'after the tap session ends, nothing is forked')
+
             # a fork again, then D: nothing after it
             r = cmd('C fork-1 udp:%s:%d fa;1' % (LISTENER_IP, LISTENER_PORT))
             check(r == '0', 'C forks again: %r' % r)
@@ -172,8 +210,7 @@ def body(build, prefix):
                      50, INTERVAL_MS, 'after_d', a_port=A_PORT, b_port=B_PORT).results()
             time.sleep(0.3)
             got = listener.take()
-            expect(not got[LISTENER_PORT] and not got[LISTENER_PORT + 1],
-                   'after D the listener receives nothing')
+            expect(not any(got.values()), 'after D the listener receives nothing')
         finally:
             listener.stop()
         e2e.stop_relay(dp, ctl)
