@@ -22,7 +22,7 @@
  *    codec list, "0" for P0 (it only stops playback), else E60, what
  *    rtpproxy answers when it has no prompt file to play.
  *  - R (record): E50, rtpproxy's answer when recording is not configured
- *    (no -r); N (stop recording): E50, nothing is ever recording.
+ *    (no -r); N stops recordings and forks, E50 when nothing stopped.
  *  - C to a file: recording (exec_rec()); C[p] to udp:host:port forks
  *    the party to that address (ctl_fork.h, docs/FORKING.md).
  *  - Notifications (-n): a U's notify_socket arms the session's timeout
@@ -60,8 +60,8 @@ struct ctl_exec {
  * for: 20071116 (repacketization), 20071218 (forking), 20140617
  * (connect time anchoring), 20251015 (S tos=: the TTL half is accepted).
  * 20081224 is 1 only with -n, as in rtpproxy. 20071218 (C to
- * udp:host:port), 20250523 (Cp) and 20200226 (N) work without -r (N
- * stops forks too).
+ * udp:host:port), 20250523 (Cp), 20260309 (&& C) and 20200226 (N) are 1
+ * without -r too: forks need no record directory, and N stops them.
  */
 const char *const ctl_exec_caps[][2] = {
 	{"20040107", "Basic RTP proxy functionality"},
