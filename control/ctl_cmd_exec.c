@@ -57,8 +57,7 @@ struct ctl_exec {
 /*
  * VF: the capabilities implemented (rtpproxy proto_caps[], with its
  * descriptions). Answered 0, because this relay lacks what they stand
- * for: 20071116 (repacketization), 20071218 (forking), 20140617
- * (connect time anchoring), 20251015 (S tos=: the TTL half is accepted).
+ * for: 20071116 (repacketization), 20140617 (connect time anchoring), 20251015 (S tos=: the TTL half is accepted).
  * 20081224 is 1 only with -n, as in rtpproxy. 20071218 (C to
  * udp:host:port), 20250523 (Cp), 20260309 (&& C) and 20200226 (N) are 1
  * without -r too: forks need no record directory, and N stops them.
