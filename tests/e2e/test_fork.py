@@ -109,6 +109,14 @@ def body(build, prefix):
         p1, _, _ = e2e.parse_ul_reply(cmd('L fork-1 %s %d fa;1 tb;1'
                                           % (e2e.PHONE_B_IP, B_PORT)))
         listener = Listener(topo, (LISTENER_PORT, TAP_PORT_U, TAP_PORT_L))
+
+        def nothing_forked(tag, what):
+            """50 packets each way; the listener must get none of them."""
+            e2e.Call(topo, e2e.hostport(relay, p1), e2e.hostport(relay, p0),
+                     50, INTERVAL_MS, tag, a_port=A_PORT, b_port=B_PORT).results()
+            time.sleep(0.3)
+            expect(not any(listener.take().values()), what)
+
         try:
             r = cmd('Cp fork-1 udp:%s:%d fa;1' % (LISTENER_IP, LISTENER_PORT))
             m = re.fullmatch(r'(\d+) (\S+)', r)
@@ -196,21 +204,13 @@ def body(build, prefix):
                    and a['received_valid'] == 100,
                    '&& C: the call still relayed whole, nothing to the stopped fork')
             check(cmd('D tap sx') == '0', 'D ends the tap session')
-            e2e.Call(topo, e2e.hostport(relay, p1), e2e.hostport(relay, p0),
-                     50, INTERVAL_MS, 'after_tap', a_port=A_PORT, b_port=B_PORT).results()
-            time.sleep(0.3)
-            got = listener.take()
-            expect(not any(got.values()), 'after the tap session ends, nothing is forked')
+            nothing_forked('after_tap', 'after the tap session ends, nothing is forked')
 
             # a fork again, then D: nothing after it
             r = cmd('C fork-1 udp:%s:%d fa;1' % (LISTENER_IP, LISTENER_PORT))
             check(r == '0', 'C forks again: %r' % r)
             check(cmd('D fork-1 fa;1') == '0', 'D deletes the call')
-            e2e.Call(topo, e2e.hostport(relay, p1), e2e.hostport(relay, p0),
-                     50, INTERVAL_MS, 'after_d', a_port=A_PORT, b_port=B_PORT).results()
-            time.sleep(0.3)
-            got = listener.take()
-            expect(not any(got.values()), 'after D the listener receives nothing')
+            nothing_forked('after_d', 'after D the listener receives nothing')
         finally:
             listener.stop()
         e2e.stop_relay(dp, ctl)
