@@ -225,6 +225,9 @@ enum ctl_subc_op {
 				  with a to_tag: the other leg (20260308) */
 	CTL_SUBC_SET_TOS,    /**< "S[r] tos=N": the TOS of a leg's packets */
 	CTL_SUBC_DTMF,       /**< "M3:1 tag [pt [h]]": catch_dtmf (docs/DTMF.md) */
+	CTL_SUBC_COPY,       /**< "C callid from_tag to_tag" after a U with a
+				  to_tag: fork both streams of that session
+				  into this one's (20260309, ctl_fork.h) */
 };
 
 /** rtpproxy's catch_dtmf module: module id and the one instance. */
@@ -250,6 +253,9 @@ struct ctl_subc {
 	const char *dtmf_bad;   /**< why, or NULL */
 	bool update;            /**< L with notify args runs as a U */
 	struct ctl_ul_opts ul;  /**< L */
+	const char *copy_call_id;  /**< C: the session forked */
+	const char *copy_from_tag; /**< C */
+	const char *copy_to_tag;   /**< C */
 };
 
 /**

@@ -13,7 +13,8 @@
  *    Kamailio and OpenSIPS do not send it.
  *  - "&&" after U, L, Q: D[w], S[r] ttl=N, S[r] tos=N, M3:1 (catch_dtmf,
  *    docs/DTMF.md) and (after a U with a to_tag) L addr port [nsock
- *    ntag]; results as rtpproxy's (" && <res>").
+ *    ntag] and C callid from_tag to_tag (fork another session into this
+ *    one, ctl_fork.h); results as rtpproxy's (" && <res>").
  *  - S (stop playback): there is no player, so a found session has
  *    nothing to stop: "0", as rtpproxy for a session that plays nothing;
  *    E50 if no session matches.
@@ -21,8 +22,9 @@
  *    codec list, "0" for P0 (it only stops playback), else E60, what
  *    rtpproxy answers when it has no prompt file to play.
  *  - R (record): E50, rtpproxy's answer when recording is not configured
- *    (no -r); N (stop recording): E50, nothing is ever recording.
- *  - C (copy/fork): E50 if no session, else E65 (copy failed).
+ *    (no -r); N stops recordings and forks, E50 when nothing stopped.
+ *  - C to a file: recording (exec_rec()); C[p] to udp:host:port forks
+ *    the party to that address (ctl_fork.h, docs/FORKING.md).
  *  - Notifications (-n): a U's notify_socket arms the session's timeout
  *    notification (ctl_tnotify_lookup()); E75 without -n.
  * Control's thread only.
@@ -56,15 +58,16 @@ struct ctl_exec {
 /*
  * VF: the capabilities implemented (rtpproxy proto_caps[], with its
  * descriptions). Answered 0, because this relay lacks what they stand
- * for: 20071116 (repacketization), 20071218 (forking), 20140617
- * (connect time anchoring), 20250523 and 20260309 (forking).
- * 20081224 is 1 only with -n, as in
- * rtpproxy; 20200226 (N) only with -r (recording configured).
+ * for: 20071116 (repacketization), 20140617 (connect time anchoring).
+ * 20081224 is 1 only with -n, as in rtpproxy. 20071218 (C to
+ * udp:host:port), 20250523 (Cp), 20260309 (&& C) and 20200226 (N) are 1
+ * without -r too: forks need no record directory, and N stops them.
  */
 const char *const ctl_exec_caps[][2] = {
 	{"20040107", "Basic RTP proxy functionality"},
 	{"20050322", "Support for multiple RTP streams and MOH"},
 	{"20060704", "Support for extra parameter in the V command"},
+	{"20071218", "Support for forking (copying) RTP stream"},
 	{"20080403", "Support for RTP statistics querying"},
 	{"20081102", "Support for setting codecs in the update/lookup command"},
 	{"20081224", "Support for session timeout notifications"},
@@ -77,13 +80,16 @@ const char *const ctl_exec_caps[][2] = {
 		     "notify target"},
 	{"20191015", "Support for the && sub-command specifier"},
 	/* and catch_dtmf's "h" modifier (docs/DTMF.md) */
+	{"20200226", "Support for the N command to stop recording"},
 	{"20230205", "Support for the \"rtpa_nlost\" counter"},
 	{"20230314", "Support for for \"fusing\" G and D commands"},
 	{"20230424", "Support for the \"longest_ipi\", \"rtpa_jlast\", "
 		     "\"rtpa_jmax\" and \"rtpa_javg\" counters"},
+	{"20250523", "Support for the \"P\" modifier in the C command"},
 	{"20251015", "Support for changing session's ttl / IP tos via S subcommand"},
 	{"20260306", "Support for address labels in the U/L commands"},
 	{"20260308", "Support for single-shot dual leg U ... && L ..."},
+	{"20260309", "Support for forking both streams via \"C\" sub-command"},
 	{NULL, NULL},
 };
 
@@ -152,10 +158,6 @@ exec_ver_feature(struct ctl_exec *ex, struct ctl_cmd *cmd,
 {
 	if (strcmp(cmd->feature, "20081224") == 0 && !notify_enabled(ex)) {
 		ctl_reply_number(r, 0);
-		return;
-	}
-	if (strcmp(cmd->feature, "20200226") == 0) {
-		ctl_reply_number(r, ex->cfg.rec != NULL ? 1 : 0);
 		return;
 	}
 	for (size_t i = 0; ctl_exec_caps[i][0] != NULL; i++) {
@@ -407,6 +409,23 @@ run_subc(struct ctl_exec *ex, struct ctl_cmd *cmd, int k,
 		ul_reply_text(ex, &s->leg[ctx->in_leg], buf, bufsz);
 		ctx->in_leg = !ctx->in_leg; /* rtpproxy swaps in and out */
 		return 0;
+	case CTL_SUBC_COPY: {
+		/* fork another session's streams into this one's (ctl_fork.h) */
+		struct ctl_session *src = NULL;
+		int sidx = ctl_sessions_find(ex->sess, sc->copy_call_id,
+					     sc->copy_from_tag, sc->copy_to_tag,
+					     &src);
+
+		if (s == NULL || sidx == -1 ||
+		    ctl_session_fork_into(ex->sess, src, sidx, s, ctx->in_leg,
+					  &err) != 0) {
+			ctl_log_call(CTL_LOG_ERR, cmd->call_id, "&& C: %s",
+				     s == NULL ? "the session was deleted before" :
+				     sidx == -1 ? "no session to fork" : err.why);
+			return -1;
+		}
+		return 0;
+	}
 	default:
 		return -1;
 	}
@@ -1079,22 +1098,28 @@ exec_rec(struct ctl_exec *ex, struct ctl_cmd *cmd, struct ctl_reply *r,
 		return;
 	}
 	idx = !rval;
-	/* rtpproxy: R fails with E50, C (handle_copy()) with E65 */
-	ecode = cmd->op == CTL_OP_COPY ? CTL_E_CPYFAIL : CTL_E_SESUNKN;
-	if (ex->cfg.rec == NULL) {
-		reply_err(cmd, r, ecode, "recording is not configured (no -r)");
-		return;
-	}
 	if (cmd->op == CTL_OP_NORECORD) {
-		for (int li = 0; li < 2; li++)
-			if ((li == idx || has_mod(cmd, 'a')) &&
+		/* the party's recorders, remote ones (forks, ctl_fork.h) too */
+		for (int li = 0; li < 2; li++) {
+			if (li != idx && !has_mod(cmd, 'a'))
+				continue;
+			if (ex->cfg.rec != NULL &&
 			    ex->cfg.rec(ex->cfg.rec_arg, ex->sess, s, li, NULL,
 					CTL_RECORDER_STOP) == 0)
 				stopped++;
+			if (ctl_session_clear_fork(ex->sess, s, li) == 0)
+				stopped++;
+		}
 		if (stopped == 0)
 			reply_err(cmd, r, CTL_E_SESUNKN, "nothing is recording");
 		else
 			ctl_reply_number(r, 0);
+		return;
+	}
+	/* rtpproxy: R fails with E50, C (handle_copy()) with E65 */
+	ecode = cmd->op == CTL_OP_COPY ? CTL_E_CPYFAIL : CTL_E_SESUNKN;
+	if (ex->cfg.rec == NULL) {
+		reply_err(cmd, r, ecode, "recording is not configured (no -r)");
 		return;
 	}
 	rc = ex->cfg.rec(ex->cfg.rec_arg, ex->sess, s, idx, name,
@@ -1147,21 +1172,56 @@ exec_noplay(struct ctl_exec *ex, struct ctl_cmd *cmd,
 		ctl_reply_number(r, 0);
 }
 
-/* C: to a file as R (exec_rec()); E50 without a session; a remote
- * target (udp:host:port, Cp) is forking: E65 (see top). */
+/*
+ * C: to a file as R (exec_rec()). C[p] to udp:host:port (udp6: too) forks
+ * the party to it (rtpproxy handle_copy() remote; ctl_fork.h): "0", or
+ * with 'p' the fork's relay socket as a U/L reply ("<port> <addr>[ 6]",
+ * 20250523); E50 without a session; E65 when the target is bad, 'p' comes
+ * with a file, or the fork cannot be made. The session match is R's.
+ */
 static void
 exec_copy(struct ctl_exec *ex, struct ctl_cmd *cmd,
 	  uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
 {
-	int idx;
+	bool rtcp = !ex->cfg.fork_no_rtcp;
+	struct ctl_session *s = NULL;
+	struct ctl_session_err err;
+	const struct ctl_fork *f;
+	struct rtpb_addr target;
+	char why[96];
+	int rval, rc;
 
-	if (strncmp(cmd->copy_target, "udp:", 4) != 0 &&
-	    strncmp(cmd->copy_target, "udp6:", 5) != 0 && !has_mod(cmd, 'p')) {
+	if (!ctl_fork_is_remote(cmd->copy_target) && !has_mod(cmd, 'p')) {
 		exec_rec(ex, cmd, r, cmd->copy_target);
 		return;
 	}
-	if (find_other(ex, cmd, r, &idx) != NULL)
-		reply_err(cmd, r, CTL_E_CPYFAIL, "copy/fork is not supported");
+	rval = ctl_sessions_find_rec(ex->sess, cmd->call_id, cmd->from_tag,
+				     cmd->to_tag, &s);
+	if (rval == -1) {
+		reply_err(cmd, r, CTL_E_SESUNKN, "session not found");
+		return;
+	}
+	if (!ctl_fork_is_remote(cmd->copy_target)) {
+		reply_err(cmd, r, CTL_E_CPYFAIL, "command modifier 'p' is not "
+			  "allowed for non-remote recording");
+		return;
+	}
+	if (ctl_fork_parse_target(cmd->copy_target, rtcp, &target, why,
+				  sizeof(why)) != 0) {
+		reply_err(cmd, r, CTL_E_CPYFAIL, why);
+		return;
+	}
+	rc = ctl_session_set_fork(ex->sess, s, !rval, &target, rtcp, &err);
+	if (rc != 0 && rc != -EALREADY) {
+		reply_err(cmd, r, CTL_E_CPYFAIL, err.why);
+		return;
+	}
+	f = &s->leg[!rval].fork;
+	if (has_mod(cmd, 'p'))
+		ctl_reply_port(r, f->port, ctl_addrs_reply_text(ex->addrs, f->laddr),
+			       ctl_addrs_family(ex->addrs, f->laddr) == RTPB_AF_INET6);
+	else
+		ctl_reply_number(r, 0);
 }
 
 /* A handler of the command table (ctl_cmd.h CTL_CMD_FOREACH). */

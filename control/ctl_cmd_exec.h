@@ -75,6 +75,9 @@ struct ctl_exec_cfg {
 	 *  NULL: not configured (G's nredis_* are 0, I has no line) */
 	void (*redis_counters)(const void *arg, struct ctl_redis_counters *c);
 	const void *redis_arg;
+	/** -R: forks (C udp:host:port) copy RTP only, no RTCP (rtpproxy's
+	 *  rrtcp); with or without -r */
+	bool fork_no_rtcp;
 	/** set by ctl_exec_create() from the session table's addresses
 	 *  and aforce; what is given here is ignored */
 	struct ctl_parse_cfg parse;

@@ -814,8 +814,7 @@ parse_subc_module(struct ctl_subc *sc, char **v, int c)
  * take is E3 for the whole command, as in rtpproxy, including what
  * rtpproxy can do but this relay cannot:
  *  - "M<mod>:<inst> ..." module sub-commands other than catch_dtmf's
- *    (dtls_gw, ice_lite: not built here, as rtpproxy without them);
- *  - "C ..." (fork both streams into another session): no forking.
+ *    (dtls_gw, ice_lite: not built here, as rtpproxy without them).
  */
 static int
 parse_subc(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg, int k)
@@ -867,6 +866,17 @@ parse_subc(struct ctl_cmd *cmd, const struct ctl_parse_cfg *cfg, int k)
 				  c == 5 ? v[4] : NULL) != 0)
 			return -1;
 		sc->op = CTL_SUBC_UL;
+		return 0;
+	case 'C': case 'c':
+		/* "U cid addr port from to && C cid2 from2 to2" (rtpproxy
+		 * rtpp_command_ul_copy_subc_pre_parse()) */
+		if (cmd->op != CTL_OP_UPDATE || cmd->to_tag == NULL || c != 4 ||
+		    v[0][1] != '\0' || *v[1] == '\0' || *v[2] == '\0' || *v[3] == '\0')
+			return -1;
+		sc->copy_call_id = v[1];
+		sc->copy_from_tag = v[2];
+		sc->copy_to_tag = v[3];
+		sc->op = CTL_SUBC_COPY;
 		return 0;
 	default:
 		return -1;

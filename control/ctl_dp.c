@@ -459,6 +459,14 @@ ctl_dp_stream_push(struct ctl_dp *dp, struct rtpb_msg_stream *s)
 }
 
 int
+ctl_dp_fork_push(struct ctl_dp *dp, const struct rtpb_msg_stream_fork *f)
+{
+	if (!ctl_dp_ready(dp))
+		return -ENOTCONN;
+	return rtpb_prod_fork_push(&dp->prod, f);
+}
+
+int
 ctl_dp_stream_del(struct ctl_dp *dp, uint32_t id, const struct rtpb_addr *local)
 {
 	if (!ctl_dp_ready(dp))

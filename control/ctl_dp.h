@@ -169,6 +169,13 @@ uint64_t ctl_dp_sync_timeouts(const struct ctl_dp *dp);
 uint32_t ctl_dp_workers_stalled(const struct ctl_dp *dp, uint64_t *stalls);
 
 /**
+ * Push RTPB_MSG_STREAM_FORK (start or stop forking a stream, ctl_fork.h).
+ * @return 0, -ENOTCONN, -ENOENT (f->local not served), -ENOBUFS as
+ *         ctl_dp_stream_push().
+ */
+int ctl_dp_fork_push(struct ctl_dp *dp, const struct rtpb_msg_stream_fork *f);
+
+/**
  * Push RTPB_MSG_STREAM_DEL for stream id on relay socket local.
  * @return 0, -ENOTCONN, -ENOBUFS as ctl_dp_stream_push().
  */

@@ -1043,7 +1043,7 @@ app_open(struct ctl_app *a, const struct opts *o)
 		}
 	} else if (o->rec.spool_dir != NULL || o->rec.pcap || o->rec.no_rtcp || o->rec_all) {
 		ctl_log(CTL_LOG_WARN, "-S, -P, -R, -a: no record directory (-r): "
-			"R answers E50");
+			"R answers E50 (-R still applies to forks)");
 	}
 	if (journal_open(a, o, o->addrs.n * ((uint32_t)(hi - lo) / 2 + 1)) != 0)
 		return -1;
@@ -1063,7 +1063,9 @@ app_open(struct ctl_app *a, const struct opts *o)
 	struct ctl_exec_cfg ecfg = {.pf = a->pf, .tnotify = a->tnotify,
 				    .aforce = o->aforce, .admit = a->admit,
 				    .rec = a->rec != NULL ? ctl_recorder_cmd : NULL,
-				    .rec_arg = a->rec};
+				    .rec_arg = a->rec,
+				    /* forking (C udp:host:port): -R, no RTCP */
+				    .fork_no_rtcp = o->rec.no_rtcp};
 	/* Redis session state (issue 21 item 2): counters in I and G */
 	if (o->redis) {
 		ecfg.redis_counters = redis_counters;

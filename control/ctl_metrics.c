@@ -327,6 +327,12 @@ render_dp(GString *b, const struct ctl_dp *dp)
 		{"worker_mirror_drops_total",
 		 "Recorded packets not copied: the mirror ring was full",
 		 offsetof(struct rtpb_lcore_stats, mirror_drops)},
+		{"worker_fork_copies_total",
+		 "Forked copies sent to fork targets (C udp:host:port)",
+		 offsetof(struct rtpb_lcore_stats, fork_copies)},
+		{"worker_fork_drops_total",
+		 "Forked copies not sent: no mbuf, next hop, TX queue full",
+		 offsetof(struct rtpb_lcore_stats, fork_drops)},
 	};
 	struct rtpb_lcore_stats t, w;
 	uint32_t nw = ctl_dp_n_workers(dp);

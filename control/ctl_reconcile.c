@@ -286,6 +286,10 @@ stream_sync(struct ctl_sessions *t, struct ctl_session *s,
 	memset(&m.peer, 0, sizeof(m.peer));
 	m.peer_ssrc = 0;
 	m.flags &= ~RTPB_STREAM_F_REC_ONLY;
+	if (m.hdr.type == RTPB_MSG_STREAM_ADD) { /* an ADD ends any fork */
+		memset(&st->fork_told, 0, sizeof(st->fork_told));
+		st->fork_told_port = 0;
+	}
 	st->sent = m;
 	st->in_dp = true;
 	st->resignal = false;
@@ -359,8 +363,11 @@ ctl_rec_leg(struct ctl_sessions *t, struct ctl_session *s,
 
 	if (legs[li].sock.port == 0)
 		return 0;
+	/* each stream, then its fork (ctl_fork.c) */
 	rc = stream_sync(t, s, legs, li, false);
-	return rc != 0 ? rc : stream_sync(t, s, legs, li, true);
+	rc = rc != 0 ? rc : ctl_fork_sync(t, legs, li, false);
+	rc = rc != 0 ? rc : stream_sync(t, s, legs, li, true);
+	return rc != 0 ? rc : ctl_fork_sync(t, legs, li, true);
 }
 
 /* Everything of a session: ids first, so ADDs carry the right out ids. */

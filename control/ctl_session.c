@@ -239,6 +239,10 @@ ctl_session_destroy(struct ctl_sessions *t, struct ctl_session *s)
 	session_account(t, s);
 	if (t->cfg.on_rec != NULL)
 		t->cfg.on_rec(t, s, false, t->cfg.rec_arg);
+	/* forks first: a fork into this session's sockets ("&& C") stops
+	 * while they are still known */
+	ctl_fork_release(t, s, 0);
+	ctl_fork_release(t, s, 1);
 	ctl_rec_leg_release(t, s, 0);
 	ctl_rec_leg_release(t, s, 1);
 	if (s->pending)

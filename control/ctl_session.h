@@ -112,6 +112,7 @@
 
 #include "ctl_addrs.h"
 #include "ctl_dp.h"
+#include "ctl_fork.h"
 #include "ctl_pf.h"
 #include "ctl_ports.h"
 #include "rtpb_msg.h"
@@ -165,6 +166,11 @@ struct ctl_stream {
 	 *  goes out even if nothing changed, so the dataplane opens a new
 	 *  learning window (rtpproxy re-learns after every update). */
 	bool resignal;
+	/** Told: the fork the dataplane was last told (RTPB_MSG_STREAM_FORK
+	 *  accepted by the ring): its target (family NONE: not forking) and
+	 *  its socket's port (network order). An ADD clears it. */
+	struct rtpb_addr fork_told;
+	uint16_t fork_told_port;
 };
 
 /** A leg's relay socket: RTP on port, RTCP on port + 1. */
@@ -203,6 +209,13 @@ struct ctl_leg {
 	bool dtmf_hide;     /**< 'h': drop them instead of relaying */
 	int dtmf_target;    /**< ctl_tnotify index the reports go to */
 	char *dtmf_tag;     /**< URL-decoded tag, owned */
+	/** Forking (rtpproxy 'C udp:host:port', ctl_fork.h): the same
+	 *  party's packets copied to a remote target; port 0 none (not
+	 *  durable: a control restart ends it). */
+	struct ctl_fork fork;
+	/** "&& C": the session leg that forks into this leg's socket (its
+	 *  fork stops when this session ends). Not durable. */
+	struct ctl_fork_tap tap;
 };
 
 /**

@@ -68,6 +68,17 @@ int ctl_session_err_set(struct ctl_session_err *err, int rc,
 			const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* ctl_fork.c */
+
+/** Give leg li's fork port pair back (the session ends: its streams'
+ *  DELs end the dataplane's fork). */
+void ctl_fork_release(struct ctl_sessions *t, struct ctl_session *s, int li);
+/** Reconcile the fork of stream (leg li, rtcp) of the desired legs:
+ *  RTPB_MSG_STREAM_FORK if it differs from what the dataplane was told.
+ *  @return 0, or -ENOBUFS/-ENOTCONN/-ENOENT from the push. */
+int ctl_fork_sync(struct ctl_sessions *t, struct ctl_leg legs[2], int li,
+		  bool rtcp);
+
 /* ctl_alloc.c */
 
 /** "IPv4", "IPv6". */

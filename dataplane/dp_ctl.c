@@ -128,6 +128,8 @@ dp_ctl_apply_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 		return -ENOSPC;
 	}
 	memset(s, 0, sizeof(*s)); /* the per-packet counters too */
+	if (dp_ctx.dtmf != NULL)
+		memset(&dp_ctx.dtmf[m->stream_id], 0, sizeof(dp_ctx.dtmf[0]));
 	s->local_port = m->local.port;
 	s->addr_idx = (uint8_t)a;
 	s->out_stream_id = m->out_stream_id;
@@ -213,6 +215,33 @@ dp_ctl_apply_del(struct dp_worker *w, const struct rtpb_msg_stream_del *m)
 	return 0;
 }
 
+/* RTPB_MSG_STREAM_FORK (dp_fork.h): start or stop forking stream
+ * m->stream_id, which must hold m->cookie. */
+static int
+dp_ctl_apply_fork(struct dp_worker *w, const struct rtpb_msg_stream_fork *m)
+{
+	struct rte_ether_addr mac;
+	struct dp_stream *s;
+	int a;
+
+	s = dp_ctl_owned_stream(w, m->stream_id, &m->local, &a);
+	if (s == NULL || s->state == DP_LATCH_FREE || s->cookie != m->cookie)
+		return -EINVAL;
+	if (!(m->flags & RTPB_FORK_F_ON)) {
+		s->flags &= (uint16_t)~RTPB_STREAM_F_FORK;
+		return 0;
+	}
+	if (m->target.family != dp_ctx.addrs[a].family || m->target.port == 0)
+		return -EINVAL;
+	s->fork_target = m->target;
+	s->fork_port = m->local.port;
+	s->fork_addr_idx = (uint8_t)a;
+	s->flags |= RTPB_STREAM_F_FORK;
+	/* resolve the target's next hop ahead of the first copy */
+	(void)dp_nexthop_mac_at((uint32_t)a, &s->fork_nh_idx, &s->fork_target, &mac);
+	return 0;
+}
+
 unsigned int
 dp_ctl_drain(struct dp_worker *w, uint64_t now_ns)
 {
@@ -238,6 +267,9 @@ dp_ctl_drain(struct dp_worker *w, uint64_t now_ns)
 			break;
 		case RTPB_MSG_STREAM_DEL:
 			r = dp_ctl_apply_del(w, &m->del);
+			break;
+		case RTPB_MSG_STREAM_FORK:
+			r = dp_ctl_apply_fork(w, &m->fork);
 			break;
 		default:
 			r = -EPROTO;

@@ -28,6 +28,7 @@
 #include "rtpb_shm.h"
 #include "dp_latch.h"
 #include "dp_neigh.h"
+#include "dp_dtmf.h"
 #include "dp_stream.h"
 
 #define DP_BURST 32
@@ -88,6 +89,11 @@ struct dp_ctx {
 	struct dp_latch_cfg latch;    /**< probation thresholds */
 	_Atomic int32_t ctl_pid;      /**< pid in control's last HELLO (workers write) */
 	struct dp_stream *streams;    /**< [max_streams], see dp_stream.h */
+	/** [max_streams]: the last RFC 4733 events of each stream (dp_dtmf.h),
+	 *  cold state apart from dp_stream: read and written only by the
+	 *  owner worker, for streams with RTPB_STREAM_F_DTMF whose packet
+	 *  has the DTMF payload type; reset by the stream's ADD. */
+	struct dp_dtmf_hist *dtmf;
 	struct rtpb_shm_hdr *shm;     /**< the shared memory */
 	struct rte_mempool *pool;
 	struct dp_neigh *neigh;       /**< written by the main lcore */

@@ -531,6 +531,11 @@ workers_init(const char *prefix)
 	if (dp_ctx.neigh == NULL)
 		rte_exit(EXIT_FAILURE, "rte_zmalloc(neighbour table): out of hugepage memory\n");
 	dp_neigh_seed(dp_ctx.neigh); /* keyed: senders pick their addresses */
+	dp_ctx.dtmf = rte_zmalloc("rtpb_dtmf", (size_t)dp_ctx.max_streams *
+				  sizeof(dp_ctx.dtmf[0]), RTE_CACHE_LINE_SIZE);
+	if (dp_ctx.dtmf == NULL)
+		rte_exit(EXIT_FAILURE, "rte_zmalloc(DTMF history, %u streams): out of "
+			 "hugepage memory\n", dp_ctx.max_streams);
 	neigh_keep_open();
 
 	/* Ids are partitioned by owner (id % n_workers), so each table

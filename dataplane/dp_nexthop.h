@@ -30,51 +30,51 @@
 #include "dp_stream.h"
 
 /**
- * Next-hop MAC toward dst (either family) from stream o's relay address.
- * Caches the neighbour slot in o->nh_idx; o must be owned by the calling
- * worker. Never blocks.
+ * Next-hop MAC toward dst (either family) from relay address addr_idx,
+ * with the neighbour slot cached in *nh_idx (a field of a stream the
+ * calling worker owns). Never blocks.
  * @return RTPB_DROP_NONE and *mac set; RTPB_DROP_FAMILY (dst of another
- *         family than o's socket), RTPB_DROP_NO_ROUTE (off-link, no
- *         gateway of the family) or RTPB_DROP_NEIGH_PENDING (not
+ *         family than the relay address), RTPB_DROP_NO_ROUTE (off-link,
+ *         no gateway of the family) or RTPB_DROP_NEIGH_PENDING (not
  *         resolved yet: a request went to the main lcore).
  */
 static inline enum rtpb_drop
-dp_nexthop_mac(struct dp_stream *o, const struct rtpb_addr *dst,
-	       struct rte_ether_addr *mac)
+dp_nexthop_mac_at(uint32_t addr_idx, uint16_t *nh_idx, const struct rtpb_addr *dst,
+		  struct rte_ether_addr *mac)
 {
 	struct rtpb_addr req;
 	const uint8_t *nh6;
 	uint32_t nh;
 	int slot;
 
-	if (unlikely(dst->family != dp_ctx.addrs[o->addr_idx].family))
+	if (unlikely(dst->family != dp_ctx.addrs[addr_idx].family))
 		return RTPB_DROP_FAMILY;
 	if (likely(dst->family == RTPB_AF_INET)) {
 		nh = rtpb_addr_v4(dst);
-		if (!dp_addr_onlink4(o->addr_idx, nh))
+		if (!dp_addr_onlink4(addr_idx, nh))
 			nh = dp_ctx.gateway;
 		if (unlikely(nh == 0))
 			return RTPB_DROP_NO_ROUTE;
-		if (likely(dp_neigh_mac(dp_ctx.neigh, o->nh_idx, nh, mac)))
+		if (likely(dp_neigh_mac(dp_ctx.neigh, *nh_idx, nh, mac)))
 			return RTPB_DROP_NONE;
 		slot = dp_neigh_find(dp_ctx.neigh, nh);
 		if (slot >= 0 && dp_neigh_mac(dp_ctx.neigh, slot, nh, mac)) {
-			o->nh_idx = (uint16_t)slot;
+			*nh_idx = (uint16_t)slot;
 			return RTPB_DROP_NONE;
 		}
 		rtpb_addr_set_v4(&req, nh, 0);
 	} else {
 		nh6 = dst->ip;
-		if (!dp_addr_onlink6(o->addr_idx, nh6)) {
+		if (!dp_addr_onlink6(addr_idx, nh6)) {
 			if (unlikely(!dp_ctx.gateway6_set))
 				return RTPB_DROP_NO_ROUTE;
 			nh6 = dp_ctx.gateway6;
 		}
-		if (likely(dp_neigh6_mac(dp_ctx.neigh, o->nh_idx, nh6, mac)))
+		if (likely(dp_neigh6_mac(dp_ctx.neigh, *nh_idx, nh6, mac)))
 			return RTPB_DROP_NONE;
 		slot = dp_neigh6_find(dp_ctx.neigh, nh6);
 		if (slot >= 0 && dp_neigh6_mac(dp_ctx.neigh, slot, nh6, mac)) {
-			o->nh_idx = (uint16_t)slot;
+			*nh_idx = (uint16_t)slot;
 			return RTPB_DROP_NONE;
 		}
 		memset(&req, 0, sizeof(req));
@@ -84,6 +84,18 @@ dp_nexthop_mac(struct dp_stream *o, const struct rtpb_addr *dst,
 	/* Ask the main lcore to resolve it; the packet is not queued. */
 	rte_ring_mp_enqueue_elem(dp_ctx.nh_req, &req, sizeof(req));
 	return RTPB_DROP_NEIGH_PENDING;
+}
+
+/**
+ * Next-hop MAC toward dst from stream o's relay address
+ * (dp_nexthop_mac_at()), the slot cached in o->nh_idx; o must be owned
+ * by the calling worker. Never blocks. Returns as dp_nexthop_mac_at().
+ */
+static inline enum rtpb_drop
+dp_nexthop_mac(struct dp_stream *o, const struct rtpb_addr *dst,
+	       struct rte_ether_addr *mac)
+{
+	return dp_nexthop_mac_at(o->addr_idx, &o->nh_idx, dst, mac);
 }
 
 /**

@@ -40,8 +40,8 @@
 #include <rte_common.h>
 
 #include "rtpb_addr.h"
+#include "rtpb_msg.h"
 #include "rtpb_shm.h"
-#include "dp_dtmf.h"
 
 /** Latch states. */
 enum dp_latch_state {
@@ -54,12 +54,15 @@ enum dp_latch_state {
  * Dataplane-owned bits of dp_stream.flags, above the RTPB_STREAM_F_* bits
  * control sets (dp_ctl keeps them across STREAM_UPDATE).
  */
-#define DP_STREAM_F_SEQ_VALID (1u << 8) /**< seq holds the peer's highest RTP seq */
-#define DP_STREAM_F_MUX_SEEN (1u << 9)  /**< the peer sent RTCP on this RTP port (RFC 5761) */
-#define DP_STREAM_F_PROVEN (1u << 10)   /**< the peer won by CNAME proof (§4.9) */
-#define DP_STREAM_F_PREV_SEQ (1u << 11) /**< prev_seq holds the previous peer's highest seq */
-#define DP_STREAM_F_WON_SSRC (1u << 12) /**< the peer won by continuing the SSRC: handover_seq is valid */
-#define DP_STREAM_F_CTL_MASK 0xffu      /**< bits that come from control */
+#define DP_STREAM_F_SEQ_VALID (1u << 9) /**< seq holds the peer's highest RTP seq */
+#define DP_STREAM_F_MUX_SEEN (1u << 10) /**< the peer sent RTCP on this RTP port (RFC 5761) */
+#define DP_STREAM_F_PROVEN (1u << 11)   /**< the peer won by CNAME proof (§4.9) */
+#define DP_STREAM_F_PREV_SEQ (1u << 12) /**< prev_seq holds the previous peer's highest seq */
+#define DP_STREAM_F_WON_SSRC (1u << 13) /**< the peer won by continuing the SSRC: handover_seq is valid */
+/** Bits that come from control's ADD/UPDATE. RTPB_STREAM_F_FORK (bit 8)
+ *  is control's too but set only by RTPB_MSG_STREAM_FORK: outside the
+ *  mask, an ADD starts without it and an UPDATE keeps it. */
+#define DP_STREAM_F_CTL_MASK 0xffu
 /** The recording bits of control's (RTPB_MSG_STREAM_UPDATE with REC_ONLY). */
 #define DP_STREAM_F_REC_MASK (RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG)
 /** The TOS and DTMF bits, which a REC_ONLY UPDATE sets too. */
@@ -140,10 +143,15 @@ struct dp_stream {
 	 *  RTPB_STREAM_F_RECORD, which line 0 holds: streams that do not
 	 *  record never load this line for it). */
 	uint32_t rec_id;
-	/** The last RFC 4733 events received (dp_dtmf.h; read only when
-	 *  flags has RTPB_STREAM_F_DTMF and the payload type matches). */
-	struct dp_dtmf_hist dtmf;
-	uint8_t reserved4[24 - sizeof(struct dp_dtmf_hist)];
+	/* Forking (dp_fork.h; read only when flags has RTPB_STREAM_F_FORK,
+	 * set by RTPB_MSG_STREAM_FORK): copies go from the relay socket
+	 * (fork_addr_idx, fork_port) to fork_target, through the neighbour
+	 * slot cached in fork_nh_idx. */
+	struct rtpb_addr fork_target; /**< network byte order */
+	uint16_t fork_port;           /**< fork socket's port, network byte order */
+	uint16_t fork_nh_idx;         /**< neighbour slot cached for fork_target */
+	uint8_t fork_addr_idx;        /**< fork socket's relay address (dp_ctx.addrs) */
+	uint8_t reserved4[7];
 } __rte_cache_aligned;
 
 static_assert(sizeof(struct dp_stream) == 256, "dp_stream is four cache lines");
@@ -174,5 +182,7 @@ static_assert(offsetof(struct dp_stream, key) == offsetof(struct dp_stream, stat
 static_assert(offsetof(struct dp_stream, signalled) == 64, "line 1 starts with signalling");
 static_assert(offsetof(struct dp_stream, prev) == 128, "line 2 starts with the previous peer");
 static_assert(offsetof(struct dp_stream, refused) == 192, "line 3 starts with the refusals");
+static_assert(RTPB_STREAM_F_FORK > DP_STREAM_F_CTL_MASK &&
+	      RTPB_STREAM_F_FORK < DP_STREAM_F_SEQ_VALID, "the fork bit is its own");
 
 #endif /* DP_STREAM_H */

@@ -4,8 +4,7 @@
  * through the stages in this order (dp_worker_burst()):
  *
  *   rx -> parse -> filter -> handoff -> flow -> latch (-> mirror) ->
- *   nexthop ->
- *   rewrite -> tx
+ *   nexthop -> (fork ->) rewrite -> tx
  *
  * rx: rte_eth_rx_burst() (or the handoff ring); parse: dp_parse.h;
  * filter: dp_filter.h (to a relay address, source rules); handoff:
@@ -36,6 +35,7 @@
 #include "dp_dtmf.h"
 #include "dp_filter.h"
 #include "dp_flow.h"
+#include "dp_fork.h"
 #include "dp_handoff.h"
 #include "dp_latch.h"
 #include "dp_mirror.h"
@@ -132,7 +132,7 @@ worker_dtmf(struct dp_worker *w, uint32_t id, struct dp_stream *s,
 	struct dp_dtmf_report rep;
 	struct rtpb_msg ev;
 
-	if (dp_dtmf_rx(&s->dtmf, lp->p, lp->len, &rep)) {
+	if (dp_dtmf_rx(&dp_ctx.dtmf[id], lp->p, lp->len, &rep)) {
 		dp_ctl_event_init(w, &ev, RTPB_MSG_EV_DTMF);
 		ev.ev_dtmf.stream_id = id;
 		ev.ev_dtmf.worker = w->idx;
@@ -252,9 +252,9 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	const void *keyp[DP_BURST];
 	uint32_t ids[DP_BURST], outs[DP_BURST], tx_ids[DP_BURST];
 	uint16_t kidx[DP_BURST], tx_len[DP_BURST];
-	struct rte_mbuf *tx[DP_BURST];
+	struct rte_mbuf *tx[DP_BURST], *fork[DP_BURST];
 	struct dp_handoff ho;
-	uint16_t i, j, nk = 0, ntx = 0, sent;
+	uint16_t i, j, nk = 0, ntx = 0, nfork = 0, sent;
 	uint64_t hits;
 	enum rtpb_drop r;
 	int a = 0;
@@ -304,6 +304,11 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		if (likely(r == RTPB_DROP_NONE))
 			r = dp_nexthop_mac(o, dst, &mac);
 		if (likely(r == RTPB_DROP_NONE)) {
+			/* fork (dp_fork.h): a copy of the packet before its
+			 * rewrite; line 0's flags, already loaded, say if */
+			if (unlikely(dp_ctx.streams[ids[j]].flags & RTPB_STREAM_F_FORK))
+				nfork += dp_fork_copy(w, &dp_ctx.streams[ids[j]], pkts[i],
+						      &meta[i], &fork[nfork]);
 			from = dp_ctx.addrs[o->addr_idx].sock;
 			from.port = o->local_port;
 			r = dp_rewrite_udp(pkts[i], &meta[i], &from, dst, &dp_ctx.mac,
@@ -322,6 +327,8 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		tx[ntx++] = pkts[i];
 	}
 
+	if (unlikely(nfork > 0))
+		dp_fork_flush(w, fork, nfork);
 	/* tx */
 	if (ntx == 0)
 		return;

@@ -36,7 +36,9 @@
  *  table by stride (off_stream_rtpa, stream_rtpa_stride). */
 /** 14: "&& S tos=" and DTMF catching: RTPB_STREAM_F_TOS/_DTMF,
  *  rtpb_msg_stream.tos/.dtmf_pt, RTPB_MSG_EV_DTMF, drop dtmf_hidden. */
-#define RTPB_MSG_VERSION 14
+/** 15: forking (rtpproxy C udp:): RTPB_STREAM_F_FORK, RTPB_MSG_STREAM_FORK,
+ *  lcore counters fork_copies/fork_drops. */
+#define RTPB_MSG_VERSION 15
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */
@@ -51,6 +53,7 @@ enum rtpb_msg_type {
 	RTPB_MSG_EV_HELLO,      /**< d2c: a worker accepted/refused HELLO */
 	RTPB_MSG_EV_LATCH,      /**< d2c: a stream latched or switched peer */
 	RTPB_MSG_EV_DTMF,       /**< d2c: an RFC 4733 event ended on a stream */
+	RTPB_MSG_STREAM_FORK,   /**< c2d: fork a stream's packets to a target, or stop */
 	RTPB_MSG__COUNT
 };
 
@@ -83,6 +86,11 @@ struct rtpb_msg_hdr {
 /** In rtpb_msg_stream.dtmf_pt (a payload type is 7 bits): also drop the
  *  events' packets instead of relaying them (catch_dtmf's 'h'). */
 #define RTPB_DTMF_PT_HIDE 0x80u
+/** The stream forks: each packet it relays is also sent, rewritten as
+ *  relayed, from its fork socket to its fork target. Set and cleared by
+ *  RTPB_MSG_STREAM_FORK only (ADD clears it, UPDATE keeps it); never in
+ *  an ADD/UPDATE's flags. */
+#define RTPB_STREAM_F_FORK (1u << 8)
 
 /**
  * RTPB_MSG_HELLO: control's first message on each c2d ring after attach.
@@ -144,6 +152,31 @@ struct rtpb_msg_stream_del {
 	uint32_t stream_id;
 	uint32_t reserved;
 	struct rtpb_addr local; /**< the relay socket, as added */
+};
+
+/** rtpb_msg_stream_fork.flags */
+#define RTPB_FORK_F_ON (1u << 0) /**< set the fork; without it, stop forking */
+
+/**
+ * RTPB_MSG_STREAM_FORK: forking (rtpproxy 'C callid udp:host:port ...',
+ * remote recording; docs/FORKING.md). With RTPB_FORK_F_ON, every packet
+ * the stream accepts and relays is also sent as a copy, rewritten as the
+ * relay sends it (same UDP payload), from relay socket local to target;
+ * without it the stream stops forking. Control sends one per stream: an
+ * RTP stream's fork socket and target ports are even, its RTCP stream's
+ * are those + 1. local is a relay address of target's family, on a port
+ * control took from its pool for the fork (no stream is on it: what the
+ * target sends back is dropped as no_stream). The stream must exist and
+ * carry cookie (a message for an older stream on the id is refused). A
+ * new ADD of the stream clears its fork; UPDATE keeps it.
+ */
+struct rtpb_msg_stream_fork {
+	struct rtpb_msg_hdr hdr;
+	uint32_t stream_id;
+	uint32_t flags;          /**< RTPB_FORK_F_* */
+	uint64_t cookie;         /**< the stream's, as in its ADD/UPDATE */
+	struct rtpb_addr local;  /**< the fork's relay socket, network order */
+	struct rtpb_addr target; /**< where the copies go, network order */
 };
 
 /** RTPB_MSG_EV_HELLO: a worker's answer to RTPB_MSG_HELLO. */
@@ -218,6 +251,7 @@ struct rtpb_msg {
 		struct rtpb_msg_ev_hello ev_hello;
 		struct rtpb_msg_ev_latch ev_latch;
 		struct rtpb_msg_ev_dtmf ev_dtmf;
+		struct rtpb_msg_stream_fork fork;
 		uint8_t raw[RTPB_MSG_SIZE];
 	};
 };
@@ -228,6 +262,7 @@ static_assert(sizeof(struct rtpb_msg_stream) <= RTPB_MSG_SIZE, "ring ABI");
 static_assert(sizeof(struct rtpb_msg_ev_latch) <= RTPB_MSG_SIZE, "ring ABI");
 static_assert(sizeof(struct rtpb_msg_hello) <= RTPB_MSG_SIZE, "ring ABI");
 static_assert(sizeof(struct rtpb_msg_ev_dtmf) <= RTPB_MSG_SIZE, "ring ABI");
+static_assert(sizeof(struct rtpb_msg_stream_fork) <= RTPB_MSG_SIZE, "ring ABI");
 
 /** Byte size of the struct of each message type, for HELLO's table. */
 static inline uint16_t
@@ -241,6 +276,7 @@ rtpb_msg_type_len(enum rtpb_msg_type t)
 	case RTPB_MSG_EV_HELLO: return sizeof(struct rtpb_msg_ev_hello);
 	case RTPB_MSG_EV_LATCH: return sizeof(struct rtpb_msg_ev_latch);
 	case RTPB_MSG_EV_DTMF: return sizeof(struct rtpb_msg_ev_dtmf);
+	case RTPB_MSG_STREAM_FORK: return sizeof(struct rtpb_msg_stream_fork);
 	default: return 0;
 	}
 }

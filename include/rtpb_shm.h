@@ -153,6 +153,8 @@ rtpb_drop_name(unsigned int r)
 	_(events_lost, "d2c events dropped: ring full")                        \
 	_(mirror_copies, "recorded packets copied to the mirror ring")         \
 	_(mirror_drops, "recorded packets not copied: mirror ring full")       \
+	_(fork_copies, "forked copies sent to fork targets")                   \
+	_(fork_drops, "forked copies not sent: no mbuf, next hop, TX full")    \
 	/* ARP/NDP senders not learned as neighbours (main lcore, issue 16) */ \
 	_(neigh_refused_offlink, "not on a relay address's link")              \
 	_(neigh_refused_mac, "link-layer address not the Ethernet source")    \

@@ -256,6 +256,23 @@ rtpb_prod_stream_del(struct rtpb_prod *p, uint32_t id, const struct rtpb_addr *l
 	return prod_enqueue(p, rtpb_stream_owner(id, p->h->n_workers), &m);
 }
 
+int
+rtpb_prod_fork_push(struct rtpb_prod *p, const struct rtpb_msg_stream_fork *f)
+{
+	struct rtpb_msg m;
+	int a;
+
+	if (f->stream_id >= p->h->max_streams)
+		return -EINVAL;
+	a = rtpb_prod_addr_index(p, &f->local);
+	if (a < 0)
+		return a;
+	memset(&m, 0, sizeof(m));
+	m.fork = *f;
+	prod_msg_hdr(p, &m.hdr, RTPB_MSG_STREAM_FORK);
+	return prod_enqueue(p, rtpb_stream_owner(f->stream_id, p->h->n_workers), &m);
+}
+
 uint32_t
 rtpb_prod_pending(const struct rtpb_prod *p)
 {

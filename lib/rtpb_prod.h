@@ -134,6 +134,14 @@ int rtpb_prod_stream_del(struct rtpb_prod *p, uint32_t id,
 			 const struct rtpb_addr *local);
 
 /**
+ * Push RTPB_MSG_STREAM_FORK on the ring of the owner of f->stream_id:
+ * the header is filled here.
+ * @return 0, -EINVAL (id out of range), -ENOENT (f->local is not a relay
+ *         address), -ENOBUFS (the ring is full; counted in ring_full).
+ */
+int rtpb_prod_fork_push(struct rtpb_prod *p, const struct rtpb_msg_stream_fork *f);
+
+/**
  * The workers that have not applied everything pushed to them yet (their
  * c2d_done[] is below pushed[]), a bit each; 0 when all are done.
  */

@@ -53,7 +53,7 @@ ctl_world_open(struct ctl_world *w, const struct ctl_world_cfg *c, char *err,
 {
 	struct ctl_sessions_cfg scfg = {.ttl_ns = 60 * CTL_WORLD_NS,
 					.learn_ms = CTL_LEARN_MS};
-	struct ctl_exec_cfg ecfg = {.aforce = c->aforce};
+	struct ctl_exec_cfg ecfg = {.aforce = c->aforce, .fork_no_rtcp = c->no_rtcp};
 	struct rtpb_addr served[CTL_ADDRS_MAX];
 
 	if (build_addrs(&w->addrs, c->kind, err, errsz) != 0)
@@ -250,6 +250,17 @@ dp_msgs(struct ctl_world *w)
 		char l[64], p[64], o[16];
 		bool asym, rtcp;
 
+		if (m->hdr.type == RTPB_MSG_STREAM_FORK) {
+			if (m->fork.flags & RTPB_FORK_F_ON)
+				g_string_append_printf(w->out, "dp FORK %u %s -> %s\n",
+						       m->fork.stream_id,
+						       addr_text(&m->fork.local, l, sizeof(l)),
+						       addr_text(&m->fork.target, p, sizeof(p)));
+			else
+				g_string_append_printf(w->out, "dp FORK %u off\n",
+						       m->fork.stream_id);
+			continue;
+		}
 		if (m->hdr.type == RTPB_MSG_STREAM_DEL) {
 			g_string_append_printf(w->out, "dp DEL %u %s\n",
 					       m->del.stream_id,
@@ -397,7 +408,7 @@ dir_pf(struct ctl_world *w, char **tok, int ntok)
 	return 0;
 }
 
-/* "config KIND [pf] [notify] [aforce] [W=S] [rec [pcap]]": start over. */
+/* "config KIND [pf] [notify] [aforce] [norc] [W=S] [rec [pcap]]": start over. */
 static int
 dir_config(struct ctl_world *w, char **tok, int ntok)
 {
@@ -419,6 +430,8 @@ dir_config(struct ctl_world *w, char **tok, int ntok)
 			c.notify = true;
 		else if (strcmp(tok[i], "aforce") == 0)
 			c.aforce = true;
+		else if (strcmp(tok[i], "norc") == 0)
+			c.no_rtcp = true;
 		else if (strcmp(tok[i], "rec") == 0)
 			c.rec = true;
 		else if (strcmp(tok[i], "pcap") == 0)

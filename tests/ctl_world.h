@@ -24,8 +24,9 @@
  *   dp clear        forget the messages pushed to the fake dataplane
  *   dp msgs         output them, one line each: "dp ADD|UPDATE ID LOCAL
  *                   peer SIGNALLED|none out ID|- [asym] [rtcp] [rec ..]
- *                   [tos N] [dtmf PT [hide]] [only]" or "dp DEL
- *                   ID LOCAL" (IPv6 in brackets); then forget them
+ *                   [tos N] [dtmf PT [hide]] [only]", "dp DEL ID LOCAL"
+ *                   or "dp FORK ID LOCAL -> TARGET" / "dp FORK ID off"
+ *                   (IPv6 in brackets); then forget them
  *   dp addrs A..    the relay addresses the fake dataplane serves
  *   config inet4|inet6|dual|bridge|labels [pf] [notify] [W=S] [aforce]
  *                   start over (every session deleted, counters zero) as
@@ -37,7 +38,7 @@
  *                   serves every configured address; pf: the fake
  *                   prefilter, emptied; notify: -n unix:/tmp/rtpb-n.sock
  *                   -n tcp:127.0.0.1:9 -n tcp:%%CC_SELF%%:9 (no I/O);
- *                   W=S: -W S; aforce: --force_asymmetric
+ *                   W=S: -W S; aforce: --force_asymmetric; norc: -R
  *   pf stat NAME N  the fake prefilter's counter of verdict NAME is N
  *   pf failadd N    its N-th next entry add fails (-ENOSPC), 0: none
  *   pf failstats on|off  its counter reads fail (-EIO)
@@ -92,6 +93,7 @@ struct ctl_world_cfg {
 	bool rec;         /**< -r (and -P with rec_pcap): a recorder writing
 			       into a new temporary directory */
 	bool rec_pcap;    /**< -P */
+	bool no_rtcp;     /**< -R ("norc"): forks copy RTP only */
 };
 
 /** Everything a script runs against. */

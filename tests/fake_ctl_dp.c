@@ -429,6 +429,27 @@ ctl_dp_stream_push(struct ctl_dp *dp, struct rtpb_msg_stream *m)
 }
 
 int
+ctl_dp_fork_push(struct ctl_dp *dp, const struct rtpb_msg_stream_fork *f)
+{
+	struct rtpb_msg msg;
+	int rc = push_check(dp);
+
+	if (rc != 0)
+		return rc;
+	if (ctl_dp_addr_index(dp, &f->local) < 0)
+		return -ENOENT;
+	if (f->stream_id >= dp->max_streams || !dp->live[f->stream_id])
+		dp->errors++;
+	memset(&msg, 0, sizeof(msg));
+	msg.fork = *f;
+	msg.fork.hdr.type = RTPB_MSG_STREAM_FORK;
+	msg.fork.hdr.len = sizeof(msg.fork);
+	msg.fork.hdr.seq = ++dp->seq;
+	g_array_append_val(dp->msgs, msg);
+	return 0;
+}
+
+int
 ctl_dp_stream_del(struct ctl_dp *dp, uint32_t id, const struct rtpb_addr *local)
 {
 	struct rtpb_msg msg;

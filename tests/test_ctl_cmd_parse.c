@@ -12,7 +12,8 @@
  *
  * Each step's output must equal its '<' lines byte for byte; every step
  * that differs is reported with its line. The actual steps and output,
- * in the same form, go to test_ctl_cmd_parse.actual in the current
+ * in the same form, go to <name>.actual (cmd_parse.actual for
+ * cmd_parse.golden) in the current
  * directory for diffing.
  *
  * Command forms (after "> "):
@@ -42,7 +43,7 @@
 
 static const char *golden_path;
 /* where the actual steps go (argv[2], default test_ctl_cmd_parse.actual) */
-static const char *actual_path = "test_ctl_cmd_parse.actual";
+static const char *actual_path; /* argv[2], or the golden file's name */
 
 /* The on_timeout callback: the notification as a line of output. */
 static void
@@ -131,10 +132,21 @@ test_golden(void **state)
 		golden_check(st, w.out->str + at, w.out->len - at, actual, errs,
 			     &nerrs);
 	}
-	golden_write_actual(gf, actual, actual_path);
+	/* one actual file per golden file: tests may run side by side */
+	char *base = g_path_get_basename(golden_path);
+	char *dot = strrchr(base, '.');
+	char *actual_name;
+
+	if (dot != NULL)
+		*dot = '\0';
+	actual_name = actual_path != NULL ? g_strdup(actual_path) :
+		      g_strdup_printf("%s.actual", base);
+	golden_write_actual(gf, actual, actual_name);
 	if (nerrs > 0)
-		fail_msg("%d of %u steps differ (see %s):%s",
-			 nerrs, gf->steps->len, actual_path, errs->str);
+		fail_msg("%d of %u steps differ (see %s):%s", nerrs,
+			 gf->steps->len, actual_name, errs->str);
+	g_free(actual_name);
+	g_free(base);
 	assert_true(gf->steps->len > 0);
 	assert_int_equal(fake_dp_errors(), 0);
 	ctl_world_close(&w);

@@ -84,6 +84,22 @@ ctl_msgs(void)
 	return n;
 }
 
+/* Enqueue m on worker owner's c2d ring, as ctl_dp.c does, and wait
+ * until it is applied: refused errs times more than before (0 or 1). */
+static void
+c2d_apply(uint32_t owner, struct rtpb_msg *m, uint64_t errs)
+{
+	uint64_t before = ctl_msgs(), t0 = mono_ns();
+	uint64_t errs0 = dp_ctx.workers[owner].stats->ctl_errors;
+
+	m->hdr.seq = ctl_seq++;
+	assert_int_equal(rte_ring_sp_enqueue_elem(dp_ctx.workers[owner].c2d, m, sizeof(*m)), 0);
+	while (ctl_msgs() == before && mono_ns() - t0 < WAIT_NS)
+		usleep(100);
+	assert_int_equal(ctl_msgs(), before + 1);
+	assert_int_equal(dp_ctx.workers[owner].stats->ctl_errors, errs0 + errs);
+}
+
 /* rec_id of the next stream_add() with RTPB_STREAM_F_RECORD. */
 static uint32_t next_rec_id;
 
@@ -94,12 +110,10 @@ stream_add(uint32_t id, uint32_t out, uint32_t rtcp_id, uint16_t port,
 {
 	struct rtpb_msg m;
 	uint32_t owner = rtpb_stream_owner(id, NQ);
-	uint64_t before = ctl_msgs(), t0 = mono_ns();
 
 	memset(&m, 0, sizeof(m));
 	m.stream.hdr.type = RTPB_MSG_STREAM_ADD;
 	m.stream.hdr.len = sizeof(m.stream);
-	m.stream.hdr.seq = ctl_seq++;
 	m.stream.stream_id = id;
 	m.stream.out_stream_id = out;
 	m.stream.pair_stream_id = rtcp_id;
@@ -113,11 +127,8 @@ stream_add(uint32_t id, uint32_t out, uint32_t rtcp_id, uint16_t port,
 	if (flags & RTPB_STREAM_F_RECORD)
 		m.stream.rec_id = next_rec_id;
 	*rtpb_shm_port_owner(dp_ctx.shm, 0, port) = (uint8_t)owner;
-	assert_int_equal(rte_ring_sp_enqueue_elem(dp_ctx.workers[owner].c2d, &m, sizeof(m)), 0);
-	while (ctl_msgs() == before && mono_ns() - t0 < WAIT_NS)
-		usleep(100);
-	assert_int_equal(ctl_msgs(), before + 1);
 	assert_int_equal(dp_ctx.workers[owner].stats->ctl_errors, 0);
+	c2d_apply(owner, &m, 0);
 }
 
 /* Next d2c event, or type RTPB_MSG__COUNT if none within a short wait. */
@@ -364,6 +375,7 @@ setup(void **state)
 	/* dp_ctx as dp_main.c lays it out. */
 	dp_ctx.port_id = (uint16_t)port;
 	dp_ctx.tx_port_id = (uint16_t)port;
+	dp_ctx.pool = pool; /* fork copies come from it (dp_fork.h) */
 	rte_eth_macaddr_get(dp_ctx.port_id, &dp_ctx.mac);
 	dp_ctx.n_workers = NQ;
 	dp_ctx.max_streams = MAX_STREAMS;
@@ -669,12 +681,140 @@ test_record_mirror(void **state)
 	assert_true(rte_ring_empty(mir));
 }
 
+/* STREAM_FORK on the owner's ring, as ctl_dp.c does; waits until
+ * applied; expects it accepted (ok) or refused. */
+static void
+stream_fork(uint32_t id, uint64_t cookie, uint16_t port, uint32_t tip,
+	    uint16_t tport, bool on, bool ok)
+{
+	struct rtpb_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.fork.hdr.type = RTPB_MSG_STREAM_FORK;
+	m.fork.hdr.len = sizeof(m.fork);
+	m.fork.stream_id = id;
+	m.fork.cookie = cookie;
+	m.fork.flags = on ? RTPB_FORK_F_ON : 0;
+	rtpb_addr_set_v4(&m.fork.local, rte_cpu_to_be_32(RELAY), rte_cpu_to_be_16(port));
+	rtpb_addr_set_v4(&m.fork.target, rte_cpu_to_be_32(tip), rte_cpu_to_be_16(tport));
+	c2d_apply(rtpb_stream_owner(id, NQ), &m, ok ? 0 : 1);
+}
+
+/* Take every frame the relay sent within a short wait (at most max). */
+static unsigned int
+take_frames(struct rte_mbuf **f, unsigned int max, unsigned int want)
+{
+	unsigned int n = 0;
+	uint64_t t0 = mono_ns();
+
+	while (n < want && mono_ns() - t0 < WAIT_NS) {
+		for (unsigned int q = 0; q < NQ && n < max; q++)
+			while (n < max && rte_ring_sc_dequeue(txr[q], (void **)&f[n]) == 0)
+				n++;
+		if (n < want)
+			usleep(100);
+	}
+	usleep(2000); /* and nothing more */
+	for (unsigned int q = 0; q < NQ && n < max; q++)
+		while (n < max && rte_ring_sc_dequeue(txr[q], (void **)&f[n]) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * Forking (dp_fork.h): a stream with a fork sends each packet it relays
+ * to the other leg and a copy, rewritten the same way (same UDP payload,
+ * checksums right), from its fork socket to its target; the other leg's
+ * stream, a refused source and a stopped fork copy nothing; a copy whose
+ * next hop is not resolved is counted, and the packet is relayed anyway;
+ * a fork message with another stream's cookie is refused.
+ */
+static void
+test_fork_copy(void **state)
+{
+	const uint16_t pa = 33000, pb = 33002, pfork = 33100;
+	const uint32_t target = 0xcb007109u; /* 203.0.113.9, via GW */
+	const uint32_t unresolved = 0xc0000263u; /* 192.0.2.99: no ARP entry */
+	uint64_t copies0 = LSUM(fork_copies), drops0 = LSUM(fork_drops);
+	uint32_t owner = rtpb_stream_owner(13, NQ);
+	struct rte_mbuf *f[16];
+	uint16_t seq = 2000;
+	unsigned int n;
+	int i;
+
+	(void)state;
+	stream_add(13, 15, RTPB_STREAM_NONE, pa, A1, 4000, 0);
+	stream_add(15, 13, RTPB_STREAM_NONE, pb, B, 5000, 0);
+	stream_fork(13, 0xc0de0000u + 15, pfork, target, 7000, true, false);
+	stream_fork(13, 0xc0de0000u + 13, pfork, target, 7000, true, true);
+	for (i = 0; i < 5; i++, seq++) {
+		const struct rte_udp_hdr *u[2];
+		const struct rte_ipv4_hdr *ip[2];
+		int relayed = -1, copy = -1;
+
+		inject((unsigned int)i & 1, A1, 4000, pa, 0xf0f0f0f0u, seq, 0);
+		n = take_frames(f, RTE_DIM(f), 2);
+		assert_int_equal(n, 2);
+		for (unsigned int k = 0; k < 2; k++) {
+			ip[k] = rte_pktmbuf_mtod_offset(f[k], const struct rte_ipv4_hdr *,
+							sizeof(struct rte_ether_hdr));
+			u[k] = (const struct rte_udp_hdr *)(ip[k] + 1);
+			if (rte_be_to_cpu_32(ip[k]->dst_addr) == B)
+				relayed = (int)k;
+			else if (rte_be_to_cpu_32(ip[k]->dst_addr) == target)
+				copy = (int)k;
+		}
+		assert_true(relayed >= 0 && copy >= 0);
+		assert_int_equal(rte_be_to_cpu_16(u[relayed]->dst_port), 5000);
+		assert_int_equal(rte_be_to_cpu_16(u[relayed]->src_port), pb);
+		assert_int_equal(rte_be_to_cpu_32(ip[copy]->src_addr), RELAY);
+		assert_int_equal(rte_be_to_cpu_16(u[copy]->src_port), pfork);
+		assert_int_equal(rte_be_to_cpu_16(u[copy]->dst_port), 7000);
+		/* the same UDP payload, byte for byte, and right checksums */
+		assert_int_equal(u[copy]->dgram_len, u[relayed]->dgram_len);
+		assert_memory_equal(u[copy] + 1, u[relayed] + 1,
+				    rte_be_to_cpu_16(u[relayed]->dgram_len) - sizeof(*u[0]));
+		assert_int_equal(((const uint8_t *)(u[copy] + 1))[3], seq & 0xff);
+		assert_int_equal(rte_ipv4_cksum(ip[copy]), 0);
+		assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip[copy], u[copy]), 0);
+		/* to the next hop's MAC (the gateway's), from the port's */
+		{
+			const struct rte_ether_hdr *e =
+				rte_pktmbuf_mtod(f[copy], const struct rte_ether_hdr *);
+
+			assert_true(rte_is_same_ether_addr(&e->dst_addr, &peer_mac));
+			assert_true(rte_is_same_ether_addr(&e->src_addr, &dp_ctx.mac));
+		}
+		rte_pktmbuf_free(f[0]);
+		rte_pktmbuf_free(f[1]);
+	}
+	assert_int_equal(LSUM(fork_copies) - copies0, 5);
+	/* the other leg does not fork; a refused source copies nothing */
+	for (i = 0; i < 3; i++)
+		relay_one(0, B, 5000, pb, 0x0b0b0b0bu, (uint16_t)i, A1, 4000, pa, owner);
+	drop_one(1, EVIL, 4000, pa, 0x666u, 1);
+	assert_int_equal(LSUM(fork_copies) - copies0, 5);
+	/* a target whose next hop is unknown: the packet is relayed, the
+	 * copy counted as dropped (and its ARP asked for) */
+	stream_fork(13, 0xc0de0000u + 13, pfork, unresolved, 7000, true, true);
+	relay_one(0, A1, 4000, pa, 0xf0f0f0f0u, seq++, B, 5000, pb, owner);
+	assert_int_equal(LSUM(fork_drops) - drops0, 1);
+	/* stopped: relayed only */
+	stream_fork(13, 0xc0de0000u + 13, pa, 0, 0, false, true);
+	for (i = 0; i < 3; i++, seq++)
+		relay_one(1, A1, 4000, pa, 0xf0f0f0f0u, seq, B, 5000, pb, owner);
+	assert_int_equal(LSUM(fork_copies) - copies0, 5);
+	assert_int_equal(LSUM(fork_drops) - drops0, 1);
+	assert_int_equal(LSUM(drops[RTPB_DROP_TX_FULL]), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_workers_one_writer),
 		cmocka_unit_test(test_record_mirror),
+		cmocka_unit_test(test_fork_copy),
 	};
 
 	if (geteuid() != 0) {

@@ -62,6 +62,7 @@ struct fuzz_latch {
 	uint32_t fed[N_STREAMS]; /* packets given to dp_latch_rx() */
 	struct dp_rtpa rtpa[N_STREAMS]; /* RTP analysis, as the worker will run it */
 	uint32_t rtpa_fed[N_STREAMS];   /* packets given to dp_rtpa_rx() */
+	struct dp_dtmf_hist dtmf[N_STREAMS]; /* DTMF history, as dp_ctx.dtmf */
 	struct dp_latch_cfg cfg;
 	uint64_t now;
 };
@@ -338,8 +339,8 @@ fuzz_latch_frame(struct fuzz_latch *l, uint32_t id, const struct rte_mbuf *m,
 	 * again never reports a second time */
 	{
 		struct dp_dtmf_report rep = {0}, rep2;
-		bool r1 = dp_dtmf_rx(&l->s[id].dtmf, payload, pm->payload_len, &rep);
-		bool r2 = dp_dtmf_rx(&l->s[id].dtmf, payload, pm->payload_len, &rep2);
+		bool r1 = dp_dtmf_rx(&l->dtmf[id], payload, pm->payload_len, &rep);
+		bool r2 = dp_dtmf_rx(&l->dtmf[id], payload, pm->payload_len, &rep2);
 
 		FUZZ_CHECK(!(r1 && r2) && (!r1 || (rep.event <= DP_DTMF_MAX_EVENT &&
 						   rep.volume <= 63)),

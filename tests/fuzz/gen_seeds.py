@@ -23,6 +23,22 @@ import sys
 
 
 EXTRA = [
+    # forking (tests/data/fork.golden): C udp:, Cp, N, && C, a full ring,
+    # a restart, the end of the tapped session
+    """!config dual
+U cf 198.51.100.30 5000 ff
+L cf 198.51.100.31 6000 ff tf
+Cp cf udp:198.51.100.9:7000 ff tf
+C cf udp6:[2001:db8::9]:7000 tf ff
+U tap 198.51.100.80 5000 fx tx && L 198.51.100.81 6000 && C cf ff tf
+!dp ringfull
+N cf ff tf
+Cp cf udp:198.51.100.9:65534 ff
+!dp ringok
+!dp restart 2
+D tap fx tx
+Na cf ff tf
+D cf ff""",
     # a push budget running out in the middle of U, L and family moves
     """!config dual pf
 U call1 198.51.100.1 5000 f1
