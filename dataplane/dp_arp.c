@@ -15,6 +15,7 @@
 
 #include "dp_arp.h"
 #include "dp_ctx.h"
+#include "dp_ha.h"
 #include "dp_slowtx.h"
 
 static struct rtpb_lcore_stats *
@@ -46,6 +47,11 @@ dp_arp_request(uint32_t ip, const struct rte_ether_addr *mac, void *arg)
 	(void)arg;
 	if (dp_ctx.n_addr4 == 0)
 		return;
+	if (dp_ha_silent()) {
+		/* its sender would be a relay address (dp_ha.h) */
+		arp_stats()->drops[RTPB_DROP_STANDBY]++;
+		return;
+	}
 	m = rte_pktmbuf_alloc(dp_ctx.pool);
 	if (m == NULL)
 		return;
@@ -130,6 +136,12 @@ dp_arp_input(struct rte_mbuf *m, uint16_t l3_off, uint64_t now_ns)
 
 	if (!for_us || arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
 		goto done;
+	if (dp_ha_silent()) {
+		/* the active relay answers (dp_ha.h) */
+		arp_stats()->drops[RTPB_DROP_STANDBY]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 
 	/* Turn the request into the reply, in place. */
 	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
@@ -150,4 +162,51 @@ done:
 	if (!for_us)
 		arp_stats()->drops[RTPB_DROP_ARP_OTHER]++;
 	rte_pktmbuf_free(m);
+}
+
+int
+dp_arp_make_garp(struct rte_mbuf *m, uint32_t ip, const struct rte_ether_addr *mac,
+		 bool reply)
+{
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
+	if (eth == NULL)
+		return -ENOSPC;
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+	rte_ether_addr_copy(mac, &eth->src_addr);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
+	arp->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp->arp_plen = 4;
+	arp->arp_opcode = reply ? RTE_BE16(RTE_ARP_OP_REPLY) : RTE_BE16(RTE_ARP_OP_REQUEST);
+	rte_ether_addr_copy(mac, &arp->arp_data.arp_sha);
+	arp->arp_data.arp_sip = ip;
+	/* RFC 5227 §3: a request's target MAC is ignored, zero; RFC 5944
+	 * §4.6: a reply's is the sender's (Linux counts a reply as
+	 * gratuitous only then) */
+	if (reply)
+		rte_ether_addr_copy(mac, &arp->arp_data.arp_tha);
+	else
+		memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
+	arp->arp_data.arp_tip = ip;
+	return 0;
+}
+
+void
+dp_arp_announce(uint32_t ip, bool reply)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp_ctx.pool);
+
+	if (m == NULL)
+		return;
+	if (dp_arp_make_garp(m, ip, &dp_ctx.mac, reply) != 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (dp_slowtx_queue(m) == 0)
+		arp_stats()->ha_garps++;
 }

@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_ctx.h"
+#include "dp_ha.h"
 #include "dp_nd.h"
 #include "dp_slowtx.h"
 
@@ -239,6 +240,49 @@ nd_stats(void)
 	return rtpb_shm_lcore_stats(dp_ctx.shm, dp_ctx.n_workers);
 }
 
+int
+dp_nd_make_unsol_na(struct rte_mbuf *m, const uint8_t *ip,
+		    const struct rte_ether_addr *mac)
+{
+	static const struct rte_ether_addr all_nodes_mac = {
+		.addr_bytes = {0x33, 0x33, 0, 0, 0, 1}};
+	struct rte_ether_hdr *eth;
+	struct rte_ipv6_hdr *ip6;
+
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
+		sizeof(*eth) + sizeof(*ip6) + DP_ND_LEN_WITH_LLA);
+	if (eth == NULL)
+		return -ENOSPC;
+	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+	rte_ether_addr_copy(&all_nodes_mac, &eth->dst_addr);
+	rte_ether_addr_copy(mac, &eth->src_addr);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	nd_ip6_fixed(ip6);
+	memcpy(ip6->src_addr, ip, 16);
+	memset(ip6->dst_addr, 0, 16);
+	ip6->dst_addr[0] = 0xff;
+	ip6->dst_addr[1] = 0x02;
+	ip6->dst_addr[15] = 0x01;
+	/* §7.2.6: Solicited clear (to a group, §7.2.4), Override set */
+	nd_body(ip6, DP_ICMP6_NA, DP_ND_NA_F_OVERRIDE, ip, DP_ND_OPT_TLLA, mac);
+	return 0;
+}
+
+void
+dp_nd_announce(const uint8_t *ip)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp_ctx.pool);
+
+	if (m == NULL)
+		return;
+	if (dp_nd_make_unsol_na(m, ip, &dp_ctx.mac) != 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (dp_slowtx_queue(m) == 0)
+		nd_stats()->ha_unsol_nas++;
+}
+
 /* The relay IPv6 address to speak from toward ip: the one whose prefix
  * holds it, else (a link-local gateway, say) the first. NULL if the relay
  * has no IPv6 address. */
@@ -262,6 +306,11 @@ dp_nd_solicit(const uint8_t *ip, const struct rte_ether_addr *mac)
 
 	if (src == NULL)
 		return;
+	if (dp_ha_silent()) {
+		/* its source would be a relay address (dp_ha.h) */
+		nd_stats()->drops[RTPB_DROP_STANDBY]++;
+		return;
+	}
 	m = rte_pktmbuf_alloc(dp_ctx.pool);
 	if (m == NULL)
 		return;
@@ -354,6 +403,12 @@ dp_nd_input(struct rte_mbuf *m, const struct dp_pkt_meta *pm, uint64_t now_ns)
 	}
 	if (dp_addr6_index(msg.target) < 0)
 		goto drop; /* another host's NS (all-multicast mode) */
+	if (dp_ha_silent()) {
+		/* the active relay answers (dp_ha.h) */
+		nd_stats()->drops[RTPB_DROP_STANDBY]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	/* §7.2.3: the solicitor is about to talk to us; learn its MAC. */
 	if (msg.lla != NULL && !nd_is_unspecified(pm->src.ip)) {
 		slot = nd_learn_ns(m, pm->src.ip, msg.lla);

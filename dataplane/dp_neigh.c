@@ -262,3 +262,42 @@ dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 	}
 	return evicted;
 }
+
+/* One entry of dp_neigh_retry_all(): asked for, unresolved, not static.
+ * @return 1 if asked again. */
+static uint32_t
+neigh_retry_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
+		uint64_t now_ns, dp_neigh_send_fn *send, void *arg)
+{
+	if (st->is_static || st->requested_ns == 0 ||
+	    (atomic_load_explicit(&st->mac, memory_order_relaxed) & DP_NEIGH_VALID))
+		return 0;
+	st->probes = 0;
+	neigh_ask(st, ip, now_ns, send, arg);
+	return 1;
+}
+
+uint32_t
+dp_neigh_retry_all(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
+		   void *arg)
+{
+	struct rtpb_addr a;
+	uint32_t i, ip, n = 0;
+
+	for (i = 0; i < DP_NEIGH_SIZE; i++) {
+		ip = atomic_load_explicit(&t->e[i].ip, memory_order_relaxed);
+		if (ip == 0 || ip == DP_NEIGH_GONE)
+			continue;
+		rtpb_addr_set_v4(&a, ip, 0);
+		n += neigh_retry_one(&t->e[i].st, &a, now_ns, send, arg);
+	}
+	memset(&a, 0, sizeof(a));
+	a.family = RTPB_AF_INET6;
+	for (i = 0; i < DP_NEIGH6_SIZE; i++) {
+		if (!(atomic_load_explicit(&t->e6[i].gen, memory_order_relaxed) & 1))
+			continue;
+		memcpy(a.ip, t->e6[i].ip, 16);
+		n += neigh_retry_one(&t->e6[i].st, &a, now_ns, send, arg);
+	}
+	return n;
+}

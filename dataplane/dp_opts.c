@@ -84,6 +84,10 @@ opts_usage(const char *prog)
 	       "                      is attached (default: leave them)\n"
 	       "  --shm-group GROUP   the shared memory is GROUP's too (read-write), so a\n"
 	       "                      control run as -u USER:GROUP attaches (default: root's)\n"
+	       "  --standby           start as an HA standby: silent for the relay addresses\n"
+	       "                      (no ARP/NDP answer, no relaying) until control makes it\n"
+	       "                      active (rtpbypass-control --ha, rtpb-ctl HA master);\n"
+	       "                      then it announces them (gratuitous ARP, unsolicited NA)\n"
 	       "  --help, -h          this text (before EAL starts, anywhere on the line)\n"
 	       "  --version, -V       print the version and DPDK's (the same)\n"
 	       "\n"
@@ -288,6 +292,7 @@ dp_opts_parse(int argc, char **argv)
 		{"tx-port", required_argument, NULL, 't'},
 		{"neigh", required_argument, NULL, 'N'},
 		{"shm-group", required_argument, NULL, 'U'},
+		{"standby", no_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -417,6 +422,9 @@ dp_opts_parse(int argc, char **argv)
 			dp_opts.shm_gid = gr->gr_gid;
 			break;
 		}
+		case 'H':
+			dp_opts.standby = true;
+			break;
 		case 'h':
 			opts_usage(argv[0]);
 			exit(EXIT_SUCCESS);

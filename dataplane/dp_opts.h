@@ -8,6 +8,7 @@
 #ifndef DP_OPTS_H
 #define DP_OPTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -38,6 +39,7 @@ struct dp_opts {
 	const char *bpf_pin_root; /**< --bpf-pin-root, NULL: leave pins alone */
 	const char *shm_group;    /**< --shm-group, NULL: root only */
 	gid_t shm_gid;            /**< its gid */
+	bool standby;             /**< --standby: start as an HA standby (dp_ha.h) */
 };
 
 extern struct dp_opts dp_opts;

@@ -34,7 +34,7 @@
  *  the mirror rings (off_mirror) and mirror_copies/mirror_drops. */
 /** 13: the RTP analysis counters of each stream (struct rtpb_rtpa) as a
  *  table by stride (off_stream_rtpa, stream_rtpa_stride). */
-#define RTPB_MSG_VERSION 13
+#define RTPB_MSG_VERSION 14
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */
