@@ -50,6 +50,7 @@
 #include "ctl_dp.h"
 #include "ctl_hash.h"
 #include "ctl_journal.h"
+#include "ctl_redis.h"
 #include "ctl_log.h"
 #include "ctl_metrics.h"
 #include "ctl_notify.h"
@@ -112,6 +113,10 @@ struct opts {
 	struct ctl_metrics_addr metrics_addr;
 	struct ctl_rec_conf rec; /* -r, -S, -P, -R */
 	bool rec_all;            /* -a */
+	/* Redis session state (issue 21 item 2, ctl_redis.h) */
+	bool redis;                     /* --redis given */
+	struct ctl_redis_cfg redis_cfg; /* --redis, -key-prefix, -relay-id */
+	const char *redis_restore;      /* --redis-restore-from RELAY_ID */
 	char warn[8][320];  /* rtpproxy flags taken without their effect */
 	int nwarn;
 };
@@ -210,6 +215,12 @@ usage(FILE *f)
 "                   load of prefilter.bpf.o pins them); one relay per DIR\n"
 "  --pf-budget PPS/BURST  packets/s and burst let through from other\n"
 "                   sources of a latched stream (default %u/%u)\n"
+"  --redis HOST:PORT[/DB] | unix:PATH  write each session's state to\n"
+"                   Redis when it changes (docs/REDIS.md); default off\n"
+"  --redis-key-prefix P  its keys' prefix (default " CTL_REDIS_PREFIX_DEFAULT ")\n"
+"  --redis-relay-id ID   this relay's id in the keys (default: host name)\n"
+"  --redis-restore-from ID  at start, take over relay ID's sessions from\n"
+"                   Redis (a standby's takeover; needs --redis)\n"
 "  -v               print the protocol capabilities and exit\n"
 "  -V, --version    print the version and exit\n"
 "  --help, -h       this text\n", CTL_SOCK_DEFAULT_PORT,
@@ -374,6 +385,8 @@ enum {
 	OPT_NO_REDIRECT, OPT_OVERLOAD, OPT_CONFIG, OPT_DSO,
 	OPT_MAX_SESSIONS, OPT_MAX_NEW_RATE, OPT_CONN_IDLE, OPT_CONN_PER_PEER,
 	OPT_METRICS, OPT_JOURNAL,
+	/* Redis session state (issue 21 item 2) */
+	OPT_REDIS, OPT_REDIS_PREFIX, OPT_REDIS_RELAY, OPT_REDIS_RESTORE,
 };
 
 /* The options that take effect only once all are read. */
@@ -443,6 +456,11 @@ parse_args(int argc, char **argv, struct opts *o)
 		{"conn-idle", required_argument, NULL, OPT_CONN_IDLE},
 		{"conn-per-peer", required_argument, NULL, OPT_CONN_PER_PEER},
 		{"metrics", required_argument, NULL, OPT_METRICS},
+		/* Redis session state (issue 21 item 2) */
+		{"redis", required_argument, NULL, OPT_REDIS},
+		{"redis-key-prefix", required_argument, NULL, OPT_REDIS_PREFIX},
+		{"redis-relay-id", required_argument, NULL, OPT_REDIS_RELAY},
+		{"redis-restore-from", required_argument, NULL, OPT_REDIS_RESTORE},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -568,6 +586,30 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->metrics = true;
 			break;
 		}
+		/* Redis session state (issue 21 item 2) */
+		case OPT_REDIS: {
+			char err[200];
+
+			if (ctl_redis_parse_addr(optarg, &o->redis_cfg.addr, err,
+						 sizeof(err)) != 0)
+				die_usage("--redis %s", err);
+			o->redis = true;
+			break;
+		}
+		case OPT_REDIS_PREFIX:
+		case OPT_REDIS_RELAY:
+		case OPT_REDIS_RESTORE:
+			if (!ctl_redis_id_ok(optarg))
+				die_usage("--redis-*: '%s': 1 to %u of "
+					  "[A-Za-z0-9._-]", optarg,
+					  CTL_REDIS_ID_MAX);
+			if (c == OPT_REDIS_PREFIX)
+				o->redis_cfg.prefix = optarg;
+			else if (c == OPT_REDIS_RELAY)
+				o->redis_cfg.relay_id = optarg;
+			else
+				o->redis_restore = optarg;
+			break;
 		case OPT_CONFIG:
 		case OPT_DSO:
 			die_usage("--config/--dso: rtpproxy modules are not "
@@ -660,6 +702,7 @@ struct ctl_app {
 	struct ctl_metrics *metrics; /* --metrics, NULL without */
 	struct ctl_recorder *rec;    /* -r, NULL without */
 	struct ctl_journal *journal; /* --journal, NULL: none */
+	struct ctl_redis *redis;     /* --redis, NULL: none */
 };
 
 /* A journalled address as a sockaddr (family NONE: NULL). */
@@ -694,6 +737,42 @@ journal_notify(const char *name, const struct rtpb_addr *src,
 
 	return ctl_tnotify_lookup(arg, name, journal_sa(src, &s1),
 				  journal_sa(local, &s2));
+}
+
+/* Redis session state (issue 21 item 2): the writer, after the journal's
+ * sessions are back (the first resync writes them), and the takeover of
+ * --redis-restore-from's sessions. @return 0, or -1 (said why). */
+static int
+redis_open(struct ctl_app *a, const struct opts *o)
+{
+	struct ctl_redis_restore_stats st;
+	char err[200];
+	int rc;
+
+	if (!o->redis) {
+		if (o->redis_restore != NULL) {
+			fprintf(stderr, "rtpbypass-control: --redis-restore-from "
+				"needs --redis\n");
+			return -1;
+		}
+		return 0;
+	}
+	a->redis = ctl_redis_create(&o->redis_cfg, a->sess, err, sizeof(err));
+	if (a->redis == NULL) {
+		fprintf(stderr, "rtpbypass-control: --redis: %s\n", err);
+		return -1;
+	}
+	ctl_log(CTL_LOG_INFO, "redis %s: session state written as relay '%s'",
+		o->redis_cfg.addr.text, ctl_redis_relay_id(a->redis));
+	if (o->redis_restore == NULL)
+		return 0;
+	rc = ctl_redis_restore(a->redis, a->sess, o->redis_restore,
+			       CTL_REDIS_RESTORE_TIMEOUT_MS, CTL_REDIS_RESTORE_TAKE,
+			       ctl_now_ns(), &st);
+	if (rc < 0)
+		ctl_log(CTL_LOG_ERR, "--redis-restore-from %s: %s (%u sessions "
+			"restored)", o->redis_restore, strerror(-rc), st.restored);
+	return 0;
 }
 
 /* Open the session journal (--journal; default CTL_JOURNAL_DIR, made
@@ -965,6 +1044,8 @@ app_open(struct ctl_app *a, const struct opts *o)
 		return -ENOMEM;
 	ctl_sessions_bind_dp(a->sess);
 	ctl_sessions_journal_load(a->sess, ctl_now_ns());
+	if (redis_open(a, o) != 0)
+		return -1;
 	addrs_describe(&o->addrs, desc, sizeof(desc));
 	ctl_log(CTL_LOG_INFO, "rtpbypass-control %s: relay %s%s, ports %u-%u "
 		"(%u pairs per address%s%s), ttl %lds, setup ttl %lds, %u notify "
@@ -1032,6 +1113,7 @@ app_close(struct ctl_app *a, bool keep)
 	if (unpin)
 		ctl_log(CTL_LOG_INFO, "prefilter: no dataplane running, pins removed");
 	ctl_pf_close(a->pf, unpin);
+	ctl_redis_close(a->redis, 500); /* after the sessions: their deletes */
 	ctl_dp_destroy(a->dp);
 	ctl_journal_close(a->journal);
 	for (uint32_t i = 0; i < CTL_ADDRS_MAX; i++)
@@ -1060,6 +1142,8 @@ app_run(struct ctl_app *a)
 		now = ctl_now_ns();
 		ctl_dp_poll(a->dp, now);
 		ctl_sessions_flush(a->sess);
+		if (a->redis != NULL)
+			ctl_redis_run(a->redis, now);
 		if (a->rec != NULL)
 			recorder_poll(a, now);
 		if (a->notify != NULL)

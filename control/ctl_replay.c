@@ -299,6 +299,23 @@ journal_found(struct ctl_sessions *t, const struct ctl_dp_found *f)
 }
 
 void
+ctl_replay_pick_owner(struct ctl_sessions *t, struct ctl_session *s,
+		      uint32_t n)
+{
+	s->owner = t->rr++ % n;
+	for (int li = 0; li < 2; li++) {
+		const struct ctl_sock *k = &s->leg[li].sock;
+		int w = k->port != 0 ?
+			ctl_alloc_port_worker(t, k->laddr, k->port) : -1;
+
+		if (w >= 0) {
+			s->owner = (uint32_t)w;
+			return;
+		}
+	}
+}
+
+void
 ctl_sessions_replay(struct ctl_sessions *t)
 {
 	uint32_t n = ctl_dp_n_workers(t->cfg.dp);
@@ -352,17 +369,7 @@ ctl_sessions_replay(struct ctl_sessions *t)
 		if (n == 0)
 			continue;
 		/* the new dataplane's steering decides, or round robin */
-		s->owner = t->rr++ % n;
-		for (int li = 0; li < 2; li++) {
-			const struct ctl_sock *k = &s->leg[li].sock;
-			int w = k->port != 0 ?
-				ctl_alloc_port_worker(t, k->laddr, k->port) : -1;
-
-			if (w >= 0) {
-				s->owner = (uint32_t)w;
-				break;
-			}
-		}
+		ctl_replay_pick_owner(t, s, n);
 		if (ctl_rec_session(t, s) != 0)
 			ctl_rec_pending(t, s);
 	}

@@ -107,6 +107,7 @@
 #define CTL_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ctl_addrs.h"
@@ -670,6 +671,58 @@ uint32_t ctl_sessions_pf_reconcile(struct ctl_sessions *t);
  * @return the sessions restored.
  */
 uint32_t ctl_sessions_journal_load(struct ctl_sessions *t, uint64_t now_ns);
+
+/**
+ * A shared store of the sessions' durable records besides the journal
+ * (ctl_redis.h): told of every record the journal writer builds (same
+ * hook points: U, L, latch event, S ttl=, notify armed, a dataplane
+ * attached or lost; never per packet) and of every session's end.
+ * Callbacks run on control's thread, must not block, and copy what
+ * they keep.
+ */
+struct ctl_session_store {
+	/** Session serial's record changed: rec, len bytes of ctl_durable
+	 *  record; ttl_ns its TTL limit now (ctl_session_ttl_ns()). */
+	void (*put)(uint64_t serial, const void *rec, size_t len,
+		    uint64_t ttl_ns, void *arg);
+	/** Session serial ended (D, X, timeout, destroy). Not called when
+	 *  the table is abandoned (--keep-on-exit: the next control keeps
+	 *  the sessions). */
+	void (*del)(uint64_t serial, void *arg);
+	void *arg;
+};
+
+/**
+ * Install (st copied) or remove (NULL) t's store. Installing calls
+ * st->put for every live session.
+ */
+void ctl_sessions_set_store(struct ctl_sessions *t,
+			    const struct ctl_session_store *st);
+
+/** Call the store's put for every live session (a resync). */
+void ctl_sessions_store_all(struct ctl_sessions *t);
+
+/**
+ * Restore one session from a ctl_durable record written by another
+ * control (Redis, a standby taking over, DESIGN.md §7), the journal
+ * restore's way (ctl_sessions_journal_load()): call-id, tags, legs with
+ * their relay ports taken back from the pools, flags, signalled and
+ * latched peers and SSRCs, notify target, earlier counters. The
+ * record's CLOCK_MONOTONIC times are another machine's: the session's
+ * last activity becomes now_ns (its age is kept). Its serial is kept
+ * unless one is live here (then a new one). It is journalled and told
+ * to the store. With a dataplane attached its streams are pushed at once
+ * (ADDs carrying the latched peers; ring full: retried) and its
+ * prefilter entries added; without one, the next replay pushes them.
+ * @param why out: the reason on failure, for a log line.
+ * @return 0; -EINVAL (unreadable record), -ENOTSUP (other version),
+ *         -EEXIST (a live session has its call-id and from-tag),
+ *         -ENOENT (relay address not configured here), -ERANGE (port
+ *         out of range or in use), -ENOMEM.
+ */
+int ctl_sessions_restore_durable(struct ctl_sessions *t, const void *rec,
+				 size_t len, uint64_t now_ns, char *why,
+				 size_t whysz);
 
 /** Fill c (packet sums read from the dataplane's stream stats). */
 void ctl_sessions_counters(const struct ctl_sessions *t,

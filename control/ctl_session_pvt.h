@@ -44,6 +44,7 @@ struct ctl_sessions {
 	uint64_t lost_ns;      /* when (ctl_dp_poll_ns()) */
 	uint64_t pps_t_ns;     /* pps_in: time and packets of the last tick */
 	uint64_t pps_pkts;
+	struct ctl_session_store store; /* ctl_sjournal.c; put NULL: none */
 };
 
 /* ctl_session.c */
@@ -149,6 +150,10 @@ void ctl_rec_graves_detach(struct ctl_sessions *t);
 void ctl_replay_orphans_drop(struct ctl_sessions *t, bool pf_del);
 /** Delete the orphans idle for -T at now_ns (UINT64_MAX: all). */
 void ctl_replay_orphans_expire(struct ctl_sessions *t, uint64_t now_ns);
+/** s's owner among n workers: the worker the NIC steers its first port
+ *  to, else round robin. */
+void ctl_replay_pick_owner(struct ctl_sessions *t, struct ctl_session *s,
+			   uint32_t n);
 
 /* ctl_sjournal.c: the journal (cfg.journal; nothing when NULL) */
 

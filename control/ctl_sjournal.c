@@ -76,15 +76,13 @@ skip(struct ctl_sessions *t, struct ctl_session *s, const char *why)
 		     "survive a control restart", why);
 }
 
-void
-ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
+/* s's durable record into rec (CTL_JOURNAL_PAYLOAD bytes): its length,
+ * or -E2BIG. */
+static int
+session_record(const struct ctl_session *s, uint8_t *rec)
 {
-	uint8_t rec[CTL_JOURNAL_PAYLOAD];
 	struct ctl_durable d;
-	int n, slot;
 
-	if (t->cfg.journal == NULL || s->serial == 0)
-		return;
 	ctl_durable_from_session(s, &d);
 	if (s->notify_target >= 0 && s->notify_name != NULL) {
 		d.notify_name.p = s->notify_name;
@@ -94,12 +92,36 @@ ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
 	} else {
 		d.flags &= (uint8_t)~CTL_DURABLE_F_NOTIFY;
 	}
-	n = ctl_durable_write(&d, rec, sizeof(rec));
+	return ctl_durable_write(&d, rec, CTL_JOURNAL_PAYLOAD);
+}
+
+/* Tell the store (if any) s's record. */
+static void
+store_put(struct ctl_sessions *t, const struct ctl_session *s,
+	  const uint8_t *rec, int n)
+{
+	if (t->store.put != NULL && n > 0)
+		t->store.put(s->serial, rec, (size_t)n,
+			     ctl_session_ttl_ns(t, s), t->store.arg);
+}
+
+void
+ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
+{
+	uint8_t rec[CTL_JOURNAL_PAYLOAD];
+	int n, slot;
+
+	if ((t->cfg.journal == NULL && t->store.put == NULL) || s->serial == 0)
+		return;
+	n = session_record(s, rec);
 	if (n < 0) {
 		skip(t, s, "session too large for the journal");
 		ctl_sjournal_drop(t, s);
 		return;
 	}
+	store_put(t, s, rec, n);
+	if (t->cfg.journal == NULL)
+		return;
 	if (s->jslot < 0) {
 		slot = ctl_journal_alloc(t->cfg.journal);
 		if (slot < 0) {
@@ -116,6 +138,9 @@ ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
 void
 ctl_sjournal_drop(struct ctl_sessions *t, struct ctl_session *s)
 {
+	/* --keep-on-exit: the next control keeps the session, and its key */
+	if (t->store.del != NULL && !t->abandon && s->serial != 0)
+		t->store.del(s->serial, t->store.arg);
 	if (s->jslot < 0 || t->cfg.journal == NULL)
 		return;
 	/* --keep-on-exit: the next control reads it back */
@@ -130,7 +155,7 @@ ctl_sjournal_put_all(struct ctl_sessions *t)
 	GHashTableIter it;
 	gpointer v;
 
-	if (t->cfg.journal == NULL)
+	if (t->cfg.journal == NULL && t->store.put == NULL)
 		return;
 	g_hash_table_iter_init(&it, t->by_serial);
 	while (g_hash_table_iter_next(&it, NULL, &v))
@@ -197,15 +222,19 @@ leg_unrestore(struct ctl_sessions *t, struct ctl_leg *l)
 	l->sock.port = 0;
 }
 
-/* A session from its record, linked, holding slot; NULL (why set). */
+/* A session from its record, linked, holding slot (-1: none); NULL (why
+ * set, *rc its -errno). foreign: another control's record (Redis): a
+ * serial live here is replaced by a new one, and no prefilter entry of
+ * it is assumed to exist. */
 static struct ctl_session *
 session_restore(struct ctl_sessions *t, const struct ctl_durable *d,
-		uint32_t slot, const char **why)
+		int32_t slot, bool foreign, const char **why, int *rc)
 {
 	struct ctl_session *s = calloc(1, sizeof(*s));
 	int li;
 
 	*why = "out of memory";
+	*rc = -ENOMEM;
 	if (s == NULL)
 		return NULL;
 	s->notify_target = -1;
@@ -214,14 +243,22 @@ session_restore(struct ctl_sessions *t, const struct ctl_durable *d,
 	s->from_tag = strndup(d->from_tag.p, d->from_tag.len);
 	if (s->call_id == NULL || s->from_tag == NULL)
 		goto fail;
-	if (g_hash_table_lookup(t->by_serial, &d->serial) != NULL) {
-		*why = "serial already in use";
-		goto fail;
-	}
-	for (li = 0; li < 2; li++)
-		if (leg_restore(t, &d->leg[li], &s->leg[li], why) != 0)
-			goto fail_legs;
 	s->serial = d->serial;
+	if (g_hash_table_lookup(t->by_serial, &d->serial) != NULL) {
+		if (!foreign) {
+			*why = "serial already in use";
+			*rc = -EEXIST;
+			goto fail;
+		}
+		s->serial = ++t->next_serial;
+	}
+	for (li = 0; li < 2; li++) {
+		*rc = leg_restore(t, &d->leg[li], &s->leg[li], why);
+		if (*rc != 0)
+			goto fail_legs;
+		if (foreign)
+			s->leg[li].sock.in_pf = false;
+	}
 	s->owner = d->owner;
 	s->strong = d->flags & CTL_DURABLE_F_STRONG;
 	s->complete = d->flags & CTL_DURABLE_F_COMPLETE;
@@ -243,16 +280,19 @@ session_restore(struct ctl_sessions *t, const struct ctl_durable *d,
 					d->notify_tag.len);
 		s->notify_src = d->notify_src;
 		s->notify_local = d->notify_local;
-		if (s->notify_name == NULL || s->notify_tag == NULL)
+		if (s->notify_name == NULL || s->notify_tag == NULL) {
+			*why = "out of memory";
+			*rc = -ENOMEM;
 			goto fail_legs;
+		}
 		s->notify_target = target;
 		if (target < 0)
 			ctl_log_call(CTL_LOG_WARN, s->call_id, "journal: notify "
 				     "target %s no longer permitted: no "
 				     "timeout notification", name);
 	}
-	s->jslot = (int32_t)slot;
-	s->jrestored = true;
+	s->jslot = slot;
+	s->jrestored = !foreign;
 	ctl_session_link(t, s);
 	if (s->serial > t->next_serial)
 		t->next_serial = s->serial;
@@ -280,6 +320,7 @@ journal_restore_rec(uint32_t slot, const void *rec, size_t len, void *arg)
 	struct ctl_durable d;
 	char id[CTL_DURABLE_LOG_ID];
 	const char *why;
+	int rc;
 
 	if (ctl_durable_parse(rec, len, &d) != 0) {
 		ctl_log(CTL_LOG_WARN, "journal: slot %u: unreadable record "
@@ -287,7 +328,7 @@ journal_restore_rec(uint32_t slot, const void *rec, size_t len, void *arg)
 		x->dropped++;
 		return 1;
 	}
-	if (session_restore(x->t, &d, slot, &why) != NULL) {
+	if (session_restore(x->t, &d, (int32_t)slot, false, &why, &rc) != NULL) {
 		x->restored++;
 		return 0;
 	}
@@ -319,4 +360,124 @@ ctl_sessions_journal_load(struct ctl_sessions *t, uint64_t now_ns)
 			"control restored, %u records dropped, %u torn or "
 			"corrupt slots", x.restored, x.dropped, bad);
 	return x.restored;
+}
+
+void
+ctl_sessions_set_store(struct ctl_sessions *t,
+		       const struct ctl_session_store *st)
+{
+	if (st == NULL) {
+		memset(&t->store, 0, sizeof(t->store));
+		return;
+	}
+	t->store = *st;
+	ctl_sessions_store_all(t);
+}
+
+void
+ctl_sessions_store_all(struct ctl_sessions *t)
+{
+	uint8_t rec[CTL_JOURNAL_PAYLOAD];
+	GHashTableIter it;
+	gpointer v;
+
+	if (t->store.put == NULL)
+		return;
+	g_hash_table_iter_init(&it, t->by_serial);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct ctl_session *s = v;
+
+		store_put(t, s, rec, s->serial != 0 ? session_record(s, rec) : -1);
+	}
+}
+
+/* A live session with d's call-id and from-tag? */
+static bool
+session_present(struct ctl_sessions *t, const struct ctl_durable *d)
+{
+	char *id = strndup(d->call_id.p, d->call_id.len);
+	GPtrArray *arr = id != NULL ? g_hash_table_lookup(t->by_call, id) : NULL;
+	bool found = false;
+
+	for (guint i = 0; arr != NULL && i < arr->len && !found; i++) {
+		const struct ctl_session *s = arr->pdata[i];
+
+		found = strlen(s->from_tag) == d->from_tag.len &&
+			memcmp(s->from_tag, d->from_tag.p, d->from_tag.len) == 0;
+	}
+	free(id);
+	return found;
+}
+
+/* A foreign session restored while a dataplane is attached: owner, ids,
+ * ADDs (with the latched peers), prefilter entries and their peers now;
+ * a refused push is retried from the pending queue. */
+static void
+session_install(struct ctl_sessions *t, struct ctl_session *s)
+{
+	uint32_t n = ctl_dp_n_workers(t->cfg.dp);
+	bool open[2] = {s->leg[0].sock.port != 0, s->leg[1].sock.port != 0};
+	struct ctl_session_err err;
+
+	if (n == 0) {
+		ctl_rec_pending(t, s);
+		return;
+	}
+	ctl_replay_pick_owner(t, s, n);
+	if (ctl_rec_open(t, s, s->leg, open, &err) != 0) {
+		ctl_log_call(CTL_LOG_WARN, s->call_id, "restore: %s, retried",
+			     err.why);
+		ctl_rec_pending(t, s);
+		return;
+	}
+	for (int li = 0; li < 2; li++) {
+		const struct ctl_sock *k = &s->leg[li].sock;
+
+		ctl_rec_pf_latch(t, s, li, false, &k->rtp.latched,
+				 k->rtp.latched_ssrc);
+		ctl_rec_pf_latch(t, s, li, true, &k->rtcp.latched,
+				 k->rtcp.latched_ssrc);
+	}
+}
+
+int
+ctl_sessions_restore_durable(struct ctl_sessions *t, const void *rec,
+			     size_t len, uint64_t now_ns, char *why,
+			     size_t whysz)
+{
+	struct ctl_durable d;
+	struct ctl_session *s;
+	const char *w;
+	uint64_t age;
+	int rc = ctl_durable_parse(rec, len, &d);
+
+	if (rc != 0) {
+		snprintf(why, whysz, "unreadable record (%s)", strerror(-rc));
+		return rc;
+	}
+	if (session_present(t, &d)) {
+		snprintf(why, whysz, "call-id and from-tag already live here");
+		return -EEXIST;
+	}
+	s = session_restore(t, &d, -1, true, &w, &rc);
+	if (s == NULL) {
+		snprintf(why, whysz, "%s", w);
+		return rc;
+	}
+	/* another machine's CLOCK_MONOTONIC: its age kept, active now */
+	age = d.last_ns > d.created_ns ? d.last_ns - d.created_ns : 0;
+	s->last_ns = now_ns;
+	s->created_ns = now_ns > age ? now_ns - age : 0;
+	ctl_session_clock(t, now_ns);
+	t->c.created++;
+	if (ctl_dp_ready(t->cfg.dp) && !t->detached) {
+		session_install(t, s);
+	} else if (!t->detached) {
+		/* no dataplane yet: nothing ages until one attaches, and its
+		 * replay pushes the streams (as after a journal load) */
+		t->detached = true;
+		t->lost_ns = now_ns;
+	}
+	ctl_sjournal_put(t, s);
+	return 0;
 }

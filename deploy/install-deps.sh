@@ -9,14 +9,16 @@
 # lintian for the package test (tests/pkg/), tshark for the capture test,
 # libmicrohttpd-dev for control's --metrics endpoint and prometheus (its
 # promtool and server) for the metrics tests), libsndfile1-dev for
-# rtpb-makeann (playback prompts from WAV) and its test).
+# rtpb-makeann (playback prompts from WAV) and its test; libhiredis-dev
+# for control's --redis session store and redis-server for its tests).
 #
 # Kamailio's package ships a service that would start a SIP proxy on port
-# 5060, and Prometheus's one a server on port 9090: when this script
+# 5060, Prometheus's one a server on port 9090, and redis-server's one a
+# store on port 6379: when this script
 # installs them, it keeps them from starting (a
 # policy-rc.d for the length of the install, unless one exists) and
-# disables them afterwards; the tests run their own Kamailio and Prometheus
-# in a namespace.  One that was installed before is left as it is.
+# disables them afterwards; the tests run their own Kamailio, Prometheus
+# and redis-server.  One that was installed before is left as it is.
 #
 # Idempotent: when every package is already installed it does nothing (no
 # apt-get update, no network) and exits 0 within a second.  Otherwise it runs
@@ -45,10 +47,11 @@ PACKAGES=(
 	tshark
 	libmicrohttpd-dev prometheus
 	libsndfile1-dev
+	libhiredis-dev redis-server
 )
 # Packages whose own service must not run (start, or start at boot) when
 # this script installs them.
-NO_SERVICE=(kamailio prometheus)
+NO_SERVICE=(kamailio prometheus redis-server)
 
 die() {
 	echo "install-deps.sh: error: $*" >&2
