@@ -202,10 +202,13 @@ dp_nd_make_na(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 	return 0;
 }
 
-int
-dp_nd_make_ns(struct rte_mbuf *m, const uint8_t *src, const uint8_t *target,
-	      const struct rte_ether_addr *mac,
-	      const struct rte_ether_addr *dst_mac)
+/* An NS or NA with one link-layer option, from scratch into the empty
+ * mbuf m: Ethernet to dst_mac from mac, IPv6 from src to dst (16 bytes
+ * each), then nd_body(). @return 0, or -ENOSPC. */
+static int
+nd_build(struct rte_mbuf *m, uint8_t type, uint8_t flags, const uint8_t *src,
+	 const uint8_t *dst, const struct rte_ether_addr *dst_mac, const uint8_t *target,
+	 uint8_t opt_type, const struct rte_ether_addr *mac)
 {
 	struct rte_ether_hdr *eth;
 	struct rte_ipv6_hdr *ip6;
@@ -215,23 +218,35 @@ dp_nd_make_ns(struct rte_mbuf *m, const uint8_t *src, const uint8_t *target,
 	if (eth == NULL)
 		return -ENOSPC;
 	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
-
-	if (dst_mac != NULL) {
-		rte_ether_addr_copy(dst_mac, &eth->dst_addr);
-		memcpy(ip6->dst_addr, target, 16);
-	} else {
-		/* RFC 2464 §7: 33:33 and the low 32 bits of ff02::1:ffXX:XXXX. */
-		dp_nd_solicited_node(target, ip6->dst_addr);
-		eth->dst_addr.addr_bytes[0] = 0x33;
-		eth->dst_addr.addr_bytes[1] = 0x33;
-		memcpy(&eth->dst_addr.addr_bytes[2], ip6->dst_addr + 12, 4);
-	}
+	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
 	rte_ether_addr_copy(mac, &eth->src_addr);
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
 	nd_ip6_fixed(ip6);
 	memcpy(ip6->src_addr, src, 16);
-	nd_body(ip6, DP_ICMP6_NS, 0, target, DP_ND_OPT_SLLA, mac);
+	memcpy(ip6->dst_addr, dst, 16);
+	nd_body(ip6, type, flags, target, opt_type, mac);
 	return 0;
+}
+
+int
+dp_nd_make_ns(struct rte_mbuf *m, const uint8_t *src, const uint8_t *target,
+	      const struct rte_ether_addr *mac,
+	      const struct rte_ether_addr *dst_mac)
+{
+	uint8_t dst[16];
+	struct rte_ether_addr group;
+
+	if (dst_mac == NULL) {
+		/* RFC 2464 §7: 33:33 and the low 32 bits of ff02::1:ffXX:XXXX. */
+		dp_nd_solicited_node(target, dst);
+		group.addr_bytes[0] = 0x33;
+		group.addr_bytes[1] = 0x33;
+		memcpy(&group.addr_bytes[2], dst + 12, 4);
+		dst_mac = &group;
+	} else {
+		memcpy(dst, target, 16);
+	}
+	return nd_build(m, DP_ICMP6_NS, 0, src, dst, dst_mac, target, DP_ND_OPT_SLLA, mac);
 }
 
 static struct rtpb_lcore_stats *
@@ -246,26 +261,11 @@ dp_nd_make_unsol_na(struct rte_mbuf *m, const uint8_t *ip,
 {
 	static const struct rte_ether_addr all_nodes_mac = {
 		.addr_bytes = {0x33, 0x33, 0, 0, 0, 1}};
-	struct rte_ether_hdr *eth;
-	struct rte_ipv6_hdr *ip6;
+	static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 0x01};
 
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
-		sizeof(*eth) + sizeof(*ip6) + DP_ND_LEN_WITH_LLA);
-	if (eth == NULL)
-		return -ENOSPC;
-	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
-	rte_ether_addr_copy(&all_nodes_mac, &eth->dst_addr);
-	rte_ether_addr_copy(mac, &eth->src_addr);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
-	nd_ip6_fixed(ip6);
-	memcpy(ip6->src_addr, ip, 16);
-	memset(ip6->dst_addr, 0, 16);
-	ip6->dst_addr[0] = 0xff;
-	ip6->dst_addr[1] = 0x02;
-	ip6->dst_addr[15] = 0x01;
 	/* §7.2.6: Solicited clear (to a group, §7.2.4), Override set */
-	nd_body(ip6, DP_ICMP6_NA, DP_ND_NA_F_OVERRIDE, ip, DP_ND_OPT_TLLA, mac);
-	return 0;
+	return nd_build(m, DP_ICMP6_NA, DP_ND_NA_F_OVERRIDE, ip, all_nodes, &all_nodes_mac,
+			ip, DP_ND_OPT_TLLA, mac);
 }
 
 void

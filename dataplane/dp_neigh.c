@@ -4,6 +4,7 @@
  * dp_neigh.h for the concurrency rules).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -222,12 +223,20 @@ neigh_age_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
 	return 0;
 }
 
-uint32_t
-dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
-	     void *arg)
+/* What is done to each live entry of both tables (its state and
+ * address): neigh_age_one(), neigh_retry_one(). @return 1 to count it
+ * (and, for neigh_foreach()'s evict, to evict it), else 0. */
+typedef int (neigh_visit_fn)(struct dp_neigh_state *st, const struct rtpb_addr *ip,
+			     uint64_t now_ns, dp_neigh_send_fn *send, void *arg);
+
+/* Visit every live entry of both families; evict: those visit counts
+ * become tombstones. @return how many visit counted. */
+static uint32_t
+neigh_foreach(struct dp_neigh *t, neigh_visit_fn *visit, bool evict,
+	      uint64_t now_ns, dp_neigh_send_fn *send, void *arg)
 {
 	struct rtpb_addr a;
-	uint32_t i, ip, g, evicted = 0;
+	uint32_t i, ip, g, n = 0;
 
 	for (i = 0; i < DP_NEIGH_SIZE; i++) {
 		struct dp_neigh_entry *e = &t->e[i];
@@ -236,11 +245,13 @@ dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 		if (ip == 0 || ip == DP_NEIGH_GONE)
 			continue;
 		rtpb_addr_set_v4(&a, ip, 0);
-		if (neigh_age_one(&e->st, &a, now_ns, send, arg)) {
+		if (!visit(&e->st, &a, now_ns, send, arg))
+			continue;
+		n++;
+		if (evict) {
 			/* the MAC first: a reader of the old ip finds none */
 			atomic_store_explicit(&e->st.mac, 0, memory_order_relaxed);
 			atomic_store_explicit(&e->ip, DP_NEIGH_GONE, memory_order_release);
-			evicted++;
 		}
 	}
 	memset(&a, 0, sizeof(a));
@@ -252,20 +263,29 @@ dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 		if (!(g & 1))
 			continue;
 		memcpy(a.ip, e->ip, 16);
-		if (neigh_age_one(&e->st, &a, now_ns, send, arg)) {
+		if (!visit(&e->st, &a, now_ns, send, arg))
+			continue;
+		n++;
+		if (evict) {
 			atomic_store_explicit(&e->st.mac, 0, memory_order_relaxed);
 			/* even, never 0 (empty would cut the probe chains) */
 			atomic_store_explicit(&e->gen, g + 1 != 0 ? g + 1 : 2,
 					      memory_order_release);
-			evicted++;
 		}
 	}
-	return evicted;
+	return n;
 }
 
-/* One entry of dp_neigh_retry_all(): asked for, unresolved, not static.
- * @return 1 if asked again. */
-static uint32_t
+uint32_t
+dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
+	     void *arg)
+{
+	return neigh_foreach(t, neigh_age_one, true, now_ns, send, arg);
+}
+
+/* One entry of dp_neigh_retry_all() (neigh_visit_fn): asked for,
+ * unresolved, not static. @return 1 if asked again. */
+static int
 neigh_retry_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
 		uint64_t now_ns, dp_neigh_send_fn *send, void *arg)
 {
@@ -281,23 +301,5 @@ uint32_t
 dp_neigh_retry_all(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 		   void *arg)
 {
-	struct rtpb_addr a;
-	uint32_t i, ip, n = 0;
-
-	for (i = 0; i < DP_NEIGH_SIZE; i++) {
-		ip = atomic_load_explicit(&t->e[i].ip, memory_order_relaxed);
-		if (ip == 0 || ip == DP_NEIGH_GONE)
-			continue;
-		rtpb_addr_set_v4(&a, ip, 0);
-		n += neigh_retry_one(&t->e[i].st, &a, now_ns, send, arg);
-	}
-	memset(&a, 0, sizeof(a));
-	a.family = RTPB_AF_INET6;
-	for (i = 0; i < DP_NEIGH6_SIZE; i++) {
-		if (!(atomic_load_explicit(&t->e6[i].gen, memory_order_relaxed) & 1))
-			continue;
-		memcpy(a.ip, t->e6[i].ip, 16);
-		n += neigh_retry_one(&t->e6[i].st, &a, now_ns, send, arg);
-	}
-	return n;
+	return neigh_foreach(t, neigh_retry_one, false, now_ns, send, arg);
 }
