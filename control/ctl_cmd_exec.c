@@ -35,6 +35,7 @@
 #include "ctl_cmd_exec.h"
 #include "ctl_log.h"
 #include "ctl_recorder.h"
+#include "ctl_redis.h"
 
 struct ctl_exec {
 	struct ctl_exec_cfg cfg;
@@ -679,6 +680,20 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd,
 		ctl_reply_appendf(r, "dataplane workers stalled: %d (%llu stalls "
 				  "seen)\n", __builtin_popcount(stalled),
 				  (unsigned long long)stalls);
+	if (ex->cfg.redis_counters != NULL) {
+		struct ctl_redis_counters rc;
+
+		ex->cfg.redis_counters(ex->cfg.redis_arg, &rc);
+		ctl_reply_appendf(r, "redis: %s, writes %llu, deletes %llu, "
+				  "drops %llu, errors %llu, resyncs %llu, "
+				  "pending %u\n",
+				  rc.connected ? "connected" : "down",
+				  (unsigned long long)rc.writes,
+				  (unsigned long long)rc.deletes,
+				  (unsigned long long)rc.drops,
+				  (unsigned long long)rc.errors,
+				  (unsigned long long)rc.resyncs, rc.pending);
+	}
 	if (ex->cfg.admit != NULL) {
 		ctl_admit_counters(ex->cfg.admit, &ac);
 		ctl_reply_appendf(r, "sessions refused (max sessions): %llu\n"
@@ -700,6 +715,11 @@ exec_info(struct ctl_exec *ex, struct ctl_cmd *cmd,
 			       .label = (l), .help = (h)}
 #define STAT_G(n, x, m, l, h) {.name = (n), .u = (x), .metric = (m), \
 			       .label = (l), .help = (h), .gauge = true}
+/* STAT_C, STAT_G that a bare G does not list (.named) */
+#define STAT_CN(n, x, m, h) {.name = (n), .u = (x), .metric = (m), \
+			     .help = (h), .named = true}
+#define STAT_GN(n, x, m, h) {.name = (n), .u = (x), .metric = (m), \
+			     .help = (h), .gauge = true, .named = true}
 
 /*
  * Every G counter with its value, in the order a bare G lists them:
@@ -716,6 +736,10 @@ stats_table(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 	uint64_t stalls;
 	uint32_t stalled = ctl_dp_workers_stalled(ctl_sessions_dp(ex->sess),
 						  &stalls);
+	struct ctl_redis_counters rc = {0};
+
+	if (ex->cfg.redis_counters != NULL)
+		ex->cfg.redis_counters(ex->cfg.redis_arg, &rc);
 	const struct ctl_exec_stat fixed[] = {
 		/* rtpproxy's (src/rtpp_stats.c) */
 		STAT_C("nsess_created", c->created, "sessions_created_total",
@@ -805,6 +829,21 @@ stats_table(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		STAT_G("nworkers_stalled", (uint64_t)__builtin_popcount(stalled),
 		       "workers_stalled", NULL,
 		       "Dataplane workers stalled now"),
+		/* Redis session state (issue 21 item 2, ctl_redis.h) */
+		STAT_CN("nredis_writes", rc.writes, "redis_writes_total",
+		       "Session records written to Redis (--redis)"),
+		STAT_CN("nredis_deletes", rc.deletes, "redis_deletes_total",
+		       "Session keys deleted from Redis"),
+		STAT_CN("nredis_drops", rc.drops, "redis_drops_total",
+		       "Session changes not written (queue full or Redis "
+		       "down; a resync follows)"),
+		STAT_CN("nredis_errors", rc.errors, "redis_errors_total",
+		       "Redis error replies and failed connections"),
+		STAT_CN("nredis_resyncs", rc.resyncs, "redis_resyncs_total",
+		       "Full rewrites of the live sessions to Redis"),
+		STAT_GN("nredis_connected", rc.connected ? 1 : 0,
+		       "redis_connected",
+		       "1 when connected to Redis and in sync"),
 	};
 	size_t n = sizeof(fixed) / sizeof(fixed[0]);
 
@@ -855,7 +894,11 @@ ctl_exec_stats_read(struct ctl_exec *ex, bool with_pf, struct ctl_exec_stats *ou
  * ctl_admit.h), nworker_stalls and nworkers_stalled (dataplane workers
  * found stalled, all told and now), and npf_<verdict> for each of the prefilter's verdicts
  * (npf_drop_budget: packets, rtpb_pf.h's names), 0 when the prefilter is
- * off (it counted nothing), so one query fits every relay.
+ * off (it counted nothing), so one query fits every relay. Given by
+ * name only (a bare G stays within rtpproxy's 1024 bytes):
+ * nredis_writes, nredis_deletes, nredis_drops, nredis_errors,
+ * nredis_resyncs and nredis_connected (--redis, ctl_redis.h; 0
+ * without).
  *
  * A bare G (or Gv) lists every counter, as name=value pairs separated
  * by spaces (Gv's form). rtpproxy answers a bare G with an empty line
@@ -877,9 +920,9 @@ exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd,
 	ctl_exec_stats_read(ex, want_pf, &st);
 	n = all ? (int)st.n : cmd->nqnames;
 	ctl_reply_reset(r);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0, shown = 0; i < n; i++) {
 		const struct ctl_exec_stat *e = all ? &st.e[i] : NULL;
-		const char *pre = i > 0 ? " " : "";
+		const char *pre = shown > 0 ? " " : "";
 		const char *nm = verbose ? (all ? e->name : cmd->qnames[i]) : "";
 		const char *eq = verbose ? "=" : "";
 		int rc;
@@ -891,6 +934,9 @@ exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd,
 			reply_err(cmd, r, CTL_E_STSFAIL, "unknown counter name");
 			return;
 		}
+		if (all && e->named)
+			continue;
+		shown++;
 		rc = e->dbl ? ctl_reply_appendf(r, "%s%s%s%f", pre, nm, eq, e->d)
 			    : ctl_reply_appendf(r, "%s%s%s%llu", pre, nm, eq,
 						(unsigned long long)e->u);

@@ -50,6 +50,8 @@ typedef int(ctl_exec_rec_fn)(void *arg, struct ctl_sessions *t,
 			     struct ctl_session *s, int li, const char *name,
 			     unsigned int flags);
 
+struct ctl_redis_counters;
+
 /**
  * HA (ctl_ha.h): with role NULL, report; else switch to role ("master",
  * "backup", "fault") first. Writes the reply's text into buf: "active" or
@@ -82,6 +84,10 @@ struct ctl_exec_cfg {
 	/** --ha: the HA command (ctl_ha.h); NULL: HA answers E0 */
 	ctl_exec_ha_fn *ha;
 	void *ha_arg;
+	/** --redis (ctl_redis.h): its counters for I and G (nredis_*);
+	 *  NULL: not configured (G's nredis_* are 0, I has no line) */
+	void (*redis_counters)(const void *arg, struct ctl_redis_counters *c);
+	const void *redis_arg;
 	/** set by ctl_exec_create() from the session table's addresses
 	 *  and aforce; what is given here is ignored */
 	struct ctl_parse_cfg parse;
@@ -190,10 +196,12 @@ struct ctl_exec_stat {
 	const char *help;   /**< HELP text; NULL on the later entries of a
 				 metric (they follow its first one) */
 	bool gauge;         /**< TYPE gauge, else counter */
+	bool named;         /**< in G only when named (a bare G stays within
+				 rtpproxy's 1024 bytes), always exported */
 };
 
 /** Room for every G counter: the fixed ones and one per verdict. */
-#define CTL_EXEC_STATS_MAX (48 + RTPB_PF_VERDICT__COUNT)
+#define CTL_EXEC_STATS_MAX (56 + RTPB_PF_VERDICT__COUNT)
 
 /** Every G counter, in the order a bare G lists them. */
 struct ctl_exec_stats {

@@ -769,6 +769,19 @@ journal_notify(const char *name, const struct rtpb_addr *src,
 				  journal_sa(local, &s2));
 }
 
+/* ctl_exec_cfg.redis_counters: arg is &app->redis (made after the
+ * executor). */
+static void
+redis_counters(const void *arg, struct ctl_redis_counters *c)
+{
+	struct ctl_redis *const *r = arg;
+
+	if (*r != NULL)
+		ctl_redis_counters(*r, c);
+	else
+		memset(c, 0, sizeof(*c));
+}
+
 /* Redis session state (issue 21 item 2): the writer, after the journal's
  * sessions are back (the first resync writes them), and the takeover of
  * --redis-restore-from's sessions. @return 0, or -1 (said why). */
@@ -1138,6 +1151,11 @@ app_open(struct ctl_app *a, const struct opts *o)
 				    .rec_arg = a->rec,
 				    /* HA (ctl_ha.h): a->ha is made below */
 				    .ha = o->ha ? ha_cmd : NULL, .ha_arg = a};
+	/* Redis session state (issue 21 item 2): counters in I and G */
+	if (o->redis) {
+		ecfg.redis_counters = redis_counters;
+		ecfg.redis_arg = &a->redis;
+	}
 
 	memcpy(scfg.addr_ports, a->pools, sizeof(scfg.addr_ports));
 	a->sess = ctl_sessions_create(&scfg);
