@@ -8,13 +8,14 @@ In namespaces this test creates (a FailoverTopology: rtpb_e2e.Topology
 plus a second relay host and a management bridge):
 
     relay A  namespace 'rl': a dataplane on rl0 (a port of the media
-             bridge) with the relay address 192.0.2.1/24, started
+             bridge) with the relay addresses 192.0.2.1/24 and
+             2001:db8:a::1/64, started
              --standby; a control with --redis, --redis-relay-id relayA,
              --ha standby, --ha-peer relayB; keepalived (VRRPv3, advert
              0.1 s, priority 150) on mg0 203.0.113.2/24, its notify script
              deploy/ha/rtpb-ha-notify talking to control's unix socket
-    relay B  namespace 'r2': the same with the SAME relay address
-             192.0.2.1/24 on its own rl0 port of the media bridge,
+    relay B  namespace 'r2': the same with the SAME relay addresses
+             on its own rl0 port of the media bridge,
              relayB, --ha-peer relayA, keepalived priority 100 on mg0
              203.0.113.3/24
     mgmt     bridge br1 in 'sw', 203.0.113.1/24: redis-server (started
@@ -30,8 +31,10 @@ Steps and what is asserted:
      A's control restores nothing (relayB has no session), its dataplane
      becomes active. B stays standby.
   2. N_CALLS calls are set up through the control address (U, L) and
-     stream RTP both ways (a packet every 20 ms). Redis holds A's
-     sessions (the index of relayA).
+     stream RTP both ways (a packet every 20 ms); the last one is IPv6
+     (U6/L6: the phones' 2001:db8::/32 addresses to the relay's
+     2001:db8:a::1, phone B's through the router 2001:db8:a::fe, the
+     dataplanes' --gateway6). Redis holds A's sessions (relayA's index).
   3. Relay A dies: keepalived's VRRP process, keepalived, A's dataplane
      and A's control get SIGKILL (by PID) at once. B's keepalived becomes
      master after the master-down interval, its notify script runs
@@ -40,7 +43,10 @@ Steps and what is asserted:
      Every call's media resumes through B in both directions within 1 s
      of the last packet relayed by A (0 calls dropped); the gap and the
      packets lost per call and direction are printed as FIGURE lines.
-     B's dataplane sent 3 rounds of gratuitous ARP (request and reply).
+     B's dataplane sent 3 rounds of gratuitous ARP (request and reply)
+     and of unsolicited NAs. The relays know their next hops statically
+     (--neigh), so no ARP/NS request of B's own re-points the hosts: the
+     announcements alone must (without them the test fails).
   4. The proxy's later D for every call goes to the control address and
      succeeds on B ('0'); B then has no session. A new call set up after
      the failover works through B both ways.
@@ -65,7 +71,7 @@ REDIS_PORT = 6379
 # role, namespace role, management address, relay id, VRRP priority
 RELAYS = (('A', 'rl', '203.0.113.2', 'relayA', 150),
           ('B', 'r2', '203.0.113.3', 'relayB', 100))
-N_CALLS = 3
+N_CALLS = 3                    # the last one on IPv6
 INTERVAL_MS = 20
 N_PKTS = 450                   # 9 s of media per direction
 KILL_AFTER_S = 4.0             # after the phones' start
@@ -86,6 +92,9 @@ class FailoverTopology(e2e.Topology):
 
     def _build(self):
         super()._build()
+        # no kernel IPv6 on a relay host (its rl0 is the dataplane's)
+        self._sysctl('r2', 'net.ipv6.conf.all.disable_ipv6=1',
+                     'net.ipv6.conf.default.disable_ipv6=1')
         self._veth('sw', 's_r2', 'r2', self.relay_iface)
         self._ip('sw', 'link', 'set', 's_r2', 'master', 'br0')
         for ns, dev in (('sw', 's_r2'), ('r2', self.relay_iface)):
@@ -174,13 +183,17 @@ def body(build, prefix):
                           'deploy', 'ha', 'rtpb-ha-notify')
     script = os.path.abspath(script)
     prefixes = {'A': prefix, 'B': e2e.unique_prefix()}
-    with FailoverTopology() as topo:
+    with FailoverTopology(ipv6=True) as topo:
         redis = topo.proc('sw', ['redis-server', '--bind', MG_IP, '--port', str(REDIS_PORT),
                                  '--save', '', '--appendonly', 'no', '--protected-mode', 'no',
                                  '--dir', d], name='redis')
         redis.wait_for_log(r'Ready to accept connections', timeout=10)
         relays = {}
         gw_mac, pa_mac = topo.mac('gw', 'eth0'), topo.mac('pa', 'eth0')
+        static = []
+        for ip, mac in ((e2e.ROUTER_IP_A, gw_mac), (e2e.PHONE_A_IP, pa_mac),
+                        (e2e.ROUTER_IP6_A, gw_mac), (e2e.PHONE_A_IP6, pa_mac)):
+            static += ['--neigh', '%s,%s' % (ip, mac)]
         for name, role, ip, rid, prio in RELAYS:
             peer = [r[3] for r in RELAYS if r[3] != rid][0]
             sock = os.path.join(d, 'ha-%s.sock' % name)
@@ -190,10 +203,9 @@ def body(build, prefix):
             # host's entry for 192.0.2.1 as a gratuitous ARP does (RFC 826
             # merge); so here only the announcements re-point the hosts.
             dp = e2e.start_dataplane(topo, build, prefixes[name], ns=role, lcores=LCORES,
-                                     extra_dp=['--standby',
-                                               '--neigh', '%s,%s' % (e2e.ROUTER_IP_A, gw_mac),
-                                               '--neigh', '%s,%s' % (e2e.PHONE_A_IP, pa_mac)])
-            ctl = e2e.start_control(topo, build, prefixes[name], ns=role, extra_ctl=[
+                                     ipv6=True, extra_dp=['--standby', '--gateway6',
+                                                          e2e.ROUTER_IP6_A] + static)
+            ctl = e2e.start_control(topo, build, prefixes[name], ns=role, ipv6=True, extra_ctl=[
                 '-s', 'udp:%s:%d' % (VIP, CTL_PORT), '-s', 'unix:' + sock,
                 '--redis', '%s:%d' % (MG_IP, REDIS_PORT), '--redis-relay-id', rid,
                 '--ha', 'standby', '--ha-peer', peer])
@@ -227,18 +239,24 @@ def body(build, prefix):
         calls = []
         for i in range(N_CALLS):
             cid, a_port, b_port = 'fo-%d' % i, 4000 + 10 * i, 6000 + 10 * i
-            p0, _, _ = e2e.parse_ul_reply(proxy('U %s %s %d fa%d' % (cid, e2e.PHONE_A_IP,
-                                                                      a_port, i)))
-            p1, _, _ = e2e.parse_ul_reply(proxy('L %s %s %d fa%d tb%d' % (
-                cid, e2e.PHONE_B_IP, b_port, i, i)))
-            calls.append((cid, 'fa%d' % i, 'tb%d' % i, a_port, b_port, p0, p1))
+            v6 = i == N_CALLS - 1
+            m6, ip_a, ip_b = ('6', e2e.PHONE_A_IP6, e2e.PHONE_B_IP6) if v6 else \
+                ('', e2e.PHONE_A_IP, e2e.PHONE_B_IP)
+            p0, addr0, _ = e2e.parse_ul_reply(proxy('U%s %s %s %d fa%d' % (m6, cid, ip_a,
+                                                                            a_port, i)))
+            p1, addr1, _ = e2e.parse_ul_reply(proxy('L%s %s %s %d fa%d tb%d' % (
+                m6, cid, ip_b, b_port, i, i)))
+            calls.append((cid, 'fa%d' % i, 'tb%d' % i, e2e.hostport(ip_a, a_port),
+                          e2e.hostport(ip_b, b_port),
+                          e2e.hostport(addr0 or e2e.RELAY_IP, p0),
+                          e2e.hostport(addr1 or e2e.RELAY_IP, p1)))
         check(e2e.parse_info(local('A', 'I')).get('active sessions') == N_CALLS,
               'A holds the %d calls' % N_CALLS)
         running = []
-        for i, (cid, ft, tt, a_port, b_port, p0, p1) in enumerate(calls):
-            running.append(e2e.Call(topo, '%s:%d' % (e2e.RELAY_IP, p1),
-                                    '%s:%d' % (e2e.RELAY_IP, p0), N_PKTS, INTERVAL_MS,
-                                    cid, a_port=a_port, b_port=b_port,
+        for i, (cid, ft, tt, a_bind, b_bind, to_b, to_a) in enumerate(calls):
+            e2e.log('%s: A %s -> %s, B %s -> %s' % (cid, a_bind, to_a, b_bind, to_b))
+            running.append(e2e.Call(topo, to_a, to_b, N_PKTS, INTERVAL_MS,
+                                    cid, a_bind=a_bind, b_bind=b_bind,
                                     ssrcs=('a%07x' % i, 'b%07x' % i), start_delay_ms=2500,
                                     a_extra=['--rx-log'], b_extra=['--rx-log']))
         t0 = max(c.t0 for c in running)
@@ -310,10 +328,13 @@ def body(build, prefix):
                    sum(losses) / len(losses), N_CALLS))
         st = e2e.telemetry(prefixes['B'], '/rtpbypass/stats', unwrap=True)
         e2e.log('B dataplane: relayed %d, ha_garps %d, ha_unsol_nas %d, drop_standby %d, '
-                'arp_requests %d' % (st['relayed'], st['ha_garps'], st['ha_unsol_nas'],
-                                     st['drop_standby'], st['arp_requests']))
-        check(st['ha_garps'] == 2 * 3, 'B announced 192.0.2.1: 3 rounds of a gratuitous '
-              'ARP request and reply (%d)' % st['ha_garps'])
+                'arp_requests %d, nd_requests %d' % (
+                    st['relayed'], st['ha_garps'], st['ha_unsol_nas'], st['drop_standby'],
+                    st['arp_requests'], st['nd_requests']))
+        check(st['ha_garps'] == 2 * 3 and st['ha_unsol_nas'] == 3,
+              'B announced 192.0.2.1 and %s: 3 rounds of a gratuitous ARP request and reply '
+              '(%d) and of an unsolicited NA (%d)' % (e2e.RELAY_IP6, st['ha_garps'],
+                                                      st['ha_unsol_nas']))
         check(st['relayed'] > 0, 'B relayed the calls')
 
         # --- 4. the proxy's D on B; a new call -------------------------------
