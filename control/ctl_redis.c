@@ -7,8 +7,9 @@
  * session (its pending record, if any, and when its key's TTL was set)
  * and writes through a hiredis asynchronous context driven from
  * control's loop by ctl_redis_run(): no thread, and no call that waits
- * on Redis, on the command path. The restore (ctl_redis_restore()) uses
- * a blocking context of its own, once, at takeover.
+ * on Redis, on the command path.
+ *
+ * The restore (ctl_redis_restore()) is ctl_redis_restore.c.
  *
  * State: DOWN (waiting for the next try, backoff), CONNECTING, RESYNC
  * (the index asked for, the reply decides which keys to delete), UP.
@@ -30,9 +31,9 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include "ctl_durable.h"
 #include "ctl_log.h"
 #include "ctl_redis.h"
+#include "ctl_redis_pvt.h"
 #include "ctl_session.h"
 
 #define NS_PER_MS 1000000ull
@@ -48,10 +49,6 @@
 #define REPLY_TIMEOUT_NS (5 * NS_PER_S)
 /* TTL refreshes looked at once per this period. */
 #define REFRESH_PERIOD_NS NS_PER_S
-/* Restore: GETs per pipelined batch. */
-#define RESTORE_BATCH 256u
-/* Key buffer: prefix, relay id, "s", a u64 in decimal, separators. */
-#define KEY_MAX (2 * CTL_REDIS_ID_MAX + 32)
 
 enum rstate { ST_DOWN, ST_CONNECTING, ST_RESYNC, ST_UP };
 
@@ -181,24 +178,34 @@ ctl_redis_parse_addr(const char *s, struct ctl_redis_addr *out, char *err,
 	return 0;
 }
 
+void
+ctl_redis_key(const struct ctl_redis *r, const char *relay, const char *what,
+	      char *k)
+{
+	snprintf(k, CTL_REDIS_KEY_MAX, "%s:%s:%s", r->prefix, relay, what);
+}
+
+/* PREFIX:RELAY:s:SERIAL */
 static void
 key_session(const struct ctl_redis *r, const char *relay, uint64_t serial,
 	    char *k)
 {
-	snprintf(k, KEY_MAX, "%s:%s:s:%llu", r->prefix, relay,
-		 (unsigned long long)serial);
+	char what[32];
+
+	snprintf(what, sizeof(what), "s:%llu", (unsigned long long)serial);
+	ctl_redis_key(r, relay, what, k);
 }
 
 static void
 key_index(const struct ctl_redis *r, const char *relay, char *k)
 {
-	snprintf(k, KEY_MAX, "%s:%s:idx", r->prefix, relay);
+	ctl_redis_key(r, relay, "idx", k);
 }
 
 static void
 key_meta(const struct ctl_redis *r, const char *relay, char *k)
 {
-	snprintf(k, KEY_MAX, "%s:%s:meta", r->prefix, relay);
+	ctl_redis_key(r, relay, "meta", k);
 }
 
 /* The key EX for a session whose TTL limit is ttl_ns. */
@@ -390,7 +397,7 @@ connect_try(struct ctl_redis *r)
 static void
 resync_start(struct ctl_redis *r)
 {
-	char k[KEY_MAX], db[16];
+	char k[CTL_REDIS_KEY_MAX], db[16];
 
 	if (r->addr.db != 0 && r->st == ST_CONNECTING) {
 		snprintf(db, sizeof(db), "%u", r->addr.db);
@@ -403,6 +410,17 @@ resync_start(struct ctl_redis *r)
 		r->resync = true;
 }
 
+/* A change that cannot be queued: a drop, and a resync later. Before
+ * the first connection was made or failed it is no drop: that
+ * connection's resync writes it anyway. */
+static void
+drop(struct ctl_redis *r)
+{
+	if (r->c.connects > 0 || r->c.errors > 0)
+		r->c.drops++;
+	r->resync = true;
+}
+
 /* Queue an entry's record, or count a drop (and resync later). */
 static void
 entry_set(struct ctl_redis *r, struct entry *e, const void *rec, size_t len)
@@ -410,13 +428,11 @@ entry_set(struct ctl_redis *r, struct entry *e, const void *rec, size_t len)
 	uint8_t *copy;
 
 	if (r->st != ST_UP && r->st != ST_RESYNC) {
-		r->c.drops++;
-		r->resync = true;
+		drop(r);
 		return;
 	}
 	if (e->rec == NULL && !r->restoring && r->c.pending >= r->queue_max) {
-		r->c.drops++;
-		r->resync = true;
+		drop(r);
 		return;
 	}
 	copy = g_memdup2(rec, len);
@@ -466,8 +482,7 @@ store_del(uint64_t serial, void *arg)
 	}
 	if ((r->st != ST_UP && r->st != ST_RESYNC) ||
 	    g_queue_get_length(&r->dels) >= r->queue_max) {
-		r->c.drops++;
-		r->resync = true;
+		drop(r);
 		return;
 	}
 	g_queue_push_tail(&r->dels, g_memdup2(&serial, sizeof(serial)));
@@ -482,7 +497,7 @@ resync_index(redisAsyncContext *ac, void *reply, void *priv)
 	redisReply *rep = reply;
 	GHashTableIter it;
 	gpointer v;
-	char k[KEY_MAX], idx[KEY_MAX], now[24], pid[16], n[24];
+	char k[CTL_REDIS_KEY_MAX], idx[CTL_REDIS_KEY_MAX], now[24], pid[16], n[24];
 	uint32_t stale = 0;
 
 	(void)priv;
@@ -511,8 +526,8 @@ resync_index(redisAsyncContext *ac, void *reply, void *priv)
 		s = strtoull(m->str, &e, 10);
 		if (*e == '\0' && g_hash_table_contains(r->live, &(uint64_t){s}))
 			continue;
-		snprintf(k, sizeof(k), "%s:%s:s:%s", r->prefix, r->relay,
-			 m->str);
+		snprintf(n, sizeof(n), "s:%s", m->str);
+		ctl_redis_key(r, r->relay, n, k);
 		send_strs(r, on_reply, 2, "DEL", k);
 		send_strs(r, on_reply, 3, "SREM", idx, m->str);
 		stale++;
@@ -555,7 +570,7 @@ resync_index(redisAsyncContext *ac, void *reply, void *priv)
 static void
 send_pending(struct ctl_redis *r)
 {
-	char k[KEY_MAX], idx[KEY_MAX], ex[16], ser[24];
+	char k[CTL_REDIS_KEY_MAX], idx[CTL_REDIS_KEY_MAX], ex[16], ser[24];
 	uint64_t *sp;
 	struct entry *e;
 
@@ -604,7 +619,7 @@ refresh_ttls(struct ctl_redis *r)
 {
 	GHashTableIter it;
 	gpointer v;
-	char k[KEY_MAX], ex[16];
+	char k[CTL_REDIS_KEY_MAX], ex[16];
 
 	if (r->now_ns - r->refresh_ns < REFRESH_PERIOD_NS)
 		return;
@@ -737,23 +752,28 @@ ctl_redis_create(const struct ctl_redis_cfg *cfg, struct ctl_sessions *t,
 	g_queue_init(&r->dels);
 	st = (struct ctl_session_store){.put = store_put, .del = store_del,
 					.arg = r};
-	ctl_sessions_set_store(t, &st);
-	r->resync = false;
-	r->c.drops = 0; /* sessions before the first connection: its resync */
+	ctl_sessions_set_store(t, &st); /* no drops: not connected yet */
 	return r;
+}
+
+uint64_t
+ctl_redis_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
 void
 ctl_redis_close(struct ctl_redis *r, uint32_t flush_ms)
 {
-	struct timespec ts;
 	uint64_t end;
 
 	if (r == NULL)
 		return;
 	r->t = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	r->now_ns = (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+	r->now_ns = ctl_redis_mono_ns();
 	end = r->now_ns + flush_ms * NS_PER_MS;
 	while (r->ac != NULL && r->st == ST_UP && r->now_ns < end &&
 	       (r->c.inflight > 0 || r->c.pending > 0 ||
@@ -765,8 +785,7 @@ ctl_redis_close(struct ctl_redis *r, uint32_t flush_ms)
 			redisAsyncHandleWrite(r->ac);
 		if (r->ac != NULL && poll(&p, 1, 10) > 0)
 			redisAsyncHandleRead(r->ac);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		r->now_ns = (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+		r->now_ns = ctl_redis_mono_ns();
 	}
 	if (r->ac != NULL) {
 		redisAsyncContext *ac = r->ac;
@@ -804,229 +823,8 @@ ctl_redis_relay_id(const struct ctl_redis *r)
 	return r->relay;
 }
 
-/* ---- the restore: a blocking connection, bounded ---- */
-
-static uint64_t
-mono_ns(void)
+const struct ctl_redis_addr *
+ctl_redis_addr_of(const struct ctl_redis *r)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
-/* Socket timeouts to what is left until end; false when nothing is. */
-static bool
-time_left(redisContext *c, uint64_t end)
-{
-	uint64_t now = mono_ns(), left;
-	struct timeval tv;
-
-	if (now >= end)
-		return false;
-	left = end - now;
-	tv.tv_sec = (time_t)(left / NS_PER_S);
-	tv.tv_usec = (suseconds_t)(left % NS_PER_S / 1000);
-	if (tv.tv_sec == 0 && tv.tv_usec == 0)
-		tv.tv_usec = 1;
-	return redisSetTimeout(c, tv) == REDIS_OK;
-}
-
-/* A blocking command; NULL on error (logged). */
-static redisReply *
-cmd(redisContext *c, const char *what, int argc, const char **argv)
-{
-	redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
-
-	if (rep == NULL) {
-		ctl_log(CTL_LOG_ERR, "redis restore: %s: %s", what, c->errstr);
-		return NULL;
-	}
-	if (rep->type == REDIS_REPLY_ERROR) {
-		ctl_log(CTL_LOG_ERR, "redis restore: %s: %.*s", what,
-			(int)rep->len, rep->str);
-		freeReplyObject(rep);
-		return NULL;
-	}
-	return rep;
-}
-
-/* Restore one GET reply (member m of the index). */
-static void
-restore_one(struct ctl_sessions *t, const redisReply *rep, const char *m,
-	    uint64_t now_ns, struct ctl_redis_restore_stats *st)
-{
-	struct ctl_durable d;
-	char why[160], id[256];
-	int rc;
-
-	if (rep->type != REDIS_REPLY_STRING) {
-		ctl_log(CTL_LOG_WARN, "redis restore: session %s: no record "
-			"(expired)", m);
-		st->dropped++;
-		return;
-	}
-	rc = ctl_sessions_restore_durable(t, rep->str, rep->len, now_ns, why,
-					  sizeof(why));
-	if (rc == 0) {
-		st->restored++;
-		return;
-	}
-	if (ctl_durable_parse(rep->str, rep->len, &d) == 0)
-		snprintf(id, sizeof(id), "%.*s", (int)d.call_id.len,
-			 d.call_id.p);
-	else
-		snprintf(id, sizeof(id), "serial %s", m);
-	if (rc == -EEXIST) {
-		st->present++;
-		return;
-	}
-	ctl_log_call(CTL_LOG_WARN, id, "redis restore: session not restored: "
-		     "%s", why);
-	st->dropped++;
-}
-
-/* GET every member's key, RESTORE_BATCH per pipeline. */
-static int
-restore_members(struct ctl_redis *r, redisContext *c, struct ctl_sessions *t,
-		const char *relay, const redisReply *mem, uint64_t end,
-		uint64_t now_ns, struct ctl_redis_restore_stats *st)
-{
-	char k[KEY_MAX];
-
-	for (size_t i = 0; i < mem->elements; i += RESTORE_BATCH) {
-		size_t n = mem->elements - i < RESTORE_BATCH ?
-			   mem->elements - i : RESTORE_BATCH;
-
-		if (!time_left(c, end))
-			return -ETIMEDOUT;
-		for (size_t j = 0; j < n; j++) {
-			const char *argv[2] = {"GET", k};
-
-			snprintf(k, sizeof(k), "%s:%s:s:%s", r->prefix, relay,
-				 mem->element[i + j]->str);
-			redisAppendCommandArgv(c, 2, argv, NULL);
-		}
-		for (size_t j = 0; j < n; j++) {
-			void *rep;
-
-			if (redisGetReply(c, &rep) != REDIS_OK) {
-				ctl_log(CTL_LOG_ERR, "redis restore: GET: %s",
-					c->errstr);
-				return c->err == REDIS_ERR_IO &&
-				       (errno == EAGAIN || errno == EWOULDBLOCK) ?
-				       -ETIMEDOUT : -EIO;
-			}
-			restore_one(t, rep, mem->element[i + j]->str, now_ns,
-				    st);
-			freeReplyObject(rep);
-		}
-	}
-	return 0;
-}
-
-/* Delete the source's keys (CTL_REDIS_RESTORE_TAKE). */
-static void
-restore_take(struct ctl_redis *r, redisContext *c, const char *relay,
-	     const redisReply *mem, uint64_t end)
-{
-	char k[KEY_MAX];
-	size_t sent = 0;
-
-	for (size_t i = 0; i < mem->elements && time_left(c, end); i++) {
-		const char *argv[2] = {"DEL", k};
-
-		snprintf(k, sizeof(k), "%s:%s:s:%s", r->prefix, relay,
-			 mem->element[i]->str);
-		redisAppendCommandArgv(c, 2, argv, NULL);
-		sent++;
-	}
-	for (int i = 0; i < 2; i++) {
-		const char *argv[2] = {"DEL", k};
-
-		if (i == 0)
-			key_index(r, relay, k);
-		else
-			key_meta(r, relay, k);
-		redisAppendCommandArgv(c, 2, argv, NULL);
-		sent++;
-	}
-	for (size_t i = 0; i < sent; i++) {
-		void *rep;
-
-		if (redisGetReply(c, &rep) != REDIS_OK)
-			return;
-		freeReplyObject(rep);
-	}
-}
-
-int
-ctl_redis_restore(struct ctl_redis *r, struct ctl_sessions *t,
-		  const char *relay_id, uint32_t timeout_ms, unsigned flags,
-		  uint64_t now_ns, struct ctl_redis_restore_stats *st)
-{
-	struct ctl_redis_restore_stats dummy;
-	uint64_t t0 = mono_ns(), end = t0 + (uint64_t)timeout_ms * NS_PER_MS;
-	struct timeval tv = {.tv_sec = timeout_ms / 1000,
-			     .tv_usec = (timeout_ms % 1000) * 1000};
-	redisContext *c;
-	redisReply *mem;
-	char k[KEY_MAX], db[16];
-	int rc = 0;
-
-	if (st == NULL)
-		st = &dummy;
-	memset(st, 0, sizeof(*st));
-	if (!ctl_redis_id_ok(relay_id))
-		return -EINVAL;
-	c = r->addr.unix_sock ?
-	    redisConnectUnixWithTimeout(r->addr.host, tv) :
-	    redisConnectWithTimeout(r->addr.host, r->addr.port, tv);
-	if (c == NULL || c->err) {
-		ctl_log(CTL_LOG_ERR, "redis restore: connect %s: %s",
-			r->addr.text, c != NULL ? c->errstr : "out of memory");
-		redisFree(c);
-		return -ECONNREFUSED;
-	}
-	if (!time_left(c, end)) {
-		rc = -ETIMEDOUT;
-		goto out;
-	}
-	if (r->addr.db != 0) {
-		const char *argv[2] = {"SELECT", db};
-		redisReply *rep;
-
-		snprintf(db, sizeof(db), "%u", r->addr.db);
-		if ((rep = cmd(c, "SELECT", 2, argv)) == NULL) {
-			rc = -EIO;
-			goto out;
-		}
-		freeReplyObject(rep);
-	}
-	key_index(r, relay_id, k);
-	{
-		const char *argv[2] = {"SMEMBERS", k};
-
-		mem = cmd(c, "SMEMBERS", 2, argv);
-	}
-	if (mem == NULL || mem->type != REDIS_REPLY_ARRAY) {
-		freeReplyObject(mem);
-		rc = -EIO;
-		goto out;
-	}
-	st->found = (uint32_t)mem->elements;
-	rc = restore_members(r, c, t, relay_id, mem, end, now_ns, st);
-	if (rc == 0 && (flags & CTL_REDIS_RESTORE_TAKE) &&
-	    strcmp(relay_id, r->relay) != 0)
-		restore_take(r, c, relay_id, mem, end);
-	freeReplyObject(mem);
-out:
-	redisFree(c);
-	st->elapsed_ns = mono_ns() - t0;
-	ctl_log(rc == 0 ? CTL_LOG_INFO : CTL_LOG_ERR, "redis restore from '%s': "
-		"%u sessions found, %u restored, %u already here, %u dropped, "
-		"in %llu ms%s", relay_id, st->found, st->restored, st->present,
-		st->dropped, (unsigned long long)(st->elapsed_ns / NS_PER_MS),
-		rc == -ETIMEDOUT ? " (timed out)" : "");
-	return rc != 0 ? rc : (int)st->restored;
+	return &r->addr;
 }

@@ -32,7 +32,8 @@
  * to 5 s); on every (re)connection the whole state is written again
  * (a resync): the index is read, keys of sessions no longer live are
  * deleted, every live session is written, so Redis holds exactly the
- * live sessions.
+ * live sessions. An error reply is counted and logged (the next change
+ * of that session, or the next resync, writes it again).
  *
  * Control's thread only. Time is a parameter (CLOCK_MONOTONIC ns).
  */
@@ -124,7 +125,9 @@ void ctl_redis_run(struct ctl_redis *r, uint64_t now_ns);
 
 /**
  * Flush what waits for at most flush_ms (0: not at all), then
- * disconnect, uninstall from the table and free. Keys stay in Redis.
+ * disconnect and free. Keys stay in Redis. It does not touch the table:
+ * call it after ctl_sessions_destroy() (whose deletes it then flushes)
+ * or ctl_sessions_abandon(), or after ctl_sessions_set_store(t, NULL).
  * NULL is fine.
  */
 void ctl_redis_close(struct ctl_redis *r, uint32_t flush_ms);
