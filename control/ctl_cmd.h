@@ -149,7 +149,12 @@ enum ctl_ecode {
 	  .mods = "sp", .call_id = true, .from_tag = 3, .to_tag = 4)         \
 	_(NORECORD, parse_record, exec_record,                               \
 	  .word = "N", .name = "norecord", .min_argc = 3, .max_argc = 4,     \
-	  .mods = "a", .call_id = true, .from_tag = 2, .to_tag = 3)
+	  .mods = "a", .call_id = true, .from_tag = 2, .to_tag = 3)        \
+	/* rtpbypass's own (issue 21, ctl_ha.h): keepalived's notify       \
+	 * scripts (rtpb-ctl HA master|backup|fault); bare HA: the state.  \
+	 * E0 without --ha, as an unknown command. */                      \
+	_(HA, NULL, exec_ha,                                                 \
+	  .word = "HA", .name = "ha", .min_argc = 1, .max_argc = 2)
 
 /** Operations (rtpproxy's enum rtpp_cmd_op), from CTL_CMD_FOREACH. */
 enum ctl_op {

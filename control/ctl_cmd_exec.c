@@ -1224,6 +1224,26 @@ exec_copy(struct ctl_exec *ex, struct ctl_cmd *cmd,
 		ctl_reply_number(r, 0);
 }
 
+/* HA [master|backup|fault]: rtpbypass's own, for keepalived's notify
+ * scripts (ctl_ha.h); E0 without --ha, E1 for an unknown role. */
+static void
+exec_ha(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
+	struct ctl_reply *r)
+{
+	char buf[160];
+
+	if (ex->cfg.ha == NULL) {
+		reply_err(cmd, r, CTL_E_CMDUNKN, "HA without --ha");
+		return;
+	}
+	if (ex->cfg.ha(ex->cfg.ha_arg, cmd->argc > 1 ? cmd->argv[1] : NULL, now_ns,
+		       buf, sizeof(buf)) != 0) {
+		reply_err(cmd, r, CTL_E_PARSE_NARGS, "HA: role not master, backup or fault");
+		return;
+	}
+	ctl_reply_appendf(r, "%s", buf);
+}
+
 /* A handler of the command table (ctl_cmd.h CTL_CMD_FOREACH). */
 typedef void (ctl_exec_fn)(struct ctl_exec *ex, struct ctl_cmd *cmd,
 			   uint64_t now_ns, struct ctl_reply *r);

@@ -52,6 +52,16 @@ typedef int(ctl_exec_rec_fn)(void *arg, struct ctl_sessions *t,
 
 struct ctl_redis_counters;
 
+/**
+ * HA (ctl_ha.h): with role NULL, report; else switch to role ("master",
+ * "backup", "fault") first. Writes the reply's text into buf: "active" or
+ * "standby", after a takeover followed by the restore's figures
+ * ("active restored=N found=N dropped=N present=N ms=N").
+ * @return 0, or -EINVAL for an unknown role.
+ */
+typedef int(ctl_exec_ha_fn)(void *arg, const char *role, uint64_t now_ns,
+			    char *buf, size_t bufsz);
+
 struct ctl_exec_cfg {
 	uint32_t relay_ip;     /**< unused (the session table's addresses) */
 	bool has_relay6;       /**< unused */
@@ -71,6 +81,9 @@ struct ctl_exec_cfg {
 	 *  (R answers E50, as rtpproxy without -r) */
 	ctl_exec_rec_fn *rec;
 	void *rec_arg;
+	/** --ha: the HA command (ctl_ha.h); NULL: HA answers E0 */
+	ctl_exec_ha_fn *ha;
+	void *ha_arg;
 	/** --redis (ctl_redis.h): its counters for I and G (nredis_*);
 	 *  NULL: not configured (G's nredis_* are 0, I has no line) */
 	void (*redis_counters)(const void *arg, struct ctl_redis_counters *c);

@@ -83,6 +83,9 @@ struct ctl_dp {
 	struct rtpb_beat_watch watch[RTPB_MAX_WORKERS];
 	uint32_t stalled;  /* bit per worker stalled now */
 	uint64_t stalls;   /* times one was found stalled, all attaches */
+	/* HA (ctl_dp_set_ha()): the state every dataplane is given */
+	bool ha_set;
+	enum rtpb_ha_state ha_state;
 };
 
 struct ctl_dp *
@@ -287,6 +290,29 @@ ctl_dp_drain_events(struct ctl_dp *dp)
 	} while (n == 32 && dp->prod.h != NULL);
 }
 
+/* HA: the state ctl_dp_set_ha() set, into the attached dataplane's
+ * shared memory; active: one more announcement (dp_ha.h). */
+static void
+ctl_dp_ha_apply(struct ctl_dp *dp)
+{
+	struct rtpb_shm_hdr *h = dp->prod.h;
+
+	if (!dp->ha_set || h == NULL)
+		return;
+	atomic_store_explicit(&h->ha_state, (uint32_t)dp->ha_state, memory_order_release);
+	if (dp->ha_state == RTPB_HA_ACTIVE)
+		atomic_fetch_add_explicit(&h->ha_announce, 1, memory_order_release);
+}
+
+void
+ctl_dp_set_ha(struct ctl_dp *dp, enum rtpb_ha_state state)
+{
+	dp->ha_set = true;
+	dp->ha_state = state;
+	if (ctl_dp_ready(dp))
+		ctl_dp_ha_apply(dp);
+}
+
 void
 ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
 {
@@ -327,6 +353,9 @@ ctl_dp_poll(struct ctl_dp *dp, uint64_t now_ns)
 				dp->prod.h->max_streams);
 			if (dp->replay != NULL)
 				dp->replay(dp, dp->arg);
+			/* a (re)started dataplane learns who owns the relay
+			 * addresses; an active one announces them again */
+			ctl_dp_ha_apply(dp);
 			/* pushed: the workers may start RX (rtpb_shm.h) */
 			atomic_store_explicit(&dp->prod.h->replayed, 1,
 					      memory_order_release);

@@ -213,4 +213,14 @@ void ctl_dp_totals(const struct ctl_dp *dp, struct rtpb_lcore_stats *sum);
 int ctl_dp_lcore_stats(const struct ctl_dp *dp, uint32_t idx,
 		       struct rtpb_lcore_stats *buf);
 
+/**
+ * HA (issue 21, dataplane/dp_ha.h): who owns the relay addresses. Writes
+ * state into the attached dataplane's shared memory now (active: and
+ * asks it to announce the addresses: gratuitous ARP, unsolicited NA),
+ * and into every dataplane attached later, after its replay is pushed.
+ * Until the first call control leaves the dataplane's own start state
+ * (--standby or not) alone: a relay without --ha behaves as before.
+ */
+void ctl_dp_set_ha(struct ctl_dp *dp, enum rtpb_ha_state state);
+
 #endif /* CTL_DP_H */

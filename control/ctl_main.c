@@ -50,6 +50,7 @@
 #include "ctl_dp.h"
 #include "ctl_hash.h"
 #include "ctl_journal.h"
+#include "ctl_ha.h"
 #include "ctl_redis.h"
 #include "ctl_log.h"
 #include "ctl_metrics.h"
@@ -117,6 +118,10 @@ struct opts {
 	bool redis;                     /* --redis given */
 	struct ctl_redis_cfg redis_cfg; /* --redis, -key-prefix, -relay-id */
 	const char *redis_restore;      /* --redis-restore-from RELAY_ID */
+	/* HA, active and standby (issue 21 items 3-4, ctl_ha.h) */
+	bool ha;                        /* --ha given */
+	bool ha_active;                 /* --ha active (true) | standby */
+	const char *ha_peer;            /* --ha-peer RELAY_ID */
 	char warn[8][320];  /* rtpproxy flags taken without their effect */
 	int nwarn;
 };
@@ -221,6 +226,12 @@ usage(FILE *f)
 "  --redis-relay-id ID   this relay's id in the keys (default: host name)\n"
 "  --redis-restore-from ID  at start, take over relay ID's sessions from\n"
 "                   Redis (a standby's takeover; needs --redis)\n"
+"  --ha active|standby  HA pair (docs/RELIABILITY.md): start owning the\n"
+"                   relay addresses or silent; keepalived's notify scripts\n"
+"                   switch it (rtpb-ctl HA master|backup|fault); without\n"
+"                   --ha the relay is alone and HA answers E0\n"
+"  --ha-peer ID     the peer relay's --redis-relay-id: a takeover (HA\n"
+"                   master) restores its sessions from Redis (needs --redis)\n"
 "  -v               print the protocol capabilities and exit\n"
 "  -V, --version    print the version and exit\n"
 "  --help, -h       this text\n", CTL_SOCK_DEFAULT_PORT,
@@ -387,6 +398,7 @@ enum {
 	OPT_METRICS, OPT_JOURNAL,
 	/* Redis session state (issue 21 item 2) */
 	OPT_REDIS, OPT_REDIS_PREFIX, OPT_REDIS_RELAY, OPT_REDIS_RESTORE,
+	OPT_HA, OPT_HA_PEER, /* HA (ctl_ha.h) */
 };
 
 /* The options that take effect only once all are read. */
@@ -461,6 +473,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		{"redis-key-prefix", required_argument, NULL, OPT_REDIS_PREFIX},
 		{"redis-relay-id", required_argument, NULL, OPT_REDIS_RELAY},
 		{"redis-restore-from", required_argument, NULL, OPT_REDIS_RESTORE},
+		/* HA, active and standby (ctl_ha.h) */
+		{"ha", required_argument, NULL, OPT_HA},
+		{"ha-peer", required_argument, NULL, OPT_HA_PEER},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -610,6 +625,19 @@ parse_args(int argc, char **argv, struct opts *o)
 			else
 				o->redis_restore = optarg;
 			break;
+		/* HA, active and standby (ctl_ha.h) */
+		case OPT_HA:
+			if (strcmp(optarg, "active") != 0 && strcmp(optarg, "standby") != 0)
+				die_usage("--ha %s: want active or standby", optarg);
+			o->ha = true;
+			o->ha_active = strcmp(optarg, "active") == 0;
+			break;
+		case OPT_HA_PEER:
+			if (!ctl_redis_id_ok(optarg))
+				die_usage("--ha-peer: '%s': 1 to %u of [A-Za-z0-9._-]",
+					  optarg, CTL_REDIS_ID_MAX);
+			o->ha_peer = optarg;
+			break;
 		case OPT_CONFIG:
 		case OPT_DSO:
 			die_usage("--config/--dso: rtpproxy modules are not "
@@ -703,6 +731,8 @@ struct ctl_app {
 	struct ctl_recorder *rec;    /* -r, NULL without */
 	struct ctl_journal *journal; /* --journal, NULL: none */
 	struct ctl_redis *redis;     /* --redis, NULL: none */
+	struct ctl_ha *ha;           /* --ha, NULL: none */
+	const char *ha_peer;         /* --ha-peer, NULL: restore nothing */
 };
 
 /* A journalled address as a sockaddr (family NONE: NULL). */
@@ -801,6 +831,76 @@ redis_open(struct ctl_app *a, const struct opts *o)
 		ctl_log(CTL_LOG_ERR, "--redis-restore-from %s: %s (%u sessions "
 			"restored)", o->redis_restore, strerror(-rc), st.restored);
 	return 0;
+}
+
+/* ctl_ha_restore_fn: the peer's sessions from Redis, taken over (its
+ * keys are this relay's from then on: CTL_REDIS_RESTORE_TAKE). */
+static int
+ha_restore(void *arg, uint64_t now_ns, struct ctl_ha_restored *out)
+{
+	struct ctl_app *a = arg;
+	struct ctl_redis_restore_stats st = {0};
+
+	out->rc = ctl_redis_restore(a->redis, a->sess, a->ha_peer,
+				    CTL_REDIS_RESTORE_TIMEOUT_MS, CTL_REDIS_RESTORE_TAKE,
+				    now_ns, &st);
+	out->found = st.found;
+	out->restored = st.restored;
+	out->dropped = st.dropped;
+	out->present = st.present;
+	out->elapsed_ns = st.elapsed_ns;
+	return out->rc;
+}
+
+/* ctl_exec_ha_fn: the HA command (ctl_ha.h). */
+static int
+ha_cmd(void *arg, const char *role, uint64_t now_ns, char *buf, size_t bufsz)
+{
+	struct ctl_app *a = arg;
+	struct ctl_ha_restored r = {0};
+	enum ctl_ha_role want;
+	bool was;
+
+	if (role != NULL) {
+		if (ctl_ha_parse_role(role, &want) != 0)
+			return -EINVAL;
+		was = ctl_ha_active(a->ha);
+		ctl_ha_switch(a->ha, want, now_ns, &r);
+		if (!was && ctl_ha_active(a->ha)) {
+			snprintf(buf, bufsz, "active restored=%u found=%u dropped=%u "
+				 "present=%u ms=%llu\n", r.restored, r.found, r.dropped,
+				 r.present, (unsigned long long)(r.elapsed_ns / 1000000ull));
+			return 0;
+		}
+	}
+	snprintf(buf, bufsz, "%s\n", ctl_ha_active(a->ha) ? "active" : "standby");
+	return 0;
+}
+
+/* HA (ctl_ha.h): after the sessions and Redis are up. @return 0, or -1. */
+static int
+ha_open(struct ctl_app *a, const struct opts *o)
+{
+	if (!o->ha) {
+		if (o->ha_peer != NULL) {
+			fprintf(stderr, "rtpbypass-control: --ha-peer needs --ha\n");
+			return -1;
+		}
+		return 0;
+	}
+	if (o->ha_peer != NULL && a->redis == NULL) {
+		fprintf(stderr, "rtpbypass-control: --ha-peer needs --redis\n");
+		return -1;
+	}
+	a->ha_peer = o->ha_peer;
+	struct ctl_ha_cfg cfg = {
+		.dp = a->dp, .active = o->ha_active,
+		.restore = o->ha_peer != NULL ? ha_restore : NULL, .restore_arg = a,
+		.sync_timeout_ns = 500ull * 1000000ull,
+	};
+
+	a->ha = ctl_ha_create(&cfg);
+	return a->ha != NULL ? 0 : -1;
 }
 
 /* Open the session journal (--journal; default CTL_JOURNAL_DIR, made
@@ -1065,7 +1165,9 @@ app_open(struct ctl_app *a, const struct opts *o)
 				    .rec = a->rec != NULL ? ctl_recorder_cmd : NULL,
 				    .rec_arg = a->rec,
 				    /* forking (C udp:host:port): -R, no RTCP */
-				    .fork_no_rtcp = o->rec.no_rtcp};
+				    .fork_no_rtcp = o->rec.no_rtcp,
+				    /* HA (ctl_ha.h): a->ha is made below */
+				    .ha = o->ha ? ha_cmd : NULL, .ha_arg = a};
 	/* Redis session state (issue 21 item 2): counters in I and G */
 	if (o->redis) {
 		ecfg.redis_counters = redis_counters;
@@ -1082,6 +1184,8 @@ app_open(struct ctl_app *a, const struct opts *o)
 	ctl_dp_set_dtmf_cb(a->dp, app_dtmf, a);
 	ctl_sessions_journal_load(a->sess, ctl_now_ns());
 	if (redis_open(a, o) != 0)
+		return -1;
+	if (ha_open(a, o) != 0)
 		return -1;
 	addrs_describe(&o->addrs, desc, sizeof(desc));
 	ctl_log(CTL_LOG_INFO, "rtpbypass-control %s: relay %s%s, ports %u-%u "
@@ -1151,6 +1255,7 @@ app_close(struct ctl_app *a, bool keep)
 		ctl_log(CTL_LOG_INFO, "prefilter: no dataplane running, pins removed");
 	ctl_pf_close(a->pf, unpin);
 	ctl_redis_close(a->redis, 500); /* after the sessions: their deletes */
+	ctl_ha_destroy(a->ha);
 	ctl_dp_destroy(a->dp);
 	ctl_journal_close(a->journal);
 	for (uint32_t i = 0; i < CTL_ADDRS_MAX; i++)

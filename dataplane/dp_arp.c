@@ -15,6 +15,7 @@
 
 #include "dp_arp.h"
 #include "dp_ctx.h"
+#include "dp_ha.h"
 #include "dp_slowtx.h"
 
 static struct rtpb_lcore_stats *
@@ -36,37 +37,63 @@ arp_source_for(uint32_t ip)
 	return dp_ctx.n_addr4 > 0 ? dp_ctx.addr4_ip[0] : 0;
 }
 
-void
-dp_arp_request(uint32_t ip, const struct rte_ether_addr *mac, void *arg)
+/* An ARP frame for IPv4 over Ethernet (RFC 826), from scratch into the
+ * empty mbuf m: to eth_dst (NULL: broadcast), from mac (also the sender
+ * MAC); tha NULL is zeros. @return 0, or -ENOSPC. */
+static int
+arp_build(struct rte_mbuf *m, const struct rte_ether_addr *eth_dst, uint16_t op,
+	  const struct rte_ether_addr *mac, uint32_t sip,
+	  const struct rte_ether_addr *tha, uint32_t tip)
 {
-	struct rte_mbuf *m;
 	struct rte_ether_hdr *eth;
 	struct rte_arp_hdr *arp;
 
-	(void)arg;
-	if (dp_ctx.n_addr4 == 0)
-		return;
-	m = rte_pktmbuf_alloc(dp_ctx.pool);
-	if (m == NULL)
-		return;
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m,
-		sizeof(*eth) + sizeof(*arp));
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
+	if (eth == NULL)
+		return -ENOSPC;
 	arp = (struct rte_arp_hdr *)(eth + 1);
-	if (mac != NULL)
-		rte_ether_addr_copy(mac, &eth->dst_addr);
+	if (eth_dst != NULL)
+		rte_ether_addr_copy(eth_dst, &eth->dst_addr);
 	else
 		memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
-	rte_ether_addr_copy(&dp_ctx.mac, &eth->src_addr);
+	rte_ether_addr_copy(mac, &eth->src_addr);
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
 	arp->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
 	arp->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
 	arp->arp_plen = 4;
-	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
-	rte_ether_addr_copy(&dp_ctx.mac, &arp->arp_data.arp_sha);
-	arp->arp_data.arp_sip = arp_source_for(ip);
-	memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
-	arp->arp_data.arp_tip = ip;
+	arp->arp_opcode = rte_cpu_to_be_16(op);
+	rte_ether_addr_copy(mac, &arp->arp_data.arp_sha);
+	arp->arp_data.arp_sip = sip;
+	if (tha != NULL)
+		rte_ether_addr_copy(tha, &arp->arp_data.arp_tha);
+	else
+		memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
+	arp->arp_data.arp_tip = tip;
+	return 0;
+}
+
+void
+dp_arp_request(uint32_t ip, const struct rte_ether_addr *mac, void *arg)
+{
+	struct rte_mbuf *m;
+
+	(void)arg;
+	if (dp_ctx.n_addr4 == 0)
+		return;
+	if (dp_ha_silent()) {
+		/* its sender would be a relay address (dp_ha.h) */
+		arp_stats()->drops[RTPB_DROP_STANDBY]++;
+		return;
+	}
+	m = rte_pktmbuf_alloc(dp_ctx.pool);
+	if (m == NULL)
+		return;
+	if (arp_build(m, mac, RTE_ARP_OP_REQUEST, &dp_ctx.mac, arp_source_for(ip), NULL,
+		      ip) != 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
 	if (dp_slowtx_queue(m) == 0)
 		arp_stats()->arp_requests++;
 }
@@ -130,6 +157,12 @@ dp_arp_input(struct rte_mbuf *m, uint16_t l3_off, uint64_t now_ns)
 
 	if (!for_us || arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
 		goto done;
+	if (dp_ha_silent()) {
+		/* the active relay answers (dp_ha.h) */
+		arp_stats()->drops[RTPB_DROP_STANDBY]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 
 	/* Turn the request into the reply, in place. */
 	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
@@ -150,4 +183,30 @@ done:
 	if (!for_us)
 		arp_stats()->drops[RTPB_DROP_ARP_OTHER]++;
 	rte_pktmbuf_free(m);
+}
+
+int
+dp_arp_make_garp(struct rte_mbuf *m, uint32_t ip, const struct rte_ether_addr *mac,
+		 bool reply)
+{
+	/* RFC 5227 §3: a request's target MAC is ignored, zero; RFC 5944
+	 * §4.6: a reply's is the sender's (Linux counts a reply as
+	 * gratuitous only then) */
+	return arp_build(m, NULL, reply ? RTE_ARP_OP_REPLY : RTE_ARP_OP_REQUEST, mac, ip,
+			 reply ? mac : NULL, ip);
+}
+
+void
+dp_arp_announce(uint32_t ip, bool reply)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp_ctx.pool);
+
+	if (m == NULL)
+		return;
+	if (dp_arp_make_garp(m, ip, &dp_ctx.mac, reply) != 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (dp_slowtx_queue(m) == 0)
+		arp_stats()->ha_garps++;
 }

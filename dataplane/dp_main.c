@@ -48,6 +48,7 @@
 #include "dp_arp.h"
 #include "dp_ctx.h"
 #include "dp_flow.h"
+#include "dp_ha.h"
 #include "dp_health.h"
 #include "dp_log.h"
 #include "dp_nd.h"
@@ -617,11 +618,14 @@ main_loop(void)
 	struct dp_pkt_meta meta;
 	struct rte_mbuf *m[DP_BURST];
 	struct rtpb_addr nh[DP_BURST], gw;
+	struct dp_ha ha;
 	uint64_t now, last_age = 0, last_hb = 0, last_wd = 0, wd_ns = 0, wd_usec = 0;
 	unsigned int n_rx, n_nh, i;
 
 	if (sd_watchdog_enabled(0, &wd_usec) > 0)
 		wd_ns = wd_usec * 1000ull / 2;
+	dp_ha_init(&ha, atomic_load(&dp_ctx.shm->ha_state),
+		   atomic_load(&dp_ctx.shm->ha_announce));
 
 	/* The gateways are every off-link peer's next hop: resolve them now
 	 * and keep them fresh (dp_neigh_age), not on the first call's packets. */
@@ -657,6 +661,8 @@ main_loop(void)
 		n_nh = rte_ring_sc_dequeue_burst_elem(dp_ctx.nh_req, nh, sizeof(nh[0]), DP_BURST, NULL);
 		for (i = 0; i < n_nh; i++)
 			dp_neigh_resolve(dp_ctx.neigh, &nh[i], now, nh_send, NULL);
+		/* active/standby: control's word, announcements (dp_ha.h) */
+		dp_ha_tick(&ha, now, nh_send);
 		if (now - last_age >= 100000000ull) {
 			uint32_t gone = dp_neigh_age(dp_ctx.neigh, now, nh_send, NULL);
 
@@ -720,6 +726,10 @@ main(int argc, char **argv)
 	workers_init(prefix);
 	if (dp_opts.shm_group != NULL)
 		shm_share(prefix);
+	/* before the workers start: a standby never answers for the
+	 * addresses, not even once (dp_ha.h) */
+	atomic_store(&dp_ctx.shm->ha_state, dp_opts.standby ? RTPB_HA_STANDBY :
+							    RTPB_HA_ACTIVE);
 
 	dp_ctx.port_id = dp_opts.port_id;
 	n_mbufs = mbufs_needed(dp_ctx.n_workers, dp_opts.tx_port >= 0 &&
@@ -763,6 +773,9 @@ main(int argc, char **argv)
 			inet_ntop(AF_INET6, d->ip6, a, sizeof(a));
 		DP_LOG(INFO, "relay address %u: %s/%u", i, a, d->prefixlen);
 	}
+	if (dp_opts.standby)
+		DP_LOG(NOTICE, "HA standby: silent for the relay addresses until "
+		       "control makes this dataplane active");
 	if (dp_ctx.gateway != 0 || dp_ctx.gateway6_set) {
 		char g4[INET_ADDRSTRLEN] = "none", g6[INET6_ADDRSTRLEN] = "none";
 

@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_ctx.h"
+#include "dp_ha.h"
 #include "dp_nd.h"
 #include "dp_slowtx.h"
 
@@ -201,10 +202,13 @@ dp_nd_make_na(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 	return 0;
 }
 
-int
-dp_nd_make_ns(struct rte_mbuf *m, const uint8_t *src, const uint8_t *target,
-	      const struct rte_ether_addr *mac,
-	      const struct rte_ether_addr *dst_mac)
+/* An NS or NA with one link-layer option, from scratch into the empty
+ * mbuf m: Ethernet to dst_mac from mac, IPv6 from src to dst (16 bytes
+ * each), then nd_body(). @return 0, or -ENOSPC. */
+static int
+nd_build(struct rte_mbuf *m, uint8_t type, uint8_t flags, const uint8_t *src,
+	 const uint8_t *dst, const struct rte_ether_addr *dst_mac, const uint8_t *target,
+	 uint8_t opt_type, const struct rte_ether_addr *mac)
 {
 	struct rte_ether_hdr *eth;
 	struct rte_ipv6_hdr *ip6;
@@ -214,29 +218,69 @@ dp_nd_make_ns(struct rte_mbuf *m, const uint8_t *src, const uint8_t *target,
 	if (eth == NULL)
 		return -ENOSPC;
 	ip6 = (struct rte_ipv6_hdr *)(eth + 1);
-
-	if (dst_mac != NULL) {
-		rte_ether_addr_copy(dst_mac, &eth->dst_addr);
-		memcpy(ip6->dst_addr, target, 16);
-	} else {
-		/* RFC 2464 §7: 33:33 and the low 32 bits of ff02::1:ffXX:XXXX. */
-		dp_nd_solicited_node(target, ip6->dst_addr);
-		eth->dst_addr.addr_bytes[0] = 0x33;
-		eth->dst_addr.addr_bytes[1] = 0x33;
-		memcpy(&eth->dst_addr.addr_bytes[2], ip6->dst_addr + 12, 4);
-	}
+	rte_ether_addr_copy(dst_mac, &eth->dst_addr);
 	rte_ether_addr_copy(mac, &eth->src_addr);
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
 	nd_ip6_fixed(ip6);
 	memcpy(ip6->src_addr, src, 16);
-	nd_body(ip6, DP_ICMP6_NS, 0, target, DP_ND_OPT_SLLA, mac);
+	memcpy(ip6->dst_addr, dst, 16);
+	nd_body(ip6, type, flags, target, opt_type, mac);
 	return 0;
+}
+
+int
+dp_nd_make_ns(struct rte_mbuf *m, const uint8_t *src, const uint8_t *target,
+	      const struct rte_ether_addr *mac,
+	      const struct rte_ether_addr *dst_mac)
+{
+	uint8_t dst[16];
+	struct rte_ether_addr group;
+
+	if (dst_mac == NULL) {
+		/* RFC 2464 §7: 33:33 and the low 32 bits of ff02::1:ffXX:XXXX. */
+		dp_nd_solicited_node(target, dst);
+		group.addr_bytes[0] = 0x33;
+		group.addr_bytes[1] = 0x33;
+		memcpy(&group.addr_bytes[2], dst + 12, 4);
+		dst_mac = &group;
+	} else {
+		memcpy(dst, target, 16);
+	}
+	return nd_build(m, DP_ICMP6_NS, 0, src, dst, dst_mac, target, DP_ND_OPT_SLLA, mac);
 }
 
 static struct rtpb_lcore_stats *
 nd_stats(void)
 {
 	return rtpb_shm_lcore_stats(dp_ctx.shm, dp_ctx.n_workers);
+}
+
+int
+dp_nd_make_unsol_na(struct rte_mbuf *m, const uint8_t *ip,
+		    const struct rte_ether_addr *mac)
+{
+	static const struct rte_ether_addr all_nodes_mac = {
+		.addr_bytes = {0x33, 0x33, 0, 0, 0, 1}};
+	static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 0x01};
+
+	/* §7.2.6: Solicited clear (to a group, §7.2.4), Override set */
+	return nd_build(m, DP_ICMP6_NA, DP_ND_NA_F_OVERRIDE, ip, all_nodes, &all_nodes_mac,
+			ip, DP_ND_OPT_TLLA, mac);
+}
+
+void
+dp_nd_announce(const uint8_t *ip)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp_ctx.pool);
+
+	if (m == NULL)
+		return;
+	if (dp_nd_make_unsol_na(m, ip, &dp_ctx.mac) != 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (dp_slowtx_queue(m) == 0)
+		nd_stats()->ha_unsol_nas++;
 }
 
 /* The relay IPv6 address to speak from toward ip: the one whose prefix
@@ -262,6 +306,11 @@ dp_nd_solicit(const uint8_t *ip, const struct rte_ether_addr *mac)
 
 	if (src == NULL)
 		return;
+	if (dp_ha_silent()) {
+		/* its source would be a relay address (dp_ha.h) */
+		nd_stats()->drops[RTPB_DROP_STANDBY]++;
+		return;
+	}
 	m = rte_pktmbuf_alloc(dp_ctx.pool);
 	if (m == NULL)
 		return;
@@ -354,6 +403,12 @@ dp_nd_input(struct rte_mbuf *m, const struct dp_pkt_meta *pm, uint64_t now_ns)
 	}
 	if (dp_addr6_index(msg.target) < 0)
 		goto drop; /* another host's NS (all-multicast mode) */
+	if (dp_ha_silent()) {
+		/* the active relay answers (dp_ha.h) */
+		nd_stats()->drops[RTPB_DROP_STANDBY]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	/* §7.2.3: the solicitor is about to talk to us; learn its MAC. */
 	if (msg.lla != NULL && !nd_is_unspecified(pm->src.ip)) {
 		slot = nd_learn_ns(m, pm->src.ip, msg.lla);

@@ -131,7 +131,8 @@ int dp_nd_make_ns(struct rte_mbuf *m, const uint8_t *src, const uint8_t *target,
 /**
  * Handle one NS/NA frame passed up by a worker. Main lcore. Consumes m:
  * it becomes an NA queued for transmission, or is freed (counted as
- * RTPB_DROP_ND_OTHER if invalid or not for the relay).
+ * RTPB_DROP_ND_OTHER if invalid or not for the relay, as
+ * RTPB_DROP_STANDBY if for the relay while it is an HA standby).
  */
 void dp_nd_input(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 		 uint64_t now_ns);
@@ -139,8 +140,27 @@ void dp_nd_input(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 /**
  * Send a Neighbor Solicitation for the IPv6 next hop ip (16 bytes):
  * multicast, or unicast to mac when given (a refresh). Counted as
- * nd_requests in the main lcore's stats. Main lcore.
+ * nd_requests in the main lcore's stats; nothing is sent while the relay
+ * is an HA standby (drop "standby", dp_ha.h). Main lcore.
  */
 void dp_nd_solicit(const uint8_t *ip, const struct rte_ether_addr *mac);
+
+/**
+ * Build an unsolicited Neighbor Advertisement for relay address ip (16
+ * bytes) from mac into the empty mbuf m (RFC 4861 §7.2.6): from ip to
+ * all-nodes ff02::1 (33:33:00:00:00:01), target ip, Override set,
+ * Solicited and Router clear, a TLLA option with mac, hop limit 255. A
+ * neighbour's existing entry for ip takes mac (§7.2.5, Override).
+ * @return 0, or -ENOSPC if m has no room (86 bytes).
+ */
+int dp_nd_make_unsol_na(struct rte_mbuf *m, const uint8_t *ip,
+			const struct rte_ether_addr *mac);
+
+/**
+ * Announce relay address ip (16 bytes): one unsolicited NA
+ * (dp_nd_make_unsol_na()) queued for worker 0, counted as ha_unsol_nas
+ * in the main lcore's stats (dp_ha.h). Main lcore.
+ */
+void dp_nd_announce(const uint8_t *ip);
 
 #endif /* DP_ND_H */

@@ -4,6 +4,7 @@
  * dp_neigh.h for the concurrency rules).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -252,12 +253,21 @@ neigh_age_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
 	return 0;
 }
 
-uint32_t
-dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
-	     void *arg)
+/* What is done to each live entry of both tables (its state and
+ * address): neigh_age_one(), neigh_retry_one(). @return 1 to count it
+ * (and, for neigh_foreach()'s evict, to evict it), 2 when its MAC is no
+ * longer valid (the neighbour file forgets it, dp_nkeep.h), else 0. */
+typedef int (neigh_visit_fn)(struct dp_neigh_state *st, const struct rtpb_addr *ip,
+			     uint64_t now_ns, dp_neigh_send_fn *send, void *arg);
+
+/* Visit every live entry of both families; evict: those visit counts
+ * become tombstones. @return how many visit counted. */
+static uint32_t
+neigh_foreach(struct dp_neigh *t, neigh_visit_fn *visit, bool evict,
+	      uint64_t now_ns, dp_neigh_send_fn *send, void *arg)
 {
 	struct rtpb_addr a;
-	uint32_t i, ip, g, evicted = 0;
+	uint32_t i, ip, g, n = 0;
 	int r;
 
 	for (i = 0; i < DP_NEIGH_SIZE; i++) {
@@ -267,15 +277,17 @@ dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 		if (ip == 0 || ip == DP_NEIGH_GONE)
 			continue;
 		rtpb_addr_set_v4(&a, ip, 0);
-		r = neigh_age_one(&e->st, &a, now_ns, send, arg);
+		r = visit(&e->st, &a, now_ns, send, arg);
 		if (r == 2)
 			dp_nkeep_put4(i, 0, 0); /* not kept any more */
-		if (r == 1) {
+		if (r != 1)
+			continue;
+		n++;
+		if (evict) {
 			/* the MAC first: a reader of the old ip finds none */
 			atomic_store_explicit(&e->st.mac, 0, memory_order_relaxed);
 			atomic_store_explicit(&e->ip, DP_NEIGH_GONE, memory_order_release);
 			dp_nkeep_put4(i, 0, 0);
-			evicted++;
 		}
 	}
 	memset(&a, 0, sizeof(a));
@@ -287,17 +299,47 @@ dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
 		if (!(g & 1))
 			continue;
 		memcpy(a.ip, e->ip, 16);
-		r = neigh_age_one(&e->st, &a, now_ns, send, arg);
+		r = visit(&e->st, &a, now_ns, send, arg);
 		if (r == 2)
-			dp_nkeep_put6(i, e->ip, 0);
-		if (r == 1) {
+			dp_nkeep_put6(i, e->ip, 0); /* not kept any more */
+		if (r != 1)
+			continue;
+		n++;
+		if (evict) {
 			atomic_store_explicit(&e->st.mac, 0, memory_order_relaxed);
 			/* even, never 0 (empty would cut the probe chains) */
 			atomic_store_explicit(&e->gen, g + 1 != 0 ? g + 1 : 2,
 					      memory_order_release);
 			dp_nkeep_put6(i, e->ip, 0);
-			evicted++;
 		}
 	}
-	return evicted;
+	return n;
+}
+
+uint32_t
+dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
+	     void *arg)
+{
+	return neigh_foreach(t, neigh_age_one, true, now_ns, send, arg);
+}
+
+/* One entry of dp_neigh_retry_all() (neigh_visit_fn): asked for,
+ * unresolved, not static. @return 1 if asked again. */
+static int
+neigh_retry_one(struct dp_neigh_state *st, const struct rtpb_addr *ip,
+		uint64_t now_ns, dp_neigh_send_fn *send, void *arg)
+{
+	if (st->is_static || st->requested_ns == 0 ||
+	    (atomic_load_explicit(&st->mac, memory_order_relaxed) & DP_NEIGH_VALID))
+		return 0;
+	st->probes = 0;
+	neigh_ask(st, ip, now_ns, send, arg);
+	return 1;
+}
+
+uint32_t
+dp_neigh_retry_all(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *send,
+		   void *arg)
+{
+	return neigh_foreach(t, neigh_retry_one, false, now_ns, send, arg);
 }

@@ -283,4 +283,14 @@ uint32_t dp_neigh_age(struct dp_neigh *t, uint64_t now_ns, dp_neigh_send_fn *sen
 void dp_neigh_resolve(struct dp_neigh *t, const struct rtpb_addr *ip,
 		      uint64_t now_ns, dp_neigh_send_fn *send, void *arg);
 
+/**
+ * Ask again, now, for every entry of both families that was asked for
+ * and is still unresolved (its probes start over): the requests an HA
+ * standby held back (dp_ha.h) go out as it becomes active. Static and
+ * resolved entries are left alone. Main lcore.
+ * @return the number of entries asked for.
+ */
+uint32_t dp_neigh_retry_all(struct dp_neigh *t, uint64_t now_ns,
+			    dp_neigh_send_fn *send, void *arg);
+
 #endif /* DP_NEIGH_H */

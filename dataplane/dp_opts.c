@@ -87,6 +87,10 @@ opts_usage(const char *prog)
 	       "  --neigh-file PATH   keep the resolved neighbours (IP, MAC) in PATH, so a\n"
 	       "                      restarted dataplane has them at once (default:\n"
 	       "                      " DP_NKEEP_DIR "/<file-prefix>.neigh; 'none': not kept)\n"
+	       "  --standby           start as an HA standby: silent for the relay addresses\n"
+	       "                      (no ARP/NDP answer, no relaying) until control makes it\n"
+	       "                      active (rtpbypass-control --ha, rtpb-ctl HA master);\n"
+	       "                      then it announces them (gratuitous ARP, unsolicited NA)\n"
 	       "  --help, -h          this text (before EAL starts, anywhere on the line)\n"
 	       "  --version, -V       print the version and DPDK's (the same)\n"
 	       "\n"
@@ -293,6 +297,7 @@ dp_opts_parse(int argc, char **argv)
 		{"shm-group", required_argument, NULL, 'U'},
 		/* neighbours kept across a restart (dp_nkeep.h) */
 		{"neigh-file", required_argument, NULL, 'K'},
+		{"standby", no_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -429,6 +434,9 @@ dp_opts_parse(int argc, char **argv)
 			dp_opts.shm_gid = gr->gr_gid;
 			break;
 		}
+		case 'H':
+			dp_opts.standby = true;
+			break;
 		case 'h':
 			opts_usage(argv[0]);
 			exit(EXIT_SUCCESS);

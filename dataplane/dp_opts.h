@@ -8,6 +8,7 @@
 #ifndef DP_OPTS_H
 #define DP_OPTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -42,6 +43,7 @@ struct dp_opts {
 	const char *neigh_file;   /**< --neigh-file, NULL: the default
 				       DP_NKEEP_DIR/<file-prefix>.neigh;
 				       "none": not kept */
+	bool standby;             /**< --standby: start as an HA standby (dp_ha.h) */
 };
 
 /** --neigh-file's default directory (the systemd unit's RuntimeDirectory). */

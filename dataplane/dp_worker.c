@@ -7,7 +7,8 @@
  *   nexthop -> (fork ->) rewrite -> tx
  *
  * rx: rte_eth_rx_burst() (or the handoff ring); parse: dp_parse.h;
- * filter: dp_filter.h (to a relay address, source rules); handoff:
+ * filter: dp_filter.h (to a relay address, source rules; an HA standby
+ * drops here, dp_ha.h); handoff:
  * dp_handoff.h (to the worker that owns the socket); flow: dp_flow.h
  * (bulk lookup of the stream); latch: dp_latch.h (is the source the
  * peer?); nexthop: dp_nexthop.h (the MAC toward the other leg's peer);
@@ -36,6 +37,7 @@
 #include "dp_filter.h"
 #include "dp_flow.h"
 #include "dp_fork.h"
+#include "dp_ha.h"
 #include "dp_handoff.h"
 #include "dp_latch.h"
 #include "dp_mirror.h"
@@ -258,6 +260,8 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	uint64_t hits;
 	enum rtpb_drop r;
 	int a = 0;
+	/* HA standby: relay nothing (dp_ha.h); one load per burst */
+	const bool silent = dp_ha_silent();
 
 	/* parse */
 	dp_parse_burst(pkts, n, meta);
@@ -272,6 +276,8 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		/* filter */
 		r = likely(pm->kind == DP_PKT_UDP) ? dp_filter_udp(pm, &a) :
 						     (enum rtpb_drop)pm->drop;
+		if (unlikely(silent) && r == RTPB_DROP_NONE)
+			r = RTPB_DROP_STANDBY;
 		if (unlikely(r != RTPB_DROP_NONE)) {
 			dp_drop(w->stats, pkts[i], r);
 			continue;

@@ -10,7 +10,9 @@
 # libmicrohttpd-dev for control's --metrics endpoint and prometheus (its
 # promtool and server) for the metrics tests), libsndfile1-dev for
 # rtpb-makeann (playback prompts from WAV) and its test; libhiredis-dev
-# for control's --redis session store and redis-server for its tests).
+# for control's --redis session store and redis-server for its tests;
+# keepalived, whose VRRP decides which relay of an HA pair is active:
+# deploy/ha/, tests/e2e/test_failover.py).
 #
 # Kamailio's package ships a service that would start a SIP proxy on port
 # 5060, Prometheus's one a server on port 9090, and redis-server's one a
@@ -48,10 +50,11 @@ PACKAGES=(
 	libmicrohttpd-dev prometheus
 	libsndfile1-dev
 	libhiredis-dev redis-server
+	keepalived
 )
 # Packages whose own service must not run (start, or start at boot) when
 # this script installs them.
-NO_SERVICE=(kamailio prometheus redis-server)
+NO_SERVICE=(kamailio prometheus redis-server keepalived)
 
 die() {
 	echo "install-deps.sh: error: $*" >&2

@@ -38,7 +38,9 @@
  *  rtpb_msg_stream.tos/.dtmf_pt, RTPB_MSG_EV_DTMF, drop dtmf_hidden. */
 /** 15: forking (rtpproxy C udp:): RTPB_STREAM_F_FORK, RTPB_MSG_STREAM_FORK,
  *  lcore counters fork_copies/fork_drops. */
-#define RTPB_MSG_VERSION 15
+/** 16: HA: shm ha_state/ha_announce, drop standby, lcore counters
+ *  ha_garps/ha_unsol_nas. */
+#define RTPB_MSG_VERSION 16
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */

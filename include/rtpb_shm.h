@@ -35,6 +35,9 @@
  *   RTPB_MSG_STREAM_ADD. Control copies it out (rtpb_shm_stream_rtpa()).
  * - port owner table: control writes before adding a stream; workers read
  *   it to hand a packet that arrived on another queue to the owner.
+ * - HA (ha_state, ha_announce): the dataplane sets ha_state once at start
+ *   (--standby), then control writes both; workers read ha_state per
+ *   burst, the main lcore both per tick (enum rtpb_ha_state).
  */
 #ifndef RTPB_SHM_H
 #define RTPB_SHM_H
@@ -63,6 +66,24 @@ enum rtpb_shm_state {
 	RTPB_SHM_READY = 1,    /**< workers running */
 	RTPB_SHM_STOPPING = 2, /**< dataplane exiting */
 };
+
+/**
+ * Who owns the relay addresses (rtpb_shm_hdr.ha_state), for an
+ * active/standby pair sharing them (docs/RELIABILITY.md, "Active and
+ * standby"; DESIGN.md §7). 0 is active: a relay alone is active, as
+ * before this field existed.
+ */
+enum rtpb_ha_state {
+	RTPB_HA_ACTIVE = 0,  /**< owns them: answers ARP/NDP, relays */
+	RTPB_HA_STANDBY = 1, /**< silent for them: no ARP/NDP answer or
+			      *   request from them, no relaying (counted as
+			      *   drop reason "standby") */
+};
+/** Rounds of announcements (gratuitous ARP, unsolicited NA) per request,
+ *  and the time between two, ms (as keepalived's vrrp_garp_master_repeat
+ *  sends a few, spaced, in case one is lost). */
+#define RTPB_HA_ANNOUNCE_ROUNDS 3
+#define RTPB_HA_ANNOUNCE_GAP_MS 100
 
 /**
  * Drop reasons, one X-macro for the enum, the per-lcore counters and
@@ -94,7 +115,9 @@ enum rtpb_shm_state {
 	_(REFUSED, "refused", "source refused after the peer it replaced won back") \
 	_(BUDGET, "budget", "other source of a latched stream, over its budget") \
 	_(PACE, "pace", "candidate packet not at media pace (a burst)")      \
-	_(DTMF_HIDDEN, "dtmf_hidden", "RFC 4733 event caught and hidden (catch_dtmf 'h')")
+	_(DTMF_HIDDEN, "dtmf_hidden", "RFC 4733 event caught and hidden (catch_dtmf 'h')") \
+	/* HA (docs/RELIABILITY.md, "Active and standby") */                  \
+	_(STANDBY, "standby", "relay addresses not active here (HA standby)")
 
 /**
  * enum rtpb_drop: RTPB_DROP_<NAME>. 0 is RTPB_DROP_NONE, "not dropped"
@@ -160,7 +183,10 @@ rtpb_drop_name(unsigned int r)
 	_(neigh_refused_mac, "link-layer address not the Ethernet source")    \
 	_(neigh_refused_full, "no free slot on its probe chain")               \
 	_(busy_cycles, "cycles of loops that handled packets")                 \
-	_(total_cycles, "all loop cycles")
+	_(total_cycles, "all loop cycles")                                     \
+	/* HA announcements of the relay addresses (main lcore, issue 21) */  \
+	_(ha_garps, "gratuitous ARP frames sent (HA announcements)")          \
+	_(ha_unsol_nas, "unsolicited Neighbor Advertisements sent (HA)")
 
 /**
  * Counters of one lcore (workers 0..n_workers-1, then the main lcore at
@@ -314,6 +340,17 @@ struct rtpb_shm_hdr {
 	_Atomic uint32_t workers_stalled;
 	/** Worker w's heartbeat (its own line). */
 	struct rtpb_worker_beat beat[RTPB_MAX_WORKERS];
+	/** HA: enum rtpb_ha_state. The dataplane sets it before its
+	 *  workers start (--standby), then control alone writes it (its
+	 *  --ha state, rtpb-ctl HA). Workers read it once per burst, the
+	 *  main lcore every tick. Its own line: written only at failover. */
+	_Atomic uint32_t ha_state __attribute__((aligned(64)));
+	/** HA: control adds 1 to have the main lcore announce every relay
+	 *  address (RTPB_HA_ANNOUNCE_ROUNDS rounds of gratuitous ARP and
+	 *  unsolicited Neighbor Advertisements, RTPB_HA_ANNOUNCE_GAP_MS
+	 *  apart) while ha_state is active; a change to active announces
+	 *  too. */
+	_Atomic uint32_t ha_announce;
 };
 
 /**

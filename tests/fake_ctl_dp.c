@@ -516,3 +516,19 @@ ctl_dp_lcore_stats(const struct ctl_dp *dp, uint32_t idx,
 	buf->total_cycles = 4000;
 	return 0;
 }
+
+/* HA: the fake remembers the last state set and counts announcements. */
+static int fake_ha_state = -1;
+static uint32_t fake_ha_announces;
+
+void
+ctl_dp_set_ha(struct ctl_dp *dp, enum rtpb_ha_state state)
+{
+	(void)dp;
+	fake_ha_state = (int)state;
+	if (state == RTPB_HA_ACTIVE)
+		fake_ha_announces++;
+}
+
+int fake_dp_ha_state(void) { return fake_ha_state; }
+uint32_t fake_dp_ha_announces(void) { return fake_ha_announces; }

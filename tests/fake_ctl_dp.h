@@ -35,6 +35,11 @@ void fake_dp_set_steer(const struct rtpb_steer *st);
  *  SSRC, packets dropped in probation) to the latch callback. */
 void fake_dp_latch_ev(const struct rtpb_msg_ev_latch *ev);
 
+/** HA: the last state ctl_dp_set_ha() gave (-1: never called), and
+ *  how many times it was set active (each one an announcement). */
+int fake_dp_ha_state(void);
+uint32_t fake_dp_ha_announces(void);
+
 /** The handle (what ctl_dp_create() returned, created if needed). */
 struct ctl_dp *fake_dp_handle(void);
 

@@ -33,6 +33,7 @@
 
 #include "dp_arp.h"
 #include "dp_ctx.h"
+#include "dp_ha.h"
 #include "dp_nd.h"
 #include "dp_neigh.h"
 #include "dp_nkeep.h"
@@ -41,8 +42,10 @@
 
 struct dp_ctx dp_ctx;
 atomic_bool dp_quit;
+int dp_logtype = RTE_LOGTYPE_USER1; /* dp_ha.c logs; dp_main.c registers it */
 
 static struct rtpb_lcore_stats *st; /* the "main lcore" counters */
+static struct rtpb_shm_hdr *shm; /* the lcore counters' home */
 
 /* Relay 2001:db8:a::1/64 (and 192.0.2.1/24); phone 2001:db8:a::10. */
 static const uint8_t RELAY6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, [15] = 0x01};
@@ -981,7 +984,237 @@ test_ns_learning_rules(void **state)
 	reset(state);
 }
 
-static struct rtpb_shm_hdr *shm; /* the lcore counters' home */
+
+/*
+ * HA (issue 21): when the main lcore announces. A table of (state,
+ * announce counter, time) read in order and the actions expected.
+ */
+static void
+test_ha_step(void **state)
+{
+	const uint64_t gap = RTPB_HA_ANNOUNCE_GAP_MS * 1000000ull;
+	static const struct {
+		uint32_t state, announce;
+		uint64_t at; /* in gaps, plus 1 ns where noted by +1 */
+		unsigned int act;
+	} steps[] = {
+		/* a standby at start: nothing */
+		{RTPB_HA_STANDBY, 0, 0, 0},
+		{RTPB_HA_STANDBY, 0, 1, 0},
+		/* control bumps announce while standby: still silent */
+		{RTPB_HA_STANDBY, 1, 2, 0},
+		/* active: neighbours retried, first round at once */
+		{RTPB_HA_ACTIVE, 1, 10, DP_HA_BECAME_ACTIVE | DP_HA_ANNOUNCE},
+		{RTPB_HA_ACTIVE, 1, 10, 0},
+		/* the next two a gap apart, then no more */
+		{RTPB_HA_ACTIVE, 1, 11, DP_HA_ANNOUNCE},
+		{RTPB_HA_ACTIVE, 1, 11, 0},
+		{RTPB_HA_ACTIVE, 1, 12, DP_HA_ANNOUNCE},
+		{RTPB_HA_ACTIVE, 1, 13, 0},
+		{RTPB_HA_ACTIVE, 1, 50, 0},
+		/* announce again (control re-attached): three more rounds */
+		{RTPB_HA_ACTIVE, 2, 60, DP_HA_ANNOUNCE},
+		{RTPB_HA_ACTIVE, 2, 61, DP_HA_ANNOUNCE},
+		/* standby in the middle: the rest is cancelled */
+		{RTPB_HA_STANDBY, 2, 62, 0},
+		{RTPB_HA_STANDBY, 2, 63, 0},
+		/* and back: the whole burst again */
+		{RTPB_HA_ACTIVE, 2, 70, DP_HA_BECAME_ACTIVE | DP_HA_ANNOUNCE},
+		{RTPB_HA_ACTIVE, 2, 71, DP_HA_ANNOUNCE},
+		{RTPB_HA_ACTIVE, 2, 72, DP_HA_ANNOUNCE},
+		{RTPB_HA_ACTIVE, 2, 73, 0},
+	};
+	struct dp_ha ha;
+	size_t i;
+
+	(void)state;
+	dp_ha_init(&ha, RTPB_HA_STANDBY, 0);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		unsigned int act = dp_ha_step(&ha, steps[i].state, steps[i].announce,
+					      1000 + steps[i].at * gap);
+
+		if (act != steps[i].act)
+			fail_msg("step %zu: actions %u, want %u", i, act, steps[i].act);
+	}
+	/* an active dataplane at start announces nothing by itself */
+	dp_ha_init(&ha, RTPB_HA_ACTIVE, 7);
+	assert_int_equal(dp_ha_step(&ha, RTPB_HA_ACTIVE, 7, 5), 0);
+}
+
+/* Every frame the main lcore queued, freed; how many. */
+static unsigned int
+drain_sent(void)
+{
+	struct rte_mbuf *m = NULL;
+	unsigned int n = 0;
+
+	while (rte_ring_dequeue(dp_ctx.sp_tx, (void **)&m) == 0) {
+		rte_pktmbuf_free(m);
+		n++;
+	}
+	return n;
+}
+
+/* The send function of the neighbour cache, counting what it is asked. */
+static unsigned int ha_asked;
+static void
+ha_count_send(const struct rtpb_addr *ip, const struct rte_ether_addr *mac, void *arg)
+{
+	(void)ip;
+	(void)mac;
+	(void)arg;
+	ha_asked++;
+}
+
+/*
+ * HA standby: silent for the relay addresses (no answer to ARP or NS for
+ * them, no request from them), each silence counted as drop "standby";
+ * neighbours it hears are still learned. Active again, it answers.
+ */
+static void
+test_ha_standby_silent(void **state)
+{
+	const uint32_t phone = RTE_BE32(0xc000020a);
+	struct rtpb_addr a;
+	struct ns_spec s;
+
+	struct rte_mbuf *req;
+
+	reset(state);
+	dp_neigh_seed(dp_ctx.neigh);
+	/* (built while active: dp_arp_request() is what builds it) */
+	req = build_arp(&PHONE_MAC, &PHONE_MAC, phone, RTE_BE32(0xc0000201));
+	memset(st, 0, sizeof(*st));
+	atomic_store(&shm->ha_state, RTPB_HA_STANDBY);
+	ns_default(&s);
+	input(build_nd(&s));
+	assert_null(sent());
+	assert_true(dp_neigh6_find(dp_ctx.neigh, PHONE6) < 0); /* not for us: no NA, no learning */
+	dp_arp_input(req, sizeof(struct rte_ether_hdr), 1000);
+	assert_null(sent());
+	assert_true(dp_neigh_find(dp_ctx.neigh, phone) >= 0);
+	dp_arp_request(RTE_BE32(0xc000020b), NULL, NULL);
+	dp_nd_solicit(OTHER6, NULL);
+	assert_null(sent());
+	assert_int_equal(st->drops[RTPB_DROP_STANDBY], 4);
+	assert_int_equal(st->nd_replies + st->arp_replies + st->arp_requests +
+			 st->nd_requests, 0);
+	/* resolution asked while silent: held back, sent at activation */
+	rtpb_addr_set_v4(&a, RTE_BE32(0xc000020b), 0);
+	ha_asked = 0;
+	dp_neigh_resolve(dp_ctx.neigh, &a, 1000, ha_count_send, NULL);
+	assert_int_equal(ha_asked, 1); /* (the send function is what is silent) */
+	ha_asked = 0;
+	/* resolved entries are not asked again, nor never-asked ones */
+	assert_int_equal(dp_neigh_retry_all(dp_ctx.neigh, 2000, ha_count_send, NULL), 1);
+	assert_int_equal(ha_asked, 1);
+	atomic_store(&shm->ha_state, RTPB_HA_ACTIVE);
+	assert_true(arp_in(&PHONE_MAC, &PHONE_MAC, phone));
+	reset(state);
+}
+
+/* Check one gratuitous ARP from the relay for ip. */
+static void
+check_garp(struct rte_mbuf *m, uint32_t ip, bool reply)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_arp_hdr *arp = (const struct rte_arp_hdr *)(eth + 1);
+	static const struct rte_ether_addr zero, bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+
+	assert_int_equal(rte_pktmbuf_data_len(m), 42);
+	assert_true(rte_is_same_ether_addr(&eth->dst_addr, &bcast));
+	assert_true(rte_is_same_ether_addr(&eth->src_addr, &RELAY_MAC));
+	assert_int_equal(eth->ether_type, RTE_BE16(RTE_ETHER_TYPE_ARP));
+	assert_int_equal(arp->arp_hardware, RTE_BE16(RTE_ARP_HRD_ETHER));
+	assert_int_equal(arp->arp_protocol, RTE_BE16(RTE_ETHER_TYPE_IPV4));
+	assert_int_equal(arp->arp_hlen, 6);
+	assert_int_equal(arp->arp_plen, 4);
+	assert_int_equal(arp->arp_opcode, reply ? RTE_BE16(RTE_ARP_OP_REPLY) :
+						  RTE_BE16(RTE_ARP_OP_REQUEST));
+	assert_true(rte_is_same_ether_addr(&arp->arp_data.arp_sha, &RELAY_MAC));
+	assert_int_equal(arp->arp_data.arp_sip, ip);
+	assert_int_equal(arp->arp_data.arp_tip, ip);
+	assert_true(rte_is_same_ether_addr(&arp->arp_data.arp_tha, reply ? &RELAY_MAC : &zero));
+}
+
+/*
+ * HA announcements: standby -> active (control's word in shared memory)
+ * retries the neighbours held back and sends, at once and then twice a
+ * gap apart, for each IPv4 relay address a gratuitous ARP request and
+ * reply, for each IPv6 one an unsolicited NA to all-nodes with Override
+ * (a valid NA to a receiver running the relay's own checks).
+ */
+static void
+test_ha_announce(void **state)
+{
+	const uint64_t gap = RTPB_HA_ANNOUNCE_GAP_MS * 1000000ull;
+	static const struct rte_ether_addr all_nodes_mac = {{0x33, 0x33, 0, 0, 0, 1}};
+	struct rtpb_addr a;
+	struct dp_ha ha;
+	struct rte_mbuf *m[8];
+	unsigned int n, i;
+
+	reset(state);
+	dp_neigh_seed(dp_ctx.neigh);
+	atomic_store(&shm->ha_state, RTPB_HA_STANDBY);
+	dp_ha_init(&ha, RTPB_HA_STANDBY, 0);
+	rtpb_addr_set_v4(&a, RTE_BE32(0xc000020b), 0);
+	dp_neigh_resolve(dp_ctx.neigh, &a, 1000, ha_count_send, NULL);
+	dp_ha_tick(&ha, 2000, ha_count_send);
+	assert_int_equal(rte_ring_count(dp_ctx.sp_tx), 0);
+
+	ha_asked = 0;
+	atomic_store(&shm->ha_state, RTPB_HA_ACTIVE);
+	atomic_fetch_add(&shm->ha_announce, 1);
+	dp_ha_tick(&ha, 3000, ha_count_send);
+	assert_int_equal(ha_asked, 1);
+	/* one IPv4 and two IPv6 relay addresses (ctx_setup) */
+	n = rte_ring_dequeue_burst(dp_ctx.sp_tx, (void **)m, 8, NULL);
+	assert_int_equal(n, 4);
+	check_garp(m[0], RTE_BE32(0xc0000201), false);
+	check_garp(m[1], RTE_BE32(0xc0000201), true);
+	for (i = 2; i < 4; i++) {
+		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m[i], const struct rte_ether_hdr *);
+		const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)(eth + 1);
+		const uint8_t *icmp = (const uint8_t *)(ip6 + 1);
+		const uint8_t *ip = i == 2 ? RELAY6 : RELAY6B;
+		struct dp_pkt_meta pm;
+		struct dp_nd_msg na;
+
+		assert_int_equal(rte_pktmbuf_data_len(m[i]), 14 + 40 + 32);
+		assert_true(rte_is_same_ether_addr(&eth->dst_addr, &all_nodes_mac));
+		assert_true(rte_is_same_ether_addr(&eth->src_addr, &RELAY_MAC));
+		assert_memory_equal(ip6->src_addr, ip, 16);
+		assert_memory_equal(ip6->dst_addr, ALL_NODES, 16);
+		assert_int_equal(ip6->hop_limits, 255);
+		assert_int_equal(icmp[0], DP_ICMP6_NA);
+		assert_int_equal(icmp[4], DP_ND_NA_F_OVERRIDE);
+		assert_memory_equal(icmp + 8, ip, 16);
+		assert_int_equal(icmp[24], DP_ND_OPT_TLLA);
+		assert_memory_equal(icmp + 26, &RELAY_MAC, 6);
+		assert_int_equal(icmp6_sum(ip6), 0xffff);
+		assert_int_equal(dp_parse_pkt(m[i], &pm), DP_PKT_ND);
+		assert_int_equal(dp_nd_check(m[i], &pm, &na), 0);
+		assert_true(dp_nd_for_relay(ip6->dst_addr));
+	}
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(m[i]);
+	assert_int_equal(st->ha_garps, 2);
+	assert_int_equal(st->ha_unsol_nas, 2);
+	/* not again before the gap; twice more, then no more */
+	dp_ha_tick(&ha, 3000 + gap - 1, ha_count_send);
+	assert_int_equal(drain_sent(), 0);
+	dp_ha_tick(&ha, 3000 + gap, ha_count_send);
+	assert_int_equal(drain_sent(), 4);
+	dp_ha_tick(&ha, 3000 + 2 * gap, ha_count_send);
+	assert_int_equal(drain_sent(), 4);
+	dp_ha_tick(&ha, 3000 + 10 * gap, ha_count_send);
+	assert_int_equal(drain_sent(), 0);
+	assert_int_equal(st->ha_garps, 6);
+	assert_int_equal(st->ha_unsol_nas, 6);
+	assert_int_equal(ha_asked, 1);
+	reset(state);
+}
 
 /* dp_ctx for the slow path: pool, TX ring, neighbour table, counters,
  * the relay's MAC and addresses. */
@@ -1062,6 +1295,9 @@ main(void)
 		cmocka_unit_test(test_arp_learning_rules),
 		cmocka_unit_test(test_ns_learning_rules),
 		cmocka_unit_test(test_neigh_kept),
+		cmocka_unit_test(test_ha_step),
+		cmocka_unit_test(test_ha_standby_silent),
+		cmocka_unit_test(test_ha_announce),
 	};
 
 	return TEST_EAL_RUN("test_dp_nd", "64", tests, ctx_setup, ctx_teardown);

@@ -1382,6 +1382,16 @@ def start_control(topo, build, prefix, ctl_port=22222, extra_ctl=(), ipv6=False,
     return ctl
 
 
+def ctl_log_time(hms, near):
+    """Control's log stamp 'HH:MM:SS.mmm' (local time) as a wall-clock
+    time, on the day of wall-clock time near."""
+    h, m, sec = hms.split(':')
+    lt = time.localtime(near)
+    day = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, 0, 0, 0, 0, 0, lt.tm_isdst))
+    t = day + int(h) * 3600 + int(m) * 60 + float(sec)
+    return t + 86400 * round((near - t) / 86400)
+
+
 def parse_ul_reply(reply):
     """A U/L reply '<port>[ <addr>[ 6]]' -> (port, addr or None, ipv6).
     @raise E2EError if it is not one (an error 'E<n>', or '0')."""

@@ -104,16 +104,6 @@ def worker_tid(pid, lcore):
 q_counts = e2e.q_counts
 
 
-def ctl_log_time(hms, near):
-    """Control's log stamp 'HH:MM:SS.mmm' (local time) as a wall-clock
-    time, on the day of wall-clock time near."""
-    h, m, sec = hms.split(':')
-    lt = time.localtime(near)
-    day = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, 0, 0, 0, 0, 0, lt.tm_isdst))
-    t = day + int(h) * 3600 + int(m) * 60 + float(sec)
-    return t + 86400 * round((near - t) / 86400)
-
-
 def body(build, prefix):
     with e2e.Topology() as topo:
         dp, ctl = e2e.start_relay(topo, build, prefix, extra_ctl=['-T', str(TTL_S)])
@@ -201,10 +191,12 @@ def body(build, prefix):
         dp = e2e.start_dataplane(topo, build, prefix)
         t_ready = float(dp.wait_for_log(r'ready: .* realtime (\d+\.\d+)').group(1))
         ctl.wait_for_log(r'dataplane back after (\d+) ms without', timeout=10, since=mark)
-        t_attach = ctl_log_time(ctl.wait_for_log(r"^(\S+) \S+: .*dataplane '[^']*' attached: pid",
-                                                 since=mark).group(1), t_ready)
-        t_replay = ctl_log_time(ctl.wait_for_log(r'^(\S+) \S+: .*dataplane back after',
-                                                 since=mark).group(1), t_ready)
+        t_attach = e2e.ctl_log_time(
+            ctl.wait_for_log(r"^(\S+) \S+: .*dataplane '[^']*' attached: pid",
+                             since=mark).group(1), t_ready)
+        t_replay = e2e.ctl_log_time(
+            ctl.wait_for_log(r'^(\S+) \S+: .*dataplane back after',
+                             since=mark).group(1), t_ready)
         q_replayed = q_counts(cmd, 'chaos-1', 'fa', 'tb')
         a, b = call.results()
         q_end = q_counts(cmd, 'chaos-1', 'fa', 'tb')
