@@ -50,6 +50,18 @@ typedef int(ctl_exec_rec_fn)(void *arg, struct ctl_sessions *t,
 			     struct ctl_session *s, int li, const char *name,
 			     unsigned int flags);
 
+/**
+ * The player's entry for P, P0 and S (ctl_player_cmd()): play prompt
+ * name (the first file of codecs' payload types) into leg li of s at
+ * ptime_ms (<= 0: 20 ms), count times (< 0 forever); count 0 stops.
+ * @return 0; -ENOENT (stop: nothing plays); else an error (E60).
+ */
+typedef int(ctl_exec_play_fn)(void *arg, struct ctl_sessions *t,
+			      struct ctl_session *s, int li, const char *name,
+			      const char *codecs, int ptime_ms, int count,
+			      uint64_t now_ns);
+struct ctl_player_counters;
+
 struct ctl_exec_cfg {
 	uint32_t relay_ip;     /**< unused (the session table's addresses) */
 	bool has_relay6;       /**< unused */
@@ -69,6 +81,11 @@ struct ctl_exec_cfg {
 	 *  (R answers E50, as rtpproxy without -r) */
 	ctl_exec_rec_fn *rec;
 	void *rec_arg;
+	/** --prompt-dir: the player (P, S); NULL: P answers E60 */
+	ctl_exec_play_fn *play;
+	void *play_arg;
+	/** its counters for G (nplrs_*, npkts_played); NULL: 0 */
+	const struct ctl_player_counters *play_ctrs;
 	/** set by ctl_exec_create() from the session table's addresses
 	 *  and aforce; what is given here is ignored */
 	struct ctl_parse_cfg parse;

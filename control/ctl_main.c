@@ -55,6 +55,7 @@
 #include "ctl_notify.h"
 #include "ctl_pf.h"
 #include "ctl_ports.h"
+#include "ctl_player.h"
 #include "ctl_recorder.h"
 #include "ctl_session.h"
 #include "ctl_sock.h"
@@ -62,6 +63,8 @@
 
 #define CTL_NS_PER_S 1000000000ULL
 #define LOOP_MS 10
+/* playback: the default --prompt-dir */
+#define CTL_PROMPT_DIR "/var/lib/rtpbypass/prompts"
 #define DEFAULT_SOCK "unix:/var/run/rtpproxy.sock" /* rtpproxy CMD_SOCK */
 /* --journal default directory (systemd RuntimeDirectory=rtpbypass) */
 #define CTL_JOURNAL_DIR "/run/rtpbypass"
@@ -112,6 +115,9 @@ struct opts {
 	struct ctl_metrics_addr metrics_addr;
 	struct ctl_rec_conf rec; /* -r, -S, -P, -R */
 	bool rec_all;            /* -a */
+	/* playback (P, S; docs/PLAYBACK.md) */
+	const char *prompt_dir;  /* --prompt-dir */
+	bool prompt_dir_given;
 	char warn[8][320];  /* rtpproxy flags taken without their effect */
 	int nwarn;
 };
@@ -196,6 +202,9 @@ usage(FILE *f)
 "                   (text format; ADDR: IPv4, [IPv6] or localhost, e.g.\n"
 "                   127.0.0.1:9476); default off\n"
 "  --file-prefix N  DPDK --file-prefix of the dataplane (default rtpbypass)\n"
+"  --prompt-dir DIR  prompt files of P (playback), <name>.<payload type>\n"
+"                   as rtpb-makeann and rtpproxy's makeann write them\n"
+"                   (default " CTL_PROMPT_DIR "); none there: P gets E60\n"
 "  --journal PATH   the session journal, a file of one record per call\n"
 "                   rewritten on U/L, latch, S ttl= (default\n"
 "                   " CTL_JOURNAL_DIR "/<file-prefix>.journal, its directory\n"
@@ -374,6 +383,7 @@ enum {
 	OPT_NO_REDIRECT, OPT_OVERLOAD, OPT_CONFIG, OPT_DSO,
 	OPT_MAX_SESSIONS, OPT_MAX_NEW_RATE, OPT_CONN_IDLE, OPT_CONN_PER_PEER,
 	OPT_METRICS, OPT_JOURNAL,
+	OPT_PROMPT_DIR, /* playback */
 };
 
 /* The options that take effect only once all are read. */
@@ -443,6 +453,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		{"conn-idle", required_argument, NULL, OPT_CONN_IDLE},
 		{"conn-per-peer", required_argument, NULL, OPT_CONN_PER_PEER},
 		{"metrics", required_argument, NULL, OPT_METRICS},
+		/* playback */
+		{"prompt-dir", required_argument, NULL, OPT_PROMPT_DIR},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -568,6 +580,11 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->metrics = true;
 			break;
 		}
+		/* playback */
+		case OPT_PROMPT_DIR:
+			o->prompt_dir = optarg;
+			o->prompt_dir_given = true;
+			break;
 		case OPT_CONFIG:
 		case OPT_DSO:
 			die_usage("--config/--dso: rtpproxy modules are not "
@@ -659,6 +676,7 @@ struct ctl_app {
 	struct ctl_admit *admit;     /* --max-sessions, --max-new-rate */
 	struct ctl_metrics *metrics; /* --metrics, NULL without */
 	struct ctl_recorder *rec;    /* -r, NULL without */
+	struct ctl_player *play;     /* --prompt-dir, NULL: none there */
 	struct ctl_journal *journal; /* --journal, NULL: none */
 };
 
@@ -694,6 +712,24 @@ journal_notify(const char *name, const struct rtpb_addr *src,
 
 	return ctl_tnotify_lookup(arg, name, journal_sa(src, &s1),
 				  journal_sa(local, &s2));
+}
+
+/* Playback: open --prompt-dir (the default may well not exist: P then
+ * answers E60, as before). */
+static void
+play_open(struct ctl_app *a, const struct opts *o)
+{
+	const char *dir = o->prompt_dir != NULL ? o->prompt_dir : CTL_PROMPT_DIR;
+	struct ctl_play_dir *d = ctl_play_dir_open(dir);
+
+	if (d == NULL) {
+		ctl_log(o->prompt_dir_given ? CTL_LOG_WARN : CTL_LOG_INFO,
+			"--prompt-dir %s: %s: P answers E60", dir, strerror(errno));
+		return;
+	}
+	a->play = ctl_player_create(d);
+	if (a->play != NULL)
+		ctl_log(CTL_LOG_INFO, "playback: prompts from %s", dir);
 }
 
 /* Open the session journal (--journal; default CTL_JOURNAL_DIR, made
@@ -938,6 +974,7 @@ app_open(struct ctl_app *a, const struct opts *o)
 		ctl_log(CTL_LOG_WARN, "-S, -P, -R, -a: no record directory (-r): "
 			"R answers E50");
 	}
+	play_open(a, o);
 	if (journal_open(a, o, o->addrs.n * ((uint32_t)(hi - lo) / 2 + 1)) != 0)
 		return -1;
 	struct ctl_sessions_cfg scfg = {
@@ -956,7 +993,10 @@ app_open(struct ctl_app *a, const struct opts *o)
 	struct ctl_exec_cfg ecfg = {.pf = a->pf, .tnotify = a->tnotify,
 				    .aforce = o->aforce, .admit = a->admit,
 				    .rec = a->rec != NULL ? ctl_recorder_cmd : NULL,
-				    .rec_arg = a->rec};
+				    .rec_arg = a->rec,
+				    .play = a->play != NULL ? ctl_player_cmd : NULL,
+				    .play_arg = a->play,
+				    .play_ctrs = a->play != NULL ? ctl_player_ctrs(a->play) : NULL};
 
 	memcpy(scfg.addr_ports, a->pools, sizeof(scfg.addr_ports));
 	a->sess = ctl_sessions_create(&scfg);
@@ -997,6 +1037,19 @@ app_open(struct ctl_app *a, const struct opts *o)
 
 /* Free everything; keep: leave the sessions' streams and prefilter
  * entries for the next control (--keep-on-exit, dataplane attached). */
+/* The pacer's turn: due packets onto the workers' play rings.
+ * @return when the next one is due, ns (UINT64_MAX: none). */
+static uint64_t
+play_poll(struct ctl_app *a, uint64_t now)
+{
+	struct rte_ring *rings[RTPB_MAX_WORKERS];
+	uint32_t n = ctl_dp_n_workers(a->dp);
+
+	for (uint32_t w = 0; w < n && w < RTPB_MAX_WORKERS; w++)
+		rings[w] = ctl_dp_play_ring(a->dp, w);
+	return ctl_player_poll(a->play, a->sess, rings, n, now);
+}
+
 /* The recorder's turn: the workers' mirror rings into the files. */
 static void
 recorder_poll(struct ctl_app *a, uint64_t now)
@@ -1025,6 +1078,7 @@ app_close(struct ctl_app *a, bool keep)
 		ctl_sessions_abandon(a->sess); /* the next control keeps them */
 	else
 		ctl_sessions_destroy(a->sess); /* pushes the DELs, deletes pf entries */
+	ctl_player_destroy(a->play);
 	if (a->rec != NULL) {
 		recorder_poll(a, ctl_now_ns()); /* what the rings still hold */
 		ctl_recorder_destroy(a->rec);
@@ -1049,10 +1103,16 @@ app_run(struct ctl_app *a)
 {
 	uint64_t last_tick = ctl_now_ns(), idle_sum = 0, wd_usec = 0;
 	bool draining = false, watchdog = sd_watchdog_enabled(0, &wd_usec) > 0;
+	uint64_t play_due = UINT64_MAX; /* the next played packet, ns */
 
 	while (!quit_flag) {
-		uint64_t idle, now;
-		int rc = ctl_socks_run(a->socks, a->ex, LOOP_MS, &idle);
+		uint64_t idle, now = ctl_now_ns();
+		/* a packet to play sooner than LOOP_MS: wake up for it (ms
+		 * rounded up: a packet leaves up to ~1 ms late, on its grid) */
+		int wait_ms = play_due <= now ? 0 :
+			play_due - now >= LOOP_MS * 1000000ull ? LOOP_MS :
+			(int)((play_due - now + 999999) / 1000000);
+		int rc = ctl_socks_run(a->socks, a->ex, wait_ms, &idle);
 
 		if (rc < 0)
 			ctl_log(CTL_LOG_ERR, "poll: %s", strerror(-rc));
@@ -1062,6 +1122,8 @@ app_run(struct ctl_app *a)
 		ctl_sessions_flush(a->sess);
 		if (a->rec != NULL)
 			recorder_poll(a, now);
+		if (a->play != NULL)
+			play_due = play_poll(a, now);
 		if (a->notify != NULL)
 			ctl_notify_run(a->notify, now);
 		if (drain_flag && !draining) {

@@ -193,6 +193,9 @@ stream_want(const struct ctl_sessions *t, const struct ctl_session *s,
 		m->flags |= RTPB_STREAM_F_RECORD | (li == 1 ? RTPB_STREAM_F_REC_ORIG : 0);
 		m->rec_id = l->rec_id;
 	}
+	/* playback: the other party's RTP to a party a prompt plays to */
+	if (l->held && !rtcp)
+		m->flags |= RTPB_STREAM_F_HOLD;
 }
 
 /* Same content, header (len, seq) aside. */
@@ -205,14 +208,15 @@ stream_msg_eq(const struct rtpb_msg_stream *a, const struct rtpb_msg_stream *b)
 		      sizeof(*a) - h) == 0;
 }
 
-/* a and b differ in their recording only (R, N). */
+/* a and b differ in their recording (R, N) or hold (P, S) only. */
 static bool
 stream_msg_rec_only(const struct rtpb_msg_stream *a, const struct rtpb_msg_stream *b)
 {
+	const uint32_t only = RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG |
+			      RTPB_STREAM_F_HOLD;
 	struct rtpb_msg_stream x = *a;
 
-	x.flags = (x.flags & ~(RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG)) |
-		  (b->flags & (RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG));
+	x.flags = (x.flags & ~only) | (b->flags & only);
 	x.rec_id = b->rec_id;
 	return stream_msg_eq(&x, b);
 }

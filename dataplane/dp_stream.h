@@ -59,8 +59,10 @@ enum dp_latch_state {
 #define DP_STREAM_F_PREV_SEQ (1u << 11) /**< prev_seq holds the previous peer's highest seq */
 #define DP_STREAM_F_WON_SSRC (1u << 12) /**< the peer won by continuing the SSRC: handover_seq is valid */
 #define DP_STREAM_F_CTL_MASK 0xffu      /**< bits that come from control */
-/** The recording bits of control's (RTPB_MSG_STREAM_UPDATE with REC_ONLY). */
-#define DP_STREAM_F_REC_MASK (RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG)
+/** The bits an RTPB_MSG_STREAM_UPDATE with REC_ONLY sets: recording,
+ *  and the hold of playback (P). */
+#define DP_STREAM_F_REC_MASK (RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG | \
+			      RTPB_STREAM_F_HOLD)
 
 /** Sources a stream refuses after reverts (hashes in dp_stream.refused). */
 #define DP_STREAM_REFUSED 4

@@ -67,9 +67,14 @@ struct rtpb_msg_hdr {
 /** With RECORD: the stream receives the from-tag party's packets
  *  (RTPB_MIRROR_DIR_O); without it the to-tag party's (DIR_A). */
 #define RTPB_STREAM_F_REC_ORIG (1u << 3)
-/** UPDATE only, not kept: the message sets RECORD, REC_ORIG and rec_id
- *  and nothing else (R, N: the latch, peer and window stay). */
+/** UPDATE only, not kept: the message sets RECORD, REC_ORIG, HOLD and
+ *  rec_id and nothing else (R, N, P, S: the latch, peer and window stay). */
 #define RTPB_STREAM_F_REC_ONLY (1u << 4)
+/** Playback (docs/PLAYBACK.md): drop what the stream receives, counted
+ *  as drop reason held (the other party's media to a party a prompt
+ *  plays to). An UPDATE that differs from the last one in this flag (and
+ *  the recording's) only sets it with RTPB_STREAM_F_REC_ONLY. */
+#define RTPB_STREAM_F_HOLD (1u << 5)
 
 /**
  * RTPB_MSG_HELLO: control's first message on each c2d ring after attach.

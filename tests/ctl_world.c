@@ -271,6 +271,8 @@ dp_msgs(struct ctl_world *w)
 			g_string_append_printf(w->out, " rec %u%s", m->stream.rec_id,
 					       (m->stream.flags & RTPB_STREAM_F_REC_ORIG) ?
 					       " orig" : "");
+		if (m->stream.flags & RTPB_STREAM_F_HOLD)
+			g_string_append(w->out, " hold");
 		if (m->stream.flags & RTPB_STREAM_F_REC_ONLY)
 			g_string_append(w->out, " only");
 		g_string_append_c(w->out, '\n');
