@@ -56,18 +56,7 @@ play_frame(struct rte_mbuf *m, const struct rtpb_play_pkt *e,
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 
 		eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-		ip->version_ihl = 0x45;
-		ip->type_of_service = 0;
-		ip->total_length = rte_cpu_to_be_16((uint16_t)(l3 + udp_len));
-		ip->packet_id = 0;
-		/* an atomic datagram (RFC 6864 4.1), as dp_rewrite.h builds */
-		ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-		ip->time_to_live = DP_REWRITE_TTL;
-		ip->next_proto_id = IPPROTO_UDP;
-		ip->src_addr = rtpb_addr_v4(from);
-		ip->dst_addr = rtpb_addr_v4(to);
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		dp_rewrite_ip4_build(ip, 0, (uint16_t)(l3 + udp_len), from, to);
 		/* never 0 (RFC 768: "no checksum"): DPDK sends 0xffff */
 		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 	}
