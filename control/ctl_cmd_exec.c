@@ -15,12 +15,11 @@
  *    docs/DTMF.md) and (after a U with a to_tag) L addr port [nsock
  *    ntag] and C callid from_tag to_tag (fork another session into this
  *    one, ctl_fork.h); results as rtpproxy's (" && <res>").
- *  - S (stop playback): there is no player, so a found session has
- *    nothing to stop: "0", as rtpproxy for a session that plays nothing;
- *    E50 if no session matches.
- *  - P (play): E50 if no session, E35 for "session" without a stored
- *    codec list, "0" for P0 (it only stops playback), else E60, what
- *    rtpproxy answers when it has no prompt file to play.
+ *  - P, P0, S (playback, docs/PLAYBACK.md): through cfg.play (the
+ *    player, ctl_player.h): E50 if no session, E35 for "session"
+ *    without a stored codec list, E60 when there is no file to play
+ *    (or no player: no prompt directory), "0" otherwise; P0 and S
+ *    answer 0 whether anything played or not, as rtpproxy.
  *  - R (record): E50, rtpproxy's answer when recording is not configured
  *    (no -r); N stops recordings and forks, E50 when nothing stopped.
  *  - C to a file: recording (exec_rec()); C[p] to udp:host:port forks
@@ -37,6 +36,7 @@
 
 #include "ctl_cmd_exec.h"
 #include "ctl_log.h"
+#include "ctl_player.h"
 #include "ctl_recorder.h"
 #include "ctl_redis.h"
 
@@ -811,6 +811,8 @@ stats_table(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 
 	if (ex->cfg.redis_counters != NULL)
 		ex->cfg.redis_counters(ex->cfg.redis_arg, &rc);
+	const struct ctl_player_counters pc = ex->cfg.play_ctrs != NULL ?
+		*ex->cfg.play_ctrs : (struct ctl_player_counters){0};
 	const struct ctl_exec_stat fixed[] = {
 		/* rtpproxy's (src/rtpp_stats.c) */
 		STAT_C("nsess_created", c->created, "sessions_created_total",
@@ -831,12 +833,12 @@ stats_table(const struct ctl_exec *ex, const struct ctl_sessions_counters *c,
 		       "media=\"nortcp\"", NULL),
 		STAT_C("nsess_owrtcp", c->owrtcp, "sessions_ended_media_total",
 		       "media=\"owrtcp\"", NULL),
-		/* no players, no resizer: these are truly 0 */
-		STAT_U("nplrs_created", 0),
-		STAT_U("nplrs_destroyed", 0),
+		/* the player (P): zeros without one; no resizer */
+		STAT_U("nplrs_created", pc.created),
+		STAT_U("nplrs_destroyed", pc.destroyed),
 		STAT_C("npkts_rcvd", c->pkts_in, "received_packets_total", NULL,
 		       "RTP and RTCP packets received on sessions' relay sockets"),
-		STAT_U("npkts_played", 0),
+		STAT_U("npkts_played", pc.pkts),
 		STAT_C("npkts_relayed", c->pkts_relayed, "relayed_packets_total",
 		       NULL, "RTP and RTCP packets relayed to the other leg"),
 		STAT_U("npkts_resizer_in", 0),
@@ -1046,27 +1048,44 @@ exec_stats(struct ctl_exec *ex, struct ctl_cmd *cmd,
 		reply_err(cmd, r, CTL_E_RTOOBIG_1, "reply too big");
 }
 
-/* P (handle_play path): see the file comment. */
+/*
+ * P (rtpproxy handle_play(), rpcpv1_play.c): play to leg idx's party.
+ * "session" is the leg's c list from its last U/L (E35 if none), at the
+ * ptime the other leg keeps (rtpproxy stores a U/L's Z on
+ * stream[NOT(pidx)] and its c list on stream[pidx]; this relay keeps
+ * both on leg[pidx]). P0 stops and answers 0; any failure to play E60.
+ */
 static void
-exec_play(struct ctl_exec *ex, struct ctl_cmd *cmd,
-	   uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
+exec_play(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
+	  struct ctl_reply *r)
 {
-	int idx;
+	int idx, rc;
 	struct ctl_session *s = find_other(ex, cmd, r, &idx);
+	bool session = strcmp(cmd->play_codecs, "session") == 0;
 
 	if (s == NULL)
 		return;
-	if (strcmp(cmd->play_codecs, "session") == 0 &&
-	    s->leg[idx].codecs == NULL) {
+	if (session && s->leg[idx].codecs == NULL) {
 		reply_err(cmd, r, CTL_E_INVLARG_5, "no codec list stored");
 		return;
 	}
-	if (cmd->play_count == 0) {
-		ctl_reply_number(r, 0); /* P0 only stops playback */
+	if (ex->cfg.play == NULL) {
+		if (cmd->play_count == 0)
+			ctl_reply_number(r, 0); /* P0 only stops playback */
+		else
+			reply_err(cmd, r, CTL_E_PLRFAIL,
+				  "can't play: no prompt directory (--prompt-dir)");
 		return;
 	}
-	reply_err(cmd, r, CTL_E_PLRFAIL,
-		  "can't play: no prompt files (playback is not supported)");
+	rc = ex->cfg.play(ex->cfg.play_arg, ex->sess, s, idx, cmd->play_name,
+			  session ? s->leg[idx].codecs : cmd->play_codecs,
+			  session ? s->leg[!idx].ptime : -1, cmd->play_count, now_ns);
+	if (rc != 0 && cmd->play_count != 0) {
+		reply_err(cmd, r, CTL_E_PLRFAIL, rc == -ENOENT ?
+			  "can't play: no prompt file for the codecs" : strerror(-rc));
+		return;
+	}
+	ctl_reply_number(r, 0);
 }
 
 /* Has the command modifier c? */
@@ -1161,15 +1180,21 @@ exec_delete_all(struct ctl_exec *ex, struct ctl_cmd *cmd,
 	ctl_reply_number(r, 0);
 }
 
-/* S: no player, so a found session has nothing to stop. */
+/* S (handle_noplay()): stop leg idx's player; 0 whether it played or
+ * not, E50 without a session. */
 static void
-exec_noplay(struct ctl_exec *ex, struct ctl_cmd *cmd,
-	    uint64_t now_ns __attribute__((unused)), struct ctl_reply *r)
+exec_noplay(struct ctl_exec *ex, struct ctl_cmd *cmd, uint64_t now_ns,
+	    struct ctl_reply *r)
 {
 	int idx;
+	struct ctl_session *s = find_other(ex, cmd, r, &idx);
 
-	if (find_other(ex, cmd, r, &idx) != NULL)
-		ctl_reply_number(r, 0);
+	if (s == NULL)
+		return;
+	if (ex->cfg.play != NULL)
+		ex->cfg.play(ex->cfg.play_arg, ex->sess, s, idx, NULL, NULL, 0, 0,
+			     now_ns);
+	ctl_reply_number(r, 0);
 }
 
 /*

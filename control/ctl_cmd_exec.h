@@ -61,6 +61,17 @@ struct ctl_redis_counters;
  */
 typedef int(ctl_exec_ha_fn)(void *arg, const char *role, uint64_t now_ns,
 			    char *buf, size_t bufsz);
+/**
+ * The player's entry for P, P0 and S (ctl_player_cmd()): play prompt
+ * name (the first file of codecs' payload types) into leg li of s at
+ * ptime_ms (<= 0: 20 ms), count times (< 0 forever); count 0 stops.
+ * @return 0; -ENOENT (stop: nothing plays); else an error (E60).
+ */
+typedef int(ctl_exec_play_fn)(void *arg, struct ctl_sessions *t,
+			      struct ctl_session *s, int li, const char *name,
+			      const char *codecs, int ptime_ms, int count,
+			      uint64_t now_ns);
+struct ctl_player_counters;
 
 struct ctl_exec_cfg {
 	uint32_t relay_ip;     /**< unused (the session table's addresses) */
@@ -91,6 +102,11 @@ struct ctl_exec_cfg {
 	/** -R: forks (C udp:host:port) copy RTP only, no RTCP (rtpproxy's
 	 *  rrtcp); with or without -r */
 	bool fork_no_rtcp;
+	/** --prompt-dir: the player (P, S); NULL: P answers E60 */
+	ctl_exec_play_fn *play;
+	void *play_arg;
+	/** its counters for G (nplrs_*, npkts_played); NULL: 0 */
+	const struct ctl_player_counters *play_ctrs;
 	/** set by ctl_exec_create() from the session table's addresses
 	 *  and aforce; what is given here is ignored */
 	struct ctl_parse_cfg parse;

@@ -386,6 +386,14 @@ ctl_dp_mirror_ring(const struct ctl_dp *dp, uint32_t w)
 	return rtpb_shm_at(dp->prod.h, dp->prod.h->off_mirror[w]);
 }
 
+struct rte_ring *
+ctl_dp_play_ring(const struct ctl_dp *dp, uint32_t w)
+{
+	if (!ctl_dp_ready(dp) || w >= dp->prod.h->n_workers)
+		return NULL;
+	return rtpb_shm_at(dp->prod.h, dp->prod.h->off_play[w]);
+}
+
 uint32_t
 ctl_dp_n_workers(const struct ctl_dp *dp)
 {

@@ -90,6 +90,9 @@ struct rte_ring;
 /** Worker w's mirror ring (rtpb_mirror.h; control's recorder is its
  *  consumer), or NULL when detached or w is not a worker. */
 struct rte_ring *ctl_dp_mirror_ring(const struct ctl_dp *dp, uint32_t w);
+/** Worker w's play ring (rtpb_play.h; control's player is its
+ *  producer), or NULL when detached or w is not a worker. */
+struct rte_ring *ctl_dp_play_ring(const struct ctl_dp *dp, uint32_t w);
 
 /**
  * Index of relay address a (port ignored) in the dataplane's address list.

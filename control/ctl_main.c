@@ -57,6 +57,7 @@
 #include "ctl_notify.h"
 #include "ctl_pf.h"
 #include "ctl_ports.h"
+#include "ctl_player.h"
 #include "ctl_recorder.h"
 #include "ctl_session.h"
 #include "ctl_sock.h"
@@ -64,6 +65,8 @@
 
 #define CTL_NS_PER_S 1000000000ULL
 #define LOOP_MS 10
+/* playback: the default --prompt-dir */
+#define CTL_PROMPT_DIR "/var/lib/rtpbypass/prompts"
 #define DEFAULT_SOCK "unix:/var/run/rtpproxy.sock" /* rtpproxy CMD_SOCK */
 /* --journal default directory (systemd RuntimeDirectory=rtpbypass) */
 #define CTL_JOURNAL_DIR "/run/rtpbypass"
@@ -122,6 +125,9 @@ struct opts {
 	bool ha;                        /* --ha given */
 	bool ha_active;                 /* --ha active (true) | standby */
 	const char *ha_peer;            /* --ha-peer RELAY_ID */
+	/* playback (P, S; docs/PLAYBACK.md) */
+	const char *prompt_dir;  /* --prompt-dir */
+	bool prompt_dir_given;
 	char warn[8][320];  /* rtpproxy flags taken without their effect */
 	int nwarn;
 };
@@ -206,6 +212,9 @@ usage(FILE *f)
 "                   (text format; ADDR: IPv4, [IPv6] or localhost, e.g.\n"
 "                   127.0.0.1:9476); default off\n"
 "  --file-prefix N  DPDK --file-prefix of the dataplane (default rtpbypass)\n"
+"  --prompt-dir DIR  prompt files of P (playback), <name>.<payload type>\n"
+"                   as rtpb-makeann and rtpproxy's makeann write them\n"
+"                   (default " CTL_PROMPT_DIR "); none there: P gets E60\n"
 "  --journal PATH   the session journal, a file of one record per call\n"
 "                   rewritten on U/L, latch, S ttl= (default\n"
 "                   " CTL_JOURNAL_DIR "/<file-prefix>.journal, its directory\n"
@@ -399,6 +408,7 @@ enum {
 	/* Redis session state (issue 21 item 2) */
 	OPT_REDIS, OPT_REDIS_PREFIX, OPT_REDIS_RELAY, OPT_REDIS_RESTORE,
 	OPT_HA, OPT_HA_PEER, /* HA (ctl_ha.h) */
+	OPT_PROMPT_DIR, /* playback */
 };
 
 /* The options that take effect only once all are read. */
@@ -476,6 +486,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		/* HA, active and standby (ctl_ha.h) */
 		{"ha", required_argument, NULL, OPT_HA},
 		{"ha-peer", required_argument, NULL, OPT_HA_PEER},
+		/* playback */
+		{"prompt-dir", required_argument, NULL, OPT_PROMPT_DIR},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -638,6 +650,11 @@ parse_args(int argc, char **argv, struct opts *o)
 					  optarg, CTL_REDIS_ID_MAX);
 			o->ha_peer = optarg;
 			break;
+		/* playback */
+		case OPT_PROMPT_DIR:
+			o->prompt_dir = optarg;
+			o->prompt_dir_given = true;
+			break;
 		case OPT_CONFIG:
 		case OPT_DSO:
 			die_usage("--config/--dso: rtpproxy modules are not "
@@ -729,6 +746,7 @@ struct ctl_app {
 	struct ctl_admit *admit;     /* --max-sessions, --max-new-rate */
 	struct ctl_metrics *metrics; /* --metrics, NULL without */
 	struct ctl_recorder *rec;    /* -r, NULL without */
+	struct ctl_player *play;     /* --prompt-dir, NULL: none there */
 	struct ctl_journal *journal; /* --journal, NULL: none */
 	struct ctl_redis *redis;     /* --redis, NULL: none */
 	struct ctl_ha *ha;           /* --ha, NULL: none */
@@ -901,6 +919,24 @@ ha_open(struct ctl_app *a, const struct opts *o)
 
 	a->ha = ctl_ha_create(&cfg);
 	return a->ha != NULL ? 0 : -1;
+}
+
+/* Playback: open --prompt-dir (the default may well not exist: P then
+ * answers E60, as before). */
+static void
+play_open(struct ctl_app *a, const struct opts *o)
+{
+	const char *dir = o->prompt_dir != NULL ? o->prompt_dir : CTL_PROMPT_DIR;
+	struct ctl_play_dir *d = ctl_play_dir_open(dir);
+
+	if (d == NULL) {
+		ctl_log(o->prompt_dir_given ? CTL_LOG_WARN : CTL_LOG_INFO,
+			"--prompt-dir %s: %s: P answers E60", dir, strerror(errno));
+		return;
+	}
+	a->play = ctl_player_create(d);
+	if (a->play != NULL)
+		ctl_log(CTL_LOG_INFO, "playback: prompts from %s", dir);
 }
 
 /* Open the session journal (--journal; default CTL_JOURNAL_DIR, made
@@ -1145,6 +1181,7 @@ app_open(struct ctl_app *a, const struct opts *o)
 		ctl_log(CTL_LOG_WARN, "-S, -P, -R, -a: no record directory (-r): "
 			"R answers E50 (-R still applies to forks)");
 	}
+	play_open(a, o);
 	if (journal_open(a, o, o->addrs.n * ((uint32_t)(hi - lo) / 2 + 1)) != 0)
 		return -1;
 	struct ctl_sessions_cfg scfg = {
@@ -1167,7 +1204,10 @@ app_open(struct ctl_app *a, const struct opts *o)
 				    /* forking (C udp:host:port): -R, no RTCP */
 				    .fork_no_rtcp = o->rec.no_rtcp,
 				    /* HA (ctl_ha.h): a->ha is made below */
-				    .ha = o->ha ? ha_cmd : NULL, .ha_arg = a};
+				    .ha = o->ha ? ha_cmd : NULL, .ha_arg = a,
+				    .play = a->play != NULL ? ctl_player_cmd : NULL,
+				    .play_arg = a->play,
+				    .play_ctrs = a->play != NULL ? ctl_player_ctrs(a->play) : NULL};
 	/* Redis session state (issue 21 item 2): counters in I and G */
 	if (o->redis) {
 		ecfg.redis_counters = redis_counters;
@@ -1219,6 +1259,19 @@ app_open(struct ctl_app *a, const struct opts *o)
 
 /* Free everything; keep: leave the sessions' streams and prefilter
  * entries for the next control (--keep-on-exit, dataplane attached). */
+/* The pacer's turn: due packets onto the workers' play rings.
+ * @return when the next one is due, ns (UINT64_MAX: none). */
+static uint64_t
+play_poll(struct ctl_app *a, uint64_t now)
+{
+	struct rte_ring *rings[RTPB_MAX_WORKERS];
+	uint32_t n = ctl_dp_n_workers(a->dp);
+
+	for (uint32_t w = 0; w < n && w < RTPB_MAX_WORKERS; w++)
+		rings[w] = ctl_dp_play_ring(a->dp, w);
+	return ctl_player_poll(a->play, a->sess, rings, n, now);
+}
+
 /* The recorder's turn: the workers' mirror rings into the files. */
 static void
 recorder_poll(struct ctl_app *a, uint64_t now)
@@ -1247,6 +1300,7 @@ app_close(struct ctl_app *a, bool keep)
 		ctl_sessions_abandon(a->sess); /* the next control keeps them */
 	else
 		ctl_sessions_destroy(a->sess); /* pushes the DELs, deletes pf entries */
+	ctl_player_destroy(a->play);
 	if (a->rec != NULL) {
 		recorder_poll(a, ctl_now_ns()); /* what the rings still hold */
 		ctl_recorder_destroy(a->rec);
@@ -1273,10 +1327,16 @@ app_run(struct ctl_app *a)
 {
 	uint64_t last_tick = ctl_now_ns(), idle_sum = 0, wd_usec = 0;
 	bool draining = false, watchdog = sd_watchdog_enabled(0, &wd_usec) > 0;
+	uint64_t play_due = UINT64_MAX; /* the next played packet, ns */
 
 	while (!quit_flag) {
-		uint64_t idle, now;
-		int rc = ctl_socks_run(a->socks, a->ex, LOOP_MS, &idle);
+		uint64_t idle, now = ctl_now_ns();
+		/* a packet to play sooner than LOOP_MS: wake up for it (ms
+		 * rounded up: a packet leaves up to ~1 ms late, on its grid) */
+		int wait_ms = play_due <= now ? 0 :
+			play_due - now >= LOOP_MS * 1000000ull ? LOOP_MS :
+			(int)((play_due - now + 999999) / 1000000);
+		int rc = ctl_socks_run(a->socks, a->ex, wait_ms, &idle);
 
 		if (rc < 0)
 			ctl_log(CTL_LOG_ERR, "poll: %s", strerror(-rc));
@@ -1288,6 +1348,8 @@ app_run(struct ctl_app *a)
 			ctl_redis_run(a->redis, now);
 		if (a->rec != NULL)
 			recorder_poll(a, now);
+		if (a->play != NULL)
+			play_due = play_poll(a, now);
 		if (a->notify != NULL)
 			ctl_notify_run(a->notify, now);
 		if (drain_flag && !draining) {

@@ -204,6 +204,9 @@ stream_want(const struct ctl_sessions *t, const struct ctl_session *s,
 		m->flags |= RTPB_STREAM_F_DTMF;
 		m->dtmf_pt = (uint8_t)(l->dtmf_pt | (l->dtmf_hide ? RTPB_DTMF_PT_HIDE : 0));
 	}
+	/* playback: the other party's RTP to a party a prompt plays to */
+	if (l->held && !rtcp)
+		m->flags |= RTPB_STREAM_F_HOLD;
 }
 
 /* Same content, header (len, seq) aside. */
@@ -216,17 +219,17 @@ stream_msg_eq(const struct rtpb_msg_stream *a, const struct rtpb_msg_stream *b)
 		      sizeof(*a) - h) == 0;
 }
 
-/* a and b differ in their recording, TOS or DTMF catching only (R, N,
- * "&& S tos=", "&& M3:1"). */
+/* a and b differ in their recording, hold, TOS or DTMF catching only
+ * (R, N, P, S, "&& S tos=", "&& M3:1"). */
 static bool
 stream_msg_rec_only(const struct rtpb_msg_stream *a, const struct rtpb_msg_stream *b)
 {
+	const uint32_t only = RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG |
+			      RTPB_STREAM_F_HOLD | RTPB_STREAM_F_TOS |
+			      RTPB_STREAM_F_DTMF;
 	struct rtpb_msg_stream x = *a;
 
-	const uint32_t f = RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG |
-			   RTPB_STREAM_F_TOS | RTPB_STREAM_F_DTMF;
-
-	x.flags = (x.flags & ~f) | (b->flags & f);
+	x.flags = (x.flags & ~only) | (b->flags & only);
 	x.rec_id = b->rec_id;
 	x.tos = b->tos;
 	x.dtmf_pt = b->dtmf_pt;

@@ -230,6 +230,15 @@ ctl_session_set_record(struct ctl_sessions *t, struct ctl_session *s,
 		ctl_rec_pending(t, s);
 }
 
+void
+ctl_session_set_hold(struct ctl_sessions *t, struct ctl_session *s, int li,
+		     bool on)
+{
+	s->leg[li].held = on;
+	if (ctl_rec_leg(t, s, s->leg, li) != 0)
+		ctl_rec_pending(t, s);
+}
+
 /* Unlink s from the indexes and queues, release its legs, free it. */
 void
 ctl_session_destroy(struct ctl_sessions *t, struct ctl_session *s)

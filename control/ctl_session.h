@@ -216,6 +216,10 @@ struct ctl_leg {
 	/** "&& C": the session leg that forks into this leg's socket (its
 	 *  fork stops when this session ends). Not durable. */
 	struct ctl_fork_tap tap;
+	/** Playback (ctl_player.h): what this leg's RTP socket receives is
+	 *  dropped (RTPB_STREAM_F_HOLD), a prompt plays to the other party
+	 *  (not durable: a new control plays nothing). */
+	bool held;
 };
 
 /**
@@ -449,6 +453,14 @@ int ctl_sessions_find_rec(struct ctl_sessions *t, const char *call_id,
  */
 void ctl_session_set_record(struct ctl_sessions *t, struct ctl_session *s,
 			    int li, uint32_t rec_id, bool rtcp);
+
+/**
+ * Hold (on) or release what leg li's RTP socket receives (playback: a
+ * prompt plays to the other party, docs/PLAYBACK.md): its RTP stream
+ * drops it, RTCP flows. Told at once like ctl_session_set_record().
+ */
+void ctl_session_set_hold(struct ctl_sessions *t, struct ctl_session *s,
+			  int li, bool on);
 
 /**
  * rtpproxy find_stream()/rtpp_session_ematch(): the first session of

@@ -41,6 +41,7 @@ struct dp_worker {
 	struct rte_hash *flow;           /**< streams owned by this worker */
 	struct rte_ring *c2d;            /**< from control (shared memory) */
 	struct rte_ring *mirror;         /**< copies of recorded packets, to control (SP/SC, shared memory) */
+	struct rte_ring *play;           /**< played packets, from control (SP/SC, shared memory; dp_play.h) */
 	struct rte_ring *handoff;        /**< mbufs from other workers, MP/SC */
 	struct rtpb_lcore_stats *stats;  /**< in shared memory */
 	uint32_t ev_seq;                 /**< d2c sequence numbers */

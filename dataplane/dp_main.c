@@ -552,6 +552,7 @@ workers_init(const char *prefix)
 			rte_exit(EXIT_FAILURE, "flow table %s: %s\n", name, rte_strerror(rte_errno));
 		wk->c2d = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_c2d[i]);
 		wk->mirror = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_mirror[i]);
+		wk->play = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_play[i]);
 		wk->stats = rtpb_shm_lcore_stats(dp_ctx.shm, i);
 		if (w > 1) {
 			snprintf(name, sizeof(name), "handoff_%u", i);

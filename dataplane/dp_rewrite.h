@@ -175,6 +175,29 @@ dp_rewrite_same6(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 	ip6->hop_limits = DP_REWRITE_TTL;
 }
 
+/**
+ * Build an IPv4 header (no options) of a UDP packet from relay socket
+ * from to to: TOS tos, total_length bytes, an atomic datagram (DF,
+ * identification 0; RFC 6864 4.1), TTL DP_REWRITE_TTL, header checksum.
+ * Bridged packets (below) and played ones (dp_play.c) get theirs here.
+ */
+static inline void
+dp_rewrite_ip4_build(struct rte_ipv4_hdr *ip, uint8_t tos, uint16_t total_length,
+		     const struct rtpb_addr *from, const struct rtpb_addr *to)
+{
+	ip->version_ihl = 0x45;
+	ip->type_of_service = tos;
+	ip->total_length = rte_cpu_to_be_16(total_length);
+	ip->packet_id = 0;
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = DP_REWRITE_TTL;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rtpb_addr_v4(from);
+	ip->dst_addr = rtpb_addr_v4(to);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
 /* 4->6 or 6->4: move the L2 header, build the new IP header. */
 static inline enum rtpb_drop
 dp_rewrite_bridge(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
@@ -234,19 +257,8 @@ dp_rewrite_bridge(struct rte_mbuf *m, const struct dp_pkt_meta *pm,
 			return RTPB_DROP_NONE;
 		}
 	} else {
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + l2);
-
-		ip->version_ihl = 0x45;
-		ip->type_of_service = tclass;
-		ip->total_length = rte_cpu_to_be_16(new_l3 + udp_len);
-		ip->packet_id = 0;
-		ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-		ip->time_to_live = DP_REWRITE_TTL;
-		ip->next_proto_id = IPPROTO_UDP;
-		ip->src_addr = rtpb_addr_v4(from);
-		ip->dst_addr = rtpb_addr_v4(to);
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		dp_rewrite_ip4_build((struct rte_ipv4_hdr *)(p + l2), tclass,
+				     (uint16_t)(new_l3 + udp_len), from, to);
 	}
 	udp->dgram_cksum = dp_csum_udp_update(cksum, &pm->src, &pm->dst, from, to);
 	return RTPB_DROP_NONE;

@@ -23,6 +23,7 @@
 #include <rte_ring_elem.h>
 
 #include "rtpb_mirror.h"
+#include "rtpb_play.h"
 #include "dp_rtpa_stage.h"
 #include "dp_shm.h"
 #include "dp_stream.h"
@@ -73,12 +74,14 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	uint64_t off = sizeof(*h), size;
 	ssize_t mir_sz = rte_ring_get_memsize_elem(RTPB_MIRROR_ELEM_SIZE,
 						   RTPB_MIRROR_RING_ELEMS);
+	ssize_t play_sz = rte_ring_get_memsize_elem(RTPB_PLAY_PKT_SIZE,
+						    RTPB_PLAY_RING_ELEMS);
 	uint64_t off_c2d[RTPB_MAX_WORKERS], off_d2c, off_lst, off_str, off_ctr, off_rta, off_own;
-	uint64_t off_mir[RTPB_MAX_WORKERS];
+	uint64_t off_mir[RTPB_MAX_WORKERS], off_play[RTPB_MAX_WORKERS];
 	uint32_t w;
 	int fd;
 
-	if (ring_sz < 0 || mir_sz < 0) {
+	if (ring_sz < 0 || mir_sz < 0 || play_sz < 0) {
 		*err = "rte_ring_get_memsize_elem";
 		errno = EINVAL;
 		return NULL;
@@ -94,6 +97,8 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	off_own = shm_take(&off, (uint64_t)RTPB_MAX_ADDRS * 65536u);
 	for (w = 0; w < n_workers; w++)
 		off_mir[w] = shm_take(&off, (uint64_t)mir_sz);
+	for (w = 0; w < n_workers; w++)
+		off_play[w] = shm_take(&off, (uint64_t)play_sz);
 	size = RTE_ALIGN_CEIL(off, SHM_ALIGN);
 
 	if (shm_hugetlbfs_dir(dir, sizeof(dir)) == NULL)
@@ -141,6 +146,7 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	dp_rtpa_tab = rtpb_shm_at(h, off_rta);
 	h->off_port_owner = off_own;
 	memcpy(h->off_mirror, off_mir, sizeof(off_mir[0]) * n_workers);
+	memcpy(h->off_play, off_play, sizeof(off_play[0]) * n_workers);
 	h->size = size;
 	for (w = 0; w < n_workers; w++) {
 		snprintf(name, sizeof(name), "%s_c2d_%u", ring_prefix, w);
@@ -155,6 +161,12 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 		if (rte_ring_init(rtpb_shm_at(h, off_mir[w]), name, RTPB_MIRROR_RING_ELEMS,
 				  RING_F_SP_ENQ | RING_F_SC_DEQ) != 0) {
 			*err = "rte_ring_init mirror";
+			goto err_map;
+		}
+		snprintf(name, sizeof(name), RTPB_PLAY_RING_FMT, ring_prefix, w);
+		if (rte_ring_init(rtpb_shm_at(h, off_play[w]), name, RTPB_PLAY_RING_ELEMS,
+				  RING_F_SP_ENQ | RING_F_SC_DEQ) != 0) {
+			*err = "rte_ring_init play";
 			goto err_map;
 		}
 	}

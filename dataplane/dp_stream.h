@@ -63,8 +63,10 @@ enum dp_latch_state {
  *  is control's too but set only by RTPB_MSG_STREAM_FORK: outside the
  *  mask, an ADD starts without it and an UPDATE keeps it. */
 #define DP_STREAM_F_CTL_MASK 0xffu
-/** The recording bits of control's (RTPB_MSG_STREAM_UPDATE with REC_ONLY). */
-#define DP_STREAM_F_REC_MASK (RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG)
+/** The bits an RTPB_MSG_STREAM_UPDATE with REC_ONLY sets: recording,
+ *  and the hold of playback (P); and DP_STREAM_F_FEAT_MASK below. */
+#define DP_STREAM_F_REC_MASK (RTPB_STREAM_F_RECORD | RTPB_STREAM_F_REC_ORIG | \
+			      RTPB_STREAM_F_HOLD)
 /** The TOS and DTMF bits, which a REC_ONLY UPDATE sets too. */
 #define DP_STREAM_F_FEAT_MASK (RTPB_STREAM_F_TOS | RTPB_STREAM_F_DTMF)
 

@@ -12,7 +12,9 @@
  * dp_handoff.h (to the worker that owns the socket); flow: dp_flow.h
  * (bulk lookup of the stream); latch: dp_latch.h (is the source the
  * peer?); nexthop: dp_nexthop.h (the MAC toward the other leg's peer);
- * rewrite: dp_rewrite.h; tx: rte_eth_tx_burst(). ARP and NDP leave after
+ * rewrite: dp_rewrite.h; tx: rte_eth_tx_burst(). Played packets (P)
+ * come from control's play ring and leave by dp_play.h, every
+ * DP_PLAY_EVERY loops. ARP and NDP leave after
  * parse, for the main lcore (dp_arp.c, dp_nd.c), whose replies worker 0
  * sends (dp_slowtx.h).
  *
@@ -44,6 +46,7 @@
 #include "dp_nd.h"
 #include "dp_nexthop.h"
 #include "dp_parse.h"
+#include "dp_play.h"
 #include "dp_rewrite.h"
 #include "dp_rtpa_stage.h"
 #include "dp_slowtx.h"
@@ -193,6 +196,9 @@ worker_latch(struct dp_worker *w, struct rte_mbuf *m,
 	    (payload[1] & 0x7f) == (s->dtmf_pt & 0x7f) &&
 	    worker_dtmf(w, id, s, &lp) != RTPB_DROP_NONE)
 		return RTPB_DROP_DTMF_HIDDEN;
+	/* a prompt plays to the other party (P): its media waits (line 0) */
+	if (unlikely(s->flags & RTPB_STREAM_F_HOLD))
+		return RTPB_DROP_HELD;
 
 	if (unlikely(s->out_stream_id >= dp_ctx.max_streams))
 		return RTPB_DROP_NO_PEER;
@@ -402,6 +408,9 @@ dp_worker_main(void *arg)
 		 * empty ring costs two loads of lines nobody else writes. */
 		if (unlikely(!rte_ring_empty(w->c2d)))
 			dp_ctl_drain(w, now_ns);
+		/* playback: what control's player made due (dp_play.h) */
+		if ((loops & (DP_PLAY_EVERY - 1)) == 0)
+			dp_play_drain(w);
 		if ((loops++ & (DP_SLOWTX_EVERY - 1)) == 0 && w->idx == 0)
 			dp_slowtx_send(w);
 		n = rte_eth_rx_burst(dp_ctx.port_id, w->queue, pkts, DP_BURST);

@@ -40,7 +40,9 @@
  *  lcore counters fork_copies/fork_drops. */
 /** 16: HA: shm ha_state/ha_announce, drop standby, lcore counters
  *  ha_garps/ha_unsol_nas. */
-#define RTPB_MSG_VERSION 16
+/** 17: playback: RTPB_STREAM_F_HOLD, drop held, the per-worker play
+ *  rings (off_play[]), lcore counters play_tx/play_stale/play_nopeer. */
+#define RTPB_MSG_VERSION 17
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */
@@ -75,10 +77,15 @@ struct rtpb_msg_hdr {
 /** With RECORD: the stream receives the from-tag party's packets
  *  (RTPB_MIRROR_DIR_O); without it the to-tag party's (DIR_A). */
 #define RTPB_STREAM_F_REC_ORIG (1u << 3)
-/** UPDATE only, not kept: the message sets RECORD, REC_ORIG and rec_id,
- *  and TOS, tos, DTMF and dtmf_pt, and nothing else (R, N, "&& S tos=",
- *  "&& M3:1": the latch, peer and window stay). */
+/** UPDATE only, not kept: the message sets RECORD, REC_ORIG, HOLD and
+ *  rec_id, and TOS, tos, DTMF and dtmf_pt, and nothing else (R, N, P, S,
+ *  "&& S tos=", "&& M3:1": the latch, peer and window stay). */
 #define RTPB_STREAM_F_REC_ONLY (1u << 4)
+/** Playback (docs/PLAYBACK.md): drop what the stream receives, counted
+ *  as drop reason held (the other party's media to a party a prompt
+ *  plays to). An UPDATE that differs from the last one in this flag (and
+ *  the recording's) only sets it with RTPB_STREAM_F_REC_ONLY. */
+#define RTPB_STREAM_F_HOLD (1u << 5)
 /** Packets SENT from this stream's socket leave with IPv4 TOS / IPv6
  *  traffic class rtpb_msg_stream.tos (rtpproxy "&& S tos=N", 20251015). */
 #define RTPB_STREAM_F_TOS (1u << 6)

@@ -19,10 +19,11 @@
  * drops the packet (counted), as a relayed packet would be.
  *
  * Written by control only, read by the owner worker only: one
- * single-producer/single-consumer ring of these per worker (see
- * docs/PLAYBACK.md for the wiring still to do). The elements are fixed
- * size, RTPB_PLAY_PKT_SIZE bytes, so the ring can be created with
- * rte_ring_create_elem(). Any change below bumps RTPB_PLAY_VERSION.
+ * single-producer/single-consumer ring of these per worker, laid out
+ * in the shared memory by the dataplane (rtpb_shm_hdr.off_play[w],
+ * rte_ring_init() with RTPB_PLAY_PKT_SIZE-byte elements,
+ * RTPB_PLAY_RING_ELEMS of them). Any change below bumps
+ * RTPB_PLAY_VERSION and RTPB_MSG_VERSION (checked at attach).
  *
  * Plain C, no DPDK: control includes it.
  */
@@ -39,6 +40,11 @@
 /** RTP bytes one element carries at most: the 12-byte RTP header (no
  *  CSRC, no extension) and 60 ms of G.711 (480 bytes) fit. */
 #define RTPB_PLAY_RTP_MAX 496
+/** Elements of one worker's play ring (a power of two; 1 MiB): 20 ms of
+ *  packets for 2 047 players on one worker. */
+#define RTPB_PLAY_RING_ELEMS 2048
+/** Name of worker w's play ring: ring prefix, worker index. */
+#define RTPB_PLAY_RING_FMT "%s_play_%u"
 
 /**
  * One RTP packet to send now from a relay socket.

@@ -19,6 +19,8 @@
  * - d2c ring: workers and the main lcore enqueue, control dequeues (MP/SC).
  * - mirror rings (off_mirror): worker <w> enqueues copies of recorded
  *   packets, control's recorder dequeues (SP/SC; rtpb_mirror.h).
+ * - play rings (off_play): control's player enqueues played packets,
+ *   worker <w> dequeues and sends them (SP/SC; rtpb_play.h).
  * - lcore stats: each lcore its own slot; control reads.
  * - per-stream counters: the owner worker of each stream. Control reads
  *   them through rtpb_shm_stream_read(), knowing only the contract's
@@ -117,7 +119,8 @@ enum rtpb_ha_state {
 	_(PACE, "pace", "candidate packet not at media pace (a burst)")      \
 	_(DTMF_HIDDEN, "dtmf_hidden", "RFC 4733 event caught and hidden (catch_dtmf 'h')") \
 	/* HA (docs/RELIABILITY.md, "Active and standby") */                  \
-	_(STANDBY, "standby", "relay addresses not active here (HA standby)")
+	_(STANDBY, "standby", "relay addresses not active here (HA standby)") \
+	_(HELD, "held", "held while a prompt plays to the other party (P)")
 
 /**
  * enum rtpb_drop: RTPB_DROP_<NAME>. 0 is RTPB_DROP_NONE, "not dropped"
@@ -178,6 +181,10 @@ rtpb_drop_name(unsigned int r)
 	_(mirror_drops, "recorded packets not copied: mirror ring full")       \
 	_(fork_copies, "forked copies sent to fork targets")                   \
 	_(fork_drops, "forked copies not sent: no mbuf, next hop, TX full")    \
+	/* playback (rtpb_play.h): packets of the play ring */                 \
+	_(play_tx, "played packets sent")                                      \
+	_(play_stale, "played packets for a deleted or reused stream")         \
+	_(play_nopeer, "played packets for a stream with no peer or route")    \
 	/* ARP/NDP senders not learned as neighbours (main lcore, issue 16) */ \
 	_(neigh_refused_offlink, "not on a relay address's link")              \
 	_(neigh_refused_mac, "link-layer address not the Ethernet source")    \
@@ -318,6 +325,9 @@ struct rtpb_shm_hdr {
 	 *  enqueues the copies of recorded packets, control's recorder
 	 *  dequeues them. */
 	uint64_t off_mirror[RTPB_MAX_WORKERS];
+	/** Worker w's play ring (struct rte_ring of struct rtpb_play_pkt,
+	 *  rtpb_play.h): control's player enqueues, worker w sends. */
+	uint64_t off_play[RTPB_MAX_WORKERS];
 	/** How the NIC spreads relay ports over the workers' queues
 	 *  (rtpb_steer.h): control picks a session's worker by it. */
 	struct rtpb_steer steer;

@@ -13,6 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef CTL_WORLD_REC
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#endif
+
 #include "ctl_world.h"
 #include "fake_ctl_dp.h"
 #include "fake_ctl_pf.h"
@@ -21,6 +26,70 @@
 #define RELAY6 "2001:db8::1"
 #define TIME_MAX (1ULL << 62) /* ns; "!wait" stops there */
 #define MAX_TOKENS 16
+
+#ifdef CTL_WORLD_REC
+/* "config ... play": moh.0 and moh.8 in a new temporary directory, the
+ * player over it, a play ring per fake worker. */
+static int
+world_play_open(struct ctl_world *w, char *err, size_t errsz)
+{
+	ssize_t sz = rte_ring_get_memsize_elem(RTPB_PLAY_PKT_SIZE, 64);
+	uint8_t data[480];
+	char path[128];
+	FILE *f;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i % 251);
+	snprintf(w->play_dir, sizeof(w->play_dir), "/tmp/rtpb-golden-play-XXXXXX");
+	if (mkdtemp(w->play_dir) == NULL)
+		goto err;
+	for (int pt = 0; pt <= 8; pt += 8) {
+		snprintf(path, sizeof(path), "%s/moh.%d", w->play_dir, pt);
+		f = fopen(path, "wb");
+		if (f == NULL || fwrite(data, 1, sizeof(data), f) != sizeof(data) ||
+		    fclose(f) != 0)
+			goto err;
+	}
+	w->play = ctl_player_create(ctl_play_dir_open(w->play_dir));
+	if (w->play == NULL || sz < 0)
+		goto err;
+	for (int i = 0; i < CTL_WORLD_WORKERS; i++) {
+		w->play_rings[i] = aligned_alloc(64, (size_t)RTE_ALIGN_CEIL(sz, 64));
+		if (w->play_rings[i] == NULL ||
+		    rte_ring_init(w->play_rings[i], "golden_play", 64,
+				  RING_F_SP_ENQ | RING_F_SC_DEQ) != 0)
+			goto err;
+	}
+	return 0;
+err:
+	snprintf(err, errsz, "player: %s", strerror(errno));
+	return -1;
+}
+
+/* "play": the player's turn, then what it put on the rings. */
+static int
+dir_play(struct ctl_world *w)
+{
+	struct rtpb_play_pkt e;
+	int n = 0;
+
+	if (w->play == NULL)
+		return -1;
+	ctl_player_poll(w->play, w->sess, w->play_rings, CTL_WORLD_WORKERS, w->now);
+	for (int i = 0; i < CTL_WORLD_WORKERS; i++) {
+		while (rte_ring_sc_dequeue_elem(w->play_rings[i], &e, sizeof(e)) == 0) {
+			g_string_append_printf(w->out, "play w%d stream %u len %u pt %u%s at %u\n",
+					       i, e.stream_id, e.len, e.rtp[1] & 0x7f,
+					       (e.rtp[1] & 0x80) ? " m" : "",
+					       e.len > 12 ? (unsigned)e.rtp[12] : 0);
+			n++;
+		}
+	}
+	if (n == 0)
+		g_string_append(w->out, "play none\n");
+	return 0;
+}
+#endif
 
 /* The relay address table of a configuration. */
 static int
@@ -103,8 +172,16 @@ ctl_world_open(struct ctl_world *w, const struct ctl_world_cfg *c, char *err,
 		scfg.rec_arg = ecfg.rec_arg = w->rec;
 		ecfg.rec = ctl_recorder_cmd;
 	}
+	if (c->play && world_play_open(w, err, errsz) != 0)
+		return -1;
+	if (w->play != NULL) {
+		ecfg.play = ctl_player_cmd;
+		ecfg.play_arg = w->play;
+		ecfg.play_ctrs = ctl_player_ctrs(w->play);
+	}
 #endif
-	/* without CTL_WORLD_REC (the fuzzer) "rec" is a world without -r */
+	/* without CTL_WORLD_REC (the fuzzer) "rec" is a world without -r,
+	 * "play" one without a prompt directory (P: E60) */
 	w->sess = ctl_sessions_create(&scfg);
 	w->ex = w->sess != NULL ? ctl_exec_create(&ecfg, w->sess) : NULL;
 	if (w->ex == NULL) {
@@ -143,6 +220,16 @@ ctl_world_close(struct ctl_world *w)
 	ctl_sessions_destroy(w->sess);
 	ctl_tnotify_destroy(w->tnotify);
 #ifdef CTL_WORLD_REC
+	if (w->play != NULL || w->play_dir[0] != '\0') {
+		ctl_player_destroy(w->play);
+		rec_dir_remove(w->play_dir);
+		for (int i = 0; i < CTL_WORLD_WORKERS; i++) {
+			free(w->play_rings[i]);
+			w->play_rings[i] = NULL;
+		}
+		w->play = NULL;
+		w->play_dir[0] = '\0';
+	}
 	if (w->rec != NULL) {
 		/* the files the script made, then the directory */
 		ctl_recorder_destroy(w->rec);
@@ -294,6 +381,8 @@ dp_msgs(struct ctl_world *w)
 					       m->stream.dtmf_pt & 0x7fu,
 					       (m->stream.dtmf_pt & RTPB_DTMF_PT_HIDE) ?
 					       " hide" : "");
+		if (m->stream.flags & RTPB_STREAM_F_HOLD)
+			g_string_append(w->out, " hold");
 		if (m->stream.flags & RTPB_STREAM_F_REC_ONLY)
 			g_string_append(w->out, " only");
 		g_string_append_c(w->out, '\n');
@@ -408,7 +497,7 @@ dir_pf(struct ctl_world *w, char **tok, int ntok)
 	return 0;
 }
 
-/* "config KIND [pf] [notify] [aforce] [norc] [W=S] [rec [pcap]]": start over. */
+/* "config KIND [pf] [notify] [aforce] [norc] [W=S] [rec [pcap]] [play]": start over. */
 static int
 dir_config(struct ctl_world *w, char **tok, int ntok)
 {
@@ -436,6 +525,8 @@ dir_config(struct ctl_world *w, char **tok, int ntok)
 			c.rec = true;
 		else if (strcmp(tok[i], "pcap") == 0)
 			c.rec_pcap = true;
+		else if (strcmp(tok[i], "play") == 0)
+			c.play = true;
 		else if (strncmp(tok[i], "W=", 2) == 0 &&
 			 parse_num(tok[i] + 2, 0, 100000, &v))
 			c.setup_ttl_s = (long)v;
@@ -593,6 +684,10 @@ ctl_world_directive(struct ctl_world *w, const char *line)
 		return dir_latch(w, tok, ntok);
 	} else if (strcmp(tok[0], "dtmf") == 0) {
 		return dir_dtmf(w, tok, ntok);
+#ifdef CTL_WORLD_REC
+	} else if (ntok == 1 && strcmp(tok[0], "play") == 0) {
+		return dir_play(w);
+#endif
 	} else if (ntok == 3 && strcmp(tok[0], "rx") == 0) {
 		return dir_rx(w, tok[1], tok[2]);
 	} else if (ntok == 2 && strcmp(tok[0], "drain") == 0) {

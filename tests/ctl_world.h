@@ -56,6 +56,13 @@
  *                   tcp:%%CC_SELF%% notify targets), or a unix socket
  *   drain on|off    SIGHUP draining
  *   load X          the load "Il" shows
+ *   play            the player's turn (a world with "config ... play") at
+ *                   the clock: every packet due goes onto the fake
+ *                   workers' play rings, which are then emptied, one line
+ *                   each: "play wW stream ID len N pt PT[ m] at B" (m:
+ *                   the marker bit; B: its first payload byte, which
+ *                   tells where in the prompt it starts: the prompt's
+ *                   byte i is i % 251); "play none" if none
  */
 #ifndef RTPB_TEST_CTL_WORLD_H
 #define RTPB_TEST_CTL_WORLD_H
@@ -71,6 +78,7 @@
 #include "ctl_cmd_exec.h"
 #include "ctl_journal.h"
 #include "ctl_ports.h"
+#include "ctl_player.h"
 #include "ctl_recorder.h"
 #include "ctl_session.h"
 #include "ctl_tnotify.h"
@@ -94,6 +102,9 @@ struct ctl_world_cfg {
 			       into a new temporary directory */
 	bool rec_pcap;    /**< -P */
 	bool no_rtcp;     /**< -R ("norc"): forks copy RTP only */
+	bool play;        /**< --prompt-dir: a new temporary directory with
+			       moh.0 and moh.8, 480 bytes each (3 packets of
+			       20 ms; byte i is i % 251), and a player */
 };
 
 /** Everything a script runs against. */
@@ -108,6 +119,11 @@ struct ctl_world {
 	 *  golden test links the recorder, the fuzzer does not) */
 	struct ctl_recorder *rec;
 	char rec_dir[64];         /**< its temporary directory, "" none */
+	/** "config ... play" (built with CTL_WORLD_REC too): the player, its
+	 *  prompt directory and the fake workers' play rings */
+	struct ctl_player *play;
+	char play_dir[64];
+	struct rte_ring *play_rings[CTL_WORLD_WORKERS];
 	bool attached;      /**< the fake dataplane is attached */
 	uint32_t max_streams; /**< of the fake dataplane */
 	uint64_t now;       /**< ns */

@@ -1231,7 +1231,7 @@ ctx_setup(void **state)
 	dp_ctx.sp_tx = rte_ring_create("t_nd_sp_tx", 64, SOCKET_ID_ANY,
 				       RING_F_SP_ENQ | RING_F_SC_DEQ);
 	dp_ctx.neigh = rte_zmalloc(NULL, sizeof(struct dp_neigh), RTE_CACHE_LINE_SIZE);
-	shm = rte_zmalloc(NULL, 4096, RTE_CACHE_LINE_SIZE);
+	shm = rte_zmalloc(NULL, 8192, RTE_CACHE_LINE_SIZE);
 	if (dp_ctx.pool == NULL || dp_ctx.sp_tx == NULL || dp_ctx.neigh == NULL || shm == NULL) {
 		fprintf(stderr, "setup failed\n");
 		return -1;
