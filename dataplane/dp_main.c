@@ -687,11 +687,11 @@ main(int argc, char **argv)
 
 	dp_opts_early(argc, argv);
 	argv = dp_opts_eal_prefix(&argc, argv);
+	journal_log_open();	/* EAL's own lines included */
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0)
 		rte_exit(EXIT_FAILURE, "rte_eal_init: %s (see the EAL messages above)\n",
 			 rte_strerror(rte_errno));
-	journal_log_open();
 	argc -= ret;
 	argv += ret;
 	argv[0] = (char *)"rtpbypass-dataplane";
