@@ -52,7 +52,12 @@ ctl_pf_open(const char *pin_root, const char **err)
 		goto err_free;
 	}
 	/* Loading reuses the pins when they exist (the PMD loaded first),
-	 * else creates and pins the maps. The program is never attached. */
+	 * else creates and pins the maps. The program is never attached, so
+	 * neither it nor its XSKMAP (the PMD's, never pinned) is loaded:
+	 * both take CAP_NET_ADMIN, the pinned maps CAP_BPF alone (what
+	 * rtpbypass-control.service bounds control to). */
+	bpf_program__set_autoload(pf->skel->progs.pf_main, false);
+	bpf_map__set_autocreate(pf->skel->maps.xsks_map, false);
 	r = prefilter__load(pf->skel);
 	if (r != 0) {
 		errno = -r;

@@ -691,6 +691,43 @@ main_loop(void)
 	}
 }
 
+/* One log line to the journal's stream (stderr), with its sd-daemon
+ * priority prefix ("<3>" ...; DPDK's levels are syslog's plus one). */
+static ssize_t
+journal_log_write(void *cookie, const char *buf, size_t size)
+{
+	(void)cookie;
+	fprintf(stderr, "<%d>%.*s", rte_log_cur_msg_loglevel() - 1, (int)size, buf);
+	return (ssize_t)size;
+}
+
+/*
+ * Under systemd, stderr is the journal's stream (JOURNAL_STREAM names
+ * its device:inode, systemd.exec(5)). EAL's default log then writes each
+ * line twice, to the stream and to syslog, both into the journal: log
+ * once, to the stream, with the line's priority instead. Elsewhere (a
+ * terminal) nothing changes.
+ */
+static void
+journal_log_open(void)
+{
+	static cookie_io_functions_t io = {.write = journal_log_write};
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long dev, ino;
+	struct stat st;
+	FILE *f;
+
+	if (js == NULL || sscanf(js, "%lu:%lu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) != 0 || st.st_dev != (dev_t)dev ||
+	    st.st_ino != (ino_t)ino)
+		return;
+	f = fopencookie(NULL, "w", io);
+	if (f == NULL)
+		return;
+	setvbuf(f, NULL, _IOLBF, 0);
+	rte_openlog_stream(f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -702,6 +739,7 @@ main(int argc, char **argv)
 
 	dp_opts_early(argc, argv);
 	argv = dp_opts_eal_prefix(&argc, argv);
+	journal_log_open();	/* EAL's own lines included */
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0)
 		rte_exit(EXIT_FAILURE, "rte_eal_init: %s (see the EAL messages above)\n",

@@ -14,9 +14,10 @@ for the dataplane (net_null port, no PCI, its own --file-prefix):
     which a unit's clean stop must release);
 for control, that SIGHUP (the unit's ExecReload) drains it: with no
 session left it says so (STATUS=draining) and exits 0 at its next tick;
-and for control, that with stderr on the "journal" (JOURNAL_STREAM naming
+and for both, that with stderr on the "journal" (JOURNAL_STREAM naming
 its stderr) every log line starts with an sd-daemon priority, "<6>" for
-INFO; errors would be "<3>".
+INFO; errors would be "<3>" (the dataplane's DPDK log then goes there
+alone, not also to syslog, where it would reach the journal twice).
 Usage: test_sd_notify.py BUILD_DIR
 """
 import os
@@ -105,11 +106,18 @@ def main():
             "--journal", os.path.join(tmp, "journal")], tmp, stop=signal.SIGHUP)
         huge = lambda: [f for f in os.listdir("/dev/hugepages") if f.startswith(prefix)]
         try:
-            run("dataplane", [
+            log = run("dataplane", [
                 os.path.join(build, "dataplane/rtpbypass-dataplane"), "-l", "0-1",
                 "--no-pci", "--file-prefix", prefix, "--vdev", "net_null0",
                 "--", "--addr", "192.0.2.1/24",
-                "--neigh-file", os.path.join(tmp, "neigh")], tmp)
+                "--neigh-file", os.path.join(tmp, "neigh")], tmp, journal=True)
+            lines = [l for l in log.splitlines() if l]
+            bad = [l for l in lines if not (l[:1] == "<" and l[2:3] == ">" and l[1].isdigit())]
+            assert not bad, "dataplane lines without an sd-daemon prefix: %r" % bad[:3]
+            ready = [l for l in lines if l.startswith("<6>DP: ready: ")]
+            assert len(ready) == 1, "dataplane: %d 'DP: ready' lines" % len(ready)
+            print("ok   dataplane: %d log lines (EAL's included), each with an sd-daemon "
+                  "priority prefix" % len(lines))
             left = huge()
             assert not left, "hugepage files left after the stop: %r" % left[:5]
             print("ok   dataplane: no hugepage file left after the stop")
