@@ -1888,6 +1888,9 @@ def main():
                          '%d: at most %d sessions' % (REC_FILES_PER_CALL, REC_MAX_FILES,
                                                       REC_MAX_FILES // REC_FILES_PER_CALL))
     only = set(a.only.split(','))
+    for path in (a.out, a.png, a.json):
+        if path:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     if os.geteuid() != 0:
         raise SystemExit('bench: run as root (hugepages)')
     e2e.install_signal_handlers()
