@@ -67,6 +67,7 @@ import shutil
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import threading
@@ -88,6 +89,36 @@ CLK_TCK = os.sysconf('SC_CLK_TCK')
 PCAP_FRAMES = 6000           # the dataplane's default mbuf pool (14335, at least 8191) holds the whole pcap
 PCAP_FRAMES_MAX = 524288     # pcap cases: one frame per RTP leg, up to this
 PCAP_MBUF_SIZE = 512         # mbuf data room for big pcaps: headroom + a G.711 frame
+
+
+# --feature: what every call's streams do besides relaying (pcap cases set
+# up through control): rtpb-gen's options, control's, and the dataplane
+# counters (/rtpbypass/lcore,0) that prove it ran. record: R for both
+# parties (docs/RECORDING.md), control -r DIR; fork: C udp:FORK_TARGET for
+# both parties (docs/FORKING.md), a documentation address behind the
+# relay's gateway (the generator: the pcap's ARP request resolves it), the
+# copies leave through the TX vdev, nothing listens; tos: U/L && S
+# tos=TOS (docs/DTMF.md), checked on what the relay sends to a pcap file
+# after the samples (tos_check()).
+FEATURES = ('none', 'record', 'fork', 'tos')
+FORK_TARGET = '203.0.113.9:40000'
+TOS = 184                    # DSCP EF (46) << 2
+FEATURE_CTRS = {'record': ('mirror_copies', 'mirror_drops'),
+                'fork': ('fork_copies', 'fork_drops')}
+REC_FILES_PER_CALL = 4       # R for both parties: .o/.a, .rtp and .rtcp each
+REC_MAX_FILES = 4096         # control's bound of open recording files (CTL_REC_MAX_FILES)
+
+
+def feature_gen_opts(feature):
+    """rtpb-gen's options for a feature."""
+    return {'none': [], 'record': ['--record'],
+            'fork': ['--fork', 'udp:' + FORK_TARGET],
+            'tos': ['--tos', str(TOS)]}[feature]
+
+
+def feature_cmds(feature, sessions):
+    """R or C commands rtpb-gen sends for a feature (both parties)."""
+    return 2 * sessions if feature in ('record', 'fork') else 0
 
 
 def pcap_frames_for(sessions):
@@ -468,7 +499,10 @@ class Bench:
         tot = cur['total_cycles'] - prev['total_cycles']
         drops = {k[5:]: cur[k] - prev[k] for k in cur
                  if k.startswith('drop_') and cur[k] != prev[k]}
-        return {'relayed_pps': rel / dt, 'rx_pps': rx / dt, 'tsc_hz': tot / dt,
+        feat = {k: cur.get(k, 0) - prev.get(k, 0)
+                for ks in FEATURE_CTRS.values() for k in ks}
+        feat['relayed'], feat['seconds'] = rel, dt
+        return {'feature_ctrs': feat, 'relayed_pps': rel / dt, 'rx_pps': rx / dt, 'tsc_hz': tot / dt,
                 'busy_cycles_per_pkt': busy / rx if rx else None,
                 'total_cycles_per_pkt': tot / rx if rx else None,
                 'busy_ratio': busy / tot if tot else None,
@@ -587,13 +621,17 @@ def least_noisy(b, what, noise, once, new_too=False):
     return best
 
 
-def pcap_case(b, sessions, seconds, frames=None, direct=False, testpmd=True):
+def pcap_case(b, sessions, seconds, frames=None, direct=False, testpmd=True, feature='none'):
     """One pcap case, run again (up to --retries times) when other
-    processes used a CPU meanwhile; every attempt's disturbance is kept."""
+    processes used a CPU meanwhile; every attempt's disturbance is kept.
+    feature: what every call's streams do (FEATURES); not 'none' needs
+    the setup through control."""
     if frames is None:
         frames = pcap_frames_for(sessions)
-    return least_noisy(b, '%d sessions' % sessions, noise_of,
-                       lambda: pcap_case_once(b, sessions, seconds, frames, direct, testpmd))
+    what = '%d sessions' % sessions + ('' if feature == 'none' else ', ' + feature)
+    return least_noisy(b, what, noise_of,
+                       lambda: pcap_case_once(b, sessions, seconds, frames, direct, testpmd,
+                                              feature))
 
 
 def noise_of(res):
@@ -623,41 +661,120 @@ def noise_of(res):
     return why
 
 
-def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
+def feature_check(feature, smp, what):
+    """The feature's counters summed over samples smp; raises when the
+    feature did not run (no copy made nor dropped), so no figure is
+    reported for a run that measured nothing but the plain relay."""
+    keys = [k for ks in FEATURE_CTRS.values() for k in ks] + ['relayed', 'seconds']
+    tot = {k: sum(x['feature_ctrs'].get(k, 0) for x in smp) for k in keys}
+    rel = tot['relayed']
+    if feature in FEATURE_CTRS:
+        copies, drops = FEATURE_CTRS[feature]
+        if tot[copies] + tot[drops] == 0:
+            raise e2e.E2EError('%s: feature %s did not run: %s 0 (%s %d) over %d samples'
+                               % (what, feature, copies, drops, tot[drops], len(smp)))
+        tot['per_relayed'] = (tot[copies] + tot[drops]) / rel if rel else None
+    return tot
+
+
+def tos_check(b, prefix, ctl, vdev, n_addrs, ms, frames, what, limit=1 << 20):
+    """--feature tos: the relay once more on the same pcap and sessions
+    (control replays them), sending to a pcap file (net_pcap tx_pcap,
+    --tx-port 1) until it holds `limit` bytes; every IPv4 frame in it
+    must carry TOS. Not during the samples: writing the file costs.
+    @return {frames, ipv4, marked}."""
+    cap = os.path.join(b.dir, 'tos-%s.pcap' % prefix)
+    mark = ctl.log_mark()
+    dp = b.dataplane(prefix, [vdev, 'net_pcap1,tx_pcap=%s' % cap], n_addrs, ms,
+                     'dataplane net_pcap -> pcap file (TOS check, %s)' % what,
+                     extra=['--port', '0', '--tx-port', '1'] + mbuf_opts(frames))
+    try:
+        ctl.wait_for_log(r'(\d+) sessions replayed', timeout=120, since=mark)
+        end = time.monotonic() + 30
+        while time.monotonic() < end and \
+                (not os.path.exists(cap) or os.path.getsize(cap) < limit):
+            time.sleep(0.01)
+    finally:
+        b.stop(dp)
+    with open(cap, 'rb') as f:
+        data = f.read()
+    os.unlink(cap)
+    order = '<' if data[:4] in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1') else '>'
+    off, out = 24, {'frames': 0, 'ipv4': 0, 'marked': 0}
+    while off + 16 <= len(data):
+        incl = struct.unpack(order + 'I', data[off + 8:off + 12])[0]
+        frame = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        out['frames'] += 1
+        if len(frame) >= 34 and frame[12:14] == b'\x08\x00':
+            out['ipv4'] += 1
+            out['marked'] += frame[15] == TOS
+    if out['marked'] == 0 or out['marked'] != out['ipv4']:
+        raise e2e.E2EError('%s: feature tos did not run: %d of the %d IPv4 frames the relay '
+                           'sent (%d frames) have TOS %d'
+                           % (what, out['marked'], out['ipv4'], out['frames'], TOS))
+    return out
+
+
+def dir_bytes(path):
+    """Bytes in the files under path."""
+    return sum(os.path.getsize(os.path.join(d, f))
+               for d, _, fs in os.walk(path) for f in fs)
+
+
+def pcap_case_once(b, sessions, seconds, frames, direct, testpmd, feature='none'):
     a = b.a
-    res = {'sessions': sessions}
+    res = {'sessions': sessions, 'feature': feature}
     pcap = os.path.join(b.dir, 'rtp-%d-%d.pcap' % (sessions, frames))
     prefix = e2e.unique_prefix()
-    n_addrs = n_addrs_for(sessions)
+    # a fork takes a port pair of its own per party: four per call
+    n_addrs = n_addrs_for(2 * sessions if feature == 'fork' else sessions)
     ms = max_streams_for(sessions)
     res['relay_addrs'] = n_addrs
     res['max_streams'] = ms
     dp = ctl = None
     addrs = ','.join(RELAY_NET % (i + 1) for i in range(n_addrs))
     pcap_vdev = 'net_pcap0,rx_pcap=%s,infinite_rx=1' % pcap
+    tag = '' if feature == 'none' else ', ' + feature
+    rec_dir = None
+    if feature == 'tos' and not (testpmd and b.has_tx_port):
+        raise e2e.E2EError('feature tos: the check needs the dataplane\'s --tx-port')
+    if feature != 'none' and (direct or sessions > CTL_MAX_SESSIONS):
+        raise e2e.E2EError('feature %s: needs the setup through control (at most %d '
+                           'sessions)' % (feature, CTL_MAX_SESSIONS))
     try:
         if sessions <= CTL_MAX_SESSIONS and not direct:
             res['setup'] = 'control'
             port = b.free_udp_port()
             dp = b.dataplane(prefix, ['net_null0,no-rx=1'], n_addrs, ms,
-                             'dataplane for the setup (%d sessions)' % sessions)
-            ctl = b.control(prefix, port, n_addrs, extra=['--port-spill'])
-            g = b.gen('setup and pcap (%d sessions)' % sessions,
+                             'dataplane for the setup (%d sessions%s)' % (sessions, tag))
+            extra = ['--port-spill']
+            if feature == 'record':
+                rec_dir = os.path.join(b.dir, 'rec-%s' % prefix)
+                os.makedirs(rec_dir)
+                extra += ['-r', rec_dir]
+            ctl = b.control(prefix, port, n_addrs, extra=extra)
+            g = b.gen('setup and pcap (%d sessions%s)' % (sessions, tag),
                       ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
                       ['--calls', str(sessions), '--ctl', 'udp:127.0.0.1:%d' % port,
                        '--duration', '0', '--keep-sessions', '--write-pcap', pcap,
-                       '--pcap-frames', str(frames), '--quiet'])
+                       '--pcap-frames', str(frames), '--quiet'] + feature_gen_opts(feature))
             res['gen_setup'] = g.get('setup')
             if g['setup']['calls_ok'] != sessions:
                 raise e2e.E2EError('setup: %d of %d calls: %s' % (
                     g['setup']['calls_ok'], sessions, g['setup']['first_error']))
+            if g['setup'].get('feature_cmds', 0) != feature_cmds(feature, sessions):
+                raise e2e.E2EError('setup: feature %s: %s of %d R/C commands answered 0 '
+                                   '(rtpb-gen without --record/--fork?)' % (
+                                       feature, g['setup'].get('feature_cmds'),
+                                       feature_cmds(feature, sessions)))
             info = e2e.rtpproxy_cmd(None, 'I', ('127.0.0.1', port), timeout=5)
             res['info_before'] = info.splitlines()[:3]
             mark = ctl.log_mark()
             b.stop(dp)
             dp = b.dataplane(prefix, [pcap_vdev], n_addrs, ms,
-                             'dataplane on the pcap (%d sessions, through control)' % sessions,
-                             extra=mbuf_opts(frames))
+                             'dataplane on the pcap (%d sessions, through control%s)'
+                             % (sessions, tag), extra=mbuf_opts(frames))
             m = ctl.wait_for_log(r'(\d+) sessions replayed', timeout=120, since=mark)
             res['replayed'] = int(m.group(1))
         else:
@@ -677,9 +794,11 @@ def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
         res['pcap_frames'] = frames
         st = b.settle(prefix)
         res['latches'] = st['latches']
-        perf = b.perf_start('relay-%d' % sessions)
+        perf = b.perf_start('relay-%d' % sessions + ('' if feature == 'none' else '-' + feature))
         res['relay'] = b.sample(prefix, seconds)
         b.perf_stop(perf)
+        res['feature_counters'] = feature_check(feature, res['relay'],
+                                                '%d sessions' % sessions)
         out = '\n'.join(dp.output())
         m = re.search(r'mbufs in use after start: (\d+)', out)
         res['mbufs_held_by_pmd'] = int(m.group(1)) if m else None
@@ -690,8 +809,8 @@ def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
             dp = None
             mark = ctl.log_mark() if ctl else None
             dp = b.dataplane(prefix, [pcap_vdev, 'net_null0,no-rx=1'], n_addrs, ms,
-                             'dataplane net_pcap -> net_null (%d sessions, %s)'
-                             % (sessions, res['setup']),
+                             'dataplane net_pcap -> net_null (%d sessions, %s%s)'
+                             % (sessions, res['setup'], tag),
                              extra=['--port', '0', '--tx-port', '1'] + mbuf_opts(frames))
             if ctl:
                 ctl.wait_for_log(r'(\d+) sessions replayed', timeout=120, since=mark)
@@ -705,11 +824,21 @@ def pcap_case_once(b, sessions, seconds, frames, direct, testpmd):
             res['relay_to_null'] = {
                 'relay': smp, 'relay_pps': spread([x['relayed_pps'] for x in smp]),
                 'relay_cycles_per_pkt': spread([x['busy_cycles_per_pkt'] for x in smp
-                                                if x['busy_cycles_per_pkt']])}
+                                                if x['busy_cycles_per_pkt']]),
+                'feature_counters': feature_check(feature, smp, '%d sessions, pcap -> null'
+                                                  % sessions)}
+        if feature == 'tos':
+            b.stop(dp)
+            dp = None
+            res['tos_check'] = tos_check(b, prefix, ctl, pcap_vdev, n_addrs, ms, frames,
+                                         '%d sessions' % sessions)
     finally:
         b.stop(ctl)
         b.stop(dp)
         e2e.cleanup_dpdk_prefix(prefix)
+        if rec_dir:
+            res['recorded_bytes'] = dir_bytes(rec_dir)
+            shutil.rmtree(rec_dir, ignore_errors=True)
     rel = [s['relayed_pps'] for s in res['relay']]
     cpp = [s['busy_cycles_per_pkt'] for s in res['relay'] if s['busy_cycles_per_pkt']]
     res['relay_pps'] = spread(rel)
@@ -1163,6 +1292,23 @@ def relay_busy_samples(rel, frac=0.5):
 # ---------------------------------------------------------------------------
 # Report.
 
+def feature_text(c):
+    """A pcap case's feature counters, per second of the relay's samples
+    (the pcap -> drop run), for the log and the report; '' for none."""
+    f = c.get('feature', 'none')
+    if f == 'none':
+        return ''
+    if f == 'tos':
+        t = c.get('tos_check', {})
+        return '; TOS %d on %d of the %d IPv4 frames the relay sent' % (
+            TOS, t.get('marked', 0), t.get('ipv4', 0))
+    fc = c.get('feature_counters', {})
+    n = fc.get('seconds') or 1
+    copies, drops = FEATURE_CTRS[f]
+    return '; %s %.0f/s, %s %.0f/s (%.2f per relayed packet)' % (
+        copies, fc.get(copies, 0) / n, drops, fc.get(drops, 0) / n, fc.get('per_relayed') or 0)
+
+
 def fmt_m(pps):
     return '%.2f' % (pps / 1e6)
 
@@ -1194,7 +1340,7 @@ def plot(results, path):
         import matplotlib.pyplot as plt
     except ImportError:
         return 'matplotlib not available (Debian: python3-matplotlib); no plot'
-    pc = results.get('pcap', [])
+    pc = [c for c in results.get('pcap', []) if c.get('feature', 'none') == 'none']
     if not pc:
         return 'no pcap results; no plot'
     xs = [c['sessions'] for c in pc]
@@ -1268,16 +1414,18 @@ def report(results, out_md, png_rel):
     if pc:
         L.append('### pcap -> drop, one lcore (relay vs testpmd io on the same vdev)')
         L.append('')
-        L.append('| sessions | set up | RTP frames in the pcap | relay Mpps median [min..max] | '
+        feats = any(c.get('feature', 'none') != 'none' for c in pc)
+        L.append('| sessions | %sset up | RTP frames in the pcap | relay Mpps median [min..max] | '
                  'relay cycles/pkt median [min..max] | testpmd Mpps median [min..max] | '
                  'testpmd cycles/pkt (TSC Hz / pps) | relay / testpmd | target | noise | '
-                 'attempts |')
-        L.append('|---:|---|---:|---|---|---|---:|---:|---|---|---:|')
+                 'attempts |' % ('feature | ' if feats else ''))
+        L.append('|---:|%s---|---:|---|---|---|---:|---:|---|---|---:|' % ('---|' if feats else ''))
         for c in pc:
             rp, cp, tp = c['relay_pps'], c['relay_cycles_per_pkt'], c['testpmd_pps']
             tgt = '>= 0.6' if c['sessions'] <= 1000 else ('>= 0.4' if c['sessions'] >= 250000 else '')
-            L.append('| %d | %s | %s | %s [%s..%s] | %.0f [%.0f..%.0f] | %s [%s..%s] | %s | %s | %s | %s | %d |' % (
-                c['sessions'], c['setup'], c.get('pcap_frames', PCAP_FRAMES),
+            L.append('| %s | %s | %s | %s [%s..%s] | %.0f [%.0f..%.0f] | %s [%s..%s] | %s | %s | %s | %s | %d |' % (
+                '%d | %s' % (c['sessions'], c.get('feature', 'none')) if feats
+                else '%d' % c['sessions'], c['setup'], c.get('pcap_frames', PCAP_FRAMES),
                 fmt_m(rp['median']), fmt_m(rp['min']), fmt_m(rp['max']),
                 cp['median'], cp['min'], cp['max'],
                 fmt_m(tp['median']), fmt_m(tp['min']), fmt_m(tp['max']),
@@ -1293,16 +1441,18 @@ def report(results, out_md, png_rel):
         L.append('net_pcap -> net_null (two ports, the issue\'s setup; the relay with '
                  '`--tx-port 1`, the same sessions and pcap):')
         L.append('')
-        L.append('| sessions | relay Mpps median [min..max] | relay cycles/pkt median | '
-                 'testpmd Mpps median [min..max] | relay / testpmd |')
-        L.append('|---:|---|---:|---|---:|')
+        L.append('| sessions | %srelay Mpps median [min..max] | relay cycles/pkt median | '
+                 'testpmd Mpps median [min..max] | relay / testpmd |'
+                 % ('feature | ' if feats else ''))
+        L.append('|---:|%s---|---:|---|---:|' % ('---|' if feats else ''))
         for c in pc:
             t = c.get('testpmd_pcap_to_null', {}).get('pps')
             rn = c.get('relay_to_null')
             if not t:
                 continue
-            L.append('| %d | %s | %s | %s [%s..%s] | %s |' % (
-                c['sessions'],
+            L.append('| %s | %s | %s | %s [%s..%s] | %s |' % (
+                '%d | %s' % (c['sessions'], c.get('feature', 'none')) if feats
+                else '%d' % c['sessions'],
                 '%s [%s..%s]' % (fmt_m(rn['relay_pps']['median']), fmt_m(rn['relay_pps']['min']),
                                  fmt_m(rn['relay_pps']['max'])) if rn else 'not run',
                 '%.0f' % rn['relay_cycles_per_pkt']['median'] if rn else '-',
@@ -1316,6 +1466,8 @@ def report(results, out_md, png_rel):
                  'testpmd get a pool that holds it (`--mbufs`, %d-byte mbufs).'
                  % (PCAP_FRAMES, PCAP_FRAMES_MAX, PCAP_FRAMES, PCAP_MBUF_SIZE))
         L.append('')
+        if feats:
+            report_features(L, pc)
     ml = r.get('memlat')
     if ml:
         L.append('### Load latency against table span (bench-memlat, 2 000 random lines, CPU 1)')
@@ -1501,6 +1653,38 @@ def report(results, out_md, png_rel):
         f.write(text)
 
 
+def report_features(L, pc):
+    """The optional stream features (--feature): each run's cost against
+    the plain relay at the same sessions, and the counters that show the
+    feature ran."""
+    L.append('### Optional stream features (pcap -> drop, every stream with the feature)')
+    L.append('')
+    L.append('| sessions | feature | relay Mpps median | relay cycles/pkt median | '
+             'cycles/pkt over none | feature counters (per second of the samples) | '
+             'pcap -> null: relay cycles/pkt median |')
+    L.append('|---:|---|---:|---:|---:|---|---:|')
+    base = {c['sessions']: c['relay_cycles_per_pkt']['median'] for c in pc
+            if c.get('feature', 'none') == 'none'}
+    for c in pc:
+        f = c.get('feature', 'none')
+        cpp = c['relay_cycles_per_pkt']['median']
+        b0 = base.get(c['sessions'])
+        rn = c.get('relay_to_null')
+        L.append('| %d | %s | %s | %.0f | %s | %s | %s |' % (
+            c['sessions'], f, fmt_m(c['relay_pps']['median']), cpp,
+            '%+.0f' % (cpp - b0) if b0 and f != 'none' else '-',
+            feature_text(c).lstrip('; ') or '-',
+            '%.0f' % rn['relay_cycles_per_pkt']['median'] if rn else '-'))
+    L.append('')
+    L.append('record: `R` for both parties of every call (control `-r` a temporary directory, '
+             'rtpproxy\'s adhoc files); fork: `C callid udp:%s` for both parties (the copies '
+             'leave through the TX vdev, nothing listens); tos: `U`/`L ... && S tos=%d`, '
+             'checked after the samples on what the relay sends to a pcap file (the same '
+             'sessions, net_pcap `tx_pcap`, about 1 MB of frames). A run '
+             'whose feature counters are 0 fails and reports nothing.' % (FORK_TARGET, TOS))
+    L.append('')
+
+
 def report_workers(L, wk, r):
     """The "Two workers" section: one worker against two, the method for
     more cores."""
@@ -1635,6 +1819,12 @@ def main():
                     '--wset sessions:frames pairs (table size against streams touched); '
                     'workers: one worker lcore against two on a two-queue net_pcap, at '
                     '--workers-sessions (about 2 minutes)')
+    ap.add_argument('--feature', default='none',
+                    help='pcap runs: what every call\'s streams do besides relaying, one run '
+                    'per feature and session count (comma-separated): none (default), record '
+                    '(R for both parties, control -r TMPDIR), fork (C udp:%s for both parties), '
+                    'tos (U/L && S tos=%d); a run whose feature counters stay 0 fails'
+                    % (FORK_TARGET, TOS))
     ap.add_argument('--workers-sessions', default='1000,100000',
                     help='session counts of the workers runs (default 1000,100000)')
     ap.add_argument('--wset', default='1000:2000,3000:6000,100000:2000,100000:6000,'
@@ -1689,7 +1879,18 @@ def main():
     a.rtpengine_steps = [int(x) for x in a.rtpengine_steps.split(',') if x]
     a.wset = [tuple(int(y) for y in x.split(':')) for x in a.wset.split(',') if x]
     a.workers_sessions = [int(x) for x in a.workers_sessions.split(',') if x]
+    a.feature = [x for x in a.feature.split(',') if x]
+    bad = [x for x in a.feature if x not in FEATURES]
+    if bad or not a.feature:
+        raise SystemExit('bench: --feature %s: want some of %s' % (','.join(bad), ', '.join(FEATURES)))
+    if 'record' in a.feature and max(a.sessions) * REC_FILES_PER_CALL > REC_MAX_FILES:
+        raise SystemExit('bench: --feature record: %d files per call, control opens at most '
+                         '%d: at most %d sessions' % (REC_FILES_PER_CALL, REC_MAX_FILES,
+                                                      REC_MAX_FILES // REC_FILES_PER_CALL))
     only = set(a.only.split(','))
+    for path in (a.out, a.png, a.json):
+        if path:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     if os.geteuid() != 0:
         raise SystemExit('bench: run as root (hugepages)')
     e2e.install_signal_handlers()
@@ -1725,10 +1926,12 @@ def main():
             results[key].append(c)
             done(item, c)
 
-    def pcap_done(n, c):
-        log('pcap %d: relay %.2f Mpps, %.0f cycles/pkt; testpmd %.2f Mpps; ratio %.2f'
-            % (n, c['relay_pps']['median'] / 1e6, c['relay_cycles_per_pkt']['median'],
-               c['testpmd_pps']['median'] / 1e6, c['ratio'] or 0))
+    def pcap_done(nf, c):
+        n, feature = nf
+        log('pcap %d%s: relay %.2f Mpps, %.0f cycles/pkt; testpmd %.2f Mpps; ratio %.2f%s'
+            % (n, '' if feature == 'none' else ' ' + feature,
+               c['relay_pps']['median'] / 1e6, c['relay_cycles_per_pkt']['median'],
+               c['testpmd_pps']['median'] / 1e6, c['ratio'] or 0, feature_text(c)))
 
     def wset_done(nf, c):
         c['frames'] = nf[1]
@@ -1761,8 +1964,14 @@ def main():
 
     try:
         if 'pcap' in only:
-            series('pcap', a.sessions, lambda n: ('pcap: %d sessions' % n, 'pcap %d' % n),
-                   lambda n: pcap_case(b, n, a.seconds), pcap_done)
+            # each session count with each feature in turn: the runs to compare
+            # are neighbours in time
+            def pcap_names(nf):
+                n, f = nf
+                tag = '' if f == 'none' else ' ' + f
+                return ('pcap: %d sessions%s' % (n, tag), 'pcap %d%s' % (n, tag))
+            series('pcap', [(n, f) for n in a.sessions for f in a.feature], pcap_names,
+                   lambda nf: pcap_case(b, nf[0], a.seconds, feature=nf[1]), pcap_done)
         if 'wset' in only:
             # what drives the cost: the table's size or the streams touched
             series('wset', a.wset,
@@ -1799,6 +2008,12 @@ def main():
         results['plot_note'] = note
     report(results, a.out, png_rel)
     log('wrote %s%s' % (a.out, ' and ' + a.png if png_rel else ''))
+    # a feature run that failed (its counters 0, its setup short) is no
+    # figure: say so in the exit status too
+    failed = [e for e in results.get('errors', []) if e.startswith('pcap ')]
+    if failed and a.feature != ['none']:
+        log('failed: %s' % '; '.join(e.splitlines()[0][:200] for e in failed))
+        return 1
     return 0
 
 

@@ -15,7 +15,10 @@ steps run it) in the relay's namespace:
     set up and names -m 1024 -M 65535 and --port-spill; no pcap file; and
     the sessions control holds (8: U then L per batch, the first 8 U's
     took the 8 pairs and every L failed) are deleted despite
-    --keep-sessions (control's I: 0 active sessions).
+    --keep-sessions (control's I: 0 active sessions);
+  - --fork and --tos (bench.py --feature): every C and S sub-command
+    answered, exit 0; --record against a control without -r: every R
+    fails, exit 1, no pcap, the calls deleted.
 Usage: test_gen_setup.py --build BUILD_DIR
 """
 import os
@@ -84,6 +87,24 @@ def body(build, prefix):
         rc, err = gen(build, 3, None, 'genok', ['--delete-only'])
         check(rc == 0 and active_sessions() == 0,
               '--delete-only removed them (exit %s)' % rc)
+
+        # the optional features (tools/bench.py --feature): fork and tos
+        # answered 0 (a fork takes a pair per party: 2 calls fill the 8)
+        pcap = os.path.join(e2e.logdir(), 'feat.pcap')
+        rc, err = gen(build, 2, pcap, 'genfeat',
+                      ['--fork', 'udp:203.0.113.9:40000', '--tos', '184'])
+        check(rc == 0 and os.path.exists(pcap) and active_sessions() == 2,
+              '--fork and --tos: every C and S answered, exit 0 (%s; %s)'
+              % (rc, err.strip()[-300:]))
+        rc, err = gen(build, 2, None, 'genfeat', ['--delete-only'])
+        check(rc == 0 and active_sessions() == 0, 'deleted (exit %s)' % rc)
+        # R without control's -r fails: the calls do not count as set up
+        pcap = os.path.join(e2e.logdir(), 'rec.pcap')
+        rc, err = gen(build, 3, pcap, 'genrec', ['--record'])
+        check(rc == 1 and 'R answered' in err and not os.path.exists(pcap),
+              '--record against a control without -r: exit 1, no pcap (%s; %s)'
+              % (rc, err.strip()[-300:]))
+        check(active_sessions() == 0, 'and the calls are deleted')
 
         pcap = os.path.join(e2e.logdir(), 'short.pcap')
         rc, err = gen(build, 10, pcap, 'genshort')

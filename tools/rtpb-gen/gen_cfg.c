@@ -48,6 +48,12 @@ usage(FILE *f)
 		"  --ctl-retries N      sends per command (default 5)\n"
 		"  --ctl-timeout-ms MS  wait per send (default 500)\n"
 		"  --call-prefix S      call-id prefix (default rtpbgen<pid>)\n"
+		"  --record             after its L, R for both parties of every call (the\n"
+		"                       relay's control needs -r DIR): every stream records\n"
+		"  --fork udp:IP:PORT   after its L, C callid udp:IP:PORT for both parties of\n"
+		"                       every call: every stream forks a copy to IP:PORT\n"
+		"  --tos N              '&& S tos=N' after every U and L: the relay sends every\n"
+		"                       stream's packets with IPv4 TOS N (1..255)\n"
 		"  --keep-sessions      no D at exit\n"
 		"  --delete-only        only D the --calls calls of --call-prefix (what a\n"
 		"                       --keep-sessions run left)\n"
@@ -182,6 +188,9 @@ gen_cfg_parse(struct gen_cfg *c, int argc, char **argv)
 		O_CTL_RETRIES,
 		O_CTL_TIMEOUT,
 		O_PREFIX,
+		O_RECORD,
+		O_FORK,
+		O_TOS,
 		O_KEEP,
 		O_DELETE,
 		O_LAYOUT,
@@ -218,6 +227,9 @@ gen_cfg_parse(struct gen_cfg *c, int argc, char **argv)
 		{ "ctl-retries", required_argument, NULL, O_CTL_RETRIES },
 		{ "ctl-timeout-ms", required_argument, NULL, O_CTL_TIMEOUT },
 		{ "call-prefix", required_argument, NULL, O_PREFIX },
+		{ "record", no_argument, NULL, O_RECORD },
+		{ "fork", required_argument, NULL, O_FORK },
+		{ "tos", required_argument, NULL, O_TOS },
 		{ "keep-sessions", no_argument, NULL, O_KEEP },
 		{ "delete-only", no_argument, NULL, O_DELETE },
 		{ "layout", required_argument, NULL, O_LAYOUT },
@@ -352,6 +364,18 @@ gen_cfg_parse(struct gen_cfg *c, int argc, char **argv)
 				    "want 1-64 characters, no blanks or ';'");
 			c->call_prefix = optarg;
 			break;
+		case O_RECORD:
+			c->ctl_record = true;
+			break;
+		case O_FORK:
+			if (strncmp(optarg, "udp:", 4) != 0 ||
+			    strlen(optarg) > 64 || strpbrk(optarg, " \t\r\n"))
+				bad("--fork", optarg, "want udp:IP:PORT");
+			c->ctl_fork = optarg;
+			break;
+		case O_TOS:
+			c->ctl_tos = (uint32_t)num("--tos", optarg, 1, 255);
+			break;
 		case O_KEEP:
 			c->keep_sessions = true;
 			break;
@@ -425,6 +449,10 @@ gen_cfg_parse(struct gen_cfg *c, int argc, char **argv)
 		bad("--install", c->install, "needs --layout");
 	if (c->setup == GEN_SETUP_LAYOUT && c->n_ctl_local > 0)
 		bad("--ctl-local", "", "is for control, not --layout");
+	if (c->setup != GEN_SETUP_CTL &&
+	    (c->ctl_record || c->ctl_fork != NULL || c->ctl_tos != 0))
+		bad("--record/--fork/--tos", "", "are for control, not --layout "
+		    "or --baseline");
 	if ((uint64_t)c->calls * 2 > (uint64_t)GEN_MAX_RELAY_ADDRS * 32256u * 2)
 		bad("--calls", "", "too many");
 }

@@ -76,6 +76,12 @@ struct gen_cfg {
 	uint32_t layout[GEN_MAX_RELAY_ADDRS]; /**< --layout relay addresses */
 	uint32_t n_layout;
 	const char *install; /**< --install FILE_PREFIX */
+	/* what every call's streams do besides relaying (optional rtpproxy
+	 * features, control only; sent during the setup, gen_ctl.c) */
+	bool ctl_record; /**< --record: R for both parties after the L */
+	const char *ctl_fork; /**< --fork udp:IP:PORT: C to it for both
+				*   parties after the L; NULL: none */
+	uint32_t ctl_tos; /**< --tos N: "&& S tos=N" after U and L; 0: none */
 
 	/* output */
 	const char *pcap_path; /**< --write-pcap */

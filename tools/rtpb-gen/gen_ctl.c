@@ -308,6 +308,17 @@ local_mod(const struct gen_cfg *cfg, uint32_t c, uint32_t n_calls, char *buf,
 	return buf;
 }
 
+/* " && S tos=N" (--tos: the TOS of the packets sent to the command's
+ * party, rtpproxy 3.2's S sub-command, docs/DTMF.md), or "". */
+static const char *
+tos_subcmd(const struct gen_cfg *cfg, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (cfg->ctl_tos != 0)
+		snprintf(buf, len, " && S tos=%u", cfg->ctl_tos);
+	return buf;
+}
+
 static void
 fmt_u(char *buf, size_t len, uint32_t i, void *arg)
 {
@@ -317,10 +328,12 @@ fmt_u(char *buf, size_t len, uint32_t i, void *arg)
 	struct in_addr ip = { .s_addr = a->phone_ip };
 	char mod[32];
 
-	snprintf(buf, len, "U%s %s-%u %s %u a%u;1",
+	char tos[32];
+
+	snprintf(buf, len, "U%s %s-%u %s %u a%u;1%s",
 		 local_mod(sa->cfg, c, sa->n_calls, mod, sizeof(mod)),
 		 sa->cfg->call_prefix, c, inet_ntoa(ip), ntohs(a->phone_port),
-		 c);
+		 c, tos_subcmd(sa->cfg, tos, sizeof(tos)));
 }
 
 static void
@@ -332,10 +345,12 @@ fmt_l(char *buf, size_t len, uint32_t i, void *arg)
 	struct in_addr ip = { .s_addr = b->phone_ip };
 	char mod[32];
 
-	snprintf(buf, len, "L%s %s-%u %s %u a%u;1 b%u;1",
+	char tos[32];
+
+	snprintf(buf, len, "L%s %s-%u %s %u a%u;1 b%u;1%s",
 		 local_mod(sa->cfg, c, sa->n_calls, mod, sizeof(mod)),
 		 sa->cfg->call_prefix, c, inet_ntoa(ip), ntohs(b->phone_port),
-		 c, c);
+		 c, c, tos_subcmd(sa->cfg, tos, sizeof(tos)));
 }
 
 static void
@@ -382,7 +397,7 @@ done_u(uint32_t i, const char *reply, void *arg)
 		fail(sa->st, "call %u: U: no reply%s", c, "");
 		return;
 	}
-	if (reply[0] == 'E' ||
+	if (reply[0] == 'E' || strstr(reply, "&&") != NULL ||
 	    parse_port_reply(reply, &b->relay_ip, &b->relay_port) != 0) {
 		sa->st->errors += reply[0] == 'E';
 		fail(sa->st, "call %u: U answered '%s'", c, reply);
@@ -404,7 +419,7 @@ done_l(uint32_t i, const char *reply, void *arg)
 		fail(sa->st, "call %u: L: no reply%s", c, "");
 		return;
 	}
-	if (reply[0] == 'E' ||
+	if (reply[0] == 'E' || strstr(reply, "&&") != NULL ||
 	    parse_port_reply(reply, &a->relay_ip, &a->relay_port) != 0) {
 		sa->st->errors += reply[0] == 'E';
 		fail(sa->st, "call %u: L answered '%s'", c, reply);
@@ -447,6 +462,64 @@ done_l_sel(uint32_t i, const char *reply, void *arg)
 	done_l(la->idx[i], reply, la->sa);
 }
 
+/* ---- the calls' optional features: R and C per party after the L ---- */
+
+/* Commands per call: R for both parties (--record), then C for both
+ * (--fork). Party 0 is the caller (from-tag a<c>: rtpproxy's ".o"),
+ * party 1 the callee (the tags swapped), as Kamailio's start_recording()
+ * sends them on the INVITE and on its reply (docs/RECORDING.md). */
+static uint32_t
+feature_cmds_per_call(const struct gen_cfg *cfg)
+{
+	return (cfg->ctl_record ? 2u : 0u) + (cfg->ctl_fork != NULL ? 2u : 0u);
+}
+
+static void
+fmt_x(char *buf, size_t len, uint32_t i, void *arg)
+{
+	struct l_arg *la = arg;
+	const struct gen_cfg *cfg = la->sa->cfg;
+	uint32_t per = feature_cmds_per_call(cfg), k = i % per;
+	uint32_t c = la->sa->c0 + la->idx[i / per];
+	uint32_t first = k & 1u ? 'b' : 'a', second = k & 1u ? 'a' : 'b';
+
+	if (cfg->ctl_record && k < 2)
+		snprintf(buf, len, "R %s-%u %c%u;1 %c%u;1", cfg->call_prefix,
+			 c, first, c, second, c);
+	else
+		snprintf(buf, len, "C %s-%u %s %c%u;1 %c%u;1",
+			 cfg->call_prefix, c, cfg->ctl_fork, first, c, second,
+			 c);
+}
+
+/* R and C answer "0"; anything else fails the call (it no longer
+ * counts as set up: the run is incomplete, setup_incomplete()). */
+static void
+done_x(uint32_t i, const char *reply, void *arg)
+{
+	struct l_arg *la = arg;
+	struct setup_arg *sa = la->sa;
+	uint32_t per = feature_cmds_per_call(sa->cfg);
+	uint32_t c = sa->c0 + la->idx[i / per];
+	struct gen_leg *a = &sa->legs[2 * c];
+	char what[128];
+
+	if (reply != NULL && strcmp(reply, "0") == 0) {
+		sa->st->feature_cmds++;
+		return;
+	}
+	sa->st->errors += reply != NULL && reply[0] == 'E';
+	snprintf(what, sizeof(what), "%s answered '%s'",
+		 sa->cfg->ctl_record && i % per < 2 ? "R" : "C",
+		 reply != NULL ? reply : "(nothing)");
+	fail(sa->st, "call %u: %s", c, what);
+	if (a->ok) {
+		a->ok = 0;
+		sa->legs[2 * c + 1].ok = 0;
+		sa->st->calls_ok--;
+	}
+}
+
 int
 gen_ctl_setup(const struct gen_cfg *cfg, struct gen_leg *legs, uint32_t n_calls,
 	      struct gen_ctl_stats *st)
@@ -457,7 +530,7 @@ gen_ctl_setup(const struct gen_cfg *cfg, struct gen_leg *legs, uint32_t n_calls,
 	};
 	uint32_t *idx = malloc(sizeof(uint32_t) * CTL_BATCH);
 	uint64_t t0;
-	uint32_t c0, n, i, nl;
+	uint32_t c0, n, i, nl, per;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -472,7 +545,7 @@ gen_ctl_setup(const struct gen_cfg *cfg, struct gen_leg *legs, uint32_t n_calls,
 	t0 = gen_now_ns();
 	cc.t0_ns = t0;
 	cc.next_progress_ns = t0 + 1000000000ull;
-	cc.progress_total = 2 * n_calls;
+	cc.progress_total = (2 + feature_cmds_per_call(cfg)) * n_calls;
 	for (c0 = 0; c0 < n_calls; c0 += n) {
 		struct l_arg la = { .sa = &sa, .idx = idx };
 
@@ -486,6 +559,15 @@ gen_ctl_setup(const struct gen_cfg *cfg, struct gen_leg *legs, uint32_t n_calls,
 			if (sa.u_ok[i])
 				idx[nl++] = i;
 		rc = ctl_run(&cc, nl, fmt_l_sel, done_l_sel, &la);
+		if (rc != 0)
+			break;
+		per = feature_cmds_per_call(cfg);
+		if (per == 0)
+			continue;
+		for (i = 0, nl = 0; i < n; i++)
+			if (legs[2 * (c0 + i)].ok)
+				idx[nl++] = i;
+		rc = ctl_run(&cc, nl * per, fmt_x, done_x, &la);
 		if (rc != 0)
 			break;
 	}

@@ -27,6 +27,8 @@ struct gen_ctl_stats {
 	uint32_t sessions; /**< (setup) calls control holds a session for:
 			    *   calls_ok and those whose L failed */
 	uint64_t commands; /**< commands answered */
+	uint64_t feature_cmds; /**< (setup) R and C answered 0 (--record,
+				 *   --fork) */
 	uint64_t resends; /**< datagrams sent again after a timeout */
 	uint64_t no_reply; /**< commands given up after all tries */
 	uint64_t errors; /**< "E<n>" replies */
@@ -37,7 +39,10 @@ struct gen_ctl_stats {
 /**
  * U and L for every call (legs[2c], legs[2c + 1]); fills each leg's
  * relay socket from the replies, sets in_ctl on leg A of every call whose
- * U was answered and ok on calls that got both.
+ * U was answered and ok on calls that got both. With --record / --fork,
+ * then R / C for both parties of each such call (ok cleared if one
+ * fails); with --tos, U and L carry "&& S tos=N" (a failed sub-command
+ * fails the call).
  * Prints one progress line per second on stderr unless cfg->quiet.
  * @return 0 (check st->calls_failed), or -errno if the socket failed.
  */

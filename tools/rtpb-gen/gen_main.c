@@ -215,7 +215,8 @@ setup_incomplete(const struct gen_cfg *c, const struct gen_ctl_stats *st)
 	fprintf(stderr,
 		"rtpb-gen: error: control set up %u of the %u calls asked for "
 		"(first failure: %s)\n"
-		"rtpb-gen: each call takes two RTP/RTCP port pairs of control's "
+		"rtpb-gen: each call takes two RTP/RTCP port pairs (four with "
+		"--fork; --record needs control's -r) of control's "
 		"-m/-M range per relay address (the default 35000-65000 holds "
 		"at most 7 500 calls): start control with -m 1024 -M 65535 "
 		"(about 16 000 calls per address), or with several -l addresses "

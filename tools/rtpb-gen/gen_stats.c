@@ -132,11 +132,13 @@ json_ctl(FILE *f, const char *name, const struct gen_ctl_stats *c)
 {
 	fprintf(f,
 		"\"%s\":{\"calls_ok\":%u,\"calls_failed\":%u,\"commands\":%lu,"
-		"\"resends\":%lu,\"no_reply\":%lu,\"errors\":%lu,\"seconds\":%.6f,"
+		"\"resends\":%lu,\"no_reply\":%lu,\"errors\":%lu,"
+		"\"feature_cmds\":%lu,\"seconds\":%.6f,"
 		"\"calls_per_s\":%.1f,\"first_error\":\"",
 		name, c->calls_ok, c->calls_failed, (unsigned long)c->commands,
 		(unsigned long)c->resends, (unsigned long)c->no_reply,
-		(unsigned long)c->errors, c->seconds,
+		(unsigned long)c->errors, (unsigned long)c->feature_cmds,
+		c->seconds,
 		c->seconds > 0 ? c->calls_ok / c->seconds : 0);
 	for (const char *p = c->first_error; *p; p++)
 		if (*p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
