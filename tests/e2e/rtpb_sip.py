@@ -658,6 +658,7 @@ class Kamailio:
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 SO_RCVBUFFORCE = 33
+SO_TIMESTAMPNS = 35
 
 
 class _Tap:
@@ -673,6 +674,9 @@ class _Tap:
         except OSError:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
         self.sock.bind((dev, 0))
+        # the kernel's receive time of each frame (a reader thread of a
+        # loaded host may lag by seconds)
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.sock.settimeout(0.1)
         self.where = '%s/%s' % (ns, dev)
         self.max_frames = max_frames
@@ -693,14 +697,19 @@ class _Tap:
                     self.truncated = True
                     break
                 try:
-                    data, addr = self.sock.recvfrom(65535)
+                    data, anc, _, addr = self.sock.recvmsg(65535, 64)
                 except socket.timeout:
                     continue
                 except OSError:
                     break
+                t = time.monotonic()
+                for level, kind, val in anc:
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(val) >= 16:
+                        sec, nsec = struct.unpack('qq', val[:16])
+                        t -= time.time() - (sec + nsec / 1e9)
                 self.frames += 1
                 with self._lock:
-                    self.on_frame(data, addr[2], time.monotonic())
+                    self.on_frame(data, addr[2], t)
         finally:
             if time.monotonic() >= deadline:
                 self.truncated = True
@@ -709,8 +718,14 @@ class _Tap:
         raise NotImplementedError
 
     def stop(self, drain_s=0.3):
-        """Read what is queued for drain_s more seconds, then stop."""
-        time.sleep(drain_s)
+        """Read what is queued until drain_s pass without a frame (10 s
+        at most), then stop."""
+        end = time.monotonic() + 10.0
+        while time.monotonic() < end:
+            n = self.frames
+            time.sleep(drain_s)
+            if self.frames == n:
+                break
         self._stop.set()
         self._thread.join(5.0)
         if self._thread.is_alive():
@@ -742,7 +757,8 @@ class RtpTap(_Tap):
     each a dict: n (frames), seqs (set of RTP sequence numbers), dups,
     ssrcs ({ssrc: n}), bad (not RTP v2 PCMU with the expected 160-byte
     payload, or a wrong IP/UDP checksum), first_ts (when the reader saw the
-    first three: time.monotonic(), a diagnostic only), last_t, and
+    first three: time.monotonic() of the kernel's receive time, a
+    diagnostic only), last_t, and
     arrivals, [(time.monotonic(), seq)] of every valid frame in the order
     read (a failover's gap).  UDP between
     local_ip and the relay on other ports is counted in stray."""

@@ -124,6 +124,8 @@ def keepalived_conf(path, name, prio, src, peer, notify):
         f.write('''global_defs {
 	router_id %s
 	script_user root
+	# adverts on time on a busy host (a late one is a false failover)
+	vrrp_rt_priority 50
 }
 vrrp_instance rtpb {
 	state BACKUP
