@@ -268,6 +268,14 @@ def wait_restored(ctl, mark, n):
     return m
 
 
+def stop_survivor(ka, r, redis):
+    """Stop by PID what a test leaves running: relay r's keepalived (ka,
+    from start_vrrp()), dataplane and control, and redis."""
+    ka[0].stop(timeout=5)
+    e2e.stop_relay(r['dp'], r['ctl'])
+    redis.stop(timeout=5)
+
+
 def body(build, prefix):
     t_start = time.monotonic()
     d = e2e.logdir()
@@ -393,9 +401,7 @@ def body(build, prefix):
               % (na['received_valid'], nb['received_valid']))
         check(proxy('D fo-new fn tn') == '0', 'the new call ends on B')
 
-        kas['B'][0].stop(timeout=5)
-        e2e.stop_relay(b['dp'], b['ctl'])
-        redis.stop(timeout=5)
+        stop_survivor(kas['B'], b, redis)
         names = list(topo.ns.values())
     e2e.cleanup_dpdk_prefix(prefixes['B'])
     check(not [n for n in names if e2e.netns_exists(n)], 'every namespace is gone')

@@ -352,9 +352,7 @@ def body(build, prefix):
               % info_b)
 
         kam.proc.stop(timeout=10)
-        kas['B'][0].stop(timeout=5)
-        e2e.stop_relay(b['dp'], b['ctl'])
-        redis.stop(timeout=5)
+        fo.stop_survivor(kas['B'], b, redis)
         names = list(topo.ns.values())
     e2e.cleanup_dpdk_prefix(prefixes['B'])
     check(not [n for n in names if e2e.netns_exists(n)], 'every namespace is gone')
