@@ -71,7 +71,7 @@ UAC_SSRC, UAC_SEQ0 = 0x5ca10001, 1000
 UAS_SSRC, UAS_SEQ0 = 0x5ca10002, 40000
 REDIS_DOWN_S = 3.0              # Redis dead at least this long
 REPLY_BOUND_S = 0.1             # each command's reply while Redis is down
-RESYNC_BOUND_S = 7.0            # reconnect back-off (5 s at most) + resync
+RESYNC_BOUND_S = 10.0           # reconnect back-off (5 s at most), a loaded start, resync
 FAILOVER_BOUND_S = 1.0
 # what a receiving tap must see of a call: the taps are Python threads
 # reading every frame of their interface, and on a loaded host they drop
