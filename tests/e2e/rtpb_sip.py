@@ -124,14 +124,7 @@ class SipTopology(e2e.Topology):
 
     def _build(self):
         super()._build()
-        # SIP side: a bridge port, like the phones'.
-        self._veth('sw', 's_px', 'px', 'eth0')
-        self._ip('sw', 'link', 'set', 's_px', 'master', 'br0')
-        for ns, dev in (('sw', 's_px'), ('px', 'eth0')):
-            self._tx_off(ns, dev)
-            self._ip(ns, 'link', 'set', dev, 'up')
-        self._ip('px', 'addr', 'add', '%s/%d' % (PROXY_IP, e2e.PREFIX_LEN), 'dev', 'eth0')
-        self._ip('px', 'route', 'add', 'default', 'via', e2e.ROUTER_IP_A)
+        self._build_sip_port()
         # Control link: px eth1 <-> rl ctl0, kernel addresses on both ends.
         self._veth('px', 'eth1', 'rl', 'ctl0')
         for ns, dev, ip in (('px', 'eth1', PROXY_CTL_IP), ('rl', 'ctl0', RELAY_CTL_IP)):
@@ -142,6 +135,17 @@ class SipTopology(e2e.Topology):
                 % (self.tag, self.proxy, PROXY_IP, PROXY_CTL_IP, RELAY_CTL_IP, CTL_PORT))
         if self.relay2:
             self._build_relay2()
+
+    def _build_sip_port(self):
+        """px eth0 PROXY_IP, a port of the bridge like the phones' (the
+        SIP side), default route via the router."""
+        self._veth('sw', 's_px', 'px', 'eth0')
+        self._ip('sw', 'link', 'set', 's_px', 'master', 'br0')
+        for ns, dev in (('sw', 's_px'), ('px', 'eth0')):
+            self._tx_off(ns, dev)
+            self._ip(ns, 'link', 'set', dev, 'up')
+        self._ip('px', 'addr', 'add', '%s/%d' % (PROXY_IP, e2e.PREFIX_LEN), 'dev', 'eth0')
+        self._ip('px', 'route', 'add', 'default', 'via', e2e.ROUTER_IP_A)
 
     def _build_relay2(self):
         """The second relay host: like 'rl', a bridge port for its DPDK and
@@ -654,6 +658,7 @@ class Kamailio:
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 SO_RCVBUFFORCE = 33
+SO_TIMESTAMPNS = 35
 
 
 class _Tap:
@@ -669,6 +674,9 @@ class _Tap:
         except OSError:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
         self.sock.bind((dev, 0))
+        # the kernel's receive time of each frame (a reader thread of a
+        # loaded host may lag by seconds)
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.sock.settimeout(0.1)
         self.where = '%s/%s' % (ns, dev)
         self.max_frames = max_frames
@@ -689,14 +697,19 @@ class _Tap:
                     self.truncated = True
                     break
                 try:
-                    data, addr = self.sock.recvfrom(65535)
+                    data, anc, _, addr = self.sock.recvmsg(65535, 64)
                 except socket.timeout:
                     continue
                 except OSError:
                     break
+                t = time.monotonic()
+                for level, kind, val in anc:
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(val) >= 16:
+                        sec, nsec = struct.unpack('qq', val[:16])
+                        t -= time.time() - (sec + nsec / 1e9)
                 self.frames += 1
                 with self._lock:
-                    self.on_frame(data, addr[2], time.monotonic())
+                    self.on_frame(data, addr[2], t)
         finally:
             if time.monotonic() >= deadline:
                 self.truncated = True
@@ -705,8 +718,14 @@ class _Tap:
         raise NotImplementedError
 
     def stop(self, drain_s=0.3):
-        """Read what is queued for drain_s more seconds, then stop."""
-        time.sleep(drain_s)
+        """Read what is queued until drain_s pass without a frame (10 s
+        at most), then stop."""
+        end = time.monotonic() + 10.0
+        while time.monotonic() < end:
+            n = self.frames
+            time.sleep(drain_s)
+            if self.frames == n:
+                break
         self._stop.set()
         self._thread.join(5.0)
         if self._thread.is_alive():
@@ -738,7 +757,10 @@ class RtpTap(_Tap):
     each a dict: n (frames), seqs (set of RTP sequence numbers), dups,
     ssrcs ({ssrc: n}), bad (not RTP v2 PCMU with the expected 160-byte
     payload, or a wrong IP/UDP checksum), first_ts (when the reader saw the
-    first three: time.monotonic(), a diagnostic only), last_t.  UDP between
+    first three: time.monotonic() of the kernel's receive time, a
+    diagnostic only), last_t, and
+    arrivals, [(time.monotonic(), seq)] of every valid frame in the order
+    read (a failover's gap).  UDP between
     local_ip and the relay on other ports is counted in stray."""
 
     def __init__(self, ns, dev, local_ip, media_port, relay_ip, payload, **kw):
@@ -770,7 +792,7 @@ class RtpTap(_Tap):
         st = table.get(port)
         if st is None:
             st = table[port] = dict(n=0, seqs=set(), dups=0, ssrcs={}, bad=0,
-                                    first_ts=[], last_t=t)
+                                    first_ts=[], last_t=t, arrivals=[])
         st['n'] += 1
         st['last_t'] = t
         if len(st['first_ts']) < 3:
@@ -785,6 +807,7 @@ class RtpTap(_Tap):
         if seq in st['seqs']:
             st['dups'] += 1
         st['seqs'].add(seq)
+        st['arrivals'].append((t, seq))
         st['ssrcs'][ssrc] = st['ssrcs'].get(ssrc, 0) + 1
 
     def snapshot(self):

@@ -124,6 +124,8 @@ def keepalived_conf(path, name, prio, src, peer, notify):
         f.write('''global_defs {
 	router_id %s
 	script_user root
+	# adverts on time on a busy host (a late one is a false failover)
+	vrrp_rt_priority 50
 }
 vrrp_instance rtpb {
 	state BACKUP
@@ -174,6 +176,106 @@ def rx_times(ph, t0):
     return [(t0 + e[0] / 1e3, e[5]) for e in ph['rx_log'] if e[2] == 'rtp' and not e[6]]
 
 
+def start_pair(topo, build, prefixes, d, ipv6):
+    """Both relays of RELAYS, silent (dataplane --standby, control --ha
+    standby with --redis on MG_IP): {name: dict(role, ip, prio, dp, ctl,
+    sock, ns)}.  Their control sockets: udp VIP:CTL_PORT (bound before
+    the address is theirs) and a unix socket for the notify script."""
+    relays = {}
+    gw_mac, pa_mac = topo.mac('gw', 'eth0'), topo.mac('pa', 'eth0')
+    static = []
+    hops = [(e2e.ROUTER_IP_A, gw_mac), (e2e.PHONE_A_IP, pa_mac)]
+    if ipv6:
+        hops += [(e2e.ROUTER_IP6_A, gw_mac), (e2e.PHONE_A_IP6, pa_mac)]
+    for ip, mac in hops:
+        static += ['--neigh', '%s,%s' % (ip, mac)]
+    for name, role, ip, rid, prio in RELAYS:
+        peer = [r[3] for r in RELAYS if r[3] != rid][0]
+        sock = os.path.join(d, 'ha-%s.sock' % name)
+        # The next hops (phone A, the gateway) as static neighbours, as
+        # if the standby knew them already: a takeover then sends no
+        # ARP request of its own, whose broadcast would re-point every
+        # host's entry for 192.0.2.1 as a gratuitous ARP does (RFC 826
+        # merge); so here only the announcements re-point the hosts.
+        extra = ['--standby'] + (['--gateway6', e2e.ROUTER_IP6_A] if ipv6 else [])
+        dp = e2e.start_dataplane(topo, build, prefixes[name], ns=role, lcores=LCORES,
+                                 ipv6=ipv6, extra_dp=extra + static)
+        ctl = e2e.start_control(topo, build, prefixes[name], ns=role, ipv6=ipv6, extra_ctl=[
+            '-s', 'udp:%s:%d' % (VIP, CTL_PORT), '-s', 'unix:' + sock,
+            '--redis', '%s:%d' % (MG_IP, REDIS_PORT), '--redis-relay-id', rid,
+            '--ha', 'standby', '--ha-peer', peer])
+        relays[name] = {'role': role, 'ip': ip, 'prio': prio, 'dp': dp, 'ctl': ctl,
+                        'sock': sock, 'ns': topo.ns[role]}
+    return relays
+
+
+def start_vrrp(topo, relays, d, ctl_bin, script):
+    """keepalived on both relays, A first: A becomes master (its control
+    restores nothing), B backup.  @return {name: (Proc, vrrp pid file)}."""
+    kas = {}
+    for n, other in (('A', 'B'), ('B', 'A')):
+        r = relays[n]
+        notify = '%s -c %s -s unix:%s' % (script, ctl_bin, r['sock'])
+        mark = r['ctl'].log_mark()
+        kas[n] = start_keepalived(topo, r['role'], d, n, r['prio'], r['ip'],
+                                  relays[other]['ip'], notify)
+        if n == 'A':
+            m = r['ctl'].wait_for_log(r'HA: master: active.* (\d+) sessions restored',
+                                      timeout=10, since=mark)
+            check(m.group(1) == '0', 'A took the addresses with nothing to restore')
+        else:
+            kas[n][0].wait_for_log(r'Entering BACKUP STATE', timeout=10)
+    return kas
+
+
+def start_redis(topo, d):
+    """redis-server on MG_IP:REDIS_PORT in 'sw', no persistence."""
+    redis = topo.proc('sw', ['redis-server', '--bind', MG_IP, '--port', str(REDIS_PORT),
+                             '--save', '', '--appendonly', 'no', '--protected-mode', 'no',
+                             '--dir', d], name='redis')
+    redis.wait_for_log(r'Ready to accept connections', timeout=10)
+    return redis
+
+
+def kill_relay(ka, r):
+    """Relay r dies as a box does: keepalived (ka, from start_vrrp()), its
+    dataplane and control get SIGKILL.  @return the time of the kill
+    (time.time())."""
+    vrrp_pid = read_pid(ka[1])
+    t_kill = time.time()
+    # keepalived's VRRP child first frozen (its parent would respawn
+    # it if it died first; if the parent died first, the child would
+    # stop cleanly, sending a priority 0 advert: a dead box sends
+    # nothing), then everything killed
+    os.kill(vrrp_pid, signal.SIGSTOP)
+    for p in (ka[0], r['dp'], r['ctl']):
+        p.signal(signal.SIGKILL)
+    os.kill(vrrp_pid, signal.SIGKILL)
+    for p in (ka[0], r['dp'], r['ctl']):
+        p.wait(timeout=10)
+    return t_kill
+
+
+def wait_restored(ctl, mark, n):
+    """Wait (bounded) for ctl's takeover log line since mark and check it
+    restored n sessions, none dropped.  @return the match (group 1 the
+    time stamp)."""
+    m = ctl.wait_for_log(r'^(\S+) \S+: HA: master: active.* (\d+) sessions restored '
+                         r'\((\d+) found, (\d+) dropped, (\d+) already here\) in '
+                         r'(\d+) ms', timeout=10, since=mark)
+    check(m.group(2) == str(n) and m.group(4) == '0',
+          "the standby restored the active's %d sessions: %s" % (n, m.group(0)))
+    return m
+
+
+def stop_survivor(ka, r, redis):
+    """Stop by PID what a test leaves running: relay r's keepalived (ka,
+    from start_vrrp()), dataplane and control, and redis."""
+    ka[0].stop(timeout=5)
+    e2e.stop_relay(r['dp'], r['ctl'])
+    redis.stop(timeout=5)
+
+
 def body(build, prefix):
     t_start = time.monotonic()
     d = e2e.logdir()
@@ -184,52 +286,15 @@ def body(build, prefix):
     script = os.path.abspath(script)
     prefixes = {'A': prefix, 'B': e2e.unique_prefix()}
     with FailoverTopology(ipv6=True) as topo:
-        redis = topo.proc('sw', ['redis-server', '--bind', MG_IP, '--port', str(REDIS_PORT),
-                                 '--save', '', '--appendonly', 'no', '--protected-mode', 'no',
-                                 '--dir', d], name='redis')
-        redis.wait_for_log(r'Ready to accept connections', timeout=10)
-        relays = {}
-        gw_mac, pa_mac = topo.mac('gw', 'eth0'), topo.mac('pa', 'eth0')
-        static = []
-        for ip, mac in ((e2e.ROUTER_IP_A, gw_mac), (e2e.PHONE_A_IP, pa_mac),
-                        (e2e.ROUTER_IP6_A, gw_mac), (e2e.PHONE_A_IP6, pa_mac)):
-            static += ['--neigh', '%s,%s' % (ip, mac)]
-        for name, role, ip, rid, prio in RELAYS:
-            peer = [r[3] for r in RELAYS if r[3] != rid][0]
-            sock = os.path.join(d, 'ha-%s.sock' % name)
-            # The next hops (phone A, the gateway) as static neighbours, as
-            # if the standby knew them already: a takeover then sends no
-            # ARP request of its own, whose broadcast would re-point every
-            # host's entry for 192.0.2.1 as a gratuitous ARP does (RFC 826
-            # merge); so here only the announcements re-point the hosts.
-            dp = e2e.start_dataplane(topo, build, prefixes[name], ns=role, lcores=LCORES,
-                                     ipv6=True, extra_dp=['--standby', '--gateway6',
-                                                          e2e.ROUTER_IP6_A] + static)
-            ctl = e2e.start_control(topo, build, prefixes[name], ns=role, ipv6=True, extra_ctl=[
-                '-s', 'udp:%s:%d' % (VIP, CTL_PORT), '-s', 'unix:' + sock,
-                '--redis', '%s:%d' % (MG_IP, REDIS_PORT), '--redis-relay-id', rid,
-                '--ha', 'standby', '--ha-peer', peer])
-            relays[name] = {'role': role, 'ip': ip, 'prio': prio, 'dp': dp, 'ctl': ctl,
-                            'sock': sock, 'ns': topo.ns[role]}
+        redis = start_redis(topo, d)
+        relays = start_pair(topo, build, prefixes, d, True)
         local = lambda n, c: e2e.rtpproxy_cmd(relays[n]['ns'], c)
         proxy = lambda c: e2e.rtpproxy_cmd(topo.switch, c, sock=(VIP, CTL_PORT))
 
         # --- 1. both silent; keepalived makes A master ----------------------
         for n in relays:
             check(local(n, 'HA') == 'standby', 'relay %s starts standby' % n)
-        kas = {}
-        for n, other in (('A', 'B'), ('B', 'A')):
-            r = relays[n]
-            notify = '%s -c %s -s unix:%s' % (script, ctl_bin, r['sock'])
-            mark = r['ctl'].log_mark()
-            kas[n] = start_keepalived(topo, r['role'], d, n, r['prio'], r['ip'],
-                                      relays[other]['ip'], notify)
-            if n == 'A':
-                m = r['ctl'].wait_for_log(r'HA: master: active.* (\d+) sessions restored',
-                                          timeout=10, since=mark)
-                check(m.group(1) == '0', 'A took the addresses with nothing to restore')
-            else:
-                kas[n][0].wait_for_log(r'Entering BACKUP STATE', timeout=10)
+        kas = start_vrrp(topo, relays, d, ctl_bin, script)
         time.sleep(0.5)
         check(local('A', 'HA') == 'active' and local('B', 'HA') == 'standby',
               'A active, B standby')
@@ -268,23 +333,8 @@ def body(build, prefix):
         # --- 3. A dies; B takes over -----------------------------------------
         a, b = relays['A'], relays['B']
         mark = b['ctl'].log_mark()
-        vrrp_pid = read_pid(kas['A'][1])
-        t_kill = time.time()
-        # keepalived's VRRP child first frozen (its parent would respawn
-        # it if it died first; if the parent died first, the child would
-        # stop cleanly, sending a priority 0 advert: a dead box sends
-        # nothing), then everything killed
-        os.kill(vrrp_pid, signal.SIGSTOP)
-        for p in (kas['A'][0], a['dp'], a['ctl']):
-            p.signal(signal.SIGKILL)
-        os.kill(vrrp_pid, signal.SIGKILL)
-        for p in (kas['A'][0], a['dp'], a['ctl']):
-            p.wait(timeout=10)
-        m = b['ctl'].wait_for_log(r'^(\S+) \S+: HA: master: active.* (\d+) sessions restored '
-                                  r'\((\d+) found, (\d+) dropped, (\d+) already here\) in '
-                                  r'(\d+) ms', timeout=10, since=mark)
-        check(m.group(2) == str(N_CALLS) and m.group(4) == '0',
-              "B restored A's %d sessions: %s" % (N_CALLS, m.group(0)))
+        t_kill = kill_relay(kas['A'], a)
+        m = wait_restored(b['ctl'], mark, N_CALLS)
         # control's stamp: VRRP's master-down interval, keepalived's
         # notify, rtpb-ctl, the restore and the wait for the dataplane
         t_active = e2e.ctl_log_time(m.group(1), t_kill)
@@ -351,9 +401,7 @@ def body(build, prefix):
               % (na['received_valid'], nb['received_valid']))
         check(proxy('D fo-new fn tn') == '0', 'the new call ends on B')
 
-        kas['B'][0].stop(timeout=5)
-        e2e.stop_relay(b['dp'], b['ctl'])
-        redis.stop(timeout=5)
+        stop_survivor(kas['B'], b, redis)
         names = list(topo.ns.values())
     e2e.cleanup_dpdk_prefix(prefixes['B'])
     check(not [n for n in names if e2e.netns_exists(n)], 'every namespace is gone')
