@@ -45,6 +45,7 @@
 
 #include "rtpb_msg.h"
 #include "rtpb_pf_rules.h"
+#include "dp_dtmf.h"
 #include "dp_latch.h"
 #include "dp_rtpa.h"
 #include "dp_stream.h"

@@ -120,7 +120,7 @@ fuzz_pkt)
 	# dp_rewrite.h's "static inline __rte_always_inline": gcc is silent
 	flags+=(-Wno-duplicate-decl-specifier)
 	cov_srcs=()
-	for f in dp_parse.c dp_latch.c dp_rtpa.c dp_arp.c dp_nd.c dp_neigh.c; do
+	for f in dp_parse.c dp_latch.c dp_rtpa.c dp_arp.c dp_nd.c dp_neigh.c dp_nkeep.c; do
 		cov_srcs+=("$src/dataplane/$f")
 	done
 	srcs=("${cov_srcs[@]}")
