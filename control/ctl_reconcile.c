@@ -397,7 +397,7 @@ ctl_rec_session(struct ctl_sessions *t, struct ctl_session *s)
  */
 int
 ctl_rec_open(struct ctl_sessions *t, struct ctl_session *s,
-	     struct ctl_leg legs[2], const bool open[2],
+	     struct ctl_leg *legs, const bool *open,
 	     struct ctl_session_err *err)
 {
 	int rc = 0;

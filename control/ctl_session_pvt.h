@@ -127,9 +127,11 @@ void ctl_rec_pf_latch(struct ctl_sessions *t, const struct ctl_session *s,
 void ctl_rec_pf_asymmetric(struct ctl_sessions *t,
 			   const struct ctl_session *s, int li,
 			   bool was_asymmetric);
-/** Open the new sockets of legs (open[li]): ids, ADDs, prefilter. */
+/** Open the new sockets of legs (open[li]): ids, ADDs, prefilter.
+ *  legs and open have 2 elements each (pointers, not [2]: gcc 12's
+ *  -Wstringop-overflow mixes the two sizes up under -fsanitize). */
 int ctl_rec_open(struct ctl_sessions *t, struct ctl_session *s,
-		 struct ctl_leg legs[2], const bool open[2],
+		 struct ctl_leg *legs, const bool *open,
 		 struct ctl_session_err *err);
 /** Push what changed of leg li (ADD/UPDATE); -errno if refused. */
 int ctl_rec_leg(struct ctl_sessions *t, struct ctl_session *s,
