@@ -127,11 +127,16 @@ int
 ctl_redis_parse_addr(const char *s, struct ctl_redis_addr *out, char *err,
 		     size_t errsz)
 {
-	size_t end = strlen(s), hlen;
+	size_t end, hlen;
 	const char *colon, *host = s;
 	char *e;
 	unsigned long port;
 
+	if (s == NULL) { /* and gcc then knows s is not (-Wformat-truncation) */
+		snprintf(err, errsz, "no Redis address");
+		return -EINVAL;
+	}
+	end = strlen(s);
 	memset(out, 0, sizeof(*out));
 	snprintf(out->text, sizeof(out->text), "%s", s);
 	if (strncmp(s, "unix:", 5) == 0) {
