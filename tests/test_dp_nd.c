@@ -430,7 +430,7 @@ static void
 test_neigh_kept(void **state)
 {
 	char path[] = "/tmp/test_dp_nd_nkeep_XXXXXX";
-	const uint32_t ip4 = rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 10));
+	const uint32_t ip4 = rte_cpu_to_be_32(0xc000020au); /* 192.0.2.10; RTE_IPV4(192, ...) shifts an int: UB */
 	const struct rte_ether_addr mac4 = {{0x02, 0, 0, 0, 0, 0x0a}};
 	struct rte_ether_addr mac;
 	struct ns_spec s;
