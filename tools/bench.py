@@ -352,7 +352,10 @@ class Bench:
         argv += ['--']
         for i in range(n_addrs):
             argv += ['--addr', '%s/%d' % (RELAY_NET % (i + 1), RELAY_PLEN)]
-        argv += ['--gateway', GATEWAY, '--max-streams', str(max_streams)] + list(extra)
+        # the kept neighbours and the journal in the temp dir, removed with
+        # the prefix (not the default /run/rtpbypass, where they stayed)
+        argv += ['--gateway', GATEWAY, '--max-streams', str(max_streams),
+                 '--neigh-file', e2e.neigh_path(prefix)] + list(extra)
         self.note_cmd(what, argv)
         p = e2e.Proc(argv, name='dataplane')
         self.pids.add(p.pid)
@@ -367,7 +370,7 @@ class Bench:
         for i in range(1, n_addrs):
             argv += ['-l', 'a%d@%s' % (i + 1, RELAY_NET % (i + 1))]
         argv += ['-m', '1024', '-M', '65535', '-T', '3600', '--file-prefix', prefix,
-                 '--no-prefilter'] + list(extra)
+                 '--journal', e2e.journal_path(prefix), '--no-prefilter'] + list(extra)
         self.note_cmd('control', argv)
         p = e2e.Proc(argv, name='control')
         self.pids.add(p.pid)
