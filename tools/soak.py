@@ -205,25 +205,39 @@ class Soak:
                                          extra_ctl=self.extra_ctl)
             self.ctl_gen += 1
 
-    def port_capacity(self):
-        """How many sessions control creates before it refuses one (its
-        port range exhausted), then X: all are deleted again."""
-        n = 0
+    def port_capacity(self, label):
+        """How many sessions fit in control's port range at once: U with
+        fresh call-ids until control refuses one (range exhausted), then
+        the sessions alive at that moment (from I), then X deletes all.
+
+        Counting replies alone over-counts when the probe outlasts -T: a
+        session without media that times out during the probe returns its
+        ports, so a slow probe (a loaded machine) sees more than the range
+        holds.  Every figure of the probe is logged as an event."""
+        n, first, last, refusal = 0, None, None, None
+        t = time.monotonic()
         for i in range(CTL_PORTS[1] - CTL_PORTS[0] + 2):
             try:
                 r = self.cmd('U probe-%d %s %d fp' % (i, e2e.PHONE_A_IP, 9000))
-            except e2e.E2EError:
+            except e2e.E2EError as e:
+                refusal = 'no reply (%s)' % e
                 break
             if not re.fullmatch(r'\d+( \S+)?', r) or r.startswith('0'):
+                refusal = r
                 break
+            first = first or r
+            last = r
             n += 1
+        act = self.sessions()[0]
+        self.event('%s probe: %d U answered with a port (first %s, last %s), then %s; '
+                   '%d sessions alive at the refusal; %.1f s'
+                   % (label, n, first, last, refusal, act, time.monotonic() - t))
         self.cmd('X')
-        return n
-
+        return act
     def run(self):
         a = self.a
         time.sleep(1.0)
-        self.capacity0 = self.port_capacity()
+        self.capacity0 = self.port_capacity('start')
         self.event('port range holds %d sessions' % self.capacity0)
         self.mbuf_base = self.mbufs()[0]
         self.sample('start')
@@ -271,7 +285,7 @@ class Soak:
         check(last['mbufs_in_use'] != '' and abs(last['mbufs_in_use'] - base) <= a.mbuf_margin,
               'mbufs in use %s, back to the baseline %s +- %d'
               % (last['mbufs_in_use'], base, a.mbuf_margin))
-        cap = self.port_capacity()
+        cap = self.port_capacity('end')
         check(cap == self.capacity0, 'every port back in the pool (%d sessions fit, %d before)'
               % (cap, self.capacity0))
         for who, col, gen in (('dataplane', 'dp_rss_mb', 'dp_gen'),

@@ -126,6 +126,9 @@ def keepalived_conf(path, name, prio, src, peer, notify):
 	script_user root
 	# adverts on time on a busy host (a late one is a false failover)
 	vrrp_rt_priority 50
+	# state changes in order (deploy/ha/keepalived.conf)
+	vrrp_notify_fifo %s
+	vrrp_notify_fifo_script "%s -i rtpb -F"
 }
 vrrp_instance rtpb {
 	state BACKUP
@@ -141,9 +144,8 @@ vrrp_instance rtpb {
 	virtual_ipaddress {
 		%s/%d dev mg0
 	}
-	notify "%s"
 }
-''' % (name, prio, src, peer, VIP, MG_PREFIX, notify))
+''' % (name, path + '.fifo', notify, prio, src, peer, VIP, MG_PREFIX))
 
 
 def start_keepalived(topo, role, d, name, prio, src, peer, notify):
