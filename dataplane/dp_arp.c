@@ -104,17 +104,9 @@ dp_arp_request(uint32_t ip, const struct rte_ether_addr *mac, void *arg)
 static int
 arp_learn(uint32_t sip)
 {
-	uint32_t i;
 	int slot;
 
-	for (i = 0; i < dp_ctx.n_addr4; i++) {
-		const struct dp_addr *a = &dp_ctx.addrs[dp_ctx.addr4_idx[i]];
-
-		if (dp_addr_onlink4(dp_ctx.addr4_idx[i], sip) &&
-		    (sip | a->mask4) != UINT32_MAX)
-			break;
-	}
-	if (i == dp_ctx.n_addr4 || dp_addr_index(sip) >= 0) {
+	if (!dp_addr_neigh_ok4(sip)) {
 		arp_stats()->neigh_refused_offlink++;
 		return -1;
 	}

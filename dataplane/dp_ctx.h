@@ -275,4 +275,47 @@ dp_addr_onlink6(uint32_t addr_idx, const uint8_t *ip)
 	return (((x[0] ^ y[0]) & m[0]) | ((x[1] ^ y[1]) & m[1])) == 0;
 }
 
+/**
+ * Whether IPv4 ip (network byte order) may be a neighbour: a host of an
+ * IPv4 relay address's link (inside its prefix, not the subnet's
+ * broadcast address), and not a relay address. What ARP learns
+ * (dp_arp.c) and what the neighbour file restores (dp_nkeep.c) obey it:
+ * a next hop can be nothing else, and anything else squats cache slots.
+ */
+static inline bool
+dp_addr_neigh_ok4(uint32_t ip)
+{
+	uint32_t i;
+
+	if (ip == 0 || dp_addr_index(ip) >= 0)
+		return false;
+	for (i = 0; i < dp_ctx.n_addr4; i++) {
+		const struct dp_addr *a = &dp_ctx.addrs[dp_ctx.addr4_idx[i]];
+
+		if (dp_addr_onlink4(dp_ctx.addr4_idx[i], ip) && (ip | a->mask4) != UINT32_MAX)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * Whether IPv6 ip (16 bytes, network byte order) may be a neighbour:
+ * on-link for an IPv6 relay address (its prefix, or link-local), not
+ * multicast (ff00::/8), not unspecified, and not a relay address. Used by
+ * NDP learning (dp_nd.c) and the neighbour file's restore (dp_nkeep.c).
+ */
+static inline bool
+dp_addr_neigh_ok6(const uint8_t *ip)
+{
+	static const uint8_t unspec[16];
+	uint32_t i;
+
+	if (ip[0] == 0xff || memcmp(ip, unspec, 16) == 0 || dp_addr6_index(ip) >= 0)
+		return false;
+	for (i = 0; i < dp_ctx.n_addr6; i++)
+		if (dp_addr_onlink6(dp_ctx.addr6_idx[i], ip))
+			return true;
+	return false;
+}
+
 #endif /* DP_CTX_H */

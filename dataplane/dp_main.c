@@ -455,7 +455,7 @@ neigh_keep_open(void)
 {
 	char path[PATH_MAX], err[PATH_MAX + 64];
 	const char *rt = rte_eal_get_runtime_dir(), *base = strrchr(rt, '/');
-	uint32_t n;
+	uint32_t n, refused;
 
 	if (dp_opts.neigh_file != NULL && strcmp(dp_opts.neigh_file, "none") == 0)
 		return;
@@ -475,9 +475,10 @@ neigh_keep_open(void)
 		       "restart", err);
 		return;
 	}
-	n = dp_nkeep_restore(dp_ctx.neigh, dp_now_ns());
+	n = dp_nkeep_restore(dp_ctx.neigh, dp_now_ns(), &refused);
 	DP_LOG(INFO, "neighbours kept in %s: %u restored from an earlier "
-	       "dataplane", path, n);
+	       "dataplane, %u refused (not on a relay address's link, not a "
+	       "unicast MAC, or no free slot)", path, n, refused);
 }
 
 static void

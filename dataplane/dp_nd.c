@@ -364,17 +364,13 @@ nd_learn_ns(const struct rte_mbuf *m, const uint8_t *src,
 	    const struct rte_ether_addr *lla)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	uint32_t i;
 	int slot = -1;
 
 	if (!rte_is_same_ether_addr(lla, &eth->src_addr)) {
 		nd_stats()->neigh_refused_mac++;
 		return -1;
 	}
-	for (i = 0; i < dp_ctx.n_addr6; i++)
-		if (dp_addr_onlink6(dp_ctx.addr6_idx[i], src))
-			break;
-	if (i == dp_ctx.n_addr6 || dp_addr6_index(src) >= 0) {
+	if (!dp_addr_neigh_ok6(src)) {
 		nd_stats()->neigh_refused_offlink++;
 		return -1;
 	}

@@ -6,6 +6,7 @@
  * table's slots.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dp_ctx.h"
 #include "dp_nkeep.h"
 
 #define NKEEP_MAGIC 0x7065656b6e627472ull /* "rtbnkeep" */
@@ -96,13 +98,22 @@ ask_later(const struct rtpb_addr *a)
 		asked[n_asked++] = *a;
 }
 
+/* A record's MAC (bytes 0-5 | DP_NEIGH_VALID) as a neighbour's: valid,
+ * unicast (I/G bit of byte 0 clear) and not zero. */
+static bool
+nkeep_mac_ok(uint64_t mac)
+{
+	return (mac & DP_NEIGH_VALID) && !(mac & 0x01) && (mac & 0xffffffffffffull) != 0;
+}
+
 uint32_t
-dp_nkeep_restore(struct dp_neigh *t, uint64_t now_ns)
+dp_nkeep_restore(struct dp_neigh *t, uint64_t now_ns, uint32_t *refused)
 {
 	struct nkeep_file *old;
 	struct rtpb_addr a;
 	uint32_t i, n = 0;
 
+	*refused = 0;
 	if (nk == NULL)
 		return 0;
 	/* t's seed is new: every neighbour goes to another slot */
@@ -113,23 +124,37 @@ dp_nkeep_restore(struct dp_neigh *t, uint64_t now_ns)
 	memset(nk->v4, 0, sizeof(nk->v4));
 	memset(nk->v6, 0, sizeof(nk->v6));
 	for (i = 0; i < DP_NEIGH_SIZE; i++) {
-		if (old->v4[i].ip == 0 || !(old->v4[i].mac & DP_NEIGH_VALID))
+		if (old->v4[i].ip == 0 && old->v4[i].mac == 0)
 			continue;
+		/* what ARP would not have learnt (a file from another
+		 * --addr, or damaged) is not restored */
+		if (!nkeep_mac_ok(old->v4[i].mac) || !dp_addr_neigh_ok4(old->v4[i].ip)) {
+			(*refused)++;
+			continue;
+		}
 		rtpb_addr_set_v4(&a, old->v4[i].ip, 0);
 		if (dp_neigh_restore(t, &a, old->v4[i].mac, now_ns) >= 0) {
 			ask_later(&a);
 			n++;
+		} else {
+			(*refused)++;   /* no free slot on its chain */
 		}
 	}
 	memset(&a, 0, sizeof(a));
 	a.family = RTPB_AF_INET6;
 	for (i = 0; i < DP_NEIGH6_SIZE; i++) {
-		if (!(old->v6[i].mac & DP_NEIGH_VALID))
+		if (old->v6[i].mac == 0)
 			continue;
+		if (!nkeep_mac_ok(old->v6[i].mac) || !dp_addr_neigh_ok6(old->v6[i].ip)) {
+			(*refused)++;
+			continue;
+		}
 		memcpy(a.ip, old->v6[i].ip, 16);
 		if (dp_neigh_restore(t, &a, old->v6[i].mac, now_ns) >= 0) {
 			ask_later(&a);
 			n++;
+		} else {
+			(*refused)++;
 		}
 	}
 	free(old);

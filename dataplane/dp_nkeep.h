@@ -42,10 +42,15 @@ int dp_nkeep_open(const char *path, char *err, size_t errsz);
 
 /**
  * Insert every neighbour the file holds into t (seeded, empty), usable
- * and STALE, and rewrite the file for t's slots. Before the workers run.
+ * and STALE, and rewrite the file for t's slots. Before the workers run,
+ * after the relay addresses are set (dp_ctx.addrs). A record is restored
+ * only if ARP/NDP would have learnt it: its MAC unicast and not zero, its
+ * IP a host of a relay address's link (dp_addr_neigh_ok4/6); the others
+ * (a file written under another --addr, or damaged), and any that finds
+ * no free slot, are counted in *refused and dropped from the file.
  * @return the neighbours restored.
  */
-uint32_t dp_nkeep_restore(struct dp_neigh *t, uint64_t now_ns);
+uint32_t dp_nkeep_restore(struct dp_neigh *t, uint64_t now_ns, uint32_t *refused);
 
 /** Ask each restored neighbour again, broadcast (main lcore, at start). */
 void dp_nkeep_ask(dp_neigh_send_fn *send, void *arg);

@@ -404,7 +404,9 @@ nkeep_drain(void)
 }
 
 /* A new dataplane's table (another seed) from the file (dp_nkeep.h):
- * @return the neighbours restored. */
+ * @return the neighbours restored (nkeep_refused: those refused). */
+static uint32_t nkeep_refused;
+
 static uint32_t
 nkeep_new_table(const char *path, uint32_t seed, uint64_t now)
 {
@@ -415,7 +417,7 @@ nkeep_new_table(const char *path, uint32_t seed, uint64_t now)
 	dp_ctx.neigh->seed = seed;
 	if (dp_nkeep_open(path, err, sizeof(err)) != 0)
 		fail_msg("dp_nkeep_open: %s", err);
-	return dp_nkeep_restore(dp_ctx.neigh, now);
+	return dp_nkeep_restore(dp_ctx.neigh, now, &nkeep_refused);
 }
 
 /*
@@ -477,6 +479,121 @@ test_neigh_kept(void **state)
 	assert_int_equal(dp_neigh_find(dp_ctx.neigh, ip4), -1);
 	slot = dp_neigh6_find(dp_ctx.neigh, PHONE6);
 	assert_true(dp_neigh6_mac(dp_ctx.neigh, slot, PHONE6, &mac));
+	dp_nkeep_close();
+	unlink(path);
+	reset(state);
+}
+
+/* A MAC as the neighbour file holds it: bytes 0-5 | DP_NEIGH_VALID. */
+static uint64_t
+nkeep_mac(uint8_t b0, uint8_t b5)
+{
+	const uint8_t b[8] = {b0, 0, 0, 0, 0, b5};
+	uint64_t v;
+
+	memcpy(&v, b, 8);
+	return v | DP_NEIGH_VALID;
+}
+
+/*
+ * The neighbour file restores only what ARP/NDP would have learnt
+ * (a file written under another --addr, or damaged): with the relay on
+ * 2001:db8:a::1/64, 192.0.2.1/24 and 2001:db8:c::1/64, the off-link, the
+ * subnet broadcast, a relay address, multicast and unspecified IPs and
+ * multicast, zero or invalid MACs are refused and counted, and dropped
+ * from the rewritten file. Then random records (a damaged file): every
+ * record restored or refused, none twice, and what was restored comes
+ * back from the rewritten file with nothing refused.
+ */
+static void
+test_neigh_kept_refused(void **state)
+{
+	char path[] = "/tmp/test_dp_nd_nkeep_XXXXXX";
+	static const uint8_t mcast6[16] = {0xff, 0x02, [15] = 0x01};
+	static const uint8_t offlink6[16] = {0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, [15] = 0x05};
+	static const uint8_t ll6[16] = {0xfe, 0x80, [15] = 0x01};
+	static const uint8_t zero6[16];
+	const uint64_t good = nkeep_mac(0x02, 0x20), t = 50000000000ull;
+	struct rte_ether_addr mac;
+	uint32_t n, i, nonzero = 0, seed = 12345;
+	int fd = mkstemp(path), slot;
+
+	assert_true(fd >= 0);
+	close(fd);
+	reset(state);
+	assert_int_equal(nkeep_new_table(path, 7, t), 0);
+	/* IPv4 (network order): 192.0.2.20 good; then refused ones */
+	dp_nkeep_put4(1, rte_cpu_to_be_32(0xc0000214u), good);
+	dp_nkeep_put4(2, rte_cpu_to_be_32(0xcb007105u), good);  /* 203.0.113.5: off-link */
+	dp_nkeep_put4(3, rte_cpu_to_be_32(0xc00002ffu), good);  /* subnet broadcast */
+	dp_nkeep_put4(4, rte_cpu_to_be_32(0xc0000201u), good);  /* the relay address */
+	dp_nkeep_put4(5, rte_cpu_to_be_32(0xc0000215u), nkeep_mac(0x01, 0x21)); /* multicast MAC */
+	dp_nkeep_put4(6, rte_cpu_to_be_32(0xc0000216u), DP_NEIGH_VALID);        /* zero MAC */
+	dp_nkeep_put4(7, rte_cpu_to_be_32(0xc0000217u), good & ~DP_NEIGH_VALID); /* not valid */
+	dp_nkeep_put4(8, 0, good);                                               /* no IP */
+	/* IPv6: the phone and a link-local router good; then refused ones */
+	dp_nkeep_put6(1, PHONE6, good);
+	dp_nkeep_put6(2, ll6, nkeep_mac(0x02, 0x01));
+	dp_nkeep_put6(3, mcast6, good);
+	dp_nkeep_put6(4, offlink6, good);
+	dp_nkeep_put6(5, RELAY6B, good);
+	dp_nkeep_put6(6, zero6, good);
+	dp_nkeep_put6(7, PHONE6, nkeep_mac(0x33, 0x10));
+	assert_int_equal(nkeep_new_table(path, 0x9e3779b9u, t), 3);
+	assert_int_equal(nkeep_refused, 12);
+	slot = dp_neigh_find(dp_ctx.neigh, rte_cpu_to_be_32(0xc0000214u));
+	assert_true(slot >= 0);
+	assert_true(dp_neigh_mac(dp_ctx.neigh, slot, rte_cpu_to_be_32(0xc0000214u), &mac));
+	assert_int_equal(mac.addr_bytes[0], 0x02);
+	assert_int_equal(mac.addr_bytes[5], 0x20);
+	assert_int_equal(dp_neigh_find(dp_ctx.neigh, rte_cpu_to_be_32(0xcb007105u)), -1);
+	assert_int_equal(dp_neigh_find(dp_ctx.neigh, rte_cpu_to_be_32(0xc0000215u)), -1);
+	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, mcast6), -1);
+	assert_int_equal(dp_neigh6_find(dp_ctx.neigh, offlink6), -1);
+	slot = dp_neigh6_find(dp_ctx.neigh, PHONE6);
+	assert_true(slot >= 0 && dp_neigh6_mac(dp_ctx.neigh, slot, PHONE6, &mac));
+	assert_int_equal(mac.addr_bytes[5], 0x20); /* the unicast record of the two */
+	assert_true(dp_neigh6_find(dp_ctx.neigh, ll6) >= 0);
+	/* the rewritten file holds the three only */
+	assert_int_equal(nkeep_new_table(path, 3, t), 3);
+	assert_int_equal(nkeep_refused, 0);
+	dp_nkeep_ask(nkeep_send, NULL);
+	nkeep_drain();
+
+	/* a damaged file: random records in 256 slots of each family, from
+	 * an empty file; distinct IPs near the relay's links (some on-link,
+	 * some not), MACs with random I/G and valid bits */
+	dp_nkeep_close();
+	unlink(path);
+	assert_int_equal(nkeep_new_table(path, 11, t), 0);
+	for (i = 0; i < 256; i++) {
+		uint8_t ip6[16];
+		uint64_t m;
+		uint32_t ip;
+
+		seed = seed * 1103515245u + 12345u;
+		/* 192.0.2.0/23: 192.0.3.x is off-link */
+		ip = rte_cpu_to_be_32(0xc0000200u | i << 1 | (seed >> 28 & 1u));
+		m = nkeep_mac((uint8_t)(seed >> 16), (uint8_t)i);
+		if (seed & (1u << 30))
+			m &= ~DP_NEIGH_VALID;
+		dp_nkeep_put4(16 + i, ip, m);
+		nonzero++;
+		memcpy(ip6, (seed & 1u << 29) ? PHONE6 : RELAY6B, 16);
+		ip6[15] = (uint8_t)i;
+		ip6[4] = (uint8_t)((seed >> 12) & 0x01); /* 2001:db8:1xxx:: is off-link */
+		seed = seed * 1103515245u + 12345u;
+		dp_nkeep_put6(16 + i, ip6, nkeep_mac((uint8_t)(seed >> 16), (uint8_t)i));
+		nonzero++;
+	}
+	n = nkeep_new_table(path, 0x1234u, t);
+	/* every record restored or refused, once */
+	assert_int_equal(n + nkeep_refused, nonzero);
+	assert_true(n > 0 && nkeep_refused > 0);
+	assert_int_equal(nkeep_new_table(path, 0x4321u, t), n);
+	assert_int_equal(nkeep_refused, 0);
+	dp_nkeep_ask(nkeep_send, NULL);
+	nkeep_drain();
 	dp_nkeep_close();
 	unlink(path);
 	reset(state);
@@ -1295,6 +1412,7 @@ main(void)
 		cmocka_unit_test(test_arp_learning_rules),
 		cmocka_unit_test(test_ns_learning_rules),
 		cmocka_unit_test(test_neigh_kept),
+		cmocka_unit_test(test_neigh_kept_refused),
 		cmocka_unit_test(test_ha_step),
 		cmocka_unit_test(test_ha_standby_silent),
 		cmocka_unit_test(test_ha_announce),
