@@ -336,7 +336,8 @@ def lat_summary(samples):
     """The in-dataplane latency of a run from its one-second samples
     (lcore_delta()'s 'lat'): the buckets summed, p50/p99/p99.9 estimated
     by linear interpolation inside the bucket the quantile falls in (so
-    at bucket resolution: 500 ns .. 64 us wide), and the worker's largest
+    at bucket resolution: 500 ns .. 64 us wide; the bucket holding the
+    largest sample ends at it), and the worker's largest
     sample since the dataplane started (lat_max_ns: a running maximum,
     settle time included). None if no sample was taken (an old dataplane
     without the counters, or no traffic)."""
@@ -354,7 +355,9 @@ def lat_summary(samples):
         rank, cum = q * n, 0
         for (k, lo, hi), c in zip(LAT_BUCKETS, counts):
             if c and cum + c >= rank:
-                if hi is None:   # open bucket: up to the largest sample seen
+                # no sample lies above the largest: it bounds the open
+                # bucket, and any bucket it falls in
+                if hi is None or lo <= max_ns < hi:
                     hi = max(lo, max_ns)
                 out[name + '_us'] = (lo + (hi - lo) * (rank - cum) / c) / 1e3
                 out[name + '_open'] = k == 'lat_ge_128us'
@@ -1698,8 +1701,8 @@ def report(results, out_md, png_rel):
         L.append('')
         if feats:
             report_features(L, pc)
-        report_latency(L, r)
         report_far_lines(L, pc)
+    report_latency(L, r)
     ml = r.get('memlat')
     if ml:
         L.append('### Load latency against table span (bench-memlat, 2 000 random lines, CPU 1)')
