@@ -759,7 +759,16 @@ def least_noisy(b, what, noise, once, new_too=False):
     for attempt in range(1 + b.a.retries):
         busy = before_case(b)
         snap = (time.monotonic(), cpu_times())
-        res = once()
+        try:
+            res = once()
+        except e2e.E2EError as ex:
+            # a later attempt failing (a setup refused under load) does
+            # not lose an earlier attempt's figures
+            if best is None:
+                raise
+            log('%s: attempt failed (%s); keeping the earlier one' % (what, ex))
+            tries.append('failed: %s' % str(ex)[:200])
+            break
         res['busy_before'] = busy
         res['others_during'] = others_during(snap, b.pids, new_too=new_too)
         res['noise'] = noise(res)
