@@ -617,14 +617,17 @@ class Bench:
 
     @staticmethod
     def lcore(prefix, idx=0):
-        """Worker idx's counters; a timeout (the telemetry thread shares a
-        CPU with a busy-polling worker) is tried again, three times in all."""
+        """Worker idx's counters; a timeout, a refused connection or a
+        reply cut short (the telemetry thread shares a CPU with a
+        busy-polling worker, on a loaded machine) is tried again, three
+        times in all."""
         for attempt in range(3):
             try:
                 return e2e.telemetry(prefix, '/rtpbypass/lcore,%d' % idx, unwrap=True)
-            except e2e.E2ETimeout:
+            except (e2e.E2EError, ValueError):   # E2ETimeout is an E2EError
                 if attempt == 2:
                     raise
+                time.sleep(0.2)
         return None
 
     def settle(self, prefix, timeout=120, workers=1):
