@@ -15,7 +15,8 @@
  *    reverts, E98 refusals, commands, worker stalls, prefilter verdicts);
  *  - the dataplane's lcore counters (rtpb_shm.h): frames and bytes in
  *    and out, drops by reason (RTPB_FOREACH_DROP's names), neighbour
- *    refusals, lost events, and each worker's busy and total cycles.
+ *    refusals, lost events, each worker's busy and total cycles, and
+ *    its in-dataplane latency histogram (render_latency()).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -306,6 +307,64 @@ render_exec(GString *b, struct ctl_exec *ex)
 	}
 }
 
+/*
+ * The workers' in-dataplane latency (issue 19, dataplane/dp_lat.h): one
+ * histogram per worker, rtpbypass_worker_latency_seconds{worker="i"},
+ * from the sampled RX-burst-to-TX-burst times counted in the lcore
+ * counters by bucket (RTPB_FOREACH_LAT_BUCKET). Prometheus wants
+ * cumulative buckets: le="b" counts samples below b (the dataplane's
+ * bounds are exclusive; at ns resolution the difference is one ns).
+ * The dataplane keeps no sum of samples, so there is no _sum: quantiles
+ * (histogram_quantile()) need only the buckets. The largest sample is a
+ * gauge of its own, rtpbypass_worker_latency_max_seconds.
+ */
+static void
+render_latency(GString *b, const struct ctl_dp *dp, uint32_t nw)
+{
+	static const struct {
+		size_t off; /* in struct rtpb_lcore_stats */
+		double le;  /* upper bound, s */
+	} bk[] = {
+#define LAT_BK(f, bound_ns)                                                    \
+		{offsetof(struct rtpb_lcore_stats, f), (bound_ns) / 1e9},
+		RTPB_FOREACH_LAT_BUCKET(LAT_BK)
+#undef LAT_BK
+	};
+	struct rtpb_lcore_stats w;
+	const char *name = "worker_latency_seconds";
+
+	g_string_append_printf(b, "# HELP " PREFIX "%s Time a sampled burst "
+			       "spends in a worker, RX burst to TX burst (1 in "
+			       "64 bursts; no _sum)\n# TYPE " PREFIX
+			       "%s histogram\n", name, name);
+	for (uint32_t i = 0; i < nw; i++) {
+		uint64_t cum = 0;
+
+		if (ctl_dp_lcore_stats(dp, i, &w) != 0)
+			continue;
+		for (size_t k = 0; k < sizeof(bk) / sizeof(bk[0]); k++) {
+			cum += *(const uint64_t *)((const char *)&w + bk[k].off);
+			g_string_append_printf(b, PREFIX "%s_bucket{worker=\"%u\","
+					       "le=\"%g\"} %" PRIu64 "\n", name,
+					       i, bk[k].le, cum);
+		}
+		cum += w.lat_ge_128us;
+		g_string_append_printf(b, PREFIX "%s_bucket{worker=\"%u\","
+				       "le=\"+Inf\"} %" PRIu64 "\n" PREFIX
+				       "%s_count{worker=\"%u\"} %" PRIu64 "\n",
+				       name, i, cum, name, i, w.lat_samples);
+	}
+	family(b, "worker_latency_max_seconds", true,
+	       "Largest sampled RX-to-TX time of the worker");
+	for (uint32_t i = 0; i < nw; i++) {
+		if (ctl_dp_lcore_stats(dp, i, &w) != 0)
+			continue;
+		g_string_append_printf(b, PREFIX "worker_latency_max_seconds"
+				       "{worker=\"%u\"} %.9f\n", i,
+				       w.lat_max_ns / 1e9);
+	}
+}
+
 /* The dataplane's lcore counters: totals, drops by reason, per worker. */
 static void
 render_dp(GString *b, const struct ctl_dp *dp)
@@ -385,6 +444,7 @@ render_dp(GString *b, const struct ctl_dp *dp)
 						   per_worker[k].off));
 		}
 	}
+	render_latency(b, dp, nw);
 }
 
 /* One histogram of per-call quality (Prometheus text format: cumulative

@@ -41,6 +41,7 @@
 #include "dp_fork.h"
 #include "dp_ha.h"
 #include "dp_handoff.h"
+#include "dp_lat.h"
 #include "dp_latch.h"
 #include "dp_mirror.h"
 #include "dp_nd.h"
@@ -391,10 +392,12 @@ dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
 	struct rte_mbuf *pkts[DP_BURST];
-	uint64_t loops = 0, t0, t1, now_ns;
+	struct dp_lat lat;
+	uint64_t loops = 0, t0, t1, now_ns, lat_t;
 	uint16_t n, i;
 	unsigned int nh;
 
+	dp_lat_init(&lat, rte_get_tsc_hz());
 	if (dp_ctx.replay_wait_ns != 0)
 		worker_wait_replay(w);
 	while (!atomic_load_explicit(&dp_quit, memory_order_relaxed)) {
@@ -415,10 +418,12 @@ dp_worker_main(void *arg)
 			dp_slowtx_send(w);
 		n = rte_eth_rx_burst(dp_ctx.port_id, w->queue, pkts, DP_BURST);
 		if (n > 0) {
+			lat_t = dp_lat_begin(&lat, w->stats); /* dp_lat.h */
 			w->stats->rx_pkts += n;
 			for (i = 0; i < n; i++)
 				w->stats->rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
 			dp_worker_burst(w, pkts, n, 0, now_ns);
+			dp_lat_end(&lat, w->stats, lat_t);
 		}
 		nh = 0;
 		if (w->handoff != NULL) {

@@ -193,7 +193,44 @@ rtpb_drop_name(unsigned int r)
 	_(total_cycles, "all loop cycles")                                     \
 	/* HA announcements of the relay addresses (main lcore, issue 21) */  \
 	_(ha_garps, "gratuitous ARP frames sent (HA announcements)")          \
-	_(ha_unsol_nas, "unsolicited Neighbor Advertisements sent (HA)")
+	_(ha_unsol_nas, "unsolicited Neighbor Advertisements sent (HA)")      \
+	/* latency inside a worker, RX burst to TX burst (dp_lat.h, issue   \
+	 * 19): sampled bursts, then samples by bucket [previous bound,      \
+	 * bound) (RTPB_FOREACH_LAT_BUCKET), then the largest sample */      \
+	_(lat_samples, "bursts whose RX-to-TX time was sampled")              \
+	_(lat_lt_500ns, "latency samples below 500 ns")                       \
+	_(lat_lt_1us, "latency samples in [500 ns, 1 us)")                    \
+	_(lat_lt_2us, "latency samples in [1 us, 2 us)")                      \
+	_(lat_lt_4us, "latency samples in [2 us, 4 us)")                      \
+	_(lat_lt_8us, "latency samples in [4 us, 8 us)")                      \
+	_(lat_lt_12us, "latency samples in [8 us, 12 us)")                    \
+	_(lat_lt_16us, "latency samples in [12 us, 16 us)")                   \
+	_(lat_lt_20us, "latency samples in [16 us, 20 us)")                   \
+	_(lat_lt_32us, "latency samples in [20 us, 32 us)")                   \
+	_(lat_lt_64us, "latency samples in [32 us, 64 us)")                   \
+	_(lat_lt_128us, "latency samples in [64 us, 128 us)")                 \
+	_(lat_ge_128us, "latency samples of 128 us or more")                  \
+	_(lat_max_ns, "largest latency sample, ns (a maximum, not a sum)")
+
+/**
+ * The latency histogram's buckets (issue 19), in counter order: field of
+ * struct rtpb_lcore_stats and its upper bound in ns (exclusive; the lower
+ * bound is the previous one's, 0 for the first). Samples at or above the
+ * last bound go to lat_ge_128us. One list for the dataplane, which counts
+ * (dp_lat.h), and control, which exports a Prometheus histogram.
+ */
+#define RTPB_FOREACH_LAT_BUCKET(_)                                             \
+	_(lat_lt_500ns, 500)                                                   \
+	_(lat_lt_1us, 1000)                                                    \
+	_(lat_lt_2us, 2000)                                                    \
+	_(lat_lt_4us, 4000)                                                    \
+	_(lat_lt_8us, 8000)                                                    \
+	_(lat_lt_12us, 12000)                                                  \
+	_(lat_lt_16us, 16000)                                                  \
+	_(lat_lt_20us, 20000)                                                  \
+	_(lat_lt_32us, 32000)                                                  \
+	_(lat_lt_64us, 64000)                                                  \
+	_(lat_lt_128us, 128000)
 
 /**
  * Counters of one lcore (workers 0..n_workers-1, then the main lcore at
@@ -423,7 +460,8 @@ rtpb_shm_lcore_stats(const struct rtpb_shm_hdr *h, uint32_t idx)
 	return (struct rtpb_lcore_stats *)rtpb_shm_at(h, h->off_lcore_stats) + idx;
 }
 
-/** Add every counter of s to sum (for totals over lcores). */
+/** Add every counter of s to sum (for totals over lcores); lat_max_ns
+ * takes the larger of the two. */
 static inline void
 rtpb_lcore_stats_add(struct rtpb_lcore_stats *sum,
 		     const struct rtpb_lcore_stats *s)
@@ -432,8 +470,12 @@ rtpb_lcore_stats_add(struct rtpb_lcore_stats *sum,
 	uint64_t *b = (uint64_t *)sum;
 	unsigned int i;
 
+	uint64_t max_ns = sum->lat_max_ns > s->lat_max_ns ? sum->lat_max_ns :
+							     s->lat_max_ns;
+
 	for (i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
 		b[i] += a[i];
+	sum->lat_max_ns = max_ns; /* a maximum over lcores, not a sum */
 }
 
 /** Per-packet counters of a stream id (< max_streams), in its record. */

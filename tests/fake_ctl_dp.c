@@ -502,7 +502,9 @@ ctl_dp_totals(const struct ctl_dp *dp, struct rtpb_lcore_stats *sum)
 	memset(sum, 0, sizeof(*sum));
 }
 
-/* every lcore's counters are 0 but its cycles: 1000 busy of 4000 */
+/* every lcore's counters are 0 but its cycles, 1000 busy of 4000, and
+ * its latency samples: 1 in [500 ns, 1 us), 2 in [16 us, 20 us), 1 at
+ * 200 us (the largest) */
 int
 ctl_dp_lcore_stats(const struct ctl_dp *dp, uint32_t idx,
 		   struct rtpb_lcore_stats *buf)
@@ -514,6 +516,11 @@ ctl_dp_lcore_stats(const struct ctl_dp *dp, uint32_t idx,
 	memset(buf, 0, sizeof(*buf));
 	buf->busy_cycles = 1000;
 	buf->total_cycles = 4000;
+	buf->lat_samples = 4;
+	buf->lat_lt_1us = 1;
+	buf->lat_lt_20us = 2;
+	buf->lat_ge_128us = 1;
+	buf->lat_max_ns = 200000;
 	return 0;
 }
 

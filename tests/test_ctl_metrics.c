@@ -261,6 +261,17 @@ test_serve(void **state)
 #undef DROP_SEEN
 	assert_non_null(strstr(buf, "\nrtpbypass_worker_busy_cycles_total{worker=\"0\"} 1000\n"));
 	assert_non_null(strstr(buf, "\nrtpbypass_worker_cycles_total{worker=\"1\"} 4000\n"));
+	/* the latency histogram, cumulative (1 sample < 1 us, 2 more < 20 us,
+	 * 1 at or above 128 us) */
+	assert_non_null(strstr(buf, "# TYPE rtpbypass_worker_latency_seconds histogram\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_seconds_bucket{worker=\"1\",le=\"5e-07\"} 0\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_seconds_bucket{worker=\"1\",le=\"1e-06\"} 1\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_seconds_bucket{worker=\"1\",le=\"1.6e-05\"} 1\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_seconds_bucket{worker=\"1\",le=\"2e-05\"} 3\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_seconds_bucket{worker=\"1\",le=\"0.000128\"} 3\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_seconds_bucket{worker=\"1\",le=\"+Inf\"} 4\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_seconds_count{worker=\"1\"} 4\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_max_seconds{worker=\"0\"} 0.000200000\n"));
 	assert_null(strstr(buf, "{worker=\"2\"}")); /* the main lcore is not a worker */
 	/* a rtpproxy-only G counter is not exported */
 	assert_null(strstr(buf, "nplrs"));
