@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_pause.h>
@@ -49,7 +51,20 @@
  * (the workers look at their ring every loop, and hold RX until the
  * replay: every ms here is media held), instead of the next poll */
 #define CTL_DP_HELLO_SPIN_NS 20000000ull
-#define CTL_DP_SYNC_SPINS 4096         /* pause loops (~20-50 us) before yielding */
+/* ctl_dp_sync(): a running worker looks at its ring every loop and
+ * applies a message within a microsecond or two, so spin this long
+ * first; a worker still behind after it is off its CPU (a shared or
+ * loaded machine) for a scheduler slice, milliseconds: then nap,
+ * CTL_DP_SYNC_NAP_NS first, doubling up to CTL_DP_SYNC_NAP_MAX_NS, with
+ * a 1 us timer slack (the default 50 us slack is what made the naps of
+ * an earlier version cost every command ~100 us). Spinning or yielding
+ * through the slice instead cost control a CPU for as long as the worker
+ * waited for one: 80 % of control's CPU time in a setup run beside a
+ * soak. */
+#define CTL_DP_SYNC_SPIN_NS 20000ull
+#define CTL_DP_SYNC_NAP_NS 8000ull
+#define CTL_DP_SYNC_NAP_MAX_NS 128000ull
+#define CTL_DP_SYNC_SLACK_NS 1000ul
 #define CTL_DP_SYNC_ALIVE_NS 1000000ull /* a waiting sync checks the pid this often */
 
 enum ctl_dp_state {
@@ -435,23 +450,38 @@ ctl_dp_stream_id_free(struct ctl_dp *dp, uint32_t id)
 	rtpb_prod_id_free(&dp->prod, id);
 }
 
+/* Nap ns with a timer slack of CTL_DP_SYNC_SLACK_NS; *slack holds the
+ * thread's own slack once it was lowered (0: not yet). */
+static void
+ctl_dp_nap(uint64_t ns, unsigned long *slack)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ns};
+
+	if (*slack == 0) {
+		int old = prctl(PR_GET_TIMERSLACK);
+
+		*slack = old > 0 ? (unsigned long)old : 1;
+		prctl(PR_SET_TIMERSLACK, CTL_DP_SYNC_SLACK_NS);
+	}
+	nanosleep(&ts, NULL);
+}
+
 int
 ctl_dp_sync(struct ctl_dp *dp, uint64_t timeout_ns)
 {
-	uint64_t t0 = 0, waited = 0, next_alive = CTL_DP_SYNC_ALIVE_NS;
+	uint64_t t0 = 0, waited, nap = CTL_DP_SYNC_NAP_NS;
+	uint64_t next_alive = CTL_DP_SYNC_ALIVE_NS;
+	unsigned long slack = 0;
 	unsigned int spins = 0;
+	int rc = 0;
 
 	if (dp->prod.h == NULL)
 		return -ENOTCONN;
-	for (;;) {
-		/* a stalled worker is not waited for (ctl_dp_watch_workers()) */
-		if ((rtpb_prod_pending(&dp->prod) & ~dp->stalled) == 0)
-			return 0;
-		/* The worker applies messages within microseconds: spin
-		 * first (no system call: on a paravirtualised guest each
-		 * costs microseconds), then yield; never sleep (nanosleep's
-		 * timer slack made every command wait ~100 us). */
-		if (spins++ < CTL_DP_SYNC_SPINS) {
+	/* a stalled worker is not waited for (ctl_dp_watch_workers()) */
+	while ((rtpb_prod_pending(&dp->prod) & ~dp->stalled) != 0) {
+		/* spin (no system call: on a paravirtualised guest each
+		 * costs microseconds), reading the clock now and then */
+		if ((++spins & 31) != 0) {
 			rte_pause();
 			continue;
 		}
@@ -459,18 +489,26 @@ ctl_dp_sync(struct ctl_dp *dp, uint64_t timeout_ns)
 			t0 = ctl_now_ns();
 		waited = ctl_now_ns() - t0;
 		if (waited >= timeout_ns) {
-			dp->sync_timeouts++;
-			return -ETIMEDOUT;
+			rc = -ETIMEDOUT;
+			break;
 		}
 		if (waited >= next_alive) {
 			next_alive = waited + CTL_DP_SYNC_ALIVE_NS;
 			if (kill(dp->prod.h->pid, 0) != 0 && errno == ESRCH) {
-				dp->sync_timeouts++;
-				return -ETIMEDOUT;
+				rc = -ETIMEDOUT;
+				break;
 			}
 		}
-		sched_yield();
+		if (waited < CTL_DP_SYNC_SPIN_NS)
+			continue;
+		ctl_dp_nap(nap, &slack);
+		nap = nap * 2 < CTL_DP_SYNC_NAP_MAX_NS ? nap * 2 : CTL_DP_SYNC_NAP_MAX_NS;
 	}
+	if (slack != 0)
+		prctl(PR_SET_TIMERSLACK, slack);
+	if (rc != 0)
+		dp->sync_timeouts++;
+	return rc;
 }
 
 uint64_t

@@ -148,8 +148,9 @@ int ctl_dp_stream_push(struct ctl_dp *dp, struct rtpb_msg_stream *m);
 
 /**
  * Wait until the dataplane has applied every message pushed so far
- * (its c2d_done[] counters reach what was enqueued), yielding the CPU
- * for at most timeout_ns. Called before answering a command that added
+ * (its c2d_done[] counters reach what was enqueued): spinning for
+ * ~20 us, then napping (8 us doubling to 128 us), for at most
+ * timeout_ns. Called before answering a command that added
  * or changed streams, so the phones' first packets, sent as soon as the
  * SIP answer arrives, find their streams (rtpproxy binds its sockets
  * before it replies). Blocks control's loop for that long at most.

@@ -123,22 +123,43 @@ stderr_is_journal(void)
 	       (unsigned long long)st.st_ino == ino;
 }
 
+/* "HH:MM:SS" of sec in local time: localtime_r() once a second, not
+ * once a line (a session's lines come in bursts). */
+static const char *
+log_stamp(time_t sec)
+{
+	static time_t last = (time_t)-1;
+	static char stamp[16];
+	struct tm tm;
+
+	if (sec != last) {
+		localtime_r(&sec, &tm);
+		snprintf(stamp, sizeof(stamp), "%02d:%02d:%02d", tm.tm_hour,
+			 tm.tm_min, tm.tm_sec);
+		last = sec;
+	}
+	return stamp;
+}
+
 /* Write one formatted line to the sink (or the hook). */
 static void
 log_write(enum ctl_log_level level, const char *prefix, const char *fmt,
 	  va_list ap)
 {
 	static int journal = -1; /* stderr_is_journal(), asked once */
-	char line[2048];
+	char line[2048], out[32 + 640 + sizeof(line)];
 	struct timespec ts;
-	struct tm tm;
+	size_t len, plen;
+	char *c;
+	int n;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	/* Arguments from the network (tags, addresses) may hold control
 	 * characters: none reaches the terminal or syslog raw. */
-	for (char *c = line; *c != '\0'; c++)
+	for (c = line; *c != '\0'; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
+	len = (size_t)(c - line);
 	if (log_hook != NULL) {
 		char full[2048 + 640];
 
@@ -166,11 +187,18 @@ log_write(enum ctl_log_level level, const char *prefix, const char *fmt,
 			level_names[level], prefix, line);
 		return;
 	}
+	/* one buffer, one fwrite(): the line is formatted once, not again
+	 * by a fprintf("%s") */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	fprintf(stderr, "%02d:%02d:%02d.%03ld %s: %s%s\n", tm.tm_hour,
-		tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[level],
-		prefix, line);
+	n = snprintf(out, 32, "%s.%03ld %s: ", log_stamp(ts.tv_sec),
+		     ts.tv_nsec / 1000000, level_names[level]);
+	if (n < 0 || n >= 32)
+		return;
+	plen = strnlen(prefix, 640);
+	memcpy(out + n, prefix, plen);
+	memcpy(out + n + plen, line, len);
+	out[n + plen + len] = '\n';
+	fwrite_unlocked(out, 1, (size_t)n + plen + len + 1, stderr);
 }
 
 void

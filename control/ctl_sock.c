@@ -29,7 +29,8 @@
 #include "ctl_sock.h"
 
 #define DGRAM_BURST 64 /* datagrams read per socket per poll round */
-#define DGRAM_BATCH 32 /* datagrams per recvmmsg()/sendmmsg() */
+#define DGRAM_BATCH 64 /* datagrams per recvmmsg()/sendmmsg(): one wait
+			* for the dataplane for a SIP proxy's 64 in flight */
 #define OUT_MAX (CTL_CMD_BUFLEN + CTL_REPLY_MAX + 2) /* cookie + reply */
 
 enum ent_kind {

@@ -407,7 +407,7 @@ test_udp_cache(void **st)
 static void
 test_udp_batch(void **st)
 {
-	enum { N = 40, NCLI = 3 };
+	enum { N = 80, NCLI = 3, EVERY = 10 };
 	struct srv s;
 	int fd[NCLI], got[NCLI] = {0};
 	char text[128], buf[512];
@@ -418,9 +418,9 @@ test_udp_batch(void **st)
 	for (int c = 0; c < NCLI; c++)
 		fd[c] = cli_connect(&s);
 	syncs0 = fake_dp_syncs();
-	/* every 5th a new session (the pool has 10 port pairs), the rest V */
+	/* every 10th a new session (the pool has 10 port pairs), the rest V */
 	for (int i = 0; i < N; i++) {
-		if (i % 5 == 0)
+		if (i % EVERY == 0)
 			snprintf(text, sizeof(text), "b%d U call%d 198.51.100.%d 5000 f%d", i,
 				 i, 10 + i, i);
 		else
@@ -431,7 +431,7 @@ test_udp_batch(void **st)
 		srv_pump(&s);
 	assert_int_equal(s.handled, N);
 	assert_int_equal(fake_dp_unsynced(), 0);
-	assert_true(fake_dp_syncs() - syncs0 >= 2); /* 40 > one batch of 32 */
+	assert_true(fake_dp_syncs() - syncs0 >= 2); /* 80 > one batch of 64 */
 	assert_true(fake_dp_syncs() - syncs0 <= 4);
 	for (int c = 0; c < NCLI; c++) {
 		ssize_t n;
@@ -443,13 +443,13 @@ test_udp_batch(void **st)
 			buf[n] = '\0';
 			snprintf(want, sizeof(want), "b%d ", i);
 			assert_true(strncmp(buf, want, strlen(want)) == 0);
-			assert_non_null(strstr(buf, i % 5 == 0 ? " 192.0.2.1\n" : " 20040107\n"));
+			assert_non_null(strstr(buf, i % EVERY == 0 ? " 192.0.2.1\n" : " 20040107\n"));
 			got[c]++;
 		}
 		close(fd[c]);
 	}
 	assert_int_equal(got[0] + got[1] + got[2], N);
-	assert_int_equal(ctl_sessions_count(s.sess), N / 5);
+	assert_int_equal(ctl_sessions_count(s.sess), N / EVERY);
 	srv_close(&s);
 }
 

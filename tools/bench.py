@@ -1394,6 +1394,81 @@ def memif_case(b, seconds, res):
 
 
 # ---------------------------------------------------------------------------
+# setup: control's CPU per call alone (--only setup), cheap to repeat.
+
+def proc_cpu_ns(pid):
+    """Time on a CPU of every thread of pid, ns (/proc/PID/task/TID/schedstat,
+    the scheduler's sum of run time: utime + stime without the 10 ms ticks)."""
+    total = 0
+    for tid in os.listdir('/proc/%d/task' % pid):
+        try:
+            with open('/proc/%d/task/%s/schedstat' % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def proc_ctx_switches(pid):
+    """Voluntary and involuntary context switches of every thread of pid."""
+    vol = invol = 0
+    for tid in os.listdir('/proc/%d/task' % pid):
+        try:
+            with open('/proc/%d/task/%s/status' % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith('voluntary_ctxt_switches:'):
+                        vol += int(line.split()[1])
+                    elif line.startswith('nonvoluntary_ctxt_switches:'):
+                        invol += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return vol, invol
+
+
+def setup_case(b, seconds, res):
+    """The memif run's session setup part alone: a dataplane on net_null,
+    control at its default level then -d WARN, rtpb-gen --calls
+    --setup-calls --duration 0 at each --setup-windows; control's CPU in
+    ns. Fills res as it goes, so a failure late keeps what ran."""
+    a = b.a
+    prefix = e2e.unique_prefix()
+    port = b.free_udp_port()
+    dp = ctl = None
+    res['runs'] = []
+    try:
+        dp = b.dataplane(prefix, ['net_null0,no-rx=1'], 1, max_streams_for(a.setup_calls),
+                         'dataplane for the setup runs (net_null)')
+        for level in ('INFO', 'WARN'):
+            ctl = b.control(prefix, port, extra=[] if level == 'INFO' else ['-d', level])
+            for w in a.setup_windows:
+                t0, cs0 = proc_cpu_ns(ctl.pid), proc_ctx_switches(ctl.pid)
+                g = b.gen('setup, window %d, control %s' % (w, level),
+                          ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
+                          ['--calls', str(a.setup_calls), '--duration', '0', '--ctl-window',
+                           str(w), '--quiet', '--ctl', 'udp:127.0.0.1:%d' % port])
+                cpu_s = (proc_cpu_ns(ctl.pid) - t0) / 1e9
+                cs = [x - y for x, y in zip(proc_ctx_switches(ctl.pid), cs0)]
+                su = g.get('setup') or {}
+                ok = su.get('calls_ok', 0)
+                res['runs'].append({'window': w, 'log': level, 'setup': su,
+                                    'teardown': g.get('teardown'), 'ctl_cpu_s': cpu_s,
+                                    'ctl_us_per_call': cpu_s * 1e6 / ok if ok else None,
+                                    'ctl_ctx_switches': cs})
+                log('setup window %d, %s: %d of %d calls, %.0f U+L pairs/s, control %.1f us '
+                    'CPU per call (U+L+D), %d + %d context switches (voluntary + not)'
+                    % (w, level, ok, a.setup_calls, su.get('calls_per_s', 0),
+                       cpu_s * 1e6 / ok if ok else 0, cs[0], cs[1]))
+            b.stop(ctl)
+            ctl = None
+    finally:
+        b.stop(ctl)
+        b.stop(dp)
+        if dp is not None:
+            e2e.cleanup_dpdk_prefix(prefix)
+    return res
+
+
+# ---------------------------------------------------------------------------
 # rtpengine, userspace (--table=-1): the same generator, over a veth pair.
 
 def proc_cpu_ticks(pid):
@@ -2155,8 +2230,9 @@ def main():
                     help='session counts of the pcap runs (default 1000,100000,250000)')
     ap.add_argument('--seconds', type=int, default=10, help='seconds per measurement')
     ap.add_argument('--only', default='pcap,wset,memlat,workers,memif,rtpengine',
-                    help='any of pcap, wset, memlat, workers, memif, rtpengine (comma-separated; '
-                    'default all); wset: the relay alone, all sessions installed directly, at '
+                    help='any of pcap, wset, memlat, workers, memif, rtpengine, setup '
+                    '(comma-separated; default all but setup); setup: control\'s CPU per call '
+                    'alone (the memif run\'s setup part, net_null dataplane); wset: the relay alone, all sessions installed directly, at '
                     '--wset sessions:frames pairs (table size against streams touched); '
                     'workers: one worker lcore against two on a two-queue net_pcap, at '
                     '--workers-sessions (about 2 minutes)')
@@ -2339,6 +2415,8 @@ def main():
             peer('memif', memif_case)
         if 'rtpengine' in only:
             peer('rtpengine', rtpengine_case)
+        if 'setup' in only:
+            peer('setup', setup_case)
     finally:
         results['busy_at_end'] = busy_processes()
         results['commands'] = b.commands
