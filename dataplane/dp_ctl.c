@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dp_ctl.c: the c2d ring consumer, run by each worker when its ring is
- * not empty. The worker is the only writer of the streams it owns and of its
- * flow table, so applying a message here needs no lock and never races
- * with the fast path (it runs between bursts).
+ * not empty. The worker is the only writer of the streams it owns and of
+ * their flow table entries (dp_flow.h: atomic stores, compare-and-swap
+ * where another owner may have taken the port since), so applying a
+ * message here needs no lock and never races with its own fast path (it
+ * runs between bursts).
  */
 #include <errno.h>
 #include <string.h>
@@ -111,19 +113,16 @@ static int
 dp_ctl_apply_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 		 uint64_t now_ns)
 {
-	struct dp_flow_key key;
 	struct dp_stream *s;
 	int a;
 
 	s = dp_ctl_owned_stream(w, m->stream_id, &m->local, &a);
 	if (s == NULL)
 		return -EINVAL;
-	if (s->state != DP_LATCH_FREE && !dp_ctl_same_socket(s, a, m->local.port)) {
-		dp_flow_key_set(&key, s->addr_idx, s->local_port);
-		dp_flow_del(w->flow, &key);
-	}
-	dp_flow_key_set(&key, (uint32_t)a, m->local.port);
-	if (dp_flow_add(w->flow, &key, m->stream_id, m->out_stream_id) < 0) {
+	if (s->state != DP_LATCH_FREE && !dp_ctl_same_socket(s, a, m->local.port))
+		dp_flow_del(&dp_ctx.flow, s->addr_idx, s->local_port, m->stream_id);
+	if (dp_flow_add(&dp_ctx.flow, (uint32_t)a, m->local.port, m->stream_id,
+			m->out_stream_id) < 0) {
 		s->state = DP_LATCH_FREE;
 		return -ENOSPC;
 	}
@@ -176,12 +175,10 @@ dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 		return 0;
 	}
 	if (s->out_stream_id != m->out_stream_id) {
-		struct dp_flow_key key;
-
-		/* the flow table carries it too (dp_flow_add()) */
-		dp_flow_key_set(&key, s->addr_idx, s->local_port);
-		if (dp_flow_add(w->flow, &key, m->stream_id, m->out_stream_id) < 0)
-			return -ENOSPC;
+		/* the flow table carries it too (dp_flow_add()); an entry
+		 * another stream took since is not this stream's to change */
+		(void)dp_flow_set_out(&dp_ctx.flow, s->addr_idx, s->local_port,
+				      m->stream_id, m->out_stream_id);
 		s->out_stream_id = m->out_stream_id;
 	}
 	s->pair_stream_id = m->pair_stream_id;
@@ -202,15 +199,14 @@ dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 static int
 dp_ctl_apply_del(struct dp_worker *w, const struct rtpb_msg_stream_del *m)
 {
-	struct dp_flow_key key;
 	struct dp_stream *s;
 	int a;
 
 	s = dp_ctl_owned_stream(w, m->stream_id, &m->local, &a);
 	if (s == NULL || s->state == DP_LATCH_FREE || !dp_ctl_same_socket(s, a, m->local.port))
 		return -ENOENT;
-	dp_flow_key_set(&key, s->addr_idx, s->local_port);
-	dp_flow_del(w->flow, &key);
+	/* -ENOENT: another stream took the port since; its entry stays */
+	(void)dp_flow_del(&dp_ctx.flow, s->addr_idx, s->local_port, m->stream_id);
 	s->state = DP_LATCH_FREE;
 	return 0;
 }

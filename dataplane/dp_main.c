@@ -10,6 +10,7 @@
  * SIGINT/SIGTERM.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <sys/random.h>
 #include <signal.h>
 #include <stdio.h>
@@ -485,7 +486,8 @@ workers_init(const char *prefix)
 {
 	unsigned int lcore, w = 0;
 	const char *err = NULL;
-	uint32_t i, per_worker;
+	uint32_t i;
+	int ret;
 
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (w >= RTPB_MAX_WORKERS)
@@ -497,7 +499,7 @@ workers_init(const char *prefix)
 	}
 	if (w == 0)
 		rte_exit(EXIT_FAILURE, "no worker lcore: give EAL at least two lcores (e.g. -l 0-1)\n");
-	dp_ctx.n_workers = w;
+	dp_ctx_set_workers(w);
 	dp_ctx.max_streams = dp_opts.max_streams;
 	dp_ctx.replay_wait_ns = dp_opts.replay_wait_ms * 1000000ull;
 
@@ -539,17 +541,19 @@ workers_init(const char *prefix)
 			 "hugepage memory\n", dp_ctx.max_streams);
 	neigh_keep_open();
 
-	/* Ids are partitioned by owner (id % n_workers), so each table
-	 * holds at most max_streams / n_workers entries. */
-	per_worker = (dp_opts.max_streams + w - 1) / w;
+	/* One direct-indexed flow table for all workers (dp_flow.h). */
+	ret = dp_flow_create(&dp_ctx.flow, dp_ctx.n_addrs, (int)rte_socket_id());
+	if (ret < 0)
+		rte_exit(EXIT_FAILURE, "flow table (%u relay addresses, %" PRIu64 " KiB): %s\n",
+			 dp_ctx.n_addrs, dp_ctx.n_addrs * DP_FLOW_BYTES_PER_ADDR / 1024,
+			 rte_strerror(-ret));
+	DP_LOG(INFO, "flow table: direct-indexed, %u relay addresses x %" PRIu64
+	       " KiB (%u ports x %zu B)", dp_ctx.n_addrs, DP_FLOW_BYTES_PER_ADDR / 1024,
+	       DP_FLOW_PORTS, sizeof(dp_ctx.flow.tab[0]));
 	for (i = 0; i < w; i++) {
 		struct dp_worker *wk = &dp_ctx.workers[i];
-		char name[RTE_HASH_NAMESIZE];
+		char name[RTE_RING_NAMESIZE];
 
-		snprintf(name, sizeof(name), "%s_flow_%u", dp_opts.ring_prefix, i);
-		wk->flow = dp_flow_create(name, per_worker, (int)rte_lcore_to_socket_id(wk->lcore));
-		if (wk->flow == NULL)
-			rte_exit(EXIT_FAILURE, "flow table %s: %s\n", name, rte_strerror(rte_errno));
 		wk->c2d = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_c2d[i]);
 		wk->mirror = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_mirror[i]);
 		wk->play = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_play[i]);

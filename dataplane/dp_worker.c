@@ -3,14 +3,14 @@
  * dp_worker.c: the fast path. One loop per worker lcore; each burst goes
  * through the stages in this order (dp_worker_burst()):
  *
- *   rx -> parse -> filter -> handoff -> flow -> latch (-> mirror) ->
+ *   rx -> parse -> filter -> flow -> handoff -> latch (-> mirror) ->
  *   nexthop -> (fork ->) rewrite -> tx
  *
  * rx: rte_eth_rx_burst() (or the handoff ring); parse: dp_parse.h;
  * filter: dp_filter.h (to a relay address, source rules; an HA standby
- * drops here, dp_ha.h); handoff:
- * dp_handoff.h (to the worker that owns the socket); flow: dp_flow.h
- * (bulk lookup of the stream); latch: dp_latch.h (is the source the
+ * drops here, dp_ha.h); flow: dp_flow.h (one load of the direct-indexed
+ * table gives the stream); handoff: dp_handoff.h (to the worker that owns
+ * the stream); latch: dp_latch.h (is the source the
  * peer?); nexthop: dp_nexthop.h (the MAC toward the other leg's peer);
  * rewrite: dp_rewrite.h; tx: rte_eth_tx_burst(). Played packets (P)
  * come from control's play ring and leave by dp_play.h, every
@@ -230,25 +230,17 @@ worker_slowpath_rx(struct dp_worker *w, struct rte_mbuf *m,
 		w->stats->slowpath_out++;
 }
 
-/* Prefetch the streams of the flow lookup's hits and their other legs'
- * (with a million streams each is a DRAM access): the flow table gives
- * both ids, so the two loads go out together rather than one after the
- * other; by the time the latch reaches a packet its lines are in. Line
- * 0 of each: state, peer, counters. */
+/* Prefetch stream id and its other leg out (the flow entry gives both
+ * ids, so with a million streams the two DRAM loads go out together
+ * rather than one after the other); by the time the latch reaches the
+ * packet its lines are in. Line 0 of each: state, peer, counters. */
 static inline void
-worker_prefetch_streams(const uint32_t *ids, const uint32_t *outs,
-			uint16_t nk, uint64_t hits)
+worker_prefetch_streams(uint32_t id, uint32_t out)
 {
-	uint16_t j;
-
-	for (j = 0; j < nk; j++) {
-		if (!(hits & (1ull << j)))
-			continue;
-		rte_prefetch0(&dp_ctx.streams[ids[j]]);
-		dp_rtpa_prefetch(ids[j]);
-		if (likely(outs[j] < dp_ctx.max_streams))
-			rte_prefetch0(&dp_ctx.streams[outs[j]]);
-	}
+	rte_prefetch0(&dp_ctx.streams[id]);
+	dp_rtpa_prefetch(id);
+	if (likely(out < dp_ctx.max_streams))
+		rte_prefetch0(&dp_ctx.streams[out]);
 }
 
 void
@@ -256,14 +248,11 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		int handed_off, uint64_t now_ns)
 {
 	struct dp_pkt_meta meta[DP_BURST];
-	struct dp_flow_key keys[DP_BURST];
-	const void *keyp[DP_BURST];
-	uint32_t ids[DP_BURST], outs[DP_BURST], tx_ids[DP_BURST];
+	uint32_t slots[DP_BURST], ids[DP_BURST], tx_ids[DP_BURST];
 	uint16_t kidx[DP_BURST], tx_len[DP_BURST];
 	struct rte_mbuf *tx[DP_BURST], *fork[DP_BURST];
 	struct dp_handoff ho;
-	uint16_t i, j, nk = 0, ntx = 0, nfork = 0, sent;
-	uint64_t hits;
+	uint16_t i, j, nk = 0, nf = 0, ntx = 0, nfork = 0, sent;
 	enum rtpb_drop r;
 	int a = 0;
 	/* HA standby: relay nothing (dp_ha.h); one load per burst */
@@ -271,7 +260,6 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 
 	/* parse */
 	dp_parse_burst(pkts, n, meta);
-	dp_handoff_init(&ho);
 	for (i = 0; i < n; i++) {
 		const struct dp_pkt_meta *pm = &meta[i];
 
@@ -288,29 +276,38 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 			dp_drop(w->stats, pkts[i], r);
 			continue;
 		}
-		/* handoff */
-		if (dp_handoff_take(&ho, w, handed_off, (uint32_t)a, pm->dst.port, pkts[i]))
-			continue;
-		dp_flow_key_set(&keys[nk], (uint32_t)a, pm->dst.port);
-		keyp[nk] = &keys[nk];
+		/* the flow entry's line, loaded in the next loop */
+		slots[nk] = dp_flow_slot((uint32_t)a, pm->dst.port);
+		dp_flow_prefetch(&dp_ctx.flow, slots[nk]);
 		kidx[nk++] = i;
+	}
+
+	/* flow, handoff: one lookup tells the stream and its owner */
+	dp_handoff_init(&ho);
+	for (j = 0; j < nk; j++) {
+		uint32_t id, out;
+
+		i = kidx[j];
+		id = dp_flow_get(&dp_ctx.flow, slots[j], &out);
+		if (unlikely(id == RTPB_STREAM_NONE)) {
+			dp_drop(w->stats, pkts[i], RTPB_DROP_NO_STREAM);
+			continue;
+		}
+		if (dp_handoff_take(&ho, w, handed_off, id, pkts[i]))
+			continue;
+		worker_prefetch_streams(id, out);
+		ids[nf] = id;
+		kidx[nf++] = i;
 	}
 	dp_handoff_flush(&ho, w);
 
-	/* flow */
-	hits = dp_flow_lookup_burst(w->flow, keyp, nk, ids, outs);
-	worker_prefetch_streams(ids, outs, nk, hits);
-	for (j = 0; j < nk; j++) {
+	for (j = 0; j < nf; j++) {
 		struct dp_stream *o = NULL;
 		const struct rtpb_addr *dst = NULL;
 		struct rte_ether_addr mac;
 		struct rtpb_addr from;
 
 		i = kidx[j];
-		if (unlikely(!(hits & (1ull << j)))) {
-			dp_drop(w->stats, pkts[i], RTPB_DROP_NO_STREAM);
-			continue;
-		}
 		/* latch, nexthop, rewrite */
 		r = worker_latch(w, pkts[i], &meta[i], ids[j], now_ns, &o, &dst);
 		if (likely(r == RTPB_DROP_NONE))
