@@ -15,6 +15,7 @@
 
 #include "rtpb_msg.h"
 #include "dp_ctl.h"
+#include "dp_filter.h"
 #include "dp_flow.h"
 #include "dp_latch.h"
 #include "dp_nexthop.h"
@@ -102,6 +103,22 @@ dp_ctl_owned_stream(struct dp_worker *w, uint32_t id,
 	return &dp_ctx.streams[id];
 }
 
+/* DP_STREAM_F_PEER_UNVETTED (dp_stream.h): whether the addresses the
+ * latch may make s's peer without a packet of theirs passing the source
+ * rules (the signalled one, a replayed peer, the previous peer) all pass
+ * them; if not, the fast path checks the peer's packets too. */
+static void
+dp_ctl_vet_peer(struct dp_stream *s)
+{
+	const struct rtpb_addr *a[] = {&s->peer, &s->signalled, &s->prev};
+	uint16_t unvetted = 0;
+
+	for (unsigned int i = 0; i < RTE_DIM(a); i++)
+		if (a[i]->family != RTPB_AF_NONE && dp_filter_bogon(a[i]))
+			unvetted = DP_STREAM_F_PEER_UNVETTED;
+	s->flags = (uint16_t)((s->flags & ~DP_STREAM_F_PEER_UNVETTED) | unvetted);
+}
+
 /* Is s the relay socket (address index a, port in network order)? */
 static inline int
 dp_ctl_same_socket(const struct dp_stream *s, int a, uint16_t port)
@@ -141,6 +158,7 @@ dp_ctl_apply_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
 	/* replay: the peer control saw latched, counted alive (§4.9) */
 	dp_latch_restore(s, &m->peer, m->peer_ssrc, now_ns);
+	dp_ctl_vet_peer(s);
 	memset(rtpb_shm_stream_ctrs(dp_ctx.shm, m->stream_id), 0,
 	       sizeof(struct rtpb_stream_ctrs));
 	/* RTP analysis from scratch (not on UPDATE: a re-INVITE keeps the
@@ -192,6 +210,7 @@ dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	/* §4.8: a re-offer's new address is the peer at once */
 	if (dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns))
 		dp_ctl_latch_event(w, m->stream_id, s, &lev);
+	dp_ctl_vet_peer(s);
 	dp_nexthop_prefetch(s, &s->signalled);
 	return 0;
 }

@@ -151,13 +151,14 @@ worker_dtmf(struct dp_worker *w, uint32_t id, struct dp_stream *s,
 	return (s->dtmf_pt & RTPB_DTMF_PT_HIDE) ? RTPB_DROP_DTMF_HIDDEN : RTPB_DROP_NONE;
 }
 
-/* The latch stage for one UDP packet of stream id: count it in, check
+/* The latch stage for one UDP packet of stream id (is_peer: its source
+ * is the stream's peer, compared once by the caller): count it in, check
  * it may be media (RFC 7983 class), run the latch, and find where it
  * goes: the other leg's stream (*out) and its peer (*dst).
  * Returns RTPB_DROP_NONE, or why the packet is dropped. */
 static inline enum rtpb_drop
 worker_latch(struct dp_worker *w, struct rte_mbuf *m,
-	     const struct dp_pkt_meta *pm, uint32_t id, uint64_t now_ns,
+	     const struct dp_pkt_meta *pm, uint32_t id, int is_peer, uint64_t now_ns,
 	     struct dp_stream **out, const struct rtpb_addr **dst)
 {
 	struct dp_stream *s = &dp_ctx.streams[id], *o;
@@ -174,12 +175,11 @@ worker_latch(struct dp_worker *w, struct rte_mbuf *m,
 	/* The header decides something only when the source is not the
 	 * latched peer (it may latch or count in probation): check its
 	 * checksum then, if the PMD did not (dp_parse.h). */
-	if (unlikely(pm->l3_unverified) && !rtpb_addr_eq(&pm->src, &s->peer) &&
-	    !dp_parse_l3_csum_ok(m, pm))
+	if (unlikely(pm->l3_unverified) && !is_peer && !dp_parse_l3_csum_ok(m, pm))
 		return RTPB_DROP_BAD_CSUM;
 	dp_latch_parse(payload, pm->payload_len, &lp);
-	switch (dp_latch_rx(dp_ctx.streams, dp_ctx.max_streams, id, &dp_ctx.latch,
-			    &pm->src, &lp, now_ns, &lev)) {
+	switch (dp_latch_rx_inline(dp_ctx.streams, dp_ctx.max_streams, id, &dp_ctx.latch,
+				   &pm->src, is_peer, &lp, now_ns, &lev)) {
 	case DP_LATCH_ACCEPT:
 		break;
 	case DP_LATCH_NEW_PEER:
@@ -253,13 +253,19 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	struct rte_mbuf *tx[DP_BURST], *fork[DP_BURST];
 	struct dp_handoff ho;
 	uint16_t i, j, nk = 0, nf = 0, ntx = 0, nfork = 0, sent;
+	uint32_t rx_bytes, tx_bytes = 0;
 	enum rtpb_drop r;
 	int a = 0;
 	/* HA standby: relay nothing (dp_ha.h); one load per burst */
 	const bool silent = dp_ha_silent();
 
-	/* parse */
-	dp_parse_burst(pkts, n, meta);
+	/* parse; RX counters of frames from the port (a handed-off frame
+	 * was counted by the worker that received it) */
+	rx_bytes = dp_parse_burst(pkts, n, meta);
+	if (!handed_off) {
+		w->stats->rx_pkts += n;
+		w->stats->rx_bytes += rx_bytes;
+	}
 	for (i = 0; i < n; i++) {
 		const struct dp_pkt_meta *pm = &meta[i];
 
@@ -270,8 +276,10 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		/* filter */
 		r = likely(pm->kind == DP_PKT_UDP) ? dp_filter_udp(pm, &a) :
 						     (enum rtpb_drop)pm->drop;
+		/* a standby counts what the source rules drop, as before the
+		 * flow lookup took them over (dp_filter.h) */
 		if (unlikely(silent) && r == RTPB_DROP_NONE)
-			r = RTPB_DROP_STANDBY;
+			r = dp_filter_bogon(&pm->src) ? RTPB_DROP_BOGON : RTPB_DROP_STANDBY;
 		if (unlikely(r != RTPB_DROP_NONE)) {
 			dp_drop(w->stats, pkts[i], r);
 			continue;
@@ -290,7 +298,9 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		i = kidx[j];
 		id = dp_flow_get(&dp_ctx.flow, slots[j], &out);
 		if (unlikely(id == RTPB_STREAM_NONE)) {
-			dp_drop(w->stats, pkts[i], RTPB_DROP_NO_STREAM);
+			/* the source rules first, as the prefilter has them */
+			dp_drop(w->stats, pkts[i], dp_filter_bogon(&meta[i].src) ?
+				RTPB_DROP_BOGON : RTPB_DROP_NO_STREAM);
 			continue;
 		}
 		if (dp_handoff_take(&ho, w, handed_off, id, pkts[i]))
@@ -307,9 +317,18 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		struct rte_ether_addr mac;
 		struct rtpb_addr from;
 
+		const struct dp_stream *s = &dp_ctx.streams[ids[j]];
+		int is_peer;
+
 		i = kidx[j];
+		/* filter by source, unless it is the (vetted) peer */
+		is_peer = rtpb_addr_eq(&meta[i].src, &s->peer);
+		if (unlikely(dp_filter_src(s, &meta[i].src, is_peer))) {
+			dp_drop(w->stats, pkts[i], RTPB_DROP_BOGON);
+			continue;
+		}
 		/* latch, nexthop, rewrite */
-		r = worker_latch(w, pkts[i], &meta[i], ids[j], now_ns, &o, &dst);
+		r = worker_latch(w, pkts[i], &meta[i], ids[j], is_peer, now_ns, &o, &dst);
 		if (likely(r == RTPB_DROP_NONE))
 			r = dp_nexthop_mac(o, dst, &mac);
 		if (likely(r == RTPB_DROP_NONE)) {
@@ -333,6 +352,7 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		}
 		tx_ids[ntx] = ids[j];
 		tx_len[ntx] = meta[i].payload_len;
+		tx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
 		tx[ntx++] = pkts[i];
 	}
 
@@ -344,12 +364,12 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	sent = rte_eth_tx_burst(dp_ctx.tx_port_id, w->queue, tx, ntx);
 	w->stats->relayed += sent;
 	w->stats->tx_pkts += sent;
-	for (i = 0; i < sent; i++)
-		w->stats->tx_bytes += rte_pktmbuf_pkt_len(tx[i]);
 	for (i = sent; i < ntx; i++) {
+		tx_bytes -= rte_pktmbuf_pkt_len(tx[i]);
 		worker_stream_drop(tx_ids[i], tx_len[i]);
 		dp_drop(w->stats, tx[i], RTPB_DROP_TX_FULL);
 	}
+	w->stats->tx_bytes += tx_bytes;
 }
 
 /*
@@ -389,14 +409,16 @@ dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct rte_mbuf *pkts[DP_BURST];
 	uint64_t loops = 0, t0, t1, now_ns;
-	uint16_t n, i;
+	uint16_t n;
 	unsigned int nh;
 
 	if (dp_ctx.replay_wait_ns != 0)
 		worker_wait_replay(w);
+	/* One TSC read per loop: the end of a loop is the start of the
+	 * next, and now_ns is derived from it. */
+	t0 = rte_rdtsc();
 	while (!atomic_load_explicit(&dp_quit, memory_order_relaxed)) {
-		t0 = rte_rdtsc();
-		now_ns = dp_now_ns();
+		now_ns = dp_tsc_ns(t0);
 		/* heartbeat (rtpb_shm.h): its own line, a plain store */
 		atomic_store_explicit(&dp_ctx.shm->beat[w->idx].loops, loops,
 				      memory_order_relaxed);
@@ -411,12 +433,8 @@ dp_worker_main(void *arg)
 		if ((loops++ & (DP_SLOWTX_EVERY - 1)) == 0 && w->idx == 0)
 			dp_slowtx_send(w);
 		n = rte_eth_rx_burst(dp_ctx.port_id, w->queue, pkts, DP_BURST);
-		if (n > 0) {
-			w->stats->rx_pkts += n;
-			for (i = 0; i < n; i++)
-				w->stats->rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		if (n > 0)
 			dp_worker_burst(w, pkts, n, 0, now_ns);
-		}
 		nh = 0;
 		if (w->handoff != NULL) {
 			nh = rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts,
@@ -428,6 +446,7 @@ dp_worker_main(void *arg)
 		w->stats->total_cycles += t1 - t0;
 		if (n > 0 || nh > 0)
 			w->stats->busy_cycles += t1 - t0;
+		t0 = t1;
 	}
 	return 0;
 }
