@@ -243,6 +243,32 @@ port_allmulti(uint16_t port, const struct rte_eth_dev_info *info)
 	       "may not resolve the relay", port, info->driver_name, rte_strerror(-r));
 }
 
+/*
+ * The offloads a relay uses when the device offers them (as testpmd
+ * requests them): mbuf fast free on TX (every mbuf the workers send comes
+ * from dp_ctx.pool and has one reference: fork copies are copies, not
+ * clones), and IPv4/UDP checksum checks on RX, whose verdicts the parser
+ * reads from the mbuf's ol_flags (dp_parse.h: a good IPv4 header checksum
+ * is not checked again, a bad one or a bad UDP checksum is dropped).
+ * Virtual devices (net_pcap, net_ring, net_af_xdp) offer none of them:
+ * the checks stay in software. Setup only.
+ */
+static void
+port_offloads(uint16_t port, const struct rte_eth_dev_info *info,
+	      struct rte_eth_conf *conf)
+{
+	const uint64_t rx_want = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	const uint64_t tx_want = RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+
+	conf->rxmode.offloads |= info->rx_offload_capa & rx_want;
+	conf->txmode.offloads |= info->tx_offload_capa & tx_want;
+	DP_LOG(INFO, "port %u (%s): offloads: RX IPv4 checksum %s, RX UDP checksum %s, "
+	       "TX mbuf fast free %s", port, info->driver_name,
+	       (conf->rxmode.offloads & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) ? "on" : "off (software)",
+	       (conf->rxmode.offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM) ? "on" : "off (not checked)",
+	       (conf->txmode.offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) ? "on" : "off");
+}
+
 /* Configure and start port with nq RX and TX queues. The relay's MAC
  * (and MTU) come from the primary port, the one --port names. */
 static void
@@ -274,6 +300,7 @@ port_init(uint16_t port, uint16_t nq, int primary)
 			conf.rx_adv_conf.rss_conf.rss_hf =
 				(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
 	}
+	port_offloads(port, &info, &conf);
 	r = rte_eth_dev_configure(port, nq, nq, &conf);
 	if (r != 0)
 		rte_exit(EXIT_FAILURE, "rte_eth_dev_configure(port %u): %s\n", port, rte_strerror(-r));

@@ -129,6 +129,9 @@ dp_parse_pkt(const struct rte_mbuf *m, struct dp_pkt_meta *out)
 
 	if (unlikely(len < off))
 		return parse_drop(out, RTPB_DROP_TRUNCATED);
+	/* the NIC checked the UDP checksum (RX offload) and found it bad */
+	if (unlikely((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD))
+		return parse_drop(out, RTPB_DROP_BAD_CSUM);
 	type = ((const struct rte_ether_hdr *)p)->ether_type;
 	/* IEEE 802.1Q / 802.1ad: at most two tags. */
 	for (tags = 0; tags < 2 &&
@@ -227,6 +230,7 @@ parse_fast4(const struct rte_mbuf *m, struct dp_pkt_meta *out)
 						      RTE_IPV4_HDR_OFFSET_MASK)) != 0 ||
 		     ip->next_proto_id != IPPROTO_UDP ||
 		     ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+		     (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
 		     len < sizeof(struct rte_ether_hdr) + (uint32_t)tot_len ||
 		     udp_len < sizeof(*udp) || tot_len < sizeof(*ip) + (uint32_t)udp_len))
 		return 0;
