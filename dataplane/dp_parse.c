@@ -114,6 +114,27 @@ parse_ipv6(const uint8_t *p, uint32_t len, uint32_t off,
 	return parse_drop(out, RTPB_DROP_NOT_UDP);
 }
 
+/* The rest of an IPv4/UDP frame's meta (offsets set by the caller):
+ * payload length, checksum state ck (the mbuf's RX_IP_CKSUM bits),
+ * addresses. */
+static inline enum dp_pkt_kind
+parse_udp4_out(struct dp_pkt_meta *out, const struct rte_ipv4_hdr *ip,
+	       const struct rte_udp_hdr *udp, uint16_t udp_len, uint64_t ck)
+{
+	out->payload_len = udp_len - sizeof(struct rte_udp_hdr);
+	/* GOOD, or NONE (checked, integrity valid) */
+	out->l3_unverified = ck == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN;
+	memset(&out->src, 0, sizeof(out->src) * 2);
+	out->src.family = RTPB_AF_INET;
+	out->src.port = udp->src_port;
+	memcpy(out->src.ip, &ip->src_addr, 4);
+	out->dst.family = RTPB_AF_INET;
+	out->dst.port = udp->dst_port;
+	memcpy(out->dst.ip, &ip->dst_addr, 4);
+	out->kind = DP_PKT_UDP;
+	return DP_PKT_UDP;
+}
+
 enum dp_pkt_kind
 dp_parse_pkt(const struct rte_mbuf *m, struct dp_pkt_meta *out)
 {
@@ -185,18 +206,7 @@ dp_parse_pkt(const struct rte_mbuf *m, struct dp_pkt_meta *out)
 		return parse_drop(out, RTPB_DROP_TRUNCATED);
 
 	out->l4_off = off;
-	out->payload_len = udp_len - sizeof(struct rte_udp_hdr);
-	/* GOOD, or NONE (checked, integrity valid) */
-	out->l3_unverified = ck == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN;
-	memset(&out->src, 0, sizeof(out->src) * 2);
-	out->src.family = RTPB_AF_INET;
-	out->src.port = udp->src_port;
-	memcpy(out->src.ip, &ip->src_addr, 4);
-	out->dst.family = RTPB_AF_INET;
-	out->dst.port = udp->dst_port;
-	memcpy(out->dst.ip, &ip->dst_addr, 4);
-	out->kind = DP_PKT_UDP;
-	return DP_PKT_UDP;
+	return parse_udp4_out(out, ip, udp, udp_len, ck);
 }
 
 /*
@@ -236,16 +246,7 @@ parse_fast4(const struct rte_mbuf *m, struct dp_pkt_meta *out)
 		return 0;
 	out->l3_off = sizeof(struct rte_ether_hdr);
 	out->l4_off = sizeof(struct rte_ether_hdr) + sizeof(*ip);
-	out->payload_len = udp_len - sizeof(*udp);
-	out->l3_unverified = ck == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN;
-	memset(&out->src, 0, sizeof(out->src) * 2);
-	out->src.family = RTPB_AF_INET;
-	out->src.port = udp->src_port;
-	memcpy(out->src.ip, &ip->src_addr, 4);
-	out->dst.family = RTPB_AF_INET;
-	out->dst.port = udp->dst_port;
-	memcpy(out->dst.ip, &ip->dst_addr, 4);
-	out->kind = DP_PKT_UDP;
+	parse_udp4_out(out, ip, udp, udp_len, ck);
 	return 1;
 }
 

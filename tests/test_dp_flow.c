@@ -54,6 +54,16 @@ get(uint32_t a, uint16_t port, uint32_t *out)
 	return dp_flow_get(&flow, dp_flow_slot(a, rte_cpu_to_be_16(port)), out);
 }
 
+/* No stream at (a, port in host order), and no out_id either. */
+static void
+assert_miss(uint32_t a, uint16_t port)
+{
+	uint32_t out = 0;
+
+	assert_int_equal(get(a, port, &out), RTPB_STREAM_NONE);
+	assert_int_equal(out, RTPB_STREAM_NONE);
+}
+
 static void
 test_create_bounds(void **state)
 {
@@ -79,16 +89,15 @@ test_add_replace_del(void **state)
 	uint32_t out = 0;
 
 	(void)state;
-	assert_int_equal(get(0, 35000, &out), RTPB_STREAM_NONE); /* miss */
-	assert_int_equal(out, RTPB_STREAM_NONE);
+	assert_miss(0, 35000); /* miss */
 	assert_int_equal(dp_flow_add(&flow, 0, port, 7, 8), 0);
 	assert_int_equal(get(0, 35000, &out), 7);
 	assert_int_equal(out, 8);
 	/* the neighbours, the other addresses: still misses */
-	assert_int_equal(get(0, 34999, &out), RTPB_STREAM_NONE);
-	assert_int_equal(get(0, 35001, &out), RTPB_STREAM_NONE);
-	assert_int_equal(get(1, 35000, &out), RTPB_STREAM_NONE);
-	assert_int_equal(get(2, 35000, &out), RTPB_STREAM_NONE);
+	assert_miss(0, 34999);
+	assert_miss(0, 35001);
+	assert_miss(1, 35000);
+	assert_miss(2, 35000);
 	/* replace: a new other leg, then none */
 	assert_int_equal(dp_flow_set_out(&flow, 0, port, 7, 0x7ffffffeu), 0);
 	assert_int_equal(get(0, 35000, &out), 7);
@@ -107,14 +116,14 @@ test_add_replace_del(void **state)
 	assert_int_equal(out, 10);
 	/* its own delete empties it, once */
 	assert_int_equal(dp_flow_del(&flow, 0, port, 9), 0);
-	assert_int_equal(get(0, 35000, &out), RTPB_STREAM_NONE);
+	assert_miss(0, 35000);
 	assert_int_equal(dp_flow_del(&flow, 0, port, 9), -ENOENT);
 	assert_int_equal(dp_flow_set_out(&flow, 0, port, 9, 1), -ENOENT);
 	/* out of range */
 	assert_int_equal(dp_flow_add(&flow, N_ADDRS, port, 1, 2), -EINVAL);
 	assert_int_equal(dp_flow_add(&flow, 0, port, RTPB_STREAM_NONE, 2), -EINVAL);
 	assert_int_equal(dp_flow_del(&flow, N_ADDRS, port, 1), -EINVAL);
-	assert_int_equal(get(0, 35000, &out), RTPB_STREAM_NONE);
+	assert_miss(0, 35000);
 }
 
 static void
@@ -137,10 +146,10 @@ test_addresses_and_edge_ports(void **state)
 	assert_int_equal(out, 301);
 	assert_int_equal(get(1, 65535, &out), 302);
 	assert_int_equal(out, 303);
-	assert_int_equal(get(0, 65535, &out), RTPB_STREAM_NONE);
-	assert_int_equal(get(2, 0, &out), RTPB_STREAM_NONE);
-	assert_int_equal(get(1, 1, &out), RTPB_STREAM_NONE);
-	assert_int_equal(get(1, 65534, &out), RTPB_STREAM_NONE);
+	assert_miss(0, 65535);
+	assert_miss(2, 0);
+	assert_miss(1, 1);
+	assert_miss(1, 65534);
 	/* the slot is (address << 16 | host-order port) */
 	assert_int_equal(dp_flow_slot(1, rte_cpu_to_be_16(65535)), 0x1ffffu);
 	assert_int_equal(dp_flow_slot(2, rte_cpu_to_be_16(1)), 0x20001u);
@@ -148,8 +157,8 @@ test_addresses_and_edge_ports(void **state)
 	assert_int_equal(dp_flow_del(&flow, 1, rte_cpu_to_be_16(65535), 302), 0);
 	for (uint32_t a = 0; a < N_ADDRS; a++)
 		assert_int_equal(dp_flow_del(&flow, a, rte_cpu_to_be_16(40000), 100 + a), 0);
-	assert_int_equal(get(1, 0, &out), RTPB_STREAM_NONE);
-	assert_int_equal(get(1, 65535, &out), RTPB_STREAM_NONE);
+	assert_miss(1, 0);
+	assert_miss(1, 65535);
 }
 
 static void
