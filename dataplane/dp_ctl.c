@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dp_ctl.c: the c2d ring consumer, run by each worker when its ring is
- * not empty. The worker is the only writer of the streams it owns and of its
- * flow table, so applying a message here needs no lock and never races
- * with the fast path (it runs between bursts).
+ * not empty. The worker is the only writer of the streams it owns and of
+ * their flow table entries (dp_flow.h: atomic stores, compare-and-swap
+ * where another owner may have taken the port since), so applying a
+ * message here needs no lock and never races with its own fast path (it
+ * runs between bursts).
  */
 #include <errno.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 
 #include "rtpb_msg.h"
 #include "dp_ctl.h"
+#include "dp_filter.h"
 #include "dp_flow.h"
 #include "dp_latch.h"
 #include "dp_nexthop.h"
@@ -100,6 +103,22 @@ dp_ctl_owned_stream(struct dp_worker *w, uint32_t id,
 	return &dp_ctx.streams[id];
 }
 
+/* DP_STREAM_F_PEER_UNVETTED (dp_stream.h): whether the addresses the
+ * latch may make s's peer without a packet of theirs passing the source
+ * rules (the signalled one, a replayed peer, the previous peer) all pass
+ * them; if not, the fast path checks the peer's packets too. */
+static void
+dp_ctl_vet_peer(struct dp_stream *s)
+{
+	const struct rtpb_addr *a[] = {&s->peer, &s->signalled, &s->prev};
+	uint16_t unvetted = 0;
+
+	for (unsigned int i = 0; i < RTE_DIM(a); i++)
+		if (a[i]->family != RTPB_AF_NONE && dp_filter_bogon(a[i]))
+			unvetted = DP_STREAM_F_PEER_UNVETTED;
+	s->flags = (uint16_t)((s->flags & ~DP_STREAM_F_PEER_UNVETTED) | unvetted);
+}
+
 /* Is s the relay socket (address index a, port in network order)? */
 static inline int
 dp_ctl_same_socket(const struct dp_stream *s, int a, uint16_t port)
@@ -111,19 +130,16 @@ static int
 dp_ctl_apply_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 		 uint64_t now_ns)
 {
-	struct dp_flow_key key;
 	struct dp_stream *s;
 	int a;
 
 	s = dp_ctl_owned_stream(w, m->stream_id, &m->local, &a);
 	if (s == NULL)
 		return -EINVAL;
-	if (s->state != DP_LATCH_FREE && !dp_ctl_same_socket(s, a, m->local.port)) {
-		dp_flow_key_set(&key, s->addr_idx, s->local_port);
-		dp_flow_del(w->flow, &key);
-	}
-	dp_flow_key_set(&key, (uint32_t)a, m->local.port);
-	if (dp_flow_add(w->flow, &key, m->stream_id, m->out_stream_id) < 0) {
+	if (s->state != DP_LATCH_FREE && !dp_ctl_same_socket(s, a, m->local.port))
+		dp_flow_del(&dp_ctx.flow, s->addr_idx, s->local_port, m->stream_id);
+	if (dp_flow_add(&dp_ctx.flow, (uint32_t)a, m->local.port, m->stream_id,
+			m->out_stream_id) < 0) {
 		s->state = DP_LATCH_FREE;
 		return -ENOSPC;
 	}
@@ -142,6 +158,7 @@ dp_ctl_apply_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns);
 	/* replay: the peer control saw latched, counted alive (§4.9) */
 	dp_latch_restore(s, &m->peer, m->peer_ssrc, now_ns);
+	dp_ctl_vet_peer(s);
 	memset(rtpb_shm_stream_ctrs(dp_ctx.shm, m->stream_id), 0,
 	       sizeof(struct rtpb_stream_ctrs));
 	/* RTP analysis from scratch (not on UPDATE: a re-INVITE keeps the
@@ -176,12 +193,10 @@ dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 		return 0;
 	}
 	if (s->out_stream_id != m->out_stream_id) {
-		struct dp_flow_key key;
-
-		/* the flow table carries it too (dp_flow_add()) */
-		dp_flow_key_set(&key, s->addr_idx, s->local_port);
-		if (dp_flow_add(w->flow, &key, m->stream_id, m->out_stream_id) < 0)
-			return -ENOSPC;
+		/* the flow table carries it too (dp_flow_add()); an entry
+		 * another stream took since is not this stream's to change */
+		(void)dp_flow_set_out(&dp_ctx.flow, s->addr_idx, s->local_port,
+				      m->stream_id, m->out_stream_id);
 		s->out_stream_id = m->out_stream_id;
 	}
 	s->pair_stream_id = m->pair_stream_id;
@@ -195,6 +210,7 @@ dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	/* §4.8: a re-offer's new address is the peer at once */
 	if (dp_latch_signal(s, &m->signalled, (uint64_t)m->learn_ms * 1000000ull, now_ns))
 		dp_ctl_latch_event(w, m->stream_id, s, &lev);
+	dp_ctl_vet_peer(s);
 	dp_nexthop_prefetch(s, &s->signalled);
 	return 0;
 }
@@ -202,15 +218,14 @@ dp_ctl_apply_update(struct dp_worker *w, const struct rtpb_msg_stream *m,
 static int
 dp_ctl_apply_del(struct dp_worker *w, const struct rtpb_msg_stream_del *m)
 {
-	struct dp_flow_key key;
 	struct dp_stream *s;
 	int a;
 
 	s = dp_ctl_owned_stream(w, m->stream_id, &m->local, &a);
 	if (s == NULL || s->state == DP_LATCH_FREE || !dp_ctl_same_socket(s, a, m->local.port))
 		return -ENOENT;
-	dp_flow_key_set(&key, s->addr_idx, s->local_port);
-	dp_flow_del(w->flow, &key);
+	/* -ENOENT: another stream took the port since; its entry stays */
+	(void)dp_flow_del(&dp_ctx.flow, s->addr_idx, s->local_port, m->stream_id);
 	s->state = DP_LATCH_FREE;
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
+#include <rte_reciprocal.h>
 #include <rte_vect.h>
 #include <rte_hash.h>
 #include <rte_mbuf.h>
@@ -29,6 +30,7 @@
 #include "dp_latch.h"
 #include "dp_neigh.h"
 #include "dp_dtmf.h"
+#include "dp_flow.h"
 #include "dp_stream.h"
 
 #define DP_BURST 32
@@ -38,7 +40,6 @@ struct dp_worker {
 	uint32_t idx;        /**< worker index, 0..n_workers-1 */
 	unsigned int lcore;  /**< EAL lcore id */
 	uint16_t queue;      /**< RX and TX queue on the port */
-	struct rte_hash *flow;           /**< streams owned by this worker */
 	struct rte_ring *c2d;            /**< from control (shared memory) */
 	struct rte_ring *mirror;         /**< copies of recorded packets, to control (SP/SC, shared memory) */
 	struct rte_ring *play;           /**< played packets, from control (SP/SC, shared memory; dp_play.h) */
@@ -72,7 +73,13 @@ struct dp_ctx {
 				       *   packets bridged to IPv6 must fit it */
 	struct rte_ether_addr mac;    /**< the port's MAC */
 	uint32_t n_workers;
+	/** n_workers as a divisor (rte_reciprocal_value()): a stream's
+	 *  owner per packet without a division (dp_ctx_owner()) */
+	struct rte_reciprocal owner_div;
 	uint32_t max_streams;
+	/** (relay address, port) -> stream (dp_flow.h): created by the main
+	 *  lcore; entries written by the streams' owners, read by all */
+	struct dp_flow flow;
 	/* Relay addresses: one list of both families, indexed by addr_idx,
 	 * and per-family copies for the fast lookups by destination. */
 	uint32_t n_addrs;
@@ -130,13 +137,41 @@ dp_drop(struct rtpb_lcore_stats *st, struct rte_mbuf *m, enum rtpb_drop why)
 	rte_pktmbuf_free(m);
 }
 
+/**
+ * Set dp_ctx.n_workers and its divisor (setup, before the workers run).
+ * @param n worker lcores, 1..RTPB_MAX_WORKERS.
+ */
+static inline void
+dp_ctx_set_workers(uint32_t n)
+{
+	dp_ctx.n_workers = n;
+	dp_ctx.owner_div = rte_reciprocal_value(n);
+}
+
+/**
+ * The worker owning stream id: rtpb_stream_owner(id, dp_ctx.n_workers)
+ * (id % n_workers) with a multiply and a shift instead of a division.
+ */
+static inline uint32_t
+dp_ctx_owner(uint32_t id)
+{
+	return id - rte_reciprocal_divide(id, dp_ctx.owner_div) * dp_ctx.n_workers;
+}
+
+/** CLOCK_MONOTONIC ns of TSC value tsc (no syscall; dp_now_ns() reads it). */
+static inline uint64_t
+dp_tsc_ns(uint64_t tsc)
+{
+	uint64_t d = tsc - dp_ctx.tsc_base;
+
+	return dp_ctx.ns_base + (uint64_t)(((unsigned __int128)d * dp_ctx.ns_mult) >> 32);
+}
+
 /** CLOCK_MONOTONIC-compatible ns from the TSC (no syscall). */
 static inline uint64_t
 dp_now_ns(void)
 {
-	uint64_t d = rte_rdtsc() - dp_ctx.tsc_base;
-
-	return dp_ctx.ns_base + (uint64_t)(((unsigned __int128)d * dp_ctx.ns_mult) >> 32);
+	return dp_tsc_ns(rte_rdtsc());
 }
 
 /**

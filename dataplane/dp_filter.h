@@ -6,6 +6,12 @@
  * a relay address as source, port 0; include/rtpb_pf_rules.h, DESIGN.md
  * §5), in software for NICs with no XDP program in front.
  *
+ * The destination is checked for every packet (dp_filter_udp()); the
+ * source rules (dp_filter_bogon()) only once the flow lookup found the
+ * stream and the source is not its latched peer (dp_filter_src()): every
+ * peer passed them when it latched, or was vetted by dp_ctl.c when
+ * signalling set it (DP_STREAM_F_PEER_UNVETTED otherwise).
+ *
  * Reads dp_ctx's relay addresses only (set up before the workers run).
  * Static inline: it runs for every packet of the burst.
  */
@@ -38,11 +44,11 @@ dp_filter_bogon(const struct rtpb_addr *src)
 }
 
 /**
- * Filter one parsed UDP packet (pm->kind == DP_PKT_UDP).
+ * Filter one parsed UDP packet (pm->kind == DP_PKT_UDP) by destination.
+ * The source rules are the caller's (dp_filter_src()).
  * @param addr_idx set to the index of the destination relay address
  *                 (dp_ctx.addrs) when the packet goes on.
- * @return RTPB_DROP_NONE, RTPB_DROP_NOT_LOCAL (not to a relay address)
- *         or RTPB_DROP_BOGON (source rules).
+ * @return RTPB_DROP_NONE or RTPB_DROP_NOT_LOCAL (not to a relay address).
  */
 static inline enum rtpb_drop
 dp_filter_udp(const struct dp_pkt_meta *pm, int *addr_idx)
@@ -52,10 +58,22 @@ dp_filter_udp(const struct dp_pkt_meta *pm, int *addr_idx)
 
 	if (unlikely(a < 0))
 		return RTPB_DROP_NOT_LOCAL;
-	if (unlikely(dp_filter_bogon(&pm->src)))
-		return RTPB_DROP_BOGON;
 	*addr_idx = a;
 	return RTPB_DROP_NONE;
+}
+
+/**
+ * The source rules for a packet of stream s: skipped when the source is
+ * s's peer (is_peer, compared by the caller) and the peer is vetted (no
+ * DP_STREAM_F_PEER_UNVETTED; dp_stream.h).
+ * @return 1 if the packet must be dropped as RTPB_DROP_BOGON, else 0.
+ */
+static inline int
+dp_filter_src(const struct dp_stream *s, const struct rtpb_addr *src, int is_peer)
+{
+	if (likely(is_peer && !(s->flags & DP_STREAM_F_PEER_UNVETTED)))
+		return 0;
+	return dp_filter_bogon(src);
 }
 
 #endif /* DP_FILTER_H */

@@ -2,75 +2,89 @@
 /*
  * dp_flow.c: flow table setup and updates (see dp_flow.h). Called by the
  * main lcore at start (create) and by the owner worker between bursts
- * (add, delete).
+ * (add, set_out, delete).
  */
 #include <errno.h>
 #include <string.h>
 
-#include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
+#include <rte_common.h>
+#include <rte_malloc.h>
 
 #include "dp_flow.h"
 
-/* The key is 4 bytes: one CRC32-C instruction (rte_hash_crc_4byte()),
- * and one compare instead of rte_hash's memcmp() for odd key sizes. */
-static uint32_t
-flow_hash(const void *key, uint32_t len, uint32_t init)
+static inline uint64_t
+flow_entry(uint32_t stream_id, uint32_t out_id)
 {
-	uint32_t k;
-
-	RTE_SET_USED(len);
-	memcpy(&k, key, sizeof(k));
-	return rte_hash_crc_4byte(k, init);
-}
-
-static int
-flow_cmp(const void *a, const void *b, size_t len)
-{
-	uint32_t x, y;
-
-	RTE_SET_USED(len);
-	memcpy(&x, a, sizeof(x));
-	memcpy(&y, b, sizeof(y));
-	return x != y;
-}
-
-struct rte_hash *
-dp_flow_create(const char *name, uint32_t entries, int socket)
-{
-	struct rte_hash_parameters p = {
-		.name = name,
-		.entries = entries < 64 ? 64 : entries,
-		.key_len = sizeof(struct dp_flow_key),
-		.hash_func = flow_hash,
-		.hash_func_init_val = 0,
-		.socket_id = socket,
-		/* Extendable buckets: an insert never fails on a full bucket. */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-	struct rte_hash *h;
-
-	RTE_BUILD_BUG_ON(sizeof(struct dp_flow_key) != sizeof(uint32_t));
-	h = rte_hash_create(&p);
-	if (h != NULL)
-		rte_hash_set_cmp_func(h, flow_cmp);
-	return h;
+	return (uint64_t)out_id << 32 | stream_id;
 }
 
 int
-dp_flow_add(struct rte_hash *h, const struct dp_flow_key *k,
+dp_flow_create(struct dp_flow *f, uint32_t n_addrs, int socket)
+{
+	size_t bytes = (size_t)n_addrs * DP_FLOW_BYTES_PER_ADDR;
+
+	f->tab = NULL;
+	f->n_addrs = 0;
+	if (n_addrs == 0 || n_addrs > RTPB_MAX_ADDRS)
+		return -EINVAL;
+	f->tab = rte_malloc_socket("rtpb_flow", bytes, RTE_CACHE_LINE_SIZE, socket);
+	if (f->tab == NULL)
+		return -ENOMEM;
+	memset(f->tab, 0xff, bytes); /* DP_FLOW_EMPTY */
+	f->n_addrs = n_addrs;
+	return 0;
+}
+
+void
+dp_flow_free(struct dp_flow *f)
+{
+	rte_free(f->tab);
+	f->tab = NULL;
+	f->n_addrs = 0;
+}
+
+int
+dp_flow_add(struct dp_flow *f, uint32_t addr_idx, uint16_t port,
 	    uint32_t stream_id, uint32_t out_id)
 {
-	RTE_BUILD_BUG_ON(sizeof(void *) < sizeof(uint64_t));
-	return rte_hash_add_key_data(h, k,
-		(void *)(uintptr_t)((uint64_t)out_id << 32 | stream_id));
+	if (addr_idx >= f->n_addrs || stream_id == RTPB_STREAM_NONE)
+		return -EINVAL;
+	__atomic_store_n(&f->tab[dp_flow_slot(addr_idx, port)],
+			 flow_entry(stream_id, out_id), __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Replace the entry of (addr_idx, port) by next if it holds stream_id:
+ * a compare-and-swap, as another owner may write it at the same time. */
+static int
+flow_replace_own(struct dp_flow *f, uint32_t addr_idx, uint16_t port,
+		 uint32_t stream_id, uint64_t next)
+{
+	uint64_t *e, cur;
+
+	if (addr_idx >= f->n_addrs || stream_id == RTPB_STREAM_NONE)
+		return -EINVAL;
+	e = &f->tab[dp_flow_slot(addr_idx, port)];
+	cur = __atomic_load_n(e, __ATOMIC_RELAXED);
+	do {
+		if ((uint32_t)cur != stream_id)
+			return -ENOENT;
+	} while (!__atomic_compare_exchange_n(e, &cur, next, 0, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return 0;
 }
 
 int
-dp_flow_del(struct rte_hash *h, const struct dp_flow_key *k)
+dp_flow_set_out(struct dp_flow *f, uint32_t addr_idx, uint16_t port,
+		uint32_t stream_id, uint32_t out_id)
 {
-	int32_t r = rte_hash_del_key(h, k);
+	return flow_replace_own(f, addr_idx, port, stream_id,
+				flow_entry(stream_id, out_id));
+}
 
-	return r < 0 ? r : 0;
+int
+dp_flow_del(struct dp_flow *f, uint32_t addr_idx, uint16_t port,
+	    uint32_t stream_id)
+{
+	return flow_replace_own(f, addr_idx, port, stream_id, DP_FLOW_EMPTY);
 }

@@ -4,9 +4,11 @@
  * packet on another worker's queue than the one that owns its relay
  * socket; only the owner may touch the stream (single writer), so the
  * packet is passed to it on its handoff ring (MP/SC, mbufs) and relayed
- * there. The owner of each (relay address, port) is control's port-owner
- * table in shared memory (rtpb_shm_port_owner()), written before the
- * stream is added.
+ * there. The owner is that of the stream the flow table (dp_flow.h) holds
+ * for the socket, rtpb_stream_owner() of its id: one lookup serves the
+ * flow and the hand-off, and the owner looks the packet up again. A
+ * packet handed off on a stale entry (the port changed owner meanwhile)
+ * is not passed on again: the owner drops it as no_stream.
  *
  * A burst collects its hand-offs per owner (dp_handoff_take()) and sends
  * them in one ring operation per owner (dp_handoff_flush()), not one
@@ -17,7 +19,6 @@
 
 #include <stdint.h>
 
-#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -40,23 +41,29 @@ dp_handoff_init(struct dp_handoff *h)
 }
 
 /**
- * Keep m for its owner worker if that is not w: the owner of relay
- * socket (addr_idx, port in network order). Not for packets that were
- * handed off already (handed_off: they are at their owner), nor with one
- * worker.
- * @return 1 if m was taken (dp_handoff_flush() sends it), 0 if w owns it.
+ * Keep m, a packet of stream id (the flow table's entry for its relay
+ * socket), for the worker owning id if that is not w. A packet handed off
+ * already (handed_off) that w does not own is dropped as
+ * RTPB_DROP_NO_STREAM in w's counters (its entry changed owner since the
+ * other worker read it: no second hand-off).
+ * @return 1 if m was taken (dp_handoff_flush() sends it) or dropped,
+ *         0 if w owns id (always with one worker).
  */
 static inline int
-dp_handoff_take(struct dp_handoff *h, const struct dp_worker *w, int handed_off,
-		uint32_t addr_idx, uint16_t port, struct rte_mbuf *m)
+dp_handoff_take(struct dp_handoff *h, struct dp_worker *w, int handed_off,
+		uint32_t id, struct rte_mbuf *m)
 {
-	uint8_t owner;
+	uint32_t owner;
 
-	if (dp_ctx.n_workers <= 1 || handed_off)
+	if (dp_ctx.n_workers <= 1)
 		return 0;
-	owner = *rtpb_shm_port_owner(dp_ctx.shm, addr_idx, rte_be_to_cpu_16(port));
-	if (owner == w->idx || owner >= dp_ctx.n_workers)
+	owner = dp_ctx_owner(id);
+	if (likely(owner == w->idx))
 		return 0;
+	if (unlikely(handed_off)) {
+		dp_drop(w->stats, m, RTPB_DROP_NO_STREAM);
+		return 1;
+	}
 	if (!(h->owners & (1u << owner))) {
 		h->owners |= 1u << owner;
 		h->n[owner] = 0;

@@ -24,42 +24,6 @@
 #define RTCP_MAX_PACKETS 8 /* packets of a compound read */
 #define SDES_MAX_ITEMS 16  /* items of a chunk read */
 
-void
-dp_latch_parse(const uint8_t *p, uint16_t len, struct dp_latch_pkt *out)
-{
-	uint32_t v, ts;
-	uint16_t seq;
-	uint8_t pt;
-
-	out->kind = DP_LATCH_PKT_OTHER;
-	out->seq = 0;
-	out->ts = 0;
-	out->ssrc = 0;
-	out->len = len;
-	out->p = p;
-	/* RFC 3550 §5.1: version 2 in the two top bits. */
-	if (len < 8 || (p[0] & 0xc0) != 0x80)
-		return;
-	pt = p[1] & 0x7f;
-	if (pt >= 64 && pt <= 95) {
-		/* RFC 5761 §4: RTCP (SR 200 .. 223 with the marker bit). RTCP
-		 * packets carry the sender's SSRC at bytes 4-7 (RFC 3550 §6.4). */
-		memcpy(&v, p + 4, 4);
-		out->kind = DP_LATCH_PKT_RTCP;
-		out->ssrc = rte_be_to_cpu_32(v);
-		return;
-	}
-	if (len < 12)
-		return;
-	memcpy(&seq, p + 2, 2);
-	memcpy(&ts, p + 4, 4);
-	memcpy(&v, p + 8, 4);
-	out->kind = DP_LATCH_PKT_RTP;
-	out->seq = rte_be_to_cpu_16(seq);
-	out->ts = rte_be_to_cpu_32(ts);
-	out->ssrc = rte_be_to_cpu_32(v);
-}
-
 /* rte_hash_crc() of len bytes (at most 255) at p, which may lie at any
  * offset: rte_hash_crc() loads 8, 4 and 2 bytes through pointers of
  * those types, so it is given an aligned copy (a misaligned load is

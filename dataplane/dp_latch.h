@@ -49,14 +49,19 @@
  *     learning window.
  * Step 6 (RTCP follows an RTP handover) is dp_latch_rtcp_follow().
  *
- * Cost: the packet from the peer is checked first (two address compares
- * and a branch, line 0 of the stream only); everything else is a cold
- * path in another function.
+ * Cost: the packet from the peer is checked first, inline in the caller
+ * (dp_latch_rx_inline(): one address compare, done by the caller, and a
+ * few branches on line 0 of the stream only); everything else is a call,
+ * and the rare cases a cold path in another function.
  */
 #ifndef DP_LATCH_H
 #define DP_LATCH_H
 
 #include <stdint.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
 
 #include "rtpb_msg.h"
 #include "rtpb_shm.h"
@@ -151,7 +156,41 @@ enum dp_latch_verdict {
  * @param len payload bytes.
  * @param out filled in.
  */
-void dp_latch_parse(const uint8_t *p, uint16_t len, struct dp_latch_pkt *out);
+static inline void
+dp_latch_parse(const uint8_t *p, uint16_t len, struct dp_latch_pkt *out)
+{
+	uint32_t v, ts;
+	uint16_t seq;
+	uint8_t pt;
+
+	out->kind = DP_LATCH_PKT_OTHER;
+	out->seq = 0;
+	out->ts = 0;
+	out->ssrc = 0;
+	out->len = len;
+	out->p = p;
+	/* RFC 3550 §5.1: version 2 in the two top bits. */
+	if (unlikely(len < 8 || (p[0] & 0xc0) != 0x80))
+		return;
+	pt = p[1] & 0x7f;
+	if (unlikely(pt >= 64 && pt <= 95)) {
+		/* RFC 5761 §4: RTCP (SR 200 .. 223 with the marker bit). RTCP
+		 * packets carry the sender's SSRC at bytes 4-7 (RFC 3550 §6.4). */
+		memcpy(&v, p + 4, 4);
+		out->kind = DP_LATCH_PKT_RTCP;
+		out->ssrc = rte_be_to_cpu_32(v);
+		return;
+	}
+	if (unlikely(len < 12))
+		return;
+	memcpy(&seq, p + 2, 2);
+	memcpy(&ts, p + 4, 4);
+	memcpy(&v, p + 8, 4);
+	out->kind = DP_LATCH_PKT_RTP;
+	out->seq = rte_be_to_cpu_16(seq);
+	out->ts = rte_be_to_cpu_32(ts);
+	out->ssrc = rte_be_to_cpu_32(v);
+}
 
 /**
  * The CNAME of an RTCP compound packet (RFC 3550 6.5.1): the CNAME item
@@ -188,6 +227,36 @@ enum dp_latch_verdict dp_latch_rx(struct dp_stream *streams, uint32_t max_stream
 				  const struct rtpb_addr *src,
 				  const struct dp_latch_pkt *pkt,
 				  uint64_t now_ns, struct dp_latch_ev *ev);
+
+/**
+ * dp_latch_rx() with its common case inline: RTP from the latched peer
+ * (is_peer: src equals the stream's peer, compared once by the caller)
+ * continuing the peer's SSRC, on a symmetric latched stream, only tracks
+ * the sequence number (RFC 3550 A.1 max_seq, as dp_latch_rx() does) and
+ * the arrival time, in line 0. Everything else calls dp_latch_rx().
+ * Parameters and return as dp_latch_rx().
+ */
+static inline enum dp_latch_verdict
+dp_latch_rx_inline(struct dp_stream *streams, uint32_t max_streams, uint32_t id,
+		   const struct dp_latch_cfg *cfg, const struct rtpb_addr *src,
+		   int is_peer, const struct dp_latch_pkt *pkt, uint64_t now_ns,
+		   struct dp_latch_ev *ev)
+{
+	struct dp_stream *s = &streams[id];
+
+	if (likely(is_peer && pkt->kind == DP_LATCH_PKT_RTP && pkt->ssrc == s->ssrc &&
+		   s->state == DP_LATCH_LATCHED &&
+		   (s->flags & (DP_STREAM_F_SEQ_VALID | RTPB_STREAM_F_ASYMMETRIC)) ==
+		   DP_STREAM_F_SEQ_VALID)) {
+		/* older packets (misordered, duplicates) keep max_seq */
+		if ((uint16_t)(s->seq - pkt->seq) >= DP_LATCH_MAX_MISORDER ||
+		    s->seq == pkt->seq)
+			s->seq = pkt->seq;
+		s->pkts.last_rx_ns = now_ns;
+		return DP_LATCH_ACCEPT;
+	}
+	return dp_latch_rx(streams, max_streams, id, cfg, src, pkt, now_ns, ev);
+}
 
 /**
  * Apply a signalling event (stream add, or a re-offer: rtpproxy 'U'/'L'

@@ -10,6 +10,7 @@
  * SIGINT/SIGTERM.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <sys/random.h>
 #include <signal.h>
 #include <stdio.h>
@@ -242,6 +243,32 @@ port_allmulti(uint16_t port, const struct rte_eth_dev_info *info)
 	       "may not resolve the relay", port, info->driver_name, rte_strerror(-r));
 }
 
+/*
+ * The offloads a relay uses when the device offers them (as testpmd
+ * requests them): mbuf fast free on TX (every mbuf the workers send comes
+ * from dp_ctx.pool and has one reference: fork copies are copies, not
+ * clones), and IPv4/UDP checksum checks on RX, whose verdicts the parser
+ * reads from the mbuf's ol_flags (dp_parse.h: a good IPv4 header checksum
+ * is not checked again, a bad one or a bad UDP checksum is dropped).
+ * Virtual devices (net_pcap, net_ring, net_af_xdp) offer none of them:
+ * the checks stay in software. Setup only.
+ */
+static void
+port_offloads(uint16_t port, const struct rte_eth_dev_info *info,
+	      struct rte_eth_conf *conf)
+{
+	const uint64_t rx_want = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	const uint64_t tx_want = RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+
+	conf->rxmode.offloads |= info->rx_offload_capa & rx_want;
+	conf->txmode.offloads |= info->tx_offload_capa & tx_want;
+	DP_LOG(INFO, "port %u (%s): offloads: RX IPv4 checksum %s, RX UDP checksum %s, "
+	       "TX mbuf fast free %s", port, info->driver_name,
+	       (conf->rxmode.offloads & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) ? "on" : "off (software)",
+	       (conf->rxmode.offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM) ? "on" : "off (not checked)",
+	       (conf->txmode.offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) ? "on" : "off");
+}
+
 /* Configure and start port with nq RX and TX queues. The relay's MAC
  * (and MTU) come from the primary port, the one --port names. */
 static void
@@ -273,6 +300,7 @@ port_init(uint16_t port, uint16_t nq, int primary)
 			conf.rx_adv_conf.rss_conf.rss_hf =
 				(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
 	}
+	port_offloads(port, &info, &conf);
 	r = rte_eth_dev_configure(port, nq, nq, &conf);
 	if (r != 0)
 		rte_exit(EXIT_FAILURE, "rte_eth_dev_configure(port %u): %s\n", port, rte_strerror(-r));
@@ -486,7 +514,8 @@ workers_init(const char *prefix)
 {
 	unsigned int lcore, w = 0;
 	const char *err = NULL;
-	uint32_t i, per_worker;
+	uint32_t i;
+	int ret;
 
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (w >= RTPB_MAX_WORKERS)
@@ -498,7 +527,7 @@ workers_init(const char *prefix)
 	}
 	if (w == 0)
 		rte_exit(EXIT_FAILURE, "no worker lcore: give EAL at least two lcores (e.g. -l 0-1)\n");
-	dp_ctx.n_workers = w;
+	dp_ctx_set_workers(w);
 	dp_ctx.max_streams = dp_opts.max_streams;
 	dp_ctx.replay_wait_ns = dp_opts.replay_wait_ms * 1000000ull;
 
@@ -540,17 +569,19 @@ workers_init(const char *prefix)
 			 "hugepage memory\n", dp_ctx.max_streams);
 	neigh_keep_open();
 
-	/* Ids are partitioned by owner (id % n_workers), so each table
-	 * holds at most max_streams / n_workers entries. */
-	per_worker = (dp_opts.max_streams + w - 1) / w;
+	/* One direct-indexed flow table for all workers (dp_flow.h). */
+	ret = dp_flow_create(&dp_ctx.flow, dp_ctx.n_addrs, (int)rte_socket_id());
+	if (ret < 0)
+		rte_exit(EXIT_FAILURE, "flow table (%u relay addresses, %" PRIu64 " KiB): %s\n",
+			 dp_ctx.n_addrs, dp_ctx.n_addrs * DP_FLOW_BYTES_PER_ADDR / 1024,
+			 rte_strerror(-ret));
+	DP_LOG(INFO, "flow table: direct-indexed, %u relay addresses x %" PRIu64
+	       " KiB (%u ports x %zu B)", dp_ctx.n_addrs, DP_FLOW_BYTES_PER_ADDR / 1024,
+	       DP_FLOW_PORTS, sizeof(dp_ctx.flow.tab[0]));
 	for (i = 0; i < w; i++) {
 		struct dp_worker *wk = &dp_ctx.workers[i];
-		char name[RTE_HASH_NAMESIZE];
+		char name[RTE_RING_NAMESIZE];
 
-		snprintf(name, sizeof(name), "%s_flow_%u", dp_opts.ring_prefix, i);
-		wk->flow = dp_flow_create(name, per_worker, (int)rte_lcore_to_socket_id(wk->lcore));
-		if (wk->flow == NULL)
-			rte_exit(EXIT_FAILURE, "flow table %s: %s\n", name, rte_strerror(rte_errno));
 		wk->c2d = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_c2d[i]);
 		wk->mirror = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_mirror[i]);
 		wk->play = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_play[i]);

@@ -114,6 +114,27 @@ parse_ipv6(const uint8_t *p, uint32_t len, uint32_t off,
 	return parse_drop(out, RTPB_DROP_NOT_UDP);
 }
 
+/* The rest of an IPv4/UDP frame's meta (offsets set by the caller):
+ * payload length, checksum state ck (the mbuf's RX_IP_CKSUM bits),
+ * addresses. */
+static inline enum dp_pkt_kind
+parse_udp4_out(struct dp_pkt_meta *out, const struct rte_ipv4_hdr *ip,
+	       const struct rte_udp_hdr *udp, uint16_t udp_len, uint64_t ck)
+{
+	out->payload_len = udp_len - sizeof(struct rte_udp_hdr);
+	/* GOOD, or NONE (checked, integrity valid) */
+	out->l3_unverified = ck == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN;
+	memset(&out->src, 0, sizeof(out->src) * 2);
+	out->src.family = RTPB_AF_INET;
+	out->src.port = udp->src_port;
+	memcpy(out->src.ip, &ip->src_addr, 4);
+	out->dst.family = RTPB_AF_INET;
+	out->dst.port = udp->dst_port;
+	memcpy(out->dst.ip, &ip->dst_addr, 4);
+	out->kind = DP_PKT_UDP;
+	return DP_PKT_UDP;
+}
+
 enum dp_pkt_kind
 dp_parse_pkt(const struct rte_mbuf *m, struct dp_pkt_meta *out)
 {
@@ -129,6 +150,9 @@ dp_parse_pkt(const struct rte_mbuf *m, struct dp_pkt_meta *out)
 
 	if (unlikely(len < off))
 		return parse_drop(out, RTPB_DROP_TRUNCATED);
+	/* the NIC checked the UDP checksum (RX offload) and found it bad */
+	if (unlikely((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD))
+		return parse_drop(out, RTPB_DROP_BAD_CSUM);
 	type = ((const struct rte_ether_hdr *)p)->ether_type;
 	/* IEEE 802.1Q / 802.1ad: at most two tags. */
 	for (tags = 0; tags < 2 &&
@@ -182,28 +206,63 @@ dp_parse_pkt(const struct rte_mbuf *m, struct dp_pkt_meta *out)
 		return parse_drop(out, RTPB_DROP_TRUNCATED);
 
 	out->l4_off = off;
-	out->payload_len = udp_len - sizeof(struct rte_udp_hdr);
-	/* GOOD, or NONE (checked, integrity valid) */
-	out->l3_unverified = ck == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN;
-	memset(&out->src, 0, sizeof(out->src) * 2);
-	out->src.family = RTPB_AF_INET;
-	out->src.port = udp->src_port;
-	memcpy(out->src.ip, &ip->src_addr, 4);
-	out->dst.family = RTPB_AF_INET;
-	out->dst.port = udp->dst_port;
-	memcpy(out->dst.ip, &ip->dst_addr, 4);
-	out->kind = DP_PKT_UDP;
-	return DP_PKT_UDP;
+	return parse_udp4_out(out, ip, udp, udp_len, ck);
 }
 
-void
+/*
+ * The common frame, untagged IPv4/UDP without options, not a fragment,
+ * lengths consistent: the same checks as dp_parse_pkt() in fewer
+ * branches (one compare per header field group). Anything else, or a
+ * check failing, returns 0 and the general parser decides (and names the
+ * drop reason).
+ */
+static inline int
+parse_fast4(const struct rte_mbuf *m, struct dp_pkt_meta *out)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_udp_hdr *udp;
+	uint16_t tot_len, udp_len;
+	uint64_t ck;
+
+	ip = (const struct rte_ipv4_hdr *)(p + sizeof(struct rte_ether_hdr));
+	udp = (const struct rte_udp_hdr *)(ip + 1);
+	if (unlikely(len < sizeof(struct rte_ether_hdr) + sizeof(*ip) + sizeof(*udp)))
+		return 0;
+	ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	tot_len = rte_be_to_cpu_16(ip->total_length);
+	udp_len = rte_be_to_cpu_16(udp->dgram_len);
+	/* RFC 791: version 4, IHL 5; no MF flag, no offset; UDP; RFC 768 */
+	if (unlikely(((const struct rte_ether_hdr *)p)->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+		     ip->version_ihl != RTE_IPV4_VHL_DEF ||
+		     (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG |
+						      RTE_IPV4_HDR_OFFSET_MASK)) != 0 ||
+		     ip->next_proto_id != IPPROTO_UDP ||
+		     ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+		     (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
+		     len < sizeof(struct rte_ether_hdr) + (uint32_t)tot_len ||
+		     udp_len < sizeof(*udp) || tot_len < sizeof(*ip) + (uint32_t)udp_len))
+		return 0;
+	out->l3_off = sizeof(struct rte_ether_hdr);
+	out->l4_off = sizeof(struct rte_ether_hdr) + sizeof(*ip);
+	parse_udp4_out(out, ip, udp, udp_len, ck);
+	return 1;
+}
+
+uint32_t
 dp_parse_burst(struct rte_mbuf **pkts, uint16_t n, struct dp_pkt_meta *meta)
 {
+	uint32_t bytes = 0;
 	uint16_t i;
 
 	for (i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		if (likely(parse_fast4(pkts[i], &meta[i])))
+			continue;
 		dp_parse_pkt(pkts[i], &meta[i]);
 	}
+	return bytes;
 }

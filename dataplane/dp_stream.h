@@ -59,6 +59,11 @@ enum dp_latch_state {
 #define DP_STREAM_F_PROVEN (1u << 11)   /**< the peer won by CNAME proof (§4.9) */
 #define DP_STREAM_F_PREV_SEQ (1u << 12) /**< prev_seq holds the previous peer's highest seq */
 #define DP_STREAM_F_WON_SSRC (1u << 13) /**< the peer won by continuing the SSRC: handover_seq is valid */
+/** The signalled address or the replayed peer fails the source rules
+ *  (dp_filter_bogon(): a relay address, say): packets from the peer are
+ *  checked too (dp_filter_src()). Set and cleared by dp_ctl.c on ADD and
+ *  UPDATE; a peer latched from packets passed the rules on arrival. */
+#define DP_STREAM_F_PEER_UNVETTED (1u << 14)
 /** Bits that come from control's ADD/UPDATE. RTPB_STREAM_F_FORK (bit 8)
  *  is control's too but set only by RTPB_MSG_STREAM_FORK: outside the
  *  mask, an ADD starts without it and an UPDATE keeps it. */

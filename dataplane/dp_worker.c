@@ -3,14 +3,14 @@
  * dp_worker.c: the fast path. One loop per worker lcore; each burst goes
  * through the stages in this order (dp_worker_burst()):
  *
- *   rx -> parse -> filter -> handoff -> flow -> latch (-> mirror) ->
+ *   rx -> parse -> filter -> flow -> handoff -> latch (-> mirror) ->
  *   nexthop -> (fork ->) rewrite -> tx
  *
  * rx: rte_eth_rx_burst() (or the handoff ring); parse: dp_parse.h;
  * filter: dp_filter.h (to a relay address, source rules; an HA standby
- * drops here, dp_ha.h); handoff:
- * dp_handoff.h (to the worker that owns the socket); flow: dp_flow.h
- * (bulk lookup of the stream); latch: dp_latch.h (is the source the
+ * drops here, dp_ha.h); flow: dp_flow.h (one load of the direct-indexed
+ * table gives the stream); handoff: dp_handoff.h (to the worker that owns
+ * the stream); latch: dp_latch.h (is the source the
  * peer?); nexthop: dp_nexthop.h (the MAC toward the other leg's peer);
  * rewrite: dp_rewrite.h; tx: rte_eth_tx_burst(). Played packets (P)
  * come from control's play ring and leave by dp_play.h, every
@@ -152,13 +152,14 @@ worker_dtmf(struct dp_worker *w, uint32_t id, struct dp_stream *s,
 	return (s->dtmf_pt & RTPB_DTMF_PT_HIDE) ? RTPB_DROP_DTMF_HIDDEN : RTPB_DROP_NONE;
 }
 
-/* The latch stage for one UDP packet of stream id: count it in, check
+/* The latch stage for one UDP packet of stream id (is_peer: its source
+ * is the stream's peer, compared once by the caller): count it in, check
  * it may be media (RFC 7983 class), run the latch, and find where it
  * goes: the other leg's stream (*out) and its peer (*dst).
  * Returns RTPB_DROP_NONE, or why the packet is dropped. */
 static inline enum rtpb_drop
 worker_latch(struct dp_worker *w, struct rte_mbuf *m,
-	     const struct dp_pkt_meta *pm, uint32_t id, uint64_t now_ns,
+	     const struct dp_pkt_meta *pm, uint32_t id, int is_peer, uint64_t now_ns,
 	     struct dp_stream **out, const struct rtpb_addr **dst)
 {
 	struct dp_stream *s = &dp_ctx.streams[id], *o;
@@ -175,12 +176,11 @@ worker_latch(struct dp_worker *w, struct rte_mbuf *m,
 	/* The header decides something only when the source is not the
 	 * latched peer (it may latch or count in probation): check its
 	 * checksum then, if the PMD did not (dp_parse.h). */
-	if (unlikely(pm->l3_unverified) && !rtpb_addr_eq(&pm->src, &s->peer) &&
-	    !dp_parse_l3_csum_ok(m, pm))
+	if (unlikely(pm->l3_unverified) && !is_peer && !dp_parse_l3_csum_ok(m, pm))
 		return RTPB_DROP_BAD_CSUM;
 	dp_latch_parse(payload, pm->payload_len, &lp);
-	switch (dp_latch_rx(dp_ctx.streams, dp_ctx.max_streams, id, &dp_ctx.latch,
-			    &pm->src, &lp, now_ns, &lev)) {
+	switch (dp_latch_rx_inline(dp_ctx.streams, dp_ctx.max_streams, id, &dp_ctx.latch,
+				   &pm->src, is_peer, &lp, now_ns, &lev)) {
 	case DP_LATCH_ACCEPT:
 		break;
 	case DP_LATCH_NEW_PEER:
@@ -231,25 +231,17 @@ worker_slowpath_rx(struct dp_worker *w, struct rte_mbuf *m,
 		w->stats->slowpath_out++;
 }
 
-/* Prefetch the streams of the flow lookup's hits and their other legs'
- * (with a million streams each is a DRAM access): the flow table gives
- * both ids, so the two loads go out together rather than one after the
- * other; by the time the latch reaches a packet its lines are in. Line
- * 0 of each: state, peer, counters. */
+/* Prefetch stream id and its other leg out (the flow entry gives both
+ * ids, so with a million streams the two DRAM loads go out together
+ * rather than one after the other); by the time the latch reaches the
+ * packet its lines are in. Line 0 of each: state, peer, counters. */
 static inline void
-worker_prefetch_streams(const uint32_t *ids, const uint32_t *outs,
-			uint16_t nk, uint64_t hits)
+worker_prefetch_streams(uint32_t id, uint32_t out)
 {
-	uint16_t j;
-
-	for (j = 0; j < nk; j++) {
-		if (!(hits & (1ull << j)))
-			continue;
-		rte_prefetch0(&dp_ctx.streams[ids[j]]);
-		dp_rtpa_prefetch(ids[j]);
-		if (likely(outs[j] < dp_ctx.max_streams))
-			rte_prefetch0(&dp_ctx.streams[outs[j]]);
-	}
+	rte_prefetch0(&dp_ctx.streams[id]);
+	dp_rtpa_prefetch(id);
+	if (likely(out < dp_ctx.max_streams))
+		rte_prefetch0(&dp_ctx.streams[out]);
 }
 
 void
@@ -257,22 +249,24 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		int handed_off, uint64_t now_ns)
 {
 	struct dp_pkt_meta meta[DP_BURST];
-	struct dp_flow_key keys[DP_BURST];
-	const void *keyp[DP_BURST];
-	uint32_t ids[DP_BURST], outs[DP_BURST], tx_ids[DP_BURST];
+	uint32_t slots[DP_BURST], ids[DP_BURST], tx_ids[DP_BURST];
 	uint16_t kidx[DP_BURST], tx_len[DP_BURST];
 	struct rte_mbuf *tx[DP_BURST], *fork[DP_BURST];
 	struct dp_handoff ho;
-	uint16_t i, j, nk = 0, ntx = 0, nfork = 0, sent;
-	uint64_t hits;
+	uint16_t i, j, nk = 0, nf = 0, ntx = 0, nfork = 0, sent;
+	uint32_t rx_bytes, tx_bytes = 0;
 	enum rtpb_drop r;
 	int a = 0;
 	/* HA standby: relay nothing (dp_ha.h); one load per burst */
 	const bool silent = dp_ha_silent();
 
-	/* parse */
-	dp_parse_burst(pkts, n, meta);
-	dp_handoff_init(&ho);
+	/* parse; RX counters of frames from the port (a handed-off frame
+	 * was counted by the worker that received it) */
+	rx_bytes = dp_parse_burst(pkts, n, meta);
+	if (!handed_off) {
+		w->stats->rx_pkts += n;
+		w->stats->rx_bytes += rx_bytes;
+	}
 	for (i = 0; i < n; i++) {
 		const struct dp_pkt_meta *pm = &meta[i];
 
@@ -283,37 +277,59 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		/* filter */
 		r = likely(pm->kind == DP_PKT_UDP) ? dp_filter_udp(pm, &a) :
 						     (enum rtpb_drop)pm->drop;
+		/* a standby counts what the source rules drop, as before the
+		 * flow lookup took them over (dp_filter.h) */
 		if (unlikely(silent) && r == RTPB_DROP_NONE)
-			r = RTPB_DROP_STANDBY;
+			r = dp_filter_bogon(&pm->src) ? RTPB_DROP_BOGON : RTPB_DROP_STANDBY;
 		if (unlikely(r != RTPB_DROP_NONE)) {
 			dp_drop(w->stats, pkts[i], r);
 			continue;
 		}
-		/* handoff */
-		if (dp_handoff_take(&ho, w, handed_off, (uint32_t)a, pm->dst.port, pkts[i]))
-			continue;
-		dp_flow_key_set(&keys[nk], (uint32_t)a, pm->dst.port);
-		keyp[nk] = &keys[nk];
+		/* the flow entry's line, loaded in the next loop */
+		slots[nk] = dp_flow_slot((uint32_t)a, pm->dst.port);
+		dp_flow_prefetch(&dp_ctx.flow, slots[nk]);
 		kidx[nk++] = i;
+	}
+
+	/* flow, handoff: one lookup tells the stream and its owner */
+	dp_handoff_init(&ho);
+	for (j = 0; j < nk; j++) {
+		uint32_t id, out;
+
+		i = kidx[j];
+		id = dp_flow_get(&dp_ctx.flow, slots[j], &out);
+		if (unlikely(id == RTPB_STREAM_NONE)) {
+			/* the source rules first, as the prefilter has them */
+			dp_drop(w->stats, pkts[i], dp_filter_bogon(&meta[i].src) ?
+				RTPB_DROP_BOGON : RTPB_DROP_NO_STREAM);
+			continue;
+		}
+		if (dp_handoff_take(&ho, w, handed_off, id, pkts[i]))
+			continue;
+		worker_prefetch_streams(id, out);
+		ids[nf] = id;
+		kidx[nf++] = i;
 	}
 	dp_handoff_flush(&ho, w);
 
-	/* flow */
-	hits = dp_flow_lookup_burst(w->flow, keyp, nk, ids, outs);
-	worker_prefetch_streams(ids, outs, nk, hits);
-	for (j = 0; j < nk; j++) {
+	for (j = 0; j < nf; j++) {
 		struct dp_stream *o = NULL;
 		const struct rtpb_addr *dst = NULL;
 		struct rte_ether_addr mac;
 		struct rtpb_addr from;
 
+		const struct dp_stream *s = &dp_ctx.streams[ids[j]];
+		int is_peer;
+
 		i = kidx[j];
-		if (unlikely(!(hits & (1ull << j)))) {
-			dp_drop(w->stats, pkts[i], RTPB_DROP_NO_STREAM);
+		/* filter by source, unless it is the (vetted) peer */
+		is_peer = rtpb_addr_eq(&meta[i].src, &s->peer);
+		if (unlikely(dp_filter_src(s, &meta[i].src, is_peer))) {
+			dp_drop(w->stats, pkts[i], RTPB_DROP_BOGON);
 			continue;
 		}
 		/* latch, nexthop, rewrite */
-		r = worker_latch(w, pkts[i], &meta[i], ids[j], now_ns, &o, &dst);
+		r = worker_latch(w, pkts[i], &meta[i], ids[j], is_peer, now_ns, &o, &dst);
 		if (likely(r == RTPB_DROP_NONE))
 			r = dp_nexthop_mac(o, dst, &mac);
 		if (likely(r == RTPB_DROP_NONE)) {
@@ -337,6 +353,7 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 		}
 		tx_ids[ntx] = ids[j];
 		tx_len[ntx] = meta[i].payload_len;
+		tx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
 		tx[ntx++] = pkts[i];
 	}
 
@@ -348,12 +365,12 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,
 	sent = rte_eth_tx_burst(dp_ctx.tx_port_id, w->queue, tx, ntx);
 	w->stats->relayed += sent;
 	w->stats->tx_pkts += sent;
-	for (i = 0; i < sent; i++)
-		w->stats->tx_bytes += rte_pktmbuf_pkt_len(tx[i]);
 	for (i = sent; i < ntx; i++) {
+		tx_bytes -= rte_pktmbuf_pkt_len(tx[i]);
 		worker_stream_drop(tx_ids[i], tx_len[i]);
 		dp_drop(w->stats, tx[i], RTPB_DROP_TX_FULL);
 	}
+	w->stats->tx_bytes += tx_bytes;
 }
 
 /*
@@ -394,15 +411,17 @@ dp_worker_main(void *arg)
 	struct rte_mbuf *pkts[DP_BURST];
 	struct dp_lat lat;
 	uint64_t loops = 0, t0, t1, now_ns, lat_t;
-	uint16_t n, i;
+	uint16_t n;
 	unsigned int nh;
 
 	dp_lat_init(&lat, rte_get_tsc_hz());
 	if (dp_ctx.replay_wait_ns != 0)
 		worker_wait_replay(w);
+	/* One TSC read per loop: the end of a loop is the start of the
+	 * next, and now_ns is derived from it. */
+	t0 = rte_rdtsc();
 	while (!atomic_load_explicit(&dp_quit, memory_order_relaxed)) {
-		t0 = rte_rdtsc();
-		now_ns = dp_now_ns();
+		now_ns = dp_tsc_ns(t0);
 		/* heartbeat (rtpb_shm.h): its own line, a plain store */
 		atomic_store_explicit(&dp_ctx.shm->beat[w->idx].loops, loops,
 				      memory_order_relaxed);
@@ -419,9 +438,6 @@ dp_worker_main(void *arg)
 		n = rte_eth_rx_burst(dp_ctx.port_id, w->queue, pkts, DP_BURST);
 		if (n > 0) {
 			lat_t = dp_lat_begin(&lat, w->stats); /* dp_lat.h */
-			w->stats->rx_pkts += n;
-			for (i = 0; i < n; i++)
-				w->stats->rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
 			dp_worker_burst(w, pkts, n, 0, now_ns);
 			dp_lat_end(&lat, w->stats, lat_t);
 		}
@@ -436,6 +452,7 @@ dp_worker_main(void *arg)
 		w->stats->total_cycles += t1 - t0;
 		if (n > 0 || nh > 0)
 			w->stats->busy_cycles += t1 - t0;
+		t0 = t1;
 	}
 	return 0;
 }

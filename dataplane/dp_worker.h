@@ -23,7 +23,8 @@ int dp_worker_main(void *arg);
  * Relay one burst of received frames through the stages: parse, filter,
  * handoff, flow lookup, latch, next hop, rewrite, transmit on w's TX
  * queue (dp_worker.c). Consumes every mbuf (sent, passed
- * on, or freed and counted). Exposed for tests and benchmarks.
+ * on, or freed and counted). Counts frames not handed off in w's RX
+ * counters. Exposed for tests and benchmarks.
  * @param handed_off the frames came from another worker's handoff.
  */
 void dp_worker_burst(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n,

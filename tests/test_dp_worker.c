@@ -127,7 +127,6 @@ stream_add(uint32_t id, uint32_t out, uint32_t rtcp_id, uint16_t port,
 	m.stream.cookie = 0xc0de0000u + id;
 	if (flags & RTPB_STREAM_F_RECORD)
 		m.stream.rec_id = next_rec_id;
-	*rtpb_shm_port_owner(dp_ctx.shm, 0, port) = (uint8_t)owner;
 	c2d_apply(owner, &m, 0); /* accepted: no new ctl_errors */
 }
 
@@ -377,7 +376,7 @@ setup(void **state)
 	dp_ctx.tx_port_id = (uint16_t)port;
 	dp_ctx.pool = pool; /* fork copies (dp_fork.h), played packets (dp_play.h) */
 	rte_eth_macaddr_get(dp_ctx.port_id, &dp_ctx.mac);
-	dp_ctx.n_workers = NQ;
+	dp_ctx_set_workers(NQ);
 	dp_ctx.max_streams = MAX_STREAMS;
 	rtpb_addr_set_v4(&relay, rte_cpu_to_be_32(RELAY), 0);
 	assert_int_equal(dp_addr_add(&relay, 24), 0);
@@ -409,6 +408,7 @@ setup(void **state)
 					     RING_F_SC_DEQ);
 	assert_non_null(dp_ctx.streams);
 	assert_non_null(dp_ctx.neigh);
+	assert_int_equal(dp_flow_create(&dp_ctx.flow, dp_ctx.n_addrs, 0), 0);
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		struct dp_worker *wk = &dp_ctx.workers[w];
 		char name[32];
@@ -418,9 +418,6 @@ setup(void **state)
 		wk->idx = w;
 		wk->lcore = lcore;
 		wk->queue = (uint16_t)w;
-		snprintf(name, sizeof(name), "tw_flow_%u", w);
-		wk->flow = dp_flow_create(name, MAX_STREAMS, 0);
-		assert_non_null(wk->flow);
 		wk->c2d = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_c2d[w]);
 		wk->mirror = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_mirror[w]);
 		wk->play = rtpb_shm_at(dp_ctx.shm, dp_ctx.shm->off_play[w]);
