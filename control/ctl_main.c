@@ -3,7 +3,7 @@
  * ctl_main.c: rtpbypass-control, the rtpproxy-protocol control process.
  *
  * Parses rtpproxy's flags, opens the control sockets, daemonizes unless
- * -f, then runs one thread: a poll() loop (10 ms) serving the sockets,
+ * -f, then runs one thread: a ppoll() loop (10 ms) serving the sockets,
  * ctl_dp_poll() every iteration (attach, replay, latch events), retries
  * of refused ring pushes, and a 1 s tick for session TTLs, the reply
  * cache and idle connections. SIGTERM/SIGINT/SIGUSR1/SIGUSR2 stop it
@@ -1331,12 +1331,13 @@ app_run(struct ctl_app *a)
 
 	while (!quit_flag) {
 		uint64_t idle, now = ctl_now_ns();
-		/* a packet to play sooner than LOOP_MS: wake up for it (ms
-		 * rounded up: a packet leaves up to ~1 ms late, on its grid) */
-		int wait_ms = play_due <= now ? 0 :
-			play_due - now >= LOOP_MS * 1000000ull ? LOOP_MS :
-			(int)((play_due - now + 999999) / 1000000);
-		int rc = ctl_socks_run(a->socks, a->ex, wait_ms, &idle);
+		/* a packet to play sooner than LOOP_MS: wake up for it, to
+		 * the timer slack (ppoll(): ns, not poll()'s ms, which let a
+		 * packet leave up to ~1 ms late) */
+		uint64_t wait_ns = play_due <= now ? 0 :
+			play_due - now >= LOOP_MS * 1000000ull ? LOOP_MS * 1000000ull :
+			play_due - now;
+		int rc = ctl_socks_run(a->socks, a->ex, wait_ns, &idle);
 
 		if (rc < 0)
 			ctl_log(CTL_LOG_ERR, "poll: %s", strerror(-rc));

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl_addrs.h"
@@ -678,9 +679,11 @@ serve_cont(struct ctl_socks *ss, struct ent *c, struct ctl_exec *ex)
 }
 
 int
-ctl_socks_run(struct ctl_socks *ss, struct ctl_exec *ex, int timeout_ms,
+ctl_socks_run(struct ctl_socks *ss, struct ctl_exec *ex, uint64_t timeout_ns,
 	      uint64_t *idle_ns)
 {
+	const struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000ull),
+				    .tv_nsec = (long)(timeout_ns % 1000000000ull)};
 	int np = 0, rc, n = 0;
 	uint64_t t0;
 
@@ -693,7 +696,7 @@ ctl_socks_run(struct ctl_socks *ss, struct ctl_exec *ex, int timeout_ms,
 	}
 	ctl_log_flush();
 	t0 = ctl_now_ns();
-	rc = poll(ss->pfd, (nfds_t)np, timeout_ms);
+	rc = ppoll(ss->pfd, (nfds_t)np, &ts, NULL);
 	*idle_ns = ctl_now_ns() - t0;
 	if (rc < 0)
 		return errno == EINTR ? 0 : -errno;

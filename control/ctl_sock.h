@@ -134,12 +134,13 @@ int ctl_socks_local(const struct ctl_socks *ss, int i,
 		    struct sockaddr_storage *a, socklen_t *len);
 
 /**
- * Wait up to timeout_ms for commands and answer every one that came,
- * through ex.
- * @param idle_ns out: ns spent waiting in poll() (for the load figure).
- * @return commands handled, or -errno if poll() failed (not EINTR).
+ * Wait up to timeout_ns (ppoll(): ns resolution, within the thread's
+ * timer slack, 50 us by default) for commands and answer every one that
+ * came, through ex.
+ * @param idle_ns out: ns spent waiting in ppoll() (for the load figure).
+ * @return commands handled, or -errno if ppoll() failed (not EINTR).
  */
-int ctl_socks_run(struct ctl_socks *ss, struct ctl_exec *ex, int timeout_ms,
+int ctl_socks_run(struct ctl_socks *ss, struct ctl_exec *ex, uint64_t timeout_ns,
 		  uint64_t *idle_ns);
 
 /** Close one-shot connections idle for CTL_SOCK_IDLE_NS, continuous

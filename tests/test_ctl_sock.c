@@ -152,7 +152,7 @@ static void
 srv_pump(struct srv *s)
 {
 	uint64_t idle;
-	int n = ctl_socks_run(s->socks, s->ex, 10, &idle);
+	int n = ctl_socks_run(s->socks, s->ex, 10000000ull, &idle); /* 10 ms */
 
 	assert_true(n >= 0);
 	s->handled += n;
