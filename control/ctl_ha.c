@@ -119,6 +119,15 @@ ctl_ha_active(const struct ctl_ha *ha)
 	return ha->active;
 }
 
+bool
+ctl_ha_may_notify(struct ctl_ha *ha)
+{
+	if (ha->active)
+		return true;
+	ha->c.quiet_timeouts++;
+	return false;
+}
+
 void
 ctl_ha_counters(const struct ctl_ha *ha, struct ctl_ha_counters *c)
 {

@@ -105,11 +105,25 @@ int ctl_ha_switch(struct ctl_ha *ha, enum ctl_ha_role role, uint64_t now_ns,
 /** Whether this relay owns the relay addresses now. */
 bool ctl_ha_active(const struct ctl_ha *ha);
 
+/**
+ * Whether a session that timed out here may send its timeout
+ * notification (rtpproxy -n) to the proxy: only while active. A standby
+ * receives no commands and relays nothing (the VRRP address and the
+ * relay addresses are the active peer's), so every session it holds is
+ * a stale copy of a call that, if alive, lives on the active relay: an
+ * old master come back as backup restores its calls from its journal,
+ * and their timeouts must not make the proxy end calls the new master
+ * carries (the proxy sends BYE on a notification). Counts the ones it
+ * refuses (ctl_ha_counters.quiet_timeouts).
+ */
+bool ctl_ha_may_notify(struct ctl_ha *ha);
+
 /** Counters: times it became active, and restored sessions in all. */
 struct ctl_ha_counters {
 	uint64_t takeovers;  /**< switches from standby to active */
 	uint64_t releases;   /**< switches from active to standby */
 	uint64_t restored;   /**< sessions restored, all takeovers */
+	uint64_t quiet_timeouts; /**< timeouts not notified: standby */
 	uint64_t last_takeover_ns; /**< time of the last one's restore + sync */
 };
 

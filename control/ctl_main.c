@@ -870,6 +870,22 @@ ha_restore(void *arg, uint64_t now_ns, struct ctl_ha_restored *out)
 	return out->rc;
 }
 
+/* ctl_session_timeout_fn: a session timed out; its notification goes
+ * to the proxy unless this relay is an HA standby (ctl_ha_may_notify():
+ * the call, if alive, is the active peer's). */
+static void
+app_on_timeout(int target, const char *tag, const char *call_id, void *arg)
+{
+	struct ctl_app *a = arg;
+
+	if (a->ha != NULL && !ctl_ha_may_notify(a->ha)) {
+		ctl_log_call(CTL_LOG_INFO, call_id, "timeout while HA standby: "
+			     "no notification (the active relay holds the call)");
+		return;
+	}
+	ctl_notify_on_timeout(target, tag, call_id, a->notify);
+}
+
 /* ctl_exec_ha_fn: the HA command (ctl_ha.h). */
 static int
 ha_cmd(void *arg, const char *role, uint64_t now_ns, char *buf, size_t bufsz)
@@ -1190,8 +1206,8 @@ app_open(struct ctl_app *a, const struct opts *o)
 		.ttl_ns = (uint64_t)o->ttl_s * CTL_NS_PER_S,
 		.setup_ttl_ns = (uint64_t)o->setup_ttl_s * CTL_NS_PER_S,
 		.learn_ms = CTL_LEARN_MS, .pf = a->pf,
-		.on_timeout = a->notify != NULL ? ctl_notify_on_timeout : NULL,
-		.timeout_arg = a->notify,
+		.on_timeout = a->notify != NULL ? app_on_timeout : NULL,
+		.timeout_arg = a,
 		.on_rec = a->rec != NULL ? ctl_recorder_session : NULL,
 		.rec_arg = a->rec,
 	};

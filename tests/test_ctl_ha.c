@@ -64,6 +64,9 @@ test_takeover(void **state)
 	/* the start state reaches the dataplane, silent */
 	assert_int_equal(fake_dp_ha_state(), RTPB_HA_STANDBY);
 	assert_false(ctl_ha_active(ha));
+	/* a standby's sessions are stale copies: their timeouts notify no
+	 * proxy (an old master come back as backup) */
+	assert_false(ctl_ha_may_notify(ha));
 	ann = fake_dp_ha_announces();
 	/* backup while standby: still silent, nothing restored */
 	assert_int_equal(ctl_ha_switch(ha, CTL_HA_BACKUP, 1, &r), 0);
@@ -75,6 +78,7 @@ test_takeover(void **state)
 	assert_int_equal(r.restored, 5);
 	assert_int_equal(r.found, 5);
 	assert_true(ctl_ha_active(ha));
+	assert_true(ctl_ha_may_notify(ha));
 	assert_int_equal(fake_dp_ha_state(), RTPB_HA_ACTIVE);
 	assert_int_equal(fake_dp_ha_announces(), ann + 1);
 	/* master again (keepalived repeats it): announce, no restore */
@@ -85,6 +89,7 @@ test_takeover(void **state)
 	/* fault: silent; master again: a new takeover */
 	assert_int_equal(ctl_ha_switch(ha, CTL_HA_FAULT, 4, NULL), 0);
 	assert_false(ctl_ha_active(ha));
+	assert_false(ctl_ha_may_notify(ha));
 	assert_int_equal(fake_dp_ha_state(), RTPB_HA_STANDBY);
 	assert_int_equal(ctl_ha_switch(ha, CTL_HA_MASTER, 5, NULL), 0);
 	assert_int_equal(restores, 2);
@@ -92,6 +97,7 @@ test_takeover(void **state)
 	assert_int_equal(c.takeovers, 2);
 	assert_int_equal(c.releases, 1);
 	assert_int_equal(c.restored, 10);
+	assert_int_equal(c.quiet_timeouts, 2);
 	ctl_ha_destroy(ha);
 }
 
