@@ -745,6 +745,52 @@ def n_addrs_for(sessions):
     return max(1, math.ceil(2 * sessions / LAYOUT_PAIRS))
 
 
+HUGEPAGES = '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages'
+
+
+def hugepages_for(sessions):
+    """2 MB hugepages a pcap case of sessions needs: twice the dataplane's
+    shared tables (control, a DPDK secondary, keeps the stopped setup
+    dataplane's pages mapped until it attaches to the pcap one), net_pcap's
+    pool of the whole file, and 256 pages of margin. Records: 256 (stream)
+    + 32 (counters) + 128 (RTP analysis) bytes per stream id."""
+    shm = max_streams_for(sessions) * (256 + 32 + 128)
+    frames = pcap_frames_for(sessions)
+    pool = (frames + 16384) * (PCAP_MBUF_SIZE + 192) if frames > PCAP_FRAMES else 0
+    return (2 * shm + pool) // (2 << 20) + 256
+
+
+def raise_hugepages(want):
+    """Raise nr_hugepages to want if lower, for this run (the Debian setup,
+    deploy/prepare.sh, reserves 512: 1 000 and 100 000 sessions fit, 250 000
+    do not). Returns the count to restore at exit, or None."""
+    try:
+        with open(HUGEPAGES) as f:
+            have = int(f.read())
+        if have >= want:
+            return None
+        with open(HUGEPAGES, 'w') as f:
+            f.write('%d\n' % want)
+        with open(HUGEPAGES) as f:
+            got = int(f.read())
+    except (OSError, ValueError) as ex:
+        log('hugepages: cannot raise to %d: %s' % (want, ex))
+        return None
+    log('hugepages: %d -> %d for this run (%s), restored at exit' % (have, got, HUGEPAGES))
+    return have
+
+
+def restore_hugepages(have):
+    if have is None:
+        return
+    try:
+        with open(HUGEPAGES, 'w') as f:
+            f.write('%d\n' % have)
+        log('hugepages: back to %d' % have)
+    except OSError as ex:
+        log('hugepages: cannot restore %d: %s' % (have, ex))
+
+
 def max_streams_for(sessions):
     return max(65536, 1 << math.ceil(math.log2(4 * sessions + 64)))
 
@@ -2314,6 +2360,11 @@ def main():
     if os.geteuid() != 0:
         raise SystemExit('bench: run as root (hugepages)')
     e2e.install_signal_handlers()
+    big = ([n for n in a.sessions if 'pcap' in only] +
+           [n for n, _ in a.wset if 'wset' in only] +
+           [n for n in a.workers_sessions if 'workers' in only] +
+           ([a.memif_big_sessions] if 'memif' in only else []))
+    hp_restore = raise_hugepages(max(hugepages_for(n) for n in big)) if big else None
     b = Bench(a)
     if not b.testpmd and 'pcap' in only:
         raise SystemExit('bench: dpdk-testpmd not found (Debian: dpdk-dev)')
@@ -2418,6 +2469,7 @@ def main():
         if 'setup' in only:
             peer('setup', setup_case)
     finally:
+        restore_hugepages(hp_restore)
         results['busy_at_end'] = busy_processes()
         results['commands'] = b.commands
         if a.json:
