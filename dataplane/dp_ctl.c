@@ -163,7 +163,7 @@ dp_ctl_apply_add(struct dp_worker *w, const struct rtpb_msg_stream *m,
 	       sizeof(struct rtpb_stream_ctrs));
 	/* RTP analysis from scratch (not on UPDATE: a re-INVITE keeps the
 	 * call's figures) */
-	dp_rtpa_init(&dp_rtpa_tab[m->stream_id], 0);
+	dp_rtpa_init(&s->rtpa, &s->rtpa_cold, 0);
 	if (dp_latch_dest(s) != NULL)
 		dp_nexthop_prefetch(s, dp_latch_dest(s));
 	return 0;

@@ -54,145 +54,161 @@ dp_rtpa_clock_rate(uint8_t pt, uint32_t dyn_rate)
 }
 
 void
-dp_rtpa_init(struct dp_rtpa *r, uint32_t dyn_rate)
+dp_rtpa_init(struct rtpb_rtpa_hot *h, struct rtpb_rtpa_cold *c, uint32_t dyn_rate)
 {
-	memset(r, 0, sizeof(*r));
-	r->ctr.dyn_clock_rate = dyn_rate != 0 ? dyn_rate : DP_RTPA_DEFAULT_RATE;
-	r->st.bad_seq = DP_RTPA_SEQ_MOD + 1;
+	memset(h, 0, sizeof(*h));
+	memset(c, 0, sizeof(*c));
+	c->dyn_clock_rate = dyn_rate != 0 ? dyn_rate : DP_RTPA_DEFAULT_RATE;
+	c->bad_seq = DP_RTPA_SEQ_MOD + 1;
 }
 
 void
-dp_rtpa_set_dyn_rate(struct dp_rtpa *r, uint32_t hz)
+dp_rtpa_set_dyn_rate(struct rtpb_rtpa_hot *h, struct rtpb_rtpa_cold *c, uint32_t hz)
 {
-	r->ctr.dyn_clock_rate = hz != 0 ? hz : DP_RTPA_DEFAULT_RATE;
+	c->dyn_clock_rate = hz != 0 ? hz : DP_RTPA_DEFAULT_RATE;
 	/* the next packet looks its payload type's rate up again */
-	r->st.flags &= (uint8_t)~DP_RTPA_F_PT;
+	h->flags &= (uint8_t)~DP_RTPA_F_PT;
 }
 
-/* Extended highest sequence number (A.1: cycles + max_seq). */
-static uint32_t
-ext_max(const struct dp_rtpa_state *st)
+/* The current run ends (a new source, a restart): what it counted in
+ * nsent (derived from max_seq and base_seq) moves into nsent_base. */
+static void
+run_fold(const struct rtpb_rtpa_hot *h, struct rtpb_rtpa_cold *c)
 {
-	return ((uint32_t)st->cycles << 16) | st->max_seq;
+	c->nsent_base = rtpb_rtpa_nsent(h, c);
+}
+
+/* nrcvd grew by n and the jitter was updated upd times (<= n): njitter
+ * grew by upd, not n (it is derived from nrcvd). */
+static void
+jitter_skip(struct rtpb_rtpa_cold *c, uint32_t n, int upd)
+{
+	c->njitter_skip += n - (uint32_t)upd;
+}
+
+/* One more duplicate: the hot line's low byte, the cold line's rest. */
+static inline void
+dup(struct rtpb_rtpa_hot *h, struct rtpb_rtpa_cold *c)
+{
+	if (++h->ndups_lo == 0)
+		c->ndups_hi++;
 }
 
 /*
  * A.1 init_seq() after n packets in sequence ending at seq: a new run
  * whose n packets all count (rtpproxy counts a source's first packets;
  * the RFC's probation would drop them from both expected and received,
- * so the figures agree either way but for n).
+ * so the figures agree either way but for n). nsent grows by n: the new
+ * run's extended max_seq - base_seq + 1.
  */
 static void
-run_start(struct dp_rtpa *r, uint16_t seq, uint32_t n, uint32_t ts, uint64_t now_ns)
+run_start(struct rtpb_rtpa_hot *h, struct rtpb_rtpa_cold *c, uint16_t seq, uint32_t n,
+	  uint32_t ts, uint64_t now_ns)
 {
-	struct dp_rtpa_state *st = &r->st;
-
-	st->max_seq = seq;
-	st->cycles = 0;
-	st->base_seq = (uint32_t)seq - (n - 1);
-	st->bad_seq = DP_RTPA_SEQ_MOD + 1;
-	st->seen = (1ull << n) - 1;
-	st->probation = 0;
-	st->flags = (uint8_t)((st->flags | DP_RTPA_F_TRACK) & ~DP_RTPA_F_TRANSIT);
-	r->ctr.nsent += n;
-	r->ctr.nrcvd += n;
-	dp_rtpa_jitter(r, ts, now_ns);
+	run_fold(h, c);
+	h->max_seq = seq;
+	h->cycles = 0;
+	c->base_seq = (uint32_t)seq - (n - 1);
+	c->bad_seq = DP_RTPA_SEQ_MOD + 1;
+	h->seen = (1ull << n) - 1;
+	h->probation = 0;
+	h->flags = (uint8_t)((h->flags | DP_RTPA_F_TRACK) & ~DP_RTPA_F_TRANSIT);
+	h->nrcvd += n;
+	jitter_skip(c, n, dp_rtpa_jitter(h, ts, now_ns));
 }
 
 void
-dp_rtpa_rx_slow(struct dp_rtpa *r, uint32_t ssrc, uint16_t seq, uint32_t ts,
-		uint8_t pt, uint64_t now_ns)
+dp_rtpa_rx_slow(struct rtpb_rtpa_hot *h, struct rtpb_rtpa_cold *c, uint32_t ssrc,
+		uint16_t seq, uint32_t ts, uint8_t pt, uint64_t now_ns)
 {
-	struct dp_rtpa_state *st = &r->st;
-	struct rtpb_rtpa *c = &r->ctr;
 	uint16_t udelta, back;
 	uint32_t ext;
 
-	if (pt != st->pt || !(st->flags & DP_RTPA_F_PT)) {
+	if (pt != h->pt || !(h->flags & DP_RTPA_F_PT)) {
 		/* a new clock: the previous transit is in other units
 		 * (same rate, e.g. PCMU and telephone-event: it is not) */
 		uint32_t hz = dp_rtpa_clock_rate(pt, c->dyn_clock_rate);
 		uint32_t mult = DP_RTPA_MULT(hz);
 
-		if (mult != st->mult)
-			st->flags &= (uint8_t)~DP_RTPA_F_TRANSIT;
-		st->pt = pt;
-		st->mult = mult;
+		if (mult != h->mult)
+			h->flags &= (uint8_t)~DP_RTPA_F_TRANSIT;
+		h->pt = pt;
+		h->mult = mult;
 		c->clock_rate = hz;
-		st->flags |= DP_RTPA_F_PT;
+		h->flags |= DP_RTPA_F_PT;
 	}
-	if (!(st->flags & DP_RTPA_F_SSRC) || ssrc != c->ssrc) {
+	if (!(h->flags & DP_RTPA_F_SSRC) || ssrc != h->ssrc) {
 		/* A.1: a new source is on probation; the first one's
 		 * runs are counted in nrestarts after it */
-		if (st->flags & DP_RTPA_F_SSRC)
+		if (h->flags & DP_RTPA_F_SSRC)
 			c->nrestarts++;
-		c->ssrc = ssrc;
-		c->jitter = 0; /* A.8 is per source */
-		st->flags = (uint8_t)((st->flags | DP_RTPA_F_SSRC) &
-				      ~(DP_RTPA_F_TRACK | DP_RTPA_F_TRANSIT));
-		st->max_seq = seq;
-		st->probation = DP_RTPA_MIN_SEQUENTIAL - 1;
-		if (st->probation == 0)
-			run_start(r, seq, 1, ts, now_ns);
+		run_fold(h, c);
+		h->ssrc = ssrc;
+		h->jitter = 0; /* A.8 is per source */
+		h->flags = (uint8_t)((h->flags | DP_RTPA_F_SSRC) &
+				     ~(DP_RTPA_F_TRACK | DP_RTPA_F_TRANSIT));
+		h->max_seq = seq;
+		h->probation = DP_RTPA_MIN_SEQUENTIAL - 1;
+		if (h->probation == 0)
+			run_start(h, c, seq, 1, ts, now_ns);
 		return;
 	}
-	udelta = (uint16_t)(seq - st->max_seq);
-	if (st->probation != 0) {
+	udelta = (uint16_t)(seq - h->max_seq);
+	if (h->probation != 0) {
 		/* A.1: packets must be in sequence (a repeat is a duplicate) */
 		if (udelta == 0) {
-			c->ndups++;
+			dup(h, c);
 			return;
 		}
-		st->max_seq = seq;
+		h->max_seq = seq;
 		if (udelta == 1) {
-			if (--st->probation == 0)
-				run_start(r, seq, DP_RTPA_MIN_SEQUENTIAL, ts, now_ns);
+			if (--h->probation == 0)
+				run_start(h, c, seq, DP_RTPA_MIN_SEQUENTIAL, ts, now_ns);
 		} else {
-			st->probation = DP_RTPA_MIN_SEQUENTIAL - 1;
+			h->probation = DP_RTPA_MIN_SEQUENTIAL - 1;
 		}
 		return;
 	}
 	if (udelta == 0) {
-		c->ndups++;
+		dup(h, c);
 		return;
 	}
 	if (udelta < DP_RTPA_MAX_DROPOUT) {
 		/* in order (here: the payload type changed or no transit) */
-		dp_rtpa_in_order(r, seq, udelta, ts, now_ns);
+		jitter_skip(c, 1, dp_rtpa_in_order(h, seq, udelta, ts, now_ns));
 		return;
 	}
 	if (udelta <= DP_RTPA_SEQ_MOD - DP_RTPA_MAX_MISORDER) {
 		/* A.1: a very large jump. Two packets in sequence: the
 		 * sender restarted; count both (the first set bad_seq). */
-		if (seq == st->bad_seq) {
+		if (seq == c->bad_seq) {
 			c->nrestarts++;
-			run_start(r, seq, 2, ts, now_ns);
+			run_start(h, c, seq, 2, ts, now_ns);
 		} else {
-			st->bad_seq = (uint16_t)(seq + 1);
+			c->bad_seq = (uint16_t)(seq + 1);
 		}
 		return;
 	}
 	/* A.1: duplicate or reordered, up to MAX_MISORDER behind */
-	back = (uint16_t)(st->max_seq - seq);
+	back = (uint16_t)(h->max_seq - seq);
 	if (back < 64) {
 		uint64_t bit = 1ull << back;
 
-		if (st->seen & bit) {
-			c->ndups++;
+		if (h->seen & bit) {
+			dup(h, c);
 			return;
 		}
-		st->seen |= bit;
+		h->seen |= bit;
 	}
 	c->nreordered++;
-	c->nrcvd++;
+	h->nrcvd++;
 	/* late but before the run's first packet: expected grows (as
-	 * rtpproxy's min_seq); A.1's expected would count it lost */
-	ext = ext_max(st) - back;
-	if ((int32_t)(ext - st->base_seq) < 0) {
-		c->nsent += st->base_seq - ext;
-		st->base_seq = ext;
-	}
-	dp_rtpa_jitter(r, ts, now_ns);
+	 * rtpproxy's min_seq; nsent, derived from base_seq, follows); A.1's
+	 * expected would count it lost */
+	ext = rtpb_rtpa_ext_max(h) - back;
+	if ((int32_t)(ext - c->base_seq) < 0)
+		c->base_seq = ext;
+	jitter_skip(c, 1, dp_rtpa_jitter(h, ts, now_ns));
 }
 
 /* RTCP packet types (RFC 3550 12.1). */

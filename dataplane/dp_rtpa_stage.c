@@ -6,21 +6,19 @@
 #include "dp_ctx.h"
 #include "dp_rtpa_stage.h"
 
-struct dp_rtpa *dp_rtpa_tab;
-
 void
 dp_rtpa_stage_slow(uint32_t id, const struct dp_stream *s,
 		   const struct dp_latch_pkt *lp)
 {
 	uint32_t rtp_id, a_id;
-	struct dp_rtpa *a;
+	struct dp_stream *a;
 
 	if (lp->kind == DP_LATCH_PKT_OTHER) {
 		/* version 2 but no RTP/RTCP header (too short): rtpproxy's
 		 * rtp_packet_parse() failure; STUN and DTLS are not errors */
 		if (!(s->flags & RTPB_STREAM_F_RTCP) && lp->len > 0 &&
 		    (lp->p[0] & 0xc0) == 0x80)
-			dp_rtpa_perr(&dp_rtpa_tab[id]);
+			dp_rtpa_perr(&dp_ctx.streams[id].rtpa_cold);
 		return;
 	}
 	if (lp->kind != DP_LATCH_PKT_RTCP)
@@ -34,8 +32,8 @@ dp_rtpa_stage_slow(uint32_t id, const struct dp_stream *s,
 	a_id = dp_ctx.streams[rtp_id].out_stream_id;
 	if (a_id >= dp_ctx.max_streams || dp_ctx.streams[a_id].state == DP_LATCH_FREE)
 		return;
-	a = &dp_rtpa_tab[a_id];
-	if (a->ctr.nrcvd == 0)
+	a = &dp_ctx.streams[a_id];
+	if (a->rtpa.nrcvd == 0)
 		return; /* no SSRC known yet */
-	dp_rtpa_rtcp_rr(lp->p, lp->len, a->ctr.ssrc, &a->ctr.rr);
+	dp_rtpa_rtcp_rr(lp->p, lp->len, a->rtpa.ssrc, &a->rtpa_cold.rr);
 }

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <mntent.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -24,7 +25,6 @@
 
 #include "rtpb_mirror.h"
 #include "rtpb_play.h"
-#include "dp_rtpa_stage.h"
 #include "dp_shm.h"
 #include "dp_stream.h"
 
@@ -76,7 +76,7 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 						   RTPB_MIRROR_RING_ELEMS);
 	ssize_t play_sz = rte_ring_get_memsize_elem(RTPB_PLAY_PKT_SIZE,
 						    RTPB_PLAY_RING_ELEMS);
-	uint64_t off_c2d[RTPB_MAX_WORKERS], off_d2c, off_lst, off_str, off_ctr, off_rta, off_own;
+	uint64_t off_c2d[RTPB_MAX_WORKERS], off_d2c, off_lst, off_str, off_ctr, off_own;
 	uint64_t off_mir[RTPB_MAX_WORKERS], off_play[RTPB_MAX_WORKERS];
 	uint32_t w;
 	int fd;
@@ -90,10 +90,10 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 		off_c2d[w] = shm_take(&off, (uint64_t)ring_sz);
 	off_d2c = shm_take(&off, (uint64_t)ring_sz);
 	off_lst = shm_take(&off, sizeof(struct rtpb_lcore_stats) * (n_workers + 1));
+	/* records in 128-byte pairs of lines (dp_stream.h) */
+	off = RTE_ALIGN_CEIL(off, alignof(struct dp_stream));
 	off_str = shm_take(&off, sizeof(struct dp_stream) * (uint64_t)max_streams);
 	off_ctr = shm_take(&off, sizeof(struct rtpb_stream_ctrs) * (uint64_t)max_streams);
-	off = RTE_ALIGN_CEIL(off, sizeof(struct dp_rtpa)); /* two lines, not three */
-	off_rta = shm_take(&off, sizeof(struct dp_rtpa) * (uint64_t)max_streams);
 	off_own = shm_take(&off, (uint64_t)RTPB_MAX_ADDRS * 65536u);
 	for (w = 0; w < n_workers; w++)
 		off_mir[w] = shm_take(&off, (uint64_t)mir_sz);
@@ -141,9 +141,8 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	h->off_stream_keys = off_str + offsetof(struct dp_stream, key);
 	h->off_stream_cookies = off_str + offsetof(struct dp_stream, cookie);
 	h->off_stream_ctrs = off_ctr;
-	h->off_stream_rtpa = off_rta + offsetof(struct dp_rtpa, ctr);
-	h->stream_rtpa_stride = sizeof(struct dp_rtpa);
-	dp_rtpa_tab = rtpb_shm_at(h, off_rta);
+	h->off_stream_rtpa_hot = off_str + offsetof(struct dp_stream, rtpa);
+	h->off_stream_rtpa_cold = off_str + offsetof(struct dp_stream, rtpa_cold);
 	h->off_port_owner = off_own;
 	memcpy(h->off_mirror, off_mir, sizeof(off_mir[0]) * n_workers);
 	memcpy(h->off_play, off_play, sizeof(off_play[0]) * n_workers);

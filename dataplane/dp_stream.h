@@ -15,20 +15,27 @@
  * stream (next-hop cache) and the same leg's RTCP stream (handover,
  * DESIGN.md §4.6) without locks.
  *
- * Memory per stream: 256 bytes of record + 32 of struct rtpb_stream_ctrs
- * (rtpb_shm.h) + the flow table entry. The record's four cache lines:
+ * Memory per stream: 384 bytes of record + 32 of struct rtpb_stream_ctrs
+ * (rtpb_shm.h) + the flow table entry. The record's six cache lines,
+ * three 128-byte pairs (the CPU's adjacent-line prefetch fetches a line
+ * with the other of its pair):
  *   line 0  everything a relayed packet from the peer reads and writes
  *           (peer, other leg, SSRC/sequence, per-packet counters);
- *   line 1  signalling and probation: read when a source is not the peer;
- *   line 2  liveness, proof and revert (DESIGN.md §4.9): the peer's RTCP
+ *   line 1  RTP analysis, what every RTP packet from the peer writes
+ *           (struct rtpb_rtpa_hot, include/rtpb_rtpa.h): the pair of
+ *           line 0, so it comes in with it (issue 19);
+ *   line 2  signalling and probation: read when a source is not the peer;
+ *   line 3  liveness, proof and revert (DESIGN.md §4.9): the peer's RTCP
  *           timing and CNAME, the previous peer after a handover, the
  *           candidate's pace; written by the peer's RTCP (about once per
  *           RTCP interval) and by other sources' packets;
- *   line 3  sources refused after a revert and the budget for other
- *           sources (the XDP prefilter's token bucket, in software).
- * A relayed packet from the peer touches line 0 of its stream and line 0
- * of the other leg's; lines 1-3 are cold (issue 19 may move them to a
- * table of their own).
+ *   line 4  sources refused after a revert and the budget for other
+ *           sources (the XDP prefilter's token bucket, in software);
+ *           recording and forking;
+ *   line 5  RTP analysis, what only its rare paths write (struct
+ *           rtpb_rtpa_cold).
+ * A relayed packet from the peer touches lines 0 and 1 of its stream
+ * (one 128-byte pair) and line 0 of the other leg's; lines 2-5 are cold.
  */
 #ifndef DP_STREAM_H
 #define DP_STREAM_H
@@ -41,6 +48,7 @@
 
 #include "rtpb_addr.h"
 #include "rtpb_msg.h"
+#include "rtpb_rtpa.h"
 #include "rtpb_shm.h"
 
 /** Latch states. */
@@ -114,7 +122,9 @@ struct dp_stream {
 	 *  RTPB_DTMF_PT_HIDE */
 	uint8_t dtmf_pt;
 	struct rtpb_stream_pkts pkts; /**< per-packet counters, read by control */
-	/* cache line 1: signalling and probation */
+	/* cache line 1: RTP analysis, per packet (dp_rtpa.h) */
+	struct rtpb_rtpa_hot rtpa;
+	/* cache line 2: signalling and probation */
 	struct rtpb_addr signalled; /**< peer from SDP; family NONE if unknown */
 	struct rtpb_addr candidate; /**< source trying to take over; family NONE if none */
 	uint64_t cookie;            /**< control's handle, echoed in events */
@@ -125,7 +135,7 @@ struct dp_stream {
 	uint32_t candidate_ssrc;    /**< SSRC of the candidate's last RTP/RTCP, 0 if none */
 	uint16_t candidate_seq;     /**< sequence number of the candidate's last counted RTP */
 	uint16_t candidate_count;   /**< packets of the candidate's run, packets */
-	/* cache line 2: liveness, proof, revert (DESIGN.md §4.9) */
+	/* cache line 3: liveness, proof, revert (DESIGN.md §4.9) */
 	struct rtpb_addr prev;      /**< peer before the last handover; family NONE if none */
 	uint32_t prev_ssrc;         /**< its SSRC (RTCP: sender SSRC) */
 	uint16_t prev_seq;          /**< its highest RTP sequence number (DP_STREAM_F_PREV_SEQ) */
@@ -140,7 +150,7 @@ struct dp_stream {
 	uint32_t cname;             /**< keyed hash of the peer's RTCP CNAME (RFC 3550 6.5.1); 0 unknown */
 	uint8_t won_by;             /**< how the peer became the peer: enum rtpb_latch_reason */
 	uint8_t reserved2[3];
-	/* cache line 3: refusals and the budget for other sources */
+	/* cache line 4: refusals and the budget for other sources */
 	uint32_t refused[DP_STREAM_REFUSED]; /**< keyed hashes of refused sources; 0 free */
 	uint32_t tb_last;           /**< budget: last refill, units of 1024 ns */
 	uint32_t tb_tokens;         /**< budget: tokens left, 1/1000 packets */
@@ -159,9 +169,11 @@ struct dp_stream {
 	uint16_t fork_nh_idx;         /**< neighbour slot cached for fork_target */
 	uint8_t fork_addr_idx;        /**< fork socket's relay address (dp_ctx.addrs) */
 	uint8_t reserved4[7];
-} __rte_cache_aligned;
+	/* cache line 5: RTP analysis, rare paths (dp_rtpa.h) */
+	struct rtpb_rtpa_cold rtpa_cold;
+} __rte_aligned(128);
 
-static_assert(sizeof(struct dp_stream) == 256, "dp_stream is four cache lines");
+static_assert(sizeof(struct dp_stream) == 384, "dp_stream is six cache lines, three pairs");
 static_assert(offsetof(struct dp_stream, pkts) + sizeof(struct rtpb_stream_pkts) <= 64,
 	      "the per-packet counters are in line 0");
 /* Line 0 as a relayed packet reads it, pinned field by field (pahole). */
@@ -186,9 +198,11 @@ static_assert(offsetof(struct dp_stream, key) == offsetof(struct dp_stream, stat
 	      offsetof(struct dp_stream, local_port) - offsetof(struct dp_stream, key) ==
 	      offsetof(struct rtpb_stream_key, local_port),
 	      "struct rtpb_stream_key overlays state, addr_idx, local_port");
-static_assert(offsetof(struct dp_stream, signalled) == 64, "line 1 starts with signalling");
-static_assert(offsetof(struct dp_stream, prev) == 128, "line 2 starts with the previous peer");
-static_assert(offsetof(struct dp_stream, refused) == 192, "line 3 starts with the refusals");
+static_assert(offsetof(struct dp_stream, rtpa) == 64, "line 1 is the RTP analysis' hot line");
+static_assert(offsetof(struct dp_stream, signalled) == 128, "line 2 starts with signalling");
+static_assert(offsetof(struct dp_stream, prev) == 192, "line 3 starts with the previous peer");
+static_assert(offsetof(struct dp_stream, refused) == 256, "line 4 starts with the refusals");
+static_assert(offsetof(struct dp_stream, rtpa_cold) == 320, "line 5 is the RTP analysis' cold line");
 static_assert(RTPB_STREAM_F_FORK > DP_STREAM_F_CTL_MASK &&
 	      RTPB_STREAM_F_FORK < DP_STREAM_F_SEQ_VALID, "the fork bit is its own");
 

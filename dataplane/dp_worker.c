@@ -234,12 +234,13 @@ worker_slowpath_rx(struct dp_worker *w, struct rte_mbuf *m,
 /* Prefetch stream id and its other leg out (the flow entry gives both
  * ids, so with a million streams the two DRAM loads go out together
  * rather than one after the other); by the time the latch reaches the
- * packet its lines are in. Line 0 of each: state, peer, counters. */
+ * packet its lines are in. Line 0 of each: state, peer, counters; and
+ * line 1 of the stream, its RTP analysis. */
 static inline void
 worker_prefetch_streams(uint32_t id, uint32_t out)
 {
 	rte_prefetch0(&dp_ctx.streams[id]);
-	dp_rtpa_prefetch(id);
+	rte_prefetch0(&dp_ctx.streams[id].rtpa); /* line 1, the pair of line 0 */
 	if (likely(out < dp_ctx.max_streams))
 		rte_prefetch0(&dp_ctx.streams[out]);
 }

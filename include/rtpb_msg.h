@@ -42,7 +42,11 @@
  *  ha_garps/ha_unsol_nas. */
 /** 17: playback: RTPB_STREAM_F_HOLD, drop held, the per-worker play
  *  rings (off_play[]), lcore counters play_tx/play_stale/play_nopeer. */
-#define RTPB_MSG_VERSION 17
+/** 18: RTP analysis in two records per stream inside the stream's record
+ *  (struct rtpb_rtpa_hot and _cold, off_stream_rtpa_hot/_cold by
+ *  stream_stride) instead of a table of struct rtpb_rtpa
+ *  (off_stream_rtpa, stream_rtpa_stride). */
+#define RTPB_MSG_VERSION 18
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16
 /** out_stream_id of a stream whose other leg has no socket yet. */

@@ -33,8 +33,10 @@
  *   record is the dataplane's own (dataplane/dp_stream.h).
  * - RTP analysis of each stream (struct rtpb_rtpa, rtpb_rtpa.h): the
  *   owner worker, per RTP packet from the peer and per RTCP report about
- *   it; a table by stride (off_stream_rtpa, stream_rtpa_stride), reset by
- *   RTPB_MSG_STREAM_ADD. Control copies it out (rtpb_shm_stream_rtpa()).
+ *   it; two records per stream in the stream's record (off_stream_rtpa_hot,
+ *   off_stream_rtpa_cold, by stream_stride), reset by RTPB_MSG_STREAM_ADD.
+ *   Control copies them out and assembles struct rtpb_rtpa
+ *   (rtpb_shm_stream_rtpa()).
  * - port owner table: control writes before adding a stream; workers read
  *   it to hand a packet that arrived on another queue to the owner.
  * - HA (ha_state, ha_announce): the dataplane sets ha_state once at start
@@ -344,8 +346,7 @@ struct rtpb_shm_hdr {
 	uint64_t off_stream_counters;
 	uint32_t stream_stride;    /**< bytes from one stream's record (and
 				    *   counters) to the next, a multiple of 64 */
-	/** bytes from one stream's struct rtpb_rtpa to the next (off_stream_rtpa) */
-	uint32_t stream_rtpa_stride;
+	uint32_t reserved_stride;
 	/** What identifies a live stream, read by control when it attaches
 	 *  to find the streams already there (rtpb_shm_stream_ident()):
 	 *  struct rtpb_stream_key and the uint64_t cookie of its ADD, of
@@ -353,10 +354,11 @@ struct rtpb_shm_hdr {
 	uint64_t off_stream_keys;
 	uint64_t off_stream_cookies;
 	uint64_t off_stream_ctrs;  /**< struct rtpb_stream_ctrs[max_streams] */
-	/** RTP analysis (include/rtpb_rtpa.h): struct rtpb_rtpa of stream 0;
-	 *  stream id's is stream_rtpa_stride bytes times id further
-	 *  (rtpb_shm_stream_rtpa()). */
-	uint64_t off_stream_rtpa;
+	/** RTP analysis (include/rtpb_rtpa.h): struct rtpb_rtpa_hot and
+	 *  struct rtpb_rtpa_cold of stream 0; stream id's are stream_stride
+	 *  bytes times id further (rtpb_shm_stream_rtpa()). */
+	uint64_t off_stream_rtpa_hot;
+	uint64_t off_stream_rtpa_cold;
 	uint64_t off_port_owner;   /**< uint8_t [RTPB_MAX_ADDRS][65536] */
 	/** Worker w's mirror ring (struct rte_ring, rtpb_mirror.h): worker w
 	 *  enqueues the copies of recorded packets, control's recorder
@@ -521,18 +523,23 @@ rtpb_shm_stream_read(const struct rtpb_shm_hdr *h, uint32_t stream_id,
 }
 
 /**
- * Copy the RTP analysis counters of stream id (< max_streams) into out,
- * for a reader other than the owner worker (control): one memcpy; a
- * field is never torn, two may be a packet apart.
+ * The RTP analysis counters of stream id (< max_streams) into out, for a
+ * reader other than the owner worker (control): its two records copied
+ * (memcpy), then assembled (rtpb_rtpa_view()); a field is never torn, two
+ * may be a packet apart.
  */
 static inline void
 rtpb_shm_stream_rtpa(const struct rtpb_shm_hdr *h, uint32_t stream_id,
 		     struct rtpb_rtpa *out)
 {
-	memcpy(out, rtpb_shm_at(h, h->off_stream_rtpa +
-				(uint64_t)stream_id * h->stream_rtpa_stride),
-	       sizeof(*out));
+	struct rtpb_rtpa_hot hot;
+	struct rtpb_rtpa_cold cold;
+	uint64_t at = (uint64_t)stream_id * h->stream_stride;
+
+	memcpy(&hot, rtpb_shm_at(h, h->off_stream_rtpa_hot + at), sizeof(hot));
+	memcpy(&cold, rtpb_shm_at(h, h->off_stream_rtpa_cold + at), sizeof(cold));
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	rtpb_rtpa_view(&hot, &cold, out);
 }
 
 /** A stream the dataplane holds, as control added it. */

@@ -27,6 +27,26 @@
 #define SSRC_B 0x55667788u
 #define NPKT_MAX 4096
 
+/* The counters as control sees them (rtpb_rtpa_view()), in a ring of
+ * copies so one expression may take a few. */
+static const struct rtpb_rtpa *
+VP(const struct dp_rtpa *r)
+{
+	static struct rtpb_rtpa v[4];
+	static unsigned int i;
+	struct rtpb_rtpa *p = &v[i++ & 3];
+
+	rtpb_rtpa_view(&r->hot, &r->cold, p);
+	return p;
+}
+
+/* One RTP packet from the peer, as dp_rtpa_stage() gives it. */
+static void
+rx(struct dp_rtpa *r, uint32_t ssrc, uint16_t seq, uint32_t ts, uint8_t pt, uint64_t now_ns)
+{
+	dp_rtpa_rx(&r->hot, &r->cold, ssrc, seq, ts, pt, now_ns);
+}
+
 /* One RTP packet as the worker passes it. */
 struct pkt {
 	uint32_t ssrc;
@@ -208,9 +228,9 @@ static const struct seq_case seq_cases[] = {
 static void
 run_seq(struct dp_rtpa *r, size_t n)
 {
-	dp_rtpa_init(r, 0);
+	dp_rtpa_init(&r->hot, &r->cold, 0);
 	for (size_t k = 0; k < n; k++)
-		dp_rtpa_rx(r, pkts[k].ssrc, pkts[k].seq, (uint32_t)(5000 + 160 * k), 0,
+		rx(r, pkts[k].ssrc, pkts[k].seq, (uint32_t)(5000 + 160 * k), 0,
 			   T0 + k * 20 * MS);
 }
 
@@ -226,17 +246,17 @@ test_seq_table(void **state)
 		assert_true(n <= NPKT_MAX);
 		run_seq(&r, n);
 		printf("# %-32s nsent=%llu nrcvd=%llu nlost=%llu ndups=%u nreord=%u nrestarts=%u\n",
-		       c->name, (unsigned long long)r.ctr.nsent,
-		       (unsigned long long)r.ctr.nrcvd,
-		       (unsigned long long)rtpb_rtpa_nlost(&r.ctr), r.ctr.ndups,
-		       r.ctr.nreordered, r.ctr.nrestarts);
-		assert_int_equal(r.ctr.nsent, c->nsent);
-		assert_int_equal(r.ctr.nrcvd, c->nrcvd);
-		assert_int_equal(rtpb_rtpa_nlost(&r.ctr), c->nlost);
-		assert_int_equal(r.ctr.ndups, c->ndups);
-		assert_int_equal(r.ctr.nreordered, c->nreordered);
-		assert_int_equal(r.ctr.nrestarts, c->nrestarts);
-		assert_int_equal(r.ctr.perrs, 0);
+		       c->name, (unsigned long long)VP(&r)->nsent,
+		       (unsigned long long)VP(&r)->nrcvd,
+		       (unsigned long long)rtpb_rtpa_nlost(VP(&r)), VP(&r)->ndups,
+		       VP(&r)->nreordered, VP(&r)->nrestarts);
+		assert_int_equal(VP(&r)->nsent, c->nsent);
+		assert_int_equal(VP(&r)->nrcvd, c->nrcvd);
+		assert_int_equal(rtpb_rtpa_nlost(VP(&r)), c->nlost);
+		assert_int_equal(VP(&r)->ndups, c->ndups);
+		assert_int_equal(VP(&r)->nreordered, c->nreordered);
+		assert_int_equal(VP(&r)->nrestarts, c->nrestarts);
+		assert_int_equal(VP(&r)->perrs, 0);
 	}
 }
 
@@ -248,17 +268,62 @@ test_probation(void **state)
 	struct dp_rtpa r;
 
 	(void)state;
-	dp_rtpa_init(&r, 0);
-	dp_rtpa_rx(&r, SSRC_A, 100, 0, 0, T0);
-	assert_int_equal(r.ctr.nrcvd, 0);
-	dp_rtpa_rx(&r, SSRC_A, 300, 160, 0, T0 + 20 * MS); /* not in sequence */
-	assert_int_equal(r.ctr.nrcvd, 0);
-	dp_rtpa_rx(&r, SSRC_A, 301, 320, 0, T0 + 40 * MS);
-	assert_int_equal(r.ctr.nrcvd, 2);
-	assert_int_equal(r.ctr.nsent, 2);
-	dp_rtpa_perr(&r);
-	assert_int_equal(r.ctr.perrs, 1);
-	assert_int_equal(r.ctr.ssrc, SSRC_A);
+	dp_rtpa_init(&r.hot, &r.cold, 0);
+	rx(&r, SSRC_A, 100, 0, 0, T0);
+	assert_int_equal(VP(&r)->nrcvd, 0);
+	rx(&r, SSRC_A, 300, 160, 0, T0 + 20 * MS); /* not in sequence */
+	assert_int_equal(VP(&r)->nrcvd, 0);
+	rx(&r, SSRC_A, 301, 320, 0, T0 + 40 * MS);
+	assert_int_equal(VP(&r)->nrcvd, 2);
+	assert_int_equal(VP(&r)->nsent, 2);
+	dp_rtpa_perr(&r.cold);
+	assert_int_equal(VP(&r)->perrs, 1);
+	assert_int_equal(VP(&r)->ssrc, SSRC_A);
+}
+
+/*
+ * The hot/cold split (include/rtpb_rtpa.h): what is kept in parts or
+ * derived reads back whole. 600 duplicates carry ndups over its low byte
+ * (in the hot line) twice; nsent is derived from the run and summed over
+ * a new SSRC; a silence of two hours saturates longest_ipi at 2^32 us;
+ * and a duplicate of the latest packet writes the hot line only.
+ */
+static void
+test_hot_cold(void **state)
+{
+	struct dp_rtpa r;
+	struct rtpb_rtpa_cold cold;
+	uint64_t t = T0;
+	uint32_t k;
+
+	(void)state;
+	dp_rtpa_init(&r.hot, &r.cold, 0);
+	for (k = 0; k < 100; k++, t += 20 * MS)
+		rx(&r, SSRC_A, (uint16_t)(65500 + k), k * 160, 0, t); /* wraps at 36 */
+	assert_int_equal(VP(&r)->nsent, 100);
+	assert_int_equal(VP(&r)->nrcvd, 100);
+	assert_int_equal(VP(&r)->njitter, 98); /* none for the first two */
+	for (k = 0; k < 600; k++, t += MS)
+		rx(&r, SSRC_A, (uint16_t)(65500 + 99), 99 * 160, 0, t);
+	assert_int_equal(VP(&r)->ndups, 600);
+	assert_int_equal(VP(&r)->nrcvd, 100);
+	/* a duplicate of the latest packet: the cold line unchanged */
+	cold = r.cold;
+	rx(&r, SSRC_A, (uint16_t)(65500 + 99), 99 * 160, 0, t);
+	assert_memory_equal(&cold, &r.cold, sizeof(cold));
+	assert_int_equal(VP(&r)->ndups, 601);
+	/* a new source: its run adds to the first's */
+	for (k = 0; k < 10; k++, t += 20 * MS)
+		rx(&r, SSRC_B, (uint16_t)(7 + k), k * 160, 0, t);
+	assert_int_equal(VP(&r)->nsent, 110);
+	assert_int_equal(VP(&r)->nrcvd, 110);
+	assert_int_equal(VP(&r)->nrestarts, 1);
+	/* 20 ms apart: longest_ipi 20 ms, in whole us */
+	assert_int_equal(VP(&r)->longest_ipi_ns, 20 * MS);
+	t += 7200000ull * MS;
+	rx(&r, SSRC_B, 17, 10 * 160, 0, t);
+	assert_int_equal(VP(&r)->longest_ipi_ns, (uint64_t)RTPB_RTPA_IPI_US_MAX * 1000u);
+	assert_int_equal(VP(&r)->nsent, 111);
 }
 
 /*
@@ -297,27 +362,27 @@ test_jitter_table(void **state)
 		struct dp_rtpa r;
 		double jms, jmax_ms;
 
-		dp_rtpa_init(&r, c->dyn_rate);
+		dp_rtpa_init(&r.hot, &r.cold, c->dyn_rate);
 		for (uint32_t k = 0; k < 1000; k++)
-			dp_rtpa_rx(&r, SSRC_A, (uint16_t)(40000 + k), 0xfffff000u + k * step,
+			rx(&r, SSRC_A, (uint16_t)(40000 + k), 0xfffff000u + k * step,
 				   c->pt, T0 + k * 20 * MS + (k & 1) * dev_ns);
-		jms = rtpb_rtpa_ms(&r.ctr, r.ctr.jitter);
-		jmax_ms = rtpb_rtpa_ms(&r.ctr, r.ctr.jmax);
+		jms = rtpb_rtpa_ms(VP(&r), VP(&r)->jitter);
+		jmax_ms = rtpb_rtpa_ms(VP(&r), VP(&r)->jmax);
 		printf("# %-34s rate=%u jitter=%.4f ms (%.3f ts) jmax=%.4f ms javg=%.3f ts\n",
-		       c->name, r.ctr.clock_rate, jms, r.ctr.jitter / 16.0, jmax_ms,
-		       rtpb_rtpa_javg(&r.ctr));
-		assert_int_equal(r.ctr.clock_rate, c->hz);
-		assert_int_equal(r.ctr.nrcvd, 1000);
+		       c->name, VP(&r)->clock_rate, jms, VP(&r)->jitter / 16.0, jmax_ms,
+		       rtpb_rtpa_javg(VP(&r)));
+		assert_int_equal(VP(&r)->clock_rate, c->hz);
+		assert_int_equal(VP(&r)->nrcvd, 1000);
 		if (c->dev_ms == 0.0) {
 			/* at most one timestamp unit's rounding, once */
-			assert_true(r.ctr.jitter <= 1);
+			assert_true(VP(&r)->jitter <= 1);
 		} else {
 			assert_true(fabs(jms - c->dev_ms) < 1.0);
 			/* in ts units: within one unit of dev * rate */
-			assert_true(fabs(r.ctr.jitter / 16.0 - c->dev_ms * c->hz / 1000) <= 1.0);
+			assert_true(fabs(VP(&r)->jitter / 16.0 - c->dev_ms * c->hz / 1000) <= 1.0);
 		}
 		/* longest_ipi: 20 ms + dev */
-		assert_int_equal(r.ctr.longest_ipi_ns, 20 * MS + dev_ns);
+		assert_int_equal(VP(&r)->longest_ipi_ns, 20 * MS + dev_ns);
 	}
 }
 
@@ -330,23 +395,23 @@ test_gap_and_pt_change(void **state)
 	uint32_t n0;
 
 	(void)state;
-	dp_rtpa_init(&r, 0);
+	dp_rtpa_init(&r.hot, &r.cold, 0);
 	for (uint32_t k = 0; k < 100; k++)
-		dp_rtpa_rx(&r, SSRC_A, (uint16_t)k, k * 160, 0, T0 + k * 20 * MS);
-	dp_rtpa_rx(&r, SSRC_A, 100, 99 * 160 + 24000, 0, T0 + 99 * 20 * MS + 3000 * MS);
-	assert_int_equal(r.ctr.longest_ipi_ns, 3000 * MS);
-	assert_true(r.ctr.jitter <= 1);
-	n0 = r.ctr.njitter;
+		rx(&r, SSRC_A, (uint16_t)k, k * 160, 0, T0 + k * 20 * MS);
+	rx(&r, SSRC_A, 100, 99 * 160 + 24000, 0, T0 + 99 * 20 * MS + 3000 * MS);
+	assert_int_equal(VP(&r)->longest_ipi_ns, 3000 * MS);
+	assert_true(VP(&r)->jitter <= 1);
+	n0 = VP(&r)->njitter;
 	/* telephone-event at the same 8000 Hz keeps the samples going */
-	dp_rtpa_rx(&r, SSRC_A, 101, 99 * 160 + 24160, 101, T0 + 99 * 20 * MS + 3020 * MS);
-	assert_int_equal(r.ctr.njitter, n0 + 1);
+	rx(&r, SSRC_A, 101, 99 * 160 + 24160, 101, T0 + 99 * 20 * MS + 3020 * MS);
+	assert_int_equal(VP(&r)->njitter, n0 + 1);
 	/* 16000 Hz: the transit is in other units, no sample */
-	dp_rtpa_rx(&r, SSRC_A, 102, 777, 6, T0 + 99 * 20 * MS + 3040 * MS);
-	assert_int_equal(r.ctr.njitter, n0 + 1);
-	assert_int_equal(r.ctr.clock_rate, 16000);
-	dp_rtpa_rx(&r, SSRC_A, 103, 777 + 320, 6, T0 + 99 * 20 * MS + 3060 * MS);
-	assert_int_equal(r.ctr.njitter, n0 + 2);
-	assert_true(r.ctr.jitter <= 1);
+	rx(&r, SSRC_A, 102, 777, 6, T0 + 99 * 20 * MS + 3040 * MS);
+	assert_int_equal(VP(&r)->njitter, n0 + 1);
+	assert_int_equal(VP(&r)->clock_rate, 16000);
+	rx(&r, SSRC_A, 103, 777 + 320, 6, T0 + 99 * 20 * MS + 3060 * MS);
+	assert_int_equal(VP(&r)->njitter, n0 + 2);
+	assert_true(VP(&r)->jitter <= 1);
 }
 
 /* A dynamic payload type's rate set mid-call (a re-offer): the next
@@ -358,23 +423,23 @@ test_dyn_rate(void **state)
 	uint32_t k, n0;
 
 	(void)state;
-	dp_rtpa_init(&r, 0);
+	dp_rtpa_init(&r.hot, &r.cold, 0);
 	for (k = 0; k < 50; k++)
-		dp_rtpa_rx(&r, SSRC_A, (uint16_t)k, k * 160, 111, T0 + k * 20 * MS);
-	assert_int_equal(r.ctr.clock_rate, 8000);
-	n0 = r.ctr.njitter;
-	dp_rtpa_set_dyn_rate(&r, 48000);
-	assert_int_equal(r.ctr.nrcvd, 50);
-	dp_rtpa_rx(&r, SSRC_A, 50, 7, 111, T0 + 50 * 20 * MS);
-	assert_int_equal(r.ctr.clock_rate, 48000);
-	assert_int_equal(r.ctr.njitter, n0);
+		rx(&r, SSRC_A, (uint16_t)k, k * 160, 111, T0 + k * 20 * MS);
+	assert_int_equal(VP(&r)->clock_rate, 8000);
+	n0 = VP(&r)->njitter;
+	dp_rtpa_set_dyn_rate(&r.hot, &r.cold, 48000);
+	assert_int_equal(VP(&r)->nrcvd, 50);
+	rx(&r, SSRC_A, 50, 7, 111, T0 + 50 * 20 * MS);
+	assert_int_equal(VP(&r)->clock_rate, 48000);
+	assert_int_equal(VP(&r)->njitter, n0);
 	for (k = 51; k < 100; k++)
-		dp_rtpa_rx(&r, SSRC_A, (uint16_t)k, 7 + (k - 50) * 960, 111,
+		rx(&r, SSRC_A, (uint16_t)k, 7 + (k - 50) * 960, 111,
 			   T0 + k * 20 * MS);
-	assert_int_equal(r.ctr.njitter, n0 + 49);
-	assert_true(r.ctr.jitter <= 1);
-	assert_int_equal(r.ctr.nrcvd, 100);
-	assert_int_equal(r.ctr.nsent, 100);
+	assert_int_equal(VP(&r)->njitter, n0 + 49);
+	assert_true(VP(&r)->jitter <= 1);
+	assert_int_equal(VP(&r)->nrcvd, 100);
+	assert_int_equal(VP(&r)->nsent, 100);
 }
 
 /* ---- RTCP receiver reports (RFC 3550 6.4) ---- */
@@ -659,49 +724,51 @@ static void
 test_format(void **state)
 {
 	struct dp_rtpa r;
+	struct rtpb_rtpa v;
 	char buf[1024];
 	size_t n = gen_skip_tenth();
 
 	(void)state;
 	run_seq(&r, n);
-	r.ctr.perrs = 3;
-	assert_int_equal(rtpb_rtpa_format(&r.ctr, "rtpa_nlost", buf, sizeof(buf)), 3);
+	v = *VP(&r);
+	v.perrs = 3;
+	assert_int_equal(rtpb_rtpa_format(&v, "rtpa_nlost", buf, sizeof(buf)), 3);
 	assert_string_equal(buf, "100");
-	rtpb_rtpa_format(&r.ctr, "rtpa_nsent", buf, sizeof(buf));
+	rtpb_rtpa_format(&v, "rtpa_nsent", buf, sizeof(buf));
 	assert_string_equal(buf, "1000");
-	rtpb_rtpa_format(&r.ctr, "rtpa_nrcvd", buf, sizeof(buf));
+	rtpb_rtpa_format(&v, "rtpa_nrcvd", buf, sizeof(buf));
 	assert_string_equal(buf, "900");
-	rtpb_rtpa_format(&r.ctr, "rtpa_ndups", buf, sizeof(buf));
+	rtpb_rtpa_format(&v, "rtpa_ndups", buf, sizeof(buf));
 	assert_string_equal(buf, "0");
-	rtpb_rtpa_format(&r.ctr, "rtpa_perrs", buf, sizeof(buf));
+	rtpb_rtpa_format(&v, "rtpa_perrs", buf, sizeof(buf));
 	assert_string_equal(buf, "3");
 	/* rtpproxy: %f, seconds (packets were sent 20 ms apart) */
-	rtpb_rtpa_format(&r.ctr, "longest_ipi", buf, sizeof(buf));
+	rtpb_rtpa_format(&v, "longest_ipi", buf, sizeof(buf));
 	assert_string_equal(buf, "0.020000");
 	/* jitter: %f, timestamp units (the counters hold 1/16 units) */
-	r.ctr.jitter = 8;
-	r.ctr.jmax = 40;
-	r.ctr.jsum = 16 * 30;
-	r.ctr.njitter = 10;
-	rtpb_rtpa_format(&r.ctr, "rtpa_jlast", buf, sizeof(buf));
+	v.jitter = 8;
+	v.jmax = 40;
+	v.jsum = 16 * 30;
+	v.njitter = 10;
+	rtpb_rtpa_format(&v, "rtpa_jlast", buf, sizeof(buf));
 	assert_string_equal(buf, "0.500000");
-	rtpb_rtpa_format(&r.ctr, "rtpa_jmax", buf, sizeof(buf));
+	rtpb_rtpa_format(&v, "rtpa_jmax", buf, sizeof(buf));
 	assert_string_equal(buf, "2.500000");
-	rtpb_rtpa_format(&r.ctr, "rtpa_javg", buf, sizeof(buf));
+	rtpb_rtpa_format(&v, "rtpa_javg", buf, sizeof(buf));
 	assert_string_equal(buf, "3.000000");
 	/* 8 ts units of 1/16 at 8000 Hz: 0.0625 ms */
-	rtpb_rtpa_format(&r.ctr, "rtpb_jitter_ms", buf, sizeof(buf));
+	rtpb_rtpa_format(&v, "rtpb_jitter_ms", buf, sizeof(buf));
 	assert_string_equal(buf, "0.062500");
-	assert_int_equal(rtpb_rtpa_format(&r.ctr, "rtpa_nope", buf, sizeof(buf)), -1);
-	assert_int_equal(rtpb_rtpa_format(&r.ctr, "ttl", buf, sizeof(buf)), -1);
-	rtpb_rtpa_format_all(&r.ctr, buf, sizeof(buf));
+	assert_int_equal(rtpb_rtpa_format(&v, "rtpa_nope", buf, sizeof(buf)), -1);
+	assert_int_equal(rtpb_rtpa_format(&v, "ttl", buf, sizeof(buf)), -1);
+	rtpb_rtpa_format_all(&v, buf, sizeof(buf));
 	printf("# %s\n", buf);
 	assert_non_null(strstr(buf, "rtpa_nsent=1000 rtpa_nrcvd=900 rtpa_ndups=0 "
 				    "rtpa_nlost=100 rtpa_perrs=3 rtpa_jlast="));
 	/* truncation: the length is the whole line's, the buffer ends */
 	{
 		char small[16];
-		int len = rtpb_rtpa_format_all(&r.ctr, small, sizeof(small));
+		int len = rtpb_rtpa_format_all(&v, small, sizeof(small));
 
 		assert_int_equal(len, (int)strlen(buf));
 		assert_int_equal(strlen(small), sizeof(small) - 1);
@@ -715,6 +782,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seq_table),
 		cmocka_unit_test(test_probation),
+		cmocka_unit_test(test_hot_cold),
 		cmocka_unit_test(test_jitter_table),
 		cmocka_unit_test(test_gap_and_pt_change),
 		cmocka_unit_test(test_dyn_rate),

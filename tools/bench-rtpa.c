@@ -82,7 +82,7 @@ run(struct dp_rtpa *r, size_t streams, uint64_t k0, uint64_t rounds, size_t n,
 
 		for (size_t s = 0; s < streams; s++) {
 			if (call)
-				dp_rtpa_rx(&r[s], 0x11223344u, seq, ts, 0, now);
+				dp_rtpa_rx(&r[s].hot, &r[s].cold, 0x11223344u, seq, ts, 0, now);
 			else
 				__asm__ volatile("" ::"r"(&r[s]), "r"(seq), "r"(ts), "r"(now));
 		}
@@ -101,6 +101,7 @@ main(int argc, char **argv)
 	size_t streams = argc > 1 ? strtoull(argv[1], NULL, 0) : 1;
 	uint64_t chunks = argc > 2 ? strtoull(argv[2], NULL, 0) : 200, rounds;
 	struct dp_rtpa *r;
+	struct rtpb_rtpa v;
 
 	if (streams == 0 || chunks == 0) {
 		fprintf(stderr, "usage: bench-rtpa [STREAMS [CHUNKS]]\n");
@@ -119,7 +120,7 @@ main(int argc, char **argv)
 		uint64_t k = 0;
 
 		for (size_t s = 0; s < streams; s++)
-			dp_rtpa_init(&r[s], 0);
+			dp_rtpa_init(&r[s].hot, &r[s].cold, 0);
 		run(r, streams, k, 100, n, 1); /* past probation, caches warm */
 		k += 100;
 		for (uint64_t c = 0; c < chunks; c++, k += rounds) {
@@ -129,14 +130,15 @@ main(int argc, char **argv)
 			base = b < base ? b : base;
 			with = w < with ? w : with;
 		}
+		rtpb_rtpa_view(&r[0].hot, &r[0].cold, &v);
 		printf("%s streams=%zu calls=%llu: %.1f TSC cycles/call "
 		       "(best chunk: loop %.1f, loop+call %.1f); stream 0: nsent=%llu "
 		       "nlost=%llu ndups=%u nreord=%u jitter=%.2f ms\n",
 		       lossy ? "lossy" : "clean", streams,
 		       (unsigned long long)(chunks * rounds * streams), with - base,
-		       base, with, (unsigned long long)r[0].ctr.nsent,
-		       (unsigned long long)rtpb_rtpa_nlost(&r[0].ctr), r[0].ctr.ndups,
-		       r[0].ctr.nreordered, rtpb_rtpa_ms(&r[0].ctr, r[0].ctr.jitter));
+		       base, with, (unsigned long long)v.nsent,
+		       (unsigned long long)rtpb_rtpa_nlost(&v), v.ndups,
+		       v.nreordered, rtpb_rtpa_ms(&v, v.jitter));
 	}
 	free(r);
 	return 0;

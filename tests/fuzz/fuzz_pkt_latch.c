@@ -138,10 +138,21 @@ latch_drop_reason(uint8_t d)
 static void
 rtpa_packet(struct fuzz_latch *l, uint32_t id, const struct dp_latch_pkt *lp)
 {
-	const struct rtpb_rtpa *c = &l->rtpa[id].ctr;
+	struct dp_rtpa *r = &l->rtpa[id];
+	struct rtpb_rtpa before, after;
+	const struct rtpb_rtpa *c = &after;
 
-	dp_rtpa_rx(&l->rtpa[id], lp->ssrc, lp->seq, lp->ts, lp->p[1] & 0x7f, l->now);
+	rtpb_rtpa_view(&r->hot, &r->cold, &before);
+	dp_rtpa_rx(&r->hot, &r->cold, lp->ssrc, lp->seq, lp->ts, lp->p[1] & 0x7f, l->now);
+	rtpb_rtpa_view(&r->hot, &r->cold, &after);
 	l->rtpa_fed[id]++;
+	/* nsent and njitter are derived (rtpb_rtpa_view()): they never go
+	 * back, and njitter grows by at most one a packet */
+	FUZZ_CHECK(after.nsent >= before.nsent && after.njitter >= before.njitter &&
+		   after.njitter - before.njitter <= 1,
+		   "dp_rtpa: nsent %llu -> %llu, njitter %u -> %u",
+		   (unsigned long long)before.nsent, (unsigned long long)after.nsent,
+		   before.njitter, after.njitter);
 	FUZZ_CHECK(c->nrcvd + c->ndups <= l->rtpa_fed[id] &&
 		   c->nreordered <= c->nrcvd && c->njitter <= c->nrcvd &&
 		   c->jitter <= c->jmax && c->jmax <= 16 * DP_RTPA_D_MAX &&
@@ -251,7 +262,7 @@ fuzz_latch_reset(uint8_t cfg)
 
 	memset(&l, 0, sizeof(l));
 	for (int i = 0; i < N_STREAMS; i++)
-		dp_rtpa_init(&l.rtpa[i], 0);
+		dp_rtpa_init(&l.rtpa[i].hot, &l.rtpa[i].cold, 0);
 	memset(&none, 0, sizeof(none));
 	l.cfg = def;
 	l.cfg.strict_source = cfg & 1;
