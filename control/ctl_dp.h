@@ -138,8 +138,7 @@ void ctl_dp_stream_id_free(struct ctl_dp *dp, uint32_t id);
 
 /**
  * Push RTPB_MSG_STREAM_ADD or RTPB_MSG_STREAM_UPDATE: m->hdr.type must be
- * set; the header's len and seq are filled here. Before an ADD, marks the
- * owner of m->local's port in the port owner table.
+ * set; the header's len and seq are filled here.
  * @return 0, -ENOTCONN if not attached, -ENOBUFS if the owner's ring is
  *         full (counted; the caller answers with an error code),
  *         -ENOENT if m->local is not a relay address.

@@ -51,8 +51,8 @@ struct dp_worker {
 
 /**
  * One relay address, dp_ctx.addrs[addr_idx]. addr_idx is the same index
- * everywhere: rtpb_shm_hdr.addrs[]/prefixlen[], the port-owner table,
- * dp_stream.addr_idx. Network byte order.
+ * everywhere: rtpb_shm_hdr.addrs[]/prefixlen[], the flow table
+ * (dp_flow.h), dp_stream.addr_idx. Network byte order.
  */
 struct dp_addr {
 	uint8_t family;     /**< RTPB_AF_INET or RTPB_AF_INET6 */

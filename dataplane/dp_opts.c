@@ -138,7 +138,7 @@ dp_opts_eal_prefix(int *argc, char **argv)
 }
 
 /* --addr ADDR[/PREFIX]: an IPv4 or IPv6 relay address. The order of the
- * options is the addr_idx order (shared memory, port owners). */
+ * options is the addr_idx order (shared memory, flow table). */
 static int
 opts_addr(const char *arg)
 {

@@ -76,7 +76,7 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 						   RTPB_MIRROR_RING_ELEMS);
 	ssize_t play_sz = rte_ring_get_memsize_elem(RTPB_PLAY_PKT_SIZE,
 						    RTPB_PLAY_RING_ELEMS);
-	uint64_t off_c2d[RTPB_MAX_WORKERS], off_d2c, off_lst, off_str, off_ctr, off_own;
+	uint64_t off_c2d[RTPB_MAX_WORKERS], off_d2c, off_lst, off_str, off_ctr;
 	uint64_t off_mir[RTPB_MAX_WORKERS], off_play[RTPB_MAX_WORKERS];
 	uint32_t w;
 	int fd;
@@ -94,7 +94,6 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	off = RTE_ALIGN_CEIL(off, alignof(struct dp_stream));
 	off_str = shm_take(&off, sizeof(struct dp_stream) * (uint64_t)max_streams);
 	off_ctr = shm_take(&off, sizeof(struct rtpb_stream_ctrs) * (uint64_t)max_streams);
-	off_own = shm_take(&off, (uint64_t)RTPB_MAX_ADDRS * 65536u);
 	for (w = 0; w < n_workers; w++)
 		off_mir[w] = shm_take(&off, (uint64_t)mir_sz);
 	for (w = 0; w < n_workers; w++)
@@ -143,7 +142,6 @@ dp_shm_create(const char *prefix, const char *ring_prefix, uint32_t n_workers,
 	h->off_stream_ctrs = off_ctr;
 	h->off_stream_rtpa_hot = off_str + offsetof(struct dp_stream, rtpa);
 	h->off_stream_rtpa_cold = off_str + offsetof(struct dp_stream, rtpa_cold);
-	h->off_port_owner = off_own;
 	memcpy(h->off_mirror, off_mir, sizeof(off_mir[0]) * n_workers);
 	memcpy(h->off_play, off_play, sizeof(off_play[0]) * n_workers);
 	h->size = size;

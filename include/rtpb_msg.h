@@ -45,7 +45,9 @@
 /** 18: RTP analysis in two records per stream inside the stream's record
  *  (struct rtpb_rtpa_hot and _cold, off_stream_rtpa_hot/_cold by
  *  stream_stride) instead of a table of struct rtpb_rtpa
- *  (off_stream_rtpa, stream_rtpa_stride). */
+ *  (off_stream_rtpa, stream_rtpa_stride); the port owner table
+ *  (off_port_owner), which no worker read since the direct-indexed flow
+ *  table gives the owner, is gone (1 MiB). */
 #define RTPB_MSG_VERSION 18
 #define RTPB_MSG_SIZE 128
 #define RTPB_MAX_WORKERS 16

@@ -37,8 +37,6 @@
  *   off_stream_rtpa_cold, by stream_stride), reset by RTPB_MSG_STREAM_ADD.
  *   Control copies them out and assembles struct rtpb_rtpa
  *   (rtpb_shm_stream_rtpa()).
- * - port owner table: control writes before adding a stream; workers read
- *   it to hand a packet that arrived on another queue to the owner.
  * - HA (ha_state, ha_announce): the dataplane sets ha_state once at start
  *   (--standby), then control writes both; workers read ha_state per
  *   burst, the main lcore both per tick (enum rtpb_ha_state).
@@ -359,7 +357,6 @@ struct rtpb_shm_hdr {
 	 *  bytes times id further (rtpb_shm_stream_rtpa()). */
 	uint64_t off_stream_rtpa_hot;
 	uint64_t off_stream_rtpa_cold;
-	uint64_t off_port_owner;   /**< uint8_t [RTPB_MAX_ADDRS][65536] */
 	/** Worker w's mirror ring (struct rte_ring, rtpb_mirror.h): worker w
 	 *  enqueues the copies of recorded packets, control's recorder
 	 *  dequeues them. */
@@ -576,15 +573,6 @@ rtpb_shm_stream_ident(const struct rtpb_shm_hdr *h, uint32_t stream_id,
 	memcpy(&out->cookie, rtpb_shm_at(h, h->off_stream_cookies + at),
 	       sizeof(out->cookie));
 	return true;
-}
-
-/** Owner worker slot of a relay port: addr_idx < n_addrs, port host order. */
-static inline uint8_t *
-rtpb_shm_port_owner(const struct rtpb_shm_hdr *h, uint32_t addr_idx,
-		    uint16_t port)
-{
-	return (uint8_t *)rtpb_shm_at(h, h->off_port_owner) +
-	       (uint64_t)addr_idx * 65536u + port;
 }
 
 #endif /* RTPB_SHM_H */

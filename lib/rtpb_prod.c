@@ -237,8 +237,6 @@ rtpb_prod_stream_push(struct rtpb_prod *p, const struct rtpb_msg_stream *s)
 	memset(&m, 0, sizeof(m));
 	m.stream = *s;
 	prod_msg_hdr(p, &m.hdr, (enum rtpb_msg_type)s->hdr.type);
-	if (s->hdr.type == RTPB_MSG_STREAM_ADD)
-		*rtpb_shm_port_owner(p->h, (uint32_t)a, ntohs(s->local.port)) = (uint8_t)w;
 	return prod_enqueue(p, w, &m);
 }
 

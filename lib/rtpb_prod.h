@@ -8,8 +8,7 @@
  * Owns: mapping the dataplane's shared memory file and checking it is a
  * ready dataplane of this contract; RTPB_MSG_HELLO to every worker and
  * the EV_HELLO answers; stream ids, partitioned by owner worker
- * (rtpb_stream_owner()), minus the ids the dataplane already holds; the
- * port owner table, written before each STREAM_ADD; pushing
+ * (rtpb_stream_owner()), minus the ids the dataplane already holds; pushing
  * STREAM_ADD/UPDATE/DEL on the owner's c2d ring; counting what was
  * pushed per worker against the dataplane's c2d_done[].
  *
@@ -119,8 +118,8 @@ int rtpb_prod_addr_index(const struct rtpb_prod *p, const struct rtpb_addr *a);
 /**
  * Push RTPB_MSG_STREAM_ADD or _UPDATE on the ring of the owner of
  * s->stream_id: s->hdr.type must be set, the header's len and seq are
- * filled here. Before an ADD, marks the owner of s->local's port in the
- * port owner table (workers hand packets that arrive elsewhere to it).
+ * filled here. (The worker a packet reaches finds the owner from the
+ * stream id in the flow table, dataplane/dp_flow.h, and hands it off.)
  * @return 0, -EINVAL (id out of range), -ENOENT (s->local is not a relay
  *         address), -ENOBUFS (the ring is full; counted in ring_full).
  */

@@ -7,8 +7,8 @@
  * The port is made of rte_rings (rte_eth_from_rings(), two RX and two TX
  * queues), so the test decides which queue each frame lands on, the way
  * a NIC's RSS would hash a new source elsewhere. Two real worker lcores
- * run dp_worker_main(); the test thread plays control (c2d messages, the
- * port-owner table, d2c events) and the phones (frames in, frames out).
+ * run dp_worker_main(); the test thread plays control (c2d messages,
+ * d2c events) and the phones (frames in, frames out).
  * Every wait is bounded (WAIT_NS).
  */
 #include <errno.h>

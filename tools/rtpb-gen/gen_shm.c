@@ -2,7 +2,7 @@
 /*
  * gen_shm.c: the generator in control's seat, for benchmarks only (see
  * gen_shm.h). Setup path: blocking, before any traffic. The ring work
- * (mapping, HELLO, stream ids, port owners, pushing) is control's own
+ * (mapping, HELLO, stream ids, pushing) is control's own
  * producer library, lib/rtpb_prod.h; what is here is the generator's:
  * which calls, which worker (gen_queue_of_call()), waiting.
  */
