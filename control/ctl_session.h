@@ -254,6 +254,8 @@ struct ctl_session {
 	struct ctl_leg leg[2];
 	/* the journal (ctl_sjournal.c) */
 	int32_t jslot;     /**< its slot in cfg.journal, -1 none */
+	uint32_t jlen;     /**< bytes of the record last written to jslot */
+	uint64_t jhash;    /**< XXH64 of that record; 0: none written here */
 	bool jskip;        /**< not journalled (too large, journal full) */
 	char *notify_name; /**< the U's notify socket name, owned (durable) */
 	struct rtpb_addr notify_src;   /**< the U's source (%%CC_SELF%%) */
