@@ -297,6 +297,7 @@ ctl_sessions_create(const struct ctl_sessions_cfg *cfg)
 	g_queue_init(&t->pending);
 	g_queue_init(&t->graves);
 	g_queue_init(&t->orphans);
+	t->jdeferred = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	t->orphan_pairs = g_hash_table_new(g_direct_hash, g_direct_equal);
 	return t;
 }
@@ -322,6 +323,7 @@ ctl_sessions_destroy(struct ctl_sessions *t)
 	ctl_rec_graves_drop(t, true);
 	ctl_replay_orphans_drop(t, true);
 	g_hash_table_destroy(t->orphan_pairs);
+	g_array_free(t->jdeferred, TRUE);
 	g_hash_table_destroy(t->by_call);
 	g_hash_table_destroy(t->by_serial);
 	free(t);

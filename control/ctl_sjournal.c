@@ -161,6 +161,39 @@ ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
 }
 
 void
+ctl_sjournal_put_later(struct ctl_sessions *t, struct ctl_session *s)
+{
+	if (!t->jdefer_on || s->serial == 0) {
+		ctl_sjournal_put(t, s);
+		return;
+	}
+	if (s->jdirty)
+		return;
+	s->jdirty = true;
+	g_array_append_val(t->jdeferred, s->serial);
+}
+
+void
+ctl_sessions_journal_defer(struct ctl_sessions *t, bool on)
+{
+	t->jdefer_on = on;
+	if (on)
+		return;
+	/* by serial: a session ended since is not found (its slot went
+	 * with it); serials are never reused */
+	for (guint i = 0; i < t->jdeferred->len; i++) {
+		uint64_t serial = g_array_index(t->jdeferred, uint64_t, i);
+		struct ctl_session *s = g_hash_table_lookup(t->by_serial, &serial);
+
+		if (s != NULL && s->jdirty) {
+			s->jdirty = false;
+			ctl_sjournal_put(t, s);
+		}
+	}
+	g_array_set_size(t->jdeferred, 0);
+}
+
+void
 ctl_sjournal_drop(struct ctl_sessions *t, struct ctl_session *s)
 {
 	/* --keep-on-exit: the next control keeps the session, and its key */
