@@ -5,6 +5,7 @@
  * refused, never read past its end.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 
@@ -44,13 +45,17 @@ cur_take(struct cur *c, size_t n)
 	return c->w != NULL ? (void *)(c->w + o) : (void *)(uintptr_t)(c->r + o);
 }
 
+/* v's n low-order bytes (n <= 8), least significant first: one copy of
+ * the little-endian value, not a loop of shifts (~60 fields a record,
+ * several records per call). */
 static void
 put_le(struct cur *c, uint64_t v, size_t n)
 {
 	uint8_t *p = cur_take(c, n);
+	uint64_t le = htole64(v);
 
-	for (size_t i = 0; p != NULL && i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+	if (p != NULL)
+		memcpy(p, &le, n < sizeof(le) ? n : sizeof(le));
 }
 
 static uint64_t

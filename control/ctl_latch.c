@@ -32,7 +32,7 @@ ctl_sessions_latch(struct ctl_sessions *t, const struct rtpb_msg_ev_latch *ev)
 		return; /* deleted, re-created or moved since */
 	st->latched = ev->peer;
 	st->latched_ssrc = ev->ssrc;
-	ctl_sjournal_put(t, s);
+	ctl_sjournal_put_later(t, s);
 	/* the prefilter budgets other sources from now on (§5); an
 	 * asymmetric leg has no peer there (§4.7) */
 	if (!s->leg[li].asymmetric)

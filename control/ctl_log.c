@@ -256,14 +256,20 @@ void
 ctl_log_call(enum ctl_log_level level, const char *call_id, const char *fmt,
 	     ...)
 {
-	char esc[600], prefix[640];
+	char prefix[640]; /* "[", the escaped id (< 600), "] " */
+	size_t n;
 	va_list ap;
 
 	if (!ctl_log_enabled(level))
 		return;
-	snprintf(prefix, sizeof(prefix), "[%s] ",
-		 call_id != NULL ? ctl_log_escape(call_id, 128, esc, sizeof(esc))
-				 : "-");
+	/* built in place, not by snprintf("[%s] "): one line per command */
+	prefix[0] = '[';
+	if (call_id != NULL)
+		ctl_log_escape(call_id, 128, prefix + 1, 600);
+	else
+		memcpy(prefix + 1, "-", 2);
+	n = 1 + strlen(prefix + 1);
+	memcpy(prefix + n, "] ", 3);
 	va_start(ap, fmt);
 	log_write(level, prefix, fmt, ap);
 	va_end(ap);

@@ -1359,7 +1359,10 @@ app_run(struct ctl_app *a)
 			ctl_log(CTL_LOG_ERR, "poll: %s", strerror(-rc));
 		idle_sum += idle;
 		now = ctl_now_ns();
+		/* a session's latch events, one journal put */
+		ctl_sessions_journal_defer(a->sess, true);
 		ctl_dp_poll(a->dp, now);
+		ctl_sessions_journal_defer(a->sess, false);
 		ctl_sessions_flush(a->sess);
 		if (a->redis != NULL)
 			ctl_redis_run(a->redis, now);

@@ -156,40 +156,46 @@ session_quality(struct ctl_sessions *t, const struct ctl_session *s)
 {
 	static const double lb[] = CTL_QUALITY_LOSS_BOUNDS;
 	static const double jb[] = CTL_QUALITY_JITTER_BOUNDS;
-	char dir[2][256];
+	struct rtpb_rtpa a[2];
+	uint64_t lost[2];
+	double jms[2], rrj[2];
 
 	for (int li = 0; li < 2; li++) {
-		struct rtpb_rtpa a;
-		uint64_t lost;
-		double jms, rrj;
-
-		session_rtpa(t, &s->leg[li].sock.rtp, &a);
-		lost = rtpb_rtpa_nlost(&a);
-		jms = rtpb_rtpa_ms(&a, a.jitter);
-		rrj = a.clock_rate != 0 ? a.rr.jitter * 1000.0 / a.clock_rate : 0.0;
-		t->c.rtpa_nsent += a.nsent;
-		t->c.rtpa_nrcvd += a.nrcvd;
-		t->c.rtpa_ndups += a.ndups;
-		t->c.rtpa_nlost += lost;
-		t->c.rtpa_perrs += a.perrs;
-		if (a.nsent > 0) {
-			double ratio = (double)lost / (double)a.nsent;
+		session_rtpa(t, &s->leg[li].sock.rtp, &a[li]);
+		lost[li] = rtpb_rtpa_nlost(&a[li]);
+		jms[li] = rtpb_rtpa_ms(&a[li], a[li].jitter);
+		rrj[li] = a[li].clock_rate != 0 ?
+			  a[li].rr.jitter * 1000.0 / a[li].clock_rate : 0.0;
+		t->c.rtpa_nsent += a[li].nsent;
+		t->c.rtpa_nrcvd += a[li].nrcvd;
+		t->c.rtpa_ndups += a[li].ndups;
+		t->c.rtpa_nlost += lost[li];
+		t->c.rtpa_perrs += a[li].perrs;
+		if (a[li].nsent > 0) {
+			double ratio = (double)lost[li] / (double)a[li].nsent;
 
 			quality_observe(t->c.q_loss_bucket, lb, ratio);
-			quality_observe(t->c.q_jitter_bucket, jb, jms / 1000.0);
+			quality_observe(t->c.q_jitter_bucket, jb, jms[li] / 1000.0);
 			t->c.q_loss_sum += ratio;
-			t->c.q_jitter_sum += jms / 1000.0;
+			t->c.q_jitter_sum += jms[li] / 1000.0;
 			t->c.q_count++;
 		}
-		snprintf(dir[li], sizeof(dir[li]),
-			 "leg%d: pkts=%llu lost=%llu dups=%u reordered=%u "
-			 "jitter_ms=%.3f rr=%u rr_fraction_lost=%.4f "
-			 "rr_cum_lost=%d rr_jitter_ms=%.3f",
-			 li, (unsigned long long)a.nrcvd,
-			 (unsigned long long)lost, a.ndups, a.nreordered, jms,
-			 a.rr.nrr, a.rr.fraction_lost / 256.0, a.rr.cum_lost, rrj);
 	}
-	ctl_log_call(CTL_LOG_INFO, s->call_id, "quality: %s; %s", dir[0], dir[1]);
+	/* formatted once, into the line itself, and only when logged (the
+	 * floats cost: this was two snprintf()s and a copy per call even at
+	 * WARN) */
+	if (!ctl_log_enabled(CTL_LOG_INFO))
+		return;
+#define LEG_FMT(n) "leg" #n ": pkts=%llu lost=%llu dups=%u reordered=%u " \
+		   "jitter_ms=%.3f rr=%u rr_fraction_lost=%.4f rr_cum_lost=%d " \
+		   "rr_jitter_ms=%.3f"
+#define LEG_ARGS(n) (unsigned long long)a[n].nrcvd, (unsigned long long)lost[n], \
+		    a[n].ndups, a[n].nreordered, jms[n], a[n].rr.nrr,            \
+		    a[n].rr.fraction_lost / 256.0, a[n].rr.cum_lost, rrj[n]
+	ctl_log_call(CTL_LOG_INFO, s->call_id, "quality: " LEG_FMT(0) "; " LEG_FMT(1),
+		     LEG_ARGS(0), LEG_ARGS(1));
+#undef LEG_FMT
+#undef LEG_ARGS
 }
 
 /*
@@ -291,6 +297,7 @@ ctl_sessions_create(const struct ctl_sessions_cfg *cfg)
 	g_queue_init(&t->pending);
 	g_queue_init(&t->graves);
 	g_queue_init(&t->orphans);
+	t->jdeferred = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	t->orphan_pairs = g_hash_table_new(g_direct_hash, g_direct_equal);
 	return t;
 }
@@ -316,6 +323,7 @@ ctl_sessions_destroy(struct ctl_sessions *t)
 	ctl_rec_graves_drop(t, true);
 	ctl_replay_orphans_drop(t, true);
 	g_hash_table_destroy(t->orphan_pairs);
+	g_array_free(t->jdeferred, TRUE);
 	g_hash_table_destroy(t->by_call);
 	g_hash_table_destroy(t->by_serial);
 	free(t);

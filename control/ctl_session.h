@@ -254,7 +254,10 @@ struct ctl_session {
 	struct ctl_leg leg[2];
 	/* the journal (ctl_sjournal.c) */
 	int32_t jslot;     /**< its slot in cfg.journal, -1 none */
+	uint32_t jlen;     /**< bytes of the record last written to jslot */
+	uint64_t jhash;    /**< XXH64 of that record; 0: none written here */
 	bool jskip;        /**< not journalled (too large, journal full) */
+	bool jdirty;       /**< its put waits in ctl_sessions_journal_defer() */
 	char *notify_name; /**< the U's notify socket name, owned (durable) */
 	struct rtpb_addr notify_src;   /**< the U's source (%%CC_SELF%%) */
 	struct rtpb_addr notify_local; /**< control socket's own address */
@@ -687,6 +690,17 @@ void ctl_sessions_flush(struct ctl_sessions *t);
  * configured relay address the dataplane does not serve.
  */
 void ctl_sessions_replay(struct ctl_sessions *t);
+
+/**
+ * Bracket around the dataplane's events (ctl_dp_poll()): between on and
+ * off, the journal put of a latch event waits, and each session whose
+ * streams latched is written once at off, whatever the number of its
+ * events (a call's RTP and RTCP latch together). Off writes before
+ * anything else runs: a crash loses what it would have lost a few
+ * microseconds earlier, no more. Outside the bracket, latch events are
+ * written at once.
+ */
+void ctl_sessions_journal_defer(struct ctl_sessions *t, bool on);
 
 /**
  * The ctl_dp latch callback body: one INFO line per event, counted per

@@ -30,6 +30,10 @@ struct ctl_sessions {
 	GHashTable *by_call;   /* char *call_id -> GPtrArray of sessions */
 	GHashTable *by_serial; /* uint64_t *serial -> struct ctl_session */
 	GQueue pending;        /* sessions with a refused ADD/UPDATE */
+	/* ctl_sjournal.c: serials (uint64_t) of sessions whose latch events
+	 * wait for one journal put at ctl_sessions_journal_defer(t, false) */
+	GArray *jdeferred;
+	bool jdefer_on;
 	GQueue graves;         /* ctl_reconcile.c: relay sockets whose DEL
 				  was refused */
 	GQueue orphans;        /* ctl_replay.c: an earlier control's streams */
@@ -178,6 +182,9 @@ void ctl_replay_pick_owner(struct ctl_sessions *t, struct ctl_session *s,
 void ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s);
 /** Free s's slot (kept when the table is abandoned: --keep-on-exit). */
 void ctl_sjournal_drop(struct ctl_sessions *t, struct ctl_session *s);
+/* ctl_sjournal_put() now, or once at the end of the
+ * ctl_sessions_journal_defer() bracket around the dataplane's events. */
+void ctl_sjournal_put_later(struct ctl_sessions *t, struct ctl_session *s);
 /** Rewrite every live session's record (new ids, counters moved). */
 void ctl_sjournal_put_all(struct ctl_sessions *t);
 

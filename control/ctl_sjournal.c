@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <xxhash.h>
+
 #include "ctl_durable.h"
 #include "ctl_journal.h"
 #include "ctl_log.h"
@@ -115,6 +117,7 @@ void
 ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
 {
 	uint8_t rec[CTL_JOURNAL_PAYLOAD];
+	uint64_t h;
 	int n, slot;
 
 	if ((t->cfg.journal == NULL && t->store.put == NULL) || s->serial == 0)
@@ -137,12 +140,57 @@ ctl_sjournal_put(struct ctl_sessions *t, struct ctl_session *s)
 			return;
 		}
 		s->jslot = slot;
+		s->jhash = 0;
 	}
+	/* the slot holds this very record already (a U without notify on a
+	 * session without one, a latch to the peer it had): no rewrite. A
+	 * slot write touches a page of its own per session, the costliest
+	 * part of a put; the hash of a record in cache is not. */
+	h = XXH64(rec, (size_t)n, 0);
+	if (h != 0 && h == s->jhash && (uint32_t)n == s->jlen)
+		return;
 	if (ctl_journal_put(t->cfg.journal, (uint32_t)s->jslot, rec,
-			    (size_t)n) == 0)
+			    (size_t)n) == 0) {
 		t->c.journal_writes++;
-	else
+		s->jhash = h;
+		s->jlen = (uint32_t)n;
+	} else {
 		t->c.journal_write_errors++;
+		s->jhash = 0;
+	}
+}
+
+void
+ctl_sjournal_put_later(struct ctl_sessions *t, struct ctl_session *s)
+{
+	if (!t->jdefer_on || s->serial == 0) {
+		ctl_sjournal_put(t, s);
+		return;
+	}
+	if (s->jdirty)
+		return;
+	s->jdirty = true;
+	g_array_append_val(t->jdeferred, s->serial);
+}
+
+void
+ctl_sessions_journal_defer(struct ctl_sessions *t, bool on)
+{
+	t->jdefer_on = on;
+	if (on)
+		return;
+	/* by serial: a session ended since is not found (its slot went
+	 * with it); serials are never reused */
+	for (guint i = 0; i < t->jdeferred->len; i++) {
+		uint64_t serial = g_array_index(t->jdeferred, uint64_t, i);
+		struct ctl_session *s = g_hash_table_lookup(t->by_serial, &serial);
+
+		if (s != NULL && s->jdirty) {
+			s->jdirty = false;
+			ctl_sjournal_put(t, s);
+		}
+	}
+	g_array_set_size(t->jdeferred, 0);
 }
 
 void
@@ -157,6 +205,7 @@ ctl_sjournal_drop(struct ctl_sessions *t, struct ctl_session *s)
 	if (!t->abandon)
 		ctl_journal_free(t->cfg.journal, (uint32_t)s->jslot);
 	s->jslot = -1;
+	s->jhash = 0;
 }
 
 void

@@ -459,6 +459,38 @@ test_journal(void **state)
 	assert_v4(&j.d[0].leg[1].st[0].latched, "198.51.100.9", 6002);
 	assert_int_equal(j.d[0].leg[1].st[0].latched_ssrc, 0x1234);
 
+	/* latch events inside the bracket around the dataplane's events:
+	 * nothing written until it closes, then one write with the last
+	 * state of both streams */
+	{
+		struct ctl_sessions_counters c0, c1;
+		struct rtpb_msg_ev_latch ev2 = ev;
+
+		ctl_sessions_counters(f->sess, &c0);
+		ctl_sessions_journal_defer(f->sess, true);
+		ev.peer.port = htons(6004);
+		ctl_sessions_latch(f->sess, &ev);
+		ev2.stream_id = s->leg[1].sock.rtcp.id;
+		ev2.cookie = j.d[0].leg[1].st[1].cookie;
+		ev2.peer.port = htons(6005);
+		ctl_sessions_latch(f->sess, &ev2);
+		ctl_sessions_counters(f->sess, &c1);
+		assert_true(c1.journal_writes == c0.journal_writes);
+		jread(&j);
+		assert_v4(&j.d[0].leg[1].st[0].latched, "198.51.100.9", 6002);
+		ctl_sessions_journal_defer(f->sess, false);
+		ctl_sessions_counters(f->sess, &c1);
+		assert_true(c1.journal_writes == c0.journal_writes + 1);
+		jread(&j);
+		assert_v4(&j.d[0].leg[1].st[0].latched, "198.51.100.9", 6004);
+		assert_v4(&j.d[0].leg[1].st[1].latched, "198.51.100.9", 6005);
+		/* closed again with nothing waiting: nothing written */
+		ctl_sessions_journal_defer(f->sess, true);
+		ctl_sessions_journal_defer(f->sess, false);
+		ctl_sessions_counters(f->sess, &c0);
+		assert_true(c0.journal_writes == c1.journal_writes);
+	}
+
 	/* a second session, then S ttl= on the first */
 	cmd_at(f, T0 + 2 * NS, "U c2 198.51.100.1 5010 ft2");
 	cmd_at(f, T0 + 3 * NS, "U c1 198.51.100.1 5000 ft1 tt1 && S ttl=90");
