@@ -1488,15 +1488,17 @@ def setup_case(b, seconds, res):
             ctl = b.control(prefix, port, extra=[] if level == 'INFO' else ['-d', level])
             for w in a.setup_windows:
                 t0, cs0 = proc_cpu_ns(ctl.pid), proc_ctx_switches(ctl.pid)
-                g = b.gen('setup, window %d, control %s' % (w, level),
-                          ['-l', '0', '--no-pci', '--no-huge', '-m', '128'],
+                g = b.gen('setup, window %d, control %s, generator on CPU %d'
+                          % (w, level, a.setup_gen_cpu),
+                          ['-l', str(a.setup_gen_cpu), '--no-pci', '--no-huge', '-m', '128'],
                           ['--calls', str(a.setup_calls), '--duration', '0', '--ctl-window',
                            str(w), '--quiet', '--ctl', 'udp:127.0.0.1:%d' % port])
                 cpu_s = (proc_cpu_ns(ctl.pid) - t0) / 1e9
                 cs = [x - y for x, y in zip(proc_ctx_switches(ctl.pid), cs0)]
                 su = g.get('setup') or {}
                 ok = su.get('calls_ok', 0)
-                res['runs'].append({'window': w, 'log': level, 'setup': su,
+                res['runs'].append({'window': w, 'log': level, 'gen_cpu': a.setup_gen_cpu,
+                                    'setup': su,
                                     'teardown': g.get('teardown'), 'ctl_cpu_s': cpu_s,
                                     'ctl_us_per_call': cpu_s * 1e6 / ok if ok else None,
                                     'ctl_ctx_switches': cs})
@@ -2300,6 +2302,11 @@ def main():
                     help='sessions of the memif max-rate run installed directly (0: skip)')
     ap.add_argument('--setup-calls', type=int, default=10000)
     ap.add_argument('--setup-windows', default='1,16,64')
+    ap.add_argument('--setup-gen-cpu', type=int, default=0, choices=(0, 1),
+                    help='--only setup: the CPU rtpb-gen runs on; control is on 0 '
+                    '(0: the two share it, as before, and every reply batch '
+                    'switches between them; 1: beside the dataplane worker, so '
+                    "control's CPU time is its own work)")
     ap.add_argument('--seed', type=int, default=6)
     ap.add_argument('--perf', metavar='DIR',
                     help='record the relay worker with perf during the pcap samples '
