@@ -335,7 +335,7 @@ render_latency(GString *b, const struct ctl_dp *dp, uint32_t nw)
 
 	g_string_append_printf(b, "# HELP " PREFIX "%s Time a sampled burst "
 			       "spends in a worker, RX burst to TX burst (1 in "
-			       "64 bursts; no _sum)\n# TYPE " PREFIX
+			       "64 bursts)\n# TYPE " PREFIX
 			       "%s histogram\n", name, name);
 	for (uint32_t i = 0; i < nw; i++) {
 		uint64_t cum = 0;
@@ -351,8 +351,10 @@ render_latency(GString *b, const struct ctl_dp *dp, uint32_t nw)
 		cum += w.lat_ge_128us;
 		g_string_append_printf(b, PREFIX "%s_bucket{worker=\"%u\","
 				       "le=\"+Inf\"} %" PRIu64 "\n" PREFIX
+				       "%s_sum{worker=\"%u\"} %.9f\n" PREFIX
 				       "%s_count{worker=\"%u\"} %" PRIu64 "\n",
-				       name, i, cum, name, i, w.lat_samples);
+				       name, i, cum, name, i, w.lat_sum_ns / 1e9, name, i,
+				       w.lat_samples);
 	}
 	family(b, "worker_latency_max_seconds", true,
 	       "Largest sampled RX-to-TX time of the worker");

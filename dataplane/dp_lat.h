@@ -6,7 +6,7 @@
  * packet in, its last packet out), sampled every DP_LAT_EVERY-th loop
  * that received packets and counted in the worker's lcore counters
  * (include/rtpb_shm.h: lat_samples, the buckets of RTPB_FOREACH_LAT_BUCKET
- * and lat_ge_128us, lat_max_ns). Telemetry (/rtpbypass/lcore) and
+ * and lat_ge_128us, lat_max_ns, lat_sum_ns). Telemetry (/rtpbypass/lcore) and
  * control's Prometheus histogram rtpbypass_worker_latency_seconds read
  * them; tools/bench.py turns them into p50/p99/p99.9 estimates.
  *
@@ -88,6 +88,7 @@ static inline void
 dp_lat_count(struct rtpb_lcore_stats *st, uint64_t ns)
 {
 	st->lat_samples++;
+	st->lat_sum_ns += ns;
 	if (ns > st->lat_max_ns)
 		st->lat_max_ns = ns;
 #define DP_LAT_BUCKET(f, bound_ns)                                             \

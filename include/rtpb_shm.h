@@ -196,7 +196,7 @@ rtpb_drop_name(unsigned int r)
 	_(ha_unsol_nas, "unsolicited Neighbor Advertisements sent (HA)")      \
 	/* latency inside a worker, RX burst to TX burst (dp_lat.h, issue   \
 	 * 19): sampled bursts, then samples by bucket [previous bound,      \
-	 * bound) (RTPB_FOREACH_LAT_BUCKET), then the largest sample */      \
+	 * bound) (RTPB_FOREACH_LAT_BUCKET), the largest sample, their sum */\
 	_(lat_samples, "bursts whose RX-to-TX time was sampled")              \
 	_(lat_lt_500ns, "latency samples below 500 ns")                       \
 	_(lat_lt_1us, "latency samples in [500 ns, 1 us)")                    \
@@ -210,7 +210,8 @@ rtpb_drop_name(unsigned int r)
 	_(lat_lt_64us, "latency samples in [32 us, 64 us)")                   \
 	_(lat_lt_128us, "latency samples in [64 us, 128 us)")                 \
 	_(lat_ge_128us, "latency samples of 128 us or more")                  \
-	_(lat_max_ns, "largest latency sample, ns (a maximum, not a sum)")
+	_(lat_max_ns, "largest latency sample, ns (a maximum, not a sum)")     \
+	_(lat_sum_ns, "sum of the latency samples, ns")
 
 /**
  * The latency histogram's buckets (issue 19), in counter order: field of

@@ -521,6 +521,7 @@ ctl_dp_lcore_stats(const struct ctl_dp *dp, uint32_t idx,
 	buf->lat_lt_20us = 2;
 	buf->lat_ge_128us = 1;
 	buf->lat_max_ns = 200000;
+	buf->lat_sum_ns = 236500; /* 500 + 18 000 + 18 000 + 200 000 */
 	return 0;
 }
 

@@ -270,6 +270,7 @@ test_serve(void **state)
 	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_seconds_bucket{worker=\"1\",le=\"2e-05\"} 3\n"));
 	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_seconds_bucket{worker=\"1\",le=\"0.000128\"} 3\n"));
 	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_seconds_bucket{worker=\"1\",le=\"+Inf\"} 4\n"));
+	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_seconds_sum{worker=\"1\"} 0.000236500\n"));
 	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_seconds_count{worker=\"1\"} 4\n"));
 	assert_non_null(strstr(buf, "\nrtpbypass_worker_latency_max_seconds{worker=\"0\"} 0.000200000\n"));
 	assert_null(strstr(buf, "{worker=\"2\"}")); /* the main lcore is not a worker */

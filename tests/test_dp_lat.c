@@ -33,6 +33,7 @@ bucket_of(uint64_t ns)
 	dp_lat_count(&st, ns);
 	assert_int_equal(st.lat_samples, 1);
 	assert_int_equal(st.lat_max_ns, ns);
+	assert_int_equal(st.lat_sum_ns, ns);
 	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
 		if (*b[i] == 0)
 			continue;
@@ -106,6 +107,7 @@ test_max_and_sum(void **state)
 	/* 3; 500, 700; 18000; 25000; 129999, 130000 */
 	check_lat(&st, 7, 130000,
 		  (const uint64_t[12]){1, 2, 0, 0, 0, 0, 0, 1, 1, 0, 0, 2});
+	assert_int_equal(st.lat_sum_ns, 700 + 25000 + 3 + 130000 + 129999 + 18000 + 500);
 
 	/* totals over lcores keep the maximum, add the rest */
 	memset(&a, 0, sizeof(a));
@@ -115,6 +117,7 @@ test_max_and_sum(void **state)
 	dp_lat_count(&b, 100);
 	rtpb_lcore_stats_add(&a, &b);
 	check_lat(&a, 3, 9000, (const uint64_t[12]){1, 0, 0, 0, 1, 1});
+	assert_int_equal(a.lat_sum_ns, 13100); /* the sums add up */
 }
 
 /* Every DP_LAT_EVERY-th loop with packets is a sample (the first at the
