@@ -752,9 +752,10 @@ def hugepages_for(sessions):
     """2 MB hugepages a pcap case of sessions needs: twice the dataplane's
     shared tables (control, a DPDK secondary, keeps the stopped setup
     dataplane's pages mapped until it attaches to the pcap one), net_pcap's
-    pool of the whole file, and 256 pages of margin. Records: 256 (stream)
-    + 32 (counters) + 128 (RTP analysis) bytes per stream id."""
-    shm = max_streams_for(sessions) * (256 + 32 + 128)
+    pool of the whole file, and 256 pages of margin. Records: 384 (the
+    stream, its RTP analysis included: dataplane/dp_stream.h) + 32
+    (counters) bytes per stream id."""
+    shm = max_streams_for(sessions) * (384 + 32)
     frames = pcap_frames_for(sessions)
     pool = (frames + 16384) * (PCAP_MBUF_SIZE + 192) if frames > PCAP_FRAMES else 0
     return (2 * shm + pool) // (2 << 20) + 256
